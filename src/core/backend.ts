@@ -1,0 +1,50 @@
+import type { Mat } from './mat';
+
+/**
+ * Compute backends. The RFM orchestrator (src/core/rfm/fit.ts) transforms points with R (R^T R = M)
+ * before calling a backend, so every kernel here is a function of the plain Euclidean distance
+ * between rows: Laplace exp(-r / L) or Gaussian exp(-r^2 / (2 L^2)) (SCIENCE.md §1).
+ */
+export type KernelName = 'laplace' | 'gaussian';
+export interface KernelSpec {
+  readonly name: KernelName;
+  readonly bandwidth: number;
+}
+export type BackendName = 'cpu' | 'webgpu';
+
+export type SolveResult =
+  | { readonly ok: true; readonly alpha: Mat; readonly seconds: { kernel: number; solve: number } }
+  /** K + reg I was not positive definite; the orchestrator retries with more ridge (xRFM rule). */
+  | { readonly ok: false; readonly maxAbsRowSum: number; readonly seconds: { kernel: number; solve: number } };
+
+export interface GradMoments {
+  /** sum_z sum_c g_c(z) g_c(z)^T, d x d row-major (only the d diagonal entries when diagOnly). */
+  readonly outer: Float64Array;
+  /** sum_z g_c(z), c x d row-major (used for centred gradients). */
+  readonly sum: Mat;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Human-readable device: "cpu float64" or "webgpu mesa/llvmpipe". */
+  readonly device: string;
+  /** Solve (K(X, X) + reg I) alpha = Y. */
+  solve(X: Mat, kernel: KernelSpec, Y: Mat, reg: number): Promise<SolveResult>;
+  /** K(Z, X) alpha: the predictor at the rows of Z (Z.rows x alpha.cols). */
+  predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat>;
+  /**
+   * Moments of the predictor's input gradients g_c(z) = grad_z sum_i alpha_ic k(z, x_i) over the rows
+   * z of Z. Terms with |z - x_i| < 1e-10 are dropped (SCIENCE.md §1). Never holds all gradients at once.
+   */
+  gradMoments(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, diagOnly: boolean): Promise<GradMoments>;
+  /** Frees device resources. The backend is unusable afterwards. */
+  dispose(): void;
+}
+
+/** Raised by a backend when its device fails (lost, out of memory, shader error); the orchestrator may retry on the CPU. */
+export class BackendError extends Error {
+  constructor(readonly backend: BackendName, message: string, readonly cause?: unknown) {
+    super(`${backend} backend: ${message}`);
+    this.name = 'BackendError';
+  }
+}

@@ -1,0 +1,19 @@
+import type { Mat } from '../mat';
+
+export type Task = 'classification' | 'regression';
+
+/**
+ * A numeric table ready for learning: features X (n x d, float64, row-major) and one target column.
+ * For classification `y` holds class indices into `classes` (-1 for a label unseen in training);
+ * for regression it holds the values.
+ */
+export interface Dataset {
+  /** File name (or other label) used in messages. */
+  readonly source: string;
+  readonly X: Mat;
+  readonly featureNames: string[];
+  readonly y: Float64Array;
+  readonly targetName: string;
+  readonly task: Task;
+  readonly classes?: string[];
+}

@@ -41,7 +41,8 @@ export class Heatmap {
     const font = `${Math.max(9, Math.min(12, Math.floor(260 / Math.max(k, 1))))}px ${th.fontFamily}`;
     ctx.font = font;
     const labelW = k ? Math.min(160, Math.max(...this.data!.names.map((n) => ctx.measureText(n).width)) + 8) : 0;
-    const cell = k ? Math.max(4, Math.floor((width - labelW - 8) / k)) : 0;
+    // Cells stay between 4 px (hundreds of features) and 56 px (a handful) so the map stays square-ish.
+    const cell = k ? Math.max(4, Math.min(56, Math.floor((width - labelW - 8) / k))) : 0;
     const height = labelW + cell * k + 8;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(width * dpr);
@@ -62,9 +63,21 @@ export class Heatmap {
         ctx.fillRect(labelW + j * cell, labelW + i * cell, cell, cell);
       }
     }
+    ctx.textBaseline = 'middle';
+    if (cell >= 44) {
+      // Few features: print each value in its cell (text colour by cell brightness, not by theme).
+      ctx.textAlign = 'center';
+      ctx.font = `10px ${th.fontFamily}`;
+      for (let i = 0; i < k; i++) {
+        for (let j = 0; j < k; j++) {
+          const v = values[i * k + j];
+          ctx.fillStyle = Math.abs(v) / (max || 1) > 0.55 ? '#ffffff' : th.dark ? '#e0e0e0' : '#202020';
+          ctx.fillText(v.toPrecision(2), labelW + (j + 0.5) * cell, labelW + (i + 0.5) * cell);
+        }
+      }
+    }
     ctx.fillStyle = th.foreground;
     ctx.font = font;
-    ctx.textBaseline = 'middle';
     const fits = (s: string) => {
       let t = s;
       while (t.length > 3 && ctx.measureText(t).width > labelW - 8) t = t.slice(0, -2);

@@ -122,7 +122,8 @@ async function runUi() {
   const { uiScenario } = await import('../../test/e2e/ui.mjs');
   fs.mkdirSync(RESULTS, { recursive: true });
   let ok = true;
-  for (const webgpu of [true, false]) {
+  const modes = (process.env.FEATURE_LENS_UI_MODES ?? 'webgpu,no-webgpu').split(',');
+  for (const webgpu of [true, false].filter((g) => modes.includes(g ? 'webgpu' : 'no-webgpu'))) {
     const port = await freePort();
     const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), `fl-ws-ui-${webgpu ? 'gpu' : 'nogpu'}-`)));
     const server = await startServer({ port, folder, vsix });
@@ -133,6 +134,7 @@ async function runUi() {
       console.log(`ui ${webgpu ? 'webgpu' : 'no-webgpu'}: PASS in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
     } catch (e) {
       ok = false;
+      await ctx.pages()[0]?.screenshot({ path: path.join(RESULTS, `ui-${webgpu ? 'webgpu' : 'no-webgpu'}-FAILED.png`) }).catch(() => {});
       console.log(`ui ${webgpu ? 'webgpu' : 'no-webgpu'}: FAIL ${e instanceof Error ? e.stack : e} (server log ${server.profile}/server.log)`);
     } finally {
       await ctx.close();

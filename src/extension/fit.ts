@@ -118,6 +118,22 @@ export class FitService {
     };
     const view = initialView(job.runId, job.name, job.createdAt, job.train);
     if (panel) await panel.post({ type: 'show', view });
+    try {
+      return await this.computeOn(panel, fitId, job, view, cancel, progress, onIteration);
+    } catch (e) {
+      const message = e instanceof CancelledError ? 'Fit cancelled.' : `Fit failed: ${e instanceof Error ? e.message : String(e)}`;
+      if (panel && !panel.isDisposed) void panel.post({ type: 'failed', message });
+      throw e;
+    }
+  }
+
+  private async computeOn(
+    panel: LensPanel | undefined, fitId: string,
+    job: { train: Dataset; test?: Dataset; options: RfmOptions; valFraction: number; backend: BackendChoice },
+    view: RunView, cancel: { cancelled: boolean },
+    progress: vscode.Progress<{ message?: string; increment?: number }>,
+    onIteration: (rec: IterationRecord, fromHost: boolean) => void,
+  ): Promise<Outcome> {
 
     const reasons: string[] = [];
     if (job.backend !== 'cpu') {
@@ -243,7 +259,7 @@ export function runViewOf(run: RunRecord): RunView {
     final: run.meta.final,
     backend: run.meta.backend,
     device: run.meta.device,
-    backendReason: `${run.meta.where === 'panel' ? 'in the panel' : 'in the extension host'}${run.meta.backendReason ? ` — ${run.meta.backendReason}` : ''}`,
+    backendReason: run.meta.backendReason,
     seconds: run.meta.seconds,
     topK: topK(),
   };

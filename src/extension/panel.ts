@@ -39,7 +39,7 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, ent
 </head>
 <body data-entry="${entry}">
 <div id="app">${body}</div>
-<script nonce="${n}" src="${script}"></script>
+${entry === 'panel' ? `<script nonce="${n}" src="${script}"></script>` : ''}
 </body>
 </html>`;
 }

@@ -25,5 +25,5 @@ fs.mkdirSync(path.join(dst, 'dist'), { recursive: true });
 for (const f of ['package.json', 'index.js', 'LICENSE.md']) fs.copyFileSync(path.join(src, f), path.join(dst, f));
 fs.cpSync(path.join(src, 'dist', dawnDir), path.join(dst, 'dist', dawnDir), { recursive: true });
 const out = `feature-lens-${target}.vsix`;
-run('npx', ['vsce', 'package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', out]);
+run('npx', ['vsce', 'package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', out]);
 console.log(`packaged ${out} (${(fs.statSync(path.join(ROOT, out)).size / 1024 / 1024).toFixed(1)} MB)`);

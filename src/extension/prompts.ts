@@ -16,11 +16,16 @@ export async function pickTarget(fileName: string, columns: ColumnInfo[], sugges
   qp.title = `Fit RFM on ${fileName}`;
   qp.placeholder = `Target column (proposed: ${suggested}, ${suggestedTask}). Enter fits; the gear opens every option.`;
   const ordered = [...columns.filter((c) => c.name === suggested), ...columns.filter((c) => c.name !== suggested)];
-  qp.items = ordered.map((c) => ({
-    label: c.name,
-    description: c.name === suggested ? `${c.kind} · proposed` : c.kind,
-    buttons: [gear],
-  }));
+  const advancedItem: vscode.QuickPickItem = { label: '$(gear) Advanced options…', description: 'every option of feature-lens fit', alwaysShow: true };
+  qp.items = [
+    ...ordered.map((c) => ({
+      label: c.name,
+      description: c.name === suggested ? `${c.kind} · proposed` : c.kind,
+      buttons: [gear],
+    })),
+    { label: '', kind: vscode.QuickPickItemKind.Separator },
+    advancedItem,
+  ];
   qp.buttons = [gear];
   qp.matchOnDescription = false;
   return new Promise((resolve) => {
@@ -31,9 +36,19 @@ export async function pickTarget(fileName: string, columns: ColumnInfo[], sugges
       resolve(v);
       qp.dispose();
     };
+    let advancedMode = false;
     qp.onDidAccept(() => {
       const item = qp.selectedItems[0] ?? qp.activeItems[0];
-      if (item) finish({ target: item.label, advanced: false });
+      if (!item) return;
+      if (item === advancedItem) {
+        // Same list without the entry: the next choice is the target, then the options follow.
+        advancedMode = true;
+        qp.items = qp.items.filter((i) => i !== advancedItem && i.kind !== vscode.QuickPickItemKind.Separator);
+        qp.placeholder = 'Target column (advanced options follow)';
+        qp.value = '';
+        return;
+      }
+      finish({ target: item.label, advanced: advancedMode });
     });
     qp.onDidTriggerItemButton((e) => finish({ target: e.item.label, advanced: true }));
     qp.onDidTriggerButton(() => {

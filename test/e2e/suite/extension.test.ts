@@ -108,6 +108,19 @@ suite('Feature Lens in a real VS Code', () => {
     assert.ok(again.every((u) => !written.includes(u)));
   });
 
+  test('showRun opens the saved run and rerun repeats it with the same options', async () => {
+    assert.ok(fitted);
+    const shown = await vscode.commands.executeCommand<string>('featureLens.showRun', fitted.runId);
+    assert.equal(shown, fitted.runId);
+    const { panels } = await api();
+    assert.ok(panels.forRun(fitted.runId), 'a panel shows the run');
+    const again = await vscode.commands.executeCommand<FitCommandResult | undefined>('featureLens.rerun', fitted.runId);
+    assert.ok(again);
+    assert.notEqual(again.runId, fitted.runId);
+    assert.deepEqual(again.final, fitted.final);
+    assert.deepEqual(again.options, fitted.options);
+  });
+
   test('backend auto falls back from a panel without WebGPU and says why', async () => {
     const r = await vscode.commands.executeCommand<FitCommandResult | undefined>('featureLens.fitRfm', workspaceFile('iris.csv'), { target: 'species', iters: 1 });
     assert.ok(r);

@@ -66,8 +66,10 @@ export function symPow(a: Float64Array, d: number, p: number): Float64Array {
     for (let i = 0; i < d; i++) {
       const vik = vectors[i * d + k] * lam;
       if (vik === 0) continue;
-      for (let j = 0; j < d; j++) out[i * d + j] += vik * vectors[j * d + k];
+      for (let j = i; j < d; j++) out[i * d + j] += vik * vectors[j * d + k];
     }
   }
+  // Mirror the upper triangle so the result is exactly symmetric.
+  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) out[i * d + j] = out[j * d + i];
   return out;
 }

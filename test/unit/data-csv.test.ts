@@ -199,6 +199,20 @@ describe('CSV details', () => {
     assert.deepEqual(dataset.featureNames, ['size=10', 'size=L', 'size=M', 'size=S']);
   });
 
+  it("pandas' to_csv output: integer column names and the index column", async () => {
+    // df.to_csv() of a frame built from a numpy array: a blank-named index column, names 0..k-1.
+    const withIndex = await loadDataset(text(',0,1,target\n7,0.5,1.5,a\n3,2.5,3.5,b\n9,4.5,5.5,a\n'), 'pandas.csv');
+    assert.deepEqual(withIndex.dataset.featureNames, ['0', '1']);
+    assert.deepEqual(Array.from(withIndex.dataset.X.data), [0.5, 1.5, 2.5, 3.5, 4.5, 5.5]);
+    const noIndex = await loadDataset(text('0,1,2\n0.5,1.5,1\n2.5,3.5,0\n4.5,5.5,1\n'), 'pandas.csv');
+    assert.deepEqual([noIndex.dataset.featureNames, noIndex.dataset.targetName], [['0', '1'], '2']);
+    const mixed = await loadDataset(text('0,1,label\n0.5,1.5,x\n2.5,3.5,y\n'), 'mixed.csv');
+    assert.deepEqual([mixed.dataset.featureNames, mixed.dataset.X.rows], [['0', '1'], 2]);
+    for (const rows of ['5,1.5,x\n2,3.5,y\n7,0.5,x\n', '1,2,0\n1.5,3.5,1\n2.5,0.5,0\n', '0,1,yes\n1,0,no\n1,1,no\n']) {
+      assert.equal((await loadDataset(text(rows), 'data.csv')).dataset.X.rows, 3, rows);
+    }
+  });
+
   it('headerless all-text files are not mistaken for a header', async () => {
     const { dataset } = await loadDataset(text('red,small\nblue,large\nred,large\n'), 'cats.csv');
     assert.deepEqual(dataset.featureNames, ['col0=blue', 'col0=red']);

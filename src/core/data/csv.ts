@@ -2,7 +2,7 @@
 // delimiter and header guesses and keep, for every record, the editor line it starts on for messages.
 import Papa from 'papaparse';
 import { InputError } from '../errors';
-import { ColumnBuilder, isMissingText, isNumberText, type Table } from './table';
+import { ColumnBuilder, isMissingText, isNumberText, type RawColumn, type Table } from './table';
 
 export const CSV_DELIMITERS: readonly string[] = [',', '\t', ';', '|'];
 /** A JavaScript string cannot hold much more than 2^29 characters; past this we ask for a binary format. */
@@ -55,23 +55,51 @@ export function sniffDelimiter(text: string): string {
   return best.delimiter;
 }
 
+/** pandas writes default column names 0..k-1, after a blank index header when it writes the index. */
+function isDefaultNameRow(cells: string[]): boolean {
+  const names = cells[0] === '' ? cells.slice(1) : cells;
+  return names.length >= 2 && names.every((c, k) => c === String(k));
+}
+
 /**
- * A header is a first record with no numbers whose cells either sit above numbers or never occur again
- * in their column (a file of pure categories has its header words only once).
+ * A header is a first record whose words (or integers) sit above numbers (fractions), or whose words never
+ * occur again in their column (a file of pure categories has its header words only once). Integers in a
+ * header must read 0, 1, 2, ... and need the first kind of evidence; a fraction makes the record data.
  */
 function looksLikeHeader(first: string[], sample: string[][]): boolean {
   const cells = first.map((c) => c.trim());
-  if (cells.some((c) => isNumberText(c))) return false;
-  if (sample.length === 0) return true;
+  if (isDefaultNameRow(cells)) return true;
+  const numeric = cells.filter(isNumberText);
+  if (numeric.some((c) => !/^\d+$/.test(c))) return false;
+  if (sample.length === 0) return numeric.length === 0;
   let aboveNumbers = false;
   let repeats = false;
   cells.forEach((cell, j) => {
     if (cell === '') return;
     const below = sample.map((r) => (r[j] ?? '').trim()).filter((c) => !isMissingText(c));
-    if (below.length > 0 && below.every(isNumberText)) aboveNumbers = true;
+    const belowNumbers = below.length > 0 && below.every(isNumberText);
+    if (isNumberText(cell)) {
+      // An integer over a column of fractions is a name like pandas' `0`, not a value.
+      if (belowNumbers && below.some((c) => !Number.isInteger(Number(c)))) aboveNumbers = true;
+      return;
+    }
+    if (belowNumbers) aboveNumbers = true;
     if (below.includes(cell)) repeats = true;
   });
-  return aboveNumbers || !repeats;
+  if (numeric.length === 0) return aboveNumbers || !repeats;
+  // Integers in a header are pandas' default names, numbered from 0 in column order.
+  return numeric.every((c, k) => c === String(k)) && aboveNumbers;
+}
+
+/** A first column with a blank name holding distinct integers is the row index pandas writes by default. */
+function isIndexColumn(col: RawColumn, rows: number): boolean {
+  if (col.textCount > 0 || col.missingCount > 0 || rows < 2) return false;
+  const seen = new Set<number>();
+  for (const v of col.numbers) {
+    if (!Number.isInteger(v) || seen.has(v)) return false;
+    seen.add(v);
+  }
+  return true;
 }
 
 function columnNames(header: string[] | null, width: number): string[] {
@@ -103,6 +131,7 @@ export function parseCsv(bytes: Uint8Array, file: string, options: CsvOptions = 
   let builders: ColumnBuilder[] = [];
   let headerLine = 0;
   let headerBlankLast = false;
+  let headerBlankFirst = false;
 
   const countBreaks = (from: number, to: number): number => {
     let n = 0;
@@ -118,6 +147,7 @@ export function parseCsv(bytes: Uint8Array, file: string, options: CsvOptions = 
     if (header) {
       headerLine = first.line;
       headerBlankLast = first.cells.length > 1 && first.cells[first.cells.length - 1].trim() === '';
+      headerBlankFirst = first.cells.length > 1 && first.cells[0].trim() === '';
     }
     names = columnNames(header ? first.cells : null, first.cells.length);
     builders = names.map((n) => new ColumnBuilder(n, `column ${JSON.stringify(n).replace(/^"|"$/g, "'")}`, source));
@@ -165,6 +195,7 @@ export function parseCsv(bytes: Uint8Array, file: string, options: CsvOptions = 
   const last = columns[columns.length - 1];
   // `a,b,c,` on every line (a trailing delimiter) leaves an empty unnamed column: not data.
   if (headerBlankLast && last.missingCount === lines.length) columns = columns.slice(0, -1);
+  if (headerBlankFirst && columns.length > 2 && isIndexColumn(columns[0], lines.length)) columns = columns.slice(1);
   if (lines.length === 0) {
     throw new InputError(`${file}: has a header (row ${headerLine}) but no data rows; expected rows of values below it`);
   }

@@ -40,6 +40,9 @@ function extensionOf(fileName: string): string {
 
 async function readTable(bytes: Uint8Array, fileName: string, options: LoadOptions): Promise<Table> {
   const ext = extensionOf(fileName);
+  if (bytes.length === 0 && DATASET_EXTENSIONS.concat(EXTRA_TEXT_EXTENSIONS).includes(ext)) {
+    throw new InputError(`${fileName}: is empty (0 bytes); expected a dataset`);
+  }
   switch (ext) {
     case '.csv':
     case '.txt':

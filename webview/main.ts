@@ -3,7 +3,7 @@ import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import type { IterationRecord } from '../src/core/rfm/types';
 import type { HostToWebview, PanelState, RunView, WebviewToHost } from '../src/protocol';
 import { runFitInPanel } from './compute';
-import { symmetricEigen } from './eigen';
+import { eighSym } from '../src/core/linalg/eigh';
 import { Heatmap } from './heatmap';
 import { onThemeChange, readTheme, type Theme } from './theme';
 
@@ -127,6 +127,19 @@ function drawCurves(iters: IterationRecord[]): void {
   });
 }
 
+/** Eigenpairs of a symmetric matrix, each eigenvector signed so its largest loading is positive (reruns look alike). */
+function eigenpairs(a: Float64Array, n: number): { values: number[]; vectors: Float64Array[] } {
+  const { values, vectors } = eighSym(a, n);
+  const vecs = [...Array(n).keys()].map((k) => {
+    const v = Float64Array.from({ length: n }, (_, i) => vectors[i * n + k]);
+    let big = 0;
+    for (let i = 1; i < n; i++) if (Math.abs(v[i]) > Math.abs(v[big])) big = i;
+    if (v[big] < 0) v.forEach((x, i) => (v[i] = -x));
+    return v;
+  });
+  return { values: Array.from(values), vectors: vecs };
+}
+
 /** Features ordered by importance, the first k shown in the heatmap and loadings. */
 function topFeatures(M: Float64Array, d: number, k: number): number[] {
   return [...Array(d).keys()].sort((a, b) => M[b * d + b] - M[a * d + a]).slice(0, k);
@@ -156,7 +169,7 @@ function drawMatrix(): void {
 
   // The spectrum of the whole M when small enough; otherwise of the block of the top features.
   const full = d <= 256;
-  const eig = full ? symmetricEigen(M, d) : symmetricEigen(sub, k);
+  const eig = eigenpairs(full ? M : sub, full ? d : k);
   const shownVals = eig.values.slice(0, Math.min(eig.values.length, 50));
   setChart('spectrum', {
     type: 'bar',

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { createHash } from 'node:crypto';
 import { CancelledError, InputError } from '../core/errors';
-import { checkDatasetSize } from '../core/data/index';
+import { checkDatasetSize, DATASET_EXTENSIONS } from '../core/data/index';
 
 export function baseName(uri: vscode.Uri): string {
   return uri.path.slice(uri.path.lastIndexOf('/') + 1);
@@ -47,4 +47,15 @@ export async function readDatasetFile(uri: vscode.Uri): Promise<Uint8Array> {
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The name the core loaders get: they choose the format by extension, so a file with an extension
+ * from `featureLens.datasetExtensions` is announced as CSV, and messages still show its real path.
+ */
+export function loaderName(uri: vscode.Uri): string {
+  const name = displayPath(uri);
+  const lower = uri.path.toLowerCase();
+  const known = [...DATASET_EXTENSIONS, '.txt'].some((e) => lower.endsWith(e));
+  return known ? name : `${name} as .csv`;
 }

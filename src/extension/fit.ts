@@ -8,7 +8,7 @@ import { CpuBackend } from '../core/backends/cpu';
 import { fitResultToJson } from '../core/rfm/serialize';
 import type { FitResult, IterationRecord, RfmOptions } from '../core/rfm/types';
 import { fromWireFitResult, toWireDataset, type BackendChoice, type RunView } from '../protocol';
-import { baseName, displayPath, readDatasetFile, sha256, toUri } from './datasetFile';
+import { baseName, displayPath, loaderName, readDatasetFile, sha256, toUri } from './datasetFile';
 import { resolveBackend, resolveRfmOptions, resolveValFraction, topK, type FitArgs } from './options';
 import type { LensPanel, PanelManager } from './panel';
 import { askAdvanced, pickDatasetFile, pickTarget } from './prompts';
@@ -42,7 +42,7 @@ export class FitService {
     const name = displayPath(file);
     const bytes = await readDatasetFile(file);
     if (args.target === undefined) {
-      const info = await inspectDataset(bytes, name);
+      const info = await inspectDataset(bytes, loaderName(file));
       const picked = await pickTarget(name, info.columns, info.suggestedTarget, info.suggestedTask);
       if (!picked) return undefined;
       args.target = picked.target;
@@ -55,13 +55,13 @@ export class FitService {
     const options = resolveRfmOptions(args);
     const backend = resolveBackend(args);
     const valFraction = resolveValFraction(args);
-    const { dataset: train, schema } = await loadDataset(bytes, name, { target: args.target, task: args.task });
+    const { dataset: train, schema } = await loadDataset(bytes, loaderName(file), { target: args.target, task: args.task, impute: args.impute });
     let test: Dataset | undefined;
     let testUri: vscode.Uri | undefined;
     if (args.test !== undefined) {
       testUri = toUri(args.test);
       const testBytes = await readDatasetFile(testUri);
-      test = (await loadDataset(testBytes, displayPath(testUri), { target: args.target, task: train.task }, schema)).dataset;
+      test = (await loadDataset(testBytes, loaderName(testUri), { target: args.target, task: train.task, impute: args.impute }, schema)).dataset;
     }
     const createdAt = new Date();
     const runId = RunStore.newRunId(createdAt);
@@ -152,7 +152,7 @@ export class FitService {
       let hostGpu: Backend | undefined;
       try {
         const { createBackend } = await import('../core/backends/node');
-        hostGpu = await createBackend('webgpu');
+        hostGpu = (await createBackend('webgpu')).backend;
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         reasons.push(`host WebGPU: ${msg}`);

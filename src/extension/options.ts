@@ -14,6 +14,8 @@ export const BUILTIN_DATASET_EXTENSIONS = ['.csv', '.tsv', '.npy', '.npz', '.par
 export interface FitArgs extends Partial<Omit<RfmOptions, 'seed'>> {
   target?: string | number;
   task?: Task;
+  /** Fill missing feature values instead of rejecting the file (CLI --impute). */
+  impute?: boolean;
   test?: vscode.Uri | string;
   backend?: BackendChoice;
   valFraction?: number;

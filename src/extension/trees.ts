@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { inspectDataset } from '../core/data/index';
 import { datasetFilter } from './prompts';
+import { loaderName } from './datasetFile';
 import type { RunMeta, RunStore } from './runStore';
 
 /** Files under this size are read in the background to show rows x columns. */
@@ -57,7 +58,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetItem> {
       try {
         const stat = await vscode.workspace.fs.stat(uri);
         if (stat.size > INSPECT_MAX_BYTES) return;
-        const info = await inspectDataset(await vscode.workspace.fs.readFile(uri), vscode.workspace.asRelativePath(uri, false));
+        const info = await inspectDataset(await vscode.workspace.fs.readFile(uri), loaderName(uri));
         this.shapes.set(key, `${info.rows} × ${info.columns.length}`);
         this.changed.fire();
       } catch (e) {

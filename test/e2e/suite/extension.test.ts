@@ -1,5 +1,9 @@
 // Runs inside a real VS Code extension host (code-server or desktop), against the built extension.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadDataset } from '../../../src/core/data/index';
 import { fitRfm } from '../../../src/core/rfm/fit';
@@ -47,7 +51,7 @@ suite('Feature Lens in a real VS Code', () => {
     }
   });
 
-  test('fitRfm with arguments saves a run with the same accuracy as the core fit on the CPU', async () => {
+  test('fitRfm with arguments saves a run with the same accuracy as the core fit and the CLI', async () => {
     const uri = workspaceFile('iris.csv');
     const args = { target: 'species', backend: 'cpu' as const, iters: 2, valFraction: 0.2, seed: 0 };
     const { value, errors } = await withErrorMessages(() => vscode.commands.executeCommand<FitCommandResult | undefined>('featureLens.fitRfm', uri, args));
@@ -66,6 +70,21 @@ suite('Feature Lens in a real VS Code', () => {
     assert.equal(final.test_metric, ref.final.test_metric);
     assert.equal(final.train_metric, ref.final.train_metric);
     assert.ok((ref.final.test_metric ?? 0) > 0.85, `iris validation accuracy ${ref.final.test_metric}`);
+
+    // And the CLI on the same file and options prints the same accuracy in its JSON report.
+    const ext = vscode.extensions.getExtension(EXT_ID)!;
+    const jsonOut = path.join(os.tmpdir(), `fl-cli-${Date.now()}.json`);
+    const cli = spawnSync(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'fit', uri.fsPath, '--target', 'species',
+      '--val-fraction', '0.2', '--seed', '0', '--iters', '2', '--backend', 'cpu', '--json', jsonOut, '--quiet'],
+    { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    assert.equal(cli.status, 0, cli.stderr);
+    const report = JSON.parse(fs.readFileSync(jsonOut, 'utf8'));
+    assert.equal(report.final.test_metric, final.test_metric);
+    assert.equal(report.final.train_metric, final.train_metric);
+    // The panel's JavaScript engine (Chromium) and Node's may differ in the last bits of exp/sqrt.
+    const imp = value.importance as number[];
+    assert.equal(imp.length, 4);
+    report.importance.forEach((v: number, i: number) => assert.ok(Math.abs(v - imp[i]) <= 1e-9 * Math.max(1, Math.abs(v)), `importance ${i}: ${v} vs ${imp[i]}`));
 
     const { store } = await api();
     const saved = await store.get(value.runId);

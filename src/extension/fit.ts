@@ -149,6 +149,8 @@ export class FitService {
         reasons.push('no panel');
       }
       progress.report({ message: 'WebGPU in the extension host…' });
+      // A panel attempt may have drawn some iterations before failing: the retry starts afresh.
+      if (panel && !panel.isDisposed) await panel.post({ type: 'show', view: { ...view, iterations: [] } });
       let hostGpu: Backend | undefined;
       try {
         const { createBackend } = await import('../core/backends/node');

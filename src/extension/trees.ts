@@ -24,11 +24,13 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetItem> {
   readonly onDidChangeTreeData = this.changed.event;
   private readonly shapes = new Map<string, string>();
   private readonly pending = new Set<string>();
+  private readonly errors = new Map<string, string>();
 
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
   refresh(): void {
     this.shapes.clear();
+    this.errors.clear();
     this.changed.fire();
   }
 
@@ -47,7 +49,12 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetItem> {
     const files = await vscode.workspace.findFiles(`**/*.{${datasetFilter().join(',')}}`, '**/{node_modules,.git}/**', 1000);
     files.sort((a, b) => a.path.localeCompare(b.path));
     for (const f of files) this.inspectLater(f);
-    return files.map((f) => new DatasetItem(f, this.shapes.get(f.toString())));
+    return files.map((f) => {
+      const item = new DatasetItem(f, this.shapes.get(f.toString()));
+      const error = this.errors.get(f.toString());
+      if (error) item.tooltip = error;
+      return item;
+    });
   }
 
   private inspectLater(uri: vscode.Uri): void {
@@ -63,6 +70,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetItem> {
         this.changed.fire();
       } catch (e) {
         this.shapes.set(key, 'unreadable');
+        this.errors.set(key, e instanceof Error ? e.message : String(e));
         this.log.debug(`datasets view: ${uri.fsPath}: ${e instanceof Error ? e.message : e}`);
         this.changed.fire();
       } finally {

@@ -82,6 +82,11 @@ export async function uiScenario({ ctx, url, webgpu, results, log }) {
     return n;
   });
   assert.ok(painted > 1000, `heatmap pixels drawn: ${painted}`);
+  for (const id of ['importance', 'spectrum', 'loadings', 'timings']) await frame.locator(`#${id}[data-ready="1"]`).waitFor({ timeout: 10000 });
+  await frame.locator('#card-timings').scrollIntoViewIfNeeded();
+  await sleep(300);
+  await page.screenshot({ path: path.join(results, `ui-${mode}-panel-lower.png`) });
+  await frame.locator('#title').scrollIntoViewIfNeeded();
 
   // The Runs view lists the fit.
   await page.locator('.activitybar [aria-label="Feature Lens"], .activitybar a[aria-label^="Feature Lens"]').first().click();

@@ -233,7 +233,16 @@ async function exportCharts(requestId: string): Promise<void> {
   const out: { name: string; png: ArrayBuffer }[] = [];
   for (const [name, canvas] of canvases) {
     if (!canvas.dataset.ready) continue;
-    const blob = await new Promise<Blob | null>((r) => canvas.toBlob(r, 'image/png'));
+    // Charts are drawn on a transparent canvas; a PNG viewer would show theme-coloured text on its
+    // own background, so the export is flattened onto the editor background.
+    const flat = document.createElement('canvas');
+    flat.width = canvas.width;
+    flat.height = canvas.height;
+    const g = flat.getContext('2d')!;
+    g.fillStyle = getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim() || (theme.dark ? '#1e1e1e' : '#ffffff');
+    g.fillRect(0, 0, flat.width, flat.height);
+    g.drawImage(canvas, 0, 0);
+    const blob = await new Promise<Blob | null>((r) => flat.toBlob(r, 'image/png'));
     if (blob) out.push({ name, png: await blob.arrayBuffer() });
   }
   post({ type: 'charts', requestId, charts: out });

@@ -39,17 +39,21 @@ function makeWorkspace(dir) {
   for (const f of ['iris.csv', 'wine.csv']) fs.copyFileSync(path.join(ROOT, 'test/fixtures', f), path.join(dir, f));
   fs.writeFileSync(path.join(dir, 'bad.csv'), 'a,b,y\n1,2,0\n3,oops,1\n4,5\n');
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a dataset\n');
+  // An extension the user declared as a dataset type (featureLens.datasetExtensions), read as CSV.
+  fs.copyFileSync(path.join(ROOT, 'test/fixtures/iris.csv'), path.join(dir, 'flowers.data'));
+  fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(dir, '.vscode/settings.json'), JSON.stringify({ 'featureLens.datasetExtensions': ['.data'] }));
   return dir;
 }
 
 /** Starts code-server with a private profile; resolves once /healthz answers. */
-async function startServer({ port, folder, vsix, env = {} }) {
+async function startServer({ port, folder, vsix, env = {}, settings = {} }) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-e2e-'));
   const xdg = { XDG_CONFIG_HOME: `${profile}/xdg`, XDG_DATA_HOME: `${profile}/xdg`, XDG_CACHE_HOME: `${profile}/xdg`, TMPDIR: profile };
   const fullEnv = { ...process.env, ...xdg, ...env };
   const common = ['--user-data-dir', `${profile}/ud`, '--extensions-dir', `${profile}/exts`];
   fs.mkdirSync(`${profile}/ud/User`, { recursive: true });
-  fs.writeFileSync(`${profile}/ud/User/settings.json`, JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false }));
+  fs.writeFileSync(`${profile}/ud/User/settings.json`, JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, ...settings }));
   if (vsix) {
     const r = spawnSync(CODE_SERVER, [...common, '--install-extension', vsix], { env: fullEnv, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`installing ${vsix} failed: ${r.stderr}`);
@@ -126,7 +130,8 @@ async function runUi() {
   for (const webgpu of [true, false].filter((g) => modes.includes(g ? 'webgpu' : 'no-webgpu'))) {
     const port = await freePort();
     const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), `fl-ws-ui-${webgpu ? 'gpu' : 'nogpu'}-`)));
-    const server = await startServer({ port, folder, vsix });
+    // The run without WebGPU also uses a dark theme, so the screenshots show the panel in both.
+    const server = await startServer({ port, folder, vsix, settings: webgpu ? {} : { 'workbench.colorTheme': 'Default Dark Modern' } });
     const ctx = await launchBrowser(webgpu);
     const t1 = Date.now();
     try {

@@ -88,6 +88,13 @@ export async function uiScenario({ ctx, url, webgpu, results, log }) {
   await page.screenshot({ path: path.join(results, `ui-${mode}-panel-lower.png`) });
   await frame.locator('#title').scrollIntoViewIfNeeded();
 
+  // Once the extension is active, extensions from featureLens.datasetExtensions get the entry too.
+  await page.keyboard.press('Control+Shift+E');
+  await sleep(500);
+  const extraLabels = await contextMenuLabels(page, 'flowers.data');
+  assert.ok(extraLabels.includes('Fit RFM'), `flowers.data menu: ${extraLabels.join(' | ')}`);
+  await page.keyboard.press('Escape');
+
   // The Runs view lists the fit.
   await page.locator('.activitybar [aria-label="Feature Lens"], .activitybar a[aria-label^="Feature Lens"]').first().click();
   await page.waitForSelector('.pane-body .monaco-list-row >> text=/iris\\.csv → species/', { timeout: 20000 });

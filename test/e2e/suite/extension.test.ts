@@ -148,6 +148,22 @@ suite('Feature Lens in a real VS Code', () => {
     if (r.where === 'host' || r.backend === 'cpu') assert.match(r.backendReason, /panel/);
   });
 
+  test('a file with a user-declared extension (featureLens.datasetExtensions) is read as CSV', async () => {
+    const r = await vscode.commands.executeCommand<FitCommandResult | undefined>('featureLens.fitRfm', workspaceFile('flowers.data'), { target: 'species', backend: 'cpu', iters: 1 });
+    assert.ok(r);
+    const { store } = await api();
+    const run = await store.get(r.runId);
+    assert.equal(run?.meta.dataset.name, 'flowers.data');
+    assert.equal(run?.meta.dataset.rows, 150);
+  });
+
+  test('Open Feature Lens shows the last run in a panel', async () => {
+    await vscode.commands.executeCommand('featureLens.open');
+    const { panels, store } = await api();
+    const last = (await store.list())[0];
+    assert.ok(last && panels.forRun(last.runId), 'panel for the newest run');
+  });
+
   test('a malformed file gives an error message naming it, not a crash', async () => {
     const { value, errors } = await withErrorMessages(() => vscode.commands.executeCommand('featureLens.fitRfm', workspaceFile('bad.csv'), { target: 'y', backend: 'cpu' }));
     assert.equal(value, undefined);

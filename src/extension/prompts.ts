@@ -80,6 +80,8 @@ export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefi
     { key: 'normalize', title: 'Normalise M', kind: 'pick', choices: [d.normalize, d.normalize === 'max' ? 'none' : 'max'].map((p) => ({ label: p, value: p })) },
     { key: 'standardize', title: 'Standardise features?', kind: 'pick', choices: yesNo(d.standardize) },
     { key: 'earlyStop', title: 'Early stopping on the validation metric?', kind: 'pick', choices: yesNo(d.earlyStop) },
+    { key: 'agopSamples', title: 'AGOP over at most this many training points', kind: 'number', integer: true, min: 1 },
+    { key: 'impute', title: 'Fill missing feature values (training mean / most frequent)?', kind: 'pick', choices: yesNo(false) },
     { key: 'valFraction', title: 'Validation fraction (when no test file)', kind: 'number', min: 0, max: 0.9 },
     { key: 'seed', title: 'Seed', kind: 'number', integer: true, min: 0 },
     { key: 'backend', title: 'Backend', kind: 'pick', choices: ['auto', 'webgpu', 'cpu'].sort((a) => (a === settingsBackend() ? -1 : 1)).map((b) => ({ label: b, value: b })) },

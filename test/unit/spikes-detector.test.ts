@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectSpikes, SpikeDetector } from '../../src/core/logs/spikes';
 import { syntheticLoss, scoreDetections } from '../../src/core/logs/syntheticSpikes';
-import { makeRng } from '../../src/core/random';
+import { rng as makeRng } from '../../src/core/random';
 
 function flatWith(tail: number[], lead = 30): number[] {
   const v: number[] = [];

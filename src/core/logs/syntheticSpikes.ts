@@ -1,4 +1,4 @@
-import { makeNormal, makeRng } from '../random';
+import { normal as makeNormal, rng as makeRng } from '../random';
 
 /**
  * Synthetic training-loss curves with spikes at known places, for measuring the detector

@@ -5,6 +5,7 @@ import { InputError } from '../core/errors';
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  spikes: { summary: 'find loss spikes in a training log (CSV, JSONL, TensorBoard)', run: (a) => import('./commands/spikes').then((m) => m.run(a)) },
 };
 
 function usage(): string {

@@ -111,3 +111,12 @@ test('bad parameters are refused', () => {
   assert.throws(() => new SpikeDetector({ window: 2 }), RangeError);
   assert.throws(() => detectSpikes([1, 2], [1]), RangeError);
 });
+
+test('a steeply falling early loss is not noise: a spike on it is found, the fall alone is not flagged', () => {
+  const steps = idx(60);
+  const clean = steps.map((t) => 2 * Math.exp(-t / 20) + 0.1);
+  assert.deepEqual(detectSpikes(steps, clean), []);
+  const spiked = clean.map((v, t) => (t === 30 ? v * 6 : t === 31 ? v * 4 : t === 32 ? v * 2 : v));
+  const found = detectSpikes(steps, spiked);
+  assert.deepEqual(found.map((s) => [s.start, s.peak]), [[30, 30]]);
+});

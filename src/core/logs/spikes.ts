@@ -2,17 +2,20 @@
  * Loss-spike detection (issue 6; the spikes SCIENCE.md §3 explains as catapults).
  *
  * Works on log(loss), where a spike is a multiplicative jump and training noise is roughly
- * scale-free. Each point is compared with the median of the trailing `window` points that are not
- * part of a spike; its excess over that median, in units of the window's robust spread
- * (1.4826 * MAD, floored at `minScale`), must pass `threshold` and the loss must be at least
- * `minHeightRatio` times the baseline. While a spike is open the baseline is frozen at its value at
+ * scale-free. Each point is compared with the median of the last `baselinePoints` points that are
+ * not part of a spike; its excess over that median, in units of the noise's robust spread
+ * (1.4826 * MAD of consecutive differences over `window` points / sqrt 2, floored at `minScale`;
+ * differences, so a steeply falling early loss does not look noisy), must pass `threshold` and the
+ * loss must be at least `minHeightRatio` times the baseline. While a spike is open the baseline is frozen at its value at
  * onset, so a long spike cannot raise its own reference; it closes (recovers) when the excess falls
  * below `releaseThreshold` spreads. Spikes closer than `mergeGap` points merge into one.
  * Work per point is O(window) (sorted-window insert/remove and a linear MAD walk).
  */
 export interface SpikeParams {
-  /** Trailing points in the baseline (median, MAD). */
+  /** Trailing non-spike points whose consecutive differences give the noise scale (MAD). */
   window: number;
+  /** Trailing non-spike points whose median is the baseline: short, so a falling loss does not leave it behind. */
+  baselinePoints: number;
   /** Points needed in the window before anything is flagged. */
   minHistory: number;
   /** Entry: log-excess above the baseline, in robust standard deviations. */
@@ -36,6 +39,7 @@ export interface SpikeParams {
 
 export const DEFAULT_SPIKE_PARAMS: SpikeParams = {
   window: 50,
+  baselinePoints: 10,
   minHistory: 10,
   threshold: 6,
   minHeightRatio: 1.5,
@@ -113,16 +117,38 @@ function madOfSorted(a: readonly number[], m: number): number {
   return (lower + upper) / 2;
 }
 
+/** The last `capacity` numbers pushed, also kept sorted for order statistics. */
+class RollingSorted {
+  private readonly ring: Float64Array;
+  private start = 0;
+  count = 0;
+  readonly sorted: number[] = [];
+  constructor(readonly capacity: number) { this.ring = new Float64Array(capacity); }
+  push(x: number): void {
+    if (this.count === this.capacity) {
+      removeSorted(this.sorted, this.ring[this.start]);
+      this.ring[this.start] = x;
+      this.start = (this.start + 1) % this.capacity;
+    } else {
+      this.ring[(this.start + this.count) % this.capacity] = x;
+      this.count++;
+    }
+    insertSorted(this.sorted, x);
+  }
+  clear(): void { this.start = 0; this.count = 0; this.sorted.length = 0; }
+}
+
 /**
  * Incremental detector: push points as they arrive; each call returns the spikes that became final
  * (recovered and past the merge gap, or closed unrecovered). `open()` shows a spike in progress.
  */
 export class SpikeDetector {
   readonly params: SpikeParams;
-  private readonly ring: Float64Array;
-  private ringStart = 0;
-  private ringCount = 0;
-  private readonly sorted: number[] = [];
+  /** Recent non-spike log-losses: their median is the baseline. */
+  private readonly levels: RollingSorted;
+  /** Differences of consecutive non-spike log-losses: their MAD is the noise scale, blind to the trend. */
+  private readonly diffs: RollingSorted;
+  private lastLevel = NaN;
   private index = -1;
   private lastCalm = true;
   private riseStart: { index: number; step: number } | undefined;
@@ -132,9 +158,10 @@ export class SpikeDetector {
   constructor(params: Partial<SpikeParams> = {}) {
     this.params = { ...DEFAULT_SPIKE_PARAMS, ...params };
     const p = this.params;
-    if (!(p.window >= 3 && p.minHistory >= 3 && p.minHistory <= p.window)) throw new RangeError('spikes: need 3 <= minHistory <= window');
+    if (!(p.window >= 3 && p.minHistory >= 3 && p.minHistory <= p.window && p.baselinePoints >= 1)) throw new RangeError('spikes: need 3 <= minHistory <= window, baselinePoints >= 1');
     if (!(p.threshold > 0 && p.minHeightRatio >= 1 && p.releaseThreshold >= 0 && p.mergeGap >= 0 && p.maxWidth >= 1 && p.minPoints >= 1 && p.minScale > 0)) throw new RangeError('spikes: invalid parameters');
-    this.ring = new Float64Array(p.window);
+    this.levels = new RollingSorted(Math.min(p.window, p.baselinePoints));
+    this.diffs = new RollingSorted(p.window);
   }
 
   /** Pushes points in order; returns the spikes that became final. */
@@ -161,22 +188,15 @@ export class SpikeDetector {
   }
 
   private addToWindow(z: number): void {
-    const w = this.params.window;
-    if (this.ringCount === w) {
-      removeSorted(this.sorted, this.ring[this.ringStart]);
-      this.ring[this.ringStart] = z;
-      this.ringStart = (this.ringStart + 1) % w;
-    } else {
-      this.ring[(this.ringStart + this.ringCount) % w] = z;
-      this.ringCount++;
-    }
-    insertSorted(this.sorted, z);
+    this.levels.push(z);
+    if (Number.isFinite(this.lastLevel)) this.diffs.push(z - this.lastLevel);
+    this.lastLevel = z;
   }
 
   private clearWindow(): void {
-    this.ringStart = 0;
-    this.ringCount = 0;
-    this.sorted.length = 0;
+    this.levels.clear();
+    this.diffs.clear();
+    this.lastLevel = NaN;
   }
 
   private releaseLevel(scale: number): number {
@@ -220,12 +240,14 @@ export class SpikeDetector {
       return;
     }
 
-    if (this.ringCount < p.minHistory) {
+    if (this.diffs.count + 1 < p.minHistory) {
       if (Number.isFinite(z)) this.addToWindow(z);
       return;
     }
-    const med = medianOfSorted(this.sorted);
-    const scale = Math.max(1.4826 * madOfSorted(this.sorted, med), p.minScale);
+    const med = medianOfSorted(this.levels.sorted);
+    // A difference of two independent noisy points has sqrt(2) times the noise's spread.
+    const d = this.diffs.sorted;
+    const scale = Math.max((1.4826 * madOfSorted(d, medianOfSorted(d))) / Math.SQRT2, p.minScale);
     const excess = z - med;
     if (this.lastCalm || !this.riseStart) this.riseStart = { index: i, step };
     if (excess > Math.max(p.threshold * scale, Math.log(p.minHeightRatio))) {

@@ -5,6 +5,7 @@ import { InputError } from '../core/errors';
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  catapult: { summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0; phase, NTK, AGOP', run: (a) => import('./commands/catapult').then((m) => m.run(a)) },
   spikes: { summary: 'find loss spikes in a training log (CSV, JSONL, TensorBoard)', run: (a) => import('./commands/spikes').then((m) => m.run(a)) },
 };
 

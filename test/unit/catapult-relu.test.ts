@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mat } from '../../src/core/mat';
+import { CpuCatapultBackend, topEigenvalue, tridiagonalMax, trainReluLab, batchSweep, lowRankTask, frobeniusCosine } from '../../src/core/catapult/index';
+
+interface Ref {
+  n: number; d: number; m: number; X: number[]; y: number[]; W: number[]; a: number[];
+  residuals: number[]; v: number[]; Kv: number[]; lambda_max: number; lambda_2: number; agop: number[];
+  lr: number; gd: { W: number[]; a: number[] }; sgd_rows: number[]; sgd: { W: number[]; a: number[] };
+}
+const ref = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'catapult', 'relu-ntk.json'), 'utf8')) as Ref;
+const F = (xs: number[]) => Float64Array.from(xs);
+const problem = () => ({ X: mat(ref.n, ref.d, F(ref.X)), y: F(ref.y), W: F(ref.W), a: F(ref.a), width: ref.m });
+
+function close(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string) {
+  assert.equal(got.length, want.length, what);
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i])), `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+}
+
+test('CPU ReLU session against numpy: residuals, NTK-vector product, top NTK eigenvalue, AGOP', async () => {
+  const s = await new CpuCatapultBackend().createSession(problem());
+  close(await s.residuals(), ref.residuals, 1e-12, 'residuals');
+  close(await s.ntkMatVec(F(ref.v)), ref.Kv, 1e-12, 'Kv');
+  const lam = await topEigenvalue((v) => s.ntkMatVec(v), ref.n);
+  assert.ok(Math.abs(lam - ref.lambda_max) < 1e-9 * ref.lambda_max, `lambda ${lam} vs numpy ${ref.lambda_max}`);
+  close(await s.agop(), ref.agop, 1e-12, 'agop');
+});
+
+test('CPU ReLU session against numpy: one GD step and one SGD step on given rows', async () => {
+  const b = new CpuCatapultBackend();
+  const gd = await b.createSession(problem());
+  await gd.step(ref.lr);
+  const w1 = await gd.weights();
+  close(w1.W, ref.gd.W, 1e-12, 'gd W');
+  close(w1.a, ref.gd.a, 1e-12, 'gd a');
+  const sgd = await b.createSession(problem());
+  await sgd.step(ref.lr, Uint32Array.from(ref.sgd_rows));
+  const w2 = await sgd.weights();
+  close(w2.W, ref.sgd.W, 1e-12, 'sgd W');
+  close(w2.a, ref.sgd.a, 1e-12, 'sgd a');
+});
+
+test('Lanczos tridiagonal: eigenvalue 2 + sqrt 2 of tridiag(1, 2, 1) of size 3', () => {
+  assert.ok(Math.abs(tridiagonalMax([2, 2, 2], [1, 1]) - (2 + Math.SQRT2)) < 1e-12);
+  assert.ok(Math.abs(tridiagonalMax([5], []) - 5) < 1e-12);
+});
+
+test('target AGOP of the low-rank task is rank 2 on the first two coordinates; cosine of a matrix with itself is 1', () => {
+  const t = lowRankTask(50, 5, 1);
+  const G = t.targetAgop!;
+  for (let r = 0; r < 5; r++) for (let c = 0; c < 5; c++) if (r > 1 || c > 1) assert.equal(G[r * 5 + c], 0);
+  let g00 = 0;
+  for (let i = 0; i < 50; i++) g00 += (5 * t.X.data[i * 5 + 1]) ** 2;
+  assert.ok(Math.abs(G[0] - g00 / 50) < 1e-12);
+  assert.ok(Math.abs(frobeniusCosine(G, G) - 1) < 1e-15);
+});
+
+const small = { n: 64, d: 6, width: 128, batch: 64, steps: 150, every: 25 };
+for (const seed of [0, 1, 2]) {
+  test(`ReLU GD phase picture from the trajectory, seed ${seed}: 1/lambda_0 lazy, 3/lambda_0 catapult, 8/lambda_0 divergent`, async () => {
+    const b = new CpuCatapultBackend();
+    const lazy = await trainReluLab({ ...small, seed, lrFactor: 1 }, b);
+    assert.equal(lazy.phase, 'lazy');
+    assert.ok(Math.max(...lazy.losses) === lazy.losses[0]);
+    const cat = await trainReluLab({ ...small, seed, lrFactor: 3 }, b);
+    assert.equal(cat.phase, 'catapult');
+    assert.ok(cat.lambdas[0] > cat.edge && cat.lambdas[cat.lambdas.length - 1] < cat.edge, 'lambda_max drops below 2/eta');
+    assert.ok(cat.losses[cat.losses.length - 1] < 0.05 * cat.losses[0]);
+    const div = await trainReluLab({ ...small, seed, lrFactor: 8 }, b);
+    assert.equal(div.phase, 'divergent');
+    assert.ok(div.losses[div.losses.length - 1] > 1e6 * div.losses[0]);
+    assert.ok(cat.alignments![cat.alignments!.length - 1] > cat.alignments![0], 'AGOP alignment grows');
+  });
+}
+
+test('SGD batch sweep: smaller batches give more catapults (SCIENCE.md §3)', async () => {
+  const pts = await batchSweep([16, 64], [0, 1, 2], { ...small, lrFactor: 1.5, steps: 300, every: 100 }, new CpuCatapultBackend());
+  const count = (b: number) => pts.filter((p) => p.batch === b).reduce((s, p) => s + p.catapults, 0);
+  assert.ok(count(16) > count(64) + 3, `batch 16: ${count(16)} catapults, batch 64: ${count(64)}`);
+});

@@ -5,23 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/commands/spikes';
 import { InputError } from '../../src/core/errors';
+import { cli } from '../helpers/cli';
 import { syntheticLoss } from '../../src/core/logs/syntheticSpikes';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'logs');
 const tmp = mkdtempSync(join(tmpdir(), 'fl-spikes-'));
 
-async function quiet<T>(f: () => Promise<T>): Promise<T> {
-  const w = process.stdout.write, e = process.stderr.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try { return await f(); } finally { process.stdout.write = w; process.stderr.write = e; }
-}
+// Successful runs go through a child process (their stdout would interleave with the test reporter's);
+// failing runs throw before writing anything, so they run in-process.
 
 interface Report { column: string; n_points: number; step_source: string; spikes: { start: number; peak: number; end: number; height_ratio: number | null; width: number }[] }
 
 test('spikes on the TensorBoard fixture: the injected spike at steps 30-32 (x6, x4, x2) in step units', async () => {
   const out = join(tmp, 'tb.json');
-  assert.equal(await quiet(() => run([join(fixtures, 'events.out.tfevents.1700000000.fixture'), '--json', out])), 0);
+  assert.equal(cli(['spikes', join(fixtures, 'events.out.tfevents.1700000000.fixture'), '--json', out]).status, 0);
   const r = JSON.parse(readFileSync(out, 'utf8')) as Report;
   assert.equal(r.column, 'train/loss');
   assert.equal(r.n_points, 60);
@@ -42,7 +39,7 @@ test('spikes on a Lightning-style metrics.csv: positions in the step column, not
   const csv = join(tmp, 'metrics.csv');
   writeFileSync(csv, lines.join('\n') + '\n');
   const out = join(tmp, 'csv.json');
-  assert.equal(await quiet(() => run([csv, '--json', out])), 0);
+  assert.equal(cli(['spikes', csv, '--json', out]).status, 0);
   const r = JSON.parse(readFileSync(out, 'utf8')) as Report;
   assert.equal(r.column, 'train_loss_step');
   assert.equal(r.step_source, 'step');
@@ -52,15 +49,18 @@ test('spikes on a Lightning-style metrics.csv: positions in the step column, not
 
 test('spikes CLI errors: unknown column, ambiguous columns, existing output, unreadable file', async () => {
   const csv = join(fixtures, 'metrics.csv');
-  await assert.rejects(quiet(() => run([csv, '--column', 'nope'])), (e) => e instanceof InputError && /no numeric column 'nope'/.test(e.message));
+  await assert.rejects(run([csv, '--column', 'nope']), (e) => e instanceof InputError && /no numeric column 'nope'/.test(e.message));
   const amb = join(tmp, 'amb.csv');
   writeFileSync(amb, 'step,loss_a,loss_b\n1,1,1\n');
-  await assert.rejects(quiet(() => run([amb])), /pass --column with one of: loss_a, loss_b/);
+  await assert.rejects(run([amb]), /pass --column with one of: loss_a, loss_b/);
   const existing = join(tmp, 'exists.json');
   writeFileSync(existing, 'keep me');
-  await assert.rejects(quiet(() => run([csv, '--json', existing])), /file exists; pass --force/);
+  await assert.rejects(run([csv, '--json', existing]), /file exists; pass --force/);
   assert.equal(readFileSync(existing, 'utf8'), 'keep me');
-  await assert.rejects(quiet(() => run([join(tmp, 'missing.csv')])), /cannot read \(ENOENT\)/);
-  await assert.rejects(quiet(() => run([csv, '--threshold=-1'])), /--threshold: expected a positive number/);
+  await assert.rejects(run([join(tmp, 'missing.csv')]), /cannot read \(ENOENT\)/);
+  const viaMain = cli(['spikes', csv, '--column', 'nope']);
+  assert.equal(viaMain.status, 1);
+  assert.match(viaMain.stderr, /^feature-lens spikes: .*no numeric column 'nope'/);
+  await assert.rejects(run([csv, '--threshold=-1']), /--threshold: expected a positive number/);
   assert.ok(!existsSync(join(tmp, 'nothing.json')));
 });

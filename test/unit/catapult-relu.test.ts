@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mat } from '../../src/core/mat';
-import { CpuCatapultBackend, topEigenvalue, tridiagonalMax, trainReluLab, batchSweep, lowRankTask, frobeniusCosine } from '../../src/core/catapult/index';
+import { CpuCatapultBackend, topEigenvalue, tridiagonalMax, trainReluLab, batchSweep, lowRankTask, labTaskFromDataset, frobeniusCosine } from '../../src/core/catapult/index';
 
 interface Ref {
   n: number; d: number; m: number; X: number[]; y: number[]; W: number[]; a: number[];
@@ -79,4 +79,21 @@ test('SGD batch sweep: smaller batches give more catapults (SCIENCE.md §3)', as
   const pts = await batchSweep([16, 64], [0, 1, 2], { ...small, lrFactor: 1.5, steps: 300, every: 100 }, new CpuCatapultBackend());
   const count = (b: number) => pts.filter((p) => p.batch === b).reduce((s, p) => s + p.catapults, 0);
   assert.ok(count(16) > count(64) + 3, `batch 16: ${count(16)} catapults, batch 64: ${count(64)}`);
+});
+
+test('a user dataset becomes a lab task: rows scaled to mean norm 1, regression target standardised, classes as +-1', async () => {
+  const X = mat(4, 2, F([3, 4, 0, 0, 6, 8, 0, 3]));
+  const reg = labTaskFromDataset({ source: 't.csv', X, featureNames: ['a', 'b'], y: F([1, 2, 3, 4]), targetName: 'y', task: 'regression' });
+  // norms 5, 0, 10, 3: mean 4.5, so every entry is divided by 4.5
+  assert.ok(Math.abs(reg.X.data[0] - 3 / 4.5) < 1e-15);
+  assert.ok(Math.abs(reg.X.data[7] - 3 / 4.5) < 1e-15);
+  const sd = Math.sqrt(1.25);
+  close(reg.y, [-1.5 / sd, -0.5 / sd, 0.5 / sd, 1.5 / sd], 1e-15, 'y');
+  assert.equal(reg.targetAgop, undefined);
+  const cls = labTaskFromDataset({ source: 't.csv', X, featureNames: ['a', 'b'], y: F([0, 1, 2, 0]), targetName: 'c', task: 'classification', classes: ['x', 'y', 'z'] });
+  assert.deepEqual([...cls.y], [1, -1, -1, 1]);
+  const r = await trainReluLab({ task: cls, width: 32, steps: 20, lrFactor: 1, every: 10 }, new CpuCatapultBackend());
+  assert.equal(r.alignments, null);
+  assert.equal(r.losses.length, 21);
+  assert.throws(() => labTaskFromDataset({ source: 'one.csv', X: mat(1, 2, F([1, 2])), featureNames: ['a', 'b'], y: F([1]), targetName: 'y', task: 'regression' }), /one\.csv: the catapult lab needs at least 2 rows/);
 });

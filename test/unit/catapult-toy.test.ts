@@ -62,6 +62,7 @@ test('linear lr sweep: the phase picture in units of 2/lambda_0 (edges 1 and 2 f
   const pts = await lrSweep('linear', [0.5, 0.9, 1.2, 1.5, 1.9, 2.2, 3], { width: 1000, steps: 400, seed: 5 }, new CpuCatapultBackend());
   assert.deepEqual(pts.map((p) => p.phase), ['lazy', 'lazy', 'catapult', 'catapult', 'catapult', 'divergent', 'divergent']);
   for (const p of pts.filter((q) => q.phase === 'catapult')) assert.ok(p.finalLambda < p.edge);
+  assert.deepEqual(pts.map((p) => p.recursionPhase), pts.map((p) => p.phase));
 });
 
 test('phase classification reads only the trajectory', () => {

@@ -64,8 +64,8 @@ export async function run(args: string[]): Promise<number> {
     const lr = sweepLr ? await lrSweep(model, sweepLr, base, backend) : undefined;
     const bs = sweepBatch ? await batchSweep(sweepBatch, Array.from({ length: seeds }, (_, i) => (seed ?? 0) + i), base, backend) : undefined;
     if (lr) {
-      process.stdout.write(table(['eta/(2/lambda0)', 'phase', 'catapults', 'max loss', 'final loss', 'final lambda', '2/eta'],
-        lr.map((p) => [p.etaOverEdge, p.phase, p.catapults, p.maxLoss.toExponential(2), p.finalLoss.toExponential(2), p.finalLambda.toPrecision(4), p.edge.toPrecision(4)])) + '\n');
+      process.stdout.write(table(['eta/(2/lambda0)', 'phase', ...(model === 'linear' ? ['exact recursion'] : []), 'catapults', 'max loss', 'final loss', 'final lambda', '2/eta'],
+        lr.map((p) => [p.etaOverEdge, p.phase, ...(model === 'linear' ? [p.recursionPhase ?? '-'] : []), p.catapults, p.maxLoss.toExponential(2), p.finalLoss.toExponential(2), p.finalLambda.toPrecision(4), p.edge.toPrecision(4)])) + '\n');
     }
     if (bs) {
       process.stdout.write(table(['batch', 'seed', 'phase', 'catapults', 'alignment', 'test loss'],

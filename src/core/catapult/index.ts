@@ -7,7 +7,7 @@ export { classifyPhase, findCatapults, DEFAULT_PHASE_OPTIONS } from './phase';
 export type { Phase, PhaseOptions, Catapult } from './phase';
 export { trainReluLab, DEFAULT_RELU_LAB } from './relu';
 export type { ReluLabConfig, ReluLabRun } from './relu';
-export { lowRankTask, frobeniusCosine } from './task';
+export { lowRankTask, labTaskFromDataset, frobeniusCosine } from './task';
 export type { LabTask } from './task';
 export { lrSweep, batchSweep } from './sweep';
 export type { LrSweepPoint, BatchSweepPoint } from './sweep';

@@ -1,6 +1,6 @@
 import type { CatapultBackend } from './backend';
-import { trainLinearToy, type LinearToyConfig } from './linearToy';
-import type { Phase } from './phase';
+import { DEFAULT_LINEAR_TOY, linearToyInit, toyRecursion, trainLinearToy, type LinearToyConfig } from './linearToy';
+import { classifyPhase, findCatapults, type Phase } from './phase';
 import { trainReluLab, type ReluLabConfig } from './relu';
 import type { CancelToken } from '../errors';
 
@@ -15,6 +15,8 @@ export interface LrSweepPoint {
   /** Last measured top NTK eigenvalue against 2 / eta: a catapult ends below the edge. */
   readonly finalLambda: number;
   readonly edge: number;
+  /** Linear toy only: the phase of the exact scalar recursion from the same initial state (SCIENCE.md §3). */
+  readonly recursionPhase?: Phase;
 }
 
 const maxOf = (xs: number[]) => xs.reduce((a, b) => (b > a || Number.isNaN(b) ? b : a), -Infinity);
@@ -25,8 +27,13 @@ export async function lrSweep(model: 'linear' | 'relu', etaOverEdge: readonly nu
   for (const x of etaOverEdge) {
     const lrFactor = 2 * x;
     if (model === 'linear') {
-      const r = trainLinearToy({ ...base, lrFactor });
-      out.push({ etaOverEdge: x, lrFactor, phase: r.phase, catapults: r.phase === 'catapult' ? 1 : 0, maxLoss: maxOf(r.losses), finalLoss: r.losses[r.losses.length - 1], finalLambda: r.finalLambda, edge: r.edge });
+      const c = { ...DEFAULT_LINEAR_TOY, ...base, lrFactor };
+      const r = trainLinearToy(c);
+      const exact = toyRecursion(linearToyInit(c.width, c.seed), c.y, r.lr, c.width, c.steps);
+      out.push({
+        etaOverEdge: x, lrFactor, phase: r.phase, catapults: findCatapults(r.losses).length, maxLoss: maxOf(r.losses),
+        finalLoss: r.losses[r.losses.length - 1], finalLambda: r.finalLambda, edge: r.edge, recursionPhase: classifyPhase(exact.losses),
+      });
     } else {
       const r = await trainReluLab({ ...base, lrFactor }, backend, cancel);
       out.push({ etaOverEdge: x, lrFactor, phase: r.phase, catapults: r.catapults.length, maxLoss: maxOf(r.losses), finalLoss: r.losses[r.losses.length - 1], finalLambda: r.lambdas[r.lambdas.length - 1], edge: r.edge });

@@ -1,3 +1,5 @@
+import type { Dataset } from '../data/dataset';
+import { InputError } from '../errors';
 import { mat, type Mat } from '../mat';
 import { normal, rng } from '../random';
 
@@ -45,4 +47,37 @@ export function frobeniusCosine(A: Float64Array, B: Float64Array): number {
   let ab = 0, aa = 0, bb = 0;
   for (let i = 0; i < A.length; i++) { ab += A[i] * B[i]; aa += A[i] * A[i]; bb += B[i] * B[i]; }
   return ab / Math.sqrt(aa * bb);
+}
+
+/**
+ * A lab task from the user's table: rows scaled by one common factor so the mean |x| is 1 (the
+ * NTK scale the lab's learning rates assume), the target standardised; for classification the
+ * scalar output fits +1 for `positiveClass` (default the first class) and -1 otherwise. The target
+ * function, hence its AGOP, is unknown.
+ */
+export function labTaskFromDataset(ds: Dataset, positiveClass = 0): LabTask {
+  const { rows: n, cols: d, data } = ds.X;
+  if (n < 2) throw new InputError(`${ds.source}: the catapult lab needs at least 2 rows, got ${n}`);
+  let norms = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += data[i * d + k] ** 2;
+    norms += Math.sqrt(s);
+  }
+  const scale = norms > 0 ? n / norms : 1;
+  const X = new Float64Array(data.length);
+  for (let q = 0; q < data.length; q++) X[q] = data[q] * scale;
+  const y = new Float64Array(n);
+  if (ds.task === 'classification') {
+    for (let i = 0; i < n; i++) y[i] = ds.y[i] === positiveClass ? 1 : -1;
+  } else {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += ds.y[i];
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (ds.y[i] - mean) ** 2;
+    const sd = Math.sqrt(v / n) || 1;
+    for (let i = 0; i < n; i++) y[i] = (ds.y[i] - mean) / sd;
+  }
+  return { X: mat(n, d, X), y };
 }

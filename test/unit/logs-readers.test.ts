@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogReader, readLog, chooseLossColumn, rankLossColumns, seriesOf, logKindOf } from '../../src/core/logs/index';
+import { createLogReader, readLog, chooseLossColumn, rankLossColumns, seriesOf, logKindOf, mergeEventFiles } from '../../src/core/logs/index';
 import type { LogKind, ScalarPoint } from '../../src/core/logs/index';
 import { crc32c } from '../../src/core/logs/crc32c';
 import { InputError } from '../../src/core/errors';
@@ -25,6 +25,8 @@ test('logKindOf recognises the three formats', () => {
   assert.equal(logKindOf('lightning_logs/version_0/metrics.csv'), 'csv');
   assert.equal(logKindOf('log.jsonl'), 'jsonl');
   assert.equal(logKindOf('model.pt'), undefined);
+  assert.equal(logKindOf('make_tfevents.py'), undefined);
+  assert.equal(logKindOf('tfevents-expected.json'), undefined);
   assert.throws(() => readLog(text('x'), 'model.pt'), InputError);
 });
 
@@ -177,4 +179,14 @@ test('column choice: explicit, unknown (InputError naming the columns), ambiguou
   assert.throws(() => chooseLossColumn(['a', 'b'], 'c', 'f.csv'), /f\.csv: no numeric column 'c'; columns: a, b/);
   assert.deepEqual(chooseLossColumn(['loss_a', 'loss_b', 'acc'], undefined, 'f'), { kind: 'ambiguous', candidates: ['loss_a', 'loss_b'] });
   assert.deepEqual(chooseLossColumn(['acc', 'lr'], undefined, 'f'), { kind: 'ambiguous', candidates: ['acc', 'lr'] });
+});
+
+test('event files of a resumed run merge: a later file restarting a tag at step s drops the earlier points from s on', () => {
+  const p = (tag: string, step: number, value: number) => ({ tag, step, value });
+  const merged = mergeEventFiles([
+    [p('loss', 0, 5), p('loss', 1, 4), p('loss', 2, 3), p('loss', 3, 9), p('acc', 0, 0.1)],
+    [p('loss', 2, 3.5), p('loss', 3, 2)],
+    [p('acc', 5, 0.9)],
+  ]);
+  assert.deepEqual(merged.map(key), ['loss@0=5', 'loss@1=4', 'acc@0=0.1', 'loss@2=3.5', 'loss@3=2', 'acc@5=0.9']);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/commands/spikes';
@@ -27,6 +27,21 @@ test('spikes on the TensorBoard fixture: the injected spike at steps 30-32 (x6, 
   assert.equal(r.spikes[0].peak, 30);
   assert.ok(r.spikes[0].end >= 32 && r.spikes[0].end <= 34);
   assert.equal(r.spikes[0].width, r.spikes[0].end - r.spikes[0].start);
+});
+
+test('spikes on a TensorBoard run folder: event files merged in name order, problems on stderr', () => {
+  const dir = join(tmp, 'run');
+  mkdirSync(dir);
+  for (const n of ['events.out.tfevents.1700000000.fixture', 'events.out.tfevents.1700000002.truncated']) copyFileSync(join(fixtures, n), join(dir, n));
+  writeFileSync(join(dir, 'notes.txt'), 'not a log');
+  const out = join(tmp, 'run.json');
+  const r = cli(['spikes', dir, '--json', out]);
+  assert.equal(r.status, 0);
+  assert.match(r.stderr, /events\.out\.tfevents\.1700000002\.truncated: truncated record at byte 6277/);
+  const rep = JSON.parse(readFileSync(out, 'utf8')) as Report;
+  // the second file restarts at step 0 (a resumed run) and supersedes the first: steps 0..58
+  assert.equal(rep.n_points, 59);
+  assert.deepEqual(rep.spikes.map((s) => [s.start, s.peak]), [[30, 30]]);
 });
 
 test('spikes on a Lightning-style metrics.csv: positions in the step column, not row indices', async () => {

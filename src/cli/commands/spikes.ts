@@ -1,14 +1,15 @@
 // feature-lens spikes LOG: find loss spikes in a training log (CSV, JSONL, TensorBoard events).
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { InputError } from '../../core/errors';
-import { chooseLossColumn, readLog, seriesOf } from '../../core/logs/index';
+import { chooseLossColumn, logKindOf, mergeEventFiles, readLog, seriesOf, type LogContents } from '../../core/logs/index';
 import { detectSpikes, DEFAULT_SPIKE_PARAMS, type SpikeParams } from '../../core/logs/spikes';
 import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
 const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--force]
        [--window N] [--threshold K] [--min-ratio R] [--min-points N] [--merge-gap N]
-  LOG            metrics.csv (Lightning or any CSV with a header), *.jsonl, or events.out.tfevents.*
+  LOG            metrics.csv (Lightning or any CSV with a header), *.jsonl, events.out.tfevents.*,
+                 or a run folder holding them (all its event files are read as one log)
   --column NAME  the loss column/key/tag (default: the single most loss-like one)
   --json OUT     write {column, n_points, spikes: [{start, peak, end, height_ratio, width}]} to OUT
                  (positions in the log's step units: its step column, else the row index)
@@ -16,8 +17,39 @@ const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--fo
   detector (defaults): --window ${DEFAULT_SPIKE_PARAMS.window} --threshold ${DEFAULT_SPIKE_PARAMS.threshold} (robust sd) --min-ratio ${DEFAULT_SPIKE_PARAMS.minHeightRatio}
                        --min-points ${DEFAULT_SPIKE_PARAMS.minPoints} --merge-gap ${DEFAULT_SPIKE_PARAMS.mergeGap}`;
 
-/** JSON has no Infinity: a spike into NaN/Inf (divergence) gets height_ratio null and diverged true. */
+/** JSON has no Infinity: a spike into NaN/Inf gets height_ratio null (non_finite_peak; diverged if it never came back). */
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try { return new Uint8Array(await readFile(path)); } catch (e) { throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
+}
+
+/**
+ * A log file, or a run folder: its TensorBoard event files in name order (a resumed run writes a new
+ * file whose name carries a later timestamp) merged into one log, else its metrics.csv, else its one
+ * .csv/.jsonl file.
+ */
+async function readLogPath(path: string): Promise<LogContents> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory()) return readLog(await readBytes(path), path);
+  const names = (await readdir(path)).sort();
+  const events = names.filter((n) => logKindOf(n) === 'tfevents');
+  if (events.length > 0) {
+    const parts = await Promise.all(events.map(async (n) => readLog(await readBytes(join(path, n)), join(path, n))));
+    const tags: string[] = [];
+    for (const p of parts) for (const t of p.tags) if (!tags.includes(t)) tags.push(t);
+    return {
+      kind: 'tfevents', tags, stepSource: 'event step',
+      points: mergeEventFiles(parts.map((p) => p.points)),
+      problems: parts.flatMap((p, k) => p.problems.map((q) => ({ ...q, message: `${events[k]}: ${q.message}` }))),
+    };
+  }
+  const single = names.includes('metrics.csv') ? ['metrics.csv'] : names.filter((n) => logKindOf(n) === 'csv' || logKindOf(n) === 'jsonl');
+  if (single.length !== 1) {
+    throw new InputError(`${path}: expected TensorBoard event files, a metrics.csv, or exactly one .csv/.jsonl log in the folder; found ${single.length ? single.join(', ') : 'none'}`);
+  }
+  return readLog(await readBytes(join(path, single[0])), join(path, single[0]));
+}
 
 export async function run(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) { process.stdout.write(USAGE + '\n'); return 0; }
@@ -37,9 +69,7 @@ export async function run(args: string[]): Promise<number> {
   const mp = numberFlag('min-points', f['min-points'], (v) => int(v) && v >= 1, 'an integer >= 1'); if (mp !== undefined) params.minPoints = mp;
   const mg = numberFlag('merge-gap', f['merge-gap'], (v) => int(v) && v >= 0, 'an integer >= 0'); if (mg !== undefined) params.mergeGap = mg;
 
-  let bytes: Uint8Array;
-  try { bytes = new Uint8Array(await readFile(file)); } catch (e) { throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
-  const log = readLog(bytes, file);
+  const log = await readLogPath(file);
   for (const p of log.problems.slice(0, 20)) process.stderr.write(`${file}: ${p.message}\n`);
   if (log.problems.length > 20) process.stderr.write(`${file}: ... ${log.problems.length - 20} more problems\n`);
   const choice = chooseLossColumn(log.tags, f.column, file);
@@ -60,7 +90,7 @@ export async function run(args: string[]): Promise<number> {
     spikes: spikes.map((s) => ({
       start: s.start, peak: s.peak, end: s.end,
       height_ratio: finiteOrNull(s.heightRatio), width: s.width,
-      recovered: s.recovered, diverged: !Number.isFinite(s.heightRatio),
+      recovered: s.recovered, non_finite_peak: !Number.isFinite(s.heightRatio), diverged: !Number.isFinite(s.heightRatio) && !s.recovered,
       peak_value: finiteOrNull(s.peakValue), baseline: s.baseline,
     })),
   };

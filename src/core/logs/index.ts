@@ -1,6 +1,6 @@
 // Training-log reading (CSV, JSONL, TensorBoard), loss-column choice, spike detection, live following.
 export type { LogKind, LogProblem, LogReader, PushResult, ScalarPoint } from './types';
-export { createLogReader, logKindOf, readLog } from './readers';
+export { createLogReader, logKindOf, readLog, mergeEventFiles } from './readers';
 export type { LogContents } from './readers';
 export { rankLossColumns, chooseLossColumn, seriesOf } from './columns';
 export type { ColumnCandidate, ColumnChoice, Series } from './columns';

@@ -15,7 +15,7 @@ export function createLogReader(kind: LogKind): LogReader {
 /** The reader kind for a file name, or undefined when the name does not say. */
 export function logKindOf(fileName: string): LogKind | undefined {
   const base = fileName.split(/[\\/]/).pop() ?? fileName;
-  if (/tfevents/.test(base)) return 'tfevents';
+  if (/^events\.out\.tfevents\./.test(base) || /\.tfevents$/.test(base)) return 'tfevents';
   if (/\.(csv|tsv)$/i.test(base)) return 'csv';
   if (/\.(jsonl|ndjson)$/i.test(base)) return 'jsonl';
   return undefined;
@@ -37,4 +37,20 @@ export function readLog(bytes: Uint8Array, fileName: string): LogContents {
   const a = reader.push(bytes);
   const b = reader.finish();
   return { kind, points: [...a.points, ...b.points], problems: [...a.problems, ...b.problems], tags: reader.tags, stepSource: reader.stepSource };
+}
+
+/**
+ * Joins the points of a run's event files, given in write order (name order: the names carry the
+ * start time). A file that starts a tag at or below a step already seen is a run resumed from a
+ * checkpoint: the earlier points of that tag from that step on are dropped, as TensorBoard does.
+ */
+export function mergeEventFiles(parts: readonly (readonly ScalarPoint[])[]): ScalarPoint[] {
+  let kept: ScalarPoint[] = [];
+  for (const part of parts) {
+    const firstStep = new Map<string, number>();
+    for (const p of part) if (!firstStep.has(p.tag)) firstStep.set(p.tag, p.step);
+    kept = kept.filter((p) => { const f = firstStep.get(p.tag); return f === undefined || p.step < f; });
+    kept.push(...part);
+  }
+  return kept;
 }

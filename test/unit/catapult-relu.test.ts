@@ -97,3 +97,13 @@ test('a user dataset becomes a lab task: rows scaled to mean norm 1, regression 
   assert.equal(r.losses.length, 21);
   assert.throws(() => labTaskFromDataset({ source: 'one.csv', X: mat(1, 2, F([1, 2])), featureNames: ['a', 'b'], y: F([1]), targetName: 'y', task: 'regression' }), /one\.csv: the catapult lab needs at least 2 rows/);
 });
+
+test('progress is streamed every step, lambda and alignment where measured; cancellation stops the run', async () => {
+  const seen: { step: number; lambda?: number }[] = [];
+  const r = await trainReluLab({ ...small, steps: 20, every: 10, lrFactor: 1 }, new CpuCatapultBackend(), { onProgress: (p) => seen.push(p) });
+  assert.deepEqual(seen.map((p) => p.step), Array.from({ length: 21 }, (_, i) => i));
+  assert.deepEqual(seen.filter((p) => p.lambda !== undefined).map((p) => p.step), [0, 10, 20]);
+  assert.deepEqual(seen.filter((p) => p.lambda !== undefined).map((p) => p.lambda), r.lambdas);
+  const token = { cancelled: false };
+  await assert.rejects(trainReluLab({ ...small, steps: 50 }, new CpuCatapultBackend(), { cancel: token, onProgress: (p) => { if (p.step === 5) token.cancelled = true; } }), /cancelled/);
+});

@@ -190,3 +190,14 @@ test('event files of a resumed run merge: a later file restarting a tag at step 
   ]);
   assert.deepEqual(merged.map(key), ['loss@0=5', 'loss@1=4', 'acc@0=0.1', 'loss@2=3.5', 'loss@3=2', 'acc@5=0.9']);
 });
+
+test('TSV (tab-detected), Keras CSVLogger epochs, W&B-style _step in JSONL', () => {
+  const tsv = readLog(text('step\tloss\n10\t0.5\n20\t0.4\n'), 'log.tsv');
+  assert.deepEqual(tsv.points.map(key), ['loss@10=0.5', 'loss@20=0.4']);
+  const keras = readLog(text('epoch,accuracy,loss,val_accuracy,val_loss\n0,0.5,1.2,0.55,1.1\n1,0.7,0.8,0.6,0.9\n'), 'training.log.csv');
+  assert.equal(keras.stepSource, 'epoch');
+  assert.deepEqual(chooseLossColumn(keras.tags, undefined, 'k'), { kind: 'chosen', column: 'loss' });
+  const wandb = readLog(text('{"_step": 7, "train/loss": 0.3, "_runtime": 12.5}\n'), 'history.jsonl');
+  assert.equal(wandb.stepSource, '_step');
+  assert.deepEqual(wandb.points.map(key), ['train/loss@7=0.3', '_runtime@7=12.5']);
+});

@@ -6,7 +6,7 @@ export type { ToyState, ToyTrajectory, LinearToyConfig, LinearToyRun } from './l
 export { classifyPhase, findCatapults, DEFAULT_PHASE_OPTIONS } from './phase';
 export type { Phase, PhaseOptions, Catapult } from './phase';
 export { trainReluLab, DEFAULT_RELU_LAB } from './relu';
-export type { ReluLabConfig, ReluLabRun } from './relu';
+export type { ReluLabConfig, ReluLabRun, LabProgress, LabRunOptions } from './relu';
 export { lowRankTask, labTaskFromDataset, frobeniusCosine } from './task';
 export type { LabTask } from './task';
 export { lrSweep, batchSweep } from './sweep';

@@ -49,7 +49,22 @@ const DIVERGED = 1e12;
  * recording the full-batch loss every step and, every `every` steps, lambda_max(K) (Lanczos on
  * NTK-vector products) and the AGOP alignment with the target. The phase comes from the losses.
  */
-export async function trainReluLab(config: Partial<ReluLabConfig>, backend: CatapultBackend, cancel?: CancelToken): Promise<ReluLabRun> {
+/** One step's measurements, streamed to a live chart while training runs. */
+export interface LabProgress {
+  readonly step: number;
+  readonly loss: number;
+  /** Present on the steps where they are measured (every `every` steps). */
+  readonly lambda?: number;
+  readonly alignment?: number;
+}
+
+export interface LabRunOptions {
+  cancel?: CancelToken;
+  onProgress?: (p: LabProgress) => void;
+}
+
+export async function trainReluLab(config: Partial<ReluLabConfig>, backend: CatapultBackend, options: LabRunOptions = {}): Promise<ReluLabRun> {
+  const { cancel, onProgress } = options;
   const c = { ...DEFAULT_RELU_LAB, ...config };
   const task = c.task ?? lowRankTask(c.n, c.d, c.seed, 512);
   const n = task.X.rows, d = task.X.cols, m = c.width;
@@ -76,7 +91,9 @@ export async function trainReluLab(config: Partial<ReluLabConfig>, backend: Cata
       const L = halfMeanSquare(await session.residuals());
       losses.push(L);
       const diverged = !(L < DIVERGED * losses[0]);
-      if (!diverged && (t % c.every === 0 || t === c.steps)) await record(t);
+      const measured = !diverged && (t % c.every === 0 || t === c.steps);
+      if (measured) await record(t);
+      onProgress?.(measured ? { step: t, loss: L, lambda: lambdas[lambdas.length - 1], alignment: alignments?.[alignments.length - 1] } : { step: t, loss: L });
       if (diverged || t === c.steps) break;
       if (batch >= n) await session.step(lr);
       else {

@@ -2,7 +2,7 @@ import type { CatapultBackend } from './backend';
 import { DEFAULT_LINEAR_TOY, linearToyInit, toyRecursion, trainLinearToy, type LinearToyConfig } from './linearToy';
 import { classifyPhase, findCatapults, type Phase } from './phase';
 import { trainReluLab, type ReluLabConfig } from './relu';
-import type { CancelToken } from '../errors';
+import { CancelledError, type CancelToken } from '../errors';
 
 export interface LrSweepPoint {
   /** eta in units of 2 / lambda_0 (1 is the lazy/catapult edge of the linearised model). */
@@ -28,6 +28,7 @@ export async function lrSweep(model: 'linear' | 'relu', etaOverEdge: readonly nu
     const lrFactor = 2 * x;
     if (model === 'linear') {
       const c = { ...DEFAULT_LINEAR_TOY, ...base, lrFactor };
+      if (cancel?.cancelled) throw new CancelledError();
       const r = trainLinearToy(c);
       const exact = toyRecursion(linearToyInit(c.width, c.seed), c.y, r.lr, c.width, c.steps);
       out.push({
@@ -35,7 +36,7 @@ export async function lrSweep(model: 'linear' | 'relu', etaOverEdge: readonly nu
         finalLoss: r.losses[r.losses.length - 1], finalLambda: r.finalLambda, edge: r.edge, recursionPhase: classifyPhase(exact.losses),
       });
     } else {
-      const r = await trainReluLab({ ...base, lrFactor }, backend, cancel);
+      const r = await trainReluLab({ ...base, lrFactor }, backend, { cancel });
       out.push({ etaOverEdge: x, lrFactor, phase: r.phase, catapults: r.catapults.length, maxLoss: maxOf(r.losses), finalLoss: r.losses[r.losses.length - 1], finalLambda: r.lambdas[r.lambdas.length - 1], edge: r.edge });
     }
   }
@@ -57,7 +58,7 @@ export async function batchSweep(batches: readonly number[], seeds: readonly num
   const out: BatchSweepPoint[] = [];
   for (const batch of batches) {
     for (const seed of seeds) {
-      const r = await trainReluLab({ ...base, batch, seed }, backend, cancel);
+      const r = await trainReluLab({ ...base, batch, seed }, backend, { cancel });
       out.push({ batch, seed, phase: r.phase, catapults: r.catapults.length, finalAlignment: r.alignments ? r.alignments[r.alignments.length - 1] : null, testLoss: r.testLoss });
     }
   }

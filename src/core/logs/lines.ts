@@ -48,7 +48,7 @@ export function parseNumber(raw: string): number | undefined {
 }
 
 /** Column/key names taken as the step, most preferred first. */
-export const STEP_NAMES = ['step', 'global_step', 'globalstep', 'trainer/global_step', 'iteration', 'iter', 'it', 'steps', 'batch', 'epoch'];
+export const STEP_NAMES = ['step', 'global_step', '_step', 'globalstep', 'trainer/global_step', 'iteration', 'iter', 'it', 'steps', 'batch', 'epoch'];
 
 export function findStepName(names: readonly string[]): string | undefined {
   const lower = names.map((n) => n.trim().toLowerCase());

@@ -37,11 +37,23 @@ test('catapult --model relu writes lambdas and a phase', async () => {
   assert.equal(r.phase, 'catapult');
 });
 
+test('catapult --model relu --data trains on a user table (iris, setosa vs rest) without an alignment', () => {
+  const out = join(tmp, 'iris.json');
+  const r = cli(['catapult', '--model', 'relu', '--data', join(import.meta.dirname, '..', 'fixtures', 'iris.csv'), '--target', 'species', '--width', '64', '--steps', '40', '--batch', '150', '--lr-factor', '1', '--json', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const rep = JSON.parse(readFileSync(out, 'utf8')) as Out & { alignments: null };
+  assert.equal(rep.alignments, null);
+  assert.equal(rep.phase, 'lazy');
+  assert.ok(rep.losses[40]! < rep.losses[0]!);
+});
+
 test('catapult CLI refuses bad flags with exit code 1 and a message', () => {
   for (const [args, message] of [
     [['--model', 'cnn'], /--model: expected linear or relu, got 'cnn'/],
     [['--model', 'linear', '--batch', '8'], /apply to --model relu only/],
     [['--model', 'linear', '--lr-factor', 'x'], /--lr-factor: expected a positive number, got 'x'/],
+    [['--model', 'relu', '--data', 'missing.csv'], /missing\.csv: no such file/],
+    [['--model', 'relu', '--target', 'y'], /--target and --positive-class need --data FILE/],
   ] as const) {
     const r = cli(['catapult', ...args]);
     assert.equal(r.status, 1);

@@ -3,19 +3,22 @@
 import { stat } from 'node:fs/promises';
 import { InputError } from '../../core/errors';
 import {
-  CpuCatapultBackend, DEFAULT_LINEAR_TOY, DEFAULT_RELU_LAB, batchSweep, lrSweep, trainLinearToy, trainReluLab,
+  CpuCatapultBackend, DEFAULT_LINEAR_TOY, DEFAULT_RELU_LAB, batchSweep, labTaskFromDataset, lrSweep, trainLinearToy, trainReluLab,
 } from '../../core/catapult/index';
+import { readDatasetFile } from '../../core/data/node';
 import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
 const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--lr-factor f] [--steps T] [--batch B] [--seed S] [--json OUT] [--force]
-       relu only: [--n N] [--d D] [--every K]
+       relu only: [--n N] [--d D] [--every K] [--data FILE --target COL [--positive-class I]]
        sweeps:    [--sweep-lr x1,x2,...]  (eta in units of 2/lambda_0: the phase picture)
                   [--sweep-batch b1,b2,... [--seeds K]]  (relu: catapults per run)
   trains with eta = f / lambda_0 (lambda_0: top NTK eigenvalue at initialisation) and writes
   {lambda0, lr, losses, lambdas, phase}; phase (lazy | catapult | divergent) is read from the losses.
   defaults: linear --width ${DEFAULT_LINEAR_TOY.width} --lr-factor ${DEFAULT_LINEAR_TOY.lrFactor} --steps ${DEFAULT_LINEAR_TOY.steps} (y = 0, one input |x| = 1)
             relu   --width ${DEFAULT_RELU_LAB.width} --lr-factor ${DEFAULT_RELU_LAB.lrFactor} --steps ${DEFAULT_RELU_LAB.steps} --batch ${DEFAULT_RELU_LAB.batch} --n ${DEFAULT_RELU_LAB.n} --d ${DEFAULT_RELU_LAB.d} --every ${DEFAULT_RELU_LAB.every}
-            (relu task: x ~ N(0, I/d), y = d x0 x1, AGOP alignment against its known AGOP)`;
+            (relu task: x ~ N(0, I/d), y = d x0 x1, AGOP alignment against its known AGOP;
+             --data trains on your table instead: rows scaled to mean norm 1, target standardised,
+             classification as +1 for class index I (default 0) vs -1; no target AGOP, so no alignment)`;
 
 /** JSON has no Infinity/NaN: a diverged loss is written as null. */
 const clean = (xs: number[]) => xs.map((v) => (Number.isFinite(v) ? v : null));
@@ -32,6 +35,7 @@ export async function run(args: string[]): Promise<number> {
     model: { type: 'string' }, width: { type: 'string' }, 'lr-factor': { type: 'string' }, steps: { type: 'string' },
     batch: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, force: { type: 'boolean' },
     n: { type: 'string' }, d: { type: 'string' }, every: { type: 'string' },
+    data: { type: 'string' }, target: { type: 'string' }, 'positive-class': { type: 'string' },
     'sweep-lr': { type: 'string' }, 'sweep-batch': { type: 'string' }, seeds: { type: 'string' },
   }, USAGE);
   if (positionals.length) throw new InputError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
@@ -49,13 +53,17 @@ export async function run(args: string[]): Promise<number> {
   const seeds = numberFlag('seeds', f.seeds, (v) => int(v) && v >= 1, 'a positive integer') ?? 3;
   const sweepLr = list('sweep-lr', f['sweep-lr'], (v) => v > 0, 'positive numbers separated by commas');
   const sweepBatch = list('sweep-batch', f['sweep-batch'], (v) => int(v) && v >= 1, 'positive integers separated by commas');
-  if (model === 'linear' && (batch !== undefined || n !== undefined || d !== undefined || every !== undefined || sweepBatch)) {
-    throw new InputError('--batch, --n, --d, --every and --sweep-batch apply to --model relu only (the toy model has one input)');
+  if (model === 'linear' && (batch !== undefined || n !== undefined || d !== undefined || every !== undefined || sweepBatch || f.data !== undefined)) {
+    throw new InputError('--batch, --n, --d, --every, --data and --sweep-batch apply to --model relu only (the toy model has one input)');
   }
+  if (f.data === undefined && (f.target !== undefined || f['positive-class'] !== undefined)) throw new InputError('--target and --positive-class need --data FILE');
+  if (f.data !== undefined && (n !== undefined || d !== undefined)) throw new InputError('--n and --d size the synthetic task; with --data the file decides');
+  const positive = numberFlag('positive-class', f['positive-class'], (v) => int(v) && v >= 0, 'a class index >= 0') ?? 0;
+  const task = f.data === undefined ? undefined : labTaskFromDataset((await readDatasetFile(f.data, { target: f.target })).dataset, positive);
   if (f.json !== undefined && !f.force && (await stat(f.json).then(() => true, () => false))) {
     throw new InputError(`--json ${f.json}: file exists; pass --force to overwrite it`);
   }
-  const base = { width, lrFactor, steps, batch, seed, n, d, every };
+  const base = { width, lrFactor, steps, batch, seed, n, d, every, task };
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
   const backend = new CpuCatapultBackend();
 

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../../core/errors';
 import { chooseLossColumn, logKindOf, mergeEventFiles, readLog, seriesOf, type LogContents } from '../../core/logs/index';
 import { detectSpikes, DEFAULT_SPIKE_PARAMS, type SpikeParams } from '../../core/logs/spikes';
-import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
+import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
 const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--force]
        [--window N] [--threshold K] [--min-ratio R] [--min-points N] [--merge-gap N]
@@ -103,7 +103,7 @@ export async function run(args: string[]): Promise<number> {
   process.stdout.write(`${file}: column '${choice.column}' (${series.values.length} points, steps from ${log.stepSource}): ${spikes.length} spike(s)\n`);
   if (spikes.length) {
     process.stdout.write(table(['start', 'peak', 'end', 'height', 'width', 'recovered'],
-      spikes.map((s) => [fmt(s.start), fmt(s.peak), fmt(s.end), Number.isFinite(s.heightRatio) ? s.heightRatio.toFixed(2) : 'diverged', fmt(s.width), s.recovered ? 'yes' : 'no'])) + '\n');
+      spikes.map((s) => [s.start, s.peak, s.end, Number.isFinite(s.heightRatio) ? s.heightRatio.toFixed(2) : 'non-finite', s.width, s.recovered ? 'yes' : 'no'])) + '\n');
   }
   process.stdout.write(`wrote ${out}\n`);
   return 0;

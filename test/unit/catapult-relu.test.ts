@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mat } from '../../src/core/mat';
+import { eighSym } from '../../src/core/linalg/eigh';
+import { rng } from '../../src/core/random';
 import { CpuCatapultBackend, topEigenvalue, tridiagonalMax, trainReluLab, batchSweep, lowRankTask, labTaskFromDataset, frobeniusCosine } from '../../src/core/catapult/index';
 
 interface Ref {
@@ -106,4 +108,27 @@ test('progress is streamed every step, lambda and alignment where measured; canc
   assert.deepEqual(seen.filter((p) => p.lambda !== undefined).map((p) => p.lambda), r.lambdas);
   const token = { cancelled: false };
   await assert.rejects(trainReluLab({ ...small, steps: 50 }, new CpuCatapultBackend(), { cancel: token, onProgress: (p) => { if (p.step === 5) token.cancelled = true; } }), /cancelled/);
+});
+
+test('Lanczos on NTK-vector products equals the dense NTK spectrum (Jacobi) at n = 96, mid-training too', async () => {
+  const task = lowRankTask(96, 8, 3);
+  const b = new CpuCatapultBackend();
+  const W = new Float64Array(64 * 8), a = new Float64Array(64);
+  const r = rng(9);
+  for (let q = 0; q < W.length; q++) W[q] = 2 * r() - 1;
+  for (let j = 0; j < a.length; j++) a[j] = 2 * r() - 1;
+  const s = await b.createSession({ X: task.X, y: task.y, W, a, width: 64 });
+  for (let round = 0; round < 2; round++) {
+    const n = 96;
+    const K = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      const e = new Float64Array(n);
+      e[i] = 1;
+      K.set(await s.ntkMatVec(e), i * n);
+    }
+    const dense = Math.max(...eighSym(K, n).values);
+    const lanczos = await topEigenvalue((v) => s.ntkMatVec(v), n);
+    assert.ok(Math.abs(lanczos - dense) < 1e-8 * dense, `round ${round}: ${lanczos} vs ${dense}`);
+    for (let t = 0; t < 30; t++) await s.step(0.5);
+  }
 });

@@ -197,6 +197,8 @@ test('TSV (tab-detected), Keras CSVLogger epochs, W&B-style _step in JSONL', () 
   const keras = readLog(text('epoch,accuracy,loss,val_accuracy,val_loss\n0,0.5,1.2,0.55,1.1\n1,0.7,0.8,0.6,0.9\n'), 'training.log.csv');
   assert.equal(keras.stepSource, 'epoch');
   assert.deepEqual(chooseLossColumn(keras.tags, undefined, 'k'), { kind: 'chosen', column: 'loss' });
+  const pandas = readLog(text(',step,loss\n0,100,0.5\n1,200,0.4\n'), 'df.csv');
+  assert.deepEqual(pandas.points.map(key), ['loss@100=0.5', 'loss@200=0.4']);
   const wandb = readLog(text('{"_step": 7, "train/loss": 0.3, "_runtime": 12.5}\n'), 'history.jsonl');
   assert.equal(wandb.stepSource, '_step');
   assert.deepEqual(wandb.points.map(key), ['train/loss@7=0.3', '_runtime@7=12.5']);

@@ -69,7 +69,7 @@ export class CsvLogReader implements LogReader {
         step = s;
       }
       for (let c = 0; c < cells.length; c++) {
-        if (c === this.stepIndex) continue;
+        if (c === this.stepIndex || this.header[c] === '') continue; // pandas' unnamed index column
         const value = parseNumber(cells[c]);
         if (value === undefined) continue; // sparse cell, or a text column (timestamps, run names)
         const tag = this.header[c];

@@ -5,7 +5,8 @@ import gradAccumulateWgsl from '../gpu/gradAccumulate.wgsl';
 import kernelMatrixWgsl from '../gpu/kernelMatrix.wgsl';
 import kernelTimesColsWgsl from '../gpu/kernelTimesCols.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
-import { choleskyInPlace, choleskySolveInPlace, conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
+import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
+import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
 
 /*
  * WebGPU backend over any GPUDevice (navigator.gpu in a browser or webview, Dawn in Node).
@@ -319,27 +320,28 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * K P with K held on the device. The float64 P is split into f32 high and low parts (P = hi + lo to
-   * ~1e-14) multiplied together, so the product's error is that of K's f32 storage alone.
+   * K P with K held on the device. The float64 P is split into f32 hi + lo parts multiplied together:
+   * rounding P itself to f32 made the product's error vary from call to call, and CG then stalled
+   * (measured: n = 8000 Laplace, no convergence in 2000 iterations vs 46 with the split).
    */
   private async storedKTimes(op: Op, tiles: { r0: number; rows: number; buf: GPUBuffer }[], n: number, ld: number, p: Float64Array, c: number): Promise<Float64Array> {
-    const { pt, cols, cPad } = splitColumnsT(p, n, c, ld);
+    const { pt, cPad } = splitColumnsT(p, n, c, ld);
     const ptBuf = this.upload(op, pt, 'CG direction (split, transposed)');
     const outBuf = this.buffer(op, n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'K times direction');
     const enc = this.gpuDevice.createCommandEncoder({ label: 'K times P' });
     const pass = enc.beginComputePass({ label: 'K times P' });
     for (const t of tiles) {
-      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, {}, [t.rows, ld / 4, cPad / 4, 0], [t.buf, ptBuf, { buffer: outBuf, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }], [Math.ceil(t.rows / 4 / 64), cPad / 4]);
+      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 2 : 4 }, [t.rows, ld / 4, cPad / 4, 0], [t.buf, ptBuf, { buffer: outBuf, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }], [Math.ceil(t.rows / 4 / 64), cPad / 4]);
     }
     pass.end();
     const [out] = await this.readBack(op, enc, [[outBuf, 0, n * cPad]]);
     this.release(op, ptBuf, outBuf);
-    return joinSplitColumns(out, n, c, cols, cPad);
+    return joinSplitColumns(out, n, c, cPad);
   }
 
   /** K(A, B) P computed tile by tile without keeping K (predict, and CG when K exceeds the memory budget). */
   private async recomputedKTimes(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number, p: Float64Array, c: number): Promise<Float64Array> {
-    const { pt, cols, cPad } = splitColumnsT(p, b.n, c, b.ld);
+    const { pt, cPad } = splitColumnsT(p, b.n, c, b.ld);
     const ptBuf = this.upload(op, pt, 'coefficients (split, transposed)');
     const tileRows = this.queryTileRows(b.ld, cPad * 4);
     const kTile = this.buffer(op, Math.min(tileRows, a.n) * b.ld * 4, USAGE_STORAGE, 'kernel tile');
@@ -349,12 +351,12 @@ export class WebGpuBackend implements Backend {
     for (let r0 = 0; r0 < a.n; r0 += tileRows) {
       const rows = Math.min(tileRows, a.n - r0);
       this.encodeKernelMatrix(op, pass, a, r0, rows, b, kTile, variant, bandwidth);
-      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, {}, [rows, b.ld / 4, cPad / 4, 0], [kTile, ptBuf, { buffer: outBuf, offset: r0 * cPad * 4, size: rows * cPad * 4 }], [Math.ceil(rows / 4 / 64), cPad / 4]);
+      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 2 : 4 }, [rows, b.ld / 4, cPad / 4, 0], [kTile, ptBuf, { buffer: outBuf, offset: r0 * cPad * 4, size: rows * cPad * 4 }], [Math.ceil(rows / 4 / 64), cPad / 4]);
     }
     pass.end();
     const [out] = await this.readBack(op, enc, [[outBuf, 0, a.n * cPad]]);
     this.release(op, ptBuf, kTile, outBuf);
-    return joinSplitColumns(out, a.n, c, cols, cPad);
+    return joinSplitColumns(out, a.n, c, cPad);
   }
 
   private encodeKernelMatrix(op: Op, pass: GPUComputePassEncoder, a: PointsT, r0: number, rows: number, b: PointsT, out: GPUBuffer, variant: KernelVariant, bandwidth: number): void {
@@ -609,11 +611,10 @@ function grid1d(invocations: number, maxPerDim: number): [number, number, number
 
 /**
  * Columns of p (n x c, float64) as f32 hi/lo pairs, transposed and padded: rows 0..c-1 hold hi,
- * c..2c-1 hold lo, up to cPad (multiple of 4) rows of length ld.
+ * c..2c-1 hold lo (p - hi), up to cPad (multiple of 4) rows of length ld.
  */
-function splitColumnsT(p: Float64Array, n: number, c: number, ld: number): { pt: Float32Array; cols: number; cPad: number } {
-  const cols = 2 * c;
-  const cPad = roundUp(cols, 4);
+function splitColumnsT(p: Float64Array, n: number, c: number, ld: number): { pt: Float32Array; cPad: number } {
+  const cPad = roundUp(2 * c, 4);
   const pt = new Float32Array(cPad * ld);
   for (let i = 0; i < n; i++) {
     for (let col = 0; col < c; col++) {
@@ -623,10 +624,10 @@ function splitColumnsT(p: Float64Array, n: number, c: number, ld: number): { pt:
       pt[(c + col) * ld + i] = v - hi;
     }
   }
-  return { pt, cols, cPad };
+  return { pt, cPad };
 }
 
-function joinSplitColumns(out: Float64Array, n: number, c: number, _cols: number, cPad: number): Float64Array {
+function joinSplitColumns(out: Float64Array, n: number, c: number, cPad: number): Float64Array {
   const r = new Float64Array(n * c);
   for (let i = 0; i < n; i++) for (let col = 0; col < c; col++) r[i * c + col] = out[i * cPad + col] + out[i * cPad + c + col];
   return r;

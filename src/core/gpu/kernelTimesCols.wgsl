@@ -5,10 +5,11 @@
 // Layout: K is rows x ld row-major (ld multiple of 8, zero padding columns), PT = P transposed,
 // cPad x ld (cPad multiple of 4, zero padding), out is rows x cPad row-major.
 // Workgroups: one invocation per 4 rows x 4 columns of out; it streams the 4 rows of K as vec4 and
-// needs no workgroup memory. The product is memory bound, so 4 columns share each load of K.
-// Precision: f32 terms are summed in blocks of 128 and the block sums are added with Kahan
-// compensation, so the error stays near f32 rounding of one block instead of growing with n
-// (CG needs products accurate well below its stopping tolerance).
+// needs no workgroup memory; 4 columns share each load of K. COLUMNS = 2 (one right-hand side split
+// into f32 hi + lo parts, the common regression case) skips the two padding columns' arithmetic.
+// Precision: f32 terms are summed in blocks of 32 and the block sums are added with Kahan
+// compensation, so the error stays near f32 rounding of one block instead of growing with n:
+// CG's attainable residual is about this error times cond(K + reg I), ~1e6 and more here.
 
 struct Params {
   rows: u32,
@@ -16,6 +17,8 @@ struct Params {
   cPad4: u32,    // cPad / 4
   _pad: u32,
 }
+
+override COLUMNS: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> K: array<vec4f>;
@@ -46,11 +49,21 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     if (j >= p.ld4) {
       break;
     }
-    let jEnd = min(j + 32u, p.ld4);
+    let jEnd = min(j + 8u, p.ld4);
     var part: array<vec4f, 4>;
     for (var r = 0u; r < 4u; r++) {
       part[r] = vec4f(0.0);
     }
+    if (COLUMNS == 2u) {
+      for (var jj = j; jj < jEnd; jj++) {
+        let p0 = PT[(c0 + 0u) * p.ld4 + jj];
+        let p1 = PT[(c0 + 1u) * p.ld4 + jj];
+        for (var r = 0u; r < 4u; r++) {
+          let kv = K[rowIdx[r] + jj];
+          part[r] += vec4f(dot(kv, p0), dot(kv, p1), 0.0, 0.0);
+        }
+      }
+    } else {
     for (var jj = j; jj < jEnd; jj++) {
       let p0 = PT[(c0 + 0u) * p.ld4 + jj];
       let p1 = PT[(c0 + 1u) * p.ld4 + jj];
@@ -60,6 +73,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
         let kv = K[rowIdx[r] + jj];
         part[r] += vec4f(dot(kv, p0), dot(kv, p1), dot(kv, p2), dot(kv, p3));
       }
+    }
     }
     for (var r = 0u; r < 4u; r++) {
       let y = part[r] - comp[r];

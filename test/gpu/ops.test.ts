@@ -24,7 +24,8 @@ describe('WebGPU ops vs CPU float64', () => {
   let gpu: WebGpuBackend;
   let gpuCg: WebGpuBackend;
   before(async () => {
-    gpu = await gpuBackend();
+    // Every predict on the device, whatever the coefficients (see maxPredictError).
+    gpu = await gpuBackend({ maxPredictError: Infinity });
     // Same device type, but every solve through Nyström-preconditioned CG (the large-n path).
     gpuCg = await gpuBackend({ directSolveMaxN: 0, nystromRank: 64 });
   });
@@ -98,6 +99,19 @@ describe('WebGPU ops vs CPU float64', () => {
       assert.ok(relErr(g.outer, h.outer) < 1e-4, `outer ${relErr(g.outer, h.outer)}`);
     });
   }
+
+  it('routes predictions with strongly cancelling coefficients to float64', async () => {
+    const X = randomMat(50, 3, 41);
+    const Z = randomMat(20, 3, 42);
+    const alpha = randomMat(50, 1, 43, 1e5);
+    const routed = await gpuBackend();
+    try {
+      const [p, q] = await Promise.all([routed.predict(Z, X, kernels[1], alpha), cpu.predict(Z, X, kernels[1], alpha)]);
+      assert.ok(relErr(p.data, q.data) < 1e-12, `routed ${relErr(p.data, q.data)}`);
+    } finally {
+      routed.dispose();
+    }
+  });
 
   it('tiles queries larger than one tile', async () => {
     const small = await gpuBackend({ queryTileRows: 64 });

@@ -5,7 +5,7 @@ import gradAccumulateWgsl from '../gpu/gradAccumulate.wgsl';
 import kernelMatrixWgsl from '../gpu/kernelMatrix.wgsl';
 import kernelTimesColsWgsl from '../gpu/kernelTimesCols.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
-import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
+import { CpuBackend } from './cpu';
 import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
 
 /*
@@ -15,11 +15,14 @@ import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './we
  * whose rounding would show in the result (solve scalars and vectors, small factorizations, sums
  * across tiles) is float64 on the host.
  *
- * Solve: n <= directSolveMaxN reads K back and factors K + reg I by Cholesky in float64 (exact to
- * f32 rounding of K; fastest while n^3/6 host flops are cheap). Larger n keeps K on the device in
- * row tiles and runs conjugate gradients with a Nyström preconditioner (rank nystromRank), f64
- * vectors on the host, one batched GPU product per iteration, to a relative residual of cgTolerance.
- * When K does not fit maxDeviceBytes, each CG product recomputes its kernel tiles instead.
+ * Solve: n <= directSolveMaxN is the CPU backend's float64 solve (kernel matrix and Cholesky on the
+ * host). There the n^3/6 factorization dominates and n^2 d kernel flops are cheap; a kernel matrix
+ * rounded to f32 was measured to move Gaussian-kernel test MSE by 1.3e-3 relative (wine, L = 5)
+ * even with an exact float64 factorization of it. Larger n keeps K on the device in row tiles and
+ * runs conjugate gradients with a Nyström preconditioner (rank nystromRank), f64 vectors on the
+ * host, one batched GPU product per iteration, to a relative residual of cgTolerance (or the best
+ * residual reached before f32 rounding stalls it). When K does not fit maxDeviceBytes, each CG
+ * product recomputes its kernel tiles instead.
  */
 
 // Numeric usage flags: the GPUBufferUsage global is absent in Node unless webgpu's globals are installed.
@@ -33,7 +36,7 @@ const MAP_MODE_READ = 0x0001;
 export interface WebGpuBackendOptions {
   /** Device memory the backend may hold at once (bytes); K is recomputed per CG product beyond. Default 3 GiB. */
   maxDeviceBytes?: number;
-  /** Largest n solved directly (K read back, float64 Cholesky on the host). Default 1500. */
+  /** Largest n solved directly in float64 on the host (CPU backend). Default 1500. */
   directSolveMaxN?: number;
   /** CG stops when every column's |y - (K + reg I) alpha| / |y| is at most this. Default 1e-6. */
   cgTolerance?: number;
@@ -42,6 +45,8 @@ export interface WebGpuBackendOptions {
   nystromRank?: number;
   /** Rows of one query tile in predict / gradMoments (capped further by the binding limit). Default 2048. */
   queryTileRows?: number;
+  /** Predictions whose estimated f32 error (1e-7 x max column sum of |alpha|) exceeds this run in float64 on the host. Default 1e-4. */
+  maxPredictError?: number;
 }
 
 export interface AdapterDescription {
@@ -80,6 +85,7 @@ export class WebGpuBackend implements Backend {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly opts: Required<WebGpuBackendOptions>;
   private readonly maxBinding: number;
+  private readonly host = new CpuBackend();
 
   /**
    * @param keepAlive anything that must stay reachable while the device is used (Dawn's `create()`
@@ -99,6 +105,7 @@ export class WebGpuBackend implements Backend {
       cgMaxIters: options.cgMaxIters ?? 2000,
       nystromRank: options.nystromRank ?? 256,
       queryTileRows: options.queryTileRows ?? 2048,
+      maxPredictError: options.maxPredictError ?? 1e-4,
     };
     this.maxBinding = Math.min(gpuDevice.limits.maxStorageBufferBindingSize, gpuDevice.limits.maxBufferSize);
     void gpuDevice.lost.then((info) => {
@@ -157,29 +164,14 @@ export class WebGpuBackend implements Backend {
     if (Y.rows !== X.rows) throw new InputError(`solve: ${X.rows} points but ${Y.rows} target rows`);
     return this.exclusive('solve', async (op) => {
       const n = X.rows;
+      if (n <= this.opts.directSolveMaxN) {
+        const r = await this.host.solve(X, kernel, Y, reg);
+        this.lastSolve = { path: 'direct', iterations: 0, relResidual: 0, kernelSeconds: r.seconds.kernel, solveSeconds: r.seconds.solve };
+        return r;
+      }
       const t0 = now();
       const pts = this.uploadPointsT(op, X, 'train points (transposed)');
       const variant = kernelVariant(kernel, false);
-      if (n <= this.opts.directSolveMaxN) {
-        const k = await this.kernelMatrixHost(op, pts, pts, variant, kernel.bandwidth);
-        const tK = now();
-        let maxAbsRowSum = 0;
-        for (let i = 0; i < n; i++) {
-          let s = 0;
-          for (let j = 0; j < n; j++) s += Math.abs(k[i * n + j]);
-          maxAbsRowSum = Math.max(maxAbsRowSum, s);
-          k[i * n + i] += reg;
-        }
-        if (!choleskyInPlace(k, n)) {
-          return { ok: false, maxAbsRowSum, seconds: { kernel: tK - t0, solve: now() - tK } };
-        }
-        const alpha = Y.data.slice();
-        choleskySolveInPlace(k, n, alpha, Y.cols);
-        const tS = now();
-        this.lastSolve = { path: 'direct', iterations: 0, relResidual: 0, kernelSeconds: tK - t0, solveSeconds: tS - tK };
-        return { ok: true, alpha: mat(n, Y.cols, alpha), seconds: { kernel: tK - t0, solve: tS - tK } };
-      }
-
       const ld = pts.ld;
       const storeK = n * ld * 4 <= this.opts.maxDeviceBytes;
       const tiles = storeK ? this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth) : null;
@@ -219,6 +211,11 @@ export class WebGpuBackend implements Backend {
   async predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat> {
     if (alpha.rows !== X.rows) throw new InputError(`predict: ${X.rows} centres but ${alpha.rows} coefficient rows`);
     if (Z.cols !== X.cols) throw new InputError(`predict: query points have ${Z.cols} features, centres ${X.cols}`);
+    // f32 kernel values carry ~1e-7 relative error, so a prediction sum_i alpha_i k_i is off by about
+    // 1e-7 sum_i |alpha_i|. Strongly cancelling coefficients (Gaussian kernels with a small ridge:
+    // sum |alpha| = 3.4e4 on wine, L = 5, measured prediction error 4e-4 relative) go to the float64
+    // host instead; typical Laplace fits (sum |alpha| ~ 1e2) stay on the device.
+    if (f32PredictError(alpha) > this.opts.maxPredictError) return this.host.predict(Z, X, kernel, alpha);
     return this.exclusive('predict', async (op) => {
       const zPts = this.uploadPointsT(op, Z, 'query points (transposed)');
       const xPts = this.uploadPointsT(op, X, 'centres (transposed)');
@@ -584,6 +581,16 @@ function kernelVariant(kernel: KernelSpec, gradient: boolean): KernelVariant {
   if (!(kernel.bandwidth > 0)) throw new InputError(`kernel bandwidth must be positive, got ${kernel.bandwidth}`);
   const base = kernel.name === 'laplace' ? 0 : 1;
   return (base + (gradient ? 2 : 0)) as KernelVariant;
+}
+
+function f32PredictError(alpha: Mat): number {
+  let worst = 0;
+  for (let col = 0; col < alpha.cols; col++) {
+    let s = 0;
+    for (let i = 0; i < alpha.rows; i++) s += Math.abs(alpha.data[i * alpha.cols + col]);
+    worst = Math.max(worst, s);
+  }
+  return 1e-7 * worst;
 }
 
 function rowsOf(x: Mat, idx: Int32Array): Mat {

@@ -39,7 +39,7 @@ export interface RawColumn {
   readonly numbers: Float64Array;
   /**
    * Distinct non-missing cell texts in order of first appearance and each row's index into them (-1 when
-   * missing); null when the column has more distinct values than any categorical column may have.
+   * missing); null for a column of numbers with more distinct values than a categorical column may have.
    */
   readonly levels: readonly string[] | null;
   readonly codes: Int32Array | null;
@@ -160,8 +160,9 @@ export class ColumnBuilder {
     if (!this.codes) return;
     let code = this.levelIndex.get(cell);
     if (code === undefined) {
-      if (this.levels.length >= MAX_CATEGORIES) {
-        // Too many to be categorical: stop paying for the dictionary (typical of a float column).
+      if (this.levels.length >= MAX_CATEGORIES && this.textCount === 0) {
+        // Too many numbers to be categories (a float column): stop paying for the dictionary. Text keeps
+        // it, so a test file's categories can still be matched to the training file's.
         this.codes = null;
         this.levels = [];
         this.levelIndex.clear();
@@ -210,7 +211,7 @@ function kindOf(table: TableSource, col: RawColumn, role: 'feature' | 'target'):
         `(${col.numericCount} other values in this column are numbers)`,
     );
   }
-  if (!col.levels) {
+  if (!col.levels || col.levels.length > MAX_CATEGORIES) {
     throw new InputError(
       `${table.file}: ${col.label} has more than ${MAX_CATEGORIES} distinct text values (e.g. ${quote(col.firstTextValue)} on ` +
         `${table.rowLabel(col.firstText)}); expected numbers or a ${role === 'target' ? 'class label' : 'category'} column with at most ${MAX_CATEGORIES} values`,
@@ -365,6 +366,7 @@ function fillFeature(table: Table, col: RawColumn, enc: FeatureEncoding, impute:
     return;
   }
   if (col.missingCount > 0 && !impute) rejectMissing(table, col, 'categorical');
+  if (!col.levels && col.textCount > 0) kindOf(table, col, 'feature'); // numbers with stray words: throws
   const position = new Map(enc.categories.map((c, k) => [c, k]));
   const fillAt = position.get(enc.fill) ?? -1;
   // Unseen categories stay all-zero: the row is simply unlike every training category.

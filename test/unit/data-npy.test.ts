@@ -159,3 +159,23 @@ describe('bad .npy / .npz input', () => {
     await rejectsWith(() => loadDataset(cut, 'cut.npz'), 'cut.npz');
   });
 });
+
+describe('.npz for prediction and across train/test', () => {
+  it('an archive with only X is rows to predict, refused as training data', async () => {
+    const e = expected['xy_deflated.npz'];
+    const { schema } = await loadDataset(fixture('npy/xy_deflated.npz'), 'train.npz');
+    const onlyX = zipSync({ 'X.npy': fixture('npy/f4_c_le.npy') });
+    await rejectsWith(() => loadDataset(onlyX, 'x.npz'), 'x.npz', "only the feature array 'X'", "'y'");
+    const { dataset } = await loadDataset(onlyX, 'x.npz', { targetOptional: true }, schema);
+    assert.equal(dataset.hasTarget, false);
+    assertClose(dataset.X.data, expected['f4_c_le.npy'].values, 0, 'X');
+    assert.equal(e.arrays.X.shape[1], 3);
+  });
+
+  it("a test archive's target is found by the training target's name", async () => {
+    const { schema } = await loadDataset(fixture('npy/named.npz'), 'train.npz', { xArray: 'features', yArray: 'labels' });
+    const e = expected['named.npz'];
+    const { dataset } = await loadDataset(fixture('npy/named.npz'), 'test.npz', { xArray: 'features' }, schema);
+    assertClose(dataset.y, e.arrays.labels.values, 0, 'labels');
+  });
+});

@@ -7,7 +7,10 @@ import type { Dataset, Task } from './dataset';
 import type { DatasetSchema, FeatureEncoding } from './schema';
 
 export interface LoadOptions {
-  /** Target column: a name, or a 0-based column index. Default: a column named like a target, else the last. */
+  /**
+   * Target column: a name, or a 0-based column index. Default: a column named like a target, else the last.
+   * With a schema the schema's target is used. For .npz, the name of an array is taken as `yArray`.
+   */
   target?: string | number;
   /** Override the inferred task. */
   task?: Task;
@@ -326,7 +329,14 @@ function planFeature(table: Table, col: RawColumn, impute: boolean): FeatureEnco
   if (kind === 'numeric') {
     let sum = 0;
     for (const v of col.numbers) if (!Number.isNaN(v)) sum += v;
-    return { column: col.name, kind, fill: sum / col.numericCount };
+    let fill = sum / col.numericCount;
+    if (!Number.isFinite(fill)) {
+      // Values near 1e308 overflow the sum (and JSON would turn Infinity into null): a running mean cannot.
+      fill = 0;
+      let k = 0;
+      for (const v of col.numbers) if (!Number.isNaN(v)) fill += (v - fill) / ++k;
+    }
+    return { column: col.name, kind, fill };
   }
   const levels = col.levels!;
   const counts = new Float64Array(levels.length);

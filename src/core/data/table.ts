@@ -474,6 +474,7 @@ export interface TableSummary {
 
 /** A cheap description for pickers: no encoding, and a mixed column is shown as categorical rather than rejected. */
 export function summarizeTable(table: Table): TableSummary {
+  if (table.columns.length === 0) throw new InputError(`${table.file}: has no columns; expected feature columns and a target column`);
   const columns = table.columns.map((c) => ({ name: c.name, kind: (c.textCount > 0 ? 'categorical' : 'numeric') as Kind }));
   const suggestedTarget = table.fixedTarget ?? suggestTarget(columns.map((c) => c.name));
   const col = table.columns.find((c) => c.name === suggestedTarget)!;

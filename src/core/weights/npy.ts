@@ -1,0 +1,149 @@
+// NumPy .npy / .npz reader for weight files. Parses the header dict as text (never evaluated); object
+// arrays (which would need pickle) are refused.
+// TODO(merge): once src/core/data/npy.ts lands on main, parse headers through it instead of here.
+import { InputError } from '../errors';
+import { decodeElements, itemSize } from './dtype';
+import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
+import { openZip } from './zip';
+
+const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+export function looksLikeNpy(head: Uint8Array): boolean {
+  return head.length >= 6 && NPY_MAGIC.every((b, i) => head[i] === b);
+}
+
+export interface NpyHeader {
+  dtype: DType;
+  littleEndian: boolean;
+  fortranOrder: boolean;
+  shape: number[];
+  /** Offset of the first data byte from the start of the .npy content. */
+  dataOffset: number;
+}
+
+const DESCR: Record<string, DType> = {
+  f8: 'F64', f4: 'F32', f2: 'F16', i1: 'I8', i2: 'I16', i4: 'I32', i8: 'I64',
+  u1: 'U8', u2: 'U16', u4: 'U32', u8: 'U64', b1: 'BOOL',
+};
+
+/** Needs the first 12 bytes to know the header length; returns how many bytes the header occupies. */
+export function npyHeaderLength(head: Uint8Array, label: string): number {
+  if (!looksLikeNpy(head) || head.length < 10) throw new InputError(`${label}: not a .npy array (missing the \\x93NUMPY magic)`);
+  const major = head[6];
+  const dv = new DataView(head.buffer, head.byteOffset, head.length);
+  if (major === 1) return 10 + dv.getUint16(8, true);
+  if (major === 2 || major === 3) {
+    if (head.length < 12) throw new InputError(`${label}: truncated .npy header`);
+    return 12 + dv.getUint32(8, true);
+  }
+  throw new InputError(`${label}: unsupported .npy format version ${major}`);
+}
+
+export function parseNpyHeader(bytes: Uint8Array, label: string): NpyHeader {
+  const total = npyHeaderLength(bytes, label);
+  if (bytes.length < total) throw new InputError(`${label}: .npy header is truncated (${bytes.length} of ${total} bytes)`);
+  const text = new TextDecoder().decode(bytes.subarray(bytes[6] === 1 ? 10 : 12, total));
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw new InputError(`${label}: .npy header ${JSON.stringify(text.trim())} lacks descr, fortran_order or shape`);
+  }
+  const m = /^([<>|=])?([a-zA-Z]\d+)$/.exec(descr);
+  const dtype = m ? DESCR[m[2]] : undefined;
+  if (!m || !dtype) throw new InputError(`${label}: unsupported array dtype '${descr}' (numeric and bool arrays only; object arrays are refused because they need pickle)`);
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
+    const n = Number(s.replace(/L$/, ''));
+    if (!Number.isSafeInteger(n) || n < 0) throw new InputError(`${label}: bad shape entry '${s}' in the .npy header`);
+    return n;
+  });
+  return { dtype, littleEndian: m[1] !== '>', fortranOrder: fortran === 'True', shape, dataOffset: total };
+}
+
+/** Fortran-ordered values -> C order. */
+function toCOrder(values: Float64Array, shape: readonly number[]): Float64Array {
+  if (shape.length < 2) return values;
+  const out = new Float64Array(values.length);
+  const nd = shape.length;
+  const idx = new Array<number>(nd).fill(0);
+  const fStride = new Array<number>(nd);
+  fStride[0] = 1;
+  for (let k = 1; k < nd; k++) fStride[k] = fStride[k - 1] * shape[k - 1];
+  for (let c = 0; c < values.length; c++) {
+    let f = 0;
+    for (let k = 0; k < nd; k++) f += idx[k] * fStride[k];
+    out[c] = values[f];
+    for (let k = nd - 1; k >= 0; k--) { if (++idx[k] < shape[k]) break; idx[k] = 0; }
+  }
+  return out;
+}
+
+function decodeNpy(bytes: Uint8Array, h: NpyHeader, label: string): Float64Array {
+  const n = numel(h.shape);
+  if (bytes.length < n * itemSize(h.dtype)) throw new InputError(`${label}: array data is truncated (${bytes.length} bytes, expected ${n * itemSize(h.dtype)})`);
+  const v = decodeElements(bytes, h.dtype, n, h.littleEndian);
+  return h.fortranOrder ? toCOrder(v, h.shape) : v;
+}
+
+function info(name: string, h: NpyHeader): TensorInfo {
+  return { name, dtype: h.dtype, shape: h.shape, byteLength: numel(h.shape) * itemSize(h.dtype) };
+}
+
+async function readHeaderAt(source: ByteSource, offset: number, label: string): Promise<NpyHeader> {
+  const head = await source.read(offset, 12);
+  const len = npyHeaderLength(head, label);
+  return parseNpyHeader(await source.read(offset, len), label);
+}
+
+/** A single .npy: one tensor, named after the file (without extension). */
+export async function openNpy(source: ByteSource, fileName: string): Promise<WeightFile> {
+  const h = await readHeaderAt(source, 0, fileName);
+  const name = (fileName.split(/[\\/]/).pop() ?? fileName).replace(/\.npy$/i, '');
+  const t = info(name, h);
+  if (h.dataOffset + t.byteLength > source.size) throw new InputError(`${fileName}: array data is truncated (file has ${source.size} bytes, header promises ${h.dataOffset + t.byteLength})`);
+  return {
+    fileName, format: 'npy', tensors: [t],
+    async read(n) {
+      if (n !== name) throw new InputError(`${fileName}: no tensor named '${n}'`);
+      return decodeNpy(await source.read(h.dataOffset, t.byteLength), h, fileName);
+    },
+  };
+}
+
+/** A .npz: one tensor per `<name>.npy` member. Stored members are read by range; compressed ones inflated. */
+export async function openNpz(source: ByteSource, fileName: string): Promise<WeightFile> {
+  const zip = await openZip(source, fileName);
+  const members = new Map<string, { entry: (typeof zip.entries)[number]; header: NpyHeader; start: number | null }>();
+  const tensors: TensorInfo[] = [];
+  for (const entry of zip.entries) {
+    if (!entry.name.endsWith('.npy')) continue;
+    const name = entry.name.slice(0, -4);
+    const label = `${fileName} (member ${entry.name})`;
+    let header: NpyHeader;
+    let start: number | null = null;
+    if (entry.method === 0) {
+      start = await zip.dataOffset(entry);
+      header = await readHeaderAt(source, start, label);
+    } else {
+      header = parseNpyHeader(await zip.read(entry), label);
+    }
+    const t = info(name, header);
+    if (header.dataOffset + t.byteLength > entry.size) throw new InputError(`${label}: array data is truncated`);
+    members.set(name, { entry, header, start });
+    tensors.push(t);
+  }
+  if (!tensors.length) throw new InputError(`${fileName}: the archive holds no .npy arrays`);
+  return {
+    fileName, format: 'npz', tensors,
+    async read(name) {
+      const m = members.get(name);
+      if (!m) throw new InputError(`${fileName}: no tensor named '${name}'`);
+      const label = `${fileName} (member ${m.entry.name})`;
+      const len = numel(m.header.shape) * itemSize(m.header.dtype);
+      const bytes = m.start !== null
+        ? await source.read(m.start + m.header.dataOffset, len)
+        : (await zip.read(m.entry)).subarray(m.header.dataOffset);
+      return decodeNpy(bytes, m.header, label);
+    },
+  };
+}

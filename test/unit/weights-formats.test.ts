@@ -1,0 +1,130 @@
+// Weight readers against files written by PyTorch / numpy (test/fixtures/weights/make_weights.py).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { InputError } from '../../src/core/errors';
+import { bytesSource, listTensors, openWeights, readTensor, tensorStats, writeSafetensors } from '../../src/core/weights';
+import { fileByteSource } from '../../src/core/weights/node';
+
+const DIR = join(__dirname, '../fixtures/weights');
+const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as {
+  tensors: Record<string, { shape: number[]; values: number[] }>;
+};
+const load = (f: string) => bytesSource(new Uint8Array(readFileSync(join(DIR, f))));
+
+function assertValues(actual: Float64Array, want: number[], label: string): void {
+  assert.equal(actual.length, want.length, `${label}: length`);
+  for (let i = 0; i < want.length; i++) assert.equal(actual[i], want[i], `${label}[${i}]`);
+}
+
+test('safetensors from the reference format: every dtype decodes to the torch values', async () => {
+  const f = await openWeights(load('dtypes.safetensors'), 'dtypes.safetensors');
+  assert.equal(f.format, 'safetensors');
+  const byName = new Map(f.tensors.map((t) => [t.name, t]));
+  assert.deepEqual(byName.get('bf16'), { name: 'bf16', dtype: 'BF16', shape: [4, 6], byteLength: 48 });
+  assert.deepEqual(byName.get('scalar')?.shape, []);
+  assert.deepEqual(byName.get('empty')?.shape, [0, 3]);
+  for (const name of ['f64', 'f32', 'f16', 'bf16', 'i64', 'i32', 'i16', 'i8', 'u8', 'bool', 'scalar', 'empty']) {
+    assertValues(await f.read(name), expected.tensors[name].values, name);
+  }
+});
+
+test('torch.save zip: dtypes, non-contiguous views, storage offsets, nested dicts', async () => {
+  const f = await openWeights(load('dtypes.pt'), 'dtypes.pt');
+  assert.equal(f.format, 'pytorch');
+  const names = f.tensors.map((t) => t.name);
+  assert.deepEqual(names, ['f64', 'f32', 'f16', 'bf16', 'i64', 'i32', 'i16', 'i8', 'u8', 'bool', 'scalar', 'empty', 'transposed', 'sliced', 'nested.inner']);
+  assert.deepEqual(f.tensors.find((t) => t.name === 'transposed'), { name: 'transposed', dtype: 'F32', shape: [10, 6], byteLength: 240 });
+  for (const name of names) assertValues(await f.read(name), expected.tensors[name].values, name);
+});
+
+test('npz (stored and deflated) and npy, including Fortran order and big-endian', async () => {
+  const f = await openWeights(load('dtypes.npz'), 'dtypes.npz');
+  for (const name of ['f64', 'f32', 'f16', 'i64', 'u8', 'bool', 'fortran', 'bigendian']) {
+    assertValues(await f.read(name), expected.tensors[name].values, name);
+  }
+  const single = await openWeights(load('single.npy'), 'single.npy');
+  assert.deepEqual(single.tensors, [{ name: 'single', dtype: 'F64', shape: [6, 10], byteLength: 480 }]);
+  assertValues(await single.read('single'), expected.tensors.fortran.values, 'single');
+  const a = await openWeights(load('mlp.npz'), 'mlp.npz');
+  const b = await openWeights(load('mlp_compressed.npz'), 'mlp_compressed.npz');
+  assert.deepEqual(a.tensors, b.tensors);
+  for (const t of a.tensors) assert.deepEqual(await a.read(t.name), await b.read(t.name));
+});
+
+test('one MLP in four formats lists and reads identically', async () => {
+  const files = ['mlp.pt', 'mlp.safetensors', 'mlp.npz'];
+  const opened = await Promise.all(files.map((f) => openWeights(load(f), f)));
+  const ref = opened[0];
+  assert.deepEqual(ref.tensors.map((t) => `${t.name}:${t.dtype}:${t.shape.join('x')}`),
+    ['0.weight:F32:12x5', '0.bias:F32:12', '2.weight:F32:8x12', '2.bias:F32:8', '4.weight:F32:2x8', '4.bias:F32:2']);
+  for (const other of opened.slice(1)) {
+    assert.deepEqual(other.tensors, ref.tensors);
+    for (const t of ref.tensors) assert.deepEqual(await other.read(t.name), await ref.read(t.name));
+  }
+  assert.deepEqual((await listTensors(load('mlp.pt'), 'mlp.pt')).length, 6);
+  assert.equal((await readTensor(load('mlp.pt'), 'mlp.pt', '4.bias')).length, 2);
+});
+
+test('file source reads only what it needs and agrees with the in-memory source', async () => {
+  const src = await fileByteSource(join(DIR, 'dtypes.pt'));
+  try {
+    const f = await openWeights(src, 'dtypes.pt');
+    assertValues(await f.read('sliced'), expected.tensors.sliced.values, 'sliced');
+  } finally {
+    await src.close();
+  }
+});
+
+test('a huge file lists instantly: only the header is read', async () => {
+  const header = new TextEncoder().encode(JSON.stringify({ w: { dtype: 'F32', shape: [100000, 100000], data_offsets: [0, 4e10] } }));
+  const head = new Uint8Array(8 + header.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(header.length), true);
+  head.set(header, 8);
+  let bytesRead = 0;
+  const src = { size: head.length + 4e10, read: async (o: number, n: number) => { bytesRead += n; return head.subarray(o, Math.min(o + n, head.length)); } };
+  const list = await listTensors(src, 'huge.safetensors');
+  assert.deepEqual(list, [{ name: 'w', dtype: 'F32', shape: [100000, 100000], byteLength: 4e10 }]);
+  assert.equal(bytesRead, 8 + header.length);
+});
+
+test('safetensors writer round-trips through the reader', async () => {
+  const w = Float64Array.from([1.5, -2, 3.25, 0.1]);
+  const bytes = writeSafetensors([{ name: 'a.weight', shape: [2, 2], data: w }, { name: 'a.bias', shape: [2], data: Float64Array.from([7, 8]) }], 'F64', { by: 'test' });
+  assert.equal((bytes.length - 8) % 8, 0);
+  const f = await openWeights(bytesSource(bytes), 'x.safetensors');
+  assert.deepEqual(f.tensors.map((t) => t.name), ['a.weight', 'a.bias']);
+  assert.deepEqual(await f.read('a.weight'), w);
+  const f32 = await openWeights(bytesSource(writeSafetensors([{ name: 'w', shape: [4], data: w }])), 'y.safetensors');
+  assert.deepEqual(await f32.read('w'), Float64Array.from(new Float32Array(w)));
+});
+
+test('tensorStats: min, max, mean, population std, non-finite count', () => {
+  const s = tensorStats([1, 2, 3, 4, NaN]);
+  assert.deepEqual(s, { min: 1, max: 4, mean: 2.5, std: Math.sqrt(1.25), nonFinite: 1 });
+});
+
+async function refused(file: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(openWeights(load(file), file), (e: unknown) => {
+    assert.ok(e instanceof InputError, `expected InputError, got ${String(e)}`);
+    assert.match(e.message, pattern);
+    assert.ok(e.message.startsWith(file), `message names the file: ${e.message}`);
+    return true;
+  });
+}
+
+test('malformed safetensors are refused with a message naming the problem', async () => {
+  await refused('bad_huge_header.safetensors', /header length field says 1152921504606846976 bytes but only 65 bytes follow/);
+  await refused('bad_past_end.safetensors', /tensor 'w': data_offsets end 16 is past the end of the data \(8 bytes/);
+  await refused('bad_overlap.safetensors', /tensors 'a' and 'b' overlap/);
+  await refused('bad_size.safetensors', /tensor 'a': data_offsets \[0, 16\] span 16 bytes but dtype F32 and shape \[3\] need 12/);
+  await refused('bad_json.safetensors', /header is not UTF-8 JSON/);
+});
+
+test('hostile pickles are refused without being run, naming the global', async () => {
+  await refused('evil_system.pt', /refusing to load: the pickle references the global 'posix\.system'/);
+  await refused('evil_eval.pt', /refusing to load: the pickle references the global 'builtins\.eval'/);
+  await refused('evil_reduce.pt', /refusing to load: the pickle calls 'torch\.FloatStorage', which is not a tensor rebuild function/);
+  await refused('evil_raw.pt', /legacy \(pre-1\.6\) torch\.save format|not a PyTorch checkpoint/);
+});

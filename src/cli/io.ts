@@ -1,0 +1,34 @@
+import { writeFile, rename } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError } from '../core/errors';
+
+/** node:util parseArgs with our error style (unknown flags and missing values become InputErrors). */
+export function parseCli<T extends ParseArgsConfig['options']>(args: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new InputError(`${(e as Error).message}\n${usage}`);
+  }
+}
+
+export function numberFlag(name: string, raw: string | undefined, check: (v: number) => boolean, want: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || !check(v)) throw new InputError(`--${name}: expected ${want}, got '${raw}'`);
+  return v;
+}
+
+/** Writes via a temporary file and rename, so an interrupted run never leaves half a file. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const w = header.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  return cells.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(w[c]) : v.padStart(w[c]))).join('  ')).join('\n');
+}
+
+export const fmt = (v: number | null, digits = 4) => (v === null ? '-' : Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : v.toFixed(digits));

@@ -1,0 +1,215 @@
+import { BackendError, type Backend, type KernelSpec } from '../backend';
+import type { Dataset } from '../data/dataset';
+import { splitDataset } from '../data/split';
+import { InputError, throwIfCancelled, type CancelToken } from '../errors';
+import { mat, takeRows, type Mat } from '../mat';
+import { permutation } from '../random';
+import { evaluate, targetMatrix } from './metrics';
+import {
+  agopFromMoments, applyTransform, diagonal, fullMatrix, identityFeatureMatrix, nextFeatureMatrix, transformOf,
+} from './feature-matrix';
+import {
+  DEFAULT_RFM_OPTIONS, type FeatureMatrix, type FitResult, type IterationRecord, type RfmModel, type RfmOptions,
+} from './types';
+
+export interface FitContext {
+  backend: Backend;
+  /** Held-out rows for test metrics (encoded with the training schema). */
+  test?: Dataset;
+  /** Without `test`: hold out this fraction of the training rows (seeded by options.seed) as the test set. */
+  valFraction?: number;
+  onIteration?: (rec: IterationRecord) => void;
+  cancel?: CancelToken;
+  /** Called once when the backend fails (BackendError): the fit continues on the backend it returns. */
+  fallback?: (error: BackendError) => Promise<Backend>;
+}
+
+const now = () => performance.now() / 1000;
+
+export function validateOptions(o: RfmOptions): void {
+  const bad = (field: string, want: string, got: unknown) => new InputError(`option ${field}: expected ${want}, got ${String(got)}`);
+  if (o.kernel !== 'laplace' && o.kernel !== 'gaussian') throw bad('kernel', "'laplace' or 'gaussian'", o.kernel);
+  if (!(o.bandwidth > 0 && Number.isFinite(o.bandwidth))) throw bad('bandwidth', 'a positive number', o.bandwidth);
+  if (!(o.reg >= 0 && Number.isFinite(o.reg))) throw bad('reg', 'a number >= 0', o.reg);
+  if (!(Number.isInteger(o.iters) && o.iters >= 0 && o.iters <= 100)) throw bad('iters', 'an integer 0..100', o.iters);
+  if (o.agopPower !== 1 && o.agopPower !== 0.5) throw bad('agopPower', '1 or 0.5', o.agopPower);
+  if (o.normalize !== 'max' && o.normalize !== 'none') throw bad('normalize', "'max' or 'none'", o.normalize);
+  if (!(Number.isInteger(o.agopSamples) && o.agopSamples > 0)) throw bad('agopSamples', 'a positive integer', o.agopSamples);
+}
+
+/** Column means and standard deviations of the training rows (std 0 -> 1, so constant columns become 0). */
+export function standardizer(X: Mat): { mean: Float64Array; std: Float64Array } {
+  const { rows: n, cols: d, data } = X;
+  const mean = new Float64Array(d), std = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
+  for (let j = 0; j < d; j++) mean[j] /= n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (data[i * d + j] - mean[j]) ** 2;
+  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j] / n) || 1;
+  return { mean, std };
+}
+
+export function standardize(X: Mat, s: { mean: Float64Array; std: Float64Array } | null): Mat {
+  if (!s) return X;
+  const d = X.cols, out = new Float64Array(X.data.length);
+  for (let i = 0; i < X.rows; i++) for (let j = 0; j < d; j++) out[i * d + j] = (X.data[i * d + j] - s.mean[j]) / s.std[j];
+  return mat(X.rows, d, out);
+}
+
+/** Predictions K_M(Z, centers) alpha for raw (encoded, unstandardised) rows Z. */
+export async function predictRfm(model: RfmModel, Z: Mat, backend: Backend): Promise<Mat> {
+  if (Z.cols !== model.M.d) throw new InputError(`expected ${model.M.d} feature columns, got ${Z.cols}`);
+  const R = transformOf(model.M);
+  const kernel: KernelSpec = { name: model.kernel, bandwidth: model.bandwidth };
+  return backend.predict(applyTransform(standardize(Z, model.standardize), R), applyTransform(model.centers, R), kernel, model.alpha);
+}
+
+/** Better-than for the early-stopping/selection criterion: accuracy (ties: MSE) or validation MSE. */
+function better(a: IterationRecord, b: IterationRecord, classification: boolean): boolean {
+  const am = a.test_mse ?? a.train_mse, bm = b.test_mse ?? b.train_mse;
+  if (classification && a.test_metric !== null && b.test_metric !== null && a.test_metric !== b.test_metric) return a.test_metric > b.test_metric;
+  return am < bm;
+}
+
+/** xRFM's rule: stop once the validation criterion is more than 10% worse than the best so far. */
+function muchWorse(cur: IterationRecord, best: IterationRecord, classification: boolean): boolean {
+  if (classification && cur.test_metric !== null && best.test_metric !== null) return cur.test_metric < 0.9 * best.test_metric;
+  return (cur.test_mse ?? cur.train_mse) > 1.1 * (best.test_mse ?? best.train_mse);
+}
+
+/**
+ * Fits a Recursive Feature Machine (SCIENCE.md §1): M_0 = I; for t = 0..T-1 fit the kernel predictor with
+ * M_t, record metrics, set M_{t+1} from the AGOP; then fit once more with M_T. With earlyStop, stops when
+ * the held-out criterion worsens by more than 10% and returns the best iteration (xRFM). Every heavy step
+ * runs on ctx.backend; this function is the only RFM loop, whatever the device.
+ */
+export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx: FitContext): Promise<FitResult> {
+  const opts: RfmOptions = { ...DEFAULT_RFM_OPTIONS, ...options };
+  validateOptions(opts);
+  const started = now();
+  let train = trainIn;
+  let test = ctx.test;
+  if (!test && ctx.valFraction !== undefined && ctx.valFraction > 0) {
+    const s = splitDataset(train, ctx.valFraction, opts.seed);
+    train = s.train;
+    test = s.held;
+  }
+  const n = train.X.rows, d = train.X.cols;
+  if (n < 2) throw new InputError(`${train.source}: need at least 2 training rows, got ${n}`);
+  if (test && test.X.cols !== d) throw new InputError(`${test.source}: expected ${d} feature columns like the training data, got ${test.X.cols}`);
+  const classification = train.task === 'classification';
+  const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
+  const Y = targetMatrix(train.y, train.task, nClasses);
+  const scaler = opts.standardize ? standardizer(train.X) : null;
+  const Xs = standardize(train.X, scaler);
+  const Ts = test ? standardize(test.X, scaler) : null;
+  const kernel: KernelSpec = { name: opts.kernel, bandwidth: opts.bandwidth };
+  const agopIdx = n > opts.agopSamples ? permutation(n, opts.seed + 1).subarray(0, opts.agopSamples) : null;
+
+  let backend = ctx.backend;
+  let fallbackNote: string | undefined;
+  const onBackend = async <T>(f: (b: Backend) => Promise<T>): Promise<T> => {
+    try {
+      return await f(backend);
+    } catch (e) {
+      if (!(e instanceof BackendError) || !ctx.fallback || fallbackNote) throw e;
+      const next = await ctx.fallback(e);
+      fallbackNote = `${e.message}; continued on ${next.name} (${next.device})`;
+      backend = next;
+      return f(backend);
+    }
+  };
+
+  let M: FeatureMatrix = identityFeatureMatrix(d, opts.diag);
+  const iterations: IterationRecord[] = [];
+  let best: { rec: IterationRecord; M: FeatureMatrix; alpha: Mat } | null = null;
+
+  for (let t = 0; t <= opts.iters; t++) {
+    throwIfCancelled(ctx.cancel);
+    const t0 = now();
+    const R = transformOf(M);
+    const Xt = applyTransform(Xs, R);
+    let reg = opts.reg;
+    let sol = await onBackend((b) => b.solve(Xt, kernel, Y, reg));
+    const phases = { kernel: sol.seconds.kernel, solve: sol.seconds.solve, predict: 0, agop: 0 };
+    if (!sol.ok) {
+      // xRFM: add 1% of the largest absolute row sum of K to the diagonal and retry once.
+      reg = opts.reg + 0.01 * sol.maxAbsRowSum;
+      sol = await onBackend((b) => b.solve(Xt, kernel, Y, reg));
+      phases.kernel += sol.seconds.kernel;
+      phases.solve += sol.seconds.solve;
+      if (!sol.ok) throw new InputError(`the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger --reg`);
+    }
+    const alpha = sol.alpha;
+    throwIfCancelled(ctx.cancel);
+    // Training predictions for free: (K + reg I) alpha = Y gives K alpha = Y - reg alpha.
+    const trainPred = mat(n, Y.cols, Y.data.map((v, i) => v - reg * alpha.data[i]));
+    const trainEval = evaluate(trainPred, train.y, train.task);
+    let testEval: { metric: number; mse: number } | null = null;
+    if (test && Ts) {
+      const tp = now();
+      const pred = await onBackend((b) => b.predict(applyTransform(Ts, R), Xt, kernel, alpha));
+      phases.predict = now() - tp;
+      testEval = evaluate(pred, test.y, test.task);
+    }
+    const rec: IterationRecord = {
+      iter: t,
+      train_metric: trainEval.metric,
+      train_mse: trainEval.mse,
+      test_metric: testEval?.metric ?? null,
+      test_mse: testEval?.mse ?? null,
+      seconds: 0,
+      phases,
+      reg_used: reg,
+    };
+    const stop = opts.earlyStop && best !== null && muchWorse(rec, best.rec, classification);
+    if (!opts.earlyStop || best === null || better(rec, best.rec, classification)) best = { rec, M, alpha };
+    if (t < opts.iters && !stop) {
+      throwIfCancelled(ctx.cancel);
+      const ta = now();
+      const Z = agopIdx ? takeRows(Xt, agopIdx) : Xt;
+      const moments = await onBackend((b) => b.gradMoments(Z, Xt, kernel, alpha, opts.diag));
+      const G = agopFromMoments(moments, R, Z.rows, opts.diag, opts.centerGrads, d);
+      M = nextFeatureMatrix(G, opts);
+      if (!M.data.every(Number.isFinite)) throw new InputError('the AGOP has non-finite entries; try a larger --bandwidth or --reg');
+      phases.agop = now() - ta;
+    }
+    rec.seconds = now() - t0;
+    iterations.push(rec);
+    ctx.onIteration?.(rec);
+    if (stop) break;
+  }
+
+  // Without early stopping `best` is simply the last iteration.
+  const chosen = best!;
+  const Mfull = fullMatrix(chosen.M);
+  const model: RfmModel = {
+    task: train.task,
+    kernel: opts.kernel,
+    bandwidth: opts.bandwidth,
+    featureNames: train.featureNames,
+    targetName: train.targetName,
+    classes: train.classes,
+    standardize: scaler,
+    M: chosen.M,
+    centers: Xs,
+    alpha: chosen.alpha,
+  };
+  return {
+    task: train.task,
+    n_train: n,
+    n_test: test ? test.X.rows : 0,
+    d,
+    feature_names: train.featureNames,
+    backend: backend.name,
+    device: backend.device,
+    iterations,
+    best_iter: chosen.rec.iter,
+    final: { train_metric: chosen.rec.train_metric, test_metric: chosen.rec.test_metric, test_mse: chosen.rec.test_mse },
+    M: Array.from({ length: d }, (_, i) => Array.from(Mfull.subarray(i * d, (i + 1) * d))),
+    importance: Array.from(diagonal(chosen.M)),
+    options: opts,
+    seconds: now() - started,
+    ...(fallbackNote ? { fallback: fallbackNote } : {}),
+    model,
+  };
+}

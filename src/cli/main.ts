@@ -5,6 +5,7 @@ import { InputError } from '../core/errors';
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  nfa: { summary: 'Neural Feature Ansatz: layer NFMs vs network AGOP (and RFM M) on a dataset', run: (a) => import('./commands/nfa').then((m) => m.run(a)) },
 };
 
 function usage(): string {

@@ -1,0 +1,202 @@
+// feature-lens nfa WEIGHTS DATA --target COL: the Neural Feature Ansatz for a trained dense network
+// (SCIENCE.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
+// the same rows against NFM_1.
+import { readFile } from 'node:fs/promises';
+import Papa from 'papaparse';
+import { CpuBackend } from '../../core/backends/cpu';
+import type { Dataset } from '../../core/data/dataset';
+import { InputError } from '../../core/errors';
+import { mat, type Mat } from '../../core/mat';
+import { isActivation, type Activation } from '../../core/nfa/activation';
+import { CpuNfaBackend } from '../../core/nfa/backend';
+import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
+import type { NfaCorrelations } from '../../core/nfa/correlation';
+import { inferLayerChain, loadMatchingWeights, loadMlp } from '../../core/nfa/network';
+import { fullMatrix } from '../../core/rfm/feature-matrix';
+import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
+import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
+import { openWeights, type WeightFile } from '../../core/weights';
+import { fileByteSource } from '../../core/weights/node';
+import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
+
+const USAGE = `usage: feature-lens nfa WEIGHTS DATA --target COL [options]
+
+WEIGHTS  .safetensors, PyTorch .pt/.pth (state_dict), .npz or .npy of a dense network
+DATA     dataset; every column but the target is a network input, fed as stored
+
+options:
+  --target COL        target column (used by the RFM comparison)
+  --activation NAME   relu (default), gelu, tanh, sigmoid, identity
+  --layers A,B,...    weight tensors of the dense layers, input to output (default: inferred)
+  --init FILE         initial weights: NFM_l = (W_l - W0_l)^T (W_l - W0_l)
+  --standardize       standardise the input columns (training mean/std) before the network
+  --no-rfm            skip the RFM comparison
+  --rfm-iters N       RFM iterations (default ${DEFAULT_RFM_OPTIONS.iters})
+  --rfm-bandwidth L   RFM Laplace bandwidth (default ${DEFAULT_RFM_OPTIONS.bandwidth})
+  --matrices          include NFM, AGOP and AGOP^1/2 in the JSON
+  --json OUT          write the report as JSON`;
+
+/**
+ * Reads DATA as a numeric table.
+ * TODO(merge): replace with readDatasetFile from src/core/data/node.ts once the loaders are on main.
+ */
+async function readData(path: string, target: string): Promise<Dataset> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!/\.(csv|tsv|txt)$/i.test(path)) throw new InputError(`${path}: only CSV/TSV data is read by this build of 'nfa'`);
+  const parsed = Papa.parse<string[]>(text.trim(), { delimiter: /\.tsv$/i.test(path) ? '\t' : undefined, skipEmptyLines: true });
+  const [header, ...rows] = parsed.data;
+  if (!header || rows.length === 0) throw new InputError(`${path}: expected a header row and at least one data row`);
+  const t = header.indexOf(target);
+  if (t < 0) throw new InputError(`${path}: no column '${target}' (columns: ${header.join(', ')})`);
+  const featureNames = header.filter((_, j) => j !== t);
+  const d = featureNames.length;
+  const X = new Float64Array(rows.length * d);
+  const labels: string[] = [];
+  rows.forEach((row, i) => {
+    if (row.length !== header.length) throw new InputError(`${path}: row ${i + 2} has ${row.length} fields, expected ${header.length}`);
+    let k = 0;
+    row.forEach((cell, j) => {
+      if (j === t) { labels.push(cell.trim()); return; }
+      const v = Number(cell);
+      if (cell.trim() === '' || !Number.isFinite(v)) throw new InputError(`${path}: row ${i + 2}, column '${header[j]}': expected a number, got '${cell}'`);
+      X[i * d + k++] = v;
+    });
+  });
+  const numeric = labels.every((s) => s !== '' && Number.isFinite(Number(s)));
+  const classes = numeric ? undefined : [...new Set(labels)].sort();
+  const y = Float64Array.from(labels, (s) => (numeric ? Number(s) : classes!.indexOf(s)));
+  return { source: path, X: mat(rows.length, d, X), featureNames, y, targetName: target, task: numeric ? 'regression' : 'classification', classes };
+}
+
+async function openWeightFile(path: string): Promise<{ file: WeightFile; close: () => Promise<void> }> {
+  let src;
+  try {
+    src = await fileByteSource(path);
+  } catch (e) {
+    throw new InputError(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return { file: await openWeights(src, path), close: () => src.close() };
+  } catch (e) {
+    await src.close();
+    throw e;
+  }
+}
+
+function rows(a: Float64Array, d: number): number[][] {
+  return Array.from({ length: d }, (_, i) => Array.from(a.subarray(i * d, (i + 1) * d)));
+}
+
+/** RFM comparisons are against M and M^(1/2), so the pair is renamed from agop/sqrt_agop. */
+function asM(c: NfaCorrelations) {
+  const pair = (p: { agop: number; sqrt_agop: number }) => ({ m: p.agop, sqrt_m: p.sqrt_agop });
+  return { cosine: pair(c.cosine), pearson: pair(c.pearson), cosine_offdiag: pair(c.cosine_offdiag), pearson_offdiag: pair(c.pearson_offdiag) };
+}
+
+export function nfaReportJson(result: NfaResult, extra: Record<string, unknown>, withMatrices: boolean) {
+  return {
+    ...extra,
+    rows: result.rows,
+    backend: result.backend,
+    device: result.device,
+    minus_init: result.minusInit,
+    layers: result.layers.map((l) => ({
+      name: l.name,
+      shape: l.shape,
+      correlation: l.correlation,
+      ...(withMatrices ? { nfm: rows(l.nfm, l.shape[1]), agop: rows(l.agop, l.shape[1]), sqrt_agop: rows(l.sqrtAgop, l.shape[1]) } : {}),
+    })),
+  };
+}
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) { process.stdout.write(USAGE + '\n'); return 0; }
+  const { values: v, positionals } = parseCli(args, {
+    target: { type: 'string' },
+    activation: { type: 'string', default: 'relu' },
+    layers: { type: 'string' },
+    init: { type: 'string' },
+    standardize: { type: 'boolean', default: false },
+    'no-rfm': { type: 'boolean', default: false },
+    'rfm-iters': { type: 'string' },
+    'rfm-bandwidth': { type: 'string' },
+    matrices: { type: 'boolean', default: false },
+    json: { type: 'string' },
+  }, USAGE);
+  if (positionals.length !== 2) throw new InputError(`expected WEIGHTS and DATA, got ${positionals.length} positional argument(s)\n${USAGE}`);
+  const [weightsPath, dataPath] = positionals;
+  if (!v.target) throw new InputError(`--target: required (the target column of ${dataPath})\n${USAGE}`);
+  const activation = v.activation as string;
+  if (!isActivation(activation)) throw new InputError(`--activation: expected relu, gelu, tanh, sigmoid or identity, got '${activation}'`);
+  const rfmIters = numberFlag('rfm-iters', v['rfm-iters'] as string | undefined, (x) => Number.isInteger(x) && x >= 0 && x <= 100, 'an integer 0..100') ?? DEFAULT_RFM_OPTIONS.iters;
+  const rfmBandwidth = numberFlag('rfm-bandwidth', v['rfm-bandwidth'] as string | undefined, (x) => x > 0, 'a positive number') ?? DEFAULT_RFM_OPTIONS.bandwidth;
+
+  const { file, close } = await openWeightFile(weightsPath);
+  let result: NfaResult;
+  let chainInfo: { order: string; ignored: readonly string[] };
+  let dataset: Dataset;
+  let X: Mat;
+  try {
+    const chain = inferLayerChain(file.tensors, weightsPath, v.layers ? (v.layers as string).split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+    chainInfo = { order: chain.orderedBy, ignored: chain.ignored };
+    if (chain.ignored.length) process.stderr.write(`nfa: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
+    dataset = await readData(dataPath, v.target as string);
+    const first = chain.layers[0];
+    if (dataset.X.cols !== first.inDim) {
+      throw new InputError(`${weightsPath}: first layer '${first.name}' takes ${first.inDim} inputs but ${dataPath} has ${dataset.X.cols} input columns (${dataset.featureNames.join(', ')}) besides the target '${v.target}'`);
+    }
+    const net = await loadMlp(file, chain, activation as Activation);
+    let initWeights: Float64Array[] | undefined;
+    if (v.init) {
+      const init = await openWeightFile(v.init as string);
+      try { initWeights = await loadMatchingWeights(init.file, chain); } finally { await init.close(); }
+    }
+    X = v.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
+    result = await computeNfa(net, X, new CpuNfaBackend(), { initWeights });
+  } finally {
+    await close();
+  }
+
+  let rfm: Record<string, unknown> | null = null;
+  if (!v['no-rfm']) {
+    const backend = new CpuBackend();
+    try {
+      // The RFM sees exactly the network's inputs: no further standardisation inside the fit.
+      const fit = await fitRfm({ ...dataset, X }, { standardize: false, iters: rfmIters, bandwidth: rfmBandwidth }, { backend });
+      const d = X.cols;
+      const corr = rfmCorrelations(result.layers[0].nfm, fullMatrix(fit.model.M), d);
+      rfm = {
+        compared_with: result.layers[0].name,
+        kernel: fit.options.kernel, bandwidth: fit.options.bandwidth, reg: fit.options.reg, iters: fit.options.iters,
+        agop_power: fit.options.agopPower, task: fit.task, train_metric: fit.final.train_metric,
+        correlation: asM(corr),
+        ...(v.matrices ? { M: rows(fullMatrix(fit.model.M), d) } : {}),
+      };
+    } finally {
+      backend.dispose();
+    }
+  }
+
+  const header = ['layer', 'shape', 'cos AGOP', 'cos AGOP^1/2', 'pearson AGOP', 'pearson AGOP^1/2', 'pearson^1/2 offdiag'];
+  const body = result.layers.map((l) => [l.name, `${l.shape[0]}x${l.shape[1]}`, fmt(l.correlation.cosine.agop), fmt(l.correlation.cosine.sqrt_agop),
+    fmt(l.correlation.pearson.agop), fmt(l.correlation.pearson.sqrt_agop), fmt(l.correlation.pearson_offdiag.sqrt_agop)]);
+  process.stdout.write(`NFA: ${weightsPath} on ${dataPath} (${result.rows} rows, ${activation}${result.minusInit ? ', NFM minus init' : ''}${v.standardize ? ', standardised' : ''})\n`);
+  process.stdout.write(table(header, body) + '\n');
+  if (rfm) {
+    const c = rfm.correlation as ReturnType<typeof asM>;
+    process.stdout.write(`RFM M vs NFM of ${result.layers[0].name}: pearson ${fmt(c.pearson.m)} (M), ${fmt(c.pearson.sqrt_m)} (M^1/2); cosine ${fmt(c.cosine.m)}, ${fmt(c.cosine.sqrt_m)}\n`);
+  }
+  if (v.json) {
+    const report = {
+      ...nfaReportJson(result, { weights: weightsPath, data: dataPath, target: v.target, activation, standardize: v.standardize, layer_order: chainInfo.order, ignored: chainInfo.ignored }, v.matrices as boolean),
+      rfm,
+    };
+    await writeFileAtomic(v.json as string, JSON.stringify(report, null, 1) + '\n');
+  }
+  return 0;
+}

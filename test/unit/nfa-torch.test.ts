@@ -107,3 +107,12 @@ test('shapes that do not chain name the offending layer', () => {
     (e: unknown) => e instanceof InputError && /layer 'a\.weight' \[4, 4\] takes 4 inputs but the previous layer 'b\.weight' \[2, 4\] gives 2/.test(e.message));
   assert.throws(() => inferLayerChain([info('conv.weight', [4, 3, 3, 3])], 'c.pt'), (e: unknown) => e instanceof InputError && /no dense layer weights/.test(e.message));
 });
+
+test('a training checkpoint: the model.* dense layers chain, optimiser tensors are ignored', async () => {
+  const file = await open('checkpoint.pt');
+  const chain = inferLayerChain(file.tensors, 'checkpoint.pt');
+  assert.deepEqual(chain.layers.map((l) => l.name), ['model.0.weight', 'model.2.weight', 'model.4.weight']);
+  assert.ok(chain.ignored.every((n) => n.startsWith('optimizer.')), chain.ignored.join(', '));
+  const got = await computeNfa(await loadMlp(file, chain, 'relu'), X, backend);
+  closeCorr(got.layers[1].correlation as unknown as Corr, expected.nfa.relu.layers[1].correlation, 'checkpoint');
+});

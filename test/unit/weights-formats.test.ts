@@ -128,3 +128,15 @@ test('hostile pickles are refused without being run, naming the global', async (
   await refused('evil_reduce.pt', /refusing to load: the pickle calls 'torch\.FloatStorage', which is not a tensor rebuild function/);
   await refused('evil_raw.pt', /legacy \(pre-1\.6\) torch\.save format|not a PyTorch checkpoint/);
 });
+
+test('torch.save with pickle protocol 4, and a training checkpoint with optimiser state', async () => {
+  const ref = await openWeights(load('mlp.pt'), 'mlp.pt');
+  const p4 = await openWeights(load('mlp_protocol4.pt'), 'mlp_protocol4.pt');
+  assert.deepEqual(p4.tensors, ref.tensors);
+  for (const t of ref.tensors) assert.deepEqual(await p4.read(t.name), await ref.read(t.name));
+  const ckpt = await openWeights(load('checkpoint.pt'), 'checkpoint.pt');
+  const names = ckpt.tensors.map((t) => t.name);
+  assert.deepEqual(names.filter((n) => n.startsWith('model.')), ref.tensors.map((t) => `model.${t.name}`));
+  assert.ok(names.includes('optimizer.state.0.exp_avg'), names.join(', '));
+  for (const t of ref.tensors) assert.deepEqual(await ckpt.read(`model.${t.name}`), await ref.read(t.name));
+});

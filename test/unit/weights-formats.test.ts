@@ -140,3 +140,68 @@ test('torch.save with pickle protocol 4, and a training checkpoint with optimise
   assert.ok(names.includes('optimizer.state.0.exp_avg'), names.join(', '));
   for (const t of ref.tensors) assert.deepEqual(await ckpt.read(`model.${t.name}`), await ref.read(t.name));
 });
+
+/** A torch-style zip around raw pickle bytes (stored, no compression), built here byte by byte. */
+function torchZip(pickle: Uint8Array): Uint8Array {
+  const name = new TextEncoder().encode('x/data.pkl');
+  const local = new Uint8Array(30 + name.length);
+  const lv = new DataView(local.buffer);
+  lv.setUint32(0, 0x04034b50, true); lv.setUint16(4, 20, true); // CRC left 0: our reader does not check it
+  lv.setUint32(18, pickle.length, true); lv.setUint32(22, pickle.length, true); lv.setUint16(26, name.length, true);
+  local.set(name, 30);
+  const central = new Uint8Array(46 + name.length);
+  const cv = new DataView(central.buffer);
+  cv.setUint32(0, 0x02014b50, true); cv.setUint16(4, 20, true); cv.setUint16(6, 20, true);
+  cv.setUint32(20, pickle.length, true); cv.setUint32(24, pickle.length, true); cv.setUint16(28, name.length, true);
+  central.set(name, 46);
+  const eocd = new Uint8Array(22);
+  const ev = new DataView(eocd.buffer);
+  const cdOffset = local.length + pickle.length;
+  ev.setUint32(0, 0x06054b50, true); ev.setUint16(8, 1, true); ev.setUint16(10, 1, true);
+  ev.setUint32(12, central.length, true); ev.setUint32(16, cdOffset, true);
+  const out = new Uint8Array(cdOffset + central.length + eocd.length);
+  out.set(local, 0); out.set(pickle, local.length); out.set(central, cdOffset); out.set(eocd, cdOffset + central.length);
+  return out;
+}
+
+const pkl = (...parts: (string | number[])[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
+
+test('crafted pickles: self-reference, deep nesting, truncation, object opcodes, missing memo', async () => {
+  const cases: [Uint8Array, RegExp][] = [
+    // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP: a list that contains itself
+    [pkl([0x80, 2], ']q', [0], 'h', [0], 'a.'), /container that holds itself/],
+    // 200 nested lists
+    [pkl([0x80, 2], ...new Array(200).fill(']'), ...new Array(199).fill('a'), '.'), /nested more than 64 deep/],
+    [pkl([0x80, 2], '}q', [0], 'X', [100, 0, 0, 0], 'ab'), /truncated/],
+    [pkl([0x80, 2], 'ccollections\nOrderedDict\n)', [0x81], '.'), /NEWOBJ opcode/],
+    [pkl([0x80, 2], '(ibuiltins\nobject\n.'), /INST opcode/],
+    [pkl([0x80, 2], 'h', [5], '.'), /memo entry 5 that was never stored/],
+    [pkl([0x80, 4], [0x8c, 8], 'builtins', [0x8c, 4], 'exec', [0x93], '.'), /global 'builtins\.exec'/],
+  ];
+  for (const [bytes, pattern] of cases) {
+    await assert.rejects(openWeights(bytesSource(torchZip(bytes)), 'crafted.pt'), (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.match(e.message, pattern);
+      return true;
+    });
+  }
+  // an empty dict is a valid (empty) state_dict
+  assert.deepEqual((await openWeights(bytesSource(torchZip(pkl([0x80, 2], '}.'))), 'empty.pt')).tensors, []);
+});
+
+test('deflate bombs and oversize tensors are refused before allocating', async () => {
+  const ok = new Uint8Array(readFileSync(join(DIR, 'mlp_compressed.npz')));
+  // raise the first member's declared size in the central directory to 1.5 GiB
+  const bytes = ok.slice();
+  const dv = new DataView(bytes.buffer);
+  let cd = -1;
+  for (let i = bytes.length - 22; i >= 0; i--) if (dv.getUint32(i, true) === 0x06054b50) { cd = dv.getUint32(i + 16, true); break; }
+  dv.setUint32(cd + 24, 1.5 * 2 ** 30, true);
+  await assert.rejects(openWeights(bytesSource(bytes), 'bomb.npz'), /beyond what DEFLATE can produce/);
+  const header = new TextEncoder().encode(JSON.stringify({ w: { dtype: 'F64', shape: [2 ** 28], data_offsets: [0, 2 ** 31] } }));
+  const head = new Uint8Array(8 + header.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(header.length), true);
+  head.set(header, 8);
+  const big = await openWeights({ size: head.length + 2 ** 31, read: async (o, n) => head.subarray(o, Math.min(o + n, head.length)) }, 'big.safetensors');
+  await assert.rejects(big.read('w'), /268435456 elements, more than this reader holds in memory/);
+});

@@ -14,6 +14,9 @@ export function itemSize(dtype: DType): number {
   return ITEM_SIZE[dtype];
 }
 
+/** Largest tensor read into a Float64Array (1 GiB); bigger ones are listed but not loaded. */
+export const MAX_READ_ELEMENTS = 2 ** 27;
+
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** IEEE half -> double (exact: every half is representable). */

@@ -2,7 +2,7 @@
 // arrays (which would need pickle) are refused.
 // TODO(merge): once src/core/data/npy.ts lands on main, parse headers through it instead of here.
 import { InputError } from '../errors';
-import { decodeElements, itemSize } from './dtype';
+import { MAX_READ_ELEMENTS, decodeElements, itemSize } from './dtype';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
 import { openZip } from './zip';
 
@@ -80,6 +80,7 @@ function toCOrder(values: Float64Array, shape: readonly number[]): Float64Array 
 
 function decodeNpy(bytes: Uint8Array, h: NpyHeader, label: string): Float64Array {
   const n = numel(h.shape);
+  if (n > MAX_READ_ELEMENTS) throw new InputError(`${label}: ${n} elements is more than this reader holds in memory (${MAX_READ_ELEMENTS})`);
   if (bytes.length < n * itemSize(h.dtype)) throw new InputError(`${label}: array data is truncated (${bytes.length} bytes, expected ${n * itemSize(h.dtype)})`);
   const v = decodeElements(bytes, h.dtype, n, h.littleEndian);
   return h.fortranOrder ? toCOrder(v, h.shape) : v;

@@ -2,7 +2,7 @@
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {str: str}}, then the raw data;
 // offsets are relative to the end of the header. Only the header is read when opening.
 import { InputError } from '../errors';
-import { decodeElements, encodeFloats, isDType, itemSize } from './dtype';
+import { MAX_READ_ELEMENTS, decodeElements, encodeFloats, isDType, itemSize } from './dtype';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
 
 /** The reference implementation refuses headers above 100 MB; a larger claim means a corrupt or hostile file. */
@@ -82,6 +82,7 @@ export async function openSafetensors(source: ByteSource, fileName: string): Pro
     async read(name) {
       const e = byName.get(name);
       if (!e) throw new InputError(`${fileName}: no tensor named '${name}'`);
+      if (numel(e.shape) > MAX_READ_ELEMENTS) throw new InputError(`${fileName}: tensor '${name}' has ${numel(e.shape)} elements, more than this reader holds in memory (${MAX_READ_ELEMENTS})`);
       const bytes = await source.read(e.offset, e.byteLength);
       if (bytes.length < e.byteLength) throw new InputError(`${fileName}: tensor '${name}' is truncated`);
       return decodeElements(bytes, e.dtype, numel(e.shape));

@@ -2,7 +2,7 @@
 // whose tensors point, by persistent id, at raw storages `<dir>/data/<key>`. The pickle goes through
 // the restricted reader in pickle.ts; storages are read by range when a tensor is requested.
 import { InputError } from '../errors';
-import { decodeElements, itemSize } from './dtype';
+import { MAX_READ_ELEMENTS, decodeElements, itemSize } from './dtype';
 import { PyDict, PyTuple, TensorRef, parseTorchPickle, type PyValue } from './pickle';
 import { numel, type ByteSource, type TensorInfo, type WeightFile } from './types';
 import { looksLikeZip, openZip, type ZipEntry } from './zip';
@@ -13,16 +13,27 @@ interface Located {
   readonly entry: ZipEntry;
 }
 
-/** Tensors of a nested state_dict/checkpoint, named by their dotted key path (e.g. `model.fc1.weight`). */
-function collectTensors(v: PyValue, prefix: string, out: [string, TensorRef][]): void {
+/** Containers nested deeper than this are not a checkpoint (and would exhaust the call stack). */
+const MAX_NESTING = 64;
+
+/**
+ * Tensors of a nested state_dict/checkpoint, named by their dotted key path (e.g. `model.fc1.weight`).
+ * The memo lets a pickle make a container hold itself, hence the `active` set.
+ */
+function collectTensors(v: PyValue, prefix: string, out: [string, TensorRef][], label: string, active = new Set<object>()): void {
   if (v instanceof TensorRef) { out.push([prefix || 'tensor', v]); return; }
   const join = (k: string): string => (prefix ? `${prefix}.${k}` : k);
+  if (!(v instanceof PyDict || Array.isArray(v) || v instanceof PyTuple)) return;
+  if (active.has(v)) throw new InputError(`${label}: the pickle contains a container that holds itself (at '${prefix}'); not a state_dict`);
+  if (active.size >= MAX_NESTING) throw new InputError(`${label}: containers nested more than ${MAX_NESTING} deep (at '${prefix}'); not a state_dict`);
+  active.add(v);
   if (v instanceof PyDict) {
-    for (const [k, x] of v.entries) if (typeof k === 'string' || typeof k === 'number') collectTensors(x, join(String(k)), out);
-  } else if (Array.isArray(v) || v instanceof PyTuple) {
+    for (const [k, x] of v.entries) if (typeof k === 'string' || typeof k === 'number') collectTensors(x, join(String(k)), out, label, active);
+  } else {
     const items = Array.isArray(v) ? v : v.items;
-    items.forEach((x, i) => collectTensors(x, join(String(i)), out));
+    items.forEach((x, i) => collectTensors(x, join(String(i)), out, label, active));
   }
+  active.delete(v);
 }
 
 function isCContiguous(shape: readonly number[], stride: readonly number[]): boolean {
@@ -52,7 +63,7 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
 
   const root = parseTorchPickle(await zip.read(pkls[0]), `${fileName} (${pkls[0].name})`);
   const found: [string, TensorRef][] = [];
-  collectTensors(root, '', found);
+  collectTensors(root, '', found, fileName);
   const located = new Map<string, Located>();
   for (const [name, t] of found) {
     const label = `${fileName}: tensor '${name}'`;
@@ -77,6 +88,7 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
     const size = itemSize(info.dtype);
     const n = numel(t.shape);
     if (n === 0) return new Float64Array(0);
+    if (n > MAX_READ_ELEMENTS) throw new InputError(`${fileName}: tensor '${name}' has ${n} elements, more than this reader holds in memory (${MAX_READ_ELEMENTS})`);
     let last = t.offset;
     for (let k = 0; k < t.shape.length; k++) last += (t.shape[k] - 1) * t.stride[k];
     const spanStart = t.offset * size;

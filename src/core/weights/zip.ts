@@ -114,6 +114,9 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
     async read(entry) {
       if (entry.method !== 0 && entry.method !== 8) fail(`member '${entry.name}' uses compression method ${entry.method} (only stored and deflate are supported)`);
       if (entry.size > MAX_MEMBER || entry.compressedSize > MAX_MEMBER) fail(`member '${entry.name}' is larger than 2 GiB; read it by range instead`);
+      // DEFLATE cannot expand more than 1032:1, so a larger claim is a lie (a zip bomb's allocation).
+      if (entry.method === 8 && entry.size > entry.compressedSize * 1032 + 1024) fail(`member '${entry.name}' claims ${entry.size} bytes from ${entry.compressedSize} compressed, beyond what DEFLATE can produce`);
+      if (entry.method === 0 && entry.size !== entry.compressedSize) fail(`stored member '${entry.name}' has different sizes (${entry.size} vs ${entry.compressedSize})`);
       const raw = await source.read(await dataOffset(entry), entry.compressedSize);
       if (entry.method === 0) return raw;
       let out: Uint8Array;

@@ -6,7 +6,8 @@ import Papa from 'papaparse';
 import { CpuBackend } from '../../core/backends/cpu';
 import type { Dataset } from '../../core/data/dataset';
 import { InputError } from '../../core/errors';
-import { mat, type Mat } from '../../core/mat';
+import { mat, takeRows, type Mat } from '../../core/mat';
+import { permutation } from '../../core/random';
 import { isActivation, type Activation } from '../../core/nfa/activation';
 import { CpuNfaBackend } from '../../core/nfa/backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
@@ -18,6 +19,8 @@ import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { openWeights, type WeightFile } from '../../core/weights';
 import { fileByteSource } from '../../core/weights/node';
 import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
+
+const DEFAULT_RFM_ROWS = 4000;
 
 const USAGE = `usage: feature-lens nfa WEIGHTS DATA --target COL [options]
 
@@ -33,6 +36,7 @@ options:
   --no-rfm            skip the RFM comparison
   --rfm-iters N       RFM iterations (default ${DEFAULT_RFM_OPTIONS.iters})
   --rfm-bandwidth L   RFM Laplace bandwidth (default ${DEFAULT_RFM_OPTIONS.bandwidth})
+  --rfm-rows N        fit the RFM on at most N rows (seeded subsample; default ${DEFAULT_RFM_ROWS}): its solve is O(n^3)
   --matrices          include NFM, AGOP and AGOP^1/2 in the JSON
   --json OUT          write the report as JSON`;
 
@@ -125,6 +129,7 @@ export async function run(args: string[]): Promise<number> {
     'no-rfm': { type: 'boolean', default: false },
     'rfm-iters': { type: 'string' },
     'rfm-bandwidth': { type: 'string' },
+    'rfm-rows': { type: 'string' },
     matrices: { type: 'boolean', default: false },
     json: { type: 'string' },
   }, USAGE);
@@ -134,6 +139,7 @@ export async function run(args: string[]): Promise<number> {
   const activation = v.activation as string;
   if (!isActivation(activation)) throw new InputError(`--activation: expected relu, gelu, tanh, sigmoid or identity, got '${activation}'`);
   const rfmIters = numberFlag('rfm-iters', v['rfm-iters'] as string | undefined, (x) => Number.isInteger(x) && x >= 0 && x <= 100, 'an integer 0..100') ?? DEFAULT_RFM_OPTIONS.iters;
+  const rfmRows = numberFlag('rfm-rows', v['rfm-rows'] as string | undefined, (x) => Number.isInteger(x) && x >= 2, 'an integer >= 2') ?? DEFAULT_RFM_ROWS;
   const rfmBandwidth = numberFlag('rfm-bandwidth', v['rfm-bandwidth'] as string | undefined, (x) => x > 0, 'a positive number') ?? DEFAULT_RFM_OPTIONS.bandwidth;
 
   const { file, close } = await openWeightFile(weightsPath);
@@ -167,11 +173,17 @@ export async function run(args: string[]): Promise<number> {
     const backend = new CpuBackend();
     try {
       // The RFM sees exactly the network's inputs: no further standardisation inside the fit.
-      const fit = await fitRfm({ ...dataset, X }, { standardize: false, iters: rfmIters, bandwidth: rfmBandwidth }, { backend });
+      let rfmData: Dataset = { ...dataset, X };
+      if (X.rows > rfmRows) {
+        const idx = permutation(X.rows, DEFAULT_RFM_OPTIONS.seed).subarray(0, rfmRows);
+        rfmData = { ...rfmData, X: takeRows(X, idx), y: Float64Array.from(idx, (i) => dataset.y[i]) };
+      }
+      const fit = await fitRfm(rfmData, { standardize: false, iters: rfmIters, bandwidth: rfmBandwidth }, { backend });
       const d = X.cols;
       const corr = rfmCorrelations(result.layers[0].nfm, fullMatrix(fit.model.M), d);
       rfm = {
         compared_with: result.layers[0].name,
+        rows: rfmData.X.rows,
         kernel: fit.options.kernel, bandwidth: fit.options.bandwidth, reg: fit.options.reg, iters: fit.options.iters,
         agop_power: fit.options.agopPower, task: fit.task, train_metric: fit.final.train_metric,
         correlation: asM(corr),

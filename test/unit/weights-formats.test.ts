@@ -205,3 +205,67 @@ test('deflate bombs and oversize tensors are refused before allocating', async (
   const big = await openWeights({ size: head.length + 2 ** 31, read: async (o, n) => head.subarray(o, Math.min(o + n, head.length)) }, 'big.safetensors');
   await assert.rejects(big.read('w'), /268435456 elements, more than this reader holds in memory/);
 });
+
+test('zip64 end records written by torch are followed when the classic fields are saturated', async () => {
+  const bytes = new Uint8Array(readFileSync(join(DIR, 'mlp.pt')));
+  const dv = new DataView(bytes.buffer);
+  let eocd = -1;
+  for (let i = bytes.length - 22; i >= 0; i--) if (dv.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
+  dv.setUint16(eocd + 8, 0xffff, true); dv.setUint16(eocd + 10, 0xffff, true);
+  dv.setUint32(eocd + 12, 0xffffffff, true); dv.setUint32(eocd + 16, 0xffffffff, true);
+  const f = await openWeights(bytesSource(bytes), 'zip64.pt');
+  const ref = await openWeights(load('mlp.pt'), 'mlp.pt');
+  assert.deepEqual(f.tensors, ref.tensors);
+  assert.deepEqual(await f.read('2.weight'), await ref.read('2.weight'));
+});
+
+/** Stored zip whose central directory uses zip64 extra fields for sizes and offsets (APPNOTE 4.5.3). */
+function zip64Stored(members: { name: string; data: Uint8Array }[]): Uint8Array {
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  const centrals: Uint8Array[] = [];
+  let offset = 0;
+  for (const m of members) {
+    const name = enc.encode(m.name);
+    const local = new Uint8Array(30 + name.length);
+    const lv = new DataView(local.buffer);
+    lv.setUint32(0, 0x04034b50, true); lv.setUint16(4, 45, true);
+    lv.setUint32(18, m.data.length, true); lv.setUint32(22, m.data.length, true); lv.setUint16(26, name.length, true);
+    local.set(name, 30);
+    const central = new Uint8Array(46 + name.length + 28);
+    const cv = new DataView(central.buffer);
+    cv.setUint32(0, 0x02014b50, true); cv.setUint16(4, 45, true); cv.setUint16(6, 45, true);
+    cv.setUint32(20, 0xffffffff, true); cv.setUint32(24, 0xffffffff, true); cv.setUint16(28, name.length, true);
+    cv.setUint16(30, 28, true); cv.setUint32(42, 0xffffffff, true);
+    central.set(name, 46);
+    const e = 46 + name.length;
+    cv.setUint16(e, 1, true); cv.setUint16(e + 2, 24, true);
+    cv.setBigUint64(e + 4, BigInt(m.data.length), true); cv.setBigUint64(e + 12, BigInt(m.data.length), true); cv.setBigUint64(e + 20, BigInt(offset), true);
+    parts.push(local, m.data);
+    centrals.push(central);
+    offset += local.length + m.data.length;
+  }
+  const cdSize = centrals.reduce((s, c) => s + c.length, 0);
+  const eocd = new Uint8Array(22);
+  const ev = new DataView(eocd.buffer);
+  ev.setUint32(0, 0x06054b50, true); ev.setUint16(8, members.length, true); ev.setUint16(10, members.length, true);
+  ev.setUint32(12, cdSize, true); ev.setUint32(16, offset, true);
+  const all = [...parts, ...centrals, eocd];
+  const out = new Uint8Array(all.reduce((s, p) => s + p.length, 0));
+  let p = 0;
+  for (const part of all) { out.set(part, p); p += part.length; }
+  return out;
+}
+
+test('zip64 extra fields in the central directory (sizes and offsets beyond 32 bits)', async () => {
+  const u = (s: string) => [...s].map((c) => c.charCodeAt(0));
+  const str = (s: string) => ['X'.charCodeAt(0), s.length, 0, 0, 0, ...u(s)];
+  // {'w': _rebuild_tensor_v2(('storage', torch.FloatStorage, '0', 'cpu', 2), 0, (2,), (1,), False, OrderedDict())}
+  const pickle = Uint8Array.from([0x80, 2, ...u('}('), ...str('w'), ...u('ctorch._utils\n_rebuild_tensor_v2\n(('), ...str('storage'),
+    ...u('ctorch\nFloatStorage\n'), ...str('0'), ...str('cpu'), 0x4b, 2, ...u('tQ'), 0x4b, 0, 0x4b, 2, 0x85, 0x4b, 1, 0x85, 0x89,
+    ...u('ccollections\nOrderedDict\n)RtRu.')]);
+  const storage = new Uint8Array(new Float32Array([1.5, -2.25]).buffer);
+  const f = await openWeights(bytesSource(zip64Stored([{ name: 'a/data.pkl', data: pickle }, { name: 'a/data/0', data: storage }])), 'z.pt');
+  assert.deepEqual(f.tensors, [{ name: 'w', dtype: 'F32', shape: [2], byteLength: 8 }]);
+  assert.deepEqual(await f.read('w'), Float64Array.from([1.5, -2.25]));
+});

@@ -16,4 +16,6 @@ export interface Dataset {
   readonly targetName: string;
   readonly task: Task;
   readonly classes?: string[];
+  /** False when the file had no target column (rows to predict, loaded with `targetOptional`); y is then NaN. */
+  readonly hasTarget?: boolean;
 }

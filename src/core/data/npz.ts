@@ -1,0 +1,148 @@
+// numpy's .npz: a zip of .npy files. fflate reads the zip; we choose which arrays are X and y and refuse
+// archives that would inflate beyond what a plain file may hold (zip bombs).
+import { Unzip, UnzipInflate, unzipSync } from 'fflate';
+import { InputError } from '../errors';
+import { matrixTable, parseNpy, rowLabel, shapeText, type NpyArray } from './npy';
+import { numericColumn, type LoadOptions, type Table } from './table';
+
+/** At most this many bytes are inflated from one archive: the size a plain .npy may have. */
+export const MAX_INFLATED_BYTES = 2 ** 30;
+const PUSH_BYTES = 1 << 20;
+
+interface Entry {
+  /** Name inside the zip, e.g. `X.npy`. */
+  readonly name: string;
+  /** The array name numpy gives it (`X`). */
+  readonly array: string;
+  readonly compression: number;
+  /** Declared in the central directory; never trusted beyond being an upper bound. */
+  readonly originalSize: number;
+}
+
+function listEntries(bytes: Uint8Array, file: string): Entry[] {
+  const entries: Entry[] = [];
+  try {
+    // Only the central directory is read: the filter refuses every entry.
+    unzipSync(bytes, {
+      filter: (f) => {
+        entries.push({ name: f.name, array: f.name.replace(/\.npy$/, ''), compression: f.compression, originalSize: f.originalSize });
+        return false;
+      },
+    });
+  } catch (e) {
+    throw new InputError(`${file}: not a readable .npz (zip) archive (${(e as Error).message}); expected a file written by numpy.savez`);
+  }
+  return entries;
+}
+
+function inflateEntries(bytes: Uint8Array, file: string, wanted: Entry[]): Map<string, Uint8Array> {
+  const byName = new Map(wanted.map((e) => [e.name, e]));
+  const out = new Map<string, Uint8Array>();
+  let failure: InputError | null = null;
+  const unzip = new Unzip((f) => {
+    const entry = byName.get(f.name);
+    if (!entry || out.has(f.name)) return; // never started: skipped without inflating
+    const buf = new Uint8Array(entry.originalSize);
+    let filled = 0;
+    f.ondata = (err, chunk, final) => {
+      if (failure) return;
+      if (err) {
+        failure = new InputError(`${file}: array '${entry.array}' is damaged (${err.message})`);
+        return;
+      }
+      if (filled + chunk.length > buf.length) {
+        // Counting what actually comes out, not what the header claims, is what stops a bomb.
+        failure = new InputError(`${file}: array '${entry.array}' inflates past the ${entry.originalSize} bytes its zip entry declares; refusing it (corrupt archive or zip bomb)`);
+        f.terminate();
+        return;
+      }
+      buf.set(chunk, filled);
+      filled += chunk.length;
+      if (!final) return;
+      if (filled !== buf.length) failure = new InputError(`${file}: array '${entry.array}' is truncated: ${filled} of ${entry.originalSize} declared bytes`);
+      else out.set(f.name, buf);
+    };
+    f.start();
+  });
+  unzip.register(UnzipInflate);
+  try {
+    for (let off = 0; off < bytes.length && !failure; off += PUSH_BYTES) {
+      unzip.push(bytes.subarray(off, off + PUSH_BYTES), off + PUSH_BYTES >= bytes.length);
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${file}: damaged .npz (zip) archive (${(e as Error).message})`);
+  }
+  if (failure) throw failure;
+  for (const e of wanted) if (!out.has(e.name)) throw new InputError(`${file}: array '${e.array}' is listed in the archive but its data could not be found (truncated file?)`);
+  return out;
+}
+
+function pick(entries: Entry[], file: string, options: LoadOptions): Entry[] {
+  const find = (name: string) => entries.find((e) => e.array === name);
+  const listed = entries.map((e) => `'${e.array}'`).join(', ');
+  const named = (name: string | undefined, role: string): Entry | undefined => {
+    if (name === undefined) return undefined;
+    const e = find(name);
+    if (!e) throw new InputError(`${file}: has no array named '${name}' (${role}); its arrays are ${listed}`);
+    return e;
+  };
+  // A target given by name that is an array of the archive reads naturally as the y array.
+  const yName = options.yArray ?? (typeof options.target === 'string' && find(options.target) ? options.target : undefined);
+  let x = named(options.xArray, 'features');
+  let y = named(yName, 'target');
+  if (!x && !y && entries.length === 1) return [entries[0]];
+  if (!x && !y && find('X') && find('y')) return [find('X')!, find('y')!];
+  const others = (not?: Entry) => entries.filter((e) => e !== not);
+  x ??= (find('X') !== y ? find('X') : undefined) ?? others(y)[0];
+  y ??= (find('y') !== x ? find('y') : undefined) ?? others(x)[0];
+  if (!x || !y || x === y) throw new InputError(`${file}: needs a feature array and a target array; its arrays are ${listed}`);
+  return [x, y];
+}
+
+/** Declared sizes are checked before anything is inflated, so a bomb never gets an allocation. */
+function checkDeclaredSizes(file: string, chosen: Entry[], maxInflated: number): void {
+  let total = 0;
+  for (const e of chosen) {
+    if (e.compression !== 0 && e.compression !== 8) {
+      throw new InputError(`${file}: array '${e.array}' uses zip compression method ${e.compression}; expected stored (0) or deflated (8) as numpy writes`);
+    }
+    total += e.originalSize;
+    if (total > maxInflated) {
+      throw new InputError(
+        `${file}: array '${e.array}' would inflate to ${e.originalSize} bytes (${total} in all), over the ${maxInflated}-byte limit for an .npz; refusing it (zip bomb?)`,
+      );
+    }
+  }
+}
+
+export function npzTable(bytes: Uint8Array, file: string, options: LoadOptions = {}, maxInflated = MAX_INFLATED_BYTES): Table {
+  const entries = listEntries(bytes, file);
+  if (entries.length === 0) throw new InputError(`${file}: the archive holds no arrays; expected X and y`);
+  const chosen = pick(entries, file, options);
+  checkDeclaredSizes(file, chosen, maxInflated);
+  const raw = inflateEntries(bytes, file, chosen);
+  const arrays = chosen.map((e) => parseNpy(raw.get(e.name)!, `${file}: array '${e.array}'`));
+  if (chosen.length === 1) return matrixTable(arrays[0], file, `${file}: array '${chosen[0].array}'`, `array '${chosen[0].array}' `);
+  return featuresAndTarget(file, chosen[0].array, arrays[0], chosen[1].array, arrays[1]);
+}
+
+function featuresAndTarget(file: string, xName: string, X: NpyArray, yName: string, y: NpyArray): Table {
+  if (X.shape.length !== 1 && X.shape.length !== 2) {
+    throw new InputError(`${file}: array '${xName}' has shape ${shapeText(X.shape)}; expected a 2-D array (rows x features)`);
+  }
+  if (!(y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1))) {
+    throw new InputError(`${file}: array '${yName}' has shape ${shapeText(y.shape)}; expected one target value per row (shape (n,) or (n, 1))`);
+  }
+  const rows = X.shape[0];
+  const d = X.shape.length === 2 ? X.shape[1] : 1;
+  if (y.shape[0] !== rows) throw new InputError(`${file}: array '${yName}' has ${y.shape[0]} rows but '${xName}' has ${rows}; expected one target per row`);
+  const source = { file, rowLabel };
+  const columns = Array.from({ length: d }, (_, j) => {
+    const values = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) values[i] = X.data[i * d + j];
+    return numericColumn(`x${j}`, `array '${xName}' column ${j} (0-based)`, values, source);
+  });
+  columns.push(numericColumn(yName, `array '${yName}'`, y.data, source));
+  return { ...source, rows, columns, fixedTarget: yName };
+}

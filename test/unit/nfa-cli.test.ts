@@ -15,9 +15,9 @@ const out = mkdtempSync(join(tmpdir(), 'nfa-cli-'));
 
 
 test('nfa CLI: JSON report per layer matches the torch computation, with and without --init', async () => {
-  for (const [weights, act] of [['mlp.pt', 'relu'], ['mlp.safetensors', 'tanh'], ['mlp_compressed.npz', 'gelu']] as const) {
+  for (const [weights, act, data] of [['mlp.pt', 'relu', 'nfa_data.csv'], ['mlp.safetensors', 'tanh', 'nfa_data.npz'], ['mlp_compressed.npz', 'gelu', 'nfa_data.csv']] as const) {
     const json = join(out, `${weights}.json`);
-    assert.equal(await (run([f(weights), f('nfa_data.csv'), '--target', 'y', '--activation', act, '--json', json, '--matrices'])), 0);
+    assert.equal(await (run([f(weights), f(data), '--target', 'y', '--activation', act, '--json', json, '--matrices'])), 0);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(report.rows, 40);
     assert.equal(report.minus_init, false);
@@ -52,13 +52,13 @@ async function fails(args: string[], pattern: RegExp): Promise<void> {
 test('nfa CLI: clear errors for bad flags, mismatched data and hostile files', async () => {
   await fails([f('mlp.pt'), f('nfa_data.csv')], /--target: required/);
   await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--activation', 'swish'], /--activation: expected relu, gelu, tanh, sigmoid or identity, got 'swish'/);
-  await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'nope'], /no column 'nope'/);
+  await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'nope'], /no target column named 'nope'/);
   await fails([f('evil_system.pt'), f('nfa_data.csv'), '--target', 'y'], /refusing to load: the pickle references the global 'posix\.system'/);
   await fails([f('missing.pt'), f('nfa_data.csv'), '--target', 'y'], /missing\.pt: cannot be read \(ENOENT\)/);
   await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--init', f('dtypes.safetensors')], /dtypes\.safetensors: no tensor '0\.weight'/);
   await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--layers', '4.weight,0.weight'], /layer '0\.weight' \[12, 5\] takes 5 inputs but the previous layer '4\.weight' \[2, 8\] gives 2 outputs/);
   const bad = join(out, 'bad.csv');
-  writeFileSync(bad, 'x0,x1,x2,x3,x4,y\n1,2,3,4,oops,1\n');
+  writeFileSync(bad, 'x0,x1,x2,x3,x4,y\n1,2,3,4,oops,1\n1,2,3,4,5,1\n');
   await fails([f('mlp.pt'), bad, '--target', 'y'], /row 2, column 'x4': expected a number, got 'oops'/);
   const narrow = join(out, 'narrow.csv');
   writeFileSync(narrow, 'x0,x1,x2,x3,y\n1,2,3,4,1\n');

@@ -1,12 +1,11 @@
 // feature-lens nfa WEIGHTS DATA --target COL: the Neural Feature Ansatz for a trained dense network
 // (SCIENCE.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
 // the same rows against NFM_1.
-import { readFile } from 'node:fs/promises';
-import Papa from 'papaparse';
 import { CpuBackend } from '../../core/backends/cpu';
 import type { Dataset } from '../../core/data/dataset';
+import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';
-import { mat, takeRows, type Mat } from '../../core/mat';
+import { takeRows, type Mat } from '../../core/mat';
 import { permutation } from '../../core/random';
 import { isActivation, type Activation } from '../../core/nfa/activation';
 import { CpuNfaBackend } from '../../core/nfa/backend';
@@ -25,7 +24,8 @@ const DEFAULT_RFM_ROWS = 4000;
 const USAGE = `usage: feature-lens nfa WEIGHTS DATA --target COL [options]
 
 WEIGHTS  .safetensors, PyTorch .pt/.pth (state_dict), .npz or .npy of a dense network
-DATA     dataset; every column but the target is a network input, fed as stored
+DATA     dataset (.csv, .tsv, .npy, .npz, .parquet); every column but the target is a network input,
+         fed as stored (categorical columns one-hot encoded by the loader)
 
 options:
   --target COL        target column (used by the RFM comparison)
@@ -39,43 +39,6 @@ options:
   --rfm-rows N        fit the RFM on at most N rows (seeded subsample; default ${DEFAULT_RFM_ROWS}): its solve is O(n^3)
   --matrices          include NFM, AGOP and AGOP^1/2 in the JSON
   --json OUT          write the report as JSON`;
-
-/**
- * Reads DATA as a numeric table.
- * TODO(merge): replace with readDatasetFile from src/core/data/node.ts once the loaders are on main.
- */
-async function readData(path: string, target: string): Promise<Dataset> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (!/\.(csv|tsv|txt)$/i.test(path)) throw new InputError(`${path}: only CSV/TSV data is read by this build of 'nfa'`);
-  const parsed = Papa.parse<string[]>(text.trim(), { delimiter: /\.tsv$/i.test(path) ? '\t' : undefined, skipEmptyLines: true });
-  const [header, ...rows] = parsed.data;
-  if (!header || rows.length === 0) throw new InputError(`${path}: expected a header row and at least one data row`);
-  const t = header.indexOf(target);
-  if (t < 0) throw new InputError(`${path}: no column '${target}' (columns: ${header.join(', ')})`);
-  const featureNames = header.filter((_, j) => j !== t);
-  const d = featureNames.length;
-  const X = new Float64Array(rows.length * d);
-  const labels: string[] = [];
-  rows.forEach((row, i) => {
-    if (row.length !== header.length) throw new InputError(`${path}: row ${i + 2} has ${row.length} fields, expected ${header.length}`);
-    let k = 0;
-    row.forEach((cell, j) => {
-      if (j === t) { labels.push(cell.trim()); return; }
-      const v = Number(cell);
-      if (cell.trim() === '' || !Number.isFinite(v)) throw new InputError(`${path}: row ${i + 2}, column '${header[j]}': expected a number, got '${cell}'`);
-      X[i * d + k++] = v;
-    });
-  });
-  const numeric = labels.every((s) => s !== '' && Number.isFinite(Number(s)));
-  const classes = numeric ? undefined : [...new Set(labels)].sort();
-  const y = Float64Array.from(labels, (s) => (numeric ? Number(s) : classes!.indexOf(s)));
-  return { source: path, X: mat(rows.length, d, X), featureNames, y, targetName: target, task: numeric ? 'regression' : 'classification', classes };
-}
 
 async function openWeightFile(path: string): Promise<{ file: WeightFile; close: () => Promise<void> }> {
   let src;
@@ -151,7 +114,7 @@ export async function run(args: string[]): Promise<number> {
     const chain = inferLayerChain(file.tensors, weightsPath, v.layers ? (v.layers as string).split(',').map((s) => s.trim()).filter(Boolean) : undefined);
     chainInfo = { order: chain.orderedBy, ignored: chain.ignored };
     if (chain.ignored.length) process.stderr.write(`nfa: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
-    dataset = await readData(dataPath, v.target as string);
+    dataset = (await readDatasetFile(dataPath, { target: v.target as string })).dataset;
     const first = chain.layers[0];
     if (dataset.X.cols !== first.inDim) {
       throw new InputError(`${weightsPath}: first layer '${first.name}' takes ${first.inDim} inputs but ${dataPath} has ${dataset.X.cols} input columns (${dataset.featureNames.join(', ')}) besides the target '${v.target}'`);

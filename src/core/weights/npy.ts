@@ -1,6 +1,6 @@
-// NumPy .npy / .npz reader for weight files. Parses the header dict as text (never evaluated); object
-// arrays (which would need pickle) are refused.
-// TODO(merge): once src/core/data/npy.ts lands on main, parse headers through it instead of here.
+// NumPy .npy / .npz weight files. Headers are parsed by the dataset loader's parser (src/core/data/npy.ts)
+// and only they are read when listing; values are fetched by range and decoded like every weight format.
+import { npyDataStart, parseNpyHeader, type NpyHeader as DataNpyHeader } from '../data/npy';
 import { InputError } from '../errors';
 import { MAX_READ_ELEMENTS, decodeElements, itemSize } from './dtype';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
@@ -12,7 +12,7 @@ export function looksLikeNpy(head: Uint8Array): boolean {
   return head.length >= 6 && NPY_MAGIC.every((b, i) => head[i] === b);
 }
 
-export interface NpyHeader {
+interface NpyHeader {
   dtype: DType;
   littleEndian: boolean;
   fortranOrder: boolean;
@@ -21,43 +21,15 @@ export interface NpyHeader {
   dataOffset: number;
 }
 
-const DESCR: Record<string, DType> = {
+const DTYPE_OF_CODE: Record<string, DType> = {
   f8: 'F64', f4: 'F32', f2: 'F16', i1: 'I8', i2: 'I16', i4: 'I32', i8: 'I64',
   u1: 'U8', u2: 'U16', u4: 'U32', u8: 'U64', b1: 'BOOL',
 };
 
-/** Needs the first 12 bytes to know the header length; returns how many bytes the header occupies. */
-export function npyHeaderLength(head: Uint8Array, label: string): number {
-  if (!looksLikeNpy(head) || head.length < 10) throw new InputError(`${label}: not a .npy array (missing the \\x93NUMPY magic)`);
-  const major = head[6];
-  const dv = new DataView(head.buffer, head.byteOffset, head.length);
-  if (major === 1) return 10 + dv.getUint16(8, true);
-  if (major === 2 || major === 3) {
-    if (head.length < 12) throw new InputError(`${label}: truncated .npy header`);
-    return 12 + dv.getUint32(8, true);
-  }
-  throw new InputError(`${label}: unsupported .npy format version ${major}`);
-}
-
-export function parseNpyHeader(bytes: Uint8Array, label: string): NpyHeader {
-  const total = npyHeaderLength(bytes, label);
-  if (bytes.length < total) throw new InputError(`${label}: .npy header is truncated (${bytes.length} of ${total} bytes)`);
-  const text = new TextDecoder().decode(bytes.subarray(bytes[6] === 1 ? 10 : 12, total));
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new InputError(`${label}: .npy header ${JSON.stringify(text.trim())} lacks descr, fortran_order or shape`);
-  }
-  const m = /^([<>|=])?([a-zA-Z]\d+)$/.exec(descr);
-  const dtype = m ? DESCR[m[2]] : undefined;
-  if (!m || !dtype) throw new InputError(`${label}: unsupported array dtype '${descr}' (numeric and bool arrays only; object arrays are refused because they need pickle)`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => {
-    const n = Number(s.replace(/L$/, ''));
-    if (!Number.isSafeInteger(n) || n < 0) throw new InputError(`${label}: bad shape entry '${s}' in the .npy header`);
-    return n;
-  });
-  return { dtype, littleEndian: m[1] !== '>', fortranOrder: fortran === 'True', shape, dataOffset: total };
+function weightHeader(h: DataNpyHeader, label: string): NpyHeader {
+  const dtype = DTYPE_OF_CODE[h.code];
+  if (!dtype) throw new InputError(`${label}: unsupported array dtype '${h.descr}' (numeric and bool arrays only)`);
+  return { dtype, littleEndian: h.littleEndian, fortranOrder: h.fortranOrder, shape: [...h.shape], dataOffset: h.dataStart };
 }
 
 /** Fortran-ordered values -> C order. */
@@ -91,9 +63,8 @@ function info(name: string, h: NpyHeader): TensorInfo {
 }
 
 async function readHeaderAt(source: ByteSource, offset: number, label: string): Promise<NpyHeader> {
-  const head = await source.read(offset, 12);
-  const len = npyHeaderLength(head, label);
-  return parseNpyHeader(await source.read(offset, len), label);
+  const len = npyDataStart(await source.read(offset, 12), label);
+  return weightHeader(parseNpyHeader(await source.read(offset, len), label), label);
 }
 
 /** A single .npy: one tensor, named after the file (without extension). */
@@ -126,7 +97,7 @@ export async function openNpz(source: ByteSource, fileName: string): Promise<Wei
       start = await zip.dataOffset(entry);
       header = await readHeaderAt(source, start, label);
     } else {
-      header = parseNpyHeader(await zip.read(entry), label);
+      header = weightHeader(parseNpyHeader(await zip.read(entry), label), label);
     }
     const t = info(name, header);
     if (header.dataOffset + t.byteLength > entry.size) throw new InputError(`${label}: array data is truncated`);

@@ -56,11 +56,12 @@ test('nfa CLI: clear errors for bad flags, mismatched data and hostile files', a
   await fails([f('evil_system.pt'), f('nfa_data.csv'), '--target', 'y'], /refusing to load: the pickle references the global 'posix\.system'/);
   await fails([f('missing.pt'), f('nfa_data.csv'), '--target', 'y'], /missing\.pt: cannot be read \(ENOENT\)/);
   await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--init', f('dtypes.safetensors')], /dtypes\.safetensors: no tensor '0\.weight'/);
-  await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--layers', '4.weight,0.weight'], /layer '0\.weight' \[12, 5\] takes 5 inputs but the previous layer '4\.weight' \[2, 8\] gives 2 outputs/);
+  await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--layers', '4.weight,0.weight'], /first layer '4\.weight' \[2, 8\] takes 8 inputs but the data has 5 input columns/);
+  await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--layers', '0.weight,4.weight'], /layer '4\.weight' \[2, 8\] takes 8 inputs but the previous layer '0\.weight' \[12, 5\] gives 12 outputs$/);
   const bad = join(out, 'bad.csv');
   writeFileSync(bad, 'x0,x1,x2,x3,x4,y\n1,2,3,4,oops,1\n1,2,3,4,5,1\n');
   await fails([f('mlp.pt'), bad, '--target', 'y'], /row 2, column 'x4': expected a number, got 'oops'/);
   const narrow = join(out, 'narrow.csv');
   writeFileSync(narrow, 'x0,x1,x2,x3,y\n1,2,3,4,1\n');
-  await fails([f('mlp.pt'), narrow, '--target', 'y'], /first layer '0\.weight' takes 5 inputs but .*narrow\.csv has 4 input columns \(x0, x1, x2, x3\) besides the target 'y'/);
+  await fails([f('mlp.pt'), narrow, '--target', 'y'], /first layer '0\.weight' \[12, 5\] takes 5 inputs but the data has 4 input columns \(.*narrow\.csv: x0, x1, x2, x3 besides the target 'y'\)/);
 });

@@ -103,7 +103,7 @@ test('natural name order: fc2 before fc10, biases optional, other tensors report
 test('shapes that do not chain name the offending layer', () => {
   assert.throws(() => inferLayerChain([info('0.weight', [16, 5]), info('2.weight', [8, 12]), info('4.weight', [1, 8])], 'bad.pt'),
     (e: unknown) => e instanceof InputError && /bad\.pt: layer '2\.weight' \[8, 12\] takes 12 inputs but the previous layer '0\.weight' \[16, 5\] gives 16 outputs/.test(e.message));
-  assert.throws(() => inferLayerChain([info('a.weight', [4, 4]), info('b.weight', [2, 4])], 'x.pt', ['b.weight', 'a.weight']),
+  assert.throws(() => inferLayerChain([info('a.weight', [4, 4]), info('b.weight', [2, 4])], 'x.pt', { layers: ['b.weight', 'a.weight'] }),
     (e: unknown) => e instanceof InputError && /layer 'a\.weight' \[4, 4\] takes 4 inputs but the previous layer 'b\.weight' \[2, 4\] gives 2/.test(e.message));
   assert.throws(() => inferLayerChain([info('conv.weight', [4, 3, 3, 3])], 'c.pt'), (e: unknown) => e instanceof InputError && /no dense layer weights/.test(e.message));
 });
@@ -115,4 +115,25 @@ test('a training checkpoint: the model.* dense layers chain, optimiser tensors a
   assert.ok(chain.ignored.every((n) => n.startsWith('optimizer.')), chain.ignored.join(', '));
   const got = await computeNfa(await loadMlp(file, chain, 'relu'), X, backend);
   closeCorr(got.layers[1].correlation as unknown as Corr, expected.nfa.relu.layers[1].correlation, 'checkpoint');
+});
+
+test('layer order: saved order, then name order, then shapes preferring name order; data width steers', () => {
+  const head = info('head.weight', [3, 10]), l0 = info('layers.0.weight', [10, 6]), l2 = info('layers.2.weight', [10, 10]), l4 = info('layers.4.weight', [10, 10]);
+  // a module with `layers` then `head`: torch.save keeps that order
+  const saved = inferLayerChain([l0, l2, l4, head], 'm.pt', { fileOrder: true });
+  assert.equal(saved.orderedBy, 'file');
+  assert.deepEqual(saved.layers.map((l) => l.name), ['layers.0.weight', 'layers.2.weight', 'layers.4.weight', 'head.weight']);
+  // the same in a safetensors file (writer-sorted): name order fails at 'head', shapes fix it and keep 2 before 4
+  const sorted = inferLayerChain([head, l0, l2, l4], 'm.safetensors', { fileOrder: false, inputDim: 6 });
+  assert.equal(sorted.orderedBy, 'shapes');
+  assert.deepEqual(sorted.layers.map((l) => l.name), ['layers.0.weight', 'layers.2.weight', 'layers.4.weight', 'head.weight']);
+  // lexicographic file order that happens to chain is not trusted for safetensors: natural order wins
+  const sq = (n: string) => info(n, [8, 8]);
+  const lex = inferLayerChain([sq('layers.0.weight'), sq('layers.10.weight'), sq('layers.2.weight')], 'sq.safetensors', { fileOrder: false });
+  assert.deepEqual(lex.layers.map((l) => l.name), ['layers.0.weight', 'layers.2.weight', 'layers.10.weight']);
+  // the data's width picks the first layer when names do not
+  const ab = inferLayerChain([info('a.weight', [4, 7]), info('b.weight', [7, 4])], 'ab.pt', { inputDim: 4 });
+  assert.deepEqual(ab.layers.map((l) => l.name), ['b.weight', 'a.weight']);
+  assert.throws(() => inferLayerChain([l0, l2, l4, head], 'm.pt', { fileOrder: true, inputDim: 5, inputLabel: 'd.csv: 5 columns' }),
+    (e: unknown) => e instanceof InputError && e.message === "m.pt: first layer 'layers.0.weight' [10, 6] takes 6 inputs but the data has 5 input columns (d.csv: 5 columns)");
 });

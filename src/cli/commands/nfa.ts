@@ -111,14 +111,16 @@ export async function run(args: string[]): Promise<number> {
   let dataset: Dataset;
   let X: Mat;
   try {
-    const chain = inferLayerChain(file.tensors, weightsPath, v.layers ? (v.layers as string).split(',').map((s) => s.trim()).filter(Boolean) : undefined);
-    chainInfo = { order: chain.orderedBy, ignored: chain.ignored };
-    if (chain.ignored.length) process.stderr.write(`nfa: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
     dataset = (await readDatasetFile(dataPath, { target: v.target as string })).dataset;
-    const first = chain.layers[0];
-    if (dataset.X.cols !== first.inDim) {
-      throw new InputError(`${weightsPath}: first layer '${first.name}' takes ${first.inDim} inputs but ${dataPath} has ${dataset.X.cols} input columns (${dataset.featureNames.join(', ')}) besides the target '${v.target}'`);
-    }
+    const chain = inferLayerChain(file.tensors, weightsPath, {
+      layers: v.layers ? (v.layers as string).split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+      inputDim: dataset.X.cols,
+      inputLabel: `${dataPath}: ${dataset.featureNames.join(', ')} besides the target '${v.target}'`,
+      fileOrder: file.savedOrder,
+    });
+    chainInfo = { order: chain.orderedBy, ignored: chain.ignored };
+    process.stderr.write(`nfa: layers (${chain.orderedBy} order): ${chain.layers.map((l) => `${l.name} [${l.outDim}x${l.inDim}]`).join(' -> ')}\n`);
+    if (chain.ignored.length) process.stderr.write(`nfa: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
     const net = await loadMlp(file, chain, activation as Activation);
     let initWeights: Float64Array[] | undefined;
     if (v.init) {

@@ -74,7 +74,7 @@ export async function openNpy(source: ByteSource, fileName: string): Promise<Wei
   const t = info(name, h);
   if (h.dataOffset + t.byteLength > source.size) throw new InputError(`${fileName}: array data is truncated (file has ${source.size} bytes, header promises ${h.dataOffset + t.byteLength})`);
   return {
-    fileName, format: 'npy', tensors: [t],
+    fileName, format: 'npy', savedOrder: true, tensors: [t],
     async read(n) {
       if (n !== name) throw new InputError(`${fileName}: no tensor named '${n}'`);
       return decodeNpy(await source.read(h.dataOffset, t.byteLength), h, fileName);
@@ -106,7 +106,7 @@ export async function openNpz(source: ByteSource, fileName: string): Promise<Wei
   }
   if (!tensors.length) throw new InputError(`${fileName}: the archive holds no .npy arrays`);
   return {
-    fileName, format: 'npz', tensors,
+    fileName, format: 'npz', savedOrder: true, tensors,
     async read(name) {
       const m = members.get(name);
       if (!m) throw new InputError(`${fileName}: no tensor named '${name}'`);

@@ -76,7 +76,7 @@ export async function openSafetensors(source: ByteSource, fileName: string): Pro
   const tensors: TensorInfo[] = entries.map(({ name, dtype, shape, byteLength }) => ({ name, dtype, shape, byteLength }));
   return {
     fileName,
-    format: 'safetensors',
+    format: 'safetensors', savedOrder: false,
     metadata,
     tensors,
     async read(name) {

@@ -109,5 +109,5 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
     return out;
   }
 
-  return { fileName, format: 'pytorch', tensors: [...located.values()].map((l) => l.info), read };
+  return { fileName, format: 'pytorch', savedOrder: true, tensors: [...located.values()].map((l) => l.info), read };
 }

@@ -25,6 +25,11 @@ export interface WeightFile {
   readonly fileName: string;
   readonly format: WeightFormat;
   readonly tensors: readonly TensorInfo[];
+  /**
+   * True when `tensors` is in the order the writer was given them (torch.save's state_dict order,
+   * np.savez's argument order); false for safetensors, whose reference writer sorts them.
+   */
+  readonly savedOrder: boolean;
   /** Values of one tensor as float64, row-major (C order), whatever the stored dtype and strides. */
   read(name: string): Promise<Float64Array>;
 }

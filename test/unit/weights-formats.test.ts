@@ -126,6 +126,7 @@ test('hostile pickles are refused without being run, naming the global', async (
   await refused('evil_system.pt', /refusing to load: the pickle references the global 'posix\.system'/);
   await refused('evil_eval.pt', /refusing to load: the pickle references the global 'builtins\.eval'/);
   await refused('evil_reduce.pt', /refusing to load: the pickle calls 'torch\.FloatStorage', which is not a tensor rebuild function/);
+  await refused('whole_model.pt', /global 'torch\.nn\.modules\.container\.Sequential'.*save model\.state_dict\(\) instead/);
   await refused('evil_raw.pt', /legacy \(pre-1\.6\) torch\.save format|not a PyTorch checkpoint/);
 });
 

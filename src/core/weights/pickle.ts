@@ -66,7 +66,11 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     return Number(v);
   };
   const global = (module: string, name: string): PyGlobal => {
-    if (!allowedGlobal(module, name)) refuse(`the pickle references the global '${module}.${name}', which is not part of a PyTorch state_dict`);
+    if (!allowedGlobal(module, name)) {
+      // A whole pickled nn.Module names its classes: tell the user how to get a readable file.
+      const hint = /^(torch\.nn\.|__main__$)/.test(module) ? " (the file holds a whole model object; save model.state_dict() instead)" : '';
+      refuse(`the pickle references the global '${module}.${name}', which is not part of a PyTorch state_dict${hint}`);
+    }
     return new PyGlobal(module, name);
   };
   const setItems = (target: PyValue, kv: PyValue[]): void => {

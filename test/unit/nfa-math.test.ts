@@ -147,3 +147,28 @@ test('MSE gradients equal finite differences of the loss', () => {
     }
   }
 });
+
+test('narrowing layers (the W^T (V^T V) W path) agree with finite differences and with the direct path', async () => {
+  // 30 -> 4 -> 3 -> 2: layers 0 and 1 narrow, so their sums go through V^T V
+  const net = randomNet([30, 4, 3, 2], 'tanh', 21);
+  const X = randomMat(6, 30, 22);
+  const sums = agopSumsCpu(net, X);
+  const want = [new Float64Array(900), new Float64Array(16), new Float64Array(9)];
+  for (let row = 0; row < X.rows; row++) {
+    const x = mat(1, 30, X.data.slice(row * 30, row * 30 + 30));
+    const trace = forwardTrace(net, x);
+    for (let l = 0; l < 3; l++) {
+      const d = net.layers[l].inDim;
+      const g = gram(fdJacobian(net, l, trace.inputs[l]), 2, d);
+      for (let i = 0; i < g.length; i++) want[l][i] += g[i];
+    }
+  }
+  for (let l = 0; l < 3; l++) assert.ok(maxAbsDiff(sums[l], want[l]) < 1e-7, `layer ${l}: ${maxAbsDiff(sums[l], want[l])}`);
+  // one row at a time takes the direct path for layer 0 (B = 1 makes W^T H W not worth it)
+  const rowByRow = new Float64Array(900);
+  for (let row = 0; row < X.rows; row++) {
+    const s = agopSumsCpu(net, mat(1, 30, X.data.slice(row * 30, row * 30 + 30)))[0];
+    for (let i = 0; i < s.length; i++) rowByRow[i] += s[i];
+  }
+  assert.ok(maxAbsDiff(sums[0], rowByRow) < 1e-12, `paths differ by ${maxAbsDiff(sums[0], rowByRow)}`);
+});

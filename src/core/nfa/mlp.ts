@@ -68,10 +68,36 @@ function mirrorUpper(G: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) G[i * n + j] = G[j * n + i];
 }
 
+/** W^T H W for W (m x n, row-major) and symmetric H (m x m): n x n, upper triangle filled. */
+function congruenceUpper(W: Float64Array, m: number, n: number, H: Float64Array, out: Float64Array): void {
+  const HW = new Float64Array(m * n);
+  for (let a = 0; a < m; a++) {
+    const ha = a * m, o = a * n;
+    for (let k = 0; k < m; k++) {
+      const h = H[ha + k];
+      if (h === 0) continue;
+      const w = k * n;
+      for (let j = 0; j < n; j++) HW[o + j] += h * W[w + j];
+    }
+  }
+  for (let a = 0; a < m; a++) {
+    const wa = a * n, o = a * n;
+    for (let i = 0; i < n; i++) {
+      const wi = W[wa + i];
+      if (wi === 0) continue;
+      const gi = i * n;
+      for (let j = i; j < n; j++) out[gi + j] += wi * HW[o + j];
+    }
+  }
+}
+
 /**
  * For every layer l, sum over the rows x of X of J_l(x)^T J_l(x), where J_l = d(all outputs)/d(input of
  * layer l) (c x inDim_l). Back-propagates the stacked per-row Jacobians (B*c rows) through the layers:
- * J_{l} = (J_{l+1} * act'(z_l)) W_l, starting from J_{L-1} = W_{L-1} for every row.
+ * J_l = V_l W_l with V_l = J_{l+1} * act'(z_l) (c x outDim_l per row), starting from J_{L-1} = W_{L-1}.
+ * Since J_l^T J_l = W_l^T V_l^T V_l W_l, a layer that narrows (outDim < inDim, typically the first
+ * layer on wide inputs) accumulates the smaller V^T V and applies W_l once per call, and the first
+ * layer's Jacobian is then never formed.
  */
 export function agopSumsCpu(net: Mlp, X: Mat): Float64Array[] {
   const L = net.layers.length;
@@ -80,33 +106,58 @@ export function agopSumsCpu(net: Mlp, X: Mat): Float64Array[] {
   const trace = forwardTrace(net, X);
   const sums: Float64Array[] = net.layers.map((l) => new Float64Array(l.inDim * l.inDim));
   const last = net.layers[L - 1];
-  let J = new Float64Array(B * c * last.inDim);
+  // J_{L-1} = W_{L-1} for every row: the sum is B W^T W.
+  congruenceUpper(last.W, c, last.inDim, identityTimes(B, c), sums[L - 1]);
+  if (L === 1) { mirrorUpper(sums[0], last.inDim); return sums; }
+  let J: Float64Array = new Float64Array(B * c * last.inDim);
   for (let r = 0; r < B; r++) J.set(last.W, r * c * last.inDim);
-  accumulateGram(J, B * c, last.inDim, sums[L - 1]);
   for (let l = L - 2; l >= 0; l--) {
     const layer = net.layers[l];
     const m = layer.outDim, n = layer.inDim;
     const z = trace.pre[l];
-    const next = new Float64Array(B * c * n);
-    const scaled = new Float64Array(m);
+    const V = new Float64Array(B * c * m);
     for (let r = 0; r < B; r++) {
-      for (let k = 0; k < m; k++) scaled[k] = activateDerivative(net.activation, z[r * m + k]);
-      for (let o = 0; o < c; o++) {
-        const row = (r * c + o);
+      for (let k = 0; k < m; k++) {
+        const d = activateDerivative(net.activation, z[r * m + k]);
+        for (let o = 0; o < c; o++) V[(r * c + o) * m + k] = J[(r * c + o) * m + k] * d;
+      }
+    }
+    // Multiply-adds per call: direct = gram of J_l (+ forming J_l when l = 0); narrow = gram of V + W^T H W.
+    const direct = (B * c * n * n) / 2 + (l === 0 ? B * c * m * n : 0);
+    const narrow = (B * c * m * m) / 2 + m * m * n + m * n * n;
+    const needJ = l > 0 || direct <= narrow;
+    let next: Float64Array | null = null;
+    if (needJ) {
+      next = new Float64Array(B * c * n);
+      for (let row = 0; row < B * c; row++) {
         const src = row * m, dst = row * n;
         for (let k = 0; k < m; k++) {
-          const v = J[src + k] * scaled[k];
+          const v = V[src + k];
           if (v === 0) continue;
           const w = k * n;
           for (let j = 0; j < n; j++) next[dst + j] += v * layer.W[w + j];
         }
       }
     }
-    J = next;
-    accumulateGram(J, B * c, n, sums[l]);
+    if (direct <= narrow && next) {
+      accumulateGram(next, B * c, n, sums[l]);
+    } else {
+      const H = new Float64Array(m * m);
+      accumulateGram(V, B * c, m, H);
+      mirrorUpper(H, m);
+      congruenceUpper(layer.W, m, n, H, sums[l]);
+    }
+    if (next) J = next;
   }
   for (let l = 0; l < L; l++) mirrorUpper(sums[l], net.layers[l].inDim);
   return sums;
+}
+
+/** s * I (k x k). */
+function identityTimes(s: number, k: number): Float64Array {
+  const I = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) I[i * k + i] = s;
+  return I;
 }
 
 export interface LossAndGrads {

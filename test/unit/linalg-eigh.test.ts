@@ -82,3 +82,12 @@ test('symPow above the Jacobi size: (A^1/2)^2 = A for a rank-deficient PSD matri
   }
   assert.ok(worst < 1e-12 * scale, `|S^2 - A| = ${worst}`);
 });
+
+test('rank-deficient 200 x 200 (null space of dimension 170, as in a first-layer AGOP) converges', () => {
+  const d = 200;
+  const A = randomSymmetric(d, 9, 30);
+  const e = eighSym(A, d);
+  checkDecomposition(A, d, e, 1e-13, 'rank 30 of 200');
+  for (let k = 30; k < d; k++) assert.ok(Math.abs(e.values[k]) < 1e-12, `null-space value ${k}: ${e.values[k]}`);
+  assert.ok(e.values[29] > 1e-3);
+});

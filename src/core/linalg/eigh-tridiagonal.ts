@@ -62,13 +62,19 @@ export function eighTridiagonal(a: Float64Array, d: number): { values: Float64Ar
   for (let i = 0; i + 1 < d; i++) off[i] = A[(i + 1) * d + i];
 
   // Implicit QL on (diag, off): chase a bulge from the bottom of each unreduced block up to row l.
+  // An off-diagonal entry counts as zero when negligible next to its diagonal neighbours or, for the
+  // null space of a rank-deficient AGOP (neighbours ~0 too), next to the whole matrix: either is a
+  // perturbation below rounding of A.
   const eps = Number.EPSILON;
+  let norm = 0;
+  for (let i = 0; i < d; i++) norm = Math.max(norm, Math.abs(diag[i]) + Math.abs(off[i]) + (i > 0 ? Math.abs(off[i - 1]) : 0));
+  const negligible = eps * norm;
   for (let l = 0; l < d; l++) {
     for (let iter = 0; ; iter++) {
       let m = l;
       for (; m < d - 1; m++) {
         const dd = Math.abs(diag[m]) + Math.abs(diag[m + 1]);
-        if (Math.abs(off[m]) <= eps * dd) break;
+        if (Math.abs(off[m]) <= eps * dd || Math.abs(off[m]) <= negligible) break;
       }
       if (m === l) break;
       if (iter === 60) throw new Error('eighTridiagonal: QL iteration did not converge');

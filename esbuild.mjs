@@ -11,12 +11,15 @@ const common = {
   logLevel: 'warning',
 };
 
-const builds = [
+const all = [
   // `webgpu` carries dawn.node native binaries: never bundled, resolved from node_modules at run time.
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'webgpu'] },
   { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external: ['webgpu'], banner: { js: '#!/usr/bin/env node' } },
 ];
+// `node esbuild.mjs cli` builds only the named bundles (extension, webview, cli).
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const builds = only.length ? all.filter((b) => only.some((o) => b.outfile.endsWith(`/${o}.js`))) : all;
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -28,7 +28,9 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const w = header.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  return cells.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(w[c]) : v.padStart(w[c]))).join('  ')).join('\n');
+  // Text columns align left, numbers right.
+  const numeric = header.map((_, c) => rows.every((r) => typeof r[c] === 'number' || /^[-+\d.e]+$|^-$/.test(String(r[c]))));
+  return cells.map((r) => r.map((v, c) => (numeric[c] ? v.padStart(w[c]) : v.padEnd(w[c]))).join('  ').trimEnd()).join('\n');
 }
 
-export const fmt = (v: number | null, digits = 4) => (v === null ? '-' : Number.isInteger(v) && Math.abs(v) < 1e6 ? String(v) : v.toFixed(digits));
+export const fmt = (v: number | null, digits = 4) => (v === null ? '-' : v.toFixed(digits));

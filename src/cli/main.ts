@@ -1,11 +1,16 @@
 // feature-lens: command-line entry over src/core. Each sub-command lives in src/cli/commands/<name>.ts
 // and exports `run(args): Promise<number>` (the exit code).
 import { InputError } from '../core/errors';
+import * as fit from './commands/fit';
+import * as nfa from './commands/nfa';
+import * as predict from './commands/predict';
 
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
-  nfa: { summary: 'Neural Feature Ansatz: layer NFMs vs network AGOP (and RFM M) on a dataset', run: (a) => import('./commands/nfa').then((m) => m.run(a)) },
+  fit: { summary: 'fit a Recursive Feature Machine on a dataset (CSV/TSV, .npy/.npz, Parquet)', run: fit.run },
+  predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run },
+  nfa: { summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset', run: nfa.run },
 };
 
 function usage(): string {

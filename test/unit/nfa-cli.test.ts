@@ -54,6 +54,7 @@ test('nfa CLI: clear errors for bad flags, mismatched data and hostile files', a
   await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--activation', 'swish'], /--activation: expected relu, gelu, tanh, sigmoid or identity, got 'swish'/);
   await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'nope'], /no target column named 'nope'/);
   await fails([f('evil_system.pt'), f('nfa_data.csv'), '--target', 'y'], /refusing to load: the pickle references the global 'posix\.system'/);
+  await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--json', f('nfa_data.csv')], /--json: .*nfa_data\.csv is an input file/);
   await fails([f('missing.pt'), f('nfa_data.csv'), '--target', 'y'], /missing\.pt: cannot be read \(ENOENT\)/);
   await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--init', f('dtypes.safetensors')], /dtypes\.safetensors: no tensor '0\.weight'/);
   await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--layers', '4.weight,0.weight'], /first layer '4\.weight' \[2, 8\] takes 8 inputs but the data has 5 input columns/);

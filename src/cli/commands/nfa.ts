@@ -1,6 +1,7 @@
 // feature-lens nfa WEIGHTS DATA --target COL: the Neural Feature Ansatz for a trained dense network
 // (SCIENCE.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
 // the same rows against NFM_1.
+import { resolve } from 'node:path';
 import { CpuBackend } from '../../core/backends/cpu';
 import type { Dataset } from '../../core/data/dataset';
 import { readDatasetFile } from '../../core/data/node';
@@ -99,6 +100,11 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 2) throw new InputError(`expected WEIGHTS and DATA, got ${positionals.length} positional argument(s)\n${USAGE}`);
   const [weightsPath, dataPath] = positionals;
   if (!v.target) throw new InputError(`--target: required (the target column of ${dataPath})\n${USAGE}`);
+  if (v.json) {
+    const out = resolve(v.json as string);
+    const clash = [weightsPath, dataPath, v.init as string | undefined].find((p) => p !== undefined && resolve(p) === out);
+    if (clash) throw new InputError(`--json: ${v.json} is an input file (${clash}); choose another output path`);
+  }
   const activation = v.activation as string;
   if (!isActivation(activation)) throw new InputError(`--activation: expected relu, gelu, tanh, sigmoid or identity, got '${activation}'`);
   const rfmIters = numberFlag('rfm-iters', v['rfm-iters'] as string | undefined, (x) => Number.isInteger(x) && x >= 0 && x <= 100, 'an integer 0..100') ?? DEFAULT_RFM_OPTIONS.iters;
@@ -159,6 +165,13 @@ export async function run(args: string[]): Promise<number> {
     }
   }
 
+  if (v.json) {
+    const report = {
+      ...nfaReportJson(result, { weights: weightsPath, data: dataPath, target: v.target, activation, standardize: v.standardize, layer_order: chainInfo.order, ignored: chainInfo.ignored }, v.matrices as boolean),
+      rfm,
+    };
+    await writeFileAtomic(v.json as string, JSON.stringify(report, null, 1) + '\n');
+  }
   const header = ['layer', 'shape', 'cos AGOP', 'cos AGOP^1/2', 'pearson AGOP', 'pearson AGOP^1/2', 'pearson^1/2 offdiag'];
   const body = result.layers.map((l) => [l.name, `${l.shape[0]}x${l.shape[1]}`, fmt(l.correlation.cosine.agop), fmt(l.correlation.cosine.sqrt_agop),
     fmt(l.correlation.pearson.agop), fmt(l.correlation.pearson.sqrt_agop), fmt(l.correlation.pearson_offdiag.sqrt_agop)]);
@@ -167,13 +180,6 @@ export async function run(args: string[]): Promise<number> {
   if (rfm) {
     const c = rfm.correlation as ReturnType<typeof asM>;
     process.stdout.write(`RFM M vs NFM of ${result.layers[0].name}: pearson ${fmt(c.pearson.m)} (M), ${fmt(c.pearson.sqrt_m)} (M^1/2); cosine ${fmt(c.cosine.m)}, ${fmt(c.cosine.sqrt_m)}\n`);
-  }
-  if (v.json) {
-    const report = {
-      ...nfaReportJson(result, { weights: weightsPath, data: dataPath, target: v.target, activation, standardize: v.standardize, layer_order: chainInfo.order, ignored: chainInfo.ignored }, v.matrices as boolean),
-      rfm,
-    };
-    await writeFileAtomic(v.json as string, JSON.stringify(report, null, 1) + '\n');
   }
   return 0;
 }

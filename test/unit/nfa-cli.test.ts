@@ -35,6 +35,13 @@ test('nfa CLI: JSON report per layer matches the torch computation, with and wit
     assert.equal(report.rfm.compared_with, '0.weight');
     assert.ok(Math.abs(report.rfm.correlation.pearson.m - matrixCorrelation(expected.nfa[act].layers[0].nfm, M, 5, { center: true, offDiagonal: false })) < 1e-9);
   }
+  const std = join(out, 'std.json');
+  await run([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--standardize', '--no-rfm', '--json', std]);
+  JSON.parse(readFileSync(std, 'utf8')).layers.forEach((layer: any, l: number) => {
+    const want = expected.nfa_standardized_relu.layers[l].correlation;
+    assert.ok(Math.abs(layer.correlation.pearson.agop - want.pearson.agop) < 1e-10, `standardised layer ${l}`);
+    assert.ok(Math.abs(layer.correlation.cosine.sqrt_agop - want.cosine.sqrt_agop) < 1e-7, `standardised layer ${l} sqrt`);
+  });
   const json = join(out, 'init.json');
   await (run([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--init', f('mlp_init.safetensors'), '--no-rfm', '--json', json]));
   const report = JSON.parse(readFileSync(json, 'utf8'));

@@ -10,7 +10,7 @@ import { ACTIVATIONS } from '../../src/core/nfa/activation';
 import { CpuNfaBackend } from '../../src/core/nfa/backend';
 import { computeNfa } from '../../src/core/nfa/compute';
 import { forwardTrace } from '../../src/core/nfa/mlp';
-import { inferLayerChain, loadMatchingWeights, loadMlp } from '../../src/core/nfa/network';
+import { inferLayerChain, loadMatchingWeights, loadMlp, suspiciousIgnored } from '../../src/core/nfa/network';
 import { bytesSource, openWeights, type TensorInfo } from '../../src/core/weights';
 
 const DIR = join(__dirname, '../fixtures/weights');
@@ -136,4 +136,12 @@ test('layer order: saved order, then name order, then shapes preferring name ord
   assert.deepEqual(ab.layers.map((l) => l.name), ['b.weight', 'a.weight']);
   assert.throws(() => inferLayerChain([l0, l2, l4, head], 'm.pt', { fileOrder: true, inputDim: 5, inputLabel: 'd.csv: 5 columns' }),
     (e: unknown) => e instanceof InputError && e.message === "m.pt: first layer 'layers.0.weight' [10, 6] takes 6 inputs but the data has 5 input columns (d.csv: 5 columns)");
+});
+
+test('--layers takes module names; skipped norm layers are flagged, optimiser state is not', () => {
+  const tensors = [info('fc1.weight', [8, 3]), info('fc1.bias', [8]), info('bn.weight', [8]), info('bn.bias', [8]), info('bn.running_mean', [8]),
+    info('fc2.weight', [1, 8]), info('optimizer.state.0.weight', [8, 3])];
+  const chain = inferLayerChain(tensors, 'n.pt', { layers: ['fc1', 'fc2'] });
+  assert.deepEqual(chain.layers.map((l) => l.name), ['fc1.weight', 'fc2.weight']);
+  assert.deepEqual(suspiciousIgnored(chain, tensors), ['bn.weight', 'bn.bias']);
 });

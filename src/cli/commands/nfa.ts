@@ -12,7 +12,7 @@ import { isActivation, type Activation } from '../../core/nfa/activation';
 import { CpuNfaBackend } from '../../core/nfa/backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
 import type { NfaCorrelations } from '../../core/nfa/correlation';
-import { inferLayerChain, loadMatchingWeights, loadMlp } from '../../core/nfa/network';
+import { inferLayerChain, loadMatchingWeights, loadMlp, suspiciousIgnored } from '../../core/nfa/network';
 import { fullMatrix } from '../../core/rfm/feature-matrix';
 import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
@@ -31,7 +31,7 @@ DATA     dataset (.csv, .tsv, .npy, .npz, .parquet); every column but the target
 options:
   --target COL        target column (used by the RFM comparison)
   --activation NAME   relu (default), gelu, tanh, sigmoid, identity
-  --layers A,B,...    weight tensors of the dense layers, input to output (default: inferred)
+  --layers A,B,...    dense layers, input to output: weight tensors or module names (fc1 = fc1.weight)
   --init FILE         initial weights: NFM_l = (W_l - W0_l)^T (W_l - W0_l)
   --standardize       standardise the input columns (training mean/std) before the network
   --no-rfm            skip the RFM comparison
@@ -127,6 +127,10 @@ export async function run(args: string[]): Promise<number> {
     chainInfo = { order: chain.orderedBy, ignored: chain.ignored };
     process.stderr.write(`nfa: layers (${chain.orderedBy} order): ${chain.layers.map((l) => `${l.name} [${l.outDim}x${l.inDim}]`).join(' -> ')}\n`);
     if (chain.ignored.length) process.stderr.write(`nfa: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
+    const skipped = suspiciousIgnored(chain, file.tensors);
+    if (skipped.length) {
+      process.stderr.write(`nfa: warning: ${skipped.join(', ')} look like layers of the network (norm, embedding, convolution or an unmatched bias); they are skipped, so the numbers are for the dense chain alone\n`);
+    }
     const net = await loadMlp(file, chain, activation as Activation);
     let initWeights: Float64Array[] | undefined;
     if (v.init) {

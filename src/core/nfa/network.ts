@@ -50,6 +50,15 @@ export interface Mlp {
   readonly activation: Activation;
 }
 
+/**
+ * Ignored tensors that look like layers of the network itself (norm layers, embeddings, convolutions),
+ * as opposed to buffers or optimiser state: skipping them changes the function, so callers warn.
+ */
+export function suspiciousIgnored(chain: LayerChain, tensors: readonly TensorInfo[]): string[] {
+  const shapes = new Map(tensors.map((t) => [t.name, t.shape.length]));
+  return chain.ignored.filter((n) => /(^|[._/])(weight|bias)$/.test(n) && !/^(optimizer|optim|scheduler)\./.test(n) && (shapes.get(n) ?? 0) >= 1);
+}
+
 export function inputDim(net: Mlp): number { return net.layers[0].inDim; }
 export function outputDim(net: Mlp): number { return net.layers[net.layers.length - 1].outDim; }
 
@@ -125,7 +134,9 @@ export function inferLayerChain(tensors: readonly TensorInfo[], fileName: string
     return { layers, orderedBy, ignored: tensors.map((t) => t.name).filter((n) => !used.has(n)) };
   };
   if (options.layers && options.layers.length) {
-    const layers = options.layers.map((n) => {
+    const layers = options.layers.map((given) => {
+      // A module name (`fc1`) stands for its weight (`fc1.weight`).
+      const n = byName.has(given) || !byName.has(`${given}.weight`) ? given : `${given}.weight`;
       const t = byName.get(n);
       if (!t) throw new InputError(`${fileName}: no tensor named '${n}' (tensors: ${tensors.map((x) => x.name).join(', ')})`);
       if (t.shape.length !== 2) throw new InputError(`${fileName}: layer '${n}' has shape [${t.shape.join(', ')}]; a dense layer weight is 2-D [out, in]`);

@@ -100,6 +100,15 @@ test('safetensors writer round-trips through the reader', async () => {
   assert.deepEqual(await f32.read('w'), Float64Array.from(new Float32Array(w)));
 });
 
+test('tensorStats equals numpy min/max/mean/std on tensors read from the .pt', async () => {
+  const f = await openWeights(load('dtypes.pt'), 'dtypes.pt');
+  for (const name of ['f32', 'i64', 'transposed', 'bf16']) {
+    const want = (expected.tensors[name] as unknown as { stats: Record<string, number> }).stats;
+    const got = tensorStats(await f.read(name));
+    for (const k of ['min', 'max', 'mean', 'std'] as const) assert.ok(Math.abs(got[k] - want[k]) <= 1e-12 * Math.max(1, Math.abs(want[k])), `${name} ${k}: ${got[k]} vs ${want[k]}`);
+  }
+});
+
 test('tensorStats: min, max, mean, population std, non-finite count', () => {
   const s = tensorStats([1, 2, 3, 4, NaN]);
   assert.deepEqual(s, { min: 1, max: 4, mean: 2.5, std: Math.sqrt(1.25), nonFinite: 1 });

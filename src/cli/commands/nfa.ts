@@ -2,7 +2,7 @@
 // (SCIENCE.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
 // the same rows against NFM_1.
 import { resolve } from 'node:path';
-import { CpuBackend } from '../../core/backends/cpu';
+import { createBackend, type BackendChoice } from '../../core/backends/node';
 import type { Dataset } from '../../core/data/dataset';
 import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';
@@ -37,6 +37,7 @@ options:
   --no-rfm            skip the RFM comparison
   --rfm-iters N       RFM iterations (default ${DEFAULT_RFM_OPTIONS.iters})
   --rfm-bandwidth L   RFM Laplace bandwidth (default ${DEFAULT_RFM_OPTIONS.bandwidth})
+  --backend B         RFM fit on auto, cpu (default: float64 like the NFA) or webgpu
   --rfm-rows N        fit the RFM on at most N rows (seeded subsample; default ${DEFAULT_RFM_ROWS}): its solve is O(n^3)
   --matrices          include NFM, AGOP and AGOP^1/2 in the JSON
   --json OUT          write the report as JSON`;
@@ -94,6 +95,7 @@ export async function run(args: string[]): Promise<number> {
     'rfm-iters': { type: 'string' },
     'rfm-bandwidth': { type: 'string' },
     'rfm-rows': { type: 'string' },
+    backend: { type: 'string', default: 'cpu' },
     matrices: { type: 'boolean', default: false },
     json: { type: 'string' },
   }, USAGE);
@@ -105,6 +107,8 @@ export async function run(args: string[]): Promise<number> {
     const clash = [weightsPath, dataPath, v.init as string | undefined].find((p) => p !== undefined && resolve(p) === out);
     if (clash) throw new InputError(`--json: ${v.json} is an input file (${clash}); choose another output path`);
   }
+  const backendChoice = v.backend as string;
+  if (!['auto', 'cpu', 'webgpu'].includes(backendChoice)) throw new InputError(`--backend: expected auto, cpu or webgpu, got '${backendChoice}'`);
   const activation = v.activation as string;
   if (!isActivation(activation)) throw new InputError(`--activation: expected relu, gelu, tanh, sigmoid or identity, got '${activation}'`);
   const rfmIters = numberFlag('rfm-iters', v['rfm-iters'] as string | undefined, (x) => Number.isInteger(x) && x >= 0 && x <= 100, 'an integer 0..100') ?? DEFAULT_RFM_OPTIONS.iters;
@@ -117,7 +121,8 @@ export async function run(args: string[]): Promise<number> {
   let dataset: Dataset;
   let X: Mat;
   try {
-    dataset = (await readDatasetFile(dataPath, { target: v.target as string })).dataset;
+    const target = /^\d+$/.test(v.target as string) ? Number(v.target) : (v.target as string);
+    dataset = (await readDatasetFile(dataPath, { target })).dataset;
     const chain = inferLayerChain(file.tensors, weightsPath, {
       layers: v.layers ? (v.layers as string).split(',').map((s) => s.trim()).filter(Boolean) : undefined,
       inputDim: dataset.X.cols,
@@ -145,7 +150,8 @@ export async function run(args: string[]): Promise<number> {
 
   let rfm: Record<string, unknown> | null = null;
   if (!v['no-rfm']) {
-    const backend = new CpuBackend();
+    const { backend, note } = await createBackend(backendChoice as BackendChoice);
+    if (note) process.stderr.write(`note: ${note}\n`);
     try {
       // The RFM sees exactly the network's inputs: no further standardisation inside the fit.
       let rfmData: Dataset = { ...dataset, X };
@@ -153,14 +159,20 @@ export async function run(args: string[]): Promise<number> {
         const idx = permutation(X.rows, DEFAULT_RFM_OPTIONS.seed).subarray(0, rfmRows);
         rfmData = { ...rfmData, X: takeRows(X, idx), y: Float64Array.from(idx, (i) => dataset.y[i]) };
       }
-      const fit = await fitRfm(rfmData, { standardize: false, iters: rfmIters, bandwidth: rfmBandwidth }, { backend });
+      const fit = await fitRfm(rfmData, { standardize: false, iters: rfmIters, bandwidth: rfmBandwidth }, {
+        backend,
+        fallback: async (e) => {
+          process.stderr.write(`note: ${e.message}; continuing on the CPU\n`);
+          return (await createBackend('cpu')).backend;
+        },
+      });
       const d = X.cols;
       const corr = rfmCorrelations(result.layers[0].nfm, fullMatrix(fit.model.M), d);
       rfm = {
         compared_with: result.layers[0].name,
         rows: rfmData.X.rows,
         kernel: fit.options.kernel, bandwidth: fit.options.bandwidth, reg: fit.options.reg, iters: fit.options.iters,
-        agop_power: fit.options.agopPower, task: fit.task, train_metric: fit.final.train_metric,
+        agop_power: fit.options.agopPower, task: fit.task, train_metric: fit.final.train_metric, device: fit.device,
         correlation: asM(corr),
         ...(v.matrices ? { M: rows(fullMatrix(fit.model.M), d) } : {}),
       };

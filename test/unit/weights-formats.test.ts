@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { InputError } from '../../src/core/errors';
-import { bytesSource, listTensors, openWeights, readTensor, tensorStats, writeSafetensors } from '../../src/core/weights';
+import { bytesSource, listTensors, numel, openWeights, readTensor, tensorStats, tensorStatsOf, writeSafetensors } from '../../src/core/weights';
 import { fileByteSource } from '../../src/core/weights/node';
 
 const DIR = join(__dirname, '../fixtures/weights');
@@ -278,4 +278,37 @@ test('zip64 extra fields in the central directory (sizes and offsets beyond 32 b
   const f = await openWeights(bytesSource(zip64Stored([{ name: 'a/data.pkl', data: pickle }, { name: 'a/data/0', data: storage }])), 'z.pt');
   assert.deepEqual(f.tensors, [{ name: 'w', dtype: 'F32', shape: [2], byteLength: 8 }]);
   assert.deepEqual(await f.read('w'), Float64Array.from([1.5, -2.25]));
+});
+
+test('chunked reading gives read()’s values in every format; streaming stats go past the in-memory limit', async () => {
+  for (const file of ['dtypes.safetensors', 'dtypes.pt', 'dtypes.npz', 'single.npy', 'mlp_compressed.npz']) {
+    const f = await openWeights(load(file), file);
+    for (const t of f.tensors) {
+      const parts: number[] = [];
+      for await (const c of f.chunks(t.name, 5)) { assert.ok(c.length <= 5 || c.length === numel(t.shape), `${file} ${t.name} chunk size`); parts.push(...c); }
+      assert.deepEqual(Float64Array.from(parts), await f.read(t.name), `${file} ${t.name}`);
+    }
+  }
+  // an F32 tensor just over the in-memory limit, served from a generator: never held whole
+  const n = 2 ** 27 + 2;
+  const header = new TextEncoder().encode(JSON.stringify({ w: { dtype: 'F32', shape: [n], data_offsets: [0, 4 * n] } }));
+  const head = new Uint8Array(8 + header.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(header.length), true);
+  head.set(header, 8);
+  const pattern = new Uint8Array(new Float32Array([1, 3]).buffer); // values alternate 1, 3
+  const src = {
+    size: head.length + 4 * n,
+    read: async (o: number, len: number) => {
+      if (o < head.length) return head.subarray(o, Math.min(o + len, head.length));
+      // chunks start at multiples of 8 data bytes here, so the pattern is in phase; fill by doubling
+      const out = new Uint8Array(len);
+      out.set(pattern.subarray(0, Math.min(8, len)));
+      for (let filled = 8; filled < len; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, len - filled));
+      return out;
+    },
+  };
+  const big = await openWeights(src, 'big.safetensors');
+  await assert.rejects(big.read('w'), /more than this reader holds in memory/);
+  const stats = await tensorStatsOf(big, 'w', 1 << 24);
+  assert.deepEqual(stats, { min: 1, max: 3, mean: 2, std: 1, nonFinite: 0 });
 });

@@ -1,3 +1,4 @@
+import { InputError } from '../errors';
 import type { DType } from './types';
 
 const ITEM_SIZE: Record<DType, number> = {
@@ -80,4 +81,21 @@ export function encodeFloats(values: Float64Array, dtype: 'F32' | 'F64'): Uint8A
   if (dtype === 'F64') for (let i = 0; i < values.length; i++) dv.setFloat64(i * 8, values[i], true);
   else for (let i = 0; i < values.length; i++) dv.setFloat32(i * 4, values[i], true);
   return out;
+}
+
+export const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
+
+/** Decoded chunks of `count` contiguous elements starting at byte `offset` of a byte source. */
+export async function* contiguousChunks(
+  read: (offset: number, length: number) => Promise<Uint8Array>, offset: number, count: number, dtype: DType,
+  littleEndian: boolean, elementsPerChunk: number, label: string,
+): AsyncGenerator<Float64Array> {
+  const size = ITEM_SIZE[dtype];
+  const per = Math.max(1, Math.floor(elementsPerChunk));
+  for (let done = 0; done < count; done += per) {
+    const n = Math.min(per, count - done);
+    const bytes = await read(offset + done * size, n * size);
+    if (bytes.length < n * size) throw new InputError(`${label}: data is truncated`);
+    yield decodeElements(bytes, dtype, n, littleEndian);
+  }
 }

@@ -48,19 +48,43 @@ export interface TensorStats {
   nonFinite: number;
 }
 
-/** Summary statistics; mean and spread by Welford's update so large tensors do not lose precision. */
-export function tensorStats(values: ArrayLike<number>): TensorStats {
-  let min = Infinity, max = -Infinity, mean = 0, m2 = 0, n = 0, nonFinite = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) { nonFinite++; continue; }
-    n++;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    const delta = v - mean;
-    mean += delta / n;
-    m2 += delta * (v - mean);
+/** Running summary (Welford's update, so large tensors do not lose precision in the mean or spread). */
+export class StatsAccumulator {
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  private nonFinite = 0;
+
+  add(values: ArrayLike<number>): void {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v)) { this.nonFinite++; continue; }
+      this.n++;
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+      const delta = v - this.mean;
+      this.mean += delta / this.n;
+      this.m2 += delta * (v - this.mean);
+    }
   }
-  if (n === 0) return { min: NaN, max: NaN, mean: NaN, std: NaN, nonFinite };
-  return { min, max, mean, std: Math.sqrt(m2 / n), nonFinite };
+
+  result(): TensorStats {
+    if (this.n === 0) return { min: NaN, max: NaN, mean: NaN, std: NaN, nonFinite: this.nonFinite };
+    return { min: this.min, max: this.max, mean: this.mean, std: Math.sqrt(this.m2 / this.n), nonFinite: this.nonFinite };
+  }
+}
+
+export function tensorStats(values: ArrayLike<number>): TensorStats {
+  const acc = new StatsAccumulator();
+  acc.add(values);
+  return acc.result();
+}
+
+/** Statistics of one tensor of an opened file, read chunk by chunk (works beyond MAX_READ_ELEMENTS for contiguous tensors). */
+export async function tensorStatsOf(file: WeightFile, name: string, elementsPerChunk?: number): Promise<TensorStats> {
+  const acc = new StatsAccumulator();
+  for await (const chunk of file.chunks(name, elementsPerChunk)) acc.add(chunk);
+  return acc.result();
 }

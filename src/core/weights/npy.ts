@@ -2,7 +2,7 @@
 // and only they are read when listing; values are fetched by range and decoded like every weight format.
 import { npyDataStart, parseNpyHeader, type NpyHeader as DataNpyHeader } from '../data/npy';
 import { InputError } from '../errors';
-import { MAX_READ_ELEMENTS, decodeElements, itemSize } from './dtype';
+import { DEFAULT_CHUNK_ELEMENTS, MAX_READ_ELEMENTS, contiguousChunks, decodeElements, itemSize } from './dtype';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
 import { openZip } from './zip';
 
@@ -73,11 +73,16 @@ export async function openNpy(source: ByteSource, fileName: string): Promise<Wei
   const name = (fileName.split(/[\\/]/).pop() ?? fileName).replace(/\.npy$/i, '');
   const t = info(name, h);
   if (h.dataOffset + t.byteLength > source.size) throw new InputError(`${fileName}: array data is truncated (file has ${source.size} bytes, header promises ${h.dataOffset + t.byteLength})`);
+  const read = async (n: string): Promise<Float64Array> => {
+    if (n !== name) throw new InputError(`${fileName}: no tensor named '${n}'`);
+    return decodeNpy(await source.read(h.dataOffset, t.byteLength), h, fileName);
+  };
   return {
-    fileName, format: 'npy', savedOrder: true, tensors: [t],
-    async read(n) {
+    fileName, format: 'npy', savedOrder: true, tensors: [t], read,
+    async *chunks(n, per = DEFAULT_CHUNK_ELEMENTS) {
       if (n !== name) throw new InputError(`${fileName}: no tensor named '${n}'`);
-      return decodeNpy(await source.read(h.dataOffset, t.byteLength), h, fileName);
+      if (h.fortranOrder && h.shape.length > 1) { yield await read(n); return; }
+      yield* contiguousChunks((o, len) => source.read(o, len), h.dataOffset, numel(h.shape), h.dtype, h.littleEndian, per, fileName);
     },
   };
 }
@@ -105,17 +110,23 @@ export async function openNpz(source: ByteSource, fileName: string): Promise<Wei
     tensors.push(t);
   }
   if (!tensors.length) throw new InputError(`${fileName}: the archive holds no .npy arrays`);
+  const read = async (name: string): Promise<Float64Array> => {
+    const m = members.get(name);
+    if (!m) throw new InputError(`${fileName}: no tensor named '${name}'`);
+    const label = `${fileName} (member ${m.entry.name})`;
+    const len = numel(m.header.shape) * itemSize(m.header.dtype);
+    const bytes = m.start !== null
+      ? await source.read(m.start + m.header.dataOffset, len)
+      : (await zip.read(m.entry)).subarray(m.header.dataOffset);
+    return decodeNpy(bytes, m.header, label);
+  };
   return {
-    fileName, format: 'npz', savedOrder: true, tensors,
-    async read(name) {
+    fileName, format: 'npz', savedOrder: true, tensors, read,
+    async *chunks(name, per = DEFAULT_CHUNK_ELEMENTS) {
       const m = members.get(name);
       if (!m) throw new InputError(`${fileName}: no tensor named '${name}'`);
-      const label = `${fileName} (member ${m.entry.name})`;
-      const len = numel(m.header.shape) * itemSize(m.header.dtype);
-      const bytes = m.start !== null
-        ? await source.read(m.start + m.header.dataOffset, len)
-        : (await zip.read(m.entry)).subarray(m.header.dataOffset);
-      return decodeNpy(bytes, m.header, label);
+      if (m.start === null || (m.header.fortranOrder && m.header.shape.length > 1)) { yield await read(name); return; }
+      yield* contiguousChunks((o, len) => source.read(o, len), m.start + m.header.dataOffset, numel(m.header.shape), m.header.dtype, m.header.littleEndian, per, `${fileName} (member ${m.entry.name})`);
     },
   };
 }

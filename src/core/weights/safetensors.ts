@@ -2,7 +2,7 @@
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {str: str}}, then the raw data;
 // offsets are relative to the end of the header. Only the header is read when opening.
 import { InputError } from '../errors';
-import { MAX_READ_ELEMENTS, decodeElements, encodeFloats, isDType, itemSize } from './dtype';
+import { DEFAULT_CHUNK_ELEMENTS, MAX_READ_ELEMENTS, contiguousChunks, decodeElements, encodeFloats, isDType, itemSize } from './dtype';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
 
 /** The reference implementation refuses headers above 100 MB; a larger claim means a corrupt or hostile file. */
@@ -86,6 +86,11 @@ export async function openSafetensors(source: ByteSource, fileName: string): Pro
       const bytes = await source.read(e.offset, e.byteLength);
       if (bytes.length < e.byteLength) throw new InputError(`${fileName}: tensor '${name}' is truncated`);
       return decodeElements(bytes, e.dtype, numel(e.shape));
+    },
+    chunks(name, per = DEFAULT_CHUNK_ELEMENTS) {
+      const e = byName.get(name);
+      if (!e) throw new InputError(`${fileName}: no tensor named '${name}'`);
+      return contiguousChunks((o, n) => source.read(o, n), e.offset, numel(e.shape), e.dtype, true, per, `${fileName}: tensor '${name}'`);
     },
   };
 }

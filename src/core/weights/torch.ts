@@ -2,7 +2,7 @@
 // whose tensors point, by persistent id, at raw storages `<dir>/data/<key>`. The pickle goes through
 // the restricted reader in pickle.ts; storages are read by range when a tensor is requested.
 import { InputError } from '../errors';
-import { MAX_READ_ELEMENTS, decodeElements, itemSize } from './dtype';
+import { DEFAULT_CHUNK_ELEMENTS, MAX_READ_ELEMENTS, contiguousChunks, decodeElements, itemSize } from './dtype';
 import { PyDict, PyTuple, TensorRef, parseTorchPickle, type PyValue } from './pickle';
 import { numel, type ByteSource, type TensorInfo, type WeightFile } from './types';
 import { looksLikeZip, openZip, type ZipEntry } from './zip';
@@ -109,5 +109,14 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
     return out;
   }
 
-  return { fileName, format: 'pytorch', savedOrder: true, tensors: [...located.values()].map((l) => l.info), read };
+  async function* chunks(name: string, per = DEFAULT_CHUNK_ELEMENTS): AsyncGenerator<Float64Array> {
+    const loc = located.get(name);
+    if (!loc) throw new InputError(`${fileName}: no tensor named '${name}'`);
+    const { tensor: t, entry, info } = loc;
+    if (entry.method !== 0 || !isCContiguous(t.shape, t.stride)) { yield await read(name); return; }
+    const start = (await zip.dataOffset(entry)) + t.offset * itemSize(info.dtype);
+    yield* contiguousChunks((o, n) => source.read(o, n), start, numel(t.shape), info.dtype, littleEndian, per, `${fileName}: tensor '${name}'`);
+  }
+
+  return { fileName, format: 'pytorch', savedOrder: true, tensors: [...located.values()].map((l) => l.info), read, chunks };
 }

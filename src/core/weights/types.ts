@@ -32,6 +32,11 @@ export interface WeightFile {
   readonly savedOrder: boolean;
   /** Values of one tensor as float64, row-major (C order), whatever the stored dtype and strides. */
   read(name: string): Promise<Float64Array>;
+  /**
+   * The same values in C order, a bounded number at a time, so tensors larger than memory can be
+   * summarised (non-contiguous or compressed tensors come in one piece, as read() gives them).
+   */
+  chunks(name: string, elementsPerChunk?: number): AsyncIterable<Float64Array>;
 }
 
 export function bytesSource(bytes: Uint8Array): ByteSource {

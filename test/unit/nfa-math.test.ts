@@ -7,7 +7,7 @@ import { rng } from '../../src/core/random';
 import { erf, type Activation } from '../../src/core/nfa/activation';
 import { CpuNfaBackend } from '../../src/core/nfa/backend';
 import { computeNfa, networkAgops } from '../../src/core/nfa/compute';
-import { matrixCorrelation } from '../../src/core/nfa/correlation';
+import { eigenAlignment, matrixCorrelation } from '../../src/core/nfa/correlation';
 import { agopSumsCpu, forwardTrace, mseGradients } from '../../src/core/nfa/mlp';
 import type { DenseLayer, Mlp } from '../../src/core/nfa/network';
 
@@ -171,4 +171,16 @@ test('narrowing layers (the W^T (V^T V) W path) agree with finite differences an
     for (let i = 0; i < s.length; i++) rowByRow[i] += s[i];
   }
   assert.ok(maxAbsDiff(sums[0], rowByRow) < 1e-12, `paths differ by ${maxAbsDiff(sums[0], rowByRow)}`);
+});
+
+test('eigenAlignment: identical, swapped and partially shared top directions', () => {
+  const A = Float64Array.from([3, 0, 0, 0, 2, 0, 0, 0, 1]);
+  const B = Float64Array.from([1, 0, 0, 0, 2, 0, 0, 0, 3]);
+  const same = eigenAlignment(A, A, 3, 2);
+  assert.deepEqual(same.cosines, [1, 1]);
+  assert.equal(same.subspace_overlap, 1);
+  const swapped = eigenAlignment(A, B, 3, 2);
+  assert.deepEqual(swapped.cosines, [0, 1]); // e0 vs e2, then e1 vs e1
+  assert.equal(swapped.subspace_overlap, 0.5); // span{e0, e1} vs span{e2, e1}
+  assert.equal(eigenAlignment(A, B, 3, 9).k, 3);
 });

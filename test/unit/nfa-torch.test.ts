@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { InputError } from '../../src/core/errors';
+import { eighSym } from '../../src/core/linalg/eigh';
 import { mat, type Mat } from '../../src/core/mat';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';
 import { CpuNfaBackend } from '../../src/core/nfa/backend';
@@ -15,7 +16,7 @@ import { bytesSource, openWeights, type TensorInfo } from '../../src/core/weight
 
 const DIR = join(__dirname, '../fixtures/weights');
 type Corr = Record<string, { agop: number; sqrt_agop: number }>;
-interface ExpectedLayer { name: string; shape: number[]; agop: number[]; nfm: number[]; sqrt_agop: number[]; correlation: Corr; correlation_minus_init: Corr }
+interface ExpectedLayer { eigen: { cosines: number[]; subspace_overlap: number }; name: string; shape: number[]; agop: number[]; nfm: number[]; sqrt_agop: number[]; correlation: Corr; correlation_minus_init: Corr }
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as { nfa: Record<string, { layers: ExpectedLayer[]; outputs: number[] }> };
 const open = (f: string) => openWeights(bytesSource(new Uint8Array(readFileSync(join(DIR, f)))), f);
 
@@ -56,6 +57,7 @@ for (const format of ['mlp.pt', 'mlp.safetensors', 'mlp.npz']) {
     assert.equal(chain.orderedBy, 'names');
     assert.deepEqual(chain.ignored, []);
     const W0 = await loadMatchingWeights(await open('mlp_init.safetensors'), chain);
+    let compared = 0;
     for (const act of ACTIVATIONS) {
       const net = await loadMlp(file, chain, act);
       const want = expected.nfa[act];
@@ -73,9 +75,30 @@ for (const format of ['mlp.pt', 'mlp.safetensors', 'mlp.npz']) {
         close(layer.sqrtAgop, w.sqrt_agop, 1e-7, `${act} ${w.name} AGOP^1/2`);
         closeCorr(layer.correlation as unknown as Corr, w.correlation, `${act} ${w.name}`);
         closeCorr(minusInit.layers[l].correlation as unknown as Corr, w.correlation_minus_init, `${act} ${w.name} minus init`);
+        // Only eigenvectors fixed by the matrices are comparable: not those of repeated or zero
+        // eigenvalues (rank-2 AGOPs of the identity network, the last layer's rank-2 NFM).
+        const d = w.shape[1];
+        const defined = (i: number) => isolated(Float64Array.from(w.nfm), d, i) && isolated(Float64Array.from(w.agop), d, i);
+        for (let i = 0; i < 3; i++) {
+          if (defined(i)) assert.ok(Math.abs(layer.eigen.cosines[i] - w.eigen.cosines[i]) < 1e-7, `${act} ${w.name} eigenvector ${i}: ${layer.eigen.cosines[i]} vs ${w.eigen.cosines[i]}`);
+        }
+        if (isolated(Float64Array.from(w.nfm), d, 2, true) && isolated(Float64Array.from(w.agop), d, 2, true)) {
+          assert.ok(Math.abs(layer.eigen.subspace_overlap - w.eigen.subspace_overlap) < 1e-7, `${act} ${w.name} subspace overlap`);
+        }
+        compared += [0, 1, 2].filter(defined).length;
       });
     }
+    assert.ok(compared >= 25, `only ${compared} eigenvectors were comparable`);
   });
+}
+
+/** Eigenvalue i (descending) is nonzero and apart from its neighbours (only from the next one if `subspace`). */
+function isolated(m: Float64Array, d: number, i: number, subspace = false): boolean {
+  const v = eighSym(m, d).values;
+  const tol = 1e-6 * Math.abs(v[0]);
+  if (!(v[i] > tol)) return false;
+  if (i + 1 < d && v[i] - v[i + 1] <= tol) return false;
+  return subspace || i === 0 || v[i - 1] - v[i] > tol;
 }
 
 test('layers named out of order are chained by their shapes', async () => {

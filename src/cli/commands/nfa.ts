@@ -78,6 +78,7 @@ export function nfaReportJson(result: NfaResult, extra: Record<string, unknown>,
       name: l.name,
       shape: l.shape,
       correlation: l.correlation,
+      top_eigenvectors: l.eigen,
       ...(withMatrices ? { nfm: rows(l.nfm, l.shape[1]), agop: rows(l.agop, l.shape[1]), sqrt_agop: rows(l.sqrtAgop, l.shape[1]) } : {}),
     })),
   };

@@ -5,12 +5,14 @@ import { throwIfCancelled, type CancelToken } from '../errors';
 import { symPow } from '../linalg/eigh';
 import { mat, type Mat } from '../mat';
 import type { NfaBackend } from './backend';
-import { nfaCorrelations, type NfaCorrelations } from './correlation';
+import { eigenAlignment, nfaCorrelations, type EigenAlignment, type NfaCorrelations } from './correlation';
 import type { Mlp } from './network';
 
 export interface NfaOptions {
   /** Initial weights per chain layer (outDim x inDim each): the NFM is then (W - W0)^T (W - W0). */
   initWeights?: readonly Float64Array[];
+  /** Top eigenvectors compared between NFM_l and AGOP_l (default 3). */
+  topK?: number;
   /** Rows per backend call; default keeps the stacked Jacobians near 4M doubles. */
   chunkRows?: number;
   cancel?: CancelToken;
@@ -27,6 +29,8 @@ export interface LayerNfa {
   agop: Float64Array;
   sqrtAgop: Float64Array;
   correlation: NfaCorrelations;
+  /** Top eigenvectors of NFM_l against those of AGOP_l (AGOP and AGOP^1/2 share eigenvectors). */
+  eigen: EigenAlignment;
 }
 
 export interface NfaResult {
@@ -85,7 +89,11 @@ export async function computeNfa(net: Mlp, X: Mat, backend: NfaBackend, options:
     const d = layer.inDim;
     const nfm = neuralFeatureMatrix(layer.W, layer.outDim, d, options.initWeights?.[l]);
     const sqrtAgop = symPow(agops[l], d, 0.5);
-    return { name: layer.name, shape: [layer.outDim, d], nfm, agop: agops[l], sqrtAgop, correlation: nfaCorrelations(nfm, agops[l], sqrtAgop, d) };
+    return {
+      name: layer.name, shape: [layer.outDim, d], nfm, agop: agops[l], sqrtAgop,
+      correlation: nfaCorrelations(nfm, agops[l], sqrtAgop, d),
+      eigen: eigenAlignment(nfm, agops[l], d, options.topK ?? 3),
+    };
   });
   return { rows: X.rows, backend: backend.name, device: backend.device, minusInit: !!options.initWeights, layers };
 }

@@ -1,6 +1,8 @@
 // Matrix correlations used by the NFA references (SCIENCE.md §2): cosine = <A, B>_F / (|A|_F |B|_F);
 // Pearson = cosine after subtracting each matrix's mean entry; both optionally over off-diagonal
 // entries only (then the mean is that of the off-diagonal entries).
+import { eighSym } from '../linalg/eigh';
+
 export interface CorrelationOptions {
   center: boolean;
   offDiagonal: boolean;
@@ -46,4 +48,29 @@ export function nfaCorrelations(nfm: ArrayLike<number>, g: ArrayLike<number>, sq
     sqrt_agop: matrixCorrelation(nfm, sqrtG, d, { center, offDiagonal }),
   });
   return { cosine: pair(false, false), pearson: pair(true, false), cosine_offdiag: pair(false, true), pearson_offdiag: pair(true, true) };
+}
+
+export interface EigenAlignment {
+  k: number;
+  /** |<u_i, v_i>| for the i-th eigenvectors of A and B (largest eigenvalue first). */
+  cosines: number[];
+  /** ||U_k^T V_k||_F^2 / k: 1 when the top-k subspaces coincide, 0 when orthogonal. Sign- and order-free. */
+  subspace_overlap: number;
+}
+
+/** How the top-k eigenvectors of two symmetric matrices line up (the view's "top directions compared"). */
+export function eigenAlignment(A: Float64Array, B: Float64Array, d: number, k: number): EigenAlignment {
+  const kk = Math.max(0, Math.min(k, d));
+  const ea = eighSym(A, d), eb = eighSym(B, d);
+  const cosines: number[] = [];
+  let overlap = 0;
+  for (let i = 0; i < kk; i++) {
+    for (let j = 0; j < kk; j++) {
+      let s = 0;
+      for (let r = 0; r < d; r++) s += ea.vectors[r * d + i] * eb.vectors[r * d + j];
+      if (i === j) cosines.push(Math.abs(s));
+      overlap += s * s;
+    }
+  }
+  return { k: kk, cosines, subspace_overlap: kk ? overlap / kk : NaN };
 }

@@ -65,7 +65,11 @@ export function eighSym(a: Float64Array, d: number): { values: Float64Array; vec
 
 /** A^p for symmetric PSD A (negative eigenvalues from rounding are clamped to 0). */
 export function symPow(a: Float64Array, d: number, p: number): Float64Array {
-  const { values, vectors } = eighSym(a, d);
+  return powFromEigen(eighSym(a, d), d, p);
+}
+
+/** V diag(lambda^p) V^T from an eighSym result, so callers that also need the eigenvectors decompose once. */
+export function powFromEigen({ values, vectors }: { values: Float64Array; vectors: Float64Array }, d: number, p: number): Float64Array {
   const out = new Float64Array(d * d);
   for (let k = 0; k < d; k++) {
     const lam = values[k] > 0 ? Math.pow(values[k], p) : 0;

@@ -2,10 +2,10 @@
 // network AGOP at the input of layer l averaged over the rows, AGOP^(1/2), and their correlations.
 // Heavy work (forward + Jacobians) runs on an NfaBackend in row chunks; everything else is here, once.
 import { throwIfCancelled, type CancelToken } from '../errors';
-import { symPow } from '../linalg/eigh';
+import { eighSym, powFromEigen, symPow } from '../linalg/eigh';
 import { mat, type Mat } from '../mat';
 import type { NfaBackend } from './backend';
-import { eigenAlignment, nfaCorrelations, type EigenAlignment, type NfaCorrelations } from './correlation';
+import { eigenAlignmentOf, nfaCorrelations, type EigenAlignment, type NfaCorrelations } from './correlation';
 import type { Mlp } from './network';
 
 export interface NfaOptions {
@@ -88,11 +88,12 @@ export async function computeNfa(net: Mlp, X: Mat, backend: NfaBackend, options:
   const layers = net.layers.map((layer, l): LayerNfa => {
     const d = layer.inDim;
     const nfm = neuralFeatureMatrix(layer.W, layer.outDim, d, options.initWeights?.[l]);
-    const sqrtAgop = symPow(agops[l], d, 0.5);
+    const agopEigen = eighSym(agops[l], d);
+    const sqrtAgop = powFromEigen(agopEigen, d, 0.5);
     return {
       name: layer.name, shape: [layer.outDim, d], nfm, agop: agops[l], sqrtAgop,
       correlation: nfaCorrelations(nfm, agops[l], sqrtAgop, d),
-      eigen: eigenAlignment(nfm, agops[l], d, options.topK ?? 3),
+      eigen: eigenAlignmentOf(eighSym(nfm, d), agopEigen, d, options.topK ?? 3),
     };
   });
   return { rows: X.rows, backend: backend.name, device: backend.device, minusInit: !!options.initWeights, layers };

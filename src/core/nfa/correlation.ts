@@ -58,10 +58,16 @@ export interface EigenAlignment {
   subspace_overlap: number;
 }
 
+type Eigen = { values: Float64Array; vectors: Float64Array };
+
 /** How the top-k eigenvectors of two symmetric matrices line up (the view's "top directions compared"). */
 export function eigenAlignment(A: Float64Array, B: Float64Array, d: number, k: number): EigenAlignment {
+  return eigenAlignmentOf(eighSym(A, d), eighSym(B, d), d, k);
+}
+
+/** eigenAlignment from eighSym results (columns = eigenvectors, values descending). */
+export function eigenAlignmentOf(ea: Eigen, eb: Eigen, d: number, k: number): EigenAlignment {
   const kk = Math.max(0, Math.min(k, d));
-  const ea = eighSym(A, d), eb = eighSym(B, d);
   const cosines: number[] = [];
   let overlap = 0;
   for (let i = 0; i < kk; i++) {

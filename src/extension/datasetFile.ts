@@ -1,0 +1,62 @@
+import * as vscode from 'vscode';
+import { createHash } from 'node:crypto';
+import { CancelledError, InputError } from '../core/errors';
+import { checkDatasetSize, DATASET_EXTENSIONS } from '../core/data/index';
+
+export function baseName(uri: vscode.Uri): string {
+  return uri.path.slice(uri.path.lastIndexOf('/') + 1);
+}
+
+/** Shows a uri the way users know it: a workspace-relative path when inside the workspace. */
+export function displayPath(uri: vscode.Uri): string {
+  return vscode.workspace.asRelativePath(uri, false);
+}
+
+export function toUri(u: vscode.Uri | string): vscode.Uri {
+  if (typeof u !== 'string') return u;
+  if (/^[a-z][\w+.-]*:/i.test(u) && !/^[a-z]:[\\/]/i.test(u)) return vscode.Uri.parse(u);
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  // An absolute path lives where the workspace lives (a remote or virtual workspace has no local file).
+  if (u.startsWith('/')) return folder ? folder.uri.with({ path: u }) : vscode.Uri.file(u);
+  if (!folder) throw new InputError(`${u}: a relative path needs an open workspace folder`);
+  return vscode.Uri.joinPath(folder.uri, u);
+}
+
+/**
+ * Reads a dataset through workspace.fs (remote workspaces have no local file). In an untrusted
+ * workspace a file above `featureLens.confirmReadBytes` is read only after the user agrees.
+ */
+export async function readDatasetFile(uri: vscode.Uri): Promise<Uint8Array> {
+  const name = displayPath(uri);
+  let stat: vscode.FileStat;
+  try {
+    stat = await vscode.workspace.fs.stat(uri);
+  } catch (e) {
+    throw new InputError(`${name}: cannot read the file (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (stat.type & vscode.FileType.Directory) throw new InputError(`${name}: is a folder, expected a dataset file`);
+  checkDatasetSize(stat.size, name);
+  const limit = vscode.workspace.getConfiguration('featureLens').get<number>('confirmReadBytes', 50 * 1024 * 1024);
+  if (!vscode.workspace.isTrusted && stat.size > limit) {
+    const mb = (stat.size / 1024 / 1024).toFixed(1);
+    const choice = await vscode.window.showWarningMessage(
+      `This workspace is not trusted. Read ${name} (${mb} MB) to fit an RFM on it?`, { modal: true }, 'Read File');
+    if (choice !== 'Read File') throw new CancelledError();
+  }
+  return vscode.workspace.fs.readFile(uri);
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The name the core loaders get: they choose the format by extension, so a file with an extension
+ * from `featureLens.datasetExtensions` is announced as CSV, and messages still show its real path.
+ */
+export function loaderName(uri: vscode.Uri): string {
+  const name = displayPath(uri);
+  const lower = uri.path.toLowerCase();
+  const known = [...DATASET_EXTENSIONS, '.txt'].some((e) => lower.endsWith(e));
+  return known ? name : `${name} as .csv`;
+}

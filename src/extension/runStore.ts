@@ -1,0 +1,120 @@
+import * as vscode from 'vscode';
+import type { FitArgs } from './options';
+import type { RfmOptions } from '../core/rfm/types';
+import type { Task } from '../core/data/dataset';
+
+/** The small part of a run the Runs tree and summary need; kept in its own file so listing is cheap. */
+export interface RunMeta {
+  runId: string;
+  createdAt: string;
+  dataset: { uri: string; name: string; sha256: string; bytes: number; rows: number; cols: number };
+  target: string;
+  task: Task;
+  backend: string;
+  device: string;
+  /** 'panel' (webview) or 'host' (extension host). */
+  where: 'panel' | 'host';
+  backendReason: string;
+  final: { train_metric: number; test_metric: number | null; test_mse: number | null };
+  seconds: number;
+}
+
+/** A saved fit: the meta, the arguments to re-run it, and the CLI's JSON of the result. */
+export interface RunRecord {
+  version: 1;
+  meta: RunMeta;
+  /** Command arguments as given (test file as a uri string) so a re-run reproduces the fit. */
+  args: Omit<FitArgs, 'test'> & { test?: string };
+  options: RfmOptions;
+  valFraction: number;
+  /** fitResultToJson(result): the same JSON `feature-lens fit --json` prints. */
+  result: Record<string, unknown>;
+}
+
+/**
+ * Runs under the workspace storage (global storage without a workspace), one JSON per run plus a
+ * meta file. Writes go to a temporary name first and are renamed over, so a crash never leaves a
+ * half-written run. Only workspace.fs: the storage may be remote.
+ */
+export class RunStore {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly root: vscode.Uri) {}
+
+  get dir(): vscode.Uri {
+    return vscode.Uri.joinPath(this.root, 'runs');
+  }
+
+  static newRunId(now = new Date()): string {
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    return `${stamp}-${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  async save(run: RunRecord): Promise<void> {
+    await vscode.workspace.fs.createDirectory(this.dir);
+    // The full record first: a meta file without its record would list a run that cannot open.
+    await this.writeAtomic(this.fileOf(run.meta.runId), JSON.stringify(run));
+    await this.writeAtomic(this.metaOf(run.meta.runId), JSON.stringify(run.meta));
+    this.changed.fire();
+  }
+
+  async list(): Promise<RunMeta[]> {
+    let entries: [string, vscode.FileType][];
+    try {
+      entries = await vscode.workspace.fs.readDirectory(this.dir);
+    } catch {
+      return [];
+    }
+    const metas = await Promise.all(
+      entries
+        .filter(([name, type]) => type === vscode.FileType.File && name.endsWith('.meta.json'))
+        .map(async ([name]) => {
+          try {
+            return JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(this.dir, name)))) as RunMeta;
+          } catch {
+            return undefined; // a foreign or damaged file is skipped, not fatal to the listing
+          }
+        }),
+    );
+    return metas.filter((m): m is RunMeta => !!m && typeof m.runId === 'string').sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async get(runId: string): Promise<RunRecord | undefined> {
+    try {
+      return JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(this.fileOf(runId)))) as RunRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async delete(runId: string): Promise<void> {
+    for (const uri of [this.metaOf(runId), this.fileOf(runId)]) {
+      try {
+        await vscode.workspace.fs.delete(uri, { useTrash: false });
+      } catch (e) {
+        if (!(e instanceof vscode.FileSystemError && e.code === 'FileNotFound')) throw e;
+      }
+    }
+    this.changed.fire();
+  }
+
+  fileOf(runId: string): vscode.Uri {
+    if (!/^[\w.-]+$/.test(runId)) throw new Error(`invalid run id '${runId}'`);
+    return vscode.Uri.joinPath(this.dir, `${runId}.json`);
+  }
+
+  private metaOf(runId: string): vscode.Uri {
+    return vscode.Uri.joinPath(this.dir, `${runId}.meta.json`);
+  }
+
+  private async writeAtomic(target: vscode.Uri, text: string): Promise<void> {
+    const tmp = target.with({ path: `${target.path}.tmp-${Math.random().toString(36).slice(2)}` });
+    await vscode.workspace.fs.writeFile(tmp, new TextEncoder().encode(text));
+    await vscode.workspace.fs.rename(tmp, target, { overwrite: true });
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}

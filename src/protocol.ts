@@ -1,0 +1,172 @@
+// Messages between the extension host and the Feature Lens panel. Both sides import these types, so a
+// renamed field breaks the build. Tensors travel as ArrayBuffers with their shape beside them (the
+// webview message channel structured-clones them); never as JSON arrays of numbers.
+import type { Dataset, Task } from './core/data/dataset';
+import type { FitResult, IterationRecord, RfmModel, RfmOptions } from './core/rfm/types';
+import { mat, type Mat } from './core/mat';
+import type { KernelName } from './core/backend';
+
+/** Where a fit may run. 'auto' tries the panel's WebGPU, then Dawn in the host, then the CPU. */
+export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+
+/** A float64 matrix crossing the boundary: `data` holds rows*cols little-endian f64 values. */
+export interface WireMat {
+  rows: number;
+  cols: number;
+  data: ArrayBuffer;
+}
+
+/** A Dataset (src/core/data/dataset.ts) with its arrays as buffers. */
+export interface WireDataset {
+  source: string;
+  X: WireMat;
+  /** Float64 class indices or regression targets. */
+  y: ArrayBuffer;
+  featureNames: string[];
+  targetName: string;
+  task: Task;
+  classes?: string[];
+}
+
+/** The parts of an RfmModel that are tensors, as buffers (enough to rebuild the model on the host). */
+export interface WireModel {
+  task: Task;
+  kernel: KernelName;
+  bandwidth: number;
+  featureNames: string[];
+  targetName: string;
+  classes?: string[];
+  standardize: { mean: ArrayBuffer; std: ArrayBuffer } | null;
+  M: { diag: boolean; d: number; data: ArrayBuffer };
+  centers: WireMat;
+  alpha: WireMat;
+}
+
+/** A FitResult (src/core/rfm/types.ts) whose matrices are buffers. */
+export interface WireFitResult {
+  task: Task;
+  n_train: number;
+  n_test: number;
+  d: number;
+  feature_names: string[];
+  backend: string;
+  device: string;
+  iterations: IterationRecord[];
+  best_iter: number;
+  final: { train_metric: number; test_metric: number | null; test_mse: number | null };
+  /** d x d row-major float64. */
+  M: ArrayBuffer;
+  importance: ArrayBuffer;
+  options: RfmOptions;
+  seconds: number;
+  fallback?: string;
+  model: WireModel;
+}
+
+/** What the panel draws: a saved run, or a fit in progress (result still null). */
+export interface RunView {
+  runId: string | null;
+  title: string;
+  datasetName: string;
+  createdAt: string;
+  task: Task;
+  featureNames: string[];
+  targetName: string;
+  iterations: IterationRecord[];
+  bestIter: number;
+  /** d x d row-major float64, absent while fitting. */
+  M: ArrayBuffer | null;
+  final: { train_metric: number; test_metric: number | null; test_mse: number | null } | null;
+  backend: string | null;
+  device: string | null;
+  /** Why this backend ran (e.g. "no WebGPU adapter in the panel"). */
+  backendReason: string | null;
+  seconds: number | null;
+  topK: number;
+}
+
+export type HostToWebview =
+  /** Run a fit in the panel. `allowGpu` false when the user chose the CPU backend. */
+  | { type: 'fit'; fitId: string; train: WireDataset; test: WireDataset | null; options: Partial<RfmOptions>; valFraction: number; allowGpu: boolean; allowCpu: boolean; view: RunView }
+  | { type: 'cancel'; fitId: string }
+  /** Show a saved run, or the progress of a fit running elsewhere (host fallback). */
+  | { type: 'show'; view: RunView }
+  | { type: 'iteration'; record: IterationRecord }
+  | { type: 'backend'; backend: string; device: string; reason: string }
+  | { type: 'failed'; message: string }
+  | { type: 'exportCharts'; requestId: string };
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'backend'; fitId: string; backend: string; device: string; reason: string }
+  | { type: 'iteration'; fitId: string; record: IterationRecord }
+  | { type: 'fitDone'; fitId: string; result: WireFitResult }
+  /**
+   * The panel could not finish the fit. `gpuUnavailable` true means "no adapter / device lost / GPU
+   * error": the host moves the fit to Dawn or the CPU. Otherwise the error is final (bad input, cancel).
+   */
+  | { type: 'fitFailed'; fitId: string; gpuUnavailable: boolean; cancelled: boolean; message: string }
+  | { type: 'charts'; requestId: string; charts: { name: string; png: ArrayBuffer }[] };
+
+/** Panel state VS Code keeps across reloads (WebviewPanelSerializer). */
+export interface PanelState {
+  runId: string | null;
+}
+
+export function bufferOf(a: Float64Array): ArrayBuffer {
+  // A view into a larger buffer would send the whole buffer: copy out exactly its bytes.
+  if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a.buffer as ArrayBuffer;
+  return a.slice().buffer as ArrayBuffer;
+}
+
+export function toWireMat(m: Mat): WireMat {
+  return { rows: m.rows, cols: m.cols, data: bufferOf(m.data) };
+}
+
+export function fromWireMat(w: WireMat): Mat {
+  return mat(w.rows, w.cols, new Float64Array(w.data));
+}
+
+export function toWireDataset(d: Dataset): WireDataset {
+  return { source: d.source, X: toWireMat(d.X), y: bufferOf(d.y), featureNames: d.featureNames, targetName: d.targetName, task: d.task, classes: d.classes };
+}
+
+export function fromWireDataset(w: WireDataset): Dataset {
+  return { source: w.source, X: fromWireMat(w.X), y: new Float64Array(w.y), featureNames: w.featureNames, targetName: w.targetName, task: w.task, classes: w.classes };
+}
+
+export function toWireFitResult(r: FitResult): WireFitResult {
+  const d = r.d;
+  const M = new Float64Array(d * d);
+  r.M.forEach((row, i) => M.set(row, i * d));
+  const m = r.model;
+  return {
+    ...r,
+    M: M.buffer,
+    importance: Float64Array.from(r.importance).buffer,
+    model: {
+      task: m.task, kernel: m.kernel, bandwidth: m.bandwidth, featureNames: m.featureNames, targetName: m.targetName, classes: m.classes,
+      standardize: m.standardize && { mean: bufferOf(m.standardize.mean), std: bufferOf(m.standardize.std) },
+      M: { diag: m.M.diag, d: m.M.d, data: bufferOf(m.M.data) },
+      centers: toWireMat(m.centers),
+      alpha: toWireMat(m.alpha),
+    },
+  };
+}
+
+export function fromWireFitResult(w: WireFitResult): FitResult {
+  const d = w.d;
+  const flat = new Float64Array(w.M);
+  const M: number[][] = [];
+  for (let i = 0; i < d; i++) M.push(Array.from(flat.subarray(i * d, (i + 1) * d)));
+  const m = w.model;
+  const model: RfmModel = {
+    task: m.task, kernel: m.kernel, bandwidth: m.bandwidth, featureNames: m.featureNames, targetName: m.targetName, classes: m.classes,
+    standardize: m.standardize && { mean: new Float64Array(m.standardize.mean), std: new Float64Array(m.standardize.std) },
+    M: { diag: m.M.diag, d: m.M.d, data: new Float64Array(m.M.data) },
+    centers: fromWireMat(m.centers),
+    alpha: fromWireMat(m.alpha),
+  };
+  return { ...w, backend: w.backend as FitResult['backend'], M, importance: Array.from(new Float64Array(w.importance)), model };
+}

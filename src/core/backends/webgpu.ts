@@ -41,7 +41,7 @@ export interface WebGpuBackendOptions {
   /** CG stops when every column's |y - (K + reg I) alpha| / |y| is at most this. Default 1e-6. */
   cgTolerance?: number;
   cgMaxIters?: number;
-  /** Landmarks of the Nyström preconditioner. Default 256. */
+  /** Landmarks of the Nyström preconditioner. Default 128 (256 took as many CG iterations at n = 4000 and 4x the setup). */
   nystromRank?: number;
   /** Rows of one query tile in predict / gradMoments (capped further by the binding limit). Default 2048. */
   queryTileRows?: number;
@@ -55,7 +55,7 @@ export interface AdapterDescription {
   description?: string;
 }
 
-/** Host-side timings of the last solve (benchmarks read them). */
+/** How one solve went (path taken, CG iterations and residual, host-side seconds). */
 export interface SolveStats {
   path: 'direct' | 'cg';
   iterations: number;
@@ -76,7 +76,8 @@ const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly device: string;
-  lastSolve: SolveStats | null = null;
+  /** One entry per solve, oldest first (benchmarks and tests read it). */
+  readonly solveLog: SolveStats[] = [];
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly modules = new Map<string, GPUShaderModule>();
   private liveBufferCount = 0;
@@ -103,7 +104,7 @@ export class WebGpuBackend implements Backend {
       directSolveMaxN: options.directSolveMaxN ?? 1500,
       cgTolerance: options.cgTolerance ?? 1e-6,
       cgMaxIters: options.cgMaxIters ?? 2000,
-      nystromRank: options.nystromRank ?? 256,
+      nystromRank: options.nystromRank ?? 128,
       queryTileRows: options.queryTileRows ?? 2048,
       maxPredictError: options.maxPredictError ?? 1e-4,
     };
@@ -166,7 +167,7 @@ export class WebGpuBackend implements Backend {
       const n = X.rows;
       if (n <= this.opts.directSolveMaxN) {
         const r = await this.host.solve(X, kernel, Y, reg);
-        this.lastSolve = { path: 'direct', iterations: 0, relResidual: 0, kernelSeconds: r.seconds.kernel, solveSeconds: r.seconds.solve };
+        this.solveLog.push({ path: 'direct', iterations: 0, relResidual: 0, kernelSeconds: r.seconds.kernel, solveSeconds: r.seconds.solve });
         return r;
       }
       const t0 = now();
@@ -196,7 +197,7 @@ export class WebGpuBackend implements Backend {
         maxIters: this.opts.cgMaxIters,
       });
       const tS = now();
-      this.lastSolve = { path: 'cg', iterations: cg.iterations, relResidual: cg.relResidual, kernelSeconds: tK - t0, solveSeconds: tS - tK };
+      this.solveLog.push({ path: 'cg', iterations: cg.iterations, relResidual: cg.relResidual, kernelSeconds: tK - t0, solveSeconds: tS - tK });
       if (!cg.ok) {
         const ones = new Float64Array(n).fill(1);
         const rowSums = await kTimes(ones, 1);
@@ -317,29 +318,28 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * K P with K held on the device. The float64 P is split into f32 hi + lo parts multiplied together:
-   * rounding P itself to f32 made the product's error vary from call to call, and CG then stalled
-   * (measured: n = 8000 Laplace, no convergence in 2000 iterations vs 46 with the split).
+   * K P with K held on the device (P rounded to f32 like K; splitting P into f32 hi + lo parts was
+   * measured to change neither CG iteration counts nor fitted values, at twice the work).
    */
   private async storedKTimes(op: Op, tiles: { r0: number; rows: number; buf: GPUBuffer }[], n: number, ld: number, p: Float64Array, c: number): Promise<Float64Array> {
-    const { pt, cPad } = splitColumnsT(p, n, c, ld);
-    const ptBuf = this.upload(op, pt, 'CG direction (split, transposed)');
+    const { pt, cPad } = columnsT(p, n, c, ld);
+    const ptBuf = this.upload(op, pt, 'CG direction (transposed)');
     const outBuf = this.buffer(op, n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'K times direction');
     const enc = this.gpuDevice.createCommandEncoder({ label: 'K times P' });
     const pass = enc.beginComputePass({ label: 'K times P' });
     for (const t of tiles) {
-      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 2 : 4 }, [t.rows, ld / 4, cPad / 4, 0], [t.buf, ptBuf, { buffer: outBuf, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }], [Math.ceil(t.rows / 4 / 64), cPad / 4]);
+      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 1 : 4 }, [t.rows, ld / 4, cPad / 4, 0], [t.buf, ptBuf, { buffer: outBuf, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }], [Math.ceil(t.rows / 4 / 64), cPad / 4]);
     }
     pass.end();
     const [out] = await this.readBack(op, enc, [[outBuf, 0, n * cPad]]);
     this.release(op, ptBuf, outBuf);
-    return joinSplitColumns(out, n, c, cPad);
+    return dropPadding(out, n, c, cPad);
   }
 
   /** K(A, B) P computed tile by tile without keeping K (predict, and CG when K exceeds the memory budget). */
   private async recomputedKTimes(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number, p: Float64Array, c: number): Promise<Float64Array> {
-    const { pt, cPad } = splitColumnsT(p, b.n, c, b.ld);
-    const ptBuf = this.upload(op, pt, 'coefficients (split, transposed)');
+    const { pt, cPad } = columnsT(p, b.n, c, b.ld);
+    const ptBuf = this.upload(op, pt, 'coefficients (transposed)');
     const tileRows = this.queryTileRows(b.ld, cPad * 4);
     const kTile = this.buffer(op, Math.min(tileRows, a.n) * b.ld * 4, USAGE_STORAGE, 'kernel tile');
     const outBuf = this.buffer(op, a.n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'kernel times coefficients');
@@ -348,12 +348,12 @@ export class WebGpuBackend implements Backend {
     for (let r0 = 0; r0 < a.n; r0 += tileRows) {
       const rows = Math.min(tileRows, a.n - r0);
       this.encodeKernelMatrix(op, pass, a, r0, rows, b, kTile, variant, bandwidth);
-      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 2 : 4 }, [rows, b.ld / 4, cPad / 4, 0], [kTile, ptBuf, { buffer: outBuf, offset: r0 * cPad * 4, size: rows * cPad * 4 }], [Math.ceil(rows / 4 / 64), cPad / 4]);
+      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 1 : 4 }, [rows, b.ld / 4, cPad / 4, 0], [kTile, ptBuf, { buffer: outBuf, offset: r0 * cPad * 4, size: rows * cPad * 4 }], [Math.ceil(rows / 4 / 64), cPad / 4]);
     }
     pass.end();
     const [out] = await this.readBack(op, enc, [[outBuf, 0, a.n * cPad]]);
     this.release(op, ptBuf, kTile, outBuf);
-    return joinSplitColumns(out, a.n, c, cPad);
+    return dropPadding(out, a.n, c, cPad);
   }
 
   private encodeKernelMatrix(op: Op, pass: GPUComputePassEncoder, a: PointsT, r0: number, rows: number, b: PointsT, out: GPUBuffer, variant: KernelVariant, bandwidth: number): void {
@@ -616,26 +616,17 @@ function grid1d(invocations: number, maxPerDim: number): [number, number, number
   return [x, Math.ceil(groups / x), x * 64];
 }
 
-/**
- * Columns of p (n x c, float64) as f32 hi/lo pairs, transposed and padded: rows 0..c-1 hold hi,
- * c..2c-1 hold lo (p - hi), up to cPad (multiple of 4) rows of length ld.
- */
-function splitColumnsT(p: Float64Array, n: number, c: number, ld: number): { pt: Float32Array; cPad: number } {
-  const cPad = roundUp(2 * c, 4);
+/** Columns of p (n x c, float64) as f32 rows of length ld, padded with zero rows to cPad (multiple of 4). */
+function columnsT(p: Float64Array, n: number, c: number, ld: number): { pt: Float32Array; cPad: number } {
+  const cPad = roundUp(c, 4);
   const pt = new Float32Array(cPad * ld);
-  for (let i = 0; i < n; i++) {
-    for (let col = 0; col < c; col++) {
-      const v = p[i * c + col];
-      const hi = Math.fround(v);
-      pt[col * ld + i] = hi;
-      pt[(c + col) * ld + i] = v - hi;
-    }
-  }
+  for (let i = 0; i < n; i++) for (let col = 0; col < c; col++) pt[col * ld + i] = p[i * c + col];
   return { pt, cPad };
 }
 
-function joinSplitColumns(out: Float64Array, n: number, c: number, cPad: number): Float64Array {
+function dropPadding(out: Float64Array, n: number, c: number, cPad: number): Float64Array {
+  if (c === cPad) return out;
   const r = new Float64Array(n * c);
-  for (let i = 0; i < n; i++) for (let col = 0; col < c; col++) r[i * c + col] = out[i * cPad + col] + out[i * cPad + c + col];
+  for (let i = 0; i < n; i++) for (let col = 0; col < c; col++) r[i * c + col] = out[i * cPad + col];
   return r;
 }

@@ -98,7 +98,7 @@ if (process.argv.includes('--one')) {
     const rank = arg('--rank');
     const row = { n, webgpu: run('webgpu', n, rank === undefined ? [] : ['--rank', rank]) };
     // Same backend with every solve direct (float64 host Cholesky): the solver comparison.
-    if (process.argv.includes('--webgpu-direct')) row.webgpu_direct_solve = run('webgpu', n, ['--direct-max', String(1e9)]);
+    if (process.argv.includes('--webgpu-direct') && n <= cpuMax) row.webgpu_direct_solve = run('webgpu', n, ['--direct-max', String(1e9)]);
     row.cpu = n <= cpuMax ? run('cpu', n) : { skipped: `n > --cpu-max-n ${cpuMax}` };
     row.reference = process.argv.includes('--no-reference') ? { skipped: '--no-reference' } : reference(n);
     const w = row.webgpu, ref = row.reference;

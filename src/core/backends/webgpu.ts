@@ -45,6 +45,8 @@ export interface WebGpuBackendOptions {
   nystromRank?: number;
   /** Rows of one query tile in predict / gradMoments (capped further by the binding limit). Default 2048. */
   queryTileRows?: number;
+  /** Caps the storage-binding size used for tiling below the device's limit (tests emulate small devices with it). */
+  maxBindingBytes?: number;
   /** Predictions whose estimated f32 error (1e-7 x max column sum of |alpha|) exceeds this run in float64 on the host. Default 1e-4. */
   maxPredictError?: number;
 }
@@ -107,8 +109,9 @@ export class WebGpuBackend implements Backend {
       nystromRank: options.nystromRank ?? 128,
       queryTileRows: options.queryTileRows ?? 2048,
       maxPredictError: options.maxPredictError ?? 1e-4,
+      maxBindingBytes: options.maxBindingBytes ?? Infinity,
     };
-    this.maxBinding = Math.min(gpuDevice.limits.maxStorageBufferBindingSize, gpuDevice.limits.maxBufferSize);
+    this.maxBinding = Math.min(gpuDevice.limits.maxStorageBufferBindingSize, gpuDevice.limits.maxBufferSize, this.opts.maxBindingBytes);
     void gpuDevice.lost.then((info) => {
       if (!this.disposed) this.lostMessage = `device lost (${info.reason}): ${info.message}`;
     });
@@ -415,16 +418,23 @@ export class WebGpuBackend implements Backend {
   // 256-byte minStorageBufferOffsetAlignment.
   private rowsPerBinding(ld: number): number {
     const rows = Math.floor(this.maxBinding / (ld * 4) / 64) * 64;
-    if (rows < 64) {
-      throw new BackendError('webgpu', `a kernel row of ${ld} points does not fit a ${this.maxBinding}-byte storage binding; the largest n is ${Math.floor(this.maxBinding / 4 / 64) * 64}`);
-    }
+    if (rows < 64) throw this.tooLarge(`64 kernel rows over ${ld} points`, Math.floor(this.maxBinding / 256 / 8) * 8);
     return rows;
   }
 
   private queryTileRows(ld: number, extraBytesPerRow: number): number {
     const byBinding = Math.floor(this.maxBinding / Math.max(ld * 4, extraBytesPerRow) / 64) * 64;
-    if (byBinding < 64) throw new BackendError('webgpu', `a query tile of 64 rows over ${ld} points does not fit the ${this.maxBinding}-byte storage binding`);
+    if (byBinding < 64) {
+      if (extraBytesPerRow > ld * 4) throw this.tooLarge(`64 query rows of ${extraBytesPerRow} bytes of gradients`, null);
+      throw this.tooLarge(`64 kernel rows over ${ld} points`, Math.floor(this.maxBinding / 256 / 8) * 8);
+    }
     return Math.min(byBinding, roundUp(this.opts.queryTileRows, 64));
+  }
+
+  /** A BackendError (so a fit can continue on the CPU) naming the limit and the largest n that fits. */
+  private tooLarge(what: string, largestN: number | null): BackendError {
+    const hint = largestN === null ? 'use fewer classes or features' : `the largest n this device can tile is ${largestN}`;
+    return new BackendError('webgpu', `${what} exceed the device's ${this.maxBinding}-byte storage binding (maxStorageBufferBindingSize); ${hint}`);
   }
 
   private uploadPointsT(op: Op, x: Mat, label: string): PointsT {
@@ -432,9 +442,7 @@ export class WebGpuBackend implements Backend {
     const d = x.cols;
     const ld = roundUp(Math.max(n, 1), 8);
     if (ld * d * 4 > this.maxBinding) {
-      throw new InputError(
-        `${label}: ${n} points x ${d} features exceed the device's ${this.maxBinding}-byte storage binding; the largest n for d = ${d} is ${Math.floor(this.maxBinding / (4 * d) / 8) * 8}`,
-      );
+      throw this.tooLarge(`${label}: ${n} points x ${d} features`, Math.min(Math.floor(this.maxBinding / (4 * d) / 8) * 8, Math.floor(this.maxBinding / 256 / 8) * 8));
     }
     const t = new Float32Array(d * ld);
     for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) t[k * ld + i] = x.data[i * d + k];

@@ -89,6 +89,12 @@ export class WebGpuBackend implements Backend {
   private readonly opts: Required<WebGpuBackendOptions>;
   private readonly maxBinding: number;
   private readonly host = new CpuBackend();
+  /**
+   * Last CG solution, the starting point of the next solve of the same size: consecutive RFM rounds
+   * solve with nearly similar M (measured at n = 4000: 285 CG iterations over a 4-round fit without
+   * it, 209 with it and the stall rule at 10). Only a starting point: the stopping rule is unchanged.
+   */
+  private previousAlpha: Float64Array | null = null;
 
   /**
    * @param keepAlive anything that must stay reachable while the device is used (Dawn's `create()`
@@ -196,6 +202,7 @@ export class WebGpuBackend implements Backend {
         reg,
         kTimes,
         precond,
+        x0: this.previousAlpha?.length === n * Y.cols ? this.previousAlpha : undefined,
         tol: this.opts.cgTolerance,
         maxIters: this.opts.cgMaxIters,
       });
@@ -208,6 +215,7 @@ export class WebGpuBackend implements Backend {
         for (const v of rowSums) maxAbsRowSum = Math.max(maxAbsRowSum, Math.abs(v));
         return { ok: false, maxAbsRowSum, seconds: { kernel: tK - t0, solve: now() - tK } };
       }
+      this.previousAlpha = cg.alpha;
       return { ok: true, alpha: mat(n, Y.cols, cg.alpha), seconds: { kernel: tK - t0, solve: tS - tK } };
     });
   }

@@ -28,6 +28,7 @@ async function one(backendName, n, directMax, rank) {
     const options = {};
     if (directMax !== undefined) options.directSolveMaxN = directMax;
     if (rank !== undefined) options.nystromRank = rank;
+    if (process.env.CG_TOL) options.cgTolerance = Number(process.env.CG_TOL);
     backend = (await createBackend('webgpu', options)).backend;
   }
   const train = syntheticTask(n, D, 1), test = syntheticTask(N_TEST, D, 2);

@@ -163,6 +163,22 @@ describe('WebGPU ops vs CPU float64', () => {
     }
   });
 
+  it('recomputes kernel tiles per CG product when K exceeds the memory budget', async () => {
+    const lean = await gpuBackend({ maxDeviceBytes: 1, directSolveMaxN: 0 });
+    try {
+      const X = randomMat(250, 6, 71, 1.5);
+      const Y = randomMat(250, 1, 72);
+      const kernel = kernels[0];
+      const [a, b] = await Promise.all([lean.solve(X, kernel, Y, 1e-3), cpu.solve(X, kernel, Y, 1e-3)]);
+      assert.ok(a.ok && b.ok);
+      const [fa, fb] = await Promise.all([cpu.predict(X, X, kernel, a.alpha), cpu.predict(X, X, kernel, b.alpha)]);
+      assert.ok(relErr(fa.data, fb.data) < 1e-4, `fitted ${relErr(fa.data, fb.data)}`);
+      assert.equal(lean.liveBuffers, 0);
+    } finally {
+      lean.dispose();
+    }
+  });
+
   it('a problem beyond the binding limit fails with a BackendError naming the largest n', async () => {
     const tiny = await gpuBackend({ maxBindingBytes: 16 * 1024, directSolveMaxN: 0 });
     try {

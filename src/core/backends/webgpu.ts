@@ -106,7 +106,8 @@ export class WebGpuBackend implements Backend {
     options: WebGpuBackendOptions = {},
     private readonly keepAlive?: unknown,
   ) {
-    this.device = `webgpu ${adapter.vendor || 'unknown'}/${adapter.architecture || 'unknown'}`;
+    const detail = adapter.description ? ` (${adapter.description})` : '';
+    this.device = `webgpu ${adapter.vendor || 'unknown'}/${adapter.architecture || 'unknown'}${detail}`;
     this.opts = {
       maxDeviceBytes: options.maxDeviceBytes ?? 3 * 1024 ** 3,
       directSolveMaxN: options.directSolveMaxN ?? 1500,

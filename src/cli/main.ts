@@ -1,14 +1,21 @@
 // feature-lens: command-line entry over src/core. Each sub-command lives in src/cli/commands/<name>.ts
 // and exports `run(args): Promise<number>` (the exit code).
 import { InputError } from '../core/errors';
+import { BackendError } from '../core/backend';
 import * as fit from './commands/fit';
+import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';
+import * as spikes from './commands/spikes';
+import * as catapult from './commands/catapult';
 
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
   fit: { summary: 'fit a Recursive Feature Machine on a dataset (CSV/TSV, .npy/.npz, Parquet)', run: fit.run },
   predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run },
+  nfa: { summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset', run: nfa.run },
+  spikes: { summary: 'find loss spikes in a training log (CSV, JSONL, TensorBoard) or run folder', run: spikes.run },
+  catapult: { summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP', run: catapult.run },
 };
 
 function usage(): string {
@@ -30,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof InputError) {
+    if (e instanceof InputError || e instanceof BackendError) {
       process.stderr.write(`feature-lens ${name}: ${e.message}\n`);
       return 1;
     }

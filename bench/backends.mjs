@@ -7,6 +7,7 @@
 // square, add; exp not counted); solve "cholesky-equivalent" n^3 / 3 per solve whatever the method,
 // and for CG also the flops it actually executed (2 n^2 per column, hi/lo split counted, per iteration).
 // Usage: npm run bench:backends [-- --sizes 2000,4000 --cpu-max-n 4000 --webgpu-direct --rank 256 --no-reference]
+// (CG_TOL=1e-5 in the environment overrides the WebGPU CG tolerance.)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { BackendError, type KernelSpec } from '../../src/core/backend';
 import { CpuBackend } from '../../src/core/backends/cpu';
 import { createBackend } from '../../src/core/backends/node';
-import type { WebGpuBackend } from '../../src/core/backends/webgpu';
+import { WebGpuBackend } from '../../src/core/backends/webgpu';
 import { standardize, standardizer } from '../../src/core/rfm/fit';
 import { mat, type Mat } from '../../src/core/mat';
 import { fixture, gpuBackend, randomMat, relErr } from './helpers';
@@ -190,6 +190,11 @@ describe('WebGPU ops vs CPU float64', () => {
     } finally {
       tiny.dispose();
     }
+  });
+
+  it('WebGpuBackend.create without any adapter is a clear BackendError', async () => {
+    const noAdapters = { requestAdapter: async () => null } as unknown as GPU;
+    await assert.rejects(WebGpuBackend.create(noAdapters), (e: unknown) => e instanceof BackendError && /no WebGPU adapter/.test(e.message));
   });
 
   it('createBackend: auto picks WebGPU when an adapter exists, cpu is the float64 backend', async () => {

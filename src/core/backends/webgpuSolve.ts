@@ -156,7 +156,7 @@ export interface CgOutcome {
   ok: boolean;
   alpha: Float64Array;
   iterations: number;
-  /** Largest relative residual |y - A alpha| / |y| over the columns at exit. */
+  /** Largest relative residual |y - A alpha| / |y| over the columns (CG recurrence, refreshed from the true residual every refreshEvery iterations). */
   relResidual: number;
 }
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BackendError, type KernelSpec } from '../../src/core/backend';
 import { CpuBackend } from '../../src/core/backends/cpu';
-import type { WebGpuBackend } from '../../src/core/backends/webgpu';
+import { createBackend } from '../../src/core/backends/node';
+import { WebGpuBackend } from '../../src/core/backends/webgpu';
 import { standardize, standardizer } from '../../src/core/rfm/fit';
 import { mat, type Mat } from '../../src/core/mat';
 import { fixture, gpuBackend, randomMat, relErr } from './helpers';
@@ -139,6 +140,73 @@ describe('WebGPU ops vs CPU float64', () => {
     assert.equal(a.ok, false);
     assert.equal(b.ok, false);
     if (!a.ok && !b.ok) assert.ok(Math.abs(a.maxAbsRowSum - b.maxAbsRowSum) / b.maxAbsRowSum < 1e-5);
+  });
+
+  it('tiles the kernel matrix, queries and gradients under a small storage-binding limit', async () => {
+    // 256 KiB bindings: K(X, X) of 300 points splits into 2 row tiles, queries into tiles of 192 rows.
+    const small = await gpuBackend({ maxBindingBytes: 256 * 1024, directSolveMaxN: 0, maxPredictError: Infinity });
+    try {
+      const X = randomMat(300, 5, 51, 1.5);
+      const Y = randomMat(300, 2, 52);
+      const Z = randomMat(450, 5, 53, 1.5);
+      const kernel = kernels[0];
+      const [a, b] = await Promise.all([small.solve(X, kernel, Y, 1e-3), cpu.solve(X, kernel, Y, 1e-3)]);
+      assert.ok(a.ok && b.ok);
+      const [fa, fb] = await Promise.all([cpu.predict(X, X, kernel, a.alpha), cpu.predict(X, X, kernel, b.alpha)]);
+      assert.ok(relErr(fa.data, fb.data) < 1e-4, `fitted ${relErr(fa.data, fb.data)}`);
+      const [p, q] = await Promise.all([small.predict(Z, X, kernel, b.alpha), cpu.predict(Z, X, kernel, b.alpha)]);
+      assert.ok(relErr(p.data, q.data) < 1e-4, `predict ${relErr(p.data, q.data)}`);
+      const [g, h] = await Promise.all([small.gradMoments(Z, X, kernel, b.alpha, false), cpu.gradMoments(Z, X, kernel, b.alpha, false)]);
+      assert.ok(relErr(g.outer, h.outer) < 1e-4, `outer ${relErr(g.outer, h.outer)}`);
+    } finally {
+      small.dispose();
+    }
+  });
+
+  it('recomputes kernel tiles per CG product when K exceeds the memory budget', async () => {
+    const lean = await gpuBackend({ maxDeviceBytes: 1, directSolveMaxN: 0 });
+    try {
+      const X = randomMat(250, 6, 71, 1.5);
+      const Y = randomMat(250, 1, 72);
+      const kernel = kernels[0];
+      const [a, b] = await Promise.all([lean.solve(X, kernel, Y, 1e-3), cpu.solve(X, kernel, Y, 1e-3)]);
+      assert.ok(a.ok && b.ok);
+      const [fa, fb] = await Promise.all([cpu.predict(X, X, kernel, a.alpha), cpu.predict(X, X, kernel, b.alpha)]);
+      assert.ok(relErr(fa.data, fb.data) < 1e-4, `fitted ${relErr(fa.data, fb.data)}`);
+      assert.equal(lean.liveBuffers, 0);
+    } finally {
+      lean.dispose();
+    }
+  });
+
+  it('a problem beyond the binding limit fails with a BackendError naming the largest n', async () => {
+    const tiny = await gpuBackend({ maxBindingBytes: 16 * 1024, directSolveMaxN: 0 });
+    try {
+      // 64 rows of K over ld points must fit 16 KiB: ld <= 64, so the largest n is 64.
+      const X = randomMat(100, 3, 61);
+      await assert.rejects(tiny.solve(X, kernels[0], randomMat(100, 1, 62), 1e-3), (e: unknown) => e instanceof BackendError && /largest n this device can tile is 64\b/.test(e.message));
+      const ok = await tiny.solve(randomMat(64, 3, 63), kernels[0], randomMat(64, 1, 64), 1e-3);
+      assert.ok(ok.ok);
+    } finally {
+      tiny.dispose();
+    }
+  });
+
+  it('WebGpuBackend.create without any adapter is a clear BackendError', async () => {
+    const noAdapters = { requestAdapter: async () => null } as unknown as GPU;
+    await assert.rejects(WebGpuBackend.create(noAdapters), (e: unknown) => e instanceof BackendError && /no WebGPU adapter/.test(e.message));
+  });
+
+  it('createBackend: auto picks WebGPU when an adapter exists, cpu is the float64 backend', async () => {
+    const auto = await createBackend('auto');
+    try {
+      assert.equal(auto.backend.name, 'webgpu');
+      assert.equal(auto.note, undefined);
+    } finally {
+      auto.backend.dispose();
+    }
+    const c = await createBackend('cpu');
+    assert.equal(c.backend.name, 'cpu');
   });
 
   it('a disposed backend fails with a BackendError', async () => {

@@ -156,7 +156,7 @@ export interface CgOutcome {
   ok: boolean;
   alpha: Float64Array;
   iterations: number;
-  /** Largest relative residual |y - A alpha| / |y| over the columns at exit. */
+  /** Largest relative residual |y - A alpha| / |y| over the columns (CG recurrence, refreshed from the true residual every refreshEvery iterations). */
   relResidual: number;
 }
 
@@ -181,10 +181,12 @@ export async function conjugateGradients(args: {
   refreshEvery?: number;
   /** Stop after this many iterations without a new smallest residual (f32 products set a floor). */
   stallIters?: number;
+  /** Starting point (n x c); the previous RFM round's solution is a good one once M settles. */
+  x0?: Float64Array;
 }): Promise<CgOutcome> {
   const { n, c, y, reg, kTimes, precond, tol, maxIters } = args;
   const refreshEvery = args.refreshEvery ?? 50;
-  const stallIters = args.stallIters ?? 30;
+  const stallIters = args.stallIters ?? 10;
   const applyA = async (v: Float64Array): Promise<Float64Array> => {
     const kv = await kTimes(v, c);
     for (let i = 0; i < kv.length; i++) kv[i] += reg * v[i];
@@ -197,8 +199,18 @@ export async function conjugateGradients(args: {
     return out;
   };
   const yNorm = colDot(y, y).map(Math.sqrt);
-  const alpha = new Float64Array(n * c);
-  const r = y.slice();
+  let alpha = new Float64Array(n * c);
+  let r = y.slice();
+  if (args.x0 && args.x0.length === n * c) {
+    // Warm start; kept only if it beats alpha = 0 on every column.
+    const a0 = await applyA(args.x0);
+    const r0 = y.map((v, i) => v - a0[i]);
+    const n0 = colDot(r0, r0);
+    if (n0.every((v, col) => Math.sqrt(v) < yNorm[col])) {
+      alpha = args.x0.slice();
+      r = r0;
+    }
+  }
   let z = applyP(r);
   const p = z.slice();
   let rz = colDot(r, z);

@@ -5,11 +5,14 @@
 // Layout: K is rows x ld row-major (ld multiple of 8, zero padding columns), PT = P transposed,
 // cPad x ld (cPad multiple of 4, zero padding), out is rows x cPad row-major.
 // Workgroups: one invocation per 4 rows x 4 columns of out; it streams the 4 rows of K as vec4 and
-// needs no workgroup memory; 4 columns share each load of K. COLUMNS = 2 (one right-hand side split
-// into f32 hi + lo parts, the common regression case) skips the two padding columns' arithmetic.
+// needs no workgroup memory; 4 columns share each load of K. COLUMNS = 1 (one right-hand side, the
+// regression case) skips the three padding columns' arithmetic.
+// Measured alternative: the transposed form (each invocation owns 4 output columns and walks down
+// a column of the symmetric K, so SIMD lanes load contiguously) was 4x slower on lavapipe: every
+// step of each lane touches a new row, 4 n bytes away.
 // Precision: f32 terms are summed in blocks of 32 and the block sums are added with Kahan
-// compensation, so the error stays near f32 rounding of one block instead of growing with n:
-// CG's attainable residual is about this error times cond(K + reg I), ~1e6 and more here.
+// compensation, so the error stays near f32 rounding of one block instead of growing with n
+// (CG's attainable residual is about this error times cond(K + reg I)).
 
 struct Params {
   rows: u32,
@@ -54,13 +57,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     for (var r = 0u; r < 4u; r++) {
       part[r] = vec4f(0.0);
     }
-    if (COLUMNS == 2u) {
+    if (COLUMNS == 1u) {
       for (var jj = j; jj < jEnd; jj++) {
-        let p0 = PT[(c0 + 0u) * p.ld4 + jj];
-        let p1 = PT[(c0 + 1u) * p.ld4 + jj];
+        let p0 = PT[c0 * p.ld4 + jj];
         for (var r = 0u; r < 4u; r++) {
-          let kv = K[rowIdx[r] + jj];
-          part[r] += vec4f(dot(kv, p0), dot(kv, p1), 0.0, 0.0);
+          part[r].x += dot(K[rowIdx[r] + jj], p0);
         }
       }
     } else {

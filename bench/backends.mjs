@@ -1,0 +1,122 @@
+// Backend benchmark (issue 3): the same RFM fit (synthetic x0*x1 + sin(x2), d = 20, 1000 test rows,
+// Laplace L = 10, reg 1e-3, T = 3) on the CPU float64 backend, the WebGPU backend (Dawn) and the
+// PyTorch reference (bench/reference_rfm.py, when /usr/bin/python3 has torch), at n in {2000, 4000, 8000}.
+// Prints JSON: seconds per phase (kernel, solve, predict, agop; summed over the T + 1 fits), achieved
+// GFLOP/s of the kernel-matrix and solve phases, test R^2 / MSE, and WebGPU-vs-reference ratios.
+// Each fit runs in its own process. Flop conventions: kernel matrix 3 n^2 d per solve (difference,
+// square, add; exp not counted); solve "cholesky-equivalent" n^3 / 3 per solve whatever the method,
+// and for CG also the flops it actually executed (2 n^2 per column, hi/lo split counted, per iteration).
+// Usage: npm run bench:backends [-- --sizes 2000,4000 --cpu-max-n 4000 --webgpu-direct --rank 256 --no-reference]
+// (CG_TOL=1e-5 in the environment overrides the WebGPU CG tolerance.)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { syntheticTask } from './synthetic.mjs';
+
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i < 0 ? dflt : process.argv[i + 1]; };
+const D = 20, N_TEST = 1000, ITERS = 3;
+
+async function one(backendName, n, directMax, rank) {
+  const { fitRfm } = await import('../src/core/rfm/fit.ts');
+  let backend;
+  if (backendName === 'cpu') {
+    const { CpuBackend } = await import('../src/core/backends/cpu.ts');
+    backend = new CpuBackend();
+  } else {
+    const { createBackend } = await import('../src/core/backends/node.ts');
+    const options = {};
+    if (directMax !== undefined) options.directSolveMaxN = directMax;
+    if (rank !== undefined) options.nystromRank = rank;
+    if (process.env.CG_TOL) options.cgTolerance = Number(process.env.CG_TOL);
+    backend = (await createBackend('webgpu', options)).backend;
+  }
+  const train = syntheticTask(n, D, 1), test = syntheticTask(N_TEST, D, 2);
+  const r = await fitRfm(train, { iters: ITERS }, { backend, test });
+  const sum = (k) => r.iterations.reduce((s, it) => s + it.phases[k], 0);
+  const solves = r.iterations.length;
+  const seconds = { kernel: sum('kernel'), solve: sum('solve'), predict: sum('predict'), agop: sum('agop'), total: r.seconds };
+  const out = {
+    backend: r.backend, device: r.device, n, d: D, solves, seconds,
+    gflops: {
+      kernel: (solves * 3 * n * n * D) / seconds.kernel / 1e9,
+      solve_cholesky_equivalent: (solves * n ** 3 / 3) / seconds.solve / 1e9,
+    },
+    test_r2: r.final.test_metric, test_mse: r.final.test_mse,
+  };
+  if (backend.solveLog) {
+    const log = backend.solveLog;
+    out.solve_path = log.map((s) => s.path);
+    out.cg_iterations = log.map((s) => s.iterations);
+    out.cg_rel_residual = log.map((s) => s.relResidual);
+    const executed = log.reduce((s, e) => s + e.iterations * 2 * n * n * 2, 0);
+    if (executed > 0) out.gflops.solve_executed = executed / seconds.solve / 1e9;
+  }
+  backend.dispose();
+  return out;
+}
+
+function reference(n) {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { skipped: 'torch not importable by /usr/bin/python3 (apt-get install python3-torch)' };
+  const dir = mkdtempSync(join(tmpdir(), 'fl-bench-'));
+  try {
+    const train = syntheticTask(n, D, 1), test = syntheticTask(N_TEST, D, 2);
+    const write = (name, a) => writeFileSync(join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    write('train_x.f64', train.X.data); write('train_y.f64', train.y);
+    write('test_x.f64', test.X.data); write('test_y.f64', test.y);
+    const script = fileURLToPath(new URL('./reference_rfm.py', import.meta.url));
+    const p = spawnSync('/usr/bin/python3', [script, dir, String(n), String(D), String(N_TEST), '--threads', '2'], { encoding: 'utf8' });
+    if (p.status !== 0) return { error: p.stderr.slice(-2000) };
+    const r = JSON.parse(p.stdout);
+    r.n = n;
+    let yMean = 0, ss = 0;
+    for (const v of test.y) yMean += v / test.y.length;
+    for (const v of test.y) ss += (v - yMean) ** 2 / test.y.length;
+    r.test_r2 = 1 - r.test_mse / ss;
+    r.gflops = { kernel: (4 * 3 * n * n * D) / r.phases.kernel / 1e9, solve_cholesky_equivalent: (4 * n ** 3 / 3) / r.phases.solve / 1e9 };
+    return r;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--one')) {
+  const direct = arg('--direct-max');
+  const rank = arg('--rank');
+  const r = await one(arg('--one'), Number(arg('--n')), direct === undefined ? undefined : Number(direct), rank === undefined ? undefined : Number(rank));
+  process.stdout.write(JSON.stringify(r));
+} else {
+  const sizes = arg('--sizes', '2000,4000,8000').split(',').map(Number);
+  const cpuMax = Number(arg('--cpu-max-n', '8000'));
+  const run = (backend, n, extra = []) => {
+    const p = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', backend, '--n', String(n), ...extra], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (p.status !== 0) return { backend, n, error: p.stderr.slice(-2000) };
+    return JSON.parse(p.stdout);
+  };
+  const results = [];
+  for (const n of sizes) {
+    const rank = arg('--rank');
+    const row = { n, webgpu: run('webgpu', n, rank === undefined ? [] : ['--rank', rank]) };
+    // Same backend with every solve direct (float64 host Cholesky): the solver comparison.
+    if (process.argv.includes('--webgpu-direct') && n <= cpuMax) row.webgpu_direct_solve = run('webgpu', n, ['--direct-max', String(1e9)]);
+    row.cpu = n <= cpuMax ? run('cpu', n) : { skipped: `n > --cpu-max-n ${cpuMax}` };
+    row.reference = process.argv.includes('--no-reference') ? { skipped: '--no-reference' } : reference(n);
+    const w = row.webgpu, ref = row.reference;
+    if (w.seconds && ref.seconds) {
+      row.ratio_webgpu_over_reference = {
+        total: w.seconds.total / ref.seconds,
+        kernel: w.seconds.kernel / ref.phases.kernel,
+        solve: w.seconds.solve / ref.phases.solve,
+        predict: w.seconds.predict / ref.phases.predict,
+        agop: w.seconds.agop / ref.phases.agop,
+      };
+      row.test_mse_webgpu_over_reference = w.test_mse / ref.test_mse;
+    }
+    results.push(row);
+    process.stderr.write(`n=${n} done\n`);
+  }
+  const os = await import('node:os');
+  console.log(JSON.stringify({ bench: 'backends', node: process.version, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, results }, null, 1));
+}

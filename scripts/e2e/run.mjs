@@ -142,8 +142,9 @@ async function runUi() {
       console.log(`ui ${webgpu ? 'webgpu' : 'no-webgpu'}: PASS in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
       if (!webgpu) {
         const t2 = Date.now();
-        const { nfaScenario } = await import('../../test/e2e/ui-nfa.mjs');
+        const { nfaScenario, labScenario } = await import('../../test/e2e/ui-nfa.mjs');
         await nfaScenario({ ctx, results: RESULTS, log: console.log });
+        await labScenario({ ctx, results: RESULTS, log: console.log });
         console.log(`ui nfa: PASS in ${((Date.now() - t2) / 1000).toFixed(1)} s`);
       }
     } catch (e) {

@@ -82,3 +82,31 @@ export async function nfaScenario({ ctx, results, log }) {
   assert.ok(painted > 1000, `RFM heatmap pixels drawn for the first layer: ${painted}`);
   await page.screenshot({ path: path.join(results, 'ui-nfa-view-first-layer.png') });
 }
+
+/** The training lab from the command palette: choose the data, train a few epochs, charts drawn, Inspect opens the NFA view. */
+export async function labScenario({ ctx, results, log }) {
+  const page = ctx.pages()[0];
+  await page.keyboard.press('F1');
+  await sleep(500);
+  await page.keyboard.type('Feature Lens: Open NFA Training Lab');
+  await sleep(500);
+  await page.keyboard.press('Enter');
+  await answer(page, 'Dataset for', 'nfa_data.csv');
+  await answer(page, 'target column', 'y');
+  const lab = await frameWith(page, 'body[data-entry="lab"]', 60000);
+  await lab.locator('#dataset', { hasText: 'nfa_data.csv → y' }).waitFor({ timeout: 30000 });
+  await lab.locator('#epochs').fill('40');
+  await lab.locator('#width').fill('32');
+  await lab.locator('#lr').fill('0.01');
+  await lab.locator('#train').click();
+  await lab.locator('body[data-trained="true"]').waitFor({ timeout: 120000 });
+  const status = (await lab.locator('#status').textContent()) ?? '';
+  log(`ui lab: ${status}`);
+  assert.match(status, /Trained 40 epochs/);
+  assert.equal(await lab.locator('#inspect').isDisabled(), false);
+  await page.screenshot({ path: path.join(results, 'ui-lab.png') });
+  await lab.locator('#inspect').click();
+  const view = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"] #title:text("lab MLP")', 60000);
+  assert.equal(await view.locator('#correlations tbody tr').count(), 3, 'two layers and the RFM row');
+  await page.screenshot({ path: path.join(results, 'ui-lab-inspect.png') });
+}

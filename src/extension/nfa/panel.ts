@@ -25,6 +25,10 @@ export class NfaPanel {
     panel.onDidDispose(() => (this.disposed = true));
   }
 
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   async post(m: NfaHostToWebview): Promise<void> {
     await this.ready;
     if (!this.disposed) await this.panel.webview.postMessage(m);
@@ -36,7 +40,9 @@ export class NfaPanels {
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
 
   open(title: string): NfaPanel {
-    const panel = vscode.window.createWebviewPanel(NFA_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+    // Later views join the column of the last one instead of opening yet another column.
+    const column = this.last && !this.last.isDisposed ? this.last.panel.viewColumn ?? vscode.ViewColumn.Beside : vscode.ViewColumn.Beside;
+    const panel = vscode.window.createWebviewPanel(NFA_VIEW_TYPE, title, { viewColumn: column, preserveFocus: true }, {
       enableScripts: true, localResourceRoots: localRoots(this.extensionUri), retainContextWhenHidden: true, enableFindWidget: true,
     });
     this.last = new NfaPanel(panel, this.extensionUri, this.log);

@@ -273,7 +273,8 @@ export interface LabEpoch {
 export type LabHostToWebview =
   | { type: 'dataset'; name: string | null; target: string | null; rows: number; cols: number; task: string | null; settings: LabSettings }
   | { type: 'started'; settings: LabSettings }
-  | { type: 'epoch'; record: LabEpoch; total: number }
+  /** Epochs since the last message (batched: fast epochs must not flood the page). */
+  | { type: 'epochs'; records: LabEpoch[]; total: number }
   | { type: 'finished'; cancelled: boolean; message: string }
   | { type: 'failed'; message: string };
 

@@ -97,8 +97,31 @@ function updateButtons(): void {
   saveBtn.disabled = training || !trained;
 }
 
+/** Points drawn per curve at most: long runs are thinned (every stride-th epoch, the last always kept). */
+const MAX_POINTS = 1500;
+
+function shown(): LabEpoch[] {
+  const stride = Math.ceil(epochs.length / MAX_POINTS);
+  if (stride <= 1) return epochs;
+  return epochs.filter((_, i) => i % stride === 0 || i === epochs.length - 1);
+}
+
 function draw(): void {
-  const labels = epochs.map((e) => String(e.epoch));
+  const pts = shown();
+  const labels = pts.map((e) => String(e.epoch));
+  const names = pts[0]?.layers.map((l) => l.name) ?? [];
+  const positive = pts.every((e) => e.loss > 0);
+  // Live updates change the data in place: recreating charts each batch would load the page's thread.
+  const loss = charts.loss, nfa = charts.nfa;
+  if (loss && nfa && nfa.data.datasets.length === names.length && (loss.options.scales?.y as { type?: string } | undefined)?.type === (positive && pts.length > 1 ? 'logarithmic' : 'linear')) {
+    loss.data.labels = labels;
+    loss.data.datasets[0].data = pts.map((e) => e.loss);
+    nfa.data.labels = labels;
+    names.forEach((_, i) => (nfa.data.datasets[i].data = pts.map((e) => e.layers[i]?.pearsonSqrt ?? null)));
+    loss.update('none');
+    nfa.update('none');
+    return;
+  }
   const axis = (t: string, log = false) => ({ type: log ? 'logarithmic' : 'linear', ticks: { color: theme.muted }, grid: { color: theme.grid }, title: { display: true, text: t, color: theme.muted } });
   const options = (y: string, log = false, range?: [number, number]) => ({
     responsive: true, maintainAspectRatio: false, animation: false,
@@ -109,13 +132,22 @@ function draw(): void {
     charts[id]?.destroy();
     charts[id] = new Chart(canvases[id], config);
   };
-  const positive = epochs.every((e) => e.loss > 0);
-  set('loss', { type: 'line', data: { labels, datasets: [{ label: 'MSE', data: epochs.map((e) => e.loss), borderColor: theme.series[0], backgroundColor: theme.series[0], pointRadius: 2 }] }, options: options('MSE', positive && epochs.length > 1) });
-  const names = epochs[0]?.layers.map((l) => l.name) ?? [];
+  const pointRadius = pts.length > 100 ? 0 : 2;
+  set('loss', { type: 'line', data: { labels, datasets: [{ label: 'MSE', data: pts.map((e) => e.loss), borderColor: theme.series[0], backgroundColor: theme.series[0], pointRadius }] }, options: options('MSE', positive && pts.length > 1) });
   set('nfa', {
     type: 'line',
-    data: { labels, datasets: names.map((n, i) => ({ label: n, data: epochs.map((e) => e.layers[i]?.pearsonSqrt ?? null), borderColor: theme.series[i % theme.series.length], backgroundColor: theme.series[i % theme.series.length], pointRadius: 2, spanGaps: true })) },
+    data: { labels, datasets: names.map((n, i) => ({ label: n, data: pts.map((e) => e.layers[i]?.pearsonSqrt ?? null), borderColor: theme.series[i % theme.series.length], backgroundColor: theme.series[i % theme.series.length], pointRadius, spanGaps: true })) },
     options: options('Pearson', false, [-0.2, 1]),
+  });
+}
+
+let drawQueued = false;
+function drawSoon(): void {
+  if (drawQueued) return;
+  drawQueued = true;
+  requestAnimationFrame(() => {
+    drawQueued = false;
+    draw();
   });
 }
 
@@ -124,7 +156,13 @@ trainBtn.addEventListener('click', () => vscode.postMessage({ type: 'train', set
 cancelBtn.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
 inspectBtn.addEventListener('click', () => vscode.postMessage({ type: 'inspect' }));
 saveBtn.addEventListener('click', () => vscode.postMessage({ type: 'save' }));
-onThemeChange(() => { theme = readTheme(); draw(); });
+onThemeChange(() => {
+  theme = readTheme();
+  charts.loss?.destroy();
+  charts.nfa?.destroy();
+  charts.loss = charts.nfa = undefined;
+  draw();
+});
 
 window.addEventListener('message', (event: MessageEvent<LabHostToWebview>) => {
   const m = event.data;
@@ -140,13 +178,18 @@ window.addEventListener('message', (event: MessageEvent<LabHostToWebview>) => {
       epochs.length = 0;
       status.textContent = 'Training…';
       status.className = 'status';
+      charts.loss?.destroy();
+      charts.nfa?.destroy();
+      charts.loss = charts.nfa = undefined;
       draw();
       break;
-    case 'epoch': {
-      epochs.push(m.record);
-      const last = m.record.layers[0];
-      status.textContent = `Epoch ${m.record.epoch}/${m.total}: loss ${m.record.loss.toPrecision(4)}${last ? `, Pearson(NFM, AGOP^1/2) of ${last.name} ${last.pearsonSqrt.toFixed(3)}` : ''}`;
-      draw();
+    case 'epochs': {
+      if (!m.records.length) break;
+      epochs.push(...m.records);
+      const rec = m.records[m.records.length - 1];
+      const first = rec.layers[0];
+      status.textContent = `Epoch ${rec.epoch}/${m.total}: loss ${rec.loss.toPrecision(4)}${first ? `, Pearson(NFM, AGOP^1/2) of ${first.name} ${first.pearsonSqrt.toFixed(3)}` : ''}`;
+      drawSoon();
       break;
     }
     case 'finished':

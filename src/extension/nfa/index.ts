@@ -27,6 +27,11 @@ export function registerNfa(context: vscode.ExtensionContext, log: vscode.LogOut
       const d = data && typeof data === 'object' && !(data instanceof vscode.Uri) ? data.uri : data;
       return lab.open(d, Array.isArray(args) ? {} : args ?? {});
     }),
+    registerReportingCommand('featureLens.cancelTraining', log, async () => {
+      const stopped = lab.cancelTraining();
+      if (!stopped) void vscode.window.showInformationMessage('Feature Lens: no network is training.');
+      return stopped;
+    }),
     registerReportingCommand('featureLens.inspectTrainedNetwork', log, async (opts?: { panel?: boolean }) => lab.inspect(opts?.panel !== false)),
     registerReportingCommand('featureLens.saveTrainedWeights', log, async (target?: vscode.Uri | string, opts?: { overwrite?: boolean }) =>
       lab.save(target === undefined ? undefined : toUri(target), opts?.overwrite)),

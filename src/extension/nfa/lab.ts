@@ -143,26 +143,47 @@ export class TrainingLab {
     await this.post({ type: 'started', settings: s });
     this.log.info(`training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}`);
     const history: EpochRecord[] = [];
+    // Epochs can take microseconds: the page gets them in batches, at most ~10 messages a second.
+    let pending: LabEpoch[] = [];
+    let flushTimer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      flushTimer = undefined;
+      if (!pending.length) return;
+      void this.post({ type: 'epochs', records: pending, total: options.epochs });
+      pending = [];
+    };
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Feature Lens: training an MLP on ${baseName(uri)}`, cancellable: true },
         (progress, token) => {
           token.onCancellationRequested(() => (cancel.cancelled = true));
+          let done = 0, reportedDone = 0, reportedAt = 0;
           return trainMlp(data.X, Y, options, {
             cancel, backend: new YieldingNfaBackend(),
             onEpoch: (rec) => {
               history.push(rec);
-              progress.report({ message: `epoch ${rec.epoch}/${options.epochs}, loss ${rec.loss.toPrecision(4)}`, increment: 100 / (options.epochs + 1) });
-              void this.post({ type: 'epoch', record: labEpochOf(rec), total: options.epochs });
+              done++;
+              const now = Date.now();
+              if (now - reportedAt > 200 || rec.epoch === options.epochs) {
+                progress.report({ message: `epoch ${rec.epoch}/${options.epochs}, loss ${rec.loss.toPrecision(4)}`, increment: (100 * (done - reportedDone)) / (options.epochs + 1) });
+                reportedAt = now;
+                reportedDone = done;
+              }
+              pending.push(labEpochOf(rec));
+              flushTimer ??= setTimeout(flush, 100);
             },
           });
         },
       );
       this.trained = { result, dataset: data, uri, settings: s };
+      if (flushTimer) clearTimeout(flushTimer);
+      flush();
       const last = history[history.length - 1];
       await this.post({ type: 'finished', cancelled: false, message: `Trained ${options.epochs} epochs: loss ${last.loss.toPrecision(4)}` });
       return { epochs: options.epochs, cancelled: false, finalLoss: last.loss, history };
     } catch (e) {
+      if (flushTimer) clearTimeout(flushTimer);
+      flush();
       if (e instanceof CancelledError) {
         await this.post({ type: 'finished', cancelled: true, message: `Cancelled after ${Math.max(0, history.length - 1)} epochs (nothing kept).` });
         return { epochs: Math.max(0, history.length - 1), cancelled: true, finalLoss: history[history.length - 1]?.loss ?? NaN, history };
@@ -170,8 +191,17 @@ export class TrainingLab {
       await this.post({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
       throw e;
     } finally {
+      if (flushTimer) clearTimeout(flushTimer);
+      flush();
       this.cancel = undefined;
     }
+  }
+
+  /** Stops the training under way; false when nothing is training. */
+  cancelTraining(): boolean {
+    if (!this.cancel) return false;
+    this.cancel.cancelled = true;
+    return true;
   }
 
   /** The NFA view of the trained network on its training rows. */

@@ -11,6 +11,8 @@ import { openWeightsUri, WEIGHT_EXTENSIONS } from './source';
 export interface InspectWeightsResult {
   file: string;
   format: string;
+  /** How the file was read when not whole (e.g. by ranges), else null. */
+  note: string | null;
   tensors: { name: string; dtype: string; shape: number[]; byteLength: number }[];
 }
 
@@ -48,7 +50,7 @@ export function registerWeights(context: vscode.ExtensionContext, log: vscode.Lo
         if (opts?.open !== false) await vscode.commands.executeCommand('vscode.openWith', uri, WEIGHTS_VIEW_TYPE);
         log.info(`inspect weights: ${uri.toString()} (${opened.file.format}, ${opened.file.tensors.length} tensors)`);
         return {
-          file: uri.toString(), format: opened.file.format,
+          file: uri.toString(), format: opened.file.format, note: opened.note,
           tensors: opened.file.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], byteLength: t.byteLength })),
         };
       } finally {

@@ -19,6 +19,10 @@ export interface OpenedWeights {
   close(): Promise<void>;
 }
 
+function megabytes(n: number): string {
+  return n >= 1048576 ? `${(n / 1048576).toFixed(0)} MB` : `${n} bytes`;
+}
+
 export function wholeReadLimit(): number {
   return vscode.workspace.getConfiguration('featureLens.weights').get<number>('wholeReadBytes', 256 * 1024 * 1024);
 }
@@ -52,9 +56,9 @@ export async function openWeightsUri(uri: vscode.Uri): Promise<OpenedWeights> {
     const f = await fileByteSource(uri.fsPath);
     source = f;
     close = () => f.close();
-    note = `${(stat.size / 1048576).toFixed(0)} MB: read by ranges (header first, each tensor when needed)`;
+    note = `${megabytes(stat.size)}: read by ranges (header first, each tensor when needed)`;
   } else {
-    throw new InputError(`${name}: ${(stat.size / 1048576).toFixed(0)} MB is above featureLens.weights.wholeReadBytes (${(limit / 1048576).toFixed(0)} MB) and its file system (${uri.scheme}:) cannot be read by ranges; raise the setting to read it whole`);
+    throw new InputError(`${name}: ${megabytes(stat.size)} is above featureLens.weights.wholeReadBytes (${megabytes(limit)}) and its file system (${uri.scheme}:) cannot be read by ranges; raise the setting to read it whole`);
   }
   try {
     const file = await openWeights(source, name);

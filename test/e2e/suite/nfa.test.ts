@@ -64,7 +64,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
 
   test('the issue-5 commands are registered', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
-    for (const id of ['featureLens.inspectWeights', 'featureLens.computeNfa', 'featureLens.openTrainingLab', 'featureLens.saveTrainedWeights', 'featureLens.inspectTrainedNetwork']) assert.ok(all.has(id), id);
+    for (const id of ['featureLens.inspectWeights', 'featureLens.computeNfa', 'featureLens.openTrainingLab', 'featureLens.saveTrainedWeights', 'featureLens.inspectTrainedNetwork', 'featureLens.cancelTraining']) assert.ok(all.has(id), id);
   });
 
   test('inspectWeights lists the tensors of a PyTorch checkpoint with their shapes and opens the editor', async () => {
@@ -72,6 +72,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     assert.deepEqual(errors, []);
     assert.ok(value);
     assert.equal(value.format, 'pytorch');
+    assert.equal(value.note, null, 'a small file is read whole through workspace.fs');
     // The shapes PyTorch saved (make_weights.py), as the PyTorch reference lists them.
     const shapes = Object.fromEntries(value.tensors.map((t) => [t.name, t.shape]));
     const w = expected.nfa.relu.layers as { name: string; shape: number[] }[];
@@ -117,6 +118,36 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     value.layers.forEach((l, i) => close(l.correlation.pearson.sqrt_agop, expected.nfa.tanh.layers[i].correlation_minus_init.pearson.sqrt_agop, 1e-7, `${l.name} tanh minus init`));
   });
 
+  test('computeNfa compares NFM_1 with the M of a saved RFM run', async () => {
+    const data = ws('nfa_data.csv');
+    const fit = await vscode.commands.executeCommand<{ runId: string; M: number[][] }>('featureLens.fitRfm', data, { target: 'y', backend: 'cpu', standardize: false, iters: 2, panel: false });
+    assert.ok(fit?.runId);
+    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: fit.runId, panel: false }));
+    assert.deepEqual(errors, []);
+    assert.ok(value?.rfm);
+    assert.equal(value.rfm.source, fit.runId);
+    // Pearson of the PyTorch NFM of the first layer with the run's M, computed here from the two matrices.
+    const nfm: number[] = expected.nfa.relu.layers[0].nfm;
+    const m = fit.M.flat();
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    const ma = mean(nfm), mb = mean(m);
+    let ab = 0, aa = 0, bb = 0;
+    nfm.forEach((x, i) => { ab += (x - ma) * (m[i] - mb); aa += (x - ma) ** 2; bb += (m[i] - mb) ** 2; });
+    close((value.rfm.correlation as any).pearson.m, ab / Math.sqrt(aa * bb), 1e-9, 'pearson(NFM_1, M of the run)');
+    await vscode.commands.executeCommand('featureLens.deleteRun', fit.runId, { confirm: false });
+  });
+
+  test('training in the lab can be cancelled while it runs (the host keeps serving commands)', async () => {
+    const data = ws('nfa_data.csv');
+    const running = vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, width: 64, depth: 2, batch: 1, epochs: 100000, seed: 1 });
+    await new Promise((r) => setTimeout(r, 1500));
+    const cancelled = await vscode.commands.executeCommand<boolean>('featureLens.cancelTraining');
+    assert.equal(cancelled, true);
+    const r = await running;
+    assert.ok(r && r.cancelled, 'training ended as cancelled');
+    assert.ok(r.epochs >= 1 && r.epochs < 100000, `epochs before cancel: ${r.epochs}`);
+  });
+
   test('hostile and malformed files give an error message, not a crash', async () => {
     for (const f of ['evil_system.pt', 'bad_huge_header.safetensors']) {
       const r1 = await capturing(() => vscode.commands.executeCommand('featureLens.inspectWeights', ws(f)));
@@ -131,6 +162,23 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     // The extension still works afterwards.
     const ok = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('mlp.safetensors'), { open: false });
     assert.equal(ok?.tensors.length, 6);
+  });
+
+  test('a file above featureLens.weights.wholeReadBytes is read by ranges and gives the same numbers', async () => {
+    const cfg = vscode.workspace.getConfiguration('featureLens.weights');
+    const data = ws('nfa_data.csv');
+    const whole = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: 'none', panel: false });
+    await cfg.update('wholeReadBytes', 64, vscode.ConfigurationTarget.Workspace);
+    try {
+      const listed = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('mlp.pt'), { open: false });
+      assert.match(listed?.note ?? '', /read by ranges/);
+      assert.deepEqual(listed?.tensors.map((t) => t.shape), [[12, 5], [12], [8, 12], [8], [2, 8], [2]]);
+      const ranged = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: 'none', panel: false });
+      assert.ok(whole && ranged);
+      assert.deepEqual(ranged.layers.map((l) => l.correlation), whole.layers.map((l) => l.correlation));
+    } finally {
+      await cfg.update('wholeReadBytes', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   test('the training lab trains like the core trainer, saves .safetensors without overwriting, and inspects', async () => {

@@ -21,3 +21,17 @@ export function permutation(n: number, seed: number): Uint32Array {
   }
   return p;
 }
+
+/** Standard normal draws (Box-Muller) from a uniform source such as `rng(seed)`. */
+export function normal(uniform: () => number): () => number {
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) { const s = spare; spare = undefined; return s; }
+    let u = 0;
+    while (u === 0) u = uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    const th = 2 * Math.PI * uniform();
+    spare = r * Math.sin(th);
+    return r * Math.cos(th);
+  };
+}

@@ -1,0 +1,13 @@
+export type { CatapultBackend, ReluProblem, ReluSession } from './backend';
+export { CpuCatapultBackend } from './cpu';
+export { topEigenvalue, tridiagonalMax } from './lanczos';
+export { toyStep, toyRecursion, trainLinearToy, linearToyInit, DEFAULT_LINEAR_TOY } from './linearToy';
+export type { ToyState, ToyTrajectory, LinearToyConfig, LinearToyRun } from './linearToy';
+export { classifyPhase, findCatapults, DEFAULT_PHASE_OPTIONS } from './phase';
+export type { Phase, PhaseOptions, Catapult } from './phase';
+export { trainReluLab, DEFAULT_RELU_LAB } from './relu';
+export type { ReluLabConfig, ReluLabRun, LabProgress, LabRunOptions } from './relu';
+export { lowRankTask, labTaskFromDataset, frobeniusCosine } from './task';
+export type { LabTask } from './task';
+export { lrSweep, batchSweep } from './sweep';
+export type { LrSweepPoint, BatchSweepPoint } from './sweep';

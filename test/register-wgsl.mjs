@@ -9,3 +9,10 @@ export async function load(url, context, next) {
   }
   return next(url, context);
 }`));
+// tsx compiles this package's .ts files as CommonJS (no "type": "module"), so their `.wgsl` imports
+// arrive through require() and bypass the hook above.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+createRequire(import.meta.url).extensions['.wgsl'] = (module, filename) => {
+  module.exports = readFileSync(filename, 'utf8');
+};

@@ -1,6 +1,7 @@
 // feature-lens: command-line entry over src/core. Each sub-command lives in src/cli/commands/<name>.ts
 // and exports `run(args): Promise<number>` (the exit code).
 import { InputError } from '../core/errors';
+import { BackendError } from '../core/backend';
 import * as fit from './commands/fit';
 import * as predict from './commands/predict';
 import * as spikes from './commands/spikes';
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof InputError) {
+    if (e instanceof InputError || e instanceof BackendError) {
       process.stderr.write(`feature-lens ${name}: ${e.message}\n`);
       return 1;
     }

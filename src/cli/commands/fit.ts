@@ -5,7 +5,7 @@ import { fitRfm } from '../../core/rfm/fit';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import type { FitResult, RfmOptions } from '../../core/rfm/types';
 import type { Task } from '../../core/data/dataset';
-import { openBackend, type BackendChoice } from '../backend';
+import { createBackend, type BackendChoice } from '../../core/backends/node';
 import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
 const USAGE = `usage: feature-lens fit TRAIN [--test TEST | --val-fraction F --seed S] --target COL
@@ -74,7 +74,7 @@ export async function run(args: string[]): Promise<number> {
 
   const { dataset: train, schema } = await readDatasetFile(positionals[0], { target, task, impute: f.impute });
   const test = f.test ? (await readDatasetFile(f.test, { target, task, impute: f.impute }, schema)).dataset : undefined;
-  const { backend, note } = await openBackend(choice);
+  const { backend, note } = await createBackend(choice);
   if (note && !f.quiet) process.stderr.write(`note: ${note}\n`);
   try {
     const result = await fitRfm(train, options, {
@@ -84,7 +84,7 @@ export async function run(args: string[]): Promise<number> {
       onIteration: f.quiet ? undefined : (it) => process.stderr.write(`  iteration ${it.iter} done in ${it.seconds.toFixed(2)} s\n`),
       fallback: async (e) => {
         process.stderr.write(`note: ${e.message}; continuing on the CPU\n`);
-        return (await openBackend('cpu')).backend;
+        return (await createBackend('cpu')).backend;
       },
     });
     if (!f.quiet) process.stdout.write(report(result, top));

@@ -1,0 +1,641 @@
+import { BackendError, type Backend, type GradMoments, type KernelSpec, type SolveResult } from '../backend';
+import { InputError } from '../errors';
+import { mat, type Mat } from '../mat';
+import gradAccumulateWgsl from '../gpu/gradAccumulate.wgsl';
+import kernelMatrixWgsl from '../gpu/kernelMatrix.wgsl';
+import kernelTimesColsWgsl from '../gpu/kernelTimesCols.wgsl';
+import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
+import { CpuBackend } from './cpu';
+import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
+
+/*
+ * WebGPU backend over any GPUDevice (navigator.gpu in a browser or webview, Dawn in Node).
+ * Points arrive already transformed by R (R^T R = M), so every kernel is a function of plain
+ * Euclidean distance (src/core/backend.ts). Storage and products are f32 on the device; everything
+ * whose rounding would show in the result (solve scalars and vectors, small factorizations, sums
+ * across tiles) is float64 on the host.
+ *
+ * Solve: n <= directSolveMaxN is the CPU backend's float64 solve (kernel matrix and Cholesky on the
+ * host). There the n^3/6 factorization dominates and n^2 d kernel flops are cheap; a kernel matrix
+ * rounded to f32 was measured to move Gaussian-kernel test MSE by 1.3e-3 relative (wine, L = 5)
+ * even with an exact float64 factorization of it. Larger n keeps K on the device in row tiles and
+ * runs conjugate gradients with a Nyström preconditioner (rank nystromRank), f64 vectors on the
+ * host, one batched GPU product per iteration, to a relative residual of cgTolerance (or the best
+ * residual reached before f32 rounding stalls it). When K does not fit maxDeviceBytes, each CG
+ * product recomputes its kernel tiles instead.
+ */
+
+// Numeric usage flags: the GPUBufferUsage global is absent in Node unless webgpu's globals are installed.
+const USAGE_MAP_READ = 0x0001;
+const USAGE_COPY_SRC = 0x0004;
+const USAGE_COPY_DST = 0x0008;
+const USAGE_UNIFORM = 0x0040;
+const USAGE_STORAGE = 0x0080;
+const MAP_MODE_READ = 0x0001;
+
+export interface WebGpuBackendOptions {
+  /** Device memory the backend may hold at once (bytes); K is recomputed per CG product beyond. Default 3 GiB. */
+  maxDeviceBytes?: number;
+  /** Largest n solved directly in float64 on the host (CPU backend). Default 1500. */
+  directSolveMaxN?: number;
+  /** CG stops when every column's |y - (K + reg I) alpha| / |y| is at most this. Default 1e-6. */
+  cgTolerance?: number;
+  cgMaxIters?: number;
+  /** Landmarks of the Nyström preconditioner. Default 256. */
+  nystromRank?: number;
+  /** Rows of one query tile in predict / gradMoments (capped further by the binding limit). Default 2048. */
+  queryTileRows?: number;
+  /** Predictions whose estimated f32 error (1e-7 x max column sum of |alpha|) exceeds this run in float64 on the host. Default 1e-4. */
+  maxPredictError?: number;
+}
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  description?: string;
+}
+
+/** Host-side timings of the last solve (benchmarks read them). */
+export interface SolveStats {
+  path: 'direct' | 'cg';
+  iterations: number;
+  relResidual: number;
+  kernelSeconds: number;
+  solveSeconds: number;
+}
+
+type KernelVariant = 0 | 1 | 2 | 3;
+
+interface Op {
+  buffers: GPUBuffer[];
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now()) / 1000;
+const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly device: string;
+  lastSolve: SolveStats | null = null;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private liveBufferCount = 0;
+  private lostMessage: string | null = null;
+  private disposed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly opts: Required<WebGpuBackendOptions>;
+  private readonly maxBinding: number;
+  private readonly host = new CpuBackend();
+
+  /**
+   * @param keepAlive anything that must stay reachable while the device is used (Dawn's `create()`
+   *   object in Node: if it is collected, the device dies under us).
+   */
+  constructor(
+    readonly gpuDevice: GPUDevice,
+    readonly adapter: AdapterDescription,
+    options: WebGpuBackendOptions = {},
+    private readonly keepAlive?: unknown,
+  ) {
+    this.device = `webgpu ${adapter.vendor || 'unknown'}/${adapter.architecture || 'unknown'}`;
+    this.opts = {
+      maxDeviceBytes: options.maxDeviceBytes ?? 3 * 1024 ** 3,
+      directSolveMaxN: options.directSolveMaxN ?? 1500,
+      cgTolerance: options.cgTolerance ?? 1e-6,
+      cgMaxIters: options.cgMaxIters ?? 2000,
+      nystromRank: options.nystromRank ?? 256,
+      queryTileRows: options.queryTileRows ?? 2048,
+      maxPredictError: options.maxPredictError ?? 1e-4,
+    };
+    this.maxBinding = Math.min(gpuDevice.limits.maxStorageBufferBindingSize, gpuDevice.limits.maxBufferSize);
+    void gpuDevice.lost.then((info) => {
+      if (!this.disposed) this.lostMessage = `device lost (${info.reason}): ${info.message}`;
+    });
+  }
+
+  /** Requests a core adapter, then a compatibility-mode one, and a device with the adapter's own limits. */
+  static async create(gpu: GPU, options: WebGpuBackendOptions & { keepAlive?: unknown } = {}): Promise<WebGpuBackend> {
+    let adapter = await gpu.requestAdapter();
+    if (!adapter) adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
+    if (!adapter) throw new BackendError('webgpu', 'no WebGPU adapter available');
+    const wanted = [
+      'maxStorageBufferBindingSize',
+      'maxBufferSize',
+      'maxStorageBuffersPerShaderStage',
+      'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupSizeX',
+      'maxComputeWorkgroupsPerDimension',
+    ] as const;
+    const requiredLimits: Record<string, number> = {};
+    for (const key of wanted) requiredLimits[key] = adapter.limits[key];
+    let device: GPUDevice;
+    try {
+      device = await adapter.requestDevice({ label: 'feature-lens rfm', requiredLimits });
+    } catch (e) {
+      throw new BackendError('webgpu', `requestDevice failed: ${(e as Error).message}`, e);
+    }
+    const info = adapter.info ?? ({ vendor: '', architecture: '', description: '' } as GPUAdapterInfo);
+    return new WebGpuBackend(
+      device,
+      { vendor: info.vendor, architecture: info.architecture, description: info.description },
+      options,
+      options.keepAlive,
+    );
+  }
+
+  /** Buffers currently allocated by this backend (0 between operations). */
+  get liveBuffers(): number {
+    return this.liveBufferCount;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pipelines.clear();
+    this.modules.clear();
+    this.gpuDevice.destroy();
+    void this.keepAlive;
+  }
+
+  // ---------------------------------------------------------------- public ops
+
+  async solve(X: Mat, kernel: KernelSpec, Y: Mat, reg: number): Promise<SolveResult> {
+    if (Y.rows !== X.rows) throw new InputError(`solve: ${X.rows} points but ${Y.rows} target rows`);
+    return this.exclusive('solve', async (op) => {
+      const n = X.rows;
+      if (n <= this.opts.directSolveMaxN) {
+        const r = await this.host.solve(X, kernel, Y, reg);
+        this.lastSolve = { path: 'direct', iterations: 0, relResidual: 0, kernelSeconds: r.seconds.kernel, solveSeconds: r.seconds.solve };
+        return r;
+      }
+      const t0 = now();
+      const pts = this.uploadPointsT(op, X, 'train points (transposed)');
+      const variant = kernelVariant(kernel, false);
+      const ld = pts.ld;
+      const storeK = n * ld * 4 <= this.opts.maxDeviceBytes;
+      const tiles = storeK ? this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth) : null;
+      if (tiles) await this.sync();
+      const tK = now();
+      const kTimes = (p: Float64Array, c: number): Promise<Float64Array> =>
+        tiles ? this.storedKTimes(op, tiles, n, ld, p, c) : this.recomputedKTimes(op, pts, pts, variant, kernel.bandwidth, p, c);
+
+      const s = Math.min(this.opts.nystromRank, n);
+      const landmarks = landmarkIndices(n, s);
+      const landmarkPts = this.uploadPointsT(op, rowsOf(X, landmarks), 'Nyström landmarks (transposed)');
+      const kNS = await this.kernelMatrixHost(op, pts, landmarkPts, variant, kernel.bandwidth);
+      const precond = nystromPreconditioner(kNS, n, landmarks, reg);
+      const cg = await conjugateGradients({
+        n,
+        c: Y.cols,
+        y: Y.data,
+        reg,
+        kTimes,
+        precond,
+        tol: this.opts.cgTolerance,
+        maxIters: this.opts.cgMaxIters,
+      });
+      const tS = now();
+      this.lastSolve = { path: 'cg', iterations: cg.iterations, relResidual: cg.relResidual, kernelSeconds: tK - t0, solveSeconds: tS - tK };
+      if (!cg.ok) {
+        const ones = new Float64Array(n).fill(1);
+        const rowSums = await kTimes(ones, 1);
+        let maxAbsRowSum = 0;
+        for (const v of rowSums) maxAbsRowSum = Math.max(maxAbsRowSum, Math.abs(v));
+        return { ok: false, maxAbsRowSum, seconds: { kernel: tK - t0, solve: now() - tK } };
+      }
+      return { ok: true, alpha: mat(n, Y.cols, cg.alpha), seconds: { kernel: tK - t0, solve: tS - tK } };
+    });
+  }
+
+  async predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat> {
+    if (alpha.rows !== X.rows) throw new InputError(`predict: ${X.rows} centres but ${alpha.rows} coefficient rows`);
+    if (Z.cols !== X.cols) throw new InputError(`predict: query points have ${Z.cols} features, centres ${X.cols}`);
+    // f32 kernel values carry ~1e-7 relative error, so a prediction sum_i alpha_i k_i is off by about
+    // 1e-7 sum_i |alpha_i|. Strongly cancelling coefficients (Gaussian kernels with a small ridge:
+    // sum |alpha| = 3.4e4 on wine, L = 5, measured prediction error 4e-4 relative) go to the float64
+    // host instead; typical Laplace fits (sum |alpha| ~ 1e2) stay on the device.
+    if (f32PredictError(alpha) > this.opts.maxPredictError) return this.host.predict(Z, X, kernel, alpha);
+    return this.exclusive('predict', async (op) => {
+      const zPts = this.uploadPointsT(op, Z, 'query points (transposed)');
+      const xPts = this.uploadPointsT(op, X, 'centres (transposed)');
+      const out = await this.recomputedKTimes(op, zPts, xPts, kernelVariant(kernel, false), kernel.bandwidth, alpha.data, alpha.cols);
+      return mat(Z.rows, alpha.cols, out);
+    });
+  }
+
+  async gradMoments(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, diagOnly: boolean): Promise<GradMoments> {
+    if (alpha.rows !== X.rows) throw new InputError(`gradMoments: ${X.rows} centres but ${alpha.rows} coefficient rows`);
+    if (Z.cols !== X.cols) throw new InputError(`gradMoments: query points have ${Z.cols} features, centres ${X.cols}`);
+    return this.exclusive('gradMoments', async (op) => {
+      const d = X.cols;
+      const c = alpha.cols;
+      const dPad = roundUp(d, 4);
+      const cPad = roundUp(c, 4);
+      const n = X.rows;
+      const zPts = this.uploadPointsT(op, Z, 'query points (transposed)');
+      const xPts = this.uploadPointsT(op, X, 'centres (transposed)');
+      const xRows = this.upload(op, padRows(X, dPad), 'centres (rows, padded)');
+      const alphaBuf = this.upload(op, toF32(alpha.data), 'alpha');
+      const ld = xPts.ld;
+      const tileRows = this.queryTileRows(ld, c * dPad * 4);
+      const wTile = this.buffer(op, tileRows * ld * 4, USAGE_STORAGE, 'gradient weights tile');
+      const gTile = this.buffer(op, tileRows * c * dPad * 4, USAGE_STORAGE, 'gradients tile');
+      const zTile = this.buffer(op, tileRows * dPad * 4, USAGE_STORAGE | USAGE_COPY_DST, 'query rows tile');
+      const indicator = new Float32Array(tileRows * c * cPad);
+      for (let r = 0; r < tileRows * c; r++) indicator[r * cPad + (r % c)] = 1;
+      const indicatorBuf = this.upload(op, indicator, 'class indicator');
+      const outerBuf = this.buffer(op, dPad * dPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'gradient outer tile');
+      const sumBuf = this.buffer(op, cPad * dPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'gradient sum tile');
+      const outer = new Float64Array(d * d);
+      const sum = new Float64Array(c * d);
+      const zPadded = padRows(Z, dPad);
+      const variant = kernelVariant(kernel, true);
+      for (let z0 = 0; z0 < Z.rows; z0 += tileRows) {
+        const rows = Math.min(tileRows, Z.rows - z0);
+        this.gpuDevice.queue.writeBuffer(zTile, 0, zPadded, z0 * dPad, rows * dPad);
+        const enc = this.gpuDevice.createCommandEncoder({ label: 'gradMoments tile' });
+        const pass = enc.beginComputePass({ label: 'gradMoments tile' });
+        this.encodeKernelMatrix(op, pass, zPts, z0, rows, xPts, wTile, variant, kernel.bandwidth);
+        const gInvocations = Math.ceil(rows / 4) * c * (dPad / 4);
+        const [gx, gy, stride] = grid1d(gInvocations, this.gpuDevice.limits.maxComputeWorkgroupsPerDimension);
+        this.dispatch(op, pass, 'gradAccumulate', gradAccumulateWgsl, {}, [rows, n, c, dPad / 4, ld, stride, 0, 0], [wTile, alphaBuf, xRows, zTile, gTile], [gx, gy]);
+        const blocks = (dPad / 4) * (dPad / 4);
+        this.dispatch(op, pass, `transposeProduct${diagOnly ? 'Diag' : ''}`, transposeProductWgsl, { DIAG_ONLY: diagOnly ? 1 : 0 }, [rows * c, dPad / 4, dPad / 4, 0], [gTile, gTile, outerBuf], [Math.ceil(blocks / 64), 1]);
+        this.dispatch(op, pass, 'transposeProduct', transposeProductWgsl, { DIAG_ONLY: 0 }, [rows * c, cPad / 4, dPad / 4, 0], [indicatorBuf, gTile, sumBuf], [Math.ceil(((cPad / 4) * (dPad / 4)) / 64), 1]);
+        pass.end();
+        const [o, s] = await this.readBack(op, enc, [
+          [outerBuf, 0, dPad * dPad],
+          [sumBuf, 0, cPad * dPad],
+        ]);
+        for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) if (!diagOnly || a === b) outer[a * d + b] += o[a * dPad + b];
+        for (let cc = 0; cc < c; cc++) for (let j = 0; j < d; j++) sum[cc * d + j] += s[cc * dPad + j];
+      }
+      if (diagOnly) {
+        const diag = new Float64Array(d);
+        for (let a = 0; a < d; a++) diag[a] = outer[a * d + a];
+        return { outer: diag, sum: mat(c, d, sum) };
+      }
+      return { outer, sum: mat(c, d, sum) };
+    });
+  }
+
+  // ---------------------------------------------------------------- building blocks
+
+  /** Kernel matrix K(A, B) read back to the host as float64 (A.n x B.n). */
+  private async kernelMatrixHost(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number): Promise<Float64Array> {
+    const out = new Float64Array(a.n * b.n);
+    const tileRows = this.rowsPerBinding(b.ld);
+    const tile = this.buffer(op, Math.min(tileRows, a.n) * b.ld * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'kernel tile');
+    for (let r0 = 0; r0 < a.n; r0 += tileRows) {
+      const rows = Math.min(tileRows, a.n - r0);
+      const enc = this.gpuDevice.createCommandEncoder({ label: 'kernel matrix tile' });
+      const pass = enc.beginComputePass({ label: 'kernel matrix tile' });
+      this.encodeKernelMatrix(op, pass, a, r0, rows, b, tile, variant, bandwidth);
+      pass.end();
+      const [k] = await this.readBack(op, enc, [[tile, 0, rows * b.ld]]);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < b.n; j++) out[(r0 + i) * b.n + j] = k[i * b.ld + j];
+    }
+    return out;
+  }
+
+  /** K(X, X) kept on the device in row tiles that each fit one binding. */
+  private kernelTilesOnDevice(op: Op, pts: PointsT, variant: KernelVariant, bandwidth: number): { r0: number; rows: number; buf: GPUBuffer }[] {
+    const tileRows = this.rowsPerBinding(pts.ld);
+    const tiles: { r0: number; rows: number; buf: GPUBuffer }[] = [];
+    const enc = this.gpuDevice.createCommandEncoder({ label: 'kernel matrix' });
+    const pass = enc.beginComputePass({ label: 'kernel matrix' });
+    for (let r0 = 0; r0 < pts.n; r0 += tileRows) {
+      const rows = Math.min(tileRows, pts.n - r0);
+      const buf = this.buffer(op, rows * pts.ld * 4, USAGE_STORAGE, `kernel rows ${r0}..${r0 + rows}`);
+      this.encodeKernelMatrix(op, pass, pts, r0, rows, pts, buf, variant, bandwidth);
+      tiles.push({ r0, rows, buf });
+    }
+    pass.end();
+    this.gpuDevice.queue.submit([enc.finish()]);
+    return tiles;
+  }
+
+  /**
+   * K P with K held on the device. The float64 P is split into f32 hi + lo parts multiplied together:
+   * rounding P itself to f32 made the product's error vary from call to call, and CG then stalled
+   * (measured: n = 8000 Laplace, no convergence in 2000 iterations vs 46 with the split).
+   */
+  private async storedKTimes(op: Op, tiles: { r0: number; rows: number; buf: GPUBuffer }[], n: number, ld: number, p: Float64Array, c: number): Promise<Float64Array> {
+    const { pt, cPad } = splitColumnsT(p, n, c, ld);
+    const ptBuf = this.upload(op, pt, 'CG direction (split, transposed)');
+    const outBuf = this.buffer(op, n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'K times direction');
+    const enc = this.gpuDevice.createCommandEncoder({ label: 'K times P' });
+    const pass = enc.beginComputePass({ label: 'K times P' });
+    for (const t of tiles) {
+      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 2 : 4 }, [t.rows, ld / 4, cPad / 4, 0], [t.buf, ptBuf, { buffer: outBuf, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }], [Math.ceil(t.rows / 4 / 64), cPad / 4]);
+    }
+    pass.end();
+    const [out] = await this.readBack(op, enc, [[outBuf, 0, n * cPad]]);
+    this.release(op, ptBuf, outBuf);
+    return joinSplitColumns(out, n, c, cPad);
+  }
+
+  /** K(A, B) P computed tile by tile without keeping K (predict, and CG when K exceeds the memory budget). */
+  private async recomputedKTimes(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number, p: Float64Array, c: number): Promise<Float64Array> {
+    const { pt, cPad } = splitColumnsT(p, b.n, c, b.ld);
+    const ptBuf = this.upload(op, pt, 'coefficients (split, transposed)');
+    const tileRows = this.queryTileRows(b.ld, cPad * 4);
+    const kTile = this.buffer(op, Math.min(tileRows, a.n) * b.ld * 4, USAGE_STORAGE, 'kernel tile');
+    const outBuf = this.buffer(op, a.n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'kernel times coefficients');
+    const enc = this.gpuDevice.createCommandEncoder({ label: 'K(A,B) P' });
+    const pass = enc.beginComputePass({ label: 'K(A,B) P' });
+    for (let r0 = 0; r0 < a.n; r0 += tileRows) {
+      const rows = Math.min(tileRows, a.n - r0);
+      this.encodeKernelMatrix(op, pass, a, r0, rows, b, kTile, variant, bandwidth);
+      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 2 : 4 }, [rows, b.ld / 4, cPad / 4, 0], [kTile, ptBuf, { buffer: outBuf, offset: r0 * cPad * 4, size: rows * cPad * 4 }], [Math.ceil(rows / 4 / 64), cPad / 4]);
+    }
+    pass.end();
+    const [out] = await this.readBack(op, enc, [[outBuf, 0, a.n * cPad]]);
+    this.release(op, ptBuf, kTile, outBuf);
+    return joinSplitColumns(out, a.n, c, cPad);
+  }
+
+  private encodeKernelMatrix(op: Op, pass: GPUComputePassEncoder, a: PointsT, r0: number, rows: number, b: PointsT, out: GPUBuffer, variant: KernelVariant, bandwidth: number): void {
+    const params = new ArrayBuffer(32);
+    const u = new Uint32Array(params);
+    u.set([rows, b.n, a.d, a.ld / 4, b.ld / 4, b.ld]);
+    new Float32Array(params)[6] = 1 / bandwidth;
+    u[7] = r0 / 4;
+    const pipeline = this.pipeline('kernelMatrix', kernelMatrixWgsl, { KERNEL: variant });
+    const uniform = this.uniform(op, params, 'kernelMatrix params');
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.bindGroup(pipeline, 'kernelMatrix', [uniform, a.buf, b.buf, out]));
+    pass.dispatchWorkgroups(Math.ceil(b.ld / 8 / 64), Math.ceil(rows / 8));
+  }
+
+  private dispatch(
+    op: Op,
+    pass: GPUComputePassEncoder,
+    name: string,
+    code: string,
+    constants: Record<string, number>,
+    params: number[],
+    buffers: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[],
+    groups: [number, number],
+  ): void {
+    const pipeline = this.pipeline(name.replace(/Diag$/, ''), code, constants);
+    const uniform = this.uniform(op, new Uint32Array(params).buffer, `${name} params`);
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.bindGroup(pipeline, name, [uniform, ...buffers]));
+    pass.dispatchWorkgroups(groups[0], groups[1]);
+  }
+
+  private bindGroup(pipeline: GPUComputePipeline, name: string, buffers: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[]): GPUBindGroup {
+    return this.gpuDevice.createBindGroup({
+      label: `${name} bindings`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
+    });
+  }
+
+  private pipeline(name: string, code: string, constants: Record<string, number>): GPUComputePipeline {
+    const key = `${name}|${JSON.stringify(constants)}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      let module = this.modules.get(name);
+      if (!module) {
+        module = this.gpuDevice.createShaderModule({ label: `${name}.wgsl`, code });
+        this.modules.set(name, module);
+      }
+      p = this.gpuDevice.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint: 'main', constants } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  // ---------------------------------------------------------------- memory and errors
+
+  // Tile heights are multiples of 64 rows so that output offsets (rows x cPad x 4 bytes) meet the
+  // 256-byte minStorageBufferOffsetAlignment.
+  private rowsPerBinding(ld: number): number {
+    const rows = Math.floor(this.maxBinding / (ld * 4) / 64) * 64;
+    if (rows < 64) {
+      throw new BackendError('webgpu', `a kernel row of ${ld} points does not fit a ${this.maxBinding}-byte storage binding; the largest n is ${Math.floor(this.maxBinding / 4 / 64) * 64}`);
+    }
+    return rows;
+  }
+
+  private queryTileRows(ld: number, extraBytesPerRow: number): number {
+    const byBinding = Math.floor(this.maxBinding / Math.max(ld * 4, extraBytesPerRow) / 64) * 64;
+    if (byBinding < 64) throw new BackendError('webgpu', `a query tile of 64 rows over ${ld} points does not fit the ${this.maxBinding}-byte storage binding`);
+    return Math.min(byBinding, roundUp(this.opts.queryTileRows, 64));
+  }
+
+  private uploadPointsT(op: Op, x: Mat, label: string): PointsT {
+    const n = x.rows;
+    const d = x.cols;
+    const ld = roundUp(Math.max(n, 1), 8);
+    if (ld * d * 4 > this.maxBinding) {
+      throw new InputError(
+        `${label}: ${n} points x ${d} features exceed the device's ${this.maxBinding}-byte storage binding; the largest n for d = ${d} is ${Math.floor(this.maxBinding / (4 * d) / 8) * 8}`,
+      );
+    }
+    const t = new Float32Array(d * ld);
+    for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) t[k * ld + i] = x.data[i * d + k];
+    return { buf: this.upload(op, t, label), n, d, ld };
+  }
+
+  private buffer(op: Op, size: number, usage: number, label: string): GPUBuffer {
+    const buf = this.gpuDevice.createBuffer({ label, size: Math.max(16, roundUp(size, 16)), usage });
+    op.buffers.push(buf);
+    this.liveBufferCount++;
+    return buf;
+  }
+
+  private upload(op: Op, data: Float32Array, label: string): GPUBuffer {
+    const buf = this.buffer(op, data.byteLength, USAGE_STORAGE | USAGE_COPY_DST, label);
+    this.gpuDevice.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buf;
+  }
+
+  private uniform(op: Op, data: ArrayBuffer, label: string): GPUBuffer {
+    const buf = this.buffer(op, data.byteLength, USAGE_UNIFORM | USAGE_COPY_DST, label);
+    this.gpuDevice.queue.writeBuffer(buf, 0, data);
+    return buf;
+  }
+
+  /** Destroys buffers before the op ends (per CG iteration), so long solves do not pile them up. */
+  private release(op: Op, ...bufs: GPUBuffer[]): void {
+    for (const b of bufs) {
+      const i = op.buffers.indexOf(b);
+      if (i >= 0) {
+        op.buffers.splice(i, 1);
+        b.destroy();
+        this.liveBufferCount--;
+      }
+    }
+    // Uniforms of dispatches already submitted are no longer needed either.
+    const keep: GPUBuffer[] = [];
+    for (const b of op.buffers) {
+      if (b.usage & USAGE_UNIFORM) {
+        b.destroy();
+        this.liveBufferCount--;
+      } else keep.push(b);
+    }
+    op.buffers.length = 0;
+    op.buffers.push(...keep);
+  }
+
+  /** Submits enc plus copies of the given ranges (f32 element offsets/counts) and returns them as float64. */
+  private async readBack(op: Op, enc: GPUCommandEncoder, ranges: [GPUBuffer, number, number][]): Promise<Float64Array[]> {
+    const total = ranges.reduce((s, r) => s + r[2], 0);
+    const staging = this.buffer(op, total * 4, USAGE_MAP_READ | USAGE_COPY_DST, 'readback');
+    let at = 0;
+    for (const [buf, offset, count] of ranges) {
+      enc.copyBufferToBuffer(buf, offset * 4, staging, at * 4, roundUp(count * 4, 4));
+      at += count;
+    }
+    this.gpuDevice.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(MAP_MODE_READ);
+    } catch (e) {
+      throw this.failure('reading results back', e);
+    }
+    const f = new Float32Array(staging.getMappedRange().slice(0, total * 4));
+    staging.unmap();
+    this.release(op, staging);
+    const out: Float64Array[] = [];
+    at = 0;
+    for (const [, , count] of ranges) {
+      out.push(Float64Array.from(f.subarray(at, at + count)));
+      at += count;
+    }
+    return out;
+  }
+
+  private async sync(): Promise<void> {
+    await this.gpuDevice.queue.onSubmittedWorkDone();
+  }
+
+  private failure(what: string, cause: unknown): BackendError {
+    if (cause instanceof BackendError) return cause;
+    const msg = this.lostMessage ?? (cause instanceof Error ? cause.message : String(cause));
+    return new BackendError('webgpu', `${what}: ${msg}`, cause);
+  }
+
+  /**
+   * Runs one op at a time (error scopes are per device, not per op), inside validation,
+   * out-of-memory and internal error scopes; any GPU error becomes one BackendError. Every buffer
+   * the op created is destroyed afterwards, whatever happened.
+   */
+  private exclusive<T>(name: string, body: (op: Op) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.disposed) throw new BackendError('webgpu', `${name}: backend already disposed`);
+      if (this.lostMessage) throw new BackendError('webgpu', `${name}: ${this.lostMessage}`);
+      const op: Op = { buffers: [] };
+      const dev = this.gpuDevice;
+      dev.pushErrorScope('internal');
+      dev.pushErrorScope('out-of-memory');
+      dev.pushErrorScope('validation');
+      let result: T | undefined;
+      let thrown: unknown;
+      try {
+        result = await body(op);
+      } catch (e) {
+        thrown = e;
+      }
+      const errors: (GPUError | null)[] = [];
+      for (let i = 0; i < 3; i++) {
+        try {
+          errors.push(await dev.popErrorScope());
+        } catch (e) {
+          errors.push(null);
+          thrown ??= e;
+        }
+      }
+      for (const b of op.buffers) b.destroy();
+      this.liveBufferCount -= op.buffers.length;
+      op.buffers.length = 0;
+      const gpuError = errors.find((e) => e !== null);
+      if (gpuError) {
+        const kind = errors[0] ? 'validation error' : errors[1] ? 'out of memory' : 'internal error';
+        throw new BackendError('webgpu', `${name}: ${kind}: ${gpuError.message}`, gpuError);
+      }
+      if (thrown !== undefined) {
+        if (thrown instanceof InputError || thrown instanceof BackendError) throw thrown;
+        throw this.failure(name, thrown);
+      }
+      return result as T;
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+interface PointsT {
+  buf: GPUBuffer;
+  n: number;
+  d: number;
+  /** Padded point count (multiple of 8): the row stride of the transposed layout. */
+  ld: number;
+}
+
+function kernelVariant(kernel: KernelSpec, gradient: boolean): KernelVariant {
+  if (!(kernel.bandwidth > 0)) throw new InputError(`kernel bandwidth must be positive, got ${kernel.bandwidth}`);
+  const base = kernel.name === 'laplace' ? 0 : 1;
+  return (base + (gradient ? 2 : 0)) as KernelVariant;
+}
+
+function f32PredictError(alpha: Mat): number {
+  let worst = 0;
+  for (let col = 0; col < alpha.cols; col++) {
+    let s = 0;
+    for (let i = 0; i < alpha.rows; i++) s += Math.abs(alpha.data[i * alpha.cols + col]);
+    worst = Math.max(worst, s);
+  }
+  return 1e-7 * worst;
+}
+
+function rowsOf(x: Mat, idx: Int32Array): Mat {
+  const out = new Float64Array(idx.length * x.cols);
+  for (let r = 0; r < idx.length; r++) out.set(x.data.subarray(idx[r] * x.cols, (idx[r] + 1) * x.cols), r * x.cols);
+  return mat(idx.length, x.cols, out);
+}
+
+function toF32(a: Float64Array): Float32Array {
+  return Float32Array.from(a);
+}
+
+function padRows(x: Mat, width: number): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(x.rows * width);
+  for (let i = 0; i < x.rows; i++) for (let k = 0; k < x.cols; k++) out[i * width + k] = x.data[i * x.cols + k];
+  return out;
+}
+
+/** Flattens a large invocation count into an (x, y) grid of 64-wide workgroups; returns [x, y, x invocations]. */
+function grid1d(invocations: number, maxPerDim: number): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(invocations / 64));
+  const x = Math.min(groups, maxPerDim);
+  return [x, Math.ceil(groups / x), x * 64];
+}
+
+/**
+ * Columns of p (n x c, float64) as f32 hi/lo pairs, transposed and padded: rows 0..c-1 hold hi,
+ * c..2c-1 hold lo (p - hi), up to cPad (multiple of 4) rows of length ld.
+ */
+function splitColumnsT(p: Float64Array, n: number, c: number, ld: number): { pt: Float32Array; cPad: number } {
+  const cPad = roundUp(2 * c, 4);
+  const pt = new Float32Array(cPad * ld);
+  for (let i = 0; i < n; i++) {
+    for (let col = 0; col < c; col++) {
+      const v = p[i * c + col];
+      const hi = Math.fround(v);
+      pt[col * ld + i] = hi;
+      pt[(c + col) * ld + i] = v - hi;
+    }
+  }
+  return { pt, cPad };
+}
+
+function joinSplitColumns(out: Float64Array, n: number, c: number, cPad: number): Float64Array {
+  const r = new Float64Array(n * c);
+  for (let i = 0; i < n; i++) for (let col = 0; col < c; col++) r[i * c + col] = out[i * cPad + col] + out[i * cPad + c + col];
+  return r;
+}

@@ -1,0 +1,149 @@
+// Every WebGPU op against the float64 CPU backend, on random data and on standardised fixtures.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { BackendError, type KernelSpec } from '../../src/core/backend';
+import { CpuBackend } from '../../src/core/backends/cpu';
+import type { WebGpuBackend } from '../../src/core/backends/webgpu';
+import { standardize, standardizer } from '../../src/core/rfm/fit';
+import { mat, type Mat } from '../../src/core/mat';
+import { fixture, gpuBackend, randomMat, relErr } from './helpers';
+
+const cpu = new CpuBackend();
+const kernels: KernelSpec[] = [
+  { name: 'laplace', bandwidth: 10 },
+  { name: 'gaussian', bandwidth: 3 },
+];
+
+function oneHot(y: Float64Array, c: number): Mat {
+  const out = new Float64Array(y.length * c);
+  y.forEach((v, i) => (out[i * c + v] = 1));
+  return mat(y.length, c, out);
+}
+
+describe('WebGPU ops vs CPU float64', () => {
+  let gpu: WebGpuBackend;
+  let gpuCg: WebGpuBackend;
+  before(async () => {
+    // Every predict on the device, whatever the coefficients (see maxPredictError).
+    gpu = await gpuBackend({ maxPredictError: Infinity });
+    // Same device type, but every solve through Nyström-preconditioned CG (the large-n path).
+    gpuCg = await gpuBackend({ directSolveMaxN: 0, nystromRank: 64 });
+  });
+  after(() => {
+    gpu?.dispose();
+    gpuCg?.dispose();
+  });
+
+  it('reports a real adapter', () => {
+    assert.match(gpu.device, /^webgpu \S+\/\S+/);
+  });
+
+  for (const kernel of kernels) {
+    it(`solve, predict, gradMoments on random data (${kernel.name})`, async () => {
+      const X = randomMat(203, 7, 1, 1.5);
+      const Y = randomMat(203, 3, 2);
+      const Z = randomMat(77, 7, 3, 1.5);
+      for (const backend of [gpu, gpuCg]) {
+        const [a, b] = await Promise.all([backend.solve(X, kernel, Y, 1e-3), cpu.solve(X, kernel, Y, 1e-3)]);
+        assert.ok(a.ok && b.ok);
+        // The fitted values are what the model uses. The Gaussian case is ill-conditioned enough
+        // (cond ~ 1e5) that rounding K to f32 alone moves them by ~2.4e-4 even with an exact float64
+        // solve of the rounded K (the direct path), so its bound is looser.
+        const fa = await cpu.predict(X, X, kernel, a.alpha);
+        const fb = await cpu.predict(X, X, kernel, b.alpha);
+        const bound = kernel.name === 'laplace' ? 1e-4 : 1e-3;
+        assert.ok(relErr(fa.data, fb.data) < bound, `fitted values ${relErr(fa.data, fb.data)}`);
+        assert.ok(relErr(a.alpha.data, b.alpha.data) < 10 * bound, `alpha ${relErr(a.alpha.data, b.alpha.data)}`);
+      }
+      const alpha = randomMat(203, 3, 4);
+      const [p, q] = await Promise.all([gpu.predict(Z, X, kernel, alpha), cpu.predict(Z, X, kernel, alpha)]);
+      assert.ok(relErr(p.data, q.data) < 1e-5, `predict ${relErr(p.data, q.data)}`);
+      for (const diagOnly of [false, true]) {
+        const [g, h] = await Promise.all([gpu.gradMoments(Z, X, kernel, alpha, diagOnly), cpu.gradMoments(Z, X, kernel, alpha, diagOnly)]);
+        assert.equal(g.outer.length, h.outer.length);
+        assert.ok(relErr(g.outer, h.outer) < 1e-4, `outer ${relErr(g.outer, h.outer)}`);
+        assert.ok(relErr(g.sum.data, h.sum.data) < 1e-4, `sum ${relErr(g.sum.data, h.sum.data)}`);
+      }
+    });
+  }
+
+  it('gradMoments drops exact duplicates (no NaN) and matches CPU when Z = X', async () => {
+    const base = randomMat(40, 5, 9);
+    const X = mat(80, 5, new Float64Array([...base.data, ...base.data]));
+    const alpha = randomMat(80, 2, 10);
+    for (const kernel of kernels) {
+      const [g, h] = await Promise.all([gpu.gradMoments(X, X, kernel, alpha, false), cpu.gradMoments(X, X, kernel, alpha, false)]);
+      assert.ok(g.outer.every(Number.isFinite));
+      assert.ok(relErr(g.outer, h.outer) < 1e-4, `outer ${relErr(g.outer, h.outer)}`);
+    }
+  });
+
+  for (const name of ['iris', 'wine', 'breast_cancer'] as const) {
+    it(`fixture ${name}: solve, predict and gradMoments match`, async () => {
+      const ds = fixture(name);
+      const X = standardize(ds.X, standardizer(ds.X));
+      const Y = oneHot(ds.y, ds.classes!.length);
+      const kernel: KernelSpec = { name: 'laplace', bandwidth: 10 };
+      const ref = await cpu.solve(X, kernel, Y, 1e-3);
+      assert.ok(ref.ok);
+      for (const backend of [gpu, gpuCg]) {
+        const s = await backend.solve(X, kernel, Y, 1e-3);
+        assert.ok(s.ok);
+        const fa = await cpu.predict(X, X, kernel, s.alpha);
+        const fb = await cpu.predict(X, X, kernel, ref.alpha);
+        assert.ok(relErr(fa.data, fb.data) < 1e-4, `${backend === gpu ? 'direct' : 'cg'} fitted ${relErr(fa.data, fb.data)}`);
+      }
+      const [p, q] = await Promise.all([gpu.predict(X, X, kernel, ref.alpha), cpu.predict(X, X, kernel, ref.alpha)]);
+      assert.ok(relErr(p.data, q.data) < 1e-4, `predict ${relErr(p.data, q.data)}`);
+      const [g, h] = await Promise.all([gpu.gradMoments(X, X, kernel, ref.alpha, false), cpu.gradMoments(X, X, kernel, ref.alpha, false)]);
+      assert.ok(relErr(g.outer, h.outer) < 1e-4, `outer ${relErr(g.outer, h.outer)}`);
+    });
+  }
+
+  it('routes predictions with strongly cancelling coefficients to float64', async () => {
+    const X = randomMat(50, 3, 41);
+    const Z = randomMat(20, 3, 42);
+    const alpha = randomMat(50, 1, 43, 1e5);
+    const routed = await gpuBackend();
+    try {
+      const [p, q] = await Promise.all([routed.predict(Z, X, kernels[1], alpha), cpu.predict(Z, X, kernels[1], alpha)]);
+      assert.ok(relErr(p.data, q.data) < 1e-12, `routed ${relErr(p.data, q.data)}`);
+    } finally {
+      routed.dispose();
+    }
+  });
+
+  it('tiles queries larger than one tile', async () => {
+    const small = await gpuBackend({ queryTileRows: 64 });
+    try {
+      const X = randomMat(150, 6, 21);
+      const Z = randomMat(333, 6, 22);
+      const alpha = randomMat(150, 2, 23);
+      const kernel = kernels[0];
+      const [p, q] = await Promise.all([small.predict(Z, X, kernel, alpha), cpu.predict(Z, X, kernel, alpha)]);
+      assert.ok(relErr(p.data, q.data) < 1e-5);
+      const [g, h] = await Promise.all([small.gradMoments(Z, X, kernel, alpha, false), cpu.gradMoments(Z, X, kernel, alpha, false)]);
+      assert.ok(relErr(g.outer, h.outer) < 1e-4);
+    } finally {
+      small.dispose();
+    }
+  });
+
+  it('reports a non positive definite system as ok: false with the CPU row sum', async () => {
+    // Duplicated rows make K singular; with a negative ridge it is indefinite for both backends.
+    const base = randomMat(30, 3, 31);
+    const X = mat(60, 3, new Float64Array([...base.data, ...base.data]));
+    const Y = randomMat(60, 1, 32);
+    const kernel = kernels[0];
+    const [a, b] = await Promise.all([gpu.solve(X, kernel, Y, -1e-3), cpu.solve(X, kernel, Y, -1e-3)]);
+    assert.equal(a.ok, false);
+    assert.equal(b.ok, false);
+    if (!a.ok && !b.ok) assert.ok(Math.abs(a.maxAbsRowSum - b.maxAbsRowSum) / b.maxAbsRowSum < 1e-5);
+  });
+
+  it('a disposed backend fails with a BackendError', async () => {
+    const b = await gpuBackend();
+    b.dispose();
+    await assert.rejects(b.predict(randomMat(4, 2, 1), randomMat(4, 2, 2), kernels[0], randomMat(4, 1, 3)), BackendError);
+  });
+});

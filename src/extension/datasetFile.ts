@@ -15,8 +15,9 @@ export function displayPath(uri: vscode.Uri): string {
 export function toUri(u: vscode.Uri | string): vscode.Uri {
   if (typeof u !== 'string') return u;
   if (/^[a-z][\w+.-]*:/i.test(u) && !/^[a-z]:[\\/]/i.test(u)) return vscode.Uri.parse(u);
-  if (u.startsWith('/')) return vscode.Uri.file(u);
   const folder = vscode.workspace.workspaceFolders?.[0];
+  // An absolute path lives where the workspace lives (a remote or virtual workspace has no local file).
+  if (u.startsWith('/')) return folder ? folder.uri.with({ path: u }) : vscode.Uri.file(u);
   if (!folder) throw new InputError(`${u}: a relative path needs an open workspace folder`);
   return vscode.Uri.joinPath(folder.uri, u);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { zipSync } from 'fflate';
-import { loadDataset } from '../../src/core/data/index';
+import { inspectDataset, loadDataset } from '../../src/core/data/index';
 import { parseNpy } from '../../src/core/data/npy';
 import { npzTable } from '../../src/core/data/npz';
 import { assertClose, fixture, fixtureJson, rejectsWith } from './data-helpers';
@@ -157,5 +157,42 @@ describe('bad .npy / .npz input', () => {
     await rejectsWith(() => loadDataset(zipSync({}), 'none.npz'), 'none.npz', 'no arrays');
     const cut = fixture('npy/xy_deflated.npz').subarray(0, 200);
     await rejectsWith(() => loadDataset(cut, 'cut.npz'), 'cut.npz');
+  });
+});
+
+describe('.npz for prediction and across train/test', () => {
+  it('an archive with only X is rows to predict, refused as training data', async () => {
+    const e = expected['xy_deflated.npz'];
+    const { schema } = await loadDataset(fixture('npy/xy_deflated.npz'), 'train.npz');
+    const onlyX = zipSync({ 'X.npy': fixture('npy/f4_c_le.npy') });
+    await rejectsWith(() => loadDataset(onlyX, 'x.npz'), 'x.npz', "only the feature array 'X'", "'y'");
+    const { dataset } = await loadDataset(onlyX, 'x.npz', { targetOptional: true }, schema);
+    assert.equal(dataset.hasTarget, false);
+    assertClose(dataset.X.data, expected['f4_c_le.npy'].values, 0, 'X');
+    assert.equal(e.arrays.X.shape[1], 3);
+  });
+
+  it("a test archive's target is found by the training target's name", async () => {
+    const { schema } = await loadDataset(fixture('npy/named.npz'), 'train.npz', { xArray: 'features', yArray: 'labels' });
+    const e = expected['named.npz'];
+    const { dataset } = await loadDataset(fixture('npy/named.npz'), 'test.npz', { xArray: 'features' }, schema);
+    assertClose(dataset.y, e.arrays.labels.values, 0, 'labels');
+  });
+});
+
+describe('degenerate .npy shapes', () => {
+  it('no columns, one column, no rows', async () => {
+    const header = (shape: string) => {
+      let h = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shape}, }`;
+      h += ' '.repeat(64 - ((10 + h.length + 1) % 64)) + '\n';
+      const out = new Uint8Array(10 + h.length + 8 * 4);
+      out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length, 0]);
+      out.set(new TextEncoder().encode(h), 10);
+      return out;
+    };
+    await rejectsWith(() => inspectDataset(header('(4, 0)'), 'none.npy'), 'none.npy', 'no columns');
+    await rejectsWith(() => loadDataset(header('(4, 0)'), 'none.npy'), 'none.npy', '0 column');
+    await rejectsWith(() => loadDataset(header('(4, 1)'), 'one.npy'), 'one.npy', '1 column');
+    await rejectsWith(() => loadDataset(header('(0, 3)'), 'rows.npy'), 'rows.npy', 'no data rows');
   });
 });

@@ -43,6 +43,15 @@ describe('encoding a test file with the training schema', () => {
     await rejectsWith(() => loadDataset(test, 'test.csv', {}, schema), 'test.csv', 'row 2', "column 'a'", 'missing value');
   });
 
+  it('matches categories even when the test file has more distinct values than a training column may', async () => {
+    const { schema } = await loadDataset(text('city,v,t\nOslo,1,0\nLima,2,1\nOslo,3,0\n'), 'train.csv');
+    const lines = ['t,v,city', '0,1,Lima', ...Array.from({ length: 1500 }, (_, i) => `1,2,town${i}`), '0,3,Oslo'];
+    const { dataset } = await loadDataset(text(lines.join('\n')), 'test.csv', {}, schema);
+    assert.deepEqual(dataset.featureNames, ['city=Lima', 'city=Oslo', 'v']);
+    const row = (i: number) => Array.from(dataset.X.data.subarray(i * 3, i * 3 + 3));
+    assert.deepEqual([row(0), row(1), row(1501)], [[1, 0, 1], [0, 0, 2], [0, 1, 3]]);
+  });
+
   it('a missing feature column is named', async () => {
     const schema = await trainSchema();
     await rejectsWith(() => loadDataset(text('colour,size,price\nred,S,1\n'), 'test.csv', {}, schema), 'test.csv', "missing feature column 'weight'");

@@ -74,7 +74,9 @@ export async function loadDataset(
 ): Promise<{ dataset: Dataset; schema: DatasetSchema }> {
   checkDatasetSize(bytes.length, fileName);
   if (schema !== undefined) assertSchema(schema, fileName);
-  return encodeTable(await readTable(bytes, fileName, options), options, schema);
+  // An .npz test file finds its target array by the name training gave it.
+  const tableOptions = schema && options.target === undefined ? { ...options, target: schema.targetName } : options;
+  return encodeTable(await readTable(bytes, fileName, tableOptions), options, schema);
 }
 
 /** Rows, column kinds and a suggested target/task, for pickers before the real load. */

@@ -91,7 +91,15 @@ function pick(entries: Entry[], file: string, options: LoadOptions): Entry[] {
   const yName = options.yArray ?? (typeof options.target === 'string' && find(options.target) ? options.target : undefined);
   let x = named(options.xArray, 'features');
   let y = named(yName, 'target');
-  if (!x && !y && entries.length === 1) return [entries[0]];
+  if (!y && entries.length === 1) {
+    const only = entries[0];
+    // Rows to predict may come as X alone; any other single array is a matrix holding the target too.
+    if (x || only.array === 'X') {
+      if (options.targetOptional) return [only];
+      throw new InputError(`${file}: holds only the feature array '${only.array}'; expected a target array ('y') beside it`);
+    }
+    return [only];
+  }
   if (!x && !y && find('X') && find('y')) return [find('X')!, find('y')!];
   const others = (not?: Entry) => entries.filter((e) => e !== not);
   x ??= (find('X') !== y ? find('X') : undefined) ?? others(y)[0];
@@ -123,26 +131,30 @@ export function npzTable(bytes: Uint8Array, file: string, options: LoadOptions =
   checkDeclaredSizes(file, chosen, maxInflated);
   const raw = inflateEntries(bytes, file, chosen);
   const arrays = chosen.map((e) => parseNpy(raw.get(e.name)!, `${file}: array '${e.array}'`));
-  if (chosen.length === 1) return matrixTable(arrays[0], file, `${file}: array '${chosen[0].array}'`, `array '${chosen[0].array}' `);
-  return featuresAndTarget(file, chosen[0].array, arrays[0], chosen[1].array, arrays[1]);
+  const [first] = chosen;
+  if (chosen.length === 2) return featuresAndTarget(file, first.array, arrays[0], chosen[1].array, arrays[1]);
+  if (first.array === 'X' || first.array === options.xArray) return featuresAndTarget(file, first.array, arrays[0]);
+  return matrixTable(arrays[0], file, `${file}: array '${first.array}'`, `array '${first.array}' `);
 }
 
-function featuresAndTarget(file: string, xName: string, X: NpyArray, yName: string, y: NpyArray): Table {
+/** Columns x0, x1, ... from X and, when there is one, the target column named after the y array. */
+function featuresAndTarget(file: string, xName: string, X: NpyArray, yName?: string, y?: NpyArray): Table {
   if (X.shape.length !== 1 && X.shape.length !== 2) {
     throw new InputError(`${file}: array '${xName}' has shape ${shapeText(X.shape)}; expected a 2-D array (rows x features)`);
   }
-  if (!(y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1))) {
+  if (y && !(y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1))) {
     throw new InputError(`${file}: array '${yName}' has shape ${shapeText(y.shape)}; expected one target value per row (shape (n,) or (n, 1))`);
   }
   const rows = X.shape[0];
   const d = X.shape.length === 2 ? X.shape[1] : 1;
-  if (y.shape[0] !== rows) throw new InputError(`${file}: array '${yName}' has ${y.shape[0]} rows but '${xName}' has ${rows}; expected one target per row`);
+  if (y && y.shape[0] !== rows) throw new InputError(`${file}: array '${yName}' has ${y.shape[0]} rows but '${xName}' has ${rows}; expected one target per row`);
   const source = { file, rowLabel };
   const columns = Array.from({ length: d }, (_, j) => {
     const values = new Float64Array(rows);
     for (let i = 0; i < rows; i++) values[i] = X.data[i * d + j];
     return numericColumn(`x${j}`, `array '${xName}' column ${j} (0-based)`, values, source);
   });
+  if (!y || yName === undefined) return { ...source, rows, columns };
   columns.push(numericColumn(yName, `array '${yName}'`, y.data, source));
   return { ...source, rows, columns, fixedTarget: yName };
 }

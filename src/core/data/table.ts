@@ -7,7 +7,10 @@ import type { Dataset, Task } from './dataset';
 import type { DatasetSchema, FeatureEncoding } from './schema';
 
 export interface LoadOptions {
-  /** Target column: a name, or a 0-based column index. Default: a column named like a target, else the last. */
+  /**
+   * Target column: a name, or a 0-based column index. Default: a column named like a target, else the last.
+   * With a schema the schema's target is used. For .npz, the name of an array is taken as `yArray`.
+   */
   target?: string | number;
   /** Override the inferred task. */
   task?: Task;
@@ -39,7 +42,7 @@ export interface RawColumn {
   readonly numbers: Float64Array;
   /**
    * Distinct non-missing cell texts in order of first appearance and each row's index into them (-1 when
-   * missing); null when the column has more distinct values than any categorical column may have.
+   * missing); null for a column of numbers with more distinct values than a categorical column may have.
    */
   readonly levels: readonly string[] | null;
   readonly codes: Int32Array | null;
@@ -160,8 +163,9 @@ export class ColumnBuilder {
     if (!this.codes) return;
     let code = this.levelIndex.get(cell);
     if (code === undefined) {
-      if (this.levels.length >= MAX_CATEGORIES) {
-        // Too many to be categorical: stop paying for the dictionary (typical of a float column).
+      if (this.levels.length >= MAX_CATEGORIES && this.textCount === 0) {
+        // Too many numbers to be categories (a float column): stop paying for the dictionary. Text keeps
+        // it, so a test file's categories can still be matched to the training file's.
         this.codes = null;
         this.levels = [];
         this.levelIndex.clear();
@@ -210,7 +214,7 @@ function kindOf(table: TableSource, col: RawColumn, role: 'feature' | 'target'):
         `(${col.numericCount} other values in this column are numbers)`,
     );
   }
-  if (!col.levels) {
+  if (!col.levels || col.levels.length > MAX_CATEGORIES) {
     throw new InputError(
       `${table.file}: ${col.label} has more than ${MAX_CATEGORIES} distinct text values (e.g. ${quote(col.firstTextValue)} on ` +
         `${table.rowLabel(col.firstText)}); expected numbers or a ${role === 'target' ? 'class label' : 'category'} column with at most ${MAX_CATEGORIES} values`,
@@ -325,7 +329,14 @@ function planFeature(table: Table, col: RawColumn, impute: boolean): FeatureEnco
   if (kind === 'numeric') {
     let sum = 0;
     for (const v of col.numbers) if (!Number.isNaN(v)) sum += v;
-    return { column: col.name, kind, fill: sum / col.numericCount };
+    let fill = sum / col.numericCount;
+    if (!Number.isFinite(fill)) {
+      // Values near 1e308 overflow the sum (and JSON would turn Infinity into null): a running mean cannot.
+      fill = 0;
+      let k = 0;
+      for (const v of col.numbers) if (!Number.isNaN(v)) fill += (v - fill) / ++k;
+    }
+    return { column: col.name, kind, fill };
   }
   const levels = col.levels!;
   const counts = new Float64Array(levels.length);
@@ -365,6 +376,7 @@ function fillFeature(table: Table, col: RawColumn, enc: FeatureEncoding, impute:
     return;
   }
   if (col.missingCount > 0 && !impute) rejectMissing(table, col, 'categorical');
+  if (!col.levels && col.textCount > 0) kindOf(table, col, 'feature'); // numbers with stray words: throws
   const position = new Map(enc.categories.map((c, k) => [c, k]));
   const fillAt = position.get(enc.fill) ?? -1;
   // Unseen categories stay all-zero: the row is simply unlike every training category.
@@ -462,6 +474,7 @@ export interface TableSummary {
 
 /** A cheap description for pickers: no encoding, and a mixed column is shown as categorical rather than rejected. */
 export function summarizeTable(table: Table): TableSummary {
+  if (table.columns.length === 0) throw new InputError(`${table.file}: has no columns; expected feature columns and a target column`);
   const columns = table.columns.map((c) => ({ name: c.name, kind: (c.textCount > 0 ? 'categorical' : 'numeric') as Kind }));
   const suggestedTarget = table.fixedTarget ?? suggestTarget(columns.map((c) => c.name));
   const col = table.columns.find((c) => c.name === suggestedTarget)!;

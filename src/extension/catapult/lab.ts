@@ -1,0 +1,82 @@
+import * as vscode from 'vscode';
+import type { LabHostToWebview, LabSettings, LabWebviewToHost } from '../../protocol';
+import { webviewOptions } from '../panel';
+import { viewHtml } from '../logs/html';
+
+export const LAB_VIEW_TYPE = 'featureLens.catapultLab';
+
+export const DEFAULT_LAB_SETTINGS: LabSettings = { model: 'relu', width: 256, lrFactor: 3, steps: 300, batch: 128, seed: 0 };
+
+export type LabResult = Extract<LabWebviewToHost, { type: 'labDone' | 'labSweepDone' }>;
+
+/**
+ * The catapult lab: a webview that trains the linear toy and the ReLU network with the pure-TS core
+ * (src/core/catapult) in the page itself, so the extension host never blocks on training; the page
+ * yields between steps, so it stays responsive and runs can be stopped.
+ */
+export class CatapultLab {
+  private static current: CatapultLab | undefined;
+  readonly panel: vscode.WebviewPanel;
+  private readonly ready: Promise<void>;
+  private readonly waiting = new Map<string, { resolve: (r: LabResult) => void; reject: (e: Error) => void }>();
+
+  static open(extensionUri: vscode.Uri, log: vscode.LogOutputChannel): CatapultLab {
+    if (CatapultLab.current) {
+      CatapultLab.current.panel.reveal(undefined, true);
+      return CatapultLab.current;
+    }
+    return (CatapultLab.current = new CatapultLab(extensionUri, log));
+  }
+
+  private constructor(extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {
+    this.panel = vscode.window.createWebviewPanel(LAB_VIEW_TYPE, 'Catapult Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      ...webviewOptions(extensionUri),
+      retainContextWhenHidden: true,
+    });
+    this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
+    let markReady!: () => void;
+    this.ready = new Promise((r) => (markReady = r));
+    const sub = this.panel.webview.onDidReceiveMessage((m: LabWebviewToHost) => {
+      switch (m.type) {
+        case 'ready':
+          markReady();
+          void this.post({ type: 'labInit', settings: DEFAULT_LAB_SETTINGS });
+          break;
+        case 'log':
+          log[m.level](`[catapult lab] ${m.message}`);
+          break;
+        case 'labDone':
+        case 'labSweepDone':
+          log.info(`catapult lab: ${m.type === 'labDone' ? `${m.model} lr factor run -> ${m.phase}, ${m.catapults} catapult(s)` : `${m.sweep} sweep, ${m.rows.length} runs`} in ${m.seconds.toFixed(2)} s`);
+          this.waiting.get(m.requestId)?.resolve(m);
+          this.waiting.delete(m.requestId);
+          break;
+        case 'labFailed':
+          log.warn(`catapult lab: ${m.message}`);
+          this.waiting.get(m.requestId)?.reject(new Error(m.message));
+          this.waiting.delete(m.requestId);
+          break;
+      }
+    });
+    this.panel.webview.html = viewHtml(this.panel.webview, extensionUri, 'catapult', 'Catapult Lab');
+    this.panel.onDidDispose(() => {
+      sub.dispose();
+      for (const w of this.waiting.values()) w.reject(new Error('the Catapult Lab was closed'));
+      this.waiting.clear();
+      CatapultLab.current = undefined;
+    });
+  }
+
+  private async post(m: LabHostToWebview): Promise<void> {
+    await this.ready;
+    await this.panel.webview.postMessage(m);
+  }
+
+  /** Runs in the page with these settings; resolves with the run's summary (for scripting and tests). */
+  async run(settings: Partial<LabSettings>, sweep: 'none' | 'lr' | 'batch' = 'none'): Promise<LabResult> {
+    const requestId = Math.random().toString(36).slice(2);
+    const done = new Promise<LabResult>((resolve, reject) => this.waiting.set(requestId, { resolve, reject }));
+    await this.post({ type: 'labRun', requestId, settings: { ...DEFAULT_LAB_SETTINGS, ...settings }, sweep });
+    return done;
+  }
+}

@@ -11,7 +11,7 @@ export const SPIKES_VIEW_TYPE = 'featureLens.spikes';
 /** At most this many posts per second to the webview: points arriving faster are batched. */
 const POSTS_PER_SECOND = 10;
 /** Bounded work per update: one sync reads at most this many new bytes, then yields to the host. */
-const MAX_BYTES_PER_UPDATE = 2 * 1024 * 1024;
+const MAX_BYTES_PER_UPDATE = 512 * 1024;
 /** File watchers can miss events (network drives, files outside the workspace): also poll this often. */
 const POLL_MS = 1000;
 

@@ -225,11 +225,14 @@ export interface LabSettings {
 
 export type LabHostToWebview =
   | { type: 'labInit'; settings: LabSettings }
+  /** Train the ReLU network on this table instead of the synthetic task (null: back to synthetic). */
+  | { type: 'labDataset'; name: string; dataset: WireDataset | null }
   /** Run with these settings now (command arguments, tests). */
   | { type: 'labRun'; requestId: string; settings: LabSettings; sweep: 'none' | 'lr' | 'batch' };
 
 export type LabWebviewToHost =
   | { type: 'ready' }
+  | { type: 'labPickDataset' }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** A finished run's summary (losses as float64 buffers); requestId echoes labRun's, '' for UI runs. */
   | { type: 'labDone'; requestId: string; model: 'linear' | 'relu'; lambda0: number; lr: number; phase: string; catapults: number; losses: ArrayBuffer; seconds: number }

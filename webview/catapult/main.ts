@@ -4,11 +4,11 @@
 // lr- and batch-size sweeps.
 import { Chart, registerables, type ChartConfiguration, type ChartDataset } from 'chart.js';
 import {
-  CpuCatapultBackend, DEFAULT_RELU_LAB, batchSweep, findCatapults, lrSweep, trainLinearToy, trainReluLab,
-  type CatapultBackend, type Catapult, type ReluSession,
+  CpuCatapultBackend, DEFAULT_RELU_LAB, batchSweep, findCatapults, labTaskFromDataset, lrSweep, trainLinearToy, trainReluLab,
+  type CatapultBackend, type Catapult, type LabTask, type ReluSession,
 } from '../../src/core/catapult/index';
 import { CancelledError } from '../../src/core/errors';
-import type { LabHostToWebview, LabSettings, LabWebviewToHost } from '../../src/protocol';
+import { fromWireDataset, type LabHostToWebview, type LabSettings, type LabWebviewToHost } from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../theme';
 
 Chart.register(...registerables);
@@ -87,7 +87,12 @@ const lrBtn = el('button', { id: 'sweep-lr', type: 'button' }, 'Learning-rate sw
 const batchBtn = el('button', { id: 'sweep-batch', type: 'button' }, 'Batch-size sweep');
 const stopBtn = el('button', { id: 'stop', type: 'button' }, 'Stop');
 stopBtn.disabled = true;
-buttons.append(runBtn, lrBtn, batchBtn, stopBtn);
+const dataBtn = el('button', { id: 'pick-data', type: 'button' }, 'Use a dataset…');
+const synthBtn = el('button', { id: 'synthetic', type: 'button' }, 'Synthetic task');
+const dataLine = el('span', { id: 'data', class: 'status' }, 'data: synthetic low-rank task y = d x0 x1 (target AGOP known)');
+buttons.append(runBtn, lrBtn, batchBtn, stopBtn, dataBtn, synthBtn, dataLine);
+/** The user's table, when chosen; the ReLU runs train on it (its target AGOP is unknown: no alignment). */
+let userTask: LabTask | undefined;
 const status = el('div', { id: 'status', class: 'status' }, 'Set the parameters and train. eta is in units of 1/lambda0; the lazy/catapult edge is at factor 2.');
 header.append(form, buttons, status);
 
@@ -169,7 +174,7 @@ async function trainOnce(s: LabSettings): Promise<Extract<LabWebviewToHost, { ty
   }
   const live: number[] = [], liveLambda: number[] = [], liveAt: number[] = [], liveAlign: number[] = [];
   let lastDraw = 0;
-  const r = await trainReluLab({ width: s.width, lrFactor: s.lrFactor, steps: s.steps, batch: s.batch, seed: s.seed }, backend, {
+  const r = await trainReluLab({ width: s.width, lrFactor: s.lrFactor, steps: s.steps, batch: s.batch, seed: s.seed, task: userTask }, backend, {
     cancel: token,
     onProgress: (p) => {
       live.push(p.loss);
@@ -185,7 +190,7 @@ async function trainOnce(s: LabSettings): Promise<Extract<LabWebviewToHost, { ty
   drawLoss(r.losses, r.catapults);
   drawLambda(r.lambdaSteps, r.lambdas, r.edge, r.losses.length - 1);
   setChart('align', r.alignments ? [{ label: 'cos(G_net, G*)', data: r.alignments.map((y, i) => ({ x: r.lambdaSteps[i], y })), borderColor: color(2), backgroundColor: color(2), pointRadius: 2 } as ChartDataset] : [], 'step', 'cosine');
-  const gd = s.batch >= DEFAULT_RELU_LAB.n ? 'GD' : `SGD (batch ${s.batch})`;
+  const gd = s.batch >= (userTask?.X.rows ?? DEFAULT_RELU_LAB.n) ? 'GD' : `SGD (batch ${s.batch})`;
   status.textContent = `ReLU m=${s.width}, ${gd}: lambda0 ${r.lambda0.toPrecision(4)}, eta ${r.lr.toPrecision(4)} -> ${r.phase}; ${r.catapults.length} catapult(s); lambda_max ${r.lambdas[r.lambdas.length - 1].toPrecision(4)} vs 2/eta ${r.edge.toPrecision(4)}${r.alignments ? `; alignment ${r.alignments[0].toFixed(3)} -> ${r.alignments[r.alignments.length - 1].toFixed(3)}` : ''}${r.testLoss !== null ? `; test loss ${r.testLoss.toExponential(3)}` : ''}`;
   status.className = `status phase-${r.phase}`;
   return { type: 'labDone', requestId: '', model: 'relu', lambda0: r.lambda0, lr: r.lr, phase: r.phase, catapults: r.catapults.length, losses: Float64Array.from(r.losses).buffer, seconds: (performance.now() - t0) / 1000 };
@@ -197,7 +202,7 @@ async function sweepLr(s: LabSettings): Promise<Extract<LabWebviewToHost, { type
   const t0 = performance.now();
   const xs = [0.25, 0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3];
   status.textContent = `learning-rate sweep: ${xs.length} runs of the ${s.model} model…`;
-  const rows = await lrSweep(s.model, xs, { width: s.width, steps: s.steps, batch: s.batch, seed: s.seed }, backend, token);
+  const rows = await lrSweep(s.model, xs, { width: s.width, steps: s.steps, batch: s.batch, seed: s.seed, task: userTask }, backend, token);
   const cap = (v: number) => (Number.isFinite(v) ? Math.min(v, 1e30) : 1e30);
   setChart('lrsweep', PHASES.map((ph, i) => ({
     label: ph, data: rows.filter((r) => r.phase === ph).map((r) => ({ x: r.etaOverEdge, y: cap(r.maxLoss) })),
@@ -213,7 +218,7 @@ async function sweepBatch(s: LabSettings): Promise<Extract<LabWebviewToHost, { t
   const batches = [8, 16, 32, 64, 128];
   const seeds = [s.seed, s.seed + 1, s.seed + 2];
   status.textContent = `batch-size sweep: ${batches.length * seeds.length} ReLU runs at lr factor ${s.lrFactor}…`;
-  const rows = await batchSweep(batches, seeds, { width: s.width, lrFactor: s.lrFactor, steps: s.steps }, backend, token);
+  const rows = await batchSweep(batches, seeds, { width: s.width, lrFactor: s.lrFactor, steps: s.steps, task: userTask }, backend, token);
   const mean = batches.map((b) => { const rs = rows.filter((r) => r.batch === b); return rs.reduce((a, r) => a + r.catapults, 0) / rs.length; });
   setChart('batchsweep', [{ label: `mean catapults over ${seeds.length} seeds`, data: mean, backgroundColor: color(1) } as ChartDataset], 'batch size', 'catapults per run', false, 'bar', batches.map(String));
   status.textContent = `batch sweep: ${batches.map((b, i) => `B=${b}: ${mean[i].toFixed(1)}`).join(' · ')} catapults per run`;
@@ -244,11 +249,21 @@ runBtn.addEventListener('click', () => void start('none', settings(), ''));
 lrBtn.addEventListener('click', () => void start('lr', settings(), ''));
 batchBtn.addEventListener('click', () => void start('batch', settings(), ''));
 stopBtn.addEventListener('click', () => { token.cancelled = true; });
+dataBtn.addEventListener('click', () => post({ type: 'labPickDataset' }));
+synthBtn.addEventListener('click', () => { userTask = undefined; dataLine.textContent = 'data: synthetic low-rank task y = d x0 x1 (target AGOP known)'; });
 onThemeChange(() => { theme = readTheme(); });
 
 window.addEventListener('message', (ev: MessageEvent<LabHostToWebview>) => {
   const m = ev.data;
   if (m.type === 'labInit') applySettings(m.settings);
+  else if (m.type === 'labDataset') {
+    try {
+      userTask = m.dataset ? labTaskFromDataset(fromWireDataset(m.dataset)) : undefined;
+      dataLine.textContent = m.dataset ? `data: ${m.name} (ReLU model only)` : 'data: synthetic low-rank task y = d x0 x1 (target AGOP known)';
+    } catch (e) {
+      dataLine.textContent = `data: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
   else if (m.type === 'labRun') { applySettings(m.settings); void start(m.sweep, m.settings, m.requestId); }
 });
 post({ type: 'ready' });

@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
-import type { LabHostToWebview, LabSettings, LabWebviewToHost } from '../../protocol';
+import { loadDataset } from '../../core/data/index';
+import { toWireDataset, type LabHostToWebview, type LabSettings, type LabWebviewToHost } from '../../protocol';
+import { displayPath, loaderName, readDatasetFile } from '../datasetFile';
+import { pickDatasetFile } from '../prompts';
 import { webviewOptions } from '../panel';
 import { viewHtml } from '../logs/html';
 
@@ -45,6 +48,12 @@ export class CatapultLab {
         case 'log':
           log[m.level](`[catapult lab] ${m.message}`);
           break;
+        case 'labPickDataset':
+          void pickDatasetFile().then((uri) => (uri ? this.useDataset(uri) : undefined)).catch((e) => {
+            log.warn(`catapult lab: ${e instanceof Error ? e.message : String(e)}`);
+            void vscode.window.showErrorMessage(`Feature Lens: ${e instanceof Error ? e.message : String(e)}`);
+          });
+          break;
         case 'labDone':
         case 'labSweepDone':
           log.info(`catapult lab: ${m.type === 'labDone' ? `${m.model} lr factor run -> ${m.phase}, ${m.catapults} catapult(s)` : `${m.sweep} sweep, ${m.rows.length} runs`} in ${m.seconds.toFixed(2)} s`);
@@ -70,6 +79,19 @@ export class CatapultLab {
   private async post(m: LabHostToWebview): Promise<void> {
     await this.ready;
     await this.panel.webview.postMessage(m);
+  }
+
+  /**
+   * The user's table for the ReLU network (read with workspace.fs like a fit's dataset; the target is
+   * `target` or the loader's choice: a column named target/label/y, else the last one).
+   */
+  async useDataset(uri: vscode.Uri, target?: string): Promise<string> {
+    const bytes = await readDatasetFile(uri);
+    const { dataset } = await loadDataset(bytes, loaderName(uri), target ? { target } : {});
+    const name = `${displayPath(uri)} (${dataset.X.rows} x ${dataset.X.cols}, target ${dataset.targetName}${dataset.task === 'classification' ? `: +1 for '${dataset.classes?.[0] ?? 0}', -1 otherwise` : ', standardised'})`;
+    this.log.info(`catapult lab: training data ${name}`);
+    await this.post({ type: 'labDataset', name, dataset: toWireDataset(dataset) });
+    return name;
   }
 
   /** Runs in the page with these settings; resolves with the run's summary (for scripting and tests). */

@@ -4,6 +4,7 @@ import { type SpikeParams } from '../../core/logs/index';
 import type { LabSettings } from '../../protocol';
 import { CatapultLab, type LabResult } from '../catapult/lab';
 import { registerCodeLens } from '../codelens';
+import { toUri } from '../datasetFile';
 import { followKindOf, resolveLogTarget } from './logTarget';
 import { SpikeWatch, type SpikeWatchState, type WatchSettings } from './spikeWatch';
 
@@ -103,10 +104,12 @@ export function registerLogViews(context: vscode.ExtensionContext, log: vscode.L
     command('featureLens.watchLossSpikes', watch),
     // Test and scripting hook: what each live view holds (host) and shows (webview).
     command('featureLens.spikes.state', async (): Promise<SpikeWatchState[]> => [...watches].map((w) => w.state())),
-    command('featureLens.openCatapultLab', async (settings?: Partial<LabSettings> & { sweep?: 'none' | 'lr' | 'batch' }): Promise<LabResult | undefined> => {
+    // With arguments (scripting, tests) it runs at once and resolves to the run's summary.
+    command('featureLens.openCatapultLab', async (settings?: Partial<LabSettings> & { sweep?: 'none' | 'lr' | 'batch'; dataset?: vscode.Uri | string; target?: string }): Promise<LabResult | undefined> => {
       const lab = CatapultLab.open(context.extensionUri, log);
       if (!settings) return undefined;
-      const { sweep, ...rest } = settings;
+      const { sweep, dataset, target, ...rest } = settings;
+      if (dataset) await lab.useDataset(toUri(dataset), target);
       return lab.run(rest, sweep ?? 'none');
     }),
     new vscode.Disposable(() => { for (const w of [...watches]) w.panel.dispose(); }),

@@ -75,6 +75,22 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     assert.equal(after.problems, 0);
   });
 
+  test('the view keeps up with 10,000 new points per second (2 s of appends, every point shown)', async () => {
+    const file = path.join(workspaceDir(), 'fast_log.csv');
+    fs.writeFileSync(file, 'step,train_loss\n');
+    await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(file));
+    for (let k = 0; k < 20; k++) {
+      fs.appendFileSync(file, lines(k * 1000, (k + 1) * 1000));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const done = await until('20,000 points in the view', async () => {
+      const s = await state(file);
+      return s && s.points === 20000 && s.shownPoints === 20000 ? s : undefined;
+    });
+    assert.equal(done.column, 'train_loss');
+    assert.equal(done.problems, 0);
+  });
+
   test('an ambiguous log waits for the column pick and a watch with column given follows it', async () => {
     const file = path.join(workspaceDir(), 'two_losses.jsonl');
     fs.writeFileSync(file, Array.from({ length: 50 }, (_, i) => JSON.stringify({ step: i, loss_a: lossAt(i), loss_b: 2 * lossAt(i) }) + '\n').join(''));
@@ -127,5 +143,24 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
       assert.ok(Math.abs(r.lr * r.lambda0 - lrFactor) < 1e-9);
     }
     assert.deepEqual(phases, ['lazy', 'catapult', 'divergent']);
+  });
+
+  test('Catapult Lab trains the ReLU network on the user\'s table (iris.csv) in the webview, as the core does', async () => {
+    const uri = vscode.Uri.file(path.join(workspaceDir(), 'iris.csv'));
+    const settings = { model: 'relu' as const, width: 64, lrFactor: 3, steps: 40, batch: 1000, seed: 0 };
+    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { ...settings, dataset: uri, target: 'species' });
+    assert.ok(r && r.type === 'labDone', JSON.stringify(r));
+    // The same training outside the webview, from the same bytes.
+    const { loadDataset } = await import('../../../src/core/data/index');
+    const { CpuCatapultBackend, labTaskFromDataset, trainReluLab } = await import('../../../src/core/catapult/index');
+    const { dataset } = await loadDataset(await vscode.workspace.fs.readFile(uri), 'iris.csv', { target: 'species' });
+    const ref = await trainReluLab({ ...settings, every: 10, task: labTaskFromDataset(dataset) }, new CpuCatapultBackend());
+    // The page's V8 (Chromium) and the host's (Node) may differ in the last bit of Math.log/cos: relative 1e-9.
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+    assert.ok(close(r.lambda0, ref.lambda0), `${r.lambda0} vs ${ref.lambda0}`);
+    assert.equal(r.phase, ref.phase);
+    const losses = Array.from(new Float64Array(r.losses));
+    assert.equal(losses.length, ref.losses.length);
+    losses.forEach((l, i) => assert.ok(close(l, ref.losses[i]), `loss ${i}: ${l} vs ${ref.losses[i]}`));
   });
 });

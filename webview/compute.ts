@@ -20,6 +20,23 @@ export interface FitHooks {
 
 class GpuUnavailable extends Error {}
 
+const nextTask = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/**
+ * The CPU backend computes synchronously, so awaiting it never lets the page handle a message or
+ * repaint. Yielding one task before each phase lets a Cancel from the host and the live curves in.
+ */
+function yielding(inner: Backend): Backend {
+  return {
+    name: inner.name,
+    device: inner.device,
+    solve: async (...a) => (await nextTask(), inner.solve(...a)),
+    predict: async (...a) => (await nextTask(), inner.predict(...a)),
+    gradMoments: async (...a) => (await nextTask(), inner.gradMoments(...a)),
+    dispose: () => inner.dispose(),
+  };
+}
+
 /** A GPU backend on this page's navigator.gpu, or a GpuUnavailable saying why there is none. */
 async function panelGpu(): Promise<Backend> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
@@ -48,7 +65,7 @@ export async function runFitInPanel(msg: FitMessage, cancel: { cancelled: boolea
     }
     reason = 'WebGPU in the panel';
   } else if (msg.allowCpu) {
-    backend = new CpuBackend();
+    backend = yielding(new CpuBackend());
     reason = msg.view.backendReason ? `${msg.view.backendReason} → CPU in the panel` : 'CPU in the panel';
   } else {
     fail(false, false, 'the host allowed neither GPU nor CPU');

@@ -3,6 +3,7 @@
 import { InputError } from '../core/errors';
 import { BackendError } from '../core/backend';
 import * as fit from './commands/fit';
+import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';
 import * as spikes from './commands/spikes';
 import * as catapult from './commands/catapult';
@@ -12,6 +13,7 @@ type Command = { summary: string; run: (args: string[]) => Promise<number> };
 const commands: Record<string, Command> = {
   fit: { summary: 'fit a Recursive Feature Machine on a dataset (CSV/TSV, .npy/.npz, Parquet)', run: fit.run },
   predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run },
+  nfa: { summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset', run: nfa.run },
   spikes: { summary: 'find loss spikes in a training log (CSV, JSONL, TensorBoard) or run folder', run: spikes.run },
   catapult: { summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP', run: catapult.run },
 };

@@ -168,6 +168,11 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
       const { test, ...args } = run.args;
       return fit(uri, { ...args, ...run.options, valFraction: run.valFraction, target: run.meta.target, task: run.meta.task, ...(test ? { test: vscode.Uri.parse(test) } : {}) });
     }),
+    command('featureLens.cancelFit', async () => {
+      const n = fits.cancelAll();
+      if (!n) void vscode.window.showInformationMessage('Feature Lens: no fit is running.');
+      return n;
+    }),
     command('featureLens.refreshDatasets', async () => datasets.refresh()),
     command('featureLens.refreshRuns', async () => runs.refresh()),
   );

@@ -28,6 +28,9 @@ type PanelFit =
   | { ok: false; gpuUnavailable: boolean; cancelled: boolean; message: string };
 
 export class FitService {
+  /** Cancel actions of the fits under way (progress Cancel and featureLens.cancelFit share them). */
+  private readonly running = new Map<string, () => void>();
+
   constructor(
     private readonly store: RunStore,
     private readonly panels: PanelManager,
@@ -106,10 +109,35 @@ export class FitService {
     const cancel = { cancelled: false };
     const panel = job.showPanel ? this.panels.open(`fit:${job.runId}`, `RFM: ${job.name.slice(job.name.lastIndexOf('/') + 1)}`) : undefined;
     const fitId = job.runId;
-    token.onCancellationRequested(() => {
+    const doCancel = () => {
+      if (cancel.cancelled) return;
       cancel.cancelled = true;
+      this.log.info(`fit ${fitId}: cancel requested`);
       if (panel) void panel.post({ type: 'cancel', fitId });
-    });
+    };
+    token.onCancellationRequested(doCancel);
+    this.running.set(fitId, doCancel);
+    try {
+      return await this.computeWith(job, panel, cancel, progress);
+    } finally {
+      this.running.delete(fitId);
+    }
+  }
+
+  /** Cancels every fit under way; the number cancelled. */
+  cancelAll(): number {
+    const n = this.running.size;
+    for (const c of [...this.running.values()]) c();
+    return n;
+  }
+
+  private async computeWith(
+    job: { runId: string; name: string; createdAt: Date; train: Dataset; test?: Dataset; options: RfmOptions; valFraction: number; backend: BackendChoice; showPanel: boolean },
+    panel: LensPanel | undefined,
+    cancel: { cancelled: boolean },
+    progress: vscode.Progress<{ message?: string; increment?: number }>,
+  ): Promise<Outcome> {
+    const fitId = job.runId;
     const total = job.options.iters + 1;
     const onIteration = (rec: IterationRecord, fromHost: boolean) => {
       const metric = rec.test_metric ?? rec.train_metric;

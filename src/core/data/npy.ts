@@ -41,8 +41,25 @@ function field(header: string, key: string): string | undefined {
   return new RegExp(`['"]${key}['"]\\s*:\\s*('[^']*'|"[^"]*"|True|False|\\([^)]*\\)|\\[)`).exec(header)?.[1];
 }
 
-/** Parse one .npy file. `what` names it in messages (`data.npy`, or `data.npz: array 'X'`). */
-export function parseNpy(bytes: Uint8Array, what: string): NpyArray {
+/** An .npy header: everything but the values. Shared with the weight readers (src/core/weights/npy.ts). */
+export interface NpyHeader {
+  /** e.g. `<f8`, `>i4`, `|b1` as written in the file. */
+  readonly descr: string;
+  /** Kind and size without the byte-order mark, e.g. `f8`, `i4`, `f2`. */
+  readonly code: string;
+  readonly littleEndian: boolean;
+  readonly itemSize: number;
+  readonly fortranOrder: boolean;
+  readonly shape: readonly number[];
+  /** Offset of the first data byte. */
+  readonly dataStart: number;
+}
+
+/**
+ * Offset of the first data byte, from the first 12 bytes (or more) of an .npy: lets a reader fetch
+ * exactly the header of a large file.
+ */
+export function npyDataStart(bytes: Uint8Array, what: string): number {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new InputError(`${what}: not a .npy array (${bytes.length < 10 ? `only ${bytes.length} bytes` : 'no \\x93NUMPY signature at the start'}); expected numpy's .npy format`);
   }
@@ -52,9 +69,16 @@ export function parseNpy(bytes: Uint8Array, what: string): NpyArray {
   const lengthBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lengthBytes) throw new InputError(`${what}: truncated .npy header (${bytes.length} bytes); expected at least ${8 + lengthBytes}`);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const dataStart = 8 + lengthBytes + headerLength;
+  return 8 + lengthBytes + headerLength;
+}
+
+/** Parses the header only (`bytes` must hold at least npyDataStart bytes); any dtype of the form `<kN`. */
+export function parseNpyHeader(bytes: Uint8Array, what: string): NpyHeader {
+  const dataStart = npyDataStart(bytes, what);
+  const major = bytes[6];
+  const lengthBytes = major === 1 ? 2 : 4;
   if (dataStart > bytes.length) {
-    throw new InputError(`${what}: truncated .npy header: it declares ${headerLength} header bytes but the file ends after ${bytes.length - 8 - lengthBytes}`);
+    throw new InputError(`${what}: truncated .npy header: it declares ${dataStart - 8 - lengthBytes} header bytes but the file ends after ${bytes.length - 8 - lengthBytes}`);
   }
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lengthBytes, dataStart));
 
@@ -67,13 +91,24 @@ export function parseNpy(bytes: Uint8Array, what: string): NpyArray {
   if (descrField === '[') throw new InputError(`${what}: holds a structured (record) array; expected a plain numeric array of ${SUPPORTED}`);
   const descr = descrField.slice(1, -1);
   const m = /^([<>|=])([a-z])(\d+)$/.exec(descr);
-  const code = m ? `${m[2]}${m[3]}` : '';
-  if (!m || !(code in READERS)) throw new InputError(`${what}: dtype '${descr}' is not supported; expected ${SUPPORTED}`);
-  const little = m[1] !== '>'; // '|' (one byte) and '=' (native) are little-endian on every platform numpy writes from here.
-  const itemSize = Number(m[3]);
-
+  if (!m) throw new InputError(`${what}: dtype '${descr}' is not supported; expected ${SUPPORTED}`);
   const shape = shapeField.slice(1, -1).split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   if (shape.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new InputError(`${what}: bad shape ${shapeField} in the .npy header; expected non-negative integers`);
+  return {
+    descr,
+    code: `${m[2]}${m[3]}`,
+    littleEndian: m[1] !== '>', // '|' (one byte) and '=' (native) are little-endian on every platform numpy writes from here.
+    itemSize: Number(m[3]),
+    fortranOrder: orderField === 'True',
+    shape,
+    dataStart,
+  };
+}
+
+/** Parse one .npy file. `what` names it in messages (`data.npy`, or `data.npz: array 'X'`). */
+export function parseNpy(bytes: Uint8Array, what: string): NpyArray {
+  const { descr, code, littleEndian: little, itemSize, fortranOrder, shape, dataStart } = parseNpyHeader(bytes, what);
+  if (!(code in READERS)) throw new InputError(`${what}: dtype '${descr}' is not supported; expected ${SUPPORTED}`);
   const count = shape.reduce((a, b) => a * b, 1);
   const needed = count * itemSize;
   const available = bytes.length - dataStart;
@@ -82,7 +117,6 @@ export function parseNpy(bytes: Uint8Array, what: string): NpyArray {
       `${what}: truncated .npy data: shape ${shapeText(shape)} of '${descr}' needs ${needed} bytes after the header but only ${available} are there`,
     );
   }
-  const fortranOrder = orderField === 'True';
   const flat = readFlat(bytes, dataStart, count, code, itemSize, little);
   return { descr, fortranOrder, shape, data: fortranOrder && shape.length > 1 ? fortranToC(flat, shape) : flat };
 }

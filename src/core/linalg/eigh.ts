@@ -1,10 +1,17 @@
+import { eighTridiagonal } from './eigh-tridiagonal';
+
+/** Above this size eighSym uses Householder + implicit QL instead of Jacobi (same contract). */
+export const JACOBI_MAX_DIM = 48;
+
 /**
- * Symmetric eigendecomposition by the cyclic Jacobi method: accurate to working precision for the
- * small d x d feature matrices of RFM/NFA (d up to a few hundred), and simple enough to trust.
+ * Symmetric eigendecomposition by the cyclic Jacobi method (d <= JACOBI_MAX_DIM; larger matrices go to
+ * eighTridiagonal): accurate to working precision, and simple enough to trust.
  * Returns eigenvalues in descending order and the matching eigenvectors as the COLUMNS of a
  * row-major d x d matrix (vectors[i * d + k] is component i of eigenvector k).
  */
 export function eighSym(a: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
+  // Jacobi costs ~10 sweeps of 6 d^3: minutes at d = 784 (an MNIST first layer); see eigh-tridiagonal.ts.
+  if (d > JACOBI_MAX_DIM) return eighTridiagonal(a, d);
   const m = Float64Array.from(a);
   const v = new Float64Array(d * d);
   for (let i = 0; i < d; i++) v[i * d + i] = 1;
@@ -58,7 +65,11 @@ export function eighSym(a: Float64Array, d: number): { values: Float64Array; vec
 
 /** A^p for symmetric PSD A (negative eigenvalues from rounding are clamped to 0). */
 export function symPow(a: Float64Array, d: number, p: number): Float64Array {
-  const { values, vectors } = eighSym(a, d);
+  return powFromEigen(eighSym(a, d), d, p);
+}
+
+/** V diag(lambda^p) V^T from an eighSym result, so callers that also need the eigenvectors decompose once. */
+export function powFromEigen({ values, vectors }: { values: Float64Array; vectors: Float64Array }, d: number, p: number): Float64Array {
   const out = new Float64Array(d * d);
   for (let k = 0; k < d; k++) {
     const lam = values[k] > 0 ? Math.pow(values[k], p) : 0;

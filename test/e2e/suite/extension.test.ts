@@ -164,6 +164,29 @@ suite('Feature Lens in a real VS Code', () => {
     assert.ok(last && panels.forRun(last.runId), 'panel for the newest run');
   });
 
+  test('featureLens.cancelFit stops a running fit: nothing is saved, no error shown', async () => {
+    // A table big enough that the CPU fit in the panel runs for seconds.
+    const rows = ['a,b,c,d,e,f,y'];
+    let s = 1;
+    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 2500; i++) {
+      const x = Array.from({ length: 6 }, rnd);
+      rows.push([...x.map((v) => v.toFixed(5)), (x[0] * x[1] + Math.sin(3 * x[2])).toFixed(5)].join(','));
+    }
+    const big = workspaceFile('big.csv');
+    await vscode.workspace.fs.writeFile(big, new TextEncoder().encode(rows.join('\n') + '\n'));
+    const { store } = await api();
+    const before = (await store.list()).length;
+    const running = withErrorMessages(() => vscode.commands.executeCommand('featureLens.fitRfm', big, { target: 'y', backend: 'cpu', iters: 8 }));
+    await new Promise((r) => setTimeout(r, 2500));
+    const cancelled = await vscode.commands.executeCommand<number>('featureLens.cancelFit');
+    assert.equal(cancelled, 1);
+    const { value, errors } = await running;
+    assert.equal(value, undefined);
+    assert.deepEqual(errors, []);
+    assert.equal((await store.list()).length, before);
+  });
+
   test('a malformed file gives an error message naming it, not a crash', async () => {
     const { value, errors } = await withErrorMessages(() => vscode.commands.executeCommand('featureLens.fitRfm', workspaceFile('bad.csv'), { target: 'y', backend: 'cpu' }));
     assert.equal(value, undefined);

@@ -1,0 +1,156 @@
+// The training lab: a seeded MLP trained by minibatch SGD or Adam on MSE, with the NFA correlations
+// measured every epoch so a user sees the ansatz appear. CPU float64 (training on WebGPU is not built).
+import { InputError, throwIfCancelled, type CancelToken } from '../errors';
+import { mat, takeRows, type Mat } from '../mat';
+import { permutation, rng } from '../random';
+import { writeSafetensors } from '../weights/safetensors';
+import { isActivation, type Activation } from './activation';
+import { CpuNfaBackend, type NfaBackend } from './backend';
+import { computeNfa } from './compute';
+import type { NfaCorrelations } from './correlation';
+import { mseGradients } from './mlp';
+import type { DenseLayer, Mlp } from './network';
+
+export type Optimizer = 'sgd' | 'adam';
+
+export interface TrainOptions {
+  /** Units in each hidden layer. */
+  width: number;
+  /** Hidden layers (the network has depth + 1 dense layers). */
+  depth: number;
+  activation: Activation;
+  optimizer: Optimizer;
+  lr: number;
+  /** SGD momentum (ignored by Adam). */
+  momentum: number;
+  batch: number;
+  epochs: number;
+  seed: number;
+  /** NFA correlations each epoch over at most this many training rows (seeded subsample). 0 turns them off. */
+  nfaRows: number;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  width: 64, depth: 1, activation: 'relu', optimizer: 'adam', lr: 1e-3, momentum: 0, batch: 32, epochs: 50, seed: 0, nfaRows: 500,
+};
+
+export interface EpochRecord {
+  /** 0 = before training. */
+  epoch: number;
+  /** MSE over all training rows after the epoch. */
+  loss: number;
+  /** Per layer (input to output), NFM_l vs the network AGOP at layer l's input. */
+  nfa: { name: string; correlation: NfaCorrelations }[];
+}
+
+export interface TrainResult {
+  net: Mlp;
+  /** The weights before training (for NFM minus init). */
+  initial: Float64Array[];
+  history: EpochRecord[];
+}
+
+export interface TrainHooks {
+  onEpoch?: (rec: EpochRecord) => void;
+  cancel?: CancelToken;
+  backend?: NfaBackend;
+}
+
+export function validateTrainOptions(o: TrainOptions): void {
+  const bad = (f: string, want: string, got: unknown) => new InputError(`option ${f}: expected ${want}, got ${String(got)}`);
+  const posInt = (v: number) => Number.isInteger(v) && v > 0;
+  if (!posInt(o.width)) throw bad('width', 'a positive integer', o.width);
+  if (!(Number.isInteger(o.depth) && o.depth >= 0 && o.depth <= 64)) throw bad('depth', 'an integer 0..64', o.depth);
+  if (!isActivation(o.activation)) throw bad('activation', 'relu, gelu, tanh, sigmoid or identity', o.activation);
+  if (o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw bad('optimizer', "'sgd' or 'adam'", o.optimizer);
+  if (!(o.lr > 0 && Number.isFinite(o.lr))) throw bad('lr', 'a positive number', o.lr);
+  if (!(o.momentum >= 0 && o.momentum < 1)) throw bad('momentum', 'a number in [0, 1)', o.momentum);
+  if (!posInt(o.batch)) throw bad('batch', 'a positive integer', o.batch);
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw bad('epochs', 'an integer >= 0', o.epochs);
+  if (!(Number.isInteger(o.nfaRows) && o.nfaRows >= 0)) throw bad('nfaRows', 'an integer >= 0', o.nfaRows);
+}
+
+/** PyTorch nn.Linear's default initialisation: W and b uniform in +-1/sqrt(fan_in). Layer names as nn.Sequential. */
+export function initMlp(dims: readonly number[], activation: Activation, seed: number): Mlp {
+  const r = rng(seed);
+  const layers: DenseLayer[] = [];
+  for (let l = 0; l + 1 < dims.length; l++) {
+    const bound = 1 / Math.sqrt(dims[l]);
+    const W = Float64Array.from({ length: dims[l + 1] * dims[l] }, () => (2 * r() - 1) * bound);
+    const b = Float64Array.from({ length: dims[l + 1] }, () => (2 * r() - 1) * bound);
+    layers.push({ name: `${2 * l}.weight`, biasName: `${2 * l}.bias`, outDim: dims[l + 1], inDim: dims[l], W, b });
+  }
+  return { layers, activation };
+}
+
+export function meanSquaredError(net: Mlp, X: Mat, Y: Mat): number {
+  return mseGradients(net, X, Y).loss;
+}
+
+export async function trainMlp(X: Mat, Y: Mat, options: Partial<TrainOptions>, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  validateTrainOptions(o);
+  if (X.rows !== Y.rows) throw new Error(`trainMlp: ${X.rows} input rows but ${Y.rows} target rows`);
+  if (X.rows === 0) throw new InputError('training data has no rows');
+  const dims = [X.cols, ...new Array<number>(o.depth).fill(o.width), Y.cols];
+  const net = initMlp(dims, o.activation, o.seed);
+  const initial = net.layers.map((l) => Float64Array.from(l.W));
+  const backend = hooks.backend ?? new CpuNfaBackend();
+  const nfaX = o.nfaRows > 0 ? (X.rows <= o.nfaRows ? X : takeRows(X, permutation(X.rows, o.seed + 1).subarray(0, o.nfaRows))) : null;
+  const history: EpochRecord[] = [];
+  const record = async (epoch: number): Promise<void> => {
+    const nfa = nfaX ? (await computeNfa(net, nfaX, backend)).layers.map((l) => ({ name: l.name, correlation: l.correlation })) : [];
+    const rec = { epoch, loss: meanSquaredError(net, X, Y), nfa };
+    history.push(rec);
+    hooks.onEpoch?.(rec);
+  };
+  await record(0);
+
+  const params: Float64Array[] = net.layers.flatMap((l) => [l.W, l.b as Float64Array]);
+  const m1 = params.map((p) => new Float64Array(p.length));
+  const m2 = params.map((p) => new Float64Array(p.length));
+  const beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  let step = 0;
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    throwIfCancelled(hooks.cancel);
+    const order = permutation(X.rows, o.seed * 7919 + epoch);
+    for (let start = 0; start < X.rows; start += o.batch) {
+      const idx = order.subarray(start, Math.min(X.rows, start + o.batch));
+      const { gradW, gradB } = mseGradients(net, takeRows(X, idx), takeRows(Y, idx));
+      const grads = gradW.flatMap((g, l) => [g, gradB[l]]);
+      step++;
+      for (let p = 0; p < params.length; p++) {
+        const w = params[p], g = grads[p], v = m1[p];
+        if (o.optimizer === 'sgd') {
+          for (let i = 0; i < w.length; i++) { v[i] = o.momentum * v[i] + g[i]; w[i] -= o.lr * v[i]; }
+        } else {
+          const s = m2[p];
+          const c1 = 1 - beta1 ** step, c2 = 1 - beta2 ** step;
+          for (let i = 0; i < w.length; i++) {
+            v[i] = beta1 * v[i] + (1 - beta1) * g[i];
+            s[i] = beta2 * s[i] + (1 - beta2) * g[i] * g[i];
+            w[i] -= (o.lr * (v[i] / c1)) / (Math.sqrt(s[i] / c2) + eps);
+          }
+        }
+      }
+    }
+    await record(epoch);
+  }
+  return { net, initial, history };
+}
+
+/** The network as .safetensors with nn.Sequential names (`0.weight`, `0.bias`, `2.weight`, ...). */
+export function mlpToSafetensors(net: Mlp, dtype: 'F32' | 'F64' = 'F32', metadata?: Record<string, string>): Uint8Array {
+  return writeSafetensors(net.layers.flatMap((l) => [
+    { name: l.name, shape: [l.outDim, l.inDim], data: l.W },
+    ...(l.b && l.biasName ? [{ name: l.biasName, shape: [l.outDim], data: l.b }] : []),
+  ]), dtype, metadata);
+}
+
+/** Targets as a matrix: one column for regression, one-hot rows for classification (y = class index). */
+export function trainingTargets(y: Float64Array, classes: number | null): Mat {
+  if (classes === null) return mat(y.length, 1, Float64Array.from(y));
+  const Y = mat(y.length, classes);
+  y.forEach((c, i) => { if (c >= 0) Y.data[i * classes + c] = 1; });
+  return Y;
+}

@@ -1,0 +1,132 @@
+// Reads a zip archive's central directory through a ByteSource, so members of a large .pt/.npz are
+// located without loading the archive. Stored members (what torch.save writes) are read by range;
+// deflated ones (np.savez_compressed) are inflated whole with fflate.
+import { inflateSync } from 'fflate';
+import { InputError } from '../errors';
+import type { ByteSource } from './types';
+
+export interface ZipEntry {
+  readonly name: string;
+  /** 0 = stored, 8 = deflate. */
+  readonly method: number;
+  readonly compressedSize: number;
+  readonly size: number;
+  readonly localHeaderOffset: number;
+}
+
+export interface ZipArchive {
+  readonly entries: readonly ZipEntry[];
+  /** Absolute offset of a stored member's first data byte (for lazy range reads). */
+  dataOffset(entry: ZipEntry): Promise<number>;
+  /** A member's whole content, inflated if needed. */
+  read(entry: ZipEntry): Promise<Uint8Array>;
+}
+
+const EOCD = 0x06054b50;
+const ZIP64_LOCATOR = 0x07064b50;
+const ZIP64_EOCD = 0x06064b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+const MAX_MEMBER = 2 ** 31 - 1;
+
+export function looksLikeZip(head: Uint8Array): boolean {
+  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6);
+}
+
+export async function openZip(source: ByteSource, fileName: string): Promise<ZipArchive> {
+  const fail = (what: string): never => { throw new InputError(`${fileName}: not a valid zip archive: ${what}`); };
+  const tailLen = Math.min(source.size, 22 + 0xffff);
+  const tailStart = source.size - tailLen;
+  const tail = await source.read(tailStart, tailLen);
+  const tv = new DataView(tail.buffer, tail.byteOffset, tail.length);
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tv.getUint32(i, true) === EOCD) { eocd = i; break; }
+  }
+  if (eocd < 0) fail('no end-of-central-directory record');
+  let count = tv.getUint16(eocd + 10, true);
+  let cdSize = tv.getUint32(eocd + 12, true);
+  let cdOffset = tv.getUint32(eocd + 16, true);
+  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+    const loc = eocd - 20;
+    if (loc < 0 || tv.getUint32(loc, true) !== ZIP64_LOCATOR) fail('zip64 fields without a zip64 locator');
+    const z64Offset = Number(tv.getBigUint64(loc + 8, true));
+    if (z64Offset + 56 > source.size) fail('zip64 record past the end of the file');
+    const z = await source.read(z64Offset, 56);
+    const zv = new DataView(z.buffer, z.byteOffset, z.length);
+    if (zv.getUint32(0, true) !== ZIP64_EOCD) fail('bad zip64 end-of-central-directory signature');
+    count = Number(zv.getBigUint64(32, true));
+    cdSize = Number(zv.getBigUint64(40, true));
+    cdOffset = Number(zv.getBigUint64(48, true));
+  }
+  if (cdOffset + cdSize > source.size) fail(`central directory (offset ${cdOffset}, ${cdSize} bytes) extends past the end of the file (${source.size} bytes)`);
+  if (count > cdSize / 46) fail(`${count} entries cannot fit in a ${cdSize}-byte central directory`);
+  const cd = await source.read(cdOffset, cdSize);
+  const cv = new DataView(cd.buffer, cd.byteOffset, cd.length);
+  const utf8 = new TextDecoder();
+  const entries: ZipEntry[] = [];
+  let p = 0;
+  for (let k = 0; k < count; k++) {
+    if (p + 46 > cd.length || cv.getUint32(p, true) !== CENTRAL) fail(`central directory entry ${k} is malformed`);
+    const flags = cv.getUint16(p + 8, true);
+    const method = cv.getUint16(p + 10, true);
+    let compressedSize = cv.getUint32(p + 20, true);
+    let size = cv.getUint32(p + 24, true);
+    const nameLen = cv.getUint16(p + 28, true);
+    const extraLen = cv.getUint16(p + 30, true);
+    const commentLen = cv.getUint16(p + 32, true);
+    let localHeaderOffset = cv.getUint32(p + 42, true);
+    if (p + 46 + nameLen + extraLen + commentLen > cd.length) fail(`central directory entry ${k} runs past the directory`);
+    const name = utf8.decode(cd.subarray(p + 46, p + 46 + nameLen));
+    // zip64 extra field: the 64-bit values appear only for the 32-bit fields that overflowed, in this order.
+    let e = p + 46 + nameLen;
+    const extraEnd = e + extraLen;
+    while (e + 4 <= extraEnd) {
+      const id = cv.getUint16(e, true);
+      const len = cv.getUint16(e + 2, true);
+      if (id === 0x0001) {
+        let q = e + 4;
+        const next = (): number => { if (q + 8 > e + 4 + len) fail(`zip64 field of '${name}' is short`); const v = Number(cv.getBigUint64(q, true)); q += 8; return v; };
+        if (size === 0xffffffff) size = next();
+        if (compressedSize === 0xffffffff) compressedSize = next();
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = next();
+      }
+      e += 4 + len;
+    }
+    if (flags & 1) fail(`member '${name}' is encrypted`);
+    if (localHeaderOffset + 30 + compressedSize > source.size) fail(`member '${name}' extends past the end of the file`);
+    entries.push({ name, method, compressedSize, size, localHeaderOffset });
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+
+  async function dataOffset(entry: ZipEntry): Promise<number> {
+    const h = await source.read(entry.localHeaderOffset, 30);
+    const hv = new DataView(h.buffer, h.byteOffset, h.length);
+    if (h.length < 30 || hv.getUint32(0, true) !== LOCAL) fail(`local header of '${entry.name}' is malformed`);
+    const start = entry.localHeaderOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
+    if (start + entry.compressedSize > source.size) fail(`member '${entry.name}' extends past the end of the file`);
+    return start;
+  }
+
+  return {
+    entries,
+    dataOffset,
+    async read(entry) {
+      if (entry.method !== 0 && entry.method !== 8) fail(`member '${entry.name}' uses compression method ${entry.method} (only stored and deflate are supported)`);
+      if (entry.size > MAX_MEMBER || entry.compressedSize > MAX_MEMBER) fail(`member '${entry.name}' is larger than 2 GiB; read it by range instead`);
+      // DEFLATE cannot expand more than 1032:1, so a larger claim is a lie (a zip bomb's allocation).
+      if (entry.method === 8 && entry.size > entry.compressedSize * 1032 + 1024) fail(`member '${entry.name}' claims ${entry.size} bytes from ${entry.compressedSize} compressed, beyond what DEFLATE can produce`);
+      if (entry.method === 0 && entry.size !== entry.compressedSize) fail(`stored member '${entry.name}' has different sizes (${entry.size} vs ${entry.compressedSize})`);
+      const raw = await source.read(await dataOffset(entry), entry.compressedSize);
+      if (entry.method === 0) return raw;
+      let out: Uint8Array;
+      try {
+        out = inflateSync(raw, { out: new Uint8Array(entry.size) });
+      } catch (e) {
+        return fail(`member '${entry.name}' does not inflate (${e instanceof Error ? e.message : String(e)})`);
+      }
+      if (out.length !== entry.size) fail(`member '${entry.name}' inflates to ${out.length} bytes, the directory says ${entry.size}`);
+      return out;
+    },
+  };
+}

@@ -197,13 +197,20 @@ export interface LogColumnState {
 }
 
 export type LogsHostToWebview =
-  | { type: 'logInfo'; title: string; source: string; logScale: boolean; smoothing: number }
+  /** `requested` is the file or run folder the user asked for: the page keeps it for WebviewPanelSerializer. */
+  | { type: 'logInfo'; title: string; source: string; requested: string; logScale: boolean; smoothing: number }
   /**
    * New points of the followed column since the last message, batched (about 10 per second).
    * `reset` drops everything shown before (file rewritten, column switched). steps/values are
    * float64 arrays of equal length.
    */
   | { type: 'logPoints'; reset: boolean; steps: ArrayBuffer; values: ArrayBuffer; spikes: WireSpike[]; openSpike: WireSpike | null; columns: LogColumnState; status: string; problems: string[] };
+
+/** What a spikes view keeps across reloads. */
+export interface LogsPanelState {
+  requested: string;
+  column: string | null;
+}
 
 export type LogsWebviewToHost =
   | { type: 'ready' }

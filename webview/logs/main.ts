@@ -1,12 +1,13 @@
 // The live loss-spike view: a training log's loss curve (log scale, smoothing), its spikes marked and
 // listed; the host posts new points in batches and this page only appends.
 import { Chart, registerables, type ChartConfiguration, type ScatterDataPoint } from 'chart.js';
-import type { LogColumnState, LogsHostToWebview, LogsWebviewToHost, WireSpike } from '../../src/protocol';
+import type { LogColumnState, LogsHostToWebview, LogsPanelState, LogsWebviewToHost, WireSpike } from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../theme';
+import { thinMinMax } from './thin';
 
 Chart.register(...registerables);
 
-interface VsCodeApi { postMessage(m: LogsWebviewToHost): void }
+interface VsCodeApi { postMessage(m: LogsWebviewToHost): void; getState(): LogsPanelState | undefined; setState(s: LogsPanelState): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const post = (m: LogsWebviewToHost) => vscode.postMessage(m);
@@ -41,6 +42,8 @@ let logScale = true;
 let zoom: { min: number; max: number } | null = null;
 let emaState = { last: 0, count: 0 };
 let theme: Theme = readTheme();
+let requested = '';
+let infoSeen = false;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -116,30 +119,7 @@ function indexRange(): [number, number] {
 }
 
 function thin(src: Float64Array, a: number, b: number): ScatterDataPoint[] {
-  const s = steps.data;
-  const ok = (y: number) => Number.isFinite(y) && (!logScale || y > 0);
-  const out: ScatterDataPoint[] = [];
-  const n = b - a;
-  if (n <= 2 * BUCKETS) {
-    for (let i = a; i < b; i++) out.push({ x: s[i], y: ok(src[i]) ? src[i] : NaN });
-    return out;
-  }
-  for (let k = 0; k < BUCKETS; k++) {
-    const i0 = a + Math.floor((k * n) / BUCKETS), i1 = a + Math.floor(((k + 1) * n) / BUCKETS);
-    let lo = -1, hi = -1, gap = false;
-    for (let i = i0; i < i1; i++) {
-      const y = src[i];
-      if (!ok(y)) { gap = true; continue; }
-      if (lo < 0 || y < src[lo]) lo = i;
-      if (hi < 0 || y > src[hi]) hi = i;
-    }
-    if (lo < 0) { out.push({ x: s[i0], y: NaN }); continue; }
-    const [p, q] = lo < hi ? [lo, hi] : [hi, lo];
-    out.push({ x: s[p], y: src[p] });
-    if (q !== p) out.push({ x: s[q], y: src[q] });
-    if (gap) out.push({ x: s[i1 - 1], y: NaN });
-  }
-  return out;
+  return thinMinMax(steps.data, src, a, b, BUCKETS, (y) => Number.isFinite(y) && (!logScale || y > 0));
 }
 
 let chart: Chart | undefined;
@@ -240,6 +220,11 @@ window.addEventListener('message', (ev: MessageEvent<LogsHostToWebview>) => {
   try {
     if (m.type === 'logInfo') {
       title.textContent = m.title;
+      requested = m.requested;
+      vscode.setState({ requested, column: columns.column });
+      // Settings give the first look; later infos (a newer run followed) keep what the user set.
+      if (infoSeen) return;
+      infoSeen = true;
       logScale = m.logScale;
       logBox.checked = logScale;
       smoothing = m.smoothing;
@@ -264,7 +249,7 @@ window.addEventListener('message', (ev: MessageEvent<LogsHostToWebview>) => {
       problemsSummary.textContent = `Problems (${problemsList.children.length}; unreadable records were skipped)`;
     }
     drawColumns();
-    if (columnChanged) makeChart();
+    if (columnChanged) { makeChart(); if (requested) vscode.setState({ requested, column: columns.column }); }
     scheduleDraw();
     post({ type: 'logShown', points: values.length, spikes: spikes.length });
   } catch (e) {

@@ -31,11 +31,18 @@ export class CatapultLab {
     return (CatapultLab.current = new CatapultLab(extensionUri, log));
   }
 
-  private constructor(extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {
-    this.panel = vscode.window.createWebviewPanel(LAB_VIEW_TYPE, 'Catapult Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+  /** A lab tab restored after a reload: a fresh page (runs are quick to repeat, so none is kept). */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, log: vscode.LogOutputChannel): CatapultLab {
+    CatapultLab.current?.panel.dispose();
+    return (CatapultLab.current = new CatapultLab(extensionUri, log, panel));
+  }
+
+  private constructor(extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel, revived?: vscode.WebviewPanel) {
+    this.panel = revived ?? vscode.window.createWebviewPanel(LAB_VIEW_TYPE, 'Catapult Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
       ...webviewOptions(extensionUri),
       retainContextWhenHidden: true,
     });
+    if (revived) this.panel.webview.options = webviewOptions(extensionUri);
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     let markReady!: () => void;
     this.ready = new Promise((r) => (markReady = r));

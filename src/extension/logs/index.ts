@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import { CancelledError, InputError } from '../../core/errors';
 import { type SpikeParams } from '../../core/logs/index';
-import type { LabSettings } from '../../protocol';
-import { CatapultLab, type LabResult } from '../catapult/lab';
+import type { LabSettings, LogsPanelState } from '../../protocol';
+import { CatapultLab, LAB_VIEW_TYPE, type LabResult } from '../catapult/lab';
 import { registerCodeLens } from '../codelens';
 import { toUri } from '../datasetFile';
 import { followKindOf, resolveLogTarget } from './logTarget';
-import { SpikeWatch, type SpikeWatchState, type WatchSettings } from './spikeWatch';
+import { SPIKES_VIEW_TYPE, SpikeWatch, type SpikeWatchState, type WatchSettings } from './spikeWatch';
 
 export interface WatchArgs {
   /** The loss column, when the user (or a test) already knows it. */
@@ -113,6 +113,18 @@ export function registerLogViews(context: vscode.ExtensionContext, log: vscode.L
       return lab.run(rest, sweep ?? 'none');
     }),
     new vscode.Disposable(() => { for (const w of [...watches]) w.panel.dispose(); }),
+    // After a reload the views come back following the same file or folder.
+    vscode.window.registerWebviewPanelSerializer(SPIKES_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: LogsPanelState | undefined) {
+        const requested = state?.requested ? vscode.Uri.parse(state.requested) : undefined;
+        const target = requested && (await resolveLogTarget(requested).catch((e) => { log.warn(`spikes: cannot revive a view: ${e instanceof Error ? e.message : String(e)}`); return undefined; }));
+        if (!target) { panel.dispose(); return; }
+        watches.add(new SpikeWatch(target, context.extensionUri, watchSettings(), log, (w) => watches.delete(w), state?.column ?? undefined, panel));
+      },
+    }),
+    vscode.window.registerWebviewPanelSerializer(LAB_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel) { CatapultLab.revive(panel, context.extensionUri, log); },
+    }),
   );
   registerCodeLens(context);
 }

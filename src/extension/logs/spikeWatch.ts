@@ -4,7 +4,13 @@ import { bufferOf, toWireSpike, type LogColumnState, type LogsHostToWebview, typ
 import { webviewOptions } from '../panel';
 import { fileSourceOf } from './fileSource';
 import { viewHtml } from './html';
-import type { LogTarget } from './logTarget';
+import { resolveLogTarget, type LogTarget } from './logTarget';
+
+function titleOf(target: LogTarget): string {
+  const name = target.file.path.split('/').pop() ?? 'log';
+  const folder = target.file.path.split('/').slice(-2, -1)[0];
+  return `Spikes: ${name === 'metrics.csv' || target.kind === 'tfevents' ? `${folder}/${name.slice(0, 24)}` : name}`;
+}
 
 export const SPIKES_VIEW_TYPE = 'featureLens.spikes';
 
@@ -43,8 +49,11 @@ export interface WatchSettings {
  */
 export class SpikeWatch {
   readonly panel: vscode.WebviewPanel;
-  private readonly follower: LogFollower;
-  private readonly source: FileSource & { dispose(): void };
+  private follower: LogFollower;
+  private source: FileSource & { dispose(): void };
+  private fileWatcher: vscode.Disposable;
+  private retargeting = false;
+  private requestedColumn: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
   private syncing = false;
@@ -72,36 +81,82 @@ export class SpikeWatch {
   private flushTimer: NodeJS.Timeout | undefined;
   private lastFlush = 0;
 
-  constructor(readonly target: LogTarget, extensionUri: vscode.Uri, private readonly settings: WatchSettings, private readonly log: vscode.LogOutputChannel, onDispose: (w: SpikeWatch) => void, column?: string) {
-    this.follower = new LogFollower(target.kind, { column, spikes: settings.spikes, maxBytesPerUpdate: MAX_BYTES_PER_UPDATE });
-    this.source = fileSourceOf(target.file);
-    const name = target.file.path.split('/').pop() ?? 'log';
-    const folder = target.file.path.split('/').slice(-2, -1)[0];
-    const title = `Spikes: ${name === 'metrics.csv' || target.kind === 'tfevents' ? `${folder}/${name.slice(0, 24)}` : name}`;
-    this.panel = vscode.window.createWebviewPanel(SPIKES_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+  constructor(private current: LogTarget, extensionUri: vscode.Uri, private readonly settings: WatchSettings, private readonly log: vscode.LogOutputChannel, onDispose: (w: SpikeWatch) => void, column?: string, revived?: vscode.WebviewPanel) {
+    this.requestedColumn = column;
+    this.follower = this.newFollower();
+    this.source = fileSourceOf(current.file);
+    const title = titleOf(current);
+    this.panel = revived ?? vscode.window.createWebviewPanel(SPIKES_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
       ...webviewOptions(extensionUri),
       retainContextWhenHidden: true,
     });
+    if (revived) { this.panel.webview.options = webviewOptions(extensionUri); this.panel.title = title; }
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     this.panel.webview.html = viewHtml(this.panel.webview, extensionUri, 'logs', title);
+    this.fileWatcher = this.watchFile();
 
-    const dir = vscode.Uri.joinPath(target.file, '..');
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, name));
-    const poke = () => void this.sync();
-    const poll = setInterval(poke, POLL_MS);
+    let polls = 0;
+    const poll = setInterval(() => {
+      void this.sync();
+      if (this.followsFolder && ++polls % 5 === 0) void this.retargetIfNewer();
+    }, POLL_MS);
     this.disposables.push(
-      watcher, watcher.onDidChange(poke), watcher.onDidCreate(poke), watcher.onDidDelete(poke),
       new vscode.Disposable(() => clearInterval(poll)),
       this.panel.webview.onDidReceiveMessage((m: LogsWebviewToHost) => this.onMessage(m)),
       this.panel.onDidDispose(() => {
         this.disposed = true;
         if (this.flushTimer) clearTimeout(this.flushTimer);
         for (const d of this.disposables) d.dispose();
+        this.fileWatcher.dispose();
         this.source.dispose();
         onDispose(this);
       }),
     );
+    if (this.followsFolder) {
+      // A new run (version_N, a timestamped folder) or a resumed run's new event file: follow the newest.
+      const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(current.requested, '**/{events.out.tfevents.*,metrics.csv}'), false, true, true);
+      this.disposables.push(runs, runs.onDidCreate(() => void this.retargetIfNewer()));
+    }
     void this.sync();
+  }
+
+  get target(): LogTarget { return this.current; }
+
+  private get followsFolder(): boolean { return this.current.requested.toString() !== this.current.file.toString(); }
+
+  private newFollower(): LogFollower {
+    return new LogFollower(this.current.kind, { column: this.requestedColumn, spikes: this.settings.spikes, maxBytesPerUpdate: MAX_BYTES_PER_UPDATE });
+  }
+
+  private watchFile(): vscode.Disposable {
+    const name = this.current.file.path.split('/').pop() ?? 'log';
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(this.current.file, '..'), name));
+    const poke = () => void this.sync();
+    return vscode.Disposable.from(watcher, watcher.onDidChange(poke), watcher.onDidCreate(poke), watcher.onDidDelete(poke));
+  }
+
+  /** The folder asked for now has a newer run than the one shown: the view starts over on it. */
+  private async retargetIfNewer(): Promise<void> {
+    if (this.retargeting || this.disposed) return;
+    this.retargeting = true;
+    try {
+      const next = await resolveLogTarget(this.current.requested).catch(() => undefined);
+      if (!next || next.file.toString() === this.current.file.toString() || this.disposed) return;
+      while (this.syncing) await new Promise((r) => setTimeout(r, 20));
+      this.log.info(`spikes: ${vscode.workspace.asRelativePath(this.current.requested, false)} has a newer log, now following ${next.file.toString()}`);
+      this.current = next;
+      this.fileWatcher.dispose();
+      this.source.dispose();
+      this.source = fileSourceOf(next.file);
+      this.fileWatcher = this.watchFile();
+      this.follower = this.newFollower();
+      this.caughtUp = false;
+      this.panel.title = titleOf(next);
+      this.absorb({ restarted: true, steps: new Float64Array(0), values: new Float64Array(0), newSpikes: [], openSpike: undefined, problems: [], column: { kind: 'pending', column: this.requestedColumn }, behind: false });
+    } finally {
+      this.retargeting = false;
+    }
+    await this.sync();
   }
 
   state(): SpikeWatchState {
@@ -142,6 +197,7 @@ export class SpikeWatch {
   }
 
   pickColumn(column: string): void {
+    this.requestedColumn = column;
     this.absorb(this.follower.setColumn(column));
   }
 
@@ -185,6 +241,7 @@ export class SpikeWatch {
       }
     }
     if (!u.behind) this.status = this.statusLine();
+    if (u.restarted && this.ready) void this.panel.webview.postMessage({ type: 'logInfo', title: this.panel.title, source: vscode.workspace.asRelativePath(this.current.file, false), requested: this.current.requested.toString(), logScale: this.settings.logScale, smoothing: this.settings.smoothing } satisfies LogsHostToWebview);
     if (fresh.length && this.caughtUp) this.notify(fresh);
     this.scheduleFlush();
   }
@@ -231,7 +288,7 @@ export class SpikeWatch {
       case 'ready': {
         // A fresh page (first load or reload): send everything held so far as one reset.
         this.ready = true;
-        void this.panel.webview.postMessage({ type: 'logInfo', title: this.panel.title, source: vscode.workspace.asRelativePath(this.target.file, false), logScale: this.settings.logScale, smoothing: this.settings.smoothing } satisfies LogsHostToWebview);
+        void this.panel.webview.postMessage({ type: 'logInfo', title: this.panel.title, source: vscode.workspace.asRelativePath(this.target.file, false), requested: this.current.requested.toString(), logScale: this.settings.logScale, smoothing: this.settings.smoothing } satisfies LogsHostToWebview);
         const s = this.columns.column ? this.follower.series(this.columns.column) : undefined;
         this.pendingReset = true;
         this.pendingSteps = s ? [s.steps.slice()] : [];

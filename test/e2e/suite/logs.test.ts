@@ -91,6 +91,23 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     assert.equal(done.problems, 0);
   });
 
+  test('a run folder follows its newest run, and moves to a new run when training starts one', async () => {
+    const runs = path.join(workspaceDir(), 'lightning_logs');
+    fs.mkdirSync(path.join(runs, 'version_0'), { recursive: true });
+    fs.writeFileSync(path.join(runs, 'version_0', 'metrics.csv'), 'step,train_loss\n' + lines(0, 30));
+    await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(runs));
+    const all = async () => (await vscode.commands.executeCommand<SpikeWatchState[]>('featureLens.spikes.state')) ?? [];
+    const inRun = (v: string) => async () => (await all()).find((s) => vscode.Uri.parse(s.file).fsPath === path.join(runs, v, 'metrics.csv'));
+    const first = await until('version_0 followed', async () => { const s = await inRun('version_0')(); return s && s.shownPoints === 30 ? s : undefined; });
+    assert.equal(first.points, 30);
+    await new Promise((r) => setTimeout(r, 1100)); // a later modification time for the new run
+    fs.mkdirSync(path.join(runs, 'version_1'));
+    fs.writeFileSync(path.join(runs, 'version_1', 'metrics.csv'), 'step,train_loss\n' + lines(0, 12));
+    const moved = await until('version_1 followed', async () => { const s = await inRun('version_1')(); return s && s.points === 12 && s.shownPoints === 12 ? s : undefined; });
+    assert.equal(moved.column, 'train_loss');
+    assert.equal(await inRun('version_0')(), undefined, 'the view moved, it did not open a second one');
+  });
+
   test('an ambiguous log waits for the column pick and a watch with column given follows it', async () => {
     const file = path.join(workspaceDir(), 'two_losses.jsonl');
     fs.writeFileSync(file, Array.from({ length: 50 }, (_, i) => JSON.stringify({ step: i, loss_a: lossAt(i), loss_b: 2 * lossAt(i) }) + '\n').join(''));

@@ -52,6 +52,11 @@ async function logInFolder(dir: vscode.Uri): Promise<{ file: vscode.Uri; kind: L
  */
 export async function resolveLogTarget(uri: vscode.Uri): Promise<LogTarget> {
   const info = await statOf(uri);
+  if (!info && !followKindOf(base(uri))) {
+    // A run folder the script has not created yet (a CodeLens on SummaryWriter("runs/x") before the
+    // first run): the view waits, and moves to the first log that appears below it.
+    return { file: vscode.Uri.joinPath(uri, 'metrics.csv'), kind: 'csv', requested: uri, note: `waiting for training to write a log in ${vscode.workspace.asRelativePath(uri, false)}` };
+  }
   if (!info || (info.type & vscode.FileType.Directory) === 0) {
     const kind = followKindOf(base(uri));
     if (!kind) throw new InputError(`${vscode.workspace.asRelativePath(uri, false)}: not a training log; expected .csv, .tsv, .jsonl, .ndjson, .json (one object per line) or a TensorBoard events.out.tfevents.* file, or a run folder`);

@@ -206,7 +206,7 @@ export class SpikeWatch {
     const where = this.target.note ? ` (${this.target.note})` : '';
     if (c.column) return `${this.points.toLocaleString('en-US')} points of '${c.column}' · ${this.spikes.length} spike(s)${this.openSpike ? ' + 1 in progress' : ''} · following ${vscode.workspace.asRelativePath(this.target.file, false)}${where}`;
     if (c.candidates.length || c.all.length) return `Which column is the loss? Pick it above.${where}`;
-    return `waiting for data in ${vscode.workspace.asRelativePath(this.target.file, false)}${where}`;
+    return this.target.note?.startsWith('waiting') ? `${this.target.note[0].toUpperCase()}${this.target.note.slice(1)}…` : `waiting for data in ${vscode.workspace.asRelativePath(this.target.file, false)}${where}`;
   }
 
   private absorb(u: FollowUpdate): void {

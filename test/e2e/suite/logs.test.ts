@@ -108,6 +108,37 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     assert.equal(await inRun('version_0')(), undefined, 'the view moved, it did not open a second one');
   });
 
+  test('a TensorBoard run folder: the event file is followed, its loss tag chosen (values written by Python protobuf)', async () => {
+    const ext = vscode.extensions.getExtension(EXT_ID)!;
+    const run = path.join(workspaceDir(), 'tb_run');
+    fs.mkdirSync(run, { recursive: true });
+    fs.copyFileSync(path.join(ext.extensionPath, 'test/fixtures/logs/events.out.tfevents.1700000000.fixture'), path.join(run, 'events.out.tfevents.1700000000.fixture'));
+    const expected = JSON.parse(fs.readFileSync(path.join(ext.extensionPath, 'test/fixtures/logs/tfevents-expected.json'), 'utf8')) as { fixture: { points: { tag: string }[] } };
+    const n = expected.fixture.points.filter((p) => p.tag === 'train/loss').length;
+    assert.ok(n > 10);
+    await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(run));
+    const s = await until('the event file followed', async () => {
+      const all = (await vscode.commands.executeCommand<SpikeWatchState[]>('featureLens.spikes.state')) ?? [];
+      const w = all.find((x) => vscode.Uri.parse(x.file).fsPath.startsWith(run));
+      return w && w.shownPoints === n ? w : undefined;
+    });
+    assert.equal(s.column, 'train/loss');
+    assert.equal(s.points, n);
+  });
+
+  test('a run folder that does not exist yet is waited for (CodeLens before the first run)', async () => {
+    const later = path.join(workspaceDir(), 'runs_later', 'exp');
+    await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(later));
+    fs.mkdirSync(later, { recursive: true });
+    fs.writeFileSync(path.join(later, 'log.jsonl'), Array.from({ length: 25 }, (_, i) => JSON.stringify({ step: i, loss: lossAt(i) }) + '\n').join(''));
+    const s = await until('the new log followed', async () => {
+      const all = (await vscode.commands.executeCommand<SpikeWatchState[]>('featureLens.spikes.state')) ?? [];
+      const w = all.find((x) => vscode.Uri.parse(x.file).fsPath === path.join(later, 'log.jsonl'));
+      return w && w.shownPoints === 25 ? w : undefined;
+    });
+    assert.equal(s.column, 'loss');
+  });
+
   test('an ambiguous log waits for the column pick and a watch with column given follows it', async () => {
     const file = path.join(workspaceDir(), 'two_losses.jsonl');
     fs.writeFileSync(file, Array.from({ length: 50 }, (_, i) => JSON.stringify({ step: i, loss_a: lossAt(i), loss_b: 2 * lossAt(i) }) + '\n').join(''));

@@ -22,6 +22,9 @@ const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-shots-ws-'));
 fs.writeFileSync(path.join(ws, 'metrics.csv'), 'step,epoch,train_loss\n' + rows(0, 3000));
 fs.copyFileSync(path.join(ROOT, 'test/fixtures/codelens/train_spikes.py'), path.join(ws, 'train.py'));
 fs.copyFileSync(path.join(ROOT, 'test/fixtures/iris.csv'), path.join(ws, 'iris.csv'));
+fs.mkdirSync(path.join(ws, 'lightning_logs/version_0'), { recursive: true });
+fs.writeFileSync(path.join(ws, 'lightning_logs/version_0/metrics.csv'), 'step,train_loss\n' + rows(0, 100).replace(/^(\d+),\d+,/gm, '$1,'));
+fs.writeFileSync(path.join(ws, 'notes.txt'), 'not a log\n');
 
 const port = await new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-shots-'));
@@ -64,6 +67,18 @@ try {
   await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60000 });
   await sleep(3000);
 
+  const menuOf = async (name) => {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click({ button: 'right' });
+    await page.waitForSelector('.context-view .monaco-menu .action-label', { timeout: 10000 });
+    await sleep(300);
+    const l = await page.locator('.context-view .monaco-menu .action-label').allTextContents();
+    await page.keyboard.press('Escape');
+    return l.filter((x) => /Watch|Fit RFM/.test(x));
+  };
+  console.log('lightning_logs/ folder menu:', await menuOf('lightning_logs'));
+  console.log('iris.csv menu:', await menuOf('iris.csv'));
+  console.log('notes.txt menu:', await menuOf('notes.txt'));
+
   // Explorer: right-click the log -> Watch Loss Spikes.
   await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'metrics.csv' }).first().click({ button: 'right' });
   await page.waitForSelector('.context-view .monaco-menu .action-label', { timeout: 10000 });
@@ -99,6 +114,16 @@ try {
   await lab.locator('#status', { hasText: 'exact recursion' }).waitFor({ timeout: 60000 });
   console.log('lab sweep:', await lab.locator('#status').textContent());
   await page.screenshot({ path: path.join(OUT, 'catapult-lab.png') });
+  await lab.locator('#model').selectOption('relu');
+  await lab.locator('#width').fill('256');
+  await lab.locator('#steps').fill('200');
+  const tb = Date.now();
+  await lab.locator('#sweep-batch').click();
+  await lab.locator('#status', { hasText: 'batch sweep:' }).waitFor({ timeout: 600000 });
+  console.log(`lab batch sweep (${((Date.now() - tb) / 1000).toFixed(1)} s):`, await lab.locator('#status').textContent());
+  await lab.locator('#card-batchsweep').scrollIntoViewIfNeeded();
+  await sleep(300);
+  await page.screenshot({ path: path.join(OUT, 'catapult-lab-sweeps.png') });
 
   // CodeLens in a Python script.
   await page.keyboard.press('Control+P');

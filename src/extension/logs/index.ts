@@ -37,7 +37,12 @@ function publishLogFolders(log: vscode.LogOutputChannel): () => void {
         // The run folder and its parents up to the workspace folder (runs/, lightning_logs/ stand for their newest run).
         const root = vscode.workspace.getWorkspaceFolder(f)?.uri.path ?? '/';
         let dir = f.path.slice(0, f.path.lastIndexOf('/'));
-        for (let k = 0; k < 4 && dir.length > root.length; k++) { dirs.add(dir); dir = dir.slice(0, dir.lastIndexOf('/')); }
+        for (let k = 0; k < 4 && dir.length > root.length; k++) {
+          // resourcePath in a `when` clause is the file-system path; the URI path too, for other schemes.
+          dirs.add(dir);
+          dirs.add(f.with({ path: dir }).fsPath);
+          dir = dir.slice(0, dir.lastIndexOf('/'));
+        }
       }
       await vscode.commands.executeCommand('setContext', 'featureLens.logFolders', [...dirs]);
     } catch (e) {

@@ -129,7 +129,7 @@ function setChart(id: string, datasets: ChartDataset[], x: string, y: string, lo
       responsive: true, maintainAspectRatio: false, animation: false, parsing: labels ? undefined : false,
       color: theme.foreground, font: { family: theme.fontFamily },
       plugins: { legend: { labels: { color: theme.foreground } } },
-      scales: { x: labels ? axis(x) : { ...axis(x), type: 'linear' }, y: axis(y, logY) },
+      scales: { x: labels ? { ...axis(x), type: 'category' } : axis(x), y: axis(y, logY) },
     },
   } as unknown as ChartConfiguration;
   charts.set(id, new Chart(canvases.get(id)!, config));

@@ -24,6 +24,7 @@ class RangedFileSource implements FileSource {
   }
 
   async read(start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0); // nothing to read: a file not created yet needs no open
     const h = await open(this.path, 'r');
     try {
       const out = new Uint8Array(end - start);

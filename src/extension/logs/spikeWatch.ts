@@ -188,8 +188,9 @@ export class SpikeWatch {
         }
       } while (this.again && !this.disposed);
     } catch (e) {
-      this.status = `cannot read ${vscode.workspace.asRelativePath(this.target.file, false)}: ${e instanceof Error ? e.message : String(e)}`;
-      this.log.warn(`spikes: ${this.status}`);
+      const status = `cannot read ${vscode.workspace.asRelativePath(this.target.file, false)}: ${e instanceof Error ? e.message : String(e)}`;
+      if (status !== this.status) this.log.warn(`spikes: ${status}`); // the poll retries every second: log each new error once
+      this.status = status;
       this.scheduleFlush();
     } finally {
       this.syncing = false;
@@ -203,7 +204,8 @@ export class SpikeWatch {
 
   private statusLine(): string {
     const c = this.columns;
-    const where = this.target.note ? ` (${this.target.note})` : '';
+    // "waiting for ..." notes are stale once data has come.
+    const where = this.target.note && !(c.column && this.target.note.startsWith('waiting')) ? ` (${this.target.note})` : '';
     if (c.column) return `${this.points.toLocaleString('en-US')} points of '${c.column}' · ${this.spikes.length} spike(s)${this.openSpike ? ' + 1 in progress' : ''} · following ${vscode.workspace.asRelativePath(this.target.file, false)}${where}`;
     if (c.candidates.length || c.all.length) return `Which column is the loss? Pick it above.${where}`;
     return this.target.note?.startsWith('waiting') ? `${this.target.note[0].toUpperCase()}${this.target.note.slice(1)}…` : `waiting for data in ${vscode.workspace.asRelativePath(this.target.file, false)}${where}`;

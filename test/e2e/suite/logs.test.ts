@@ -139,6 +139,17 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     assert.equal(s.column, 'loss');
   });
 
+  test('a log file that does not exist yet is waited for', async () => {
+    const file = path.join(workspaceDir(), 'not_yet.csv');
+    await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(file));
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = await state(file);
+    assert.ok(before && before.points === 0 && before.bytesRead === 0, JSON.stringify(before));
+    fs.writeFileSync(file, 'step,loss\n' + lines(0, 40));
+    const s = await until('the created file followed', async () => { const x = await state(file); return x && x.shownPoints === 40 ? x : undefined; });
+    assert.equal(s.column, 'loss');
+  });
+
   test('an ambiguous log waits for the column pick and a watch with column given follows it', async () => {
     const file = path.join(workspaceDir(), 'two_losses.jsonl');
     fs.writeFileSync(file, Array.from({ length: 50 }, (_, i) => JSON.stringify({ step: i, loss_a: lossAt(i), loss_b: 2 * lossAt(i) }) + '\n').join(''));

@@ -204,6 +204,8 @@ export type LogsHostToWebview =
    * `reset` drops everything shown before (file rewritten, column switched). steps/values are
    * float64 arrays of equal length.
    */
+  /** Show this step range (the user chose *Show* on a spike notification). */
+  | { type: 'logZoom'; start: number; end: number }
   | { type: 'logPoints'; reset: boolean; steps: ArrayBuffer; values: ArrayBuffer; spikes: WireSpike[]; openSpike: WireSpike | null; columns: LogColumnState; status: string; problems: string[] };
 
 /** What a spikes view keeps across reloads. */
@@ -226,6 +228,7 @@ export interface LabSettings {
   width: number;
   lrFactor: number;
   steps: number;
+  /** Rows per step; the row count or more (Number.MAX_SAFE_INTEGER for "GD") is full-batch GD. */
   batch: number;
   seed: number;
 }

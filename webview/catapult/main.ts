@@ -79,7 +79,16 @@ form.append(modelLabel);
 const width = num('width', 'width m ', 256, '1', '1');
 const lrFactor = num('lrFactor', 'lr factor (eta = f / lambda0) ', 3, '0.1', '0.01');
 const steps = num('steps', 'steps ', 300, '1', '1');
-const batch = num('batch', 'batch (n = GD) ', 128, '1', '1');
+const optimizer = el('select', { id: 'optimizer' });
+optimizer.append(el('option', { value: 'gd' }, 'GD (full batch)'), el('option', { value: 'sgd' }, 'SGD'));
+const optimizerLabel = el('label', { for: 'optimizer' }, 'optimizer ');
+optimizerLabel.append(optimizer);
+form.append(optimizerLabel);
+const batch = num('batch', 'batch ', 32, '1', '1');
+/** A batch this large is every row: gradient descent. */
+const FULL_BATCH = Number.MAX_SAFE_INTEGER;
+const syncOptimizer = () => { batch.disabled = optimizer.value === 'gd'; };
+optimizer.addEventListener('change', syncOptimizer);
 const seed = num('seed', 'seed ', 0, '1', '0');
 const buttons = el('div', { class: 'controls' });
 const runBtn = el('button', { id: 'run', type: 'button' }, 'Train');
@@ -139,11 +148,14 @@ const pts = (ys: ArrayLike<number>, xs?: ArrayLike<number>) => Array.from({ leng
 
 function settings(): LabSettings {
   const n = (e: HTMLInputElement, lo: number) => Math.max(lo, Number(e.value) || lo);
-  return { model: model.value === 'linear' ? 'linear' : 'relu', width: Math.round(n(width, 1)), lrFactor: n(lrFactor, 0.01), steps: Math.round(n(steps, 1)), batch: Math.round(n(batch, 1)), seed: Math.round(Number(seed.value) || 0) };
+  return { model: model.value === 'linear' ? 'linear' : 'relu', width: Math.round(n(width, 1)), lrFactor: n(lrFactor, 0.01), steps: Math.round(n(steps, 1)), batch: optimizer.value === 'gd' ? FULL_BATCH : Math.round(n(batch, 1)), seed: Math.round(Number(seed.value) || 0) };
 }
 
 function applySettings(s: LabSettings): void {
-  model.value = s.model; width.value = String(s.width); lrFactor.value = String(s.lrFactor); steps.value = String(s.steps); batch.value = String(s.batch); seed.value = String(s.seed);
+  model.value = s.model; width.value = String(s.width); lrFactor.value = String(s.lrFactor); steps.value = String(s.steps); seed.value = String(s.seed);
+  optimizer.value = s.batch >= FULL_BATCH ? 'gd' : 'sgd';
+  if (s.batch < FULL_BATCH) batch.value = String(s.batch);
+  syncOptimizer();
 }
 
 function drawLoss(losses: ArrayLike<number>, cats: Catapult[]): void {
@@ -190,7 +202,7 @@ async function trainOnce(s: LabSettings): Promise<Extract<LabWebviewToHost, { ty
   drawLoss(r.losses, r.catapults);
   drawLambda(r.lambdaSteps, r.lambdas, r.edge, r.losses.length - 1);
   setChart('align', r.alignments ? [{ label: 'cos(G_net, G*)', data: r.alignments.map((y, i) => ({ x: r.lambdaSteps[i], y })), borderColor: color(2), backgroundColor: color(2), pointRadius: 2 } as ChartDataset] : [], 'step', 'cosine');
-  const gd = s.batch >= (userTask?.X.rows ?? DEFAULT_RELU_LAB.n) ? 'GD' : `SGD (batch ${s.batch})`;
+  const gd = s.batch >= (userTask?.X.rows ?? DEFAULT_RELU_LAB.n) ? 'GD' : `SGD (batch ${s.batch})`; // a batch of n or more rows is GD
   status.textContent = `ReLU m=${s.width}, ${gd}: lambda0 ${r.lambda0.toPrecision(4)}, eta ${r.lr.toPrecision(4)} -> ${r.phase}; ${r.catapults.length} catapult(s); lambda_max ${r.lambdas[r.lambdas.length - 1].toPrecision(4)} vs 2/eta ${r.edge.toPrecision(4)}${r.alignments ? `; alignment ${r.alignments[0].toFixed(3)} -> ${r.alignments[r.alignments.length - 1].toFixed(3)}` : ''}${r.testLoss !== null ? `; test loss ${r.testLoss.toExponential(3)}` : ''}`;
   status.className = `status phase-${r.phase}`;
   return { type: 'labDone', requestId: '', model: 'relu', lambda0: r.lambda0, lr: r.lr, phase: r.phase, catapults: r.catapults.length, losses: Float64Array.from(r.losses).buffer, seconds: (performance.now() - t0) / 1000 };

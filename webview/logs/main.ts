@@ -173,6 +173,12 @@ function draw(): void {
   canvas.dataset.points = String(steps.length);
 }
 
+function zoomTo(start: number, end: number): void {
+  const pad = Math.max(10, (end - start) * 2);
+  zoom = { min: start - pad, max: end + pad };
+  draw();
+}
+
 function drawList(): void {
   listTitle.textContent = `Spikes (${spikes.length}${openSpike ? ', 1 in progress' : ''})`;
   table.replaceChildren();
@@ -185,11 +191,7 @@ function drawList(): void {
     const s = rows[i];
     const tr = el('tr', { class: s === openSpike ? 'spike open' : 'spike', tabindex: '0' });
     for (const v of [s.start, s.peak, s.end, spikeLabel(s), s.width, s === openSpike ? 'in progress' : s.recovered ? 'yes' : 'no']) tr.append(el('td', {}, String(v)));
-    const go = () => {
-      const pad = Math.max(10, s.width * 2);
-      zoom = { min: s.start - pad, max: s.end + pad };
-      draw();
-    };
+    const go = () => zoomTo(s.start, s.end);
     tr.addEventListener('click', go);
     tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
     table.append(tr);
@@ -233,6 +235,7 @@ window.addEventListener('message', (ev: MessageEvent<LogsHostToWebview>) => {
       makeChart();
       return;
     }
+    if (m.type === 'logZoom') { zoomTo(m.start, m.end); return; }
     if (m.reset) { steps.clear(); values.clear(); smoothed.clear(); emaState = { last: 0, count: 0 }; spikes = []; zoom = null; }
     const from = values.length;
     steps.append(new Float64Array(m.steps));

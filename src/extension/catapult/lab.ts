@@ -8,7 +8,8 @@ import { viewHtml } from '../logs/html';
 
 export const LAB_VIEW_TYPE = 'featureLens.catapultLab';
 
-export const DEFAULT_LAB_SETTINGS: LabSettings = { model: 'relu', width: 256, lrFactor: 3, steps: 300, batch: 128, seed: 0 };
+/** batch at or above the row count is full-batch GD (the page's optimizer choice sends Number.MAX_SAFE_INTEGER). */
+export const DEFAULT_LAB_SETTINGS: LabSettings = { model: 'relu', width: 256, lrFactor: 3, steps: 300, batch: Number.MAX_SAFE_INTEGER, seed: 0 };
 
 export type LabResult = Extract<LabWebviewToHost, { type: 'labDone' | 'labSweepDone' }>;
 

@@ -255,7 +255,9 @@ export class SpikeWatch {
     const name = vscode.workspace.asRelativePath(this.target.file, false);
     const ratio = s.heightRatio === null ? 'to a non-finite loss' : `x${s.heightRatio.toFixed(1)}`;
     void vscode.window.showWarningMessage(`Feature Lens: loss spike in ${name} at step ${s.peak} (${ratio})${fresh.length > 1 ? ` and ${fresh.length - 1} more` : ''}.`, 'Show').then((a) => {
-      if (a === 'Show' && !this.disposed) this.panel.reveal(undefined, false);
+      if (a !== 'Show' || this.disposed) return;
+      this.panel.reveal(undefined, false);
+      void this.panel.webview.postMessage({ type: 'logZoom', start: s.start, end: s.end } satisfies LogsHostToWebview);
     });
   }
 

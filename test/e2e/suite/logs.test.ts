@@ -204,6 +204,18 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     assert.deepEqual(phases, ['lazy', 'catapult', 'divergent']);
   });
 
+  test('Catapult Lab lr sweep of the linear toy: lazy below 2/lambda0, catapult to about 4/lambda0, divergent beyond (SCIENCE.md §3)', async () => {
+    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { model: 'linear', width: 1000, steps: 100, seed: 0, sweep: 'lr' });
+    assert.ok(r && r.type === 'labSweepDone', JSON.stringify(r));
+    assert.equal(r.rows.length, 12);
+    // x = eta / (2 / lambda0); the edges 1 and ~2 themselves are left out (SCIENCE.md: "~4/lambda").
+    for (const row of r.rows) {
+      if (row.x < 1) assert.equal(row.phase, 'lazy', `x=${row.x}`);
+      else if (row.x > 1 && row.x < 1.9) assert.equal(row.phase, 'catapult', `x=${row.x}`);
+      else if (row.x > 2.1) assert.equal(row.phase, 'divergent', `x=${row.x}`);
+    }
+  });
+
   test('Catapult Lab trains the ReLU network on the user\'s table (iris.csv) in the webview, as the core does', async () => {
     const uri = vscode.Uri.file(path.join(workspaceDir(), 'iris.csv'));
     const settings = { model: 'relu' as const, width: 64, lrFactor: 3, steps: 40, batch: 1000, seed: 0 };

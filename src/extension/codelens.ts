@@ -8,12 +8,20 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
   try { await vscode.workspace.fs.stat(uri); return true; } catch { return false; }
 }
 
+/** A notebook cell's paths are relative to its notebook, not to the cell's own (virtual) URI. */
+function scriptUri(uri: vscode.Uri): vscode.Uri {
+  if (uri.scheme !== 'vscode-notebook-cell') return uri;
+  const nb = vscode.workspace.notebookDocuments.find((n) => n.getCells().some((c) => c.document.uri.toString() === uri.toString()));
+  return nb?.uri ?? uri.with({ scheme: 'file', fragment: '' });
+}
+
 /**
  * Where a path written in a script points: absolute as is; relative to the script's folder if it
  * exists there, else to the workspace folder (scripts usually run from the workspace root), which is
  * also where a log that does not exist yet is expected.
  */
-export async function resolveScriptPath(path: string, doc: vscode.Uri): Promise<vscode.Uri> {
+export async function resolveScriptPath(path: string, cellOrDoc: vscode.Uri): Promise<vscode.Uri> {
+  const doc = scriptUri(cellOrDoc);
   if (/^([A-Za-z]:[\\/]|\/|\\\\)/.test(path)) return vscode.Uri.file(path);
   const rel = path.replace(/\\/g, '/').replace(/^\.\//, '');
   const here = vscode.Uri.joinPath(doc, '..', rel);

@@ -91,6 +91,17 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     assert.equal(done.problems, 0);
   });
 
+  test('a large existing log (500,000 points) is read in bounded updates and shown whole', async () => {
+    const file = path.join(workspaceDir(), 'big_log.csv');
+    const chunks = ['step,train_loss\n'];
+    for (let a = 0; a < 500_000; a += 50_000) chunks.push(lines(a, a + 50_000));
+    fs.writeFileSync(file, chunks.join(''));
+    await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(file));
+    const s = await until('500,000 points in the view', async () => { const x = await state(file); return x && x.shownPoints === 500_000 ? x : undefined; }, 90000);
+    assert.equal(s.points, 500_000);
+    assert.equal(s.bytesRead, fs.statSync(file).size);
+  });
+
   test('a run folder follows its newest run, and moves to a new run when training starts one', async () => {
     const runs = path.join(workspaceDir(), 'lightning_logs');
     fs.mkdirSync(path.join(runs, 'version_0'), { recursive: true });

@@ -238,11 +238,15 @@ export type LabHostToWebview =
   /** Train the ReLU network on this table instead of the synthetic task (null: back to synthetic). */
   | { type: 'labDataset'; name: string; dataset: WireDataset | null }
   /** Run with these settings now (command arguments, tests). */
-  | { type: 'labRun'; requestId: string; settings: LabSettings; sweep: 'none' | 'lr' | 'batch' };
+  | { type: 'labRun'; requestId: string; settings: LabSettings; sweep: 'none' | 'lr' | 'batch' }
+  /** The user cancelled the run's progress notification. */
+  | { type: 'labCancel' };
 
 export type LabWebviewToHost =
   | { type: 'ready' }
   | { type: 'labPickDataset' }
+  /** A run began (from the page's buttons or labRun): the host shows its progress with a Cancel button. */
+  | { type: 'labStarted'; requestId: string; what: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** A finished run's summary (losses as float64 buffers); requestId echoes labRun's, '' for UI runs. */
   | { type: 'labDone'; requestId: string; model: 'linear' | 'relu'; lambda0: number; lr: number; phase: string; catapults: number; losses: ArrayBuffer; seconds: number }

@@ -243,6 +243,7 @@ async function start(what: 'none' | 'lr' | 'batch', s: LabSettings, requestId: s
   token.cancelled = false;
   for (const b of [runBtn, lrBtn, batchBtn]) b.disabled = true;
   stopBtn.disabled = false;
+  post({ type: 'labStarted', requestId, what: what === 'none' ? `training the ${s.model === 'linear' ? 'linear toy' : 'ReLU network'}…` : what === 'lr' ? 'learning-rate sweep…' : 'batch-size sweep…' });
   try {
     const done = what === 'none' ? await trainOnce(s) : what === 'lr' ? await sweepLr(s) : await sweepBatch({ ...s, model: 'relu' });
     post({ ...done, requestId });
@@ -276,6 +277,7 @@ window.addEventListener('message', (ev: MessageEvent<LabHostToWebview>) => {
       dataLine.textContent = `data: ${e instanceof Error ? e.message : String(e)}`;
     }
   }
+  else if (m.type === 'labCancel') token.cancelled = true;
   else if (m.type === 'labRun') { applySettings(m.settings); void start(m.sweep, m.settings, m.requestId); }
 });
 post({ type: 'ready' });

@@ -62,26 +62,45 @@ export class CatapultLab {
             void vscode.window.showErrorMessage(`Feature Lens: ${e instanceof Error ? e.message : String(e)}`);
           });
           break;
+        case 'labStarted':
+          this.showProgress(m.what);
+          break;
         case 'labDone':
         case 'labSweepDone':
           log.info(`catapult lab: ${m.type === 'labDone' ? `${m.model} lr factor run -> ${m.phase}, ${m.catapults} catapult(s)` : `${m.sweep} sweep, ${m.rows.length} runs`} in ${m.seconds.toFixed(2)} s`);
           this.waiting.get(m.requestId)?.resolve(m);
           this.waiting.delete(m.requestId);
+          this.endProgress?.();
           break;
         case 'labFailed':
           log.warn(`catapult lab: ${m.message}`);
           this.waiting.get(m.requestId)?.reject(new Error(m.message));
           this.waiting.delete(m.requestId);
+          this.endProgress?.();
           break;
       }
     });
     this.panel.webview.html = viewHtml(this.panel.webview, extensionUri, 'catapult', 'Catapult Lab');
     this.panel.onDidDispose(() => {
       sub.dispose();
+      this.endProgress?.();
       for (const w of this.waiting.values()) w.reject(new Error('the Catapult Lab was closed'));
       this.waiting.clear();
       CatapultLab.current = undefined;
     });
+  }
+
+  /** Ends the progress notification of the run in flight (the page runs one at a time). */
+  private endProgress: (() => void) | undefined;
+
+  /** Training runs in the page; VS Code shows it is busy and offers Cancel, which stops the page's run. */
+  private showProgress(what: string): void {
+    this.endProgress?.();
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Catapult Lab: ${what}`, cancellable: true }, (_progress, token) =>
+      new Promise<void>((resolve) => {
+        const sub = token.onCancellationRequested(() => void this.post({ type: 'labCancel' }));
+        this.endProgress = () => { sub.dispose(); this.endProgress = undefined; resolve(); };
+      }));
   }
 
   private async post(m: LabHostToWebview): Promise<void> {

@@ -249,7 +249,9 @@ export class SpikeWatch {
   }
 
   private notify(fresh: WireSpike[]): void {
-    if (!this.settings.notify || Date.now() - this.lastNotice < 10_000) return;
+    // Read now, not at open: turning the setting off silences views already open.
+    const on = vscode.workspace.getConfiguration('featureLens.spikes').get<boolean>('notify', this.settings.notify);
+    if (!on || Date.now() - this.lastNotice < 10_000) return;
     this.lastNotice = Date.now();
     const s = fresh[fresh.length - 1];
     const name = vscode.workspace.asRelativePath(this.target.file, false);

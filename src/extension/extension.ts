@@ -10,6 +10,7 @@ import { DatasetsTree, RunItem, RunsTree } from './trees';
 import { exportRun } from './export';
 import { registerNfa, type NfaApi } from './nfa';
 import { registerWeights } from './weights';
+import { registerLogViews } from './logs/index';
 
 /** What the extension hands to other extensions and to its tests. */
 export interface FeatureLensApi {
@@ -181,6 +182,7 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   );
   registerWeights(context, log);
   const nfa = registerNfa(context, log, store);
+  registerLogViews(context, log);
   log.info(`Feature Lens activated; runs under ${store.dir.toString()}`);
   return { store, panels, runsTree: runs, datasetsTree: datasets, nfa };
 }

@@ -1,12 +1,12 @@
 // The training lab page: the MLP's settings, live loss and NFA correlation per epoch, and the actions
 // on the trained network (the host trains; this page only draws and asks).
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import type { LabEpoch, LabHostToWebview, LabSettings, LabWebviewToHost } from '../../src/protocol';
+import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabSettings, NfaLabWebviewToHost } from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../theme';
 
 Chart.register(...registerables);
 
-interface VsCodeApi { postMessage(m: LabWebviewToHost): void }
+interface VsCodeApi { postMessage(m: NfaLabWebviewToHost): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 
@@ -18,7 +18,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 }
 
 let theme: Theme = readTheme();
-const epochs: LabEpoch[] = [];
+const epochs: NfaLabEpoch[] = [];
 let training = false;
 let trained = false;
 let hasData = false;
@@ -31,14 +31,14 @@ const status = el('div', { class: 'status', id: 'status' }, 'Train a small MLP a
 header.append(title, dataLine, status);
 
 const form = el('div', { class: 'form' });
-function numberField(id: keyof LabSettings, label: string, attrs: Record<string, string>): HTMLInputElement {
+function numberField(id: keyof NfaLabSettings, label: string, attrs: Record<string, string>): HTMLInputElement {
   const l = el('label', {}, label);
   const i = el('input', { id, type: 'number', ...attrs });
   l.append(i);
   form.append(l);
   return i;
 }
-function selectField(id: keyof LabSettings, label: string, options: string[]): HTMLSelectElement {
+function selectField(id: keyof NfaLabSettings, label: string, options: string[]): HTMLSelectElement {
   const l = el('label', {}, label);
   const s = el('select', { id });
   for (const o of options) s.append(el('option', { value: o }, o));
@@ -77,16 +77,16 @@ app.append(header, form, buttons, grid);
 
 const charts: Partial<Record<'loss' | 'nfa', Chart>> = {};
 
-function settingsFromForm(): LabSettings {
+function settingsFromForm(): NfaLabSettings {
   return {
     width: Number(fields.width.value), depth: Number(fields.depth.value), activation: fields.activation.value,
-    optimizer: fields.optimizer.value as LabSettings['optimizer'], lr: Number(fields.lr.value), batch: Number(fields.batch.value),
+    optimizer: fields.optimizer.value as NfaLabSettings['optimizer'], lr: Number(fields.lr.value), batch: Number(fields.batch.value),
     epochs: Number(fields.epochs.value), seed: Number(fields.seed.value),
   };
 }
 
-function fillForm(s: LabSettings): void {
-  for (const [k, input] of Object.entries(fields)) input.value = String(s[k as keyof LabSettings]);
+function fillForm(s: NfaLabSettings): void {
+  for (const [k, input] of Object.entries(fields)) input.value = String(s[k as keyof NfaLabSettings]);
 }
 
 function updateButtons(): void {
@@ -100,7 +100,7 @@ function updateButtons(): void {
 /** Points drawn per curve at most: long runs are thinned (every stride-th epoch, the last always kept). */
 const MAX_POINTS = 1500;
 
-function shown(): LabEpoch[] {
+function shown(): NfaLabEpoch[] {
   const stride = Math.ceil(epochs.length / MAX_POINTS);
   if (stride <= 1) return epochs;
   return epochs.filter((_, i) => i % stride === 0 || i === epochs.length - 1);
@@ -164,7 +164,7 @@ onThemeChange(() => {
   draw();
 });
 
-window.addEventListener('message', (event: MessageEvent<LabHostToWebview>) => {
+window.addEventListener('message', (event: MessageEvent<NfaLabHostToWebview>) => {
   const m = event.data;
   switch (m.type) {
     case 'dataset':

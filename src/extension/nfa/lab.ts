@@ -8,7 +8,7 @@ import { CancelledError, InputError } from '../../core/errors';
 import { isActivation, type Activation } from '../../core/nfa/activation';
 import { DEFAULT_TRAIN_OPTIONS, mlpToSafetensors, trainingTargets, trainMlp, validateTrainOptions, type EpochRecord, type TrainOptions, type TrainResult } from '../../core/nfa/train';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
-import type { LabEpoch, LabHostToWebview, LabSettings, LabWebviewToHost } from '../../protocol';
+import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
 import type { NfaReport, NfaService } from './service';
 import { pickDataset, YieldingNfaBackend } from './service';
@@ -17,7 +17,7 @@ import { bundleHtml, localRoots, reportError } from './webviewHtml';
 export const LAB_VIEW_TYPE = 'featureLens.lab';
 
 /** Arguments of `featureLens.openTrainingLab(dataUri, args)`; with `target` and `train: true` it trains without prompts. */
-export interface LabArgs extends Partial<LabSettings> {
+export interface LabArgs extends Partial<NfaLabSettings> {
   target?: string | number;
   /** Start training at once and resolve when it ends. */
   train?: boolean;
@@ -32,12 +32,12 @@ export interface LabTrainResult {
   history: EpochRecord[];
 }
 
-export const DEFAULT_LAB_SETTINGS: LabSettings = {
+export const DEFAULT_LAB_SETTINGS: NfaLabSettings = {
   width: DEFAULT_TRAIN_OPTIONS.width, depth: DEFAULT_TRAIN_OPTIONS.depth, activation: DEFAULT_TRAIN_OPTIONS.activation,
   optimizer: DEFAULT_TRAIN_OPTIONS.optimizer, lr: DEFAULT_TRAIN_OPTIONS.lr, batch: DEFAULT_TRAIN_OPTIONS.batch, epochs: 30, seed: 0,
 };
 
-export function labEpochOf(rec: EpochRecord): LabEpoch {
+export function labEpochOf(rec: EpochRecord): NfaLabEpoch {
   return { epoch: rec.epoch, loss: rec.loss, layers: rec.nfa.map((l) => ({ name: l.name, pearsonSqrt: l.correlation.pearson.sqrt_agop, pearson: l.correlation.pearson.agop })) };
 }
 
@@ -45,10 +45,10 @@ export class TrainingLab {
   private panel: vscode.WebviewPanel | undefined;
   private ready: Promise<void> = Promise.resolve();
   private dataset: { uri: vscode.Uri; data: Dataset } | undefined;
-  private settings: LabSettings = { ...DEFAULT_LAB_SETTINGS };
+  private settings: NfaLabSettings = { ...DEFAULT_LAB_SETTINGS };
   private nfaRows = DEFAULT_TRAIN_OPTIONS.nfaRows;
   private cancel: { cancelled: boolean } | undefined;
-  trained: { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: LabSettings } | undefined;
+  trained: { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: NfaLabSettings } | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly nfa: NfaService, private readonly log: vscode.LogOutputChannel) {}
 
@@ -79,7 +79,7 @@ export class TrainingLab {
     let markReady!: () => void;
     this.ready = new Promise((r) => (markReady = r));
     panel.webview.html = bundleHtml(panel.webview, this.extensionUri, 'lab', 'NFA Training Lab');
-    panel.webview.onDidReceiveMessage(async (m: LabWebviewToHost) => {
+    panel.webview.onDidReceiveMessage(async (m: NfaLabWebviewToHost) => {
       try {
         switch (m.type) {
           case 'ready': markReady(); break;
@@ -100,7 +100,7 @@ export class TrainingLab {
     this.panel = panel;
   }
 
-  private async post(m: LabHostToWebview): Promise<void> {
+  private async post(m: NfaLabHostToWebview): Promise<void> {
     await this.ready;
     if (this.panel) await this.panel.webview.postMessage(m);
   }
@@ -129,7 +129,7 @@ export class TrainingLab {
     return true;
   }
 
-  async train(s: LabSettings): Promise<LabTrainResult> {
+  async train(s: NfaLabSettings): Promise<LabTrainResult> {
     if (!this.dataset) throw new InputError('training lab: choose a dataset first');
     if (this.cancel) throw new InputError('training lab: a network is already training (cancel it first)');
     if (!isActivation(s.activation)) throw new InputError(`training lab: unknown activation '${s.activation}'`);
@@ -144,7 +144,7 @@ export class TrainingLab {
     this.log.info(`training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}`);
     const history: EpochRecord[] = [];
     // Epochs can take microseconds: the page gets them in batches, at most ~10 messages a second.
-    let pending: LabEpoch[] = [];
+    let pending: NfaLabEpoch[] = [];
     let flushTimer: NodeJS.Timeout | undefined;
     const flush = () => {
       flushTimer = undefined;

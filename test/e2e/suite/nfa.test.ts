@@ -142,6 +142,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     const running = vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, width: 64, depth: 2, batch: 1, epochs: 100000, seed: 1 });
     // Training starts once the data is read (slower on a loaded machine): retry until there is something to cancel.
     let cancelled = false;
+    await new Promise((r) => setTimeout(r, 1500));
     for (const t0 = Date.now(); !cancelled && Date.now() - t0 < 60_000;) {
       await new Promise((r) => setTimeout(r, 250));
       cancelled = (await vscode.commands.executeCommand<boolean>('featureLens.cancelTraining')) === true;

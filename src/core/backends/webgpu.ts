@@ -6,6 +6,7 @@ import kernelMatrixWgsl from '../gpu/kernelMatrix.wgsl';
 import kernelTimesColsWgsl from '../gpu/kernelTimesCols.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
 import { CpuBackend } from './cpu';
+import { requestGpuDevice, type AdapterDescription } from './webgpuDevice';
 import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
 
 /*
@@ -51,11 +52,7 @@ export interface WebGpuBackendOptions {
   maxPredictError?: number;
 }
 
-export interface AdapterDescription {
-  vendor: string;
-  architecture: string;
-  description?: string;
-}
+export type { AdapterDescription } from './webgpuDevice';
 
 /** How one solve went (path taken, CG iterations and residual, host-side seconds). */
 export interface SolveStats {
@@ -126,33 +123,8 @@ export class WebGpuBackend implements Backend {
 
   /** Requests a core adapter, then a compatibility-mode one, and a device with the adapter's own limits. */
   static async create(gpu: GPU, options: WebGpuBackendOptions & { keepAlive?: unknown } = {}): Promise<WebGpuBackend> {
-    let adapter = await gpu.requestAdapter();
-    if (!adapter) adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
-    if (!adapter) throw new BackendError('webgpu', 'no WebGPU adapter available');
-    const wanted = [
-      'maxStorageBufferBindingSize',
-      'maxBufferSize',
-      'maxStorageBuffersPerShaderStage',
-      'maxComputeWorkgroupStorageSize',
-      'maxComputeInvocationsPerWorkgroup',
-      'maxComputeWorkgroupSizeX',
-      'maxComputeWorkgroupsPerDimension',
-    ] as const;
-    const requiredLimits: Record<string, number> = {};
-    for (const key of wanted) requiredLimits[key] = adapter.limits[key];
-    let device: GPUDevice;
-    try {
-      device = await adapter.requestDevice({ label: 'feature-lens rfm', requiredLimits });
-    } catch (e) {
-      throw new BackendError('webgpu', `requestDevice failed: ${(e as Error).message}`, e);
-    }
-    const info = adapter.info ?? ({ vendor: '', architecture: '', description: '' } as GPUAdapterInfo);
-    return new WebGpuBackend(
-      device,
-      { vendor: info.vendor, architecture: info.architecture, description: info.description },
-      options,
-      options.keepAlive,
-    );
+    const { device, adapter } = await requestGpuDevice(gpu, 'feature-lens rfm');
+    return new WebGpuBackend(device, adapter, options, options.keepAlive);
   }
 
   /** Buffers currently allocated by this backend (0 between operations). */

@@ -86,7 +86,7 @@ export class WebGpuNfaBackend implements NfaBackend {
     // Every row's Jacobian at the last layer's input is W_{L-1} itself: the sum is B W^T W, exact here.
     for (let o = 0; o < c; o++) {
       const w = last.W.subarray(o * last.inDim, (o + 1) * last.inDim);
-      for (let i = 0; i < last.inDim; i++) for (let j = 0; j < last.inDim; j++) sums[L - 1][i * last.inDim + j] += X.rows * w[i] * w[j];
+      for (let i = 0; i < last.inDim; i++) for (let j = 0; j < last.inDim; j++) sums[L - 1][i * last.inDim + j] += X.rows * (w[i] * w[j]);
     }
     if (L === 1 || X.rows === 0) return sums;
     return this.ctx.run('nfa agopSums', async (op) => {

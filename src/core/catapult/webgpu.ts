@@ -115,10 +115,12 @@ class WebGpuReluSession implements ReluSession {
   }
 
   async step(lr: number, rows?: Uint32Array): Promise<void> {
+    // Caller mistakes are not device failures: checked before the op, so they stay RangeErrors.
+    if (rows) for (const i of rows) if (i >= this.n) throw new RangeError(`catapult step: row ${i} of ${this.n}`);
+    if (rows?.length === 0) return;
     return this.run('catapult step', async (op) => {
       const count = rows ? rows.length : this.n;
       if (rows) {
-        for (const i of rows) if (i >= this.n) throw new RangeError(`catapult step: row ${i} of ${this.n}`);
         this.ctx.device.queue.writeBuffer(this.rows, 0, rows.buffer, rows.byteOffset, rows.byteLength);
       }
       const enc = this.ctx.device.createCommandEncoder({ label: 'catapult step' });

@@ -10,18 +10,16 @@ import { CpuNfaBackend } from '../../src/core/nfa/backend';
 import { computeNfa } from '../../src/core/nfa/compute';
 import type { Mlp } from '../../src/core/nfa/network';
 import { initMlp } from '../../src/core/nfa/train';
-import { WebGpuNfaBackend } from '../../src/core/nfa/webgpu';
+import { WebGpuNfaBackend, type WebGpuNfaOptions } from '../../src/core/nfa/webgpu';
 import { randomMat, relErr } from './helpers';
 
 const cpu = new CpuNfaBackend();
 
-async function gpuNfa(options = {}): Promise<WebGpuNfaBackend> {
-  const { backend } = await createNfaBackend('webgpu');
+/** A missing adapter fails here (createNfaBackend('webgpu') throws), never skips. */
+async function gpuNfa(options: WebGpuNfaOptions = {}): Promise<WebGpuNfaBackend> {
+  const { backend } = await createNfaBackend('webgpu', options);
   if (!(backend instanceof WebGpuNfaBackend)) throw new Error(`expected WebGPU, got ${backend.name}`);
-  if (Object.keys(options).length === 0) return backend;
-  // Same device, other options: the batching tests emulate a small buffer budget.
-  const b = backend as unknown as { ctx: { device: GPUDevice } };
-  return new WebGpuNfaBackend(b.ctx.device, { vendor: 'test', architecture: 'small-batches' }, options, backend);
+  return backend;
 }
 
 /** Random inputs scaled so that pre-activations span the nonlinear range of every activation. */

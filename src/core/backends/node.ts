@@ -6,7 +6,7 @@ import { CpuCatapultBackend } from '../catapult/cpu';
 import type { CatapultBackend } from '../catapult/backend';
 import { WebGpuCatapultBackend } from '../catapult/webgpu';
 import { CpuNfaBackend, type NfaBackend } from '../nfa/backend';
-import { WebGpuNfaBackend } from '../nfa/webgpu';
+import { WebGpuNfaBackend, type WebGpuNfaOptions } from '../nfa/webgpu';
 import { CpuBackend } from './cpu';
 import { WebGpuBackend, type WebGpuBackendOptions } from './webgpu';
 
@@ -56,8 +56,8 @@ export async function createBackend(kind: BackendChoice, options: WebGpuBackendO
 }
 
 /** The NFA backend (network forward and per-layer AGOP sums). */
-export async function createNfaBackend(kind: BackendChoice): Promise<{ backend: NfaBackend; note?: string }> {
-  return choose<NfaBackend>(kind, () => new CpuNfaBackend(), (gpu) => WebGpuNfaBackend.create(gpu, { keepAlive: gpu }));
+export async function createNfaBackend(kind: BackendChoice, options: WebGpuNfaOptions = {}): Promise<{ backend: NfaBackend; note?: string }> {
+  return choose<NfaBackend>(kind, () => new CpuNfaBackend(), (gpu) => WebGpuNfaBackend.create(gpu, { ...options, keepAlive: gpu }));
 }
 
 /** The catapult lab's backend (two-layer ReLU sessions). Dispose it when done (frees the device). */

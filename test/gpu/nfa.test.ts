@@ -75,6 +75,17 @@ describe('WebGPU NFA backend vs CPU float64', () => {
     await compareAgops(gpu, initMlp([6, 8, 8, 8, 8, 1], 'tanh', 5), inputs(31, 6, 6));
   });
 
+  it('a first layer that narrows (d = 300 -> 32) takes the V^T V path with the same sums, also batched', async () => {
+    for (const activation of ['relu', 'sigmoid'] as const) {
+      const net = initMlp([300, 32, 3], activation, 41);
+      await compareAgops(gpu, net, inputs(150, 300, 42));
+      await compareAgops(gpu, initMlp([300, 32, 24, 3], activation, 43), inputs(150, 300, 44));
+    }
+    const small = await gpuNfa({ maxBatchBytes: 16384 });
+    await compareAgops(small, initMlp([300, 32, 3], 'gelu', 45), inputs(101, 300, 46));
+    small.dispose();
+  });
+
   it('splits rows into batches under a small buffer budget with the same sums', async () => {
     const small = await gpuNfa({ maxBatchBytes: 4096 });
     const net = initMlp([10, 32, 20, 5], 'sigmoid', 7);

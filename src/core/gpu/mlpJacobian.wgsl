@@ -2,6 +2,9 @@
 //   J_l[r*c + o, j] = sum_k J_{l+1}[r*c + o, k] act'(Z_l[r, k]) W_l[k, j]
 // (mlpActivation.wgsl is prepended). With SHARED_NEXT = 1 the next Jacobian is the same for every row
 // (the last layer's weights, c x m) and is indexed by o alone, so it is never replicated.
+// MASK_ONLY = 1 stops before W: Jout = V = J_{l+1} * act'(Z_l) (nPad = mPad), for a first layer that
+// narrows (sum V^T V, then W^T (V^T V) W, is cheaper than the Gram of J_0). With ACTIVATION = 4
+// (identity) and c = 1 the kernel is a plain product Jout = Jnext W (Z is then never read).
 // Only one row batch of Jacobians exists at a time; their Gram sums come from transposeProduct.wgsl.
 // Layout: Jnext (B*c or c) x mPad, Z B x mPad, W mPad x nPad, Jout B*c x nPad, row-major f32, pads
 // multiples of 4 and zero filled (zero padding of Jnext and W makes padded columns of Jout zero).
@@ -20,6 +23,7 @@ struct Params {
 }
 
 override SHARED_NEXT: u32 = 0u;
+override MASK_ONLY: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Jnext: array<vec4f>;
@@ -43,6 +47,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     acc[r] = vec4f(0.0);
     nextRow[r] = select(q, q % p.c, SHARED_NEXT == 1u) * p.mPad4;
     zRow[r] = (q / p.c) * p.mPad4;
+  }
+  if (MASK_ONLY == 1u) {
+    for (var r = 0u; r < 4u; r++) {
+      if (q0 + r < p.jRows) {
+        let z = Z[zRow[r] + jq];
+        Jout[(q0 + r) * p.nPad4 + jq] = Jnext[nextRow[r] + jq] * vec4f(actDerivative(z.x), actDerivative(z.y), actDerivative(z.z), actDerivative(z.w));
+      }
+    }
+    return;
   }
   for (var k4 = 0u; k4 < p.mPad4; k4++) {
     let wBase = (k4 * 4u) * p.nPad4 + jq;

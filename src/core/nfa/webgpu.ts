@@ -101,16 +101,25 @@ export class WebGpuNfaBackend implements NfaBackend {
         let next = layers[L - 1].W;
         let shared = 1;
         for (let l = L - 2; l >= 0; l--) {
+          const m = net.layers[l].outDim, n = net.layers[l].inDim;
           const mPad = layers[l].outPad, nPad = layers[l].inPad;
-          const J = this.ctx.buffer(op, rows * c * nPad * 4, USAGE_STORAGE, `jacobian at layer ${l} input (batch)`);
-          const [gx, gy, stride] = grid1d(Math.ceil((rows * c) / 4) * (nPad / 4), this.ctx.device.limits.maxComputeWorkgroupsPerDimension);
-          this.ctx.dispatch(op, pass, 'mlpJacobian', JACOBIAN_SRC, { ACTIVATION: ACTIVATION_CODE[net.activation], SHARED_NEXT: shared },
-            u32s(rows * c, c, mPad / 4, nPad / 4, stride), [next, pre[l], layers[l].W, J], [gx, gy]);
+          const act = ACTIVATION_CODE[net.activation];
           const gram = this.ctx.buffer(op, nPad * nPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, `jacobian gram at layer ${l} input`);
-          const blocks = (nPad / 4) * (nPad / 4);
-          if (Math.ceil(blocks / 64) > this.ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new BackendError('webgpu', `layer '${net.layers[l].name}': ${net.layers[l].inDim} inputs exceed one Gram dispatch`);
-          this.ctx.dispatch(op, pass, 'transposeProduct', transposeProductWgsl, { DIAG_ONLY: 0 }, u32s(rows * c, nPad / 4, nPad / 4, 0), [J, J, gram], [Math.ceil(blocks / 64), 1]);
           grams.push({ l, buf: gram, nPad });
+          if (l === 0 && narrowIsCheaper(rows * c, m, n)) {
+            // sum J_0^T J_0 = W_0^T (sum V^T V) W_0 with V = J_1 * act'(Z_0): J_0 is never formed.
+            const V = this.ctx.buffer(op, rows * c * mPad * 4, USAGE_STORAGE, 'jacobian times activation derivative at layer 0 (batch)');
+            this.jacobianStep(op, pass, { ACTIVATION: act, SHARED_NEXT: shared, MASK_ONLY: 1 }, rows * c, c, mPad, mPad, [next, pre[0], layers[0].W, V]);
+            const H = this.ctx.buffer(op, mPad * mPad * 4, USAGE_STORAGE, 'V^T V at layer 0 (batch)');
+            this.gramInto(op, pass, V, V, rows * c, mPad, mPad, H, net.layers[0].name);
+            const HW = this.ctx.buffer(op, mPad * nPad * 4, USAGE_STORAGE, 'V^T V W at layer 0 (batch)');
+            this.jacobianStep(op, pass, { ACTIVATION: ACTIVATION_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 }, mPad, 1, mPad, nPad, [H, H, layers[0].W, HW]);
+            this.gramInto(op, pass, layers[0].W, HW, mPad, nPad, nPad, gram, net.layers[0].name);
+            break;
+          }
+          const J = this.ctx.buffer(op, rows * c * nPad * 4, USAGE_STORAGE, `jacobian at layer ${l} input (batch)`);
+          this.jacobianStep(op, pass, { ACTIVATION: act, SHARED_NEXT: shared, MASK_ONLY: 0 }, rows * c, c, mPad, nPad, [next, pre[l], layers[l].W, J]);
+          this.gramInto(op, pass, J, J, rows * c, nPad, nPad, gram, net.layers[l].name);
           next = J;
           shared = 0;
         }
@@ -127,6 +136,19 @@ export class WebGpuNfaBackend implements NfaBackend {
       for (let l = 0; l < L - 1; l++) symmetrize(sums[l], net.layers[l].inDim);
       return sums;
     });
+  }
+
+  /** Jout (jRows x nPad) = Jnext act'(Z) W, or the masked Jnext alone (MASK_ONLY): mlpJacobian.wgsl. */
+  private jacobianStep(op: GpuOp, pass: GPUComputePassEncoder, constants: Record<string, number>, jRows: number, c: number, mPad: number, nPad: number, buffers: GPUBuffer[]): void {
+    const [gx, gy, stride] = grid1d(Math.ceil(jRows / 4) * (nPad / 4), this.ctx.device.limits.maxComputeWorkgroupsPerDimension);
+    this.ctx.dispatch(op, pass, 'mlpJacobian', JACOBIAN_SRC, constants, u32s(jRows, c, mPad / 4, nPad / 4, stride), buffers, [gx, gy]);
+  }
+
+  /** out (aPad x bPad) = A^T B over `rows` rows: transposeProduct.wgsl. */
+  private gramInto(op: GpuOp, pass: GPUComputePassEncoder, A: GPUBuffer, B: GPUBuffer, rows: number, aPad: number, bPad: number, out: GPUBuffer, layerName: string): void {
+    const blocks = (aPad / 4) * (bPad / 4);
+    if (Math.ceil(blocks / 64) > this.ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new BackendError('webgpu', `layer '${layerName}': ${aPad} x ${bPad} Gram blocks exceed one dispatch`);
+    this.ctx.dispatch(op, pass, 'transposeProduct', transposeProductWgsl, { DIAG_ONLY: 0 }, u32s(rows, aPad / 4, bPad / 4, 0), [A, B, out], [Math.ceil(blocks / 64), 1]);
   }
 
   /** Rows per batch so that no activation or Jacobian buffer exceeds maxBatchBytes. */
@@ -174,6 +196,14 @@ export class WebGpuNfaBackend implements NfaBackend {
     });
     return { pre };
   }
+}
+
+/**
+ * Multiply-adds per batch for the first layer (out m, in n, R = rows * c Jacobian rows): forming J_0 and
+ * its Gram, against V^T V and the congruence W^T H W (independent of R).
+ */
+function narrowIsCheaper(R: number, m: number, n: number): boolean {
+  return R * m * m / 2 + m * m * n + m * n * n < R * m * n + R * n * n / 2;
 }
 
 function checkInput(net: Mlp, X: Mat): void {

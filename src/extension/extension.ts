@@ -8,6 +8,7 @@ import { RunStore, type RunRecord } from './runStore';
 import { SummaryView } from './summaryView';
 import { DatasetsTree, RunItem, RunsTree } from './trees';
 import { exportRun } from './export';
+import { registerLogViews } from './logs/index';
 
 /** What the extension hands to other extensions and to its tests. */
 export interface FeatureLensApi {
@@ -175,6 +176,7 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
     command('featureLens.refreshDatasets', async () => datasets.refresh()),
     command('featureLens.refreshRuns', async () => runs.refresh()),
   );
+  registerLogViews(context, log);
   log.info(`Feature Lens activated; runs under ${store.dir.toString()}`);
   return { store, panels, runsTree: runs, datasetsTree: datasets };
 }

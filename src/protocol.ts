@@ -5,6 +5,7 @@ import type { Dataset, Task } from './core/data/dataset';
 import type { FitResult, IterationRecord, RfmModel, RfmOptions } from './core/rfm/types';
 import { mat, type Mat } from './core/mat';
 import type { KernelName } from './core/backend';
+import type { EigenAlignment, NfaCorrelations } from './core/nfa/correlation';
 
 /** Where a fit may run. 'auto' tries the panel's WebGPU, then Dawn in the host, then the CPU. */
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
@@ -171,6 +172,119 @@ export function fromWireFitResult(w: WireFitResult): FitResult {
   return { ...w, backend: w.backend as FitResult['backend'], M, importance: Array.from(new Float64Array(w.importance)), model };
 }
 
+// ---- Weights editor (issue 5): a table of tensors; values stay in the host, stats arrive one by one.
+
+/** One tensor row of the weights editor. */
+export interface WireTensorInfo {
+  name: string;
+  dtype: string;
+  shape: number[];
+  byteLength: number;
+}
+
+export interface WireTensorStats {
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  nonFinite: number;
+}
+
+export type WeightsHostToWebview =
+  | { type: 'tensors'; file: string; format: string; sizeBytes: number; tensors: WireTensorInfo[]; note: string | null }
+  | { type: 'stats'; name: string; stats: WireTensorStats | null; error: string | null }
+  | { type: 'failed'; message: string };
+
+export type WeightsWebviewToHost =
+  | { type: 'ready' }
+  /** A 2-D tensor was clicked: open the NFA view of the network, focused on this layer. */
+  | { type: 'openNfa'; tensor: string };
+
+// ---- NFA view (issue 5): per layer NFM_l, AGOP_l, AGOP_l^(1/2) as inDim x inDim float64 buffers.
+
+export interface WireNfaLayer {
+  name: string;
+  shape: [number, number];
+  /** Names of the layer's inputs: the dataset's features for the first layer, h1..hn after. */
+  inputNames: string[];
+  nfm: ArrayBuffer;
+  agop: ArrayBuffer;
+  sqrtAgop: ArrayBuffer;
+  correlation: NfaCorrelations;
+  eigen: EigenAlignment;
+}
+
+export interface WireNfaRfm {
+  /** 'fit' when fitted on the same rows, else the run id it came from. */
+  source: string;
+  comparedWith: string;
+  d: number;
+  M: ArrayBuffer;
+  /** NFM_1 against M and M^(1/2) (agop = M, sqrt_agop = M^(1/2)). */
+  correlation: NfaCorrelations;
+}
+
+export interface NfaView {
+  title: string;
+  weights: string;
+  data: string;
+  target: string;
+  activation: string;
+  rows: number;
+  minusInit: boolean;
+  layerOrder: string;
+  layers: WireNfaLayer[];
+  rfm: WireNfaRfm | null;
+  /** Layer to show first (a tensor clicked in the weights editor). */
+  focus: string | null;
+  /** The numbers a "Copy as JSON" gives: the CLI's `nfa --json` report. */
+  report: string;
+}
+
+export type NfaHostToWebview =
+  | { type: 'show'; view: NfaView }
+  | { type: 'progress'; message: string }
+  | { type: 'failed'; message: string };
+
+export type NfaWebviewToHost =
+  | { type: 'ready' }
+  | { type: 'copy'; text: string; what: string };
+
+// ---- Training lab (issue 5).
+
+export interface NfaLabSettings {
+  width: number;
+  depth: number;
+  activation: string;
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  batch: number;
+  epochs: number;
+  seed: number;
+}
+
+export interface NfaLabEpoch {
+  epoch: number;
+  loss: number;
+  /** Per layer, Pearson of NFM_l with AGOP_l^(1/2) and AGOP_l. */
+  layers: { name: string; pearsonSqrt: number; pearson: number }[];
+}
+
+export type NfaLabHostToWebview =
+  | { type: 'dataset'; name: string | null; target: string | null; rows: number; cols: number; task: string | null; settings: NfaLabSettings }
+  | { type: 'started'; settings: NfaLabSettings }
+  /** Epochs since the last message (batched: fast epochs must not flood the page). */
+  | { type: 'epochs'; records: NfaLabEpoch[]; total: number }
+  | { type: 'finished'; cancelled: boolean; message: string }
+  | { type: 'failed'; message: string };
+
+export type NfaLabWebviewToHost =
+  | { type: 'ready' }
+  | { type: 'chooseDataset' }
+  | { type: 'train'; settings: NfaLabSettings }
+  | { type: 'cancel' }
+  | { type: 'inspect' }
+  | { type: 'save' };
 // ---- Loss-spike view (issue 6): a training log followed live -------------------------------------
 
 /** A spike as the view draws and lists it (src/core/logs/spikes.ts Spike; positions in log steps). */

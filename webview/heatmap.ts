@@ -6,6 +6,10 @@ export interface HeatmapData {
   /** k x k row-major values. */
   values: Float64Array;
   names: string[];
+  /** |value| mapped to full colour; default the map's own largest |value| (a shared scale across maps). */
+  scale?: number;
+  /** Name in the hover text (default M). */
+  label?: string;
 }
 
 function lerp(a: number[], b: number[], t: number): string {
@@ -56,6 +60,7 @@ export class Heatmap {
     const { values, names } = this.data;
     let max = 0;
     for (const v of values) max = Math.max(max, Math.abs(v));
+    if (this.data.scale !== undefined && this.data.scale > 0) max = this.data.scale;
     const neutral = th.dark ? [40, 40, 40] : [245, 245, 245];
     for (let i = 0; i < k; i++) {
       for (let j = 0; j < k; j++) {
@@ -111,7 +116,7 @@ export class Heatmap {
       return;
     }
     const v = this.data.values[i * k + j];
-    this.tip.textContent = `M[${this.data.names[i]}, ${this.data.names[j]}] = ${v.toPrecision(5)}`;
+    this.tip.textContent = `${this.data.label ?? 'M'}[${this.data.names[i]}, ${this.data.names[j]}] = ${v.toPrecision(5)}`;
     this.tip.hidden = false;
     this.tip.style.left = `${e.clientX - r.left + 12}px`;
     this.tip.style.top = `${e.clientY - r.top + 12}px`;

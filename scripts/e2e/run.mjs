@@ -39,6 +39,9 @@ function makeWorkspace(dir) {
   for (const f of ['iris.csv', 'wine.csv']) fs.copyFileSync(path.join(ROOT, 'test/fixtures', f), path.join(dir, f));
   fs.writeFileSync(path.join(dir, 'bad.csv'), 'a,b,y\n1,2,0\n3,oops,1\n4,5\n');
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a dataset\n');
+  // Issue 5: a network and the data it was trained on.
+  fs.mkdirSync(path.join(dir, 'weights'), { recursive: true });
+  for (const f of ['mlp.safetensors', 'nfa_data.csv']) fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(dir, 'weights', f));
   // An extension the user declared as a dataset type (featureLens.datasetExtensions), read as CSV.
   fs.copyFileSync(path.join(ROOT, 'test/fixtures/iris.csv'), path.join(dir, 'flowers.data'));
   fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
@@ -137,6 +140,13 @@ async function runUi() {
     try {
       await uiScenario({ ctx, url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`, webgpu, results: RESULTS, log: console.log });
       console.log(`ui ${webgpu ? 'webgpu' : 'no-webgpu'}: PASS in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      if (!webgpu) {
+        const t2 = Date.now();
+        const { nfaScenario, labScenario } = await import('../../test/e2e/ui-nfa.mjs');
+        await nfaScenario({ ctx, results: RESULTS, log: console.log });
+        await labScenario({ ctx, results: RESULTS, log: console.log });
+        console.log(`ui nfa: PASS in ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+      }
     } catch (e) {
       ok = false;
       await ctx.pages()[0]?.screenshot({ path: path.join(RESULTS, `ui-${webgpu ? 'webgpu' : 'no-webgpu'}-FAILED.png`) }).catch(() => {});

@@ -8,6 +8,8 @@ import { RunStore, type RunRecord } from './runStore';
 import { SummaryView } from './summaryView';
 import { DatasetsTree, RunItem, RunsTree } from './trees';
 import { exportRun } from './export';
+import { registerNfa, type NfaApi } from './nfa';
+import { registerWeights } from './weights';
 import { registerLogViews } from './logs/index';
 
 /** What the extension hands to other extensions and to its tests. */
@@ -16,6 +18,8 @@ export interface FeatureLensApi {
   panels: PanelManager;
   runsTree: RunsTree;
   datasetsTree: DatasetsTree;
+  /** Issue 5: the NFA service and the training lab. */
+  nfa: NfaApi;
 }
 
 export function activate(context: vscode.ExtensionContext): FeatureLensApi {
@@ -176,9 +180,11 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
     command('featureLens.refreshDatasets', async () => datasets.refresh()),
     command('featureLens.refreshRuns', async () => runs.refresh()),
   );
+  registerWeights(context, log);
+  const nfa = registerNfa(context, log, store);
   registerLogViews(context, log);
   log.info(`Feature Lens activated; runs under ${store.dir.toString()}`);
-  return { store, panels, runsTree: runs, datasetsTree: datasets };
+  return { store, panels, runsTree: runs, datasetsTree: datasets, nfa };
 }
 
 export function deactivate(): void {}

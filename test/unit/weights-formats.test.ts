@@ -312,3 +312,12 @@ test('chunked reading gives read()’s values in every format; streaming stats g
   const stats = await tensorStatsOf(big, 'w', 1 << 24);
   assert.deepEqual(stats, { min: 1, max: 3, mean: 2, std: 1, nonFinite: 0 });
 });
+
+test('float tensors decode from a misaligned Node Buffer (as workspace.fs.readFile returns)', async () => {
+  const { decodeElements } = await import('../../src/core/weights/dtype');
+  const values = [1.5, -2.25, 3.125];
+  const raw = Buffer.alloc(1 + 4 * values.length);
+  values.forEach((v, i) => raw.writeFloatLE(v, 1 + 4 * i));
+  const misaligned = raw.subarray(1); // byteOffset 1 within its ArrayBuffer (Buffer pool offsets add more)
+  assert.deepEqual(Array.from(decodeElements(misaligned, 'F32', values.length, true)), values);
+});

@@ -39,8 +39,9 @@ export function decodeElements(bytes: Uint8Array, dtype: DType, count: number, l
   if (bytes.length < count * size) throw new Error(`decodeElements: need ${count * size} bytes, got ${bytes.length}`);
   const out = new Float64Array(count);
   if (littleEndian === HOST_LITTLE_ENDIAN && (dtype === 'F32' || dtype === 'F64')) {
-    // Fast path: typed-array view over an aligned copy.
-    const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice(0, count * size);
+    // Fast path: typed-array view over an aligned copy. `new Uint8Array(view)` always copies (a Node
+    // Buffer's slice() would return a view at the same misaligned offset).
+    const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes.subarray(0, count * size));
     const view = dtype === 'F32'
       ? new Float32Array(aligned.buffer, aligned.byteOffset, count)
       : new Float64Array(aligned.buffer, aligned.byteOffset, count);

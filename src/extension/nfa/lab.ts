@@ -1,0 +1,249 @@
+// The NFA training lab: an MLP trained on the CPU in the extension host with the core trainer, one epoch
+// between yields to the event loop (the trainer awaits its NFA backend each epoch, and this backend
+// yields), charting loss and the NFA correlation live; then inspect or save the trained network.
+import * as vscode from 'vscode';
+import type { Dataset } from '../../core/data/dataset';
+import { inspectDataset, loadDataset } from '../../core/data/index';
+import { CancelledError, InputError } from '../../core/errors';
+import { isActivation, type Activation } from '../../core/nfa/activation';
+import { DEFAULT_TRAIN_OPTIONS, mlpToSafetensors, trainingTargets, trainMlp, validateTrainOptions, type EpochRecord, type TrainOptions, type TrainResult } from '../../core/nfa/train';
+import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
+import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol';
+import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
+import type { NfaReport, NfaService } from './service';
+import { pickDataset, YieldingNfaBackend } from './service';
+import { bundleHtml, localRoots, reportError } from './webviewHtml';
+
+export const LAB_VIEW_TYPE = 'featureLens.lab';
+
+/** Arguments of `featureLens.openTrainingLab(dataUri, args)`; with `target` and `train: true` it trains without prompts. */
+export interface LabArgs extends Partial<NfaLabSettings> {
+  target?: string | number;
+  /** Start training at once and resolve when it ends. */
+  train?: boolean;
+  /** NFA rows per epoch (the trainer's nfaRows). */
+  nfaRows?: number;
+}
+
+export interface LabTrainResult {
+  epochs: number;
+  cancelled: boolean;
+  finalLoss: number;
+  history: EpochRecord[];
+}
+
+export const DEFAULT_LAB_SETTINGS: NfaLabSettings = {
+  width: DEFAULT_TRAIN_OPTIONS.width, depth: DEFAULT_TRAIN_OPTIONS.depth, activation: DEFAULT_TRAIN_OPTIONS.activation,
+  optimizer: DEFAULT_TRAIN_OPTIONS.optimizer, lr: DEFAULT_TRAIN_OPTIONS.lr, batch: DEFAULT_TRAIN_OPTIONS.batch, epochs: 30, seed: 0,
+};
+
+export function labEpochOf(rec: EpochRecord): NfaLabEpoch {
+  return { epoch: rec.epoch, loss: rec.loss, layers: rec.nfa.map((l) => ({ name: l.name, pearsonSqrt: l.correlation.pearson.sqrt_agop, pearson: l.correlation.pearson.agop })) };
+}
+
+export class TrainingLab {
+  private panel: vscode.WebviewPanel | undefined;
+  private ready: Promise<void> = Promise.resolve();
+  private dataset: { uri: vscode.Uri; data: Dataset } | undefined;
+  private settings: NfaLabSettings = { ...DEFAULT_LAB_SETTINGS };
+  private nfaRows = DEFAULT_TRAIN_OPTIONS.nfaRows;
+  private cancel: { cancelled: boolean } | undefined;
+  trained: { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: NfaLabSettings } | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly nfa: NfaService, private readonly log: vscode.LogOutputChannel) {}
+
+  async open(dataArg: vscode.Uri | string | undefined, args: LabArgs = {}): Promise<LabTrainResult | undefined> {
+    const { target, train, nfaRows, ...settings } = args;
+    this.settings = { ...this.settings, ...settings };
+    if (nfaRows !== undefined) this.nfaRows = nfaRows;
+    this.show();
+    if (dataArg !== undefined || !this.dataset) {
+      const ok = await this.chooseDataset(dataArg === undefined ? undefined : toUri(dataArg), target);
+      if (!ok && dataArg !== undefined) return undefined;
+    } else {
+      await this.postDataset();
+    }
+    if (train) return this.train(this.settings);
+    return undefined;
+  }
+
+  private show(): void {
+    if (this.panel) {
+      this.panel.reveal(undefined, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(LAB_VIEW_TYPE, 'NFA Training Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true, localResourceRoots: localRoots(this.extensionUri), retainContextWhenHidden: true,
+    });
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
+    let markReady!: () => void;
+    this.ready = new Promise((r) => (markReady = r));
+    panel.webview.html = bundleHtml(panel.webview, this.extensionUri, 'lab', 'NFA Training Lab');
+    panel.webview.onDidReceiveMessage(async (m: NfaLabWebviewToHost) => {
+      try {
+        switch (m.type) {
+          case 'ready': markReady(); break;
+          case 'chooseDataset': await this.chooseDataset(undefined, undefined); break;
+          case 'train': await this.train(m.settings); break;
+          case 'cancel': if (this.cancel) this.cancel.cancelled = true; break;
+          case 'inspect': await this.inspect(); break;
+          case 'save': await this.save(undefined); break;
+        }
+      } catch (e) {
+        reportError(`training lab (${m.type})`, this.log, e);
+      }
+    });
+    panel.onDidDispose(() => {
+      if (this.cancel) this.cancel.cancelled = true;
+      this.panel = undefined;
+    });
+    this.panel = panel;
+  }
+
+  private async post(m: NfaLabHostToWebview): Promise<void> {
+    await this.ready;
+    if (this.panel) await this.panel.webview.postMessage(m);
+  }
+
+  private async postDataset(): Promise<void> {
+    const d = this.dataset?.data;
+    await this.post({ type: 'dataset', name: this.dataset ? displayPath(this.dataset.uri) : null, target: d?.targetName ?? null, rows: d?.X.rows ?? 0, cols: d?.X.cols ?? 0, task: d?.task ?? null, settings: this.settings });
+  }
+
+  private async chooseDataset(given: vscode.Uri | undefined, targetArg: string | number | undefined): Promise<boolean> {
+    const uri = given ?? (await pickDataset('the training lab'));
+    if (!uri) return false;
+    const bytes = await readDatasetFile(uri);
+    let target = targetArg;
+    if (target === undefined) {
+      const info = await inspectDataset(bytes, loaderName(uri));
+      const ordered = [...info.columns.filter((c) => c.name === info.suggestedTarget), ...info.columns.filter((c) => c.name !== info.suggestedTarget)];
+      const pick = await vscode.window.showQuickPick(ordered.map((c) => ({ label: c.name, description: c.name === info.suggestedTarget ? `${c.kind} · proposed` : c.kind })), { title: `Training lab: target column of ${displayPath(uri)}`, ignoreFocusOut: true });
+      if (!pick) return false;
+      target = pick.label;
+    }
+    const t = typeof target === 'string' && /^\d+$/.test(target) ? Number(target) : target;
+    const { dataset } = await loadDataset(bytes, loaderName(uri), { target: t });
+    this.dataset = { uri, data: dataset };
+    await this.postDataset();
+    return true;
+  }
+
+  async train(s: NfaLabSettings): Promise<LabTrainResult> {
+    if (!this.dataset) throw new InputError('training lab: choose a dataset first');
+    if (this.cancel) throw new InputError('training lab: a network is already training (cancel it first)');
+    if (!isActivation(s.activation)) throw new InputError(`training lab: unknown activation '${s.activation}'`);
+    const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...s, activation: s.activation as Activation, nfaRows: Math.max(1, this.nfaRows) };
+    validateTrainOptions(options);
+    this.settings = { ...s };
+    const { data, uri } = this.dataset;
+    const Y = trainingTargets(data.y, data.task === 'classification' ? data.classes?.length ?? 0 : null);
+    const cancel = { cancelled: false };
+    this.cancel = cancel;
+    await this.post({ type: 'started', settings: s });
+    this.log.info(`training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}`);
+    const history: EpochRecord[] = [];
+    // Epochs can take microseconds: the page gets them in batches, at most ~10 messages a second.
+    let pending: NfaLabEpoch[] = [];
+    let flushTimer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      flushTimer = undefined;
+      if (!pending.length) return;
+      void this.post({ type: 'epochs', records: pending, total: options.epochs });
+      pending = [];
+    };
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Feature Lens: training an MLP on ${baseName(uri)}`, cancellable: true },
+        (progress, token) => {
+          token.onCancellationRequested(() => (cancel.cancelled = true));
+          let done = 0, reportedDone = 0, reportedAt = 0;
+          return trainMlp(data.X, Y, options, {
+            cancel, backend: new YieldingNfaBackend(),
+            onEpoch: (rec) => {
+              history.push(rec);
+              done++;
+              const now = Date.now();
+              if (now - reportedAt > 200 || rec.epoch === options.epochs) {
+                progress.report({ message: `epoch ${rec.epoch}/${options.epochs}, loss ${rec.loss.toPrecision(4)}`, increment: (100 * (done - reportedDone)) / (options.epochs + 1) });
+                reportedAt = now;
+                reportedDone = done;
+              }
+              pending.push(labEpochOf(rec));
+              flushTimer ??= setTimeout(flush, 100);
+            },
+          });
+        },
+      );
+      this.trained = { result, dataset: data, uri, settings: s };
+      if (flushTimer) clearTimeout(flushTimer);
+      flush();
+      const last = history[history.length - 1];
+      await this.post({ type: 'finished', cancelled: false, message: `Trained ${options.epochs} epochs: loss ${last.loss.toPrecision(4)}` });
+      return { epochs: options.epochs, cancelled: false, finalLoss: last.loss, history };
+    } catch (e) {
+      if (flushTimer) clearTimeout(flushTimer);
+      flush();
+      if (e instanceof CancelledError) {
+        await this.post({ type: 'finished', cancelled: true, message: `Cancelled after ${Math.max(0, history.length - 1)} epochs (nothing kept).` });
+        return { epochs: Math.max(0, history.length - 1), cancelled: true, finalLoss: history[history.length - 1]?.loss ?? NaN, history };
+      }
+      await this.post({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
+      throw e;
+    } finally {
+      if (flushTimer) clearTimeout(flushTimer);
+      flush();
+      this.cancel = undefined;
+    }
+  }
+
+  /** Stops the training under way; false when nothing is training. */
+  cancelTraining(): boolean {
+    if (!this.cancel) return false;
+    this.cancel.cancelled = true;
+    return true;
+  }
+
+  /** The NFA view of the trained network on its training rows. */
+  async inspect(showPanel = true): Promise<NfaReport> {
+    const t = this.requireTrained();
+    const net = t.result.net;
+    return this.nfa.computeAndShow({
+      title: `NFA: lab MLP on ${baseName(t.uri)}`, weightsLabel: `training lab (${t.settings.depth}x${t.settings.width} ${t.settings.activation}, ${t.settings.optimizer})`,
+      dataLabel: displayPath(t.uri), dataset: t.dataset, X: t.dataset.X, net, chain: { orderedBy: 'file', ignored: [] },
+      standardized: false, rfm: { kind: 'fit', iters: DEFAULT_RFM_OPTIONS.iters, bandwidth: DEFAULT_RFM_OPTIONS.bandwidth, rows: 4000 }, focus: null,
+    }, showPanel);
+  }
+
+  /** Writes the trained network as .safetensors; an existing file is replaced only after the user agrees (or `overwrite: true`). */
+  async save(target: vscode.Uri | undefined, overwrite?: boolean): Promise<string | undefined> {
+    const t = this.requireTrained();
+    let uri = target;
+    if (!uri) {
+      const base = vscode.Uri.joinPath(t.uri, '..', `${baseName(t.uri).replace(/\.[^.]+$/, '')}-mlp.safetensors`);
+      uri = await vscode.window.showSaveDialog({ defaultUri: base, filters: { Safetensors: ['safetensors'] }, saveLabel: 'Save Weights' });
+      if (!uri) return undefined;
+    }
+    let exists = false;
+    try { await vscode.workspace.fs.stat(uri); exists = true; } catch { /* absent: nothing to protect */ }
+    if (exists && overwrite !== true) {
+      if (overwrite === false) throw new InputError(`${displayPath(uri)} already exists; not overwritten`);
+      const ok = await vscode.window.showWarningMessage(`${displayPath(uri)} exists. Replace it with the trained weights?`, { modal: true }, 'Replace');
+      if (ok !== 'Replace') return undefined;
+    }
+    const s = t.settings;
+    const bytes = mlpToSafetensors(t.result.net, 'F32', {
+      source: 'feature-lens training lab', dataset: displayPath(t.uri), target: t.dataset.targetName,
+      activation: s.activation, width: String(s.width), depth: String(s.depth), optimizer: s.optimizer, lr: String(s.lr), batch: String(s.batch), epochs: String(s.epochs), seed: String(s.seed),
+    });
+    await vscode.workspace.fs.writeFile(uri, bytes);
+    this.log.info(`training lab: saved ${uri.toString()} (${bytes.length} bytes)`);
+    void vscode.window.showInformationMessage(`Feature Lens: saved the trained weights to ${displayPath(uri)}.`);
+    return uri.toString();
+  }
+
+  private requireTrained(): NonNullable<TrainingLab['trained']> {
+    if (!this.trained) throw new InputError('training lab: train a network first');
+    return this.trained;
+  }
+}

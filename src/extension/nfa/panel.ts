@@ -1,0 +1,55 @@
+import * as vscode from 'vscode';
+import type { NfaHostToWebview, NfaWebviewToHost } from '../../protocol';
+import { bundleHtml, localRoots } from './webviewHtml';
+
+export const NFA_VIEW_TYPE = 'featureLens.nfa';
+
+/** One NFA view: heatmaps, correlation table and eigenvector comparison of one computation. */
+export class NfaPanel {
+  private readonly ready: Promise<void>;
+  private disposed = false;
+
+  constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, log: vscode.LogOutputChannel) {
+    let markReady!: () => void;
+    this.ready = new Promise((r) => (markReady = r));
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
+    panel.webview.html = bundleHtml(panel.webview, extensionUri, 'nfa', panel.title);
+    panel.webview.onDidReceiveMessage(async (m: NfaWebviewToHost) => {
+      if (m.type === 'ready') markReady();
+      else if (m.type === 'copy') {
+        await vscode.env.clipboard.writeText(m.text);
+        void vscode.window.showInformationMessage(`Feature Lens: ${m.what} copied.`);
+        log.info(`nfa view: copied ${m.what} (${m.text.length} characters)`);
+      }
+    });
+    panel.onDidDispose(() => (this.disposed = true));
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  async post(m: NfaHostToWebview): Promise<void> {
+    await this.ready;
+    if (!this.disposed) await this.panel.webview.postMessage(m);
+  }
+}
+
+export class NfaPanels {
+  private last: NfaPanel | undefined;
+  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+
+  open(title: string): NfaPanel {
+    // Later views join the column of the last one instead of opening yet another column.
+    const column = this.last && !this.last.isDisposed ? this.last.panel.viewColumn ?? vscode.ViewColumn.Beside : vscode.ViewColumn.Beside;
+    const panel = vscode.window.createWebviewPanel(NFA_VIEW_TYPE, title, { viewColumn: column, preserveFocus: true }, {
+      enableScripts: true, localResourceRoots: localRoots(this.extensionUri), retainContextWhenHidden: true, enableFindWidget: true,
+    });
+    this.last = new NfaPanel(panel, this.extensionUri, this.log);
+    return this.last;
+  }
+
+  get latest(): NfaPanel | undefined {
+    return this.last;
+  }
+}

@@ -1,0 +1,301 @@
+// The NFA command on the host: which network, data, target, activation and layers (asked only when not
+// given), then computeNfa (the core orchestrator) with progress and cancel, an RFM on the same rows (or
+// a saved run's M), and the view beside the editor. Resolves to the CLI's `nfa --json` report.
+import * as vscode from 'vscode';
+import { nfaReportJson } from '../../cli/commands/nfa';
+import { CpuBackend } from '../../core/backends/cpu';
+import type { Dataset } from '../../core/data/dataset';
+import { inspectDataset, loadDataset } from '../../core/data/index';
+import { CancelledError, InputError, type CancelToken } from '../../core/errors';
+import { takeRows, type Mat } from '../../core/mat';
+import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
+import { CpuNfaBackend, type NfaBackend } from '../../core/nfa/backend';
+import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
+import type { NfaCorrelations } from '../../core/nfa/correlation';
+import { inferLayerChain, loadMatchingWeights, loadMlp, suspiciousIgnored, type LayerChain, type Mlp } from '../../core/nfa/network';
+import { permutation } from '../../core/random';
+import { fullMatrix } from '../../core/rfm/feature-matrix';
+import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
+import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
+import { bufferOf, type NfaView, type WireNfaRfm } from '../../protocol';
+import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
+import { datasetFilter } from '../prompts';
+import type { RunStore } from '../runStore';
+import { openWeightsUri } from '../weights/source';
+import type { NfaPanels } from './panel';
+import { yieldToHost } from './webviewHtml';
+
+/** Same default as the CLI: the RFM solve is O(n^3). */
+const DEFAULT_RFM_ROWS = 4000;
+
+/**
+ * Arguments of `featureLens.computeNfa(weightsUri, args)`: the CLI's options in camelCase. With `data`
+ * and `target` given the command asks nothing.
+ */
+export interface NfaArgs {
+  data?: vscode.Uri | string;
+  target?: string | number;
+  activation?: Activation;
+  /** Dense layers, input to output (weight tensors or module names); default inferred. */
+  layers?: string[];
+  /** Initial weights: NFM_l = (W_l - W0_l)^T (W_l - W0_l). */
+  init?: vscode.Uri | string;
+  standardize?: boolean;
+  /** 'fit' (default) an RFM on the same rows; 'none'; or the id of a saved run whose M is compared. */
+  rfm?: string;
+  rfmIters?: number;
+  rfmBandwidth?: number;
+  rfmRows?: number;
+  /** Layer shown first in the view. */
+  focus?: string;
+  /** Open the view (default true). */
+  panel?: boolean;
+}
+
+export type NfaReport = ReturnType<typeof nfaReportJson> & { rfm: Record<string, unknown> | null };
+
+/** The CPU reference backend, yielding to the host's event loop between row chunks so cancel and the UI stay live. */
+export class YieldingNfaBackend implements NfaBackend {
+  private readonly cpu = new CpuNfaBackend();
+  readonly name = this.cpu.name;
+  readonly device = this.cpu.device;
+  async forward(net: Mlp, X: Mat): Promise<Mat> {
+    await yieldToHost();
+    return this.cpu.forward(net, X);
+  }
+  async agopSums(net: Mlp, X: Mat): Promise<Float64Array[]> {
+    await yieldToHost();
+    return this.cpu.agopSums(net, X);
+  }
+  dispose(): void {}
+}
+
+function asM(c: NfaCorrelations) {
+  const pair = (p: { agop: number; sqrt_agop: number }) => ({ m: p.agop, sqrt_m: p.sqrt_agop });
+  return { cosine: pair(c.cosine), pearson: pair(c.pearson), cosine_offdiag: pair(c.cosine_offdiag), pearson_offdiag: pair(c.pearson_offdiag) };
+}
+
+/** A network and the rows it is evaluated on, however they were obtained (a file, the training lab). */
+export interface NfaJob {
+  title: string;
+  weightsLabel: string;
+  dataLabel: string;
+  dataset: Dataset;
+  /** The network's inputs: dataset.X, standardised when asked. */
+  X: Mat;
+  net: Mlp;
+  chain: Pick<LayerChain, 'orderedBy' | 'ignored'>;
+  initWeights?: Float64Array[];
+  standardized: boolean;
+  rfm: { kind: 'fit'; iters: number; bandwidth: number; rows: number } | { kind: 'run'; runId: string } | { kind: 'none' };
+  focus: string | null;
+}
+
+export class NfaService {
+  constructor(private readonly panels: NfaPanels, private readonly store: RunStore, private readonly log: vscode.LogOutputChannel) {}
+
+  /** featureLens.computeNfa: undefined when the user backed out of a prompt. */
+  async run(weightsUri: vscode.Uri, given: NfaArgs = {}): Promise<NfaReport | undefined> {
+    const args: NfaArgs = { ...given };
+    const interactive = args.target === undefined;
+    const weightsName = displayPath(weightsUri);
+    const opened = await openWeightsUri(weightsUri);
+    let job: NfaJob;
+    try {
+      const dataUri = args.data !== undefined ? toUri(args.data) : await pickDataset(weightsName);
+      if (!dataUri) return undefined;
+      const bytes = await readDatasetFile(dataUri);
+      if (args.target === undefined) {
+        const info = await inspectDataset(bytes, loaderName(dataUri));
+        const ordered = [...info.columns.filter((c) => c.name === info.suggestedTarget), ...info.columns.filter((c) => c.name !== info.suggestedTarget)];
+        const pick = await vscode.window.showQuickPick(ordered.map((c) => ({ label: c.name, description: c.name === info.suggestedTarget ? `${c.kind} · proposed` : c.kind })), {
+          title: `NFA of ${baseName(weightsUri)}: target column of ${displayPath(dataUri)}`, placeHolder: 'The other columns are the network inputs, fed as stored', ignoreFocusOut: true,
+        });
+        if (!pick) return undefined;
+        args.target = pick.label;
+      }
+      const target = typeof args.target === 'string' && /^\d+$/.test(args.target) ? Number(args.target) : args.target;
+      const { dataset } = await loadDataset(bytes, loaderName(dataUri), { target });
+      const dataName = displayPath(dataUri);
+      const inputLabel = `${dataName}: ${dataset.featureNames.join(', ')} besides the target '${dataset.targetName}'`;
+      let chain = inferLayerChain(opened.file.tensors, weightsName, { layers: args.layers, inputDim: dataset.X.cols, inputLabel, fileOrder: opened.file.savedOrder });
+
+      if (interactive) {
+        const act = await vscode.window.showQuickPick(ACTIVATIONS.map((a) => ({ label: a, description: a === 'relu' ? 'default' : undefined })), {
+          title: `NFA of ${baseName(weightsUri)}: activation between the dense layers`, placeHolder: 'Confirm the activation the network was trained with', ignoreFocusOut: true,
+        });
+        if (!act) return undefined;
+        args.activation = act.label as Activation;
+        const items = chain.layers.map((l) => ({ label: l.name, description: `[${l.outDim}, ${l.inDim}]${l.biasName ? ` + ${l.biasName}` : ''}`, picked: true }));
+        const chosen = await vscode.window.showQuickPick(items, {
+          title: `NFA of ${baseName(weightsUri)}: dense layers (${chain.orderedBy} order)${chain.ignored.length ? `; not in the chain: ${chain.ignored.join(', ')}` : ''}`,
+          canPickMany: true, ignoreFocusOut: true,
+        });
+        if (!chosen || !chosen.length) return undefined;
+        if (chosen.length !== chain.layers.length) {
+          const keep = new Set(chosen.map((c) => c.label));
+          chain = inferLayerChain(opened.file.tensors, weightsName, { layers: chain.layers.filter((l) => keep.has(l.name)).map((l) => l.name), inputDim: dataset.X.cols, inputLabel });
+        }
+        const init = await vscode.window.showQuickPick([
+          { label: 'No initial weights', detail: 'NFM_l = W_l^T W_l', pick: false },
+          { label: '$(folder-opened) Initial checkpoint…', detail: 'NFM_l = (W_l - W0_l)^T (W_l - W0_l)', pick: true },
+        ], { title: `NFA of ${baseName(weightsUri)}: subtract initial weights?`, ignoreFocusOut: true });
+        if (!init) return undefined;
+        if (init.pick) {
+          const f = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Initial Weights', filters: { Weights: ['safetensors', 'pt', 'pth', 'npz', 'npy'] } });
+          if (!f?.length) return undefined;
+          args.init = f[0];
+        }
+        if (args.rfm === undefined) {
+          const runs = (await this.store.list()).filter((m) => m.dataset.cols === dataset.X.cols);
+          const rfmPick = await vscode.window.showQuickPick([
+            { label: 'Fit an RFM on the same rows', detail: 'compare its M with NFM of the first layer', value: 'fit' },
+            ...runs.map((m) => ({ label: `Saved run: ${m.dataset.name} → ${m.target}`, detail: `${m.runId} · ${new Date(m.createdAt).toLocaleString()}`, value: m.runId })),
+            { label: 'No RFM comparison', value: 'none' },
+          ], { title: `NFA of ${baseName(weightsUri)}: RFM to compare with`, ignoreFocusOut: true });
+          if (!rfmPick) return undefined;
+          args.rfm = rfmPick.value;
+        }
+      }
+      const activation = args.activation ?? 'relu';
+      if (!isActivation(activation)) throw new InputError(`featureLens.computeNfa: 'activation' must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`);
+      const skipped = suspiciousIgnored(chain, opened.file.tensors);
+      if (skipped.length) void vscode.window.showWarningMessage(`Feature Lens: ${skipped.join(', ')} look like layers of the network; they are skipped, so the numbers are for the dense chain alone.`);
+      const net = await loadMlp(opened.file, chain, activation);
+      let initWeights: Float64Array[] | undefined;
+      if (args.init !== undefined) {
+        const init = await openWeightsUri(toUri(args.init));
+        try { initWeights = await loadMatchingWeights(init.file, chain); } finally { await init.close(); }
+      }
+      const X = args.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
+      job = {
+        title: `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`, weightsLabel: weightsName, dataLabel: dataName, dataset, X, net,
+        chain: { orderedBy: chain.orderedBy, ignored: chain.ignored }, initWeights, standardized: !!args.standardize,
+        rfm: rfmChoice(args), focus: args.focus ?? null,
+      };
+    } finally {
+      await opened.close();
+    }
+    return this.computeAndShow(job, args.panel !== false);
+  }
+
+  async computeAndShow(job: NfaJob, showPanel: boolean): Promise<NfaReport> {
+    this.log.info(`nfa: ${job.weightsLabel} on ${job.dataLabel} (${job.X.rows} rows, ${job.net.activation}, layers ${job.net.layers.map((l) => l.name).join(' -> ')})`);
+    const panel = showPanel ? this.panels.open(job.title) : undefined;
+    const { result, rfm, M } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Feature Lens: ${job.title}`, cancellable: true },
+      async (progress, token) => {
+        const cancel = { cancelled: false };
+        token.onCancellationRequested(() => (cancel.cancelled = true));
+        let last = 0;
+        const result = await computeNfa(job.net, job.X, new YieldingNfaBackend(), {
+          initWeights: job.initWeights, cancel,
+          onProgress: (done, total) => {
+            const pct = (100 * done) / total;
+            progress.report({ message: `network AGOP: ${done}/${total} rows`, increment: 0.8 * (pct - last) });
+            last = pct;
+            if (panel) void panel.post({ type: 'progress', message: `network AGOP: ${done}/${total} rows` });
+          },
+        });
+        const r = await this.rfmPart(job, result, cancel, progress);
+        if (cancel.cancelled) throw new CancelledError();
+        return { result, ...r };
+      },
+    ).then(undefined, (e: unknown) => {
+      if (panel) void panel.post({ type: 'failed', message: e instanceof CancelledError ? 'Cancelled.' : `Failed: ${e instanceof Error ? e.message : String(e)}` });
+      throw e;
+    });
+    const report: NfaReport = {
+      ...nfaReportJson(result, {
+        weights: job.weightsLabel, data: job.dataLabel, target: job.dataset.targetName, activation: job.net.activation,
+        standardize: job.standardized, layer_order: job.chain.orderedBy, ignored: job.chain.ignored,
+      }, false),
+      rfm,
+    };
+    if (panel) await panel.post({ type: 'show', view: nfaViewOf(job, result, rfm && M ? { source: String(rfm.source ?? 'fit'), comparedWith: result.layers[0].name, d: job.X.cols, M: bufferOf(M), correlation: rfmCorrelations(result.layers[0].nfm, M, job.X.cols) } : null, report) });
+    this.log.info(`nfa: ${result.layers.map((l) => `${l.name} pearson(AGOP^1/2)=${l.correlation.pearson.sqrt_agop.toFixed(4)}`).join(', ')}`);
+    return report;
+  }
+
+  private async rfmPart(job: NfaJob, result: NfaResult, cancel: CancelToken, progress: vscode.Progress<{ message?: string; increment?: number }>): Promise<{ rfm: Record<string, unknown> | null; M: Float64Array | null }> {
+    const d = job.X.cols;
+    const nfm1 = result.layers[0].nfm;
+    if (job.rfm.kind === 'none') return { rfm: null, M: null };
+    if (job.rfm.kind === 'run') {
+      const run = await this.store.get(job.rfm.runId);
+      if (!run) throw new InputError(`featureLens.computeNfa: run '${job.rfm.runId}' is not stored in this workspace`);
+      const rows = (run.result as { M?: number[][] }).M ?? [];
+      if (rows.length !== d) throw new InputError(`run ${job.rfm.runId}: its M is ${rows.length} x ${rows.length}, the network's first layer takes ${d} inputs`);
+      const M = new Float64Array(d * d);
+      rows.forEach((r, i) => M.set(r, i * d));
+      return {
+        M,
+        rfm: {
+          source: job.rfm.runId, compared_with: result.layers[0].name, dataset: run.meta.dataset.name, standardized: run.options.standardize,
+          correlation: asM(rfmCorrelations(nfm1, M, d)),
+        },
+      };
+    }
+    progress.report({ message: 'RFM on the same rows…' });
+    // Exactly the CLI's fit: the network's inputs as they are, a seeded subsample beyond `rows`.
+    let rfmData: Dataset = { ...job.dataset, X: job.X };
+    if (job.X.rows > job.rfm.rows) {
+      const idx = permutation(job.X.rows, DEFAULT_RFM_OPTIONS.seed).subarray(0, job.rfm.rows);
+      rfmData = { ...rfmData, X: takeRows(job.X, idx), y: Float64Array.from(idx, (i) => job.dataset.y[i]) };
+    }
+    await yieldToHost();
+    const fit = await fitRfm(rfmData, { standardize: false, iters: job.rfm.iters, bandwidth: job.rfm.bandwidth }, { backend: new CpuBackend(), cancel });
+    const M = fullMatrix(fit.model.M);
+    return {
+      M,
+      rfm: {
+        source: 'fit', compared_with: result.layers[0].name, rows: rfmData.X.rows,
+        kernel: fit.options.kernel, bandwidth: fit.options.bandwidth, reg: fit.options.reg, iters: fit.options.iters,
+        agop_power: fit.options.agopPower, task: fit.task, train_metric: fit.final.train_metric, device: fit.device,
+        correlation: asM(rfmCorrelations(nfm1, M, d)),
+      },
+    };
+  }
+}
+
+function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
+  const v = args.rfm ?? 'fit';
+  if (v === 'none') return { kind: 'none' };
+  if (v !== 'fit') return { kind: 'run', runId: v };
+  const int = (x: unknown, name: string, ok: (n: number) => boolean, want: string) => {
+    if (x === undefined) return undefined;
+    if (typeof x !== 'number' || !ok(x)) throw new InputError(`featureLens.computeNfa: '${name}' must be ${want}, got ${JSON.stringify(x)}`);
+    return x;
+  };
+  return {
+    kind: 'fit',
+    iters: int(args.rfmIters, 'rfmIters', (n) => Number.isInteger(n) && n >= 0 && n <= 100, 'an integer 0..100') ?? DEFAULT_RFM_OPTIONS.iters,
+    bandwidth: int(args.rfmBandwidth, 'rfmBandwidth', (n) => n > 0 && Number.isFinite(n), 'a positive number') ?? DEFAULT_RFM_OPTIONS.bandwidth,
+    rows: int(args.rfmRows, 'rfmRows', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2') ?? DEFAULT_RFM_ROWS,
+  };
+}
+
+export function nfaViewOf(job: NfaJob, result: NfaResult, rfm: WireNfaRfm | null, report: unknown): NfaView {
+  return {
+    title: job.title, weights: job.weightsLabel, data: job.dataLabel, target: job.dataset.targetName, activation: job.net.activation,
+    rows: result.rows, minusInit: result.minusInit, layerOrder: job.chain.orderedBy,
+    layers: result.layers.map((l, i) => ({
+      name: l.name, shape: l.shape,
+      inputNames: i === 0 ? job.dataset.featureNames : Array.from({ length: l.shape[1] }, (_, k) => `h${i}.${k}`),
+      nfm: bufferOf(l.nfm), agop: bufferOf(l.agop), sqrtAgop: bufferOf(l.sqrtAgop), correlation: l.correlation, eigen: l.eigen,
+    })),
+    rfm, focus: job.focus, report: JSON.stringify(report, null, 1),
+  };
+}
+
+/** A dataset file of the workspace (the Datasets tree's list) or any file through the open dialog. */
+export async function pickDataset(forWhat: string): Promise<vscode.Uri | undefined> {
+  const found = await vscode.workspace.findFiles(`**/*.{${datasetFilter().join(',')}}`, '**/{node_modules,.git}/**', 500);
+  const browse = { label: '$(folder-opened) Browse…', uri: undefined as vscode.Uri | undefined };
+  const items = [...found.sort((a, b) => a.path.localeCompare(b.path)).map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })), browse];
+  const pick = await vscode.window.showQuickPick(items, { title: `Dataset for ${forWhat}`, placeHolder: 'The rows the network is evaluated on', ignoreFocusOut: true });
+  if (!pick) return undefined;
+  if (pick.uri) return pick.uri;
+  const files = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use Dataset', filters: { Datasets: datasetFilter() } });
+  return files?.[0];
+}

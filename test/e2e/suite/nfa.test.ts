@@ -1,0 +1,215 @@
+// Issue 5 in a real VS Code: the weights editor command, the NFA command against the CLI and PyTorch,
+// hostile files, and the training lab. Fixtures are copied into the test workspace first.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { loadDataset } from '../../../src/core/data/index';
+import { trainingTargets, trainMlp } from '../../../src/core/nfa/train';
+import type { FeatureLensApi } from '../../../src/extension/extension';
+import type { LabTrainResult } from '../../../src/extension/nfa/lab';
+import type { NfaReport } from '../../../src/extension/nfa/service';
+import type { InspectWeightsResult } from '../../../src/extension/weights';
+
+const EXT_ID = 'feature-lens.feature-lens';
+const FIXTURES = ['mlp.pt', 'mlp.safetensors', 'mlp.npz', 'mlp_init.safetensors', 'nfa_data.csv', 'evil_system.pt', 'bad_huge_header.safetensors', 'expected.json'];
+
+function ext(): vscode.Extension<FeatureLensApi> {
+  const e = vscode.extensions.getExtension<FeatureLensApi>(EXT_ID);
+  assert.ok(e, `${EXT_ID} is installed`);
+  return e;
+}
+
+function ws(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the e2e driver opens a workspace folder');
+  return vscode.Uri.joinPath(folder.uri, 'nfa-fixtures', name);
+}
+
+async function capturing<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: string[] }> {
+  const errors: string[] = [];
+  const w = vscode.window as unknown as Record<string, unknown>;
+  const original = w.showErrorMessage;
+  w.showErrorMessage = (msg: string) => { errors.push(msg); return Promise.resolve(undefined); };
+  try {
+    return { value: await fn(), errors };
+  } finally {
+    w.showErrorMessage = original;
+  }
+}
+
+function cliNfa(weights: vscode.Uri, data: vscode.Uri, extra: string[] = []): Record<string, any> {
+  const out = path.join(os.tmpdir(), `fl-nfa-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  const r = spawnSync(process.execPath, [path.join(ext().extensionPath, 'dist', 'cli.js'), 'nfa', weights.fsPath, data.fsPath, '--target', 'y', '--json', out, ...extra],
+    { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(fs.readFileSync(out, 'utf8'));
+}
+
+const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+
+suite('Issue 5: weights and the Neural Feature Ansatz', () => {
+  let expected: any;
+
+  suiteSetup(async () => {
+    await ext().activate();
+    await vscode.workspace.fs.createDirectory(ws(''));
+    for (const f of FIXTURES) {
+      await vscode.workspace.fs.copy(vscode.Uri.file(path.join(ext().extensionPath, 'test/fixtures/weights', f)), ws(f), { overwrite: true });
+    }
+    expected = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(ws('expected.json'))));
+  });
+
+  test('the issue-5 commands are registered', async () => {
+    const all = new Set(await vscode.commands.getCommands(true));
+    for (const id of ['featureLens.inspectWeights', 'featureLens.computeNfa', 'featureLens.openTrainingLab', 'featureLens.saveTrainedWeights', 'featureLens.inspectTrainedNetwork', 'featureLens.cancelTraining']) assert.ok(all.has(id), id);
+  });
+
+  test('inspectWeights lists the tensors of a PyTorch checkpoint with their shapes and opens the editor', async () => {
+    const { value, errors } = await capturing(() => vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('mlp.pt')));
+    assert.deepEqual(errors, []);
+    assert.ok(value);
+    assert.equal(value.format, 'pytorch');
+    assert.equal(value.note, null, 'a small file is read whole through workspace.fs');
+    // The shapes PyTorch saved (make_weights.py), as the PyTorch reference lists them.
+    const shapes = Object.fromEntries(value.tensors.map((t) => [t.name, t.shape]));
+    const w = expected.nfa.relu.layers as { name: string; shape: number[] }[];
+    for (const l of w) assert.deepEqual(shapes[l.name], l.shape, l.name);
+    for (const l of w) assert.deepEqual(shapes[l.name.replace('weight', 'bias')], [l.shape[0]]);
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    assert.ok(tab instanceof vscode.TabInputCustom && tab.viewType === 'featureLens.weights', 'the weights editor is the active tab');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('computeNfa with arguments equals the CLI and the PyTorch reference', async () => {
+    const data = ws('nfa_data.csv');
+    for (const file of ['mlp.pt', 'mlp.safetensors']) {
+      const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws(file), { data, target: 'y', activation: 'relu' }));
+      assert.deepEqual(errors, []);
+      assert.ok(value, `${file}: the command resolved to a report`);
+      const cli = cliNfa(ws(file), data);
+      assert.equal(value.layers.length, cli.layers.length);
+      value.layers.forEach((l, i) => {
+        assert.equal(l.name, cli.layers[i].name);
+        assert.deepEqual(l.shape, cli.layers[i].shape);
+        for (const kind of ['cosine', 'pearson', 'cosine_offdiag', 'pearson_offdiag'] as const) {
+          for (const p of ['agop', 'sqrt_agop'] as const) {
+            // Same core code in the same kind of process: equal to the last bits.
+            assert.equal(l.correlation[kind][p], cli.layers[i].correlation[kind][p], `${file} ${l.name} ${kind}.${p}`);
+            // PyTorch's square root of the AGOP (eigh in float64) agrees to ~1e-8 on rank-deficient layers.
+            close(l.correlation[kind][p], expected.nfa.relu.layers[i].correlation[kind][p], p === 'agop' ? 1e-10 : 1e-7, `${file} ${l.name} ${kind}.${p} vs PyTorch`);
+          }
+        }
+      });
+      assert.ok(value.rfm && cli.rfm, 'RFM comparison present');
+      assert.deepEqual((value.rfm as any).correlation, cli.rfm.correlation);
+    }
+  });
+
+  test('computeNfa minus the initial weights and another activation match PyTorch', async () => {
+    const data = ws('nfa_data.csv');
+    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.npz'), { data, target: 'y', activation: 'tanh', init: ws('mlp_init.safetensors'), rfm: 'none', panel: false }));
+    assert.deepEqual(errors, []);
+    assert.ok(value);
+    assert.equal(value.minus_init, true);
+    assert.equal(value.rfm, null);
+    value.layers.forEach((l, i) => close(l.correlation.pearson.sqrt_agop, expected.nfa.tanh.layers[i].correlation_minus_init.pearson.sqrt_agop, 1e-7, `${l.name} tanh minus init`));
+  });
+
+  test('computeNfa compares NFM_1 with the M of a saved RFM run', async () => {
+    const data = ws('nfa_data.csv');
+    const fit = await vscode.commands.executeCommand<{ runId: string; M: number[][] }>('featureLens.fitRfm', data, { target: 'y', backend: 'cpu', standardize: false, iters: 2, panel: false });
+    assert.ok(fit?.runId);
+    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: fit.runId, panel: false }));
+    assert.deepEqual(errors, []);
+    assert.ok(value?.rfm);
+    assert.equal(value.rfm.source, fit.runId);
+    // Pearson of the PyTorch NFM of the first layer with the run's M, computed here from the two matrices.
+    const nfm: number[] = expected.nfa.relu.layers[0].nfm;
+    const m = fit.M.flat();
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    const ma = mean(nfm), mb = mean(m);
+    let ab = 0, aa = 0, bb = 0;
+    nfm.forEach((x, i) => { ab += (x - ma) * (m[i] - mb); aa += (x - ma) ** 2; bb += (m[i] - mb) ** 2; });
+    close((value.rfm.correlation as any).pearson.m, ab / Math.sqrt(aa * bb), 1e-9, 'pearson(NFM_1, M of the run)');
+    await vscode.commands.executeCommand('featureLens.deleteRun', fit.runId, { confirm: false });
+  });
+
+  test('training in the lab can be cancelled while it runs (the host keeps serving commands)', async () => {
+    const data = ws('nfa_data.csv');
+    const running = vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, width: 64, depth: 2, batch: 1, epochs: 100000, seed: 1 });
+    await new Promise((r) => setTimeout(r, 1500));
+    const cancelled = await vscode.commands.executeCommand<boolean>('featureLens.cancelTraining');
+    assert.equal(cancelled, true);
+    const r = await running;
+    assert.ok(r && r.cancelled, 'training ended as cancelled');
+    assert.ok(r.epochs >= 1 && r.epochs < 100000, `epochs before cancel: ${r.epochs}`);
+  });
+
+  test('hostile and malformed files give an error message, not a crash', async () => {
+    for (const f of ['evil_system.pt', 'bad_huge_header.safetensors']) {
+      const r1 = await capturing(() => vscode.commands.executeCommand('featureLens.inspectWeights', ws(f)));
+      assert.equal(r1.value, undefined);
+      assert.equal(r1.errors.length, 1, `${f}: ${r1.errors}`);
+      assert.match(r1.errors[0], new RegExp(f.replace('.', '\\.')));
+      const r2 = await capturing(() => vscode.commands.executeCommand('featureLens.computeNfa', ws(f), { data: ws('nfa_data.csv'), target: 'y' }));
+      assert.equal(r2.value, undefined);
+      assert.equal(r2.errors.length, 1);
+    }
+    assert.match((await capturing(() => vscode.commands.executeCommand('featureLens.inspectWeights', ws('evil_system.pt')))).errors[0], /system|global|refus|not allowed/i);
+    // The extension still works afterwards.
+    const ok = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('mlp.safetensors'), { open: false });
+    assert.equal(ok?.tensors.length, 6);
+  });
+
+  test('a file above featureLens.weights.wholeReadBytes is read by ranges and gives the same numbers', async () => {
+    const cfg = vscode.workspace.getConfiguration('featureLens.weights');
+    const data = ws('nfa_data.csv');
+    const whole = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: 'none', panel: false });
+    await cfg.update('wholeReadBytes', 64, vscode.ConfigurationTarget.Workspace);
+    try {
+      const listed = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('mlp.pt'), { open: false });
+      assert.match(listed?.note ?? '', /read by ranges/);
+      assert.deepEqual(listed?.tensors.map((t) => t.shape), [[12, 5], [12], [8, 12], [8], [2, 8], [2]]);
+      const ranged = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: 'none', panel: false });
+      assert.ok(whole && ranged);
+      assert.deepEqual(ranged.layers.map((l) => l.correlation), whole.layers.map((l) => l.correlation));
+    } finally {
+      await cfg.update('wholeReadBytes', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  test('the training lab trains like the core trainer, saves .safetensors without overwriting, and inspects', async () => {
+    const data = ws('nfa_data.csv');
+    const settings = { width: 12, depth: 1, activation: 'relu', optimizer: 'adam' as const, lr: 0.01, batch: 8, epochs: 15, seed: 3 };
+    const { value, errors } = await capturing(() => vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, ...settings }));
+    assert.deepEqual(errors, []);
+    assert.ok(value && !value.cancelled);
+    assert.equal(value.history.length, 16);
+    // The same training through the core API on the same bytes.
+    const { dataset } = await loadDataset(await vscode.workspace.fs.readFile(data), 'nfa_data.csv', { target: 'y' });
+    const ref = await trainMlp(dataset.X, trainingTargets(dataset.y, null), { ...settings, activation: 'relu', momentum: 0, nfaRows: 500 });
+    assert.deepEqual(value.history.map((h) => h.loss), ref.history.map((h) => h.loss));
+    assert.ok(value.finalLoss < value.history[0].loss, 'training lowers the loss');
+
+    const out = ws('lab.safetensors');
+    try { await vscode.workspace.fs.delete(out); } catch { /* absent */ }
+    const saved = await vscode.commands.executeCommand<string>('featureLens.saveTrainedWeights', out);
+    assert.equal(saved, out.toString());
+    const listed = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', out, { open: false });
+    assert.deepEqual(listed?.tensors.map((t) => [t.name, t.dtype, t.shape]).sort(), [['0.bias', 'F32', [12]], ['0.weight', 'F32', [12, 5]], ['2.bias', 'F32', [1]], ['2.weight', 'F32', [1, 12]]].sort());
+    const before = await vscode.workspace.fs.readFile(out);
+    const again = await capturing(() => vscode.commands.executeCommand('featureLens.saveTrainedWeights', out, { overwrite: false }));
+    assert.equal(again.value, undefined);
+    assert.match(again.errors[0] ?? '', /already exists/);
+    assert.deepEqual(await vscode.workspace.fs.readFile(out), before, 'not overwritten');
+
+    // Inspect (float64 net) against the saved float32 file read back through computeNfa.
+    const inspected = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', { panel: false });
+    const fromFile = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', out, { data, target: 'y', rfm: 'none', panel: false });
+    assert.ok(inspected && fromFile);
+    inspected.layers.forEach((l, i) => close(l.correlation.pearson.sqrt_agop, fromFile.layers[i].correlation.pearson.sqrt_agop, 1e-4, `${l.name} f64 vs f32`));
+  });
+});

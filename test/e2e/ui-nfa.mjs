@@ -1,0 +1,112 @@
+// Playwright scenario for issue 5 on the real workbench: right-click a .safetensors -> "Inspect Weights"
+// -> the tensor table -> click a 2-D weight -> answer the NFA prompts -> the NFA view draws its
+// heatmaps and correlation table. Run by scripts/e2e/run.mjs after the RFM scenario (no-WebGPU run).
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function frameWith(page, selector, timeout) {
+  const until = Date.now() + timeout;
+  while (Date.now() < until) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.$(selector)) return f;
+      } catch {} // frames come and go while the workbench lays out
+    }
+    await sleep(250);
+  }
+  throw new Error(`no webview with ${selector} within ${timeout} ms`);
+}
+
+/** Waits for a quick pick whose title contains `title`, optionally types, then accepts. */
+async function answer(page, title, typed) {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 30000 });
+  await sleep(300);
+  if (typed) {
+    await page.keyboard.type(typed);
+    await sleep(300);
+  }
+  await page.keyboard.press('Enter');
+}
+
+export async function nfaScenario({ ctx, results, log }) {
+  const page = ctx.pages()[0];
+  await page.keyboard.press('Control+Shift+E');
+  await sleep(800);
+  const folderRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'weights' }).first();
+  if ((await folderRow.getAttribute('aria-expanded')) !== 'true') await folderRow.click();
+  await sleep(500);
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'mlp.safetensors' }).first();
+  await row.click({ button: 'right' });
+  await page.waitForSelector('.context-view .monaco-menu .action-label', { timeout: 10000 });
+  await sleep(300);
+  const labels = await page.locator('.context-view .monaco-menu .action-label').allTextContents();
+  assert.ok(labels.includes('Inspect Weights'), `mlp.safetensors menu: ${labels.join(' | ')}`);
+  assert.ok(!labels.includes('Fit RFM'), 'a weights file is not offered as a dataset');
+  await page.locator('.context-view .monaco-menu .action-label', { hasText: /^Inspect Weights$/ }).first().click();
+
+  const editor = await frameWith(page, 'body[data-entry="weights"][data-listed]', 60000);
+  assert.equal(await editor.locator('body').getAttribute('data-listed'), '6');
+  await editor.locator('tr[data-stats="1"]').nth(5).waitFor({ timeout: 30000 });
+  const firstRow = (await editor.locator('tr[data-name="0.weight"]').textContent()) ?? '';
+  assert.match(firstRow, /0\.weight\s*F32\s*\[12, 5\]/);
+  await editor.locator('#search').fill('bias');
+  assert.equal(await editor.locator('tbody tr:not([hidden])').count(), 3);
+  await page.screenshot({ path: path.join(results, 'ui-weights-editor.png') });
+  await editor.locator('#search').fill('');
+
+  await editor.locator('tr[data-name="2.weight"] a').click();
+  await answer(page, 'Dataset for', 'nfa_data.csv');
+  await answer(page, 'target column', 'y');
+  await answer(page, 'activation');
+  await answer(page, 'dense layers');
+  await answer(page, 'initial weights');
+  await answer(page, 'RFM to compare with');
+
+  const view = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"]', 120000);
+  const selected = (await view.locator('#layers button[aria-selected="true"]').textContent()) ?? '';
+  assert.match(selected, /^2\.weight/, 'the clicked layer is shown first');
+  const cells = await view.locator('#correlations tbody tr').count();
+  assert.equal(cells, 4, 'three layers and the RFM row');
+  log(`ui nfa: ${(await view.locator('#correlations tbody tr').first().textContent())?.slice(0, 120)}`);
+  await page.screenshot({ path: path.join(results, 'ui-nfa-view.png') });
+  await view.locator('#layers button').first().click();
+  await sleep(500);
+  const painted = await view.locator('#heat-rfm').evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    return n;
+  });
+  assert.ok(painted > 1000, `RFM heatmap pixels drawn for the first layer: ${painted}`);
+  await page.screenshot({ path: path.join(results, 'ui-nfa-view-first-layer.png') });
+}
+
+/** The training lab from the command palette: choose the data, train a few epochs, charts drawn, Inspect opens the NFA view. */
+export async function labScenario({ ctx, results, log }) {
+  const page = ctx.pages()[0];
+  await page.keyboard.press('F1');
+  await sleep(500);
+  await page.keyboard.type('Feature Lens: Open NFA Training Lab');
+  await sleep(500);
+  await page.keyboard.press('Enter');
+  await answer(page, 'Dataset for', 'nfa_data.csv');
+  await answer(page, 'target column', 'y');
+  const lab = await frameWith(page, 'body[data-entry="lab"]', 60000);
+  await lab.locator('#dataset', { hasText: 'nfa_data.csv → y' }).waitFor({ timeout: 30000 });
+  await lab.locator('#epochs').fill('40');
+  await lab.locator('#width').fill('32');
+  await lab.locator('#lr').fill('0.01');
+  await lab.locator('#train').click();
+  await lab.locator('body[data-trained="true"]').waitFor({ timeout: 120000 });
+  const status = (await lab.locator('#status').textContent()) ?? '';
+  log(`ui lab: ${status}`);
+  assert.match(status, /Trained 40 epochs/);
+  assert.equal(await lab.locator('#inspect').isDisabled(), false);
+  await page.screenshot({ path: path.join(results, 'ui-lab.png') });
+  await lab.locator('#inspect').click();
+  const view = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"] #title:text("lab MLP")', 60000);
+  assert.equal(await view.locator('#correlations tbody tr').count(), 3, 'two layers and the RFM row');
+  await page.screenshot({ path: path.join(results, 'ui-lab-inspect.png') });
+}

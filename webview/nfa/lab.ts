@@ -1,0 +1,211 @@
+// The training lab page: the MLP's settings, live loss and NFA correlation per epoch, and the actions
+// on the trained network (the host trains; this page only draws and asks).
+import { Chart, registerables, type ChartConfiguration } from 'chart.js';
+import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabSettings, NfaLabWebviewToHost } from '../../src/protocol';
+import { onThemeChange, readTheme, type Theme } from '../theme';
+
+Chart.register(...registerables);
+
+interface VsCodeApi { postMessage(m: NfaLabWebviewToHost): void }
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+let theme: Theme = readTheme();
+const epochs: NfaLabEpoch[] = [];
+let training = false;
+let trained = false;
+let hasData = false;
+
+const app = document.getElementById('app')!;
+const header = el('header');
+const title = el('h2', {}, 'NFA Training Lab');
+const dataLine = el('div', { class: 'final', id: 'dataset' }, 'No dataset chosen.');
+const status = el('div', { class: 'status', id: 'status' }, 'Train a small MLP and watch its neural feature matrices line up with its AGOP.');
+header.append(title, dataLine, status);
+
+const form = el('div', { class: 'form' });
+function numberField(id: keyof NfaLabSettings, label: string, attrs: Record<string, string>): HTMLInputElement {
+  const l = el('label', {}, label);
+  const i = el('input', { id, type: 'number', ...attrs });
+  l.append(i);
+  form.append(l);
+  return i;
+}
+function selectField(id: keyof NfaLabSettings, label: string, options: string[]): HTMLSelectElement {
+  const l = el('label', {}, label);
+  const s = el('select', { id });
+  for (const o of options) s.append(el('option', { value: o }, o));
+  l.append(s);
+  form.append(l);
+  return s;
+}
+const fields = {
+  width: numberField('width', 'Width (units per hidden layer)', { min: '1', step: '1' }),
+  depth: numberField('depth', 'Depth (hidden layers)', { min: '0', max: '64', step: '1' }),
+  activation: selectField('activation', 'Activation', ['relu', 'gelu', 'tanh', 'sigmoid', 'identity']),
+  optimizer: selectField('optimizer', 'Optimizer', ['adam', 'sgd']),
+  lr: numberField('lr', 'Learning rate', { min: '0', step: 'any' }),
+  batch: numberField('batch', 'Batch size', { min: '1', step: '1' }),
+  epochs: numberField('epochs', 'Epochs', { min: '0', step: '1' }),
+  seed: numberField('seed', 'Seed', { min: '0', step: '1' }),
+};
+const buttons = el('div', { class: 'controls' });
+const chooseBtn = el('button', { id: 'choose', class: 'secondary' }, 'Choose Dataset…');
+const trainBtn = el('button', { id: 'train' }, 'Train');
+const cancelBtn = el('button', { id: 'cancel', class: 'secondary' }, 'Cancel');
+const inspectBtn = el('button', { id: 'inspect', class: 'secondary' }, 'Inspect');
+const saveBtn = el('button', { id: 'save', class: 'secondary' }, 'Save Weights…');
+buttons.append(chooseBtn, trainBtn, cancelBtn, inspectBtn, saveBtn);
+
+const grid = el('main', { class: 'grid' });
+const canvases: Record<'loss' | 'nfa', HTMLCanvasElement> = { loss: el('canvas', { id: 'loss' }), nfa: el('canvas', { id: 'nfa' }) };
+for (const [id, heading] of [['loss', 'Training loss (MSE) per epoch'], ['nfa', 'NFA: Pearson of NFM_l with AGOP_l^1/2 per epoch']] as const) {
+  const c = el('section', { class: 'card', id: `card-${id}` });
+  const wrap = el('div', { class: 'chartwrap' });
+  wrap.append(canvases[id]);
+  c.append(el('h3', {}, heading), wrap);
+  grid.append(c);
+}
+app.append(header, form, buttons, grid);
+
+const charts: Partial<Record<'loss' | 'nfa', Chart>> = {};
+
+function settingsFromForm(): NfaLabSettings {
+  return {
+    width: Number(fields.width.value), depth: Number(fields.depth.value), activation: fields.activation.value,
+    optimizer: fields.optimizer.value as NfaLabSettings['optimizer'], lr: Number(fields.lr.value), batch: Number(fields.batch.value),
+    epochs: Number(fields.epochs.value), seed: Number(fields.seed.value),
+  };
+}
+
+function fillForm(s: NfaLabSettings): void {
+  for (const [k, input] of Object.entries(fields)) input.value = String(s[k as keyof NfaLabSettings]);
+}
+
+function updateButtons(): void {
+  trainBtn.disabled = training || !hasData;
+  cancelBtn.disabled = !training;
+  chooseBtn.disabled = training;
+  inspectBtn.disabled = training || !trained;
+  saveBtn.disabled = training || !trained;
+}
+
+/** Points drawn per curve at most: long runs are thinned (every stride-th epoch, the last always kept). */
+const MAX_POINTS = 1500;
+
+function shown(): NfaLabEpoch[] {
+  const stride = Math.ceil(epochs.length / MAX_POINTS);
+  if (stride <= 1) return epochs;
+  return epochs.filter((_, i) => i % stride === 0 || i === epochs.length - 1);
+}
+
+function draw(): void {
+  const pts = shown();
+  const labels = pts.map((e) => String(e.epoch));
+  const names = pts[0]?.layers.map((l) => l.name) ?? [];
+  const positive = pts.every((e) => e.loss > 0);
+  // Live updates change the data in place: recreating charts each batch would load the page's thread.
+  const loss = charts.loss, nfa = charts.nfa;
+  if (loss && nfa && nfa.data.datasets.length === names.length && (loss.options.scales?.y as { type?: string } | undefined)?.type === (positive && pts.length > 1 ? 'logarithmic' : 'linear')) {
+    loss.data.labels = labels;
+    loss.data.datasets[0].data = pts.map((e) => e.loss);
+    nfa.data.labels = labels;
+    names.forEach((_, i) => (nfa.data.datasets[i].data = pts.map((e) => e.layers[i]?.pearsonSqrt ?? null)));
+    loss.update('none');
+    nfa.update('none');
+    return;
+  }
+  const axis = (t: string, log = false) => ({ type: log ? 'logarithmic' : 'linear', ticks: { color: theme.muted }, grid: { color: theme.grid }, title: { display: true, text: t, color: theme.muted } });
+  const options = (y: string, log = false, range?: [number, number]) => ({
+    responsive: true, maintainAspectRatio: false, animation: false,
+    plugins: { legend: { labels: { color: theme.foreground } } },
+    scales: { x: axis('epoch'), y: { ...axis(y, log), ...(range ? { min: range[0], max: range[1] } : {}) } },
+  }) as ChartConfiguration['options'];
+  const set = (id: 'loss' | 'nfa', config: ChartConfiguration) => {
+    charts[id]?.destroy();
+    charts[id] = new Chart(canvases[id], config);
+  };
+  const pointRadius = pts.length > 100 ? 0 : 2;
+  set('loss', { type: 'line', data: { labels, datasets: [{ label: 'MSE', data: pts.map((e) => e.loss), borderColor: theme.series[0], backgroundColor: theme.series[0], pointRadius }] }, options: options('MSE', positive && pts.length > 1) });
+  set('nfa', {
+    type: 'line',
+    data: { labels, datasets: names.map((n, i) => ({ label: n, data: pts.map((e) => e.layers[i]?.pearsonSqrt ?? null), borderColor: theme.series[i % theme.series.length], backgroundColor: theme.series[i % theme.series.length], pointRadius, spanGaps: true })) },
+    options: options('Pearson', false, [-0.2, 1]),
+  });
+}
+
+let drawQueued = false;
+function drawSoon(): void {
+  if (drawQueued) return;
+  drawQueued = true;
+  requestAnimationFrame(() => {
+    drawQueued = false;
+    draw();
+  });
+}
+
+chooseBtn.addEventListener('click', () => vscode.postMessage({ type: 'chooseDataset' }));
+trainBtn.addEventListener('click', () => vscode.postMessage({ type: 'train', settings: settingsFromForm() }));
+cancelBtn.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
+inspectBtn.addEventListener('click', () => vscode.postMessage({ type: 'inspect' }));
+saveBtn.addEventListener('click', () => vscode.postMessage({ type: 'save' }));
+onThemeChange(() => {
+  theme = readTheme();
+  charts.loss?.destroy();
+  charts.nfa?.destroy();
+  charts.loss = charts.nfa = undefined;
+  draw();
+});
+
+window.addEventListener('message', (event: MessageEvent<NfaLabHostToWebview>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'dataset':
+      hasData = m.name !== null;
+      dataLine.textContent = m.name ? `${m.name} → ${m.target} (${m.task}, ${m.rows} rows × ${m.cols} inputs)` : 'No dataset chosen.';
+      fillForm(m.settings);
+      break;
+    case 'started':
+      training = true;
+      trained = false;
+      epochs.length = 0;
+      status.textContent = 'Training…';
+      status.className = 'status';
+      charts.loss?.destroy();
+      charts.nfa?.destroy();
+      charts.loss = charts.nfa = undefined;
+      draw();
+      break;
+    case 'epochs': {
+      if (!m.records.length) break;
+      epochs.push(...m.records);
+      const rec = m.records[m.records.length - 1];
+      const first = rec.layers[0];
+      status.textContent = `Epoch ${rec.epoch}/${m.total}: loss ${rec.loss.toPrecision(4)}${first ? `, Pearson(NFM, AGOP^1/2) of ${first.name} ${first.pearsonSqrt.toFixed(3)}` : ''}`;
+      drawSoon();
+      break;
+    }
+    case 'finished':
+      training = false;
+      trained = !m.cancelled;
+      status.textContent = m.message;
+      document.body.dataset.trained = String(trained);
+      break;
+    case 'failed':
+      training = false;
+      status.textContent = m.message;
+      status.className = 'status error';
+      break;
+  }
+  updateButtons();
+});
+
+updateButtons();
+vscode.postMessage({ type: 'ready' });

@@ -1,0 +1,242 @@
+// The NFA view: per layer NFM_l beside AGOP_l^alpha (and the RFM's M for the first layer), the
+// correlation table of every layer, the top eigenvectors compared, and the numbers to copy.
+import { Chart, registerables, type ChartConfiguration } from 'chart.js';
+import { eighSym } from '../../src/core/linalg/eigh';
+import type { NfaHostToWebview, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol';
+import { Heatmap } from '../heatmap';
+import { onThemeChange, readTheme, type Theme } from '../theme';
+import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
+
+Chart.register(...registerables);
+
+interface VsCodeApi { postMessage(m: NfaWebviewToHost): void }
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+let theme: Theme = readTheme();
+let view: NfaView | null = null;
+let layerIndex = 0;
+let eigenChart: Chart | null = null;
+
+const app = document.getElementById('app')!;
+const header = el('header');
+const title = el('h2', { id: 'title' }, 'Neural Feature Ansatz');
+const info = el('div', { class: 'final', id: 'info' }, '');
+const status = el('div', { class: 'status', id: 'status' }, 'Computing…');
+const tabs = el('div', { class: 'tabs', id: 'layers', role: 'tablist' });
+const controls = el('div', { class: 'controls' });
+const alpha = el('select', { id: 'alpha', 'aria-label': 'AGOP power' });
+alpha.append(el('option', { value: '1' }, 'AGOP^1'), el('option', { value: '0.5' }, 'AGOP^1/2'));
+alpha.value = '0.5';
+const scale = el('select', { id: 'scale', 'aria-label': 'Colour scale' });
+scale.append(el('option', { value: 'own' }, 'each map its own scale'), el('option', { value: 'normalised' }, 'shared scale, each ÷ its max |entry|'), el('option', { value: 'raw' }, 'shared scale, raw values'));
+const kInput = el('input', { id: 'k', type: 'number', min: '2', value: '40', style: 'width: 5em', 'aria-label': 'Features shown' });
+const copyJson = el('button', { id: 'copy-json', class: 'secondary' }, 'Copy as JSON');
+const copyTsv = el('button', { id: 'copy-tsv', class: 'secondary' }, 'Copy as TSV');
+controls.append(el('span', {}, 'Compare with'), alpha, el('span', {}, 'Colours'), scale, el('span', {}, 'Features shown'), kInput, copyJson, copyTsv);
+header.append(title, info, status, tabs, controls);
+
+const grid = el('main', { class: 'grid' });
+function card(id: string, heading: string, wide = false): { card: HTMLElement; body: HTMLElement; h: HTMLElement } {
+  const c = el('section', { class: wide ? 'card wide' : 'card', id: `card-${id}` });
+  const h = el('h3', {}, heading);
+  const body = el('div', { class: 'heatwrap' });
+  c.append(h, body);
+  grid.append(c);
+  return { card: c, body, h };
+}
+function heatmapIn(id: string, heading: string): { map: Heatmap; h: HTMLElement; body: HTMLElement } {
+  const { body, h } = card(id, heading);
+  const canvas = el('canvas', { id: `heat-${id}`, role: 'img', 'aria-label': heading });
+  const tip = el('div', { class: 'tip' });
+  tip.hidden = true;
+  body.append(canvas, tip);
+  return { map: new Heatmap(canvas, tip, () => theme), h, body };
+}
+const nfmMap = heatmapIn('nfm', 'NFM');
+const agopMap = heatmapIn('agop', 'AGOP');
+const rfmMap = heatmapIn('rfm', 'RFM M');
+const rfmNote = el('p', { class: 'status' }, '');
+rfmMap.body.append(rfmNote);
+const corr = card('correlations', 'Correlations per layer (NFM_l against the network AGOP at layer l’s input)', true);
+const corrTable = el('table', { class: 'numbers', id: 'correlations' });
+corr.body.className = '';
+corr.body.append(corrTable);
+const eig = card('eigen', 'Top eigenvectors compared', true);
+eig.body.className = '';
+const eigTable = el('table', { class: 'numbers', id: 'eigen' });
+const eigWrap = el('div', { class: 'chartwrap' });
+const eigCanvas = el('canvas', { id: 'eigen-chart', role: 'img', 'aria-label': 'Top eigenvector loadings' });
+eigWrap.append(eigCanvas);
+eig.body.append(eigTable, eigWrap);
+app.append(header, grid);
+
+const f64 = (b: ArrayBuffer) => new Float64Array(b);
+const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
+
+function drawTabs(): void {
+  tabs.textContent = '';
+  view?.layers.forEach((l, i) => {
+    const b = el('button', { role: 'tab', 'aria-selected': String(i === layerIndex), class: i === layerIndex ? '' : 'secondary' }, `${l.name} [${l.shape.join('×')}]`);
+    b.addEventListener('click', () => { layerIndex = i; render(); });
+    tabs.append(b);
+  });
+}
+
+function drawMaps(layer: WireNfaLayer): void {
+  const d = layer.shape[1];
+  const nfm = f64(layer.nfm);
+  const power = alpha.value === '1' ? 'AGOP' : 'AGOP^1/2';
+  const agop = f64(alpha.value === '1' ? layer.agop : layer.sqrtAgop);
+  const rfm = view?.rfm && layerIndex === 0 && view.rfm.d === d ? f64(view.rfm.M) : null;
+  const k = Math.max(2, Math.min(d, Number(kInput.value) || d));
+  const idx = topByDiagonal(nfm, d, k);
+  const names = idx.map((i) => layer.inputNames[i] ?? String(i));
+  let blocks = [block(nfm, d, idx), block(agop, d, idx), rfm ? block(rfm, d, idx) : null];
+  let shared: number | undefined;
+  if (scale.value === 'normalised') {
+    // Each matrix divided by its own largest |entry|, so the maps compare shape, not magnitude.
+    blocks = blocks.map((b, i) => {
+      if (!b) return b;
+      const full = [nfm, agop, rfm][i]!;
+      const m = maxAbs(full) || 1;
+      return b.map((v) => v / m);
+    });
+    shared = 1;
+  } else if (scale.value === 'raw') {
+    shared = Math.max(...blocks.map((b) => (b ? maxAbs(b) : 0)));
+  }
+  const suffix = k < d ? ` (top ${k} of ${d} inputs by NFM diagonal)` : '';
+  nfmMap.h.textContent = `NFM of ${layer.name} = W^T W${view?.minusInit ? ' (minus init)' : ''}${suffix}`;
+  agopMap.h.textContent = `Network ${power} at the input of ${layer.name}${suffix}`;
+  nfmMap.map.set({ values: blocks[0]!, names, scale: shared, label: 'NFM' });
+  agopMap.map.set({ values: blocks[1]!, names, scale: shared, label: power });
+  if (blocks[2]) {
+    rfmMap.h.textContent = `RFM M (${view!.rfm!.source === 'fit' ? 'fitted on the same rows' : `run ${view!.rfm!.source}`})${suffix}`;
+    rfmMap.map.set({ values: blocks[2], names, scale: shared, label: 'M' });
+    rfmNote.textContent = '';
+  } else {
+    rfmMap.map.set(null);
+    rfmMap.h.textContent = 'RFM M';
+    rfmNote.textContent = !view?.rfm ? 'No RFM comparison in this computation.' : 'The RFM works on the data’s features: it is compared with the first layer.';
+  }
+}
+
+function drawCorrelations(): void {
+  if (!view) return;
+  corrTable.textContent = '';
+  const head = el('tr');
+  head.append(el('th', {}, 'layer'), ...CORRELATION_COLUMNS.map((c) => el('th', {}, c.label)));
+  corrTable.append(el('thead'));
+  corrTable.tHead!.append(head);
+  const body = el('tbody');
+  for (const r of correlationRows(view.layers, view.rfm)) {
+    const tr = el('tr');
+    tr.append(el('td', {}, r.label), ...r.values.map((v) => el('td', { class: 'num', title: String(v) }, fmt(v))));
+    body.append(tr);
+  }
+  corrTable.append(body);
+}
+
+/** Eigenvectors (columns of eighSym, largest first), signed so the largest loading is positive. */
+function topVectors(m: Float64Array, d: number, k: number): Float64Array[] {
+  const { vectors } = eighSym(m, d);
+  return [...Array(Math.min(k, d)).keys()].map((c) => {
+    const v = Float64Array.from({ length: d }, (_, r) => vectors[r * d + c]);
+    let big = 0;
+    for (let i = 1; i < d; i++) if (Math.abs(v[i]) > Math.abs(v[big])) big = i;
+    if (v[big] < 0) v.forEach((x, i) => (v[i] = -x));
+    return v;
+  });
+}
+
+function drawEigen(layer: WireNfaLayer): void {
+  if (!view) return;
+  eigTable.textContent = '';
+  const k = Math.max(...view.layers.map((l) => l.eigen.k));
+  const head = el('tr');
+  head.append(el('th', {}, 'layer'), ...[...Array(k).keys()].map((i) => el('th', {}, `|cos(u${i + 1}, v${i + 1})|`)), el('th', {}, `top-${k} subspace overlap`));
+  const thead = el('thead');
+  thead.append(head);
+  const body = el('tbody');
+  for (const l of view.layers) {
+    const tr = el('tr');
+    tr.append(el('td', {}, l.name), ...[...Array(k).keys()].map((i) => el('td', { class: 'num' }, fmt(l.eigen.cosines[i] ?? NaN))), el('td', { class: 'num' }, fmt(l.eigen.subspace_overlap)));
+    body.append(tr);
+  }
+  eigTable.append(thead, body);
+
+  const d = layer.shape[1];
+  const u = topVectors(f64(layer.nfm), d, 2);
+  const v = topVectors(f64(layer.agop), d, 2);
+  // Show the inputs that matter most to either first eigenvector.
+  const order = [...Array(d).keys()].sort((a, b) => Math.max(Math.abs(u[0][b]), Math.abs(v[0][b])) - Math.max(Math.abs(u[0][a]), Math.abs(v[0][a]))).slice(0, 40);
+  const align = (x: Float64Array, y: Float64Array) => { let s = 0; for (let i = 0; i < d; i++) s += x[i] * y[i]; return s < 0 ? -1 : 1; };
+  const datasets = [
+    { label: 'NFM u1', data: order.map((i) => u[0][i]), backgroundColor: theme.series[0] },
+    { label: 'AGOP v1', data: order.map((i) => align(v[0], u[0]) * v[0][i]), backgroundColor: theme.series[1] },
+    ...(d > 1 ? [
+      { label: 'NFM u2', data: order.map((i) => u[1][i]), backgroundColor: theme.series[2] },
+      { label: 'AGOP v2', data: order.map((i) => align(v[1], u[1]) * v[1][i]), backgroundColor: theme.series[3] },
+    ] : []),
+  ];
+  const axis = { ticks: { color: theme.muted }, grid: { color: theme.grid } };
+  const config: ChartConfiguration = {
+    type: 'bar',
+    data: { labels: order.map((i) => layer.inputNames[i] ?? String(i)), datasets },
+    options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { labels: { color: theme.foreground } } }, scales: { x: axis, y: axis } },
+  };
+  eigenChart?.destroy();
+  eigenChart = new Chart(eigCanvas, config);
+  eig.h.textContent = `Top eigenvectors compared (loadings for ${layer.name}; AGOP and AGOP^1/2 share eigenvectors)`;
+}
+
+function render(): void {
+  if (!view) return;
+  drawTabs();
+  const layer = view.layers[layerIndex];
+  drawMaps(layer);
+  drawCorrelations();
+  drawEigen(layer);
+  document.body.dataset.ready = '1';
+}
+
+alpha.addEventListener('change', render);
+scale.addEventListener('change', render);
+kInput.addEventListener('change', render);
+copyJson.addEventListener('click', () => view && vscode.postMessage({ type: 'copy', what: 'NFA report (JSON)', text: view.report }));
+copyTsv.addEventListener('click', () => view && vscode.postMessage({ type: 'copy', what: 'correlation table (TSV)', text: correlationTsv(correlationRows(view.layers, view.rfm)) }));
+onThemeChange(() => { theme = readTheme(); render(); });
+window.addEventListener('resize', () => { nfmMap.map.draw(); agopMap.map.draw(); rfmMap.map.draw(); });
+
+window.addEventListener('message', (event: MessageEvent<NfaHostToWebview>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'show': {
+      view = m.view;
+      title.textContent = view.title;
+      info.textContent = `${view.weights} on ${view.data} → ${view.target} · ${view.rows} rows · ${view.activation} · layers in ${view.layerOrder} order${view.minusInit ? ' · NFM minus initial weights' : ''}`;
+      status.textContent = '';
+      const f = view.focus ? view.layers.findIndex((l) => l.name === view!.focus) : -1;
+      layerIndex = f >= 0 ? f : 0;
+      render();
+      break;
+    }
+    case 'progress':
+      status.textContent = m.message;
+      break;
+    case 'failed':
+      status.textContent = m.message;
+      status.className = 'status error';
+      break;
+  }
+});
+
+vscode.postMessage({ type: 'ready' });

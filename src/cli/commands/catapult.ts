@@ -3,13 +3,15 @@
 import { stat } from 'node:fs/promises';
 import { InputError } from '../../core/errors';
 import {
-  CpuCatapultBackend, DEFAULT_LINEAR_TOY, DEFAULT_RELU_LAB, batchSweep, labTaskFromDataset, lrSweep, trainLinearToy, trainReluLab,
+  CpuCatapultBackend, type CatapultBackend, type LinearToyConfig, type ReluLabConfig, DEFAULT_LINEAR_TOY, DEFAULT_RELU_LAB, batchSweep, labTaskFromDataset, lrSweep, trainLinearToy, trainReluLab,
 } from '../../core/catapult/index';
+import { createCatapultBackend, type BackendChoice } from '../../core/backends/node';
 import { readDatasetFile } from '../../core/data/node';
 import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
 const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--lr-factor f] [--steps T] [--batch B] [--seed S] [--json OUT] [--force]
        relu only: [--n N] [--d D] [--every K] [--data FILE --target COL [--positive-class I]]
+                  [--backend cpu|webgpu|auto]  (cpu: float64, the default; webgpu: f32 on the device)
        sweeps:    [--sweep-lr x1,x2,...]  (eta in units of 2/lambda_0: the phase picture)
                   [--sweep-batch b1,b2,... [--seeds K]]  (relu: catapults per run)
   trains with eta = f / lambda_0 (lambda_0: top NTK eigenvalue at initialisation) and writes
@@ -36,7 +38,7 @@ export async function run(args: string[]): Promise<number> {
     batch: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, force: { type: 'boolean' },
     n: { type: 'string' }, d: { type: 'string' }, every: { type: 'string' },
     data: { type: 'string' }, target: { type: 'string' }, 'positive-class': { type: 'string' },
-    'sweep-lr': { type: 'string' }, 'sweep-batch': { type: 'string' }, seeds: { type: 'string' },
+    'sweep-lr': { type: 'string' }, 'sweep-batch': { type: 'string' }, seeds: { type: 'string' }, backend: { type: 'string' },
   }, USAGE);
   if (positionals.length) throw new InputError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   const model = f.model;
@@ -53,9 +55,11 @@ export async function run(args: string[]): Promise<number> {
   const seeds = numberFlag('seeds', f.seeds, (v) => int(v) && v >= 1, 'a positive integer') ?? 3;
   const sweepLr = list('sweep-lr', f['sweep-lr'], (v) => v > 0, 'positive numbers separated by commas');
   const sweepBatch = list('sweep-batch', f['sweep-batch'], (v) => int(v) && v >= 1, 'positive integers separated by commas');
-  if (model === 'linear' && (batch !== undefined || n !== undefined || d !== undefined || every !== undefined || sweepBatch || f.data !== undefined)) {
-    throw new InputError('--batch, --n, --d, --every, --data and --sweep-batch apply to --model relu only (the toy model has one input)');
+  if (model === 'linear' && (batch !== undefined || n !== undefined || d !== undefined || every !== undefined || sweepBatch || f.data !== undefined || f.backend !== undefined)) {
+    throw new InputError('--batch, --n, --d, --every, --data, --sweep-batch and --backend apply to --model relu only (the toy model is an exact host recursion with one input)');
   }
+  const backendChoice = f.backend ?? 'cpu';
+  if (!['auto', 'cpu', 'webgpu'].includes(backendChoice)) throw new InputError(`--backend: expected auto, cpu or webgpu, got '${backendChoice}'`);
   if (f.data === undefined && (f.target !== undefined || f['positive-class'] !== undefined)) throw new InputError('--target and --positive-class need --data FILE');
   if (f.data !== undefined && (n !== undefined || d !== undefined)) throw new InputError('--n and --d size the synthetic task; with --data the file decides');
   const positive = numberFlag('positive-class', f['positive-class'], (v) => int(v) && v >= 0, 'a class index >= 0') ?? 0;
@@ -65,7 +69,20 @@ export async function run(args: string[]): Promise<number> {
   }
   const base = { width, lrFactor, steps, batch, seed, n, d, every, task };
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
-  const backend = new CpuCatapultBackend();
+  const { backend, note } = model === 'relu' ? await createCatapultBackend(backendChoice as BackendChoice) : { backend: new CpuCatapultBackend(), note: undefined };
+  if (note) process.stderr.write(`note: ${note}\n`);
+  try {
+    return await report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, backend);
+  } finally {
+    backend.dispose();
+  }
+}
+
+async function report(
+  model: 'linear' | 'relu', f: { json?: string }, base: Partial<ReluLabConfig & LinearToyConfig>, sweepLr: number[] | undefined, sweepBatch: number[] | undefined,
+  seed: number | undefined, seeds: number, width: number | undefined, backend: CatapultBackend,
+): Promise<number> {
+  const where = model === 'relu' ? { backend: backend.name, device: backend.device } : {};
 
   let report: Record<string, unknown>;
   if (sweepLr || sweepBatch) {
@@ -79,7 +96,7 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(table(['batch', 'seed', 'phase', 'catapults', 'alignment', 'test loss'],
         bs.map((p) => [p.batch, p.seed, p.phase, p.catapults, p.finalAlignment?.toFixed(4) ?? '-', p.testLoss?.toExponential(3) ?? '-'])) + '\n');
     }
-    report = { model, lr_sweep: lr?.map((p) => ({ ...p, maxLoss: Number.isFinite(p.maxLoss) ? p.maxLoss : null, finalLoss: Number.isFinite(p.finalLoss) ? p.finalLoss : null })), batch_sweep: bs };
+    report = { model, ...where, lr_sweep: lr?.map((p) => ({ ...p, maxLoss: Number.isFinite(p.maxLoss) ? p.maxLoss : null, finalLoss: Number.isFinite(p.finalLoss) ? p.finalLoss : null })), batch_sweep: bs };
   } else if (model === 'linear') {
     const r = trainLinearToy(base);
     report = { model, width: width ?? DEFAULT_LINEAR_TOY.width, lambda0: r.lambda0, lr: r.lr, losses: clean(r.losses), lambdas: clean(r.lambdas), phase: r.phase, final_lambda: r.finalLambda, edge: r.edge };
@@ -88,7 +105,7 @@ export async function run(args: string[]): Promise<number> {
     const r = await trainReluLab(base, backend);
     report = {
       model, lambda0: r.lambda0, lr: r.lr, losses: clean(r.losses), lambdas: clean(r.lambdas), lambda_steps: r.lambdaSteps,
-      alignments: r.alignments, phase: r.phase, catapults: r.catapults, edge: r.edge, test_loss: r.testLoss, backend: r.backend,
+      alignments: r.alignments, phase: r.phase, catapults: r.catapults, edge: r.edge, test_loss: r.testLoss, ...where,
     };
     process.stdout.write(`relu: lambda0=${r.lambda0.toPrecision(6)} eta=${r.lr.toPrecision(6)} -> ${r.phase}, ${r.catapults.length} catapult(s), loss ${r.losses[0].toExponential(3)} -> ${r.losses[r.losses.length - 1].toExponential(3)}${r.alignments ? `, AGOP alignment ${r.alignments[0].toFixed(3)} -> ${r.alignments[r.alignments.length - 1].toFixed(3)}` : ''}\n`);
   }

@@ -2,14 +2,15 @@
 // (SCIENCE.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
 // the same rows against NFM_1.
 import { resolve } from 'node:path';
-import { createBackend, type BackendChoice } from '../../core/backends/node';
+import { createBackend, createNfaBackend, type BackendChoice } from '../../core/backends/node';
+import { BackendError } from '../../core/backend';
 import type { Dataset } from '../../core/data/dataset';
 import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';
 import { takeRows, type Mat } from '../../core/mat';
 import { permutation } from '../../core/random';
 import { isActivation, type Activation } from '../../core/nfa/activation';
-import { CpuNfaBackend } from '../../core/nfa/backend';
+import { CpuNfaBackend, type NfaBackend } from '../../core/nfa/backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
 import type { NfaCorrelations } from '../../core/nfa/correlation';
 import { inferLayerChain, loadMatchingWeights, loadMlp, suspiciousIgnored } from '../../core/nfa/network';
@@ -37,7 +38,8 @@ options:
   --no-rfm            skip the RFM comparison
   --rfm-iters N       RFM iterations (default ${DEFAULT_RFM_OPTIONS.iters})
   --rfm-bandwidth L   RFM Laplace bandwidth (default ${DEFAULT_RFM_OPTIONS.bandwidth})
-  --backend B         RFM fit on auto, cpu (default: float64 like the NFA) or webgpu
+  --backend B         network AGOPs and the RFM fit on cpu (default, float64), webgpu (f32 on the
+                      device) or auto (WebGPU when an adapter exists, else the CPU)
   --rfm-rows N        fit the RFM on at most N rows (seeded subsample; default ${DEFAULT_RFM_ROWS}): its solve is O(n^3)
   --matrices          include NFM, AGOP and AGOP^1/2 in the JSON
   --json OUT          write the report as JSON`;
@@ -82,6 +84,21 @@ export function nfaReportJson(result: NfaResult, extra: Record<string, unknown>,
       ...(withMatrices ? { nfm: rows(l.nfm, l.shape[1]), agop: rows(l.agop, l.shape[1]), sqrt_agop: rows(l.sqrtAgop, l.shape[1]) } : {}),
     })),
   };
+}
+
+/** Runs `work` on the chosen NFA backend; under auto, a device failure is retried on the CPU with a note. */
+async function computeNfaOn<T>(choice: BackendChoice, work: (backend: NfaBackend) => Promise<T>): Promise<T> {
+  const { backend, note } = await createNfaBackend(choice);
+  if (note) process.stderr.write(`note: ${note}\n`);
+  try {
+    return await work(backend);
+  } catch (e) {
+    if (!(e instanceof BackendError) || choice !== 'auto' || backend.name === 'cpu') throw e;
+    process.stderr.write(`note: ${e.message}; continuing on the CPU\n`);
+    return work(new CpuNfaBackend());
+  } finally {
+    backend.dispose();
+  }
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -144,7 +161,7 @@ export async function run(args: string[]): Promise<number> {
       try { initWeights = await loadMatchingWeights(init.file, chain); } finally { await init.close(); }
     }
     X = v.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
-    result = await computeNfa(net, X, new CpuNfaBackend(), { initWeights });
+    result = await computeNfaOn(backendChoice as BackendChoice, (backend) => computeNfa(net, X, backend, { initWeights }));
   } finally {
     await close();
   }

@@ -1,7 +1,12 @@
-// Node-only: picks the RFM backend for the CLI, the extension host and tests. Dawn (npm `webgpu`)
-// provides WebGPU in Node; the object returned by its create() must outlive every device made from
-// it, so the backend holds it (keepAlive) until dispose().
+// Node-only: picks the compute backends (RFM, NFA, catapult lab) for the CLI, the extension host and
+// tests. Dawn (npm `webgpu`) provides WebGPU in Node; the object returned by its create() must outlive
+// every device made from it, so each backend holds it (keepAlive) until dispose().
 import { BackendError, type Backend } from '../backend';
+import { CpuCatapultBackend } from '../catapult/cpu';
+import type { CatapultBackend } from '../catapult/backend';
+import { WebGpuCatapultBackend } from '../catapult/webgpu';
+import { CpuNfaBackend, type NfaBackend } from '../nfa/backend';
+import { WebGpuNfaBackend, type WebGpuNfaOptions } from '../nfa/webgpu';
 import { CpuBackend } from './cpu';
 import { WebGpuBackend, type WebGpuBackendOptions } from './webgpu';
 
@@ -25,16 +30,15 @@ async function dawnGpu(): Promise<{ gpu: GPU } | { reason: string }> {
  * auto: WebGPU when Dawn finds an adapter, else the CPU backend with a note saying why.
  * webgpu: WebGPU or a BackendError explaining why not. cpu: the float64 CPU backend.
  */
-export async function createBackend(kind: BackendChoice, options: WebGpuBackendOptions = {}): Promise<{ backend: Backend; note?: string }> {
-  if (kind === 'cpu') return { backend: new CpuBackend() };
+async function choose<T>(kind: BackendChoice, cpu: () => T, webgpu: (gpu: GPU) => Promise<T>): Promise<{ backend: T; note?: string }> {
+  if (kind === 'cpu') return { backend: cpu() };
   const dawn = await dawnGpu();
   if ('reason' in dawn) {
     if (kind === 'webgpu') throw new BackendError('webgpu', dawn.reason);
-    return { backend: new CpuBackend(), note: `WebGPU unavailable: ${dawn.reason}; using the CPU backend` };
+    return { backend: cpu(), note: `WebGPU unavailable: ${dawn.reason}; using the CPU backend` };
   }
   try {
-    const backend = await WebGpuBackend.create(dawn.gpu, { ...options, keepAlive: dawn.gpu });
-    return { backend };
+    return { backend: await webgpu(dawn.gpu) };
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     if (kind === 'webgpu') {
@@ -42,6 +46,21 @@ export async function createBackend(kind: BackendChoice, options: WebGpuBackendO
         ? new BackendError('webgpu', `${why.replace(/^webgpu backend: /, '')} (on Linux without a GPU, install a Vulkan driver such as lavapipe: scripts/install-lavapipe.sh)`, e)
         : new BackendError('webgpu', why, e);
     }
-    return { backend: new CpuBackend(), note: `WebGPU unavailable (${why.replace(/^webgpu backend: /, '')}); using the CPU backend` };
+    return { backend: cpu(), note: `WebGPU unavailable (${why.replace(/^webgpu backend: /, '')}); using the CPU backend` };
   }
+}
+
+/** The RFM compute backend. */
+export async function createBackend(kind: BackendChoice, options: WebGpuBackendOptions = {}): Promise<{ backend: Backend; note?: string }> {
+  return choose<Backend>(kind, () => new CpuBackend(), (gpu) => WebGpuBackend.create(gpu, { ...options, keepAlive: gpu }));
+}
+
+/** The NFA backend (network forward and per-layer AGOP sums). */
+export async function createNfaBackend(kind: BackendChoice, options: WebGpuNfaOptions = {}): Promise<{ backend: NfaBackend; note?: string }> {
+  return choose<NfaBackend>(kind, () => new CpuNfaBackend(), (gpu) => WebGpuNfaBackend.create(gpu, { ...options, keepAlive: gpu }));
+}
+
+/** The catapult lab's backend (two-layer ReLU sessions). Dispose it when done (frees the device). */
+export async function createCatapultBackend(kind: BackendChoice): Promise<{ backend: CatapultBackend & { dispose(): void }; note?: string }> {
+  return choose<CatapultBackend & { dispose(): void }>(kind, () => new CpuCatapultBackend(), (gpu) => WebGpuCatapultBackend.create(gpu, { keepAlive: gpu }));
 }

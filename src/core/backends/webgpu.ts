@@ -6,6 +6,10 @@ import kernelMatrixWgsl from '../gpu/kernelMatrix.wgsl';
 import kernelTimesColsWgsl from '../gpu/kernelTimesCols.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
 import { CpuBackend } from './cpu';
+import {
+  GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, deviceName, grid1d, requestGpuDevice, roundUp,
+  type AdapterDescription, type Binding, type GpuOp as Op,
+} from './webgpuDevice';
 import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
 
 /*
@@ -25,14 +29,6 @@ import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './we
  * product recomputes its kernel tiles instead.
  */
 
-// Numeric usage flags: the GPUBufferUsage global is absent in Node unless webgpu's globals are installed.
-const USAGE_MAP_READ = 0x0001;
-const USAGE_COPY_SRC = 0x0004;
-const USAGE_COPY_DST = 0x0008;
-const USAGE_UNIFORM = 0x0040;
-const USAGE_STORAGE = 0x0080;
-const MAP_MODE_READ = 0x0001;
-
 export interface WebGpuBackendOptions {
   /** Device memory the backend may hold at once (bytes); K is recomputed per CG product beyond. Default 3 GiB. */
   maxDeviceBytes?: number;
@@ -51,11 +47,7 @@ export interface WebGpuBackendOptions {
   maxPredictError?: number;
 }
 
-export interface AdapterDescription {
-  vendor: string;
-  architecture: string;
-  description?: string;
-}
+export type { AdapterDescription } from './webgpuDevice';
 
 /** How one solve went (path taken, CG iterations and residual, host-side seconds). */
 export interface SolveStats {
@@ -68,24 +60,15 @@ export interface SolveStats {
 
 type KernelVariant = 0 | 1 | 2 | 3;
 
-interface Op {
-  buffers: GPUBuffer[];
-}
-
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now()) / 1000;
-const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly device: string;
   /** One entry per solve, oldest first (benchmarks and tests read it). */
   readonly solveLog: SolveStats[] = [];
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly modules = new Map<string, GPUShaderModule>();
-  private liveBufferCount = 0;
-  private lostMessage: string | null = null;
-  private disposed = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Pipeline cache, labelled buffers, error scopes: shared with the NFA and catapult backends. */
+  private readonly ctx: GpuContext;
   private readonly opts: Required<WebGpuBackendOptions>;
   private readonly maxBinding: number;
   private readonly host = new CpuBackend();
@@ -104,10 +87,10 @@ export class WebGpuBackend implements Backend {
     readonly gpuDevice: GPUDevice,
     readonly adapter: AdapterDescription,
     options: WebGpuBackendOptions = {},
-    private readonly keepAlive?: unknown,
+    keepAlive?: unknown,
   ) {
-    const detail = adapter.description ? ` (${adapter.description})` : '';
-    this.device = `webgpu ${adapter.vendor || 'unknown'}/${adapter.architecture || 'unknown'}${detail}`;
+    this.ctx = new GpuContext(gpuDevice, keepAlive);
+    this.device = deviceName(adapter);
     this.opts = {
       maxDeviceBytes: options.maxDeviceBytes ?? 3 * 1024 ** 3,
       directSolveMaxN: options.directSolveMaxN ?? 1000,
@@ -118,55 +101,22 @@ export class WebGpuBackend implements Backend {
       maxPredictError: options.maxPredictError ?? 1e-4,
       maxBindingBytes: options.maxBindingBytes ?? Infinity,
     };
-    this.maxBinding = Math.min(gpuDevice.limits.maxStorageBufferBindingSize, gpuDevice.limits.maxBufferSize, this.opts.maxBindingBytes);
-    void gpuDevice.lost.then((info) => {
-      if (!this.disposed) this.lostMessage = `device lost (${info.reason}): ${info.message}`;
-    });
+    this.maxBinding = Math.min(this.ctx.maxBinding, this.opts.maxBindingBytes);
   }
 
   /** Requests a core adapter, then a compatibility-mode one, and a device with the adapter's own limits. */
   static async create(gpu: GPU, options: WebGpuBackendOptions & { keepAlive?: unknown } = {}): Promise<WebGpuBackend> {
-    let adapter = await gpu.requestAdapter();
-    if (!adapter) adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
-    if (!adapter) throw new BackendError('webgpu', 'no WebGPU adapter available');
-    const wanted = [
-      'maxStorageBufferBindingSize',
-      'maxBufferSize',
-      'maxStorageBuffersPerShaderStage',
-      'maxComputeWorkgroupStorageSize',
-      'maxComputeInvocationsPerWorkgroup',
-      'maxComputeWorkgroupSizeX',
-      'maxComputeWorkgroupsPerDimension',
-    ] as const;
-    const requiredLimits: Record<string, number> = {};
-    for (const key of wanted) requiredLimits[key] = adapter.limits[key];
-    let device: GPUDevice;
-    try {
-      device = await adapter.requestDevice({ label: 'feature-lens rfm', requiredLimits });
-    } catch (e) {
-      throw new BackendError('webgpu', `requestDevice failed: ${(e as Error).message}`, e);
-    }
-    const info = adapter.info ?? ({ vendor: '', architecture: '', description: '' } as GPUAdapterInfo);
-    return new WebGpuBackend(
-      device,
-      { vendor: info.vendor, architecture: info.architecture, description: info.description },
-      options,
-      options.keepAlive,
-    );
+    const { device, adapter } = await requestGpuDevice(gpu, 'feature-lens rfm');
+    return new WebGpuBackend(device, adapter, options, options.keepAlive);
   }
 
   /** Buffers currently allocated by this backend (0 between operations). */
   get liveBuffers(): number {
-    return this.liveBufferCount;
+    return this.ctx.liveBuffers;
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.pipelines.clear();
-    this.modules.clear();
-    this.gpuDevice.destroy();
-    void this.keepAlive;
+    this.ctx.dispose();
   }
 
   // ---------------------------------------------------------------- public ops
@@ -374,51 +324,12 @@ export class WebGpuBackend implements Backend {
     u.set([rows, b.n, a.d, a.ld / 4, b.ld / 4, b.ld]);
     new Float32Array(params)[6] = 1 / bandwidth;
     u[7] = r0 / 4;
-    const pipeline = this.pipeline('kernelMatrix', kernelMatrixWgsl, { KERNEL: variant });
-    const uniform = this.uniform(op, params, 'kernelMatrix params');
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.bindGroup(pipeline, 'kernelMatrix', [uniform, a.buf, b.buf, out]));
-    pass.dispatchWorkgroups(Math.ceil(b.ld / 8 / 64), Math.ceil(rows / 8));
+    this.ctx.dispatch(op, pass, 'kernelMatrix', kernelMatrixWgsl, { KERNEL: variant }, params, [a.buf, b.buf, out], [Math.ceil(b.ld / 8 / 64), Math.ceil(rows / 8)]);
   }
 
-  private dispatch(
-    op: Op,
-    pass: GPUComputePassEncoder,
-    name: string,
-    code: string,
-    constants: Record<string, number>,
-    params: number[],
-    buffers: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[],
-    groups: [number, number],
-  ): void {
-    const pipeline = this.pipeline(name.replace(/Diag$/, ''), code, constants);
-    const uniform = this.uniform(op, new Uint32Array(params).buffer, `${name} params`);
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.bindGroup(pipeline, name, [uniform, ...buffers]));
-    pass.dispatchWorkgroups(groups[0], groups[1]);
-  }
-
-  private bindGroup(pipeline: GPUComputePipeline, name: string, buffers: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[]): GPUBindGroup {
-    return this.gpuDevice.createBindGroup({
-      label: `${name} bindings`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
-    });
-  }
-
-  private pipeline(name: string, code: string, constants: Record<string, number>): GPUComputePipeline {
-    const key = `${name}|${JSON.stringify(constants)}`;
-    let p = this.pipelines.get(key);
-    if (!p) {
-      let module = this.modules.get(name);
-      if (!module) {
-        module = this.gpuDevice.createShaderModule({ label: `${name}.wgsl`, code });
-        this.modules.set(name, module);
-      }
-      p = this.gpuDevice.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint: 'main', constants } });
-      this.pipelines.set(key, p);
-    }
-    return p;
+  private dispatch(op: Op, pass: GPUComputePassEncoder, name: string, code: string, constants: Record<string, number>, params: number[], buffers: Binding[], groups: [number, number]): void {
+    // The diagonal variant of a kernel differs by an override constant only: one cache entry name.
+    this.ctx.dispatch(op, pass, name.replace(/Diag$/, ''), code, constants, new Uint32Array(params).buffer, buffers, groups);
   }
 
   // ---------------------------------------------------------------- memory and errors
@@ -459,130 +370,28 @@ export class WebGpuBackend implements Backend {
   }
 
   private buffer(op: Op, size: number, usage: number, label: string): GPUBuffer {
-    const buf = this.gpuDevice.createBuffer({ label, size: Math.max(16, roundUp(size, 16)), usage });
-    op.buffers.push(buf);
-    this.liveBufferCount++;
-    return buf;
+    return this.ctx.buffer(op, size, usage, label);
   }
 
   private upload(op: Op, data: Float32Array, label: string): GPUBuffer {
-    const buf = this.buffer(op, data.byteLength, USAGE_STORAGE | USAGE_COPY_DST, label);
-    this.gpuDevice.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
-    return buf;
-  }
-
-  private uniform(op: Op, data: ArrayBuffer, label: string): GPUBuffer {
-    const buf = this.buffer(op, data.byteLength, USAGE_UNIFORM | USAGE_COPY_DST, label);
-    this.gpuDevice.queue.writeBuffer(buf, 0, data);
-    return buf;
+    return this.ctx.upload(op, data, label);
   }
 
   /** Destroys buffers before the op ends (per CG iteration), so long solves do not pile them up. */
   private release(op: Op, ...bufs: GPUBuffer[]): void {
-    for (const b of bufs) {
-      const i = op.buffers.indexOf(b);
-      if (i >= 0) {
-        op.buffers.splice(i, 1);
-        b.destroy();
-        this.liveBufferCount--;
-      }
-    }
-    // Uniforms of dispatches already submitted are no longer needed either.
-    const keep: GPUBuffer[] = [];
-    for (const b of op.buffers) {
-      if (b.usage & USAGE_UNIFORM) {
-        b.destroy();
-        this.liveBufferCount--;
-      } else keep.push(b);
-    }
-    op.buffers.length = 0;
-    op.buffers.push(...keep);
+    this.ctx.release(op, ...bufs);
   }
 
-  /** Submits enc plus copies of the given ranges (f32 element offsets/counts) and returns them as float64. */
-  private async readBack(op: Op, enc: GPUCommandEncoder, ranges: [GPUBuffer, number, number][]): Promise<Float64Array[]> {
-    const total = ranges.reduce((s, r) => s + r[2], 0);
-    const staging = this.buffer(op, total * 4, USAGE_MAP_READ | USAGE_COPY_DST, 'readback');
-    let at = 0;
-    for (const [buf, offset, count] of ranges) {
-      enc.copyBufferToBuffer(buf, offset * 4, staging, at * 4, roundUp(count * 4, 4));
-      at += count;
-    }
-    this.gpuDevice.queue.submit([enc.finish()]);
-    try {
-      await staging.mapAsync(MAP_MODE_READ);
-    } catch (e) {
-      throw this.failure('reading results back', e);
-    }
-    const f = new Float32Array(staging.getMappedRange().slice(0, total * 4));
-    staging.unmap();
-    this.release(op, staging);
-    const out: Float64Array[] = [];
-    at = 0;
-    for (const [, , count] of ranges) {
-      out.push(Float64Array.from(f.subarray(at, at + count)));
-      at += count;
-    }
-    return out;
+  private readBack(op: Op, enc: GPUCommandEncoder, ranges: [GPUBuffer, number, number][]): Promise<Float64Array[]> {
+    return this.ctx.readBack(op, enc, ranges);
   }
 
   private async sync(): Promise<void> {
     await this.gpuDevice.queue.onSubmittedWorkDone();
   }
 
-  private failure(what: string, cause: unknown): BackendError {
-    if (cause instanceof BackendError) return cause;
-    const msg = this.lostMessage ?? (cause instanceof Error ? cause.message : String(cause));
-    return new BackendError('webgpu', `${what}: ${msg}`, cause);
-  }
-
-  /**
-   * Runs one op at a time (error scopes are per device, not per op), inside validation,
-   * out-of-memory and internal error scopes; any GPU error becomes one BackendError. Every buffer
-   * the op created is destroyed afterwards, whatever happened.
-   */
   private exclusive<T>(name: string, body: (op: Op) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      if (this.disposed) throw new BackendError('webgpu', `${name}: backend already disposed`);
-      if (this.lostMessage) throw new BackendError('webgpu', `${name}: ${this.lostMessage}`);
-      const op: Op = { buffers: [] };
-      const dev = this.gpuDevice;
-      dev.pushErrorScope('internal');
-      dev.pushErrorScope('out-of-memory');
-      dev.pushErrorScope('validation');
-      let result: T | undefined;
-      let thrown: unknown;
-      try {
-        result = await body(op);
-      } catch (e) {
-        thrown = e;
-      }
-      const errors: (GPUError | null)[] = [];
-      for (let i = 0; i < 3; i++) {
-        try {
-          errors.push(await dev.popErrorScope());
-        } catch (e) {
-          errors.push(null);
-          thrown ??= e;
-        }
-      }
-      for (const b of op.buffers) b.destroy();
-      this.liveBufferCount -= op.buffers.length;
-      op.buffers.length = 0;
-      const gpuError = errors.find((e) => e !== null);
-      if (gpuError) {
-        const kind = errors[0] ? 'validation error' : errors[1] ? 'out of memory' : 'internal error';
-        throw new BackendError('webgpu', `${name}: ${kind}: ${gpuError.message}`, gpuError);
-      }
-      if (thrown !== undefined) {
-        if (thrown instanceof InputError || thrown instanceof BackendError) throw thrown;
-        throw this.failure(name, thrown);
-      }
-      return result as T;
-    };
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.ctx.run(name, body);
   }
 }
 
@@ -624,13 +433,6 @@ function padRows(x: Mat, width: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(x.rows * width);
   for (let i = 0; i < x.rows; i++) for (let k = 0; k < x.cols; k++) out[i * width + k] = x.data[i * x.cols + k];
   return out;
-}
-
-/** Flattens a large invocation count into an (x, y) grid of 64-wide workgroups; returns [x, y, x invocations]. */
-function grid1d(invocations: number, maxPerDim: number): [number, number, number] {
-  const groups = Math.max(1, Math.ceil(invocations / 64));
-  const x = Math.min(groups, maxPerDim);
-  return [x, Math.ceil(groups / x), x * 64];
 }
 
 /** Columns of p (n x c, float64) as f32 rows of length ld, padded with zero rows to cPad (multiple of 4). */

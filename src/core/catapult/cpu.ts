@@ -7,6 +7,8 @@ export class CpuCatapultBackend implements CatapultBackend {
   async createSession(p: ReluProblem): Promise<ReluSession> {
     return new CpuReluSession(p);
   }
+
+  dispose(): void {}
 }
 
 class CpuReluSession implements ReluSession {

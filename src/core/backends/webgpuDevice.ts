@@ -1,0 +1,261 @@
+// Device plumbing shared by the WebGPU compute backends (RFM, NFA, catapult lab): adapter and device
+// acquisition, a pipeline cache, labelled buffers counted while alive, read-back, and one op at a time
+// inside error scopes so any GPU failure surfaces as a BackendError. Browser-safe: any GPU object.
+import { BackendError } from '../backend';
+import { InputError } from '../errors';
+
+// Numeric usage flags: the GPUBufferUsage global is absent in Node unless webgpu's globals are installed.
+export const USAGE_MAP_READ = 0x0001;
+export const USAGE_COPY_SRC = 0x0004;
+export const USAGE_COPY_DST = 0x0008;
+export const USAGE_UNIFORM = 0x0040;
+export const USAGE_STORAGE = 0x0080;
+const MAP_MODE_READ = 0x0001;
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  description?: string;
+}
+
+export const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
+
+export function deviceName(adapter: AdapterDescription): string {
+  const detail = adapter.description ? ` (${adapter.description})` : '';
+  return `webgpu ${adapter.vendor || 'unknown'}/${adapter.architecture || 'unknown'}${detail}`;
+}
+
+/** Requests a core adapter, then a compatibility-mode one, and a device with the adapter's own limits. */
+export async function requestGpuDevice(gpu: GPU, label: string): Promise<{ device: GPUDevice; adapter: AdapterDescription }> {
+  let adapter = await gpu.requestAdapter();
+  if (!adapter) adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
+  if (!adapter) throw new BackendError('webgpu', 'no WebGPU adapter available');
+  const wanted = [
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxStorageBuffersPerShaderStage',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeWorkgroupsPerDimension',
+  ] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const key of wanted) requiredLimits[key] = adapter.limits[key];
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ label, requiredLimits });
+  } catch (e) {
+    throw new BackendError('webgpu', `requestDevice failed: ${(e as Error).message}`, e);
+  }
+  const info = adapter.info ?? ({ vendor: '', architecture: '', description: '' } as GPUAdapterInfo);
+  return { device, adapter: { vendor: info.vendor, architecture: info.architecture, description: info.description } };
+}
+
+/** Buffers of one op: all destroyed when the op ends, whatever happened. */
+export interface GpuOp {
+  buffers: GPUBuffer[];
+}
+
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
+
+/**
+ * One device and what every op on it needs. `keepAlive` holds anything that must stay reachable while
+ * the device is used (Dawn's `create()` object in Node: if it is collected, the device dies under us).
+ */
+export class GpuContext {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private liveBufferCount = 0;
+  private lostMessage: string | null = null;
+  private disposed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  readonly maxBinding: number;
+
+  constructor(readonly device: GPUDevice, private readonly keepAlive?: unknown) {
+    this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    void device.lost.then((info) => {
+      if (!this.disposed) this.lostMessage = `device lost (${info.reason}): ${info.message}`;
+    });
+  }
+
+  get liveBuffers(): number {
+    return this.liveBufferCount;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pipelines.clear();
+    this.modules.clear();
+    this.device.destroy();
+    void this.keepAlive;
+  }
+
+  pipeline(name: string, code: string, constants: Record<string, number> = {}): GPUComputePipeline {
+    const key = `${name}|${JSON.stringify(constants)}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      let module = this.modules.get(name);
+      if (!module) {
+        module = this.device.createShaderModule({ label: `${name}.wgsl`, code });
+        this.modules.set(name, module);
+      }
+      p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint: 'main', constants } });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Sets pipeline and bindings (a uniform of u32/f32 params first, then `buffers`) and dispatches. */
+  dispatch(op: GpuOp, pass: GPUComputePassEncoder, name: string, code: string, constants: Record<string, number>, params: ArrayBuffer, buffers: Binding[], groups: [number, number]): void {
+    const pipeline = this.pipeline(name, code, constants);
+    const uniform = this.uniform(op, params, `${name} params`);
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.device.createBindGroup({
+      label: `${name} bindings`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [uniform, ...buffers].map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
+    }));
+    pass.dispatchWorkgroups(groups[0], groups[1]);
+  }
+
+  /** Throws a BackendError when a single binding of `bytes` would exceed the device limit. */
+  checkBinding(bytes: number, what: string): void {
+    if (bytes > this.maxBinding) throw new BackendError('webgpu', `${what} needs ${bytes} bytes in one binding, more than the device's ${this.maxBinding} (maxStorageBufferBindingSize)`);
+  }
+
+  buffer(op: GpuOp, size: number, usage: number, label: string): GPUBuffer {
+    const buf = this.device.createBuffer({ label, size: Math.max(16, roundUp(size, 16)), usage });
+    op.buffers.push(buf);
+    this.liveBufferCount++;
+    return buf;
+  }
+
+  /** A buffer that outlives ops (session state); freed by destroyPersistent. */
+  persistent(size: number, usage: number, label: string): GPUBuffer {
+    const buf = this.device.createBuffer({ label, size: Math.max(16, roundUp(size, 16)), usage });
+    this.liveBufferCount++;
+    return buf;
+  }
+
+  destroyPersistent(...bufs: GPUBuffer[]): void {
+    for (const b of bufs) {
+      b.destroy();
+      this.liveBufferCount--;
+    }
+  }
+
+  upload(op: GpuOp, data: Float32Array | Uint32Array, label: string, extraUsage = 0): GPUBuffer {
+    const buf = this.buffer(op, data.byteLength, USAGE_STORAGE | USAGE_COPY_DST | extraUsage, label);
+    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buf;
+  }
+
+  uniform(op: GpuOp, data: ArrayBuffer, label: string): GPUBuffer {
+    const buf = this.buffer(op, data.byteLength, USAGE_UNIFORM | USAGE_COPY_DST, label);
+    this.device.queue.writeBuffer(buf, 0, data);
+    return buf;
+  }
+
+  /** Destroys buffers of an op early (per row batch), including every uniform of already submitted work. */
+  release(op: GpuOp, ...bufs: GPUBuffer[]): void {
+    const keep: GPUBuffer[] = [];
+    for (const b of op.buffers) {
+      if (bufs.includes(b) || b.usage & USAGE_UNIFORM) {
+        b.destroy();
+        this.liveBufferCount--;
+      } else keep.push(b);
+    }
+    op.buffers.length = 0;
+    op.buffers.push(...keep);
+  }
+
+  /** Submits enc plus copies of the given ranges (f32 element offsets/counts) and returns them as float64. */
+  async readBack(op: GpuOp, enc: GPUCommandEncoder, ranges: [GPUBuffer, number, number][]): Promise<Float64Array[]> {
+    const total = ranges.reduce((s, r) => s + r[2], 0);
+    const staging = this.buffer(op, total * 4, USAGE_MAP_READ | USAGE_COPY_DST, 'readback');
+    let at = 0;
+    for (const [buf, offset, count] of ranges) {
+      enc.copyBufferToBuffer(buf, offset * 4, staging, at * 4, count * 4);
+      at += count;
+    }
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(MAP_MODE_READ);
+    } catch (e) {
+      throw this.failure('reading results back', e);
+    }
+    const f = new Float32Array(staging.getMappedRange().slice(0, total * 4));
+    staging.unmap();
+    this.release(op, staging);
+    const out: Float64Array[] = [];
+    at = 0;
+    for (const [, , count] of ranges) {
+      out.push(Float64Array.from(f.subarray(at, at + count)));
+      at += count;
+    }
+    return out;
+  }
+
+  private failure(what: string, cause: unknown): BackendError {
+    if (cause instanceof BackendError) return cause;
+    const msg = this.lostMessage ?? (cause instanceof Error ? cause.message : String(cause));
+    return new BackendError('webgpu', `${what}: ${msg}`, cause);
+  }
+
+  /**
+   * Runs one op at a time (error scopes are per device, not per op), inside validation,
+   * out-of-memory and internal error scopes; any GPU error becomes one BackendError. Every buffer
+   * the op created is destroyed afterwards, whatever happened.
+   */
+  run<T>(name: string, body: (op: GpuOp) => Promise<T>): Promise<T> {
+    const go = async (): Promise<T> => {
+      if (this.disposed) throw new BackendError('webgpu', `${name}: backend already disposed`);
+      if (this.lostMessage) throw new BackendError('webgpu', `${name}: ${this.lostMessage}`);
+      const op: GpuOp = { buffers: [] };
+      const dev = this.device;
+      dev.pushErrorScope('internal');
+      dev.pushErrorScope('out-of-memory');
+      dev.pushErrorScope('validation');
+      let result: T | undefined;
+      let thrown: unknown;
+      try {
+        result = await body(op);
+      } catch (e) {
+        thrown = e;
+      }
+      const errors: (GPUError | null)[] = [];
+      for (let i = 0; i < 3; i++) {
+        try {
+          errors.push(await dev.popErrorScope());
+        } catch (e) {
+          errors.push(null);
+          thrown ??= e;
+        }
+      }
+      for (const b of op.buffers) b.destroy();
+      this.liveBufferCount -= op.buffers.length;
+      op.buffers.length = 0;
+      const gpuError = errors.find((e) => e !== null);
+      if (gpuError) {
+        const kind = errors[0] ? 'validation error' : errors[1] ? 'out of memory' : 'internal error';
+        throw new BackendError('webgpu', `${name}: ${kind}: ${gpuError.message}`, gpuError);
+      }
+      if (thrown !== undefined) {
+        if (thrown instanceof InputError || thrown instanceof BackendError) throw thrown;
+        throw this.failure(name, thrown);
+      }
+      return result as T;
+    };
+    const next = this.queue.then(go, go);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** Flattens a large invocation count into an (x, y) grid of 64-wide workgroups; returns [x, y, x invocations]. */
+export function grid1d(invocations: number, maxPerDim: number): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(invocations / 64));
+  const x = Math.min(groups, maxPerDim);
+  return [x, Math.ceil(groups / x), x * 64];
+}

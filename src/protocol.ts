@@ -239,6 +239,10 @@ export interface NfaView {
   focus: string | null;
   /** The numbers a "Copy as JSON" gives: the CLI's `nfa --json` report. */
   report: string;
+  /** Where the network AGOPs ran, and why not on WebGPU when it fell back. */
+  backend: string;
+  device: string;
+  backendNote: string | null;
 }
 
 export type NfaHostToWebview =

@@ -222,7 +222,7 @@ window.addEventListener('message', (event: MessageEvent<NfaHostToWebview>) => {
     case 'show': {
       view = m.view;
       title.textContent = view.title;
-      info.textContent = `${view.weights} on ${view.data} → ${view.target} · ${view.rows} rows · ${view.activation} · layers in ${view.layerOrder} order${view.minusInit ? ' · NFM minus initial weights' : ''}`;
+      info.textContent = `${view.weights} on ${view.data} → ${view.target} · ${view.rows} rows · ${view.activation} · layers in ${view.layerOrder} order${view.minusInit ? ' · NFM minus initial weights' : ''} · ${view.backend} (${view.device})${view.backendNote ? ` · ${view.backendNote}` : ''}`;
       status.textContent = '';
       const f = view.focus ? view.layers.findIndex((l) => l.name === view!.focus) : -1;
       layerIndex = f >= 0 ? f : 0;

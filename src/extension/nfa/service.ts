@@ -3,7 +3,9 @@
 // a saved run's M), and the view beside the editor. Resolves to the CLI's `nfa --json` report.
 import * as vscode from 'vscode';
 import { nfaReportJson } from '../../cli/commands/nfa';
+import { BackendError } from '../../core/backend';
 import { CpuBackend } from '../../core/backends/cpu';
+import type { BackendChoice } from '../../core/backends/node';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError, type CancelToken } from '../../core/errors';
@@ -20,6 +22,7 @@ import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf, type NfaView, type WireNfaRfm } from '../../protocol';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
 import { datasetFilter } from '../prompts';
+import { settingsBackend } from '../options';
 import type { RunStore } from '../runStore';
 import { openWeightsUri } from '../weights/source';
 import type { NfaPanels } from './panel';
@@ -50,9 +53,11 @@ export interface NfaArgs {
   focus?: string;
   /** Open the view (default true). */
   panel?: boolean;
+  /** Where the network AGOPs run; default the `featureLens.backend` setting. */
+  backend?: BackendChoice;
 }
 
-export type NfaReport = ReturnType<typeof nfaReportJson> & { rfm: Record<string, unknown> | null };
+export type NfaReport = ReturnType<typeof nfaReportJson> & { rfm: Record<string, unknown> | null; backend_note: string | null };
 
 /** The CPU reference backend, yielding to the host's event loop between row chunks so cancel and the UI stay live. */
 export class YieldingNfaBackend implements NfaBackend {
@@ -89,6 +94,8 @@ export interface NfaJob {
   standardized: boolean;
   rfm: { kind: 'fit'; iters: number; bandwidth: number; rows: number } | { kind: 'run'; runId: string } | { kind: 'none' };
   focus: string | null;
+  /** Default the `featureLens.backend` setting. */
+  backend?: BackendChoice;
 }
 
 export class NfaService {
@@ -171,7 +178,7 @@ export class NfaService {
       job = {
         title: `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`, weightsLabel: weightsName, dataLabel: dataName, dataset, X, net,
         chain: { orderedBy: chain.orderedBy, ignored: chain.ignored }, initWeights, standardized: !!args.standardize,
-        rfm: rfmChoice(args), focus: args.focus ?? null,
+        rfm: rfmChoice(args), focus: args.focus ?? null, backend: args.backend,
       };
     } finally {
       await opened.close();
@@ -180,26 +187,29 @@ export class NfaService {
   }
 
   async computeAndShow(job: NfaJob, showPanel: boolean): Promise<NfaReport> {
+    const choice = job.backend ?? settingsBackend();
+    if (!['auto', 'webgpu', 'cpu'].includes(choice)) throw new InputError(`featureLens.computeNfa: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(choice)}`);
     this.log.info(`nfa: ${job.weightsLabel} on ${job.dataLabel} (${job.X.rows} rows, ${job.net.activation}, layers ${job.net.layers.map((l) => l.name).join(' -> ')})`);
     const panel = showPanel ? this.panels.open(job.title) : undefined;
-    const { result, rfm, M } = await vscode.window.withProgress(
+    const { result, rfm, M, note } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Feature Lens: ${job.title}`, cancellable: true },
       async (progress, token) => {
         const cancel = { cancelled: false };
         token.onCancellationRequested(() => (cancel.cancelled = true));
         let last = 0;
-        const result = await computeNfa(job.net, job.X, new YieldingNfaBackend(), {
+        const options = {
           initWeights: job.initWeights, cancel,
-          onProgress: (done, total) => {
+          onProgress: (done: number, total: number) => {
             const pct = (100 * done) / total;
             progress.report({ message: `network AGOP: ${done}/${total} rows`, increment: 0.8 * (pct - last) });
             last = pct;
             if (panel) void panel.post({ type: 'progress', message: `network AGOP: ${done}/${total} rows` });
           },
-        });
+        };
+        const { result, note } = await this.computeOnChosenBackend(choice, (backend) => computeNfa(job.net, job.X, backend, options));
         const r = await this.rfmPart(job, result, cancel, progress);
         if (cancel.cancelled) throw new CancelledError();
-        return { result, ...r };
+        return { result, note, ...r };
       },
     ).then(undefined, (e: unknown) => {
       if (panel) void panel.post({ type: 'failed', message: e instanceof CancelledError ? 'Cancelled.' : `Failed: ${e instanceof Error ? e.message : String(e)}` });
@@ -211,10 +221,34 @@ export class NfaService {
         standardize: job.standardized, layer_order: job.chain.orderedBy, ignored: job.chain.ignored,
       }, false),
       rfm,
+      backend_note: note ?? null,
     };
     if (panel) await panel.post({ type: 'show', view: nfaViewOf(job, result, rfm && M ? { source: String(rfm.source ?? 'fit'), comparedWith: result.layers[0].name, d: job.X.cols, M: bufferOf(M), correlation: rfmCorrelations(result.layers[0].nfm, M, job.X.cols) } : null, report) });
+    this.log.info(`nfa: on ${result.backend} (${result.device})${note ? `; ${note}` : ''}`);
     this.log.info(`nfa: ${result.layers.map((l) => `${l.name} pearson(AGOP^1/2)=${l.correlation.pearson.sqrt_agop.toFixed(4)}`).join(', ')}`);
     return report;
+  }
+
+  /**
+   * Runs `work` on the chosen NFA backend (Dawn WebGPU in the host when asked and available). The GPU
+   * backend awaits the device between chunks, so only the CPU one needs the yielding wrapper to keep
+   * cancel and the UI live. Under auto a device failure mid-run is retried on the CPU, with a note.
+   */
+  private async computeOnChosenBackend(choice: BackendChoice, work: (backend: NfaBackend) => Promise<NfaResult>): Promise<{ result: NfaResult; note?: string }> {
+    if (choice === 'cpu') return { result: await work(new YieldingNfaBackend()) };
+    const { createNfaBackend } = await import('../../core/backends/node');
+    const { backend, note } = await createNfaBackend(choice);
+    if (note) this.log.warn(`nfa: ${note}`);
+    try {
+      return { result: await work(backend.name === 'cpu' ? new YieldingNfaBackend() : backend), note };
+    } catch (e) {
+      if (!(e instanceof BackendError) || choice !== 'auto' || backend.name === 'cpu') throw e;
+      const why = `${e.message}; continued on the CPU backend`;
+      this.log.warn(`nfa: ${why}`);
+      return { result: await work(new YieldingNfaBackend()), note: why };
+    } finally {
+      backend.dispose();
+    }
   }
 
   private async rfmPart(job: NfaJob, result: NfaResult, cancel: CancelToken, progress: vscode.Progress<{ message?: string; increment?: number }>): Promise<{ rfm: Record<string, unknown> | null; M: Float64Array | null }> {
@@ -285,6 +319,7 @@ export function nfaViewOf(job: NfaJob, result: NfaResult, rfm: WireNfaRfm | null
       nfm: bufferOf(l.nfm), agop: bufferOf(l.agop), sqrtAgop: bufferOf(l.sqrtAgop), correlation: l.correlation, eigen: l.eigen,
     })),
     rfm, focus: job.focus, report: JSON.stringify(report, null, 1),
+    backend: result.backend, device: result.device, backendNote: (report as { backend_note?: string | null } | null)?.backend_note ?? null,
   };
 }
 

@@ -86,7 +86,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
   test('computeNfa with arguments equals the CLI and the PyTorch reference', async () => {
     const data = ws('nfa_data.csv');
     for (const file of ['mlp.pt', 'mlp.safetensors']) {
-      const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws(file), { data, target: 'y', activation: 'relu' }));
+      const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws(file), { data, target: 'y', activation: 'relu', backend: 'cpu' }));
       assert.deepEqual(errors, []);
       assert.ok(value, `${file}: the command resolved to a report`);
       const cli = cliNfa(ws(file), data);
@@ -110,7 +110,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
 
   test('computeNfa minus the initial weights and another activation match PyTorch', async () => {
     const data = ws('nfa_data.csv');
-    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.npz'), { data, target: 'y', activation: 'tanh', init: ws('mlp_init.safetensors'), rfm: 'none', panel: false }));
+    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.npz'), { data, target: 'y', activation: 'tanh', init: ws('mlp_init.safetensors'), rfm: 'none', panel: false, backend: 'cpu' }));
     assert.deepEqual(errors, []);
     assert.ok(value);
     assert.equal(value.minus_init, true);
@@ -118,11 +118,41 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     value.layers.forEach((l, i) => close(l.correlation.pearson.sqrt_agop, expected.nfa.tanh.layers[i].correlation_minus_init.pearson.sqrt_agop, 1e-7, `${l.name} tanh minus init`));
   });
 
+  test('computeNfa honours featureLens.backend: auto (WebGPU when the host has an adapter) equals cpu within 1e-4', async () => {
+    const data = ws('nfa_data.csv');
+    const config = vscode.workspace.getConfiguration('featureLens');
+    const byBackend: Record<string, NfaReport> = {};
+    try {
+      for (const choice of ['cpu', 'auto'] as const) {
+        await config.update('backend', choice, vscode.ConfigurationTarget.Global);
+        const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: 'none', panel: false }));
+        assert.deepEqual(errors, []);
+        assert.ok(value, choice);
+        byBackend[choice] = value;
+      }
+    } finally {
+      await config.update('backend', undefined, vscode.ConfigurationTarget.Global);
+    }
+    const { cpu, auto } = byBackend;
+    assert.equal(cpu.backend, 'cpu');
+    assert.equal(cpu.backend_note, null);
+    assert.ok(['webgpu', 'cpu'].includes(auto.backend), auto.backend);
+    assert.equal(typeof auto.device, 'string');
+    // On the CPU, auto must say why WebGPU was not used.
+    if (auto.backend === 'cpu') assert.ok(auto.backend_note, 'auto on the CPU carries the reason');
+    auto.layers.forEach((l, i) => {
+      for (const kind of ['cosine', 'pearson', 'cosine_offdiag', 'pearson_offdiag'] as const) {
+        for (const p of ['agop', 'sqrt_agop'] as const) close(l.correlation[kind][p], expected.nfa.relu.layers[i].correlation[kind][p], 1e-4, `auto (${auto.backend}) ${l.name} ${kind}.${p} vs PyTorch`);
+        for (const p of ['agop', 'sqrt_agop'] as const) close(l.correlation[kind][p], cpu.layers[i].correlation[kind][p], 1e-4, `auto (${auto.backend}) ${l.name} ${kind}.${p} vs cpu`);
+      }
+    });
+  });
+
   test('computeNfa compares NFM_1 with the M of a saved RFM run', async () => {
     const data = ws('nfa_data.csv');
     const fit = await vscode.commands.executeCommand<{ runId: string; M: number[][] }>('featureLens.fitRfm', data, { target: 'y', backend: 'cpu', standardize: false, iters: 2, panel: false });
     assert.ok(fit?.runId);
-    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: fit.runId, panel: false }));
+    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: fit.runId, panel: false, backend: 'cpu' }));
     assert.deepEqual(errors, []);
     assert.ok(value?.rfm);
     assert.equal(value.rfm.source, fit.runId);

@@ -349,7 +349,12 @@ export interface LabSettings {
   /** Rows per step; the row count or more (Number.MAX_SAFE_INTEGER for "GD") is full-batch GD. */
   batch: number;
   seed: number;
+  /** Where the ReLU model trains (the linear toy is always the exact recursion); default the `featureLens.backend` setting. */
+  backend?: 'auto' | 'webgpu' | 'cpu';
 }
+
+/** Which backend a lab run used, and why not WebGPU when it was not. */
+export interface LabBackendInfo { backend: string; device: string; backendNote: string | null }
 
 export type LabHostToWebview =
   | { type: 'labInit'; settings: LabSettings }
@@ -367,8 +372,8 @@ export type LabWebviewToHost =
   | { type: 'labStarted'; requestId: string; what: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** A finished run's summary (losses as float64 buffers); requestId echoes labRun's, '' for UI runs. */
-  | { type: 'labDone'; requestId: string; model: 'linear' | 'relu'; lambda0: number; lr: number; phase: string; catapults: number; losses: ArrayBuffer; seconds: number }
-  | { type: 'labSweepDone'; requestId: string; sweep: 'lr' | 'batch'; rows: { x: number; phase: string; catapults: number }[]; seconds: number }
+  | ({ type: 'labDone'; requestId: string; model: 'linear' | 'relu'; lambda0: number; lr: number; phase: string; catapults: number; losses: ArrayBuffer; seconds: number } & LabBackendInfo)
+  | ({ type: 'labSweepDone'; requestId: string; sweep: 'lr' | 'batch'; rows: { x: number; phase: string; catapults: number }[]; seconds: number } & LabBackendInfo)
   | { type: 'labFailed'; requestId: string; message: string };
 
 export function toWireSpike(s: { start: number; peak: number; end: number; heightRatio: number; width: number; recovered: boolean; peakValue: number; baseline: number }): WireSpike {

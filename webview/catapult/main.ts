@@ -1,5 +1,6 @@
 // The catapult lab (SCIENCE.md §3): trains the linear toy and the two-layer ReLU network with the
-// core's CPU float64 code right here in the page, yielding to the page between steps so charts update
+// core's code right here in the page (the ReLU network on the page's WebGPU when it has an adapter, else
+// the CPU float64 reference), yielding to the page between steps so charts update
 // live and Stop works; draws loss with catapults, lambda_max against 2/eta, AGOP alignment, and the
 // lr- and batch-size sweeps.
 import { Chart, registerables, type ChartConfiguration, type ChartDataset } from 'chart.js';
@@ -7,8 +8,10 @@ import {
   CpuCatapultBackend, DEFAULT_RELU_LAB, batchSweep, findCatapults, labTaskFromDataset, lrSweep, trainLinearToy, trainReluLab,
   type CatapultBackend, type Catapult, type LabTask, type ReluSession,
 } from '../../src/core/catapult/index';
+import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';
+import { BackendError } from '../../src/core/backend';
 import { CancelledError } from '../../src/core/errors';
-import { fromWireDataset, type LabHostToWebview, type LabSettings, type LabWebviewToHost } from '../../src/protocol';
+import { fromWireDataset, type LabBackendInfo, type LabHostToWebview, type LabSettings, type LabWebviewToHost } from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../theme';
 
 Chart.register(...registerables);
@@ -51,7 +54,47 @@ function yielding(inner: CatapultBackend): CatapultBackend {
     },
   };
 }
-const backend = yielding(new CpuCatapultBackend());
+
+/** The page's WebGPU backend, made once and kept for later runs, or why there is none. */
+let pageGpu: Promise<WebGpuCatapultBackend | string> | undefined;
+function webGpuOfPage(): Promise<WebGpuCatapultBackend | string> {
+  return (pageGpu ??= (async () => {
+    const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+    if (!gpu) return 'navigator.gpu is not available in this webview';
+    try {
+      return await WebGpuCatapultBackend.create(gpu);
+    } catch (e) {
+      return e instanceof Error ? e.message.replace(/^webgpu backend: /, '') : String(e);
+    }
+  })());
+}
+
+/**
+ * Runs `work` on the backend `choice` asks for: the ReLU network on WebGPU when the page has an adapter,
+ * else on the CPU with the reason; under auto a device failure mid-run is repeated on the CPU. The
+ * linear toy does not use a backend (it is the exact float64 recursion).
+ */
+async function onLabBackend<T extends object>(choice: LabSettings['backend'], model: 'linear' | 'relu', work: (backend: CatapultBackend) => Promise<T>): Promise<T & LabBackendInfo> {
+  const cpu = new CpuCatapultBackend();
+  const onCpu = async (note: string | null) => ({ ...(await work(yielding(cpu))), backend: cpu.name, device: cpu.device, backendNote: note });
+  if (model === 'linear') return onCpu('the linear toy runs the exact recursion on the CPU');
+  if (choice === 'cpu') return onCpu(null);
+  const gpu = await webGpuOfPage();
+  if (typeof gpu === 'string') {
+    if (choice === 'webgpu') throw new Error(`WebGPU was requested but is unavailable (${gpu}); choose backend 'auto' or 'cpu'`);
+    return onCpu(`WebGPU unavailable (${gpu}); using the CPU backend`);
+  }
+  try {
+    return { ...(await work(yielding(gpu))), backend: gpu.name, device: gpu.device, backendNote: null };
+  } catch (e) {
+    if (!(e instanceof BackendError) || choice !== 'auto') throw e;
+    pageGpu = undefined;
+    gpu.dispose();
+    return onCpu(`${e.message}; continued on the CPU backend`);
+  }
+}
+
+const backendLabel = (b: LabBackendInfo) => `on ${b.backend} (${b.device})${b.backendNote ? `: ${b.backendNote}` : ''}`;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -172,7 +215,7 @@ function drawLambda(stepsAt: ArrayLike<number>, lambdas: ArrayLike<number>, edge
   ], 'step', 'lambda', true);
 }
 
-async function trainOnce(s: LabSettings): Promise<Extract<LabWebviewToHost, { type: 'labDone' }>> {
+async function trainOnce(s: LabSettings, backend: CatapultBackend): Promise<Omit<Extract<LabWebviewToHost, { type: 'labDone' }>, keyof LabBackendInfo>> {
   const t0 = performance.now();
   if (s.model === 'linear') {
     const r = trainLinearToy({ width: s.width, lrFactor: s.lrFactor, steps: s.steps, seed: s.seed });
@@ -210,7 +253,7 @@ async function trainOnce(s: LabSettings): Promise<Extract<LabWebviewToHost, { ty
 
 const PHASES = ['lazy', 'catapult', 'divergent'] as const;
 
-async function sweepLr(s: LabSettings): Promise<Extract<LabWebviewToHost, { type: 'labSweepDone' }>> {
+async function sweepLr(s: LabSettings, backend: CatapultBackend): Promise<Omit<Extract<LabWebviewToHost, { type: 'labSweepDone' }>, keyof LabBackendInfo>> {
   const t0 = performance.now();
   const xs = [0.25, 0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3];
   status.textContent = `learning-rate sweep: ${xs.length} runs of the ${s.model} model…`;
@@ -225,7 +268,7 @@ async function sweepLr(s: LabSettings): Promise<Extract<LabWebviewToHost, { type
   return { type: 'labSweepDone', requestId: '', sweep: 'lr', rows: rows.map((r) => ({ x: r.etaOverEdge, phase: r.phase, catapults: r.catapults })), seconds: (performance.now() - t0) / 1000 };
 }
 
-async function sweepBatch(s: LabSettings): Promise<Extract<LabWebviewToHost, { type: 'labSweepDone' }>> {
+async function sweepBatch(s: LabSettings, backend: CatapultBackend): Promise<Omit<Extract<LabWebviewToHost, { type: 'labSweepDone' }>, keyof LabBackendInfo>> {
   const t0 = performance.now();
   const batches = [8, 16, 32, 64, 128];
   const seeds = [s.seed, s.seed + 1, s.seed + 2];
@@ -245,8 +288,10 @@ async function start(what: 'none' | 'lr' | 'batch', s: LabSettings, requestId: s
   stopBtn.disabled = false;
   post({ type: 'labStarted', requestId, what: what === 'none' ? `training the ${s.model === 'linear' ? 'linear toy' : 'ReLU network'}…` : what === 'lr' ? 'learning-rate sweep…' : 'batch-size sweep…' });
   try {
-    const done = what === 'none' ? await trainOnce(s) : what === 'lr' ? await sweepLr(s) : await sweepBatch({ ...s, model: 'relu' });
-    post({ ...done, requestId });
+    const model = what === 'batch' ? 'relu' : s.model;
+    const done = await onLabBackend(s.backend ?? 'auto', model, (backend): Promise<object> => (what === 'none' ? trainOnce(s, backend) : what === 'lr' ? sweepLr(s, backend) : sweepBatch({ ...s, model }, backend)));
+    status.textContent += ` · ${backendLabel(done)}`;
+    post({ ...done, requestId } as LabWebviewToHost);
   } catch (e) {
     const message = e instanceof CancelledError ? 'stopped' : e instanceof Error ? e.message : String(e);
     status.textContent = e instanceof CancelledError ? 'Stopped.' : `Failed: ${message}`;

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { loadDataset } from '../../core/data/index';
 import { toWireDataset, type LabHostToWebview, type LabSettings, type LabWebviewToHost } from '../../protocol';
 import { displayPath, loaderName, readDatasetFile } from '../datasetFile';
+import { settingsBackend } from '../options';
 import { pickDatasetFile } from '../prompts';
 import { webviewOptions } from '../panel';
 import { viewHtml } from '../logs/html';
@@ -67,7 +68,7 @@ export class CatapultLab {
           break;
         case 'labDone':
         case 'labSweepDone':
-          log.info(`catapult lab: ${m.type === 'labDone' ? `${m.model} lr factor run -> ${m.phase}, ${m.catapults} catapult(s)` : `${m.sweep} sweep, ${m.rows.length} runs`} in ${m.seconds.toFixed(2)} s`);
+          log.info(`catapult lab: ${m.type === 'labDone' ? `${m.model} lr factor run -> ${m.phase}, ${m.catapults} catapult(s)` : `${m.sweep} sweep, ${m.rows.length} runs`} in ${m.seconds.toFixed(2)} s on ${m.backend} (${m.device})${m.backendNote ? `; ${m.backendNote}` : ''}`);
           this.waiting.get(m.requestId)?.resolve(m);
           this.waiting.delete(m.requestId);
           this.endProgress?.();
@@ -125,7 +126,7 @@ export class CatapultLab {
   async run(settings: Partial<LabSettings>, sweep: 'none' | 'lr' | 'batch' = 'none'): Promise<LabResult> {
     const requestId = Math.random().toString(36).slice(2);
     const done = new Promise<LabResult>((resolve, reject) => this.waiting.set(requestId, { resolve, reject }));
-    await this.post({ type: 'labRun', requestId, settings: { ...DEFAULT_LAB_SETTINGS, ...settings }, sweep });
+    await this.post({ type: 'labRun', requestId, settings: { ...DEFAULT_LAB_SETTINGS, backend: settingsBackend(), ...settings }, sweep });
     return done;
   }
 }

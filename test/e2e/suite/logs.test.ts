@@ -215,6 +215,18 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     assert.deepEqual(phases, ['lazy', 'catapult', 'divergent']);
   });
 
+  test('Catapult Lab names the backend the ReLU network trained on (auto: WebGPU on the page, else the CPU with the reason)', async () => {
+    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { model: 'relu', width: 32, lrFactor: 1, steps: 10, seed: 0, backend: 'auto' });
+    assert.ok(r && r.type === 'labDone', JSON.stringify(r));
+    assert.ok(['webgpu', 'cpu'].includes(r.backend), r.backend);
+    assert.ok(r.device.length > 0);
+    if (r.backend === 'cpu') assert.match(r.backendNote ?? '', /WebGPU/, 'auto on the CPU says why WebGPU was not used');
+    assert.ok(Number.isFinite(r.lambda0) && r.lambda0 > 0);
+    const lin = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { model: 'linear', width: 100, lrFactor: 1, steps: 10, seed: 0, backend: 'auto' });
+    assert.ok(lin && lin.type === 'labDone');
+    assert.equal(lin.backend, 'cpu', 'the linear toy is the exact recursion');
+  });
+
   test('Catapult Lab lr sweep of the linear toy: lazy below 2/lambda0, catapult to about 4/lambda0, divergent beyond (SCIENCE.md §3)', async () => {
     const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { model: 'linear', width: 1000, steps: 100, seed: 0, sweep: 'lr' });
     assert.ok(r && r.type === 'labSweepDone', JSON.stringify(r));
@@ -230,8 +242,10 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
   test('Catapult Lab trains the ReLU network on the user\'s table (iris.csv) in the webview, as the core does', async () => {
     const uri = vscode.Uri.file(path.join(workspaceDir(), 'iris.csv'));
     const settings = { model: 'relu' as const, width: 64, lrFactor: 3, steps: 40, batch: 1000, seed: 0 };
-    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { ...settings, dataset: uri, target: 'species' });
+    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { ...settings, dataset: uri, target: 'species', backend: 'cpu' });
     assert.ok(r && r.type === 'labDone', JSON.stringify(r));
+    assert.equal(r.backend, 'cpu', 'backend cpu was asked');
+    assert.equal(r.backendNote, null);
     // The same training outside the webview, from the same bytes.
     const { loadDataset } = await import('../../../src/core/data/index');
     const { CpuCatapultBackend, labTaskFromDataset, trainReluLab } = await import('../../../src/core/catapult/index');

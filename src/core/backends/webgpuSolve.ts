@@ -276,7 +276,6 @@ export async function conjugateGradients(args: {
       for (let i = 0; i < n * c; i++) r[i] = y[i] - a[i];
     }
     worst = relRes();
-    if (process.env.FL_CG_TRACE) console.error(`cg ${it} ${worst.toExponential(3)}`);
     if (worst < best.worst) best = { alpha: alpha.slice(), worst, it };
     z = applyP(r);
     const rzNew = colDot(r, z);

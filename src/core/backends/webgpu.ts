@@ -246,10 +246,7 @@ export class WebGpuBackend implements Backend {
           const params = new ArrayBuffer(32);
           new Uint32Array(params).set([rows, n, c, stride]);
           new Float32Array(params)[4] = 1 / kernel.bandwidth;
-          const pipeline = this.pipeline('gradFused', gradFusedWgsl, { KERNEL: variant, DPAD4: dPad / 4 });
-          pass.setPipeline(pipeline);
-          pass.setBindGroup(0, this.bindGroup(pipeline, 'gradFused', [this.uniform(op, params, 'gradFused params'), alphaBuf, xRows, zTile, gTile]));
-          pass.dispatchWorkgroups(gx, gy);
+          this.ctx.dispatch(op, pass, 'gradFused', gradFusedWgsl, { KERNEL: variant, DPAD4: dPad / 4 }, params, [alphaBuf, xRows, zTile, gTile], [gx, gy]);
         }
         const blocks = (dPad / 4) * (dPad / 4);
         this.dispatch(op, pass, `transposeProduct${diagOnly ? 'Diag' : ''}`, transposeProductWgsl, { DIAG_ONLY: diagOnly ? 1 : 0 }, [rows * c, dPad / 4, dPad / 4, 0], [gTile, gTile, outerBuf], [Math.ceil(blocks / 64), 1]);

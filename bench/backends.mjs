@@ -3,8 +3,10 @@
 // PyTorch reference (bench/reference_rfm.py, when /usr/bin/python3 has torch), at n in {2000, 4000, 8000}.
 // Prints JSON: seconds per phase (kernel, solve, predict, agop; summed over the T + 1 fits), achieved
 // GFLOP/s of the kernel-matrix and solve phases, test R^2 / MSE, and WebGPU-vs-reference ratios.
-// Each fit runs in its own process. Flop conventions: kernel matrix 3 n^2 d per solve (difference,
-// square, add; exp not counted); solve "cholesky-equivalent" n^3 / 3 per solve whatever the method,
+// Each fit runs in its own process; cpu_seconds is that process's CPU time over the fit (all threads,
+// lavapipe's included): less load-dependent than wall time on a shared machine, and loadavg (1, 5,
+// 15 min, before and after) says how shared it was. Flop conventions: kernel matrix 3 n^2 d per
+// solve (difference, square, add; exp not counted); solve "cholesky-equivalent" n^3 / 3 per solve whatever the method,
 // and for CG also the flops it actually executed (2 n^2 per column, hi/lo split counted, per iteration).
 // Usage: npm run bench:backends [-- --sizes 2000,4000 --cpu-max-n 4000 --webgpu-direct --rank 256 --no-reference]
 // (CG_TOL=1e-5 in the environment overrides the WebGPU CG tolerance.)
@@ -33,12 +35,15 @@ async function one(backendName, n, directMax, rank) {
     backend = (await createBackend('webgpu', options)).backend;
   }
   const train = syntheticTask(n, D, 1), test = syntheticTask(N_TEST, D, 2);
+  const cpu0 = process.cpuUsage();
   const r = await fitRfm(train, { iters: ITERS }, { backend, test });
+  const cpu = process.cpuUsage(cpu0);
   const sum = (k) => r.iterations.reduce((s, it) => s + it.phases[k], 0);
   const solves = r.iterations.length;
   const seconds = { kernel: sum('kernel'), solve: sum('solve'), predict: sum('predict'), agop: sum('agop'), total: r.seconds };
   const out = {
     backend: r.backend, device: r.device, n, d: D, solves, seconds,
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
     gflops: {
       kernel: (solves * 3 * n * n * D) / seconds.kernel / 1e9,
       solve_cholesky_equivalent: (solves * n ** 3 / 3) / seconds.solve / 1e9,
@@ -95,6 +100,8 @@ if (process.argv.includes('--one')) {
     if (p.status !== 0) return { backend, n, error: p.stderr.slice(-2000) };
     return JSON.parse(p.stdout);
   };
+  const os = await import('node:os');
+  const loadBefore = os.loadavg();
   const results = [];
   for (const n of sizes) {
     const rank = arg('--rank');
@@ -112,11 +119,11 @@ if (process.argv.includes('--one')) {
         predict: w.seconds.predict / ref.phases.predict,
         agop: w.seconds.agop / ref.phases.agop,
       };
+      if (w.cpu_seconds && ref.cpu_seconds) row.ratio_webgpu_over_reference.cpu_seconds = w.cpu_seconds / ref.cpu_seconds;
       row.test_mse_webgpu_over_reference = w.test_mse / ref.test_mse;
     }
     results.push(row);
     process.stderr.write(`n=${n} done\n`);
   }
-  const os = await import('node:os');
-  console.log(JSON.stringify({ bench: 'backends', node: process.version, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, results }, null, 1));
+  console.log(JSON.stringify({ bench: 'backends', node: process.version, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, loadavg: { before: loadBefore, after: os.loadavg() }, results }, null, 1));
 }

@@ -68,6 +68,19 @@ describe('WebGPU ops vs CPU float64', () => {
     });
   }
 
+  it('gradMoments with d > 32 (weight tile + gradAccumulate path) and d = 32 (fused path, odd row count)', async () => {
+    for (const d of [41, 32]) {
+      const X = randomMat(150, d, 11, 1.5);
+      const Z = randomMat(61, d, 12, 1.5);
+      const alpha = randomMat(150, 2, 13);
+      for (const kernel of kernels) {
+        const [g, h] = await Promise.all([gpu.gradMoments(Z, X, kernel, alpha, false), cpu.gradMoments(Z, X, kernel, alpha, false)]);
+        assert.ok(relErr(g.outer, h.outer) < 1e-4, `d ${d} ${kernel.name}: outer ${relErr(g.outer, h.outer)}`);
+        assert.ok(relErr(g.sum.data, h.sum.data) < 1e-4, `d ${d} ${kernel.name}: sum ${relErr(g.sum.data, h.sum.data)}`);
+      }
+    }
+  });
+
   it('gradMoments drops exact duplicates (no NaN) and matches CPU when Z = X', async () => {
     const base = randomMat(40, 5, 9);
     const X = mat(80, 5, new Float64Array([...base.data, ...base.data]));

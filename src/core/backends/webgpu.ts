@@ -2,6 +2,7 @@ import { BackendError, type Backend, type GradMoments, type KernelSpec, type Sol
 import { InputError } from '../errors';
 import { mat, type Mat } from '../mat';
 import gradAccumulateWgsl from '../gpu/gradAccumulate.wgsl';
+import gradFusedWgsl from '../gpu/gradFused.wgsl';
 import kernelMatrixWgsl from '../gpu/kernelMatrix.wgsl';
 import kernelTimesColsWgsl from '../gpu/kernelTimesCols.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
@@ -27,6 +28,9 @@ import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './we
  * host, one batched GPU product per iteration, to a relative residual of cgTolerance (or the best
  * residual reached before f32 rounding stalls it). When K does not fit maxDeviceBytes, each CG
  * product recomputes its kernel tiles instead.
+ *
+ * Gradients (AGOP): for d <= 32 one kernel computes the gradient weights and sums them in the same
+ * pass (gradFused.wgsl); larger d writes a weight tile first (kernelMatrix.wgsl, gradAccumulate.wgsl).
  */
 
 export interface WebGpuBackendOptions {
@@ -34,10 +38,20 @@ export interface WebGpuBackendOptions {
   maxDeviceBytes?: number;
   /** Largest n solved directly in float64 on the host (CPU backend). Default 1000: measured on lavapipe, 4 solves of a fit took 0.82 s direct vs 0.87 s CG at n = 1000, 2.83 s vs 1.05 s at n = 1500. */
   directSolveMaxN?: number;
-  /** CG stops when every column's |y - (K + reg I) alpha| / |y| is at most this. Default 1e-6. */
+  /**
+   * CG stops when every column's |y - (K + reg I) alpha| / |y| is at most this. Default 1e-5: about
+   * the floor f32 products allow (with 1e-6, three of four n = 8000 solves stalled at 2e-6..1e-5
+   * anyway); the n = 8000 benchmark fit's test MSE stayed within 2e-4..6e-4 relative of float64
+   * (1e-4 moved it by 1.6e-3).
+   */
   cgTolerance?: number;
   cgMaxIters?: number;
-  /** Landmarks of the Nyström preconditioner. Default 128 (256 took as many CG iterations at n = 4000 and 4x the setup). */
+  /**
+   * Landmarks of the Nyström preconditioner. Default 256: CG iterations of the n = 8000 benchmark fit
+   * (4 solves, tolerance 1e-5) were 217 at 128, 154 at 256, 112 at 512, 80 at 1024, but the float64
+   * setup (Gram matrix n s^2, eigendecomposition s^3) grows faster than the saved products
+   * beyond 256.
+   */
   nystromRank?: number;
   /** Rows of one query tile in predict / gradMoments (capped further by the binding limit). Default 2048. */
   queryTileRows?: number;
@@ -94,9 +108,9 @@ export class WebGpuBackend implements Backend {
     this.opts = {
       maxDeviceBytes: options.maxDeviceBytes ?? 3 * 1024 ** 3,
       directSolveMaxN: options.directSolveMaxN ?? 1000,
-      cgTolerance: options.cgTolerance ?? 1e-6,
+      cgTolerance: options.cgTolerance ?? 1e-5,
       cgMaxIters: options.cgMaxIters ?? 2000,
-      nystromRank: options.nystromRank ?? 128,
+      nystromRank: options.nystromRank ?? 256,
       queryTileRows: options.queryTileRows ?? 2048,
       maxPredictError: options.maxPredictError ?? 1e-4,
       maxBindingBytes: options.maxBindingBytes ?? Infinity,
@@ -202,7 +216,10 @@ export class WebGpuBackend implements Backend {
       const alphaBuf = this.upload(op, toF32(alpha.data), 'alpha');
       const ld = xPts.ld;
       const tileRows = this.queryTileRows(ld, c * dPad * 4);
-      const wTile = this.buffer(op, tileRows * ld * 4, USAGE_STORAGE, 'gradient weights tile');
+      // d <= 32: weights computed inside the gradient kernel (gradFused.wgsl); larger d: a weight
+      // tile from kernelMatrix.wgsl, then gradAccumulate.wgsl.
+      const fused = dPad / 4 <= 8;
+      const wTile = fused ? null : this.buffer(op, tileRows * ld * 4, USAGE_STORAGE, 'gradient weights tile');
       const gTile = this.buffer(op, tileRows * c * dPad * 4, USAGE_STORAGE, 'gradients tile');
       const zTile = this.buffer(op, tileRows * dPad * 4, USAGE_STORAGE | USAGE_COPY_DST, 'query rows tile');
       const indicator = new Float32Array(tileRows * c * cPad);
@@ -219,10 +236,18 @@ export class WebGpuBackend implements Backend {
         this.gpuDevice.queue.writeBuffer(zTile, 0, zPadded, z0 * dPad, rows * dPad);
         const enc = this.gpuDevice.createCommandEncoder({ label: 'gradMoments tile' });
         const pass = enc.beginComputePass({ label: 'gradMoments tile' });
-        this.encodeKernelMatrix(op, pass, zPts, z0, rows, xPts, wTile, variant, kernel.bandwidth);
-        const gInvocations = Math.ceil(rows / 4) * c * (dPad / 4);
-        const [gx, gy, stride] = grid1d(gInvocations, this.gpuDevice.limits.maxComputeWorkgroupsPerDimension);
-        this.dispatch(op, pass, 'gradAccumulate', gradAccumulateWgsl, {}, [rows, n, c, dPad / 4, ld, stride, 0, 0], [wTile, alphaBuf, xRows, zTile, gTile], [gx, gy]);
+        const maxGroups = this.gpuDevice.limits.maxComputeWorkgroupsPerDimension;
+        if (wTile) {
+          this.encodeKernelMatrix(op, pass, zPts, z0, rows, xPts, wTile, variant, kernel.bandwidth);
+          const [gx, gy, stride] = grid1d(Math.ceil(rows / 4) * c * (dPad / 4), maxGroups);
+          this.dispatch(op, pass, 'gradAccumulate', gradAccumulateWgsl, {}, [rows, n, c, dPad / 4, ld, stride, 0, 0], [wTile, alphaBuf, xRows, zTile, gTile], [gx, gy]);
+        } else {
+          const [gx, gy, stride] = grid1d(Math.ceil(rows / 2) * c, maxGroups);
+          const params = new ArrayBuffer(32);
+          new Uint32Array(params).set([rows, n, c, stride]);
+          new Float32Array(params)[4] = 1 / kernel.bandwidth;
+          this.ctx.dispatch(op, pass, 'gradFused', gradFusedWgsl, { KERNEL: variant, DPAD4: dPad / 4 }, params, [alphaBuf, xRows, zTile, gTile], [gx, gy]);
+        }
         const blocks = (dPad / 4) * (dPad / 4);
         this.dispatch(op, pass, `transposeProduct${diagOnly ? 'Diag' : ''}`, transposeProductWgsl, { DIAG_ONLY: diagOnly ? 1 : 0 }, [rows * c, dPad / 4, dPad / 4, 0], [gTile, gTile, outerBuf], [Math.ceil(blocks / 64), 1]);
         this.dispatch(op, pass, 'transposeProduct', transposeProductWgsl, { DIAG_ONLY: 0 }, [rows * c, cPad / 4, dPad / 4, 0], [indicatorBuf, gTile, sumBuf], [Math.ceil(((cPad / 4) * (dPad / 4)) / 64), 1]);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { CancelledError, InputError } from '../core/errors';
+import { InputError } from '../core/errors';
+import { registerReportingCommand } from './commands';
 import { toUri } from './datasetFile';
 import { FitService, runViewOf } from './fit';
 import { datasetExtensions, isDatasetUri, type FitArgs } from './options';
@@ -71,26 +72,7 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
     return run;
   }
 
-  /** Commands report user errors as messages and keep the stack of anything else in the log. */
-  function command<A extends unknown[], R>(id: string, fn: (...args: A) => Promise<R>): vscode.Disposable {
-    return vscode.commands.registerCommand(id, async (...args: A) => {
-      try {
-        return await fn(...args);
-      } catch (e) {
-        if (e instanceof CancelledError) {
-          log.info(`${id}: cancelled`);
-          void vscode.window.showInformationMessage('Feature Lens: cancelled.');
-        } else if (e instanceof InputError) {
-          log.error(`${id}: ${e.message}`);
-          void vscode.window.showErrorMessage(`Feature Lens: ${e.message}`);
-        } else {
-          log.error(`${id}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-          void vscode.window.showErrorMessage(`Feature Lens: ${e instanceof Error ? e.message : String(e)} (details in the Feature Lens output)`);
-        }
-        return undefined;
-      }
-    });
-  }
+  const command = <A extends unknown[], R>(id: string, fn: (...args: A) => Promise<R>) => registerReportingCommand(id, log, fn);
 
   const fit = async (uri?: vscode.Uri | string, args?: FitArgs) => {
     summary.setRunning(uri ? String(typeof uri === 'string' ? uri : vscode.workspace.asRelativePath(uri, false)) : 'choosing a dataset…');

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CancelledError, InputError } from '../../core/errors';
+import { registerReportingCommand } from '../commands';
 import { type SpikeParams } from '../../core/logs/index';
 import type { LabSettings, LogsPanelState } from '../../protocol';
 import { CatapultLab, LAB_VIEW_TYPE, type LabResult } from '../catapult/lab';
@@ -59,23 +59,7 @@ export function registerLogViews(context: vscode.ExtensionContext, log: vscode.L
   const refreshFolders = publishLogFolders(log);
   const folderWatcher = vscode.workspace.createFileSystemWatcher('**/{events.out.tfevents.*,metrics.csv}', false, true, false);
 
-  function command<A extends unknown[], R>(id: string, fn: (...args: A) => Promise<R>): vscode.Disposable {
-    return vscode.commands.registerCommand(id, async (...args: A) => {
-      try {
-        return await fn(...args);
-      } catch (e) {
-        if (e instanceof CancelledError) log.info(`${id}: cancelled`);
-        else if (e instanceof InputError) {
-          log.error(`${id}: ${e.message}`);
-          void vscode.window.showErrorMessage(`Feature Lens: ${e.message}`);
-        } else {
-          log.error(`${id}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-          void vscode.window.showErrorMessage(`Feature Lens: ${e instanceof Error ? e.message : String(e)} (details in the Feature Lens output)`);
-        }
-        return undefined;
-      }
-    });
-  }
+  const command = <A extends unknown[], R>(id: string, fn: (...args: A) => Promise<R>) => registerReportingCommand(id, log, fn);
 
   async function askForLog(): Promise<vscode.Uri | undefined> {
     const active = vscode.window.activeTextEditor?.document.uri;

@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { CancelledError, InputError } from '../../core/errors';
 
 function nonce(): string {
   const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -41,30 +40,7 @@ export function bundleHtml(webview: vscode.Webview, extensionUri: vscode.Uri, sc
 </html>`;
 }
 
-/** Commands report user errors as messages and keep the stack of anything else in the log (as extension.ts does). */
-export function registerReportingCommand<A extends unknown[], R>(id: string, log: vscode.LogOutputChannel, fn: (...args: A) => Promise<R>): vscode.Disposable {
-  return vscode.commands.registerCommand(id, async (...args: A) => {
-    try {
-      return await fn(...args);
-    } catch (e) {
-      reportError(id, log, e);
-      return undefined;
-    }
-  });
-}
-
-export function reportError(where: string, log: vscode.LogOutputChannel, e: unknown): void {
-  if (e instanceof CancelledError) {
-    log.info(`${where}: cancelled`);
-    void vscode.window.showInformationMessage('Feature Lens: cancelled.');
-  } else if (e instanceof InputError) {
-    log.error(`${where}: ${e.message}`);
-    void vscode.window.showErrorMessage(`Feature Lens: ${e.message}`);
-  } else {
-    log.error(`${where}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    void vscode.window.showErrorMessage(`Feature Lens: ${e instanceof Error ? e.message : String(e)} (details in the Feature Lens output)`);
-  }
-}
+export { registerReportingCommand, reportError } from '../commands';
 
 /** Lets the extension host's event loop run (progress, cancel clicks, other extensions) between CPU steps. */
 export function yieldToHost(): Promise<void> {

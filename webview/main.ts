@@ -259,6 +259,8 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       break;
     case 'fit': {
       view = { ...m.view };
+      // The fit's id is the run's id: remember it now, so a reload during or right after the fit revives this run.
+      vscode.setState({ runId: m.fitId });
       status.textContent = m.allowGpu ? 'Fitting on WebGPU in the panel…' : 'Fitting on the CPU in the panel…';
       render();
       const cancel = { cancelled: false };

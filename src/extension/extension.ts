@@ -37,7 +37,9 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   const publishExtensions = () => void vscode.commands.executeCommand('setContext', 'featureLens.datasetExtensions', datasetExtensions());
   publishExtensions();
 
-  panels.onRevive = (p) => void showRunIn(p, p.runId);
+  // A panel revived without a run in its webview state (the state had not reached the workbench's
+  // storage before the window closed) shows the newest saved run rather than an empty page.
+  panels.onRevive = (p) => void (async () => showRunIn(p, p.runId ?? (await store.list())[0]?.runId ?? null))();
 
   async function showRunIn(p: LensPanel, runId: string | null): Promise<void> {
     const run = runId ? await store.get(runId) : undefined;

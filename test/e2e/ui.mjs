@@ -106,9 +106,7 @@ export async function uiScenario({ ctx, url, webgpu, results, log }) {
   // After a reload the panel comes back (WebviewPanelSerializer) and draws the saved run again, even
   // when nothing else (like the Feature Lens side bar) would activate the extension.
   await page.keyboard.press('Control+Shift+E');
-  // The webview's setState reaches the workbench asynchronously; on a loaded machine 1 s was not
-  // always enough for it to be persisted before the reload.
-  await sleep(3000);
+  await sleep(1000);
   await page.reload();
   await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
   const revived = await frameWith(page, '#heatmap[data-ready="1"]', 45000);

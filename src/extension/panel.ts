@@ -1,14 +1,8 @@
 import * as vscode from 'vscode';
+import { webviewPage } from './webviewPage';
 import type { HostToWebview, PanelState, WebviewToHost } from '../protocol';
 
 export const PANEL_VIEW_TYPE = 'featureLens.panel';
-
-function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
-}
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {
@@ -18,30 +12,8 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: 'panel' | 'summary', body = ''): string {
-  const n = nonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panel.css'));
-  const csp = [
-    "default-src 'none'",
-    `img-src ${webview.cspSource} data: blob:`,
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${n}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Feature Lens</title>
-</head>
-<body data-entry="${entry}">
-<div id="app">${body}</div>
-${entry === 'panel' ? `<script nonce="${n}" src="${script}"></script>` : ''}
-</body>
-</html>`;
+  // The summary view is static HTML; only the panel runs the webview bundle.
+  return webviewPage(webview, extensionUri, { entry, bundle: entry === 'panel' ? 'webview' : undefined, body });
 }
 
 /** One Feature Lens panel: a webview that draws a run and can run fits on its GPU. */

@@ -6,6 +6,7 @@ import { runFitInPanel } from './compute';
 import { eighSym } from '../src/core/linalg/eigh';
 import { Heatmap } from './heatmap';
 import { onThemeChange, readTheme, type Theme } from './theme';
+import { el } from './dom';
 
 Chart.register(...registerables);
 
@@ -33,13 +34,6 @@ const CARDS: { id: string; title: string; wide?: boolean }[] = [
   { id: 'loadings', title: 'Top eigenvectors: loadings', wide: true },
   { id: 'timings', title: 'Seconds per phase and iteration' },
 ];
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 const app = document.getElementById('app')!;
 const header = el('header');

@@ -13,6 +13,7 @@ import { BackendError } from '../../src/core/backend';
 import { CancelledError } from '../../src/core/errors';
 import { fromWireDataset, type LabBackendInfo, type LabHostToWebview, type LabSettings, type LabWebviewToHost } from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../theme';
+import { el } from '../dom';
 
 Chart.register(...registerables);
 
@@ -95,13 +96,6 @@ async function onLabBackend<T extends object>(choice: LabSettings['backend'], mo
 }
 
 const backendLabel = (b: LabBackendInfo) => `on ${b.backend} (${b.device})${b.backendNote ? `: ${b.backendNote}` : ''}`;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 const app = document.getElementById('app')!;
 const header = el('header');

@@ -4,6 +4,7 @@ import { Chart, registerables, type ChartConfiguration, type ScatterDataPoint } 
 import type { LogColumnState, LogsHostToWebview, LogsPanelState, LogsWebviewToHost, WireSpike } from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../theme';
 import { thinMinMax } from './thin';
+import { el } from '../dom';
 
 Chart.register(...registerables);
 
@@ -44,13 +45,6 @@ let emaState = { last: 0, count: 0 };
 let theme: Theme = readTheme();
 let requested = '';
 let infoSeen = false;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 const app = document.getElementById('app')!;
 const header = el('header');

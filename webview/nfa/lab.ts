@@ -3,19 +3,13 @@
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabSettings, NfaLabWebviewToHost } from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../theme';
+import { el } from '../dom';
 
 Chart.register(...registerables);
 
 interface VsCodeApi { postMessage(m: NfaLabWebviewToHost): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 let theme: Theme = readTheme();
 const epochs: NfaLabEpoch[] = [];

@@ -6,19 +6,13 @@ import type { NfaHostToWebview, NfaView, NfaWebviewToHost, WireNfaLayer } from '
 import { Heatmap } from '../heatmap';
 import { onThemeChange, readTheme, type Theme } from '../theme';
 import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
+import { el } from '../dom';
 
 Chart.register(...registerables);
 
 interface VsCodeApi { postMessage(m: NfaWebviewToHost): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 let theme: Theme = readTheme();
 let view: NfaView | null = null;

@@ -1,17 +1,11 @@
 // The weights editor page: the file's tensors in a table (stats fill in as the host computes them),
 // a search box, and 2-D tensors as links to the NFA view.
 import type { WeightsHostToWebview, WeightsWebviewToHost, WireTensorInfo, WireTensorStats } from '../../src/protocol';
+import { el } from '../dom';
 
 interface VsCodeApi { postMessage(m: WeightsWebviewToHost): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -196,3 +196,18 @@ describe('degenerate .npy shapes', () => {
     await rejectsWith(() => loadDataset(header('(0, 3)'), 'rows.npy'), 'rows.npy', 'no data rows');
   });
 });
+
+describe('bytes in a Node Buffer at an offset (as workspace.fs.readFile and the Buffer pool give them)', () => {
+  for (const name of ['npy/f8_c_le.npy', 'iris.parquet']) {
+    it(`${name} loads the same numbers as from a fresh Uint8Array`, async () => {
+      const plain = new Uint8Array(fixture(name));
+      const pooled = Buffer.alloc(plain.length + 3);
+      pooled.set(plain, 3);
+      const offset = pooled.subarray(3); // a Buffer view with byteOffset 3 into a larger ArrayBuffer
+      const a = await loadDataset(plain, name);
+      const b = await loadDataset(offset, name);
+      assert.deepEqual(Array.from(b.dataset.X.data), Array.from(a.dataset.X.data));
+      assert.deepEqual(Array.from(b.dataset.y), Array.from(a.dataset.y));
+    });
+  }
+});

@@ -125,8 +125,9 @@ function readFlat(bytes: Uint8Array, start: number, count: number, code: string,
   const out = new Float64Array(count);
   const Ctor = VIEWS[code];
   if (Ctor && little === HOST_LITTLE_ENDIAN) {
-    // Same byte order as the host: one copy into an aligned buffer, then a typed view.
-    const copy = bytes.slice(start, start + count * itemSize).buffer;
+    // Same byte order as the host: one copy into an aligned buffer, then a typed view. `new Uint8Array(view)`
+    // always copies; a Node Buffer's slice() (what workspace.fs.readFile gives in the host) would not.
+    const copy = new Uint8Array(bytes.subarray(start, start + count * itemSize)).buffer;
     const src = new Ctor(copy);
     for (let i = 0; i < count; i++) out[i] = Number(src[i]);
     return out;

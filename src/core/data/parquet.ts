@@ -15,7 +15,7 @@ function describe(v: unknown): string {
 export async function parquetTable(bytes: Uint8Array, file: string): Promise<Table> {
   const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
     ? (bytes.buffer as ArrayBuffer)
-    : (bytes.slice().buffer as ArrayBuffer);
+    : (new Uint8Array(bytes).buffer as ArrayBuffer); // a copy even for a Node Buffer, whose slice() is a view
   let metadata: ReturnType<typeof parquetMetadata>;
   try {
     metadata = parquetMetadata(buffer);

@@ -28,22 +28,32 @@ export function toUri(u: vscode.Uri | string): vscode.Uri {
  */
 export async function readDatasetFile(uri: vscode.Uri): Promise<Uint8Array> {
   const name = displayPath(uri);
+  const stat = await statFile(uri, name, 'a dataset file');
+  checkDatasetSize(stat.size, name);
+  await confirmUntrustedRead(name, stat.size, ' to fit an RFM on it');
+  return vscode.workspace.fs.readFile(uri);
+}
+
+/** workspace.fs.stat with our error style; a folder where a file is `expected` is an InputError. */
+export async function statFile(uri: vscode.Uri, name: string, expected: string): Promise<vscode.FileStat> {
   let stat: vscode.FileStat;
   try {
     stat = await vscode.workspace.fs.stat(uri);
   } catch (e) {
     throw new InputError(`${name}: cannot read the file (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (stat.type & vscode.FileType.Directory) throw new InputError(`${name}: is a folder, expected a dataset file`);
-  checkDatasetSize(stat.size, name);
+  if (stat.type & vscode.FileType.Directory) throw new InputError(`${name}: is a folder, expected ${expected}`);
+  return stat;
+}
+
+/** In an untrusted workspace a file above `featureLens.confirmReadBytes` is read only after the user agrees. */
+export async function confirmUntrustedRead(name: string, size: number, purpose = ''): Promise<void> {
   const limit = vscode.workspace.getConfiguration('featureLens').get<number>('confirmReadBytes', 50 * 1024 * 1024);
-  if (!vscode.workspace.isTrusted && stat.size > limit) {
-    const mb = (stat.size / 1024 / 1024).toFixed(1);
-    const choice = await vscode.window.showWarningMessage(
-      `This workspace is not trusted. Read ${name} (${mb} MB) to fit an RFM on it?`, { modal: true }, 'Read File');
-    if (choice !== 'Read File') throw new CancelledError();
-  }
-  return vscode.workspace.fs.readFile(uri);
+  if (vscode.workspace.isTrusted || size <= limit) return;
+  const mb = (size / 1024 / 1024).toFixed(1);
+  const choice = await vscode.window.showWarningMessage(
+    `This workspace is not trusted. Read ${name} (${mb} MB)${purpose}?`, { modal: true }, 'Read File');
+  if (choice !== 'Read File') throw new CancelledError();
 }
 
 export function sha256(bytes: Uint8Array): string {

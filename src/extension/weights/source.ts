@@ -3,10 +3,10 @@
 // then runs where the file is, local or remote) is read by ranges, so a multi-gigabyte safetensors
 // lists from its header alone. A larger file on any other file system is refused with that reason.
 import * as vscode from 'vscode';
-import { CancelledError, InputError } from '../../core/errors';
+import { InputError } from '../../core/errors';
 import { bytesSource, openWeights, type ByteSource, type WeightFile } from '../../core/weights';
 import { fileByteSource } from '../../core/weights/node';
-import { displayPath } from '../datasetFile';
+import { confirmUntrustedRead, displayPath, statFile } from '../datasetFile';
 
 export const WEIGHT_EXTENSIONS = ['.safetensors', '.pt', '.pth', '.npz', '.npy'];
 
@@ -29,29 +29,14 @@ export function wholeReadLimit(): number {
 
 export async function openWeightsUri(uri: vscode.Uri): Promise<OpenedWeights> {
   const name = displayPath(uri);
-  let stat: vscode.FileStat;
-  try {
-    stat = await vscode.workspace.fs.stat(uri);
-  } catch (e) {
-    throw new InputError(`${name}: cannot read the file (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (stat.type & vscode.FileType.Directory) throw new InputError(`${name}: is a folder, expected a weight file`);
+  const stat = await statFile(uri, name, 'a weight file');
   const limit = wholeReadLimit();
   let source: ByteSource;
   let close = async () => {};
   let note: string | null = null;
   if (stat.size <= limit) {
-    if (!vscode.workspace.isTrusted) {
-      const confirmAbove = vscode.workspace.getConfiguration('featureLens').get<number>('confirmReadBytes', 50 * 1024 * 1024);
-      if (stat.size > confirmAbove) {
-        const ok = await vscode.window.showWarningMessage(`This workspace is not trusted. Read ${name} (${(stat.size / 1048576).toFixed(1)} MB)?`, { modal: true }, 'Read File');
-        if (ok !== 'Read File') throw new CancelledError();
-      }
-    }
-    const read = await vscode.workspace.fs.readFile(uri);
-    // The host hands out a Node Buffer, whose slice() is a view, not a copy: the core decoder's
-    // aligned-copy step needs a plain Uint8Array.
-    source = bytesSource(new Uint8Array(read.buffer, read.byteOffset, read.byteLength));
+    await confirmUntrustedRead(name, stat.size);
+    source = bytesSource(await vscode.workspace.fs.readFile(uri));
   } else if (uri.scheme === 'file') {
     const f = await fileByteSource(uri.fsPath);
     source = f;

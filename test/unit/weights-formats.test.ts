@@ -187,6 +187,11 @@ test('crafted pickles: self-reference, deep nesting, truncation, object opcodes,
     [pkl([0x80, 2], '(ibuiltins\nobject\n.'), /INST opcode/],
     [pkl([0x80, 2], 'h', [5], '.'), /memo entry 5 that was never stored/],
     [pkl([0x80, 4], [0x8c, 8], 'builtins', [0x8c, 4], 'exec', [0x93], '.'), /global 'builtins\.exec'/],
+    // BUILD (setting attributes) is only accepted on an OrderedDict (a state_dict's _metadata)
+    [pkl([0x80, 2], '}}b.'), /BUILD sets state on an object that is not an OrderedDict/],
+    // protocol 2 bytes are _codecs.encode(str, 'latin1'); any other use of it is refused
+    [pkl([0x80, 2], 'c_codecs\nencode\n(X', [2, 0, 0, 0], 'abX', [5, 0, 0, 0], 'utf-8tR.'), /_codecs\.encode other than/],
+    [pkl([0x80, 2], 'c__builtin__\nset\n(K', [1], 'tR.'), /__builtin__\.set built from something other than a list/],
   ];
   for (const [bytes, pattern] of cases) {
     await assert.rejects(openWeights(bytesSource(torchZip(bytes)), 'crafted.pt'), (e: unknown) => {

@@ -13,7 +13,7 @@ import { isActivation, type Activation } from '../../core/nfa/activation';
 import { CpuNfaBackend, type NfaBackend } from '../../core/nfa/backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
 import type { NfaCorrelations } from '../../core/nfa/correlation';
-import { inferLayerChain, loadMatchingWeights, loadMlp, suspiciousIgnored } from '../../core/nfa/network';
+import { inferLayerChain, loadMatchingWeights, loadMlp, networkTensorName, networkView, suspiciousIgnored } from '../../core/nfa/network';
 import { fullMatrix } from '../../core/rfm/feature-matrix';
 import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
@@ -25,7 +25,8 @@ const DEFAULT_RFM_ROWS = 4000;
 
 const USAGE = `usage: feature-lens nfa WEIGHTS DATA --target COL [options]
 
-WEIGHTS  .safetensors, PyTorch .pt/.pth (state_dict), .npz or .npy of a dense network
+WEIGHTS  .safetensors, PyTorch .pt/.pth (a state_dict, or a checkpoint dict holding one), .npz or .npy
+         of a dense network
 DATA     dataset (.csv, .tsv, .npy, .npz, .parquet); every column but the target is a network input,
          fed as stored (categorical columns one-hot encoded by the loader)
 
@@ -141,24 +142,26 @@ export async function run(args: string[]): Promise<number> {
   try {
     const target = /^\d+$/.test(v.target as string) ? Number(v.target) : (v.target as string);
     dataset = (await readDatasetFile(dataPath, { target })).dataset;
-    const chain = inferLayerChain(file.tensors, weightsPath, {
-      layers: v.layers ? (v.layers as string).split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    const weights = networkView(file);
+    if (file.modelScope) process.stderr.write(`nfa: the network is the checkpoint's '${file.modelScope}' (${file.tensors.length - weights.tensors.length} other tensors, ${file.metadata.length} other entries)\n`);
+    const chain = inferLayerChain(weights.tensors, weightsPath, {
+      layers: v.layers ? (v.layers as string).split(',').map((s) => networkTensorName(file, s.trim())).filter(Boolean) : undefined,
       inputDim: dataset.X.cols,
       inputLabel: `${dataPath}: ${dataset.featureNames.join(', ')} besides the target '${v.target}'`,
-      fileOrder: file.savedOrder,
+      fileOrder: weights.savedOrder,
     });
     chainInfo = { order: chain.orderedBy, ignored: chain.ignored };
     process.stderr.write(`nfa: layers (${chain.orderedBy} order): ${chain.layers.map((l) => `${l.name} [${l.outDim}x${l.inDim}]`).join(' -> ')}\n`);
     if (chain.ignored.length) process.stderr.write(`nfa: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
-    const skipped = suspiciousIgnored(chain, file.tensors);
+    const skipped = suspiciousIgnored(chain, weights.tensors);
     if (skipped.length) {
       process.stderr.write(`nfa: warning: ${skipped.join(', ')} look like layers of the network (norm, embedding, convolution or an unmatched bias); they are skipped, so the numbers are for the dense chain alone\n`);
     }
-    const net = await loadMlp(file, chain, activation as Activation);
+    const net = await loadMlp(weights, chain, activation as Activation);
     let initWeights: Float64Array[] | undefined;
     if (v.init) {
       const init = await openWeightFile(v.init as string);
-      try { initWeights = await loadMatchingWeights(init.file, chain); } finally { await init.close(); }
+      try { initWeights = await loadMatchingWeights(networkView(init.file), chain); } finally { await init.close(); }
     }
     X = v.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
     result = await computeNfaOn(backendChoice as BackendChoice, (backend) => computeNfa(net, X, backend, { initWeights }));

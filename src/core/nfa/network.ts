@@ -188,3 +188,26 @@ export async function loadMatchingWeights(file: WeightFile, chain: LayerChain): 
   }
   return out;
 }
+
+/**
+ * The tensors a network is read from: for a checkpoint wrapping one state_dict (WeightFile.modelScope,
+ * e.g. `{'epoch': 3, 'model_state_dict': sd, 'optimizer_state_dict': ...}`) that dict with its plain
+ * names (`0.weight`, as in the bare state_dict), else the file itself.
+ */
+export function networkView(file: WeightFile): WeightFile {
+  const scope = file.modelScope;
+  if (!scope) return file;
+  const prefix = `${scope}.`;
+  const tensors = file.tensors.filter((t) => t.name.startsWith(prefix)).map((t) => ({ ...t, name: t.name.slice(prefix.length) }));
+  return {
+    fileName: file.fileName, format: file.format, savedOrder: file.savedOrder, metadata: [], tensors,
+    read: (name) => file.read(prefix + name),
+    chunks: (name, per) => file.chunks(prefix + name, per),
+  };
+}
+
+/** A tensor name as the file lists it (`model_state_dict.0.weight`) or as networkView does (`0.weight`), in networkView's spelling. */
+export function networkTensorName(file: WeightFile, name: string): string {
+  const prefix = file.modelScope ? `${file.modelScope}.` : '';
+  return prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
+}

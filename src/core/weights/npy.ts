@@ -78,7 +78,7 @@ export async function openNpy(source: ByteSource, fileName: string): Promise<Wei
     return decodeNpy(await source.read(h.dataOffset, t.byteLength), h, fileName);
   };
   return {
-    fileName, format: 'npy', savedOrder: true, tensors: [t], read,
+    fileName, format: 'npy', savedOrder: true, metadata: [], tensors: [t], read,
     async *chunks(n, per = DEFAULT_CHUNK_ELEMENTS) {
       if (n !== name) throw new InputError(`${fileName}: no tensor named '${n}'`);
       if (h.fortranOrder && h.shape.length > 1) { yield await read(n); return; }
@@ -121,7 +121,7 @@ export async function openNpz(source: ByteSource, fileName: string): Promise<Wei
     return decodeNpy(bytes, m.header, label);
   };
   return {
-    fileName, format: 'npz', savedOrder: true, tensors, read,
+    fileName, format: 'npz', savedOrder: true, metadata: [], tensors, read,
     async *chunks(name, per = DEFAULT_CHUNK_ELEMENTS) {
       const m = members.get(name);
       if (!m) throw new InputError(`${fileName}: no tensor named '${name}'`);

@@ -1,19 +1,30 @@
-// A restricted pickle reader for PyTorch state_dicts. It interprets opcodes as data only: the one
-// callable objects it knows are a fixed whitelist (OrderedDict and torch's tensor rebuild functions),
-// modelled here without running anything; any other global (os.system, builtins.eval, ...) and the
+// A restricted pickle reader for PyTorch checkpoints. It interprets opcodes as data only: plain Python
+// values (dict, list, tuple, set, int, float, str, bytes, bool, None) become JS values, and the only
+// callables it knows are a fixed allow-list (OrderedDict, torch's tensor rebuild functions, and what
+// pickle protocol 2 needs to spell a set, a bytes object or a torch.Size), each modelled here without
+// running anything. Any other global (os.system, builtins.eval, a user's class...) and the
 // object-building opcodes (INST, OBJ, NEWOBJ, EXT*) stop parsing with an InputError.
 import { InputError } from '../errors';
 import type { DType } from './types';
 
-export class PyTuple { constructor(readonly items: PyValue[]) {} }
-export class PyDict { readonly entries: [PyValue, PyValue][] = []; }
+export class PyTuple { constructor(readonly items: PyValue[], readonly pyType: 'tuple' | 'Size' = 'tuple') {} }
+export class PyDict {
+  readonly entries: [PyValue, PyValue][] = [];
+  /** Instance attributes set by BUILD (a state_dict's `_metadata`: module versions). */
+  attributes: PyDict | null = null;
+  constructor(readonly pyType: 'dict' | 'OrderedDict' = 'dict') {}
+}
+/** A Python float: kept apart from ints (plain JS numbers) so tensor sizes cannot be floats and types can be named. */
+export class PyFloat { constructor(readonly value: number) {} }
+export class PySet { constructor(readonly items: PyValue[], readonly frozen: boolean) {} }
 export class PyGlobal { constructor(readonly module: string, readonly name: string) {} get qualified(): string { return `${this.module}.${this.name}`; } }
 /** A storage referenced by persistent id ('storage', torch.XStorage, key, location, numel). */
 export class StorageRef { constructor(readonly dtype: DType, readonly key: string, readonly location: string, readonly numel: number) {} }
 export class TensorRef {
   constructor(readonly storage: StorageRef, readonly offset: number, readonly shape: number[], readonly stride: number[]) {}
 }
-export type PyValue = null | boolean | number | string | Uint8Array | PyValue[] | PyTuple | PyDict | PyGlobal | StorageRef | TensorRef;
+/** Ints are numbers when they fit in a double exactly, else bigints. */
+export type PyValue = null | boolean | number | bigint | PyFloat | string | Uint8Array | PyValue[] | PyTuple | PyDict | PySet | PyGlobal | StorageRef | TensorRef;
 
 /** Storage classes torch.save names in persistent ids, by their element type. */
 export const TORCH_STORAGES: Record<string, DType> = {
@@ -21,7 +32,15 @@ export const TORCH_STORAGES: Record<string, DType> = {
   LongStorage: 'I64', IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
 };
 
-const CALLABLES = new Set(['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter']);
+/**
+ * The allow-list, and all torch.save (PyTorch 1.13, protocol 2) writes for a checkpoint of state_dicts,
+ * optimiser state and plain values: `__builtin__.set` and `_codecs.encode` are how protocol 2 spells a
+ * set and a bytes object; `torch.Size` pickles as a call on a tuple.
+ */
+const CALLABLES = new Set([
+  'collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter', 'torch.Size',
+  'builtins.set', 'builtins.frozenset', '__builtin__.set', '__builtin__.frozenset', '_codecs.encode',
+]);
 
 function allowedGlobal(module: string, name: string): boolean {
   const q = `${module}.${name}`;
@@ -57,19 +76,26 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     const items = stack.splice(at) as StackItem[];
     return items.slice(1) as PyValue[];
   };
-  const littleInt = (b: Uint8Array): number => {
+  const int = (v: bigint): number | bigint => (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER) ? v : Number(v));
+  const littleInt = (b: Uint8Array): number | bigint => {
     if (b.length === 0) return 0;
+    // A Python int of any size is legal data; only a pathological length is refused.
+    if (b.length > 4096) fail(`integer of ${b.length} bytes`);
     let v = 0n;
     for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
     if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) fail('integer too large');
-    return Number(v);
+    return int(v);
+  };
+  const textInt = (s: string, what: string): number | bigint => {
+    if (!/^[+-]?\d{1,4096}$/.test(s)) fail(`bad ${what} '${s.slice(0, 40)}'`);
+    return int(BigInt(s));
   };
   const global = (module: string, name: string): PyGlobal => {
     if (!allowedGlobal(module, name)) {
       // A whole pickled nn.Module names its classes: tell the user how to get a readable file.
-      const hint = /^(torch\.nn\.|__main__$)/.test(module) ? " (the file holds a whole model object; save model.state_dict() instead)" : '';
-      refuse(`the pickle references the global '${module}.${name}', which is not part of a PyTorch state_dict${hint}`);
+      const hint = /^(torch\.nn\.|__main__$)/.test(module) ? ' (the file holds a whole model object; save model.state_dict() instead)'
+        : module === 'argparse' || module === 'numpy' || module.startsWith('numpy.') ? ' (store plain Python values in the checkpoint, e.g. vars(args) or float(x))' : '';
+      refuse(`the pickle references the global '${module}.${name}', which is not part of a PyTorch checkpoint${hint}`);
     }
     return new PyGlobal(module, name);
   };
@@ -94,7 +120,25 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     switch (fn.qualified) {
       case 'collections.OrderedDict':
         if (a.length !== 0) fail('OrderedDict built from arguments (expected an empty call followed by SETITEMS)');
-        return new PyDict();
+        return new PyDict('OrderedDict');
+      case 'torch.Size':
+        if (a.length !== 1 || !(a[0] instanceof PyTuple)) return fail('torch.Size built from something other than one tuple');
+        return new PyTuple(a[0].items, 'Size');
+      case 'builtins.set': case 'builtins.frozenset': case '__builtin__.set': case '__builtin__.frozenset':
+        if (a.length > 1 || (a.length === 1 && !Array.isArray(a[0]))) return fail(`${fn.qualified} built from something other than a list`);
+        return new PySet(a.length ? [...(a[0] as PyValue[])] : [], fn.name === 'frozenset');
+      case '_codecs.encode': {
+        // Protocol 2's bytes: encode(text with one code point per byte, 'latin1').
+        const [s, enc] = a;
+        if (a.length !== 2 || typeof s !== 'string' || (enc !== 'latin1' && enc !== 'latin-1')) return fail('_codecs.encode other than (str, \'latin1\') (protocol 2 bytes)');
+        const out = new Uint8Array(s.length);
+        for (let i = 0; i < s.length; i++) {
+          const c = s.charCodeAt(i);
+          if (c > 255) return fail('_codecs.encode of a character outside latin1');
+          out[i] = c;
+        }
+        return out;
+      }
       case 'torch._utils._rebuild_tensor_v2': {
         const [storage, offset, size, stride] = a;
         if (!(storage instanceof StorageRef)) return fail('_rebuild_tensor_v2 without a storage');
@@ -146,12 +190,12 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
       case 0x49: { // INT (text): also encodes True/False as 01/00 in protocol 0
         const s = line();
         if (s === '01' || s === '00') stack.push(s === '01');
-        else { const n = Number(s); if (!Number.isSafeInteger(n)) fail(`bad INT '${s}'`); stack.push(n); }
+        else stack.push(textInt(s, 'INT'));
         break;
       }
-      case 0x4c: { const s = line().replace(/L$/, ''); const n = Number(s); if (!Number.isSafeInteger(n)) fail(`bad LONG '${s}'`); stack.push(n); break; }
-      case 0x47: { need(8); stack.push(dv.getFloat64(pos, false)); pos += 8; break; } // BINFLOAT is big-endian
-      case 0x46: { const n = Number(line()); stack.push(n); break; } // FLOAT (text)
+      case 0x4c: stack.push(textInt(line().replace(/L$/, ''), 'LONG')); break;
+      case 0x47: { need(8); stack.push(new PyFloat(dv.getFloat64(pos, false))); pos += 8; break; } // BINFLOAT is big-endian
+      case 0x46: { const s = line(); const n = Number(s); if (Number.isNaN(n) && !/^[+-]?nan$/i.test(s)) fail(`bad FLOAT '${s.slice(0, 40)}'`); stack.push(new PyFloat(n)); break; } // FLOAT (text)
       case 0x58: stack.push(text.decode(bytes(u32()))); break; // BINUNICODE
       case 0x8c: stack.push(text.decode(bytes(u8()))); break; // SHORT_BINUNICODE
       case 0x8d: stack.push(text.decode(bytes(u64()))); break; // BINUNICODE8
@@ -170,9 +214,15 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
       case 0x6c: stack.push(popMark()); break; // LIST
       case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
       case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
-      case 0x8f: stack.push([]); break; // EMPTY_SET (as a list)
-      case 0x90: { const items = popMark(); appendItems(top(), items); break; } // ADDITEMS
-      case 0x91: stack.push(popMark()); break; // FROZENSET
+      case 0x8f: stack.push(new PySet([], false)); break; // EMPTY_SET
+      case 0x90: { // ADDITEMS
+        const items = popMark();
+        const t = top();
+        if (!(t instanceof PySet) || t.frozen) fail('ADDITEMS on something that is not a set');
+        (t as PySet).items.push(...items);
+        break;
+      }
+      case 0x91: stack.push(new PySet(popMark(), true)); break; // FROZENSET
       case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
       case 0x64: { const d = new PyDict(); setItems(d, popMark()); stack.push(d); break; } // DICT
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
@@ -185,10 +235,11 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
         break;
       }
       case 0x52: { const args = pop(); const fn = pop(); stack.push(call(fn, args)); break; } // REDUCE
-      case 0x62: { // BUILD: only state dicts on dicts (OrderedDict's _metadata attribute) are accepted and dropped
+      case 0x62: { // BUILD: only attribute dicts on OrderedDicts (a state_dict's _metadata) are accepted
         const state = pop();
         const target = top();
-        if (!(target instanceof PyDict) || !(state instanceof PyDict || state === null)) refuse('BUILD sets state on an object that is not a dict');
+        if (!(target instanceof PyDict) || target.pyType !== 'OrderedDict' || !(state instanceof PyDict || state === null)) refuse('BUILD sets state on an object that is not an OrderedDict');
+        if (state instanceof PyDict) (target as PyDict).attributes = state;
         break;
       }
       case 0x51: stack.push(persistent(pop())); break; // BINPERSID
@@ -212,4 +263,98 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
       default: fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${at}`);
     }
   }
+}
+
+/** The Python type of a parsed value, as `type(x).__name__` would name it. */
+export function pyTypeName(v: PyValue): string {
+  if (v === null) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'int';
+  if (typeof v === 'string') return 'str';
+  if (v instanceof PyFloat) return 'float';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof PyTuple) return v.pyType;
+  if (v instanceof PyDict) return v.pyType;
+  if (v instanceof PySet) return v.frozen ? 'frozenset' : 'set';
+  if (v instanceof PyGlobal) return 'type';
+  if (v instanceof StorageRef) return 'torch.storage';
+  return 'torch.Tensor';
+}
+
+/** Python's repr of a float: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
+export function pyFloatRepr(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const [mant, expText] = x.toExponential().split('e');
+  const exp = Number(expText);
+  const sign = mant.startsWith('-') ? '-' : '';
+  const digits = mant.replace(/^-/, '').replace('.', '');
+  if (exp < -4 || exp >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  const int = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
+  const frac = digits.slice(exp + 1);
+  return `${sign}${int}.${frac || '0'}`;
+}
+
+/**
+ * A short Python-like repr of `v`, at most about `limit` characters (longer ones end in '…'); the walk
+ * stops as soon as the limit is reached, so a huge list costs no more than a short one.
+ */
+export function pyRepr(v: PyValue, limit = 80): string {
+  let out = '';
+  const seen = new Set<object>();
+  const put = (s: string): boolean => { out += s; return out.length <= limit; };
+  // Python's choice of quotes: single unless the text has a single quote and no double one.
+  const quoted = (body: string, raw: string): string => {
+    const q = raw.includes("'") && !raw.includes('"') ? '"' : "'";
+    return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
+  };
+  const escape = (c: number, ch: string): string =>
+    ch === '\\' ? '\\\\' : c === 10 ? '\\n' : c === 13 ? '\\r' : c === 9 ? '\\t' : c < 0x20 || c === 0x7f ? `\\x${c.toString(16).padStart(2, '0')}` : ch;
+  const str = (s: string): string => quoted(Array.from(s, (ch) => escape(ch.codePointAt(0)!, ch)).join(''), s);
+  const byteStr = (b: Uint8Array): string => {
+    const raw = String.fromCharCode(...b);
+    return `b${quoted(Array.from(b, (c) => (c >= 0x80 ? `\\x${c.toString(16)}` : escape(c, String.fromCharCode(c)))).join(''), raw)}`;
+  };
+  const seq = (open: string, items: PyValue[], close: string, one = false): boolean => {
+    if (!put(open)) return false;
+    for (let i = 0; i < items.length; i++) {
+      if (i && !put(', ')) return false;
+      if (!walk(items[i])) return false;
+    }
+    return put(one && items.length === 1 ? `,${close}` : close);
+  };
+  const walk = (x: PyValue): boolean => {
+    if (x === null) return put('None');
+    if (typeof x === 'boolean') return put(x ? 'True' : 'False');
+    if (typeof x === 'number' || typeof x === 'bigint') return put(String(x));
+    if (typeof x === 'string') return put(str(x.length > limit ? x.slice(0, limit + 1) : x));
+    if (x instanceof PyFloat) return put(pyFloatRepr(x.value));
+    if (x instanceof Uint8Array) return put(byteStr(x.subarray(0, limit + 1)));
+    if (x instanceof PyGlobal) return put(`<class '${x.qualified}'>`);
+    if (x instanceof StorageRef) return put(`<storage ${x.dtype} ×${x.numel}>`);
+    if (x instanceof TensorRef) return put(`tensor(${x.storage.dtype}, [${x.shape.join(', ')}])`);
+    if (seen.has(x)) return put('[...]');
+    seen.add(x);
+    try {
+      if (Array.isArray(x)) return seq('[', x, ']');
+      if (x instanceof PyTuple) return x.pyType === 'Size' ? seq('torch.Size([', x.items, '])') : seq('(', x.items, ')', true);
+      if (x instanceof PySet) return x.items.length ? seq(x.frozen ? 'frozenset({' : '{', x.items, x.frozen ? '})' : '}') : put(x.frozen ? 'frozenset()' : 'set()');
+      // OrderedDict as Python 3.12 writes it.
+      if (!put(x.pyType === 'OrderedDict' ? 'OrderedDict({' : '{')) return false;
+      for (let i = 0; i < x.entries.length; i++) {
+        if (i && !put(', ')) return false;
+        if (!walk(x.entries[i][0]) || !put(': ') || !walk(x.entries[i][1])) return false;
+      }
+      return put(x.pyType === 'OrderedDict' ? '})' : '}');
+    } finally {
+      seen.delete(x);
+    }
+  };
+  return walk(v) ? out : `${out.slice(0, limit)}…`;
 }

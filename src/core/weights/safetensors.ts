@@ -3,6 +3,7 @@
 // offsets are relative to the end of the header. Only the header is read when opening.
 import { InputError } from '../errors';
 import { DEFAULT_CHUNK_ELEMENTS, MAX_READ_ELEMENTS, contiguousChunks, decodeElements, encodeFloats, isDType, itemSize } from './dtype';
+import { pyRepr } from './pickle';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
 
 /** The reference implementation refuses headers above 100 MB; a larger claim means a corrupt or hostile file. */
@@ -15,7 +16,8 @@ interface Entry extends TensorInfo {
 
 export interface SafetensorsFile extends WeightFile {
   readonly format: 'safetensors';
-  readonly metadata: Record<string, string>;
+  /** The header's `__metadata__` map (also listed in `metadata` as `__metadata__.<key>` str entries). */
+  readonly headerMetadata: Record<string, string>;
 }
 
 export async function openSafetensors(source: ByteSource, fileName: string): Promise<SafetensorsFile> {
@@ -77,7 +79,8 @@ export async function openSafetensors(source: ByteSource, fileName: string): Pro
   return {
     fileName,
     format: 'safetensors', savedOrder: false,
-    metadata,
+    headerMetadata: metadata,
+    metadata: Object.entries(metadata).map(([k, v]) => ({ name: `__metadata__.${k}`, pyType: 'str', value: pyRepr(v) })),
     tensors,
     async read(name) {
       const e = byName.get(name);

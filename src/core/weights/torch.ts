@@ -3,8 +3,8 @@
 // the restricted reader in pickle.ts; storages are read by range when a tensor is requested.
 import { InputError } from '../errors';
 import { DEFAULT_CHUNK_ELEMENTS, MAX_READ_ELEMENTS, contiguousChunks, decodeElements, itemSize } from './dtype';
-import { PyDict, PyTuple, TensorRef, parseTorchPickle, type PyValue } from './pickle';
-import { numel, type ByteSource, type TensorInfo, type WeightFile } from './types';
+import { PyDict, PySet, PyTuple, TensorRef, parseTorchPickle, pyRepr, pyTypeName, type PyValue } from './pickle';
+import { numel, type ByteSource, type MetadataEntry, type TensorInfo, type WeightFile } from './types';
 import { looksLikeZip, openZip, type ZipEntry } from './zip';
 
 interface Located {
@@ -15,25 +15,77 @@ interface Located {
 
 /** Containers nested deeper than this are not a checkpoint (and would exhaust the call stack). */
 const MAX_NESTING = 64;
+/** Non-tensor entries listed at most (a checkpoint holding a huge dict of floats stays listable). */
+const MAX_METADATA = 2000;
+/** A container without tensors whose repr is at most this long is one metadata entry, not one per item. */
+const SHORT_REPR = 60;
+
+interface Walked {
+  tensors: [string, TensorRef][];
+  metadata: MetadataEntry[];
+  /** Every dict holding a 2-D tensor under a `*.weight` key, with its key path. */
+  weightDicts: Map<PyDict, string>;
+  omitted: number;
+}
+
+const WEIGHT_KEY = /(^|[._/])weight$/;
+
+function keyName(k: PyValue): string {
+  return typeof k === 'string' ? k : typeof k === 'number' || typeof k === 'bigint' ? String(k) : pyRepr(k, 40);
+}
 
 /**
- * Tensors of a nested state_dict/checkpoint, named by their dotted key path (e.g. `model.fc1.weight`).
- * The memo lets a pickle make a container hold itself, hence the `active` set.
+ * Tensors of a checkpoint, wherever they sit, named by their dotted key path (e.g.
+ * `model_state_dict.fc1.weight`), and the other values as metadata. The memo lets a pickle make a
+ * container hold itself, hence the `active` set.
  */
-function collectTensors(v: PyValue, prefix: string, out: [string, TensorRef][], label: string, active = new Set<object>()): void {
-  if (v instanceof TensorRef) { out.push([prefix || 'tensor', v]); return; }
-  const join = (k: string): string => (prefix ? `${prefix}.${k}` : k);
-  if (!(v instanceof PyDict || Array.isArray(v) || v instanceof PyTuple)) return;
-  if (active.has(v)) throw new InputError(`${label}: the pickle contains a container that holds itself (at '${prefix}'); not a state_dict`);
-  if (active.size >= MAX_NESTING) throw new InputError(`${label}: containers nested more than ${MAX_NESTING} deep (at '${prefix}'); not a state_dict`);
-  active.add(v);
-  if (v instanceof PyDict) {
-    for (const [k, x] of v.entries) if (typeof k === 'string' || typeof k === 'number') collectTensors(x, join(String(k)), out, label, active);
-  } else {
-    const items = Array.isArray(v) ? v : v.items;
-    items.forEach((x, i) => collectTensors(x, join(String(i)), out, label, active));
-  }
-  active.delete(v);
+function walkCheckpoint(root: PyValue, label: string): Walked {
+  const out: Walked = { tensors: [], metadata: [], weightDicts: new Map(), omitted: 0 };
+  const holdsTensor = new Map<object, boolean>();
+  const active = new Set<object>();
+  const children = (v: PyDict | PyValue[] | PyTuple | PySet): [string, PyValue][] =>
+    v instanceof PyDict ? v.entries.map(([k, x]) => [keyName(k), x]) : (Array.isArray(v) ? v : v.items).map((x, i) => [String(i), x]);
+  const enter = (v: object, at: string): void => {
+    if (active.has(v)) throw new InputError(`${label}: the pickle contains a container that holds itself (at '${at}'); not a checkpoint`);
+    if (active.size >= MAX_NESTING) throw new InputError(`${label}: containers nested more than ${MAX_NESTING} deep (at '${at}'); not a checkpoint`);
+    active.add(v);
+  };
+  const hasTensor = (v: PyValue, at: string): boolean => {
+    if (v instanceof TensorRef) return true;
+    if (!(v instanceof PyDict || Array.isArray(v) || v instanceof PyTuple || v instanceof PySet)) return false;
+    const known = holdsTensor.get(v);
+    if (known !== undefined) return known;
+    enter(v, at);
+    const found = children(v).some(([k, x]) => hasTensor(x, at ? `${at}.${k}` : k));
+    active.delete(v);
+    holdsTensor.set(v, found);
+    return found;
+  };
+  const note = (name: string, v: PyValue): void => {
+    if (out.metadata.length >= MAX_METADATA) { out.omitted++; return; }
+    out.metadata.push({ name, pyType: pyTypeName(v), value: pyRepr(v) });
+  };
+  const walk = (v: PyValue, at: string): void => {
+    if (v instanceof TensorRef) { out.tensors.push([at || 'tensor', v]); return; }
+    if (!(v instanceof PyDict || Array.isArray(v) || v instanceof PyTuple || v instanceof PySet)) { note(at || 'value', v); return; }
+    if (!hasTensor(v, at)) {
+      // Tensor-free: one entry ([0, 1, 2] is one value) unless it is long and made of dicts (a config,
+      // an optimiser's param_groups), which are listed key by key.
+      const items = v instanceof PyDict ? v.entries.map((e) => e[1]) : Array.isArray(v) ? v : v.items;
+      const dicts = v instanceof PyDict || items.some((x) => x instanceof PyDict);
+      if (!dicts || !items.length || pyRepr(v, SHORT_REPR).length <= SHORT_REPR) { note(at || 'value', v); return; }
+    }
+    enter(v, at);
+    for (const [k, x] of children(v as PyDict | PyValue[] | PyTuple | PySet)) {
+      const path = at ? `${at}.${k}` : k;
+      if (v instanceof PyDict && x instanceof TensorRef && x.shape.length === 2 && WEIGHT_KEY.test(k)) out.weightDicts.set(v, at);
+      walk(x, path);
+    }
+    if (v instanceof PyDict && v.attributes) for (const [k, x] of v.attributes.entries) note(at ? `${at}.${keyName(k)}` : keyName(k), x);
+    active.delete(v);
+  };
+  walk(root, '');
+  return out;
 }
 
 function isCContiguous(shape: readonly number[], stride: readonly number[]): boolean {
@@ -62,8 +114,10 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
   const littleEndian = orderEntry ? new TextDecoder().decode(await zip.read(orderEntry)).trim() !== 'big' : true;
 
   const root = parseTorchPickle(await zip.read(pkls[0]), `${fileName} (${pkls[0].name})`);
-  const found: [string, TensorRef][] = [];
-  collectTensors(root, '', found, fileName);
+  const { tensors: found, metadata, weightDicts, omitted } = walkCheckpoint(root, fileName);
+  if (omitted) metadata.push({ name: '…', pyType: '', value: `${omitted} more non-tensor entries not listed` });
+  // A checkpoint wrapping one state_dict: the network is that dict (see WeightFile.modelScope).
+  const modelScope = weightDicts.size === 1 ? [...weightDicts.values()][0] : '';
   const located = new Map<string, Located>();
   for (const [name, t] of found) {
     const label = `${fileName}: tensor '${name}'`;
@@ -118,5 +172,8 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
     yield* contiguousChunks((o, n) => source.read(o, n), start, numel(t.shape), info.dtype, littleEndian, per, `${fileName}: tensor '${name}'`);
   }
 
-  return { fileName, format: 'pytorch', savedOrder: true, tensors: [...located.values()].map((l) => l.info), read, chunks };
+  return {
+    fileName, format: 'pytorch', savedOrder: true, tensors: [...located.values()].map((l) => l.info), metadata,
+    ...(modelScope ? { modelScope } : {}), read, chunks,
+  };
 }

@@ -20,6 +20,16 @@ export interface ByteSource {
 
 export type WeightFormat = 'safetensors' | 'pytorch' | 'npz' | 'npy';
 
+/** A value of a checkpoint that is not a tensor (epoch, loss, config, optimiser hyper-parameters...). */
+export interface MetadataEntry {
+  /** Key path, dotted like tensor names (`config.width`, `optimizer_state_dict.param_groups.0.lr`). */
+  readonly name: string;
+  /** Python type name: int, float, str, bool, NoneType, list, tuple, dict, OrderedDict, set, bytes... */
+  readonly pyType: string;
+  /** Python-like repr, shortened to about 80 characters. */
+  readonly value: string;
+}
+
 /** An opened weight file: its tensor list is known, tensor values are read on demand. */
 export interface WeightFile {
   readonly fileName: string;
@@ -30,6 +40,14 @@ export interface WeightFile {
    * np.savez's argument order); false for safetensors, whose reference writer sorts them.
    */
   readonly savedOrder: boolean;
+  /** Non-tensor entries (a training checkpoint's epoch, loss, config; safetensors `__metadata__`). */
+  readonly metadata: readonly MetadataEntry[];
+  /**
+   * Key path of the one nested dict holding every 2-D `*.weight` tensor, when the file is a checkpoint
+   * wrapping a state_dict (`model_state_dict`, `state_dict`); absent when the weights are at the top.
+   * The network is read from that dict with its plain names (see networkView).
+   */
+  readonly modelScope?: string;
   /** Values of one tensor as float64, row-major (C order), whatever the stored dtype and strides. */
   read(name: string): Promise<Float64Array>;
   /**

@@ -14,7 +14,7 @@ import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activ
 import { CpuNfaBackend, type NfaBackend } from '../../core/nfa/backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
 import type { NfaCorrelations } from '../../core/nfa/correlation';
-import { inferLayerChain, loadMatchingWeights, loadMlp, suspiciousIgnored, type LayerChain, type Mlp } from '../../core/nfa/network';
+import { inferLayerChain, loadMatchingWeights, loadMlp, networkTensorName, networkView, suspiciousIgnored, type LayerChain, type Mlp } from '../../core/nfa/network';
 import { permutation } from '../../core/random';
 import { fullMatrix } from '../../core/rfm/feature-matrix';
 import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
@@ -125,7 +125,9 @@ export class NfaService {
       const { dataset } = await loadDataset(bytes, loaderName(dataUri), { target });
       const dataName = displayPath(dataUri);
       const inputLabel = `${dataName}: ${dataset.featureNames.join(', ')} besides the target '${dataset.targetName}'`;
-      let chain = inferLayerChain(opened.file.tensors, weightsName, { layers: args.layers, inputDim: dataset.X.cols, inputLabel, fileOrder: opened.file.savedOrder });
+      const weights = networkView(opened.file);
+      const givenLayers = args.layers?.map((n) => networkTensorName(opened.file, n));
+      let chain = inferLayerChain(weights.tensors, weightsName, { layers: givenLayers, inputDim: dataset.X.cols, inputLabel, fileOrder: weights.savedOrder });
 
       if (interactive) {
         const act = await vscode.window.showQuickPick(ACTIVATIONS.map((a) => ({ label: a, description: a === 'relu' ? 'default' : undefined })), {
@@ -141,7 +143,7 @@ export class NfaService {
         if (!chosen || !chosen.length) return undefined;
         if (chosen.length !== chain.layers.length) {
           const keep = new Set(chosen.map((c) => c.label));
-          chain = inferLayerChain(opened.file.tensors, weightsName, { layers: chain.layers.filter((l) => keep.has(l.name)).map((l) => l.name), inputDim: dataset.X.cols, inputLabel });
+          chain = inferLayerChain(weights.tensors, weightsName, { layers: chain.layers.filter((l) => keep.has(l.name)).map((l) => l.name), inputDim: dataset.X.cols, inputLabel });
         }
         const init = await vscode.window.showQuickPick([
           { label: 'No initial weights', detail: 'NFM_l = W_l^T W_l', pick: false },
@@ -166,19 +168,19 @@ export class NfaService {
       }
       const activation = args.activation ?? 'relu';
       if (!isActivation(activation)) throw new InputError(`featureLens.computeNfa: 'activation' must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`);
-      const skipped = suspiciousIgnored(chain, opened.file.tensors);
+      const skipped = suspiciousIgnored(chain, weights.tensors);
       if (skipped.length) void vscode.window.showWarningMessage(`Feature Lens: ${skipped.join(', ')} look like layers of the network; they are skipped, so the numbers are for the dense chain alone.`);
-      const net = await loadMlp(opened.file, chain, activation);
+      const net = await loadMlp(weights, chain, activation);
       let initWeights: Float64Array[] | undefined;
       if (args.init !== undefined) {
         const init = await openWeightsUri(toUri(args.init));
-        try { initWeights = await loadMatchingWeights(init.file, chain); } finally { await init.close(); }
+        try { initWeights = await loadMatchingWeights(networkView(init.file), chain); } finally { await init.close(); }
       }
       const X = args.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
       job = {
         title: `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`, weightsLabel: weightsName, dataLabel: dataName, dataset, X, net,
         chain: { orderedBy: chain.orderedBy, ignored: chain.ignored }, initWeights, standardized: !!args.standardize,
-        rfm: rfmChoice(args), focus: args.focus ?? null, backend: args.backend,
+        rfm: rfmChoice(args), focus: args.focus === undefined ? null : networkTensorName(opened.file, args.focus), backend: args.backend,
       };
     } finally {
       await opened.close();

@@ -190,8 +190,20 @@ export interface WireTensorStats {
   nonFinite: number;
 }
 
+/** A non-tensor value of a checkpoint (epoch, loss, config...): core/weights MetadataEntry. */
+export interface WireMetadataEntry {
+  name: string;
+  pyType: string;
+  value: string;
+}
+
 export type WeightsHostToWebview =
-  | { type: 'tensors'; file: string; format: string; sizeBytes: number; tensors: WireTensorInfo[]; note: string | null }
+  | {
+    type: 'tensors'; file: string; format: string; sizeBytes: number; tensors: WireTensorInfo[]; note: string | null;
+    metadata: WireMetadataEntry[];
+    /** The checkpoint dict the network is read from (its 2-D weights link to the NFA view), or null for the whole file. */
+    modelScope: string | null;
+  }
   | { type: 'stats'; name: string; stats: WireTensorStats | null; error: string | null }
   | { type: 'failed'; message: string };
 

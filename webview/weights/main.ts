@@ -1,6 +1,6 @@
 // The weights editor page: the file's tensors in a table (stats fill in as the host computes them),
 // a search box, and 2-D tensors as links to the NFA view.
-import type { WeightsHostToWebview, WeightsWebviewToHost, WireTensorInfo, WireTensorStats } from '../../src/protocol';
+import type { WeightsHostToWebview, WeightsWebviewToHost, WireMetadataEntry, WireTensorInfo, WireTensorStats } from '../../src/protocol';
 import { el } from '../dom';
 
 interface VsCodeApi { postMessage(m: WeightsWebviewToHost): void }
@@ -21,7 +21,7 @@ const app = document.getElementById('app')!;
 const header = el('header');
 const title = el('h2', { id: 'title' }, 'Weights');
 const info = el('div', { class: 'final', id: 'info' }, 'Reading…');
-const search = el('input', { id: 'search', type: 'search', placeholder: 'Filter tensors by name', 'aria-label': 'Filter tensors by name' });
+const search = el('input', { id: 'search', type: 'search', placeholder: 'Filter by name', 'aria-label': 'Filter tensors and other entries by name' });
 const controls = el('div', { class: 'controls' });
 controls.append(search);
 header.append(title, info, controls);
@@ -33,14 +33,35 @@ thead.append(headRow);
 const tbody = el('tbody');
 table.append(thead, tbody);
 const hint = el('p', { class: 'status' }, 'Click a 2-D weight to see its neural feature matrix against the network AGOP (NFA view).');
-app.append(header, hint, table);
+// A training checkpoint's other values (epoch, loss, config, optimiser settings): listed, never run.
+const metaHeading = el('h3', { id: 'metadata-heading' }, 'Other entries (not tensors)');
+const metaTable = el('table', { id: 'metadata', class: 'tensors' });
+const metaHead = el('thead');
+const metaHeadRow = el('tr');
+for (const h of ['name', 'Python type', 'value']) metaHeadRow.append(el('th', {}, h));
+metaHead.append(metaHeadRow);
+const metaBody = el('tbody');
+metaTable.append(metaHead, metaBody);
+metaHeading.hidden = metaTable.hidden = true;
+app.append(header, hint, table, metaHeading, metaTable);
 
 const rows = new Map<string, HTMLTableRowElement>();
+
+const metaRows = new Map<string, HTMLTableRowElement>();
+/** The checkpoint dict holding the network: only its 2-D weights are layers the NFA view can show. */
+let modelScope: string | null = null;
+
+function addMetaRow(m: WireMetadataEntry): void {
+  const tr = el('tr', { 'data-name': m.name });
+  tr.append(el('td', { class: 'name' }, m.name), el('td', {}, m.pyType), el('td', { class: 'value' }, m.value));
+  metaBody.append(tr);
+  metaRows.set(m.name, tr);
+}
 
 function addRow(t: WireTensorInfo): void {
   const tr = el('tr', { 'data-name': t.name });
   const nameCell = el('td', { class: 'name' });
-  if (t.shape.length === 2) {
+  if (t.shape.length === 2 && (modelScope === null || t.name.startsWith(`${modelScope}.`))) {
     const a = el('a', { href: '#', title: 'Open the NFA view for this layer' }, t.name);
     a.addEventListener('click', (e) => { e.preventDefault(); vscode.postMessage({ type: 'openNfa', tensor: t.name }); });
     nameCell.append(a);
@@ -68,7 +89,7 @@ function setStats(name: string, s: WireTensorStats | null, error: string | null)
 
 search.addEventListener('input', () => {
   const q = search.value.trim().toLowerCase();
-  for (const [name, tr] of rows) tr.hidden = q !== '' && !name.toLowerCase().includes(q);
+  for (const [name, tr] of [...rows, ...metaRows]) tr.hidden = q !== '' && !name.toLowerCase().includes(q);
 });
 
 window.addEventListener('message', (event: MessageEvent<WeightsHostToWebview>) => {
@@ -76,11 +97,17 @@ window.addEventListener('message', (event: MessageEvent<WeightsHostToWebview>) =
   switch (m.type) {
     case 'tensors':
       title.textContent = m.file;
-      info.textContent = `${m.format} · ${m.tensors.length} tensors · ${bytes(m.sizeBytes)}${m.note ? ` · ${m.note}` : ''}`;
+      info.textContent = `${m.format} · ${m.tensors.length} tensors${m.metadata.length ? ` · ${m.metadata.length} other entries` : ''} · ${bytes(m.sizeBytes)}${m.modelScope ? ` · network: '${m.modelScope}'` : ''}${m.note ? ` · ${m.note}` : ''}`;
+      modelScope = m.modelScope;
       tbody.textContent = '';
       rows.clear();
       m.tensors.forEach(addRow);
+      metaBody.textContent = '';
+      metaRows.clear();
+      m.metadata.forEach(addMetaRow);
+      metaHeading.hidden = metaTable.hidden = m.metadata.length === 0;
       document.body.dataset.listed = String(m.tensors.length);
+      document.body.dataset.metadata = String(m.metadata.length);
       break;
     case 'stats':
       setStats(m.name, m.stats, m.error);
@@ -90,6 +117,7 @@ window.addEventListener('message', (event: MessageEvent<WeightsHostToWebview>) =
       info.className = 'error';
       hint.hidden = true;
       table.hidden = true;
+      metaHeading.hidden = metaTable.hidden = true;
       break;
   }
 });

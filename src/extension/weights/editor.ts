@@ -48,6 +48,7 @@ export class WeightsEditorProvider implements vscode.CustomReadonlyEditorProvide
         await post({
           type: 'tensors', file: vscode.workspace.asRelativePath(doc.uri, false), format: f.format, sizeBytes: doc.opened.sizeBytes, note: doc.opened.note,
           tensors: f.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], byteLength: t.byteLength })),
+          metadata: f.metadata.map((m) => ({ ...m })), modelScope: f.modelScope ?? null,
         });
         await this.streamStats(doc.opened, post, () => alive);
       } else if (m.type === 'openNfa') {

@@ -14,6 +14,10 @@ export interface InspectWeightsResult {
   /** How the file was read when not whole (e.g. by ranges), else null. */
   note: string | null;
   tensors: { name: string; dtype: string; shape: number[]; byteLength: number }[];
+  /** Non-tensor entries (epoch, loss, config...): Python type and short repr. */
+  metadata: { name: string; pyType: string; value: string }[];
+  /** The checkpoint dict the network is read from, or null when the weights are at the top. */
+  modelScope: string | null;
 }
 
 async function pickWeightsFile(): Promise<vscode.Uri | undefined> {
@@ -52,6 +56,7 @@ export function registerWeights(context: vscode.ExtensionContext, log: vscode.Lo
         return {
           file: uri.toString(), format: opened.file.format, note: opened.note,
           tensors: opened.file.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], byteLength: t.byteLength })),
+          metadata: opened.file.metadata.map((m) => ({ ...m })), modelScope: opened.file.modelScope ?? null,
         };
       } finally {
         await opened.close();

@@ -257,10 +257,34 @@ export interface NfaView {
   backendNote: string | null;
 }
 
+/**
+ * What an NFA view keeps across reloads (webview state, WebviewPanelSerializer): the computation's
+ * inputs, URIs as strings, so the view is computed again from the same files.
+ */
+export interface NfaPanelState {
+  title: string;
+  weights: string;
+  data: string;
+  target: string | number;
+  activation: string;
+  /** Dense layers, input to output, as the network view names them (`0.weight`). */
+  layers: string[];
+  init: string | null;
+  standardize: boolean;
+  /** 'fit', 'none' or a saved run's id. */
+  rfm: string;
+  rfmIters?: number;
+  rfmBandwidth?: number;
+  rfmRows?: number;
+  focus: string | null;
+}
+
 export type NfaHostToWebview =
   | { type: 'show'; view: NfaView }
   | { type: 'progress'; message: string }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+  /** Keep this as the page's state (sent when the computation starts, so a reload mid-way recomputes). */
+  | { type: 'persist'; state: NfaPanelState };
 
 export type NfaWebviewToHost =
   | { type: 'ready' }
@@ -286,8 +310,24 @@ export interface NfaLabEpoch {
   layers: { name: string; pearsonSqrt: number; pearson: number }[];
 }
 
+/** What the training lab keeps across reloads: its data, settings, curves and the trained network's file. */
+export interface NfaLabPanelState {
+  data: string | null;
+  target: string | number | null;
+  settings: NfaLabSettings;
+  /** The last training's epochs (thinned to at most a few thousand). */
+  epochs: NfaLabEpoch[];
+  total: number;
+  /** The trained network, saved as float64 .safetensors in the extension's storage, or null. */
+  trained: string | null;
+  message: string;
+}
+
 export type NfaLabHostToWebview =
   | { type: 'dataset'; name: string | null; target: string | null; rows: number; cols: number; task: string | null; settings: NfaLabSettings }
+  | { type: 'persist'; state: NfaLabPanelState }
+  /** A revived lab: redraw the saved curves; `trained` enables Inspect and Save. */
+  | { type: 'restore'; epochs: NfaLabEpoch[]; total: number; trained: boolean; message: string; error: boolean }
   | { type: 'started'; settings: NfaLabSettings }
   /** Epochs since the last message (batched: fast epochs must not flood the page). */
   | { type: 'epochs'; records: NfaLabEpoch[]; total: number }

@@ -108,5 +108,20 @@ export async function labScenario({ ctx, results, log }) {
   await lab.locator('#inspect').click();
   const view = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"] #title:text("lab MLP")', 60000);
   assert.equal(await view.locator('#correlations tbody tr').count(), 3, 'two layers and the RFM row');
+  const before = await view.locator('#correlations tbody tr').first().textContent();
   await page.screenshot({ path: path.join(results, 'ui-lab-inspect.png') });
+
+  // A window reload: the lab and its NFA view come back (WebviewPanelSerializer + webview state), the
+  // view computed again from the network the lab kept, the lab with its curves and Inspect enabled.
+  await sleep(1500); // let the webview state reach the workbench's storage
+  await page.reload();
+  await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+  const revived = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"] #title:text("lab MLP")', 120000);
+  assert.equal(await revived.locator('#correlations tbody tr').first().textContent(), before, 'the same numbers after the reload');
+  const labBack = await frameWith(page, 'body[data-entry="lab"][data-restored="1"]', 60000);
+  assert.equal(await labBack.locator('body').getAttribute('data-trained'), 'true');
+  assert.match((await labBack.locator('#dataset').textContent()) ?? '', /nfa_data\.csv → y/);
+  assert.equal(await labBack.locator('#inspect').isDisabled(), false);
+  log(`ui lab after reload: ${(await labBack.locator('#status').textContent())?.slice(0, 120)}`);
+  await page.screenshot({ path: path.join(results, 'ui-lab-after-reload.png') });
 }

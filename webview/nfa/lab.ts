@@ -1,13 +1,13 @@
 // The training lab page: the MLP's settings, live loss and NFA correlation per epoch, and the actions
 // on the trained network (the host trains; this page only draws and asks).
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabSettings, NfaLabWebviewToHost } from '../../src/protocol';
+import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../theme';
 import { el } from '../dom';
 
 Chart.register(...registerables);
 
-interface VsCodeApi { postMessage(m: NfaLabWebviewToHost): void }
+interface VsCodeApi { postMessage(m: NfaLabWebviewToHost): void; setState(s: NfaLabPanelState): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 
@@ -196,6 +196,24 @@ window.addEventListener('message', (event: MessageEvent<NfaLabHostToWebview>) =>
       training = false;
       status.textContent = m.message;
       status.className = 'status error';
+      break;
+    case 'persist':
+      vscode.setState(m.state);
+      break;
+    case 'restore':
+      // A lab revived after a window reload: the saved curves, and the trained network when it could be read back.
+      training = false;
+      trained = m.trained;
+      epochs.length = 0;
+      epochs.push(...m.epochs);
+      status.textContent = m.message;
+      status.className = m.error ? 'status error' : 'status';
+      document.body.dataset.trained = String(trained);
+      document.body.dataset.restored = '1';
+      charts.loss?.destroy();
+      charts.nfa?.destroy();
+      charts.loss = charts.nfa = undefined;
+      draw();
       break;
   }
   updateButtons();

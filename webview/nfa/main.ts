@@ -2,7 +2,7 @@
 // correlation table of every layer, the top eigenvectors compared, and the numbers to copy.
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import { eighSym } from '../../src/core/linalg/eigh';
-import type { NfaHostToWebview, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol';
+import type { NfaHostToWebview, NfaPanelState, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol';
 import { Heatmap } from '../heatmap';
 import { onThemeChange, readTheme, type Theme } from '../theme';
 import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
@@ -10,7 +10,7 @@ import { el } from '../dom';
 
 Chart.register(...registerables);
 
-interface VsCodeApi { postMessage(m: NfaWebviewToHost): void }
+interface VsCodeApi { postMessage(m: NfaWebviewToHost): void; setState(s: NfaPanelState): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 
@@ -229,6 +229,12 @@ window.addEventListener('message', (event: MessageEvent<NfaHostToWebview>) => {
     case 'failed':
       status.textContent = m.message;
       status.className = 'status error';
+      document.body.dataset.failed = '1';
+      break;
+    case 'persist':
+      // What the host needs to compute this view again after a window reload.
+      vscode.setState(m.state);
+      title.textContent = m.state.title;
       break;
   }
 });

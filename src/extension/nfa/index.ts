@@ -4,20 +4,35 @@ import * as vscode from 'vscode';
 import type { RunStore } from '../runStore';
 import { toUri } from '../datasetFile';
 import { weightsUriOf } from '../weights';
-import { TrainingLab, type LabArgs } from './lab';
-import { NfaPanels } from './panel';
+import type { NfaLabPanelState, NfaPanelState } from '../../protocol';
+import { LAB_VIEW_TYPE, TrainingLab, type LabArgs } from './lab';
+import { NFA_VIEW_TYPE, NfaPanels } from './panel';
 import { NfaService, type NfaArgs } from './service';
 import { registerReportingCommand } from './webviewHtml';
 
 export interface NfaApi {
   nfa: NfaService;
   lab: TrainingLab;
+  panels: NfaPanels;
+  /** The serializers registered for the NFA view and the lab (tests call them as VS Code does after a reload; panels.latest then holds what the view shows). */
+  serializers: {
+    nfa: vscode.WebviewPanelSerializer<NfaPanelState> & { deserializeWebviewPanel(panel: vscode.WebviewPanel, state: NfaPanelState | undefined): Promise<void> };
+    lab: vscode.WebviewPanelSerializer<NfaLabPanelState> & { deserializeWebviewPanel(panel: vscode.WebviewPanel, state: NfaLabPanelState | undefined): Promise<void> };
+  };
 }
 
 export function registerNfa(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: RunStore): NfaApi {
-  const nfa = new NfaService(new NfaPanels(context.extensionUri, log), store, log);
-  const lab = new TrainingLab(context.extensionUri, nfa, log);
+  const panels = new NfaPanels(context.extensionUri, log);
+  const nfa = new NfaService(panels, store, log);
+  const lab = new TrainingLab(context.extensionUri, nfa, log, context.storageUri ?? context.globalStorageUri);
+  const serializers: NfaApi['serializers'] = {
+    nfa: { deserializeWebviewPanel: async (panel, state) => { await nfa.revive(panel, state); } },
+    lab: { deserializeWebviewPanel: (panel, state) => lab.revive(panel, state) },
+  };
   context.subscriptions.push(
+    // Views and the lab come back after a window reload, computed again from the files their state names.
+    vscode.window.registerWebviewPanelSerializer(NFA_VIEW_TYPE, serializers.nfa),
+    vscode.window.registerWebviewPanelSerializer(LAB_VIEW_TYPE, serializers.lab),
     registerReportingCommand('featureLens.computeNfa', log, async (arg?: unknown, args?: NfaArgs | unknown[]) => {
       const uri = await weightsUriOf(arg);
       // The explorer passes the selected uris as the second argument: not options.
@@ -36,5 +51,5 @@ export function registerNfa(context: vscode.ExtensionContext, log: vscode.LogOut
     registerReportingCommand('featureLens.saveTrainedWeights', log, async (target?: vscode.Uri | string, opts?: { overwrite?: boolean }) =>
       lab.save(target === undefined ? undefined : toUri(target), opts?.overwrite)),
   );
-  return { nfa, lab };
+  return { nfa, lab, panels, serializers };
 }

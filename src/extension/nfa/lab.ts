@@ -8,7 +8,9 @@ import { CancelledError, InputError } from '../../core/errors';
 import { isActivation, type Activation } from '../../core/nfa/activation';
 import { DEFAULT_TRAIN_OPTIONS, mlpToSafetensors, trainingTargets, trainMlp, validateTrainOptions, type EpochRecord, type TrainOptions, type TrainResult } from '../../core/nfa/train';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
-import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol';
+import { inferLayerChain, loadMlp } from '../../core/nfa/network';
+import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol';
+import { openWeightsUri } from '../weights/source';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
 import type { NfaReport, NfaService } from './service';
 import { pickDataset, YieldingNfaBackend } from './service';
@@ -37,6 +39,14 @@ export const DEFAULT_LAB_SETTINGS: NfaLabSettings = {
   optimizer: DEFAULT_TRAIN_OPTIONS.optimizer, lr: DEFAULT_TRAIN_OPTIONS.lr, batch: DEFAULT_TRAIN_OPTIONS.batch, epochs: 30, seed: 0,
 };
 
+/** At most this many epochs are kept for a reload (every k-th and the last), as the page thins its curves. */
+const KEPT_EPOCHS = 1500;
+
+function thinned(epochs: NfaLabEpoch[]): NfaLabEpoch[] {
+  const stride = Math.ceil(epochs.length / KEPT_EPOCHS);
+  return stride <= 1 ? epochs : epochs.filter((_, i) => i % stride === 0 || i === epochs.length - 1);
+}
+
 export function labEpochOf(rec: EpochRecord): NfaLabEpoch {
   return { epoch: rec.epoch, loss: rec.loss, layers: rec.nfa.map((l) => ({ name: l.name, pearsonSqrt: l.correlation.pearson.sqrt_agop, pearson: l.correlation.pearson.agop })) };
 }
@@ -48,9 +58,14 @@ export class TrainingLab {
   private settings: NfaLabSettings = { ...DEFAULT_LAB_SETTINGS };
   private nfaRows = DEFAULT_TRAIN_OPTIONS.nfaRows;
   private cancel: { cancelled: boolean } | undefined;
-  trained: { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: NfaLabSettings } | undefined;
+  /** The last training's curves, as the page draws them (kept for a reload). */
+  private epochs: NfaLabEpoch[] = [];
+  private total = 0;
+  private message = '';
+  trained: { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: NfaLabSettings; file: vscode.Uri | null } | undefined;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly nfa: NfaService, private readonly log: vscode.LogOutputChannel) {}
+  /** `storage`: the extension's storage folder; the trained network is kept there so a reload can restore it. */
+  constructor(private readonly extensionUri: vscode.Uri, private readonly nfa: NfaService, private readonly log: vscode.LogOutputChannel, private readonly storage: vscode.Uri) {}
 
   async open(dataArg: vscode.Uri | string | undefined, args: LabArgs = {}): Promise<LabTrainResult | undefined> {
     const { target, train, nfaRows, ...settings } = args;
@@ -72,9 +87,12 @@ export class TrainingLab {
       this.panel.reveal(undefined, true);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(LAB_VIEW_TYPE, 'NFA Training Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+    this.attach(vscode.window.createWebviewPanel(LAB_VIEW_TYPE, 'NFA Training Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
       enableScripts: true, localResourceRoots: localRoots(this.extensionUri), retainContextWhenHidden: true,
-    });
+    }));
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     let markReady!: () => void;
     this.ready = new Promise((r) => (markReady = r));
@@ -105,6 +123,70 @@ export class TrainingLab {
     if (this.panel) await this.panel.webview.postMessage(m);
   }
 
+  /**
+   * The lab restored after a window reload (WebviewPanelSerializer): its dataset read again, its curves
+   * redrawn, and the trained network read back from the extension's storage so Inspect and Save work.
+   * What cannot be restored (a file gone) is said on the page.
+   */
+  async revive(panel: vscode.WebviewPanel, state: NfaLabPanelState | undefined): Promise<void> {
+    if (this.panel) {
+      // One lab at a time: the live one wins over a restored copy.
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(this.extensionUri) };
+    this.attach(panel);
+    if (!state || typeof state !== 'object' || !state.settings) {
+      await this.postDataset();
+      return;
+    }
+    this.settings = { ...DEFAULT_LAB_SETTINGS, ...state.settings };
+    this.epochs = Array.isArray(state.epochs) ? state.epochs : [];
+    this.total = state.total ?? 0;
+    const problems: string[] = [];
+    if (state.data && state.target !== null) {
+      const uri = vscode.Uri.parse(state.data);
+      try {
+        const { dataset } = await loadDataset(await readDatasetFile(uri), loaderName(uri), { target: state.target });
+        this.dataset = { uri, data: dataset };
+      } catch (e) {
+        problems.push(`the dataset ${displayPath(uri)} cannot be read again (${e instanceof Error ? e.message : String(e)})`);
+      }
+    }
+    if (state.trained && this.dataset) {
+      const file = vscode.Uri.parse(state.trained);
+      try {
+        const opened = await openWeightsUri(file);
+        try {
+          const chain = inferLayerChain(opened.file.tensors, displayPath(file), { inputDim: this.dataset.data.X.cols });
+          const activation = isActivation(this.settings.activation) ? this.settings.activation : 'relu';
+          const net = await loadMlp(opened.file, chain, activation);
+          this.trained = { result: { net, initial: [], history: [] }, dataset: this.dataset.data, uri: this.dataset.uri, settings: this.settings, file };
+        } finally {
+          await opened.close();
+        }
+      } catch (e) {
+        problems.push(`the trained network was not kept (${e instanceof Error ? e.message : String(e)}); train it again`);
+      }
+    }
+    this.message = problems.length ? `Restored after a reload, but ${problems.join('; ')}.` : state.message;
+    await this.postDataset();
+    await this.post({ type: 'restore', epochs: this.epochs, total: this.total, trained: !!this.trained, message: this.message, error: problems.length > 0 });
+    await this.persist();
+  }
+
+  /** What the page keeps across reloads (also the test hook's view of the lab). */
+  state(): NfaLabPanelState {
+    return {
+      data: this.dataset?.uri.toString() ?? null, target: this.dataset?.data.targetName ?? null, settings: this.settings,
+      epochs: this.epochs, total: this.total, trained: this.trained?.file?.toString() ?? null, message: this.message,
+    };
+  }
+
+  private async persist(): Promise<void> {
+    await this.post({ type: 'persist', state: this.state() });
+  }
+
   private async postDataset(): Promise<void> {
     const d = this.dataset?.data;
     await this.post({ type: 'dataset', name: this.dataset ? displayPath(this.dataset.uri) : null, target: d?.targetName ?? null, rows: d?.X.rows ?? 0, cols: d?.X.cols ?? 0, task: d?.task ?? null, settings: this.settings });
@@ -126,6 +208,7 @@ export class TrainingLab {
     const { dataset } = await loadDataset(bytes, loaderName(uri), { target: t });
     this.dataset = { uri, data: dataset };
     await this.postDataset();
+    await this.persist();
     return true;
   }
 
@@ -175,11 +258,15 @@ export class TrainingLab {
           });
         },
       );
-      this.trained = { result, dataset: data, uri, settings: s };
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       const last = history[history.length - 1];
-      await this.post({ type: 'finished', cancelled: false, message: `Trained ${options.epochs} epochs: loss ${last.loss.toPrecision(4)}` });
+      this.trained = { result, dataset: data, uri, settings: s, file: await this.keep(result) };
+      this.epochs = thinned(history.map(labEpochOf));
+      this.total = options.epochs;
+      this.message = `Trained ${options.epochs} epochs: loss ${last.loss.toPrecision(4)}`;
+      await this.post({ type: 'finished', cancelled: false, message: this.message });
+      await this.persist();
       return { epochs: options.epochs, cancelled: false, finalLoss: last.loss, history };
     } catch (e) {
       if (flushTimer) clearTimeout(flushTimer);
@@ -197,6 +284,26 @@ export class TrainingLab {
     }
   }
 
+  /**
+   * Writes the trained network (float64, so Inspect after a reload gives the same numbers) to the
+   * extension's storage, replacing the one this lab kept before.
+   */
+  private async keep(result: TrainResult): Promise<vscode.Uri | null> {
+    try {
+      const dir = vscode.Uri.joinPath(this.storage, 'nfa-lab');
+      await vscode.workspace.fs.createDirectory(dir);
+      const file = vscode.Uri.joinPath(dir, `trained-${Date.now()}.safetensors`);
+      await vscode.workspace.fs.writeFile(file, mlpToSafetensors(result.net, 'F64', { source: 'feature-lens training lab (kept for window reloads)' }));
+      const previous = this.trained?.file;
+      if (previous && previous.toString() !== file.toString()) await Promise.resolve(vscode.workspace.fs.delete(previous)).catch(() => undefined);
+      return file;
+    } catch (e) {
+      // Only the reload loses: the network stays usable in this window.
+      this.log.warn(`training lab: could not keep the trained network for reloads: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+  }
+
   /** Stops the training under way; false when nothing is training. */
   cancelTraining(): boolean {
     if (!this.cancel) return false;
@@ -208,10 +315,17 @@ export class TrainingLab {
   async inspect(showPanel = true): Promise<NfaReport> {
     const t = this.requireTrained();
     const net = t.result.net;
+    const title = `NFA: lab MLP on ${baseName(t.uri)}`;
+    const rfm = { kind: 'fit' as const, iters: DEFAULT_RFM_OPTIONS.iters, bandwidth: DEFAULT_RFM_OPTIONS.bandwidth, rows: 4000 };
     return this.nfa.computeAndShow({
-      title: `NFA: lab MLP on ${baseName(t.uri)}`, weightsLabel: `training lab (${t.settings.depth}x${t.settings.width} ${t.settings.activation}, ${t.settings.optimizer})`,
+      title, weightsLabel: `training lab (${t.settings.depth}x${t.settings.width} ${t.settings.activation}, ${t.settings.optimizer})`,
       dataLabel: displayPath(t.uri), dataset: t.dataset, X: t.dataset.X, net, chain: { orderedBy: 'file', ignored: [] },
-      standardized: false, rfm: { kind: 'fit', iters: DEFAULT_RFM_OPTIONS.iters, bandwidth: DEFAULT_RFM_OPTIONS.bandwidth, rows: 4000 }, focus: null,
+      standardized: false, rfm, focus: null,
+      // After a reload the view is computed again from the network the lab kept in storage.
+      revive: t.file ? {
+        title, weights: t.file.toString(), data: t.uri.toString(), target: t.dataset.targetName, activation: net.activation, layers: net.layers.map((l) => l.name),
+        init: null, standardize: false, rfm: 'fit', rfmIters: rfm.iters, rfmBandwidth: rfm.bandwidth, rfmRows: rfm.rows, focus: null,
+      } : undefined,
     }, showPanel);
   }
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { NfaHostToWebview, NfaWebviewToHost } from '../../protocol';
+import type { NfaHostToWebview, NfaView, NfaWebviewToHost } from '../../protocol';
 import { bundleHtml, localRoots } from './webviewHtml';
 
 export const NFA_VIEW_TYPE = 'featureLens.nfa';
@@ -8,6 +8,9 @@ export const NFA_VIEW_TYPE = 'featureLens.nfa';
 export class NfaPanel {
   private readonly ready: Promise<void>;
   private disposed = false;
+  /** What the page was last given to draw, or why it could not (tests and the revival path read these). */
+  shown: NfaView | null = null;
+  failure: string | null = null;
 
   constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, log: vscode.LogOutputChannel) {
     let markReady!: () => void;
@@ -30,6 +33,8 @@ export class NfaPanel {
   }
 
   async post(m: NfaHostToWebview): Promise<void> {
+    if (m.type === 'show') { this.shown = m.view; this.failure = null; }
+    else if (m.type === 'failed') this.failure = m.message;
     await this.ready;
     if (!this.disposed) await this.panel.webview.postMessage(m);
   }
@@ -45,6 +50,13 @@ export class NfaPanels {
     const panel = vscode.window.createWebviewPanel(NFA_VIEW_TYPE, title, { viewColumn: column, preserveFocus: true }, {
       enableScripts: true, localResourceRoots: localRoots(this.extensionUri), retainContextWhenHidden: true, enableFindWidget: true,
     });
+    this.last = new NfaPanel(panel, this.extensionUri, this.log);
+    return this.last;
+  }
+
+  /** A panel VS Code restored after a reload (WebviewPanelSerializer): same page, options set again. */
+  adopt(panel: vscode.WebviewPanel): NfaPanel {
+    panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(this.extensionUri) };
     this.last = new NfaPanel(panel, this.extensionUri, this.log);
     return this.last;
   }

@@ -19,13 +19,13 @@ import { permutation } from '../../core/random';
 import { fullMatrix } from '../../core/rfm/feature-matrix';
 import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
-import { bufferOf, type NfaView, type WireNfaRfm } from '../../protocol';
+import { bufferOf, type NfaPanelState, type NfaView, type WireNfaRfm } from '../../protocol';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
 import { datasetFilter } from '../prompts';
 import { settingsBackend } from '../options';
 import type { RunStore } from '../runStore';
 import { openWeightsUri } from '../weights/source';
-import type { NfaPanels } from './panel';
+import type { NfaPanel, NfaPanels } from './panel';
 import { yieldToHost } from './webviewHtml';
 
 /** Same default as the CLI: the RFM solve is O(n^3). */
@@ -55,6 +55,8 @@ export interface NfaArgs {
   panel?: boolean;
   /** Where the network AGOPs run; default the `featureLens.backend` setting. */
   backend?: BackendChoice;
+  /** Title of the view (default `NFA: <weights> on <data>`). */
+  title?: string;
 }
 
 export type NfaReport = ReturnType<typeof nfaReportJson> & { rfm: Record<string, unknown> | null; backend_note: string | null };
@@ -96,13 +98,15 @@ export interface NfaJob {
   focus: string | null;
   /** Default the `featureLens.backend` setting. */
   backend?: BackendChoice;
+  /** The view's inputs as files, kept as its webview state so a window reload computes it again. */
+  revive?: NfaPanelState;
 }
 
 export class NfaService {
   constructor(private readonly panels: NfaPanels, private readonly store: RunStore, private readonly log: vscode.LogOutputChannel) {}
 
-  /** featureLens.computeNfa: undefined when the user backed out of a prompt. */
-  async run(weightsUri: vscode.Uri, given: NfaArgs = {}): Promise<NfaReport | undefined> {
+  /** featureLens.computeNfa: undefined when the user backed out of a prompt. `into`: draw in this view (a revived one). */
+  async run(weightsUri: vscode.Uri, given: NfaArgs = {}, into?: NfaPanel): Promise<NfaReport | undefined> {
     const args: NfaArgs = { ...given };
     const interactive = args.target === undefined;
     const weightsName = displayPath(weightsUri);
@@ -177,22 +181,75 @@ export class NfaService {
         try { initWeights = await loadMatchingWeights(networkView(init.file), chain); } finally { await init.close(); }
       }
       const X = args.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
+      const title = args.title ?? `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`;
+      const focus = args.focus === undefined ? null : networkTensorName(opened.file, args.focus);
+      const rfm = rfmChoice(args);
       job = {
-        title: `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`, weightsLabel: weightsName, dataLabel: dataName, dataset, X, net,
+        title, weightsLabel: weightsName, dataLabel: dataName, dataset, X, net,
         chain: { orderedBy: chain.orderedBy, ignored: chain.ignored }, initWeights, standardized: !!args.standardize,
-        rfm: rfmChoice(args), focus: args.focus === undefined ? null : networkTensorName(opened.file, args.focus), backend: args.backend,
+        rfm, focus, backend: args.backend,
+        revive: {
+          title, weights: weightsUri.toString(), data: dataUri.toString(), target: args.target, activation, layers: chain.layers.map((l) => l.name),
+          init: args.init === undefined ? null : toUri(args.init).toString(), standardize: !!args.standardize, focus,
+          ...(rfm.kind === 'fit' ? { rfm: 'fit', rfmIters: rfm.iters, rfmBandwidth: rfm.bandwidth, rfmRows: rfm.rows } : { rfm: rfm.kind === 'run' ? rfm.runId : 'none' }),
+        },
       };
     } finally {
       await opened.close();
     }
-    return this.computeAndShow(job, args.panel !== false);
+    return this.computeAndShow(job, into ?? args.panel !== false);
   }
 
-  async computeAndShow(job: NfaJob, showPanel: boolean): Promise<NfaReport> {
+  /**
+   * An NFA view restored after a window reload (the WebviewPanelSerializer): computes it again from the
+   * files its state names. Files that are gone, or a state that never reached the workbench, give a
+   * message in the view instead of a blank page. Resolves to the report, or undefined when there was none.
+   */
+  async revive(webviewPanel: vscode.WebviewPanel, state: NfaPanelState | undefined): Promise<NfaReport | undefined> {
+    const panel = this.panels.adopt(webviewPanel);
+    if (!isNfaPanelState(state)) {
+      this.log.warn('nfa: a view came back after a reload without its inputs');
+      await panel.post({ type: 'failed', message: 'This NFA view cannot be shown again: its inputs were not saved before the window closed. Run "Neural Feature Ansatz of Weights…" on the weights file again.' });
+      return undefined;
+    }
+    webviewPanel.title = state.title;
+    const files = [state.weights, state.data, ...(state.init ? [state.init] : [])].map((u) => vscode.Uri.parse(u));
+    const missing: vscode.Uri[] = [];
+    for (const f of files) {
+      try { await vscode.workspace.fs.stat(f); } catch { missing.push(f); }
+    }
+    if (missing.length) {
+      const names = missing.map((u) => displayPath(u)).join(', ');
+      this.log.warn(`nfa: cannot revive '${state.title}': ${names} missing`);
+      await panel.post({ type: 'failed', message: `This NFA view cannot be computed again: ${names} ${missing.length > 1 ? 'are' : 'is'} no longer there (moved or deleted).` });
+      return undefined;
+    }
+    try {
+      return await this.run(files[0], {
+        data: files[1], target: state.target, activation: state.activation as Activation, layers: state.layers, init: state.init ? files[2] : undefined,
+        standardize: state.standardize, rfm: state.rfm, rfmIters: state.rfmIters, rfmBandwidth: state.rfmBandwidth, rfmRows: state.rfmRows,
+        focus: state.focus ?? undefined, title: state.title,
+      }, panel);
+    } catch (e) {
+      // The files changed since (another network, other columns): say so in the view, not in a pop-up.
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.warn(`nfa: cannot revive '${state.title}': ${message}`);
+      if (!panel.failure) await panel.post({ type: 'failed', message: `This NFA view cannot be computed again: ${message}` });
+      return undefined;
+    }
+  }
+
+  /** Computes the job and draws it in a new view (true), in `show` (a revived view), or nowhere (false). */
+  async computeAndShow(job: NfaJob, show: boolean | NfaPanel): Promise<NfaReport> {
     const choice = job.backend ?? settingsBackend();
     if (!['auto', 'webgpu', 'cpu'].includes(choice)) throw new InputError(`featureLens.computeNfa: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(choice)}`);
     this.log.info(`nfa: ${job.weightsLabel} on ${job.dataLabel} (${job.X.rows} rows, ${job.net.activation}, layers ${job.net.layers.map((l) => l.name).join(' -> ')})`);
-    const panel = showPanel ? this.panels.open(job.title) : undefined;
+    const panel = show === true ? this.panels.open(job.title) : show === false ? undefined : show;
+    if (panel) {
+      panel.panel.title = job.title;
+      // Saved before computing, so a reload while the AGOPs run still brings the view back.
+      if (job.revive) void panel.post({ type: 'persist', state: job.revive });
+    }
     const { result, rfm, M, note } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Feature Lens: ${job.title}`, cancellable: true },
       async (progress, token) => {
@@ -292,6 +349,13 @@ export class NfaService {
       },
     };
   }
+}
+
+function isNfaPanelState(s: unknown): s is NfaPanelState {
+  const o = s as Partial<NfaPanelState> | null | undefined;
+  return !!o && typeof o.title === 'string' && typeof o.weights === 'string' && typeof o.data === 'string' && (typeof o.target === 'string' || typeof o.target === 'number')
+    && typeof o.activation === 'string' && Array.isArray(o.layers) && o.layers.every((l) => typeof l === 'string') && (o.init === null || typeof o.init === 'string')
+    && typeof o.rfm === 'string';
 }
 
 function rfmChoice(args: NfaArgs): NfaJob['rfm'] {

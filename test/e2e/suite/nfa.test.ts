@@ -12,9 +12,11 @@ import type { FeatureLensApi } from '../../../src/extension/extension';
 import type { LabTrainResult } from '../../../src/extension/nfa/lab';
 import type { NfaReport } from '../../../src/extension/nfa/service';
 import type { InspectWeightsResult } from '../../../src/extension/weights';
+import type { NfaLabPanelState, NfaPanelState } from '../../../src/protocol';
 
 const EXT_ID = 'feature-lens.feature-lens';
-const FIXTURES = ['mlp.pt', 'mlp.safetensors', 'mlp.npz', 'mlp_init.safetensors', 'nfa_data.csv', 'evil_system.pt', 'bad_huge_header.safetensors', 'expected.json'];
+const FIXTURES = ['mlp.pt', 'mlp.safetensors', 'mlp.npz', 'mlp_init.safetensors', 'nfa_data.csv', 'evil_system.pt', 'bad_huge_header.safetensors', 'expected.json',
+  'train_checkpoint.pt', 'checkpoints.json', 'evil_nested_checkpoint.pt'];
 
 function ext(): vscode.Extension<FeatureLensApi> {
   const e = vscode.extensions.getExtension<FeatureLensApi>(EXT_ID);
@@ -246,5 +248,105 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     const fromFile = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', out, { data, target: 'y', rfm: 'none', panel: false });
     assert.ok(inspected && fromFile);
     inspected.layers.forEach((l, i) => close(l.correlation.pearson.sqrt_agop, fromFile.layers[i].correlation.pearson.sqrt_agop, 1e-4, `${l.name} f64 vs f32`));
+  });
+  test('a training checkpoint: metadata listed, the NFA of its model dict equals PyTorch, a hostile one nested is refused', async () => {
+    const listed = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('train_checkpoint.pt'), { open: false });
+    assert.ok(listed);
+    assert.equal(listed.modelScope, 'model_state_dict');
+    const ck = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(ws('checkpoints.json')))).train_checkpoint;
+    assert.deepEqual(listed.tensors.map((t) => t.name), Object.keys(ck.tensors));
+    const meta = new Map(listed.metadata.map((m) => [m.name, m]));
+    for (const name of ['epoch', 'loss', 'config.lr', 'optimizer_state_dict.param_groups.0.betas']) {
+      assert.deepEqual([meta.get(name)?.pyType, meta.get(name)?.value], [ck.values[name].type, ck.values[name].repr], name);
+    }
+    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('train_checkpoint.pt'),
+      { data: ws('nfa_data.csv'), target: 'y', rfm: 'none', panel: false, backend: 'cpu', focus: 'model_state_dict.2.weight' }));
+    assert.deepEqual(errors, []);
+    assert.ok(value);
+    assert.deepEqual(value.layers.map((l) => l.name), ['0.weight', '2.weight', '4.weight']);
+    value.layers.forEach((l, i) => close(l.correlation.pearson.sqrt_agop, expected.nfa.relu.layers[i].correlation.pearson.sqrt_agop, 1e-7, `${l.name} from the checkpoint vs PyTorch`));
+    const evil = await capturing(() => vscode.commands.executeCommand('featureLens.inspectWeights', ws('evil_nested_checkpoint.pt')));
+    assert.equal(evil.value, undefined);
+    assert.match(evil.errors[0] ?? '', /posix\.system/);
+  });
+
+  suite('views come back after a window reload (the registered serializers, called as VS Code does)', () => {
+    const api = () => ext().exports.nfa;
+    const state = (over: Partial<NfaPanelState> = {}): NfaPanelState => ({
+      title: 'NFA: revived', weights: ws('train_checkpoint.pt').toString(), data: ws('nfa_data.csv').toString(), target: 'y', activation: 'relu',
+      layers: ['0.weight', '2.weight', '4.weight'], init: null, standardize: false, rfm: 'none', focus: '2.weight', ...over,
+    });
+    const restoredPanel = (viewType: string) => vscode.window.createWebviewPanel(viewType, 'restored', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {});
+    const config = () => vscode.workspace.getConfiguration('featureLens');
+
+    suiteSetup(async () => { await config().update('backend', 'cpu', vscode.ConfigurationTarget.Global); });
+    suiteTeardown(async () => { await config().update('backend', undefined, vscode.ConfigurationTarget.Global); });
+
+    test('an NFA view is computed again from the files in its saved state', async () => {
+      const panel = restoredPanel('featureLens.nfa');
+      await api().serializers.nfa.deserializeWebviewPanel(panel, state());
+      const view = api().panels.latest;
+      assert.ok(view && view.panel === panel, 'the revived panel is the one drawn into');
+      assert.equal(view.failure, null);
+      assert.ok(view.shown, 'the view was shown');
+      assert.equal(panel.title, 'NFA: revived');
+      assert.equal(view.shown.focus, '2.weight');
+      assert.deepEqual(view.shown.layers.map((l) => l.name), ['0.weight', '2.weight', '4.weight']);
+      view.shown.layers.forEach((l, i) => {
+        for (const p of ['agop', 'sqrt_agop'] as const) close(l.correlation.pearson[p], expected.nfa.relu.layers[i].correlation.pearson[p], 1e-7, `revived ${l.name} pearson.${p} vs PyTorch`);
+      });
+      panel.dispose();
+    });
+
+    test('files gone, or no saved state: the view says so instead of staying blank', async () => {
+      const gone = ws('gone-away.pt');
+      await vscode.workspace.fs.copy(ws('mlp.pt'), gone, { overwrite: true });
+      await vscode.workspace.fs.delete(gone);
+      const panel = restoredPanel('featureLens.nfa');
+      await api().serializers.nfa.deserializeWebviewPanel(panel, state({ weights: gone.toString() }));
+      assert.equal(api().panels.latest?.panel, panel);
+      assert.match(api().panels.latest?.failure ?? '', /gone-away\.pt is no longer there/);
+      assert.equal(api().panels.latest?.shown, null);
+      panel.dispose();
+      const bare = restoredPanel('featureLens.nfa');
+      await api().serializers.nfa.deserializeWebviewPanel(bare, undefined);
+      assert.match(api().panels.latest?.failure ?? '', /inputs were not saved/);
+      bare.dispose();
+    });
+
+    test('the training lab comes back with its curves and its trained network (read back from storage)', async () => {
+      const data = ws('nfa_data.csv');
+      const trainedRun = await vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, width: 10, depth: 1, epochs: 6, seed: 5, lr: 0.01 });
+      assert.ok(trainedRun && !trainedRun.cancelled);
+      const before = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', { panel: false });
+      const saved: NfaLabPanelState = JSON.parse(JSON.stringify(api().lab.state()));
+      assert.ok(saved.trained, 'the trained network was kept in storage');
+      assert.equal(saved.epochs.length, 7);
+      assert.equal(saved.target, 'y');
+      // Close the lab as a window reload would, and forget the network held in memory.
+      const labTabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('featureLens.lab'));
+      assert.equal(labTabs.length, 1);
+      await vscode.window.tabGroups.close(labTabs);
+      api().lab.trained = undefined;
+      const panel = restoredPanel('featureLens.lab');
+      await api().serializers.lab.deserializeWebviewPanel(panel, saved);
+      assert.ok(api().lab.trained, 'the trained network is back');
+      assert.deepEqual(api().lab.state().epochs, saved.epochs);
+      const after = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', { panel: false });
+      assert.ok(before && after);
+      // Kept as float64: the same network, so the same numbers to the last bit.
+      assert.deepEqual(after.layers.map((l) => l.correlation), before.layers.map((l) => l.correlation));
+      // The lab's NFA view revives from the same kept file.
+      const nfaPanel = restoredPanel('featureLens.nfa');
+      await api().serializers.nfa.deserializeWebviewPanel(nfaPanel, {
+        title: 'NFA: lab MLP', weights: saved.trained, data: saved.data!, target: 'y', activation: 'relu', layers: ['0.weight', '2.weight'],
+        init: null, standardize: false, rfm: 'none', focus: null,
+      });
+      const shown = api().panels.latest?.shown;
+      assert.ok(shown);
+      shown.layers.forEach((l, i) => assert.deepEqual(l.correlation, before.layers[i].correlation, l.name));
+      nfaPanel.dispose();
+      panel.dispose();
+    });
   });
 });

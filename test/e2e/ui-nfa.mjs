@@ -113,7 +113,7 @@ export async function labScenario({ ctx, results, log }) {
 
   // A window reload: the lab and its NFA view come back (WebviewPanelSerializer + webview state), the
   // view computed again from the network the lab kept, the lab with its curves and Inspect enabled.
-  await sleep(1500); // let the webview state reach the workbench's storage
+  await sleep(3000); // let the webview state reach the workbench's storage (the workspace state keeps a copy by title)
   await page.reload();
   await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
   const revived = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"] #title:text("lab MLP")', 120000);

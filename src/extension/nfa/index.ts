@@ -14,7 +14,10 @@ export interface NfaApi {
   nfa: NfaService;
   lab: TrainingLab;
   panels: NfaPanels;
-  /** The serializers registered for the NFA view and the lab (tests call them as VS Code does after a reload; panels.latest then holds what the view shows). */
+  /**
+   * The serializers registered for the NFA view and the lab (tests call them as VS Code does after a
+   * reload). They resolve before the page is drawn: await `panels.latest.settled` / `lab.restoring`.
+   */
   serializers: {
     nfa: vscode.WebviewPanelSerializer<NfaPanelState> & { deserializeWebviewPanel(panel: vscode.WebviewPanel, state: NfaPanelState | undefined): Promise<void> };
     lab: vscode.WebviewPanelSerializer<NfaLabPanelState> & { deserializeWebviewPanel(panel: vscode.WebviewPanel, state: NfaLabPanelState | undefined): Promise<void> };
@@ -23,11 +26,17 @@ export interface NfaApi {
 
 export function registerNfa(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: RunStore): NfaApi {
   const panels = new NfaPanels(context.extensionUri, log);
-  const nfa = new NfaService(panels, store, log);
-  const lab = new TrainingLab(context.extensionUri, nfa, log, context.storageUri ?? context.globalStorageUri);
+  const nfa = new NfaService(panels, store, log, context.workspaceState);
+  const lab = new TrainingLab(context.extensionUri, nfa, log, context.storageUri ?? context.globalStorageUri, context.workspaceState);
+  // VS Code mounts a revived page only once deserializeWebviewPanel has resolved, so the work that
+  // talks to the page (and waits for it to be ready) must not be awaited here.
   const serializers: NfaApi['serializers'] = {
-    nfa: { deserializeWebviewPanel: async (panel, state) => { await nfa.revive(panel, state); } },
-    lab: { deserializeWebviewPanel: (panel, state) => lab.revive(panel, state) },
+    nfa: {
+      deserializeWebviewPanel: async (panel, state) => {
+        void nfa.revive(panel, state).catch((e: unknown) => log.error(`nfa: reviving a view failed: ${e instanceof Error ? e.message : String(e)}`));
+      },
+    },
+    lab: { deserializeWebviewPanel: async (panel, state) => { lab.revive(panel, state); } },
   };
   context.subscriptions.push(
     // Views and the lab come back after a window reload, computed again from the files their state names.

@@ -17,6 +17,7 @@ import { pickDataset, YieldingNfaBackend } from './service';
 import { bundleHtml, localRoots, reportError } from './webviewHtml';
 
 export const LAB_VIEW_TYPE = 'featureLens.lab';
+const LAB_MEMORY = 'featureLens.nfaLab.state';
 
 /** Arguments of `featureLens.openTrainingLab(dataUri, args)`; with `target` and `train: true` it trains without prompts. */
 export interface LabArgs extends Partial<NfaLabSettings> {
@@ -65,7 +66,9 @@ export class TrainingLab {
   trained: { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: NfaLabSettings; file: vscode.Uri | null } | undefined;
 
   /** `storage`: the extension's storage folder; the trained network is kept there so a reload can restore it. */
-  constructor(private readonly extensionUri: vscode.Uri, private readonly nfa: NfaService, private readonly log: vscode.LogOutputChannel, private readonly storage: vscode.Uri) {}
+  /** `memory`: the workspace state, a second copy of the page's state (see NfaService). */
+  constructor(private readonly extensionUri: vscode.Uri, private readonly nfa: NfaService, private readonly log: vscode.LogOutputChannel, private readonly storage: vscode.Uri,
+    private readonly memory?: vscode.Memento) {}
 
   async open(dataArg: vscode.Uri | string | undefined, args: LabArgs = {}): Promise<LabTrainResult | undefined> {
     const { target, train, nfaRows, ...settings } = args;
@@ -128,7 +131,7 @@ export class TrainingLab {
    * redrawn, and the trained network read back from the extension's storage so Inspect and Save work.
    * What cannot be restored (a file gone) is said on the page.
    */
-  async revive(panel: vscode.WebviewPanel, state: NfaLabPanelState | undefined): Promise<void> {
+  revive(panel: vscode.WebviewPanel, state: NfaLabPanelState | undefined): void {
     if (this.panel) {
       // One lab at a time: the live one wins over a restored copy.
       panel.dispose();
@@ -136,6 +139,15 @@ export class TrainingLab {
     }
     panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(this.extensionUri) };
     this.attach(panel);
+    // Not awaited by the serializer: the page is mounted only after it returns, and posting waits for the page.
+    this.restoring = this.restore(state).catch((e: unknown) => reportError('training lab (restore)', this.log, e));
+  }
+
+  /** The restoration of a revived lab, for tests (resolved when the page has its data, curves and network). */
+  restoring: Promise<void> = Promise.resolve();
+
+  private async restore(saved: NfaLabPanelState | undefined): Promise<void> {
+    const state = saved?.settings ? saved : this.memory?.get<NfaLabPanelState>(LAB_MEMORY);
     if (!state || typeof state !== 'object' || !state.settings) {
       await this.postDataset();
       return;
@@ -184,7 +196,9 @@ export class TrainingLab {
   }
 
   private async persist(): Promise<void> {
-    await this.post({ type: 'persist', state: this.state() });
+    const state = this.state();
+    void this.memory?.update(LAB_MEMORY, state);
+    await this.post({ type: 'persist', state });
   }
 
   private async postDataset(): Promise<void> {

@@ -11,10 +11,14 @@ export class NfaPanel {
   /** What the page was last given to draw, or why it could not (tests and the revival path read these). */
   shown: NfaView | null = null;
   failure: string | null = null;
+  /** Resolves once the page has been given a result or a failure to show. */
+  readonly settled: Promise<void>;
+  private settle!: () => void;
 
   constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, log: vscode.LogOutputChannel) {
     let markReady!: () => void;
     this.ready = new Promise((r) => (markReady = r));
+    this.settled = new Promise((r) => (this.settle = r));
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     panel.webview.html = bundleHtml(panel.webview, extensionUri, 'nfa', panel.title);
     panel.webview.onDidReceiveMessage(async (m: NfaWebviewToHost) => {
@@ -33,8 +37,8 @@ export class NfaPanel {
   }
 
   async post(m: NfaHostToWebview): Promise<void> {
-    if (m.type === 'show') { this.shown = m.view; this.failure = null; }
-    else if (m.type === 'failed') this.failure = m.message;
+    if (m.type === 'show') { this.shown = m.view; this.failure = null; this.settle(); }
+    else if (m.type === 'failed') { this.failure = m.message; this.settle(); }
     await this.ready;
     if (!this.disposed) await this.panel.webview.postMessage(m);
   }

@@ -103,7 +103,24 @@ export interface NfaJob {
 }
 
 export class NfaService {
-  constructor(private readonly panels: NfaPanels, private readonly store: RunStore, private readonly log: vscode.LogOutputChannel) {}
+  /**
+   * `memory`: the workspace state, which also keeps each view's inputs by title. The page's own state
+   * reaches the workbench's storage only when it next saves (it may not before a reload or a closing
+   * browser tab); the tab and its title are restored more reliably.
+   */
+  constructor(private readonly panels: NfaPanels, private readonly store: RunStore, private readonly log: vscode.LogOutputChannel, private readonly memory?: vscode.Memento) {}
+
+  private static readonly REMEMBERED = 'featureLens.nfa.views';
+
+  private remember(state: NfaPanelState): void {
+    if (!this.memory) return;
+    const kept = (this.memory.get<NfaPanelState[]>(NfaService.REMEMBERED) ?? []).filter((s) => s.title !== state.title);
+    void this.memory.update(NfaService.REMEMBERED, [state, ...kept].slice(0, 20));
+  }
+
+  private recall(title: string): NfaPanelState | undefined {
+    return this.memory?.get<NfaPanelState[]>(NfaService.REMEMBERED)?.find((s) => s.title === title);
+  }
 
   /** featureLens.computeNfa: undefined when the user backed out of a prompt. `into`: draw in this view (a revived one). */
   async run(weightsUri: vscode.Uri, given: NfaArgs = {}, into?: NfaPanel): Promise<NfaReport | undefined> {
@@ -207,6 +224,7 @@ export class NfaService {
    */
   async revive(webviewPanel: vscode.WebviewPanel, state: NfaPanelState | undefined): Promise<NfaReport | undefined> {
     const panel = this.panels.adopt(webviewPanel);
+    if (!isNfaPanelState(state)) state = this.recall(webviewPanel.title);
     if (!isNfaPanelState(state)) {
       this.log.warn('nfa: a view came back after a reload without its inputs');
       await panel.post({ type: 'failed', message: 'This NFA view cannot be shown again: its inputs were not saved before the window closed. Run "Neural Feature Ansatz of Weights…" on the weights file again.' });
@@ -248,7 +266,10 @@ export class NfaService {
     if (panel) {
       panel.panel.title = job.title;
       // Saved before computing, so a reload while the AGOPs run still brings the view back.
-      if (job.revive) void panel.post({ type: 'persist', state: job.revive });
+      if (job.revive) {
+        void panel.post({ type: 'persist', state: job.revive });
+        this.remember(job.revive);
+      }
     }
     const { result, rfm, M, note } = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Feature Lens: ${job.title}`, cancellable: true },

@@ -285,6 +285,9 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     test('an NFA view is computed again from the files in its saved state', async () => {
       const panel = restoredPanel('featureLens.nfa');
       await api().serializers.nfa.deserializeWebviewPanel(panel, state());
+      // VS Code mounts the page only after the serializer returns: it must not wait for the page.
+      assert.equal(api().panels.latest?.shown, null, 'the serializer returned before computing');
+      await api().panels.latest?.settled;
       const view = api().panels.latest;
       assert.ok(view && view.panel === panel, 'the revived panel is the one drawn into');
       assert.equal(view.failure, null);
@@ -296,6 +299,12 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
         for (const p of ['agop', 'sqrt_agop'] as const) close(l.correlation.pearson[p], expected.nfa.relu.layers[i].correlation.pearson[p], 1e-7, `revived ${l.name} pearson.${p} vs PyTorch`);
       });
       panel.dispose();
+      // A page whose state had not reached the workbench's storage: found again by its tab title.
+      const untitled = vscode.window.createWebviewPanel('featureLens.nfa', 'NFA: revived', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {});
+      await api().serializers.nfa.deserializeWebviewPanel(untitled, undefined);
+      await api().panels.latest?.settled;
+      assert.deepEqual(api().panels.latest?.shown?.layers.map((l) => l.correlation), view.shown.layers.map((l) => l.correlation));
+      untitled.dispose();
     });
 
     test('files gone, or no saved state: the view says so instead of staying blank', async () => {
@@ -304,12 +313,14 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
       await vscode.workspace.fs.delete(gone);
       const panel = restoredPanel('featureLens.nfa');
       await api().serializers.nfa.deserializeWebviewPanel(panel, state({ weights: gone.toString() }));
+      await api().panels.latest?.settled;
       assert.equal(api().panels.latest?.panel, panel);
       assert.match(api().panels.latest?.failure ?? '', /gone-away\.pt is no longer there/);
       assert.equal(api().panels.latest?.shown, null);
       panel.dispose();
       const bare = restoredPanel('featureLens.nfa');
       await api().serializers.nfa.deserializeWebviewPanel(bare, undefined);
+      await api().panels.latest?.settled;
       assert.match(api().panels.latest?.failure ?? '', /inputs were not saved/);
       bare.dispose();
     });
@@ -330,6 +341,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
       api().lab.trained = undefined;
       const panel = restoredPanel('featureLens.lab');
       await api().serializers.lab.deserializeWebviewPanel(panel, saved);
+      await api().lab.restoring;
       assert.ok(api().lab.trained, 'the trained network is back');
       assert.deepEqual(api().lab.state().epochs, saved.epochs);
       const after = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', { panel: false });
@@ -342,6 +354,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
         title: 'NFA: lab MLP', weights: saved.trained, data: saved.data!, target: 'y', activation: 'relu', layers: ['0.weight', '2.weight'],
         init: null, standardize: false, rfm: 'none', focus: null,
       });
+      await api().panels.latest?.settled;
       const shown = api().panels.latest?.shown;
       assert.ok(shown);
       shown.layers.forEach((l, i) => assert.deepEqual(l.correlation, before.layers[i].correlation, l.name));

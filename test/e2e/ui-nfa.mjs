@@ -116,8 +116,12 @@ export async function labScenario({ ctx, results, log }) {
   await sleep(3000); // let the webview state reach the workbench's storage (the workspace state keeps a copy by title)
   await page.reload();
   await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+  // Each tab is clicked, as a user looking at it would: the workbench restores a webview in a group
+  // that is not the active one only when it is shown.
+  await page.locator('.tabs-container .tab', { hasText: 'NFA: lab MLP' }).first().click();
   const revived = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"] #title:text("lab MLP")', 120000);
   assert.equal(await revived.locator('#correlations tbody tr').first().textContent(), before, 'the same numbers after the reload');
+  await page.locator('.tabs-container .tab', { hasText: 'NFA Training Lab' }).first().click();
   const labBack = await frameWith(page, 'body[data-entry="lab"][data-restored="1"]', 60000);
   assert.equal(await labBack.locator('body').getAttribute('data-trained'), 'true');
   assert.match((await labBack.locator('#dataset').textContent()) ?? '', /nfa_data\.csv → y/);

@@ -14,7 +14,7 @@ import { openWeightsUri } from '../weights/source';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
 import type { NfaReport, NfaService } from './service';
 import { pickDataset, YieldingNfaBackend } from './service';
-import { bundleHtml, localRoots, reportError } from './webviewHtml';
+import { bundleHtml, loadPage, localRoots, reportError } from './webviewHtml';
 
 export const LAB_VIEW_TYPE = 'featureLens.lab';
 const LAB_MEMORY = 'featureLens.nfaLab.state';
@@ -98,12 +98,12 @@ export class TrainingLab {
   private attach(panel: vscode.WebviewPanel): void {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     let markReady!: () => void;
+    let isReady = false;
     this.ready = new Promise((r) => (markReady = r));
-    panel.webview.html = bundleHtml(panel.webview, this.extensionUri, 'lab', 'NFA Training Lab');
     panel.webview.onDidReceiveMessage(async (m: NfaLabWebviewToHost) => {
       try {
         switch (m.type) {
-          case 'ready': markReady(); break;
+          case 'ready': isReady = true; markReady(); break;
           case 'chooseDataset': await this.chooseDataset(undefined, undefined); break;
           case 'train': await this.train(m.settings); break;
           case 'cancel': if (this.cancel) this.cancel.cancelled = true; break;
@@ -118,6 +118,7 @@ export class TrainingLab {
       if (this.cancel) this.cancel.cancelled = true;
       this.panel = undefined;
     });
+    loadPage(panel, () => bundleHtml(panel.webview, this.extensionUri, 'lab', 'NFA Training Lab'), () => isReady, this.log, 'training lab');
     this.panel = panel;
   }
 
@@ -137,6 +138,7 @@ export class TrainingLab {
       panel.dispose();
       return;
     }
+    this.log.info(`training lab: restoring after a reload (${state?.settings ? 'with' : 'without'} the page's state)`);
     panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(this.extensionUri) };
     this.attach(panel);
     // Not awaited by the serializer: the page is mounted only after it returns, and posting waits for the page.

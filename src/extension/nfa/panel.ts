@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
 import type { NfaHostToWebview, NfaView, NfaWebviewToHost } from '../../protocol';
-import { bundleHtml, localRoots } from './webviewHtml';
+import { bundleHtml, loadPage, localRoots } from './webviewHtml';
 
 export const NFA_VIEW_TYPE = 'featureLens.nfa';
 
 /** One NFA view: heatmaps, correlation table and eigenvector comparison of one computation. */
 export class NfaPanel {
   private readonly ready: Promise<void>;
+  private isReady = false;
   private disposed = false;
   /** What the page was last given to draw, or why it could not (tests and the revival path read these). */
   shown: NfaView | null = null;
@@ -20,9 +21,8 @@ export class NfaPanel {
     this.ready = new Promise((r) => (markReady = r));
     this.settled = new Promise((r) => (this.settle = r));
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
-    panel.webview.html = bundleHtml(panel.webview, extensionUri, 'nfa', panel.title);
     panel.webview.onDidReceiveMessage(async (m: NfaWebviewToHost) => {
-      if (m.type === 'ready') markReady();
+      if (m.type === 'ready') { this.isReady = true; markReady(); }
       else if (m.type === 'copy') {
         await vscode.env.clipboard.writeText(m.text);
         void vscode.window.showInformationMessage(`Feature Lens: ${m.what} copied.`);
@@ -30,6 +30,7 @@ export class NfaPanel {
       }
     });
     panel.onDidDispose(() => (this.disposed = true));
+    loadPage(panel, () => bundleHtml(panel.webview, extensionUri, 'nfa', panel.title), () => this.isReady, log, 'nfa view');
   }
 
   get isDisposed(): boolean {

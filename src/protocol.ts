@@ -263,6 +263,8 @@ export interface NfaView {
  */
 export interface NfaPanelState {
   title: string;
+  /** How the view names the weights when not by their path (the training lab's kept network). */
+  weightsLabel?: string;
   weights: string;
   data: string;
   target: string | number;

@@ -332,14 +332,15 @@ export class TrainingLab {
     const t = this.requireTrained();
     const net = t.result.net;
     const title = `NFA: lab MLP on ${baseName(t.uri)}`;
+    const weightsLabel = `training lab (${t.settings.depth}x${t.settings.width} ${t.settings.activation}, ${t.settings.optimizer})`;
     const rfm = { kind: 'fit' as const, iters: DEFAULT_RFM_OPTIONS.iters, bandwidth: DEFAULT_RFM_OPTIONS.bandwidth, rows: 4000 };
     return this.nfa.computeAndShow({
-      title, weightsLabel: `training lab (${t.settings.depth}x${t.settings.width} ${t.settings.activation}, ${t.settings.optimizer})`,
+      title, weightsLabel,
       dataLabel: displayPath(t.uri), dataset: t.dataset, X: t.dataset.X, net, chain: { orderedBy: 'file', ignored: [] },
       standardized: false, rfm, focus: null,
       // After a reload the view is computed again from the network the lab kept in storage.
       revive: t.file ? {
-        title, weights: t.file.toString(), data: t.uri.toString(), target: t.dataset.targetName, activation: net.activation, layers: net.layers.map((l) => l.name),
+        title, weightsLabel, weights: t.file.toString(), data: t.uri.toString(), target: t.dataset.targetName, activation: net.activation, layers: net.layers.map((l) => l.name),
         init: null, standardize: false, rfm: 'fit', rfmIters: rfm.iters, rfmBandwidth: rfm.bandwidth, rfmRows: rfm.rows, focus: null,
       } : undefined,
     }, showPanel);

@@ -57,6 +57,8 @@ export interface NfaArgs {
   backend?: BackendChoice;
   /** Title of the view (default `NFA: <weights> on <data>`). */
   title?: string;
+  /** How the view and report name the weights (default their path). */
+  weightsLabel?: string;
 }
 
 export type NfaReport = ReturnType<typeof nfaReportJson> & { rfm: Record<string, unknown> | null; backend_note: string | null };
@@ -202,11 +204,11 @@ export class NfaService {
       const focus = args.focus === undefined ? null : networkTensorName(opened.file, args.focus);
       const rfm = rfmChoice(args);
       job = {
-        title, weightsLabel: weightsName, dataLabel: dataName, dataset, X, net,
+        title, weightsLabel: args.weightsLabel ?? weightsName, dataLabel: dataName, dataset, X, net,
         chain: { orderedBy: chain.orderedBy, ignored: chain.ignored }, initWeights, standardized: !!args.standardize,
         rfm, focus, backend: args.backend,
         revive: {
-          title, weights: weightsUri.toString(), data: dataUri.toString(), target: args.target, activation, layers: chain.layers.map((l) => l.name),
+          title, ...(args.weightsLabel ? { weightsLabel: args.weightsLabel } : {}), weights: weightsUri.toString(), data: dataUri.toString(), target: args.target, activation, layers: chain.layers.map((l) => l.name),
           init: args.init === undefined ? null : toUri(args.init).toString(), standardize: !!args.standardize, focus,
           ...(rfm.kind === 'fit' ? { rfm: 'fit', rfmIters: rfm.iters, rfmBandwidth: rfm.bandwidth, rfmRows: rfm.rows } : { rfm: rfm.kind === 'run' ? rfm.runId : 'none' }),
         },
@@ -246,7 +248,7 @@ export class NfaService {
       return await this.run(files[0], {
         data: files[1], target: state.target, activation: state.activation as Activation, layers: state.layers, init: state.init ? files[2] : undefined,
         standardize: state.standardize, rfm: state.rfm, rfmIters: state.rfmIters, rfmBandwidth: state.rfmBandwidth, rfmRows: state.rfmRows,
-        focus: state.focus ?? undefined, title: state.title,
+        focus: state.focus ?? undefined, title: state.title, weightsLabel: typeof state.weightsLabel === 'string' ? state.weightsLabel : undefined,
       }, panel);
     } catch (e) {
       // The files changed since (another network, other columns): say so in the view, not in a pop-up.

@@ -80,6 +80,9 @@ export interface SolveStats {
   /** Kernel matrix on the device; for CG also the preconditioner, factored on the host meanwhile. */
   kernelSeconds: number;
   solveSeconds: number;
+  /** CG only: seconds of the solve in K products (device, with transfers) and in preconditioner applications (host). */
+  productSeconds?: number;
+  preconditionerSeconds?: number;
 }
 
 type KernelVariant = 0 | 1 | 2 | 3;
@@ -170,8 +173,21 @@ export class WebGpuBackend implements Backend {
       const precond = nystromPreconditioner(kNS, n, landmarks, reg);
       if (tiles) await this.sync();
       const tK = now();
-      const kTimes = (p: Float64Array, c: number): Promise<Float64Array> =>
-        tiles ? this.storedKTimes(op, tiles, n, ld, p, c) : this.recomputedKTimes(op, pts, pts, variant, kernel.bandwidth, p, c);
+      const time = { products: 0, preconditioner: 0 };
+      const kTimes = async (p: Float64Array, c: number): Promise<Float64Array> => {
+        const t = now();
+        const out = await (tiles ? this.storedKTimes(op, tiles, n, ld, p, c) : this.recomputedKTimes(op, pts, pts, variant, kernel.bandwidth, p, c));
+        time.products += now() - t;
+        return out;
+      };
+      const timedPrecond = precond && {
+        apply: (v: Float64Array, c: number): Float64Array => {
+          const t = now();
+          const out = precond.apply(v, c);
+          time.preconditioner += now() - t;
+          return out;
+        },
+      };
       const tol = hints?.final === false ? this.opts.cgIntermediateTolerance : this.opts.cgTolerance;
       const cg = await conjugateGradients({
         n,
@@ -179,13 +195,13 @@ export class WebGpuBackend implements Backend {
         y: Y.data,
         reg,
         kTimes,
-        precond,
+        precond: timedPrecond,
         x0: this.previousAlpha?.length === n * Y.cols ? this.previousAlpha : undefined,
         tol,
         maxIters: this.opts.cgMaxIters,
       });
       const tS = now();
-      this.solveLog.push({ path: 'cg', iterations: cg.iterations, relResidual: cg.relResidual, tolerance: tol, kernelSeconds: tK - t0, solveSeconds: tS - tK });
+      this.solveLog.push({ path: 'cg', iterations: cg.iterations, relResidual: cg.relResidual, tolerance: tol, kernelSeconds: tK - t0, solveSeconds: tS - tK, productSeconds: time.products, preconditionerSeconds: time.preconditioner });
       if (!cg.ok) {
         const ones = new Float64Array(n).fill(1);
         const rowSums = await kTimes(ones, 1);

@@ -24,7 +24,7 @@ import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './we
  * host). There the n^3/6 factorization dominates and n^2 d kernel flops are cheap; a kernel matrix
  * rounded to f32 was measured to move Gaussian-kernel test MSE by 1.3e-3 relative (wine, L = 5)
  * even with an exact float64 factorization of it. Larger n keeps K on the device in row tiles and
- * runs conjugate gradients with a Nyström preconditioner (rank nystromRank), f64 vectors on the
+ * runs conjugate gradients with a Nyström preconditioner (rank up to nystromRank), f64 vectors on the
  * host, one batched GPU product per iteration, to a relative residual of cgTolerance (or the best
  * residual reached before f32 rounding stalls it). When K does not fit maxDeviceBytes, each CG
  * product recomputes its kernel tiles instead.
@@ -54,10 +54,13 @@ export interface WebGpuBackendOptions {
   cgIntermediateTolerance?: number;
   cgMaxIters?: number;
   /**
-   * Landmarks of the Nyström preconditioner. Default 256: CG iterations of the n = 8000 benchmark fit
-   * (4 solves, tolerance 1e-5) were 217 at 128, 154 at 256, 112 at 512, 80 at 1024, but the float64
-   * setup (Gram matrix n s^2, eigendecomposition s^3) grows faster than the saved products
-   * beyond 256.
+   * Largest number of Nyström landmarks. A solve uses min(this, n / 32 rounded up to 8, at least 64):
+   * the host factorization costs n s^2 + s^3 while a K product costs n^2, so small problems want a
+   * smaller rank. Measured (4 solves of the benchmark fit, loaded machine): n = 2000, rank 64 vs 256:
+   * 1.0 s vs 1.8 s (109 vs 77 CG iterations); n = 4000, 128 vs 256: 2.9 s vs 3.4 s; n = 8000, 256 vs
+   * 192: 13.4 s vs 17.0 s (124 vs 150 iterations). Default 256; at n = 8000 and tolerance 1e-5 CG took
+   * 217 iterations at rank 128, 154 at 256, 112 at 512, 80 at 1024, but the float64 factorization
+   * (n s^2 + s^3) grows faster than the products it saves beyond 256.
    */
   nystromRank?: number;
   /** Rows of one query tile in predict / gradMoments (capped further by the binding limit). Default 2048. */
@@ -164,7 +167,7 @@ export class WebGpuBackend implements Backend {
       const ld = pts.ld;
       // The small K(X, S) for the preconditioner first; then the full K is built on the device while
       // the host factors the preconditioner (float64, single-threaded): the two overlap.
-      const s = Math.min(this.opts.nystromRank, n);
+      const s = Math.min(this.opts.nystromRank, n, Math.max(64, roundUp(Math.ceil(n / 32), 8)));
       const landmarks = landmarkIndices(n, s);
       const landmarkPts = this.uploadPointsT(op, rowsOf(X, landmarks), 'Nyström landmarks (transposed)');
       const kNS = await this.kernelMatrixHost(op, pts, landmarkPts, variant, kernel.bandwidth);

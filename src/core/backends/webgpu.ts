@@ -24,10 +24,11 @@ import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './we
  * host). There the n^3/6 factorization dominates and n^2 d kernel flops are cheap; a kernel matrix
  * rounded to f32 was measured to move Gaussian-kernel test MSE by 1.3e-3 relative (wine, L = 5)
  * even with an exact float64 factorization of it. Larger n keeps K on the device in row tiles and
- * runs conjugate gradients with a Nyström preconditioner (rank up to nystromRank), f64 vectors on the
- * host, one batched GPU product per iteration, to a relative residual of cgTolerance (or the best
- * residual reached before f32 rounding stalls it). When K does not fit maxDeviceBytes, each CG
- * product recomputes its kernel tiles instead.
+ * runs conjugate gradients with a Nyström preconditioner (rank up to nystromRank, factored in float64
+ * on the host while the device builds K), f64 vectors on the host, one batched GPU product per
+ * iteration, to a relative residual of cgTolerance (cgIntermediateTolerance for intermediate RFM
+ * rounds; or the best residual reached before f32 rounding stalls it). When K does not fit
+ * maxDeviceBytes, each CG product recomputes its kernel tiles instead.
  *
  * Gradients (AGOP): for d <= 32 one kernel computes the gradient weights and sums them in the same
  * pass (gradFused.wgsl); larger d writes a weight tile first (kernelMatrix.wgsl, gradAccumulate.wgsl).

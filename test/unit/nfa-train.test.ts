@@ -2,22 +2,12 @@
 // much lower at initialisation), weights round-trip through .safetensors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mat, type Mat } from '../../src/core/mat';
-import { rng } from '../../src/core/random';
 import { CpuNfaBackend } from '../../src/core/nfa/backend';
 import { computeNfa } from '../../src/core/nfa/compute';
 import { inferLayerChain, loadMlp } from '../../src/core/nfa/network';
-import { initMlp, mlpToSafetensors, trainMlp, trainingTargets } from '../../src/core/nfa/train';
+import { initMlp, mlpToSafetensors, trainMlp } from '../../src/core/nfa/train';
 import { bytesSource, openWeights } from '../../src/core/weights';
-
-/** x ~ N(0, I_20); y = (x_0 + x_1)^2 / 2 depends on one direction: its AGOP has rank 1. */
-function lowRankTask(n: number, d: number, seed: number): { X: Mat; Y: Mat } {
-  const r = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const X = mat(n, d, Float64Array.from({ length: n * d }, gauss));
-  const y = Float64Array.from({ length: n }, (_, i) => (X.data[i * d] + X.data[i * d + 1]) ** 2 / 2);
-  return { X, Y: trainingTargets(y, null) };
-}
+import { lowRankTask } from './nfa-tasks';
 
 test('lab-trained MLP reaches Pearson NFA correlation (alpha 1/2) > 0.9; at initialisation it does not', async () => {
   const { X, Y } = lowRankTask(512, 20, 1);

@@ -54,7 +54,6 @@ function failingAt(epochSteps: number, failures: { count: number }): NfaBackend 
       const s = await cpu.createTrainSession(p);
       let calls = 0;
       return {
-
         steps: async (rows, batch) => {
           if (++calls === epochSteps) { failures.count++; throw new BackendError('webgpu', 'device lost (unknown): test'); }
           return s.steps(rows, batch);

@@ -81,10 +81,10 @@ describe('WebGPU training lab vs CPU float64', () => {
     }
   }
 
-  it('several minibatches with a shorter last one, momentum and Adam state carried between calls', async () => {
-    for (const kind of ['sgd', 'adam'] as const) {
-      const net = initMlp([7, 13, 3], 'gelu', 5);
-      const X = randomMat(70, 7, 6, 1.5), Y = randomMat(70, 3, 7);
+  it('several minibatches with a shorter last one, momentum and Adam state carried between calls (also a wide input)', async () => {
+    for (const [kind, dims] of [['sgd', [7, 13, 3]], ['adam', [7, 13, 3]], ['adam', [37, 24, 5]]] as const) {
+      const net = initMlp([...dims], 'gelu', 5);
+      const X = randomMat(70, dims[0], 6, 1.5), Y = randomMat(70, dims[2], 7);
       const problem = { X, Y, net, optimizer: { ...spec(kind), lr: 1e-3 } };
       const [sg, sc] = [await gpu.createTrainSession(problem), await cpu.createTrainSession(problem)];
       const order = Uint32Array.from({ length: 70 }, (_, i) => (i * 37) % 70);
@@ -100,6 +100,20 @@ describe('WebGPU training lab vs CPU float64', () => {
       sc.dispose();
     }
     assert.equal(gpu.liveBuffers, 0);
+  });
+
+  it('the epoch loss in row chunks (a small buffer budget) equals the CPU one', async () => {
+    const small = await createNfaBackend('webgpu', { maxBatchBytes: 4096 });
+    const net = initMlp([6, 40, 3], 'sigmoid', 8);
+    const X = randomMat(301, 6, 9, 1.5), Y = randomMat(301, 3, 10);
+    const problem = { X, Y, net, optimizer: spec('adam') };
+    const [sg, sc] = [await small.backend.createTrainSession(problem), await cpu.createTrainSession(problem)];
+    // 4096 bytes / (4 x 40 units) = 25 rows per chunk: 13 chunks, the last of 1 row.
+    const [lg, lc] = [await sg.loss(), await sc.loss()];
+    assert.ok(Math.abs(lg - lc) < 1e-6 * lc, `${lg} vs ${lc}`);
+    sg.dispose();
+    assert.equal((small.backend as WebGpuNfaBackend).liveBuffers, 0);
+    small.backend.dispose();
   });
 
   const task = lowRankTask(512, 20, 1);

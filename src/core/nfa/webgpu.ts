@@ -58,7 +58,7 @@ export class WebGpuNfaBackend implements NfaBackend {
 
   /** The lab's training on this device (shares the pipelines and the buffer count); dispose the session when done. */
   async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
-    return this.ctx.run('nfa training session', async () => new WebGpuTrainSession(this.ctx, problem));
+    return this.ctx.run('nfa training session', async () => new WebGpuTrainSession(this.ctx, problem, { maxBatchBytes: this.maxBatchBytes }));
   }
 
   async forward(net: Mlp, X: Mat): Promise<Mat> {

@@ -27,6 +27,11 @@ const ACTIVATION_CODE: Record<Activation, number> = { relu: 0, gelu: 1, tanh: 2,
 /** Rows per forward chunk of the epoch loss, at most (each chunk's activations are one buffer per layer). */
 const LOSS_CHUNK_ROWS = 4096;
 
+export interface WebGpuTrainOptions {
+  /** Largest per-layer activation buffer of one loss chunk (bytes); the chunk rows follow. Minibatches are limited by the device only. */
+  maxBatchBytes: number;
+}
+
 interface LayerLayout {
   inDim: number;
   outDim: number;
@@ -84,7 +89,7 @@ export class WebGpuTrainSession implements TrainSession {
   private closed = false;
 
   /** Call inside ctx.run (device errors of the uploads then surface as one BackendError). */
-  constructor(private readonly ctx: GpuContext, private readonly problem: TrainProblem) {
+  constructor(private readonly ctx: GpuContext, private readonly problem: TrainProblem, private readonly options: WebGpuTrainOptions) {
     checkProblem(problem);
     const { X, Y, net } = problem;
     this.n = X.rows;
@@ -312,7 +317,8 @@ export class WebGpuTrainSession implements TrainSession {
 
   async loss(): Promise<number> {
     return this.run('nfa training loss', async (op) => {
-      const chunk = Math.min(this.n, LOSS_CHUNK_ROWS);
+      const widest = Math.max(...this.layers.map((L) => Math.max(L.inPad, L.outPad)));
+      const chunk = Math.max(1, Math.min(this.n, LOSS_CHUNK_ROWS, Math.floor(this.options.maxBatchBytes / (4 * widest))));
       this.ctx.checkBinding(this.n * 4, `row losses of ${this.n} rows`);
       const bb = this.allocBatch(chunk, (size, label) => this.ctx.buffer(op, size, USAGE_STORAGE | USAGE_COPY_SRC, label));
       const rowLoss = this.ctx.buffer(op, this.n * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'lab row losses (all rows)');

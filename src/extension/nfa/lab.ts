@@ -283,7 +283,7 @@ export class TrainingLab {
     const s = t.settings;
     const bytes = mlpToSafetensors(t.result.net, 'F32', {
       source: 'feature-lens training lab', dataset: displayPath(t.uri), target: t.dataset.targetName,
-      activation: s.activation, width: String(s.width), depth: String(s.depth), optimizer: s.optimizer, lr: String(s.lr), batch: String(s.batch), epochs: String(s.epochs), seed: String(s.seed),
+      activation: s.activation, width: String(s.width), depth: String(s.depth), optimizer: s.optimizer, lr: String(s.lr), batch: String(s.batch), epochs: String(s.epochs), seed: String(s.seed), trained_on: t.result.device,
     });
     await vscode.workspace.fs.writeFile(uri, bytes);
     this.log.info(`training lab: saved ${uri.toString()} (${bytes.length} bytes)`);

@@ -4,6 +4,8 @@
 // Layout: order u32; X n x xPad, Y n x yPad, Xb rows x xPad, Yb rows x yPad, row-major f32 read as vec4
 // (pads multiples of 4, zero filled on upload, so the batch pads are zero too).
 // Workgroups: 64 invocations, one batch row each, copying its vec4s in a loop; no workgroup memory.
+// Limits: X and Y are single bindings, so n x xPad (and n x yPad) f32 must fit maxStorageBufferBindingSize
+// (the session checks and raises a BackendError naming the rows and columns).
 
 struct Params {
   rows: u32,

@@ -7,6 +7,7 @@
 // zero: Z's padded columns are written 0 by mlpForward.wgsl and Y's are zero, so delta's pads are 0);
 // rowLoss at least lossOffset + rows.
 // Workgroups: 64 invocations, one row each over its cPad/4 vec4s; no workgroup memory.
+// Limits: rows / 64 workgroups in x (maxComputeWorkgroupsPerDimension x 64 rows per dispatch, over 4M).
 
 struct Params {
   rows: u32,

@@ -7,6 +7,8 @@
 // (1 - 0.999 formed in f32 would be 1.3e-5 off).
 // Layout: params, grads, m1, m2 count4 vec4s each. Workgroups: 64 invocations, one vec4 each,
 // flattened (x, y) grid; elementwise, no workgroup memory.
+// Limits: the four vectors are whole bindings: all parameters (padded) within maxStorageBufferBindingSize,
+// checked when the session is created (a BackendError otherwise).
 
 struct Params {
   count4: u32,

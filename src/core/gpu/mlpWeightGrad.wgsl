@@ -9,6 +9,8 @@
 // Workgroups: 64 invocations, each a register block of 4 outputs x 4 inputs looping over the rows in
 // f32 (batch sizes of the lab: the error grows like sqrt(rows) ulp); no workgroup memory or barriers
 // (fastest on lavapipe). Flattened (x, y) grid.
+// Limits: gW is one binding (outPad x inPad f32 within maxStorageBufferBindingSize, checked with the
+// whole parameter vector by the session).
 
 struct Params {
   rows: u32,

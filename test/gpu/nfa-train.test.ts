@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BackendError } from '../../src/core/backend';
 import { createNfaBackend } from '../../src/core/backends/node';
+import { CancelledError } from '../../src/core/errors';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';
 import { CpuNfaBackend, type OptimizerSpec } from '../../src/core/nfa/backend';
 import { initMlp, trainMlp, type EpochRecord, type TrainOptions } from '../../src/core/nfa/train';
@@ -174,6 +175,16 @@ describe('WebGPU training lab vs CPU float64', () => {
     const ref = await trainMlp(task.X, task.Y, o, { backend: cpu });
     curveGaps(res.history, ref.history).forEach((g, e) => assert.ok(g < 1e-4, `epoch ${e}: ${res.history[e].loss} vs ${ref.history[e].loss}`));
     victim.dispose();
+  });
+
+  it('cancel between epochs ends WebGPU training with CancelledError and frees the session', async () => {
+    const cancel = { cancelled: false };
+    const seen: number[] = [];
+    await assert.rejects(trainMlp(task.X, task.Y, { ...labRun, epochs: 50, nfaRows: 0 }, {
+      backend: gpu, cancel, onEpoch: (e) => { seen.push(e.epoch); if (e.epoch === 2) cancel.cancelled = true; },
+    }), CancelledError);
+    assert.deepEqual(seen, [0, 1, 2]);
+    assert.equal(gpu.liveBuffers, 0);
   });
 
   it('without a fallback the device failure is thrown as a BackendError', async () => {

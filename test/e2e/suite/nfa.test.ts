@@ -169,7 +169,9 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
 
   test('training in the lab can be cancelled while it runs (the host keeps serving commands)', async () => {
     const data = ws('nfa_data.csv');
-    const running = vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, width: 64, depth: 2, batch: 1, epochs: 100000, seed: 1 });
+    // On the CPU: the backend that could starve the host. (Under auto the host's WebGPU start-up, seconds
+    // on a loaded machine, would race the first cancel; test/gpu/nfa-train.test.ts cancels on WebGPU.)
+    const running = vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, width: 64, depth: 2, batch: 1, epochs: 100000, seed: 1, backend: 'cpu' });
     // Training starts once the data is read (slower on a loaded machine): retry until there is something to cancel.
     let cancelled = false;
     await new Promise((r) => setTimeout(r, 1500));

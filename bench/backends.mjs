@@ -55,6 +55,8 @@ async function one(backendName, n, directMax, rank) {
     out.solve_path = log.map((s) => s.path);
     out.cg_iterations = log.map((s) => s.iterations);
     out.cg_rel_residual = log.map((s) => s.relResidual);
+    out.cg_tolerance = log.map((s) => s.tolerance);
+    out.cg_seconds = log.map((s) => ({ kernel_and_factor: s.kernelSeconds, solve: s.solveSeconds, products: s.productSeconds, preconditioner: s.preconditionerSeconds }));
     const executed = log.reduce((s, e) => s + e.iterations * 2 * n * n * 2, 0);
     if (executed > 0) out.gflops.solve_executed = executed / seconds.solve / 1e9;
   }

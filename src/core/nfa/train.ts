@@ -66,7 +66,12 @@ export interface TrainHooks {
   fallback?: (error: BackendError) => Promise<NfaBackend>;
 }
 
-/** Rows of optimizer steps per TrainSession.steps call: bounds the latency of cancel (and of a GPU submission). */
+/**
+ * Work per TrainSession.steps call: at most ~2^25 multiply-adds of forward passes (some 50 ms on one CPU
+ * core with the backward pass; one call is also one GPU submission) and 16384 rows, so cancel and the
+ * extension host's event loop wait for one call at most. Always at least one step.
+ */
+const MACS_PER_STEPS_CALL = 2 ** 25;
 const ROWS_PER_STEPS_CALL = 16384;
 
 export function validateTrainOptions(o: TrainOptions): void {
@@ -110,7 +115,8 @@ export async function trainMlp(X: Mat, Y: Mat, options: Partial<TrainOptions>, h
   const initial = initialNet.layers.map((l) => Float64Array.from(l.W));
   const optimizer = { kind: o.optimizer, lr: o.lr, momentum: o.momentum, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
   const nfaX = o.nfaRows > 0 ? (X.rows <= o.nfaRows ? X : takeRows(X, permutation(X.rows, o.seed + 1).subarray(0, o.nfaRows))) : null;
-  const stepsPerCall = Math.max(1, Math.floor(ROWS_PER_STEPS_CALL / o.batch));
+  const macsPerRow = dims.slice(1).reduce((sum, out, l) => sum + out * dims[l], 0);
+  const stepsPerCall = Math.max(1, Math.min(Math.floor(ROWS_PER_STEPS_CALL / o.batch), Math.floor(MACS_PER_STEPS_CALL / (o.batch * macsPerRow))));
 
   let backend = hooks.backend ?? new CpuNfaBackend();
   let fallback: string | undefined;

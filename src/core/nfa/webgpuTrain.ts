@@ -259,9 +259,14 @@ export class WebGpuTrainSession implements TrainSession {
     return { bb: batch.buffers, dispatches };
   }
 
-  private writeOrder(rows: Uint32Array): void {
+  /** Caller mistakes are not device failures: checked before the op, so they stay RangeErrors. */
+  private checkRows(rows: Uint32Array): void {
     if (rows.length > this.n) throw new RangeError(`training: ${rows.length} batch rows, the session has ${this.n}`);
     for (const i of rows) if (i >= this.n) throw new RangeError(`training: row ${i} of ${this.n}`);
+  }
+
+  /** Inside the op: an earlier call still queued behind another op must not see these rows. */
+  private writeOrder(rows: Uint32Array): void {
     this.ctx.device.queue.writeBuffer(this.order, 0, rows.buffer, rows.byteOffset, rows.byteLength);
   }
 
@@ -281,9 +286,10 @@ export class WebGpuTrainSession implements TrainSession {
   async steps(rows: Uint32Array, batch: number): Promise<void> {
     if (!(Number.isInteger(batch) && batch > 0)) throw new RangeError(`training: batch ${batch}`);
     if (rows.length === 0) return;
-    this.writeOrder(rows);
+    this.checkRows(rows);
     const o = this.problem.optimizer;
     return this.run('nfa training steps', async (op) => {
+      this.writeOrder(rows);
       const enc = this.ctx.device.createCommandEncoder({ label: 'lab training steps' });
       const pass = enc.beginComputePass({ label: 'lab training steps' });
       this.programFor(Math.min(batch, rows.length));
@@ -303,8 +309,9 @@ export class WebGpuTrainSession implements TrainSession {
 
   async gradients(rows: Uint32Array): Promise<LossAndGrads> {
     if (rows.length === 0) throw new RangeError('training: gradients of no rows');
-    this.writeOrder(rows);
+    this.checkRows(rows);
     return this.run('nfa training gradients', async (op) => {
+      this.writeOrder(rows);
       const enc = this.ctx.device.createCommandEncoder({ label: 'lab gradients' });
       const pass = enc.beginComputePass({ label: 'lab gradients' });
       const bb = this.encodeGradients(op, pass, 0, rows.length);

@@ -277,6 +277,8 @@ export interface NfaLabEpoch {
 export type NfaLabHostToWebview =
   | { type: 'dataset'; name: string | null; target: string | null; rows: number; cols: number; task: string | null; settings: NfaLabSettings }
   | { type: 'started'; settings: NfaLabSettings }
+  /** Where the network trains (sent at the start and again when a device failure moves training to the CPU). */
+  | ({ type: 'backend' } & LabBackendInfo)
   /** Epochs since the last message (batched: fast epochs must not flood the page). */
   | { type: 'epochs'; records: NfaLabEpoch[]; total: number }
   | { type: 'finished'; cancelled: boolean; message: string }

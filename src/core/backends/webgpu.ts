@@ -305,9 +305,9 @@ export class WebGpuBackend implements Backend {
 
   // ---------------------------------------------------------------- building blocks
 
-  /** Kernel matrix K(A, B) read back to the host as float64 (A.n x B.n). */
-  private async kernelMatrixHost(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number): Promise<Float64Array> {
-    const out = new Float64Array(a.n * b.n);
+  /** Kernel matrix K(A, B) read back to the host (A.n x B.n), kept in f32: the values are f32 already, and half the bytes make every later pass over it faster. */
+  private async kernelMatrixHost(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number): Promise<Float32Array> {
+    const out = new Float32Array(a.n * b.n);
     const tileRows = this.rowsPerBinding(b.ld);
     const tile = this.buffer(op, Math.min(tileRows, a.n) * b.ld * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'kernel tile');
     for (let r0 = 0; r0 < a.n; r0 += tileRows) {

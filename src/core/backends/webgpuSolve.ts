@@ -30,7 +30,7 @@ export interface Preconditioner {
  * L well conditioned when landmarks nearly coincide. Every step is float64.
  * Returns null when a factorization fails (CG then runs unpreconditioned).
  */
-export function nystromPreconditioner(kNS: Float64Array, n: number, landmarks: Int32Array, mu: number): Preconditioner | null {
+export function nystromPreconditioner(kNS: Float32Array | Float64Array, n: number, landmarks: Int32Array, mu: number): Preconditioner | null {
   const s = landmarks.length;
   // k(0) = 1 for both kernels, so nu is relative to the diagonal of K.
   const nu = 1e-5;
@@ -125,7 +125,7 @@ export function nystromPreconditioner(kNS: Float64Array, n: number, landmarks: I
  * are computed in 2 x 2 blocks so each load feeds two multiply-adds (1.6x faster than single
  * entries at n = 8000, s = 256, measured).
  */
-function gram(kNS: Float64Array, n: number, s: number): Float64Array {
+function gram(kNS: Float32Array | Float64Array, n: number, s: number): Float64Array {
   const sEven = s + (s % 2);
   const h = new Float64Array(sEven * sEven);
   const chunk = Math.max(1, Math.min(n, Math.floor(32768 / sEven)));

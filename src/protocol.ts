@@ -331,6 +331,8 @@ export type NfaLabHostToWebview =
   /** A revived lab: redraw the saved curves; `trained` enables Inspect and Save. */
   | { type: 'restore'; epochs: NfaLabEpoch[]; total: number; trained: boolean; message: string; error: boolean }
   | { type: 'started'; settings: NfaLabSettings }
+  /** Where the network trains (sent at the start and again when a device failure moves training to the CPU). */
+  | ({ type: 'backend' } & LabBackendInfo)
   /** Epochs since the last message (batched: fast epochs must not flood the page). */
   | { type: 'epochs'; records: NfaLabEpoch[]; total: number }
   | { type: 'finished'; cancelled: boolean; message: string }

@@ -24,12 +24,20 @@ export interface GradMoments {
   readonly sum: Mat;
 }
 
+export interface SolveHints {
+  /** False for intermediate RFM rounds (alpha used only for the AGOP); true or absent otherwise. */
+  final?: boolean;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** Human-readable device: "cpu float64" or "webgpu mesa/llvmpipe". */
   readonly device: string;
-  /** Solve (K(X, X) + reg I) alpha = Y. */
-  solve(X: Mat, kernel: KernelSpec, Y: Mat, reg: number): Promise<SolveResult>;
+  /**
+   * Solve (K(X, X) + reg I) alpha = Y. `hints.final = false` says the solution only feeds the next
+   * AGOP (an intermediate RFM round), so an iterative solver may stop at its looser, stated tolerance.
+   */
+  solve(X: Mat, kernel: KernelSpec, Y: Mat, reg: number, hints?: SolveHints): Promise<SolveResult>;
   /** K(Z, X) alpha: the predictor at the rows of Z (Z.rows x alpha.cols). */
   predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat>;
   /**

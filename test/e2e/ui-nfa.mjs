@@ -103,6 +103,7 @@ export async function labScenario({ ctx, results, log }) {
   const status = (await lab.locator('#status').textContent()) ?? '';
   log(`ui lab: ${status}`);
   assert.match(status, /Trained 40 epochs/);
+  assert.match((await lab.locator('#backend').textContent()) ?? '', /^Training on (WebGPU|the CPU) \(/);
   assert.equal(await lab.locator('#inspect').isDisabled(), false);
   await page.screenshot({ path: path.join(results, 'ui-lab.png') });
   await lab.locator('#inspect').click();

@@ -2,22 +2,13 @@
 // much lower at initialisation), weights round-trip through .safetensors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mat, type Mat } from '../../src/core/mat';
-import { rng } from '../../src/core/random';
-import { CpuNfaBackend } from '../../src/core/nfa/backend';
+import { BackendError } from '../../src/core/backend';
+import { CpuNfaBackend, type NfaBackend } from '../../src/core/nfa/backend';
 import { computeNfa } from '../../src/core/nfa/compute';
 import { inferLayerChain, loadMlp } from '../../src/core/nfa/network';
-import { initMlp, mlpToSafetensors, trainMlp, trainingTargets } from '../../src/core/nfa/train';
+import { initMlp, mlpToSafetensors, trainMlp } from '../../src/core/nfa/train';
 import { bytesSource, openWeights } from '../../src/core/weights';
-
-/** x ~ N(0, I_20); y = (x_0 + x_1)^2 / 2 depends on one direction: its AGOP has rank 1. */
-function lowRankTask(n: number, d: number, seed: number): { X: Mat; Y: Mat } {
-  const r = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const X = mat(n, d, Float64Array.from({ length: n * d }, gauss));
-  const y = Float64Array.from({ length: n }, (_, i) => (X.data[i * d] + X.data[i * d + 1]) ** 2 / 2);
-  return { X, Y: trainingTargets(y, null) };
-}
+import { lowRankTask } from './nfa-tasks';
 
 test('lab-trained MLP reaches Pearson NFA correlation (alpha 1/2) > 0.9; at initialisation it does not', async () => {
   const { X, Y } = lowRankTask(512, 20, 1);
@@ -52,4 +43,48 @@ test('trained weights saved as .safetensors reload as the same network', async (
   const a = await computeNfa(net, X, new CpuNfaBackend());
   const b = await computeNfa(again, X, new CpuNfaBackend());
   assert.deepEqual(a.layers.map((l) => l.correlation), b.layers.map((l) => l.correlation));
+});
+
+/** The CPU backend whose training session fails with a BackendError at the given epoch's steps (a device failure). */
+function failingAt(epochSteps: number, failures: { count: number }): NfaBackend {
+  const cpu = new CpuNfaBackend();
+  return {
+    name: 'webgpu', device: 'webgpu test double', forward: (n, X) => cpu.forward(n, X), agopSums: (n, X) => cpu.agopSums(n, X), dispose: () => {},
+    async createTrainSession(p) {
+      const s = await cpu.createTrainSession(p);
+      let calls = 0;
+      return {
+        steps: async (rows, batch) => {
+          if (++calls === epochSteps) { failures.count++; throw new BackendError('webgpu', 'device lost (unknown): test'); }
+          return s.steps(rows, batch);
+        },
+        gradients: (rows) => s.gradients(rows), loss: () => s.loss(), checkpoint: () => s.checkpoint(), dispose: () => s.dispose(),
+      };
+    },
+  };
+}
+
+test('a BackendError mid-training continues on the fallback from the last epoch: the float64 history equals an uninterrupted run', async () => {
+  const { X, Y } = lowRankTask(200, 6, 4);
+  const o = { width: 16, depth: 2, activation: 'gelu' as const, optimizer: 'adam' as const, lr: 3e-3, batch: 16, epochs: 5, seed: 2, nfaRows: 50 };
+  const ref = await trainMlp(X, Y, o);
+  assert.equal(ref.backend, 'cpu');
+  assert.equal(ref.device, 'cpu float64');
+  assert.equal(ref.fallback, undefined);
+  const failures = { count: 0 };
+  const seen: number[] = [];
+  // 200 rows in one steps call per epoch: the third call is epoch 3's.
+  const res = await trainMlp(X, Y, o, { backend: failingAt(3, failures), fallback: async () => new CpuNfaBackend(), onEpoch: (e) => seen.push(e.epoch) });
+  assert.equal(failures.count, 1);
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5]);
+  assert.equal(res.backend, 'cpu');
+  assert.match(res.fallback ?? '', /^webgpu backend: device lost \(unknown\): test; continued on cpu \(cpu float64\) from the weights after epoch 2$/);
+  // Resumed with the same weights, moments and step count: bit-identical to never failing.
+  assert.deepEqual(res.history, ref.history);
+  res.net.layers.forEach((l, i) => assert.deepEqual(l.W, ref.net.layers[i].W));
+});
+
+test('without a fallback a BackendError ends training', async () => {
+  const { X, Y } = lowRankTask(64, 4, 5);
+  await assert.rejects(trainMlp(X, Y, { width: 8, epochs: 3, nfaRows: 0 }, { backend: failingAt(2, { count: 0 }) }), /device lost/);
 });

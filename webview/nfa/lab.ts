@@ -22,7 +22,8 @@ const header = el('header');
 const title = el('h2', {}, 'NFA Training Lab');
 const dataLine = el('div', { class: 'final', id: 'dataset' }, 'No dataset chosen.');
 const status = el('div', { class: 'status', id: 'status' }, 'Train a small MLP and watch its neural feature matrices line up with its AGOP.');
-header.append(title, dataLine, status);
+const backendLine = el('div', { class: 'final', id: 'backend' }, '');
+header.append(title, dataLine, status, backendLine);
 
 const form = el('div', { class: 'form' });
 function numberField(id: keyof NfaLabSettings, label: string, attrs: Record<string, string>): HTMLInputElement {
@@ -176,6 +177,11 @@ window.addEventListener('message', (event: MessageEvent<NfaLabHostToWebview>) =>
       charts.nfa?.destroy();
       charts.loss = charts.nfa = undefined;
       draw();
+      break;
+    case 'backend':
+      backendLine.textContent = `Training on ${m.backend === 'webgpu' ? 'WebGPU' : 'the CPU'} (${m.device})${m.backendNote ? ` — ${m.backendNote}` : ''}`;
+      backendLine.title = m.backendNote ?? '';
+      document.body.dataset.backend = m.backend;
       break;
     case 'epochs': {
       if (!m.records.length) break;

@@ -1,4 +1,4 @@
-import { BackendError, type Backend, type GradMoments, type KernelSpec, type SolveResult } from '../backend';
+import { BackendError, type Backend, type GradMoments, type KernelSpec, type SolveHints, type SolveResult } from '../backend';
 import { InputError } from '../errors';
 import { mat, type Mat } from '../mat';
 import gradAccumulateWgsl from '../gpu/gradAccumulate.wgsl';
@@ -24,10 +24,11 @@ import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './we
  * host). There the n^3/6 factorization dominates and n^2 d kernel flops are cheap; a kernel matrix
  * rounded to f32 was measured to move Gaussian-kernel test MSE by 1.3e-3 relative (wine, L = 5)
  * even with an exact float64 factorization of it. Larger n keeps K on the device in row tiles and
- * runs conjugate gradients with a Nyström preconditioner (rank nystromRank), f64 vectors on the
- * host, one batched GPU product per iteration, to a relative residual of cgTolerance (or the best
- * residual reached before f32 rounding stalls it). When K does not fit maxDeviceBytes, each CG
- * product recomputes its kernel tiles instead.
+ * runs conjugate gradients with a Nyström preconditioner (rank up to nystromRank, factored in float64
+ * on the host while the device builds K), f64 vectors on the host, one batched GPU product per
+ * iteration, to a relative residual of cgTolerance (cgIntermediateTolerance for intermediate RFM
+ * rounds; or the best residual reached before f32 rounding stalls it). When K does not fit
+ * maxDeviceBytes, each CG product recomputes its kernel tiles instead.
  *
  * Gradients (AGOP): for d <= 32 one kernel computes the gradient weights and sums them in the same
  * pass (gradFused.wgsl); larger d writes a weight tile first (kernelMatrix.wgsl, gradAccumulate.wgsl).
@@ -45,19 +46,29 @@ export interface WebGpuBackendOptions {
    * (1e-4 moved it by 1.6e-3).
    */
   cgTolerance?: number;
+  /**
+   * The same for intermediate RFM rounds, whose alpha only feeds the next AGOP (SolveHints.final =
+   * false). Default 1e-4: measured on the n = 4000 benchmark fit against the float64 CPU fit, M moved
+   * by 1.6e-4 relative Frobenius with 1e-4 (1.1e-5 with 1e-5, 1.3e-3 with 1e-3) while those rounds
+   * took 67 CG iterations instead of 89.
+   */
+  cgIntermediateTolerance?: number;
   cgMaxIters?: number;
   /**
-   * Landmarks of the Nyström preconditioner. Default 256: CG iterations of the n = 8000 benchmark fit
-   * (4 solves, tolerance 1e-5) were 217 at 128, 154 at 256, 112 at 512, 80 at 1024, but the float64
-   * setup (Gram matrix n s^2, eigendecomposition s^3) grows faster than the saved products
-   * beyond 256.
+   * Largest number of Nyström landmarks. A solve uses min(this, n / 32 rounded up to 8, at least 64):
+   * the host factorization costs n s^2 + s^3 while a K product costs n^2, so small problems want a
+   * smaller rank. Measured (4 solves of the benchmark fit, loaded machine): n = 2000, rank 64 vs 256:
+   * 1.0 s vs 1.8 s (109 vs 77 CG iterations); n = 4000, 128 vs 256: 2.9 s vs 3.4 s; n = 8000, 256 vs
+   * 192: 13.4 s vs 17.0 s (124 vs 150 iterations). Default 256; at n = 8000 and tolerance 1e-5 CG took
+   * 217 iterations at rank 128, 154 at 256, 112 at 512, 80 at 1024, but the float64 factorization
+   * (n s^2 + s^3) grows faster than the products it saves beyond 256.
    */
   nystromRank?: number;
   /** Rows of one query tile in predict / gradMoments (capped further by the binding limit). Default 2048. */
   queryTileRows?: number;
   /** Caps the storage-binding size used for tiling below the device's limit (tests emulate small devices with it). */
   maxBindingBytes?: number;
-  /** Predictions whose estimated f32 error (1e-7 x max column sum of |alpha|) exceeds this run in float64 on the host. Default 1e-4. */
+  /** Predictions whose estimated f32 error (1e-7 x the largest column norm |alpha|_2) exceeds this run in float64 on the host. Default 1e-5. */
   maxPredictError?: number;
 }
 
@@ -68,8 +79,14 @@ export interface SolveStats {
   path: 'direct' | 'cg';
   iterations: number;
   relResidual: number;
+  /** CG only: the relative residual it was asked for (looser for intermediate RFM rounds). */
+  tolerance?: number;
+  /** Kernel matrix on the device; for CG also the preconditioner, factored on the host meanwhile. */
   kernelSeconds: number;
   solveSeconds: number;
+  /** CG only: seconds of the solve in K products (device, with transfers) and in preconditioner applications (host). */
+  productSeconds?: number;
+  preconditionerSeconds?: number;
 }
 
 type KernelVariant = 0 | 1 | 2 | 3;
@@ -109,10 +126,11 @@ export class WebGpuBackend implements Backend {
       maxDeviceBytes: options.maxDeviceBytes ?? 3 * 1024 ** 3,
       directSolveMaxN: options.directSolveMaxN ?? 1000,
       cgTolerance: options.cgTolerance ?? 1e-5,
+      cgIntermediateTolerance: options.cgIntermediateTolerance ?? 1e-4,
       cgMaxIters: options.cgMaxIters ?? 2000,
       nystromRank: options.nystromRank ?? 256,
       queryTileRows: options.queryTileRows ?? 2048,
-      maxPredictError: options.maxPredictError ?? 1e-4,
+      maxPredictError: options.maxPredictError ?? 1e-5,
       maxBindingBytes: options.maxBindingBytes ?? Infinity,
     };
     this.maxBinding = Math.min(this.ctx.maxBinding, this.opts.maxBindingBytes);
@@ -135,7 +153,7 @@ export class WebGpuBackend implements Backend {
 
   // ---------------------------------------------------------------- public ops
 
-  async solve(X: Mat, kernel: KernelSpec, Y: Mat, reg: number): Promise<SolveResult> {
+  async solve(X: Mat, kernel: KernelSpec, Y: Mat, reg: number, hints?: SolveHints): Promise<SolveResult> {
     if (Y.rows !== X.rows) throw new InputError(`solve: ${X.rows} points but ${Y.rows} target rows`);
     return this.exclusive('solve', async (op) => {
       const n = X.rows;
@@ -148,31 +166,46 @@ export class WebGpuBackend implements Backend {
       const pts = this.uploadPointsT(op, X, 'train points (transposed)');
       const variant = kernelVariant(kernel, false);
       const ld = pts.ld;
-      const storeK = n * ld * 4 <= this.opts.maxDeviceBytes;
-      const tiles = storeK ? this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth) : null;
-      if (tiles) await this.sync();
-      const tK = now();
-      const kTimes = (p: Float64Array, c: number): Promise<Float64Array> =>
-        tiles ? this.storedKTimes(op, tiles, n, ld, p, c) : this.recomputedKTimes(op, pts, pts, variant, kernel.bandwidth, p, c);
-
-      const s = Math.min(this.opts.nystromRank, n);
+      // The small K(X, S) for the preconditioner first; then the full K is built on the device while
+      // the host factors the preconditioner (float64, single-threaded): the two overlap.
+      const s = Math.min(this.opts.nystromRank, n, Math.max(64, roundUp(Math.ceil(n / 32), 8)));
       const landmarks = landmarkIndices(n, s);
       const landmarkPts = this.uploadPointsT(op, rowsOf(X, landmarks), 'Nyström landmarks (transposed)');
       const kNS = await this.kernelMatrixHost(op, pts, landmarkPts, variant, kernel.bandwidth);
+      const storeK = n * ld * 4 <= this.opts.maxDeviceBytes;
+      const tiles = storeK ? this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth) : null;
       const precond = nystromPreconditioner(kNS, n, landmarks, reg);
+      if (tiles) await this.sync();
+      const tK = now();
+      const time = { products: 0, preconditioner: 0 };
+      const kTimes = async (p: Float64Array, c: number): Promise<Float64Array> => {
+        const t = now();
+        const out = await (tiles ? this.storedKTimes(op, tiles, n, ld, p, c) : this.recomputedKTimes(op, pts, pts, variant, kernel.bandwidth, p, c));
+        time.products += now() - t;
+        return out;
+      };
+      const timedPrecond = precond && {
+        apply: (v: Float64Array, c: number): Float64Array => {
+          const t = now();
+          const out = precond.apply(v, c);
+          time.preconditioner += now() - t;
+          return out;
+        },
+      };
+      const tol = hints?.final === false ? this.opts.cgIntermediateTolerance : this.opts.cgTolerance;
       const cg = await conjugateGradients({
         n,
         c: Y.cols,
         y: Y.data,
         reg,
         kTimes,
-        precond,
+        precond: timedPrecond,
         x0: this.previousAlpha?.length === n * Y.cols ? this.previousAlpha : undefined,
-        tol: this.opts.cgTolerance,
+        tol,
         maxIters: this.opts.cgMaxIters,
       });
       const tS = now();
-      this.solveLog.push({ path: 'cg', iterations: cg.iterations, relResidual: cg.relResidual, kernelSeconds: tK - t0, solveSeconds: tS - tK });
+      this.solveLog.push({ path: 'cg', iterations: cg.iterations, relResidual: cg.relResidual, tolerance: tol, kernelSeconds: tK - t0, solveSeconds: tS - tK, productSeconds: time.products, preconditionerSeconds: time.preconditioner });
       if (!cg.ok) {
         const ones = new Float64Array(n).fill(1);
         const rowSums = await kTimes(ones, 1);
@@ -188,10 +221,12 @@ export class WebGpuBackend implements Backend {
   async predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat> {
     if (alpha.rows !== X.rows) throw new InputError(`predict: ${X.rows} centres but ${alpha.rows} coefficient rows`);
     if (Z.cols !== X.cols) throw new InputError(`predict: query points have ${Z.cols} features, centres ${X.cols}`);
-    // f32 kernel values carry ~1e-7 relative error, so a prediction sum_i alpha_i k_i is off by about
-    // 1e-7 sum_i |alpha_i|. Strongly cancelling coefficients (Gaussian kernels with a small ridge:
-    // sum |alpha| = 3.4e4 on wine, L = 5, measured prediction error 4e-4 relative) go to the float64
-    // host instead; typical Laplace fits (sum |alpha| ~ 1e2) stay on the device.
+    // f32 kernel values carry ~6e-8 relative rounding, so a prediction sum_i alpha_i k_i is off by
+    // about 1e-7 |alpha|_2 (independent roundings add in quadrature). Strongly cancelling coefficients
+    // (Gaussian kernels with a small ridge: |alpha|_2 = 2.4e3 on wine, L = 5, where device predictions
+    // moved the test MSE by 1.5e-3 relative, measured) go to the float64 host instead; Laplace fits
+    // (|alpha|_2 of 15-180 on iris, wine, breast_cancer, ~21 on the n = 4000 benchmark; test MSE moved
+    // by at most 1.4e-6 relative) stay on the device.
     if (f32PredictError(alpha) > this.opts.maxPredictError) return this.host.predict(Z, X, kernel, alpha);
     return this.exclusive('predict', async (op) => {
       const zPts = this.uploadPointsT(op, Z, 'query points (transposed)');
@@ -270,9 +305,9 @@ export class WebGpuBackend implements Backend {
 
   // ---------------------------------------------------------------- building blocks
 
-  /** Kernel matrix K(A, B) read back to the host as float64 (A.n x B.n). */
-  private async kernelMatrixHost(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number): Promise<Float64Array> {
-    const out = new Float64Array(a.n * b.n);
+  /** Kernel matrix K(A, B) read back to the host (A.n x B.n), kept in f32: the values are f32 already, and half the bytes make every later pass over it faster. */
+  private async kernelMatrixHost(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number): Promise<Float32Array> {
+    const out = new Float32Array(a.n * b.n);
     const tileRows = this.rowsPerBinding(b.ld);
     const tile = this.buffer(op, Math.min(tileRows, a.n) * b.ld * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'kernel tile');
     for (let r0 = 0; r0 < a.n; r0 += tileRows) {
@@ -438,8 +473,8 @@ function f32PredictError(alpha: Mat): number {
   let worst = 0;
   for (let col = 0; col < alpha.cols; col++) {
     let s = 0;
-    for (let i = 0; i < alpha.rows; i++) s += Math.abs(alpha.data[i * alpha.cols + col]);
-    worst = Math.max(worst, s);
+    for (let i = 0; i < alpha.rows; i++) s += alpha.data[i * alpha.cols + col] ** 2;
+    worst = Math.max(worst, Math.sqrt(s));
   }
   return 1e-7 * worst;
 }

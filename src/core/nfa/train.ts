@@ -1,17 +1,19 @@
 // The training lab: a seeded MLP trained by minibatch SGD or Adam on MSE, with the NFA correlations
-// measured every epoch so a user sees the ansatz appear. CPU float64 (training on WebGPU is not built).
+// measured every epoch so a user sees the ansatz appear. The one training loop: steps, losses and
+// checkpoints run on the NfaBackend's TrainSession (CPU float64 or WebGPU); a device failure continues
+// on the fallback backend from the last epoch's checkpoint.
+import { BackendError, type BackendName } from '../backend';
 import { InputError, throwIfCancelled, type CancelToken } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
 import { permutation, rng } from '../random';
 import { writeSafetensors } from '../weights/safetensors';
 import { isActivation, type Activation } from './activation';
-import { CpuNfaBackend, type NfaBackend } from './backend';
+import { CpuNfaBackend, freshOptimizerState, meanSquaredErrorOf, type NfaBackend, type Optimizer, type OptimizerState, type TrainSession } from './backend';
 import { computeNfa } from './compute';
 import type { NfaCorrelations } from './correlation';
-import { mseGradients } from './mlp';
 import type { DenseLayer, Mlp } from './network';
 
-export type Optimizer = 'sgd' | 'adam';
+export type { Optimizer } from './backend';
 
 export interface TrainOptions {
   /** Units in each hidden layer. */
@@ -48,13 +50,29 @@ export interface TrainResult {
   /** The weights before training (for NFM minus init). */
   initial: Float64Array[];
   history: EpochRecord[];
+  /** Where the last epochs ran ('cpu' or 'webgpu') and on what device. */
+  backend: BackendName;
+  device: string;
+  /** Why the backend changed mid-training (e.g. WebGPU device lost -> CPU), if it did. */
+  fallback?: string;
 }
 
 export interface TrainHooks {
   onEpoch?: (rec: EpochRecord) => void;
   cancel?: CancelToken;
+  /** Trains and measures the NFA; default the CPU float64 backend. Not disposed here. */
   backend?: NfaBackend;
+  /** Called once when the backend fails (BackendError): training continues on the backend it returns. */
+  fallback?: (error: BackendError) => Promise<NfaBackend>;
 }
+
+/**
+ * Work per TrainSession.steps call: at most ~2^25 multiply-adds of forward passes (some 50 ms on one CPU
+ * core with the backward pass; one call is also one GPU submission) and 16384 rows, so cancel and the
+ * extension host's event loop wait for one call at most. Always at least one step.
+ */
+const MACS_PER_STEPS_CALL = 2 ** 25;
+const ROWS_PER_STEPS_CALL = 16384;
 
 export function validateTrainOptions(o: TrainOptions): void {
   const bad = (f: string, want: string, got: unknown) => new InputError(`option ${f}: expected ${want}, got ${String(got)}`);
@@ -84,7 +102,7 @@ export function initMlp(dims: readonly number[], activation: Activation, seed: n
 }
 
 export function meanSquaredError(net: Mlp, X: Mat, Y: Mat): number {
-  return mseGradients(net, X, Y).loss;
+  return meanSquaredErrorOf(net, X, Y);
 }
 
 export async function trainMlp(X: Mat, Y: Mat, options: Partial<TrainOptions>, hooks: TrainHooks = {}): Promise<TrainResult> {
@@ -93,50 +111,57 @@ export async function trainMlp(X: Mat, Y: Mat, options: Partial<TrainOptions>, h
   if (X.rows !== Y.rows) throw new Error(`trainMlp: ${X.rows} input rows but ${Y.rows} target rows`);
   if (X.rows === 0) throw new InputError('training data has no rows');
   const dims = [X.cols, ...new Array<number>(o.depth).fill(o.width), Y.cols];
-  const net = initMlp(dims, o.activation, o.seed);
-  const initial = net.layers.map((l) => Float64Array.from(l.W));
-  const backend = hooks.backend ?? new CpuNfaBackend();
+  const initialNet = initMlp(dims, o.activation, o.seed);
+  const initial = initialNet.layers.map((l) => Float64Array.from(l.W));
+  const optimizer = { kind: o.optimizer, lr: o.lr, momentum: o.momentum, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
   const nfaX = o.nfaRows > 0 ? (X.rows <= o.nfaRows ? X : takeRows(X, permutation(X.rows, o.seed + 1).subarray(0, o.nfaRows))) : null;
-  const history: EpochRecord[] = [];
-  const record = async (epoch: number): Promise<void> => {
-    const nfa = nfaX ? (await computeNfa(net, nfaX, backend)).layers.map((l) => ({ name: l.name, correlation: l.correlation })) : [];
-    const rec = { epoch, loss: meanSquaredError(net, X, Y), nfa };
-    history.push(rec);
-    hooks.onEpoch?.(rec);
-  };
-  await record(0);
+  const macsPerRow = dims.slice(1).reduce((sum, out, l) => sum + out * dims[l], 0);
+  const stepsPerCall = Math.max(1, Math.min(Math.floor(ROWS_PER_STEPS_CALL / o.batch), Math.floor(MACS_PER_STEPS_CALL / (o.batch * macsPerRow))));
 
-  const params: Float64Array[] = net.layers.flatMap((l) => [l.W, l.b as Float64Array]);
-  const m1 = params.map((p) => new Float64Array(p.length));
-  const m2 = params.map((p) => new Float64Array(p.length));
-  const beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  let step = 0;
-  for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    throwIfCancelled(hooks.cancel);
-    const order = permutation(X.rows, o.seed * 7919 + epoch);
-    for (let start = 0; start < X.rows; start += o.batch) {
-      const idx = order.subarray(start, Math.min(X.rows, start + o.batch));
-      const { gradW, gradB } = mseGradients(net, takeRows(X, idx), takeRows(Y, idx));
-      const grads = gradW.flatMap((g, l) => [g, gradB[l]]);
-      step++;
-      for (let p = 0; p < params.length; p++) {
-        const w = params[p], g = grads[p], v = m1[p];
-        if (o.optimizer === 'sgd') {
-          for (let i = 0; i < w.length; i++) { v[i] = o.momentum * v[i] + g[i]; w[i] -= o.lr * v[i]; }
-        } else {
-          const s = m2[p];
-          const c1 = 1 - beta1 ** step, c2 = 1 - beta2 ** step;
-          for (let i = 0; i < w.length; i++) {
-            v[i] = beta1 * v[i] + (1 - beta1) * g[i];
-            s[i] = beta2 * s[i] + (1 - beta2) * g[i] * g[i];
-            w[i] -= (o.lr * (v[i] / c1)) / (Math.sqrt(s[i] / c2) + eps);
-          }
-        }
+  let backend = hooks.backend ?? new CpuNfaBackend();
+  let fallback: string | undefined;
+  let session: TrainSession | null = null;
+  // The weights and moments after the last finished epoch: what a fallback backend resumes from.
+  let ckpt: { epoch: number; net: Mlp; state: OptimizerState } = { epoch: 0, net: initialNet, state: freshOptimizerState(initialNet) };
+  const history: EpochRecord[] = [];
+
+  const runEpoch = async (epoch: number): Promise<EpochRecord> => {
+    session ??= await backend.createTrainSession({ X, Y, net: ckpt.net, optimizer, resume: ckpt.state });
+    if (ckpt.epoch < epoch) {
+      const order = permutation(X.rows, o.seed * 7919 + epoch);
+      for (let start = 0; start < X.rows; start += stepsPerCall * o.batch) {
+        throwIfCancelled(hooks.cancel);
+        await session.steps(order.subarray(start, Math.min(X.rows, start + stepsPerCall * o.batch)), o.batch);
       }
+      ckpt = { epoch, ...(await session.checkpoint()) };
     }
-    await record(epoch);
+    const loss = await session.loss();
+    const nfa = nfaX ? (await computeNfa(ckpt.net, nfaX, backend)).layers.map((l) => ({ name: l.name, correlation: l.correlation })) : [];
+    return { epoch, loss, nfa };
+  };
+
+  try {
+    for (let epoch = 0; epoch <= o.epochs; epoch++) {
+      throwIfCancelled(hooks.cancel);
+      let rec: EpochRecord;
+      try {
+        rec = await runEpoch(epoch);
+      } catch (e) {
+        if (!(e instanceof BackendError) || !hooks.fallback || fallback) throw e;
+        (session as TrainSession | null)?.dispose();
+        session = null;
+        const next = await hooks.fallback(e);
+        fallback = `${e.message}; continued on ${next.name} (${next.device}) from the weights after epoch ${ckpt.epoch}`;
+        backend = next;
+        rec = await runEpoch(epoch);
+      }
+      history.push(rec);
+      hooks.onEpoch?.(rec);
+    }
+  } finally {
+    (session as TrainSession | null)?.dispose();
   }
-  return { net, initial, history };
+  return { net: ckpt.net, initial, history, backend: backend.name, device: backend.device, ...(fallback ? { fallback } : {}) };
 }
 
 /** The network as .safetensors with nn.Sequential names (`0.weight`, `0.bias`, `2.weight`, ...). */

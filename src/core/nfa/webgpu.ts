@@ -10,8 +10,9 @@ import mlpJacobianWgsl from '../gpu/mlpJacobian.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
 import { mat, type Mat } from '../mat';
 import type { Activation } from './activation';
-import type { NfaBackend } from './backend';
+import type { NfaBackend, TrainProblem, TrainSession } from './backend';
 import type { Mlp } from './network';
+import { WebGpuTrainSession } from './webgpuTrain';
 
 const FORWARD_SRC = mlpActivationWgsl + '\n' + mlpForwardWgsl;
 const JACOBIAN_SRC = mlpActivationWgsl + '\n' + mlpJacobianWgsl;
@@ -53,6 +54,11 @@ export class WebGpuNfaBackend implements NfaBackend {
 
   dispose(): void {
     this.ctx.dispose();
+  }
+
+  /** The lab's training on this device (shares the pipelines and the buffer count); dispose the session when done. */
+  async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
+    return this.ctx.run('nfa training session', async () => new WebGpuTrainSession(this.ctx, problem, { maxBatchBytes: this.maxBatchBytes }));
   }
 
   async forward(net: Mlp, X: Mat): Promise<Mat> {

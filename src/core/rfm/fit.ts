@@ -129,12 +129,14 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     const R = transformOf(M);
     const Xt = applyTransform(Xs, R);
     let reg = opts.reg;
-    let sol = await onBackend((b) => b.solve(Xt, kernel, Y, reg));
+    // Only the last round's alpha is the model (with early stopping, any round may be).
+    const hints = { final: opts.earlyStop || t === opts.iters };
+    let sol = await onBackend((b) => b.solve(Xt, kernel, Y, reg, hints));
     const phases = { kernel: sol.seconds.kernel, solve: sol.seconds.solve, predict: 0, agop: 0 };
     if (!sol.ok) {
       // xRFM: add 1% of the largest absolute row sum of K to the diagonal and retry once.
       reg = opts.reg + 0.01 * sol.maxAbsRowSum;
-      sol = await onBackend((b) => b.solve(Xt, kernel, Y, reg));
+      sol = await onBackend((b) => b.solve(Xt, kernel, Y, reg, hints));
       phases.kernel += sol.seconds.kernel;
       phases.solve += sol.seconds.solve;
       if (!sol.ok) throw new InputError(`the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger --reg`);

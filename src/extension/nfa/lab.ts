@@ -1,17 +1,23 @@
-// The NFA training lab: an MLP trained on the CPU in the extension host with the core trainer, one epoch
-// between yields to the event loop (the trainer awaits its NFA backend each epoch, and this backend
-// yields), charting loss and the NFA correlation live; then inspect or save the trained network.
+// The NFA training lab: an MLP trained in the extension host with the core trainer on WebGPU (Dawn) when
+// the host has an adapter, else on the CPU (yielding to the event loop between step batches), charting
+// loss and the NFA correlation live; then inspect or save the trained network. Under `auto` a device
+// failure mid-training continues on the CPU from the last epoch's weights.
 import * as vscode from 'vscode';
+import { BackendError } from '../../core/backend';
+import type { BackendChoice } from '../../core/backends/node';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError } from '../../core/errors';
+import type { NfaBackend } from '../../core/nfa/backend';
 import { isActivation, type Activation } from '../../core/nfa/activation';
 import { DEFAULT_TRAIN_OPTIONS, mlpToSafetensors, trainingTargets, trainMlp, validateTrainOptions, type EpochRecord, type TrainOptions, type TrainResult } from '../../core/nfa/train';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { inferLayerChain, loadMlp } from '../../core/nfa/network';
-import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol';
+import type { LabBackendInfo, NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol';
+import type { SafetensorsFile } from '../../core/weights/safetensors';
 import { openWeightsUri } from '../weights/source';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
+import { settingsBackend } from '../options';
 import type { NfaReport, NfaService } from './service';
 import { pickDataset, YieldingNfaBackend } from './service';
 import { bundleHtml, loadPage, localRoots, reportError } from './webviewHtml';
@@ -26,6 +32,8 @@ export interface LabArgs extends Partial<NfaLabSettings> {
   train?: boolean;
   /** NFA rows per epoch (the trainer's nfaRows). */
   nfaRows?: number;
+  /** Where to train; default the `featureLens.backend` setting (auto: WebGPU in the host, else the CPU). */
+  backend?: BackendChoice;
 }
 
 export interface LabTrainResult {
@@ -33,6 +41,10 @@ export interface LabTrainResult {
   cancelled: boolean;
   finalLoss: number;
   history: EpochRecord[];
+  /** Where the network trained (the last backend, after a fallback), and why not WebGPU / why it changed. */
+  backend: string;
+  device: string;
+  backendNote: string | null;
 }
 
 export const DEFAULT_LAB_SETTINGS: NfaLabSettings = {
@@ -58,6 +70,7 @@ export class TrainingLab {
   private dataset: { uri: vscode.Uri; data: Dataset } | undefined;
   private settings: NfaLabSettings = { ...DEFAULT_LAB_SETTINGS };
   private nfaRows = DEFAULT_TRAIN_OPTIONS.nfaRows;
+  private backendChoice: BackendChoice | undefined;
   private cancel: { cancelled: boolean } | undefined;
   /** The last training's curves, as the page draws them (kept for a reload). */
   private epochs: NfaLabEpoch[] = [];
@@ -71,9 +84,10 @@ export class TrainingLab {
     private readonly memory?: vscode.Memento) {}
 
   async open(dataArg: vscode.Uri | string | undefined, args: LabArgs = {}): Promise<LabTrainResult | undefined> {
-    const { target, train, nfaRows, ...settings } = args;
+    const { target, train, nfaRows, backend, ...settings } = args;
     this.settings = { ...this.settings, ...settings };
     if (nfaRows !== undefined) this.nfaRows = nfaRows;
+    if (backend !== undefined) this.backendChoice = backend;
     this.show();
     if (dataArg !== undefined || !this.dataset) {
       const ok = await this.chooseDataset(dataArg === undefined ? undefined : toUri(dataArg), target);
@@ -175,7 +189,10 @@ export class TrainingLab {
           const chain = inferLayerChain(opened.file.tensors, displayPath(file), { inputDim: this.dataset.data.X.cols });
           const activation = isActivation(this.settings.activation) ? this.settings.activation : 'relu';
           const net = await loadMlp(opened.file, chain, activation);
-          this.trained = { result: { net, initial: [], history: [] }, dataset: this.dataset.data, uri: this.dataset.uri, settings: this.settings, file };
+          // Where it was trained is in the kept file's metadata (see keep()).
+          const meta = (opened.file as Partial<SafetensorsFile>).headerMetadata ?? {};
+          const result: TrainResult = { net, initial: [], history: [], backend: meta.backend === 'webgpu' ? 'webgpu' : 'cpu', device: meta.device ?? 'unknown' };
+          this.trained = { result, dataset: this.dataset.data, uri: this.dataset.uri, settings: this.settings, file };
         } finally {
           await opened.close();
         }
@@ -237,10 +254,21 @@ export class TrainingLab {
     this.settings = { ...s };
     const { data, uri } = this.dataset;
     const Y = trainingTargets(data.y, data.task === 'classification' ? data.classes?.length ?? 0 : null);
+    const choice = this.backendChoice ?? settingsBackend();
+    if (!['auto', 'webgpu', 'cpu'].includes(choice)) throw new InputError(`training lab: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(choice)}`);
     const cancel = { cancelled: false };
     this.cancel = cancel;
+    let backend: NfaBackend;
+    let info: LabBackendInfo;
+    try {
+      ({ backend, info } = await this.openBackend(choice));
+    } catch (e) {
+      this.cancel = undefined;
+      throw e;
+    }
     await this.post({ type: 'started', settings: s });
-    this.log.info(`training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}`);
+    await this.post({ type: 'backend', ...info });
+    this.log.info(`training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}, on ${info.backend} (${info.device})${info.backendNote ? `; ${info.backendNote}` : ''}`);
     const history: EpochRecord[] = [];
     // Epochs can take microseconds: the page gets them in batches, at most ~10 messages a second.
     let pending: NfaLabEpoch[] = [];
@@ -258,7 +286,15 @@ export class TrainingLab {
           token.onCancellationRequested(() => (cancel.cancelled = true));
           let done = 0, reportedDone = 0, reportedAt = 0;
           return trainMlp(data.X, Y, options, {
-            cancel, backend: new YieldingNfaBackend(),
+            cancel, backend,
+            fallback: choice === 'auto' ? async (e: BackendError) => {
+              const cpu = new YieldingNfaBackend();
+              info = { backend: cpu.name, device: cpu.device, backendNote: `${e.message}; continued on the CPU from the last epoch's weights` };
+              this.log.warn(`training lab: ${info.backendNote}`);
+              void vscode.window.showWarningMessage(`Feature Lens: the training lab's GPU failed (${e.message}); training continues on the CPU.`);
+              await this.post({ type: 'backend', ...info });
+              return cpu;
+            } : undefined,
             onEpoch: (rec) => {
               history.push(rec);
               done++;
@@ -277,19 +313,20 @@ export class TrainingLab {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       const last = history[history.length - 1];
+      this.log.info(`training lab: ${options.epochs} epochs on ${result.backend} (${result.device}), loss ${last.loss.toPrecision(4)}`);
       this.trained = { result, dataset: data, uri, settings: s, file: await this.keep(result) };
       this.epochs = thinned(history.map(labEpochOf));
       this.total = options.epochs;
-      this.message = `Trained ${options.epochs} epochs: loss ${last.loss.toPrecision(4)}`;
+      this.message = `Trained ${options.epochs} epochs on ${result.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: loss ${last.loss.toPrecision(4)}`;
       await this.post({ type: 'finished', cancelled: false, message: this.message });
       await this.persist();
-      return { epochs: options.epochs, cancelled: false, finalLoss: last.loss, history };
+      return { epochs: options.epochs, cancelled: false, finalLoss: last.loss, history, ...info };
     } catch (e) {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       if (e instanceof CancelledError) {
         await this.post({ type: 'finished', cancelled: true, message: `Cancelled after ${Math.max(0, history.length - 1)} epochs (nothing kept).` });
-        return { epochs: Math.max(0, history.length - 1), cancelled: true, finalLoss: history[history.length - 1]?.loss ?? NaN, history };
+        return { epochs: Math.max(0, history.length - 1), cancelled: true, finalLoss: history[history.length - 1]?.loss ?? NaN, history, ...info };
       }
       await this.post({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
       throw e;
@@ -297,6 +334,7 @@ export class TrainingLab {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       this.cancel = undefined;
+      backend.dispose();
     }
   }
 
@@ -309,7 +347,7 @@ export class TrainingLab {
       const dir = vscode.Uri.joinPath(this.storage, 'nfa-lab');
       await vscode.workspace.fs.createDirectory(dir);
       const file = vscode.Uri.joinPath(dir, `trained-${Date.now()}.safetensors`);
-      await vscode.workspace.fs.writeFile(file, mlpToSafetensors(result.net, 'F64', { source: 'feature-lens training lab (kept for window reloads)' }));
+      await vscode.workspace.fs.writeFile(file, mlpToSafetensors(result.net, 'F64', { source: 'feature-lens training lab (kept for window reloads)', backend: result.backend, device: result.device }));
       const previous = this.trained?.file;
       if (previous && previous.toString() !== file.toString()) await Promise.resolve(vscode.workspace.fs.delete(previous)).catch(() => undefined);
       return file;
@@ -318,6 +356,21 @@ export class TrainingLab {
       this.log.warn(`training lab: could not keep the trained network for reloads: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
+  }
+
+  /** The chosen backend: Dawn WebGPU in the host (auto: when it has an adapter), else the yielding CPU one. */
+  private async openBackend(choice: BackendChoice): Promise<{ backend: NfaBackend; info: LabBackendInfo }> {
+    const cpu = (note: string | null) => {
+      const b = new YieldingNfaBackend();
+      return { backend: b as NfaBackend, info: { backend: b.name, device: b.device, backendNote: note } };
+    };
+    if (choice === 'cpu') return cpu(null);
+    const { createNfaBackend } = await import('../../core/backends/node');
+    const { backend, note } = await createNfaBackend(choice);
+    if (note) this.log.warn(`training lab: ${note}`);
+    // The plain CPU backend would not yield between step batches: the host's one does.
+    if (backend.name === 'cpu') return cpu(note ?? null);
+    return { backend, info: { backend: backend.name, device: backend.device, backendNote: note ?? null } };
   }
 
   /** Stops the training under way; false when nothing is training. */
@@ -365,7 +418,7 @@ export class TrainingLab {
     const s = t.settings;
     const bytes = mlpToSafetensors(t.result.net, 'F32', {
       source: 'feature-lens training lab', dataset: displayPath(t.uri), target: t.dataset.targetName,
-      activation: s.activation, width: String(s.width), depth: String(s.depth), optimizer: s.optimizer, lr: String(s.lr), batch: String(s.batch), epochs: String(s.epochs), seed: String(s.seed),
+      activation: s.activation, width: String(s.width), depth: String(s.depth), optimizer: s.optimizer, lr: String(s.lr), batch: String(s.batch), epochs: String(s.epochs), seed: String(s.seed), trained_on: t.result.device,
     });
     await vscode.workspace.fs.writeFile(uri, bytes);
     this.log.info(`training lab: saved ${uri.toString()} (${bytes.length} bytes)`);

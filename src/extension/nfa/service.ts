@@ -11,7 +11,7 @@ import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError, type CancelToken } from '../../core/errors';
 import { takeRows, type Mat } from '../../core/mat';
 import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
-import { CpuNfaBackend, type NfaBackend } from '../../core/nfa/backend';
+import { CpuNfaBackend, type NfaBackend, type TrainProblem, type TrainSession } from '../../core/nfa/backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
 import type { NfaCorrelations } from '../../core/nfa/correlation';
 import { inferLayerChain, loadMatchingWeights, loadMlp, networkTensorName, networkView, suspiciousIgnored, type LayerChain, type Mlp } from '../../core/nfa/network';
@@ -75,6 +75,16 @@ export class YieldingNfaBackend implements NfaBackend {
   async agopSums(net: Mlp, X: Mat): Promise<Float64Array[]> {
     await yieldToHost();
     return this.cpu.agopSums(net, X);
+  }
+  async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
+    const s = await this.cpu.createTrainSession(problem);
+    return {
+      steps: async (rows, batch) => { await yieldToHost(); return s.steps(rows, batch); },
+      gradients: (rows) => s.gradients(rows),
+      loss: async () => { await yieldToHost(); return s.loss(); },
+      checkpoint: () => s.checkpoint(),
+      dispose: () => s.dispose(),
+    };
   }
   dispose(): void {}
 }

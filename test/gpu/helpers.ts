@@ -5,6 +5,11 @@ import { createBackend } from '../../src/core/backends/node';
 import { WebGpuBackend, type WebGpuBackendOptions } from '../../src/core/backends/webgpu';
 import type { Dataset } from '../../src/core/data/dataset';
 import { mat, type Mat } from '../../src/core/mat';
+import { rng } from '../../src/core/random';
+import { parseClassCsv } from './classCsv';
+
+// Seeded random numbers (the core's mulberry32) so failures reproduce.
+export { rng };
 
 export async function gpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
   const { backend } = await createBackend('webgpu', options);
@@ -14,32 +19,9 @@ export async function gpuBackend(options: WebGpuBackendOptions = {}): Promise<We
 
 /** Last column is the target (class labels, as the sklearn fixtures are written). */
 export function fixture(name: 'iris' | 'wine' | 'breast_cancer'): Dataset {
-  const url = new URL(`../fixtures/${name}.csv`, import.meta.url);
-  const lines = readFileSync(url, 'utf8').trim().split(/\r?\n/);
-  const header = lines[0].split(',');
-  const d = header.length - 1;
-  const rows = lines.slice(1).map((l) => l.split(','));
-  const classes = [...new Set(rows.map((r) => r[d]))].sort();
-  const X = new Float64Array(rows.length * d);
-  const y = new Float64Array(rows.length);
-  rows.forEach((r, i) => {
-    for (let j = 0; j < d; j++) X[i * d + j] = Number(r[j]);
-    y[i] = classes.indexOf(r[d]);
-  });
-  return { source: `${name}.csv`, X: mat(rows.length, d, X), featureNames: header.slice(0, d), y, targetName: header[d], task: 'classification', classes };
+  return parseClassCsv(readFileSync(new URL(`../fixtures/${name}.csv`, import.meta.url), 'utf8'), `${name}.csv`);
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomMat(rows: number, cols: number, seed: number, scale = 1): Mat {
   const r = rng(seed);

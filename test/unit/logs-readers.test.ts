@@ -6,6 +6,7 @@ import { createLogReader, readLog, chooseLossColumn, rankLossColumns, seriesOf, 
 import type { LogKind, ScalarPoint } from '../../src/core/logs/index';
 import { crc32c } from '../../src/core/logs/crc32c';
 import { InputError } from '../../src/core/errors';
+import { rng } from '../../src/core/random';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'logs');
 const bytesOf = (name: string) => new Uint8Array(readFileSync(join(dir, name)));
@@ -123,17 +124,6 @@ test('TensorBoard: a truncated last record is held while growing and reported at
   assert.deepEqual(fin.problems.map((p) => p.byteOffset), expected.truncated.problem_offsets);
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const cases: [LogKind, string][] = [
   ['csv', 'metrics.csv'], ['csv', 'semicolon.csv'], ['csv', 'no-step-bad-row.csv'],
   ['jsonl', 'train.jsonl'], ['jsonl', 'no-step.jsonl'],
@@ -144,7 +134,7 @@ for (const [kind, name] of cases) {
   test(`incremental ${kind} reader on ${name} in random chunks equals one-shot`, () => {
     const bytes = bytesOf(name);
     const once = readLog(bytes, name);
-    const rnd = mulberry32(name.length * 7919);
+    const rnd = rng(name.length * 7919);
     for (let trial = 0; trial < 20; trial++) {
       const r = createLogReader(kind);
       const points: ScalarPoint[] = [];

@@ -2,9 +2,8 @@
 // backend, in the page, and exposes both results to the test (window.__result).
 import { CpuBackend } from '../../../src/core/backends/cpu';
 import { WebGpuBackend } from '../../../src/core/backends/webgpu';
-import type { Dataset } from '../../../src/core/data/dataset';
-import { mat } from '../../../src/core/mat';
 import { fitRfm } from '../../../src/core/rfm/fit';
+import { parseClassCsv } from '../classCsv';
 
 declare global {
   interface Window {
@@ -13,26 +12,11 @@ declare global {
   }
 }
 
-function parse(text: string): Dataset {
-  const lines = text.trim().split(/\r?\n/);
-  const header = lines[0].split(',');
-  const d = header.length - 1;
-  const rows = lines.slice(1).map((l) => l.split(','));
-  const classes = [...new Set(rows.map((r) => r[d]))].sort();
-  const X = new Float64Array(rows.length * d);
-  const y = new Float64Array(rows.length);
-  rows.forEach((r, i) => {
-    for (let j = 0; j < d; j++) X[i * d + j] = Number(r[j]);
-    y[i] = classes.indexOf(r[d]);
-  });
-  return { source: 'iris.csv', X: mat(rows.length, d, X), featureNames: header.slice(0, d), y, targetName: header[d], task: 'classification', classes };
-}
-
 async function main(): Promise<unknown> {
   if (!navigator.gpu) return { error: 'navigator.gpu is missing' };
   // Every GPU path: CG solve on the device and predictions on the device.
   const gpu = await WebGpuBackend.create(navigator.gpu, { directSolveMaxN: 0, maxPredictError: Infinity });
-  const ds = parse(window.__csv);
+  const ds = parseClassCsv(window.__csv, 'iris.csv');
   const options = { iters: 2 };
   const g = await fitRfm(ds, options, { backend: gpu, valFraction: 0.2 });
   const c = await fitRfm(ds, options, { backend: new CpuBackend(), valFraction: 0.2 });

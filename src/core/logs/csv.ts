@@ -1,5 +1,5 @@
 import Papa from 'papaparse';
-import { LineSplitter, findStepName, parseNumber } from './lines';
+import { LineLogReader, findStepName, parseNumber } from './lines';
 import type { LogProblem, LogReader, PushResult, ScalarPoint } from './types';
 
 /**
@@ -7,29 +7,14 @@ import type { LogProblem, LogReader, PushResult, ScalarPoint } from './types';
  * step) and any table with a header. The step is the step-like column (see STEP_NAMES), else the
  * 0-based data row index. Lines are parsed one at a time so a damaged line costs only itself.
  */
-export class CsvLogReader implements LogReader {
+export class CsvLogReader extends LineLogReader implements LogReader {
   readonly kind = 'csv' as const;
-  private readonly lines = new LineSplitter();
   private header: string[] | undefined;
   private delimiter = ',';
   private stepIndex = -1;
   private dataRow = 0;
-  private readonly seen = new Set<string>();
-  private readonly tagList: string[] = [];
 
-  get tags(): readonly string[] { return this.tagList; }
-  get bytesRead(): number { return this.lines.bytesRead; }
   get stepSource(): string { return this.stepIndex >= 0 && this.header ? this.header[this.stepIndex] : 'row index'; }
-
-  push(bytes: Uint8Array): PushResult {
-    const { lines, firstLine } = this.lines.push(bytes);
-    return this.read(lines, firstLine);
-  }
-
-  finish(): PushResult {
-    const { lines, firstLine } = this.lines.finish();
-    return this.read(lines, firstLine);
-  }
 
   private splitLine(line: string): string[] {
     if (!line.includes('"')) return line.split(this.delimiter);
@@ -37,7 +22,7 @@ export class CsvLogReader implements LogReader {
     return parsed.data[0] ?? [];
   }
 
-  private read(lines: string[], firstLine: number): PushResult {
+  protected read(lines: string[], firstLine: number): PushResult {
     const points: ScalarPoint[] = [];
     const problems: LogProblem[] = [];
     for (let k = 0; k < lines.length; k++) {
@@ -73,7 +58,7 @@ export class CsvLogReader implements LogReader {
         const value = parseNumber(cells[c]);
         if (value === undefined) continue; // sparse cell, or a text column (timestamps, run names)
         const tag = this.header[c];
-        if (!this.seen.has(tag)) { this.seen.add(tag); this.tagList.push(tag); }
+        this.noteTag(tag);
         points.push({ tag, step, value });
       }
     }

@@ -1,4 +1,4 @@
-import { LineSplitter, STEP_NAMES, parseNumber } from './lines';
+import { LineLogReader, STEP_NAMES, parseNumber } from './lines';
 import type { LogProblem, LogReader, PushResult, ScalarPoint } from './types';
 
 // Python's json.dumps writes NaN and Infinity bare, which JSON.parse rejects; quote them and map back.
@@ -20,30 +20,15 @@ function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, 
  * The step is the first step-like key (see STEP_NAMES) of the first line that has one, else the
  * 0-based index of the non-empty line.
  */
-export class JsonlLogReader implements LogReader {
+export class JsonlLogReader extends LineLogReader implements LogReader {
   readonly kind = 'jsonl' as const;
-  private readonly lines = new LineSplitter();
   private dataRow = 0;
   private stepKey: string | undefined;
   private lastStep: number | undefined;
-  private readonly seen = new Set<string>();
-  private readonly tagList: string[] = [];
 
-  get tags(): readonly string[] { return this.tagList; }
-  get bytesRead(): number { return this.lines.bytesRead; }
   get stepSource(): string { return this.stepKey ?? 'row index'; }
 
-  push(bytes: Uint8Array): PushResult {
-    const { lines, firstLine } = this.lines.push(bytes);
-    return this.read(lines, firstLine);
-  }
-
-  finish(): PushResult {
-    const { lines, firstLine } = this.lines.finish();
-    return this.read(lines, firstLine);
-  }
-
-  private read(lines: string[], firstLine: number): PushResult {
+  protected read(lines: string[], firstLine: number): PushResult {
     const points: ScalarPoint[] = [];
     const problems: LogProblem[] = [];
     for (let k = 0; k < lines.length; k++) {
@@ -78,7 +63,7 @@ export class JsonlLogReader implements LogReader {
         this.lastStep = step;
       }
       for (const [tag, value] of fields) {
-        if (!this.seen.has(tag)) { this.seen.add(tag); this.tagList.push(tag); }
+        this.noteTag(tag);
         points.push({ tag, step, value });
       }
     }

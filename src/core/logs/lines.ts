@@ -1,3 +1,5 @@
+import type { PushResult } from './types';
+
 /**
  * Splits a byte stream into complete lines, holding a partial last line (a file being written) until
  * its newline arrives. UTF-8 is decoded in streaming mode so a character split across chunks survives.
@@ -57,4 +59,34 @@ export function findStepName(names: readonly string[]): string | undefined {
     if (i >= 0) return names[i];
   }
   return undefined;
+}
+
+/**
+ * What the CSV and JSON Lines readers share: bytes in, complete lines out through a LineSplitter,
+ * and the tags in order of first appearance. Subclasses turn a batch of lines into points.
+ */
+export abstract class LineLogReader {
+  private readonly lines = new LineSplitter();
+  private readonly seen = new Set<string>();
+  private readonly tagList: string[] = [];
+
+  get tags(): readonly string[] { return this.tagList; }
+  get bytesRead(): number { return this.lines.bytesRead; }
+
+  push(bytes: Uint8Array): PushResult {
+    const { lines, firstLine } = this.lines.push(bytes);
+    return this.read(lines, firstLine);
+  }
+
+  finish(): PushResult {
+    const { lines, firstLine } = this.lines.finish();
+    return this.read(lines, firstLine);
+  }
+
+  protected noteTag(tag: string): void {
+    if (!this.seen.has(tag)) { this.seen.add(tag); this.tagList.push(tag); }
+  }
+
+  /** Points and problems of `lines`, the first of which is line `firstLine` (1-based) of the file. */
+  protected abstract read(lines: string[], firstLine: number): PushResult;
 }

@@ -8,11 +8,11 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { frameWith, sleep } from '../../test/e2e/webviewFrames.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const E2E = process.env.FEATURE_LENS_E2E_DIR ?? path.join(ROOT, '.e2e');
 const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'test-results'));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 fs.mkdirSync(OUT, { recursive: true });
 
 const loss = (s) => (2 * Math.exp(-s / 800) + 0.25) * (1 + 0.04 * Math.sin(s * 1.7) * Math.cos(s * 0.37)) * ((s >= 1200 && s < 1206) || (s >= 2500 && s < 2503) || (s >= 4100 && s < 4110) ? 5 : 1);
@@ -35,15 +35,6 @@ const log = fs.openSync(`${profile}/server.log`, 'w');
 const server = spawn(path.join(E2E, 'node_modules/.bin/code-server'), ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
   '--disable-workspace-trust', '--user-data-dir', `${profile}/ud`, '--extensions-dir', `${profile}/exts`, ws], { env, detached: true, stdio: ['ignore', log, log] });
 const stop = () => { try { process.kill(-server.pid, 'SIGTERM'); } catch {} };
-
-async function frameWith(page, selector, timeout) {
-  const until = Date.now() + timeout;
-  while (Date.now() < until) {
-    for (const f of page.frames()) { try { if (await f.$(selector)) return f; } catch {} }
-    await sleep(250);
-  }
-  throw new Error(`no webview with ${selector} within ${timeout} ms`);
-}
 
 async function palette(page, title) {
   await page.keyboard.press('F1');

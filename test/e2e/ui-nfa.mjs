@@ -3,21 +3,7 @@
 // heatmaps and correlation table. Run by scripts/e2e/run.mjs after the RFM scenario (no-WebGPU run).
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function frameWith(page, selector, timeout) {
-  const until = Date.now() + timeout;
-  while (Date.now() < until) {
-    for (const f of page.frames()) {
-      try {
-        if (await f.$(selector)) return f;
-      } catch {} // frames come and go while the workbench lays out
-    }
-    await sleep(250);
-  }
-  throw new Error(`no webview with ${selector} within ${timeout} ms`);
-}
+import { frameWith, sleep } from './webviewFrames.mjs';
 
 /** Waits for a quick pick whose title contains `title`, optionally types, then accepts. */
 async function answer(page, title, typed) {

@@ -3,22 +3,7 @@
 // heatmap and the metric curve and names the backend. Run by scripts/e2e/run.mjs.
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** The webview document holding `selector` (VS Code nests each webview in two iframes). */
-async function frameWith(page, selector, timeout) {
-  const until = Date.now() + timeout;
-  while (Date.now() < until) {
-    for (const f of page.frames()) {
-      try {
-        if (await f.$(selector)) return f;
-      } catch {} // frames come and go while the workbench lays out
-    }
-    await sleep(250);
-  }
-  throw new Error(`no webview with ${selector} within ${timeout} ms`);
-}
+import { frameWith, sleep } from './webviewFrames.mjs';
 
 async function contextMenuLabels(page, rowText) {
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: rowText }).first();

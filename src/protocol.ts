@@ -4,7 +4,6 @@
 import type { Dataset, Task } from './core/data/dataset';
 import type { FitResult, IterationRecord, RfmModel, RfmOptions } from './core/rfm/types';
 import { mat, type Mat } from './core/mat';
-import type { KernelName } from './core/backend';
 import type { EigenAlignment, NfaCorrelations } from './core/nfa/correlation';
 
 /** Where a fit may run. 'auto' tries the panel's WebGPU, then Dawn in the host, then the CPU. */
@@ -29,40 +28,21 @@ export interface WireDataset {
   classes?: string[];
 }
 
-/** The parts of an RfmModel that are tensors, as buffers (enough to rebuild the model on the host). */
-export interface WireModel {
-  task: Task;
-  kernel: KernelName;
-  bandwidth: number;
-  featureNames: string[];
-  targetName: string;
-  classes?: string[];
+/** An RfmModel whose tensors are buffers (enough to rebuild the model on the host). */
+export type WireModel = Omit<RfmModel, 'standardize' | 'M' | 'centers' | 'alpha'> & {
   standardize: { mean: ArrayBuffer; std: ArrayBuffer } | null;
   M: { diag: boolean; d: number; data: ArrayBuffer };
   centers: WireMat;
   alpha: WireMat;
-}
+};
 
 /** A FitResult (src/core/rfm/types.ts) whose matrices are buffers. */
-export interface WireFitResult {
-  task: Task;
-  n_train: number;
-  n_test: number;
-  d: number;
-  feature_names: string[];
-  backend: string;
-  device: string;
-  iterations: IterationRecord[];
-  best_iter: number;
-  final: { train_metric: number; test_metric: number | null; test_mse: number | null };
+export type WireFitResult = Omit<FitResult, 'M' | 'importance' | 'model'> & {
   /** d x d row-major float64. */
   M: ArrayBuffer;
   importance: ArrayBuffer;
-  options: RfmOptions;
-  seconds: number;
-  fallback?: string;
   model: WireModel;
-}
+};
 
 /** What the panel draws: a saved run, or a fit in progress (result still null). */
 export interface RunView {

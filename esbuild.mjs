@@ -14,7 +14,7 @@ const common = {
 const all = [
   // `webgpu` carries dawn.node native binaries: never bundled, resolved from node_modules at run time.
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'webgpu'] },
-  { ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  { ...common, entryPoints: ['webview/rfm/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
   // Issue 5: the weights editor, the NFA view and the training lab (one bundle each, loaded by their own pages).
   { ...common, entryPoints: ['webview/weights/main.ts'], outfile: 'dist/weights.js', platform: 'browser', format: 'iife', target: 'es2022' },
   { ...common, entryPoints: ['webview/nfa/main.ts'], outfile: 'dist/nfa.js', platform: 'browser', format: 'iife', target: 'es2022' },

@@ -26,10 +26,10 @@ async function one(backendName, n, directMax, rank) {
   const { fitRfm } = await import('../src/core/rfm/fit.ts');
   let backend;
   if (backendName === 'cpu') {
-    const { CpuBackend } = await import('../src/core/backends/cpu.ts');
+    const { CpuBackend } = await import('../src/core/rfm/cpu.ts');
     backend = new CpuBackend();
   } else {
-    const { createBackend } = await import('../src/core/backends/node.ts');
+    const { createBackend } = await import('../src/core/node.ts');
     const options = {};
     if (directMax !== undefined) options.directSolveMaxN = directMax;
     if (rank !== undefined) options.nystromRank = rank;

@@ -3,7 +3,7 @@
 // Each size runs in its own process so peak RSS belongs to that size.  Usage: npm run bench [-- --sizes 2000,4000]
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CpuBackend } from '../src/core/backends/cpu.ts';
+import { CpuBackend } from '../src/core/rfm/cpu.ts';
 import { fitRfm } from '../src/core/rfm/fit.ts';
 import { syntheticTask } from './synthetic.mjs';
 

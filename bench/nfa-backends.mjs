@@ -22,7 +22,7 @@ const draw = rng(1);
 const problem = { X: task.X, y: task.y, W: Float64Array.from({ length: catWidth * catD }, () => 2 * draw() - 1), a: Float64Array.from({ length: catWidth }, () => 2 * draw() - 1), width: catWidth };
 
 // Imported dynamically: a static import of this .ts module from .mjs makes its own import('webgpu') unresolvable.
-const { createCatapultBackend, createNfaBackend } = await import('../src/core/backends/node.ts');
+const { createCatapultBackend, createNfaBackend } = await import('../src/core/node.ts');
 const results = {};
 for (const kind of ['cpu', 'webgpu']) {
   const nfa = (await createNfaBackend(kind)).backend;

@@ -18,7 +18,7 @@ const sizes = [
 ].filter((s) => !only || s.name === only);
 
 // Imported dynamically: a static import of this .ts module from .mjs makes its own import('webgpu') unresolvable.
-const { createNfaBackend } = await import('../src/core/backends/node.ts');
+const { createNfaBackend } = await import('../src/core/node.ts');
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
 const runs = [];

@@ -2,9 +2,9 @@
 // 1e-3 relative, M within 1e-3 relative Frobenius error, same top features (issue 3).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BackendError, type Backend } from '../../src/core/backend';
-import { CpuBackend } from '../../src/core/backends/cpu';
-import type { WebGpuBackend } from '../../src/core/backends/webgpu';
+import { BackendError, type Backend } from '../../src/core/rfm/backend';
+import { CpuBackend } from '../../src/core/rfm/cpu';
+import type { WebGpuBackend } from '../../src/core/rfm/webgpu';
 import { fitRfm } from '../../src/core/rfm/fit';
 import type { FitResult, RfmOptions } from '../../src/core/rfm/types';
 import { fixture, gpuBackend, relErr } from './helpers';

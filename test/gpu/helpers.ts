@@ -1,8 +1,8 @@
 // Shared by the Node WebGPU tests: a Dawn-backed WebGpuBackend (no adapter = failure, never a skip),
 // the fixture datasets and comparison helpers.
 import { readFileSync } from 'node:fs';
-import { createBackend } from '../../src/core/backends/node';
-import { WebGpuBackend, type WebGpuBackendOptions } from '../../src/core/backends/webgpu';
+import { createBackend } from '../../src/core/node';
+import { WebGpuBackend, type WebGpuBackendOptions } from '../../src/core/rfm/webgpu';
 import type { Dataset } from '../../src/core/data/dataset';
 import { mat, type Mat } from '../../src/core/mat';
 import { rng } from '../../src/core/random';

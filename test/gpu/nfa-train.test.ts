@@ -3,8 +3,8 @@
 // a device lost mid-training continuing on the CPU, and buffer hygiene.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BackendError } from '../../src/core/backend';
-import { createNfaBackend } from '../../src/core/backends/node';
+import { BackendError } from '../../src/core/rfm/backend';
+import { createNfaBackend } from '../../src/core/node';
 import { CancelledError } from '../../src/core/errors';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';
 import { CpuNfaBackend, type OptimizerSpec } from '../../src/core/nfa/backend';

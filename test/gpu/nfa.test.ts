@@ -2,8 +2,8 @@
 // every activation, row batching, the computeNfa correlations, buffer hygiene and BackendErrors.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BackendError } from '../../src/core/backend';
-import { createNfaBackend } from '../../src/core/backends/node';
+import { BackendError } from '../../src/core/rfm/backend';
+import { createNfaBackend } from '../../src/core/node';
 import { mat, type Mat } from '../../src/core/mat';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';
 import { CpuNfaBackend } from '../../src/core/nfa/backend';

@@ -1,10 +1,10 @@
 // Every WebGPU op against the float64 CPU backend, on random data and on standardised fixtures.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BackendError, type KernelSpec } from '../../src/core/backend';
-import { CpuBackend } from '../../src/core/backends/cpu';
-import { createBackend } from '../../src/core/backends/node';
-import { WebGpuBackend } from '../../src/core/backends/webgpu';
+import { BackendError, type KernelSpec } from '../../src/core/rfm/backend';
+import { CpuBackend } from '../../src/core/rfm/cpu';
+import { createBackend } from '../../src/core/node';
+import { WebGpuBackend } from '../../src/core/rfm/webgpu';
 import { standardize, standardizer } from '../../src/core/rfm/fit';
 import { mat, type Mat } from '../../src/core/mat';
 import { fixture, gpuBackend, randomMat, relErr } from './helpers';

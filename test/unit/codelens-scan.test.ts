@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { DEFAULT_WEIGHT_EXTENSIONS, scanPythonPaths, type PathLens } from '../../src/extension/codelensScan';
+import { DEFAULT_WEIGHT_EXTENSIONS, scanPythonPaths, type PathLens } from '../../src/extension/codelens/scan';
 
 const opts = { datasetExtensions: ['.csv', '.tsv', '.npy', '.npz', '.parquet'], weightExtensions: DEFAULT_WEIGHT_EXTENSIONS };
 const brief = (ls: PathLens[]) => ls.map((l) => `${l.line}:${l.kind}:${l.path}${l.folder ? '/' : ''}`);

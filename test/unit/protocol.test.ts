@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadDataset } from '../../src/core/data/index';
 import { fitRfm } from '../../src/core/rfm/fit';
-import { CpuBackend } from '../../src/core/backends/cpu';
+import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitResultToJson } from '../../src/core/rfm/serialize';
 import { fromWireDataset, fromWireFitResult, toWireDataset, toWireFitResult } from '../../src/protocol';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readDatasetFile } from '../../src/core/data/node';
-import { CpuBackend } from '../../src/core/backends/cpu';
+import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitRfm } from '../../src/core/rfm/fit';
 
 test('iris (150 rows, one-hot, L = 10, reg = 1e-3): AGOP diagonal after round 0', async () => {

@@ -1,7 +1,7 @@
 // SCIENCE.md §5 reference cases and invariants, on the CPU float64 backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CpuBackend } from '../../src/core/backends/cpu';
+import { CpuBackend } from '../../src/core/rfm/cpu';
 import { mat, type Mat } from '../../src/core/mat';
 import { agopFromMoments, applyTransform, transformOf } from '../../src/core/rfm/feature-matrix';
 import { fitRfm } from '../../src/core/rfm/fit';

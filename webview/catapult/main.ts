@@ -9,11 +9,11 @@ import {
   type CatapultBackend, type Catapult, type LabTask, type ReluSession,
 } from '../../src/core/catapult/index';
 import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';
-import { BackendError } from '../../src/core/backend';
+import { BackendError } from '../../src/core/rfm/backend';
 import { CancelledError } from '../../src/core/errors';
 import { fromWireDataset, type LabBackendInfo, type LabHostToWebview, type LabSettings, type LabWebviewToHost } from '../../src/protocol';
-import { onThemeChange, readTheme, type Theme } from '../theme';
-import { el } from '../dom';
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { el } from '../shared/dom';
 
 Chart.register(...registerables);
 

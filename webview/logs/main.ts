@@ -2,9 +2,9 @@
 // listed; the host posts new points in batches and this page only appends.
 import { Chart, registerables, type ChartConfiguration, type ScatterDataPoint } from 'chart.js';
 import type { LogColumnState, LogsHostToWebview, LogsPanelState, LogsWebviewToHost, WireSpike } from '../../src/protocol';
-import { onThemeChange, readTheme, type Theme } from '../theme';
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { thinMinMax } from './thin';
-import { el } from '../dom';
+import { el } from '../shared/dom';
 
 Chart.register(...registerables);
 

@@ -2,8 +2,8 @@
 // on the trained network (the host trains; this page only draws and asks).
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../src/protocol';
-import { onThemeChange, readTheme, type Theme } from '../theme';
-import { el } from '../dom';
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { el } from '../shared/dom';
 
 Chart.register(...registerables);
 

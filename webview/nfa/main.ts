@@ -3,10 +3,10 @@
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import { eighSym } from '../../src/core/linalg/eigh';
 import type { NfaHostToWebview, NfaPanelState, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol';
-import { Heatmap } from '../heatmap';
-import { onThemeChange, readTheme, type Theme } from '../theme';
+import { Heatmap } from '../shared/heatmap';
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
-import { el } from '../dom';
+import { el } from '../shared/dom';
 
 Chart.register(...registerables);
 

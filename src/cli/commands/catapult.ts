@@ -5,7 +5,7 @@ import { InputError } from '../../core/errors';
 import {
   CpuCatapultBackend, type CatapultBackend, type LinearToyConfig, type ReluLabConfig, DEFAULT_LINEAR_TOY, DEFAULT_RELU_LAB, batchSweep, labTaskFromDataset, lrSweep, trainLinearToy, trainReluLab,
 } from '../../core/catapult/index';
-import { createCatapultBackend, type BackendChoice } from '../../core/backends/node';
+import { createCatapultBackend, type BackendChoice } from '../../core/node';
 import { readDatasetFile } from '../../core/data/node';
 import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
 

@@ -5,7 +5,7 @@ import { fitRfm } from '../../core/rfm/fit';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import type { FitResult, RfmOptions } from '../../core/rfm/types';
 import type { Task } from '../../core/data/dataset';
-import { createBackend, type BackendChoice } from '../../core/backends/node';
+import { createBackend, type BackendChoice } from '../../core/node';
 import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
 const USAGE = `usage: feature-lens fit TRAIN [--test TEST | --val-fraction F --seed S] --target COL

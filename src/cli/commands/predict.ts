@@ -5,7 +5,7 @@ import { InputError } from '../../core/errors';
 import { predictRfm } from '../../core/rfm/fit';
 import { argmaxRows, evaluate } from '../../core/rfm/metrics';
 import { modelFromJson } from '../../core/rfm/serialize';
-import { CpuBackend } from '../../core/backends/cpu';
+import { CpuBackend } from '../../core/rfm/cpu';
 import { fmt, parseCli, writeFileAtomic } from '../io';
 
 const USAGE = 'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv]   (MODEL from `feature-lens fit --save-model`)';

@@ -2,13 +2,13 @@
 // session uploads X, y and the weights once and keeps them resident in f32; a GD/SGD step is three
 // dispatches with nothing read back; residuals, NTK-vector products and the d x d AGOP come back as
 // float64. Nothing n x n is formed: K v = J (J^T v) / n.
-import { BackendError } from '../backend';
-import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, deviceName, requestGpuDevice, roundUp, type AdapterDescription, type GpuOp } from '../backends/webgpuDevice';
-import reluForwardWgsl from '../gpu/reluForward.wgsl';
-import reluInputGradWgsl from '../gpu/reluInputGrad.wgsl';
-import reluNtkApplyWgsl from '../gpu/reluNtkApply.wgsl';
-import reluUpdateWgsl from '../gpu/reluUpdate.wgsl';
-import reluWeightGradWgsl from '../gpu/reluWeightGrad.wgsl';
+import { BackendError } from '../rfm/backend';
+import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, deviceName, requestGpuDevice, roundUp, type AdapterDescription, type GpuOp } from '../gpu/context';
+import reluForwardWgsl from './kernels/reluForward.wgsl';
+import reluInputGradWgsl from './kernels/reluInputGrad.wgsl';
+import reluNtkApplyWgsl from './kernels/reluNtkApply.wgsl';
+import reluUpdateWgsl from './kernels/reluUpdate.wgsl';
+import reluWeightGradWgsl from './kernels/reluWeightGrad.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
 import type { CatapultBackend, ReluProblem, ReluSession } from './backend';
 

@@ -2,11 +2,11 @@
 // forward and Jacobian back-propagation in WGSL. Per row batch the stacked Jacobians J_l (B*c x inDim_l)
 // exist once on the device and only their Gram sums J_l^T J_l (inDim_l^2) come back; the float64 host
 // adds batches. Device arithmetic is f32; the last layer's AGOP sum, B W^T W, is exact on the host.
-import { BackendError } from '../backend';
-import { GpuContext, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, requestGpuDevice, roundUp, deviceName, type GpuOp, type AdapterDescription } from '../backends/webgpuDevice';
-import mlpActivationWgsl from '../gpu/mlpActivation.wgsl';
-import mlpForwardWgsl from '../gpu/mlpForward.wgsl';
-import mlpJacobianWgsl from '../gpu/mlpJacobian.wgsl';
+import { BackendError } from '../rfm/backend';
+import { GpuContext, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, requestGpuDevice, roundUp, deviceName, type GpuOp, type AdapterDescription } from '../gpu/context';
+import mlpActivationWgsl from './kernels/mlpActivation.wgsl';
+import mlpForwardWgsl from './kernels/mlpForward.wgsl';
+import mlpJacobianWgsl from './kernels/mlpJacobian.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
 import { mat, type Mat } from '../mat';
 import type { Activation } from './activation';

@@ -6,15 +6,15 @@
 // so the forward/backward kernels bind ranges of them and the optimizer is one elementwise dispatch.
 // Backward: delta_{L-1} = 2/(Bc) (Z - Y); per layer gW, gB = delta^T [H, 1]; G_l = delta_l W_l and
 // delta_{l-1} = G_l * act'(Z_{l-1}) with mlpJacobian.wgsl (c = 1) — the NFA Jacobian kernel's two modes.
-import { BackendError } from '../backend';
-import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, USAGE_UNIFORM, grid1d, roundUp, type Binding, type GpuOp } from '../backends/webgpuDevice';
-import mlpActivationWgsl from '../gpu/mlpActivation.wgsl';
-import mlpForwardWgsl from '../gpu/mlpForward.wgsl';
-import mlpGatherRowsWgsl from '../gpu/mlpGatherRows.wgsl';
-import mlpJacobianWgsl from '../gpu/mlpJacobian.wgsl';
-import mlpMseDeltaWgsl from '../gpu/mlpMseDelta.wgsl';
-import mlpOptimizerStepWgsl from '../gpu/mlpOptimizerStep.wgsl';
-import mlpWeightGradWgsl from '../gpu/mlpWeightGrad.wgsl';
+import { BackendError } from '../rfm/backend';
+import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, USAGE_UNIFORM, grid1d, roundUp, type Binding, type GpuOp } from '../gpu/context';
+import mlpActivationWgsl from './kernels/mlpActivation.wgsl';
+import mlpForwardWgsl from './kernels/mlpForward.wgsl';
+import mlpGatherRowsWgsl from './kernels/mlpGatherRows.wgsl';
+import mlpJacobianWgsl from './kernels/mlpJacobian.wgsl';
+import mlpMseDeltaWgsl from './kernels/mlpMseDelta.wgsl';
+import mlpOptimizerStepWgsl from './kernels/mlpOptimizerStep.wgsl';
+import mlpWeightGradWgsl from './kernels/mlpWeightGrad.wgsl';
 import type { Activation } from './activation';
 import { checkProblem, cloneMlp, freshOptimizerState, parameterTensors, type OptimizerState, type TrainProblem, type TrainSession } from './backend';
 import type { LossAndGrads } from './mlp';

@@ -1,5 +1,5 @@
 import { mat, type Mat } from '../mat';
-import type { GradMoments } from '../backend';
+import type { GradMoments } from './backend';
 import { eighSym, symPow } from '../linalg/eigh';
 import type { FeatureMatrix, RfmOptions } from './types';
 

@@ -1,4 +1,4 @@
-import { BackendError, type Backend, type KernelSpec } from '../backend';
+import { BackendError, type Backend, type KernelSpec } from './backend';
 import type { Dataset } from '../data/dataset';
 import { splitDataset } from '../data/split';
 import { InputError, throwIfCancelled, type CancelToken } from '../errors';

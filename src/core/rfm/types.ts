@@ -1,4 +1,4 @@
-import type { BackendName, KernelName } from '../backend';
+import type { BackendName, KernelName } from './backend';
 import type { Mat } from '../mat';
 import type { Task } from '../data/dataset';
 

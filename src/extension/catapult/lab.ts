@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { loadDataset } from '../../core/data/index';
 import { toWireDataset, type LabHostToWebview, type LabSettings, type LabWebviewToHost } from '../../protocol';
-import { displayPath, loaderName, readDatasetFile } from '../datasetFile';
-import { settingsBackend } from '../options';
-import { pickDatasetFile } from '../prompts';
-import { webviewOptions } from '../panel';
-import { viewHtml } from '../logs/html';
+import { displayPath, loaderName, readDatasetFile } from '../host/datasetFile';
+import { settingsBackend } from '../host/options';
+import { pickDatasetFile } from '../host/prompts';
+import { webviewOptions } from '../rfm/panel';
+import { viewHtml } from '../host/viewHtml';
 
 export const LAB_VIEW_TYPE = 'featureLens.catapultLab';
 

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import { registerReportingCommand } from '../commands';
+import { registerReportingCommand } from '../host/commands';
 import { type SpikeParams } from '../../core/logs/index';
 import type { LabSettings, LogsPanelState } from '../../protocol';
 import { CatapultLab, LAB_VIEW_TYPE, type LabResult } from '../catapult/lab';
-import { registerCodeLens } from '../codelens';
-import { toUri } from '../datasetFile';
+import { registerCodeLens } from '../codelens/codelens';
+import { toUri } from '../host/datasetFile';
 import { followKindOf, resolveLogTarget } from './logTarget';
 import { SPIKES_VIEW_TYPE, SpikeWatch, type SpikeWatchState, type WatchSettings } from './spikeWatch';
 

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { LogFollower, type FileSource, type FollowUpdate, type SpikeParams } from '../../core/logs/index';
 import { bufferOf, toWireSpike, type LogColumnState, type LogsHostToWebview, type LogsWebviewToHost, type WireSpike } from '../../protocol';
-import { webviewOptions } from '../panel';
+import { webviewOptions } from '../rfm/panel';
 import { fileSourceOf } from './fileSource';
-import { viewHtml } from './html';
+import { viewHtml } from '../host/viewHtml';
 import { resolveLogTarget, type LogTarget } from './logTarget';
 
 function titleOf(target: LogTarget): string {

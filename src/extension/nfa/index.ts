@@ -1,14 +1,14 @@
 // Issue 5's NFA entry points: `featureLens.computeNfa(weightsUri, args)`, the training lab and saving
 // its network. Registered from extension.ts by one call, so other branches' registrations merge cleanly.
 import * as vscode from 'vscode';
-import type { RunStore } from '../runStore';
-import { toUri } from '../datasetFile';
+import type { RunStore } from '../host/runStore';
+import { toUri } from '../host/datasetFile';
 import { weightsUriOf } from '../weights';
 import type { NfaLabPanelState, NfaPanelState } from '../../protocol';
 import { LAB_VIEW_TYPE, TrainingLab, type LabArgs } from './lab';
 import { NFA_VIEW_TYPE, NfaPanels } from './panel';
 import { NfaService, type NfaArgs } from './service';
-import { registerReportingCommand } from './webviewHtml';
+import { registerReportingCommand } from '../host/webviewHtml';
 
 export interface NfaApi {
   nfa: NfaService;

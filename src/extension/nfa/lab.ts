@@ -3,8 +3,8 @@
 // loss and the NFA correlation live; then inspect or save the trained network. Under `auto` a device
 // failure mid-training continues on the CPU from the last epoch's weights.
 import * as vscode from 'vscode';
-import { BackendError } from '../../core/backend';
-import type { BackendChoice } from '../../core/backends/node';
+import { BackendError } from '../../core/rfm/backend';
+import type { BackendChoice } from '../../core/node';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError } from '../../core/errors';
@@ -16,11 +16,11 @@ import { inferLayerChain, loadMlp } from '../../core/nfa/network';
 import type { LabBackendInfo, NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol';
 import type { SafetensorsFile } from '../../core/weights/safetensors';
 import { openWeightsUri } from '../weights/source';
-import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
-import { settingsBackend } from '../options';
+import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
+import { settingsBackend } from '../host/options';
 import type { NfaReport, NfaService } from './service';
 import { pickDataset, YieldingNfaBackend } from './service';
-import { bundleHtml, loadPage, localRoots, reportError } from './webviewHtml';
+import { bundleHtml, loadPage, localRoots, reportError } from '../host/webviewHtml';
 
 export const LAB_VIEW_TYPE = 'featureLens.lab';
 const LAB_MEMORY = 'featureLens.nfaLab.state';
@@ -365,7 +365,7 @@ export class TrainingLab {
       return { backend: b as NfaBackend, info: { backend: b.name, device: b.device, backendNote: note } };
     };
     if (choice === 'cpu') return cpu(null);
-    const { createNfaBackend } = await import('../../core/backends/node');
+    const { createNfaBackend } = await import('../../core/node');
     const { backend, note } = await createNfaBackend(choice);
     if (note) this.log.warn(`training lab: ${note}`);
     // The plain CPU backend would not yield between step batches: the host's one does.

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { NfaHostToWebview, NfaView, NfaWebviewToHost } from '../../protocol';
-import { bundleHtml, loadPage, localRoots } from './webviewHtml';
+import { bundleHtml, loadPage, localRoots } from '../host/webviewHtml';
 
 export const NFA_VIEW_TYPE = 'featureLens.nfa';
 

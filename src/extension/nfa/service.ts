@@ -3,9 +3,9 @@
 // a saved run's M), and the view beside the editor. Resolves to the CLI's `nfa --json` report.
 import * as vscode from 'vscode';
 import { nfaReportJson } from '../../cli/commands/nfa';
-import { BackendError } from '../../core/backend';
-import { CpuBackend } from '../../core/backends/cpu';
-import type { BackendChoice } from '../../core/backends/node';
+import { BackendError } from '../../core/rfm/backend';
+import { CpuBackend } from '../../core/rfm/cpu';
+import type { BackendChoice } from '../../core/node';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError, type CancelToken } from '../../core/errors';
@@ -20,13 +20,13 @@ import { fullMatrix } from '../../core/rfm/feature-matrix';
 import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf, type NfaPanelState, type NfaView, type WireNfaRfm } from '../../protocol';
-import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../datasetFile';
-import { datasetFilter } from '../prompts';
-import { settingsBackend } from '../options';
-import type { RunStore } from '../runStore';
+import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
+import { datasetFilter } from '../host/prompts';
+import { settingsBackend } from '../host/options';
+import type { RunStore } from '../host/runStore';
 import { openWeightsUri } from '../weights/source';
 import type { NfaPanel, NfaPanels } from './panel';
-import { yieldToHost } from './webviewHtml';
+import { yieldToHost } from '../host/webviewHtml';
 
 /** Same default as the CLI: the RFM solve is O(n^3). */
 const DEFAULT_RFM_ROWS = 4000;
@@ -328,7 +328,7 @@ export class NfaService {
    */
   private async computeOnChosenBackend(choice: BackendChoice, work: (backend: NfaBackend) => Promise<NfaResult>): Promise<{ result: NfaResult; note?: string }> {
     if (choice === 'cpu') return { result: await work(new YieldingNfaBackend()) };
-    const { createNfaBackend } = await import('../../core/backends/node');
+    const { createNfaBackend } = await import('../../core/node');
     const { backend, note } = await createNfaBackend(choice);
     if (note) this.log.warn(`nfa: ${note}`);
     try {

@@ -3,8 +3,8 @@
 import * as vscode from 'vscode';
 import { numel, tensorStatsOf } from '../../core/weights';
 import type { WeightsHostToWebview, WeightsWebviewToHost } from '../../protocol';
-import { baseName } from '../datasetFile';
-import { bundleHtml, localRoots, reportError, yieldToHost } from '../nfa/webviewHtml';
+import { baseName } from '../host/datasetFile';
+import { bundleHtml, localRoots, reportError, yieldToHost } from '../host/webviewHtml';
 import { openWeightsUri, type OpenedWeights } from './source';
 
 export const WEIGHTS_VIEW_TYPE = 'featureLens.weights';

@@ -2,8 +2,8 @@
 // `featureLens.inspectWeights(uri)` (also what issue 6's Inspect Weights CodeLens calls).
 import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
-import { toUri } from '../datasetFile';
-import { registerReportingCommand } from '../nfa/webviewHtml';
+import { toUri } from '../host/datasetFile';
+import { registerReportingCommand } from '../host/webviewHtml';
 import { WEIGHTS_VIEW_TYPE, WeightsEditorProvider } from './editor';
 import { openWeightsUri, WEIGHT_EXTENSIONS } from './source';
 

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
 import { bytesSource, openWeights, type ByteSource, type WeightFile } from '../../core/weights';
 import { fileByteSource } from '../../core/weights/node';
-import { confirmUntrustedRead, displayPath, statFile } from '../datasetFile';
+import { confirmUntrustedRead, displayPath, statFile } from '../host/datasetFile';
 
 export const WEIGHT_EXTENSIONS = ['.safetensors', '.pt', '.pth', '.npz', '.npy'];
 

@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadDataset } from '../../../src/core/data/index';
 import { fitRfm } from '../../../src/core/rfm/fit';
-import { CpuBackend } from '../../../src/core/backends/cpu';
+import { CpuBackend } from '../../../src/core/rfm/cpu';
 import type { FeatureLensApi } from '../../../src/extension/extension';
-import type { FitCommandResult } from '../../../src/extension/fit';
+import type { FitCommandResult } from '../../../src/extension/rfm/fit';
 
 const EXT_ID = 'feature-lens.feature-lens';
 

@@ -1,7 +1,7 @@
 // Runs in headless Chromium: the same fit through WebGpuBackend on navigator.gpu and through the CPU
 // backend, in the page, and exposes both results to the test (window.__result).
-import { CpuBackend } from '../../../src/core/backends/cpu';
-import { WebGpuBackend } from '../../../src/core/backends/webgpu';
+import { CpuBackend } from '../../../src/core/rfm/cpu';
+import { WebGpuBackend } from '../../../src/core/rfm/webgpu';
 import { fitRfm } from '../../../src/core/rfm/fit';
 import { parseClassCsv } from '../classCsv';
 

@@ -2,14 +2,14 @@
 // tests. Dawn (npm `webgpu`) provides WebGPU in Node; the object returned by its create() must outlive
 // every device made from it, so each backend holds it (keepAlive) until dispose().
 import { cpus } from 'node:os';
-import { BackendError, type Backend } from '../backend';
-import { CpuCatapultBackend } from '../catapult/cpu';
-import type { CatapultBackend } from '../catapult/backend';
-import { WebGpuCatapultBackend } from '../catapult/webgpu';
-import { CpuNfaBackend, type NfaBackend } from '../nfa/backend';
-import { WebGpuNfaBackend, type WebGpuNfaOptions } from '../nfa/webgpu';
-import { CpuBackend } from './cpu';
-import { WebGpuBackend, type WebGpuBackendOptions } from './webgpu';
+import { BackendError, type Backend } from './rfm/backend';
+import { CpuCatapultBackend } from './catapult/cpu';
+import type { CatapultBackend } from './catapult/backend';
+import { WebGpuCatapultBackend } from './catapult/webgpu';
+import { CpuNfaBackend, type NfaBackend } from './nfa/backend';
+import { WebGpuNfaBackend, type WebGpuNfaOptions } from './nfa/webgpu';
+import { CpuBackend } from './rfm/cpu';
+import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
 
 export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CancelledError, InputError } from '../core/errors';
+import { CancelledError, InputError } from '../../core/errors';
 
 /** User errors become one message; anything else also keeps its stack in the Feature Lens log. */
 export function reportError(where: string, log: vscode.LogOutputChannel, e: unknown): void {

@@ -1,18 +1,18 @@
 import * as vscode from 'vscode';
-import { BackendError, type Backend } from '../core/backend';
-import { CancelledError, InputError } from '../core/errors';
-import type { Dataset } from '../core/data/dataset';
-import { inspectDataset, loadDataset } from '../core/data/index';
-import { fitRfm } from '../core/rfm/fit';
-import { CpuBackend } from '../core/backends/cpu';
-import { fitResultToJson } from '../core/rfm/serialize';
-import type { FitResult, IterationRecord, RfmOptions } from '../core/rfm/types';
-import { fromWireFitResult, toWireDataset, type BackendChoice, type RunView } from '../protocol';
-import { baseName, displayPath, loaderName, readDatasetFile, sha256, toUri } from './datasetFile';
-import { resolveBackend, resolveRfmOptions, resolveValFraction, topK, type FitArgs } from './options';
+import { BackendError, type Backend } from '../../core/rfm/backend';
+import { CancelledError, InputError } from '../../core/errors';
+import type { Dataset } from '../../core/data/dataset';
+import { inspectDataset, loadDataset } from '../../core/data/index';
+import { fitRfm } from '../../core/rfm/fit';
+import { CpuBackend } from '../../core/rfm/cpu';
+import { fitResultToJson } from '../../core/rfm/serialize';
+import type { FitResult, IterationRecord, RfmOptions } from '../../core/rfm/types';
+import { fromWireFitResult, toWireDataset, type BackendChoice, type RunView } from '../../protocol';
+import { baseName, displayPath, loaderName, readDatasetFile, sha256, toUri } from '../host/datasetFile';
+import { resolveBackend, resolveRfmOptions, resolveValFraction, topK, type FitArgs } from '../host/options';
 import type { LensPanel, PanelManager } from './panel';
-import { askAdvanced, pickDatasetFile, pickTarget } from './prompts';
-import { RunStore, type RunMeta, type RunRecord } from './runStore';
+import { askAdvanced, pickDatasetFile, pickTarget } from '../host/prompts';
+import { RunStore, type RunMeta, type RunRecord } from '../host/runStore';
 
 /** What `featureLens.fitRfm` resolves to: the CLI's JSON plus where the fit ran. */
 export type FitCommandResult = Record<string, unknown> & { runId: string; backend: string; where: 'panel' | 'host'; backendReason: string };
@@ -181,7 +181,7 @@ export class FitService {
       if (panel && !panel.isDisposed) await panel.post({ type: 'show', view: { ...view, iterations: [] } });
       let hostGpu: Backend | undefined;
       try {
-        const { createBackend } = await import('../core/backends/node');
+        const { createBackend } = await import('../../core/node');
         hostGpu = (await createBackend('webgpu')).backend;
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);

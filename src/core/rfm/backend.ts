@@ -1,4 +1,4 @@
-import type { Mat } from './mat';
+import type { Mat } from '../mat';
 
 /**
  * Compute backends. The RFM orchestrator (src/core/rfm/fit.ts) transforms points with R (R^T R = M)

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { FitArgs } from './options';
-import type { RfmOptions } from '../core/rfm/types';
-import type { Task } from '../core/data/dataset';
+import type { RfmOptions } from '../../core/rfm/types';
+import type { Task } from '../../core/data/dataset';
 
 /** The small part of a run the Runs tree and summary need; kept in its own file so listing is cheap. */
 export interface RunMeta {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { scanPythonPaths, DEFAULT_WEIGHT_EXTENSIONS, type PathLens } from './codelensScan';
-import { datasetExtensions } from './options';
+import { scanPythonPaths, DEFAULT_WEIGHT_EXTENSIONS, type PathLens } from './scan';
+import { datasetExtensions } from '../host/options';
 
 export const INSPECT_WEIGHTS_COMMAND = 'featureLens.inspectWeights';
 

@@ -1,16 +1,16 @@
-import { BackendError, type Backend, type GradMoments, type KernelSpec, type SolveHints, type SolveResult } from '../backend';
+import { BackendError, type Backend, type GradMoments, type KernelSpec, type SolveHints, type SolveResult } from './backend';
 import { InputError } from '../errors';
 import { mat, type Mat } from '../mat';
-import gradAccumulateWgsl from '../gpu/gradAccumulate.wgsl';
-import gradFusedWgsl from '../gpu/gradFused.wgsl';
-import kernelMatrixWgsl from '../gpu/kernelMatrix.wgsl';
-import kernelTimesColsWgsl from '../gpu/kernelTimesCols.wgsl';
+import gradAccumulateWgsl from './kernels/gradAccumulate.wgsl';
+import gradFusedWgsl from './kernels/gradFused.wgsl';
+import kernelMatrixWgsl from './kernels/kernelMatrix.wgsl';
+import kernelTimesColsWgsl from './kernels/kernelTimesCols.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
 import { CpuBackend } from './cpu';
 import {
   GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, deviceName, grid1d, requestGpuDevice, roundUp,
   type AdapterDescription, type Binding, type GpuOp as Op,
-} from './webgpuDevice';
+} from '../gpu/context';
 import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
 
 /*
@@ -72,7 +72,7 @@ export interface WebGpuBackendOptions {
   maxPredictError?: number;
 }
 
-export type { AdapterDescription } from './webgpuDevice';
+export type { AdapterDescription } from '../gpu/context';
 
 /** How one solve went (path taken, CG iterations and residual, host-side seconds). */
 export interface SolveStats {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { LensPanel } from './panel';
-import type { RunRecord } from './runStore';
+import type { RunRecord } from '../host/runStore';
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
   try {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { webviewPage } from './webviewPage';
-import type { HostToWebview, PanelState, WebviewToHost } from '../protocol';
+import { webviewPage } from '../host/webviewPage';
+import type { HostToWebview, PanelState, WebviewToHost } from '../../protocol';
 
 export const PANEL_VIEW_TYPE = 'featureLens.panel';
 

@@ -1,12 +1,12 @@
 // The Feature Lens panel: draws a run (live while it fits) and runs fits on the page's WebGPU.
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import type { IterationRecord } from '../src/core/rfm/types';
-import type { HostToWebview, PanelState, RunView, WebviewToHost } from '../src/protocol';
+import type { IterationRecord } from '../../src/core/rfm/types';
+import type { HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol';
 import { runFitInPanel } from './compute';
-import { eighSym } from '../src/core/linalg/eigh';
-import { Heatmap } from './heatmap';
-import { onThemeChange, readTheme, type Theme } from './theme';
-import { el } from './dom';
+import { eighSym } from '../../src/core/linalg/eigh';
+import { Heatmap } from '../shared/heatmap';
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { el } from '../shared/dom';
 
 Chart.register(...registerables);
 

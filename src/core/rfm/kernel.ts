@@ -1,4 +1,4 @@
-import type { KernelSpec } from '../backend';
+import type { KernelSpec } from './backend';
 
 /** Below this distance a training point is treated as the query itself: its gradient term is dropped (SCIENCE.md §1). */
 export const DIST_EPS = 1e-10;

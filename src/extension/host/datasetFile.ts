@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { createHash } from 'node:crypto';
-import { CancelledError, InputError } from '../core/errors';
-import { checkDatasetSize, DATASET_EXTENSIONS } from '../core/data/index';
+import { CancelledError, InputError } from '../../core/errors';
+import { checkDatasetSize, DATASET_EXTENSIONS } from '../../core/data/index';
 
 export function baseName(uri: vscode.Uri): string {
   return uri.path.slice(uri.path.lastIndexOf('/') + 1);

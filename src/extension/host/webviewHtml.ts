@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { webviewPage } from '../webviewPage';
+import { webviewPage } from './webviewPage';
 
 export function localRoots(extensionUri: vscode.Uri): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')];
@@ -10,7 +10,7 @@ export function bundleHtml(webview: vscode.Webview, extensionUri: vscode.Uri, sc
   return webviewPage(webview, extensionUri, { entry: script, bundle: script, title });
 }
 
-export { registerReportingCommand, reportError } from '../commands';
+export { registerReportingCommand, reportError } from './commands';
 
 /** Lets the extension host's event loop run (progress, cancel clicks, other extensions) between CPU steps. */
 export function yieldToHost(): Promise<void> {

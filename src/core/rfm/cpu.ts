@@ -1,4 +1,4 @@
-import type { Backend, GradMoments, KernelSpec, SolveResult } from '../backend';
+import type { Backend, GradMoments, KernelSpec, SolveResult } from './backend';
 import { mat, type Mat } from '../mat';
 import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
 import { gradientWeight, kernelOfDistance } from './kernel';

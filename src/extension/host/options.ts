@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { InputError } from '../core/errors';
-import type { Task } from '../core/data/dataset';
-import { DEFAULT_RFM_OPTIONS, type RfmOptions } from '../core/rfm/types';
-import type { BackendChoice } from '../protocol';
+import { InputError } from '../../core/errors';
+import type { Task } from '../../core/data/dataset';
+import { DEFAULT_RFM_OPTIONS, type RfmOptions } from '../../core/rfm/types';
+import type { BackendChoice } from '../../protocol';
 
 /** The built-in dataset extensions; `featureLens.datasetExtensions` adds to them. */
 export const BUILTIN_DATASET_EXTENSIONS = ['.csv', '.tsv', '.npy', '.npz', '.parquet'];

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { inspectDataset } from '../core/data/index';
-import { datasetFilter } from './prompts';
-import { loaderName } from './datasetFile';
-import type { RunMeta, RunStore } from './runStore';
+import { inspectDataset } from '../../core/data/index';
+import { datasetFilter } from '../host/prompts';
+import { loaderName } from '../host/datasetFile';
+import type { RunMeta, RunStore } from '../host/runStore';
 
 /** Files under this size are read in the background to show rows x columns. */
 const INSPECT_MAX_BYTES = 5 * 1024 * 1024;

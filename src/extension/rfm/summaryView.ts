@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { panelHtml, webviewOptions } from './panel';
-import type { RunMeta, RunStore } from './runStore';
+import type { RunMeta, RunStore } from '../host/runStore';
 import { metricLabel } from './trees';
 
 function esc(s: string): string {

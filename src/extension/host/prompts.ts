@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { Task } from '../core/data/dataset';
-import { DATASET_EXTENSIONS } from '../core/data/index';
+import type { Task } from '../../core/data/dataset';
+import { DATASET_EXTENSIONS } from '../../core/data/index';
 import type { FitArgs } from './options';
 import { datasetExtensions, resolveRfmOptions, settingsBackend, settingsValFraction } from './options';
 

@@ -13,16 +13,75 @@ const common = {
 
 const all = [
   // `webgpu` carries dawn.node native binaries: never bundled, resolved from node_modules at run time.
-  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'webgpu'] },
-  { ...common, entryPoints: ['webview/rfm/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  {
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'webgpu'],
+  },
+  {
+    ...common,
+    entryPoints: ['webview/rfm/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
   // Issue 5: the weights editor, the NFA view and the training lab (one bundle each, loaded by their own pages).
-  { ...common, entryPoints: ['webview/weights/main.ts'], outfile: 'dist/weights.js', platform: 'browser', format: 'iife', target: 'es2022' },
-  { ...common, entryPoints: ['webview/nfa/main.ts'], outfile: 'dist/nfa.js', platform: 'browser', format: 'iife', target: 'es2022' },
-  { ...common, entryPoints: ['webview/nfa/lab.ts'], outfile: 'dist/lab.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  {
+    ...common,
+    entryPoints: ['webview/weights/main.ts'],
+    outfile: 'dist/weights.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
+    entryPoints: ['webview/nfa/main.ts'],
+    outfile: 'dist/nfa.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
+    entryPoints: ['webview/nfa/lab.ts'],
+    outfile: 'dist/lab.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
   // The loss-spike view and the catapult lab: their own pages, so the RFM panel's bundle stays as it is.
-  { ...common, entryPoints: ['webview/logs/main.ts'], outfile: 'dist/logs.js', platform: 'browser', format: 'iife', target: 'es2022' },
-  { ...common, entryPoints: ['webview/catapult/main.ts'], outfile: 'dist/catapult.js', platform: 'browser', format: 'iife', target: 'es2022' },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external: ['webgpu'], banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    entryPoints: ['webview/logs/main.ts'],
+    outfile: 'dist/logs.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
+    entryPoints: ['webview/catapult/main.ts'],
+    outfile: 'dist/catapult.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['webgpu'],
+    banner: { js: '#!/usr/bin/env node' },
+  },
 ];
 // `node esbuild.mjs cli` builds only the named bundles (extension, webview, cli).
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));

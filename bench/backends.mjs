@@ -19,8 +19,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { syntheticTask } from './synthetic.mjs';
 
-const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i < 0 ? dflt : process.argv[i + 1]; };
-const D = 20, N_TEST = 1000, ITERS = 3;
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? dflt : process.argv[i + 1];
+};
+const D = 20,
+  N_TEST = 1000,
+  ITERS = 3;
 
 async function one(backendName, n, directMax, rank) {
   const { fitRfm } = await import('../src/core/rfm/fit.ts');
@@ -36,21 +41,34 @@ async function one(backendName, n, directMax, rank) {
     if (process.env.CG_TOL) options.cgTolerance = Number(process.env.CG_TOL);
     backend = (await createBackend('webgpu', options)).backend;
   }
-  const train = syntheticTask(n, D, 1), test = syntheticTask(N_TEST, D, 2);
+  const train = syntheticTask(n, D, 1),
+    test = syntheticTask(N_TEST, D, 2);
   const cpu0 = process.cpuUsage();
   const r = await fitRfm(train, { iters: ITERS }, { backend, test });
   const cpu = process.cpuUsage(cpu0);
   const sum = (k) => r.iterations.reduce((s, it) => s + it.phases[k], 0);
   const solves = r.iterations.length;
-  const seconds = { kernel: sum('kernel'), solve: sum('solve'), predict: sum('predict'), agop: sum('agop'), total: r.seconds };
+  const seconds = {
+    kernel: sum('kernel'),
+    solve: sum('solve'),
+    predict: sum('predict'),
+    agop: sum('agop'),
+    total: r.seconds,
+  };
   const out = {
-    backend: r.backend, device: r.device, n, d: D, solves, seconds,
+    backend: r.backend,
+    device: r.device,
+    n,
+    d: D,
+    solves,
+    seconds,
     cpu_seconds: (cpu.user + cpu.system) / 1e6,
     gflops: {
       kernel: (solves * 3 * n * n * D) / seconds.kernel / 1e9,
-      solve_cholesky_equivalent: (solves * n ** 3 / 3) / seconds.solve / 1e9,
+      solve_cholesky_equivalent: (solves * n ** 3) / 3 / seconds.solve / 1e9,
     },
-    test_r2: r.final.test_metric, test_mse: r.final.test_mse,
+    test_r2: r.final.test_metric,
+    test_mse: r.final.test_mse,
   };
   if (backend.solveLog) {
     const log = backend.solveLog;
@@ -58,7 +76,12 @@ async function one(backendName, n, directMax, rank) {
     out.cg_iterations = log.map((s) => s.iterations);
     out.cg_rel_residual = log.map((s) => s.relResidual);
     out.cg_tolerance = log.map((s) => s.tolerance);
-    out.cg_seconds = log.map((s) => ({ kernel_and_factor: s.kernelSeconds, solve: s.solveSeconds, products: s.productSeconds, preconditioner: s.preconditionerSeconds }));
+    out.cg_seconds = log.map((s) => ({
+      kernel_and_factor: s.kernelSeconds,
+      solve: s.solveSeconds,
+      products: s.productSeconds,
+      preconditioner: s.preconditionerSeconds,
+    }));
     const executed = log.reduce((s, e) => s + e.iterations * 2 * n * n * 2, 0);
     if (executed > 0) out.gflops.solve_executed = executed / seconds.solve / 1e9;
   }
@@ -68,23 +91,33 @@ async function one(backendName, n, directMax, rank) {
 
 function reference(n) {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { skipped: 'torch not importable by /usr/bin/python3 (apt-get install python3-torch)' };
+  if (probe.status !== 0)
+    return { skipped: 'torch not importable by /usr/bin/python3 (apt-get install python3-torch)' };
   const dir = mkdtempSync(join(tmpdir(), 'fl-bench-'));
   try {
-    const train = syntheticTask(n, D, 1), test = syntheticTask(N_TEST, D, 2);
+    const train = syntheticTask(n, D, 1),
+      test = syntheticTask(N_TEST, D, 2);
     const write = (name, a) => writeFileSync(join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    write('train_x.f64', train.X.data); write('train_y.f64', train.y);
-    write('test_x.f64', test.X.data); write('test_y.f64', test.y);
+    write('train_x.f64', train.X.data);
+    write('train_y.f64', train.y);
+    write('test_x.f64', test.X.data);
+    write('test_y.f64', test.y);
     const script = fileURLToPath(new URL('./reference_rfm.py', import.meta.url));
-    const p = spawnSync('/usr/bin/python3', [script, dir, String(n), String(D), String(N_TEST), '--threads', '2'], { encoding: 'utf8' });
+    const p = spawnSync('/usr/bin/python3', [script, dir, String(n), String(D), String(N_TEST), '--threads', '2'], {
+      encoding: 'utf8',
+    });
     if (p.status !== 0) return { error: p.stderr.slice(-2000) };
     const r = JSON.parse(p.stdout);
     r.n = n;
-    let yMean = 0, ss = 0;
+    let yMean = 0,
+      ss = 0;
     for (const v of test.y) yMean += v / test.y.length;
     for (const v of test.y) ss += (v - yMean) ** 2 / test.y.length;
     r.test_r2 = 1 - r.test_mse / ss;
-    r.gflops = { kernel: (4 * 3 * n * n * D) / r.phases.kernel / 1e9, solve_cholesky_equivalent: (4 * n ** 3 / 3) / r.phases.solve / 1e9 };
+    r.gflops = {
+      kernel: (4 * 3 * n * n * D) / r.phases.kernel / 1e9,
+      solve_cholesky_equivalent: (4 * n ** 3) / 3 / r.phases.solve / 1e9,
+    };
     return r;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -94,13 +127,22 @@ function reference(n) {
 if (process.argv.includes('--one')) {
   const direct = arg('--direct-max');
   const rank = arg('--rank');
-  const r = await one(arg('--one'), Number(arg('--n')), direct === undefined ? undefined : Number(direct), rank === undefined ? undefined : Number(rank));
+  const r = await one(
+    arg('--one'),
+    Number(arg('--n')),
+    direct === undefined ? undefined : Number(direct),
+    rank === undefined ? undefined : Number(rank),
+  );
   process.stdout.write(JSON.stringify(r));
 } else {
   const sizes = arg('--sizes', '2000,4000,8000').split(',').map(Number);
   const cpuMax = Number(arg('--cpu-max-n', '8000'));
   const run = (backend, n, extra = []) => {
-    const p = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', backend, '--n', String(n), ...extra], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const p = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--one', backend, '--n', String(n), ...extra],
+      { encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
     if (p.status !== 0) return { backend, n, error: p.stderr.slice(-2000) };
     return JSON.parse(p.stdout);
   };
@@ -119,17 +161,22 @@ if (process.argv.includes('--one')) {
   const results = [];
   for (const n of sizes) {
     const rank = arg('--rank');
-    const webgpuRuns = [], referenceRuns = [];
+    const webgpuRuns = [],
+      referenceRuns = [];
     for (let k = 0; k < repeat; k++) {
       webgpuRuns.push(run('webgpu', n, rank === undefined ? [] : ['--rank', rank]));
       if (!process.argv.includes('--no-reference')) referenceRuns.push(reference(n));
     }
     const row = { n, webgpu: median(webgpuRuns, (r) => r.seconds?.total) };
     // Same backend with every solve direct (float64 host Cholesky): the solver comparison.
-    if (process.argv.includes('--webgpu-direct') && n <= cpuMax) row.webgpu_direct_solve = run('webgpu', n, ['--direct-max', String(1e9)]);
+    if (process.argv.includes('--webgpu-direct') && n <= cpuMax)
+      row.webgpu_direct_solve = run('webgpu', n, ['--direct-max', String(1e9)]);
     row.cpu = n <= cpuMax ? run('cpu', n) : { skipped: `n > --cpu-max-n ${cpuMax}` };
-    row.reference = process.argv.includes('--no-reference') ? { skipped: '--no-reference' } : median(referenceRuns, (r) => r.seconds);
-    const w = row.webgpu, ref = row.reference;
+    row.reference = process.argv.includes('--no-reference')
+      ? { skipped: '--no-reference' }
+      : median(referenceRuns, (r) => r.seconds);
+    const w = row.webgpu,
+      ref = row.reference;
     if (w.seconds && ref.seconds) {
       row.ratio_webgpu_over_reference = {
         total: w.seconds.total / ref.seconds,
@@ -138,11 +185,25 @@ if (process.argv.includes('--one')) {
         predict: w.seconds.predict / ref.phases.predict,
         agop: w.seconds.agop / ref.phases.agop,
       };
-      if (w.cpu_seconds && ref.cpu_seconds) row.ratio_webgpu_over_reference.cpu_seconds = w.cpu_seconds / ref.cpu_seconds;
+      if (w.cpu_seconds && ref.cpu_seconds)
+        row.ratio_webgpu_over_reference.cpu_seconds = w.cpu_seconds / ref.cpu_seconds;
       row.test_mse_webgpu_over_reference = w.test_mse / ref.test_mse;
     }
     results.push(row);
     process.stderr.write(`n=${n} done\n`);
   }
-  console.log(JSON.stringify({ bench: 'backends', node: process.version, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, loadavg: { before: loadBefore, after: os.loadavg() }, results }, null, 1));
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'backends',
+        node: process.version,
+        cpus: os.cpus().length,
+        cpu_model: os.cpus()[0]?.model,
+        loadavg: { before: loadBefore, after: os.loadavg() },
+        results,
+      },
+      null,
+      1,
+    ),
+  );
 }

@@ -9,23 +9,46 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogFollower } from '../src/core/logs/index.ts';
 
-const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i < 0 ? dflt : Number(process.argv[i + 1]); };
-const rate = arg('--rate', 10000), seconds = arg('--seconds', 5), catchupMb = arg('--catchup-mb', 50);
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? dflt : Number(process.argv[i + 1]);
+};
+const rate = arg('--rate', 10000),
+  seconds = arg('--seconds', 5),
+  catchupMb = arg('--catchup-mb', 50);
 const dir = mkdtempSync(join(tmpdir(), 'fl-live-'));
 
 /** The same byte-range reads as src/extension/logs/fileSource.ts for file: URIs. */
 function source(path) {
   return {
-    async size() { const h = await open(path, 'r'); try { return (await h.stat()).size; } finally { await h.close(); } },
+    async size() {
+      const h = await open(path, 'r');
+      try {
+        return (await h.stat()).size;
+      } finally {
+        await h.close();
+      }
+    },
     async read(start, end) {
       const h = await open(path, 'r');
-      try { const out = new Uint8Array(end - start); const { bytesRead } = await h.read(out, 0, out.length, start); return out.subarray(0, bytesRead); } finally { await h.close(); }
+      try {
+        const out = new Uint8Array(end - start);
+        const { bytesRead } = await h.read(out, 0, out.length, start);
+        return out.subarray(0, bytesRead);
+      } finally {
+        await h.close();
+      }
     },
   };
 }
 
-const loss = (s) => (2 * Math.exp(-s / 5000) + 0.2) * (1 + 0.03 * Math.sin(s * 1.7)) * (s % 20000 >= 10000 && s % 20000 < 10005 ? 8 : 1);
-const rows = (a, b) => { let t = ''; for (let s = a; s < b; s++) t += `${s},0,${loss(s).toFixed(6)},${(1e-3).toFixed(6)}\n`; return t; };
+const loss = (s) =>
+  (2 * Math.exp(-s / 5000) + 0.2) * (1 + 0.03 * Math.sin(s * 1.7)) * (s % 20000 >= 10000 && s % 20000 < 10005 ? 8 : 1);
+const rows = (a, b) => {
+  let t = '';
+  for (let s = a; s < b; s++) t += `${s},0,${loss(s).toFixed(6)},${(1e-3).toFixed(6)}\n`;
+  return t;
+};
 
 async function live() {
   const path = join(dir, 'metrics.csv');
@@ -33,10 +56,16 @@ async function live() {
   const follower = new LogFollower('csv', { maxBytesPerUpdate: 512 * 1024 });
   const src = source(path);
   const perWrite = Math.round(rate / 10);
-  let written = 0, seen = 0, maxLag = 0, spikes = 0;
+  let written = 0,
+    seen = 0,
+    maxLag = 0,
+    spikes = 0;
   const syncMs = [];
   const t0 = performance.now();
-  const writer = setInterval(() => { appendFileSync(path, rows(written, written + perWrite)); written += perWrite; }, 100);
+  const writer = setInterval(() => {
+    appendFileSync(path, rows(written, written + perWrite));
+    written += perWrite;
+  }, 100);
   while (performance.now() - t0 < seconds * 1000 || seen < written) {
     await new Promise((r) => setTimeout(r, 100));
     if (performance.now() - t0 >= seconds * 1000) clearInterval(writer);
@@ -54,9 +83,17 @@ async function live() {
   clearInterval(writer);
   syncMs.sort((x, y) => x - y);
   return {
-    rate_points_per_s: rate, seconds, points: seen, written, spikes_found: spikes, spikes_injected: Math.max(0, Math.floor((written - 10020) / 20000) + 1),
-    syncs: syncMs.length, sync_ms_p50: +syncMs[syncMs.length >> 1].toFixed(2), sync_ms_max: +syncMs[syncMs.length - 1].toFixed(2),
-    max_lag_points: maxLag, cpu_fraction: +(syncMs.reduce((a, b) => a + b, 0) / (performance.now() - t0)).toFixed(3),
+    rate_points_per_s: rate,
+    seconds,
+    points: seen,
+    written,
+    spikes_found: spikes,
+    spikes_injected: Math.max(0, Math.floor((written - 10020) / 20000) + 1),
+    syncs: syncMs.length,
+    sync_ms_p50: +syncMs[syncMs.length >> 1].toFixed(2),
+    sync_ms_max: +syncMs[syncMs.length - 1].toFixed(2),
+    max_lag_points: maxLag,
+    cpu_fraction: +(syncMs.reduce((a, b) => a + b, 0) / (performance.now() - t0)).toFixed(3),
   };
 }
 
@@ -64,10 +101,15 @@ async function catchUp() {
   const path = join(dir, 'big.csv');
   writeFileSync(path, 'step,epoch,train_loss,lr\n');
   let n = 0;
-  while (n * 30 < catchupMb * 1e6) { appendFileSync(path, rows(n, n + 100000)); n += 100000; }
+  while (n * 30 < catchupMb * 1e6) {
+    appendFileSync(path, rows(n, n + 100000));
+    n += 100000;
+  }
   const follower = new LogFollower('csv', { maxBytesPerUpdate: 512 * 1024 });
   const src = source(path);
-  let updates = 0, points = 0, maxUpdateMs = 0;
+  let updates = 0,
+    points = 0,
+    maxUpdateMs = 0;
   const t0 = performance.now();
   for (let behind = true; behind; updates++) {
     await new Promise((r) => setImmediate(r));
@@ -78,7 +120,14 @@ async function catchUp() {
     behind = u.behind;
   }
   const s = (performance.now() - t0) / 1000;
-  return { mb: +(follower.bytesRead / 1e6).toFixed(1), points, updates, seconds: +s.toFixed(2), points_per_s: Math.round(points / s), max_update_ms: +maxUpdateMs.toFixed(1) };
+  return {
+    mb: +(follower.bytesRead / 1e6).toFixed(1),
+    points,
+    updates,
+    seconds: +s.toFixed(2),
+    points_per_s: Math.round(points / s),
+    max_update_ms: +maxUpdateMs.toFixed(1),
+  };
 }
 
 try {

@@ -4,11 +4,14 @@
 import { zipSync } from 'fflate';
 import { loadDataset } from '../src/core/data/index.ts';
 
-const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i < 0 ? dflt : process.argv[i + 1]; };
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? dflt : process.argv[i + 1];
+};
 const n = Number(arg('--rows', 200000));
 const d = 20;
 let seed = 12345;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 
 const values = new Float64Array(n * (d + 1));
 const colours = ['red', 'green', 'blue', 'cyan'];
@@ -41,10 +44,23 @@ for (let i = 0; i < n; i++) {
 const npz = zipSync({ 'X.npy': [npy(X, [n, d]), { level: 6 }], 'y.npy': [npy(y, [n]), { level: 6 }] });
 
 const results = [];
-for (const [name, bytes] of [['bench.csv', csv], ['bench.npy', matrix], ['bench.npz', npz]]) {
+for (const [name, bytes] of [
+  ['bench.csv', csv],
+  ['bench.npy', matrix],
+  ['bench.npz', npz],
+]) {
   const t = performance.now();
   const { dataset } = await loadDataset(bytes, name);
   const seconds = (performance.now() - t) / 1000;
-  results.push({ file: name, bytes: bytes.length, rows: dataset.X.rows, cols: dataset.X.cols, seconds: +seconds.toFixed(3), mb_per_s: +(bytes.length / 2 ** 20 / seconds).toFixed(1) });
+  results.push({
+    file: name,
+    bytes: bytes.length,
+    rows: dataset.X.rows,
+    cols: dataset.X.cols,
+    seconds: +seconds.toFixed(3),
+    mb_per_s: +(bytes.length / 2 ** 20 / seconds).toFixed(1),
+  });
 }
-process.stdout.write(JSON.stringify({ rows: n, results, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) }, null, 1) + '\n');
+process.stdout.write(
+  JSON.stringify({ rows: n, results, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) }, null, 1) + '\n',
+);

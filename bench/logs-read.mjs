@@ -20,7 +20,18 @@ for (let i = 0; i < N; i++) {
 const { Event } = eventTypes();
 const records = [];
 for (let i = 0; i < N; i++) {
-  const data = Event.encode(Event.create({ wall_time: 1.7e9 + i, step: i, summary: { value: [{ tag: 'train_loss', simple_value: values[i] }, { tag: 'lr', simple_value: 0.1 }] } })).finish();
+  const data = Event.encode(
+    Event.create({
+      wall_time: 1.7e9 + i,
+      step: i,
+      summary: {
+        value: [
+          { tag: 'train_loss', simple_value: values[i] },
+          { tag: 'lr', simple_value: 0.1 },
+        ],
+      },
+    }),
+  ).finish();
   const rec = new Uint8Array(16 + data.length);
   const dv = new DataView(rec.buffer);
   dv.setBigUint64(0, BigInt(data.length), true);
@@ -31,7 +42,10 @@ for (let i = 0; i < N; i++) {
 }
 const tf = new Uint8Array(records.reduce((s, r) => s + r.length, 0));
 let off = 0;
-for (const r of records) { tf.set(r, off); off += r.length; }
+for (const r of records) {
+  tf.set(r, off);
+  off += r.length;
+}
 
 const inputs = { csv: enc.encode(csv.join('\n') + '\n'), jsonl: enc.encode(jsonl.join('\n') + '\n'), tfevents: tf };
 const results = {};
@@ -42,7 +56,12 @@ for (const [kind, bytes] of Object.entries(inputs)) {
   for (let p = 0; p < bytes.length; p += 65536) points += reader.push(bytes.subarray(p, p + 65536)).points.length;
   points += reader.finish().points.length;
   const s = (performance.now() - t0) / 1000;
-  results[kind] = { megabytes: +(bytes.length / 1e6).toFixed(1), points, seconds: +s.toFixed(3), points_per_second: Math.round(points / s) };
+  results[kind] = {
+    megabytes: +(bytes.length / 1e6).toFixed(1),
+    points,
+    seconds: +s.toFixed(3),
+    points_per_second: Math.round(points / s),
+  };
 }
 const t0 = performance.now();
 const det = new SpikeDetector();

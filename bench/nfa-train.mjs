@@ -8,7 +8,10 @@ import { mat } from '../src/core/mat.ts';
 import { rng } from '../src/core/random.ts';
 import { trainMlp } from '../src/core/nfa/train.ts';
 
-const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i < 0 ? dflt : process.argv[i + 1]; };
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? dflt : process.argv[i + 1];
+};
 const epochs = Number(arg('--epochs', 4));
 const only = arg('--only', null);
 const sizes = [
@@ -19,19 +22,45 @@ const sizes = [
 
 // Imported dynamically: a static import of this .ts module from .mjs makes its own import('webgpu') unresolvable.
 const { createNfaBackend } = await import('../src/core/node.ts');
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+};
 
 const runs = [];
 for (const size of sizes) {
   const r = rng(1);
-  const X = mat(size.n, size.d, Float64Array.from({ length: size.n * size.d }, () => 2 * r() - 1));
-  const Y = mat(size.n, size.outputs, Float64Array.from({ length: size.n * size.outputs }, () => 2 * r() - 1));
+  const X = mat(
+    size.n,
+    size.d,
+    Float64Array.from({ length: size.n * size.d }, () => 2 * r() - 1),
+  );
+  const Y = mat(
+    size.n,
+    size.outputs,
+    Float64Array.from({ length: size.n * size.outputs }, () => 2 * r() - 1),
+  );
   const row = { ...size, seconds_per_epoch: {}, first_epoch_seconds: {}, final_loss: {} };
   for (const kind of ['cpu', 'webgpu']) {
     const { backend } = await createNfaBackend(kind);
     const stamps = [];
-    const res = await trainMlp(X, Y, { width: size.width, depth: size.depth, activation: 'relu', optimizer: size.optimizer, lr: 1e-3, momentum: 0.9, batch: size.batch, epochs, seed: 0, nfaRows: 0 },
-      { backend, onEpoch: () => stamps.push(performance.now()) });
+    const res = await trainMlp(
+      X,
+      Y,
+      {
+        width: size.width,
+        depth: size.depth,
+        activation: 'relu',
+        optimizer: size.optimizer,
+        lr: 1e-3,
+        momentum: 0.9,
+        batch: size.batch,
+        epochs,
+        seed: 0,
+        nfaRows: 0,
+      },
+      { backend, onEpoch: () => stamps.push(performance.now()) },
+    );
     const per = stamps.slice(2).map((t, i) => (t - stamps[i + 1]) / 1000);
     row.seconds_per_epoch[kind] = +median(per).toFixed(4);
     row.first_epoch_seconds[kind] = +((stamps[1] - stamps[0]) / 1000).toFixed(4);

@@ -8,7 +8,14 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const target = process.argv[2] ?? 'linux-x64';
-const dawnDir = { 'linux-x64': 'linux-x64', 'linux-arm64': 'linux-arm64', 'win32-x64': 'win32-x64', 'win32-arm64': 'win32-arm64', 'darwin-x64': 'darwin-universal', 'darwin-arm64': 'darwin-universal' }[target];
+const dawnDir = {
+  'linux-x64': 'linux-x64',
+  'linux-arm64': 'linux-arm64',
+  'win32-x64': 'win32-x64',
+  'win32-arm64': 'win32-arm64',
+  'darwin-x64': 'darwin-universal',
+  'darwin-arm64': 'darwin-universal',
+}[target];
 if (!dawnDir) throw new Error(`no webgpu build for target ${target}`);
 
 const run = (cmd, args) => {
@@ -25,5 +32,16 @@ fs.mkdirSync(path.join(dst, 'dist'), { recursive: true });
 for (const f of ['package.json', 'index.js', 'LICENSE.md']) fs.copyFileSync(path.join(src, f), path.join(dst, f));
 fs.cpSync(path.join(src, 'dist', dawnDir), path.join(dst, 'dist', dawnDir), { recursive: true });
 const out = `feature-lens-${target}.vsix`;
-run('npx', ['vsce', 'package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', out]);
+run('npx', [
+  'vsce',
+  'package',
+  '--target',
+  target,
+  '--no-dependencies',
+  '--allow-missing-repository',
+  '--skip-license',
+  '--no-rewrite-relative-links',
+  '-o',
+  out,
+]);
 console.log(`packaged ${out} (${(fs.statSync(path.join(ROOT, out)).size / 1024 / 1024).toFixed(1)} MB)`);

@@ -68,7 +68,17 @@ export interface RunView {
 
 export type HostToWebview =
   /** Run a fit in the panel. `allowGpu` false when the user chose the CPU backend. */
-  | { type: 'fit'; fitId: string; train: WireDataset; test: WireDataset | null; options: Partial<RfmOptions>; valFraction: number; allowGpu: boolean; allowCpu: boolean; view: RunView }
+  | {
+      type: 'fit';
+      fitId: string;
+      train: WireDataset;
+      test: WireDataset | null;
+      options: Partial<RfmOptions>;
+      valFraction: number;
+      allowGpu: boolean;
+      allowCpu: boolean;
+      view: RunView;
+    }
   | { type: 'cancel'; fitId: string }
   /** Show a saved run, or the progress of a fit running elsewhere (host fallback). */
   | { type: 'show'; view: RunView }
@@ -110,11 +120,27 @@ export function fromWireMat(w: WireMat): Mat {
 }
 
 export function toWireDataset(d: Dataset): WireDataset {
-  return { source: d.source, X: toWireMat(d.X), y: bufferOf(d.y), featureNames: d.featureNames, targetName: d.targetName, task: d.task, classes: d.classes };
+  return {
+    source: d.source,
+    X: toWireMat(d.X),
+    y: bufferOf(d.y),
+    featureNames: d.featureNames,
+    targetName: d.targetName,
+    task: d.task,
+    classes: d.classes,
+  };
 }
 
 export function fromWireDataset(w: WireDataset): Dataset {
-  return { source: w.source, X: fromWireMat(w.X), y: new Float64Array(w.y), featureNames: w.featureNames, targetName: w.targetName, task: w.task, classes: w.classes };
+  return {
+    source: w.source,
+    X: fromWireMat(w.X),
+    y: new Float64Array(w.y),
+    featureNames: w.featureNames,
+    targetName: w.targetName,
+    task: w.task,
+    classes: w.classes,
+  };
 }
 
 export function toWireFitResult(r: FitResult): WireFitResult {
@@ -127,7 +153,12 @@ export function toWireFitResult(r: FitResult): WireFitResult {
     M: M.buffer,
     importance: Float64Array.from(r.importance).buffer,
     model: {
-      task: m.task, kernel: m.kernel, bandwidth: m.bandwidth, featureNames: m.featureNames, targetName: m.targetName, classes: m.classes,
+      task: m.task,
+      kernel: m.kernel,
+      bandwidth: m.bandwidth,
+      featureNames: m.featureNames,
+      targetName: m.targetName,
+      classes: m.classes,
       standardize: m.standardize && { mean: bufferOf(m.standardize.mean), std: bufferOf(m.standardize.std) },
       M: { diag: m.M.diag, d: m.M.d, data: bufferOf(m.M.data) },
       centers: toWireMat(m.centers),
@@ -143,13 +174,27 @@ export function fromWireFitResult(w: WireFitResult): FitResult {
   for (let i = 0; i < d; i++) M.push(Array.from(flat.subarray(i * d, (i + 1) * d)));
   const m = w.model;
   const model: RfmModel = {
-    task: m.task, kernel: m.kernel, bandwidth: m.bandwidth, featureNames: m.featureNames, targetName: m.targetName, classes: m.classes,
-    standardize: m.standardize && { mean: new Float64Array(m.standardize.mean), std: new Float64Array(m.standardize.std) },
+    task: m.task,
+    kernel: m.kernel,
+    bandwidth: m.bandwidth,
+    featureNames: m.featureNames,
+    targetName: m.targetName,
+    classes: m.classes,
+    standardize: m.standardize && {
+      mean: new Float64Array(m.standardize.mean),
+      std: new Float64Array(m.standardize.std),
+    },
     M: { diag: m.M.diag, d: m.M.d, data: new Float64Array(m.M.data) },
     centers: fromWireMat(m.centers),
     alpha: fromWireMat(m.alpha),
   };
-  return { ...w, backend: w.backend as FitResult['backend'], M, importance: Array.from(new Float64Array(w.importance)), model };
+  return {
+    ...w,
+    backend: w.backend as FitResult['backend'],
+    M,
+    importance: Array.from(new Float64Array(w.importance)),
+    model,
+  };
 }
 
 // ---- Weights editor (issue 5): a table of tensors; values stay in the host, stats arrive one by one.
@@ -179,11 +224,16 @@ export interface WireMetadataEntry {
 
 export type WeightsHostToWebview =
   | {
-    type: 'tensors'; file: string; format: string; sizeBytes: number; tensors: WireTensorInfo[]; note: string | null;
-    metadata: WireMetadataEntry[];
-    /** The checkpoint dict the network is read from (its 2-D weights link to the NFA view), or null for the whole file. */
-    modelScope: string | null;
-  }
+      type: 'tensors';
+      file: string;
+      format: string;
+      sizeBytes: number;
+      tensors: WireTensorInfo[];
+      note: string | null;
+      metadata: WireMetadataEntry[];
+      /** The checkpoint dict the network is read from (its 2-D weights link to the NFA view), or null for the whole file. */
+      modelScope: string | null;
+    }
   | { type: 'stats'; name: string; stats: WireTensorStats | null; error: string | null }
   | { type: 'failed'; message: string };
 
@@ -268,9 +318,7 @@ export type NfaHostToWebview =
   /** Keep this as the page's state (sent when the computation starts, so a reload mid-way recomputes). */
   | { type: 'persist'; state: NfaPanelState };
 
-export type NfaWebviewToHost =
-  | { type: 'ready' }
-  | { type: 'copy'; text: string; what: string };
+export type NfaWebviewToHost = { type: 'ready' } | { type: 'copy'; text: string; what: string };
 
 // ---- Training lab (issue 5).
 
@@ -306,7 +354,15 @@ export interface NfaLabPanelState {
 }
 
 export type NfaLabHostToWebview =
-  | { type: 'dataset'; name: string | null; target: string | null; rows: number; cols: number; task: string | null; settings: NfaLabSettings }
+  | {
+      type: 'dataset';
+      name: string | null;
+      target: string | null;
+      rows: number;
+      cols: number;
+      task: string | null;
+      settings: NfaLabSettings;
+    }
   | { type: 'persist'; state: NfaLabPanelState }
   /** A revived lab: redraw the saved curves; `trained` enables Inspect and Save. */
   | { type: 'restore'; epochs: NfaLabEpoch[]; total: number; trained: boolean; message: string; error: boolean }
@@ -360,7 +416,17 @@ export type LogsHostToWebview =
    */
   /** Show this step range (the user chose *Show* on a spike notification). */
   | { type: 'logZoom'; start: number; end: number }
-  | { type: 'logPoints'; reset: boolean; steps: ArrayBuffer; values: ArrayBuffer; spikes: WireSpike[]; openSpike: WireSpike | null; columns: LogColumnState; status: string; problems: string[] };
+  | {
+      type: 'logPoints';
+      reset: boolean;
+      steps: ArrayBuffer;
+      values: ArrayBuffer;
+      spikes: WireSpike[];
+      openSpike: WireSpike | null;
+      columns: LogColumnState;
+      status: string;
+      problems: string[];
+    };
 
 /** What a spikes view keeps across reloads. */
 export interface LogsPanelState {
@@ -390,7 +456,11 @@ export interface LabSettings {
 }
 
 /** Which backend a lab run used, and why not WebGPU when it was not. */
-export interface LabBackendInfo { backend: string; device: string; backendNote: string | null }
+export interface LabBackendInfo {
+  backend: string;
+  device: string;
+  backendNote: string | null;
+}
 
 export type LabHostToWebview =
   | { type: 'labInit'; settings: LabSettings }
@@ -408,11 +478,45 @@ export type LabWebviewToHost =
   | { type: 'labStarted'; requestId: string; what: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** A finished run's summary (losses as float64 buffers); requestId echoes labRun's, '' for UI runs. */
-  | ({ type: 'labDone'; requestId: string; model: 'linear' | 'relu'; lambda0: number; lr: number; phase: string; catapults: number; losses: ArrayBuffer; seconds: number } & LabBackendInfo)
-  | ({ type: 'labSweepDone'; requestId: string; sweep: 'lr' | 'batch'; rows: { x: number; phase: string; catapults: number }[]; seconds: number } & LabBackendInfo)
+  | ({
+      type: 'labDone';
+      requestId: string;
+      model: 'linear' | 'relu';
+      lambda0: number;
+      lr: number;
+      phase: string;
+      catapults: number;
+      losses: ArrayBuffer;
+      seconds: number;
+    } & LabBackendInfo)
+  | ({
+      type: 'labSweepDone';
+      requestId: string;
+      sweep: 'lr' | 'batch';
+      rows: { x: number; phase: string; catapults: number }[];
+      seconds: number;
+    } & LabBackendInfo)
   | { type: 'labFailed'; requestId: string; message: string };
 
-export function toWireSpike(s: { start: number; peak: number; end: number; heightRatio: number; width: number; recovered: boolean; peakValue: number; baseline: number }): WireSpike {
+export function toWireSpike(s: {
+  start: number;
+  peak: number;
+  end: number;
+  heightRatio: number;
+  width: number;
+  recovered: boolean;
+  peakValue: number;
+  baseline: number;
+}): WireSpike {
   const fin = (v: number) => (Number.isFinite(v) ? v : null);
-  return { start: s.start, peak: s.peak, end: s.end, heightRatio: fin(s.heightRatio), width: s.width, recovered: s.recovered, peakValue: fin(s.peakValue), baseline: s.baseline };
+  return {
+    start: s.start,
+    peak: s.peak,
+    end: s.end,
+    heightRatio: fin(s.heightRatio),
+    width: s.width,
+    recovered: s.recovered,
+    peakValue: fin(s.peakValue),
+    baseline: s.baseline,
+  };
 }

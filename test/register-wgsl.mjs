@@ -1,6 +1,8 @@
 // Node loader hook for tests: `import src from './x.wgsl'` yields the file's text, as esbuild's text loader does in the bundles.
 import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(`
+register(
+  'data:text/javascript,' +
+    encodeURIComponent(`
 import { readFile } from 'node:fs/promises';
 export async function load(url, context, next) {
   if (url.endsWith('.wgsl')) {
@@ -8,7 +10,8 @@ export async function load(url, context, next) {
     return { format: 'module', source: 'export default ' + JSON.stringify(text) + ';', shortCircuit: true };
   }
   return next(url, context);
-}`));
+}`),
+);
 // tsx compiles this package's .ts files as CommonJS (no "type": "module"), so their `.wgsl` imports
 // arrive through require() and bypass the hook above.
 import { createRequire } from 'node:module';

@@ -2,7 +2,9 @@
 import * as esbuild from 'esbuild';
 import { readdirSync } from 'node:fs';
 
-const suite = readdirSync('test/e2e/suite').filter((f) => f.endsWith('.test.ts')).map((f) => `test/e2e/suite/${f}`);
+const suite = readdirSync('test/e2e/suite')
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => `test/e2e/suite/${f}`);
 await esbuild.build({
   entryPoints: ['test/e2e/index.ts', ...suite],
   outdir: 'out/e2e',

@@ -41,32 +41,63 @@ function makeWorkspace(dir) {
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a dataset\n');
   // Issue 5: a network and the data it was trained on.
   fs.mkdirSync(path.join(dir, 'weights'), { recursive: true });
-  for (const f of ['mlp.safetensors', 'nfa_data.csv']) fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(dir, 'weights', f));
+  for (const f of ['mlp.safetensors', 'nfa_data.csv'])
+    fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(dir, 'weights', f));
   // An extension the user declared as a dataset type (featureLens.datasetExtensions), read as CSV.
   fs.copyFileSync(path.join(ROOT, 'test/fixtures/iris.csv'), path.join(dir, 'flowers.data'));
   fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
-  fs.writeFileSync(path.join(dir, '.vscode/settings.json'), JSON.stringify({ 'featureLens.datasetExtensions': ['.data'] }));
+  fs.writeFileSync(
+    path.join(dir, '.vscode/settings.json'),
+    JSON.stringify({ 'featureLens.datasetExtensions': ['.data'] }),
+  );
   return dir;
 }
 
 /** Starts code-server with a private profile; resolves once /healthz answers. */
 async function startServer({ port, folder, vsix, env = {}, settings = {} }) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-e2e-'));
-  const xdg = { XDG_CONFIG_HOME: `${profile}/xdg`, XDG_DATA_HOME: `${profile}/xdg`, XDG_CACHE_HOME: `${profile}/xdg`, TMPDIR: profile };
+  const xdg = {
+    XDG_CONFIG_HOME: `${profile}/xdg`,
+    XDG_DATA_HOME: `${profile}/xdg`,
+    XDG_CACHE_HOME: `${profile}/xdg`,
+    TMPDIR: profile,
+  };
   const fullEnv = { ...process.env, ...xdg, ...env };
   const common = ['--user-data-dir', `${profile}/ud`, '--extensions-dir', `${profile}/exts`];
   fs.mkdirSync(`${profile}/ud/User`, { recursive: true });
-  fs.writeFileSync(`${profile}/ud/User/settings.json`, JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false, ...settings }));
+  fs.writeFileSync(
+    `${profile}/ud/User/settings.json`,
+    JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      'workbench.tips.enabled': false,
+      ...settings,
+    }),
+  );
   if (vsix) {
     const r = spawnSync(CODE_SERVER, [...common, '--install-extension', vsix], { env: fullEnv, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`installing ${vsix} failed: ${r.stderr}`);
   }
   const log = fs.openSync(`${profile}/server.log`, 'w');
-  const child = spawn(CODE_SERVER, ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', ...common, folder], { env: fullEnv, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(
+    CODE_SERVER,
+    [
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      ...common,
+      folder,
+    ],
+    { env: fullEnv, detached: true, stdio: ['ignore', log, log] },
+  );
   for (let i = 0; i < 120; i++) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { child, profile, stop: () => stopServer(child) };
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok)
+        return { child, profile, stop: () => stopServer(child) };
     } catch {}
     await sleep(500);
   }
@@ -83,10 +114,29 @@ function stopServer(child) {
 async function launchBrowser(webgpu) {
   const { chromium } = await import(path.join(E2E, 'node_modules/playwright-core/index.mjs'));
   const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-chrome-'));
-  const args = ['--headless=new', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-  if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader');
+  const args = [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ];
+  if (webgpu)
+    args.push(
+      '--enable-unsafe-webgpu',
+      '--enable-features=Vulkan',
+      '--use-angle=swiftshader',
+      '--use-webgpu-adapter=swiftshader',
+    );
   else args.push('--disable-gpu');
-  return chromium.launchPersistentContext(udd, { executablePath: '/usr/bin/chromium', headless: false, args, viewport: { width: 1500, height: 950 } });
+  return chromium.launchPersistentContext(udd, {
+    executablePath: '/usr/bin/chromium',
+    headless: false,
+    args,
+    viewport: { width: 1500, height: 950 },
+  });
 }
 
 async function runHost() {
@@ -94,17 +144,26 @@ async function runHost() {
   const port = await freePort();
   const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-ws-host-')));
   const resultFile = path.join(folder, '..', `fl-host-result-${port}.txt`);
-  try { fs.unlinkSync(resultFile); } catch {}
+  try {
+    fs.unlinkSync(resultFile);
+  } catch {}
   // The extension host inherits the server's environment, not this script's.
   const server = await startServer({ port, folder, env: { FEATURE_LENS_RESULT_FILE: resultFile } });
   const ctx = await launchBrowser(false);
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     const auth = `127.0.0.1:${port}`;
-    const payload = [['extensionDevelopmentPath', `vscode-remote://${auth}${ROOT}`], ['extensionTestsPath', `vscode-remote://${auth}${ROOT}/out/e2e/index.js`]];
-    await page.goto(`http://${auth}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    const payload = [
+      ['extensionDevelopmentPath', `vscode-remote://${auth}${ROOT}`],
+      ['extensionTestsPath', `vscode-remote://${auth}${ROOT}/out/e2e/index.js`],
+    ];
+    await page.goto(
+      `http://${auth}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    );
     for (let i = 0; i < 600 && !fs.existsSync(resultFile); i++) await sleep(500);
-    const out = fs.existsSync(resultFile) ? fs.readFileSync(resultFile, 'utf8') : `NO RESULT (server log: ${server.profile}/server.log)`;
+    const out = fs.existsSync(resultFile)
+      ? fs.readFileSync(resultFile, 'utf8')
+      : `NO RESULT (server log: ${server.profile}/server.log)`;
     console.log(out);
     const m = /FAILURES=(\d+)/.exec(out);
     console.log(`host suite: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -134,11 +193,22 @@ async function runUi() {
     const port = await freePort();
     const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), `fl-ws-ui-${webgpu ? 'gpu' : 'nogpu'}-`)));
     // The run without WebGPU also uses a dark theme, so the screenshots show the panel in both.
-    const server = await startServer({ port, folder, vsix, settings: webgpu ? {} : { 'workbench.colorTheme': 'Default Dark Modern' } });
+    const server = await startServer({
+      port,
+      folder,
+      vsix,
+      settings: webgpu ? {} : { 'workbench.colorTheme': 'Default Dark Modern' },
+    });
     const ctx = await launchBrowser(webgpu);
     const t1 = Date.now();
     try {
-      await uiScenario({ ctx, url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`, webgpu, results: RESULTS, log: console.log });
+      await uiScenario({
+        ctx,
+        url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`,
+        webgpu,
+        results: RESULTS,
+        log: console.log,
+      });
       console.log(`ui ${webgpu ? 'webgpu' : 'no-webgpu'}: PASS in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
       if (!webgpu) {
         const t2 = Date.now();
@@ -149,8 +219,13 @@ async function runUi() {
       }
     } catch (e) {
       ok = false;
-      await ctx.pages()[0]?.screenshot({ path: path.join(RESULTS, `ui-${webgpu ? 'webgpu' : 'no-webgpu'}-FAILED.png`) }).catch(() => {});
-      console.log(`ui ${webgpu ? 'webgpu' : 'no-webgpu'}: FAIL ${e instanceof Error ? e.stack : e} (server log ${server.profile}/server.log)`);
+      await ctx
+        .pages()[0]
+        ?.screenshot({ path: path.join(RESULTS, `ui-${webgpu ? 'webgpu' : 'no-webgpu'}-FAILED.png`) })
+        .catch(() => {});
+      console.log(
+        `ui ${webgpu ? 'webgpu' : 'no-webgpu'}: FAIL ${e instanceof Error ? e.stack : e} (server log ${server.profile}/server.log)`,
+      );
     } finally {
       await ctx.close();
       server.stop();

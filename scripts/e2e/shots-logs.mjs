@@ -15,26 +15,72 @@ const E2E = process.env.FEATURE_LENS_E2E_DIR ?? path.join(ROOT, '.e2e');
 const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'test-results'));
 fs.mkdirSync(OUT, { recursive: true });
 
-const loss = (s) => (2 * Math.exp(-s / 800) + 0.25) * (1 + 0.04 * Math.sin(s * 1.7) * Math.cos(s * 0.37)) * ((s >= 1200 && s < 1206) || (s >= 2500 && s < 2503) || (s >= 4100 && s < 4110) ? 5 : 1);
-const rows = (a, b) => Array.from({ length: b - a }, (_, i) => `${a + i},${Math.floor((a + i) / 500)},${loss(a + i).toFixed(6)}\n`).join('');
+const loss = (s) =>
+  (2 * Math.exp(-s / 800) + 0.25) *
+  (1 + 0.04 * Math.sin(s * 1.7) * Math.cos(s * 0.37)) *
+  ((s >= 1200 && s < 1206) || (s >= 2500 && s < 2503) || (s >= 4100 && s < 4110) ? 5 : 1);
+const rows = (a, b) =>
+  Array.from({ length: b - a }, (_, i) => `${a + i},${Math.floor((a + i) / 500)},${loss(a + i).toFixed(6)}\n`).join('');
 
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-shots-ws-'));
 fs.writeFileSync(path.join(ws, 'metrics.csv'), 'step,epoch,train_loss\n' + rows(0, 3000));
 fs.copyFileSync(path.join(ROOT, 'test/fixtures/codelens/train_spikes.py'), path.join(ws, 'train.py'));
 fs.copyFileSync(path.join(ROOT, 'test/fixtures/iris.csv'), path.join(ws, 'iris.csv'));
 fs.mkdirSync(path.join(ws, 'lightning_logs/version_0'), { recursive: true });
-fs.writeFileSync(path.join(ws, 'lightning_logs/version_0/metrics.csv'), 'step,train_loss\n' + rows(0, 100).replace(/^(\d+),\d+,/gm, '$1,'));
+fs.writeFileSync(
+  path.join(ws, 'lightning_logs/version_0/metrics.csv'),
+  'step,train_loss\n' + rows(0, 100).replace(/^(\d+),\d+,/gm, '$1,'),
+);
 fs.writeFileSync(path.join(ws, 'notes.txt'), 'not a log\n');
 
-const port = await new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+const port = await new Promise((resolve) => {
+  const s = net.createServer();
+  s.listen(0, '127.0.0.1', () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-shots-'));
 fs.mkdirSync(`${profile}/ud/User`, { recursive: true });
-fs.writeFileSync(`${profile}/ud/User/settings.json`, JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'workbench.tips.enabled': false }));
-const env = { ...process.env, XDG_CONFIG_HOME: `${profile}/xdg`, XDG_DATA_HOME: `${profile}/xdg`, XDG_CACHE_HOME: `${profile}/xdg`, TMPDIR: profile };
+fs.writeFileSync(
+  `${profile}/ud/User/settings.json`,
+  JSON.stringify({
+    'workbench.startupEditor': 'none',
+    'security.workspace.trust.enabled': false,
+    'workbench.tips.enabled': false,
+  }),
+);
+const env = {
+  ...process.env,
+  XDG_CONFIG_HOME: `${profile}/xdg`,
+  XDG_DATA_HOME: `${profile}/xdg`,
+  XDG_CACHE_HOME: `${profile}/xdg`,
+  TMPDIR: profile,
+};
 const log = fs.openSync(`${profile}/server.log`, 'w');
-const server = spawn(path.join(E2E, 'node_modules/.bin/code-server'), ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-  '--disable-workspace-trust', '--user-data-dir', `${profile}/ud`, '--extensions-dir', `${profile}/exts`, ws], { env, detached: true, stdio: ['ignore', log, log] });
-const stop = () => { try { process.kill(-server.pid, 'SIGTERM'); } catch {} };
+const server = spawn(
+  path.join(E2E, 'node_modules/.bin/code-server'),
+  [
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--user-data-dir',
+    `${profile}/ud`,
+    '--extensions-dir',
+    `${profile}/exts`,
+    ws,
+  ],
+  { env, detached: true, stdio: ['ignore', log, log] },
+);
+const stop = () => {
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {}
+};
 
 async function palette(page, title) {
   await page.keyboard.press('F1');
@@ -46,15 +92,33 @@ async function palette(page, title) {
 
 let ctx;
 try {
-  for (let i = 0; i < 120; i++) { try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch {} await sleep(500); }
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+    } catch {}
+    await sleep(500);
+  }
   const { chromium } = await import(path.join(E2E, 'node_modules/playwright-core/index.mjs'));
   ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-chrome-')), {
-    executablePath: '/usr/bin/chromium', headless: false, viewport: { width: 1500, height: 950 },
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    executablePath: '/usr/bin/chromium',
+    headless: false,
+    viewport: { width: 1500, height: 950 },
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   const payload = [['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${ROOT}`]];
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  await page.goto(
+    `http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+  );
   await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60000 });
   await sleep(3000);
 
@@ -71,11 +135,17 @@ try {
   console.log('notes.txt menu:', await menuOf('notes.txt'));
 
   // Explorer: right-click the log -> Watch Loss Spikes.
-  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'metrics.csv' }).first().click({ button: 'right' });
+  await page
+    .locator('.explorer-folders-view .monaco-list-row', { hasText: 'metrics.csv' })
+    .first()
+    .click({ button: 'right' });
   await page.waitForSelector('.context-view .monaco-menu .action-label', { timeout: 10000 });
   await sleep(300);
   const labels = await page.locator('.context-view .monaco-menu .action-label').allTextContents();
-  console.log('metrics.csv context menu:', labels.filter((l) => /Feature Lens|Watch|Fit/.test(l)));
+  console.log(
+    'metrics.csv context menu:',
+    labels.filter((l) => /Feature Lens|Watch|Fit/.test(l)),
+  );
   await page.locator('.context-view .monaco-menu .action-label', { hasText: 'Watch Loss Spikes' }).first().click();
   let view = await frameWith(page, 'body[data-entry="logs"] canvas#loss[data-points="3000"]', 30000);
   await sleep(800);
@@ -111,7 +181,10 @@ try {
   const tb = Date.now();
   await lab.locator('#sweep-batch').click();
   await lab.locator('#status', { hasText: 'batch sweep:' }).waitFor({ timeout: 600000 });
-  console.log(`lab batch sweep (${((Date.now() - tb) / 1000).toFixed(1)} s):`, await lab.locator('#status').textContent());
+  console.log(
+    `lab batch sweep (${((Date.now() - tb) / 1000).toFixed(1)} s):`,
+    await lab.locator('#status').textContent(),
+  );
   await lab.locator('#card-batchsweep').scrollIntoViewIfNeeded();
   await sleep(300);
   await page.screenshot({ path: path.join(OUT, 'catapult-lab-sweeps.png') });

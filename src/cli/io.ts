@@ -11,10 +11,16 @@ export function parseCli<T extends ParseArgsConfig['options']>(args: string[], o
   }
 }
 
-export function numberFlag(name: string, raw: string | undefined, check: (v: number) => boolean, want: string): number | undefined {
+export function numberFlag(
+  name: string,
+  raw: string | undefined,
+  check: (v: number) => boolean,
+  want: string,
+): number | undefined {
   if (raw === undefined) return undefined;
   const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || !check(v)) throw new InputError(`--${name}: expected ${want}, got '${raw}'`);
+  if (raw.trim() === '' || !Number.isFinite(v) || !check(v))
+    throw new InputError(`--${name}: expected ${want}, got '${raw}'`);
   return v;
 }
 
@@ -29,8 +35,17 @@ export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const w = header.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   // Text columns align left, numbers right.
-  const numeric = header.map((_, c) => rows.every((r) => typeof r[c] === 'number' || /^[-+\d.e]+$|^-$/.test(String(r[c]))));
-  return cells.map((r) => r.map((v, c) => (numeric[c] ? v.padStart(w[c]) : v.padEnd(w[c]))).join('  ').trimEnd()).join('\n');
+  const numeric = header.map((_, c) =>
+    rows.every((r) => typeof r[c] === 'number' || /^[-+\d.e]+$|^-$/.test(String(r[c]))),
+  );
+  return cells
+    .map((r) =>
+      r
+        .map((v, c) => (numeric[c] ? v.padStart(w[c]) : v.padEnd(w[c])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export const fmt = (v: number | null, digits = 4) => (v === null ? '-' : v.toFixed(digits));

@@ -15,7 +15,10 @@ const commands: Record<string, Command> = {
   predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run },
   nfa: { summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset', run: nfa.run },
   spikes: { summary: 'find loss spikes in a training log (CSV, JSONL, TensorBoard) or run folder', run: spikes.run },
-  catapult: { summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP', run: catapult.run },
+  catapult: {
+    summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP',
+    run: catapult.run,
+  },
 };
 
 function usage(): string {
@@ -46,6 +49,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e) => { process.stderr.write(`feature-lens: internal error: ${e instanceof Error ? e.stack : String(e)}\n`); process.exitCode = 70; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`feature-lens: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = 70;
+  },
 );

@@ -37,14 +37,19 @@ async function dawnGpu(): Promise<{ gpu: GPU } | { reason: string }> {
  * is kept, and GPU drivers ignore the variable.
  */
 function lavapipeThreads(): void {
-  if (process.env.LP_NUM_THREADS === undefined) process.env.LP_NUM_THREADS = String(Math.min(32, 4 * Math.max(1, cpus().length)));
+  if (process.env.LP_NUM_THREADS === undefined)
+    process.env.LP_NUM_THREADS = String(Math.min(32, 4 * Math.max(1, cpus().length)));
 }
 
 /**
  * auto: WebGPU when Dawn finds an adapter, else the CPU backend with a note saying why.
  * webgpu: WebGPU or a BackendError explaining why not. cpu: the float64 CPU backend.
  */
-async function choose<T>(kind: BackendChoice, cpu: () => T, webgpu: (gpu: GPU) => Promise<T>): Promise<{ backend: T; note?: string }> {
+async function choose<T>(
+  kind: BackendChoice,
+  cpu: () => T,
+  webgpu: (gpu: GPU) => Promise<T>,
+): Promise<{ backend: T; note?: string }> {
   if (kind === 'cpu') return { backend: cpu() };
   const dawn = await dawnGpu();
   if ('reason' in dawn) {
@@ -57,24 +62,51 @@ async function choose<T>(kind: BackendChoice, cpu: () => T, webgpu: (gpu: GPU) =
     const why = e instanceof Error ? e.message : String(e);
     if (kind === 'webgpu') {
       throw e instanceof BackendError
-        ? new BackendError('webgpu', `${why.replace(/^webgpu backend: /, '')} (on Linux without a GPU, install a Vulkan driver such as lavapipe: scripts/install-lavapipe.sh)`, e)
+        ? new BackendError(
+            'webgpu',
+            `${why.replace(/^webgpu backend: /, '')} (on Linux without a GPU, install a Vulkan driver such as lavapipe: scripts/install-lavapipe.sh)`,
+            e,
+          )
         : new BackendError('webgpu', why, e);
     }
-    return { backend: cpu(), note: `WebGPU unavailable (${why.replace(/^webgpu backend: /, '')}); using the CPU backend` };
+    return {
+      backend: cpu(),
+      note: `WebGPU unavailable (${why.replace(/^webgpu backend: /, '')}); using the CPU backend`,
+    };
   }
 }
 
 /** The RFM compute backend. */
-export async function createBackend(kind: BackendChoice, options: WebGpuBackendOptions = {}): Promise<{ backend: Backend; note?: string }> {
-  return choose<Backend>(kind, () => new CpuBackend(), (gpu) => WebGpuBackend.create(gpu, { ...options, keepAlive: gpu }));
+export async function createBackend(
+  kind: BackendChoice,
+  options: WebGpuBackendOptions = {},
+): Promise<{ backend: Backend; note?: string }> {
+  return choose<Backend>(
+    kind,
+    () => new CpuBackend(),
+    (gpu) => WebGpuBackend.create(gpu, { ...options, keepAlive: gpu }),
+  );
 }
 
 /** The NFA backend (network forward and per-layer AGOP sums). */
-export async function createNfaBackend(kind: BackendChoice, options: WebGpuNfaOptions = {}): Promise<{ backend: NfaBackend; note?: string }> {
-  return choose<NfaBackend>(kind, () => new CpuNfaBackend(), (gpu) => WebGpuNfaBackend.create(gpu, { ...options, keepAlive: gpu }));
+export async function createNfaBackend(
+  kind: BackendChoice,
+  options: WebGpuNfaOptions = {},
+): Promise<{ backend: NfaBackend; note?: string }> {
+  return choose<NfaBackend>(
+    kind,
+    () => new CpuNfaBackend(),
+    (gpu) => WebGpuNfaBackend.create(gpu, { ...options, keepAlive: gpu }),
+  );
 }
 
 /** The catapult lab's backend (two-layer ReLU sessions). Dispose it when done (frees the device). */
-export async function createCatapultBackend(kind: BackendChoice): Promise<{ backend: CatapultBackend & { dispose(): void }; note?: string }> {
-  return choose<CatapultBackend & { dispose(): void }>(kind, () => new CpuCatapultBackend(), (gpu) => WebGpuCatapultBackend.create(gpu, { keepAlive: gpu }));
+export async function createCatapultBackend(
+  kind: BackendChoice,
+): Promise<{ backend: CatapultBackend & { dispose(): void }; note?: string }> {
+  return choose<CatapultBackend & { dispose(): void }>(
+    kind,
+    () => new CpuCatapultBackend(),
+    (gpu) => WebGpuCatapultBackend.create(gpu, { keepAlive: gpu }),
+  );
 }

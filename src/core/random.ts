@@ -17,7 +17,9 @@ export function permutation(n: number, seed: number): Uint32Array {
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
-    const t = p[i]; p[i] = p[j]; p[j] = t;
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
   }
   return p;
 }
@@ -26,7 +28,11 @@ export function permutation(n: number, seed: number): Uint32Array {
 export function normal(uniform: () => number): () => number {
   let spare: number | undefined;
   return () => {
-    if (spare !== undefined) { const s = spare; spare = undefined; return s; }
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
     let u = 0;
     while (u === 0) u = uniform();
     const r = Math.sqrt(-2 * Math.log(u));

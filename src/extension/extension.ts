@@ -34,7 +34,8 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   context.subscriptions.push(log, store);
 
   // Explorer menus match the built-in extensions statically; the setting's extras need this key.
-  const publishExtensions = () => void vscode.commands.executeCommand('setContext', 'featureLens.datasetExtensions', datasetExtensions());
+  const publishExtensions = () =>
+    void vscode.commands.executeCommand('setContext', 'featureLens.datasetExtensions', datasetExtensions());
   publishExtensions();
 
   // A panel revived without a run in its webview state (the state had not reached the workbench's
@@ -44,7 +45,12 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   async function showRunIn(p: LensPanel, runId: string | null): Promise<void> {
     const run = runId ? await store.get(runId) : undefined;
     if (!run) {
-      await p.post({ type: 'failed', message: runId ? `Run ${runId} is no longer stored (deleted?).` : 'Nothing to show yet: fit an RFM from a dataset\'s context menu.' });
+      await p.post({
+        type: 'failed',
+        message: runId
+          ? `Run ${runId} is no longer stored (deleted?).`
+          : "Nothing to show yet: fit an RFM from a dataset's context menu.",
+      });
       return;
     }
     p.panel.title = `RFM: ${run.meta.dataset.name.split('/').pop()}`;
@@ -55,17 +61,21 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
     let runId: string | undefined;
     if (typeof arg === 'string') runId = arg;
     else if (arg instanceof RunItem) runId = arg.meta.runId;
-    else if (arg && typeof arg === 'object' && typeof (arg as { runId?: unknown }).runId === 'string') runId = (arg as { runId: string }).runId;
+    else if (arg && typeof arg === 'object' && typeof (arg as { runId?: unknown }).runId === 'string')
+      runId = (arg as { runId: string }).runId;
     if (!runId) {
       const metas = await store.list();
       if (!metas.length) {
         void vscode.window.showInformationMessage('Feature Lens: no saved runs yet.');
         return undefined;
       }
-      const pick = await vscode.window.showQuickPick(metas.map((m) => {
-        const item = new RunItem(m);
-        return { label: String(item.label), description: String(item.description), runId: m.runId };
-      }), { placeHolder });
+      const pick = await vscode.window.showQuickPick(
+        metas.map((m) => {
+          const item = new RunItem(m);
+          return { label: String(item.label), description: String(item.description), runId: m.runId };
+        }),
+        { placeHolder },
+      );
       runId = pick?.runId;
       if (!runId) return undefined;
     }
@@ -74,10 +84,13 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
     return run;
   }
 
-  const command = <A extends unknown[], R>(id: string, fn: (...args: A) => Promise<R>) => registerReportingCommand(id, log, fn);
+  const command = <A extends unknown[], R>(id: string, fn: (...args: A) => Promise<R>) =>
+    registerReportingCommand(id, log, fn);
 
   const fit = async (uri?: vscode.Uri | string, args?: FitArgs) => {
-    summary.setRunning(uri ? String(typeof uri === 'string' ? uri : vscode.workspace.asRelativePath(uri, false)) : 'choosing a dataset…');
+    summary.setRunning(
+      uri ? String(typeof uri === 'string' ? uri : vscode.workspace.asRelativePath(uri, false)) : 'choosing a dataset…',
+    );
     try {
       const r = await fits.fit(uri === undefined ? undefined : toUri(uri), args ?? {});
       if (r) datasets.refresh();
@@ -101,7 +114,7 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
     command('featureLens.fitRfm', fit),
     // The explorer passes (clicked uri, all selected uris); the Datasets view passes its item.
     command('featureLens.fitRfmHere', async (arg?: vscode.Uri | { uri: vscode.Uri }) => {
-      const uri = arg instanceof vscode.Uri ? arg : arg?.uri ?? vscode.window.activeTextEditor?.document.uri;
+      const uri = arg instanceof vscode.Uri ? arg : (arg?.uri ?? vscode.window.activeTextEditor?.document.uri);
       return fit(uri);
     }),
     command('featureLens.open', async () => {
@@ -122,7 +135,13 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
       if (!run) return undefined;
       let dir = folder === undefined ? undefined : toUri(folder);
       if (!dir) {
-        const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Export Here', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+        const picked = await vscode.window.showOpenDialog({
+          canSelectFiles: false,
+          canSelectFolders: true,
+          canSelectMany: false,
+          openLabel: 'Export Here',
+          defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+        });
         dir = picked?.[0];
         if (!dir) return undefined;
       }
@@ -132,14 +151,20 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
         await showRunIn(p, run.meta.runId);
       }
       const written = await exportRun(run, dir, p, log);
-      void vscode.window.showInformationMessage(`Feature Lens: exported ${written.length} files to ${vscode.workspace.asRelativePath(dir, false)}.`);
+      void vscode.window.showInformationMessage(
+        `Feature Lens: exported ${written.length} files to ${vscode.workspace.asRelativePath(dir, false)}.`,
+      );
       return written.map((u) => u.toString());
     }),
     command('featureLens.deleteRun', async (arg?: unknown, opts?: { confirm?: boolean }) => {
       const run = await resolveRun(arg ?? panels.active?.runId ?? undefined, 'Run to delete');
       if (!run) return false;
       if (opts?.confirm !== false) {
-        const ok = await vscode.window.showWarningMessage(`Delete the run of ${run.meta.dataset.name} from ${new Date(run.meta.createdAt).toLocaleString()}?`, { modal: true }, 'Delete');
+        const ok = await vscode.window.showWarningMessage(
+          `Delete the run of ${run.meta.dataset.name} from ${new Date(run.meta.createdAt).toLocaleString()}?`,
+          { modal: true },
+          'Delete',
+        );
         if (ok !== 'Delete') return false;
       }
       await store.delete(run.meta.runId);
@@ -154,7 +179,14 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
       const active = vscode.window.activeTextEditor?.document.uri;
       const uri = active && isDatasetUri(active) ? active : vscode.Uri.parse(run.meta.dataset.uri);
       const { test, ...args } = run.args;
-      return fit(uri, { ...args, ...run.options, valFraction: run.valFraction, target: run.meta.target, task: run.meta.task, ...(test ? { test: vscode.Uri.parse(test) } : {}) });
+      return fit(uri, {
+        ...args,
+        ...run.options,
+        valFraction: run.valFraction,
+        target: run.meta.target,
+        task: run.meta.task,
+        ...(test ? { test: vscode.Uri.parse(test) } : {}),
+      });
     }),
     command('featureLens.cancelFit', async () => {
       const n = fits.cancelAll();

@@ -7,7 +7,11 @@ import Mocha from 'mocha';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 120000, reporter: 'spec' });
-  for (const f of fs.readdirSync(path.join(__dirname, 'suite')).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(path.join(__dirname, 'suite', f));
+  for (const f of fs
+    .readdirSync(path.join(__dirname, 'suite'))
+    .filter((f) => f.endsWith('.test.js'))
+    .sort())
+    mocha.addFile(path.join(__dirname, 'suite', f));
   const out: string[] = [];
   const base = Mocha.reporters.Base as unknown as { consoleLog: (...a: unknown[]) => void };
   const origLog = base.consoleLog;

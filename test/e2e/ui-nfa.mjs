@@ -7,7 +7,9 @@ import { frameWith, sleep } from './webviewFrames.mjs';
 
 /** Waits for a quick pick whose title contains `title`, optionally types, then accepts. */
 async function answer(page, title, typed) {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 30000 });
+  await page
+    .locator('.quick-input-widget .quick-input-title', { hasText: title })
+    .waitFor({ state: 'visible', timeout: 30000 });
   await sleep(300);
   if (typed) {
     await page.keyboard.type(typed);
@@ -30,7 +32,10 @@ export async function nfaScenario({ ctx, results, log }) {
   const labels = await page.locator('.context-view .monaco-menu .action-label').allTextContents();
   assert.ok(labels.includes('Inspect Weights'), `mlp.safetensors menu: ${labels.join(' | ')}`);
   assert.ok(!labels.includes('Fit RFM'), 'a weights file is not offered as a dataset');
-  await page.locator('.context-view .monaco-menu .action-label', { hasText: /^Inspect Weights$/ }).first().click();
+  await page
+    .locator('.context-view .monaco-menu .action-label', { hasText: /^Inspect Weights$/ })
+    .first()
+    .click();
 
   const editor = await frameWith(page, 'body[data-entry="weights"][data-listed]', 60000);
   assert.equal(await editor.locator('body').getAttribute('data-listed'), '6');
@@ -112,12 +117,20 @@ export async function labScenario({ ctx, results, log }) {
   await page.screenshot({ path: path.join(results, 'ui-lab-after-reload.png') });
   await labBack.locator('#inspect').click();
   const again = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"] #title:text("lab MLP")', 60000);
-  assert.equal(await again.locator('#correlations tbody tr').first().textContent(), before, 'Inspect of the restored network gives the same numbers');
+  assert.equal(
+    await again.locator('#correlations tbody tr').first().textContent(),
+    before,
+    'Inspect of the restored network gives the same numbers',
+  );
 
   await keepOnly(page, 'NFA: lab MLP');
   await reloadWindow(page);
   const revived = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"] #title:text("lab MLP")', 120000);
-  assert.equal(await revived.locator('#correlations tbody tr').first().textContent(), before, 'the same numbers after the reload');
+  assert.equal(
+    await revived.locator('#correlations tbody tr').first().textContent(),
+    before,
+    'the same numbers after the reload',
+  );
   await page.screenshot({ path: path.join(results, 'ui-nfa-after-reload.png') });
 }
 

@@ -16,7 +16,10 @@ async function contextMenuLabels(page, rowText) {
 export async function uiScenario({ ctx, url, webgpu, results, log }) {
   const mode = webgpu ? 'webgpu' : 'no-webgpu';
   const page = ctx.pages()[0] ?? (await ctx.newPage());
-  page.on('console', (m) => { if (m.type() === 'error' && /feature|lens|webview/i.test(m.text())) log(`[console.error] ${m.text().slice(0, 300)}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /feature|lens|webview/i.test(m.text()))
+      log(`[console.error] ${m.text().slice(0, 300)}`);
+  });
   await page.goto(url);
   await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
   await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 60000 });
@@ -30,10 +33,16 @@ export async function uiScenario({ ctx, url, webgpu, results, log }) {
   const csvLabels = await contextMenuLabels(page, 'iris.csv');
   assert.ok(csvLabels.includes('Fit RFM'), `iris.csv menu: ${csvLabels.join(' | ')}`);
   await page.screenshot({ path: path.join(results, `ui-${mode}-context-menu.png`) });
-  await page.locator('.context-view .monaco-menu .action-label', { hasText: /^Fit RFM$/ }).first().click();
+  await page
+    .locator('.context-view .monaco-menu .action-label', { hasText: /^Fit RFM$/ })
+    .first()
+    .click();
 
   // The target prompt proposes "species"; typing it and Enter is what a user does.
-  await page.waitForSelector('.quick-input-widget .quick-input-list .monaco-list-row', { state: 'visible', timeout: 30000 });
+  await page.waitForSelector('.quick-input-widget .quick-input-list .monaco-list-row', {
+    state: 'visible',
+    timeout: 30000,
+  });
   const proposed = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().textContent();
   assert.match(proposed ?? '', /species.*proposed/);
   await page.keyboard.type('species');
@@ -67,7 +76,8 @@ export async function uiScenario({ ctx, url, webgpu, results, log }) {
     return n;
   });
   assert.ok(painted > 1000, `heatmap pixels drawn: ${painted}`);
-  for (const id of ['importance', 'spectrum', 'loadings', 'timings']) await frame.locator(`#${id}[data-ready="1"]`).waitFor({ timeout: 10000 });
+  for (const id of ['importance', 'spectrum', 'loadings', 'timings'])
+    await frame.locator(`#${id}[data-ready="1"]`).waitFor({ timeout: 10000 });
   await frame.locator('#card-timings').scrollIntoViewIfNeeded();
   await sleep(300);
   await page.screenshot({ path: path.join(results, `ui-${mode}-panel-lower.png`) });
@@ -81,7 +91,10 @@ export async function uiScenario({ ctx, url, webgpu, results, log }) {
   await page.keyboard.press('Escape');
 
   // The Runs view lists the fit.
-  await page.locator('.activitybar [aria-label="Feature Lens"], .activitybar a[aria-label^="Feature Lens"]').first().click();
+  await page
+    .locator('.activitybar [aria-label="Feature Lens"], .activitybar a[aria-label^="Feature Lens"]')
+    .first()
+    .click();
   await page.waitForSelector('.pane-body .monaco-list-row >> text=/iris\\.csv → species/', { timeout: 20000 });
   const summary = await frameWith(page, 'body[data-entry="summary"] h3', 30000);
   assert.match((await summary.locator('h3').textContent()) ?? '', /iris\.csv → species/);

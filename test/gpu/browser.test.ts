@@ -60,10 +60,19 @@ describe('WebGPU backend in headless Chromium', () => {
     const logs: string[] = [];
     page.on('console', (m) => logs.push(m.text()));
     await page.goto(url);
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 280_000 });
+    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, {
+      timeout: 280_000,
+    });
     const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as {
       error?: string;
-      gpu: { backend: string; device: string; test_metric: number; test_mse: number; M: number[][]; importance: number[] };
+      gpu: {
+        backend: string;
+        device: string;
+        test_metric: number;
+        test_mse: number;
+        M: number[][];
+        importance: number[];
+      };
       cpu: { test_metric: number; test_mse: number; M: number[][]; importance: number[] };
       liveBuffers: number;
     };
@@ -71,9 +80,17 @@ describe('WebGPU backend in headless Chromium', () => {
     assert.equal(r.gpu.backend, 'webgpu');
     assert.match(r.gpu.device, /^webgpu /);
     assert.equal(r.gpu.test_metric, r.cpu.test_metric);
-    assert.ok(Math.abs(r.gpu.test_mse - r.cpu.test_mse) / r.cpu.test_mse < 1e-3, `test MSE ${r.gpu.test_mse} vs ${r.cpu.test_mse}`);
+    assert.ok(
+      Math.abs(r.gpu.test_mse - r.cpu.test_mse) / r.cpu.test_mse < 1e-3,
+      `test MSE ${r.gpu.test_mse} vs ${r.cpu.test_mse}`,
+    );
     assert.ok(relErr(r.gpu.M.flat(), r.cpu.M.flat()) < 1e-3, `M error ${relErr(r.gpu.M.flat(), r.cpu.M.flat())}`);
-    const top = (v: number[]) => v.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0]).slice(0, 2).map((p) => p[1]);
+    const top = (v: number[]) =>
+      v
+        .map((x, i) => [x, i])
+        .sort((a, b) => b[0] - a[0])
+        .slice(0, 2)
+        .map((p) => p[1]);
     assert.deepEqual(top(r.gpu.importance), top(r.cpu.importance));
     assert.equal(r.liveBuffers, 0);
     t.diagnostic(`chromium adapter: ${r.gpu.device}`);

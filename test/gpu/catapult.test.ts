@@ -13,11 +13,26 @@ import { mat } from '../../src/core/mat';
 import { randomMat, relErr, rng } from './helpers';
 
 interface Ref {
-  n: number; d: number; m: number; X: number[]; y: number[]; W: number[]; a: number[];
-  residuals: number[]; v: number[]; Kv: number[]; lambda_max: number; agop: number[];
-  lr: number; gd: { W: number[]; a: number[] }; sgd_rows: number[]; sgd: { W: number[]; a: number[] };
+  n: number;
+  d: number;
+  m: number;
+  X: number[];
+  y: number[];
+  W: number[];
+  a: number[];
+  residuals: number[];
+  v: number[];
+  Kv: number[];
+  lambda_max: number;
+  agop: number[];
+  lr: number;
+  gd: { W: number[]; a: number[] };
+  sgd_rows: number[];
+  sgd: { W: number[]; a: number[] };
 }
-const ref = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'catapult', 'relu-ntk.json'), 'utf8')) as Ref;
+const ref = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'fixtures', 'catapult', 'relu-ntk.json'), 'utf8'),
+) as Ref;
 const F = (xs: number[]) => Float64Array.from(xs);
 const fixtureProblem = () => ({ X: mat(ref.n, ref.d, F(ref.X)), y: F(ref.y), W: F(ref.W), a: F(ref.a), width: ref.m });
 
@@ -67,7 +82,11 @@ describe('WebGPU catapult backend vs numpy and CPU float64', () => {
   });
 
   it('each op on random problems (d not a multiple of 4) equals the CPU session', async (t) => {
-    for (const [n, d, m, seed] of [[50, 7, 33, 1], [200, 12, 256, 2], [9, 1, 5, 3]]) {
+    for (const [n, d, m, seed] of [
+      [50, 7, 33, 1],
+      [200, 12, 256, 2],
+      [9, 1, 5, 3],
+    ]) {
       const p = randomProblem(n, d, m, seed);
       const [g, c] = [await gpu.createSession(p), await cpu.createSession(p)];
       const v = Float64Array.from({ length: n }, rng(seed + 9));
@@ -77,19 +96,30 @@ describe('WebGPU catapult backend vs numpy and CPU float64', () => {
         agop: relErr(await g.agop(), await c.agop()),
       };
       const rows = Uint32Array.from({ length: Math.ceil(n / 3) }, (_, i) => (i * 7) % n);
-      await g.step(0.7, rows); await c.step(0.7, rows);
-      await g.step(0.7); await c.step(0.7);
+      await g.step(0.7, rows);
+      await c.step(0.7, rows);
+      await g.step(0.7);
+      await c.step(0.7);
       const [wg, wc] = [await g.weights(), await c.weights()];
       const all = { ...errs, W: relErr(wg.W, wc.W), a: relErr(wg.a, wc.a) };
       for (const [k, e] of Object.entries(all)) assert.ok(e < F32_TOL, `n=${n} d=${d} m=${m}: ${k} rel. error ${e}`);
-      t.diagnostic(`n=${n} d=${d} m=${m}: ${Object.entries(all).map(([k, e]) => `${k} ${e.toExponential(1)}`).join(', ')}`);
-      g.dispose(); c.dispose();
+      t.diagnostic(
+        `n=${n} d=${d} m=${m}: ${Object.entries(all)
+          .map(([k, e]) => `${k} ${e.toExponential(1)}`)
+          .join(', ')}`,
+      );
+      g.dispose();
+      c.dispose();
     }
   });
 
   // f32 rounding measured at most 6e-7 (lazy) and 9e-7 (catapult) relative on these runs; a catapult's
   // spike can amplify differences, hence a 10x wider bound for it. Divergent runs agree on the phase.
-  for (const [lrFactor, phase, tol] of [[1, 'lazy', 1e-5], [3, 'catapult', 1e-4], [8, 'divergent', null]] as const) {
+  for (const [lrFactor, phase, tol] of [
+    [1, 'lazy', 1e-5],
+    [3, 'catapult', 1e-4],
+    [8, 'divergent', null],
+  ] as const) {
     it(`lab trajectory over 50 GD steps at ${lrFactor}/lambda_0 (${phase}) matches the CPU`, async (t) => {
       const config = { n: 64, d: 6, width: 128, batch: 64, steps: 50, every: 10, seed: 0, lrFactor };
       const [g, c] = [await trainReluLab(config, gpu), await trainReluLab(config, cpu)];
@@ -104,7 +134,9 @@ describe('WebGPU catapult backend vs numpy and CPU float64', () => {
       const lossErr = Math.max(...g.losses.map((L, i) => Math.abs(L - c.losses[i]) / c.losses[i]));
       const lambdaErr = Math.max(...g.lambdas.map((L, i) => Math.abs(L - c.lambdas[i]) / c.lambdas[i]));
       const alignErr = Math.max(...g.alignments!.map((x, i) => Math.abs(x - c.alignments![i])));
-      t.diagnostic(`${phase}: max rel. loss error ${lossErr.toExponential(2)}, lambda ${lambdaErr.toExponential(2)}, alignment ${alignErr.toExponential(2)}`);
+      t.diagnostic(
+        `${phase}: max rel. loss error ${lossErr.toExponential(2)}, lambda ${lambdaErr.toExponential(2)}, alignment ${alignErr.toExponential(2)}`,
+      );
       assert.ok(lossErr < tol, `losses: ${lossErr}`);
       assert.ok(lambdaErr < tol, `lambdas: ${lambdaErr}`);
       assert.ok(alignErr < tol, `alignments: ${alignErr}`);
@@ -139,7 +171,10 @@ describe('WebGPU catapult backend vs numpy and CPU float64', () => {
     const { backend } = await createCatapultBackend('webgpu');
     backend.dispose();
     await assert.rejects(backend.createSession(randomProblem(10, 3, 4, 1)), BackendError);
-    await assert.rejects(WebGpuCatapultBackend.create({ requestAdapter: async () => null } as unknown as GPU), (e: unknown) => e instanceof BackendError && /no WebGPU adapter/.test(e.message));
+    await assert.rejects(
+      WebGpuCatapultBackend.create({ requestAdapter: async () => null } as unknown as GPU),
+      (e: unknown) => e instanceof BackendError && /no WebGPU adapter/.test(e.message),
+    );
     assert.ok((await createCatapultBackend('cpu')).backend instanceof CpuCatapultBackend);
   });
 });

@@ -15,5 +15,13 @@ export function parseClassCsv(text: string, source: string): Dataset {
     for (let j = 0; j < d; j++) X[i * d + j] = Number(r[j]);
     y[i] = classes.indexOf(r[d]);
   });
-  return { source, X: mat(rows.length, d, X), featureNames: header.slice(0, d), y, targetName: header[d], task: 'classification', classes };
+  return {
+    source,
+    X: mat(rows.length, d, X),
+    featureNames: header.slice(0, d),
+    y,
+    targetName: header[d],
+    task: 'classification',
+    classes,
+  };
 }

@@ -13,10 +13,27 @@ const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8'));
 const out = mkdtempSync(join(tmpdir(), 'gpu-cli-'));
 
 describe('CLI --backend webgpu', () => {
-  it('nfa: per-layer correlations equal torch\'s within 1e-4 and the JSON names the WebGPU device', () => {
-    for (const [weights, act] of [['mlp.pt', 'relu'], ['mlp.safetensors', 'tanh'], ['mlp_compressed.npz', 'gelu']] as const) {
+  it("nfa: per-layer correlations equal torch's within 1e-4 and the JSON names the WebGPU device", () => {
+    for (const [weights, act] of [
+      ['mlp.pt', 'relu'],
+      ['mlp.safetensors', 'tanh'],
+      ['mlp_compressed.npz', 'gelu'],
+    ] as const) {
       const json = join(out, `${weights}.json`);
-      const r = cli(['nfa', join(DIR, weights), join(DIR, 'nfa_data.csv'), '--target', 'y', '--activation', act, '--no-rfm', '--backend', 'webgpu', '--json', json]);
+      const r = cli([
+        'nfa',
+        join(DIR, weights),
+        join(DIR, 'nfa_data.csv'),
+        '--target',
+        'y',
+        '--activation',
+        act,
+        '--no-rfm',
+        '--backend',
+        'webgpu',
+        '--json',
+        json,
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const report = JSON.parse(readFileSync(json, 'utf8'));
       assert.equal(report.backend, 'webgpu');
@@ -24,7 +41,11 @@ describe('CLI --backend webgpu', () => {
       report.layers.forEach((layer: { correlation: Record<string, Record<string, number>> }, l: number) => {
         const want = expected.nfa[act].layers[l].correlation;
         for (const k of ['cosine', 'pearson']) {
-          for (const p of ['agop', 'sqrt_agop']) assert.ok(Math.abs(layer.correlation[k][p] - want[k][p]) < 1e-4, `${weights} layer ${l} ${k}.${p}: ${layer.correlation[k][p]} vs torch ${want[k][p]}`);
+          for (const p of ['agop', 'sqrt_agop'])
+            assert.ok(
+              Math.abs(layer.correlation[k][p] - want[k][p]) < 1e-4,
+              `${weights} layer ${l} ${k}.${p}: ${layer.correlation[k][p]} vs torch ${want[k][p]}`,
+            );
         }
       });
     }

@@ -80,14 +80,18 @@ describe('fitRfm on WebGPU equals fitRfm on CPU', () => {
     const ds = fixture('iris');
     const c = await fitRfm(ds, {}, { backend: cpu, valFraction: 0.2 });
     let seen: BackendError | null = null;
-    const g = await fitRfm(ds, {}, {
-      backend: doomed as Backend,
-      valFraction: 0.2,
-      fallback: async (e) => {
-        seen = e;
-        return cpu;
+    const g = await fitRfm(
+      ds,
+      {},
+      {
+        backend: doomed as Backend,
+        valFraction: 0.2,
+        fallback: async (e) => {
+          seen = e;
+          return cpu;
+        },
       },
-    });
+    );
     assert.ok(seen !== null && (seen as BackendError) instanceof BackendError);
     assert.match(g.fallback ?? '', /webgpu backend/);
     assert.equal(g.final.test_mse, c.final.test_mse);

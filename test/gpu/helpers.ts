@@ -22,7 +22,6 @@ export function fixture(name: 'iris' | 'wine' | 'breast_cancer'): Dataset {
   return parseClassCsv(readFileSync(new URL(`../fixtures/${name}.csv`, import.meta.url), 'utf8'), `${name}.csv`);
 }
 
-
 export function randomMat(rows: number, cols: number, seed: number, scale = 1): Mat {
   const r = rng(seed);
   const data = new Float64Array(rows * cols);

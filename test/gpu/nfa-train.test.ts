@@ -22,7 +22,14 @@ async function gpuNfa(): Promise<WebGpuNfaBackend> {
   return backend;
 }
 
-const spec = (kind: 'sgd' | 'adam'): OptimizerSpec => ({ kind, lr: 0.01, momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+const spec = (kind: 'sgd' | 'adam'): OptimizerSpec => ({
+  kind,
+  lr: 0.01,
+  momentum: 0.9,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+});
 
 describe('WebGPU training lab vs CPU float64', () => {
   let gpu: WebGpuNfaBackend;
@@ -35,15 +42,22 @@ describe('WebGPU training lab vs CPU float64', () => {
     for (const kind of ['sgd', 'adam'] as const) {
       it(`one step on a 5-16-16-2 net: loss, gradients and updated weights (${activation}, ${kind})`, async (t) => {
         const net = initMlp([5, 16, 16, 2], activation, 3);
-        const X = randomMat(40, 5, 1, 1.5), Y = randomMat(40, 2, 2);
+        const X = randomMat(40, 5, 1, 1.5),
+          Y = randomMat(40, 2, 2);
         const problem = { X, Y, net, optimizer: spec(kind) };
         const [sg, sc] = [await gpu.createTrainSession(problem), await cpu.createTrainSession(problem)];
-        t.after(() => { sg.dispose(); sc.dispose(); });
+        t.after(() => {
+          sg.dispose();
+          sc.dispose();
+        });
         const rows = Uint32Array.from([3, 7, 1, 0, 22, 39, 17, 5, 9, 11, 30]);
         const [gg, gc] = [await sg.gradients(rows), await sc.gradients(rows)];
         assert.ok(Math.abs(gg.loss - gc.loss) < 1e-6 * gc.loss, `loss ${gg.loss} vs ${gc.loss}`);
         // f32 products summed over 11 rows and back-propagated through 3 layers: a few ulp (1e-7) per entry.
-        const errs = [...gg.gradW.map((g, l) => relErr(g, gc.gradW[l])), ...gg.gradB.map((g, l) => relErr(g, gc.gradB[l]))];
+        const errs = [
+          ...gg.gradW.map((g, l) => relErr(g, gc.gradW[l])),
+          ...gg.gradB.map((g, l) => relErr(g, gc.gradB[l])),
+        ];
         errs.forEach((e, i) => assert.ok(e < 2e-6, `gradient tensor ${i}: rel. error ${e}`));
 
         await sg.steps(rows, rows.length);
@@ -54,7 +68,8 @@ describe('WebGPU training lab vs CPU float64', () => {
         let worst = 0;
         kg.net.layers.forEach((lg, l) => {
           const lc = kc.net.layers[l];
-          const g = gc.gradW[l], b = gc.gradB[l];
+          const g = gc.gradW[l],
+            b = gc.gradB[l];
           const gScale = Math.max(...g.map(Math.abs), ...b.map(Math.abs));
           const check = (wg: ArrayLike<number>, wc: ArrayLike<number>, grad: ArrayLike<number>, what: string) => {
             for (let i = 0; i < wc.length; i++) {
@@ -62,10 +77,14 @@ describe('WebGPU training lab vs CPU float64', () => {
               // Adam's first step is lr g / (|g| + eps): scale-free, so its error is lr times g's
               // *relative* error, large only where g is near 0 against the tensor's scale.
               const gErr = 2e-6 * gScale;
-              const tol = 1e-7 + (kind === 'sgd' ? lr * gErr : lr * Math.min(2, (2 * gErr) / (Math.abs(grad[i]) + 1e-8)));
+              const tol =
+                1e-7 + (kind === 'sgd' ? lr * gErr : lr * Math.min(2, (2 * gErr) / (Math.abs(grad[i]) + 1e-8)));
               const diff = Math.abs(wg[i] - wc[i]);
               worst = Math.max(worst, diff);
-              assert.ok(diff <= tol, `layer ${l} ${what}[${i}]: ${wg[i]} vs ${wc[i]} (|g| ${Math.abs(grad[i])}, tol ${tol})`);
+              assert.ok(
+                diff <= tol,
+                `layer ${l} ${what}[${i}]: ${wg[i]} vs ${wc[i]} (|g| ${Math.abs(grad[i])}, tol ${tol})`,
+              );
             }
           };
           check(lg.W, lc.W, g, 'W');
@@ -74,18 +93,41 @@ describe('WebGPU training lab vs CPU float64', () => {
           const moved = Math.max(...lc.W.map((w, i) => Math.abs(w - problem.net.layers[l].W[i])));
           assert.ok(moved > 1e-5, `layer ${l} moved ${moved}`);
         });
-        assert.ok(relErr(kg.state.m1.flatMap((a) => [...a]), kc.state.m1.flatMap((a) => [...a])) < 2e-6, 'first moments');
-        if (kind === 'adam') assert.ok(relErr(kg.state.m2.flatMap((a) => [...a]), kc.state.m2.flatMap((a) => [...a])) < 5e-6, 'second moments');
-        assert.ok(Math.abs((await sg.loss()) - (await sc.loss())) < 1e-5 * (await sc.loss()), 'loss over all rows after the step');
-        t.diagnostic(`${activation}/${kind}: gradient rel. errors ${errs.map((e) => e.toExponential(1)).join(' ')}; max |w_gpu - w_cpu| ${worst.toExponential(1)}`);
+        assert.ok(
+          relErr(
+            kg.state.m1.flatMap((a) => [...a]),
+            kc.state.m1.flatMap((a) => [...a]),
+          ) < 2e-6,
+          'first moments',
+        );
+        if (kind === 'adam')
+          assert.ok(
+            relErr(
+              kg.state.m2.flatMap((a) => [...a]),
+              kc.state.m2.flatMap((a) => [...a]),
+            ) < 5e-6,
+            'second moments',
+          );
+        assert.ok(
+          Math.abs((await sg.loss()) - (await sc.loss())) < 1e-5 * (await sc.loss()),
+          'loss over all rows after the step',
+        );
+        t.diagnostic(
+          `${activation}/${kind}: gradient rel. errors ${errs.map((e) => e.toExponential(1)).join(' ')}; max |w_gpu - w_cpu| ${worst.toExponential(1)}`,
+        );
       });
     }
   }
 
   it('several minibatches with a shorter last one, momentum and Adam state carried between calls (also a wide input)', async () => {
-    for (const [kind, dims] of [['sgd', [7, 13, 3]], ['adam', [7, 13, 3]], ['adam', [37, 24, 5]]] as const) {
+    for (const [kind, dims] of [
+      ['sgd', [7, 13, 3]],
+      ['adam', [7, 13, 3]],
+      ['adam', [37, 24, 5]],
+    ] as const) {
       const net = initMlp([...dims], 'gelu', 5);
-      const X = randomMat(70, dims[0], 6, 1.5), Y = randomMat(70, dims[2], 7);
+      const X = randomMat(70, dims[0], 6, 1.5),
+        Y = randomMat(70, dims[2], 7);
       const problem = { X, Y, net, optimizer: { ...spec(kind), lr: 1e-3 } };
       const [sg, sc] = [await gpu.createTrainSession(problem), await cpu.createTrainSession(problem)];
       const order = Uint32Array.from({ length: 70 }, (_, i) => (i * 37) % 70);
@@ -95,7 +137,9 @@ describe('WebGPU training lab vs CPU float64', () => {
       const [kg, kc] = [await sg.checkpoint(), await sc.checkpoint()];
       assert.equal(kg.state.step, 5 + 4);
       assert.equal(kc.state.step, 9);
-      kg.net.layers.forEach((l, i) => assert.ok(relErr(l.W, kc.net.layers[i].W) < 1e-5, `${kind} layer ${i}: ${relErr(l.W, kc.net.layers[i].W)}`));
+      kg.net.layers.forEach((l, i) =>
+        assert.ok(relErr(l.W, kc.net.layers[i].W) < 1e-5, `${kind} layer ${i}: ${relErr(l.W, kc.net.layers[i].W)}`),
+      );
       sg.dispose();
       sc.dispose();
     }
@@ -105,7 +149,8 @@ describe('WebGPU training lab vs CPU float64', () => {
   it('the epoch loss in row chunks (a small buffer budget) equals the CPU one', async () => {
     const small = await createNfaBackend('webgpu', { maxBatchBytes: 4096 });
     const net = initMlp([6, 40, 3], 'sigmoid', 8);
-    const X = randomMat(301, 6, 9, 1.5), Y = randomMat(301, 3, 10);
+    const X = randomMat(301, 6, 9, 1.5),
+      Y = randomMat(301, 3, 10);
     const problem = { X, Y, net, optimizer: spec('adam') };
     const [sg, sc] = [await small.backend.createTrainSession(problem), await cpu.createTrainSession(problem)];
     // 4096 bytes / (4 x 40 units) = 25 rows per chunk: 13 chunks, the last of 1 row.
@@ -117,13 +162,26 @@ describe('WebGPU training lab vs CPU float64', () => {
   });
 
   const task = lowRankTask(512, 20, 1);
-  const labRun: Partial<TrainOptions> = { width: 64, depth: 1, activation: 'relu', optimizer: 'adam', lr: 3e-3, batch: 32, epochs: 20, seed: 0, nfaRows: 256 };
+  const labRun: Partial<TrainOptions> = {
+    width: 64,
+    depth: 1,
+    activation: 'relu',
+    optimizer: 'adam',
+    lr: 3e-3,
+    batch: 32,
+    epochs: 20,
+    seed: 0,
+    nfaRows: 256,
+  };
 
   it('a full run on the low-rank task follows the CPU loss curve and reaches Pearson NFA (alpha 1/2) > 0.9', async (t) => {
     const seen: number[] = [];
     const rg = await trainMlp(task.X, task.Y, labRun, { backend: gpu, onEpoch: (e) => seen.push(e.epoch) });
     const rc = await trainMlp(task.X, task.Y, labRun, { backend: cpu });
-    assert.deepEqual(seen, Array.from({ length: 21 }, (_, i) => i));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 21 }, (_, i) => i),
+    );
     assert.equal(rg.backend, 'webgpu');
     assert.match(rg.device, /^webgpu /);
     assert.equal(rc.backend, 'cpu');
@@ -140,12 +198,25 @@ describe('WebGPU training lab vs CPU float64', () => {
     assert.ok(Math.abs(first(20) - rc.history[20].nfa[0].correlation.pearson.sqrt_agop) < 1e-2);
     assert.ok(rg.history[20].loss < 0.1 * rg.history[0].loss);
     assert.equal(gpu.liveBuffers, 0);
-    t.diagnostic(`max relative loss gap ${Math.max(...gaps).toExponential(2)}; Pearson at epoch 20 ${first(20).toFixed(4)} (CPU ${rc.history[20].nfa[0].correlation.pearson.sqrt_agop.toFixed(4)})`);
+    t.diagnostic(
+      `max relative loss gap ${Math.max(...gaps).toExponential(2)}; Pearson at epoch 20 ${first(20).toFixed(4)} (CPU ${rc.history[20].nfa[0].correlation.pearson.sqrt_agop.toFixed(4)})`,
+    );
   });
 
   it('SGD with momentum, two tanh hidden layers and a batch that does not divide the rows: the same curve', async (t) => {
     const small = lowRankTask(250, 5, 2);
-    const o: Partial<TrainOptions> = { width: 32, depth: 2, activation: 'tanh', optimizer: 'sgd', momentum: 0.9, lr: 0.01, batch: 16, epochs: 10, seed: 3, nfaRows: 0 };
+    const o: Partial<TrainOptions> = {
+      width: 32,
+      depth: 2,
+      activation: 'tanh',
+      optimizer: 'sgd',
+      momentum: 0.9,
+      lr: 0.01,
+      batch: 16,
+      epochs: 10,
+      seed: 3,
+      nfaRows: 0,
+    };
     const rg = await trainMlp(small.X, small.Y, o, { backend: gpu });
     const rc = await trainMlp(small.X, small.Y, o, { backend: cpu });
     const gaps = curveGaps(rg.history, rc.history);
@@ -162,26 +233,49 @@ describe('WebGPU training lab vs CPU float64', () => {
     const res = await trainMlp(task.X, task.Y, o, {
       backend: victim,
       // The device dies between epochs 2 and 3, as a driver reset would.
-      onEpoch: (e) => { if (e.epoch === 2) (Reflect.get(victim, 'ctx') as { device: GPUDevice }).device.destroy(); },
-      fallback: async (e) => { errors.push(e); return cpu; },
+      onEpoch: (e) => {
+        if (e.epoch === 2) (Reflect.get(victim, 'ctx') as { device: GPUDevice }).device.destroy();
+      },
+      fallback: async (e) => {
+        errors.push(e);
+        return cpu;
+      },
     });
     assert.equal(errors.length, 1);
     assert.ok(errors[0] instanceof BackendError);
     assert.match(errors[0].message, /^webgpu backend: /);
     assert.equal(res.backend, 'cpu');
     assert.match(res.fallback ?? '', /continued on cpu \(cpu float64\) from the weights after epoch 2/);
-    assert.deepEqual(res.history.map((h) => h.epoch), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      res.history.map((h) => h.epoch),
+      [0, 1, 2, 3, 4, 5, 6],
+    );
     const ref = await trainMlp(task.X, task.Y, o, { backend: cpu });
-    curveGaps(res.history, ref.history).forEach((g, e) => assert.ok(g < 1e-4, `epoch ${e}: ${res.history[e].loss} vs ${ref.history[e].loss}`));
+    curveGaps(res.history, ref.history).forEach((g, e) =>
+      assert.ok(g < 1e-4, `epoch ${e}: ${res.history[e].loss} vs ${ref.history[e].loss}`),
+    );
     victim.dispose();
   });
 
   it('cancel between epochs ends WebGPU training with CancelledError and frees the session', async () => {
     const cancel = { cancelled: false };
     const seen: number[] = [];
-    await assert.rejects(trainMlp(task.X, task.Y, { ...labRun, epochs: 50, nfaRows: 0 }, {
-      backend: gpu, cancel, onEpoch: (e) => { seen.push(e.epoch); if (e.epoch === 2) cancel.cancelled = true; },
-    }), CancelledError);
+    await assert.rejects(
+      trainMlp(
+        task.X,
+        task.Y,
+        { ...labRun, epochs: 50, nfaRows: 0 },
+        {
+          backend: gpu,
+          cancel,
+          onEpoch: (e) => {
+            seen.push(e.epoch);
+            if (e.epoch === 2) cancel.cancelled = true;
+          },
+        },
+      ),
+      CancelledError,
+    );
     assert.deepEqual(seen, [0, 1, 2]);
     assert.equal(gpu.liveBuffers, 0);
   });

@@ -60,12 +60,15 @@ describe('WebGPU NFA backend vs CPU float64', () => {
     it(`forward and AGOP sums of every layer (${activation}, widths not multiples of 4, with and without biases)`, async (t) => {
       const net = initMlp([7, 13, 9, 3], activation, 11);
       const X = inputs(53, 7, 12);
-      const fg = await gpu.forward(net, X), fc = await cpu.forward(net, X);
+      const fg = await gpu.forward(net, X),
+        fc = await cpu.forward(net, X);
       assert.deepEqual([fg.rows, fg.cols], [53, 3]);
       assert.ok(relErr(fg.data, fc.data) < 1e-5, `forward rel. error ${relErr(fg.data, fc.data)}`);
       const errs = await compareAgops(gpu, net, X);
       await compareAgops(gpu, withoutBiases(net), X);
-      t.diagnostic(`${activation}: forward ${relErr(fg.data, fc.data).toExponential(1)}, AGOP ${errs.map((e) => e.toExponential(1)).join(' ')}`);
+      t.diagnostic(
+        `${activation}: forward ${relErr(fg.data, fc.data).toExponential(1)}, AGOP ${errs.map((e) => e.toExponential(1)).join(' ')}`,
+      );
     });
   }
 
@@ -107,7 +110,8 @@ describe('WebGPU NFA backend vs CPU float64', () => {
       assert.ok(relErr(lg.agop, lc.agop) < 1e-5, `layer ${l} AGOP`);
       for (const kind of ['cosine', 'pearson', 'cosine_offdiag', 'pearson_offdiag'] as const) {
         for (const power of ['agop', 'sqrt_agop'] as const) {
-          const a = lg.correlation[kind][power], b = lc.correlation[kind][power];
+          const a = lg.correlation[kind][power],
+            b = lc.correlation[kind][power];
           assert.ok(Math.abs(a - b) < 1e-4, `layer ${l} ${kind}.${power}: ${a} vs ${b}`);
         }
       }
@@ -126,12 +130,18 @@ describe('WebGPU NFA backend vs CPU float64', () => {
 
   it('a layer too wide for the batch budget, a disposed backend and a missing adapter are BackendErrors', async () => {
     const tiny = await gpuNfa({ maxBatchBytes: 64 });
-    await assert.rejects(tiny.agopSums(initMlp([40, 8, 2], 'relu', 1), inputs(4, 40, 1)), (e: unknown) => e instanceof BackendError && /batch buffer limit/.test(e.message));
+    await assert.rejects(
+      tiny.agopSums(initMlp([40, 8, 2], 'relu', 1), inputs(4, 40, 1)),
+      (e: unknown) => e instanceof BackendError && /batch buffer limit/.test(e.message),
+    );
     tiny.dispose();
     const gone = await gpuNfa();
     gone.dispose();
     await assert.rejects(gone.agopSums(initMlp([3, 4, 1], 'relu', 1), inputs(4, 3, 1)), BackendError);
-    await assert.rejects(WebGpuNfaBackend.create({ requestAdapter: async () => null } as unknown as GPU), (e: unknown) => e instanceof BackendError && /no WebGPU adapter/.test(e.message));
+    await assert.rejects(
+      WebGpuNfaBackend.create({ requestAdapter: async () => null } as unknown as GPU),
+      (e: unknown) => e instanceof BackendError && /no WebGPU adapter/.test(e.message),
+    );
   });
 
   it('createNfaBackend: auto is WebGPU here, cpu is the float64 backend', async () => {

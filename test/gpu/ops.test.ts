@@ -60,7 +60,10 @@ describe('WebGPU ops vs CPU float64', () => {
       const [p, q] = await Promise.all([gpu.predict(Z, X, kernel, alpha), cpu.predict(Z, X, kernel, alpha)]);
       assert.ok(relErr(p.data, q.data) < 1e-5, `predict ${relErr(p.data, q.data)}`);
       for (const diagOnly of [false, true]) {
-        const [g, h] = await Promise.all([gpu.gradMoments(Z, X, kernel, alpha, diagOnly), cpu.gradMoments(Z, X, kernel, alpha, diagOnly)]);
+        const [g, h] = await Promise.all([
+          gpu.gradMoments(Z, X, kernel, alpha, diagOnly),
+          cpu.gradMoments(Z, X, kernel, alpha, diagOnly),
+        ]);
         assert.equal(g.outer.length, h.outer.length);
         assert.ok(relErr(g.outer, h.outer) < 1e-4, `outer ${relErr(g.outer, h.outer)}`);
         assert.ok(relErr(g.sum.data, h.sum.data) < 1e-4, `sum ${relErr(g.sum.data, h.sum.data)}`);
@@ -74,9 +77,15 @@ describe('WebGPU ops vs CPU float64', () => {
       const Z = randomMat(61, d, 12, 1.5);
       const alpha = randomMat(150, 2, 13);
       for (const kernel of kernels) {
-        const [g, h] = await Promise.all([gpu.gradMoments(Z, X, kernel, alpha, false), cpu.gradMoments(Z, X, kernel, alpha, false)]);
+        const [g, h] = await Promise.all([
+          gpu.gradMoments(Z, X, kernel, alpha, false),
+          cpu.gradMoments(Z, X, kernel, alpha, false),
+        ]);
         assert.ok(relErr(g.outer, h.outer) < 1e-4, `d ${d} ${kernel.name}: outer ${relErr(g.outer, h.outer)}`);
-        assert.ok(relErr(g.sum.data, h.sum.data) < 1e-4, `d ${d} ${kernel.name}: sum ${relErr(g.sum.data, h.sum.data)}`);
+        assert.ok(
+          relErr(g.sum.data, h.sum.data) < 1e-4,
+          `d ${d} ${kernel.name}: sum ${relErr(g.sum.data, h.sum.data)}`,
+        );
       }
     }
   });
@@ -86,7 +95,10 @@ describe('WebGPU ops vs CPU float64', () => {
     const X = mat(80, 5, new Float64Array([...base.data, ...base.data]));
     const alpha = randomMat(80, 2, 10);
     for (const kernel of kernels) {
-      const [g, h] = await Promise.all([gpu.gradMoments(X, X, kernel, alpha, false), cpu.gradMoments(X, X, kernel, alpha, false)]);
+      const [g, h] = await Promise.all([
+        gpu.gradMoments(X, X, kernel, alpha, false),
+        cpu.gradMoments(X, X, kernel, alpha, false),
+      ]);
       assert.ok(g.outer.every(Number.isFinite));
       assert.ok(relErr(g.outer, h.outer) < 1e-4, `outer ${relErr(g.outer, h.outer)}`);
     }
@@ -105,11 +117,17 @@ describe('WebGPU ops vs CPU float64', () => {
         assert.ok(s.ok);
         const fa = await cpu.predict(X, X, kernel, s.alpha);
         const fb = await cpu.predict(X, X, kernel, ref.alpha);
-        assert.ok(relErr(fa.data, fb.data) < 1e-4, `${backend === gpu ? 'direct' : 'cg'} fitted ${relErr(fa.data, fb.data)}`);
+        assert.ok(
+          relErr(fa.data, fb.data) < 1e-4,
+          `${backend === gpu ? 'direct' : 'cg'} fitted ${relErr(fa.data, fb.data)}`,
+        );
       }
       const [p, q] = await Promise.all([gpu.predict(X, X, kernel, ref.alpha), cpu.predict(X, X, kernel, ref.alpha)]);
       assert.ok(relErr(p.data, q.data) < 1e-4, `predict ${relErr(p.data, q.data)}`);
-      const [g, h] = await Promise.all([gpu.gradMoments(X, X, kernel, ref.alpha, false), cpu.gradMoments(X, X, kernel, ref.alpha, false)]);
+      const [g, h] = await Promise.all([
+        gpu.gradMoments(X, X, kernel, ref.alpha, false),
+        cpu.gradMoments(X, X, kernel, ref.alpha, false),
+      ]);
       assert.ok(relErr(g.outer, h.outer) < 1e-4, `outer ${relErr(g.outer, h.outer)}`);
     });
   }
@@ -136,7 +154,10 @@ describe('WebGPU ops vs CPU float64', () => {
       const kernel = kernels[0];
       const [p, q] = await Promise.all([small.predict(Z, X, kernel, alpha), cpu.predict(Z, X, kernel, alpha)]);
       assert.ok(relErr(p.data, q.data) < 1e-5);
-      const [g, h] = await Promise.all([small.gradMoments(Z, X, kernel, alpha, false), cpu.gradMoments(Z, X, kernel, alpha, false)]);
+      const [g, h] = await Promise.all([
+        small.gradMoments(Z, X, kernel, alpha, false),
+        cpu.gradMoments(Z, X, kernel, alpha, false),
+      ]);
       assert.ok(relErr(g.outer, h.outer) < 1e-4);
     } finally {
       small.dispose();
@@ -169,7 +190,10 @@ describe('WebGPU ops vs CPU float64', () => {
       assert.ok(relErr(fa.data, fb.data) < 1e-4, `fitted ${relErr(fa.data, fb.data)}`);
       const [p, q] = await Promise.all([small.predict(Z, X, kernel, b.alpha), cpu.predict(Z, X, kernel, b.alpha)]);
       assert.ok(relErr(p.data, q.data) < 1e-4, `predict ${relErr(p.data, q.data)}`);
-      const [g, h] = await Promise.all([small.gradMoments(Z, X, kernel, b.alpha, false), cpu.gradMoments(Z, X, kernel, b.alpha, false)]);
+      const [g, h] = await Promise.all([
+        small.gradMoments(Z, X, kernel, b.alpha, false),
+        cpu.gradMoments(Z, X, kernel, b.alpha, false),
+      ]);
       assert.ok(relErr(g.outer, h.outer) < 1e-4, `outer ${relErr(g.outer, h.outer)}`);
     } finally {
       small.dispose();
@@ -197,7 +221,10 @@ describe('WebGPU ops vs CPU float64', () => {
     try {
       // 64 rows of K over ld points must fit 16 KiB: ld <= 64, so the largest n is 64.
       const X = randomMat(100, 3, 61);
-      await assert.rejects(tiny.solve(X, kernels[0], randomMat(100, 1, 62), 1e-3), (e: unknown) => e instanceof BackendError && /largest n this device can tile is 64\b/.test(e.message));
+      await assert.rejects(
+        tiny.solve(X, kernels[0], randomMat(100, 1, 62), 1e-3),
+        (e: unknown) => e instanceof BackendError && /largest n this device can tile is 64\b/.test(e.message),
+      );
       const ok = await tiny.solve(randomMat(64, 3, 63), kernels[0], randomMat(64, 1, 64), 1e-3);
       assert.ok(ok.ok);
     } finally {
@@ -207,7 +234,10 @@ describe('WebGPU ops vs CPU float64', () => {
 
   it('WebGpuBackend.create without any adapter is a clear BackendError', async () => {
     const noAdapters = { requestAdapter: async () => null } as unknown as GPU;
-    await assert.rejects(WebGpuBackend.create(noAdapters), (e: unknown) => e instanceof BackendError && /no WebGPU adapter/.test(e.message));
+    await assert.rejects(
+      WebGpuBackend.create(noAdapters),
+      (e: unknown) => e instanceof BackendError && /no WebGPU adapter/.test(e.message),
+    );
   });
 
   it('createBackend: auto picks WebGPU when an adapter exists, cpu is the float64 backend', async () => {
@@ -225,6 +255,9 @@ describe('WebGPU ops vs CPU float64', () => {
   it('a disposed backend fails with a BackendError', async () => {
     const b = await gpuBackend();
     b.dispose();
-    await assert.rejects(b.predict(randomMat(4, 2, 1), randomMat(4, 2, 2), kernels[0], randomMat(4, 1, 3)), BackendError);
+    await assert.rejects(
+      b.predict(randomMat(4, 2, 1), randomMat(4, 2, 2), kernels[0], randomMat(4, 1, 3)),
+      BackendError,
+    );
   });
 });

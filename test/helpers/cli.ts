@@ -5,6 +5,17 @@ const root = join(import.meta.dirname, '..', '..');
 
 /** Runs `feature-lens ARGS` from the sources in a child process (its stdout cannot disturb the test reporter). */
 export function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'test', 'register-wgsl.mjs'), join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      join(root, 'test', 'register-wgsl.mjs'),
+      join(root, 'src', 'cli', 'main.ts'),
+      ...args,
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -8,12 +8,39 @@ import { linearToyInit, toyRecursion } from '../../src/core/catapult/index';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fl-catapult-'));
 
-interface Out { lambda0: number; lr: number; losses: (number | null)[]; lambdas: (number | null)[]; phase: string }
+interface Out {
+  lambda0: number;
+  lr: number;
+  losses: (number | null)[];
+  lambdas: (number | null)[];
+  phase: string;
+}
 
-for (const [factor, phase] of [['1.5', 'lazy'], ['3', 'catapult'], ['5', 'divergent']] as const) {
+for (const [factor, phase] of [
+  ['1.5', 'lazy'],
+  ['3', 'catapult'],
+  ['5', 'divergent'],
+] as const) {
   test(`catapult --model linear --lr-factor ${factor}: ${phase}, losses equal to the exact recursion`, async () => {
     const out = join(tmp, `lin${factor}.json`);
-    assert.equal(cli(['catapult', '--model', 'linear', '--width', '1000', '--lr-factor', factor, '--steps', '200', '--seed', '4', '--json', out]).status, 0);
+    assert.equal(
+      cli([
+        'catapult',
+        '--model',
+        'linear',
+        '--width',
+        '1000',
+        '--lr-factor',
+        factor,
+        '--steps',
+        '200',
+        '--seed',
+        '4',
+        '--json',
+        out,
+      ]).status,
+      0,
+    );
     const r = JSON.parse(readFileSync(out, 'utf8')) as Out;
     const init = linearToyInit(1000, 4);
     assert.ok(Math.abs(r.lambda0 - init.lambda) < 1e-12);
@@ -29,7 +56,30 @@ for (const [factor, phase] of [['1.5', 'lazy'], ['3', 'catapult'], ['5', 'diverg
 
 test('catapult --model relu writes lambdas and a phase', async () => {
   const out = join(tmp, 'relu.json');
-  assert.equal(cli(['catapult', '--model', 'relu', '--width', '64', '--n', '32', '--d', '4', '--steps', '60', '--batch', '32', '--lr-factor', '3', '--seed', '1', '--json', out]).status, 0);
+  assert.equal(
+    cli([
+      'catapult',
+      '--model',
+      'relu',
+      '--width',
+      '64',
+      '--n',
+      '32',
+      '--d',
+      '4',
+      '--steps',
+      '60',
+      '--batch',
+      '32',
+      '--lr-factor',
+      '3',
+      '--seed',
+      '1',
+      '--json',
+      out,
+    ]).status,
+    0,
+  );
   const r = JSON.parse(readFileSync(out, 'utf8')) as Out & { lambda_steps: number[] };
   assert.equal(r.losses.length, 61);
   assert.equal(r.lambdas.length, r.lambda_steps.length);
@@ -39,7 +89,25 @@ test('catapult --model relu writes lambdas and a phase', async () => {
 
 test('catapult --model relu --data trains on a user table (iris, setosa vs rest) without an alignment', () => {
   const out = join(tmp, 'iris.json');
-  const r = cli(['catapult', '--model', 'relu', '--data', join(import.meta.dirname, '..', 'fixtures', 'iris.csv'), '--target', 'species', '--width', '64', '--steps', '40', '--batch', '150', '--lr-factor', '1', '--json', out]);
+  const r = cli([
+    'catapult',
+    '--model',
+    'relu',
+    '--data',
+    join(import.meta.dirname, '..', 'fixtures', 'iris.csv'),
+    '--target',
+    'species',
+    '--width',
+    '64',
+    '--steps',
+    '40',
+    '--batch',
+    '150',
+    '--lr-factor',
+    '1',
+    '--json',
+    out,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const rep = JSON.parse(readFileSync(out, 'utf8')) as Out & { alignments: null };
   assert.equal(rep.alignments, null);

@@ -5,20 +5,49 @@ import { join } from 'node:path';
 import { mat } from '../../src/core/mat';
 import { eighSym } from '../../src/core/linalg/eigh';
 import { rng } from '../../src/core/random';
-import { CpuCatapultBackend, topEigenvalue, tridiagonalMax, trainReluLab, batchSweep, lowRankTask, labTaskFromDataset, frobeniusCosine } from '../../src/core/catapult/index';
+import {
+  CpuCatapultBackend,
+  topEigenvalue,
+  tridiagonalMax,
+  trainReluLab,
+  batchSweep,
+  lowRankTask,
+  labTaskFromDataset,
+  frobeniusCosine,
+} from '../../src/core/catapult/index';
 
 interface Ref {
-  n: number; d: number; m: number; X: number[]; y: number[]; W: number[]; a: number[];
-  residuals: number[]; v: number[]; Kv: number[]; lambda_max: number; lambda_2: number; agop: number[];
-  lr: number; gd: { W: number[]; a: number[] }; sgd_rows: number[]; sgd: { W: number[]; a: number[] };
+  n: number;
+  d: number;
+  m: number;
+  X: number[];
+  y: number[];
+  W: number[];
+  a: number[];
+  residuals: number[];
+  v: number[];
+  Kv: number[];
+  lambda_max: number;
+  lambda_2: number;
+  agop: number[];
+  lr: number;
+  gd: { W: number[]; a: number[] };
+  sgd_rows: number[];
+  sgd: { W: number[]; a: number[] };
 }
-const ref = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'catapult', 'relu-ntk.json'), 'utf8')) as Ref;
+const ref = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'fixtures', 'catapult', 'relu-ntk.json'), 'utf8'),
+) as Ref;
 const F = (xs: number[]) => Float64Array.from(xs);
 const problem = () => ({ X: mat(ref.n, ref.d, F(ref.X)), y: F(ref.y), W: F(ref.W), a: F(ref.a), width: ref.m });
 
 function close(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string) {
   assert.equal(got.length, want.length, what);
-  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i])), `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+  for (let i = 0; i < want.length; i++)
+    assert.ok(
+      Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i])),
+      `${what}[${i}]: ${got[i]} vs ${want[i]}`,
+    );
 }
 
 test('CPU ReLU session against numpy: residuals, NTK-vector product, top NTK eigenvalue, AGOP', async () => {
@@ -68,7 +97,10 @@ for (const seed of [0, 1, 2]) {
     assert.ok(Math.max(...lazy.losses) === lazy.losses[0]);
     const cat = await trainReluLab({ ...small, seed, lrFactor: 3 }, b);
     assert.equal(cat.phase, 'catapult');
-    assert.ok(cat.lambdas[0] > cat.edge && cat.lambdas[cat.lambdas.length - 1] < cat.edge, 'lambda_max drops below 2/eta');
+    assert.ok(
+      cat.lambdas[0] > cat.edge && cat.lambdas[cat.lambdas.length - 1] < cat.edge,
+      'lambda_max drops below 2/eta',
+    );
     assert.ok(cat.losses[cat.losses.length - 1] < 0.05 * cat.losses[0]);
     const div = await trainReluLab({ ...small, seed, lrFactor: 8 }, b);
     assert.equal(div.phase, 'divergent');
@@ -78,42 +110,93 @@ for (const seed of [0, 1, 2]) {
 }
 
 test('SGD batch sweep: smaller batches give more catapults (SCIENCE.md §3)', async () => {
-  const pts = await batchSweep([16, 64], [0, 1, 2], { ...small, lrFactor: 1.5, steps: 300, every: 100 }, new CpuCatapultBackend());
+  const pts = await batchSweep(
+    [16, 64],
+    [0, 1, 2],
+    { ...small, lrFactor: 1.5, steps: 300, every: 100 },
+    new CpuCatapultBackend(),
+  );
   const count = (b: number) => pts.filter((p) => p.batch === b).reduce((s, p) => s + p.catapults, 0);
   assert.ok(count(16) > count(64) + 3, `batch 16: ${count(16)} catapults, batch 64: ${count(64)}`);
 });
 
 test('a user dataset becomes a lab task: rows scaled to mean norm 1, regression target standardised, classes as +-1', async () => {
   const X = mat(4, 2, F([3, 4, 0, 0, 6, 8, 0, 3]));
-  const reg = labTaskFromDataset({ source: 't.csv', X, featureNames: ['a', 'b'], y: F([1, 2, 3, 4]), targetName: 'y', task: 'regression' });
+  const reg = labTaskFromDataset({
+    source: 't.csv',
+    X,
+    featureNames: ['a', 'b'],
+    y: F([1, 2, 3, 4]),
+    targetName: 'y',
+    task: 'regression',
+  });
   // norms 5, 0, 10, 3: mean 4.5, so every entry is divided by 4.5
   assert.ok(Math.abs(reg.X.data[0] - 3 / 4.5) < 1e-15);
   assert.ok(Math.abs(reg.X.data[7] - 3 / 4.5) < 1e-15);
   const sd = Math.sqrt(1.25);
   close(reg.y, [-1.5 / sd, -0.5 / sd, 0.5 / sd, 1.5 / sd], 1e-15, 'y');
   assert.equal(reg.targetAgop, undefined);
-  const cls = labTaskFromDataset({ source: 't.csv', X, featureNames: ['a', 'b'], y: F([0, 1, 2, 0]), targetName: 'c', task: 'classification', classes: ['x', 'y', 'z'] });
+  const cls = labTaskFromDataset({
+    source: 't.csv',
+    X,
+    featureNames: ['a', 'b'],
+    y: F([0, 1, 2, 0]),
+    targetName: 'c',
+    task: 'classification',
+    classes: ['x', 'y', 'z'],
+  });
   assert.deepEqual([...cls.y], [1, -1, -1, 1]);
   const r = await trainReluLab({ task: cls, width: 32, steps: 20, lrFactor: 1, every: 10 }, new CpuCatapultBackend());
   assert.equal(r.alignments, null);
   assert.equal(r.losses.length, 21);
-  assert.throws(() => labTaskFromDataset({ source: 'one.csv', X: mat(1, 2, F([1, 2])), featureNames: ['a', 'b'], y: F([1]), targetName: 'y', task: 'regression' }), /one\.csv: the catapult lab needs at least 2 rows/);
+  assert.throws(
+    () =>
+      labTaskFromDataset({
+        source: 'one.csv',
+        X: mat(1, 2, F([1, 2])),
+        featureNames: ['a', 'b'],
+        y: F([1]),
+        targetName: 'y',
+        task: 'regression',
+      }),
+    /one\.csv: the catapult lab needs at least 2 rows/,
+  );
 });
 
 test('progress is streamed every step, lambda and alignment where measured; cancellation stops the run', async () => {
   const seen: { step: number; lambda?: number }[] = [];
-  const r = await trainReluLab({ ...small, steps: 20, every: 10, lrFactor: 1 }, new CpuCatapultBackend(), { onProgress: (p) => seen.push(p) });
-  assert.deepEqual(seen.map((p) => p.step), Array.from({ length: 21 }, (_, i) => i));
-  assert.deepEqual(seen.filter((p) => p.lambda !== undefined).map((p) => p.step), [0, 10, 20]);
-  assert.deepEqual(seen.filter((p) => p.lambda !== undefined).map((p) => p.lambda), r.lambdas);
+  const r = await trainReluLab({ ...small, steps: 20, every: 10, lrFactor: 1 }, new CpuCatapultBackend(), {
+    onProgress: (p) => seen.push(p),
+  });
+  assert.deepEqual(
+    seen.map((p) => p.step),
+    Array.from({ length: 21 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    seen.filter((p) => p.lambda !== undefined).map((p) => p.step),
+    [0, 10, 20],
+  );
+  assert.deepEqual(
+    seen.filter((p) => p.lambda !== undefined).map((p) => p.lambda),
+    r.lambdas,
+  );
   const token = { cancelled: false };
-  await assert.rejects(trainReluLab({ ...small, steps: 50 }, new CpuCatapultBackend(), { cancel: token, onProgress: (p) => { if (p.step === 5) token.cancelled = true; } }), /cancelled/);
+  await assert.rejects(
+    trainReluLab({ ...small, steps: 50 }, new CpuCatapultBackend(), {
+      cancel: token,
+      onProgress: (p) => {
+        if (p.step === 5) token.cancelled = true;
+      },
+    }),
+    /cancelled/,
+  );
 });
 
 test('Lanczos on NTK-vector products equals the dense NTK spectrum (Jacobi) at n = 96, mid-training too', async () => {
   const task = lowRankTask(96, 8, 3);
   const b = new CpuCatapultBackend();
-  const W = new Float64Array(64 * 8), a = new Float64Array(64);
+  const W = new Float64Array(64 * 8),
+    a = new Float64Array(64);
   const r = rng(9);
   for (let q = 0; q < W.length; q++) W[q] = 2 * r() - 1;
   for (let j = 0; j < a.length; j++) a[j] = 2 * r() - 1;

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyPhase, findCatapults, linearToyInit, toyRecursion, toyStep, trainLinearToy, lrSweep, CpuCatapultBackend } from '../../src/core/catapult/index';
+import {
+  classifyPhase,
+  findCatapults,
+  linearToyInit,
+  toyRecursion,
+  toyStep,
+  trainLinearToy,
+  lrSweep,
+  CpuCatapultBackend,
+} from '../../src/core/catapult/index';
 
 test('one toy step by hand: u = (1, 2, 0, 0), v = (.5, 1, 0, 0), m = 4, y = .25, eta = .1', () => {
   // f = (.5 + 2) / 2 = 1.25, lambda = (5 + 1.25) / 4; after GD u = (.975, 1.95), v = (.45, .9):
@@ -30,7 +39,8 @@ for (const seed of [0, 1, 2, 3]) {
     // 1.5 / lambda_0: the loss decreases monotonically (|1 - eta lambda| = .5)
     const lazy = assertMatchesRecursion(1.5, seed);
     for (const L of [lazy.run.losses, lazy.rec.losses]) {
-      for (let t = 1; t < L.length && L[t - 1] > 1e-20 * L[0]; t++) assert.ok(L[t] < L[t - 1], `1.5: loss rose at step ${t}`);
+      for (let t = 1; t < L.length && L[t - 1] > 1e-20 * L[0]; t++)
+        assert.ok(L[t] < L[t - 1], `1.5: loss rose at step ${t}`);
     }
     assert.equal(lazy.run.phase, 'lazy');
     assert.equal(classifyPhase(lazy.rec.losses), 'lazy');
@@ -38,7 +48,10 @@ for (const seed of [0, 1, 2, 3]) {
     // 3 / lambda_0: the loss spikes, lambda falls below 2 / eta, then it converges
     const cat = assertMatchesRecursion(3, seed);
     const longRec = toyRecursion(linearToyInit(1000, seed), 0, cat.run.lr, 1000, 300);
-    for (const [L, lam] of [[cat.run.losses, cat.run.lambdas], [longRec.losses, longRec.lambdas]]) {
+    for (const [L, lam] of [
+      [cat.run.losses, cat.run.lambdas],
+      [longRec.losses, longRec.lambdas],
+    ]) {
       assert.ok(Math.max(...L) > 10 * L[0], 'a spike');
       assert.ok(lam[lam.length - 1] < 2 / cat.run.lr, 'lambda ends below 2/eta');
       assert.ok(lam[0] > 2 / cat.run.lr, 'lambda starts above 2/eta');
@@ -59,10 +72,21 @@ for (const seed of [0, 1, 2, 3]) {
 }
 
 test('linear lr sweep: the phase picture in units of 2/lambda_0 (edges 1 and 2 for the toy)', async () => {
-  const pts = await lrSweep('linear', [0.5, 0.9, 1.2, 1.5, 1.9, 2.2, 3], { width: 1000, steps: 400, seed: 5 }, new CpuCatapultBackend());
-  assert.deepEqual(pts.map((p) => p.phase), ['lazy', 'lazy', 'catapult', 'catapult', 'catapult', 'divergent', 'divergent']);
+  const pts = await lrSweep(
+    'linear',
+    [0.5, 0.9, 1.2, 1.5, 1.9, 2.2, 3],
+    { width: 1000, steps: 400, seed: 5 },
+    new CpuCatapultBackend(),
+  );
+  assert.deepEqual(
+    pts.map((p) => p.phase),
+    ['lazy', 'lazy', 'catapult', 'catapult', 'catapult', 'divergent', 'divergent'],
+  );
   for (const p of pts.filter((q) => q.phase === 'catapult')) assert.ok(p.finalLambda < p.edge);
-  assert.deepEqual(pts.map((p) => p.recursionPhase), pts.map((p) => p.phase));
+  assert.deepEqual(
+    pts.map((p) => p.recursionPhase),
+    pts.map((p) => p.phase),
+  );
 });
 
 test('phase classification reads only the trajectory', () => {
@@ -72,5 +96,11 @@ test('phase classification reads only the trajectory', () => {
   assert.equal(classifyPhase([1, 0.5, NaN]), 'divergent');
   // a rise at the level of float64 rounding after convergence is not a catapult
   assert.equal(classifyPhase([1, 1e-20, 1e-31, 5e-31, 1e-32]), 'lazy');
-  assert.deepEqual(findCatapults([1, 0.5, 2, 0.4, 0.3, 1, 0.2]).map((c) => [c.start, c.peak, c.end]), [[2, 2, 3], [5, 5, 6]]);
+  assert.deepEqual(
+    findCatapults([1, 0.5, 2, 0.4, 0.3, 1, 0.2]).map((c) => [c.start, c.peak, c.end]),
+    [
+      [2, 2, 3],
+      [5, 5, 6],
+    ],
+  );
 });

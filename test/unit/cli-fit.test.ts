@@ -15,17 +15,48 @@ const dir = mkdtempSync(join(tmpdir(), 'fl-cli-'));
 // wine.csv split into two files, as a user would pass a train/test split.
 const lines = readFileSync('test/fixtures/wine.csv', 'utf8').trim().split('\n');
 const [header, ...rows] = lines;
-const trainPath = join(dir, 'train.csv'), testPath = join(dir, 'test.csv');
+const trainPath = join(dir, 'train.csv'),
+  testPath = join(dir, 'test.csv');
 writeFileSync(trainPath, [header, ...rows.filter((_, i) => i % 4 !== 0)].join('\n'));
 writeFileSync(testPath, [header, ...rows.filter((_, i) => i % 4 === 0)].join('\n'));
 
 test('fit --test --json writes the documented report, equal to the library fit on the same split', async () => {
-  const out = join(dir, 'fit.json'), model = join(dir, 'model.json');
-  const p = cli('fit', trainPath, '--test', testPath, '--target', 'target', '--task', 'classification', '--backend', 'cpu', '--iters', '2', '--json', out, '--save-model', model);
+  const out = join(dir, 'fit.json'),
+    model = join(dir, 'model.json');
+  const p = cli(
+    'fit',
+    trainPath,
+    '--test',
+    testPath,
+    '--target',
+    'target',
+    '--task',
+    'classification',
+    '--backend',
+    'cpu',
+    '--iters',
+    '2',
+    '--json',
+    out,
+    '--save-model',
+    model,
+  );
   assert.equal(p.status, 0, p.stderr);
   assert.match(p.stdout, /top features by diag\(M\)/);
   const j = JSON.parse(readFileSync(out, 'utf8'));
-  for (const k of ['task', 'n_train', 'n_test', 'd', 'feature_names', 'backend', 'iterations', 'final', 'M', 'importance']) assert.ok(k in j, k);
+  for (const k of [
+    'task',
+    'n_train',
+    'n_test',
+    'd',
+    'feature_names',
+    'backend',
+    'iterations',
+    'final',
+    'M',
+    'importance',
+  ])
+    assert.ok(k in j, k);
   assert.equal(j.task, 'classification');
   assert.equal(j.n_train + j.n_test, 178);
   assert.equal(j.d, 13);

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { DEFAULT_WEIGHT_EXTENSIONS, scanPythonPaths, type PathLens } from '../../src/extension/codelens/scan';
 
-const opts = { datasetExtensions: ['.csv', '.tsv', '.npy', '.npz', '.parquet'], weightExtensions: DEFAULT_WEIGHT_EXTENSIONS };
+const opts = {
+  datasetExtensions: ['.csv', '.tsv', '.npy', '.npz', '.parquet'],
+  weightExtensions: DEFAULT_WEIGHT_EXTENSIONS,
+};
 const brief = (ls: PathLens[]) => ls.map((l) => `${l.line}:${l.kind}:${l.path}${l.folder ? '/' : ''}`);
 
 test('SummaryWriter: log_dir by keyword or position, default runs/, none for a variable', () => {
@@ -17,7 +20,12 @@ test('SummaryWriter: log_dir by keyword or position, default runs/, none for a v
     '    comment="x",',
     '    log_dir="runs/multi")',
   ].join('\n');
-  assert.deepEqual(brief(scanPythonPaths(src, opts)), ['1:spikes:runs/', '2:spikes:runs/exp1/', '3:spikes:tb/exp2/', '6:spikes:runs/multi/']);
+  assert.deepEqual(brief(scanPythonPaths(src, opts)), [
+    '1:spikes:runs/',
+    '2:spikes:runs/exp1/',
+    '3:spikes:tb/exp2/',
+    '6:spikes:runs/multi/',
+  ]);
 });
 
 test('CSVLogger: Keras file name; Lightning save_dir/name[/version_N]', () => {
@@ -30,7 +38,11 @@ test('CSVLogger: Keras file name; Lightning save_dir/name[/version_N]', () => {
     'lg = CSVLogger(root, name="mnist")',
   ].join('\n');
   assert.deepEqual(brief(scanPythonPaths(src, opts)), [
-    '0:spikes:training.csv', '1:spikes:logs/lightning_logs/', '2:spikes:logs/mnist/', '3:spikes:logs/mnist/version_3/', '4:spikes:logs/mnist/v2/',
+    '0:spikes:training.csv',
+    '1:spikes:logs/lightning_logs/',
+    '2:spikes:logs/mnist/',
+    '3:spikes:logs/mnist/version_3/',
+    '4:spikes:logs/mnist/v2/',
   ]);
 });
 
@@ -44,7 +56,11 @@ test('open(): a .csv/.jsonl opened for writing is a log; opened for reading it i
     "h = open(r'C:\\logs\\loss.csv', 'a')",
   ].join('\n');
   assert.deepEqual(brief(scanPythonPaths(src, opts)), [
-    '0:spikes:metrics.csv', '1:spikes:log.jsonl', '2:dataset:train.csv', '3:dataset:train.csv', '5:spikes:C:\\logs\\loss.csv',
+    '0:spikes:metrics.csv',
+    '1:spikes:log.jsonl',
+    '2:dataset:train.csv',
+    '3:dataset:train.csv',
+    '5:spikes:C:\\logs\\loss.csv',
   ]);
 });
 
@@ -52,7 +68,7 @@ test('datasets and weights from string literals; comments, URLs, f-strings and d
   const src = [
     '"""Trains on data/train.csv and saves model.pt."""',
     'X = np.load("data/features.npy")  # or "other.npy"',
-    'df = pd.read_parquet(\'data/table.parquet\')',
+    "df = pd.read_parquet('data/table.parquet')",
     'state = torch.load("ckpt/model.pt")',
     'save_file(weights, "out/model.safetensors")',
     'arch = np.load("arrays.npz")',
@@ -62,8 +78,14 @@ test('datasets and weights from string literals; comments, URLs, f-strings and d
     'torch.save(model.state_dict(), "best.pth")',
   ].join('\n');
   assert.deepEqual(brief(scanPythonPaths(src, opts)), [
-    '1:dataset:data/features.npy', '2:dataset:data/table.parquet', '3:weights:ckpt/model.pt', '4:weights:out/model.safetensors',
-    '5:dataset:arrays.npz', '5:weights:arrays.npz', '8:dataset:plain.CSV', '9:weights:best.pth',
+    '1:dataset:data/features.npy',
+    '2:dataset:data/table.parquet',
+    '3:weights:ckpt/model.pt',
+    '4:weights:out/model.safetensors',
+    '5:dataset:arrays.npz',
+    '5:weights:arrays.npz',
+    '8:dataset:plain.CSV',
+    '9:weights:best.pth',
   ]);
 });
 
@@ -73,5 +95,8 @@ test('extra dataset extensions from the setting; brackets inside strings do not 
     'd = load("table.data")',
     'def open(path, mode="w"): pass',
   ].join('\n');
-  assert.deepEqual(brief(scanPythonPaths(src, { ...opts, datasetExtensions: [...opts.datasetExtensions, '.data'] })), ['0:spikes:runs/(x)/', '1:dataset:table.data']);
+  assert.deepEqual(brief(scanPythonPaths(src, { ...opts, datasetExtensions: [...opts.datasetExtensions, '.data'] })), [
+    '0:spikes:runs/(x)/',
+    '1:dataset:table.data',
+  ]);
 });

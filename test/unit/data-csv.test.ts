@@ -6,7 +6,16 @@ import { assertClose, fixture, fixtureJson, rejectsWith, text } from './data-hel
 
 interface Expected {
   csv: Record<string, { rows: string[][] }>;
-  sklearn: Record<string, { shape: number[]; column_sums: number[]; first_row: number[]; last_row: number[]; label_counts: Record<string, number> }>;
+  sklearn: Record<
+    string,
+    {
+      shape: number[];
+      column_sums: number[];
+      first_row: number[];
+      last_row: number[];
+      label_counts: Record<string, number>;
+    }
+  >;
 }
 const expected = fixtureJson<Expected>('expected_tables.json');
 
@@ -24,13 +33,21 @@ function assertMatchesCells(ds: Dataset, header: string[], body: string[][]): vo
     const eq = name.indexOf('=');
     if (eq > 0 && header.includes(name.slice(0, eq))) {
       const value = name.slice(eq + 1);
-      assert.deepEqual(column(ds, name), cells(name.slice(0, eq)).map((c) => (c === value ? 1 : 0)), name);
+      assert.deepEqual(
+        column(ds, name),
+        cells(name.slice(0, eq)).map((c) => (c === value ? 1 : 0)),
+        name,
+      );
     } else {
       assert.deepEqual(column(ds, name), cells(name).map(Number), name);
     }
   }
   const targetCells = cells(ds.targetName);
-  if (ds.task === 'classification') assert.deepEqual(Array.from(ds.y, (k) => ds.classes![k]), targetCells.map((c) => String(Number(c)) === 'NaN' ? c : String(Number(c))));
+  if (ds.task === 'classification')
+    assert.deepEqual(
+      Array.from(ds.y, (k) => ds.classes![k]),
+      targetCells.map((c) => (String(Number(c)) === 'NaN' ? c : String(Number(c)))),
+    );
   else assert.deepEqual(Array.from(ds.y), targetCells.map(Number));
 }
 
@@ -46,7 +63,9 @@ describe('CSV files read like Python csv reads them', () => {
   }
 
   it('sniffs ; tab and | and finds the same table in each', async () => {
-    const loaded = await Promise.all(['csv/semicolon.csv', 'csv/tabs.tsv', 'csv/pipes.txt', 'csv/crlf_bom.csv'].map((f) => loadDataset(fixture(f), f)));
+    const loaded = await Promise.all(
+      ['csv/semicolon.csv', 'csv/tabs.tsv', 'csv/pipes.txt', 'csv/crlf_bom.csv'].map((f) => loadDataset(fixture(f), f)),
+    );
     for (const { dataset } of loaded) {
       assert.deepEqual(dataset.featureNames, ['width', 'height']);
       assertClose(dataset.X.data, [1.5, 2, 2.5, -300, 3.5, 4]);
@@ -64,7 +83,15 @@ describe('CSV files read like Python csv reads them', () => {
 
   it('one-hot encodes categorical features as col=value, sorted', async () => {
     const { dataset } = await loadDataset(fixture('csv/categorical.csv'), 'categorical.csv');
-    assert.deepEqual(dataset.featureNames, ['colour=blue', 'colour=green', 'colour=red', 'size=L', 'size=M', 'size=S', 'weight']);
+    assert.deepEqual(dataset.featureNames, [
+      'colour=blue',
+      'colour=green',
+      'colour=red',
+      'size=L',
+      'size=M',
+      'size=S',
+      'weight',
+    ]);
     assert.equal(dataset.task, 'regression');
     assert.deepEqual(column(dataset, 'colour=red'), [1, 0, 1, 0, 0, 1]);
   });
@@ -76,7 +103,8 @@ describe('the sklearn datasets', () => {
       const { dataset } = await loadDataset(fixture(name), name);
       assert.deepEqual([dataset.X.rows, dataset.X.cols], e.shape);
       const sums = new Array<number>(dataset.X.cols).fill(0);
-      for (let i = 0; i < dataset.X.rows; i++) for (let j = 0; j < dataset.X.cols; j++) sums[j] += dataset.X.data[i * dataset.X.cols + j];
+      for (let i = 0; i < dataset.X.rows; i++)
+        for (let j = 0; j < dataset.X.cols; j++) sums[j] += dataset.X.data[i * dataset.X.cols + j];
       assertClose(sums, e.column_sums, 1e-12, 'column sums');
       assertClose(dataset.X.data.subarray(0, e.shape[1]), e.first_row, 0, 'first row');
       assertClose(dataset.X.data.subarray((e.shape[0] - 1) * e.shape[1]), e.last_row, 0, 'last row');
@@ -101,7 +129,13 @@ describe('the sklearn datasets', () => {
     assert.ok(byIndex.featureNames.includes('species=setosa'));
     const byName = (await loadDataset(fixture('iris.csv'), 'iris.csv', { target: 'PETAL_WIDTH_CM' })).dataset;
     assert.equal(byName.targetName, 'petal_width_cm');
-    await rejectsWith(() => loadDataset(fixture('iris.csv'), 'iris.csv', { task: 'regression' }), 'iris.csv', 'row 2', "column 'species'", 'regression target must be numeric');
+    await rejectsWith(
+      () => loadDataset(fixture('iris.csv'), 'iris.csv', { task: 'regression' }),
+      'iris.csv',
+      'row 2',
+      "column 'species'",
+      'regression target must be numeric',
+    );
   });
 
   it('inspectDataset suggests the target and task without encoding', async () => {
@@ -113,13 +147,23 @@ describe('the sklearn datasets', () => {
     assert.deepEqual(info.columns[30], { name: 'diagnosis', kind: 'categorical' });
     const reg = await inspectDataset(fixture('csv/categorical.csv'), 'categorical.csv');
     assert.deepEqual([reg.suggestedTarget, reg.suggestedTask], ['price', 'regression']);
-    assert.deepEqual(reg.columns.map((c) => c.kind), ['categorical', 'categorical', 'numeric', 'numeric']);
+    assert.deepEqual(
+      reg.columns.map((c) => c.kind),
+      ['categorical', 'categorical', 'numeric', 'numeric'],
+    );
   });
 });
 
 describe('missing values', () => {
   it('are rejected by default, naming file, row and column', async () => {
-    await rejectsWith(() => loadDataset(fixture('csv/missing.csv'), 'missing.csv'), 'missing.csv', 'row 3', "column 'a'", "'NA'", '--impute');
+    await rejectsWith(
+      () => loadDataset(fixture('csv/missing.csv'), 'missing.csv'),
+      'missing.csv',
+      'row 3',
+      "column 'a'",
+      "'NA'",
+      '--impute',
+    );
     const noA = text('b,c,target\nx,10,0\n,20,1\nx,30,1\n');
     await rejectsWith(() => loadDataset(noA, 'blank.csv'), 'blank.csv', 'row 3', "column 'b'", 'missing value');
     await rejectsWith(() => loadDataset(text('a,t\n1,0\n?,1\n3,1\n'), 'q.csv'), 'q.csv', 'row 3', "column 'a'", "'?'");
@@ -131,21 +175,43 @@ describe('missing values', () => {
     assert.deepEqual(column(dataset, 'a'), [1, (1 + 3 + 5 + 7 + 9) / 5, 3, 5, 7, 9]);
     assert.deepEqual(column(dataset, 'b=x'), [1, 0, 1, 1, 0, 1]);
     assert.deepEqual(column(dataset, 'c'), [10, 20, 30, (10 + 20 + 30 + 60) / 4, (10 + 20 + 30 + 60) / 4, 60]);
-    assert.deepEqual(schema.features.map((f) => f.fill), [5, 'x', 30]);
+    assert.deepEqual(
+      schema.features.map((f) => f.fill),
+      [5, 'x', 30],
+    );
   });
 
   it('a missing target is never imputed', async () => {
-    await rejectsWith(() => loadDataset(text('a,target\n1,0\n2,\n3,1\n4,1\n'), 't.csv', { impute: true }), 't.csv', 'row 3', "column 'target'", 'missing target');
+    await rejectsWith(
+      () => loadDataset(text('a,target\n1,0\n2,\n3,1\n4,1\n'), 't.csv', { impute: true }),
+      't.csv',
+      'row 3',
+      "column 'target'",
+      'missing target',
+    );
   });
 });
 
 describe('bad CSV input', () => {
   it('ragged rows name the row and the expected field count', async () => {
-    await rejectsWith(() => loadDataset(fixture('csv/ragged.csv'), 'ragged.csv'), 'ragged.csv', 'row 4', '2 fields', 'expected 3');
+    await rejectsWith(
+      () => loadDataset(fixture('csv/ragged.csv'), 'ragged.csv'),
+      'ragged.csv',
+      'row 4',
+      '2 fields',
+      'expected 3',
+    );
   });
 
   it('a word among numbers names row and column', async () => {
-    await rejectsWith(() => loadDataset(fixture('csv/word_in_numbers.csv'), 'w.csv'), 'w.csv', 'row 4', "column 'b'", "'six'", 'expected a number');
+    await rejectsWith(
+      () => loadDataset(fixture('csv/word_in_numbers.csv'), 'w.csv'),
+      'w.csv',
+      'row 4',
+      "column 'b'",
+      "'six'",
+      'expected a number',
+    );
   });
 
   it('row numbers are editor lines, past multi-line quoted fields and blank lines', async () => {
@@ -168,7 +234,12 @@ describe('bad CSV input', () => {
   });
 
   it('a target that does not exist lists the columns', async () => {
-    await rejectsWith(() => loadDataset(fixture('iris.csv'), 'iris.csv', { target: 'kind' }), 'iris.csv', "'kind'", "'species'");
+    await rejectsWith(
+      () => loadDataset(fixture('iris.csv'), 'iris.csv', { target: 'kind' }),
+      'iris.csv',
+      "'kind'",
+      "'species'",
+    );
     await rejectsWith(() => loadDataset(fixture('iris.csv'), 'iris.csv', { target: 7 }), 'iris.csv', 'index 7', '0..4');
   });
 

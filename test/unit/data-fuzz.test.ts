@@ -8,10 +8,19 @@ import { fixture } from './data-helpers';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
-const FILES = ['csv/quoted.csv', 'csv/categorical.csv', 'npy/f8_f_be.npy', 'npy/i8_c_le.npy', 'npy/xy_deflated.npz', 'npy/xy_stored.npz', 'iris.parquet', 'missing.parquet'];
+const FILES = [
+  'csv/quoted.csv',
+  'csv/categorical.csv',
+  'npy/f8_f_be.npy',
+  'npy/i8_c_le.npy',
+  'npy/xy_deflated.npz',
+  'npy/xy_stored.npz',
+  'iris.parquet',
+  'missing.parquet',
+];
 
 describe('damaged files fail cleanly', () => {
   for (const name of FILES) {
@@ -24,7 +33,8 @@ describe('damaged files fail cleanly', () => {
       // run length (readRleBitPackedHybrid), which no caller can interrupt. Truncation is checked.
       for (let k = 0; k < (name.endsWith('.parquet') ? 0 : 24); k++) {
         const bad = good.slice();
-        for (let f = 0; f < 1 + Math.floor(rand() * 4); f++) bad[Math.floor(rand() * bad.length)] = Math.floor(rand() * 256);
+        for (let f = 0; f < 1 + Math.floor(rand() * 4); f++)
+          bad[Math.floor(rand() * bad.length)] = Math.floor(rand() * 256);
         variants.push(bad);
       }
       for (const [k, bytes] of variants.entries()) {
@@ -32,7 +42,10 @@ describe('damaged files fail cleanly', () => {
           await loadDataset(bytes, name.replace(/^.*\//, ''), { impute: true });
         } catch (e) {
           assert.ok(e instanceof InputError, `variant ${k} of ${name}: ${e instanceof Error ? e.stack : String(e)}`);
-          assert.ok(e.message.startsWith(name.replace(/^.*\//, '')), `variant ${k}: message does not name the file: ${e.message}`);
+          assert.ok(
+            e.message.startsWith(name.replace(/^.*\//, '')),
+            `variant ${k}: message does not name the file: ${e.message}`,
+          );
         }
       }
     });

@@ -26,9 +26,13 @@ export async function rejectsWith(fn: () => unknown, ...needles: (string | RegEx
   } catch (e) {
     error = e;
   }
-  assert.ok(error instanceof InputError, `expected an InputError, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  assert.ok(
+    error instanceof InputError,
+    `expected an InputError, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+  );
   for (const n of needles) {
-    if (typeof n === 'string') assert.ok(error.message.includes(n), `message lacks ${JSON.stringify(n)}: ${error.message}`);
+    if (typeof n === 'string')
+      assert.ok(error.message.includes(n), `message lacks ${JSON.stringify(n)}: ${error.message}`);
     else assert.match(error.message, n);
   }
   return error.message;
@@ -37,7 +41,10 @@ export async function rejectsWith(fn: () => unknown, ...needles: (string | RegEx
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 0, what = ''): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
-    const ok = tol === 0 ? Object.is(actual[i], expected[i]) || actual[i] === expected[i] : Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i]));
+    const ok =
+      tol === 0
+        ? Object.is(actual[i], expected[i]) || actual[i] === expected[i]
+        : Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i]));
     assert.ok(ok, `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`);
   }
 }

@@ -38,7 +38,10 @@ describe('datasets on disk', () => {
     assert.equal(DEFAULT_MAX_DATASET_BYTES, 2 ** 30);
     assert.deepEqual([...DATASET_EXTENSIONS], ['.csv', '.tsv', '.npy', '.npz', '.parquet']);
     checkDatasetSize(2 ** 30, 'ok.csv');
-    assert.throws(() => checkDatasetSize(2 ** 30 + 1, 'big.npy'), /big\.npy: is 1\.00 GiB \(1073741825 bytes\), over the 1\.00 GiB/);
+    assert.throws(
+      () => checkDatasetSize(2 ** 30 + 1, 'big.npy'),
+      /big\.npy: is 1\.00 GiB \(1073741825 bytes\), over the 1\.00 GiB/,
+    );
     assert.throws(() => checkDatasetSize(11, 'small.csv', 10), /small\.csv: is 11 bytes, over the 10 bytes limit/);
   });
 });

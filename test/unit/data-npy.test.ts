@@ -6,8 +6,17 @@ import { parseNpy } from '../../src/core/data/npy';
 import { npzTable } from '../../src/core/data/npz';
 import { assertClose, fixture, fixtureJson, rejectsWith } from './data-helpers';
 
-interface NpyExpect { descr: string; fortran_order: boolean; version: number[]; shape: number[]; values: number[] }
-interface NpzExpect { compression: number[]; arrays: Record<string, { shape: number[]; values: number[] }> }
+interface NpyExpect {
+  descr: string;
+  fortran_order: boolean;
+  version: number[];
+  shape: number[];
+  values: number[];
+}
+interface NpzExpect {
+  compression: number[];
+  arrays: Record<string, { shape: number[]; values: number[] }>;
+}
 // numpy's values; non-finite ones are spelled as strings ("NaN", "-Infinity") in the JSON.
 const expected = fixtureJson<Record<string, NpyExpect & NpzExpect>>('npy/expected.json', (k, v) =>
   k === 'values' ? (v as (number | string)[]).map(Number) : v,
@@ -17,7 +26,27 @@ const npyNames = Object.keys(expected).filter((n) => n.endsWith('.npy'));
 describe('.npy written by numpy', () => {
   it('covers every dtype, both orders, both byte orders and versions 1-3', () => {
     const descrs = new Set(npyNames.map((n) => expected[n].descr));
-    for (const d of ['<f4', '>f4', '<f8', '>f8', '|i1', '<i2', '>i2', '<i4', '>i4', '<i8', '>i8', '|u1', '<u2', '>u2', '<u4', '>u4', '<u8', '>u8', '|b1']) {
+    for (const d of [
+      '<f4',
+      '>f4',
+      '<f8',
+      '>f8',
+      '|i1',
+      '<i2',
+      '>i2',
+      '<i4',
+      '>i4',
+      '<i8',
+      '>i8',
+      '|u1',
+      '<u2',
+      '>u2',
+      '<u4',
+      '>u4',
+      '<u8',
+      '>u8',
+      '|b1',
+    ]) {
       assert.ok(descrs.has(d), `no fixture with dtype ${d}`);
     }
     assert.ok(npyNames.some((n) => expected[n].fortran_order));
@@ -42,11 +71,22 @@ describe('.npy written by numpy', () => {
     assert.equal(dataset.targetName, 'col2');
     assert.equal(dataset.task, 'classification');
     assert.deepEqual(dataset.classes, ['0', '1', '2']);
-    assertClose(dataset.X.data, e.values.filter((_, k) => k % 3 !== 2), 0, 'X');
+    assertClose(
+      dataset.X.data,
+      e.values.filter((_, k) => k % 3 !== 2),
+      0,
+      'X',
+    );
     assertClose(dataset.y, [0, 1, 2, 1], 0, 'y');
-    const byIndex = (await loadDataset(fixture('npy/f8_f_be.npy'), 'f8_f_be.npy', { target: 1, task: 'regression' })).dataset;
+    const byIndex = (await loadDataset(fixture('npy/f8_f_be.npy'), 'f8_f_be.npy', { target: 1, task: 'regression' }))
+      .dataset;
     assert.deepEqual(byIndex.featureNames, ['col0', 'col2']);
-    assertClose(byIndex.y, e.values.filter((_, k) => k % 3 === 1), 0, 'y');
+    assertClose(
+      byIndex.y,
+      e.values.filter((_, k) => k % 3 === 1),
+      0,
+      'y',
+    );
   });
 });
 
@@ -71,7 +111,8 @@ describe('.npz written by numpy', () => {
 
   it('chooses arrays by name when told, else the first two', async () => {
     const e = expected['named.npz'];
-    const named = (await loadDataset(fixture('npy/named.npz'), 'named.npz', { xArray: 'features', yArray: 'labels' })).dataset;
+    const named = (await loadDataset(fixture('npy/named.npz'), 'named.npz', { xArray: 'features', yArray: 'labels' }))
+      .dataset;
     assertClose(named.X.data, e.arrays.features.values, 0, 'features');
     assertClose(named.y, e.arrays.labels.values, 0, 'labels');
     assert.equal(named.targetName, 'labels');
@@ -86,7 +127,14 @@ describe('bad .npy / .npz input', () => {
   const good = fixture('npy/f8_c_le.npy');
 
   it('truncated data names the file, shape and byte counts', async () => {
-    await rejectsWith(() => loadDataset(good.subarray(0, good.length - 5), 'cut.npy'), 'cut.npy', 'truncated .npy data', '(4, 3)', '96 bytes', '91');
+    await rejectsWith(
+      () => loadDataset(good.subarray(0, good.length - 5), 'cut.npy'),
+      'cut.npy',
+      'truncated .npy data',
+      '(4, 3)',
+      '96 bytes',
+      '91',
+    );
   });
 
   it('truncated header', async () => {
@@ -95,7 +143,11 @@ describe('bad .npy / .npz input', () => {
   });
 
   it('a file that is not .npy', async () => {
-    await rejectsWith(() => loadDataset(new TextEncoder().encode('a,b,c\n1,2,3\n4,5,6\n'), 'x.npy'), 'x.npy', '\\x93NUMPY');
+    await rejectsWith(
+      () => loadDataset(new TextEncoder().encode('a,b,c\n1,2,3\n4,5,6\n'), 'x.npy'),
+      'x.npy',
+      '\\x93NUMPY',
+    );
   });
 
   it('an unsupported dtype names it', async () => {
@@ -106,7 +158,13 @@ describe('bad .npy / .npz input', () => {
   });
 
   it('NaN is a missing value naming row and column; imputing fills the column mean', async () => {
-    await rejectsWith(() => loadDataset(fixture('npy/nan.npy'), 'nan.npy'), 'nan.npy', 'row 3', 'column 1 (0-based)', 'missing value');
+    await rejectsWith(
+      () => loadDataset(fixture('npy/nan.npy'), 'nan.npy'),
+      'nan.npy',
+      'row 3',
+      'column 1 (0-based)',
+      'missing value',
+    );
     const { dataset } = await loadDataset(fixture('npy/nan.npy'), 'nan.npy', { impute: true });
     const col1 = expected['nan.npy'].values.filter((_, k) => k % 3 === 1);
     const present = col1.filter((v) => !Number.isNaN(v));
@@ -114,7 +172,13 @@ describe('bad .npy / .npz input', () => {
   });
 
   it('Inf names row and column', async () => {
-    await rejectsWith(() => loadDataset(fixture('npy/inf.npy'), 'inf.npy'), 'inf.npy', 'row 2', 'column 0 (0-based)', 'finite');
+    await rejectsWith(
+      () => loadDataset(fixture('npy/inf.npy'), 'inf.npy'),
+      'inf.npy',
+      'row 2',
+      'column 0 (0-based)',
+      'finite',
+    );
   });
 
   it('a 1-D .npy is not a table', async () => {
@@ -122,7 +186,13 @@ describe('bad .npy / .npz input', () => {
   });
 
   it('a zip bomb is refused from its declared size before inflating', async () => {
-    await rejectsWith(() => loadDataset(fixture('npy/bomb_declared.npz'), 'bomb.npz'), 'bomb.npz', "array 'X'", '3221225472', 'limit');
+    await rejectsWith(
+      () => loadDataset(fixture('npy/bomb_declared.npz'), 'bomb.npz'),
+      'bomb.npz',
+      "array 'X'",
+      '3221225472',
+      'limit',
+    );
   });
 
   it('an entry inflating past its declared size is stopped (lying zip headers)', async () => {
@@ -148,8 +218,18 @@ describe('bad .npy / .npz input', () => {
   it('X and y row counts must agree; unknown array names are listed', async () => {
     const X = fixture('npy/f8_c_le.npy');
     const y = fixture('npy/vector_f8.npy');
-    await rejectsWith(() => loadDataset(zipSync({ 'X.npy': X, 'y.npy': y }), 'rows.npz'), 'rows.npz', "array 'y' has 3 rows", "'X' has 4");
-    await rejectsWith(() => loadDataset(fixture('npy/xy_stored.npz'), 'xy.npz', { xArray: 'feat' }), 'xy.npz', "no array named 'feat'", "'X', 'y'");
+    await rejectsWith(
+      () => loadDataset(zipSync({ 'X.npy': X, 'y.npy': y }), 'rows.npz'),
+      'rows.npz',
+      "array 'y' has 3 rows",
+      "'X' has 4",
+    );
+    await rejectsWith(
+      () => loadDataset(fixture('npy/xy_stored.npz'), 'xy.npz', { xArray: 'feat' }),
+      'xy.npz',
+      "no array named 'feat'",
+      "'X', 'y'",
+    );
   });
 
   it('a damaged or empty archive', async () => {
@@ -173,7 +253,10 @@ describe('.npz for prediction and across train/test', () => {
   });
 
   it("a test archive's target is found by the training target's name", async () => {
-    const { schema } = await loadDataset(fixture('npy/named.npz'), 'train.npz', { xArray: 'features', yArray: 'labels' });
+    const { schema } = await loadDataset(fixture('npy/named.npz'), 'train.npz', {
+      xArray: 'features',
+      yArray: 'labels',
+    });
     const e = expected['named.npz'];
     const { dataset } = await loadDataset(fixture('npy/named.npz'), 'test.npz', { xArray: 'features' }, schema);
     assertClose(dataset.y, e.arrays.labels.values, 0, 'labels');

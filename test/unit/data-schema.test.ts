@@ -18,17 +18,39 @@ describe('encoding a test file with the training schema', () => {
     // Columns reordered, an extra column, only some categories present, one unseen ('purple').
     const test = text('extra,weight,price,size,colour\n9,5.5,1,M,purple\n9,6.5,2,S,blue\n');
     const { dataset } = await loadDataset(test, 'test.csv', {}, schema);
-    assert.deepEqual(dataset.featureNames, ['colour=blue', 'colour=green', 'colour=red', 'size=L', 'size=M', 'size=S', 'weight']);
+    assert.deepEqual(dataset.featureNames, [
+      'colour=blue',
+      'colour=green',
+      'colour=red',
+      'size=L',
+      'size=M',
+      'size=S',
+      'weight',
+    ]);
     assert.deepEqual(Array.from(dataset.X.data), [
-      0, 0, 0, 0, 1, 0, 5.5, // purple: no colour column set
-      1, 0, 0, 0, 0, 1, 6.5,
+      0,
+      0,
+      0,
+      0,
+      1,
+      0,
+      5.5, // purple: no colour column set
+      1,
+      0,
+      0,
+      0,
+      0,
+      1,
+      6.5,
     ]);
     assert.deepEqual(Array.from(dataset.y), [1, 2]);
   });
 
   it('maps class labels to training indices, -1 for a label training never saw', async () => {
     const { schema } = await loadDataset(fixture('iris.csv'), 'iris.csv');
-    const test = text('species,petal_width_cm,petal_length_cm,sepal_width_cm,sepal_length_cm\nvirginica,1,2,3,4\nunknown,1,2,3,4\nsetosa,1,2,3,4\n');
+    const test = text(
+      'species,petal_width_cm,petal_length_cm,sepal_width_cm,sepal_length_cm\nvirginica,1,2,3,4\nunknown,1,2,3,4\nsetosa,1,2,3,4\n',
+    );
     const { dataset } = await loadDataset(test, 'test.csv', {}, schema);
     assert.deepEqual(Array.from(dataset.y), [2, -1, 0]);
     assert.deepEqual(dataset.classes, ['setosa', 'versicolor', 'virginica']);
@@ -40,7 +62,13 @@ describe('encoding a test file with the training schema', () => {
     const test = text('a,b,c,target\nNA,,NaN,1\n100,y,1000,0\n');
     const { dataset } = await loadDataset(test, 'test.csv', { impute: true }, schema);
     assert.deepEqual(Array.from(dataset.X.data), [5, 1, 0, 30, 100, 0, 1, 1000]);
-    await rejectsWith(() => loadDataset(test, 'test.csv', {}, schema), 'test.csv', 'row 2', "column 'a'", 'missing value');
+    await rejectsWith(
+      () => loadDataset(test, 'test.csv', {}, schema),
+      'test.csv',
+      'row 2',
+      "column 'a'",
+      'missing value',
+    );
   });
 
   it('matches categories even when the test file has more distinct values than a training column may', async () => {
@@ -49,12 +77,23 @@ describe('encoding a test file with the training schema', () => {
     const { dataset } = await loadDataset(text(lines.join('\n')), 'test.csv', {}, schema);
     assert.deepEqual(dataset.featureNames, ['city=Lima', 'city=Oslo', 'v']);
     const row = (i: number) => Array.from(dataset.X.data.subarray(i * 3, i * 3 + 3));
-    assert.deepEqual([row(0), row(1), row(1501)], [[1, 0, 1], [0, 0, 2], [0, 1, 3]]);
+    assert.deepEqual(
+      [row(0), row(1), row(1501)],
+      [
+        [1, 0, 1],
+        [0, 0, 2],
+        [0, 1, 3],
+      ],
+    );
   });
 
   it('a missing feature column is named', async () => {
     const schema = await trainSchema();
-    await rejectsWith(() => loadDataset(text('colour,size,price\nred,S,1\n'), 'test.csv', {}, schema), 'test.csv', "missing feature column 'weight'");
+    await rejectsWith(
+      () => loadDataset(text('colour,size,price\nred,S,1\n'), 'test.csv', {}, schema),
+      'test.csv',
+      "missing feature column 'weight'",
+    );
   });
 
   it('a missing target column is an error unless the rows are only to predict', async () => {
@@ -69,7 +108,13 @@ describe('encoding a test file with the training schema', () => {
 
   it('text where training had numbers is named', async () => {
     const schema = await trainSchema();
-    await rejectsWith(() => loadDataset(text('colour,size,weight,price\nred,S,heavy,1\n'), 'test.csv', {}, schema), 'test.csv', 'row 2', "column 'weight'", 'numeric in the training file');
+    await rejectsWith(
+      () => loadDataset(text('colour,size,weight,price\nred,S,heavy,1\n'), 'test.csv', {}, schema),
+      'test.csv',
+      'row 2',
+      "column 'weight'",
+      'numeric in the training file',
+    );
   });
 
   it('works across formats: a Parquet test file against a CSV-trained schema', async () => {
@@ -82,7 +127,12 @@ describe('encoding a test file with the training schema', () => {
   });
 
   it('a damaged schema is refused', async () => {
-    const bad = { features: [{ column: 'a', kind: 'numeric', fill: 0 }], featureNames: [], targetName: 't', task: 'regression' } as unknown as DatasetSchema;
+    const bad = {
+      features: [{ column: 'a', kind: 'numeric', fill: 0 }],
+      featureNames: [],
+      targetName: 't',
+      task: 'regression',
+    } as unknown as DatasetSchema;
     await rejectsWith(() => loadDataset(text('a,t\n1,2\n'), 'x.csv', {}, bad), 'x.csv', 'dataset schema');
   });
 });

@@ -5,16 +5,19 @@ import { rng } from '../../src/core/random';
 
 test('Cholesky solve recovers x from A x = b for SPD A of sizes around the 4-row blocking', () => {
   for (const n of [1, 2, 3, 4, 5, 7, 8, 13, 64]) {
-    const r = rng(n), B = Float64Array.from({ length: n * n }, () => r() - 0.5);
+    const r = rng(n),
+      B = Float64Array.from({ length: n * n }, () => r() - 0.5);
     const A = new Float64Array(n * n); // A = B B^T + n I
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      let s = i === j ? n : 0;
-      for (let k = 0; k < n; k++) s += B[i * n + k] * B[j * n + k];
-      A[i * n + j] = s;
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let s = i === j ? n : 0;
+        for (let k = 0; k < n; k++) s += B[i * n + k] * B[j * n + k];
+        A[i * n + j] = s;
+      }
     const x = Float64Array.from({ length: 2 * n }, () => r() - 0.5);
     const b = new Float64Array(2 * n);
-    for (let i = 0; i < n; i++) for (let c = 0; c < 2; c++) for (let k = 0; k < n; k++) b[i * 2 + c] += A[i * n + k] * x[k * 2 + c];
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < 2; c++) for (let k = 0; k < n; k++) b[i * 2 + c] += A[i * n + k] * x[k * 2 + c];
     const L = Float64Array.from(A);
     assert.ok(choleskyInPlace(L, n));
     choleskySolveInPlace(L, n, b, 2);

@@ -12,27 +12,34 @@ function checkDecomposition(A: Float64Array, d: number, e: Eig, tol: number, lab
   let scale = 1e-300;
   for (const v of A) scale = Math.max(scale, Math.abs(v));
   for (let k = 1; k < d; k++) assert.ok(e.values[k] <= e.values[k - 1], `${label}: values descending`);
-  for (let k = 0; k < d; k++) for (let i = 0; i < d; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += A[i * d + j] * e.vectors[j * d + k];
-    assert.ok(Math.abs(s - e.values[k] * e.vectors[i * d + k]) <= tol * scale, `${label}: A v = lambda v for k = ${k}`);
-  }
-  for (let a = 0; a < d; a++) for (let b = a; b < d; b++) {
-    let s = 0;
-    for (let i = 0; i < d; i++) s += e.vectors[i * d + a] * e.vectors[i * d + b];
-    assert.ok(Math.abs(s - (a === b ? 1 : 0)) <= tol, `${label}: orthonormal columns ${a}, ${b}`);
-  }
+  for (let k = 0; k < d; k++)
+    for (let i = 0; i < d; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += A[i * d + j] * e.vectors[j * d + k];
+      assert.ok(
+        Math.abs(s - e.values[k] * e.vectors[i * d + k]) <= tol * scale,
+        `${label}: A v = lambda v for k = ${k}`,
+      );
+    }
+  for (let a = 0; a < d; a++)
+    for (let b = a; b < d; b++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += e.vectors[i * d + a] * e.vectors[i * d + b];
+      assert.ok(Math.abs(s - (a === b ? 1 : 0)) <= tol, `${label}: orthonormal columns ${a}, ${b}`);
+    }
 }
 
 function randomSymmetric(d: number, seed: number, rank?: number): Float64Array {
-  const r = rng(seed), k = rank ?? d;
+  const r = rng(seed),
+    k = rank ?? d;
   const B = Float64Array.from({ length: d * k }, () => r() - 0.5);
   const A = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    let s = rank === undefined ? (i === j ? r() - 0.5 : 0) : 0;
-    for (let t = 0; t < k; t++) s += B[i * k + t] * B[j * k + t];
-    A[i * d + j] = s;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      let s = rank === undefined ? (i === j ? r() - 0.5 : 0) : 0;
+      for (let t = 0; t < k; t++) s += B[i * k + t] * B[j * k + t];
+      A[i * d + j] = s;
+    }
   for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) A[i * d + j] = A[j * d + i];
   return A;
 }
@@ -41,13 +48,16 @@ test('d = 80 (Householder + QL path): eigenvalues equal numpy.linalg.eigvalsh', 
   const d = 80;
   assert.ok(d > JACOBI_MAX_DIM);
   const A = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) A[i * d + j] = Math.cos(i * j * 0.37) + 1 / (1 + Math.abs(i - j));
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) A[i * d + j] = Math.cos(i * j * 0.37) + 1 / (1 + Math.abs(i - j));
   const e = eighSym(A, d);
   // /usr/bin/python3: numpy.linalg.eigvalsh of the same matrix, largest four and smallest three
   const top = [21.174474502687755, 16.182786384035573, 15.538379433700536, 15.38985843105284];
   const bottom = [-13.761838140808123, -14.103757948843427, -14.355487627341937];
   top.forEach((v, k) => assert.ok(Math.abs(e.values[k] - v) < 1e-12, `value ${k}: ${e.values[k]} vs ${v}`));
-  bottom.forEach((v, k) => assert.ok(Math.abs(e.values[d - 3 + k] - v) < 1e-12, `value ${d - 3 + k}: ${e.values[d - 3 + k]} vs ${v}`));
+  bottom.forEach((v, k) =>
+    assert.ok(Math.abs(e.values[d - 3 + k] - v) < 1e-12, `value ${d - 3 + k}: ${e.values[d - 3 + k]} vs ${v}`),
+  );
   checkDecomposition(A, d, e, 1e-12, 'cos matrix');
 });
 
@@ -65,7 +75,11 @@ test('Householder + QL agrees with Jacobi on full-rank, rank-deficient, diagonal
     const t = eighTridiagonal(A, d);
     checkDecomposition(A, d, t, 1e-13, `QL ${label}`);
     const j = eighSym(A, d);
-    for (let k = 0; k < d; k++) assert.ok(Math.abs(t.values[k] - j.values[k]) < 1e-13, `${label} value ${k}: QL ${t.values[k]} vs Jacobi ${j.values[k]}`);
+    for (let k = 0; k < d; k++)
+      assert.ok(
+        Math.abs(t.values[k] - j.values[k]) < 1e-13,
+        `${label} value ${k}: QL ${t.values[k]} vs Jacobi ${j.values[k]}`,
+      );
   }
 });
 
@@ -73,13 +87,15 @@ test('symPow above the Jacobi size: (A^1/2)^2 = A for a rank-deficient PSD matri
   const d = 64;
   const A = randomSymmetric(d, 5, 10);
   const S = symPow(A, d, 0.5);
-  let worst = 0, scale = 0;
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += S[i * d + k] * S[k * d + j];
-    worst = Math.max(worst, Math.abs(s - A[i * d + j]));
-    scale = Math.max(scale, Math.abs(A[i * d + j]));
-  }
+  let worst = 0,
+    scale = 0;
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += S[i * d + k] * S[k * d + j];
+      worst = Math.max(worst, Math.abs(s - A[i * d + j]));
+      scale = Math.max(scale, Math.abs(A[i * d + j]));
+    }
   assert.ok(worst < 1e-12 * scale, `|S^2 - A| = ${worst}`);
 });
 

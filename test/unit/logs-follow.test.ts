@@ -9,10 +9,24 @@ class MemFile implements FileSource {
   bytes = new Uint8Array(0);
   reads = 0;
   bytesServed = 0;
-  append(s: string) { const b = new TextEncoder().encode(s); const n = new Uint8Array(this.bytes.length + b.length); n.set(this.bytes); n.set(b, this.bytes.length); this.bytes = n; }
-  replace(s: string) { this.bytes = new TextEncoder().encode(s); }
-  async size() { return this.bytes.length; }
-  async read(start: number, end: number) { this.reads++; this.bytesServed += end - start; return this.bytes.slice(start, end); }
+  append(s: string) {
+    const b = new TextEncoder().encode(s);
+    const n = new Uint8Array(this.bytes.length + b.length);
+    n.set(this.bytes);
+    n.set(b, this.bytes.length);
+    this.bytes = n;
+  }
+  replace(s: string) {
+    this.bytes = new TextEncoder().encode(s);
+  }
+  async size() {
+    return this.bytes.length;
+  }
+  async read(start: number, end: number) {
+    this.reads++;
+    this.bytesServed += end - start;
+    return this.bytes.slice(start, end);
+  }
 }
 
 function csvOf(steps: Float64Array, values: Float64Array, from: number, to: number): string {
@@ -68,7 +82,8 @@ test('ambiguous columns wait for the user; setColumn runs detection over what is
   const f = new LogFollower('jsonl');
   assert.equal((await f.sync(file)).column.kind, 'pending');
   let lines = '';
-  for (let i = 0; i < 40; i++) lines += JSON.stringify({ step: i, loss_a: i === 30 || i === 31 ? 5 : 1 + (i % 2) * 0.001, loss_b: 2 }) + '\n';
+  for (let i = 0; i < 40; i++)
+    lines += JSON.stringify({ step: i, loss_a: i === 30 || i === 31 ? 5 : 1 + (i % 2) * 0.001, loss_b: 2 }) + '\n';
   file.append(lines);
   let u = await f.sync(file);
   assert.deepEqual(u.column, { kind: 'ambiguous', candidates: ['loss_a', 'loss_b'] });
@@ -78,7 +93,10 @@ test('ambiguous columns wait for the user; setColumn runs detection over what is
   assert.equal(u.values.length, 40);
   assert.ok(u.openSpike === undefined || u.newSpikes.length === 0);
   const all = [...u.newSpikes, ...f.finish().newSpikes];
-  assert.deepEqual(all.map((s) => [s.start, s.peak]), [[30, 30]]);
+  assert.deepEqual(
+    all.map((s) => [s.start, s.peak]),
+    [[30, 30]],
+  );
 });
 
 test('bounded work per update: a large backlog is read in slices, `behind` until caught up', async () => {
@@ -86,7 +104,8 @@ test('bounded work per update: a large backlog is read in slices, `behind` until
   file.append('step,loss\n');
   for (let i = 0; i < 5000; i++) file.append(`${i},${1 + (i % 7) * 0.01}\n`);
   const f = new LogFollower('csv', { maxBytesPerUpdate: 10_000 });
-  let total = 0, syncs = 0;
+  let total = 0,
+    syncs = 0;
   for (;;) {
     const u = await f.sync(file);
     syncs++;

@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogReader, readLog, chooseLossColumn, rankLossColumns, seriesOf, logKindOf, mergeEventFiles } from '../../src/core/logs/index';
+import {
+  createLogReader,
+  readLog,
+  chooseLossColumn,
+  rankLossColumns,
+  seriesOf,
+  logKindOf,
+  mergeEventFiles,
+} from '../../src/core/logs/index';
 import type { LogKind, ScalarPoint } from '../../src/core/logs/index';
 import { crc32c } from '../../src/core/logs/crc32c';
 import { InputError } from '../../src/core/errors';
@@ -62,7 +70,10 @@ test('CSV with ; delimiter, quoted fields, CRLF; row index when there is no step
 test('JSONL: nested keys, Python NaN/Infinity, corrupt and non-object lines reported with line numbers', () => {
   const log = readLog(bytesOf('train.jsonl'), 'train.jsonl');
   assert.equal(log.stepSource, 'step');
-  assert.deepEqual(log.problems.map((p) => p.line), [5, 6]);
+  assert.deepEqual(
+    log.problems.map((p) => p.line),
+    [5, 6],
+  );
   assert.match(log.problems[0].message, /line 5: not valid JSON/);
   assert.match(log.problems[1].message, /line 6: expected a JSON object, got an array/);
   const loss = seriesOf(log.points, 'loss');
@@ -80,13 +91,19 @@ test('JSONL without a step key uses the line index; a final line without newline
   assert.deepEqual(pushed.points.map(key), ['loss@0=1', 'loss@1=0.5']);
   const fin = r.finish();
   assert.deepEqual(fin.points, []);
-  assert.deepEqual(fin.problems.map((p) => p.line), [3]); // the writer was cut mid-object
+  assert.deepEqual(
+    fin.problems.map((p) => p.line),
+    [3],
+  ); // the writer was cut mid-object
   assert.equal(r.stepSource, 'row index');
   const whole = readLog(text('{"loss": 1}\n{"loss": 0.5}'), 'x.jsonl');
   assert.deepEqual(whole.points.map(key), ['loss@0=1', 'loss@1=0.5']);
 });
 
-interface Expected { points: { tag: string; step: number; value: number; wallTime: number }[]; problem_offsets?: number[] }
+interface Expected {
+  points: { tag: string; step: number; value: number; wallTime: number }[];
+  problem_offsets?: number[];
+}
 const expected = JSON.parse(readFileSync(join(dir, 'tfevents-expected.json'), 'utf8')) as Record<string, Expected>;
 
 function assertPoints(got: ScalarPoint[], want: Expected['points']) {
@@ -109,7 +126,10 @@ test('TensorBoard events written by google.protobuf: simple_value, float_val, te
 
 test('TensorBoard: data CRC and length CRC corruption reported at the record offset and skipped', () => {
   const log = readLog(bytesOf('events.out.tfevents.1700000001.corrupt'), 'events.out.tfevents.1700000001.corrupt');
-  assert.deepEqual(log.problems.map((p) => p.byteOffset), expected.corrupt.problem_offsets);
+  assert.deepEqual(
+    log.problems.map((p) => p.byteOffset),
+    expected.corrupt.problem_offsets,
+  );
   assert.match(log.problems[0].message, /data CRC mismatch/);
   assert.match(log.problems[1].message, /length CRC mismatch/);
   assertPoints(log.points, expected.corrupt.points);
@@ -121,13 +141,20 @@ test('TensorBoard: a truncated last record is held while growing and reported at
   assert.deepEqual(pushed.problems, []);
   assertPoints(pushed.points, expected.truncated.points);
   const fin = r.finish();
-  assert.deepEqual(fin.problems.map((p) => p.byteOffset), expected.truncated.problem_offsets);
+  assert.deepEqual(
+    fin.problems.map((p) => p.byteOffset),
+    expected.truncated.problem_offsets,
+  );
 });
 
 const cases: [LogKind, string][] = [
-  ['csv', 'metrics.csv'], ['csv', 'semicolon.csv'], ['csv', 'no-step-bad-row.csv'],
-  ['jsonl', 'train.jsonl'], ['jsonl', 'no-step.jsonl'],
-  ['tfevents', 'events.out.tfevents.1700000000.fixture'], ['tfevents', 'events.out.tfevents.1700000001.corrupt'],
+  ['csv', 'metrics.csv'],
+  ['csv', 'semicolon.csv'],
+  ['csv', 'no-step-bad-row.csv'],
+  ['jsonl', 'train.jsonl'],
+  ['jsonl', 'no-step.jsonl'],
+  ['tfevents', 'events.out.tfevents.1700000000.fixture'],
+  ['tfevents', 'events.out.tfevents.1700000001.corrupt'],
   ['tfevents', 'events.out.tfevents.1700000002.truncated'],
 ];
 for (const [kind, name] of cases) {
@@ -167,7 +194,10 @@ test('a multi-byte UTF-8 header split across chunks survives', () => {
 test('column choice: explicit, unknown (InputError naming the columns), ambiguous', () => {
   assert.deepEqual(chooseLossColumn(['a', 'b'], 'b', 'f.csv'), { kind: 'chosen', column: 'b' });
   assert.throws(() => chooseLossColumn(['a', 'b'], 'c', 'f.csv'), /f\.csv: no numeric column 'c'; columns: a, b/);
-  assert.deepEqual(chooseLossColumn(['loss_a', 'loss_b', 'acc'], undefined, 'f'), { kind: 'ambiguous', candidates: ['loss_a', 'loss_b'] });
+  assert.deepEqual(chooseLossColumn(['loss_a', 'loss_b', 'acc'], undefined, 'f'), {
+    kind: 'ambiguous',
+    candidates: ['loss_a', 'loss_b'],
+  });
   assert.deepEqual(chooseLossColumn(['acc', 'lr'], undefined, 'f'), { kind: 'ambiguous', candidates: ['acc', 'lr'] });
 });
 
@@ -184,7 +214,10 @@ test('event files of a resumed run merge: a later file restarting a tag at step 
 test('TSV (tab-detected), Keras CSVLogger epochs, W&B-style _step in JSONL', () => {
   const tsv = readLog(text('step\tloss\n10\t0.5\n20\t0.4\n'), 'log.tsv');
   assert.deepEqual(tsv.points.map(key), ['loss@10=0.5', 'loss@20=0.4']);
-  const keras = readLog(text('epoch,accuracy,loss,val_accuracy,val_loss\n0,0.5,1.2,0.55,1.1\n1,0.7,0.8,0.6,0.9\n'), 'training.log.csv');
+  const keras = readLog(
+    text('epoch,accuracy,loss,val_accuracy,val_loss\n0,0.5,1.2,0.55,1.1\n1,0.7,0.8,0.6,0.9\n'),
+    'training.log.csv',
+  );
   assert.equal(keras.stepSource, 'epoch');
   assert.deepEqual(chooseLossColumn(keras.tags, undefined, 'k'), { kind: 'chosen', column: 'loss' });
   const pandas = readLog(text(',step,loss\n0,100,0.5\n1,200,0.4\n'), 'df.csv');

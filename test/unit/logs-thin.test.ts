@@ -24,7 +24,10 @@ test('a short range is drawn point for point; rejected values are gaps', () => {
   const logAxis = (y: number) => Number.isFinite(y) && y > 0;
   const out = thinMinMax(xs, ys, 1, 4, 10, logAxis);
   assert.equal(out.length, 3);
-  assert.deepEqual(out.map((p) => p.x), [20, 30, 40]);
+  assert.deepEqual(
+    out.map((p) => p.x),
+    [20, 30, 40],
+  );
   assert.ok(Number.isNaN(out[0].y) && Number.isNaN(out[1].y));
   assert.equal(out[2].y, 4);
 });
@@ -36,6 +39,9 @@ test('a bucket holding a divergence (Infinity) leaves a gap after its finite poi
   ys[505] = Infinity;
   const out = thinMinMax(xs, ys, 0, n, 100, finite);
   const bucket = out.filter((p) => p.x >= 500 && p.x < 510);
-  assert.ok(bucket.some((p) => Number.isNaN(p.y)), JSON.stringify(bucket));
+  assert.ok(
+    bucket.some((p) => Number.isNaN(p.y)),
+    JSON.stringify(bucket),
+  );
   assert.ok(!out.some((p) => p.y === Infinity));
 });

@@ -17,14 +17,25 @@ function randomNet(dims: number[], activation: Activation, seed: number, bias = 
   for (let l = 0; l + 1 < dims.length; l++) {
     const W = Float64Array.from({ length: dims[l + 1] * dims[l] }, () => (2 * r() - 1) / Math.sqrt(dims[l]));
     const b = bias ? Float64Array.from({ length: dims[l + 1] }, () => 0.3 * (2 * r() - 1)) : null;
-    layers.push({ name: `${2 * l}.weight`, biasName: bias ? `${2 * l}.bias` : null, outDim: dims[l + 1], inDim: dims[l], W, b });
+    layers.push({
+      name: `${2 * l}.weight`,
+      biasName: bias ? `${2 * l}.bias` : null,
+      outDim: dims[l + 1],
+      inDim: dims[l],
+      W,
+      b,
+    });
   }
   return { layers, activation };
 }
 
 function randomMat(rows: number, cols: number, seed: number): Mat {
   const r = rng(seed);
-  return mat(rows, cols, Float64Array.from({ length: rows * cols }, () => 2 * r() - 1));
+  return mat(
+    rows,
+    cols,
+    Float64Array.from({ length: rows * cols }, () => 2 * r() - 1),
+  );
 }
 
 /** Central-difference Jacobian of the sub-network from layer l, at the input h (d_l values): c x d_l. */
@@ -34,8 +45,10 @@ function fdJacobian(net: Mlp, l: number, h: Float64Array, eps = 1e-5): Float64Ar
   const c = net.layers[net.layers.length - 1].outDim;
   const J = new Float64Array(c * d);
   for (let j = 0; j < d; j++) {
-    const plus = Float64Array.from(h), minus = Float64Array.from(h);
-    plus[j] += eps; minus[j] -= eps;
+    const plus = Float64Array.from(h),
+      minus = Float64Array.from(h);
+    plus[j] += eps;
+    minus[j] -= eps;
     const fp = forwardTrace(tail, mat(1, d, plus)).out.data;
     const fm = forwardTrace(tail, mat(1, d, minus)).out.data;
     for (let o = 0; o < c; o++) J[o * d + j] = (fp[o] - fm[o]) / (2 * eps);
@@ -45,7 +58,8 @@ function fdJacobian(net: Mlp, l: number, h: Float64Array, eps = 1e-5): Float64Ar
 
 function gram(J: Float64Array, rows: number, d: number): Float64Array {
   const G = new Float64Array(d * d);
-  for (let r = 0; r < rows; r++) for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) G[i * d + j] += J[r * d + i] * J[r * d + j];
+  for (let r = 0; r < rows; r++)
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) G[i * d + j] += J[r * d + i] * J[r * d + j];
   return G;
 }
 
@@ -81,10 +95,13 @@ test('deep linear network: AGOP at layer l is (W_L...W_l)^T (W_L...W_l) for any 
     let cols = net.layers[net.layers.length - 1].inDim;
     const rows = net.layers[net.layers.length - 1].outDim;
     for (let k = net.layers.length - 2; k >= from; k--) {
-      const W = net.layers[k].W, n = net.layers[k].inDim;
+      const W = net.layers[k].W,
+        n = net.layers[k].inDim;
       const next = new Float64Array(rows * n);
-      for (let i = 0; i < rows; i++) for (let m = 0; m < cols; m++) for (let j = 0; j < n; j++) next[i * n + j] += P[i * cols + m] * W[m * n + j];
-      P = next; cols = n;
+      for (let i = 0; i < rows; i++)
+        for (let m = 0; m < cols; m++) for (let j = 0; j < n; j++) next[i * n + j] += P[i * cols + m] * W[m * n + j];
+      P = next;
+      cols = n;
     }
     return { P, rows };
   };
@@ -107,9 +124,17 @@ test('deep linear network: AGOP at layer l is (W_L...W_l)^T (W_L...W_l) for any 
 
 test('erf matches reference values', () => {
   const cases: [number, number][] = [
-    [0, 0], [0.1, 0.1124629160182849], [0.5, 0.5204998778130465], [1, 0.8427007929497149],
-    [2, 0.9953222650189527], [2.9, 0.9999589021219005], [3, 0.9999779095030014], [3.5, 0.9999992569016276],
-    [-1.5, -0.9661051464753108], [4.5, 0.9999999998033839], [7, 1],
+    [0, 0],
+    [0.1, 0.1124629160182849],
+    [0.5, 0.5204998778130465],
+    [1, 0.8427007929497149],
+    [2, 0.9953222650189527],
+    [2.9, 0.9999589021219005],
+    [3, 0.9999779095030014],
+    [3.5, 0.9999992569016276],
+    [-1.5, -0.9661051464753108],
+    [4.5, 0.9999999998033839],
+    [7, 1],
   ];
   for (const [x, want] of cases) assert.ok(Math.abs(erf(x) - want) < 1e-15, `erf(${x}) = ${erf(x)}, want ${want}`);
 });
@@ -118,29 +143,42 @@ test('correlations: hand-computed cosine, Pearson and off-diagonal variants', ()
   const A = [1, 0, 0, 0, 1, 0, 0, 0, 1];
   const B = [2, 1, 0, 1, 2, 1, 0, 1, 2];
   // <A,B> = 6, |A| = sqrt 3, |B| = sqrt(12 + 4) = 4
-  assert.ok(Math.abs(matrixCorrelation(A, B, 3, { center: false, offDiagonal: false }) - 6 / (Math.sqrt(3) * 4)) < 1e-15);
+  assert.ok(
+    Math.abs(matrixCorrelation(A, B, 3, { center: false, offDiagonal: false }) - 6 / (Math.sqrt(3) * 4)) < 1e-15,
+  );
   // centred: A - 1/3, B - 10/9
-  const a = A.map((v) => v - 1 / 3), b = B.map((v) => v - 10 / 9);
-  const dot = a.reduce((s, v, i) => s + v * b[i], 0), na = Math.hypot(...a), nb = Math.hypot(...b);
+  const a = A.map((v) => v - 1 / 3),
+    b = B.map((v) => v - 10 / 9);
+  const dot = a.reduce((s, v, i) => s + v * b[i], 0),
+    na = Math.hypot(...a),
+    nb = Math.hypot(...b);
   assert.ok(Math.abs(matrixCorrelation(A, B, 3, { center: true, offDiagonal: false }) - dot / (na * nb)) < 1e-15);
   // off-diagonal entries of A are all zero: undefined, reported as NaN rather than a made-up number
   assert.ok(Number.isNaN(matrixCorrelation(A, B, 3, { center: false, offDiagonal: true })));
   const C = [5, 1, 2, 1, 5, 3, 2, 3, 5];
   // off-diagonals of C: (1,2,1,3,2,3), of B: (1,0,1,1,0,1): cosine = (1+1+3+3)/(sqrt 28 * 2)
-  assert.ok(Math.abs(matrixCorrelation(C, B, 3, { center: false, offDiagonal: true }) - 8 / (Math.sqrt(28) * 2)) < 1e-15);
+  assert.ok(
+    Math.abs(matrixCorrelation(C, B, 3, { center: false, offDiagonal: true }) - 8 / (Math.sqrt(28) * 2)) < 1e-15,
+  );
 });
 
 test('MSE gradients equal finite differences of the loss', () => {
   const net = randomNet([3, 6, 2], 'tanh', 4);
-  const X = randomMat(5, 3, 8), Y = randomMat(5, 2, 9);
+  const X = randomMat(5, 3, 8),
+    Y = randomMat(5, 2, 9);
   const { gradW, gradB } = mseGradients(net, X, Y);
   const loss = () => mseGradients(net, X, Y).loss;
   for (let l = 0; l < 2; l++) {
-    for (const [arr, grad] of [[net.layers[l].W, gradW[l]], [net.layers[l].b!, gradB[l]]] as const) {
+    for (const [arr, grad] of [
+      [net.layers[l].W, gradW[l]],
+      [net.layers[l].b!, gradB[l]],
+    ] as const) {
       for (let i = 0; i < arr.length; i++) {
         const keep = arr[i];
-        arr[i] = keep + 1e-6; const up = loss();
-        arr[i] = keep - 1e-6; const down = loss();
+        arr[i] = keep + 1e-6;
+        const up = loss();
+        arr[i] = keep - 1e-6;
+        const down = loss();
         arr[i] = keep;
         assert.ok(Math.abs((up - down) / 2e-6 - grad[i]) < 1e-8, `layer ${l} entry ${i}`);
       }
@@ -163,7 +201,8 @@ test('narrowing layers (the W^T (V^T V) W path) agree with finite differences an
       for (let i = 0; i < g.length; i++) want[l][i] += g[i];
     }
   }
-  for (let l = 0; l < 3; l++) assert.ok(maxAbsDiff(sums[l], want[l]) < 1e-7, `layer ${l}: ${maxAbsDiff(sums[l], want[l])}`);
+  for (let l = 0; l < 3; l++)
+    assert.ok(maxAbsDiff(sums[l], want[l]) < 1e-7, `layer ${l}: ${maxAbsDiff(sums[l], want[l])}`);
   // one row at a time takes the direct path for layer 0 (B = 1 makes W^T H W not worth it)
   const rowByRow = new Float64Array(900);
   for (let row = 0; row < X.rows; row++) {

@@ -12,8 +12,17 @@ const corr = (base: number): NfaCorrelations => ({
 });
 
 test('the correlation table has one row per layer plus the RFM, columns in the order of the header', () => {
-  const rows = correlationRows([{ name: '0.weight', correlation: corr(0) }, { name: '2.weight', correlation: corr(1) }], { comparedWith: '0.weight', correlation: corr(2) });
-  assert.deepEqual(rows.map((r) => r.label), ['0.weight', '2.weight', 'RFM M vs NFM of 0.weight']);
+  const rows = correlationRows(
+    [
+      { name: '0.weight', correlation: corr(0) },
+      { name: '2.weight', correlation: corr(1) },
+    ],
+    { comparedWith: '0.weight', correlation: corr(2) },
+  );
+  assert.deepEqual(
+    rows.map((r) => r.label),
+    ['0.weight', '2.weight', 'RFM M vs NFM of 0.weight'],
+  );
   assert.deepEqual(rows[1].values, [1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, NaN]);
   const tsv = correlationTsv(rows).split('\n');
   assert.equal(tsv.length, 5); // header, 3 rows, trailing newline

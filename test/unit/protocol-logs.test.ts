@@ -20,6 +20,24 @@ test('a spike into a non-finite loss crosses as heightRatio/peakValue null, posi
 });
 
 test('a finite spike keeps its numbers', () => {
-  const w = toWireSpike({ start: 5, peak: 7, end: 9, heightRatio: 3.5, width: 4, recovered: false, peakValue: 7, baseline: 2 });
-  assert.deepEqual(w, { start: 5, peak: 7, end: 9, heightRatio: 3.5, width: 4, recovered: false, peakValue: 7, baseline: 2 });
+  const w = toWireSpike({
+    start: 5,
+    peak: 7,
+    end: 9,
+    heightRatio: 3.5,
+    width: 4,
+    recovered: false,
+    peakValue: 7,
+    baseline: 2,
+  });
+  assert.deepEqual(w, {
+    start: 5,
+    peak: 7,
+    end: 9,
+    heightRatio: 3.5,
+    width: 4,
+    recovered: false,
+    peakValue: 7,
+    baseline: 2,
+  });
 });

@@ -49,7 +49,10 @@ test('Nyström preconditioner with every point a landmark: P^-1 (K + reg I) is a
   const n = 48;
   const { K } = problem(n, 3, 1);
   const idx = landmarkIndices(n, n);
-  assert.deepEqual(Array.from(idx), Array.from({ length: n }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(idx),
+    Array.from({ length: n }, (_, i) => i),
+  );
   const P = nystromPreconditioner(columns(K, n, idx), n, idx, reg);
   assert.ok(P);
   const r = rng(7);
@@ -64,7 +67,10 @@ test('Nyström preconditioner with every point a landmark: P^-1 (K + reg I) is a
     assert.ok(resid < 1e-3 * c, `trial ${trial}: P^-1 A v is not parallel to v (relative deviation ${resid / c})`);
     ratios.push(c);
   }
-  assert.ok(Math.abs(ratios[0] - ratios[1]) < 1e-3 * ratios[0] && Math.abs(ratios[0] - ratios[2]) < 1e-3 * ratios[0], `ratios ${ratios}`);
+  assert.ok(
+    Math.abs(ratios[0] - ratios[1]) < 1e-3 * ratios[0] && Math.abs(ratios[0] - ratios[2]) < 1e-3 * ratios[0],
+    `ratios ${ratios}`,
+  );
 });
 
 test('Nyström preconditioner with few landmarks is symmetric and positive definite', () => {
@@ -96,15 +102,22 @@ test('preconditioned CG reaches the Cholesky solution of the CPU backend, in few
   const precond = nystromPreconditioner(columns(K, n, idx), n, idx, reg);
   const withP = await conjugateGradients({ n, c: 1, y, reg, kTimes, precond, tol: 1e-10, maxIters: 2000 });
   const plain = await conjugateGradients({ n, c: 1, y, reg, kTimes, precond: null, tol: 1e-10, maxIters: 2000 });
-  for (const [label, out] of [['preconditioned', withP], ['plain', plain]] as const) {
+  for (const [label, out] of [
+    ['preconditioned', withP],
+    ['plain', plain],
+  ] as const) {
     assert.ok(out.ok, label);
     assert.ok(out.relResidual <= 1e-10, `${label}: residual ${out.relResidual}`);
-    let err = 0, ref = 0;
+    let err = 0,
+      ref = 0;
     for (let i = 0; i < n; i++) {
       err = Math.max(err, Math.abs(out.alpha[i] - direct.alpha.data[i]));
       ref = Math.max(ref, Math.abs(direct.alpha.data[i]));
     }
     assert.ok(err < 1e-6 * ref, `${label}: alpha differs from Cholesky by ${err} (max |alpha| ${ref})`);
   }
-  assert.ok(withP.iterations < plain.iterations / 2, `preconditioned ${withP.iterations} vs plain ${plain.iterations} iterations`);
+  assert.ok(
+    withP.iterations < plain.iterations / 2,
+    `preconditioned ${withP.iterations} vs plain ${plain.iterations} iterations`,
+  );
 });

@@ -14,7 +14,12 @@ const tmp = mkdtempSync(join(tmpdir(), 'fl-spikes-'));
 // Successful runs go through a child process (their stdout would interleave with the test reporter's);
 // failing runs throw before writing anything, so they run in-process.
 
-interface Report { column: string; n_points: number; step_source: string; spikes: { start: number; peak: number; end: number; height_ratio: number | null; width: number }[] }
+interface Report {
+  column: string;
+  n_points: number;
+  step_source: string;
+  spikes: { start: number; peak: number; end: number; height_ratio: number | null; width: number }[];
+}
 
 test('spikes on the TensorBoard fixture: the injected spike at steps 30-32 (x6, x4, x2) in step units', async () => {
   const out = join(tmp, 'tb.json');
@@ -32,7 +37,8 @@ test('spikes on the TensorBoard fixture: the injected spike at steps 30-32 (x6, 
 test('spikes on a TensorBoard run folder: event files merged in name order, problems on stderr', () => {
   const dir = join(tmp, 'run');
   mkdirSync(dir);
-  for (const n of ['events.out.tfevents.1700000000.fixture', 'events.out.tfevents.1700000002.truncated']) copyFileSync(join(fixtures, n), join(dir, n));
+  for (const n of ['events.out.tfevents.1700000000.fixture', 'events.out.tfevents.1700000002.truncated'])
+    copyFileSync(join(fixtures, n), join(dir, n));
   writeFileSync(join(dir, 'notes.txt'), 'not a log');
   const out = join(tmp, 'run.json');
   const r = cli(['spikes', dir, '--json', out]);
@@ -41,11 +47,21 @@ test('spikes on a TensorBoard run folder: event files merged in name order, prob
   const rep = JSON.parse(readFileSync(out, 'utf8')) as Report;
   // the second file restarts at step 0 (a resumed run) and supersedes the first: steps 0..58
   assert.equal(rep.n_points, 59);
-  assert.deepEqual(rep.spikes.map((s) => [s.start, s.peak]), [[30, 30]]);
+  assert.deepEqual(
+    rep.spikes.map((s) => [s.start, s.peak]),
+    [[30, 30]],
+  );
 });
 
 test('spikes on a Lightning-style metrics.csv: positions in the step column, not row indices', async () => {
-  const { values, spikes } = syntheticLoss({ points: 800, spikes: 3, noise: 0.03, minHeight: 4, maxHeight: 10, seed: 9 });
+  const { values, spikes } = syntheticLoss({
+    points: 800,
+    spikes: 3,
+    noise: 0.03,
+    minHeight: 4,
+    maxHeight: 10,
+    seed: 9,
+  });
   const lines = ['epoch,step,train_loss_epoch,train_loss_step,val_loss'];
   for (let i = 0; i < values.length; i++) {
     lines.push(`0,${i * 50 + 49},,${values[i]},`);
@@ -59,12 +75,18 @@ test('spikes on a Lightning-style metrics.csv: positions in the step column, not
   assert.equal(r.column, 'train_loss_step');
   assert.equal(r.step_source, 'step');
   assert.equal(r.n_points, 800);
-  assert.deepEqual(r.spikes.map((s) => s.peak), spikes.map((s) => s.peak * 50 + 49));
+  assert.deepEqual(
+    r.spikes.map((s) => s.peak),
+    spikes.map((s) => s.peak * 50 + 49),
+  );
 });
 
 test('spikes CLI errors: unknown column, ambiguous columns, existing output, unreadable file', async () => {
   const csv = join(fixtures, 'metrics.csv');
-  await assert.rejects(run([csv, '--column', 'nope']), (e) => e instanceof InputError && /no numeric column 'nope'/.test(e.message));
+  await assert.rejects(
+    run([csv, '--column', 'nope']),
+    (e) => e instanceof InputError && /no numeric column 'nope'/.test(e.message),
+  );
   const amb = join(tmp, 'amb.csv');
   writeFileSync(amb, 'step,loss_a,loss_b\n1,1,1\n');
   await assert.rejects(run([amb]), /pass --column with one of: loss_a, loss_b/);

@@ -47,7 +47,10 @@ test('spikes within the merge gap merge; farther apart they stay two', () => {
   assert.equal(merged[0].peakIndex, 35);
   assert.equal(merged[0].endIndex, 37);
   const far = flatWith([4, 3, ...Array(10).fill(1.0), 5, 3, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
-  assert.deepEqual(detectSpikes(idx(far.length), far).map((s) => s.peakIndex), [30, 42]);
+  assert.deepEqual(
+    detectSpikes(idx(far.length), far).map((s) => s.peakIndex),
+    [30, 42],
+  );
 });
 
 test('a loss that blows up to NaN is an unrecovered spike of infinite height', () => {
@@ -68,12 +71,19 @@ test('recall and precision on injected spikes (seeds unseen by the bench)', () =
     { noise: 0.1, heavyTails: true, minHeight: 3, maxHeight: 30, recall: 0.95, precision: 0.9 },
   ];
   for (const c of cases) {
-    let det = 0, hits = 0, truth = 0;
+    let det = 0,
+      hits = 0,
+      truth = 0;
     for (let seed = 500; seed < 515; seed++) {
       const { steps, values, spikes } = syntheticLoss({ ...c, seed, points: 3000, spikes: 10 });
       const found = detectSpikes(steps, values);
-      const s = scoreDetections(spikes, found.map((f) => f.peak));
-      det += found.length; hits += s.hits; truth += spikes.length;
+      const s = scoreDetections(
+        spikes,
+        found.map((f) => f.peak),
+      );
+      det += found.length;
+      hits += s.hits;
+      truth += spikes.length;
     }
     const label = JSON.stringify(c);
     assert.ok(hits / truth >= c.recall, `${label}: recall ${hits / truth}`);
@@ -118,5 +128,8 @@ test('a steeply falling early loss is not noise: a spike on it is found, the fal
   assert.deepEqual(detectSpikes(steps, clean), []);
   const spiked = clean.map((v, t) => (t === 30 ? v * 6 : t === 31 ? v * 4 : t === 32 ? v * 2 : v));
   const found = detectSpikes(steps, spiked);
-  assert.deepEqual(found.map((s) => [s.start, s.peak]), [[30, 30]]);
+  assert.deepEqual(
+    found.map((s) => [s.start, s.peak]),
+    [[30, 30]],
+  );
 });

@@ -1,14 +1,24 @@
 // The live loss-spike view: a training log's loss curve (log scale, smoothing), its spikes marked and
 // listed; the host posts new points in batches and this page only appends.
 import { Chart, registerables, type ChartConfiguration, type ScatterDataPoint } from 'chart.js';
-import type { LogColumnState, LogsHostToWebview, LogsPanelState, LogsWebviewToHost, WireSpike } from '../../src/protocol';
+import type {
+  LogColumnState,
+  LogsHostToWebview,
+  LogsPanelState,
+  LogsWebviewToHost,
+  WireSpike,
+} from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { thinMinMax } from './thin';
 import { el } from '../shared/dom';
 
 Chart.register(...registerables);
 
-interface VsCodeApi { postMessage(m: LogsWebviewToHost): void; getState(): LogsPanelState | undefined; setState(s: LogsPanelState): void }
+interface VsCodeApi {
+  postMessage(m: LogsWebviewToHost): void;
+  getState(): LogsPanelState | undefined;
+  setState(s: LogsPanelState): void;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const post = (m: LogsWebviewToHost) => vscode.postMessage(m);
@@ -30,11 +40,17 @@ class Growable {
     this.data.set(src, this.length);
     this.length += src.length;
   }
-  clear(): void { this.length = 0; }
-  get view(): Float64Array { return this.data.subarray(0, this.length); }
+  clear(): void {
+    this.length = 0;
+  }
+  get view(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
 }
 
-const steps = new Growable(), values = new Growable(), smoothed = new Growable();
+const steps = new Growable(),
+  values = new Growable(),
+  smoothed = new Growable();
 let spikes: WireSpike[] = [];
 let openSpike: WireSpike | null = null;
 let columns: LogColumnState = { column: null, candidates: [], all: [] };
@@ -56,7 +72,14 @@ const columnSelect = el('select', { id: 'column' });
 const logLabel = el('label', { for: 'logscale' }, ' log scale');
 const logBox = el('input', { id: 'logscale', type: 'checkbox' });
 const smoothLabel = el('label', { for: 'smoothing' }, ' smoothing ');
-const smoothInput = el('input', { id: 'smoothing', type: 'range', min: '0', max: '0.99', step: '0.01', value: String(smoothing) });
+const smoothInput = el('input', {
+  id: 'smoothing',
+  type: 'range',
+  min: '0',
+  max: '0.99',
+  step: '0.01',
+  value: String(smoothing),
+});
 const smoothValue = el('span', { id: 'smoothing-value' }, smoothing.toFixed(2));
 const resetZoom = el('button', { id: 'reset-zoom', type: 'button' }, 'Show all');
 controls.append(columnLabel, columnSelect, logBox, logLabel, smoothLabel, smoothInput, smoothValue, resetZoom);
@@ -87,7 +110,10 @@ function ema(from: number): void {
   let { last, count } = emaState;
   for (let i = from; i < values.length; i++) {
     const x = v[i];
-    if (!Number.isFinite(x)) { out[i - from] = NaN; continue; }
+    if (!Number.isFinite(x)) {
+      out[i - from] = NaN;
+      continue;
+    }
     last = smoothing * last + (1 - smoothing) * x;
     count++;
     const debias = smoothing === 0 ? 1 : 1 - Math.pow(smoothing, count);
@@ -108,7 +134,16 @@ function indexRange(): [number, number] {
   const n = steps.length;
   if (!zoom || n === 0) return [0, n];
   const s = steps.data;
-  const lower = (x: number) => { let lo = 0, hi = n; while (lo < hi) { const m = (lo + hi) >> 1; if (s[m] < x) lo = m + 1; else hi = m; } return lo; };
+  const lower = (x: number) => {
+    let lo = 0,
+      hi = n;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (s[m] < x) lo = m + 1;
+      else hi = m;
+    }
+    return lo;
+  };
   return [Math.max(0, lower(zoom.min) - 1), Math.min(n, lower(zoom.max) + 2)];
 }
 
@@ -119,7 +154,11 @@ function thin(src: Float64Array, a: number, b: number): ScatterDataPoint[] {
 let chart: Chart | undefined;
 
 function axis(t: string) {
-  return { ticks: { color: theme.muted }, grid: { color: theme.grid }, title: { display: !!t, text: t, color: theme.muted } };
+  return {
+    ticks: { color: theme.muted },
+    grid: { color: theme.grid },
+    title: { display: !!t, text: t, color: theme.muted },
+  };
 }
 
 function makeChart(): void {
@@ -128,11 +167,19 @@ function makeChart(): void {
     type: 'line',
     data: { datasets: [] },
     options: {
-      responsive: true, maintainAspectRatio: false, animation: false, parsing: false, normalized: true,
-      color: theme.foreground, font: { family: theme.fontFamily },
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      parsing: false,
+      normalized: true,
+      color: theme.foreground,
+      font: { family: theme.fontFamily },
       interaction: { mode: 'nearest', intersect: false },
       plugins: { legend: { labels: { color: theme.foreground } }, tooltip: { enabled: true } },
-      scales: { x: { type: 'linear', ...axis('step') }, y: { type: logScale ? 'logarithmic' : 'linear', ...axis(columns.column ?? 'loss') } },
+      scales: {
+        x: { type: 'linear', ...axis('step') },
+        y: { type: logScale ? 'logarithmic' : 'linear', ...axis(columns.column ?? 'loss') },
+      },
     },
   };
   chart = new Chart(canvas, config);
@@ -149,19 +196,65 @@ function draw(): void {
   const raw = thin(values.data, a, b);
   const smooth = smoothing > 0 ? thin(smoothed.data, a, b) : [];
   let top = 0;
-  for (const p of raw) { const y = p.y as number; if (Number.isFinite(y) && y > top) top = y; }
-  const marks = (list: WireSpike[]) => list
-    .filter((s) => !zoom || (s.peak >= zoom.min && s.peak <= zoom.max))
-    .map((s) => ({ x: s.peak, y: s.peakValue ?? top }));
+  for (const p of raw) {
+    const y = p.y as number;
+    if (Number.isFinite(y) && y > top) top = y;
+  }
+  const marks = (list: WireSpike[]) =>
+    list
+      .filter((s) => !zoom || (s.peak >= zoom.min && s.peak <= zoom.max))
+      .map((s) => ({ x: s.peak, y: s.peakValue ?? top }));
   const faded = smoothing > 0 ? theme.series[0] + '55' : theme.series[0];
   c.data.datasets = [
-    { label: columns.column ?? 'loss', data: raw, borderColor: faded, backgroundColor: faded, borderWidth: 1, pointRadius: 0, spanGaps: false },
-    ...(smoothing > 0 ? [{ label: `smoothed (${smoothing.toFixed(2)})`, data: smooth, borderColor: theme.series[0], backgroundColor: theme.series[0], borderWidth: 2, pointRadius: 0, spanGaps: true }] : []),
-    { label: `spikes (${spikes.length})`, data: marks(spikes), showLine: false, pointRadius: 6, pointStyle: 'triangle', borderColor: theme.series[4], backgroundColor: theme.series[4] },
-    ...(openSpike ? [{ label: 'spike in progress', data: marks([openSpike]), showLine: false, pointRadius: 6, pointStyle: 'rectRot', borderColor: theme.series[5], backgroundColor: theme.series[5] }] : []),
+    {
+      label: columns.column ?? 'loss',
+      data: raw,
+      borderColor: faded,
+      backgroundColor: faded,
+      borderWidth: 1,
+      pointRadius: 0,
+      spanGaps: false,
+    },
+    ...(smoothing > 0
+      ? [
+          {
+            label: `smoothed (${smoothing.toFixed(2)})`,
+            data: smooth,
+            borderColor: theme.series[0],
+            backgroundColor: theme.series[0],
+            borderWidth: 2,
+            pointRadius: 0,
+            spanGaps: true,
+          },
+        ]
+      : []),
+    {
+      label: `spikes (${spikes.length})`,
+      data: marks(spikes),
+      showLine: false,
+      pointRadius: 6,
+      pointStyle: 'triangle',
+      borderColor: theme.series[4],
+      backgroundColor: theme.series[4],
+    },
+    ...(openSpike
+      ? [
+          {
+            label: 'spike in progress',
+            data: marks([openSpike]),
+            showLine: false,
+            pointRadius: 6,
+            pointStyle: 'rectRot',
+            borderColor: theme.series[5],
+            backgroundColor: theme.series[5],
+          },
+        ]
+      : []),
   ];
-  const x = c.options.scales!.x!, y = c.options.scales!.y!;
-  x.min = zoom?.min; x.max = zoom?.max;
+  const x = c.options.scales!.x!,
+    y = c.options.scales!.y!;
+  x.min = zoom?.min;
+  x.max = zoom?.max;
   (y as { type: string }).type = logScale ? 'logarithmic' : 'linear';
   c.update('none');
   canvas.dataset.points = String(steps.length);
@@ -184,10 +277,20 @@ function drawList(): void {
   for (let i = rows.length - 1; i >= 0 && rows.length - i <= 500; i--) {
     const s = rows[i];
     const tr = el('tr', { class: s === openSpike ? 'spike open' : 'spike', tabindex: '0' });
-    for (const v of [s.start, s.peak, s.end, spikeLabel(s), s.width, s === openSpike ? 'in progress' : s.recovered ? 'yes' : 'no']) tr.append(el('td', {}, String(v)));
+    for (const v of [
+      s.start,
+      s.peak,
+      s.end,
+      spikeLabel(s),
+      s.width,
+      s === openSpike ? 'in progress' : s.recovered ? 'yes' : 'no',
+    ])
+      tr.append(el('td', {}, String(v)));
     const go = () => zoomTo(s.start, s.end);
     tr.addEventListener('click', go);
-    tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
+    tr.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') go();
+    });
     table.append(tr);
   }
 }
@@ -195,10 +298,17 @@ function drawList(): void {
 function drawColumns(): void {
   const want = [...columns.candidates, ...columns.all.filter((c) => !columns.candidates.includes(c))];
   const current = Array.from(columnSelect.options, (o) => o.value);
-  if (want.join('\n') !== current.filter((v) => v !== '').join('\n') || (columns.column === null) !== current.includes('')) {
+  if (
+    want.join('\n') !== current.filter((v) => v !== '').join('\n') ||
+    (columns.column === null) !== current.includes('')
+  ) {
     columnSelect.replaceChildren();
-    if (columns.column === null) columnSelect.append(el('option', { value: '' }, want.length ? 'choose the loss column…' : '(no columns yet)'));
-    for (const c of want) columnSelect.append(el('option', { value: c }, columns.candidates.includes(c) && columns.column === null ? `${c} (likely)` : c));
+    if (columns.column === null)
+      columnSelect.append(el('option', { value: '' }, want.length ? 'choose the loss column…' : '(no columns yet)'));
+    for (const c of want)
+      columnSelect.append(
+        el('option', { value: c }, columns.candidates.includes(c) && columns.column === null ? `${c} (likely)` : c),
+      );
   }
   columnSelect.value = columns.column ?? '';
   columnSelect.classList.toggle('attention', columns.column === null && want.length > 0);
@@ -208,7 +318,11 @@ let drawPending = false;
 function scheduleDraw(): void {
   if (drawPending) return;
   drawPending = true;
-  setTimeout(() => { drawPending = false; draw(); drawList(); }, 0);
+  setTimeout(() => {
+    drawPending = false;
+    draw();
+    drawList();
+  }, 0);
 }
 
 window.addEventListener('message', (ev: MessageEvent<LogsHostToWebview>) => {
@@ -229,8 +343,18 @@ window.addEventListener('message', (ev: MessageEvent<LogsHostToWebview>) => {
       makeChart();
       return;
     }
-    if (m.type === 'logZoom') { zoomTo(m.start, m.end); return; }
-    if (m.reset) { steps.clear(); values.clear(); smoothed.clear(); emaState = { last: 0, count: 0 }; spikes = []; zoom = null; }
+    if (m.type === 'logZoom') {
+      zoomTo(m.start, m.end);
+      return;
+    }
+    if (m.reset) {
+      steps.clear();
+      values.clear();
+      smoothed.clear();
+      emaState = { last: 0, count: 0 };
+      spikes = [];
+      zoom = null;
+    }
     const from = values.length;
     steps.append(new Float64Array(m.steps));
     values.append(new Float64Array(m.values));
@@ -246,23 +370,39 @@ window.addEventListener('message', (ev: MessageEvent<LogsHostToWebview>) => {
       problemsSummary.textContent = `Problems (${problemsList.children.length}; unreadable records were skipped)`;
     }
     drawColumns();
-    if (columnChanged) { makeChart(); if (requested) vscode.setState({ requested, column: columns.column }); }
+    if (columnChanged) {
+      makeChart();
+      if (requested) vscode.setState({ requested, column: columns.column });
+    }
     scheduleDraw();
     post({ type: 'logShown', points: values.length, spikes: spikes.length });
   } catch (e) {
-    post({ type: 'log', level: 'error', message: e instanceof Error ? e.stack ?? e.message : String(e) });
+    post({ type: 'log', level: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   }
 });
 
-columnSelect.addEventListener('change', () => { if (columnSelect.value) post({ type: 'pickColumn', column: columnSelect.value }); });
-logBox.addEventListener('change', () => { logScale = logBox.checked; makeChart(); draw(); });
+columnSelect.addEventListener('change', () => {
+  if (columnSelect.value) post({ type: 'pickColumn', column: columnSelect.value });
+});
+logBox.addEventListener('change', () => {
+  logScale = logBox.checked;
+  makeChart();
+  draw();
+});
 smoothInput.addEventListener('input', () => {
   smoothing = Number(smoothInput.value);
   smoothValue.textContent = smoothing.toFixed(2);
   resmooth();
   draw();
 });
-resetZoom.addEventListener('click', () => { zoom = null; draw(); });
-onThemeChange(() => { theme = readTheme(); makeChart(); draw(); });
+resetZoom.addEventListener('click', () => {
+  zoom = null;
+  draw();
+});
+onThemeChange(() => {
+  theme = readTheme();
+  makeChart();
+  draw();
+});
 logBox.checked = logScale;
 post({ type: 'ready' });

@@ -4,7 +4,14 @@
  * full height however many points share its pixel column. Values `accept` rejects (non-finite, or
  * non-positive on a log axis) become NaN points, which chart.js draws as gaps.
  */
-export function thinMinMax(xs: Float64Array, ys: Float64Array, a: number, b: number, buckets: number, accept: (y: number) => boolean): { x: number; y: number }[] {
+export function thinMinMax(
+  xs: Float64Array,
+  ys: Float64Array,
+  a: number,
+  b: number,
+  buckets: number,
+  accept: (y: number) => boolean,
+): { x: number; y: number }[] {
   const out: { x: number; y: number }[] = [];
   const n = b - a;
   if (n <= 2 * buckets) {
@@ -12,15 +19,24 @@ export function thinMinMax(xs: Float64Array, ys: Float64Array, a: number, b: num
     return out;
   }
   for (let k = 0; k < buckets; k++) {
-    const i0 = a + Math.floor((k * n) / buckets), i1 = a + Math.floor(((k + 1) * n) / buckets);
-    let lo = -1, hi = -1, gap = false;
+    const i0 = a + Math.floor((k * n) / buckets),
+      i1 = a + Math.floor(((k + 1) * n) / buckets);
+    let lo = -1,
+      hi = -1,
+      gap = false;
     for (let i = i0; i < i1; i++) {
       const y = ys[i];
-      if (!accept(y)) { gap = true; continue; }
+      if (!accept(y)) {
+        gap = true;
+        continue;
+      }
       if (lo < 0 || y < ys[lo]) lo = i;
       if (hi < 0 || y > ys[hi]) hi = i;
     }
-    if (lo < 0) { out.push({ x: xs[i0], y: NaN }); continue; }
+    if (lo < 0) {
+      out.push({ x: xs[i0], y: NaN });
+      continue;
+    }
     const [p, q] = lo < hi ? [lo, hi] : [hi, lo];
     out.push({ x: xs[p], y: ys[p] });
     if (q !== p) out.push({ x: xs[q], y: ys[q] });

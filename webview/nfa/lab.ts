@@ -1,13 +1,22 @@
 // The training lab page: the MLP's settings, live loss and NFA correlation per epoch, and the actions
 // on the trained network (the host trains; this page only draws and asks).
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../src/protocol';
+import type {
+  NfaLabEpoch,
+  NfaLabHostToWebview,
+  NfaLabPanelState,
+  NfaLabSettings,
+  NfaLabWebviewToHost,
+} from '../../src/protocol';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { el } from '../shared/dom';
 
 Chart.register(...registerables);
 
-interface VsCodeApi { postMessage(m: NfaLabWebviewToHost): void; setState(s: NfaLabPanelState): void }
+interface VsCodeApi {
+  postMessage(m: NfaLabWebviewToHost): void;
+  setState(s: NfaLabPanelState): void;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 
@@ -21,7 +30,11 @@ const app = document.getElementById('app')!;
 const header = el('header');
 const title = el('h2', {}, 'NFA Training Lab');
 const dataLine = el('div', { class: 'final', id: 'dataset' }, 'No dataset chosen.');
-const status = el('div', { class: 'status', id: 'status' }, 'Train a small MLP and watch its neural feature matrices line up with its AGOP.');
+const status = el(
+  'div',
+  { class: 'status', id: 'status' },
+  'Train a small MLP and watch its neural feature matrices line up with its AGOP.',
+);
 const backendLine = el('div', { class: 'final', id: 'backend' }, '');
 header.append(title, dataLine, status, backendLine);
 
@@ -60,8 +73,14 @@ const saveBtn = el('button', { id: 'save', class: 'secondary' }, 'Save Weights�
 buttons.append(chooseBtn, trainBtn, cancelBtn, inspectBtn, saveBtn);
 
 const grid = el('main', { class: 'grid' });
-const canvases: Record<'loss' | 'nfa', HTMLCanvasElement> = { loss: el('canvas', { id: 'loss' }), nfa: el('canvas', { id: 'nfa' }) };
-for (const [id, heading] of [['loss', 'Training loss (MSE) per epoch'], ['nfa', 'NFA: Pearson of NFM_l with AGOP_l^1/2 per epoch']] as const) {
+const canvases: Record<'loss' | 'nfa', HTMLCanvasElement> = {
+  loss: el('canvas', { id: 'loss' }),
+  nfa: el('canvas', { id: 'nfa' }),
+};
+for (const [id, heading] of [
+  ['loss', 'Training loss (MSE) per epoch'],
+  ['nfa', 'NFA: Pearson of NFM_l with AGOP_l^1/2 per epoch'],
+] as const) {
   const c = el('section', { class: 'card', id: `card-${id}` });
   const wrap = el('div', { class: 'chartwrap' });
   wrap.append(canvases[id]);
@@ -74,9 +93,14 @@ const charts: Partial<Record<'loss' | 'nfa', Chart>> = {};
 
 function settingsFromForm(): NfaLabSettings {
   return {
-    width: Number(fields.width.value), depth: Number(fields.depth.value), activation: fields.activation.value,
-    optimizer: fields.optimizer.value as NfaLabSettings['optimizer'], lr: Number(fields.lr.value), batch: Number(fields.batch.value),
-    epochs: Number(fields.epochs.value), seed: Number(fields.seed.value),
+    width: Number(fields.width.value),
+    depth: Number(fields.depth.value),
+    activation: fields.activation.value,
+    optimizer: fields.optimizer.value as NfaLabSettings['optimizer'],
+    lr: Number(fields.lr.value),
+    batch: Number(fields.batch.value),
+    epochs: Number(fields.epochs.value),
+    seed: Number(fields.seed.value),
   };
 }
 
@@ -107,8 +131,15 @@ function draw(): void {
   const names = pts[0]?.layers.map((l) => l.name) ?? [];
   const positive = pts.every((e) => e.loss > 0);
   // Live updates change the data in place: recreating charts each batch would load the page's thread.
-  const loss = charts.loss, nfa = charts.nfa;
-  if (loss && nfa && nfa.data.datasets.length === names.length && (loss.options.scales?.y as { type?: string } | undefined)?.type === (positive && pts.length > 1 ? 'logarithmic' : 'linear')) {
+  const loss = charts.loss,
+    nfa = charts.nfa;
+  if (
+    loss &&
+    nfa &&
+    nfa.data.datasets.length === names.length &&
+    (loss.options.scales?.y as { type?: string } | undefined)?.type ===
+      (positive && pts.length > 1 ? 'logarithmic' : 'linear')
+  ) {
     loss.data.labels = labels;
     loss.data.datasets[0].data = pts.map((e) => e.loss);
     nfa.data.labels = labels;
@@ -117,21 +148,54 @@ function draw(): void {
     nfa.update('none');
     return;
   }
-  const axis = (t: string, log = false) => ({ type: log ? 'logarithmic' : 'linear', ticks: { color: theme.muted }, grid: { color: theme.grid }, title: { display: true, text: t, color: theme.muted } });
-  const options = (y: string, log = false, range?: [number, number]) => ({
-    responsive: true, maintainAspectRatio: false, animation: false,
-    plugins: { legend: { labels: { color: theme.foreground } } },
-    scales: { x: axis('epoch'), y: { ...axis(y, log), ...(range ? { min: range[0], max: range[1] } : {}) } },
-  }) as ChartConfiguration['options'];
+  const axis = (t: string, log = false) => ({
+    type: log ? 'logarithmic' : 'linear',
+    ticks: { color: theme.muted },
+    grid: { color: theme.grid },
+    title: { display: true, text: t, color: theme.muted },
+  });
+  const options = (y: string, log = false, range?: [number, number]) =>
+    ({
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      plugins: { legend: { labels: { color: theme.foreground } } },
+      scales: { x: axis('epoch'), y: { ...axis(y, log), ...(range ? { min: range[0], max: range[1] } : {}) } },
+    }) as ChartConfiguration['options'];
   const set = (id: 'loss' | 'nfa', config: ChartConfiguration) => {
     charts[id]?.destroy();
     charts[id] = new Chart(canvases[id], config);
   };
   const pointRadius = pts.length > 100 ? 0 : 2;
-  set('loss', { type: 'line', data: { labels, datasets: [{ label: 'MSE', data: pts.map((e) => e.loss), borderColor: theme.series[0], backgroundColor: theme.series[0], pointRadius }] }, options: options('MSE', positive && pts.length > 1) });
+  set('loss', {
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        {
+          label: 'MSE',
+          data: pts.map((e) => e.loss),
+          borderColor: theme.series[0],
+          backgroundColor: theme.series[0],
+          pointRadius,
+        },
+      ],
+    },
+    options: options('MSE', positive && pts.length > 1),
+  });
   set('nfa', {
     type: 'line',
-    data: { labels, datasets: names.map((n, i) => ({ label: n, data: pts.map((e) => e.layers[i]?.pearsonSqrt ?? null), borderColor: theme.series[i % theme.series.length], backgroundColor: theme.series[i % theme.series.length], pointRadius, spanGaps: true })) },
+    data: {
+      labels,
+      datasets: names.map((n, i) => ({
+        label: n,
+        data: pts.map((e) => e.layers[i]?.pearsonSqrt ?? null),
+        borderColor: theme.series[i % theme.series.length],
+        backgroundColor: theme.series[i % theme.series.length],
+        pointRadius,
+        spanGaps: true,
+      })),
+    },
     options: options('Pearson', false, [-0.2, 1]),
   });
 }
@@ -164,7 +228,9 @@ window.addEventListener('message', (event: MessageEvent<NfaLabHostToWebview>) =>
   switch (m.type) {
     case 'dataset':
       hasData = m.name !== null;
-      dataLine.textContent = m.name ? `${m.name} → ${m.target} (${m.task}, ${m.rows} rows × ${m.cols} inputs)` : 'No dataset chosen.';
+      dataLine.textContent = m.name
+        ? `${m.name} → ${m.target} (${m.task}, ${m.rows} rows × ${m.cols} inputs)`
+        : 'No dataset chosen.';
       fillForm(m.settings);
       break;
     case 'started':

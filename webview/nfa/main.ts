@@ -10,7 +10,10 @@ import { el } from '../shared/dom';
 
 Chart.register(...registerables);
 
-interface VsCodeApi { postMessage(m: NfaWebviewToHost): void; setState(s: NfaPanelState): void }
+interface VsCodeApi {
+  postMessage(m: NfaWebviewToHost): void;
+  setState(s: NfaPanelState): void;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 
@@ -30,11 +33,31 @@ const alpha = el('select', { id: 'alpha', 'aria-label': 'AGOP power' });
 alpha.append(el('option', { value: '1' }, 'AGOP^1'), el('option', { value: '0.5' }, 'AGOP^1/2'));
 alpha.value = '0.5';
 const scale = el('select', { id: 'scale', 'aria-label': 'Colour scale' });
-scale.append(el('option', { value: 'own' }, 'each map its own scale'), el('option', { value: 'normalised' }, 'shared scale, each ÷ its max |entry|'), el('option', { value: 'raw' }, 'shared scale, raw values'));
-const kInput = el('input', { id: 'k', type: 'number', min: '2', value: '40', style: 'width: 5em', 'aria-label': 'Features shown' });
+scale.append(
+  el('option', { value: 'own' }, 'each map its own scale'),
+  el('option', { value: 'normalised' }, 'shared scale, each ÷ its max |entry|'),
+  el('option', { value: 'raw' }, 'shared scale, raw values'),
+);
+const kInput = el('input', {
+  id: 'k',
+  type: 'number',
+  min: '2',
+  value: '40',
+  style: 'width: 5em',
+  'aria-label': 'Features shown',
+});
 const copyJson = el('button', { id: 'copy-json', class: 'secondary' }, 'Copy as JSON');
 const copyTsv = el('button', { id: 'copy-tsv', class: 'secondary' }, 'Copy as TSV');
-controls.append(el('span', {}, 'Compare with'), alpha, el('span', {}, 'Colours'), scale, el('span', {}, 'Features shown'), kInput, copyJson, copyTsv);
+controls.append(
+  el('span', {}, 'Compare with'),
+  alpha,
+  el('span', {}, 'Colours'),
+  scale,
+  el('span', {}, 'Features shown'),
+  kInput,
+  copyJson,
+  copyTsv,
+);
 header.append(title, info, status, tabs, controls);
 
 const grid = el('main', { class: 'grid' });
@@ -78,8 +101,15 @@ const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
 function drawTabs(): void {
   tabs.textContent = '';
   view?.layers.forEach((l, i) => {
-    const b = el('button', { role: 'tab', 'aria-selected': String(i === layerIndex), class: i === layerIndex ? '' : 'secondary' }, `${l.name} [${l.shape.join('×')}]`);
-    b.addEventListener('click', () => { layerIndex = i; render(); });
+    const b = el(
+      'button',
+      { role: 'tab', 'aria-selected': String(i === layerIndex), class: i === layerIndex ? '' : 'secondary' },
+      `${l.name} [${l.shape.join('×')}]`,
+    );
+    b.addEventListener('click', () => {
+      layerIndex = i;
+      render();
+    });
     tabs.append(b);
   });
 }
@@ -119,7 +149,9 @@ function drawMaps(layer: WireNfaLayer): void {
   } else {
     rfmMap.map.set(null);
     rfmMap.h.textContent = 'RFM M';
-    rfmNote.textContent = !view?.rfm ? 'No RFM comparison in this computation.' : 'The RFM works on the data’s features: it is compared with the first layer.';
+    rfmNote.textContent = !view?.rfm
+      ? 'No RFM comparison in this computation.'
+      : 'The RFM works on the data’s features: it is compared with the first layer.';
   }
 }
 
@@ -156,13 +188,21 @@ function drawEigen(layer: WireNfaLayer): void {
   eigTable.textContent = '';
   const k = Math.max(...view.layers.map((l) => l.eigen.k));
   const head = el('tr');
-  head.append(el('th', {}, 'layer'), ...[...Array(k).keys()].map((i) => el('th', {}, `|cos(u${i + 1}, v${i + 1})|`)), el('th', {}, `top-${k} subspace overlap`));
+  head.append(
+    el('th', {}, 'layer'),
+    ...[...Array(k).keys()].map((i) => el('th', {}, `|cos(u${i + 1}, v${i + 1})|`)),
+    el('th', {}, `top-${k} subspace overlap`),
+  );
   const thead = el('thead');
   thead.append(head);
   const body = el('tbody');
   for (const l of view.layers) {
     const tr = el('tr');
-    tr.append(el('td', {}, l.name), ...[...Array(k).keys()].map((i) => el('td', { class: 'num' }, fmt(l.eigen.cosines[i] ?? NaN))), el('td', { class: 'num' }, fmt(l.eigen.subspace_overlap)));
+    tr.append(
+      el('td', {}, l.name),
+      ...[...Array(k).keys()].map((i) => el('td', { class: 'num' }, fmt(l.eigen.cosines[i] ?? NaN))),
+      el('td', { class: 'num' }, fmt(l.eigen.subspace_overlap)),
+    );
     body.append(tr);
   }
   eigTable.append(thead, body);
@@ -171,21 +211,35 @@ function drawEigen(layer: WireNfaLayer): void {
   const u = topVectors(f64(layer.nfm), d, 2);
   const v = topVectors(f64(layer.agop), d, 2);
   // Show the inputs that matter most to either first eigenvector.
-  const order = [...Array(d).keys()].sort((a, b) => Math.max(Math.abs(u[0][b]), Math.abs(v[0][b])) - Math.max(Math.abs(u[0][a]), Math.abs(v[0][a]))).slice(0, 40);
-  const align = (x: Float64Array, y: Float64Array) => { let s = 0; for (let i = 0; i < d; i++) s += x[i] * y[i]; return s < 0 ? -1 : 1; };
+  const order = [...Array(d).keys()]
+    .sort((a, b) => Math.max(Math.abs(u[0][b]), Math.abs(v[0][b])) - Math.max(Math.abs(u[0][a]), Math.abs(v[0][a])))
+    .slice(0, 40);
+  const align = (x: Float64Array, y: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += x[i] * y[i];
+    return s < 0 ? -1 : 1;
+  };
   const datasets = [
     { label: 'NFM u1', data: order.map((i) => u[0][i]), backgroundColor: theme.series[0] },
     { label: 'AGOP v1', data: order.map((i) => align(v[0], u[0]) * v[0][i]), backgroundColor: theme.series[1] },
-    ...(d > 1 ? [
-      { label: 'NFM u2', data: order.map((i) => u[1][i]), backgroundColor: theme.series[2] },
-      { label: 'AGOP v2', data: order.map((i) => align(v[1], u[1]) * v[1][i]), backgroundColor: theme.series[3] },
-    ] : []),
+    ...(d > 1
+      ? [
+          { label: 'NFM u2', data: order.map((i) => u[1][i]), backgroundColor: theme.series[2] },
+          { label: 'AGOP v2', data: order.map((i) => align(v[1], u[1]) * v[1][i]), backgroundColor: theme.series[3] },
+        ]
+      : []),
   ];
   const axis = { ticks: { color: theme.muted }, grid: { color: theme.grid } };
   const config: ChartConfiguration = {
     type: 'bar',
     data: { labels: order.map((i) => layer.inputNames[i] ?? String(i)), datasets },
-    options: { responsive: true, maintainAspectRatio: false, animation: false, plugins: { legend: { labels: { color: theme.foreground } } }, scales: { x: axis, y: axis } },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      plugins: { legend: { labels: { color: theme.foreground } } },
+      scales: { x: axis, y: axis },
+    },
   };
   eigenChart?.destroy();
   eigenChart = new Chart(eigCanvas, config);
@@ -205,10 +259,29 @@ function render(): void {
 alpha.addEventListener('change', render);
 scale.addEventListener('change', render);
 kInput.addEventListener('change', render);
-copyJson.addEventListener('click', () => view && vscode.postMessage({ type: 'copy', what: 'NFA report (JSON)', text: view.report }));
-copyTsv.addEventListener('click', () => view && vscode.postMessage({ type: 'copy', what: 'correlation table (TSV)', text: correlationTsv(correlationRows(view.layers, view.rfm)) }));
-onThemeChange(() => { theme = readTheme(); render(); });
-window.addEventListener('resize', () => { nfmMap.map.draw(); agopMap.map.draw(); rfmMap.map.draw(); });
+copyJson.addEventListener(
+  'click',
+  () => view && vscode.postMessage({ type: 'copy', what: 'NFA report (JSON)', text: view.report }),
+);
+copyTsv.addEventListener(
+  'click',
+  () =>
+    view &&
+    vscode.postMessage({
+      type: 'copy',
+      what: 'correlation table (TSV)',
+      text: correlationTsv(correlationRows(view.layers, view.rfm)),
+    }),
+);
+onThemeChange(() => {
+  theme = readTheme();
+  render();
+});
+window.addEventListener('resize', () => {
+  nfmMap.map.draw();
+  agopMap.map.draw();
+  rfmMap.map.draw();
+});
 
 window.addEventListener('message', (event: MessageEvent<NfaHostToWebview>) => {
   const m = event.data;

@@ -19,8 +19,14 @@ export interface CorrelationRow {
 }
 
 /** One row per layer, plus the RFM's M (and M^1/2 in the AGOP^1/2 columns) against the first layer's NFM. */
-export function correlationRows(layers: { name: string; correlation: NfaCorrelations }[], rfm: { comparedWith: string; correlation: NfaCorrelations } | null): CorrelationRow[] {
-  const row = (label: string, c: NfaCorrelations): CorrelationRow => ({ label, values: CORRELATION_COLUMNS.map((col) => c[col.key][col.power]) });
+export function correlationRows(
+  layers: { name: string; correlation: NfaCorrelations }[],
+  rfm: { comparedWith: string; correlation: NfaCorrelations } | null,
+): CorrelationRow[] {
+  const row = (label: string, c: NfaCorrelations): CorrelationRow => ({
+    label,
+    values: CORRELATION_COLUMNS.map((col) => c[col.key][col.power]),
+  });
   const out = layers.map((l) => row(l.name, l.correlation));
   if (rfm) out.push(row(`RFM M vs NFM of ${rfm.comparedWith}`, rfm.correlation));
   return out;
@@ -34,7 +40,9 @@ export function correlationTsv(rows: CorrelationRow[]): string {
 
 /** Indices of the k largest diagonal entries of a d x d matrix (ties by index), for a legible heatmap of large d. */
 export function topByDiagonal(m: Float64Array, d: number, k: number): number[] {
-  return [...Array(d).keys()].sort((a, b) => m[b * d + b] - m[a * d + a] || a - b).slice(0, Math.max(0, Math.min(k, d)));
+  return [...Array(d).keys()]
+    .sort((a, b) => m[b * d + b] - m[a * d + a] || a - b)
+    .slice(0, Math.max(0, Math.min(k, d)));
 }
 
 /** The k x k block of a d x d matrix at the given indices. */

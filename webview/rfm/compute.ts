@@ -42,18 +42,23 @@ async function panelGpu(): Promise<Backend> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) throw new GpuUnavailable('this panel has no navigator.gpu (WebGPU is disabled in this browser)');
   // Software and compatibility-only adapters (SwiftShader, lavapipe via GL) answer only the second ask.
-  const adapter = (await gpu.requestAdapter()) ?? (await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions));
+  const adapter =
+    (await gpu.requestAdapter()) ??
+    (await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions));
   if (!adapter) throw new GpuUnavailable('navigator.gpu.requestAdapter() found no adapter in this panel');
   try {
     return await WebGpuBackend.create(gpu);
   } catch (e) {
-    throw new GpuUnavailable(`the panel's WebGPU device could not start: ${e instanceof Error ? e.message : String(e)}`);
+    throw new GpuUnavailable(
+      `the panel's WebGPU device could not start: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
 export async function runFitInPanel(msg: FitMessage, cancel: { cancelled: boolean }, hooks: FitHooks): Promise<void> {
   const { fitId } = msg;
-  const fail = (gpuUnavailable: boolean, cancelled: boolean, message: string) => hooks.post({ type: 'fitFailed', fitId, gpuUnavailable, cancelled, message });
+  const fail = (gpuUnavailable: boolean, cancelled: boolean, message: string) =>
+    hooks.post({ type: 'fitFailed', fitId, gpuUnavailable, cancelled, message });
   let backend: Backend;
   let reason: string;
   if (msg.allowGpu) {

@@ -73,7 +73,11 @@ function metricName(): string {
 }
 
 function baseOptions(yTitle: string, xTitle: string): ChartConfiguration['options'] {
-  const axis = (t: string) => ({ ticks: { color: theme.muted }, grid: { color: theme.grid }, title: { display: !!t, text: t, color: theme.muted } });
+  const axis = (t: string) => ({
+    ticks: { color: theme.muted },
+    grid: { color: theme.grid },
+    title: { display: !!t, text: t, color: theme.muted },
+  });
   return {
     responsive: true,
     maintainAspectRatio: false,
@@ -101,23 +105,81 @@ function drawCurves(iters: IterationRecord[]): void {
   const labels = iters.map((r) => String(r.iter));
   const hasTest = iters.some((r) => r.test_metric !== null);
   const line = (label: string, data: (number | null)[], i: number, dash = false) => ({
-    label, data, borderColor: series(i), backgroundColor: series(i), borderDash: dash ? [5, 4] : [], pointRadius: 3, spanGaps: true,
+    label,
+    data,
+    borderColor: series(i),
+    backgroundColor: series(i),
+    borderDash: dash ? [5, 4] : [],
+    pointRadius: 3,
+    spanGaps: true,
   });
   setChart('metric', {
     type: 'line',
-    data: { labels, datasets: [line(`train ${metricName()}`, iters.map((r) => r.train_metric), 0), ...(hasTest ? [line(`validation ${metricName()}`, iters.map((r) => r.test_metric), 1, true)] : [])] },
+    data: {
+      labels,
+      datasets: [
+        line(
+          `train ${metricName()}`,
+          iters.map((r) => r.train_metric),
+          0,
+        ),
+        ...(hasTest
+          ? [
+              line(
+                `validation ${metricName()}`,
+                iters.map((r) => r.test_metric),
+                1,
+                true,
+              ),
+            ]
+          : []),
+      ],
+    },
     options: baseOptions(metricName(), 'iteration'),
   });
   setChart('mse', {
     type: 'line',
-    data: { labels, datasets: [line('train MSE', iters.map((r) => r.train_mse), 0), ...(hasTest ? [line('validation MSE', iters.map((r) => r.test_mse), 1, true)] : [])] },
+    data: {
+      labels,
+      datasets: [
+        line(
+          'train MSE',
+          iters.map((r) => r.train_mse),
+          0,
+        ),
+        ...(hasTest
+          ? [
+              line(
+                'validation MSE',
+                iters.map((r) => r.test_mse),
+                1,
+                true,
+              ),
+            ]
+          : []),
+      ],
+    },
     options: baseOptions('MSE', 'iteration'),
   });
   const phases = ['kernel', 'solve', 'predict', 'agop'] as const;
   setChart('timings', {
     type: 'bar',
-    data: { labels, datasets: phases.map((p, i) => ({ label: p, data: iters.map((r) => r.phases[p]), backgroundColor: series(i) })) },
-    options: { ...baseOptions('seconds', 'iteration'), scales: { x: { stacked: true, ticks: { color: theme.muted }, grid: { color: theme.grid } }, y: { stacked: true, ticks: { color: theme.muted }, grid: { color: theme.grid }, title: { display: true, text: 'seconds', color: theme.muted } } } } as ChartConfiguration['options'],
+    data: {
+      labels,
+      datasets: phases.map((p, i) => ({ label: p, data: iters.map((r) => r.phases[p]), backgroundColor: series(i) })),
+    },
+    options: {
+      ...baseOptions('seconds', 'iteration'),
+      scales: {
+        x: { stacked: true, ticks: { color: theme.muted }, grid: { color: theme.grid } },
+        y: {
+          stacked: true,
+          ticks: { color: theme.muted },
+          grid: { color: theme.grid },
+          title: { display: true, text: 'seconds', color: theme.muted },
+        },
+      },
+    } as ChartConfiguration['options'],
   });
 }
 
@@ -153,12 +215,20 @@ function drawMatrix(): void {
   const sub = new Float64Array(k * k);
   idx.forEach((a, i) => idx.forEach((b, j) => (sub[i * k + j] = M[a * d + b])));
   heatmap.set({ values: sub, names });
-  document.querySelector('#card-heatmap h3')!.textContent = k < d ? `Feature matrix M (top ${k} of ${d} by importance)` : 'Feature matrix M';
+  document.querySelector('#card-heatmap h3')!.textContent =
+    k < d ? `Feature matrix M (top ${k} of ${d} by importance)` : 'Feature matrix M';
 
   setChart('importance', {
     type: 'bar',
-    data: { labels: names, datasets: [{ label: 'diag(M)', data: idx.map((i) => M[i * d + i]), backgroundColor: series(0) }] },
-    options: { ...baseOptions('', ''), indexAxis: 'y', plugins: { legend: { display: false } } } as ChartConfiguration['options'],
+    data: {
+      labels: names,
+      datasets: [{ label: 'diag(M)', data: idx.map((i) => M[i * d + i]), backgroundColor: series(0) }],
+    },
+    options: {
+      ...baseOptions('', ''),
+      indexAxis: 'y',
+      plugins: { legend: { display: false } },
+    } as ChartConfiguration['options'],
   });
 
   // The spectrum of the whole M when small enough; otherwise of the block of the top features.
@@ -167,8 +237,16 @@ function drawMatrix(): void {
   const shownVals = eig.values.slice(0, Math.min(eig.values.length, 50));
   setChart('spectrum', {
     type: 'bar',
-    data: { labels: shownVals.map((_, i) => `λ${i + 1}`), datasets: [{ label: full ? 'eigenvalue' : `eigenvalue (top-${k} block)`, data: shownVals, backgroundColor: series(2) }] },
-    options: { ...baseOptions('eigenvalue', ''), plugins: { legend: { display: !full, labels: { color: theme.foreground } } } } as ChartConfiguration['options'],
+    data: {
+      labels: shownVals.map((_, i) => `λ${i + 1}`),
+      datasets: [
+        { label: full ? 'eigenvalue' : `eigenvalue (top-${k} block)`, data: shownVals, backgroundColor: series(2) },
+      ],
+    },
+    options: {
+      ...baseOptions('eigenvalue', ''),
+      plugins: { legend: { display: !full, labels: { color: theme.foreground } } },
+    } as ChartConfiguration['options'],
   });
   const nvec = Math.min(3, eig.vectors.length);
   const loadingIdx = full ? idx : [...Array(k).keys()];
@@ -176,7 +254,13 @@ function drawMatrix(): void {
     type: 'bar',
     data: {
       labels: names,
-      datasets: eig.vectors.slice(0, nvec).map((v, i) => ({ label: `v${i + 1} (λ=${eig.values[i].toPrecision(3)})`, data: loadingIdx.map((f) => v[f]), backgroundColor: series(i + 3) })),
+      datasets: eig.vectors
+        .slice(0, nvec)
+        .map((v, i) => ({
+          label: `v${i + 1} (λ=${eig.values[i].toPrecision(3)})`,
+          data: loadingIdx.map((f) => v[f]),
+          backgroundColor: series(i + 3),
+        })),
     },
     options: baseOptions('loading', ''),
   });
@@ -233,7 +317,9 @@ async function exportCharts(requestId: string): Promise<void> {
     flat.width = canvas.width;
     flat.height = canvas.height;
     const g = flat.getContext('2d')!;
-    g.fillStyle = getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim() || (theme.dark ? '#1e1e1e' : '#ffffff');
+    g.fillStyle =
+      getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim() ||
+      (theme.dark ? '#1e1e1e' : '#ffffff');
     g.fillRect(0, 0, flat.width, flat.height);
     g.drawImage(canvas, 0, 0);
     const blob = await new Promise<Blob | null>((r) => flat.toBlob(r, 'image/png'));
@@ -271,7 +357,13 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
         },
         onDone: (r) => {
           if (!view) return;
-          Object.assign(view, { M: r.M, final: r.final, seconds: r.seconds, bestIter: r.best_iter, iterations: r.iterations });
+          Object.assign(view, {
+            M: r.M,
+            final: r.final,
+            seconds: r.seconds,
+            bestIter: r.best_iter,
+            iterations: r.iterations,
+          });
           status.textContent = '';
           render();
         },

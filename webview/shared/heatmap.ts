@@ -26,7 +26,11 @@ export class Heatmap {
   private data: HeatmapData | null = null;
   private layout = { left: 0, top: 0, cell: 0, k: 0 };
 
-  constructor(readonly canvas: HTMLCanvasElement, private readonly tip: HTMLElement, private theme: () => Theme) {
+  constructor(
+    readonly canvas: HTMLCanvasElement,
+    private readonly tip: HTMLElement,
+    private theme: () => Theme,
+  ) {
     canvas.addEventListener('mousemove', (e) => this.hover(e));
     canvas.addEventListener('mouseleave', () => (this.tip.hidden = true));
   }

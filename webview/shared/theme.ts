@@ -25,7 +25,9 @@ export function readTheme(): Theme {
     highContrast,
     foreground: fg,
     muted: cssVar('--vscode-descriptionForeground', fg),
-    grid: highContrast ? cssVar('--vscode-contrastBorder', fg) : cssVar('--vscode-editorWidget-border', dark ? '#444444' : '#dddddd'),
+    grid: highContrast
+      ? cssVar('--vscode-contrastBorder', fg)
+      : cssVar('--vscode-editorWidget-border', dark ? '#444444' : '#dddddd'),
     fontFamily: cssVar('--vscode-font-family', 'sans-serif'),
     series: [
       cssVar('--vscode-charts-blue', '#3794ff'),

@@ -1,38 +1,65 @@
 // The weights editor page: the file's tensors in a table (stats fill in as the host computes them),
 // a search box, and 2-D tensors as links to the NFA view.
-import type { WeightsHostToWebview, WeightsWebviewToHost, WireMetadataEntry, WireTensorInfo, WireTensorStats } from '../../src/protocol';
+import type {
+  WeightsHostToWebview,
+  WeightsWebviewToHost,
+  WireMetadataEntry,
+  WireTensorInfo,
+  WireTensorStats,
+} from '../../src/protocol';
 import { el } from '../shared/dom';
 
-interface VsCodeApi { postMessage(m: WeightsWebviewToHost): void }
+interface VsCodeApi {
+  postMessage(m: WeightsWebviewToHost): void;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n, u = -1;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  let v = n,
+    u = -1;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }
 
-const num = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toPrecision(4)) : String(v));
+const num = (v: number) =>
+  Number.isFinite(v)
+    ? Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+      ? v.toExponential(3)
+      : v.toPrecision(4)
+    : String(v);
 
 const app = document.getElementById('app')!;
 const header = el('header');
 const title = el('h2', { id: 'title' }, 'Weights');
 const info = el('div', { class: 'final', id: 'info' }, 'Reading…');
-const search = el('input', { id: 'search', type: 'search', placeholder: 'Filter by name', 'aria-label': 'Filter tensors and other entries by name' });
+const search = el('input', {
+  id: 'search',
+  type: 'search',
+  placeholder: 'Filter by name',
+  'aria-label': 'Filter tensors and other entries by name',
+});
 const controls = el('div', { class: 'controls' });
 controls.append(search);
 header.append(title, info, controls);
 const table = el('table', { id: 'tensors', class: 'tensors' });
 const thead = el('thead');
 const headRow = el('tr');
-for (const h of ['name', 'dtype', 'shape', 'elements', 'size', 'min', 'max', 'mean', 'std']) headRow.append(el('th', {}, h));
+for (const h of ['name', 'dtype', 'shape', 'elements', 'size', 'min', 'max', 'mean', 'std'])
+  headRow.append(el('th', {}, h));
 thead.append(headRow);
 const tbody = el('tbody');
 table.append(thead, tbody);
-const hint = el('p', { class: 'status' }, 'Click a 2-D weight to see its neural feature matrix against the network AGOP (NFA view).');
+const hint = el(
+  'p',
+  { class: 'status' },
+  'Click a 2-D weight to see its neural feature matrix against the network AGOP (NFA view).',
+);
 // A training checkpoint's other values (epoch, loss, config, optimiser settings): listed, never run.
 const metaHeading = el('h3', { id: 'metadata-heading' }, 'Other entries (not tensors)');
 const metaTable = el('table', { id: 'metadata', class: 'tensors' });
@@ -63,13 +90,22 @@ function addRow(t: WireTensorInfo): void {
   const nameCell = el('td', { class: 'name' });
   if (t.shape.length === 2 && (modelScope === null || t.name.startsWith(`${modelScope}.`))) {
     const a = el('a', { href: '#', title: 'Open the NFA view for this layer' }, t.name);
-    a.addEventListener('click', (e) => { e.preventDefault(); vscode.postMessage({ type: 'openNfa', tensor: t.name }); });
+    a.addEventListener('click', (e) => {
+      e.preventDefault();
+      vscode.postMessage({ type: 'openNfa', tensor: t.name });
+    });
     nameCell.append(a);
   } else {
     nameCell.textContent = t.name;
   }
   const n = t.shape.reduce((a, b) => a * b, 1);
-  tr.append(nameCell, el('td', {}, t.dtype), el('td', { class: 'shape' }, `[${t.shape.join(', ')}]`), el('td', { class: 'num' }, n.toLocaleString()), el('td', { class: 'num' }, bytes(t.byteLength)));
+  tr.append(
+    nameCell,
+    el('td', {}, t.dtype),
+    el('td', { class: 'shape' }, `[${t.shape.join(', ')}]`),
+    el('td', { class: 'num' }, n.toLocaleString()),
+    el('td', { class: 'num' }, bytes(t.byteLength)),
+  );
   for (const k of ['min', 'max', 'mean', 'std']) tr.append(el('td', { class: `num stat-${k}` }, '…'));
   tbody.append(tr);
   rows.set(t.name, tr);

@@ -3,7 +3,17 @@
 import { stat } from 'node:fs/promises';
 import { InputError } from '../../core/errors';
 import {
-  CpuCatapultBackend, type CatapultBackend, type LinearToyConfig, type ReluLabConfig, DEFAULT_LINEAR_TOY, DEFAULT_RELU_LAB, batchSweep, labTaskFromDataset, lrSweep, trainLinearToy, trainReluLab,
+  CpuCatapultBackend,
+  type CatapultBackend,
+  type LinearToyConfig,
+  type ReluLabConfig,
+  DEFAULT_LINEAR_TOY,
+  DEFAULT_RELU_LAB,
+  batchSweep,
+  labTaskFromDataset,
+  lrSweep,
+  trainLinearToy,
+  trainReluLab,
 } from '../../core/catapult/index';
 import { createCatapultBackend, type BackendChoice } from '../../core/node';
 import { readDatasetFile } from '../../core/data/node';
@@ -25,24 +35,50 @@ const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--l
 /** JSON has no Infinity/NaN: a diverged loss is written as null. */
 const clean = (xs: number[]) => xs.map((v) => (Number.isFinite(v) ? v : null));
 
-function list(name: string, raw: string | undefined, check: (v: number) => boolean, want: string): number[] | undefined {
+function list(
+  name: string,
+  raw: string | undefined,
+  check: (v: number) => boolean,
+  want: string,
+): number[] | undefined {
   if (raw === undefined) return undefined;
   const xs = raw.split(',').map((s) => s.trim());
   return xs.map((s) => numberFlag(name, s, check, want)!);
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) { process.stdout.write(USAGE + '\n'); return 0; }
-  const { values: f, positionals } = parseCli(args, {
-    model: { type: 'string' }, width: { type: 'string' }, 'lr-factor': { type: 'string' }, steps: { type: 'string' },
-    batch: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, force: { type: 'boolean' },
-    n: { type: 'string' }, d: { type: 'string' }, every: { type: 'string' },
-    data: { type: 'string' }, target: { type: 'string' }, 'positive-class': { type: 'string' },
-    'sweep-lr': { type: 'string' }, 'sweep-batch': { type: 'string' }, seeds: { type: 'string' }, backend: { type: 'string' },
-  }, USAGE);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const { values: f, positionals } = parseCli(
+    args,
+    {
+      model: { type: 'string' },
+      width: { type: 'string' },
+      'lr-factor': { type: 'string' },
+      steps: { type: 'string' },
+      batch: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'string' },
+      force: { type: 'boolean' },
+      n: { type: 'string' },
+      d: { type: 'string' },
+      every: { type: 'string' },
+      data: { type: 'string' },
+      target: { type: 'string' },
+      'positive-class': { type: 'string' },
+      'sweep-lr': { type: 'string' },
+      'sweep-batch': { type: 'string' },
+      seeds: { type: 'string' },
+      backend: { type: 'string' },
+    },
+    USAGE,
+  );
   if (positionals.length) throw new InputError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   const model = f.model;
-  if (model !== 'linear' && model !== 'relu') throw new InputError(`--model: expected linear or relu, got '${model ?? ''}'\n${USAGE}`);
+  if (model !== 'linear' && model !== 'relu')
+    throw new InputError(`--model: expected linear or relu, got '${model ?? ''}'\n${USAGE}`);
   const int = (v: number) => Number.isInteger(v);
   const width = numberFlag('width', f.width, (v) => int(v) && v >= 1, 'a positive integer');
   const lrFactor = numberFlag('lr-factor', f['lr-factor'], (v) => v > 0, 'a positive number');
@@ -54,22 +90,55 @@ export async function run(args: string[]): Promise<number> {
   const every = numberFlag('every', f.every, (v) => int(v) && v >= 1, 'a positive integer');
   const seeds = numberFlag('seeds', f.seeds, (v) => int(v) && v >= 1, 'a positive integer') ?? 3;
   const sweepLr = list('sweep-lr', f['sweep-lr'], (v) => v > 0, 'positive numbers separated by commas');
-  const sweepBatch = list('sweep-batch', f['sweep-batch'], (v) => int(v) && v >= 1, 'positive integers separated by commas');
-  if (model === 'linear' && (batch !== undefined || n !== undefined || d !== undefined || every !== undefined || sweepBatch || f.data !== undefined || f.backend !== undefined)) {
-    throw new InputError('--batch, --n, --d, --every, --data, --sweep-batch and --backend apply to --model relu only (the toy model is an exact host recursion with one input)');
+  const sweepBatch = list(
+    'sweep-batch',
+    f['sweep-batch'],
+    (v) => int(v) && v >= 1,
+    'positive integers separated by commas',
+  );
+  if (
+    model === 'linear' &&
+    (batch !== undefined ||
+      n !== undefined ||
+      d !== undefined ||
+      every !== undefined ||
+      sweepBatch ||
+      f.data !== undefined ||
+      f.backend !== undefined)
+  ) {
+    throw new InputError(
+      '--batch, --n, --d, --every, --data, --sweep-batch and --backend apply to --model relu only (the toy model is an exact host recursion with one input)',
+    );
   }
   const backendChoice = f.backend ?? 'cpu';
-  if (!['auto', 'cpu', 'webgpu'].includes(backendChoice)) throw new InputError(`--backend: expected auto, cpu or webgpu, got '${backendChoice}'`);
-  if (f.data === undefined && (f.target !== undefined || f['positive-class'] !== undefined)) throw new InputError('--target and --positive-class need --data FILE');
-  if (f.data !== undefined && (n !== undefined || d !== undefined)) throw new InputError('--n and --d size the synthetic task; with --data the file decides');
-  const positive = numberFlag('positive-class', f['positive-class'], (v) => int(v) && v >= 0, 'a class index >= 0') ?? 0;
-  const task = f.data === undefined ? undefined : labTaskFromDataset((await readDatasetFile(f.data, { target: f.target })).dataset, positive);
-  if (f.json !== undefined && !f.force && (await stat(f.json).then(() => true, () => false))) {
+  if (!['auto', 'cpu', 'webgpu'].includes(backendChoice))
+    throw new InputError(`--backend: expected auto, cpu or webgpu, got '${backendChoice}'`);
+  if (f.data === undefined && (f.target !== undefined || f['positive-class'] !== undefined))
+    throw new InputError('--target and --positive-class need --data FILE');
+  if (f.data !== undefined && (n !== undefined || d !== undefined))
+    throw new InputError('--n and --d size the synthetic task; with --data the file decides');
+  const positive =
+    numberFlag('positive-class', f['positive-class'], (v) => int(v) && v >= 0, 'a class index >= 0') ?? 0;
+  const task =
+    f.data === undefined
+      ? undefined
+      : labTaskFromDataset((await readDatasetFile(f.data, { target: f.target })).dataset, positive);
+  if (
+    f.json !== undefined &&
+    !f.force &&
+    (await stat(f.json).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     throw new InputError(`--json ${f.json}: file exists; pass --force to overwrite it`);
   }
   const base = { width, lrFactor, steps, batch, seed, n, d, every, task };
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
-  const { backend, note } = model === 'relu' ? await createCatapultBackend(backendChoice as BackendChoice) : { backend: new CpuCatapultBackend(), note: undefined };
+  const { backend, note } =
+    model === 'relu'
+      ? await createCatapultBackend(backendChoice as BackendChoice)
+      : { backend: new CpuCatapultBackend(), note: undefined };
   if (note) process.stderr.write(`note: ${note}\n`);
   try {
     return await report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, backend);
@@ -79,35 +148,115 @@ export async function run(args: string[]): Promise<number> {
 }
 
 async function report(
-  model: 'linear' | 'relu', f: { json?: string }, base: Partial<ReluLabConfig & LinearToyConfig>, sweepLr: number[] | undefined, sweepBatch: number[] | undefined,
-  seed: number | undefined, seeds: number, width: number | undefined, backend: CatapultBackend,
+  model: 'linear' | 'relu',
+  f: { json?: string },
+  base: Partial<ReluLabConfig & LinearToyConfig>,
+  sweepLr: number[] | undefined,
+  sweepBatch: number[] | undefined,
+  seed: number | undefined,
+  seeds: number,
+  width: number | undefined,
+  backend: CatapultBackend,
 ): Promise<number> {
   const where = model === 'relu' ? { backend: backend.name, device: backend.device } : {};
 
   let report: Record<string, unknown>;
   if (sweepLr || sweepBatch) {
     const lr = sweepLr ? await lrSweep(model, sweepLr, base, backend) : undefined;
-    const bs = sweepBatch ? await batchSweep(sweepBatch, Array.from({ length: seeds }, (_, i) => (seed ?? 0) + i), base, backend) : undefined;
+    const bs = sweepBatch
+      ? await batchSweep(
+          sweepBatch,
+          Array.from({ length: seeds }, (_, i) => (seed ?? 0) + i),
+          base,
+          backend,
+        )
+      : undefined;
     if (lr) {
-      process.stdout.write(table(['eta/(2/lambda0)', 'phase', ...(model === 'linear' ? ['exact recursion'] : []), 'catapults', 'max loss', 'final loss', 'final lambda', '2/eta'],
-        lr.map((p) => [p.etaOverEdge, p.phase, ...(model === 'linear' ? [p.recursionPhase ?? '-'] : []), p.catapults, p.maxLoss.toExponential(2), p.finalLoss.toExponential(2), p.finalLambda.toPrecision(4), p.edge.toPrecision(4)])) + '\n');
+      process.stdout.write(
+        table(
+          [
+            'eta/(2/lambda0)',
+            'phase',
+            ...(model === 'linear' ? ['exact recursion'] : []),
+            'catapults',
+            'max loss',
+            'final loss',
+            'final lambda',
+            '2/eta',
+          ],
+          lr.map((p) => [
+            p.etaOverEdge,
+            p.phase,
+            ...(model === 'linear' ? [p.recursionPhase ?? '-'] : []),
+            p.catapults,
+            p.maxLoss.toExponential(2),
+            p.finalLoss.toExponential(2),
+            p.finalLambda.toPrecision(4),
+            p.edge.toPrecision(4),
+          ]),
+        ) + '\n',
+      );
     }
     if (bs) {
-      process.stdout.write(table(['batch', 'seed', 'phase', 'catapults', 'alignment', 'test loss'],
-        bs.map((p) => [p.batch, p.seed, p.phase, p.catapults, p.finalAlignment?.toFixed(4) ?? '-', p.testLoss?.toExponential(3) ?? '-'])) + '\n');
+      process.stdout.write(
+        table(
+          ['batch', 'seed', 'phase', 'catapults', 'alignment', 'test loss'],
+          bs.map((p) => [
+            p.batch,
+            p.seed,
+            p.phase,
+            p.catapults,
+            p.finalAlignment?.toFixed(4) ?? '-',
+            p.testLoss?.toExponential(3) ?? '-',
+          ]),
+        ) + '\n',
+      );
     }
-    report = { model, ...where, lr_sweep: lr?.map((p) => ({ ...p, maxLoss: Number.isFinite(p.maxLoss) ? p.maxLoss : null, finalLoss: Number.isFinite(p.finalLoss) ? p.finalLoss : null })), batch_sweep: bs };
+    report = {
+      model,
+      ...where,
+      lr_sweep: lr?.map((p) => ({
+        ...p,
+        maxLoss: Number.isFinite(p.maxLoss) ? p.maxLoss : null,
+        finalLoss: Number.isFinite(p.finalLoss) ? p.finalLoss : null,
+      })),
+      batch_sweep: bs,
+    };
   } else if (model === 'linear') {
     const r = trainLinearToy(base);
-    report = { model, width: width ?? DEFAULT_LINEAR_TOY.width, lambda0: r.lambda0, lr: r.lr, losses: clean(r.losses), lambdas: clean(r.lambdas), phase: r.phase, final_lambda: r.finalLambda, edge: r.edge };
-    process.stdout.write(`linear toy m=${report.width}: lambda0=${r.lambda0.toPrecision(6)} eta=${r.lr.toPrecision(6)} -> ${r.phase} (loss ${r.losses[0].toExponential(3)} -> ${r.losses[r.losses.length - 1].toExponential(3)}, lambda ${r.finalLambda.toPrecision(4)} vs 2/eta ${r.edge.toPrecision(4)})\n`);
+    report = {
+      model,
+      width: width ?? DEFAULT_LINEAR_TOY.width,
+      lambda0: r.lambda0,
+      lr: r.lr,
+      losses: clean(r.losses),
+      lambdas: clean(r.lambdas),
+      phase: r.phase,
+      final_lambda: r.finalLambda,
+      edge: r.edge,
+    };
+    process.stdout.write(
+      `linear toy m=${report.width}: lambda0=${r.lambda0.toPrecision(6)} eta=${r.lr.toPrecision(6)} -> ${r.phase} (loss ${r.losses[0].toExponential(3)} -> ${r.losses[r.losses.length - 1].toExponential(3)}, lambda ${r.finalLambda.toPrecision(4)} vs 2/eta ${r.edge.toPrecision(4)})\n`,
+    );
   } else {
     const r = await trainReluLab(base, backend);
     report = {
-      model, lambda0: r.lambda0, lr: r.lr, losses: clean(r.losses), lambdas: clean(r.lambdas), lambda_steps: r.lambdaSteps,
-      alignments: r.alignments, phase: r.phase, catapults: r.catapults, edge: r.edge, test_loss: r.testLoss, ...where,
+      model,
+      lambda0: r.lambda0,
+      lr: r.lr,
+      losses: clean(r.losses),
+      lambdas: clean(r.lambdas),
+      lambda_steps: r.lambdaSteps,
+      alignments: r.alignments,
+      phase: r.phase,
+      catapults: r.catapults,
+      edge: r.edge,
+      test_loss: r.testLoss,
+      ...where,
     };
-    process.stdout.write(`relu: lambda0=${r.lambda0.toPrecision(6)} eta=${r.lr.toPrecision(6)} -> ${r.phase}, ${r.catapults.length} catapult(s), loss ${r.losses[0].toExponential(3)} -> ${r.losses[r.losses.length - 1].toExponential(3)}${r.alignments ? `, AGOP alignment ${r.alignments[0].toFixed(3)} -> ${r.alignments[r.alignments.length - 1].toFixed(3)}` : ''}\n`);
+    process.stdout.write(
+      `relu: lambda0=${r.lambda0.toPrecision(6)} eta=${r.lr.toPrecision(6)} -> ${r.phase}, ${r.catapults.length} catapult(s), loss ${r.losses[0].toExponential(3)} -> ${r.losses[r.losses.length - 1].toExponential(3)}${r.alignments ? `, AGOP alignment ${r.alignments[0].toFixed(3)} -> ${r.alignments[r.alignments.length - 1].toFixed(3)}` : ''}\n`,
+    );
   }
   if (f.json !== undefined) {
     await writeFileAtomic(f.json, JSON.stringify(report) + '\n');

@@ -13,7 +13,14 @@ import { isActivation, type Activation } from '../../core/nfa/activation';
 import { CpuNfaBackend, type NfaBackend } from '../../core/nfa/backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
 import type { NfaCorrelations } from '../../core/nfa/correlation';
-import { inferLayerChain, loadMatchingWeights, loadMlp, networkTensorName, networkView, suspiciousIgnored } from '../../core/nfa/network';
+import {
+  inferLayerChain,
+  loadMatchingWeights,
+  loadMlp,
+  networkTensorName,
+  networkView,
+  suspiciousIgnored,
+} from '../../core/nfa/network';
 import { fullMatrix } from '../../core/rfm/feature-matrix';
 import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
@@ -67,7 +74,12 @@ function rows(a: Float64Array, d: number): number[][] {
 /** RFM comparisons are against M and M^(1/2), so the pair is renamed from agop/sqrt_agop. */
 function asM(c: NfaCorrelations) {
   const pair = (p: { agop: number; sqrt_agop: number }) => ({ m: p.agop, sqrt_m: p.sqrt_agop });
-  return { cosine: pair(c.cosine), pearson: pair(c.pearson), cosine_offdiag: pair(c.cosine_offdiag), pearson_offdiag: pair(c.pearson_offdiag) };
+  return {
+    cosine: pair(c.cosine),
+    pearson: pair(c.pearson),
+    cosine_offdiag: pair(c.cosine_offdiag),
+    pearson_offdiag: pair(c.pearson_offdiag),
+  };
 }
 
 export function nfaReportJson(result: NfaResult, extra: Record<string, unknown>, withMatrices: boolean) {
@@ -82,7 +94,9 @@ export function nfaReportJson(result: NfaResult, extra: Record<string, unknown>,
       shape: l.shape,
       correlation: l.correlation,
       top_eigenvectors: l.eigen,
-      ...(withMatrices ? { nfm: rows(l.nfm, l.shape[1]), agop: rows(l.agop, l.shape[1]), sqrt_agop: rows(l.sqrtAgop, l.shape[1]) } : {}),
+      ...(withMatrices
+        ? { nfm: rows(l.nfm, l.shape[1]), agop: rows(l.agop, l.shape[1]), sqrt_agop: rows(l.sqrtAgop, l.shape[1]) }
+        : {}),
     })),
   };
 }
@@ -103,36 +117,62 @@ async function computeNfaOn<T>(choice: BackendChoice, work: (backend: NfaBackend
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) { process.stdout.write(USAGE + '\n'); return 0; }
-  const { values: v, positionals } = parseCli(args, {
-    target: { type: 'string' },
-    activation: { type: 'string', default: 'relu' },
-    layers: { type: 'string' },
-    init: { type: 'string' },
-    standardize: { type: 'boolean', default: false },
-    'no-rfm': { type: 'boolean', default: false },
-    'rfm-iters': { type: 'string' },
-    'rfm-bandwidth': { type: 'string' },
-    'rfm-rows': { type: 'string' },
-    backend: { type: 'string', default: 'cpu' },
-    matrices: { type: 'boolean', default: false },
-    json: { type: 'string' },
-  }, USAGE);
-  if (positionals.length !== 2) throw new InputError(`expected WEIGHTS and DATA, got ${positionals.length} positional argument(s)\n${USAGE}`);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const { values: v, positionals } = parseCli(
+    args,
+    {
+      target: { type: 'string' },
+      activation: { type: 'string', default: 'relu' },
+      layers: { type: 'string' },
+      init: { type: 'string' },
+      standardize: { type: 'boolean', default: false },
+      'no-rfm': { type: 'boolean', default: false },
+      'rfm-iters': { type: 'string' },
+      'rfm-bandwidth': { type: 'string' },
+      'rfm-rows': { type: 'string' },
+      backend: { type: 'string', default: 'cpu' },
+      matrices: { type: 'boolean', default: false },
+      json: { type: 'string' },
+    },
+    USAGE,
+  );
+  if (positionals.length !== 2)
+    throw new InputError(`expected WEIGHTS and DATA, got ${positionals.length} positional argument(s)\n${USAGE}`);
   const [weightsPath, dataPath] = positionals;
   if (!v.target) throw new InputError(`--target: required (the target column of ${dataPath})\n${USAGE}`);
   if (v.json) {
     const out = resolve(v.json as string);
-    const clash = [weightsPath, dataPath, v.init as string | undefined].find((p) => p !== undefined && resolve(p) === out);
+    const clash = [weightsPath, dataPath, v.init as string | undefined].find(
+      (p) => p !== undefined && resolve(p) === out,
+    );
     if (clash) throw new InputError(`--json: ${v.json} is an input file (${clash}); choose another output path`);
   }
   const backendChoice = v.backend as string;
-  if (!['auto', 'cpu', 'webgpu'].includes(backendChoice)) throw new InputError(`--backend: expected auto, cpu or webgpu, got '${backendChoice}'`);
+  if (!['auto', 'cpu', 'webgpu'].includes(backendChoice))
+    throw new InputError(`--backend: expected auto, cpu or webgpu, got '${backendChoice}'`);
   const activation = v.activation as string;
-  if (!isActivation(activation)) throw new InputError(`--activation: expected relu, gelu, tanh, sigmoid or identity, got '${activation}'`);
-  const rfmIters = numberFlag('rfm-iters', v['rfm-iters'] as string | undefined, (x) => Number.isInteger(x) && x >= 0 && x <= 100, 'an integer 0..100') ?? DEFAULT_RFM_OPTIONS.iters;
-  const rfmRows = numberFlag('rfm-rows', v['rfm-rows'] as string | undefined, (x) => Number.isInteger(x) && x >= 2, 'an integer >= 2') ?? DEFAULT_RFM_ROWS;
-  const rfmBandwidth = numberFlag('rfm-bandwidth', v['rfm-bandwidth'] as string | undefined, (x) => x > 0, 'a positive number') ?? DEFAULT_RFM_OPTIONS.bandwidth;
+  if (!isActivation(activation))
+    throw new InputError(`--activation: expected relu, gelu, tanh, sigmoid or identity, got '${activation}'`);
+  const rfmIters =
+    numberFlag(
+      'rfm-iters',
+      v['rfm-iters'] as string | undefined,
+      (x) => Number.isInteger(x) && x >= 0 && x <= 100,
+      'an integer 0..100',
+    ) ?? DEFAULT_RFM_OPTIONS.iters;
+  const rfmRows =
+    numberFlag(
+      'rfm-rows',
+      v['rfm-rows'] as string | undefined,
+      (x) => Number.isInteger(x) && x >= 2,
+      'an integer >= 2',
+    ) ?? DEFAULT_RFM_ROWS;
+  const rfmBandwidth =
+    numberFlag('rfm-bandwidth', v['rfm-bandwidth'] as string | undefined, (x) => x > 0, 'a positive number') ??
+    DEFAULT_RFM_OPTIONS.bandwidth;
 
   const { file, close } = await openWeightFile(weightsPath);
   let result: NfaResult;
@@ -143,28 +183,47 @@ export async function run(args: string[]): Promise<number> {
     const target = /^\d+$/.test(v.target as string) ? Number(v.target) : (v.target as string);
     dataset = (await readDatasetFile(dataPath, { target })).dataset;
     const weights = networkView(file);
-    if (file.modelScope) process.stderr.write(`nfa: the network is the checkpoint's '${file.modelScope}' (${file.tensors.length - weights.tensors.length} other tensors, ${file.metadata.length} other entries)\n`);
+    if (file.modelScope)
+      process.stderr.write(
+        `nfa: the network is the checkpoint's '${file.modelScope}' (${file.tensors.length - weights.tensors.length} other tensors, ${file.metadata.length} other entries)\n`,
+      );
     const chain = inferLayerChain(weights.tensors, weightsPath, {
-      layers: v.layers ? (v.layers as string).split(',').map((s) => networkTensorName(file, s.trim())).filter(Boolean) : undefined,
+      layers: v.layers
+        ? (v.layers as string)
+            .split(',')
+            .map((s) => networkTensorName(file, s.trim()))
+            .filter(Boolean)
+        : undefined,
       inputDim: dataset.X.cols,
       inputLabel: `${dataPath}: ${dataset.featureNames.join(', ')} besides the target '${v.target}'`,
       fileOrder: weights.savedOrder,
     });
     chainInfo = { order: chain.orderedBy, ignored: chain.ignored };
-    process.stderr.write(`nfa: layers (${chain.orderedBy} order): ${chain.layers.map((l) => `${l.name} [${l.outDim}x${l.inDim}]`).join(' -> ')}\n`);
-    if (chain.ignored.length) process.stderr.write(`nfa: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
+    process.stderr.write(
+      `nfa: layers (${chain.orderedBy} order): ${chain.layers.map((l) => `${l.name} [${l.outDim}x${l.inDim}]`).join(' -> ')}\n`,
+    );
+    if (chain.ignored.length)
+      process.stderr.write(`nfa: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
     const skipped = suspiciousIgnored(chain, weights.tensors);
     if (skipped.length) {
-      process.stderr.write(`nfa: warning: ${skipped.join(', ')} look like layers of the network (norm, embedding, convolution or an unmatched bias); they are skipped, so the numbers are for the dense chain alone\n`);
+      process.stderr.write(
+        `nfa: warning: ${skipped.join(', ')} look like layers of the network (norm, embedding, convolution or an unmatched bias); they are skipped, so the numbers are for the dense chain alone\n`,
+      );
     }
     const net = await loadMlp(weights, chain, activation as Activation);
     let initWeights: Float64Array[] | undefined;
     if (v.init) {
       const init = await openWeightFile(v.init as string);
-      try { initWeights = await loadMatchingWeights(networkView(init.file), chain); } finally { await init.close(); }
+      try {
+        initWeights = await loadMatchingWeights(networkView(init.file), chain);
+      } finally {
+        await init.close();
+      }
     }
     X = v.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
-    result = await computeNfaOn(backendChoice as BackendChoice, (backend) => computeNfa(net, X, backend, { initWeights }));
+    result = await computeNfaOn(backendChoice as BackendChoice, (backend) =>
+      computeNfa(net, X, backend, { initWeights }),
+    );
   } finally {
     await close();
   }
@@ -180,20 +239,30 @@ export async function run(args: string[]): Promise<number> {
         const idx = permutation(X.rows, DEFAULT_RFM_OPTIONS.seed).subarray(0, rfmRows);
         rfmData = { ...rfmData, X: takeRows(X, idx), y: Float64Array.from(idx, (i) => dataset.y[i]) };
       }
-      const fit = await fitRfm(rfmData, { standardize: false, iters: rfmIters, bandwidth: rfmBandwidth }, {
-        backend,
-        fallback: async (e) => {
-          process.stderr.write(`note: ${e.message}; continuing on the CPU\n`);
-          return (await createBackend('cpu')).backend;
+      const fit = await fitRfm(
+        rfmData,
+        { standardize: false, iters: rfmIters, bandwidth: rfmBandwidth },
+        {
+          backend,
+          fallback: async (e) => {
+            process.stderr.write(`note: ${e.message}; continuing on the CPU\n`);
+            return (await createBackend('cpu')).backend;
+          },
         },
-      });
+      );
       const d = X.cols;
       const corr = rfmCorrelations(result.layers[0].nfm, fullMatrix(fit.model.M), d);
       rfm = {
         compared_with: result.layers[0].name,
         rows: rfmData.X.rows,
-        kernel: fit.options.kernel, bandwidth: fit.options.bandwidth, reg: fit.options.reg, iters: fit.options.iters,
-        agop_power: fit.options.agopPower, task: fit.task, train_metric: fit.final.train_metric, device: fit.device,
+        kernel: fit.options.kernel,
+        bandwidth: fit.options.bandwidth,
+        reg: fit.options.reg,
+        iters: fit.options.iters,
+        agop_power: fit.options.agopPower,
+        task: fit.task,
+        train_metric: fit.final.train_metric,
+        device: fit.device,
         correlation: asM(corr),
         ...(v.matrices ? { M: rows(fullMatrix(fit.model.M), d) } : {}),
       };
@@ -204,19 +273,50 @@ export async function run(args: string[]): Promise<number> {
 
   if (v.json) {
     const report = {
-      ...nfaReportJson(result, { weights: weightsPath, data: dataPath, target: v.target, activation, standardize: v.standardize, layer_order: chainInfo.order, ignored: chainInfo.ignored }, v.matrices as boolean),
+      ...nfaReportJson(
+        result,
+        {
+          weights: weightsPath,
+          data: dataPath,
+          target: v.target,
+          activation,
+          standardize: v.standardize,
+          layer_order: chainInfo.order,
+          ignored: chainInfo.ignored,
+        },
+        v.matrices as boolean,
+      ),
       rfm,
     };
     await writeFileAtomic(v.json as string, JSON.stringify(report, null, 1) + '\n');
   }
-  const header = ['layer', 'shape', 'cos AGOP', 'cos AGOP^1/2', 'pearson AGOP', 'pearson AGOP^1/2', 'pearson^1/2 offdiag'];
-  const body = result.layers.map((l) => [l.name, `${l.shape[0]}x${l.shape[1]}`, fmt(l.correlation.cosine.agop), fmt(l.correlation.cosine.sqrt_agop),
-    fmt(l.correlation.pearson.agop), fmt(l.correlation.pearson.sqrt_agop), fmt(l.correlation.pearson_offdiag.sqrt_agop)]);
-  process.stdout.write(`NFA: ${weightsPath} on ${dataPath} (${result.rows} rows, ${activation}${result.minusInit ? ', NFM minus init' : ''}${v.standardize ? ', standardised' : ''})\n`);
+  const header = [
+    'layer',
+    'shape',
+    'cos AGOP',
+    'cos AGOP^1/2',
+    'pearson AGOP',
+    'pearson AGOP^1/2',
+    'pearson^1/2 offdiag',
+  ];
+  const body = result.layers.map((l) => [
+    l.name,
+    `${l.shape[0]}x${l.shape[1]}`,
+    fmt(l.correlation.cosine.agop),
+    fmt(l.correlation.cosine.sqrt_agop),
+    fmt(l.correlation.pearson.agop),
+    fmt(l.correlation.pearson.sqrt_agop),
+    fmt(l.correlation.pearson_offdiag.sqrt_agop),
+  ]);
+  process.stdout.write(
+    `NFA: ${weightsPath} on ${dataPath} (${result.rows} rows, ${activation}${result.minusInit ? ', NFM minus init' : ''}${v.standardize ? ', standardised' : ''})\n`,
+  );
   process.stdout.write(table(header, body) + '\n');
   if (rfm) {
     const c = rfm.correlation as ReturnType<typeof asM>;
-    process.stdout.write(`RFM M vs NFM of ${result.layers[0].name}: pearson ${fmt(c.pearson.m)} (M), ${fmt(c.pearson.sqrt_m)} (M^1/2); cosine ${fmt(c.cosine.m)}, ${fmt(c.cosine.sqrt_m)}\n`);
+    process.stdout.write(
+      `RFM M vs NFM of ${result.layers[0].name}: pearson ${fmt(c.pearson.m)} (M), ${fmt(c.pearson.sqrt_m)} (M^1/2); cosine ${fmt(c.cosine.m)}, ${fmt(c.cosine.sqrt_m)}\n`,
+    );
   }
   return 0;
 }

@@ -8,24 +8,37 @@ import { modelFromJson } from '../../core/rfm/serialize';
 import { CpuBackend } from '../../core/rfm/cpu';
 import { fmt, parseCli, writeFileAtomic } from '../io';
 
-const USAGE = 'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv]   (MODEL from `feature-lens fit --save-model`)';
+const USAGE =
+  'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv]   (MODEL from `feature-lens fit --save-model`)';
 
 function csvCell(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values: f, positionals } = parseCli(args, { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
-  if (f.help) { process.stdout.write(USAGE + '\n'); return 0; }
-  if (positionals.length !== 2) throw new InputError(`expected MODEL and DATA, got ${positionals.length} arguments\n${USAGE}`);
+  const { values: f, positionals } = parseCli(
+    args,
+    { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    USAGE,
+  );
+  if (f.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length !== 2)
+    throw new InputError(`expected MODEL and DATA, got ${positionals.length} arguments\n${USAGE}`);
   const [modelPath, dataPath] = positionals;
   const { model, extra } = modelFromJson(await readFile(modelPath, 'utf8'), modelPath);
   const schema = extra.schema as DatasetSchema | undefined;
-  if (!schema) throw new InputError(`${modelPath}: the model has no dataset schema (save it with feature-lens fit --save-model)`);
+  if (!schema)
+    throw new InputError(`${modelPath}: the model has no dataset schema (save it with feature-lens fit --save-model)`);
   // The target column is optional here: with it, metrics are printed too.
   const { dataset } = await readDatasetFile(dataPath, { target: model.targetName, targetOptional: true }, schema);
   const pred = await predictRfm(model, dataset.X, new CpuBackend());
-  const header = model.task === 'classification' ? ['row', 'prediction', ...(model.classes ?? []).map((c) => `score_${c}`)] : ['row', 'prediction'];
+  const header =
+    model.task === 'classification'
+      ? ['row', 'prediction', ...(model.classes ?? []).map((c) => `score_${c}`)]
+      : ['row', 'prediction'];
   const labels = model.task === 'classification' ? argmaxRows(pred) : null;
   const lines = [header.map(csvCell).join(',')];
   for (let i = 0; i < pred.rows; i++) {
@@ -38,7 +51,9 @@ export async function run(args: string[]): Promise<number> {
   else process.stdout.write(csv);
   if (dataset.y.length === pred.rows && dataset.hasTarget !== false) {
     const e = evaluate(pred, dataset.y, model.task);
-    process.stderr.write(`${model.task === 'classification' ? 'accuracy' : 'R^2'} ${fmt(e.metric)}, mse ${fmt(e.mse, 5)} on ${pred.rows} rows\n`);
+    process.stderr.write(
+      `${model.task === 'classification' ? 'accuracy' : 'R^2'} ${fmt(e.metric)}, mse ${fmt(e.mse, 5)} on ${pred.rows} rows\n`,
+    );
   }
   return 0;
 }

@@ -2,7 +2,14 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../core/errors';
-import { chooseLossColumn, logKindOf, mergeEventFiles, readLog, seriesOf, type LogContents } from '../../core/logs/index';
+import {
+  chooseLossColumn,
+  logKindOf,
+  mergeEventFiles,
+  readLog,
+  seriesOf,
+  type LogContents,
+} from '../../core/logs/index';
 import { detectSpikes, DEFAULT_SPIKE_PARAMS, type SpikeParams } from '../../core/logs/spikes';
 import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
@@ -21,7 +28,11 @@ const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--fo
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
 async function readBytes(path: string): Promise<Uint8Array> {
-  try { return new Uint8Array(await readFile(path)); } catch (e) { throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`); }
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /**
@@ -39,44 +50,71 @@ async function readLogPath(path: string): Promise<LogContents> {
     const tags: string[] = [];
     for (const p of parts) for (const t of p.tags) if (!tags.includes(t)) tags.push(t);
     return {
-      kind: 'tfevents', tags, stepSource: 'event step',
+      kind: 'tfevents',
+      tags,
+      stepSource: 'event step',
       points: mergeEventFiles(parts.map((p) => p.points)),
       problems: parts.flatMap((p, k) => p.problems.map((q) => ({ ...q, message: `${events[k]}: ${q.message}` }))),
     };
   }
-  const single = names.includes('metrics.csv') ? ['metrics.csv'] : names.filter((n) => logKindOf(n) === 'csv' || logKindOf(n) === 'jsonl');
+  const single = names.includes('metrics.csv')
+    ? ['metrics.csv']
+    : names.filter((n) => logKindOf(n) === 'csv' || logKindOf(n) === 'jsonl');
   if (single.length !== 1) {
-    throw new InputError(`${path}: expected TensorBoard event files, a metrics.csv, or exactly one .csv/.jsonl log in the folder; found ${single.length ? single.join(', ') : 'none'}`);
+    throw new InputError(
+      `${path}: expected TensorBoard event files, a metrics.csv, or exactly one .csv/.jsonl log in the folder; found ${single.length ? single.join(', ') : 'none'}`,
+    );
   }
   return readLog(await readBytes(join(path, single[0])), join(path, single[0]));
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) { process.stdout.write(USAGE + '\n'); return 0; }
-  const { values: f, positionals } = parseCli(args, {
-    column: { type: 'string' }, json: { type: 'string' }, force: { type: 'boolean' },
-    window: { type: 'string' }, threshold: { type: 'string' }, 'min-ratio': { type: 'string' },
-    'min-points': { type: 'string' }, 'merge-gap': { type: 'string' },
-  }, USAGE);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const { values: f, positionals } = parseCli(
+    args,
+    {
+      column: { type: 'string' },
+      json: { type: 'string' },
+      force: { type: 'boolean' },
+      window: { type: 'string' },
+      threshold: { type: 'string' },
+      'min-ratio': { type: 'string' },
+      'min-points': { type: 'string' },
+      'merge-gap': { type: 'string' },
+    },
+    USAGE,
+  );
   if (positionals.length !== 1) throw new InputError(`expected one LOG file, got ${positionals.length}\n${USAGE}`);
   const file = positionals[0];
   const int = (v: number) => Number.isInteger(v);
   const params: Partial<SpikeParams> = {};
   const w = numberFlag('window', f.window, (v) => int(v) && v >= 3, 'an integer >= 3');
-  if (w !== undefined) { params.window = w; params.minHistory = Math.min(DEFAULT_SPIKE_PARAMS.minHistory, w); }
-  const t = numberFlag('threshold', f.threshold, (v) => v > 0, 'a positive number'); if (t !== undefined) params.threshold = t;
-  const r = numberFlag('min-ratio', f['min-ratio'], (v) => v >= 1, 'a number >= 1'); if (r !== undefined) params.minHeightRatio = r;
-  const mp = numberFlag('min-points', f['min-points'], (v) => int(v) && v >= 1, 'an integer >= 1'); if (mp !== undefined) params.minPoints = mp;
-  const mg = numberFlag('merge-gap', f['merge-gap'], (v) => int(v) && v >= 0, 'an integer >= 0'); if (mg !== undefined) params.mergeGap = mg;
+  if (w !== undefined) {
+    params.window = w;
+    params.minHistory = Math.min(DEFAULT_SPIKE_PARAMS.minHistory, w);
+  }
+  const t = numberFlag('threshold', f.threshold, (v) => v > 0, 'a positive number');
+  if (t !== undefined) params.threshold = t;
+  const r = numberFlag('min-ratio', f['min-ratio'], (v) => v >= 1, 'a number >= 1');
+  if (r !== undefined) params.minHeightRatio = r;
+  const mp = numberFlag('min-points', f['min-points'], (v) => int(v) && v >= 1, 'an integer >= 1');
+  if (mp !== undefined) params.minPoints = mp;
+  const mg = numberFlag('merge-gap', f['merge-gap'], (v) => int(v) && v >= 0, 'an integer >= 0');
+  if (mg !== undefined) params.mergeGap = mg;
 
   const log = await readLogPath(file);
   for (const p of log.problems.slice(0, 20)) process.stderr.write(`${file}: ${p.message}\n`);
   if (log.problems.length > 20) process.stderr.write(`${file}: ... ${log.problems.length - 20} more problems\n`);
   const choice = chooseLossColumn(log.tags, f.column, file);
   if (choice.kind === 'ambiguous') {
-    throw new InputError(log.tags.length === 0
-      ? `${file}: no numeric columns found`
-      : `${file}: which column is the loss? pass --column with one of: ${choice.candidates.join(', ')}`);
+    throw new InputError(
+      log.tags.length === 0
+        ? `${file}: no numeric columns found`
+        : `${file}: which column is the loss? pass --column with one of: ${choice.candidates.join(', ')}`,
+    );
   }
   const series = seriesOf(log.points, choice.column);
   const spikes = detectSpikes(series.steps, series.values, params);
@@ -88,22 +126,52 @@ export async function run(args: string[]): Promise<number> {
     problems: log.problems.length,
     params: { ...DEFAULT_SPIKE_PARAMS, ...params },
     spikes: spikes.map((s) => ({
-      start: s.start, peak: s.peak, end: s.end,
-      height_ratio: finiteOrNull(s.heightRatio), width: s.width,
-      recovered: s.recovered, non_finite_peak: !Number.isFinite(s.heightRatio), diverged: !Number.isFinite(s.heightRatio) && !s.recovered,
-      peak_value: finiteOrNull(s.peakValue), baseline: s.baseline,
+      start: s.start,
+      peak: s.peak,
+      end: s.end,
+      height_ratio: finiteOrNull(s.heightRatio),
+      width: s.width,
+      recovered: s.recovered,
+      non_finite_peak: !Number.isFinite(s.heightRatio),
+      diverged: !Number.isFinite(s.heightRatio) && !s.recovered,
+      peak_value: finiteOrNull(s.peakValue),
+      baseline: s.baseline,
     })),
   };
   const text = JSON.stringify(report, null, 1) + '\n';
-  if (f.json === undefined) { process.stdout.write(text); return 0; }
+  if (f.json === undefined) {
+    process.stdout.write(text);
+    return 0;
+  }
   const out = f.json;
-  if (resolve(out) === resolve(file)) throw new InputError(`--json ${out}: that is the log itself; choose another file`);
-  if (!f.force && (await stat(out).then(() => true, () => false))) throw new InputError(`--json ${out}: file exists; pass --force to overwrite it`);
+  if (resolve(out) === resolve(file))
+    throw new InputError(`--json ${out}: that is the log itself; choose another file`);
+  if (
+    !f.force &&
+    (await stat(out).then(
+      () => true,
+      () => false,
+    ))
+  )
+    throw new InputError(`--json ${out}: file exists; pass --force to overwrite it`);
   await writeFileAtomic(out, text);
-  process.stdout.write(`${file}: column '${choice.column}' (${series.values.length} points, steps from ${log.stepSource}): ${spikes.length} spike(s)\n`);
+  process.stdout.write(
+    `${file}: column '${choice.column}' (${series.values.length} points, steps from ${log.stepSource}): ${spikes.length} spike(s)\n`,
+  );
   if (spikes.length) {
-    process.stdout.write(table(['start', 'peak', 'end', 'height', 'width', 'recovered'],
-      spikes.map((s) => [s.start, s.peak, s.end, Number.isFinite(s.heightRatio) ? s.heightRatio.toFixed(2) : 'non-finite', s.width, s.recovered ? 'yes' : 'no'])) + '\n');
+    process.stdout.write(
+      table(
+        ['start', 'peak', 'end', 'height', 'width', 'recovered'],
+        spikes.map((s) => [
+          s.start,
+          s.peak,
+          s.end,
+          Number.isFinite(s.heightRatio) ? s.heightRatio.toFixed(2) : 'non-finite',
+          s.width,
+          s.recovered ? 'yes' : 'no',
+        ]),
+      ) + '\n',
+    );
   }
   process.stdout.write(`wrote ${out}\n`);
   return 0;

@@ -24,10 +24,15 @@ class CpuReluSession implements ReluSession {
   private readonly z: Float64Array;
 
   constructor(p: ReluProblem) {
-    this.n = p.X.rows; this.d = p.X.cols; this.m = p.width;
-    if (p.W.length !== this.m * this.d || p.a.length !== this.m || p.y.length !== this.n) throw new RangeError('catapult cpu: problem shapes disagree');
-    this.x = p.X.data; this.y = p.y;
-    this.W = p.W.slice(); this.a = p.a.slice();
+    this.n = p.X.rows;
+    this.d = p.X.cols;
+    this.m = p.width;
+    if (p.W.length !== this.m * this.d || p.a.length !== this.m || p.y.length !== this.n)
+      throw new RangeError('catapult cpu: problem shapes disagree');
+    this.x = p.X.data;
+    this.y = p.y;
+    this.W = p.W.slice();
+    this.a = p.a.slice();
     this.scale = 1 / Math.sqrt(this.m);
     this.z = new Float64Array(this.m);
   }
@@ -56,14 +61,16 @@ class CpuReluSession implements ReluSession {
   async step(lr: number, rows?: Uint32Array): Promise<void> {
     const { d, m, W, a, x, z, scale } = this;
     const idx = rows ?? Uint32Array.from({ length: this.n }, (_, i) => i);
-    const gW = new Float64Array(m * d), ga = new Float64Array(m);
+    const gW = new Float64Array(m * d),
+      ga = new Float64Array(m);
     for (const i of idx) {
       const e = this.forwardRow(i) - this.y[i];
       const xo = i * d;
       for (let j = 0; j < m; j++) {
         if (z[j] <= 0) continue;
         ga[j] += e * z[j] * scale;
-        const c = e * a[j] * scale, wo = j * d;
+        const c = e * a[j] * scale,
+          wo = j * d;
         for (let k = 0; k < d; k++) gW[wo + k] += c * x[xo + k];
       }
     }
@@ -75,14 +82,16 @@ class CpuReluSession implements ReluSession {
   async ntkMatVec(v: Float64Array): Promise<Float64Array> {
     const { n, d, m, a, x, z, scale } = this;
     // u = J^T v, then (J u)_i / n
-    const uW = new Float64Array(m * d), ua = new Float64Array(m);
+    const uW = new Float64Array(m * d),
+      ua = new Float64Array(m);
     for (let i = 0; i < n; i++) {
       this.forwardRow(i);
       const xo = i * d;
       for (let j = 0; j < m; j++) {
         if (z[j] <= 0) continue;
         ua[j] += v[i] * z[j] * scale;
-        const c = v[i] * a[j] * scale, wo = j * d;
+        const c = v[i] * a[j] * scale,
+          wo = j * d;
         for (let k = 0; k < d; k++) uW[wo + k] += c * x[xo + k];
       }
     }
@@ -112,7 +121,8 @@ class CpuReluSession implements ReluSession {
       g.fill(0);
       for (let j = 0; j < m; j++) {
         if (z[j] <= 0) continue;
-        const c = a[j] * scale, wo = j * d;
+        const c = a[j] * scale,
+          wo = j * d;
         for (let k = 0; k < d; k++) g[k] += c * W[wo + k];
       }
       for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) G[r * d + c] += g[r] * g[c];

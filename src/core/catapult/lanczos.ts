@@ -5,7 +5,11 @@ import { rng } from '../random';
  * Lanczos with full reorthogonalisation (k <= 40 vectors of length n: cheap next to one NTK-vector
  * product), the tridiagonal's top eigenvalue found by Sturm-sequence bisection.
  */
-export async function topEigenvalue(matVec: (v: Float64Array) => Promise<Float64Array>, n: number, options: { iterations?: number; seed?: number; tol?: number } = {}): Promise<number> {
+export async function topEigenvalue(
+  matVec: (v: Float64Array) => Promise<Float64Array>,
+  n: number,
+  options: { iterations?: number; seed?: number; tol?: number } = {},
+): Promise<number> {
   const k = Math.min(n, options.iterations ?? 40);
   const tol = options.tol ?? 1e-10;
   const r = rng(options.seed ?? 12345);
@@ -34,15 +38,26 @@ export async function topEigenvalue(matVec: (v: Float64Array) => Promise<Float64
   return tridiagonalMax(alpha, beta.slice(0, alpha.length - 1));
 }
 
-function dot(a: Float64Array, b: Float64Array): number { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; }
-function norm(a: Float64Array): number { return Math.sqrt(dot(a, a)); }
-function scale(a: Float64Array, s: number): void { for (let i = 0; i < a.length; i++) a[i] *= s; }
-function axpy(y: Float64Array, s: number, x: Float64Array): void { for (let i = 0; i < y.length; i++) y[i] += s * x[i]; }
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+function norm(a: Float64Array): number {
+  return Math.sqrt(dot(a, a));
+}
+function scale(a: Float64Array, s: number): void {
+  for (let i = 0; i < a.length; i++) a[i] *= s;
+}
+function axpy(y: Float64Array, s: number, x: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += s * x[i];
+}
 
 /** Top eigenvalue of the symmetric tridiagonal (diag alpha, off-diagonal beta) by bisection on Sturm counts. */
 export function tridiagonalMax(alpha: readonly number[], beta: readonly number[]): number {
   const n = alpha.length;
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let i = 0; i < n; i++) {
     const rad = (i > 0 ? Math.abs(beta[i - 1]) : 0) + (i < n - 1 ? Math.abs(beta[i]) : 0);
     lo = Math.min(lo, alpha[i] - rad);
@@ -50,7 +65,8 @@ export function tridiagonalMax(alpha: readonly number[], beta: readonly number[]
   }
   // count of eigenvalues < x
   const below = (x: number): number => {
-    let c = 0, dPrev = 1;
+    let c = 0,
+      dPrev = 1;
     for (let i = 0; i < n; i++) {
       const b2 = i > 0 ? beta[i - 1] * beta[i - 1] : 0;
       let dv = alpha[i] - x - (i > 0 ? b2 / dPrev : 0);
@@ -62,7 +78,8 @@ export function tridiagonalMax(alpha: readonly number[], beta: readonly number[]
   };
   for (let it = 0; it < 200 && hi - lo > 1e-15 * Math.max(1, Math.abs(hi)); it++) {
     const mid = 0.5 * (lo + hi);
-    if (below(mid) >= n) hi = mid; else lo = mid;
+    if (below(mid) >= n) hi = mid;
+    else lo = mid;
   }
   return 0.5 * (lo + hi);
 }

@@ -6,7 +6,10 @@ import { classifyPhase, type Phase } from './phase';
  * input x with |x| = 1 (so x = 1), loss (f - y)^2 / 2, NTK lambda = (|u|^2 + |v|^2) / m.
  */
 
-export interface ToyState { readonly f: number; readonly lambda: number }
+export interface ToyState {
+  readonly f: number;
+  readonly lambda: number;
+}
 
 /**
  * The exact scalar recursion of one GD step (SCIENCE.md §3):
@@ -73,12 +76,22 @@ export function trainLinearToy(config: Partial<LinearToyConfig> = {}): LinearToy
   const c = { ...DEFAULT_LINEAR_TOY, ...config };
   const m = c.width;
   const draw = normal(rng(c.seed));
-  const u = new Float64Array(m), v = new Float64Array(m);
-  for (let i = 0; i < m; i++) { u[i] = draw(); v[i] = draw(); }
+  const u = new Float64Array(m),
+    v = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    u[i] = draw();
+    v[i] = draw();
+  }
   const sqrtM = Math.sqrt(m);
   const state = () => {
-    let uv = 0, uu = 0, vv = 0;
-    for (let i = 0; i < m; i++) { uv += u[i] * v[i]; uu += u[i] * u[i]; vv += v[i] * v[i]; }
+    let uv = 0,
+      uu = 0,
+      vv = 0;
+    for (let i = 0; i < m; i++) {
+      uv += u[i] * v[i];
+      uu += u[i] * u[i];
+      vv += v[i] * v[i];
+    }
     return { f: uv / sqrtM, lambda: (uu + vv) / m };
   };
   const s0 = state();
@@ -94,7 +107,11 @@ export function trainLinearToy(config: Partial<LinearToyConfig> = {}): LinearToy
     if (!(L < OVERFLOW) || t === c.steps) break;
     // df/du = v / sqrt(m), df/dv = u / sqrt(m); update both from the old weights
     const g = (eta * e) / sqrtM;
-    for (let i = 0; i < m; i++) { const ui = u[i]; u[i] = ui - g * v[i]; v[i] -= g * ui; }
+    for (let i = 0; i < m; i++) {
+      const ui = u[i];
+      u[i] = ui - g * v[i];
+      v[i] -= g * ui;
+    }
   }
   const finalLambda = lambdas[lambdas.length - 1];
   return { lambda0: s0.lambda, lr: eta, losses, lambdas, phase: classifyPhase(losses), finalLambda, edge: 2 / eta };
@@ -103,7 +120,15 @@ export function trainLinearToy(config: Partial<LinearToyConfig> = {}): LinearToy
 /** The toy's initial state for a seed, as trainLinearToy draws it (for comparing with toyRecursion). */
 export function linearToyInit(width: number, seed: number): ToyState {
   const draw = normal(rng(seed));
-  let uv = 0, uu = 0, vv = 0;
-  for (let i = 0; i < width; i++) { const a = draw(), b = draw(); uv += a * b; uu += a * a; vv += b * b; }
+  let uv = 0,
+    uu = 0,
+    vv = 0;
+  for (let i = 0; i < width; i++) {
+    const a = draw(),
+      b = draw();
+    uv += a * b;
+    uu += a * a;
+    vv += b * b;
+  }
   return { f: uv / Math.sqrt(width), lambda: (uu + vv) / width };
 }

@@ -41,7 +41,10 @@ export function findCatapults(losses: ArrayLike<number>, options: Partial<PhaseO
     const L = losses[t];
     const v = Number.isFinite(L) ? L : Infinity;
     if (open) {
-      if (v > open.top) { open.top = v; open.peak = t; }
+      if (v > open.top) {
+        open.top = v;
+        open.peak = t;
+      }
       if (v <= open.level) {
         out.push({ start: open.start, peak: open.peak, end: t, heightRatio: open.top / open.level });
         open = undefined;

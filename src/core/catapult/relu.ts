@@ -21,7 +21,16 @@ export interface ReluLabConfig {
   task?: LabTask;
 }
 
-export const DEFAULT_RELU_LAB: ReluLabConfig = { width: 256, lrFactor: 3, steps: 300, batch: 128, seed: 0, every: 10, n: 128, d: 10 };
+export const DEFAULT_RELU_LAB: ReluLabConfig = {
+  width: 256,
+  lrFactor: 3,
+  steps: 300,
+  batch: 128,
+  seed: 0,
+  every: 10,
+  n: 128,
+  d: 10,
+};
 
 export interface ReluLabRun {
   readonly lambda0: number;
@@ -63,13 +72,20 @@ export interface LabRunOptions {
   onProgress?: (p: LabProgress) => void;
 }
 
-export async function trainReluLab(config: Partial<ReluLabConfig>, backend: CatapultBackend, options: LabRunOptions = {}): Promise<ReluLabRun> {
+export async function trainReluLab(
+  config: Partial<ReluLabConfig>,
+  backend: CatapultBackend,
+  options: LabRunOptions = {},
+): Promise<ReluLabRun> {
   const { cancel, onProgress } = options;
   const c = { ...DEFAULT_RELU_LAB, ...config };
   const task = c.task ?? lowRankTask(c.n, c.d, c.seed, 512);
-  const n = task.X.rows, d = task.X.cols, m = c.width;
+  const n = task.X.rows,
+    d = task.X.cols,
+    m = c.width;
   const draw = normal(rng(c.seed * 7919 + 1));
-  const W = new Float64Array(m * d), a = new Float64Array(m);
+  const W = new Float64Array(m * d),
+    a = new Float64Array(m);
   for (let q = 0; q < W.length; q++) W[q] = draw();
   for (let j = 0; j < m; j++) a[j] = draw();
   const session = await backend.createSession({ X: task.X, y: task.y, W, a, width: m });
@@ -78,9 +94,13 @@ export async function trainReluLab(config: Partial<ReluLabConfig>, backend: Cata
     const lambda0 = await lambdaOf();
     const lr = c.lrFactor / lambda0;
     const batch = Math.min(c.batch, n);
-    const losses: number[] = [], lambdaSteps: number[] = [], lambdas: number[] = [];
+    const losses: number[] = [],
+      lambdaSteps: number[] = [],
+      lambdas: number[] = [];
     const alignments: number[] | null = task.targetAgop ? [] : null;
-    let order = permutation(n, c.seed), cursor = 0, epoch = 0;
+    let order = permutation(n, c.seed),
+      cursor = 0,
+      epoch = 0;
     const record = async (t: number) => {
       lambdaSteps.push(t);
       lambdas.push(t === 0 ? lambda0 : await lambdaOf());
@@ -93,11 +113,18 @@ export async function trainReluLab(config: Partial<ReluLabConfig>, backend: Cata
       const diverged = !(L < DIVERGED * losses[0]);
       const measured = !diverged && (t % c.every === 0 || t === c.steps);
       if (measured) await record(t);
-      onProgress?.(measured ? { step: t, loss: L, lambda: lambdas[lambdas.length - 1], alignment: alignments?.[alignments.length - 1] } : { step: t, loss: L });
+      onProgress?.(
+        measured
+          ? { step: t, loss: L, lambda: lambdas[lambdas.length - 1], alignment: alignments?.[alignments.length - 1] }
+          : { step: t, loss: L },
+      );
       if (diverged || t === c.steps) break;
       if (batch >= n) await session.step(lr);
       else {
-        if (cursor + batch > n) { order = permutation(n, c.seed + ++epoch); cursor = 0; }
+        if (cursor + batch > n) {
+          order = permutation(n, c.seed + ++epoch);
+          cursor = 0;
+        }
         await session.step(lr, order.subarray(cursor, cursor + batch));
         cursor += batch;
       }
@@ -106,9 +133,25 @@ export async function trainReluLab(config: Partial<ReluLabConfig>, backend: Cata
     if (task.Xtest && task.ytest && classifyPhase(losses) !== 'divergent') {
       const trained = await session.weights();
       const test = await backend.createSession({ X: task.Xtest, y: task.ytest, W: trained.W, a: trained.a, width: m });
-      try { testLoss = halfMeanSquare(await test.residuals()); } finally { test.dispose(); }
+      try {
+        testLoss = halfMeanSquare(await test.residuals());
+      } finally {
+        test.dispose();
+      }
     }
-    return { lambda0, lr, losses, lambdaSteps, lambdas, alignments, phase: classifyPhase(losses), catapults: findCatapults(losses), edge: 2 / lr, testLoss, backend: backend.device };
+    return {
+      lambda0,
+      lr,
+      losses,
+      lambdaSteps,
+      lambdas,
+      alignments,
+      phase: classifyPhase(losses),
+      catapults: findCatapults(losses),
+      edge: 2 / lr,
+      testLoss,
+      backend: backend.device,
+    };
   } finally {
     session.dispose();
   }

@@ -22,7 +22,13 @@ export interface LrSweepPoint {
 const maxOf = (xs: number[]) => xs.reduce((a, b) => (b > a || Number.isNaN(b) ? b : a), -Infinity);
 
 /** The phase picture: one run per eta, eta given in units of 2 / lambda_0. */
-export async function lrSweep(model: 'linear' | 'relu', etaOverEdge: readonly number[], base: Partial<ReluLabConfig & LinearToyConfig>, backend: CatapultBackend, cancel?: CancelToken): Promise<LrSweepPoint[]> {
+export async function lrSweep(
+  model: 'linear' | 'relu',
+  etaOverEdge: readonly number[],
+  base: Partial<ReluLabConfig & LinearToyConfig>,
+  backend: CatapultBackend,
+  cancel?: CancelToken,
+): Promise<LrSweepPoint[]> {
   const out: LrSweepPoint[] = [];
   for (const x of etaOverEdge) {
     const lrFactor = 2 * x;
@@ -32,12 +38,28 @@ export async function lrSweep(model: 'linear' | 'relu', etaOverEdge: readonly nu
       const r = trainLinearToy(c);
       const exact = toyRecursion(linearToyInit(c.width, c.seed), c.y, r.lr, c.width, c.steps);
       out.push({
-        etaOverEdge: x, lrFactor, phase: r.phase, catapults: findCatapults(r.losses).length, maxLoss: maxOf(r.losses),
-        finalLoss: r.losses[r.losses.length - 1], finalLambda: r.finalLambda, edge: r.edge, recursionPhase: classifyPhase(exact.losses),
+        etaOverEdge: x,
+        lrFactor,
+        phase: r.phase,
+        catapults: findCatapults(r.losses).length,
+        maxLoss: maxOf(r.losses),
+        finalLoss: r.losses[r.losses.length - 1],
+        finalLambda: r.finalLambda,
+        edge: r.edge,
+        recursionPhase: classifyPhase(exact.losses),
       });
     } else {
       const r = await trainReluLab({ ...base, lrFactor }, backend, { cancel });
-      out.push({ etaOverEdge: x, lrFactor, phase: r.phase, catapults: r.catapults.length, maxLoss: maxOf(r.losses), finalLoss: r.losses[r.losses.length - 1], finalLambda: r.lambdas[r.lambdas.length - 1], edge: r.edge });
+      out.push({
+        etaOverEdge: x,
+        lrFactor,
+        phase: r.phase,
+        catapults: r.catapults.length,
+        maxLoss: maxOf(r.losses),
+        finalLoss: r.losses[r.losses.length - 1],
+        finalLambda: r.lambdas[r.lambdas.length - 1],
+        edge: r.edge,
+      });
     }
   }
   return out;
@@ -54,12 +76,25 @@ export interface BatchSweepPoint {
 }
 
 /** Catapults per run against batch size, at a fixed eta (ReLU network). */
-export async function batchSweep(batches: readonly number[], seeds: readonly number[], base: Partial<ReluLabConfig>, backend: CatapultBackend, cancel?: CancelToken): Promise<BatchSweepPoint[]> {
+export async function batchSweep(
+  batches: readonly number[],
+  seeds: readonly number[],
+  base: Partial<ReluLabConfig>,
+  backend: CatapultBackend,
+  cancel?: CancelToken,
+): Promise<BatchSweepPoint[]> {
   const out: BatchSweepPoint[] = [];
   for (const batch of batches) {
     for (const seed of seeds) {
       const r = await trainReluLab({ ...base, batch, seed }, backend, { cancel });
-      out.push({ batch, seed, phase: r.phase, catapults: r.catapults.length, finalAlignment: r.alignments ? r.alignments[r.alignments.length - 1] : null, testLoss: r.testLoss });
+      out.push({
+        batch,
+        seed,
+        phase: r.phase,
+        catapults: r.catapults.length,
+        finalAlignment: r.alignments ? r.alignments[r.alignments.length - 1] : null,
+        testLoss: r.testLoss,
+      });
     }
   }
   return out;

@@ -34,8 +34,12 @@ export function lowRankTask(n: number, d: number, seed: number, nTest = 0): LabT
   const train = make(n);
   const G = new Float64Array(d * d);
   for (let i = 0; i < n; i++) {
-    const g0 = d * train.X.data[i * d + 1], g1 = d * train.X.data[i * d];
-    G[0] += g0 * g0; G[1] += g0 * g1; G[d] += g1 * g0; G[d + 1] += g1 * g1;
+    const g0 = d * train.X.data[i * d + 1],
+      g1 = d * train.X.data[i * d];
+    G[0] += g0 * g0;
+    G[1] += g0 * g1;
+    G[d] += g1 * g0;
+    G[d + 1] += g1 * g1;
   }
   for (let q = 0; q < G.length; q++) G[q] /= n;
   const test = nTest > 0 ? make(nTest) : undefined;
@@ -44,8 +48,14 @@ export function lowRankTask(n: number, d: number, seed: number, nTest = 0): LabT
 
 /** cos(A, B) = <A, B>_F / (|A|_F |B|_F) (SCIENCE.md §3). */
 export function frobeniusCosine(A: Float64Array, B: Float64Array): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < A.length; i++) { ab += A[i] * B[i]; aa += A[i] * A[i]; bb += B[i] * B[i]; }
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < A.length; i++) {
+    ab += A[i] * B[i];
+    aa += A[i] * A[i];
+    bb += B[i] * B[i];
+  }
   return ab / Math.sqrt(aa * bb);
 }
 

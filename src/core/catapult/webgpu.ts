@@ -3,7 +3,17 @@
 // dispatches with nothing read back; residuals, NTK-vector products and the d x d AGOP come back as
 // float64. Nothing n x n is formed: K v = J (J^T v) / n.
 import { BackendError } from '../rfm/backend';
-import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, deviceName, requestGpuDevice, roundUp, type AdapterDescription, type GpuOp } from '../gpu/context';
+import {
+  GpuContext,
+  USAGE_COPY_DST,
+  USAGE_COPY_SRC,
+  USAGE_STORAGE,
+  deviceName,
+  requestGpuDevice,
+  roundUp,
+  type AdapterDescription,
+  type GpuOp,
+} from '../gpu/context';
 import reluForwardWgsl from './kernels/reluForward.wgsl';
 import reluInputGradWgsl from './kernels/reluInputGrad.wgsl';
 import reluNtkApplyWgsl from './kernels/reluNtkApply.wgsl';
@@ -33,8 +43,11 @@ export class WebGpuCatapultBackend implements CatapultBackend {
   }
 
   async createSession(p: ReluProblem): Promise<ReluSession> {
-    const n = p.X.rows, d = p.X.cols, m = p.width;
-    if (p.W.length !== m * d || p.a.length !== m || p.y.length !== n) throw new RangeError('catapult webgpu: problem shapes disagree');
+    const n = p.X.rows,
+      d = p.X.cols,
+      m = p.width;
+    if (p.W.length !== m * d || p.a.length !== m || p.y.length !== n)
+      throw new RangeError('catapult webgpu: problem shapes disagree');
     return this.ctx.run('catapult createSession', async () => new WebGpuReluSession(this.ctx, p));
   }
 
@@ -60,8 +73,13 @@ class WebGpuReluSession implements ReluSession {
   private readonly all: GPUBuffer[];
   private closed = false;
 
-  constructor(private readonly ctx: GpuContext, p: ReluProblem) {
-    this.n = p.X.rows; this.d = p.X.cols; this.m = p.width;
+  constructor(
+    private readonly ctx: GpuContext,
+    p: ReluProblem,
+  ) {
+    this.n = p.X.rows;
+    this.d = p.X.cols;
+    this.m = p.width;
     const { n, d, m } = this;
     this.dPad = roundUp(d, 4);
     ctx.checkBinding(n * m * 4, `hidden activations of ${n} rows x ${m} units`);
@@ -95,12 +113,36 @@ class WebGpuReluSession implements ReluSession {
     const params = new ArrayBuffer(32);
     new Uint32Array(params).set([count, this.m, this.dPad / 4, useRows ? 1 : 0]);
     new Float32Array(params)[4] = 1 / Math.sqrt(this.m);
-    this.ctx.dispatch(op, pass, 'reluForward', reluForwardWgsl, {}, params, [this.X, this.W, this.a, this.y, this.rows, this.Z, this.e], [Math.ceil(count / 64), 1]);
+    this.ctx.dispatch(
+      op,
+      pass,
+      'reluForward',
+      reluForwardWgsl,
+      {},
+      params,
+      [this.X, this.W, this.a, this.y, this.rows, this.Z, this.e],
+      [Math.ceil(count / 64), 1],
+    );
   }
 
-  private encodeWeightGrad(op: GpuOp, pass: GPUComputePassEncoder, count: number, useRows: boolean, v: GPUBuffer): void {
+  private encodeWeightGrad(
+    op: GpuOp,
+    pass: GPUComputePassEncoder,
+    count: number,
+    useRows: boolean,
+    v: GPUBuffer,
+  ): void {
     const params = new Uint32Array([count, this.m, this.dPad / 4, useRows ? 1 : 0]).buffer;
-    this.ctx.dispatch(op, pass, 'reluWeightGrad', reluWeightGradWgsl, {}, params, [this.X, this.rows, this.Z, v, this.gW, this.ga], [Math.ceil((this.m * this.dPad) / 4 / 64), 1]);
+    this.ctx.dispatch(
+      op,
+      pass,
+      'reluWeightGrad',
+      reluWeightGradWgsl,
+      {},
+      params,
+      [this.X, this.rows, this.Z, v, this.gW, this.ga],
+      [Math.ceil((this.m * this.dPad) / 4 / 64), 1],
+    );
   }
 
   async residuals(): Promise<Float64Array> {
@@ -130,7 +172,16 @@ class WebGpuReluSession implements ReluSession {
       const params = new ArrayBuffer(16);
       new Uint32Array(params).set([this.m, this.dPad / 4]);
       new Float32Array(params)[2] = lr / (Math.sqrt(this.m) * count);
-      this.ctx.dispatch(op, pass, 'reluUpdate', reluUpdateWgsl, {}, params, [this.W, this.a, this.gW, this.ga], [Math.ceil(this.m / 64), 1]);
+      this.ctx.dispatch(
+        op,
+        pass,
+        'reluUpdate',
+        reluUpdateWgsl,
+        {},
+        params,
+        [this.W, this.a, this.gW, this.ga],
+        [Math.ceil(this.m / 64), 1],
+      );
       pass.end();
       this.ctx.device.queue.submit([enc.finish()]);
     });
@@ -148,7 +199,16 @@ class WebGpuReluSession implements ReluSession {
       const params = new ArrayBuffer(16);
       new Uint32Array(params).set([this.n, this.m, this.dPad / 4]);
       new Float32Array(params)[3] = 1 / (this.m * this.n);
-      this.ctx.dispatch(op, pass, 'reluNtkApply', reluNtkApplyWgsl, {}, params, [this.X, this.Z, this.a, this.gW, this.ga, out], [Math.ceil(this.n / 64), 1]);
+      this.ctx.dispatch(
+        op,
+        pass,
+        'reluNtkApply',
+        reluNtkApplyWgsl,
+        {},
+        params,
+        [this.X, this.Z, this.a, this.gW, this.ga, out],
+        [Math.ceil(this.n / 64), 1],
+      );
       pass.end();
       const [r] = await this.ctx.readBack(op, enc, [[out, 0, this.n]]);
       return r;
@@ -166,13 +226,32 @@ class WebGpuReluSession implements ReluSession {
       const params = new ArrayBuffer(16);
       new Uint32Array(params).set([n, this.m, dPad / 4]);
       new Float32Array(params)[3] = 1 / Math.sqrt(this.m);
-      this.ctx.dispatch(op, pass, 'reluInputGrad', reluInputGradWgsl, {}, params, [this.Z, this.a, this.W, G], [Math.ceil((n * dPad) / 4 / 64), 1]);
+      this.ctx.dispatch(
+        op,
+        pass,
+        'reluInputGrad',
+        reluInputGradWgsl,
+        {},
+        params,
+        [this.Z, this.a, this.W, G],
+        [Math.ceil((n * dPad) / 4 / 64), 1],
+      );
       const blocks = (dPad / 4) ** 2;
-      this.ctx.dispatch(op, pass, 'transposeProduct', transposeProductWgsl, { DIAG_ONLY: 0 }, new Uint32Array([n, dPad / 4, dPad / 4, 0]).buffer, [G, G, gram], [Math.ceil(blocks / 64), 1]);
+      this.ctx.dispatch(
+        op,
+        pass,
+        'transposeProduct',
+        transposeProductWgsl,
+        { DIAG_ONLY: 0 },
+        new Uint32Array([n, dPad / 4, dPad / 4, 0]).buffer,
+        [G, G, gram],
+        [Math.ceil(blocks / 64), 1],
+      );
       pass.end();
       const [g] = await this.ctx.readBack(op, enc, [[gram, 0, dPad * dPad]]);
       const out = new Float64Array(d * d);
-      for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) out[r * d + c] = (0.5 * (g[r * dPad + c] + g[c * dPad + r])) / n;
+      for (let r = 0; r < d; r++)
+        for (let c = 0; c < d; c++) out[r * d + c] = (0.5 * (g[r * dPad + c] + g[c * dPad + r])) / n;
       return out;
     });
   }
@@ -180,7 +259,10 @@ class WebGpuReluSession implements ReluSession {
   async weights(): Promise<{ W: Float64Array; a: Float64Array }> {
     return this.run('catapult weights', async (op) => {
       const enc = this.ctx.device.createCommandEncoder({ label: 'catapult weights' });
-      const [Wp, a] = await this.ctx.readBack(op, enc, [[this.W, 0, this.m * this.dPad], [this.a, 0, this.m]]);
+      const [Wp, a] = await this.ctx.readBack(op, enc, [
+        [this.W, 0, this.m * this.dPad],
+        [this.a, 0, this.m],
+      ]);
       const W = new Float64Array(this.m * this.d);
       for (let j = 0; j < this.m; j++) for (let k = 0; k < this.d; k++) W[j * this.d + k] = Wp[j * this.dPad + k];
       return { W, a };

@@ -31,7 +31,10 @@ export function decodeText(bytes: Uint8Array, file: string): string {
   }
   const head = bytes.subarray(0, 8192);
   const nul = head.indexOf(0);
-  if (nul >= 0) throw new InputError(`${file}: looks binary (a zero byte at offset ${nul}); expected UTF-8 text with delimited columns`);
+  if (nul >= 0)
+    throw new InputError(
+      `${file}: looks binary (a zero byte at offset ${nul}); expected UTF-8 text with delimited columns`,
+    );
   // Not fatal: a stray Latin-1 byte in a category name should not sink the file. The decoder drops a BOM.
   return new TextDecoder('utf-8').decode(bytes);
 }
@@ -47,10 +50,11 @@ export function sniffDelimiter(text: string): string {
     for (const r of rows) freq.set(r.length, (freq.get(r.length) ?? 0) + 1);
     let fields = 1;
     let count = 0;
-    for (const [k, c] of freq) if (c > count || (c === count && k > fields)) (fields = k), (count = c);
+    for (const [k, c] of freq) if (c > count || (c === count && k > fields)) ((fields = k), (count = c));
     if (fields < 2) continue;
     const agreement = count / rows.length;
-    if (agreement > best.agreement || (agreement === best.agreement && fields > best.fields)) best = { delimiter, agreement, fields };
+    if (agreement > best.agreement || (agreement === best.agreement && fields > best.fields))
+      best = { delimiter, agreement, fields };
   }
   return best.delimiter;
 }
@@ -119,7 +123,8 @@ function columnNames(header: string[] | null, width: number): string[] {
 export function parseCsv(bytes: Uint8Array, file: string, options: CsvOptions = {}): Table {
   if (bytes.length === 0) throw new InputError(`${file}: is empty; expected a header row and rows of values`);
   const text = decodeText(bytes, file);
-  if (text.trim() === '') throw new InputError(`${file}: is empty (only whitespace); expected a header row and rows of values`);
+  if (text.trim() === '')
+    throw new InputError(`${file}: is empty (only whitespace); expected a header row and rows of values`);
   const delimiter = options.delimiter ?? sniffDelimiter(text);
 
   const lines: number[] = [];
@@ -143,7 +148,10 @@ export function parseCsv(bytes: Uint8Array, file: string, options: CsvOptions = 
     const rows = pending!;
     pending = null;
     const [first, ...rest] = rows;
-    const header = looksLikeHeader(first.cells, rest.slice(0, HEADER_SAMPLE).map((r) => r.cells));
+    const header = looksLikeHeader(
+      first.cells,
+      rest.slice(0, HEADER_SAMPLE).map((r) => r.cells),
+    );
     if (header) {
       headerLine = first.line;
       headerBlankLast = first.cells.length > 1 && first.cells[first.cells.length - 1].trim() === '';
@@ -179,7 +187,10 @@ export function parseCsv(bytes: Uint8Array, file: string, options: CsvOptions = 
       line += countBreaks(pos, end);
       pos = end;
       const quoteError = result.errors.find((e) => e.type === 'Quotes');
-      if (quoteError) throw new InputError(`${file}: row ${at}: ${quoteError.message.toLowerCase()}; expected a closing '"' for each opening one`);
+      if (quoteError)
+        throw new InputError(
+          `${file}: row ${at}: ${quoteError.message.toLowerCase()}; expected a closing '"' for each opening one`,
+        );
       const cells = result.data;
       if (cells.length === 1 && cells[0].trim() === '') return;
       if (pending) {
@@ -197,7 +208,9 @@ export function parseCsv(bytes: Uint8Array, file: string, options: CsvOptions = 
   if (headerBlankLast && last.missingCount === lines.length) columns = columns.slice(0, -1);
   if (headerBlankFirst && columns.length > 2 && isIndexColumn(columns[0], lines.length)) columns = columns.slice(1);
   if (lines.length === 0) {
-    throw new InputError(`${file}: has a header (row ${headerLine}) but no data rows; expected rows of values below it`);
+    throw new InputError(
+      `${file}: has a header (row ${headerLine}) but no data rows; expected rows of values below it`,
+    );
   }
   return { ...source, rows: lines.length, columns };
 }

@@ -22,13 +22,15 @@ function formatBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) (v /= 1024), u++;
+  while (v >= 1024 && u < units.length - 1) ((v /= 1024), u++);
   return u === 0 ? `${n} bytes` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]} (${n} bytes)`;
 }
 
 export function checkDatasetSize(bytes: number, fileName: string, maxBytes: number = DEFAULT_MAX_DATASET_BYTES): void {
   if (bytes > maxBytes) {
-    throw new InputError(`${fileName}: is ${formatBytes(bytes)}, over the ${formatBytes(maxBytes)} limit for a dataset; expected a smaller file (subsample it first)`);
+    throw new InputError(
+      `${fileName}: is ${formatBytes(bytes)}, over the ${formatBytes(maxBytes)} limit for a dataset; expected a smaller file (subsample it first)`,
+    );
   }
 }
 
@@ -83,7 +85,12 @@ export async function loadDataset(
 export async function inspectDataset(
   bytes: Uint8Array,
   fileName: string,
-): Promise<{ rows: number; columns: { name: string; kind: 'numeric' | 'categorical' }[]; suggestedTarget: string; suggestedTask: Task }> {
+): Promise<{
+  rows: number;
+  columns: { name: string; kind: 'numeric' | 'categorical' }[];
+  suggestedTarget: string;
+  suggestedTask: Task;
+}> {
   checkDatasetSize(bytes.length, fileName);
   return summarizeTable(await readTable(bytes, fileName, {}));
 }

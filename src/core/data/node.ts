@@ -17,7 +17,9 @@ export async function readDatasetFile(
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? (e as Error).message})`}`);
+    throw new InputError(
+      `${path}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? (e as Error).message})`}`,
+    );
   }
   checkDatasetSize(size, path);
   const buf = await readFile(path);

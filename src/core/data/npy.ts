@@ -33,8 +33,16 @@ const READERS: Record<string, Reader> = {
 
 type TypedArrayCtor = new (buffer: ArrayBuffer) => ArrayLike<number | bigint>;
 const VIEWS: Record<string, TypedArrayCtor> = {
-  f4: Float32Array, f8: Float64Array, i1: Int8Array, i2: Int16Array, i4: Int32Array, i8: BigInt64Array,
-  u1: Uint8Array, u2: Uint16Array, u4: Uint32Array, u8: BigUint64Array,
+  f4: Float32Array,
+  f8: Float64Array,
+  i1: Int8Array,
+  i2: Int16Array,
+  i4: Int32Array,
+  i8: BigInt64Array,
+  u1: Uint8Array,
+  u2: Uint16Array,
+  u4: Uint32Array,
+  u8: BigUint64Array,
 };
 
 function field(header: string, key: string): string | undefined {
@@ -61,13 +69,21 @@ export interface NpyHeader {
  */
 export function npyDataStart(bytes: Uint8Array, what: string): number {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new InputError(`${what}: not a .npy array (${bytes.length < 10 ? `only ${bytes.length} bytes` : 'no \\x93NUMPY signature at the start'}); expected numpy's .npy format`);
+    throw new InputError(
+      `${what}: not a .npy array (${bytes.length < 10 ? `only ${bytes.length} bytes` : 'no \\x93NUMPY signature at the start'}); expected numpy's .npy format`,
+    );
   }
   const major = bytes[6];
-  if (major < 1 || major > 3) throw new InputError(`${what}: .npy format version ${major}.${bytes[7]} is not supported; expected version 1, 2 or 3`);
+  if (major < 1 || major > 3)
+    throw new InputError(
+      `${what}: .npy format version ${major}.${bytes[7]} is not supported; expected version 1, 2 or 3`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lengthBytes = major === 1 ? 2 : 4;
-  if (bytes.length < 8 + lengthBytes) throw new InputError(`${what}: truncated .npy header (${bytes.length} bytes); expected at least ${8 + lengthBytes}`);
+  if (bytes.length < 8 + lengthBytes)
+    throw new InputError(
+      `${what}: truncated .npy header (${bytes.length} bytes); expected at least ${8 + lengthBytes}`,
+    );
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   return 8 + lengthBytes + headerLength;
 }
@@ -78,7 +94,9 @@ export function parseNpyHeader(bytes: Uint8Array, what: string): NpyHeader {
   const major = bytes[6];
   const lengthBytes = major === 1 ? 2 : 4;
   if (dataStart > bytes.length) {
-    throw new InputError(`${what}: truncated .npy header: it declares ${dataStart - 8 - lengthBytes} header bytes but the file ends after ${bytes.length - 8 - lengthBytes}`);
+    throw new InputError(
+      `${what}: truncated .npy header: it declares ${dataStart - 8 - lengthBytes} header bytes but the file ends after ${bytes.length - 8 - lengthBytes}`,
+    );
   }
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lengthBytes, dataStart));
 
@@ -86,14 +104,23 @@ export function parseNpyHeader(bytes: Uint8Array, what: string): NpyHeader {
   const orderField = field(header, 'fortran_order');
   const shapeField = field(header, 'shape');
   if (!descrField || !orderField || !shapeField) {
-    throw new InputError(`${what}: .npy header ${JSON.stringify(header.trim().slice(0, 120))} lacks 'descr', 'fortran_order' or 'shape'`);
+    throw new InputError(
+      `${what}: .npy header ${JSON.stringify(header.trim().slice(0, 120))} lacks 'descr', 'fortran_order' or 'shape'`,
+    );
   }
-  if (descrField === '[') throw new InputError(`${what}: holds a structured (record) array; expected a plain numeric array of ${SUPPORTED}`);
+  if (descrField === '[')
+    throw new InputError(`${what}: holds a structured (record) array; expected a plain numeric array of ${SUPPORTED}`);
   const descr = descrField.slice(1, -1);
   const m = /^([<>|=])([a-z])(\d+)$/.exec(descr);
   if (!m) throw new InputError(`${what}: dtype '${descr}' is not supported; expected ${SUPPORTED}`);
-  const shape = shapeField.slice(1, -1).split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  if (shape.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new InputError(`${what}: bad shape ${shapeField} in the .npy header; expected non-negative integers`);
+  const shape = shapeField
+    .slice(1, -1)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
+  if (shape.some((s) => !Number.isSafeInteger(s) || s < 0))
+    throw new InputError(`${what}: bad shape ${shapeField} in the .npy header; expected non-negative integers`);
   return {
     descr,
     code: `${m[2]}${m[3]}`,
@@ -121,7 +148,14 @@ export function parseNpy(bytes: Uint8Array, what: string): NpyArray {
   return { descr, fortranOrder, shape, data: fortranOrder && shape.length > 1 ? fortranToC(flat, shape) : flat };
 }
 
-function readFlat(bytes: Uint8Array, start: number, count: number, code: string, itemSize: number, little: boolean): Float64Array {
+function readFlat(
+  bytes: Uint8Array,
+  start: number,
+  count: number,
+  code: string,
+  itemSize: number,
+  little: boolean,
+): Float64Array {
   const out = new Float64Array(count);
   const Ctor = VIEWS[code];
   if (Ctor && little === HOST_LITTLE_ENDIAN) {

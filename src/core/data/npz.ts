@@ -25,12 +25,19 @@ function listEntries(bytes: Uint8Array, file: string): Entry[] {
     // Only the central directory is read: the filter refuses every entry.
     unzipSync(bytes, {
       filter: (f) => {
-        entries.push({ name: f.name, array: f.name.replace(/\.npy$/, ''), compression: f.compression, originalSize: f.originalSize });
+        entries.push({
+          name: f.name,
+          array: f.name.replace(/\.npy$/, ''),
+          compression: f.compression,
+          originalSize: f.originalSize,
+        });
         return false;
       },
     });
   } catch (e) {
-    throw new InputError(`${file}: not a readable .npz (zip) archive (${(e as Error).message}); expected a file written by numpy.savez`);
+    throw new InputError(
+      `${file}: not a readable .npz (zip) archive (${(e as Error).message}); expected a file written by numpy.savez`,
+    );
   }
   return entries;
 }
@@ -52,14 +59,19 @@ function inflateEntries(bytes: Uint8Array, file: string, wanted: Entry[]): Map<s
       }
       if (filled + chunk.length > buf.length) {
         // Counting what actually comes out, not what the header claims, is what stops a bomb.
-        failure = new InputError(`${file}: array '${entry.array}' inflates past the ${entry.originalSize} bytes its zip entry declares; refusing it (corrupt archive or zip bomb)`);
+        failure = new InputError(
+          `${file}: array '${entry.array}' inflates past the ${entry.originalSize} bytes its zip entry declares; refusing it (corrupt archive or zip bomb)`,
+        );
         f.terminate();
         return;
       }
       buf.set(chunk, filled);
       filled += chunk.length;
       if (!final) return;
-      if (filled !== buf.length) failure = new InputError(`${file}: array '${entry.array}' is truncated: ${filled} of ${entry.originalSize} declared bytes`);
+      if (filled !== buf.length)
+        failure = new InputError(
+          `${file}: array '${entry.array}' is truncated: ${filled} of ${entry.originalSize} declared bytes`,
+        );
       else out.set(f.name, buf);
     };
     f.start();
@@ -74,7 +86,11 @@ function inflateEntries(bytes: Uint8Array, file: string, wanted: Entry[]): Map<s
     throw new InputError(`${file}: damaged .npz (zip) archive (${(e as Error).message})`);
   }
   if (failure) throw failure;
-  for (const e of wanted) if (!out.has(e.name)) throw new InputError(`${file}: array '${e.array}' is listed in the archive but its data could not be found (truncated file?)`);
+  for (const e of wanted)
+    if (!out.has(e.name))
+      throw new InputError(
+        `${file}: array '${e.array}' is listed in the archive but its data could not be found (truncated file?)`,
+      );
   return out;
 }
 
@@ -88,7 +104,8 @@ function pick(entries: Entry[], file: string, options: LoadOptions): Entry[] {
     return e;
   };
   // A target given by name that is an array of the archive reads naturally as the y array.
-  const yName = options.yArray ?? (typeof options.target === 'string' && find(options.target) ? options.target : undefined);
+  const yName =
+    options.yArray ?? (typeof options.target === 'string' && find(options.target) ? options.target : undefined);
   let x = named(options.xArray, 'features');
   let y = named(yName, 'target');
   if (!y && entries.length === 1) {
@@ -96,7 +113,9 @@ function pick(entries: Entry[], file: string, options: LoadOptions): Entry[] {
     // Rows to predict may come as X alone; any other single array is a matrix holding the target too.
     if (x || only.array === 'X') {
       if (options.targetOptional) return [only];
-      throw new InputError(`${file}: holds only the feature array '${only.array}'; expected a target array ('y') beside it`);
+      throw new InputError(
+        `${file}: holds only the feature array '${only.array}'; expected a target array ('y') beside it`,
+      );
     }
     return [only];
   }
@@ -104,7 +123,8 @@ function pick(entries: Entry[], file: string, options: LoadOptions): Entry[] {
   const others = (not?: Entry) => entries.filter((e) => e !== not);
   x ??= (find('X') !== y ? find('X') : undefined) ?? others(y)[0];
   y ??= (find('y') !== x ? find('y') : undefined) ?? others(x)[0];
-  if (!x || !y || x === y) throw new InputError(`${file}: needs a feature array and a target array; its arrays are ${listed}`);
+  if (!x || !y || x === y)
+    throw new InputError(`${file}: needs a feature array and a target array; its arrays are ${listed}`);
   return [x, y];
 }
 
@@ -113,7 +133,9 @@ function checkDeclaredSizes(file: string, chosen: Entry[], maxInflated: number):
   let total = 0;
   for (const e of chosen) {
     if (e.compression !== 0 && e.compression !== 8) {
-      throw new InputError(`${file}: array '${e.array}' uses zip compression method ${e.compression}; expected stored (0) or deflated (8) as numpy writes`);
+      throw new InputError(
+        `${file}: array '${e.array}' uses zip compression method ${e.compression}; expected stored (0) or deflated (8) as numpy writes`,
+      );
     }
     total += e.originalSize;
     if (total > maxInflated) {
@@ -124,7 +146,12 @@ function checkDeclaredSizes(file: string, chosen: Entry[], maxInflated: number):
   }
 }
 
-export function npzTable(bytes: Uint8Array, file: string, options: LoadOptions = {}, maxInflated = MAX_INFLATED_BYTES): Table {
+export function npzTable(
+  bytes: Uint8Array,
+  file: string,
+  options: LoadOptions = {},
+  maxInflated = MAX_INFLATED_BYTES,
+): Table {
   const entries = listEntries(bytes, file);
   if (entries.length === 0) throw new InputError(`${file}: the archive holds no arrays; expected X and y`);
   const chosen = pick(entries, file, options);
@@ -140,14 +167,21 @@ export function npzTable(bytes: Uint8Array, file: string, options: LoadOptions =
 /** Columns x0, x1, ... from X and, when there is one, the target column named after the y array. */
 function featuresAndTarget(file: string, xName: string, X: NpyArray, yName?: string, y?: NpyArray): Table {
   if (X.shape.length !== 1 && X.shape.length !== 2) {
-    throw new InputError(`${file}: array '${xName}' has shape ${shapeText(X.shape)}; expected a 2-D array (rows x features)`);
+    throw new InputError(
+      `${file}: array '${xName}' has shape ${shapeText(X.shape)}; expected a 2-D array (rows x features)`,
+    );
   }
   if (y && !(y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1))) {
-    throw new InputError(`${file}: array '${yName}' has shape ${shapeText(y.shape)}; expected one target value per row (shape (n,) or (n, 1))`);
+    throw new InputError(
+      `${file}: array '${yName}' has shape ${shapeText(y.shape)}; expected one target value per row (shape (n,) or (n, 1))`,
+    );
   }
   const rows = X.shape[0];
   const d = X.shape.length === 2 ? X.shape[1] : 1;
-  if (y && y.shape[0] !== rows) throw new InputError(`${file}: array '${yName}' has ${y.shape[0]} rows but '${xName}' has ${rows}; expected one target per row`);
+  if (y && y.shape[0] !== rows)
+    throw new InputError(
+      `${file}: array '${yName}' has ${y.shape[0]} rows but '${xName}' has ${rows}; expected one target per row`,
+    );
   const source = { file, rowLabel };
   const columns = Array.from({ length: d }, (_, j) => {
     const values = new Float64Array(rows);

@@ -13,9 +13,10 @@ function describe(v: unknown): string {
 }
 
 export async function parquetTable(bytes: Uint8Array, file: string): Promise<Table> {
-  const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? (bytes.buffer as ArrayBuffer)
-    : (new Uint8Array(bytes).buffer as ArrayBuffer); // a copy even for a Node Buffer, whose slice() is a view
+  const buffer =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      ? (bytes.buffer as ArrayBuffer)
+      : (new Uint8Array(bytes).buffer as ArrayBuffer); // a copy even for a Node Buffer, whose slice() is a view
   let metadata: ReturnType<typeof parquetMetadata>;
   try {
     metadata = parquetMetadata(buffer);
@@ -25,7 +26,10 @@ export async function parquetTable(bytes: Uint8Array, file: string): Promise<Tab
   const rows = Number(metadata.num_rows);
   const fields = parquetSchema(metadata).children;
   for (const f of fields) {
-    if (f.children.length > 0) throw new InputError(`${file}: column '${f.element.name}' is nested (a struct, list or map); expected flat columns of numbers or strings`);
+    if (f.children.length > 0)
+      throw new InputError(
+        `${file}: column '${f.element.name}' is nested (a struct, list or map); expected flat columns of numbers or strings`,
+      );
   }
   if (fields.length === 0) throw new InputError(`${file}: has no columns`);
   const names = fields.map((f) => f.element.name);
@@ -44,7 +48,8 @@ export async function parquetTable(bytes: Uint8Array, file: string): Promise<Tab
   const columns = names.map((name) => {
     const b = new ColumnBuilder(name, `column '${name}'`, source);
     for (const chunk of chunks.get(name)!.sort((p, q) => p.rowStart - q.rowStart)) {
-      if (chunk.rowStart !== b.length) throw new InputError(`${file}: column '${name}' has a gap in its row groups at row ${b.length + 1}`);
+      if (chunk.rowStart !== b.length)
+        throw new InputError(`${file}: column '${name}' has a gap in its row groups at row ${b.length + 1}`);
       for (let i = 0; i < chunk.values.length; i++) {
         const v = chunk.values[i];
         if (v === null || v === undefined) b.pushMissing('null');
@@ -52,10 +57,14 @@ export async function parquetTable(bytes: Uint8Array, file: string): Promise<Tab
         else if (typeof v === 'bigint') b.pushNumber(Number(v));
         else if (typeof v === 'boolean') b.pushNumber(v ? 1 : 0);
         else if (typeof v === 'string') b.pushText(v, false);
-        else throw new InputError(`${file}: row ${b.length + 1}, column '${name}' holds ${describe(v)}; expected numbers, booleans or strings`);
+        else
+          throw new InputError(
+            `${file}: row ${b.length + 1}, column '${name}' holds ${describe(v)}; expected numbers, booleans or strings`,
+          );
       }
     }
-    if (b.length !== rows) throw new InputError(`${file}: column '${name}' has ${b.length} values but the file declares ${rows} rows`);
+    if (b.length !== rows)
+      throw new InputError(`${file}: column '${name}' has ${b.length} values but the file declares ${rows} rows`);
     return b.finish();
   });
   return { ...source, rows, columns };

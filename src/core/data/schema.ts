@@ -7,7 +7,12 @@ import type { Task } from './dataset';
  */
 export type FeatureEncoding =
   | { readonly column: string; readonly kind: 'numeric'; readonly fill: number }
-  | { readonly column: string; readonly kind: 'categorical'; readonly categories: readonly string[]; readonly fill: string };
+  | {
+      readonly column: string;
+      readonly kind: 'categorical';
+      readonly categories: readonly string[];
+      readonly fill: string;
+    };
 
 /**
  * Everything needed to encode another file exactly like the training file: which columns, in which order,
@@ -43,7 +48,8 @@ export function assertSchema(value: unknown, where: string): asserts value is Da
       if (typeof e.fill !== 'number') fail(`feature '${e.column}' has no numeric "fill"`);
       width += 1;
     } else if (e.kind === 'categorical') {
-      if (!Array.isArray(e.categories) || typeof e.fill !== 'string') fail(`feature '${e.column}' needs "categories" and a string "fill"`);
+      if (!Array.isArray(e.categories) || typeof e.fill !== 'string')
+        fail(`feature '${e.column}' needs "categories" and a string "fill"`);
       width += (e.categories as unknown[]).length;
     } else fail(`feature '${e.column}' has kind ${JSON.stringify(e.kind)}; expected "numeric" or "categorical"`);
   }

@@ -11,7 +11,8 @@ function subset(ds: Dataset, idx: ArrayLike<number>, label: string): Dataset {
 
 /** A seeded random split: `fraction` of the rows (at least one) become the held-out part. */
 export function splitDataset(ds: Dataset, fraction: number, seed: number): { train: Dataset; held: Dataset } {
-  if (!(fraction > 0 && fraction < 1)) throw new InputError(`validation fraction must be between 0 and 1 (exclusive), got ${fraction}`);
+  if (!(fraction > 0 && fraction < 1))
+    throw new InputError(`validation fraction must be between 0 and 1 (exclusive), got ${fraction}`);
   const n = ds.X.rows;
   const nHeld = Math.max(1, Math.round(n * fraction));
   if (n - nHeld < 2) throw new InputError(`${ds.source}: ${n} rows are too few to hold out ${fraction} of them`);

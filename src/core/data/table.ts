@@ -83,7 +83,8 @@ export function isMissingText(cell: string): boolean {
   return MISSING_TOKENS.has(cell.trim().toLowerCase());
 }
 
-export const IMPUTE_HINT = 'use --impute (impute: true) to fill missing features with the column mean or most frequent value';
+export const IMPUTE_HINT =
+  'use --impute (impute: true) to fill missing features with the column mean or most frequent value';
 
 function quote(s: string): string {
   return JSON.stringify(s.length > 40 ? s.slice(0, 37) + '...' : s).replace(/^"|"$/g, "'");
@@ -103,7 +104,11 @@ export class ColumnBuilder {
   private firstMissing = -1;
   private firstMissingValue = '';
 
-  constructor(readonly name: string, readonly label: string, private readonly source: TableSource) {}
+  constructor(
+    readonly name: string,
+    readonly label: string,
+    private readonly source: TableSource,
+  ) {}
 
   get length(): number {
     return this.nums.length;
@@ -120,7 +125,7 @@ export class ColumnBuilder {
       this.nums.push(v);
     } else {
       if (parseNumbers && INFINITE.test(cell)) this.rejectInfinite(cell);
-      if (this.firstText < 0) (this.firstText = this.nums.length), (this.firstTextValue = cell);
+      if (this.firstText < 0) ((this.firstText = this.nums.length), (this.firstTextValue = cell));
       this.textCount++;
       this.nums.push(NaN);
     }
@@ -136,7 +141,7 @@ export class ColumnBuilder {
   }
 
   pushMissing(spelling: string): void {
-    if (this.firstMissing < 0) (this.firstMissing = this.nums.length), (this.firstMissingValue = spelling);
+    if (this.firstMissing < 0) ((this.firstMissing = this.nums.length), (this.firstMissingValue = spelling));
     this.missingCount++;
     this.nums.push(NaN);
     this.codes?.push(-1);
@@ -179,7 +184,9 @@ export class ColumnBuilder {
   }
 
   private rejectInfinite(cell: string): never {
-    throw new InputError(`${this.source.file}: ${this.source.rowLabel(this.nums.length)}, ${this.label}: expected a finite number, got ${quote(cell)}`);
+    throw new InputError(
+      `${this.source.file}: ${this.source.rowLabel(this.nums.length)}, ${this.label}: expected a finite number, got ${quote(cell)}`,
+    );
   }
 }
 
@@ -197,9 +204,18 @@ export function numericColumn(name: string, label: string, values: Float64Array,
     }
   }
   return {
-    name, label, numbers: values, levels: null, codes: null,
-    numericCount: values.length - missing, textCount: 0, missingCount: missing,
-    firstText: -1, firstTextValue: '', firstMissing, firstMissingValue: 'NaN',
+    name,
+    label,
+    numbers: values,
+    levels: null,
+    codes: null,
+    numericCount: values.length - missing,
+    textCount: 0,
+    missingCount: missing,
+    firstText: -1,
+    firstTextValue: '',
+    firstMissing,
+    firstMissingValue: 'NaN',
   };
 }
 
@@ -244,25 +260,34 @@ function inferTask(table: TableSource, col: RawColumn): Task {
 }
 
 function listNames(cols: readonly RawColumn[]): string {
-  const shown = cols.slice(0, 20).map((c) => quote(c.name)).join(', ');
+  const shown = cols
+    .slice(0, 20)
+    .map((c) => quote(c.name))
+    .join(', ');
   return cols.length > 20 ? `${shown}, ... (${cols.length} columns)` : shown;
 }
 
 function findTarget(table: Table, target: string | number | undefined): RawColumn {
   const cols = table.columns;
-  if (cols.length < 2) throw new InputError(`${table.file}: has ${cols.length} column(s); expected at least one feature column and a target column`);
+  if (cols.length < 2)
+    throw new InputError(
+      `${table.file}: has ${cols.length} column(s); expected at least one feature column and a target column`,
+    );
   if (target === undefined) {
     const name = suggestTarget(cols.map((c) => c.name));
     return cols.find((c) => c.name === name)!;
   }
   if (typeof target === 'string') {
-    const exact = cols.find((c) => c.name === target) ?? cols.find((c) => c.name.toLowerCase() === target.toLowerCase());
+    const exact =
+      cols.find((c) => c.name === target) ?? cols.find((c) => c.name.toLowerCase() === target.toLowerCase());
     if (exact) return exact;
     if (/^\d+$/.test(target)) return findTarget(table, Number(target));
     throw new InputError(`${table.file}: no target column named ${quote(target)}; the columns are ${listNames(cols)}`);
   }
   if (!Number.isInteger(target) || target < 0 || target >= cols.length) {
-    throw new InputError(`${table.file}: target column index ${target} is out of range; expected 0..${cols.length - 1} (0-based, ${cols.length} columns)`);
+    throw new InputError(
+      `${table.file}: target column index ${target} is out of range; expected 0..${cols.length - 1} (0-based, ${cols.length} columns)`,
+    );
   }
   return cols[target];
 }
@@ -289,7 +314,12 @@ function rejectMissingTarget(table: TableSource, col: RawColumn, row: number): n
   );
 }
 
-function encodeTarget(table: Table, col: RawColumn, task: Task, classes: readonly string[] | undefined): { y: Float64Array; classes?: string[] } {
+function encodeTarget(
+  table: Table,
+  col: RawColumn,
+  task: Task,
+  classes: readonly string[] | undefined,
+): { y: Float64Array; classes?: string[] } {
   const n = table.rows;
   const y = new Float64Array(n);
   if (task === 'regression') {
@@ -311,7 +341,9 @@ function encodeTarget(table: Table, col: RawColumn, task: Task, classes: readonl
   }
   const known = classes ?? [...new Set(labels as string[])].sort(compareLabels);
   if (known.length > MAX_CATEGORIES) {
-    throw new InputError(`${table.file}: ${col.label} has ${known.length} distinct values; expected at most ${MAX_CATEGORIES} classes (use task 'regression' for a numeric target)`);
+    throw new InputError(
+      `${table.file}: ${col.label} has ${known.length} distinct values; expected at most ${MAX_CATEGORIES} classes (use task 'regression' for a numeric target)`,
+    );
   }
   const index = new Map(known.map((c, k) => [c, k]));
   // A label the training file never had gets -1: it can be predicted but never right.
@@ -324,7 +356,9 @@ function planFeature(table: Table, col: RawColumn, impute: boolean): FeatureEnco
   const kind = kindOf(table, col, 'feature');
   if (col.missingCount > 0 && !impute) rejectMissing(table, col, kind);
   if (col.missingCount === table.rows) {
-    throw new InputError(`${table.file}: ${col.label} has no values at all (every row is missing); expected at least one value to impute from`);
+    throw new InputError(
+      `${table.file}: ${col.label} has no values at all (every row is missing); expected at least one value to impute from`,
+    );
   }
   if (kind === 'numeric') {
     let sum = 0;
@@ -347,7 +381,7 @@ function planFeature(table: Table, col: RawColumn, impute: boolean): FeatureEnco
   const at = new Map(levels.map((l, k) => [l, k]));
   for (const c of categories) {
     const count = counts[at.get(c)!];
-    if (count > best) (best = count), (fill = c);
+    if (count > best) ((best = count), (fill = c));
   }
   return { column: col.name, kind, categories, fill };
 }
@@ -360,7 +394,15 @@ function rejectMissing(table: TableSource, col: RawColumn, kind: Kind): never {
 }
 
 /** Write one feature's encoded columns (1 for numeric, one per category) into X starting at `offset`. */
-function fillFeature(table: Table, col: RawColumn, enc: FeatureEncoding, impute: boolean, X: Float64Array, d: number, offset: number): void {
+function fillFeature(
+  table: Table,
+  col: RawColumn,
+  enc: FeatureEncoding,
+  impute: boolean,
+  X: Float64Array,
+  d: number,
+  offset: number,
+): void {
   const n = table.rows;
   if (enc.kind === 'numeric') {
     if (col.textCount > 0) {
@@ -388,7 +430,7 @@ function fillFeature(table: Table, col: RawColumn, enc: FeatureEncoding, impute:
       k = code < 0 ? fillAt : fromLevel[code];
     } else {
       const v = col.numbers[i];
-      k = Number.isNaN(v) ? fillAt : position.get(String(v)) ?? -1;
+      k = Number.isNaN(v) ? fillAt : (position.get(String(v)) ?? -1);
     }
     if (k >= 0) X[i * d + offset + k] = 1;
   }
@@ -410,7 +452,11 @@ function buildX(table: Table, pairs: { col: RawColumn; enc: FeatureEncoding }[],
 }
 
 /** Turn a parsed table into a Dataset; with the training file's schema, encode it exactly like training. */
-export function encodeTable(table: Table, options: LoadOptions = {}, schema?: DatasetSchema): { dataset: Dataset; schema: DatasetSchema } {
+export function encodeTable(
+  table: Table,
+  options: LoadOptions = {},
+  schema?: DatasetSchema,
+): { dataset: Dataset; schema: DatasetSchema } {
   if (table.rows === 0) throw new InputError(`${table.file}: has no data rows; expected at least one row of values`);
   const impute = options.impute === true;
   if (schema) return encodeWithSchema(table, options, schema, impute);
@@ -424,20 +470,37 @@ export function encodeTable(table: Table, options: LoadOptions = {}, schema?: Da
   const X = buildX(table, pairs, impute);
   const out: DatasetSchema = { features, featureNames, targetName: target.name, task, ...(classes ? { classes } : {}) };
   return {
-    dataset: { source: table.file, X: mat(table.rows, featureNames.length, X), featureNames, y, targetName: target.name, task, ...(classes ? { classes } : {}) },
+    dataset: {
+      source: table.file,
+      X: mat(table.rows, featureNames.length, X),
+      featureNames,
+      y,
+      targetName: target.name,
+      task,
+      ...(classes ? { classes } : {}),
+    },
     schema: out,
   };
 }
 
-function encodeWithSchema(table: Table, options: LoadOptions, schema: DatasetSchema, impute: boolean): { dataset: Dataset; schema: DatasetSchema } {
+function encodeWithSchema(
+  table: Table,
+  options: LoadOptions,
+  schema: DatasetSchema,
+  impute: boolean,
+): { dataset: Dataset; schema: DatasetSchema } {
   if (options.task && options.task !== schema.task) {
-    throw new InputError(`${table.file}: task '${options.task}' differs from the training file's task '${schema.task}'`);
+    throw new InputError(
+      `${table.file}: task '${options.task}' differs from the training file's task '${schema.task}'`,
+    );
   }
   const byName = new Map(table.columns.map((c) => [c.name, c]));
   const pairs = schema.features.map((enc) => {
     const col = byName.get(enc.column);
     if (!col) {
-      throw new InputError(`${table.file}: missing feature column ${quote(enc.column)} (present in the training file); the columns are ${listNames(table.columns)}`);
+      throw new InputError(
+        `${table.file}: missing feature column ${quote(enc.column)} (present in the training file); the columns are ${listNames(table.columns)}`,
+      );
     }
     return { col, enc };
   });
@@ -445,11 +508,18 @@ function encodeWithSchema(table: Table, options: LoadOptions, schema: DatasetSch
   const targetCol = byName.get(schema.targetName);
   let y: Float64Array;
   if (targetCol) {
-    y = encodeTarget(table, targetCol, schema.task, schema.task === 'classification' ? schema.classes ?? [] : undefined).y;
+    y = encodeTarget(
+      table,
+      targetCol,
+      schema.task,
+      schema.task === 'classification' ? (schema.classes ?? []) : undefined,
+    ).y;
   } else if (options.targetOptional) {
     y = new Float64Array(table.rows).fill(NaN);
   } else {
-    throw new InputError(`${table.file}: missing target column ${quote(schema.targetName)} (the training file's target); the columns are ${listNames(table.columns)}`);
+    throw new InputError(
+      `${table.file}: missing target column ${quote(schema.targetName)} (the training file's target); the columns are ${listNames(table.columns)}`,
+    );
   }
   const featureNames = [...schema.featureNames];
   const dataset: Dataset = {
@@ -474,8 +544,12 @@ export interface TableSummary {
 
 /** A cheap description for pickers: no encoding, and a mixed column is shown as categorical rather than rejected. */
 export function summarizeTable(table: Table): TableSummary {
-  if (table.columns.length === 0) throw new InputError(`${table.file}: has no columns; expected feature columns and a target column`);
-  const columns = table.columns.map((c) => ({ name: c.name, kind: (c.textCount > 0 ? 'categorical' : 'numeric') as Kind }));
+  if (table.columns.length === 0)
+    throw new InputError(`${table.file}: has no columns; expected feature columns and a target column`);
+  const columns = table.columns.map((c) => ({
+    name: c.name,
+    kind: (c.textCount > 0 ? 'categorical' : 'numeric') as Kind,
+  }));
   const suggestedTarget = table.fixedTarget ?? suggestTarget(columns.map((c) => c.name));
   const col = table.columns.find((c) => c.name === suggestedTarget)!;
   let suggestedTask: Task;

@@ -26,7 +26,10 @@ export function deviceName(adapter: AdapterDescription): string {
 }
 
 /** Requests a core adapter, then a compatibility-mode one, and a device with the adapter's own limits. */
-export async function requestGpuDevice(gpu: GPU, label: string): Promise<{ device: GPUDevice; adapter: AdapterDescription }> {
+export async function requestGpuDevice(
+  gpu: GPU,
+  label: string,
+): Promise<{ device: GPUDevice; adapter: AdapterDescription }> {
   let adapter = await gpu.requestAdapter();
   if (!adapter) adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
   if (!adapter) throw new BackendError('webgpu', 'no WebGPU adapter available');
@@ -71,7 +74,10 @@ export class GpuContext {
   private queue: Promise<unknown> = Promise.resolve();
   readonly maxBinding: number;
 
-  constructor(readonly device: GPUDevice, private readonly keepAlive?: unknown) {
+  constructor(
+    readonly device: GPUDevice,
+    private readonly keepAlive?: unknown,
+  ) {
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     void device.lost.then((info) => {
       if (!this.disposed) this.lostMessage = `device lost (${info.reason}): ${info.message}`;
@@ -100,28 +106,48 @@ export class GpuContext {
         module = this.device.createShaderModule({ label: `${name}.wgsl`, code });
         this.modules.set(name, module);
       }
-      p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint: 'main', constants } });
+      p = this.device.createComputePipeline({
+        label: key,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main', constants },
+      });
       this.pipelines.set(key, p);
     }
     return p;
   }
 
   /** Sets pipeline and bindings (a uniform of u32/f32 params first, then `buffers`) and dispatches. */
-  dispatch(op: GpuOp, pass: GPUComputePassEncoder, name: string, code: string, constants: Record<string, number>, params: ArrayBuffer, buffers: Binding[], groups: [number, number]): void {
+  dispatch(
+    op: GpuOp,
+    pass: GPUComputePassEncoder,
+    name: string,
+    code: string,
+    constants: Record<string, number>,
+    params: ArrayBuffer,
+    buffers: Binding[],
+    groups: [number, number],
+  ): void {
     const pipeline = this.pipeline(name, code, constants);
     const uniform = this.uniform(op, params, `${name} params`);
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({
-      label: `${name} bindings`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [uniform, ...buffers].map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
-    }));
+    pass.setBindGroup(
+      0,
+      this.device.createBindGroup({
+        label: `${name} bindings`,
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [uniform, ...buffers].map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
+      }),
+    );
     pass.dispatchWorkgroups(groups[0], groups[1]);
   }
 
   /** Throws a BackendError when a single binding of `bytes` would exceed the device limit. */
   checkBinding(bytes: number, what: string): void {
-    if (bytes > this.maxBinding) throw new BackendError('webgpu', `${what} needs ${bytes} bytes in one binding, more than the device's ${this.maxBinding} (maxStorageBufferBindingSize)`);
+    if (bytes > this.maxBinding)
+      throw new BackendError(
+        'webgpu',
+        `${what} needs ${bytes} bytes in one binding, more than the device's ${this.maxBinding} (maxStorageBufferBindingSize)`,
+      );
   }
 
   buffer(op: GpuOp, size: number, usage: number, label: string): GPUBuffer {

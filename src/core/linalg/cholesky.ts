@@ -9,10 +9,16 @@
 export function choleskyInPlace(a: Float64Array, n: number): boolean {
   let i0 = 0;
   for (; i0 + 3 < n; i0 += 4) {
-    const r0 = i0 * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+    const r0 = i0 * n,
+      r1 = r0 + n,
+      r2 = r1 + n,
+      r3 = r2 + n;
     for (let j = 0; j < i0; j++) {
       const rj = j * n;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let k = 0; k < j; k++) {
         const l = a[rj + k];
         s0 += a[r0 + k] * l;

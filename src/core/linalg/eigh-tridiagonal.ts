@@ -7,16 +7,20 @@
  */
 export function eighTridiagonal(a: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
   const A = Float64Array.from(a);
-  for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) {
-    const s = 0.5 * (A[i * d + j] + A[j * d + i]);
-    A[i * d + j] = s; A[j * d + i] = s;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = i + 1; j < d; j++) {
+      const s = 0.5 * (A[i * d + j] + A[j * d + i]);
+      A[i * d + j] = s;
+      A[j * d + i] = s;
+    }
   // Qt = Q^T: row i is column i of Q, so the rotations below touch contiguous memory.
   const Qt = new Float64Array(d * d);
   for (let i = 0; i < d; i++) Qt[i * d + i] = 1;
   const diag = new Float64Array(d);
   const off = new Float64Array(d); // off[i] couples i and i + 1; off[d - 1] = 0
-  const v = new Float64Array(d), p = new Float64Array(d), w = new Float64Array(d);
+  const v = new Float64Array(d),
+    p = new Float64Array(d),
+    w = new Float64Array(d);
 
   // Householder: for column k, reflect A[k+1.., k] onto a multiple of e_{k+1}; A <- H A H, Q <- Q H.
   for (let k = 0; k < d - 2; k++) {
@@ -44,17 +48,20 @@ export function eighTridiagonal(a: Float64Array, d: number): { values: Float64Ar
     const K = (beta * vp) / 2;
     for (let i = k; i < d; i++) w[i] = p[i] - K * v[i];
     for (let i = k; i < d; i++) {
-      const vi = v[i], wi = w[i];
+      const vi = v[i],
+        wi = w[i];
       for (let j = k; j < d; j++) A[i * d + j] -= vi * w[j] + wi * v[j];
     }
     // Q <- Q (I - beta v v^T), i.e. Qt <- Qt - beta v (v^T Qt)
     p.fill(0);
     for (let j = k + 1; j < d; j++) {
-      const vj = v[j], row = j * d;
+      const vj = v[j],
+        row = j * d;
       for (let r = 0; r < d; r++) p[r] += vj * Qt[row + r];
     }
     for (let j = k + 1; j < d; j++) {
-      const f = beta * v[j], row = j * d;
+      const f = beta * v[j],
+        row = j * d;
       for (let r = 0; r < d; r++) Qt[row + r] -= f * p[r];
     }
   }
@@ -67,7 +74,8 @@ export function eighTridiagonal(a: Float64Array, d: number): { values: Float64Ar
   // perturbation below rounding of A.
   const eps = Number.EPSILON;
   let norm = 0;
-  for (let i = 0; i < d; i++) norm = Math.max(norm, Math.abs(diag[i]) + Math.abs(off[i]) + (i > 0 ? Math.abs(off[i - 1]) : 0));
+  for (let i = 0; i < d; i++)
+    norm = Math.max(norm, Math.abs(diag[i]) + Math.abs(off[i]) + (i > 0 ? Math.abs(off[i - 1]) : 0));
   const negligible = eps * norm;
   for (let l = 0; l < d; l++) {
     for (let iter = 0; ; iter++) {
@@ -81,11 +89,14 @@ export function eighTridiagonal(a: Float64Array, d: number): { values: Float64Ar
       let g = (diag[l + 1] - diag[l]) / (2 * off[l]);
       let r = Math.hypot(g, 1);
       g = diag[m] - diag[l] + off[l] / (g + (g >= 0 ? r : -r));
-      let s = 1, c = 1, shift = 0;
+      let s = 1,
+        c = 1,
+        shift = 0;
       let i = m - 1;
       let underflow = false;
       for (; i >= l; i--) {
-        const f = s * off[i], b = c * off[i];
+        const f = s * off[i],
+          b = c * off[i];
         r = Math.hypot(f, g);
         off[i + 1] = r;
         if (r === 0) {
@@ -95,15 +106,18 @@ export function eighTridiagonal(a: Float64Array, d: number): { values: Float64Ar
           underflow = true;
           break;
         }
-        s = f / r; c = g / r;
+        s = f / r;
+        c = g / r;
         g = diag[i + 1] - shift;
         r = (diag[i] - g) * s + 2 * c * b;
         shift = s * r;
         diag[i + 1] = g + shift;
         g = c * r - b;
-        const ri = i * d, ri1 = ri + d;
+        const ri = i * d,
+          ri1 = ri + d;
         for (let k = 0; k < d; k++) {
-          const zi = Qt[ri + k], zi1 = Qt[ri1 + k];
+          const zi = Qt[ri + k],
+            zi1 = Qt[ri1 + k];
           Qt[ri1 + k] = s * zi + c * zi1;
           Qt[ri + k] = c * zi - s * zi1;
         }

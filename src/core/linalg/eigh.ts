@@ -16,10 +16,12 @@ export function eighSym(a: Float64Array, d: number): { values: Float64Array; vec
   const v = new Float64Array(d * d);
   for (let i = 0; i < d; i++) v[i * d + i] = 1;
   // Symmetrise once so tiny asymmetries from accumulation cannot bias the rotations.
-  for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) {
-    const s = 0.5 * (m[i * d + j] + m[j * d + i]);
-    m[i * d + j] = s; m[j * d + i] = s;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = i + 1; j < d; j++) {
+      const s = 0.5 * (m[i * d + j] + m[j * d + i]);
+      m[i * d + j] = s;
+      m[j * d + i] = s;
+    }
   let total = 0;
   for (let i = 0; i < d * d; i++) total += m[i] * m[i];
   const tol = 1e-30 * Math.max(total, 1e-300);
@@ -31,22 +33,27 @@ export function eighSym(a: Float64Array, d: number): { values: Float64Array; vec
       for (let q = p + 1; q < d; q++) {
         const apq = m[p * d + q];
         if (apq === 0) continue;
-        const app = m[p * d + p], aqq = m[q * d + q];
+        const app = m[p * d + p],
+          aqq = m[q * d + q];
         const theta = (aqq - app) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
         for (let k = 0; k < d; k++) {
-          const mkp = m[k * d + p], mkq = m[k * d + q];
+          const mkp = m[k * d + p],
+            mkq = m[k * d + q];
           m[k * d + p] = c * mkp - s * mkq;
           m[k * d + q] = s * mkp + c * mkq;
         }
         for (let k = 0; k < d; k++) {
-          const mpk = m[p * d + k], mqk = m[q * d + k];
+          const mpk = m[p * d + k],
+            mqk = m[q * d + k];
           m[p * d + k] = c * mpk - s * mqk;
           m[q * d + k] = s * mpk + c * mqk;
         }
         for (let k = 0; k < d; k++) {
-          const vkp = v[k * d + p], vkq = v[k * d + q];
+          const vkp = v[k * d + p],
+            vkq = v[k * d + q];
           v[k * d + p] = c * vkp - s * vkq;
           v[k * d + q] = s * vkp + c * vkq;
         }
@@ -69,7 +76,11 @@ export function symPow(a: Float64Array, d: number, p: number): Float64Array {
 }
 
 /** V diag(lambda^p) V^T from an eighSym result, so callers that also need the eigenvectors decompose once. */
-export function powFromEigen({ values, vectors }: { values: Float64Array; vectors: Float64Array }, d: number, p: number): Float64Array {
+export function powFromEigen(
+  { values, vectors }: { values: Float64Array; vectors: Float64Array },
+  d: number,
+  p: number,
+): Float64Array {
   const out = new Float64Array(d * d);
   for (let k = 0; k < d; k++) {
     const lam = values[k] > 0 ? Math.pow(values[k], p) : 0;

@@ -13,7 +13,15 @@ function lossScore(name: string): number {
   if (!isLoss) return 0;
   const heldOut = /val|valid|test|eval|dev/.test(n);
   if (heldOut) return 10;
-  if (n === 'loss' || n === 'train_loss' || n === 'train/loss' || n === 'loss/train' || n === 'training_loss' || n === 'train_loss_step') return 100;
+  if (
+    n === 'loss' ||
+    n === 'train_loss' ||
+    n === 'train/loss' ||
+    n === 'loss/train' ||
+    n === 'training_loss' ||
+    n === 'train_loss_step'
+  )
+    return 100;
   if (/epoch/.test(n)) return 40; // epoch aggregates hide the spikes a per-step loss shows
   if (/loss/.test(n) && /train/.test(n)) return 80;
   if (/loss/.test(n)) return 60;
@@ -37,12 +45,15 @@ export type ColumnChoice =
 /** Picks the requested column, else the single best loss-like one. Throws InputError for an unknown request. */
 export function chooseLossColumn(tags: readonly string[], requested: string | undefined, source: string): ColumnChoice {
   if (requested !== undefined) {
-    if (!tags.includes(requested)) throw new InputError(`${source}: no numeric column '${requested}'; columns: ${tags.join(', ') || '(none)'}`);
+    if (!tags.includes(requested))
+      throw new InputError(`${source}: no numeric column '${requested}'; columns: ${tags.join(', ') || '(none)'}`);
     return { kind: 'chosen', column: requested };
   }
   const ranked = rankLossColumns(tags);
-  if (ranked.length === 1 || (ranked.length > 1 && ranked[0].score > ranked[1].score)) return { kind: 'chosen', column: ranked[0].column };
-  const candidates = ranked.length > 0 ? ranked.filter((c) => c.score === ranked[0].score).map((c) => c.column) : [...tags];
+  if (ranked.length === 1 || (ranked.length > 1 && ranked[0].score > ranked[1].score))
+    return { kind: 'chosen', column: ranked[0].column };
+  const candidates =
+    ranked.length > 0 ? ranked.filter((c) => c.score === ranked[0].score).map((c) => c.column) : [...tags];
   return { kind: 'ambiguous', candidates };
 }
 
@@ -59,6 +70,11 @@ export function seriesOf(points: readonly ScalarPoint[], tag: string): Series {
   const steps = new Float64Array(n);
   const values = new Float64Array(n);
   let k = 0;
-  for (const p of points) if (p.tag === tag) { steps[k] = p.step; values[k] = p.value; k++; }
+  for (const p of points)
+    if (p.tag === tag) {
+      steps[k] = p.step;
+      values[k] = p.value;
+      k++;
+    }
   return { tag, steps, values };
 }

@@ -14,7 +14,9 @@ export class CsvLogReader extends LineLogReader implements LogReader {
   private stepIndex = -1;
   private dataRow = 0;
 
-  get stepSource(): string { return this.stepIndex >= 0 && this.header ? this.header[this.stepIndex] : 'row index'; }
+  get stepSource(): string {
+    return this.stepIndex >= 0 && this.header ? this.header[this.stepIndex] : 'row index';
+  }
 
   private splitLine(line: string): string[] {
     if (!line.includes('"')) return line.split(this.delimiter);
@@ -41,14 +43,20 @@ export class CsvLogReader extends LineLogReader implements LogReader {
       const cells = this.splitLine(text);
       if (cells.length !== this.header.length) {
         if (cells.map((c) => c.trim()).join('\u0000') === this.header.join('\u0000')) continue; // a repeated header (appended runs)
-        problems.push({ line, message: `line ${line}: expected ${this.header.length} fields (${this.header.join(this.delimiter)}), got ${cells.length}; skipped` });
+        problems.push({
+          line,
+          message: `line ${line}: expected ${this.header.length} fields (${this.header.join(this.delimiter)}), got ${cells.length}; skipped`,
+        });
         continue;
       }
       let step = row;
       if (this.stepIndex >= 0) {
         const s = parseNumber(cells[this.stepIndex]);
         if (s === undefined || !Number.isFinite(s)) {
-          problems.push({ line, message: `line ${line}: step column '${this.header[this.stepIndex]}' holds '${cells[this.stepIndex]}', expected a number; skipped` });
+          problems.push({
+            line,
+            message: `line ${line}: step column '${this.header[this.stepIndex]}' holds '${cells[this.stepIndex]}', expected a number; skipped`,
+          });
           continue;
         }
         step = s;

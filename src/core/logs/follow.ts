@@ -15,7 +15,9 @@ class Column {
     }
     this.data[this.length++] = x;
   }
-  view(from = 0): Float64Array { return this.data.subarray(from, this.length); }
+  view(from = 0): Float64Array {
+    return this.data.subarray(from, this.length);
+  }
 }
 
 /** The column choice, or 'pending' while the requested column (or any column) has not appeared yet. */
@@ -66,14 +68,21 @@ export class LogFollower {
   private requested: string | undefined;
   private fed = 0;
 
-  constructor(readonly kind: LogKind, private readonly options: FollowOptions = {}) {
+  constructor(
+    readonly kind: LogKind,
+    private readonly options: FollowOptions = {},
+  ) {
     this.reader = createLogReader(kind);
     this.detector = new SpikeDetector(options.spikes);
     this.requested = options.column;
   }
 
-  get bytesRead(): number { return this.reader.bytesRead; }
-  get tagNames(): readonly string[] { return this.reader.tags; }
+  get bytesRead(): number {
+    return this.reader.bytesRead;
+  }
+  get tagNames(): readonly string[] {
+    return this.reader.tags;
+  }
 
   /** The full series of a tag read so far (views). */
   series(tag: string): { steps: Float64Array; values: Float64Array } | undefined {
@@ -88,7 +97,10 @@ export class LogFollower {
     const known = Math.min(this.prefix.length, head.length);
     let same = size >= this.bytesRead;
     for (let i = 0; same && i < known; i++) same = head[i] === this.prefix[i];
-    if (!same) { this.restart(); restarted = true; }
+    if (!same) {
+      this.restart();
+      restarted = true;
+    }
     if (this.prefix.length < PREFIX && head.length > this.prefix.length) this.prefix = head.slice();
     const limit = this.options.maxBytesPerUpdate ?? 4 * 1024 * 1024;
     const start = this.bytesRead;
@@ -130,14 +142,30 @@ export class LogFollower {
   private absorb(points: ScalarPoint[], problems: LogProblem[], restarted: boolean): FollowUpdate {
     for (const p of points) {
       let s = this.tags.get(p.tag);
-      if (!s) { s = { steps: new Column(), values: new Column() }; this.tags.set(p.tag, s); }
+      if (!s) {
+        s = { steps: new Column(), values: new Column() };
+        this.tags.set(p.tag, s);
+      }
       s.steps.push(p.step);
       s.values.push(p.value);
     }
-    const waiting = this.reader.tags.length === 0 || (this.requested !== undefined && !this.reader.tags.includes(this.requested));
-    const choice: FollowColumn = waiting ? { kind: 'pending', column: this.requested } : chooseLossColumn(this.reader.tags, this.requested, 'log');
+    const waiting =
+      this.reader.tags.length === 0 || (this.requested !== undefined && !this.reader.tags.includes(this.requested));
+    const choice: FollowColumn = waiting
+      ? { kind: 'pending', column: this.requested }
+      : chooseLossColumn(this.reader.tags, this.requested, 'log');
     const empty = new Float64Array(0);
-    if (choice.kind !== 'chosen') return { restarted, steps: empty, values: empty, newSpikes: [], openSpike: undefined, problems, column: choice, behind: false };
+    if (choice.kind !== 'chosen')
+      return {
+        restarted,
+        steps: empty,
+        values: empty,
+        newSpikes: [],
+        openSpike: undefined,
+        problems,
+        column: choice,
+        behind: false,
+      };
     if (this.chosen !== choice.column) {
       // first decision or a switch: everything of the column is new to the viewer and the detector
       if (this.chosen !== undefined) restarted = true;
@@ -146,9 +174,19 @@ export class LogFollower {
       this.fed = 0;
     }
     const s = this.tags.get(choice.column)!;
-    const steps = s.steps.view(this.fed), values = s.values.view(this.fed);
+    const steps = s.steps.view(this.fed),
+      values = s.values.view(this.fed);
     const newSpikes = this.detector.push(steps, values);
     this.fed = s.values.length;
-    return { restarted, steps, values, newSpikes, openSpike: this.detector.open(), problems, column: choice, behind: false };
+    return {
+      restarted,
+      steps,
+      values,
+      newSpikes,
+      openSpike: this.detector.open(),
+      problems,
+      column: choice,
+      behind: false,
+    };
   }
 }

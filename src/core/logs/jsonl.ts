@@ -11,7 +11,8 @@ function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, 
     else if (typeof v === 'string') {
       const n = v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? parseNumber(v) : undefined;
       if (n !== undefined) out.set(name, n);
-    } else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4) flatten(v as Record<string, unknown>, name, out, depth + 1);
+    } else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4)
+      flatten(v as Record<string, unknown>, name, out, depth + 1);
   }
 }
 
@@ -26,7 +27,9 @@ export class JsonlLogReader extends LineLogReader implements LogReader {
   private stepKey: string | undefined;
   private lastStep: number | undefined;
 
-  get stepSource(): string { return this.stepKey ?? 'row index'; }
+  get stepSource(): string {
+    return this.stepKey ?? 'row index';
+  }
 
   protected read(lines: string[], firstLine: number): PushResult {
     const points: ScalarPoint[] = [];
@@ -43,12 +46,18 @@ export class JsonlLogReader extends LineLogReader implements LogReader {
         try {
           obj = JSON.parse(text.replace(BARE_NONFINITE, '$1"$2"'));
         } catch {
-          problems.push({ line, message: `line ${line}: not valid JSON (${e instanceof Error ? e.message : String(e)}); skipped` });
+          problems.push({
+            line,
+            message: `line ${line}: not valid JSON (${e instanceof Error ? e.message : String(e)}); skipped`,
+          });
           continue;
         }
       }
       if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
-        problems.push({ line, message: `line ${line}: expected a JSON object, got ${Array.isArray(obj) ? 'an array' : typeof obj}; skipped` });
+        problems.push({
+          line,
+          message: `line ${line}: expected a JSON object, got ${Array.isArray(obj) ? 'an array' : typeof obj}; skipped`,
+        });
         continue;
       }
       const fields = new Map<string, number>();
@@ -58,7 +67,7 @@ export class JsonlLogReader extends LineLogReader implements LogReader {
       if (this.stepKey !== undefined) {
         // A line without the step key (an epoch-end record, say) belongs to the latest step seen.
         const own = fields.get(this.stepKey);
-        step = own !== undefined && Number.isFinite(own) ? own : this.lastStep ?? row;
+        step = own !== undefined && Number.isFinite(own) ? own : (this.lastStep ?? row);
         fields.delete(this.stepKey);
         this.lastStep = step;
       }

@@ -42,15 +42,37 @@ export function parseNumber(raw: string): number | undefined {
   const n = Number(s);
   if (!Number.isNaN(n)) return n;
   switch (s.toLowerCase()) {
-    case 'nan': case '-nan': case '+nan': return NaN;
-    case 'inf': case '+inf': case 'infinity': case '+infinity': return Infinity;
-    case '-inf': case '-infinity': return -Infinity;
-    default: return undefined;
+    case 'nan':
+    case '-nan':
+    case '+nan':
+      return NaN;
+    case 'inf':
+    case '+inf':
+    case 'infinity':
+    case '+infinity':
+      return Infinity;
+    case '-inf':
+    case '-infinity':
+      return -Infinity;
+    default:
+      return undefined;
   }
 }
 
 /** Column/key names taken as the step, most preferred first. */
-export const STEP_NAMES = ['step', 'global_step', '_step', 'globalstep', 'trainer/global_step', 'iteration', 'iter', 'it', 'steps', 'batch', 'epoch'];
+export const STEP_NAMES = [
+  'step',
+  'global_step',
+  '_step',
+  'globalstep',
+  'trainer/global_step',
+  'iteration',
+  'iter',
+  'it',
+  'steps',
+  'batch',
+  'epoch',
+];
 
 export function findStepName(names: readonly string[]): string | undefined {
   const lower = names.map((n) => n.trim().toLowerCase());
@@ -70,8 +92,12 @@ export abstract class LineLogReader {
   private readonly seen = new Set<string>();
   private readonly tagList: string[] = [];
 
-  get tags(): readonly string[] { return this.tagList; }
-  get bytesRead(): number { return this.lines.bytesRead; }
+  get tags(): readonly string[] {
+    return this.tagList;
+  }
+  get bytesRead(): number {
+    return this.lines.bytesRead;
+  }
 
   push(bytes: Uint8Array): PushResult {
     const { lines, firstLine } = this.lines.push(bytes);
@@ -84,7 +110,10 @@ export abstract class LineLogReader {
   }
 
   protected noteTag(tag: string): void {
-    if (!this.seen.has(tag)) { this.seen.add(tag); this.tagList.push(tag); }
+    if (!this.seen.has(tag)) {
+      this.seen.add(tag);
+      this.tagList.push(tag);
+    }
   }
 
   /** Points and problems of `lines`, the first of which is line `firstLine` (1-based) of the file. */

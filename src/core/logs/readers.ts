@@ -6,9 +6,12 @@ import type { LogKind, LogProblem, LogReader, ScalarPoint } from './types';
 
 export function createLogReader(kind: LogKind): LogReader {
   switch (kind) {
-    case 'csv': return new CsvLogReader();
-    case 'jsonl': return new JsonlLogReader();
-    case 'tfevents': return new TfEventsReader();
+    case 'csv':
+      return new CsvLogReader();
+    case 'jsonl':
+      return new JsonlLogReader();
+    case 'tfevents':
+      return new TfEventsReader();
   }
 }
 
@@ -32,11 +35,20 @@ export interface LogContents {
 /** Reads a complete log file at once (the incremental reader fed one chunk, then finished). */
 export function readLog(bytes: Uint8Array, fileName: string): LogContents {
   const kind = logKindOf(fileName);
-  if (!kind) throw new InputError(`${fileName}: unknown log format; expected a .csv, .jsonl/.ndjson or TensorBoard events.out.tfevents.* file`);
+  if (!kind)
+    throw new InputError(
+      `${fileName}: unknown log format; expected a .csv, .jsonl/.ndjson or TensorBoard events.out.tfevents.* file`,
+    );
   const reader = createLogReader(kind);
   const a = reader.push(bytes);
   const b = reader.finish();
-  return { kind, points: [...a.points, ...b.points], problems: [...a.problems, ...b.problems], tags: reader.tags, stepSource: reader.stepSource };
+  return {
+    kind,
+    points: [...a.points, ...b.points],
+    problems: [...a.problems, ...b.problems],
+    tags: reader.tags,
+    stepSource: reader.stepSource,
+  };
 }
 
 /**
@@ -49,7 +61,10 @@ export function mergeEventFiles(parts: readonly (readonly ScalarPoint[])[]): Sca
   for (const part of parts) {
     const firstStep = new Map<string, number>();
     for (const p of part) if (!firstStep.has(p.tag)) firstStep.set(p.tag, p.step);
-    kept = kept.filter((p) => { const f = firstStep.get(p.tag); return f === undefined || p.step < f; });
+    kept = kept.filter((p) => {
+      const f = firstStep.get(p.tag);
+      return f === undefined || p.step < f;
+    });
     kept.push(...part);
   }
   return kept;

@@ -70,28 +70,45 @@ export interface Spike {
 }
 
 interface OpenSpike {
-  startIndex: number; start: number;
-  peakIndex: number; peak: number; peakExcess: number; peakValue: number;
-  endIndex: number; end: number;
-  logBase: number; scale: number;
+  startIndex: number;
+  start: number;
+  peakIndex: number;
+  peak: number;
+  peakExcess: number;
+  peakValue: number;
+  endIndex: number;
+  end: number;
+  logBase: number;
+  scale: number;
   recovered: boolean;
   elevatedPoints: number;
 }
 
 function insertSorted(a: number[], x: number): void {
-  let lo = 0, hi = a.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid] < x) lo = mid + 1; else hi = mid; }
+  let lo = 0,
+    hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
   a.splice(lo, 0, x);
 }
 
 function removeSorted(a: number[], x: number): void {
-  let lo = 0, hi = a.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid] < x) lo = mid + 1; else hi = mid; }
+  let lo = 0,
+    hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
   a.splice(lo, 1);
 }
 
 function medianOfSorted(a: readonly number[]): number {
-  const n = a.length, h = n >> 1;
+  const n = a.length,
+    h = n >> 1;
   return n % 2 ? a[h] : (a[h - 1] + a[h]) / 2;
 }
 
@@ -106,7 +123,13 @@ function madOfSorted(a: readonly number[], m: number): number {
     for (let c = 0; c <= k; c++) {
       const dl = left >= 0 ? m - a[left] : Infinity;
       const dr = right < n ? a[right] - m : Infinity;
-      if (dl <= dr) { d = dl; left--; } else { d = dr; right++; }
+      if (dl <= dr) {
+        d = dl;
+        left--;
+      } else {
+        d = dr;
+        right++;
+      }
     }
     return d;
   };
@@ -123,7 +146,9 @@ class RollingSorted {
   private start = 0;
   count = 0;
   readonly sorted: number[] = [];
-  constructor(readonly capacity: number) { this.ring = new Float64Array(capacity); }
+  constructor(readonly capacity: number) {
+    this.ring = new Float64Array(capacity);
+  }
   push(x: number): void {
     if (this.count === this.capacity) {
       removeSorted(this.sorted, this.ring[this.start]);
@@ -135,7 +160,11 @@ class RollingSorted {
     }
     insertSorted(this.sorted, x);
   }
-  clear(): void { this.start = 0; this.count = 0; this.sorted.length = 0; }
+  clear(): void {
+    this.start = 0;
+    this.count = 0;
+    this.sorted.length = 0;
+  }
 }
 
 /**
@@ -158,8 +187,18 @@ export class SpikeDetector {
   constructor(params: Partial<SpikeParams> = {}) {
     this.params = { ...DEFAULT_SPIKE_PARAMS, ...params };
     const p = this.params;
-    if (!(p.window >= 3 && p.minHistory >= 3 && p.minHistory <= p.window && p.baselinePoints >= 1)) throw new RangeError('spikes: need 3 <= minHistory <= window, baselinePoints >= 1');
-    if (!(p.threshold > 0 && p.minHeightRatio >= 1 && p.releaseThreshold >= 0 && p.mergeGap >= 0 && p.maxWidth >= 1 && p.minPoints >= 1 && p.minScale > 0)) throw new RangeError('spikes: invalid parameters');
+    if (!(p.window >= 3 && p.minHistory >= 3 && p.minHistory <= p.window && p.baselinePoints >= 1))
+      throw new RangeError('spikes: need 3 <= minHistory <= window, baselinePoints >= 1');
+    if (!(
+      p.threshold > 0 &&
+      p.minHeightRatio >= 1 &&
+      p.releaseThreshold >= 0 &&
+      p.mergeGap >= 0 &&
+      p.maxWidth >= 1 &&
+      p.minPoints >= 1 &&
+      p.minScale > 0
+    ))
+      throw new RangeError('spikes: invalid parameters');
     this.levels = new RollingSorted(Math.min(p.window, p.baselinePoints));
     this.diffs = new RollingSorted(p.window);
   }
@@ -174,7 +213,10 @@ export class SpikeDetector {
   /** The end of the log: a pending spike becomes final, an open one is reported unrecovered. */
   finish(): Spike[] {
     const out: Spike[] = [];
-    if (this.pending) { out.push(this.freeze(this.pending)); this.pending = undefined; }
+    if (this.pending) {
+      out.push(this.freeze(this.pending));
+      this.pending = undefined;
+    }
     const a = this.active;
     if (a && (a.elevatedPoints >= this.params.minPoints || a.peakExcess === Infinity)) out.push(this.freeze(a));
     this.active = undefined;
@@ -221,9 +263,15 @@ export class SpikeDetector {
     if (this.active) {
       const ev = this.active;
       const excess = z - ev.logBase;
-      ev.endIndex = i; ev.end = step;
+      ev.endIndex = i;
+      ev.end = step;
       if (excess > this.releaseLevel(ev.scale)) ev.elevatedPoints++;
-      if (excess > ev.peakExcess) { ev.peakExcess = excess; ev.peakIndex = i; ev.peak = step; ev.peakValue = value; }
+      if (excess > ev.peakExcess) {
+        ev.peakExcess = excess;
+        ev.peakIndex = i;
+        ev.peak = step;
+        ev.peakValue = value;
+      }
       if (excess <= this.releaseLevel(ev.scale)) {
         ev.recovered = true;
         this.active = undefined;
@@ -257,16 +305,34 @@ export class SpikeDetector {
         this.pending = undefined;
         merge.recovered = false;
         merge.elevatedPoints++;
-        merge.endIndex = i; merge.end = step;
+        merge.endIndex = i;
+        merge.end = step;
         const ex = z - merge.logBase;
-        if (ex > merge.peakExcess) { merge.peakExcess = ex; merge.peakIndex = i; merge.peak = step; merge.peakValue = value; }
+        if (ex > merge.peakExcess) {
+          merge.peakExcess = ex;
+          merge.peakIndex = i;
+          merge.peak = step;
+          merge.peakValue = value;
+        }
         this.active = merge;
       } else {
-        if (this.pending) { out.push(this.freeze(this.pending)); this.pending = undefined; }
+        if (this.pending) {
+          out.push(this.freeze(this.pending));
+          this.pending = undefined;
+        }
         this.active = {
-          startIndex: start.index, start: start.step,
-          peakIndex: i, peak: step, peakExcess: excess, peakValue: value,
-          endIndex: i, end: step, logBase: med, scale, recovered: false, elevatedPoints: 1,
+          startIndex: start.index,
+          start: start.step,
+          peakIndex: i,
+          peak: step,
+          peakExcess: excess,
+          peakValue: value,
+          endIndex: i,
+          end: step,
+          logBase: med,
+          scale,
+          recovered: false,
+          elevatedPoints: 1,
         };
       }
       this.lastCalm = false;
@@ -278,18 +344,27 @@ export class SpikeDetector {
 
   private freeze(ev: OpenSpike): Spike {
     return {
-      start: ev.start, peak: ev.peak, end: ev.end,
+      start: ev.start,
+      peak: ev.peak,
+      end: ev.end,
       heightRatio: Math.exp(ev.peakExcess),
       width: ev.end - ev.start,
       recovered: ev.recovered,
-      startIndex: ev.startIndex, peakIndex: ev.peakIndex, endIndex: ev.endIndex,
-      peakValue: ev.peakValue, baseline: Math.exp(ev.logBase),
+      startIndex: ev.startIndex,
+      peakIndex: ev.peakIndex,
+      endIndex: ev.endIndex,
+      peakValue: ev.peakValue,
+      baseline: Math.exp(ev.logBase),
     };
   }
 }
 
 /** All spikes of a complete series (steps and values of equal length). */
-export function detectSpikes(steps: ArrayLike<number>, values: ArrayLike<number>, params: Partial<SpikeParams> = {}): Spike[] {
+export function detectSpikes(
+  steps: ArrayLike<number>,
+  values: ArrayLike<number>,
+  params: Partial<SpikeParams> = {},
+): Spike[] {
   if (steps.length !== values.length) throw new RangeError(`spikes: ${steps.length} steps but ${values.length} values`);
   const d = new SpikeDetector(params);
   return [...d.push(steps, values), ...d.finish()];

@@ -29,8 +29,22 @@ export interface InjectedSpike {
   readonly height: number;
 }
 
-export function syntheticLoss(opts: Partial<SyntheticSpikeOptions> = {}): { steps: Float64Array; values: Float64Array; spikes: InjectedSpike[] } {
-  const o: SyntheticSpikeOptions = { points: 3000, spikes: 10, noise: 0.05, minHeight: 2, maxHeight: 20, separation: 150, heavyTails: false, seed: 1, ...opts };
+export function syntheticLoss(opts: Partial<SyntheticSpikeOptions> = {}): {
+  steps: Float64Array;
+  values: Float64Array;
+  spikes: InjectedSpike[];
+} {
+  const o: SyntheticSpikeOptions = {
+    points: 3000,
+    spikes: 10,
+    noise: 0.05,
+    minHeight: 2,
+    maxHeight: 20,
+    separation: 150,
+    heavyTails: false,
+    seed: 1,
+    ...opts,
+  };
   const rnd = makeRng(o.seed);
   const normal = makeNormal(rnd);
   const n = o.points;
@@ -55,7 +69,11 @@ export function syntheticLoss(opts: Partial<SyntheticSpikeOptions> = {}): { step
   spikes.sort((a, b) => a.onset - b.onset);
   // t_3 = N / sqrt(chi2_3 / 3) has variance 3; divide by sqrt(3) for unit variance.
   const draw = o.heavyTails
-    ? () => { const z = normal(); const c = normal() ** 2 + normal() ** 2 + normal() ** 2; return z / Math.sqrt(c / 3) / Math.sqrt(3); }
+    ? () => {
+        const z = normal();
+        const c = normal() ** 2 + normal() ** 2 + normal() ** 2;
+        return z / Math.sqrt(c / 3) / Math.sqrt(3);
+      }
     : normal;
   const steps = new Float64Array(n);
   const values = new Float64Array(n);
@@ -70,12 +88,19 @@ export function syntheticLoss(opts: Partial<SyntheticSpikeOptions> = {}): { step
  * Matches detected spikes to injected ones: a detection is a hit when its peak lies within
  * [onset - tolerance, end] of an injected spike not matched yet.
  */
-export function scoreDetections(injected: readonly InjectedSpike[], detectedPeaks: readonly number[], tolerance = 2): { hits: number; precision: number; recall: number } {
+export function scoreDetections(
+  injected: readonly InjectedSpike[],
+  detectedPeaks: readonly number[],
+  tolerance = 2,
+): { hits: number; precision: number; recall: number } {
   const used = new Set<number>();
   let hits = 0;
   for (const p of detectedPeaks) {
     const k = injected.findIndex((s, j) => !used.has(j) && p >= s.onset - tolerance && p <= s.end);
-    if (k >= 0) { used.add(k); hits++; }
+    if (k >= 0) {
+      used.add(k);
+      hits++;
+    }
   }
   return {
     hits,

@@ -52,24 +52,42 @@ export function tensorScalar(t: NonNullable<DecodedValue['tensor']>): number | u
   if (content && content.length > 0) {
     const view = new DataView(content.buffer, content.byteOffset, content.byteLength);
     switch (dtype) {
-      case DT.FLOAT: return content.length === 4 ? view.getFloat32(0, true) : undefined;
-      case DT.DOUBLE: return content.length === 8 ? view.getFloat64(0, true) : undefined;
-      case DT.INT32: return content.length === 4 ? view.getInt32(0, true) : undefined;
-      case DT.INT64: return content.length === 8 ? Number(view.getBigInt64(0, true)) : undefined;
-      case DT.HALF: return content.length === 2 ? halfToNumber(view.getUint16(0, true)) : undefined;
-      case DT.BFLOAT16: return content.length === 2 ? bfloat16ToNumber(view.getUint16(0, true)) : undefined;
-      default: return undefined;
+      case DT.FLOAT:
+        return content.length === 4 ? view.getFloat32(0, true) : undefined;
+      case DT.DOUBLE:
+        return content.length === 8 ? view.getFloat64(0, true) : undefined;
+      case DT.INT32:
+        return content.length === 4 ? view.getInt32(0, true) : undefined;
+      case DT.INT64:
+        return content.length === 8 ? Number(view.getBigInt64(0, true)) : undefined;
+      case DT.HALF:
+        return content.length === 2 ? halfToNumber(view.getUint16(0, true)) : undefined;
+      case DT.BFLOAT16:
+        return content.length === 2 ? bfloat16ToNumber(view.getUint16(0, true)) : undefined;
+      default:
+        return undefined;
     }
   }
   const single = (xs: number[] | undefined) => (xs && xs.length === 1 ? Number(xs[0]) : undefined);
   switch (dtype) {
-    case DT.FLOAT: return single(t.float_val);
-    case DT.DOUBLE: return single(t.double_val);
-    case DT.INT32: return single(t.int_val);
-    case DT.INT64: return single(t.int64_val);
-    case DT.HALF: { const h = single(t.half_val); return h === undefined ? undefined : halfToNumber(h); }
-    case DT.BFLOAT16: { const h = single(t.half_val); return h === undefined ? undefined : bfloat16ToNumber(h); }
-    default: return undefined;
+    case DT.FLOAT:
+      return single(t.float_val);
+    case DT.DOUBLE:
+      return single(t.double_val);
+    case DT.INT32:
+      return single(t.int_val);
+    case DT.INT64:
+      return single(t.int64_val);
+    case DT.HALF: {
+      const h = single(t.half_val);
+      return h === undefined ? undefined : halfToNumber(h);
+    }
+    case DT.BFLOAT16: {
+      const h = single(t.half_val);
+      return h === undefined ? undefined : bfloat16ToNumber(h);
+    }
+    default:
+      return undefined;
   }
 }
 
@@ -93,8 +111,12 @@ export class TfEventsReader implements LogReader {
   /** True while scanning for the next valid header after a corrupt length field. */
   private resyncing = false;
 
-  get tags(): readonly string[] { return this.tagList; }
-  get bytesRead(): number { return this.offset + this.pending.length; }
+  get tags(): readonly string[] {
+    return this.tagList;
+  }
+  get bytesRead(): number {
+    return this.offset + this.pending.length;
+  }
 
   push(bytes: Uint8Array): PushResult {
     this.pending = concat(this.pending, bytes);
@@ -107,7 +129,10 @@ export class TfEventsReader implements LogReader {
       const lengthCrc = view.getUint32(pos + 8, true);
       if (maskedCrc32c(buf, pos, pos + 8) !== lengthCrc) {
         if (!this.resyncing) {
-          problems.push({ byteOffset: this.offset + pos, message: `corrupt record header at byte ${this.offset + pos} (length CRC mismatch); skipping to the next valid record` });
+          problems.push({
+            byteOffset: this.offset + pos,
+            message: `corrupt record header at byte ${this.offset + pos} (length CRC mismatch); skipping to the next valid record`,
+          });
           this.resyncing = true;
         }
         pos++;
@@ -115,7 +140,10 @@ export class TfEventsReader implements LogReader {
       }
       const length = Number(view.getBigUint64(pos, true));
       if (length > MAX_RECORD) {
-        problems.push({ byteOffset: this.offset + pos, message: `record at byte ${this.offset + pos} claims ${length} bytes; skipping to the next valid record` });
+        problems.push({
+          byteOffset: this.offset + pos,
+          message: `record at byte ${this.offset + pos} claims ${length} bytes; skipping to the next valid record`,
+        });
         this.resyncing = true;
         pos++;
         continue;
@@ -125,7 +153,10 @@ export class TfEventsReader implements LogReader {
       const start = pos + HEADER;
       const end = start + length;
       if (maskedCrc32c(buf, start, end) !== view.getUint32(end, true)) {
-        problems.push({ byteOffset: this.offset + pos, message: `corrupt record at byte ${this.offset + pos} (data CRC mismatch, ${length} bytes); skipped` });
+        problems.push({
+          byteOffset: this.offset + pos,
+          message: `corrupt record at byte ${this.offset + pos} (data CRC mismatch, ${length} bytes); skipped`,
+        });
       } else {
         this.decodeEvent(buf.subarray(start, end), this.offset + pos, points, problems);
       }
@@ -140,7 +171,10 @@ export class TfEventsReader implements LogReader {
   finish(): PushResult {
     const problems: LogProblem[] = [];
     if (this.pending.length > 0 && !this.resyncing) {
-      problems.push({ byteOffset: this.offset, message: `truncated record at byte ${this.offset}: the file ends ${this.pending.length} bytes into it` });
+      problems.push({
+        byteOffset: this.offset,
+        message: `truncated record at byte ${this.offset}: the file ends ${this.pending.length} bytes into it`,
+      });
     }
     return { points: [], problems };
   }
@@ -151,7 +185,10 @@ export class TfEventsReader implements LogReader {
       const { Event } = eventTypes();
       ev = Event.toObject(Event.decode(data), { longs: Number, oneofs: true, defaults: false }) as DecodedEvent;
     } catch (e) {
-      problems.push({ byteOffset, message: `record at byte ${byteOffset} is not a valid Event proto: ${e instanceof Error ? e.message : String(e)}` });
+      problems.push({
+        byteOffset,
+        message: `record at byte ${byteOffset} is not a valid Event proto: ${e instanceof Error ? e.message : String(e)}`,
+      });
       return;
     }
     const values = ev.summary?.value;
@@ -162,7 +199,10 @@ export class TfEventsReader implements LogReader {
       if (v.value === 'simple_value') value = v.simple_value ?? 0;
       else if (v.value === 'tensor' && v.tensor) value = tensorScalar(v.tensor);
       if (value === undefined || !v.tag) continue;
-      if (!this.seen.has(v.tag)) { this.seen.add(v.tag); this.tagList.push(v.tag); }
+      if (!this.seen.has(v.tag)) {
+        this.seen.add(v.tag);
+        this.tagList.push(v.tag);
+      }
       points.push({ tag: v.tag, step, value, wallTime: ev.wall_time });
     }
   }

@@ -17,7 +17,8 @@ export function erf(x: number): number {
   if (ax > 6) return Math.sign(x);
   if (ax < 3) {
     const x2 = x * x;
-    let term = x, sum = x;
+    let term = x,
+      sum = x;
     for (let n = 1; n < 200; n++) {
       term *= (2 * x2) / (2 * n + 1);
       sum += term;
@@ -31,7 +32,9 @@ export function erf(x: number): number {
 /** erfc(x) for x >= 3: e^{-x^2}/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))). */
 function erfcContinuedFraction(x: number): number {
   const tiny = 1e-300;
-  let f = x, c = x, d = 0;
+  let f = x,
+    c = x,
+    d = 0;
   for (let k = 1; k < 300; k++) {
     const a = k / 2;
     d = x + a * d;
@@ -48,22 +51,36 @@ function erfcContinuedFraction(x: number): number {
 
 export function activate(a: Activation, z: number): number {
   switch (a) {
-    case 'relu': return z > 0 ? z : 0;
-    case 'tanh': return Math.tanh(z);
-    case 'sigmoid': return 1 / (1 + Math.exp(-z));
-    case 'gelu': return 0.5 * z * (1 + erf(z * SQRT1_2));
-    case 'identity': return z;
+    case 'relu':
+      return z > 0 ? z : 0;
+    case 'tanh':
+      return Math.tanh(z);
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-z));
+    case 'gelu':
+      return 0.5 * z * (1 + erf(z * SQRT1_2));
+    case 'identity':
+      return z;
   }
 }
 
 /** d activation / dz; ReLU'(0) = 0 as in PyTorch's autograd. */
 export function activateDerivative(a: Activation, z: number): number {
   switch (a) {
-    case 'relu': return z > 0 ? 1 : 0;
-    case 'tanh': { const t = Math.tanh(z); return 1 - t * t; }
-    case 'sigmoid': { const s = 1 / (1 + Math.exp(-z)); return s * (1 - s); }
-    case 'gelu': return 0.5 * (1 + erf(z * SQRT1_2)) + z * INV_SQRT_2PI * Math.exp(-0.5 * z * z);
-    case 'identity': return 1;
+    case 'relu':
+      return z > 0 ? 1 : 0;
+    case 'tanh': {
+      const t = Math.tanh(z);
+      return 1 - t * t;
+    }
+    case 'sigmoid': {
+      const s = 1 / (1 + Math.exp(-z));
+      return s * (1 - s);
+    }
+    case 'gelu':
+      return 0.5 * (1 + erf(z * SQRT1_2)) + z * INV_SQRT_2PI * Math.exp(-0.5 * z * z);
+    case 'identity':
+      return 1;
   }
 }
 

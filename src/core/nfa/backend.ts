@@ -70,9 +70,15 @@ export interface NfaBackend {
 export class CpuNfaBackend implements NfaBackend {
   readonly name = 'cpu' as const;
   readonly device = 'cpu float64';
-  async forward(net: Mlp, X: Mat): Promise<Mat> { return forwardTrace(net, X).out; }
-  async agopSums(net: Mlp, X: Mat): Promise<Float64Array[]> { return agopSumsCpu(net, X); }
-  async createTrainSession(problem: TrainProblem): Promise<TrainSession> { return new CpuTrainSession(problem); }
+  async forward(net: Mlp, X: Mat): Promise<Mat> {
+    return forwardTrace(net, X).out;
+  }
+  async agopSums(net: Mlp, X: Mat): Promise<Float64Array[]> {
+    return agopSumsCpu(net, X);
+  }
+  async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
+    return new CpuTrainSession(problem);
+  }
   dispose(): void {}
 }
 
@@ -90,7 +96,10 @@ export function parameterTensors(net: Mlp): Float64Array[] {
 }
 
 export function cloneMlp(net: Mlp): Mlp {
-  return { ...net, layers: net.layers.map((l) => ({ ...l, W: Float64Array.from(l.W), b: l.b ? Float64Array.from(l.b) : null })) };
+  return {
+    ...net,
+    layers: net.layers.map((l) => ({ ...l, W: Float64Array.from(l.W), b: l.b ? Float64Array.from(l.b) : null })),
+  };
 }
 
 function cloneState(s: OptimizerState): OptimizerState {
@@ -98,12 +107,23 @@ function cloneState(s: OptimizerState): OptimizerState {
 }
 
 /** One optimizer step on w in place (state m1, m2 of the same tensor); `step` is the 1-based step number. */
-export function optimizerUpdate(o: OptimizerSpec, step: number, w: Float64Array, g: ArrayLike<number>, m1: Float64Array, m2: Float64Array): void {
+export function optimizerUpdate(
+  o: OptimizerSpec,
+  step: number,
+  w: Float64Array,
+  g: ArrayLike<number>,
+  m1: Float64Array,
+  m2: Float64Array,
+): void {
   if (o.kind === 'sgd') {
-    for (let i = 0; i < w.length; i++) { m1[i] = o.momentum * m1[i] + g[i]; w[i] -= o.lr * m1[i]; }
+    for (let i = 0; i < w.length; i++) {
+      m1[i] = o.momentum * m1[i] + g[i];
+      w[i] -= o.lr * m1[i];
+    }
     return;
   }
-  const c1 = 1 - o.beta1 ** step, c2 = 1 - o.beta2 ** step;
+  const c1 = 1 - o.beta1 ** step,
+    c2 = 1 - o.beta2 ** step;
   for (let i = 0; i < w.length; i++) {
     m1[i] = o.beta1 * m1[i] + (1 - o.beta1) * g[i];
     m2[i] = o.beta2 * m2[i] + (1 - o.beta2) * g[i] * g[i];
@@ -132,7 +152,14 @@ export class CpuTrainSession implements TrainSession {
       const step = ++this.state.step;
       gradW.forEach((g, l) => {
         optimizerUpdate(optimizer, step, this.params[2 * l], g, this.state.m1[2 * l], this.state.m2[2 * l]);
-        optimizerUpdate(optimizer, step, this.params[2 * l + 1], gradB[l], this.state.m1[2 * l + 1], this.state.m2[2 * l + 1]);
+        optimizerUpdate(
+          optimizer,
+          step,
+          this.params[2 * l + 1],
+          gradB[l],
+          this.state.m1[2 * l + 1],
+          this.state.m2[2 * l + 1],
+        );
       });
     }
   }
@@ -168,7 +195,11 @@ export function meanSquaredErrorOf(net: Mlp, X: Mat, Y: Mat): number {
 export function checkProblem(p: TrainProblem): void {
   const L = p.net.layers.length;
   if (p.X.rows !== p.Y.rows) throw new Error(`training: ${p.X.rows} input rows but ${p.Y.rows} target rows`);
-  if (p.X.cols !== p.net.layers[0].inDim) throw new Error(`training: X has ${p.X.cols} columns, layer '${p.net.layers[0].name}' takes ${p.net.layers[0].inDim}`);
-  if (p.Y.cols !== p.net.layers[L - 1].outDim) throw new Error(`training: Y has ${p.Y.cols} columns, the network has ${p.net.layers[L - 1].outDim} outputs`);
+  if (p.X.cols !== p.net.layers[0].inDim)
+    throw new Error(
+      `training: X has ${p.X.cols} columns, layer '${p.net.layers[0].name}' takes ${p.net.layers[0].inDim}`,
+    );
+  if (p.Y.cols !== p.net.layers[L - 1].outDim)
+    throw new Error(`training: Y has ${p.Y.cols} columns, the network has ${p.net.layers[L - 1].outDim} outputs`);
   parameterTensors(p.net);
 }

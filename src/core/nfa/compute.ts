@@ -64,7 +64,12 @@ export function neuralFeatureMatrix(W: Float64Array, out: number, inDim: number,
 }
 
 /** Network AGOP at the input of every layer, averaged over the rows of X. */
-export async function networkAgops(net: Mlp, X: Mat, backend: NfaBackend, options: Pick<NfaOptions, 'chunkRows' | 'cancel' | 'onProgress'> = {}): Promise<Float64Array[]> {
+export async function networkAgops(
+  net: Mlp,
+  X: Mat,
+  backend: NfaBackend,
+  options: Pick<NfaOptions, 'chunkRows' | 'cancel' | 'onProgress'> = {},
+): Promise<Float64Array[]> {
   const c = net.layers[net.layers.length - 1].outDim;
   const widest = Math.max(...net.layers.map((l) => Math.max(l.inDim, l.outDim)));
   const chunk = Math.max(1, options.chunkRows ?? Math.floor(4_000_000 / (c * widest)));
@@ -74,7 +79,9 @@ export async function networkAgops(net: Mlp, X: Mat, backend: NfaBackend, option
     const end = Math.min(X.rows, start + chunk);
     const part = mat(end - start, X.cols, X.data.subarray(start * X.cols, end * X.cols));
     const sums = await backend.agopSums(net, part);
-    sums.forEach((s, l) => { for (let i = 0; i < s.length; i++) totals[l][i] += s[i]; });
+    sums.forEach((s, l) => {
+      for (let i = 0; i < s.length; i++) totals[l][i] += s[i];
+    });
     options.onProgress?.(end, X.rows);
   }
   for (const t of totals) for (let i = 0; i < t.length; i++) t[i] /= X.rows;
@@ -83,7 +90,8 @@ export async function networkAgops(net: Mlp, X: Mat, backend: NfaBackend, option
 
 export async function computeNfa(net: Mlp, X: Mat, backend: NfaBackend, options: NfaOptions = {}): Promise<NfaResult> {
   if (X.rows === 0) throw new Error('computeNfa: no rows');
-  if (options.initWeights && options.initWeights.length !== net.layers.length) throw new Error('computeNfa: initWeights must match the layers');
+  if (options.initWeights && options.initWeights.length !== net.layers.length)
+    throw new Error('computeNfa: initWeights must match the layers');
   const agops = await networkAgops(net, X, backend, options);
   const layers = net.layers.map((layer, l): LayerNfa => {
     const d = layer.inDim;
@@ -91,7 +99,11 @@ export async function computeNfa(net: Mlp, X: Mat, backend: NfaBackend, options:
     const agopEigen = eighSym(agops[l], d);
     const sqrtAgop = powFromEigen(agopEigen, d, 0.5);
     return {
-      name: layer.name, shape: [layer.outDim, d], nfm, agop: agops[l], sqrtAgop,
+      name: layer.name,
+      shape: [layer.outDim, d],
+      nfm,
+      agop: agops[l],
+      sqrtAgop,
       correlation: nfaCorrelations(nfm, agops[l], sqrtAgop, d),
       eigen: eigenAlignmentOf(eighSym(nfm, d), agopEigen, d, options.topK ?? 3),
     };

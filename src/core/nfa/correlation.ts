@@ -9,20 +9,38 @@ export interface CorrelationOptions {
 }
 
 /** NaN when either matrix is constant (zero after centring): the correlation is undefined there. */
-export function matrixCorrelation(a: ArrayLike<number>, b: ArrayLike<number>, d: number, opts: CorrelationOptions): number {
+export function matrixCorrelation(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  d: number,
+  opts: CorrelationOptions,
+): number {
   if (a.length !== d * d || b.length !== d * d) throw new Error(`matrixCorrelation: expected ${d}x${d} matrices`);
   const keep = (i: number): boolean => !opts.offDiagonal || Math.floor(i / d) !== i % d;
-  let ma = 0, mb = 0, count = 0;
+  let ma = 0,
+    mb = 0,
+    count = 0;
   if (opts.center) {
-    for (let i = 0; i < d * d; i++) if (keep(i)) { ma += a[i]; mb += b[i]; count++; }
+    for (let i = 0; i < d * d; i++)
+      if (keep(i)) {
+        ma += a[i];
+        mb += b[i];
+        count++;
+      }
     if (count === 0) return NaN;
-    ma /= count; mb /= count;
+    ma /= count;
+    mb /= count;
   }
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < d * d; i++) {
     if (!keep(i)) continue;
-    const x = a[i] - ma, y = b[i] - mb;
-    ab += x * y; aa += x * x; bb += y * y;
+    const x = a[i] - ma,
+      y = b[i] - mb;
+    ab += x * y;
+    aa += x * x;
+    bb += y * y;
   }
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : NaN;
 }
@@ -42,12 +60,22 @@ export interface NfaCorrelations {
   pearson_offdiag: PowerPair;
 }
 
-export function nfaCorrelations(nfm: ArrayLike<number>, g: ArrayLike<number>, sqrtG: ArrayLike<number>, d: number): NfaCorrelations {
+export function nfaCorrelations(
+  nfm: ArrayLike<number>,
+  g: ArrayLike<number>,
+  sqrtG: ArrayLike<number>,
+  d: number,
+): NfaCorrelations {
   const pair = (center: boolean, offDiagonal: boolean): PowerPair => ({
     agop: matrixCorrelation(nfm, g, d, { center, offDiagonal }),
     sqrt_agop: matrixCorrelation(nfm, sqrtG, d, { center, offDiagonal }),
   });
-  return { cosine: pair(false, false), pearson: pair(true, false), cosine_offdiag: pair(false, true), pearson_offdiag: pair(true, true) };
+  return {
+    cosine: pair(false, false),
+    pearson: pair(true, false),
+    cosine_offdiag: pair(false, true),
+    pearson_offdiag: pair(true, true),
+  };
 }
 
 export interface EigenAlignment {

@@ -14,10 +14,18 @@ export interface ForwardTrace {
 }
 
 /** out (R x n) = A (R x m) * B^T, B given as n x m (nn.Linear weight layout), plus bias. */
-function linear(A: Float64Array, R: number, m: number, W: Float64Array, n: number, b: Float64Array | null): Float64Array {
+function linear(
+  A: Float64Array,
+  R: number,
+  m: number,
+  W: Float64Array,
+  n: number,
+  b: Float64Array | null,
+): Float64Array {
   const out = new Float64Array(R * n);
   for (let r = 0; r < R; r++) {
-    const a = r * m, o = r * n;
+    const a = r * m,
+      o = r * n;
     for (let j = 0; j < n; j++) {
       let s = b ? b[j] : 0;
       const w = j * m;
@@ -29,7 +37,8 @@ function linear(A: Float64Array, R: number, m: number, W: Float64Array, n: numbe
 }
 
 export function forwardTrace(net: Mlp, X: Mat): ForwardTrace {
-  if (X.cols !== net.layers[0].inDim) throw new Error(`forward: X has ${X.cols} columns, layer '${net.layers[0].name}' takes ${net.layers[0].inDim}`);
+  if (X.cols !== net.layers[0].inDim)
+    throw new Error(`forward: X has ${X.cols} columns, layer '${net.layers[0].name}' takes ${net.layers[0].inDim}`);
   const B = X.rows;
   const inputs: Float64Array[] = [X.data];
   const pre: Float64Array[] = [];
@@ -72,7 +81,8 @@ function mirrorUpper(G: Float64Array, n: number): void {
 function congruenceUpper(W: Float64Array, m: number, n: number, H: Float64Array, out: Float64Array): void {
   const HW = new Float64Array(m * n);
   for (let a = 0; a < m; a++) {
-    const ha = a * m, o = a * n;
+    const ha = a * m,
+      o = a * n;
     for (let k = 0; k < m; k++) {
       const h = H[ha + k];
       if (h === 0) continue;
@@ -81,7 +91,8 @@ function congruenceUpper(W: Float64Array, m: number, n: number, H: Float64Array,
     }
   }
   for (let a = 0; a < m; a++) {
-    const wa = a * n, o = a * n;
+    const wa = a * n,
+      o = a * n;
     for (let i = 0; i < n; i++) {
       const wi = W[wa + i];
       if (wi === 0) continue;
@@ -108,12 +119,16 @@ export function agopSumsCpu(net: Mlp, X: Mat): Float64Array[] {
   const last = net.layers[L - 1];
   // J_{L-1} = W_{L-1} for every row: the sum is B W^T W.
   congruenceUpper(last.W, c, last.inDim, identityTimes(B, c), sums[L - 1]);
-  if (L === 1) { mirrorUpper(sums[0], last.inDim); return sums; }
+  if (L === 1) {
+    mirrorUpper(sums[0], last.inDim);
+    return sums;
+  }
   let J: Float64Array = new Float64Array(B * c * last.inDim);
   for (let r = 0; r < B; r++) J.set(last.W, r * c * last.inDim);
   for (let l = L - 2; l >= 0; l--) {
     const layer = net.layers[l];
-    const m = layer.outDim, n = layer.inDim;
+    const m = layer.outDim,
+      n = layer.inDim;
     const z = trace.pre[l];
     const V = new Float64Array(B * c * m);
     for (let r = 0; r < B; r++) {
@@ -130,7 +145,8 @@ export function agopSumsCpu(net: Mlp, X: Mat): Float64Array[] {
     if (needJ) {
       next = new Float64Array(B * c * n);
       for (let row = 0; row < B * c; row++) {
-        const src = row * m, dst = row * n;
+        const src = row * m,
+          dst = row * n;
         for (let k = 0; k < m; k++) {
           const v = V[src + k];
           if (v === 0) continue;
@@ -171,7 +187,8 @@ export interface LossAndGrads {
 export function mseGradients(net: Mlp, X: Mat, Y: Mat): LossAndGrads {
   const trace = forwardTrace(net, X);
   const L = net.layers.length;
-  const B = X.rows, c = Y.cols;
+  const B = X.rows,
+    c = Y.cols;
   const f = trace.out.data;
   let loss = 0;
   let delta = new Float64Array(B * c);
@@ -186,7 +203,8 @@ export function mseGradients(net: Mlp, X: Mat, Y: Mat): LossAndGrads {
   const gradB: Float64Array[] = new Array(L);
   for (let l = L - 1; l >= 0; l--) {
     const layer = net.layers[l];
-    const m = layer.outDim, n = layer.inDim;
+    const m = layer.outDim,
+      n = layer.inDim;
     const input = trace.inputs[l];
     const gW = new Float64Array(m * n);
     const gB = new Float64Array(m);
@@ -195,7 +213,8 @@ export function mseGradients(net: Mlp, X: Mat, Y: Mat): LossAndGrads {
         const dk = delta[r * m + k];
         if (dk === 0) continue;
         gB[k] += dk;
-        const w = k * n, a = r * n;
+        const w = k * n,
+          a = r * n;
         for (let j = 0; j < n; j++) gW[w + j] += dk * input[a + j];
       }
     }
@@ -208,7 +227,8 @@ export function mseGradients(net: Mlp, X: Mat, Y: Mat): LossAndGrads {
         for (let k = 0; k < m; k++) {
           const dk = delta[r * m + k];
           if (dk === 0) continue;
-          const w = k * n, p = r * n;
+          const w = k * n,
+            p = r * n;
           for (let j = 0; j < n; j++) prev[p + j] += dk * layer.W[w + j];
         }
         for (let j = 0; j < n; j++) prev[r * n + j] *= activateDerivative(net.activation, z[r * n + j]);

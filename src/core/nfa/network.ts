@@ -56,11 +56,17 @@ export interface Mlp {
  */
 export function suspiciousIgnored(chain: LayerChain, tensors: readonly TensorInfo[]): string[] {
   const shapes = new Map(tensors.map((t) => [t.name, t.shape.length]));
-  return chain.ignored.filter((n) => /(^|[._/])(weight|bias)$/.test(n) && !/^(optimizer|optim|scheduler)\./.test(n) && (shapes.get(n) ?? 0) >= 1);
+  return chain.ignored.filter(
+    (n) => /(^|[._/])(weight|bias)$/.test(n) && !/^(optimizer|optim|scheduler)\./.test(n) && (shapes.get(n) ?? 0) >= 1,
+  );
 }
 
-export function inputDim(net: Mlp): number { return net.layers[0].inDim; }
-export function outputDim(net: Mlp): number { return net.layers[net.layers.length - 1].outDim; }
+export function inputDim(net: Mlp): number {
+  return net.layers[0].inDim;
+}
+export function outputDim(net: Mlp): number {
+  return net.layers[net.layers.length - 1].outDim;
+}
 
 const WEIGHT = /(^|[._/])weight$/;
 
@@ -69,15 +75,23 @@ export function naturalCompare(a: string, b: string): number {
   const ta = a.match(/\d+|\D+/g) ?? [];
   const tb = b.match(/\d+|\D+/g) ?? [];
   for (let i = 0; i < Math.min(ta.length, tb.length); i++) {
-    const x = ta[i], y = tb[i];
-    const nx = /^\d/.test(x), ny = /^\d/.test(y);
-    if (nx && ny) { const d = Number(x) - Number(y); if (d !== 0) return d; continue; }
+    const x = ta[i],
+      y = tb[i];
+    const nx = /^\d/.test(x),
+      ny = /^\d/.test(y);
+    if (nx && ny) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      continue;
+    }
     if (x !== y) return x < y ? -1 : 1;
   }
   return ta.length - tb.length;
 }
 
-function describe(l: ChainLayer): string { return `'${l.name}' [${l.outDim}, ${l.inDim}]`; }
+function describe(l: ChainLayer): string {
+  return `'${l.name}' [${l.outDim}, ${l.inDim}]`;
+}
 
 /** Index of the first layer that does not consume the previous output (0: the first layer's input size is wrong), or -1. */
 function firstBreak(order: readonly ChainLayer[], inputDim?: number): number {
@@ -101,18 +115,30 @@ function chainByShapes(layers: readonly ChainLayer[], inputDim: number | undefin
     const want = path.length ? path[path.length - 1].outDim : inputDim;
     for (let i = 0; i < layers.length; i++) {
       if (used[i] || (want !== undefined && layers[i].inDim !== want)) continue;
-      used[i] = true; path.push(layers[i]);
+      used[i] = true;
+      path.push(layers[i]);
       if (walk()) return true;
-      used[i] = false; path.pop();
+      used[i] = false;
+      path.pop();
     }
     return false;
   };
   return walk() ? path : null;
 }
 
-function describeChainBreak(order: readonly ChainLayer[], k: number, fileName: string, inputDim: number | undefined, explicit: boolean, inputLabel?: string): string {
-  const hint = explicit ? '' : '; the dense layers do not chain in saved order, name order or any order by shape; list them explicitly';
-  if (k === 0) return `${fileName}: first layer ${describe(order[0])} takes ${order[0].inDim} inputs but the data has ${inputDim} input columns${inputLabel ? ` (${inputLabel})` : ''}`;
+function describeChainBreak(
+  order: readonly ChainLayer[],
+  k: number,
+  fileName: string,
+  inputDim: number | undefined,
+  explicit: boolean,
+  inputLabel?: string,
+): string {
+  const hint = explicit
+    ? ''
+    : '; the dense layers do not chain in saved order, name order or any order by shape; list them explicitly';
+  if (k === 0)
+    return `${fileName}: first layer ${describe(order[0])} takes ${order[0].inDim} inputs but the data has ${inputDim} input columns${inputLabel ? ` (${inputLabel})` : ''}`;
   return `${fileName}: layer ${describe(order[k])} takes ${order[k].inDim} inputs but the previous layer ${describe(order[k - 1])} gives ${order[k - 1].outDim} outputs${hint}`;
 }
 
@@ -120,7 +146,11 @@ function describeChainBreak(order: readonly ChainLayer[], k: number, fileName: s
  * Finds the dense layers of a state_dict and their order: the saved order if it chains, else name order,
  * else an order by shapes. Throws InputError naming the layer whose shape does not chain.
  */
-export function inferLayerChain(tensors: readonly TensorInfo[], fileName: string, options: ChainOptions = {}): LayerChain {
+export function inferLayerChain(
+  tensors: readonly TensorInfo[],
+  fileName: string,
+  options: ChainOptions = {},
+): LayerChain {
   const { inputDim } = options;
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const layerOf = (t: TensorInfo): ChainLayer => {
@@ -138,8 +168,12 @@ export function inferLayerChain(tensors: readonly TensorInfo[], fileName: string
       // A module name (`fc1`) stands for its weight (`fc1.weight`).
       const n = byName.has(given) || !byName.has(`${given}.weight`) ? given : `${given}.weight`;
       const t = byName.get(n);
-      if (!t) throw new InputError(`${fileName}: no tensor named '${n}' (tensors: ${tensors.map((x) => x.name).join(', ')})`);
-      if (t.shape.length !== 2) throw new InputError(`${fileName}: layer '${n}' has shape [${t.shape.join(', ')}]; a dense layer weight is 2-D [out, in]`);
+      if (!t)
+        throw new InputError(`${fileName}: no tensor named '${n}' (tensors: ${tensors.map((x) => x.name).join(', ')})`);
+      if (t.shape.length !== 2)
+        throw new InputError(
+          `${fileName}: layer '${n}' has shape [${t.shape.join(', ')}]; a dense layer weight is 2-D [out, in]`,
+        );
       return layerOf(t);
     });
     const k = firstBreak(layers, inputDim);
@@ -147,7 +181,10 @@ export function inferLayerChain(tensors: readonly TensorInfo[], fileName: string
     return finish(layers, 'user');
   }
   const saved = tensors.filter((t) => WEIGHT.test(t.name) && t.shape.length === 2).map(layerOf);
-  if (!saved.length) throw new InputError(`${fileName}: no dense layer weights found (expected 2-D tensors named like '0.weight', 'fc1.weight', 'layers.2.weight')`);
+  if (!saved.length)
+    throw new InputError(
+      `${fileName}: no dense layer weights found (expected 2-D tensors named like '0.weight', 'fc1.weight', 'layers.2.weight')`,
+    );
   const named = [...saved].sort((a, b) => naturalCompare(a.name, b.name));
   if (options.fileOrder && firstBreak(saved, inputDim) < 0) return finish(saved, 'file');
   if (firstBreak(named, inputDim) < 0) return finish(named, 'names');
@@ -155,10 +192,14 @@ export function inferLayerChain(tensors: readonly TensorInfo[], fileName: string
   if (byShapes) return finish(byShapes, 'shapes');
   if (inputDim !== undefined) {
     // The network itself may chain: then the data is what does not fit, and the message says so.
-    const unconstrained = [options.fileOrder ? saved : null, named, chainByShapes(named, undefined)].find((o) => o && firstBreak(o) < 0);
+    const unconstrained = [options.fileOrder ? saved : null, named, chainByShapes(named, undefined)].find(
+      (o) => o && firstBreak(o) < 0,
+    );
     if (unconstrained) {
       const first = unconstrained[0];
-      throw new InputError(`${fileName}: first layer ${describe(first)} takes ${first.inDim} inputs but the data has ${inputDim} input columns${options.inputLabel ? ` (${options.inputLabel})` : ''}`);
+      throw new InputError(
+        `${fileName}: first layer ${describe(first)} takes ${first.inDim} inputs but the data has ${inputDim} input columns${options.inputLabel ? ` (${options.inputLabel})` : ''}`,
+      );
     }
   }
   throw new InputError(describeChainBreak(named, firstBreak(named), fileName, inputDim, false));
@@ -182,7 +223,9 @@ export async function loadMatchingWeights(file: WeightFile, chain: LayerChain): 
     const t = file.tensors.find((x) => x.name === l.name);
     if (!t) throw new InputError(`${file.fileName}: no tensor '${l.name}' to match layer ${describe(l)}`);
     if (t.shape.length !== 2 || t.shape[0] !== l.outDim || t.shape[1] !== l.inDim) {
-      throw new InputError(`${file.fileName}: tensor '${l.name}' has shape [${t.shape.join(', ')}], expected [${l.outDim}, ${l.inDim}] as in the trained weights`);
+      throw new InputError(
+        `${file.fileName}: tensor '${l.name}' has shape [${t.shape.join(', ')}], expected [${l.outDim}, ${l.inDim}] as in the trained weights`,
+      );
     }
     out.push(await file.read(l.name));
   }
@@ -198,9 +241,15 @@ export function networkView(file: WeightFile): WeightFile {
   const scope = file.modelScope;
   if (!scope) return file;
   const prefix = `${scope}.`;
-  const tensors = file.tensors.filter((t) => t.name.startsWith(prefix)).map((t) => ({ ...t, name: t.name.slice(prefix.length) }));
+  const tensors = file.tensors
+    .filter((t) => t.name.startsWith(prefix))
+    .map((t) => ({ ...t, name: t.name.slice(prefix.length) }));
   return {
-    fileName: file.fileName, format: file.format, savedOrder: file.savedOrder, metadata: [], tensors,
+    fileName: file.fileName,
+    format: file.format,
+    savedOrder: file.savedOrder,
+    metadata: [],
+    tensors,
     read: (name) => file.read(prefix + name),
     chunks: (name, per) => file.chunks(prefix + name, per),
   };

@@ -8,7 +8,15 @@ import { mat, takeRows, type Mat } from '../mat';
 import { permutation, rng } from '../random';
 import { writeSafetensors } from '../weights/safetensors';
 import { isActivation, type Activation } from './activation';
-import { CpuNfaBackend, freshOptimizerState, meanSquaredErrorOf, type NfaBackend, type Optimizer, type OptimizerState, type TrainSession } from './backend';
+import {
+  CpuNfaBackend,
+  freshOptimizerState,
+  meanSquaredErrorOf,
+  type NfaBackend,
+  type Optimizer,
+  type OptimizerState,
+  type TrainSession,
+} from './backend';
 import { computeNfa } from './compute';
 import type { NfaCorrelations } from './correlation';
 import type { DenseLayer, Mlp } from './network';
@@ -33,7 +41,16 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  width: 64, depth: 1, activation: 'relu', optimizer: 'adam', lr: 1e-3, momentum: 0, batch: 32, epochs: 50, seed: 0, nfaRows: 500,
+  width: 64,
+  depth: 1,
+  activation: 'relu',
+  optimizer: 'adam',
+  lr: 1e-3,
+  momentum: 0,
+  batch: 32,
+  epochs: 50,
+  seed: 0,
+  nfaRows: 500,
 };
 
 export interface EpochRecord {
@@ -75,7 +92,8 @@ const MACS_PER_STEPS_CALL = 2 ** 25;
 const ROWS_PER_STEPS_CALL = 16384;
 
 export function validateTrainOptions(o: TrainOptions): void {
-  const bad = (f: string, want: string, got: unknown) => new InputError(`option ${f}: expected ${want}, got ${String(got)}`);
+  const bad = (f: string, want: string, got: unknown) =>
+    new InputError(`option ${f}: expected ${want}, got ${String(got)}`);
   const posInt = (v: number) => Number.isInteger(v) && v > 0;
   if (!posInt(o.width)) throw bad('width', 'a positive integer', o.width);
   if (!(Number.isInteger(o.depth) && o.depth >= 0 && o.depth <= 64)) throw bad('depth', 'an integer 0..64', o.depth);
@@ -105,7 +123,12 @@ export function meanSquaredError(net: Mlp, X: Mat, Y: Mat): number {
   return meanSquaredErrorOf(net, X, Y);
 }
 
-export async function trainMlp(X: Mat, Y: Mat, options: Partial<TrainOptions>, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function trainMlp(
+  X: Mat,
+  Y: Mat,
+  options: Partial<TrainOptions>,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   validateTrainOptions(o);
   if (X.rows !== Y.rows) throw new Error(`trainMlp: ${X.rows} input rows but ${Y.rows} target rows`);
@@ -114,15 +137,27 @@ export async function trainMlp(X: Mat, Y: Mat, options: Partial<TrainOptions>, h
   const initialNet = initMlp(dims, o.activation, o.seed);
   const initial = initialNet.layers.map((l) => Float64Array.from(l.W));
   const optimizer = { kind: o.optimizer, lr: o.lr, momentum: o.momentum, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-  const nfaX = o.nfaRows > 0 ? (X.rows <= o.nfaRows ? X : takeRows(X, permutation(X.rows, o.seed + 1).subarray(0, o.nfaRows))) : null;
+  const nfaX =
+    o.nfaRows > 0
+      ? X.rows <= o.nfaRows
+        ? X
+        : takeRows(X, permutation(X.rows, o.seed + 1).subarray(0, o.nfaRows))
+      : null;
   const macsPerRow = dims.slice(1).reduce((sum, out, l) => sum + out * dims[l], 0);
-  const stepsPerCall = Math.max(1, Math.min(Math.floor(ROWS_PER_STEPS_CALL / o.batch), Math.floor(MACS_PER_STEPS_CALL / (o.batch * macsPerRow))));
+  const stepsPerCall = Math.max(
+    1,
+    Math.min(Math.floor(ROWS_PER_STEPS_CALL / o.batch), Math.floor(MACS_PER_STEPS_CALL / (o.batch * macsPerRow))),
+  );
 
   let backend = hooks.backend ?? new CpuNfaBackend();
   let fallback: string | undefined;
   let session: TrainSession | null = null;
   // The weights and moments after the last finished epoch: what a fallback backend resumes from.
-  let ckpt: { epoch: number; net: Mlp; state: OptimizerState } = { epoch: 0, net: initialNet, state: freshOptimizerState(initialNet) };
+  let ckpt: { epoch: number; net: Mlp; state: OptimizerState } = {
+    epoch: 0,
+    net: initialNet,
+    state: freshOptimizerState(initialNet),
+  };
   const history: EpochRecord[] = [];
 
   const runEpoch = async (epoch: number): Promise<EpochRecord> => {
@@ -136,7 +171,9 @@ export async function trainMlp(X: Mat, Y: Mat, options: Partial<TrainOptions>, h
       ckpt = { epoch, ...(await session.checkpoint()) };
     }
     const loss = await session.loss();
-    const nfa = nfaX ? (await computeNfa(ckpt.net, nfaX, backend)).layers.map((l) => ({ name: l.name, correlation: l.correlation })) : [];
+    const nfa = nfaX
+      ? (await computeNfa(ckpt.net, nfaX, backend)).layers.map((l) => ({ name: l.name, correlation: l.correlation }))
+      : [];
     return { epoch, loss, nfa };
   };
 
@@ -161,21 +198,38 @@ export async function trainMlp(X: Mat, Y: Mat, options: Partial<TrainOptions>, h
   } finally {
     (session as TrainSession | null)?.dispose();
   }
-  return { net: ckpt.net, initial, history, backend: backend.name, device: backend.device, ...(fallback ? { fallback } : {}) };
+  return {
+    net: ckpt.net,
+    initial,
+    history,
+    backend: backend.name,
+    device: backend.device,
+    ...(fallback ? { fallback } : {}),
+  };
 }
 
 /** The network as .safetensors with nn.Sequential names (`0.weight`, `0.bias`, `2.weight`, ...). */
-export function mlpToSafetensors(net: Mlp, dtype: 'F32' | 'F64' = 'F32', metadata?: Record<string, string>): Uint8Array {
-  return writeSafetensors(net.layers.flatMap((l) => [
-    { name: l.name, shape: [l.outDim, l.inDim], data: l.W },
-    ...(l.b && l.biasName ? [{ name: l.biasName, shape: [l.outDim], data: l.b }] : []),
-  ]), dtype, metadata);
+export function mlpToSafetensors(
+  net: Mlp,
+  dtype: 'F32' | 'F64' = 'F32',
+  metadata?: Record<string, string>,
+): Uint8Array {
+  return writeSafetensors(
+    net.layers.flatMap((l) => [
+      { name: l.name, shape: [l.outDim, l.inDim], data: l.W },
+      ...(l.b && l.biasName ? [{ name: l.biasName, shape: [l.outDim], data: l.b }] : []),
+    ]),
+    dtype,
+    metadata,
+  );
 }
 
 /** Targets as a matrix: one column for regression, one-hot rows for classification (y = class index). */
 export function trainingTargets(y: Float64Array, classes: number | null): Mat {
   if (classes === null) return mat(y.length, 1, Float64Array.from(y));
   const Y = mat(y.length, classes);
-  y.forEach((c, i) => { if (c >= 0) Y.data[i * classes + c] = 1; });
+  y.forEach((c, i) => {
+    if (c >= 0) Y.data[i * classes + c] = 1;
+  });
   return Y;
 }

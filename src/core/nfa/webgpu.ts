@@ -3,7 +3,17 @@
 // exist once on the device and only their Gram sums J_l^T J_l (inDim_l^2) come back; the float64 host
 // adds batches. Device arithmetic is f32; the last layer's AGOP sum, B W^T W, is exact on the host.
 import { BackendError } from '../rfm/backend';
-import { GpuContext, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, requestGpuDevice, roundUp, deviceName, type GpuOp, type AdapterDescription } from '../gpu/context';
+import {
+  GpuContext,
+  USAGE_COPY_SRC,
+  USAGE_STORAGE,
+  grid1d,
+  requestGpuDevice,
+  roundUp,
+  deviceName,
+  type GpuOp,
+  type AdapterDescription,
+} from '../gpu/context';
 import mlpActivationWgsl from './kernels/mlpActivation.wgsl';
 import mlpForwardWgsl from './kernels/mlpForward.wgsl';
 import mlpJacobianWgsl from './kernels/mlpJacobian.wgsl';
@@ -58,7 +68,10 @@ export class WebGpuNfaBackend implements NfaBackend {
 
   /** The lab's training on this device (shares the pipelines and the buffer count); dispose the session when done. */
   async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
-    return this.ctx.run('nfa training session', async () => new WebGpuTrainSession(this.ctx, problem, { maxBatchBytes: this.maxBatchBytes }));
+    return this.ctx.run(
+      'nfa training session',
+      async () => new WebGpuTrainSession(this.ctx, problem, { maxBatchBytes: this.maxBatchBytes }),
+    );
   }
 
   async forward(net: Mlp, X: Mat): Promise<Mat> {
@@ -92,7 +105,8 @@ export class WebGpuNfaBackend implements NfaBackend {
     // Every row's Jacobian at the last layer's input is W_{L-1} itself: the sum is B W^T W, exact here.
     for (let o = 0; o < c; o++) {
       const w = last.W.subarray(o * last.inDim, (o + 1) * last.inDim);
-      for (let i = 0; i < last.inDim; i++) for (let j = 0; j < last.inDim; j++) sums[L - 1][i * last.inDim + j] += X.rows * (w[i] * w[j]);
+      for (let i = 0; i < last.inDim; i++)
+        for (let j = 0; j < last.inDim; j++) sums[L - 1][i * last.inDim + j] += X.rows * (w[i] * w[j]);
     }
     if (L === 1 || X.rows === 0) return sums;
     return this.ctx.run('nfa agopSums', async (op) => {
@@ -107,30 +121,69 @@ export class WebGpuNfaBackend implements NfaBackend {
         let next = layers[L - 1].W;
         let shared = 1;
         for (let l = L - 2; l >= 0; l--) {
-          const m = net.layers[l].outDim, n = net.layers[l].inDim;
-          const mPad = layers[l].outPad, nPad = layers[l].inPad;
+          const m = net.layers[l].outDim,
+            n = net.layers[l].inDim;
+          const mPad = layers[l].outPad,
+            nPad = layers[l].inPad;
           const act = ACTIVATION_CODE[net.activation];
-          const gram = this.ctx.buffer(op, nPad * nPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, `jacobian gram at layer ${l} input`);
+          const gram = this.ctx.buffer(
+            op,
+            nPad * nPad * 4,
+            USAGE_STORAGE | USAGE_COPY_SRC,
+            `jacobian gram at layer ${l} input`,
+          );
           grams.push({ l, buf: gram, nPad });
           if (l === 0 && narrowIsCheaper(rows * c, m, n)) {
             // sum J_0^T J_0 = W_0^T (sum V^T V) W_0 with V = J_1 * act'(Z_0): J_0 is never formed.
-            const V = this.ctx.buffer(op, rows * c * mPad * 4, USAGE_STORAGE, 'jacobian times activation derivative at layer 0 (batch)');
-            this.jacobianStep(op, pass, { ACTIVATION: act, SHARED_NEXT: shared, MASK_ONLY: 1 }, rows * c, c, mPad, mPad, [next, pre[0], layers[0].W, V]);
+            const V = this.ctx.buffer(
+              op,
+              rows * c * mPad * 4,
+              USAGE_STORAGE,
+              'jacobian times activation derivative at layer 0 (batch)',
+            );
+            this.jacobianStep(
+              op,
+              pass,
+              { ACTIVATION: act, SHARED_NEXT: shared, MASK_ONLY: 1 },
+              rows * c,
+              c,
+              mPad,
+              mPad,
+              [next, pre[0], layers[0].W, V],
+            );
             const H = this.ctx.buffer(op, mPad * mPad * 4, USAGE_STORAGE, 'V^T V at layer 0 (batch)');
             this.gramInto(op, pass, V, V, rows * c, mPad, mPad, H, net.layers[0].name);
             const HW = this.ctx.buffer(op, mPad * nPad * 4, USAGE_STORAGE, 'V^T V W at layer 0 (batch)');
-            this.jacobianStep(op, pass, { ACTIVATION: ACTIVATION_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 }, mPad, 1, mPad, nPad, [H, H, layers[0].W, HW]);
+            this.jacobianStep(
+              op,
+              pass,
+              { ACTIVATION: ACTIVATION_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 },
+              mPad,
+              1,
+              mPad,
+              nPad,
+              [H, H, layers[0].W, HW],
+            );
             this.gramInto(op, pass, layers[0].W, HW, mPad, nPad, nPad, gram, net.layers[0].name);
             break;
           }
           const J = this.ctx.buffer(op, rows * c * nPad * 4, USAGE_STORAGE, `jacobian at layer ${l} input (batch)`);
-          this.jacobianStep(op, pass, { ACTIVATION: act, SHARED_NEXT: shared, MASK_ONLY: 0 }, rows * c, c, mPad, nPad, [next, pre[l], layers[l].W, J]);
+          this.jacobianStep(op, pass, { ACTIVATION: act, SHARED_NEXT: shared, MASK_ONLY: 0 }, rows * c, c, mPad, nPad, [
+            next,
+            pre[l],
+            layers[l].W,
+            J,
+          ]);
           this.gramInto(op, pass, J, J, rows * c, nPad, nPad, gram, net.layers[l].name);
           next = J;
           shared = 0;
         }
         pass.end();
-        const back = await this.ctx.readBack(op, enc, grams.map((g) => [g.buf, 0, g.nPad * g.nPad] as [GPUBuffer, number, number]));
+        const back = await this.ctx.readBack(
+          op,
+          enc,
+          grams.map((g) => [g.buf, 0, g.nPad * g.nPad] as [GPUBuffer, number, number]),
+        );
         grams.forEach((g, q) => {
           const n = net.layers[g.l].inDim;
           for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) sums[g.l][i * n + j] += back[q][i * g.nPad + j];
@@ -145,35 +198,87 @@ export class WebGpuNfaBackend implements NfaBackend {
   }
 
   /** Jout (jRows x nPad) = Jnext act'(Z) W, or the masked Jnext alone (MASK_ONLY): mlpJacobian.wgsl. */
-  private jacobianStep(op: GpuOp, pass: GPUComputePassEncoder, constants: Record<string, number>, jRows: number, c: number, mPad: number, nPad: number, buffers: GPUBuffer[]): void {
-    const [gx, gy, stride] = grid1d(Math.ceil(jRows / 4) * (nPad / 4), this.ctx.device.limits.maxComputeWorkgroupsPerDimension);
-    this.ctx.dispatch(op, pass, 'mlpJacobian', JACOBIAN_SRC, constants, u32s(jRows, c, mPad / 4, nPad / 4, stride), buffers, [gx, gy]);
+  private jacobianStep(
+    op: GpuOp,
+    pass: GPUComputePassEncoder,
+    constants: Record<string, number>,
+    jRows: number,
+    c: number,
+    mPad: number,
+    nPad: number,
+    buffers: GPUBuffer[],
+  ): void {
+    const [gx, gy, stride] = grid1d(
+      Math.ceil(jRows / 4) * (nPad / 4),
+      this.ctx.device.limits.maxComputeWorkgroupsPerDimension,
+    );
+    this.ctx.dispatch(
+      op,
+      pass,
+      'mlpJacobian',
+      JACOBIAN_SRC,
+      constants,
+      u32s(jRows, c, mPad / 4, nPad / 4, stride),
+      buffers,
+      [gx, gy],
+    );
   }
 
   /** out (aPad x bPad) = A^T B over `rows` rows: transposeProduct.wgsl. */
-  private gramInto(op: GpuOp, pass: GPUComputePassEncoder, A: GPUBuffer, B: GPUBuffer, rows: number, aPad: number, bPad: number, out: GPUBuffer, layerName: string): void {
+  private gramInto(
+    op: GpuOp,
+    pass: GPUComputePassEncoder,
+    A: GPUBuffer,
+    B: GPUBuffer,
+    rows: number,
+    aPad: number,
+    bPad: number,
+    out: GPUBuffer,
+    layerName: string,
+  ): void {
     const blocks = (aPad / 4) * (bPad / 4);
-    if (Math.ceil(blocks / 64) > this.ctx.device.limits.maxComputeWorkgroupsPerDimension) throw new BackendError('webgpu', `layer '${layerName}': ${aPad} x ${bPad} Gram blocks exceed one dispatch`);
-    this.ctx.dispatch(op, pass, 'transposeProduct', transposeProductWgsl, { DIAG_ONLY: 0 }, u32s(rows, aPad / 4, bPad / 4, 0), [A, B, out], [Math.ceil(blocks / 64), 1]);
+    if (Math.ceil(blocks / 64) > this.ctx.device.limits.maxComputeWorkgroupsPerDimension)
+      throw new BackendError('webgpu', `layer '${layerName}': ${aPad} x ${bPad} Gram blocks exceed one dispatch`);
+    this.ctx.dispatch(
+      op,
+      pass,
+      'transposeProduct',
+      transposeProductWgsl,
+      { DIAG_ONLY: 0 },
+      u32s(rows, aPad / 4, bPad / 4, 0),
+      [A, B, out],
+      [Math.ceil(blocks / 64), 1],
+    );
   }
 
   /** Rows per batch so that no activation or Jacobian buffer exceeds maxBatchBytes. */
   private batchRows(net: Mlp, c: number): number {
     const widest = Math.max(...net.layers.map((l) => Math.max(roundUp(l.inDim, 4), roundUp(l.outDim, 4))));
     const rows = Math.floor(this.maxBatchBytes / (4 * c * widest) / 4) * 4;
-    if (rows < 4) throw new BackendError('webgpu', `4 rows of ${c} x ${widest} Jacobian entries exceed the ${this.maxBatchBytes}-byte batch buffer limit`);
+    if (rows < 4)
+      throw new BackendError(
+        'webgpu',
+        `4 rows of ${c} x ${widest} Jacobian entries exceed the ${this.maxBatchBytes}-byte batch buffer limit`,
+      );
     return rows;
   }
 
   private uploadLayers(op: GpuOp, net: Mlp): LayerBuffers[] {
     return net.layers.map((layer, l) => {
-      const inPad = roundUp(layer.inDim, 4), outPad = roundUp(layer.outDim, 4);
+      const inPad = roundUp(layer.inDim, 4),
+        outPad = roundUp(layer.outDim, 4);
       const W = new Float32Array(outPad * inPad);
-      for (let o = 0; o < layer.outDim; o++) for (let k = 0; k < layer.inDim; k++) W[o * inPad + k] = layer.W[o * layer.inDim + k];
+      for (let o = 0; o < layer.outDim; o++)
+        for (let k = 0; k < layer.inDim; k++) W[o * inPad + k] = layer.W[o * layer.inDim + k];
       const b = new Float32Array(outPad);
       if (layer.b) b.set(layer.b);
       this.ctx.checkBinding(W.byteLength, `layer '${layer.name}' weights`);
-      return { W: this.ctx.upload(op, W, `weights of ${layer.name} (${l})`), b: this.ctx.upload(op, b, `bias of ${layer.name} (${l})`), inPad, outPad };
+      return {
+        W: this.ctx.upload(op, W, `weights of ${layer.name} (${l})`),
+        b: this.ctx.upload(op, b, `bias of ${layer.name} (${l})`),
+        inPad,
+        outPad,
+      };
     });
   }
 
@@ -184,19 +289,44 @@ export class WebGpuNfaBackend implements NfaBackend {
   }
 
   /** Encodes the forward pass of rows r0..r0+rows; returns each layer's pre-activation buffer. */
-  private encodeForward(op: GpuOp, pass: GPUComputePassEncoder, net: Mlp, layers: LayerBuffers[], X: Mat, r0: number, rows: number): { pre: GPUBuffer[] } {
-    const d = X.cols, dPad = layers[0].inPad;
+  private encodeForward(
+    op: GpuOp,
+    pass: GPUComputePassEncoder,
+    net: Mlp,
+    layers: LayerBuffers[],
+    X: Mat,
+    r0: number,
+    rows: number,
+  ): { pre: GPUBuffer[] } {
+    const d = X.cols,
+      dPad = layers[0].inPad;
     const x = new Float32Array(rows * dPad);
     for (let r = 0; r < rows; r++) for (let k = 0; k < d; k++) x[r * dPad + k] = X.data[(r0 + r) * d + k];
     let h = this.ctx.upload(op, x, 'network inputs (batch)');
     const pre: GPUBuffer[] = [];
     net.layers.forEach((layer, l) => {
       const { inPad, outPad } = layers[l];
-      const z = this.ctx.buffer(op, rows * outPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, `pre-activation of ${layer.name} (batch)`);
+      const z = this.ctx.buffer(
+        op,
+        rows * outPad * 4,
+        USAGE_STORAGE | USAGE_COPY_SRC,
+        `pre-activation of ${layer.name} (batch)`,
+      );
       const a = this.ctx.buffer(op, rows * outPad * 4, USAGE_STORAGE, `activation of ${layer.name} (batch)`);
-      const [gx, gy, stride] = grid1d(Math.ceil(rows / 4) * (outPad / 4), this.ctx.device.limits.maxComputeWorkgroupsPerDimension);
-      this.ctx.dispatch(op, pass, 'mlpForward', FORWARD_SRC, { ACTIVATION: ACTIVATION_CODE[net.activation] },
-        u32s(rows, inPad / 4, layer.outDim, outPad / 4, stride), [h, layers[l].W, layers[l].b, z, a], [gx, gy]);
+      const [gx, gy, stride] = grid1d(
+        Math.ceil(rows / 4) * (outPad / 4),
+        this.ctx.device.limits.maxComputeWorkgroupsPerDimension,
+      );
+      this.ctx.dispatch(
+        op,
+        pass,
+        'mlpForward',
+        FORWARD_SRC,
+        { ACTIVATION: ACTIVATION_CODE[net.activation] },
+        u32s(rows, inPad / 4, layer.outDim, outPad / 4, stride),
+        [h, layers[l].W, layers[l].b, z, a],
+        [gx, gy],
+      );
       pre.push(z);
       h = a;
     });
@@ -209,11 +339,12 @@ export class WebGpuNfaBackend implements NfaBackend {
  * its Gram, against V^T V and the congruence W^T H W (independent of R).
  */
 function narrowIsCheaper(R: number, m: number, n: number): boolean {
-  return R * m * m / 2 + m * m * n + m * n * n < R * m * n + R * n * n / 2;
+  return (R * m * m) / 2 + m * m * n + m * n * n < R * m * n + (R * n * n) / 2;
 }
 
 function checkInput(net: Mlp, X: Mat): void {
-  if (X.cols !== net.layers[0].inDim) throw new Error(`forward: X has ${X.cols} columns, layer '${net.layers[0].name}' takes ${net.layers[0].inDim}`);
+  if (X.cols !== net.layers[0].inDim)
+    throw new Error(`forward: X has ${X.cols} columns, layer '${net.layers[0].name}' takes ${net.layers[0].inDim}`);
 }
 
 function u32s(...v: number[]): ArrayBuffer {

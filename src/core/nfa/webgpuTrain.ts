@@ -7,7 +7,17 @@
 // Backward: delta_{L-1} = 2/(Bc) (Z - Y); per layer gW, gB = delta^T [H, 1]; G_l = delta_l W_l and
 // delta_{l-1} = G_l * act'(Z_{l-1}) with mlpJacobian.wgsl (c = 1) — the NFA Jacobian kernel's two modes.
 import { BackendError } from '../rfm/backend';
-import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, USAGE_UNIFORM, grid1d, roundUp, type Binding, type GpuOp } from '../gpu/context';
+import {
+  GpuContext,
+  USAGE_COPY_DST,
+  USAGE_COPY_SRC,
+  USAGE_STORAGE,
+  USAGE_UNIFORM,
+  grid1d,
+  roundUp,
+  type Binding,
+  type GpuOp,
+} from '../gpu/context';
 import mlpActivationWgsl from './kernels/mlpActivation.wgsl';
 import mlpForwardWgsl from './kernels/mlpForward.wgsl';
 import mlpGatherRowsWgsl from './kernels/mlpGatherRows.wgsl';
@@ -16,7 +26,15 @@ import mlpMseDeltaWgsl from './kernels/mlpMseDelta.wgsl';
 import mlpOptimizerStepWgsl from './kernels/mlpOptimizerStep.wgsl';
 import mlpWeightGradWgsl from './kernels/mlpWeightGrad.wgsl';
 import type { Activation } from './activation';
-import { checkProblem, cloneMlp, freshOptimizerState, parameterTensors, type OptimizerState, type TrainProblem, type TrainSession } from './backend';
+import {
+  checkProblem,
+  cloneMlp,
+  freshOptimizerState,
+  parameterTensors,
+  type OptimizerState,
+  type TrainProblem,
+  type TrainSession,
+} from './backend';
 import type { LossAndGrads } from './mlp';
 import type { Mlp } from './network';
 
@@ -89,7 +107,11 @@ export class WebGpuTrainSession implements TrainSession {
   private closed = false;
 
   /** Call inside ctx.run (device errors of the uploads then surface as one BackendError). */
-  constructor(private readonly ctx: GpuContext, private readonly problem: TrainProblem, private readonly options: WebGpuTrainOptions) {
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly problem: TrainProblem,
+    private readonly options: WebGpuTrainOptions,
+  ) {
     checkProblem(problem);
     const { X, Y, net } = problem;
     this.n = X.rows;
@@ -98,14 +120,16 @@ export class WebGpuTrainSession implements TrainSession {
     const align = Math.max(4, ctx.device.limits.minStorageBufferOffsetAlignment / 4);
     let at = 0;
     this.layers = net.layers.map((l) => {
-      const inPad = roundUp(l.inDim, 4), outPad = roundUp(l.outDim, 4);
+      const inPad = roundUp(l.inDim, 4),
+        outPad = roundUp(l.outDim, 4);
       const wOff = roundUp(at, align);
       const bOff = roundUp(wOff + outPad * inPad, align);
       at = bOff + outPad;
       return { inDim: l.inDim, outDim: l.outDim, inPad, outPad, wOff, bOff };
     });
     this.count = roundUp(at, 4);
-    const d0 = this.layers[0].inPad, cPad = this.layers[this.layers.length - 1].outPad;
+    const d0 = this.layers[0].inPad,
+      cPad = this.layers[this.layers.length - 1].outPad;
     ctx.checkBinding(this.count * 4, `the network's ${this.count} parameters (padded)`);
     ctx.checkBinding(this.n * d0 * 4, `${this.n} training rows x ${X.cols} inputs`);
     ctx.checkBinding(this.n * cPad * 4, `${this.n} training rows x ${this.c} targets`);
@@ -130,8 +154,10 @@ export class WebGpuTrainSession implements TrainSession {
   private flat(tensors: Float64Array[]): Float32Array {
     const out = new Float32Array(this.count);
     this.layers.forEach((L, l) => {
-      const W = tensors[2 * l], b = tensors[2 * l + 1];
-      for (let o = 0; o < L.outDim; o++) for (let k = 0; k < L.inDim; k++) out[L.wOff + o * L.inPad + k] = W[o * L.inDim + k];
+      const W = tensors[2 * l],
+        b = tensors[2 * l + 1];
+      for (let o = 0; o < L.outDim; o++)
+        for (let k = 0; k < L.inDim; k++) out[L.wOff + o * L.inPad + k] = W[o * L.inDim + k];
       for (let o = 0; o < L.outDim; o++) out[L.bOff + o] = b[o];
     });
     return out;
@@ -140,7 +166,8 @@ export class WebGpuTrainSession implements TrainSession {
   private unflat(v: Float64Array): Float64Array[] {
     return this.layers.flatMap((L) => {
       const W = new Float64Array(L.outDim * L.inDim);
-      for (let o = 0; o < L.outDim; o++) for (let k = 0; k < L.inDim; k++) W[o * L.inDim + k] = v[L.wOff + o * L.inPad + k];
+      for (let o = 0; o < L.outDim; o++)
+        for (let k = 0; k < L.inDim; k++) W[o * L.inDim + k] = v[L.wOff + o * L.inPad + k];
       return [W, v.slice(L.bOff, L.bOff + L.outDim)];
     });
   }
@@ -171,15 +198,32 @@ export class WebGpuTrainSession implements TrainSession {
     this.layers.forEach((L, l) => {
       const [gx, gy, stride] = this.grid(Math.ceil(B / 4) * (L.outPad / 4));
       specs.push({
-        name: 'mlpForward', code: FORWARD_SRC, constants: { ACTIVATION: act }, params: u32s(B, L.inPad / 4, L.outDim, L.outPad / 4, stride),
-        buffers: [l === 0 ? bb.Xb : bb.A[l - 1], this.wRange(this.params, l), this.bRange(this.params, l), bb.Z[l], bb.A[l]], groups: [gx, gy],
+        name: 'mlpForward',
+        code: FORWARD_SRC,
+        constants: { ACTIVATION: act },
+        params: u32s(B, L.inPad / 4, L.outDim, L.outPad / 4, stride),
+        buffers: [
+          l === 0 ? bb.Xb : bb.A[l - 1],
+          this.wRange(this.params, l),
+          this.bRange(this.params, l),
+          bb.Z[l],
+          bb.A[l],
+        ],
+        groups: [gx, gy],
       });
     });
     const last = this.layers.length - 1;
     const p = new ArrayBuffer(16);
     new Uint32Array(p).set([B, this.layers[last].outPad / 4, 0, lossOffset]);
     new Float32Array(p)[2] = 2 / (B * this.c);
-    specs.push({ name: 'mlpMseDelta', code: mlpMseDeltaWgsl, constants: {}, params: p, buffers: [bb.Z[last], bb.Yb, bb.delta[last], bb.rowLoss], groups: [Math.ceil(B / 64), 1] });
+    specs.push({
+      name: 'mlpMseDelta',
+      code: mlpMseDeltaWgsl,
+      constants: {},
+      params: p,
+      buffers: [bb.Z[last], bb.Yb, bb.delta[last], bb.rowLoss],
+      groups: [Math.ceil(B / 64), 1],
+    });
     return specs;
   }
 
@@ -192,21 +236,33 @@ export class WebGpuTrainSession implements TrainSession {
       const H = l === 0 ? bb.Xb : bb.A[l - 1];
       let [gx, gy, stride] = this.grid((L.outPad / 4) * (L.inPad / 4));
       specs.push({
-        name: 'mlpWeightGrad', code: mlpWeightGradWgsl, constants: {}, params: u32s(B, L.outPad / 4, L.inPad / 4, stride),
-        buffers: [bb.delta[l], H, this.wRange(this.grads, l), this.bRange(this.grads, l)], groups: [gx, gy],
+        name: 'mlpWeightGrad',
+        code: mlpWeightGradWgsl,
+        constants: {},
+        params: u32s(B, L.outPad / 4, L.inPad / 4, stride),
+        buffers: [bb.delta[l], H, this.wRange(this.grads, l), this.bRange(this.grads, l)],
+        groups: [gx, gy],
       });
       if (l === 0) break;
       const G = bb.G[l] as GPUBuffer;
       // G_l = delta_l W_l: identity activation (Z bound but its derivative is 1).
       [gx, gy, stride] = this.grid(Math.ceil(B / 4) * (L.inPad / 4));
       specs.push({
-        name: 'mlpJacobian', code: JACOBIAN_SRC, constants: { ACTIVATION: ACTIVATION_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 },
-        params: u32s(B, 1, L.outPad / 4, L.inPad / 4, stride), buffers: [bb.delta[l], bb.delta[l], this.wRange(this.params, l), G], groups: [gx, gy],
+        name: 'mlpJacobian',
+        code: JACOBIAN_SRC,
+        constants: { ACTIVATION: ACTIVATION_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 },
+        params: u32s(B, 1, L.outPad / 4, L.inPad / 4, stride),
+        buffers: [bb.delta[l], bb.delta[l], this.wRange(this.params, l), G],
+        groups: [gx, gy],
       });
       // delta_{l-1} = G_l * act'(Z_{l-1}) (W bound, unread).
       specs.push({
-        name: 'mlpJacobian', code: JACOBIAN_SRC, constants: { ACTIVATION: act, SHARED_NEXT: 0, MASK_ONLY: 1 },
-        params: u32s(B, 1, L.inPad / 4, L.inPad / 4, stride), buffers: [G, bb.Z[l - 1], this.wRange(this.params, l), bb.delta[l - 1]], groups: [gx, gy],
+        name: 'mlpJacobian',
+        code: JACOBIAN_SRC,
+        constants: { ACTIVATION: act, SHARED_NEXT: 0, MASK_ONLY: 1 },
+        params: u32s(B, 1, L.inPad / 4, L.inPad / 4, stride),
+        buffers: [G, bb.Z[l - 1], this.wRange(this.params, l), bb.delta[l - 1]],
+        groups: [gx, gy],
       });
     }
     return specs;
@@ -223,7 +279,9 @@ export class WebGpuTrainSession implements TrainSession {
       Z: this.layers.map((L, l) => make(rows * L.outPad * 4, `lab batch pre-activation of layer ${l}`)),
       A: this.layers.map((L, l) => make(rows * L.outPad * 4, `lab batch activation of layer ${l}`)),
       delta: this.layers.map((L, l) => make(rows * L.outPad * 4, `lab batch dLoss/dZ of layer ${l}`)),
-      G: this.layers.map((L, l) => (l === 0 ? null : make(rows * L.inPad * 4, `lab batch dLoss/d(input) of layer ${l}`))),
+      G: this.layers.map((L, l) =>
+        l === 0 ? null : make(rows * L.inPad * 4, `lab batch dLoss/d(input) of layer ${l}`),
+      ),
       rowLoss: make(rows * 4, 'lab batch row losses'),
     };
   }
@@ -243,17 +301,27 @@ export class WebGpuTrainSession implements TrainSession {
     const batch = this.batch;
     let dispatches = batch.programs.get(rows);
     if (!dispatches) {
-      dispatches = [...this.forwardSpecs(batch.buffers, rows, 0), ...this.backwardSpecs(batch.buffers, rows)].map((s) => {
-        const pipeline = this.ctx.pipeline(s.name, s.code, s.constants);
-        const uniform = this.ctx.persistent(s.params.byteLength, USAGE_UNIFORM | USAGE_COPY_DST, `${s.name} params (batch of ${rows})`);
-        batch.owned.push(uniform);
-        this.ctx.device.queue.writeBuffer(uniform, 0, s.params);
-        const bindGroup = this.ctx.device.createBindGroup({
-          label: `${s.name} bindings (batch of ${rows})`, layout: pipeline.getBindGroupLayout(0),
-          entries: [uniform, ...s.buffers].map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
-        });
-        return { pipeline, bindGroup, groups: s.groups };
-      });
+      dispatches = [...this.forwardSpecs(batch.buffers, rows, 0), ...this.backwardSpecs(batch.buffers, rows)].map(
+        (s) => {
+          const pipeline = this.ctx.pipeline(s.name, s.code, s.constants);
+          const uniform = this.ctx.persistent(
+            s.params.byteLength,
+            USAGE_UNIFORM | USAGE_COPY_DST,
+            `${s.name} params (batch of ${rows})`,
+          );
+          batch.owned.push(uniform);
+          this.ctx.device.queue.writeBuffer(uniform, 0, s.params);
+          const bindGroup = this.ctx.device.createBindGroup({
+            label: `${s.name} bindings (batch of ${rows})`,
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [uniform, ...s.buffers].map((b, binding) => ({
+              binding,
+              resource: 'buffer' in b ? b : { buffer: b },
+            })),
+          });
+          return { pipeline, bindGroup, groups: s.groups };
+        },
+      );
       batch.programs.set(rows, dispatches);
     }
     return { bb: batch.buffers, dispatches };
@@ -274,7 +342,16 @@ export class WebGpuTrainSession implements TrainSession {
   private encodeGradients(op: GpuOp, pass: GPUComputePassEncoder, start: number, B: number): BatchBuffers {
     const { bb, dispatches } = this.programFor(B);
     const gather = u32s(B, start, this.layers[0].inPad / 4, this.layers[this.layers.length - 1].outPad / 4);
-    this.ctx.dispatch(op, pass, 'mlpGatherRows', mlpGatherRowsWgsl, { USE_ORDER: 1 }, gather, [this.order, this.X, this.Y, bb.Xb, bb.Yb], [Math.ceil(B / 64), 1]);
+    this.ctx.dispatch(
+      op,
+      pass,
+      'mlpGatherRows',
+      mlpGatherRowsWgsl,
+      { USE_ORDER: 1 },
+      gather,
+      [this.order, this.X, this.Y, bb.Xb, bb.Yb],
+      [Math.ceil(B / 64), 1],
+    );
     for (const d of dispatches) {
       pass.setPipeline(d.pipeline);
       pass.setBindGroup(0, d.bindGroup);
@@ -299,8 +376,20 @@ export class WebGpuTrainSession implements TrainSession {
         const t = ++this.step;
         const p = new ArrayBuffer(48);
         new Uint32Array(p).set([this.count / 4, stride]);
-        new Float32Array(p).set([o.lr, o.momentum, o.beta1, o.beta2, o.eps, 1 - o.beta1 ** t, 1 - o.beta2 ** t, 1 - o.beta1, 1 - o.beta2], 2);
-        this.ctx.dispatch(op, pass, 'mlpOptimizerStep', mlpOptimizerStepWgsl, { OPTIMIZER: o.kind === 'adam' ? 1 : 0 }, p, [this.params, this.grads, this.m1, this.m2], [gx, gy]);
+        new Float32Array(p).set(
+          [o.lr, o.momentum, o.beta1, o.beta2, o.eps, 1 - o.beta1 ** t, 1 - o.beta2 ** t, 1 - o.beta1, 1 - o.beta2],
+          2,
+        );
+        this.ctx.dispatch(
+          op,
+          pass,
+          'mlpOptimizerStep',
+          mlpOptimizerStepWgsl,
+          { OPTIMIZER: o.kind === 'adam' ? 1 : 0 },
+          p,
+          [this.params, this.grads, this.m1, this.m2],
+          [gx, gy],
+        );
       }
       pass.end();
       this.ctx.device.queue.submit([enc.finish()]);
@@ -316,26 +405,48 @@ export class WebGpuTrainSession implements TrainSession {
       const pass = enc.beginComputePass({ label: 'lab gradients' });
       const bb = this.encodeGradients(op, pass, 0, rows.length);
       pass.end();
-      const [g, rl] = await this.ctx.readBack(op, enc, [[this.grads, 0, this.count], [bb.rowLoss, 0, rows.length]]);
+      const [g, rl] = await this.ctx.readBack(op, enc, [
+        [this.grads, 0, this.count],
+        [bb.rowLoss, 0, rows.length],
+      ]);
       const tensors = this.unflat(g);
-      return { loss: rl.reduce((s, v) => s + v, 0) / (rows.length * this.c), gradW: tensors.filter((_, i) => i % 2 === 0), gradB: tensors.filter((_, i) => i % 2 === 1) };
+      return {
+        loss: rl.reduce((s, v) => s + v, 0) / (rows.length * this.c),
+        gradW: tensors.filter((_, i) => i % 2 === 0),
+        gradB: tensors.filter((_, i) => i % 2 === 1),
+      };
     });
   }
 
   async loss(): Promise<number> {
     return this.run('nfa training loss', async (op) => {
       const widest = Math.max(...this.layers.map((L) => Math.max(L.inPad, L.outPad)));
-      const chunk = Math.max(1, Math.min(this.n, LOSS_CHUNK_ROWS, Math.floor(this.options.maxBatchBytes / (4 * widest))));
+      const chunk = Math.max(
+        1,
+        Math.min(this.n, LOSS_CHUNK_ROWS, Math.floor(this.options.maxBatchBytes / (4 * widest))),
+      );
       this.ctx.checkBinding(this.n * 4, `row losses of ${this.n} rows`);
-      const bb = this.allocBatch(chunk, (size, label) => this.ctx.buffer(op, size, USAGE_STORAGE | USAGE_COPY_SRC, label));
+      const bb = this.allocBatch(chunk, (size, label) =>
+        this.ctx.buffer(op, size, USAGE_STORAGE | USAGE_COPY_SRC, label),
+      );
       const rowLoss = this.ctx.buffer(op, this.n * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'lab row losses (all rows)');
       const enc = this.ctx.device.createCommandEncoder({ label: 'lab loss' });
       const pass = enc.beginComputePass({ label: 'lab loss' });
       for (let r0 = 0; r0 < this.n; r0 += chunk) {
         const B = Math.min(chunk, this.n - r0);
         const gather = u32s(B, r0, this.layers[0].inPad / 4, this.layers[this.layers.length - 1].outPad / 4);
-        this.ctx.dispatch(op, pass, 'mlpGatherRows', mlpGatherRowsWgsl, { USE_ORDER: 0 }, gather, [this.order, this.X, this.Y, bb.Xb, bb.Yb], [Math.ceil(B / 64), 1]);
-        for (const s of this.forwardSpecs({ ...bb, rowLoss }, B, r0)) this.ctx.dispatch(op, pass, s.name, s.code, s.constants, s.params, s.buffers, s.groups);
+        this.ctx.dispatch(
+          op,
+          pass,
+          'mlpGatherRows',
+          mlpGatherRowsWgsl,
+          { USE_ORDER: 0 },
+          gather,
+          [this.order, this.X, this.Y, bb.Xb, bb.Yb],
+          [Math.ceil(B / 64), 1],
+        );
+        for (const s of this.forwardSpecs({ ...bb, rowLoss }, B, r0))
+          this.ctx.dispatch(op, pass, s.name, s.code, s.constants, s.params, s.buffers, s.groups);
       }
       pass.end();
       const [rl] = await this.ctx.readBack(op, enc, [[rowLoss, 0, this.n]]);
@@ -348,9 +459,16 @@ export class WebGpuTrainSession implements TrainSession {
   async checkpoint(): Promise<{ net: Mlp; state: OptimizerState }> {
     return this.run('nfa training checkpoint', async (op) => {
       const enc = this.ctx.device.createCommandEncoder({ label: 'lab checkpoint' });
-      const [w, m1, m2] = await this.ctx.readBack(op, enc, [[this.params, 0, this.count], [this.m1, 0, this.count], [this.m2, 0, this.count]]);
+      const [w, m1, m2] = await this.ctx.readBack(op, enc, [
+        [this.params, 0, this.count],
+        [this.m1, 0, this.count],
+        [this.m2, 0, this.count],
+      ]);
       const tensors = this.unflat(w);
-      const net: Mlp = { ...this.net, layers: this.net.layers.map((l, i) => ({ ...l, W: tensors[2 * i], b: tensors[2 * i + 1] })) };
+      const net: Mlp = {
+        ...this.net,
+        layers: this.net.layers.map((l, i) => ({ ...l, W: tensors[2 * i], b: tensors[2 * i + 1] })),
+      };
       return { net, state: { m1: this.unflat(m1), m2: this.unflat(m2), step: this.step } };
     });
   }
@@ -359,7 +477,16 @@ export class WebGpuTrainSession implements TrainSession {
     if (this.closed) return;
     this.closed = true;
     // WebGPU defers freeing a destroyed buffer until work already submitted with it has finished.
-    this.ctx.destroyPersistent(this.X, this.Y, this.order, this.params, this.grads, this.m1, this.m2, ...(this.batch?.owned ?? []));
+    this.ctx.destroyPersistent(
+      this.X,
+      this.Y,
+      this.order,
+      this.params,
+      this.grads,
+      this.m1,
+      this.m2,
+      ...(this.batch?.owned ?? []),
+    );
     this.batch = null;
   }
 }

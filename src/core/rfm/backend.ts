@@ -51,7 +51,11 @@ export interface Backend {
 
 /** Raised by a backend when its device fails (lost, out of memory, shader error); the orchestrator may retry on the CPU. */
 export class BackendError extends Error {
-  constructor(readonly backend: BackendName, message: string, override readonly cause?: unknown) {
+  constructor(
+    readonly backend: BackendName,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(`${backend} backend: ${message}`);
     this.name = 'BackendError';
   }

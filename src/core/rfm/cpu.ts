@@ -21,7 +21,9 @@ export class CpuBackend implements Backend {
 
   async solve(X: Mat, kernel: KernelSpec, Y: Mat, reg: number): Promise<SolveResult> {
     const t0 = now();
-    const n = X.rows, d = X.cols, x = X.data;
+    const n = X.rows,
+      d = X.cols,
+      x = X.data;
     const k = kernelOfDistance(kernel);
     const a = new Float64Array(n * n);
     const rowSum = new Float64Array(n);
@@ -44,7 +46,12 @@ export class CpuBackend implements Backend {
   }
 
   async predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat> {
-    const n = X.rows, d = X.cols, c = alpha.cols, x = X.data, z = Z.data, al = alpha.data;
+    const n = X.rows,
+      d = X.cols,
+      c = alpha.cols,
+      x = X.data,
+      z = Z.data,
+      al = alpha.data;
     const k = kernelOfDistance(kernel);
     const out = new Float64Array(Z.rows * c);
     for (let r = 0; r < Z.rows; r++) {
@@ -57,7 +64,12 @@ export class CpuBackend implements Backend {
   }
 
   async gradMoments(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, diagOnly: boolean): Promise<GradMoments> {
-    const n = X.rows, d = X.cols, c = alpha.cols, x = X.data, z = Z.data, al = alpha.data;
+    const n = X.rows,
+      d = X.cols,
+      c = alpha.cols,
+      x = X.data,
+      z = Z.data,
+      al = alpha.data;
     const w = gradientWeight(kernel);
     const outer = new Float64Array(diagOnly ? d : d * d);
     const sum = new Float64Array(c * d);
@@ -80,7 +92,8 @@ export class CpuBackend implements Backend {
         for (let col = 0; col < c; col++) {
           const v = coef[i * c + col];
           if (v === 0) continue;
-          const go = col * d, xo = i * d;
+          const go = col * d,
+            xo = i * d;
           for (let k = 0; k < d; k++) g[go + k] += v * x[xo + k];
         }
       }

@@ -33,7 +33,9 @@ export function transformOf(M: FeatureMatrix): Mat {
     const max = Math.max(...M.data);
     const keep = [...M.data.keys()].filter((j) => M.data[j] > max * 1e-12);
     const r = new Float64Array(keep.length * d);
-    keep.forEach((j, k) => { r[k * d + j] = Math.sqrt(M.data[j]); });
+    keep.forEach((j, k) => {
+      r[k * d + j] = Math.sqrt(M.data[j]);
+    });
     return mat(keep.length, d, r);
   }
   const { values, vectors } = eighSym(M.data, d);
@@ -48,7 +50,9 @@ export function transformOf(M: FeatureMatrix): Mat {
 
 /** Rows of X mapped by R: X R^T (n x k). */
 export function applyTransform(X: Mat, R: Mat): Mat {
-  const n = X.rows, d = X.cols, k = R.rows;
+  const n = X.rows,
+    d = X.cols,
+    k = R.rows;
   const out = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {
     for (let r = 0; r < k; r++) {
@@ -64,8 +68,17 @@ export function applyTransform(X: Mat, R: Mat): Mat {
  * The AGOP in input coordinates from gradient moments taken in transformed coordinates:
  * input gradients are R^T g, so G = R^T (sum g g^T) R / N (optionally centred per output first).
  */
-export function agopFromMoments(m: GradMoments, R: Mat, N: number, diag: boolean, center: boolean, d: number): FeatureMatrix {
-  const k = R.rows, c = m.sum.rows, s = m.sum.data;
+export function agopFromMoments(
+  m: GradMoments,
+  R: Mat,
+  N: number,
+  diag: boolean,
+  center: boolean,
+  d: number,
+): FeatureMatrix {
+  const k = R.rows,
+    c = m.sum.rows,
+    s = m.sum.data;
   if (diag) {
     const out = new Float64Array(d);
     for (let r = 0; r < k; r++) {
@@ -86,22 +99,26 @@ export function agopFromMoments(m: GradMoments, R: Mat, N: number, diag: boolean
   }
   // tmp = G~ R (k x d); out = R^T tmp (d x d)
   const tmp = new Float64Array(k * d);
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
-    const v = g[a * k + b];
-    if (v === 0) continue;
-    for (let j = 0; j < d; j++) tmp[a * d + j] += v * R.data[b * d + j];
-  }
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < k; b++) {
+      const v = g[a * k + b];
+      if (v === 0) continue;
+      for (let j = 0; j < d; j++) tmp[a * d + j] += v * R.data[b * d + j];
+    }
   const out = new Float64Array(d * d);
-  for (let a = 0; a < k; a++) for (let i = 0; i < d; i++) {
-    const ri = R.data[a * d + i];
-    if (ri === 0) continue;
-    for (let j = 0; j < d; j++) out[i * d + j] += (ri * tmp[a * d + j]) / N;
-  }
+  for (let a = 0; a < k; a++)
+    for (let i = 0; i < d; i++) {
+      const ri = R.data[a * d + i];
+      if (ri === 0) continue;
+      for (let j = 0; j < d; j++) out[i * d + j] += (ri * tmp[a * d + j]) / N;
+    }
   // Exact symmetry (rounding leaves ~1e-17 asymmetry that eigensolvers and heatmaps would show).
-  for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) {
-    const v = 0.5 * (out[i * d + j] + out[j * d + i]);
-    out[i * d + j] = v; out[j * d + i] = v;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = i + 1; j < d; j++) {
+      const v = 0.5 * (out[i * d + j] + out[j * d + i]);
+      out[i * d + j] = v;
+      out[j * d + i] = v;
+    }
   return { diag: false, d, data: out };
 }
 

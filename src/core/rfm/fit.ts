@@ -6,10 +6,21 @@ import { mat, takeRows, type Mat } from '../mat';
 import { permutation } from '../random';
 import { evaluate, targetMatrix } from './metrics';
 import {
-  agopFromMoments, applyTransform, diagonal, fullMatrix, identityFeatureMatrix, nextFeatureMatrix, transformOf,
+  agopFromMoments,
+  applyTransform,
+  diagonal,
+  fullMatrix,
+  identityFeatureMatrix,
+  nextFeatureMatrix,
+  transformOf,
 } from './feature-matrix';
 import {
-  DEFAULT_RFM_OPTIONS, type FeatureMatrix, type FitResult, type IterationRecord, type RfmModel, type RfmOptions,
+  DEFAULT_RFM_OPTIONS,
+  type FeatureMatrix,
+  type FitResult,
+  type IterationRecord,
+  type RfmModel,
+  type RfmOptions,
 } from './types';
 
 export interface FitContext {
@@ -27,20 +38,23 @@ export interface FitContext {
 const now = () => performance.now() / 1000;
 
 export function validateOptions(o: RfmOptions): void {
-  const bad = (field: string, want: string, got: unknown) => new InputError(`option ${field}: expected ${want}, got ${String(got)}`);
+  const bad = (field: string, want: string, got: unknown) =>
+    new InputError(`option ${field}: expected ${want}, got ${String(got)}`);
   if (o.kernel !== 'laplace' && o.kernel !== 'gaussian') throw bad('kernel', "'laplace' or 'gaussian'", o.kernel);
   if (!(o.bandwidth > 0 && Number.isFinite(o.bandwidth))) throw bad('bandwidth', 'a positive number', o.bandwidth);
   if (!(o.reg >= 0 && Number.isFinite(o.reg))) throw bad('reg', 'a number >= 0', o.reg);
   if (!(Number.isInteger(o.iters) && o.iters >= 0 && o.iters <= 100)) throw bad('iters', 'an integer 0..100', o.iters);
   if (o.agopPower !== 1 && o.agopPower !== 0.5) throw bad('agopPower', '1 or 0.5', o.agopPower);
   if (o.normalize !== 'max' && o.normalize !== 'none') throw bad('normalize', "'max' or 'none'", o.normalize);
-  if (!(Number.isInteger(o.agopSamples) && o.agopSamples > 0)) throw bad('agopSamples', 'a positive integer', o.agopSamples);
+  if (!(Number.isInteger(o.agopSamples) && o.agopSamples > 0))
+    throw bad('agopSamples', 'a positive integer', o.agopSamples);
 }
 
 /** Column means and standard deviations of the training rows (std 0 -> 1, so constant columns become 0). */
 export function standardizer(X: Mat): { mean: Float64Array; std: Float64Array } {
   const { rows: n, cols: d, data } = X;
-  const mean = new Float64Array(d), std = new Float64Array(d);
+  const mean = new Float64Array(d),
+    std = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
   for (let j = 0; j < d; j++) mean[j] /= n;
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (data[i * d + j] - mean[j]) ** 2;
@@ -50,8 +64,10 @@ export function standardizer(X: Mat): { mean: Float64Array; std: Float64Array } 
 
 export function standardize(X: Mat, s: { mean: Float64Array; std: Float64Array } | null): Mat {
   if (!s) return X;
-  const d = X.cols, out = new Float64Array(X.data.length);
-  for (let i = 0; i < X.rows; i++) for (let j = 0; j < d; j++) out[i * d + j] = (X.data[i * d + j] - s.mean[j]) / s.std[j];
+  const d = X.cols,
+    out = new Float64Array(X.data.length);
+  for (let i = 0; i < X.rows; i++)
+    for (let j = 0; j < d; j++) out[i * d + j] = (X.data[i * d + j] - s.mean[j]) / s.std[j];
   return mat(X.rows, d, out);
 }
 
@@ -60,19 +76,27 @@ export async function predictRfm(model: RfmModel, Z: Mat, backend: Backend): Pro
   if (Z.cols !== model.M.d) throw new InputError(`expected ${model.M.d} feature columns, got ${Z.cols}`);
   const R = transformOf(model.M);
   const kernel: KernelSpec = { name: model.kernel, bandwidth: model.bandwidth };
-  return backend.predict(applyTransform(standardize(Z, model.standardize), R), applyTransform(model.centers, R), kernel, model.alpha);
+  return backend.predict(
+    applyTransform(standardize(Z, model.standardize), R),
+    applyTransform(model.centers, R),
+    kernel,
+    model.alpha,
+  );
 }
 
 /** Better-than for the early-stopping/selection criterion: accuracy (ties: MSE) or validation MSE. */
 function better(a: IterationRecord, b: IterationRecord, classification: boolean): boolean {
-  const am = a.test_mse ?? a.train_mse, bm = b.test_mse ?? b.train_mse;
-  if (classification && a.test_metric !== null && b.test_metric !== null && a.test_metric !== b.test_metric) return a.test_metric > b.test_metric;
+  const am = a.test_mse ?? a.train_mse,
+    bm = b.test_mse ?? b.train_mse;
+  if (classification && a.test_metric !== null && b.test_metric !== null && a.test_metric !== b.test_metric)
+    return a.test_metric > b.test_metric;
   return am < bm;
 }
 
 /** xRFM's rule: stop once the validation criterion is more than 10% worse than the best so far. */
 function muchWorse(cur: IterationRecord, best: IterationRecord, classification: boolean): boolean {
-  if (classification && cur.test_metric !== null && best.test_metric !== null) return cur.test_metric < 0.9 * best.test_metric;
+  if (classification && cur.test_metric !== null && best.test_metric !== null)
+    return cur.test_metric < 0.9 * best.test_metric;
   return (cur.test_mse ?? cur.train_mse) > 1.1 * (best.test_mse ?? best.train_mse);
 }
 
@@ -93,9 +117,11 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     train = s.train;
     test = s.held;
   }
-  const n = train.X.rows, d = train.X.cols;
+  const n = train.X.rows,
+    d = train.X.cols;
   if (n < 2) throw new InputError(`${train.source}: need at least 2 training rows, got ${n}`);
-  if (test && test.X.cols !== d) throw new InputError(`${test.source}: expected ${d} feature columns like the training data, got ${test.X.cols}`);
+  if (test && test.X.cols !== d)
+    throw new InputError(`${test.source}: expected ${d} feature columns like the training data, got ${test.X.cols}`);
   const classification = train.task === 'classification';
   const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
   const Y = targetMatrix(train.y, train.task, nClasses);
@@ -139,12 +165,19 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       sol = await onBackend((b) => b.solve(Xt, kernel, Y, reg, hints));
       phases.kernel += sol.seconds.kernel;
       phases.solve += sol.seconds.solve;
-      if (!sol.ok) throw new InputError(`the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger --reg`);
+      if (!sol.ok)
+        throw new InputError(
+          `the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger --reg`,
+        );
     }
     const alpha = sol.alpha;
     throwIfCancelled(ctx.cancel);
     // Training predictions for free: (K + reg I) alpha = Y gives K alpha = Y - reg alpha.
-    const trainPred = mat(n, Y.cols, Y.data.map((v, i) => v - reg * alpha.data[i]));
+    const trainPred = mat(
+      n,
+      Y.cols,
+      Y.data.map((v, i) => v - reg * alpha.data[i]),
+    );
     const trainEval = evaluate(trainPred, train.y, train.task);
     let testEval: { metric: number; mse: number } | null = null;
     if (test && Ts) {
@@ -172,7 +205,8 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       const moments = await onBackend((b) => b.gradMoments(Z, Xt, kernel, alpha, opts.diag));
       const G = agopFromMoments(moments, R, Z.rows, opts.diag, opts.centerGrads, d);
       M = nextFeatureMatrix(G, opts);
-      if (!M.data.every(Number.isFinite)) throw new InputError('the AGOP has non-finite entries; try a larger --bandwidth or --reg');
+      if (!M.data.every(Number.isFinite))
+        throw new InputError('the AGOP has non-finite entries; try a larger --bandwidth or --reg');
       phases.agop = now() - ta;
     }
     rec.seconds = now() - t0;
@@ -206,7 +240,11 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     device: backend.device,
     iterations,
     best_iter: chosen.rec.iter,
-    final: { train_metric: chosen.rec.train_metric, test_metric: chosen.rec.test_metric, test_mse: chosen.rec.test_mse },
+    final: {
+      train_metric: chosen.rec.train_metric,
+      test_metric: chosen.rec.test_metric,
+      test_mse: chosen.rec.test_mse,
+    },
     M: Array.from({ length: d }, (_, i) => Array.from(Mfull.subarray(i * d, (i + 1) * d))),
     importance: Array.from(diagonal(chosen.M)),
     options: opts,

@@ -18,6 +18,7 @@ export function kernelOfDistance(kernel: KernelSpec): (r: number) => number {
 export function gradientWeight(kernel: KernelSpec): (r: number) => number {
   const L = kernel.bandwidth;
   if (kernel.name === 'laplace') return (r) => (r < DIST_EPS ? 0 : Math.exp(-r / L) / (L * r));
-  const s = 1 / (2 * L * L), inv = 1 / (L * L);
+  const s = 1 / (2 * L * L),
+    inv = 1 / (L * L);
   return (r) => (r < DIST_EPS ? 0 : Math.exp(-r * r * s) * inv);
 }

@@ -36,5 +36,5 @@ export function evaluate(pred: Mat, y: Float64Array, task: Task): { metric: numb
   mean /= y.length;
   let ss = 0;
   for (const v of y) ss += (v - mean) ** 2;
-  return { metric: ss > 0 ? 1 - se / ss : (se === 0 ? 1 : 0), mse };
+  return { metric: ss > 0 ? 1 - se / ss : se === 0 ? 1 : 0, mse };
 }

@@ -60,7 +60,8 @@ export function modelFromJson(text: string, fileName: string): { model: RfmModel
   } catch (e) {
     throw new InputError(`${fileName}: not a JSON file (${(e as Error).message})`);
   }
-  if (j?.format !== MODEL_FORMAT) throw new InputError(`${fileName}: not a Feature Lens model (expected "format": "${MODEL_FORMAT}")`);
+  if (j?.format !== MODEL_FORMAT)
+    throw new InputError(`${fileName}: not a Feature Lens model (expected "format": "${MODEL_FORMAT}")`);
   const arr = (field: string, v: unknown, len: number): Float64Array => {
     if (!Array.isArray(v) || v.length !== len || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
       throw new InputError(`${fileName}: field ${field} must be ${len} finite numbers`);
@@ -68,9 +69,12 @@ export function modelFromJson(text: string, fileName: string): { model: RfmModel
   };
   const d = j.M?.d;
   if (!Number.isInteger(d) || d < 1) throw new InputError(`${fileName}: field M.d must be a positive integer`);
-  const c = j.centers, a = j.alpha;
-  if (!Number.isInteger(c?.rows) || c.cols !== d) throw new InputError(`${fileName}: field centers must be a rows x ${d} matrix`);
-  if (a?.rows !== c.rows || !Number.isInteger(a?.cols)) throw new InputError(`${fileName}: field alpha must have ${c.rows} rows`);
+  const c = j.centers,
+    a = j.alpha;
+  if (!Number.isInteger(c?.rows) || c.cols !== d)
+    throw new InputError(`${fileName}: field centers must be a rows x ${d} matrix`);
+  if (a?.rows !== c.rows || !Number.isInteger(a?.cols))
+    throw new InputError(`${fileName}: field alpha must have ${c.rows} rows`);
   const model: RfmModel = {
     task: j.task === 'classification' ? 'classification' : 'regression',
     kernel: j.kernel === 'gaussian' ? 'gaussian' : 'laplace',
@@ -78,11 +82,27 @@ export function modelFromJson(text: string, fileName: string): { model: RfmModel
     featureNames: j.feature_names,
     targetName: j.target_name,
     classes: j.classes ?? undefined,
-    standardize: j.standardize ? { mean: arr('standardize.mean', j.standardize.mean, d), std: arr('standardize.std', j.standardize.std, d) } : null,
+    standardize: j.standardize
+      ? { mean: arr('standardize.mean', j.standardize.mean, d), std: arr('standardize.std', j.standardize.std, d) }
+      : null,
     M: { diag: !!j.M.diag, d, data: arr('M.data', j.M.data, j.M.diag ? d : d * d) },
     centers: mat(c.rows, d, arr('centers.data', c.data, c.rows * d)),
     alpha: mat(a.rows, a.cols, arr('alpha.data', a.data, a.rows * a.cols)),
   };
-  const { format: _f, version: _v, task: _t, kernel: _k, bandwidth: _b, feature_names: _n, target_name: _tn, classes: _c, standardize: _s, M: _m, centers: _ce, alpha: _a, ...extra } = j;
+  const {
+    format: _f,
+    version: _v,
+    task: _t,
+    kernel: _k,
+    bandwidth: _b,
+    feature_names: _n,
+    target_name: _tn,
+    classes: _c,
+    standardize: _s,
+    M: _m,
+    centers: _ce,
+    alpha: _a,
+    ...extra
+  } = j;
   return { model, extra };
 }

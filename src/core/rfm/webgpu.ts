@@ -1,4 +1,11 @@
-import { BackendError, type Backend, type GradMoments, type KernelSpec, type SolveHints, type SolveResult } from './backend';
+import {
+  BackendError,
+  type Backend,
+  type GradMoments,
+  type KernelSpec,
+  type SolveHints,
+  type SolveResult,
+} from './backend';
 import { InputError } from '../errors';
 import { mat, type Mat } from '../mat';
 import gradAccumulateWgsl from './kernels/gradAccumulate.wgsl';
@@ -8,8 +15,17 @@ import kernelTimesColsWgsl from './kernels/kernelTimesCols.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
 import { CpuBackend } from './cpu';
 import {
-  GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, deviceName, grid1d, requestGpuDevice, roundUp,
-  type AdapterDescription, type Binding, type GpuOp as Op,
+  GpuContext,
+  USAGE_COPY_DST,
+  USAGE_COPY_SRC,
+  USAGE_STORAGE,
+  deviceName,
+  grid1d,
+  requestGpuDevice,
+  roundUp,
+  type AdapterDescription,
+  type Binding,
+  type GpuOp as Op,
 } from '../gpu/context';
 import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
 
@@ -159,7 +175,13 @@ export class WebGpuBackend implements Backend {
       const n = X.rows;
       if (n <= this.opts.directSolveMaxN) {
         const r = await this.host.solve(X, kernel, Y, reg);
-        this.solveLog.push({ path: 'direct', iterations: 0, relResidual: 0, kernelSeconds: r.seconds.kernel, solveSeconds: r.seconds.solve });
+        this.solveLog.push({
+          path: 'direct',
+          iterations: 0,
+          relResidual: 0,
+          kernelSeconds: r.seconds.kernel,
+          solveSeconds: r.seconds.solve,
+        });
         return r;
       }
       const t0 = now();
@@ -180,7 +202,9 @@ export class WebGpuBackend implements Backend {
       const time = { products: 0, preconditioner: 0 };
       const kTimes = async (p: Float64Array, c: number): Promise<Float64Array> => {
         const t = now();
-        const out = await (tiles ? this.storedKTimes(op, tiles, n, ld, p, c) : this.recomputedKTimes(op, pts, pts, variant, kernel.bandwidth, p, c));
+        const out = await (tiles
+          ? this.storedKTimes(op, tiles, n, ld, p, c)
+          : this.recomputedKTimes(op, pts, pts, variant, kernel.bandwidth, p, c));
         time.products += now() - t;
         return out;
       };
@@ -205,7 +229,16 @@ export class WebGpuBackend implements Backend {
         maxIters: this.opts.cgMaxIters,
       });
       const tS = now();
-      this.solveLog.push({ path: 'cg', iterations: cg.iterations, relResidual: cg.relResidual, tolerance: tol, kernelSeconds: tK - t0, solveSeconds: tS - tK, productSeconds: time.products, preconditionerSeconds: time.preconditioner });
+      this.solveLog.push({
+        path: 'cg',
+        iterations: cg.iterations,
+        relResidual: cg.relResidual,
+        tolerance: tol,
+        kernelSeconds: tK - t0,
+        solveSeconds: tS - tK,
+        productSeconds: time.products,
+        preconditionerSeconds: time.preconditioner,
+      });
       if (!cg.ok) {
         const ones = new Float64Array(n).fill(1);
         const rowSums = await kTimes(ones, 1);
@@ -231,13 +264,22 @@ export class WebGpuBackend implements Backend {
     return this.exclusive('predict', async (op) => {
       const zPts = this.uploadPointsT(op, Z, 'query points (transposed)');
       const xPts = this.uploadPointsT(op, X, 'centres (transposed)');
-      const out = await this.recomputedKTimes(op, zPts, xPts, kernelVariant(kernel, false), kernel.bandwidth, alpha.data, alpha.cols);
+      const out = await this.recomputedKTimes(
+        op,
+        zPts,
+        xPts,
+        kernelVariant(kernel, false),
+        kernel.bandwidth,
+        alpha.data,
+        alpha.cols,
+      );
       return mat(Z.rows, alpha.cols, out);
     });
   }
 
   async gradMoments(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, diagOnly: boolean): Promise<GradMoments> {
-    if (alpha.rows !== X.rows) throw new InputError(`gradMoments: ${X.rows} centres but ${alpha.rows} coefficient rows`);
+    if (alpha.rows !== X.rows)
+      throw new InputError(`gradMoments: ${X.rows} centres but ${alpha.rows} coefficient rows`);
     if (Z.cols !== X.cols) throw new InputError(`gradMoments: query points have ${Z.cols} features, centres ${X.cols}`);
     return this.exclusive('gradMoments', async (op) => {
       const d = X.cols;
@@ -275,23 +317,60 @@ export class WebGpuBackend implements Backend {
         if (wTile) {
           this.encodeKernelMatrix(op, pass, zPts, z0, rows, xPts, wTile, variant, kernel.bandwidth);
           const [gx, gy, stride] = grid1d(Math.ceil(rows / 4) * c * (dPad / 4), maxGroups);
-          this.dispatch(op, pass, 'gradAccumulate', gradAccumulateWgsl, {}, [rows, n, c, dPad / 4, ld, stride, 0, 0], [wTile, alphaBuf, xRows, zTile, gTile], [gx, gy]);
+          this.dispatch(
+            op,
+            pass,
+            'gradAccumulate',
+            gradAccumulateWgsl,
+            {},
+            [rows, n, c, dPad / 4, ld, stride, 0, 0],
+            [wTile, alphaBuf, xRows, zTile, gTile],
+            [gx, gy],
+          );
         } else {
           const [gx, gy, stride] = grid1d(Math.ceil(rows / 2) * c, maxGroups);
           const params = new ArrayBuffer(32);
           new Uint32Array(params).set([rows, n, c, stride]);
           new Float32Array(params)[4] = 1 / kernel.bandwidth;
-          this.ctx.dispatch(op, pass, 'gradFused', gradFusedWgsl, { KERNEL: variant, DPAD4: dPad / 4 }, params, [alphaBuf, xRows, zTile, gTile], [gx, gy]);
+          this.ctx.dispatch(
+            op,
+            pass,
+            'gradFused',
+            gradFusedWgsl,
+            { KERNEL: variant, DPAD4: dPad / 4 },
+            params,
+            [alphaBuf, xRows, zTile, gTile],
+            [gx, gy],
+          );
         }
         const blocks = (dPad / 4) * (dPad / 4);
-        this.dispatch(op, pass, `transposeProduct${diagOnly ? 'Diag' : ''}`, transposeProductWgsl, { DIAG_ONLY: diagOnly ? 1 : 0 }, [rows * c, dPad / 4, dPad / 4, 0], [gTile, gTile, outerBuf], [Math.ceil(blocks / 64), 1]);
-        this.dispatch(op, pass, 'transposeProduct', transposeProductWgsl, { DIAG_ONLY: 0 }, [rows * c, cPad / 4, dPad / 4, 0], [indicatorBuf, gTile, sumBuf], [Math.ceil(((cPad / 4) * (dPad / 4)) / 64), 1]);
+        this.dispatch(
+          op,
+          pass,
+          `transposeProduct${diagOnly ? 'Diag' : ''}`,
+          transposeProductWgsl,
+          { DIAG_ONLY: diagOnly ? 1 : 0 },
+          [rows * c, dPad / 4, dPad / 4, 0],
+          [gTile, gTile, outerBuf],
+          [Math.ceil(blocks / 64), 1],
+        );
+        this.dispatch(
+          op,
+          pass,
+          'transposeProduct',
+          transposeProductWgsl,
+          { DIAG_ONLY: 0 },
+          [rows * c, cPad / 4, dPad / 4, 0],
+          [indicatorBuf, gTile, sumBuf],
+          [Math.ceil(((cPad / 4) * (dPad / 4)) / 64), 1],
+        );
         pass.end();
         const [o, s] = await this.readBack(op, enc, [
           [outerBuf, 0, dPad * dPad],
           [sumBuf, 0, cPad * dPad],
         ]);
-        for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) if (!diagOnly || a === b) outer[a * d + b] += o[a * dPad + b];
+        for (let a = 0; a < d; a++)
+          for (let b = 0; b < d; b++) if (!diagOnly || a === b) outer[a * d + b] += o[a * dPad + b];
         for (let cc = 0; cc < c; cc++) for (let j = 0; j < d; j++) sum[cc * d + j] += s[cc * dPad + j];
       }
       if (diagOnly) {
@@ -306,7 +385,13 @@ export class WebGpuBackend implements Backend {
   // ---------------------------------------------------------------- building blocks
 
   /** Kernel matrix K(A, B) read back to the host (A.n x B.n), kept in f32: the values are f32 already, and it halves the host memory (8 MB for K_nS at n = 8000). */
-  private async kernelMatrixHost(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number): Promise<Float32Array> {
+  private async kernelMatrixHost(
+    op: Op,
+    a: PointsT,
+    b: PointsT,
+    variant: KernelVariant,
+    bandwidth: number,
+  ): Promise<Float32Array> {
     const out = new Float32Array(a.n * b.n);
     const tileRows = this.rowsPerBinding(b.ld);
     const tile = this.buffer(op, Math.min(tileRows, a.n) * b.ld * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'kernel tile');
@@ -323,7 +408,12 @@ export class WebGpuBackend implements Backend {
   }
 
   /** K(X, X) kept on the device in row tiles that each fit one binding. */
-  private kernelTilesOnDevice(op: Op, pts: PointsT, variant: KernelVariant, bandwidth: number): { r0: number; rows: number; buf: GPUBuffer }[] {
+  private kernelTilesOnDevice(
+    op: Op,
+    pts: PointsT,
+    variant: KernelVariant,
+    bandwidth: number,
+  ): { r0: number; rows: number; buf: GPUBuffer }[] {
     const tileRows = this.rowsPerBinding(pts.ld);
     const tiles: { r0: number; rows: number; buf: GPUBuffer }[] = [];
     const enc = this.gpuDevice.createCommandEncoder({ label: 'kernel matrix' });
@@ -343,14 +433,30 @@ export class WebGpuBackend implements Backend {
    * K P with K held on the device (P rounded to f32 like K; splitting P into f32 hi + lo parts was
    * measured to change neither CG iteration counts nor fitted values, at twice the work).
    */
-  private async storedKTimes(op: Op, tiles: { r0: number; rows: number; buf: GPUBuffer }[], n: number, ld: number, p: Float64Array, c: number): Promise<Float64Array> {
+  private async storedKTimes(
+    op: Op,
+    tiles: { r0: number; rows: number; buf: GPUBuffer }[],
+    n: number,
+    ld: number,
+    p: Float64Array,
+    c: number,
+  ): Promise<Float64Array> {
     const { pt, cPad } = columnsT(p, n, c, ld);
     const ptBuf = this.upload(op, pt, 'CG direction (transposed)');
     const outBuf = this.buffer(op, n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'K times direction');
     const enc = this.gpuDevice.createCommandEncoder({ label: 'K times P' });
     const pass = enc.beginComputePass({ label: 'K times P' });
     for (const t of tiles) {
-      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 1 : 4 }, [t.rows, ld / 4, cPad / 4, 0], [t.buf, ptBuf, { buffer: outBuf, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }], [Math.ceil(t.rows / 4 / 64), cPad / 4]);
+      this.dispatch(
+        op,
+        pass,
+        'kernelTimesCols',
+        kernelTimesColsWgsl,
+        { COLUMNS: c === 1 ? 1 : 4 },
+        [t.rows, ld / 4, cPad / 4, 0],
+        [t.buf, ptBuf, { buffer: outBuf, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }],
+        [Math.ceil(t.rows / 4 / 64), cPad / 4],
+      );
     }
     pass.end();
     const [out] = await this.readBack(op, enc, [[outBuf, 0, n * cPad]]);
@@ -359,7 +465,15 @@ export class WebGpuBackend implements Backend {
   }
 
   /** K(A, B) P computed tile by tile without keeping K (predict, and CG when K exceeds the memory budget). */
-  private async recomputedKTimes(op: Op, a: PointsT, b: PointsT, variant: KernelVariant, bandwidth: number, p: Float64Array, c: number): Promise<Float64Array> {
+  private async recomputedKTimes(
+    op: Op,
+    a: PointsT,
+    b: PointsT,
+    variant: KernelVariant,
+    bandwidth: number,
+    p: Float64Array,
+    c: number,
+  ): Promise<Float64Array> {
     const { pt, cPad } = columnsT(p, b.n, c, b.ld);
     const ptBuf = this.upload(op, pt, 'coefficients (transposed)');
     const tileRows = this.queryTileRows(b.ld, cPad * 4);
@@ -370,7 +484,16 @@ export class WebGpuBackend implements Backend {
     for (let r0 = 0; r0 < a.n; r0 += tileRows) {
       const rows = Math.min(tileRows, a.n - r0);
       this.encodeKernelMatrix(op, pass, a, r0, rows, b, kTile, variant, bandwidth);
-      this.dispatch(op, pass, 'kernelTimesCols', kernelTimesColsWgsl, { COLUMNS: c === 1 ? 1 : 4 }, [rows, b.ld / 4, cPad / 4, 0], [kTile, ptBuf, { buffer: outBuf, offset: r0 * cPad * 4, size: rows * cPad * 4 }], [Math.ceil(rows / 4 / 64), cPad / 4]);
+      this.dispatch(
+        op,
+        pass,
+        'kernelTimesCols',
+        kernelTimesColsWgsl,
+        { COLUMNS: c === 1 ? 1 : 4 },
+        [rows, b.ld / 4, cPad / 4, 0],
+        [kTile, ptBuf, { buffer: outBuf, offset: r0 * cPad * 4, size: rows * cPad * 4 }],
+        [Math.ceil(rows / 4 / 64), cPad / 4],
+      );
     }
     pass.end();
     const [out] = await this.readBack(op, enc, [[outBuf, 0, a.n * cPad]]);
@@ -378,18 +501,55 @@ export class WebGpuBackend implements Backend {
     return dropPadding(out, a.n, c, cPad);
   }
 
-  private encodeKernelMatrix(op: Op, pass: GPUComputePassEncoder, a: PointsT, r0: number, rows: number, b: PointsT, out: GPUBuffer, variant: KernelVariant, bandwidth: number): void {
+  private encodeKernelMatrix(
+    op: Op,
+    pass: GPUComputePassEncoder,
+    a: PointsT,
+    r0: number,
+    rows: number,
+    b: PointsT,
+    out: GPUBuffer,
+    variant: KernelVariant,
+    bandwidth: number,
+  ): void {
     const params = new ArrayBuffer(32);
     const u = new Uint32Array(params);
     u.set([rows, b.n, a.d, a.ld / 4, b.ld / 4, b.ld]);
     new Float32Array(params)[6] = 1 / bandwidth;
     u[7] = r0 / 4;
-    this.ctx.dispatch(op, pass, 'kernelMatrix', kernelMatrixWgsl, { KERNEL: variant }, params, [a.buf, b.buf, out], [Math.ceil(b.ld / 8 / 64), Math.ceil(rows / 8)]);
+    this.ctx.dispatch(
+      op,
+      pass,
+      'kernelMatrix',
+      kernelMatrixWgsl,
+      { KERNEL: variant },
+      params,
+      [a.buf, b.buf, out],
+      [Math.ceil(b.ld / 8 / 64), Math.ceil(rows / 8)],
+    );
   }
 
-  private dispatch(op: Op, pass: GPUComputePassEncoder, name: string, code: string, constants: Record<string, number>, params: number[], buffers: Binding[], groups: [number, number]): void {
+  private dispatch(
+    op: Op,
+    pass: GPUComputePassEncoder,
+    name: string,
+    code: string,
+    constants: Record<string, number>,
+    params: number[],
+    buffers: Binding[],
+    groups: [number, number],
+  ): void {
     // The diagonal variant of a kernel differs by an override constant only: one cache entry name.
-    this.ctx.dispatch(op, pass, name.replace(/Diag$/, ''), code, constants, new Uint32Array(params).buffer, buffers, groups);
+    this.ctx.dispatch(
+      op,
+      pass,
+      name.replace(/Diag$/, ''),
+      code,
+      constants,
+      new Uint32Array(params).buffer,
+      buffers,
+      groups,
+    );
   }
 
   // ---------------------------------------------------------------- memory and errors
@@ -405,7 +565,8 @@ export class WebGpuBackend implements Backend {
   private queryTileRows(ld: number, extraBytesPerRow: number): number {
     const byBinding = Math.floor(this.maxBinding / Math.max(ld * 4, extraBytesPerRow) / 64) * 64;
     if (byBinding < 64) {
-      if (extraBytesPerRow > ld * 4) throw this.tooLarge(`64 query rows of ${extraBytesPerRow} bytes of gradients`, null);
+      if (extraBytesPerRow > ld * 4)
+        throw this.tooLarge(`64 query rows of ${extraBytesPerRow} bytes of gradients`, null);
       throw this.tooLarge(`64 kernel rows over ${ld} points`, Math.floor(this.maxBinding / 256 / 8) * 8);
     }
     return Math.min(byBinding, roundUp(this.opts.queryTileRows, 64));
@@ -413,8 +574,12 @@ export class WebGpuBackend implements Backend {
 
   /** A BackendError (so a fit can continue on the CPU) naming the limit and the largest n that fits. */
   private tooLarge(what: string, largestN: number | null): BackendError {
-    const hint = largestN === null ? 'use fewer classes or features' : `the largest n this device can tile is ${largestN}`;
-    return new BackendError('webgpu', `${what} exceed the device's ${this.maxBinding}-byte storage binding (maxStorageBufferBindingSize); ${hint}`);
+    const hint =
+      largestN === null ? 'use fewer classes or features' : `the largest n this device can tile is ${largestN}`;
+    return new BackendError(
+      'webgpu',
+      `${what} exceed the device's ${this.maxBinding}-byte storage binding (maxStorageBufferBindingSize); ${hint}`,
+    );
   }
 
   private uploadPointsT(op: Op, x: Mat, label: string): PointsT {
@@ -422,7 +587,10 @@ export class WebGpuBackend implements Backend {
     const d = x.cols;
     const ld = roundUp(Math.max(n, 1), 8);
     if (ld * d * 4 > this.maxBinding) {
-      throw this.tooLarge(`${label}: ${n} points x ${d} features`, Math.min(Math.floor(this.maxBinding / (4 * d) / 8) * 8, Math.floor(this.maxBinding / 256 / 8) * 8));
+      throw this.tooLarge(
+        `${label}: ${n} points x ${d} features`,
+        Math.min(Math.floor(this.maxBinding / (4 * d) / 8) * 8, Math.floor(this.maxBinding / 256 / 8) * 8),
+      );
     }
     const t = new Float32Array(d * ld);
     for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) t[k * ld + i] = x.data[i * d + k];

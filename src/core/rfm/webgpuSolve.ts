@@ -30,7 +30,12 @@ export interface Preconditioner {
  * L well conditioned when landmarks nearly coincide. Every step is float64.
  * Returns null when a factorization fails (CG then runs unpreconditioned).
  */
-export function nystromPreconditioner(kNS: Float32Array | Float64Array, n: number, landmarks: Int32Array, mu: number): Preconditioner | null {
+export function nystromPreconditioner(
+  kNS: Float32Array | Float64Array,
+  n: number,
+  landmarks: Int32Array,
+  mu: number,
+): Preconditioner | null {
   const s = landmarks.length;
   // k(0) = 1 for both kernels, so nu is relative to the diagonal of K.
   const nu = 1e-5;
@@ -49,7 +54,8 @@ export function nystromPreconditioner(kNS: Float32Array | Float64Array, n: numbe
   lowerSolveColumns(l, s, h);
   // Symmetric eigendecomposition G = V S^2 V^T, so K_nys = U S^2 U^T with U = B V S^-1 orthonormal.
   const g = h;
-  for (let a = 0; a < s; a++) for (let b = 0; b < a; b++) g[a * s + b] = g[b * s + a] = 0.5 * (g[a * s + b] + g[b * s + a]);
+  for (let a = 0; a < s; a++)
+    for (let b = 0; b < a; b++) g[a * s + b] = g[b * s + a] = 0.5 * (g[a * s + b] + g[b * s + a]);
   const { values, vectors } = eighSym(g, s);
   // Directions with tiny S are left out: dividing by S there would amplify rounding in U.
   let r = 0;
@@ -77,8 +83,14 @@ export function nystromPreconditioner(kNS: Float32Array | Float64Array, n: numbe
       for (let col = 0; col < c; col++) {
         q.fill(0);
         for (let i = 0; i < n4; i += 4) {
-          const v0 = v[i * c + col], v1 = v[(i + 1) * c + col], v2 = v[(i + 2) * c + col], v3 = v[(i + 3) * c + col];
-          const r0 = i * s, r1 = r0 + s, r2 = r1 + s, r3 = r2 + s;
+          const v0 = v[i * c + col],
+            v1 = v[(i + 1) * c + col],
+            v2 = v[(i + 2) * c + col],
+            v3 = v[(i + 3) * c + col];
+          const r0 = i * s,
+            r1 = r0 + s,
+            r2 = r1 + s,
+            r3 = r2 + s;
           for (let a = 0; a < s; a++) q[a] += kNS[r0 + a] * v0 + kNS[r1 + a] * v1 + kNS[r2 + a] * v2 + kNS[r3 + a] * v3;
         }
         for (let i = n4; i < n; i++) {
@@ -102,7 +114,10 @@ export function nystromPreconditioner(kNS: Float32Array | Float64Array, n: numbe
         const s4 = s - (s % 4);
         for (let i = 0; i < n; i++) {
           const row = i * s;
-          let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+          let a0 = 0,
+            a1 = 0,
+            a2 = 0,
+            a3 = 0;
           for (let a = 0; a < s4; a += 4) {
             a0 += kNS[row + a] * u[a];
             a1 += kNS[row + a + 1] * u[a + 1];
@@ -110,7 +125,7 @@ export function nystromPreconditioner(kNS: Float32Array | Float64Array, n: numbe
             a3 += kNS[row + a + 3] * u[a + 3];
           }
           for (let a = s4; a < s; a++) a0 += kNS[row + a] * u[a];
-          out[i * c + col] += (a0 + a1) + (a2 + a3);
+          out[i * c + col] += a0 + a1 + (a2 + a3);
         }
       }
       return out;
@@ -138,12 +153,20 @@ function gram(kNS: Float32Array | Float64Array, n: number, s: number): Float64Ar
       for (let a = 0; a < s; a++) cols[a * chunk + i] = kNS[row + a];
     }
     for (let a = 0; a < sEven; a += 2) {
-      const ca0 = a * chunk, ca1 = ca0 + chunk;
+      const ca0 = a * chunk,
+        ca1 = ca0 + chunk;
       for (let b = 0; b <= a; b += 2) {
-        const cb0 = b * chunk, cb1 = cb0 + chunk;
-        let h00 = 0, h01 = 0, h10 = 0, h11 = 0;
+        const cb0 = b * chunk,
+          cb1 = cb0 + chunk;
+        let h00 = 0,
+          h01 = 0,
+          h10 = 0,
+          h11 = 0;
         for (let i = 0; i < rows; i++) {
-          const x0 = cols[ca0 + i], x1 = cols[ca1 + i], y0 = cols[cb0 + i], y1 = cols[cb1 + i];
+          const x0 = cols[ca0 + i],
+            x1 = cols[ca1 + i],
+            y0 = cols[cb0 + i],
+            y1 = cols[cb1 + i];
           h00 += x0 * y0;
           h01 += x0 * y1;
           h10 += x1 * y0;
@@ -197,11 +220,12 @@ function upperTSolveColumnsC(l: Float64Array, s: number, x: Float64Array, c: num
 }
 
 function transposeInPlace(a: Float64Array, s: number): void {
-  for (let i = 0; i < s; i++) for (let j = i + 1; j < s; j++) {
-    const t = a[i * s + j];
-    a[i * s + j] = a[j * s + i];
-    a[j * s + i] = t;
-  }
+  for (let i = 0; i < s; i++)
+    for (let j = i + 1; j < s; j++) {
+      const t = a[i * s + j];
+      a[i * s + j] = a[j * s + i];
+      a[j * s + i] = t;
+    }
 }
 
 export interface CgOutcome {

@@ -2,7 +2,19 @@ import { InputError } from '../errors';
 import type { DType } from './types';
 
 const ITEM_SIZE: Record<DType, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I8: 1, I16: 2, I32: 4, I64: 8, U8: 1, U16: 2, U32: 4, U64: 8, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I8: 1,
+  I16: 2,
+  I32: 4,
+  I64: 8,
+  U8: 1,
+  U16: 2,
+  U32: 4,
+  U64: 8,
+  BOOL: 1,
 };
 
 export const DTYPES = Object.keys(ITEM_SIZE) as DType[];
@@ -42,18 +54,25 @@ export function decodeElements(bytes: Uint8Array, dtype: DType, count: number, l
     // Fast path: typed-array view over an aligned copy. `new Uint8Array(view)` always copies (a Node
     // Buffer's slice() would return a view at the same misaligned offset).
     const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes.subarray(0, count * size));
-    const view = dtype === 'F32'
-      ? new Float32Array(aligned.buffer, aligned.byteOffset, count)
-      : new Float64Array(aligned.buffer, aligned.byteOffset, count);
+    const view =
+      dtype === 'F32'
+        ? new Float32Array(aligned.buffer, aligned.byteOffset, count)
+        : new Float64Array(aligned.buffer, aligned.byteOffset, count);
     out.set(view);
     return out;
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, count * size);
   const le = littleEndian;
   switch (dtype) {
-    case 'F64': for (let i = 0; i < count; i++) out[i] = dv.getFloat64(i * 8, le); break;
-    case 'F32': for (let i = 0; i < count; i++) out[i] = dv.getFloat32(i * 4, le); break;
-    case 'F16': for (let i = 0; i < count; i++) out[i] = halfToNumber(dv.getUint16(i * 2, le)); break;
+    case 'F64':
+      for (let i = 0; i < count; i++) out[i] = dv.getFloat64(i * 8, le);
+      break;
+    case 'F32':
+      for (let i = 0; i < count; i++) out[i] = dv.getFloat32(i * 4, le);
+      break;
+    case 'F16':
+      for (let i = 0; i < count; i++) out[i] = halfToNumber(dv.getUint16(i * 2, le));
+      break;
     case 'BF16': {
       const f = new DataView(new ArrayBuffer(4));
       for (let i = 0; i < count; i++) {
@@ -62,15 +81,33 @@ export function decodeElements(bytes: Uint8Array, dtype: DType, count: number, l
       }
       break;
     }
-    case 'I8': for (let i = 0; i < count; i++) out[i] = dv.getInt8(i); break;
-    case 'U8': for (let i = 0; i < count; i++) out[i] = dv.getUint8(i); break;
-    case 'BOOL': for (let i = 0; i < count; i++) out[i] = dv.getUint8(i) ? 1 : 0; break;
-    case 'I16': for (let i = 0; i < count; i++) out[i] = dv.getInt16(i * 2, le); break;
-    case 'U16': for (let i = 0; i < count; i++) out[i] = dv.getUint16(i * 2, le); break;
-    case 'I32': for (let i = 0; i < count; i++) out[i] = dv.getInt32(i * 4, le); break;
-    case 'U32': for (let i = 0; i < count; i++) out[i] = dv.getUint32(i * 4, le); break;
-    case 'I64': for (let i = 0; i < count; i++) out[i] = Number(dv.getBigInt64(i * 8, le)); break;
-    case 'U64': for (let i = 0; i < count; i++) out[i] = Number(dv.getBigUint64(i * 8, le)); break;
+    case 'I8':
+      for (let i = 0; i < count; i++) out[i] = dv.getInt8(i);
+      break;
+    case 'U8':
+      for (let i = 0; i < count; i++) out[i] = dv.getUint8(i);
+      break;
+    case 'BOOL':
+      for (let i = 0; i < count; i++) out[i] = dv.getUint8(i) ? 1 : 0;
+      break;
+    case 'I16':
+      for (let i = 0; i < count; i++) out[i] = dv.getInt16(i * 2, le);
+      break;
+    case 'U16':
+      for (let i = 0; i < count; i++) out[i] = dv.getUint16(i * 2, le);
+      break;
+    case 'I32':
+      for (let i = 0; i < count; i++) out[i] = dv.getInt32(i * 4, le);
+      break;
+    case 'U32':
+      for (let i = 0; i < count; i++) out[i] = dv.getUint32(i * 4, le);
+      break;
+    case 'I64':
+      for (let i = 0; i < count; i++) out[i] = Number(dv.getBigInt64(i * 8, le));
+      break;
+    case 'U64':
+      for (let i = 0; i < count; i++) out[i] = Number(dv.getBigUint64(i * 8, le));
+      break;
   }
   return out;
 }
@@ -88,8 +125,13 @@ export const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
 
 /** Decoded chunks of `count` contiguous elements starting at byte `offset` of a byte source. */
 export async function* contiguousChunks(
-  read: (offset: number, length: number) => Promise<Uint8Array>, offset: number, count: number, dtype: DType,
-  littleEndian: boolean, elementsPerChunk: number, label: string,
+  read: (offset: number, length: number) => Promise<Uint8Array>,
+  offset: number,
+  count: number,
+  dtype: DType,
+  littleEndian: boolean,
+  elementsPerChunk: number,
+  label: string,
 ): AsyncGenerator<Float64Array> {
   const size = ITEM_SIZE[dtype];
   const per = Math.max(1, Math.floor(elementsPerChunk));

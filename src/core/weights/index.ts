@@ -21,7 +21,9 @@ export async function openWeights(source: ByteSource, fileName: string): Promise
   if (looksLikeNpy(head)) return openNpy(source, fileName);
   if (looksLikeZip(head)) {
     const zip = await openZip(source, fileName);
-    return zip.entries.some((e) => e.name.endsWith('/data.pkl')) ? openTorch(source, fileName) : openNpz(source, fileName);
+    return zip.entries.some((e) => e.name.endsWith('/data.pkl'))
+      ? openTorch(source, fileName)
+      : openNpz(source, fileName);
   }
   if (source.size >= 8) {
     const len = new DataView(head.buffer, head.byteOffset, head.length).getBigUint64(0, true);
@@ -60,7 +62,10 @@ export class StatsAccumulator {
   add(values: ArrayLike<number>): void {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (!Number.isFinite(v)) { this.nonFinite++; continue; }
+      if (!Number.isFinite(v)) {
+        this.nonFinite++;
+        continue;
+      }
       this.n++;
       if (v < this.min) this.min = v;
       if (v > this.max) this.max = v;
@@ -72,7 +77,13 @@ export class StatsAccumulator {
 
   result(): TensorStats {
     if (this.n === 0) return { min: NaN, max: NaN, mean: NaN, std: NaN, nonFinite: this.nonFinite };
-    return { min: this.min, max: this.max, mean: this.mean, std: Math.sqrt(this.m2 / this.n), nonFinite: this.nonFinite };
+    return {
+      min: this.min,
+      max: this.max,
+      mean: this.mean,
+      std: Math.sqrt(this.m2 / this.n),
+      nonFinite: this.nonFinite,
+    };
   }
 }
 

@@ -22,14 +22,30 @@ interface NpyHeader {
 }
 
 const DTYPE_OF_CODE: Record<string, DType> = {
-  f8: 'F64', f4: 'F32', f2: 'F16', i1: 'I8', i2: 'I16', i4: 'I32', i8: 'I64',
-  u1: 'U8', u2: 'U16', u4: 'U32', u8: 'U64', b1: 'BOOL',
+  f8: 'F64',
+  f4: 'F32',
+  f2: 'F16',
+  i1: 'I8',
+  i2: 'I16',
+  i4: 'I32',
+  i8: 'I64',
+  u1: 'U8',
+  u2: 'U16',
+  u4: 'U32',
+  u8: 'U64',
+  b1: 'BOOL',
 };
 
 function weightHeader(h: DataNpyHeader, label: string): NpyHeader {
   const dtype = DTYPE_OF_CODE[h.code];
   if (!dtype) throw new InputError(`${label}: unsupported array dtype '${h.descr}' (numeric and bool arrays only)`);
-  return { dtype, littleEndian: h.littleEndian, fortranOrder: h.fortranOrder, shape: [...h.shape], dataOffset: h.dataStart };
+  return {
+    dtype,
+    littleEndian: h.littleEndian,
+    fortranOrder: h.fortranOrder,
+    shape: [...h.shape],
+    dataOffset: h.dataStart,
+  };
 }
 
 /** Fortran-ordered values -> C order. */
@@ -45,15 +61,22 @@ function toCOrder(values: Float64Array, shape: readonly number[]): Float64Array 
     let f = 0;
     for (let k = 0; k < nd; k++) f += idx[k] * fStride[k];
     out[c] = values[f];
-    for (let k = nd - 1; k >= 0; k--) { if (++idx[k] < shape[k]) break; idx[k] = 0; }
+    for (let k = nd - 1; k >= 0; k--) {
+      if (++idx[k] < shape[k]) break;
+      idx[k] = 0;
+    }
   }
   return out;
 }
 
 function decodeNpy(bytes: Uint8Array, h: NpyHeader, label: string): Float64Array {
   const n = numel(h.shape);
-  if (n > MAX_READ_ELEMENTS) throw new InputError(`${label}: ${n} elements is more than this reader holds in memory (${MAX_READ_ELEMENTS})`);
-  if (bytes.length < n * itemSize(h.dtype)) throw new InputError(`${label}: array data is truncated (${bytes.length} bytes, expected ${n * itemSize(h.dtype)})`);
+  if (n > MAX_READ_ELEMENTS)
+    throw new InputError(`${label}: ${n} elements is more than this reader holds in memory (${MAX_READ_ELEMENTS})`);
+  if (bytes.length < n * itemSize(h.dtype))
+    throw new InputError(
+      `${label}: array data is truncated (${bytes.length} bytes, expected ${n * itemSize(h.dtype)})`,
+    );
   const v = decodeElements(bytes, h.dtype, n, h.littleEndian);
   return h.fortranOrder ? toCOrder(v, h.shape) : v;
 }
@@ -72,17 +95,36 @@ export async function openNpy(source: ByteSource, fileName: string): Promise<Wei
   const h = await readHeaderAt(source, 0, fileName);
   const name = (fileName.split(/[\\/]/).pop() ?? fileName).replace(/\.npy$/i, '');
   const t = info(name, h);
-  if (h.dataOffset + t.byteLength > source.size) throw new InputError(`${fileName}: array data is truncated (file has ${source.size} bytes, header promises ${h.dataOffset + t.byteLength})`);
+  if (h.dataOffset + t.byteLength > source.size)
+    throw new InputError(
+      `${fileName}: array data is truncated (file has ${source.size} bytes, header promises ${h.dataOffset + t.byteLength})`,
+    );
   const read = async (n: string): Promise<Float64Array> => {
     if (n !== name) throw new InputError(`${fileName}: no tensor named '${n}'`);
     return decodeNpy(await source.read(h.dataOffset, t.byteLength), h, fileName);
   };
   return {
-    fileName, format: 'npy', savedOrder: true, metadata: [], tensors: [t], read,
+    fileName,
+    format: 'npy',
+    savedOrder: true,
+    metadata: [],
+    tensors: [t],
+    read,
     async *chunks(n, per = DEFAULT_CHUNK_ELEMENTS) {
       if (n !== name) throw new InputError(`${fileName}: no tensor named '${n}'`);
-      if (h.fortranOrder && h.shape.length > 1) { yield await read(n); return; }
-      yield* contiguousChunks((o, len) => source.read(o, len), h.dataOffset, numel(h.shape), h.dtype, h.littleEndian, per, fileName);
+      if (h.fortranOrder && h.shape.length > 1) {
+        yield await read(n);
+        return;
+      }
+      yield* contiguousChunks(
+        (o, len) => source.read(o, len),
+        h.dataOffset,
+        numel(h.shape),
+        h.dtype,
+        h.littleEndian,
+        per,
+        fileName,
+      );
     },
   };
 }
@@ -115,18 +157,35 @@ export async function openNpz(source: ByteSource, fileName: string): Promise<Wei
     if (!m) throw new InputError(`${fileName}: no tensor named '${name}'`);
     const label = `${fileName} (member ${m.entry.name})`;
     const len = numel(m.header.shape) * itemSize(m.header.dtype);
-    const bytes = m.start !== null
-      ? await source.read(m.start + m.header.dataOffset, len)
-      : (await zip.read(m.entry)).subarray(m.header.dataOffset);
+    const bytes =
+      m.start !== null
+        ? await source.read(m.start + m.header.dataOffset, len)
+        : (await zip.read(m.entry)).subarray(m.header.dataOffset);
     return decodeNpy(bytes, m.header, label);
   };
   return {
-    fileName, format: 'npz', savedOrder: true, metadata: [], tensors, read,
+    fileName,
+    format: 'npz',
+    savedOrder: true,
+    metadata: [],
+    tensors,
+    read,
     async *chunks(name, per = DEFAULT_CHUNK_ELEMENTS) {
       const m = members.get(name);
       if (!m) throw new InputError(`${fileName}: no tensor named '${name}'`);
-      if (m.start === null || (m.header.fortranOrder && m.header.shape.length > 1)) { yield await read(name); return; }
-      yield* contiguousChunks((o, len) => source.read(o, len), m.start + m.header.dataOffset, numel(m.header.shape), m.header.dtype, m.header.littleEndian, per, `${fileName} (member ${m.entry.name})`);
+      if (m.start === null || (m.header.fortranOrder && m.header.shape.length > 1)) {
+        yield await read(name);
+        return;
+      }
+      yield* contiguousChunks(
+        (o, len) => source.read(o, len),
+        m.start + m.header.dataOffset,
+        numel(m.header.shape),
+        m.header.dtype,
+        m.header.littleEndian,
+        per,
+        `${fileName} (member ${m.entry.name})`,
+      );
     },
   };
 }

@@ -7,7 +7,12 @@
 import { InputError } from '../errors';
 import type { DType } from './types';
 
-export class PyTuple { constructor(readonly items: PyValue[], readonly pyType: 'tuple' | 'Size' = 'tuple') {} }
+export class PyTuple {
+  constructor(
+    readonly items: PyValue[],
+    readonly pyType: 'tuple' | 'Size' = 'tuple',
+  ) {}
+}
 export class PyDict {
   readonly entries: [PyValue, PyValue][] = [];
   /** Instance attributes set by BUILD (a state_dict's `_metadata`: module versions). */
@@ -15,21 +20,70 @@ export class PyDict {
   constructor(readonly pyType: 'dict' | 'OrderedDict' = 'dict') {}
 }
 /** A Python float: kept apart from ints (plain JS numbers) so tensor sizes cannot be floats and types can be named. */
-export class PyFloat { constructor(readonly value: number) {} }
-export class PySet { constructor(readonly items: PyValue[], readonly frozen: boolean) {} }
-export class PyGlobal { constructor(readonly module: string, readonly name: string) {} get qualified(): string { return `${this.module}.${this.name}`; } }
+export class PyFloat {
+  constructor(readonly value: number) {}
+}
+export class PySet {
+  constructor(
+    readonly items: PyValue[],
+    readonly frozen: boolean,
+  ) {}
+}
+export class PyGlobal {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+  get qualified(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
 /** A storage referenced by persistent id ('storage', torch.XStorage, key, location, numel). */
-export class StorageRef { constructor(readonly dtype: DType, readonly key: string, readonly location: string, readonly numel: number) {} }
+export class StorageRef {
+  constructor(
+    readonly dtype: DType,
+    readonly key: string,
+    readonly location: string,
+    readonly numel: number,
+  ) {}
+}
 export class TensorRef {
-  constructor(readonly storage: StorageRef, readonly offset: number, readonly shape: number[], readonly stride: number[]) {}
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: number,
+    readonly shape: number[],
+    readonly stride: number[],
+  ) {}
 }
 /** Ints are numbers when they fit in a double exactly, else bigints. */
-export type PyValue = null | boolean | number | bigint | PyFloat | string | Uint8Array | PyValue[] | PyTuple | PyDict | PySet | PyGlobal | StorageRef | TensorRef;
+export type PyValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | PyFloat
+  | string
+  | Uint8Array
+  | PyValue[]
+  | PyTuple
+  | PyDict
+  | PySet
+  | PyGlobal
+  | StorageRef
+  | TensorRef;
 
 /** Storage classes torch.save names in persistent ids, by their element type. */
 export const TORCH_STORAGES: Record<string, DType> = {
-  DoubleStorage: 'F64', FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16',
-  LongStorage: 'I64', IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
+  DoubleStorage: 'F64',
+  FloatStorage: 'F32',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  ShortStorage: 'I16',
+  CharStorage: 'I8',
+  ByteStorage: 'U8',
+  BoolStorage: 'BOOL',
 };
 
 /**
@@ -38,8 +92,15 @@ export const TORCH_STORAGES: Record<string, DType> = {
  * set and a bytes object; `torch.Size` pickles as a call on a tuple.
  */
 const CALLABLES = new Set([
-  'collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter', 'torch.Size',
-  'builtins.set', 'builtins.frozenset', '__builtin__.set', '__builtin__.frozenset', '_codecs.encode',
+  'collections.OrderedDict',
+  'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_parameter',
+  'torch.Size',
+  'builtins.set',
+  'builtins.frozenset',
+  '__builtin__.set',
+  '__builtin__.frozenset',
+  '_codecs.encode',
 ]);
 
 function allowedGlobal(module: string, name: string): boolean {
@@ -53,30 +114,81 @@ type StackItem = PyValue | typeof MARK;
 /** Parses `data` (a pickle, protocol 0-5 subset) and returns the top-level object. */
 export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
-  const fail = (what: string): never => { throw new InputError(`${label}: ${what}`); };
-  const refuse = (what: string): never => fail(`refusing to load: ${what}. Only PyTorch state_dicts (tensors, OrderedDict, plain containers) are read, and the file is never executed`);
+  const fail = (what: string): never => {
+    throw new InputError(`${label}: ${what}`);
+  };
+  const refuse = (what: string): never =>
+    fail(
+      `refusing to load: ${what}. Only PyTorch state_dicts (tensors, OrderedDict, plain containers) are read, and the file is never executed`,
+    );
   const text = new TextDecoder('utf-8');
   const stack: StackItem[] = [];
   const memo = new Map<number, PyValue>();
   let pos = 0;
 
-  const need = (n: number): void => { if (n < 0 || pos + n > data.length) fail(`pickle is truncated at byte ${pos}`); };
-  const u8 = (): number => { need(1); return data[pos++]; };
-  const u16 = (): number => { need(2); const v = dv.getUint16(pos, true); pos += 2; return v; };
-  const u32 = (): number => { need(4); const v = dv.getUint32(pos, true); pos += 4; return v; };
-  const i32 = (): number => { need(4); const v = dv.getInt32(pos, true); pos += 4; return v; };
-  const u64 = (): number => { need(8); const v = dv.getBigUint64(pos, true); pos += 8; if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('length field out of range'); return Number(v); };
-  const bytes = (n: number): Uint8Array => { need(n); const b = data.subarray(pos, pos + n); pos += n; return b; };
-  const line = (): string => { const end = data.indexOf(0x0a, pos); if (end < 0) fail('unterminated text field in pickle'); const s = text.decode(data.subarray(pos, end)); pos = end + 1; return s; };
-  const pop = (): PyValue => { const v = stack.pop(); if (v === undefined || v === MARK) fail(`pickle stack underflow at byte ${pos}`); return v as PyValue; };
-  const top = (): PyValue => { const v = stack[stack.length - 1]; if (v === undefined || v === MARK) fail(`pickle stack underflow at byte ${pos}`); return v as PyValue; };
+  const need = (n: number): void => {
+    if (n < 0 || pos + n > data.length) fail(`pickle is truncated at byte ${pos}`);
+  };
+  const u8 = (): number => {
+    need(1);
+    return data[pos++];
+  };
+  const u16 = (): number => {
+    need(2);
+    const v = dv.getUint16(pos, true);
+    pos += 2;
+    return v;
+  };
+  const u32 = (): number => {
+    need(4);
+    const v = dv.getUint32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const i32 = (): number => {
+    need(4);
+    const v = dv.getInt32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const u64 = (): number => {
+    need(8);
+    const v = dv.getBigUint64(pos, true);
+    pos += 8;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('length field out of range');
+    return Number(v);
+  };
+  const bytes = (n: number): Uint8Array => {
+    need(n);
+    const b = data.subarray(pos, pos + n);
+    pos += n;
+    return b;
+  };
+  const line = (): string => {
+    const end = data.indexOf(0x0a, pos);
+    if (end < 0) fail('unterminated text field in pickle');
+    const s = text.decode(data.subarray(pos, end));
+    pos = end + 1;
+    return s;
+  };
+  const pop = (): PyValue => {
+    const v = stack.pop();
+    if (v === undefined || v === MARK) fail(`pickle stack underflow at byte ${pos}`);
+    return v as PyValue;
+  };
+  const top = (): PyValue => {
+    const v = stack[stack.length - 1];
+    if (v === undefined || v === MARK) fail(`pickle stack underflow at byte ${pos}`);
+    return v as PyValue;
+  };
   const popMark = (): PyValue[] => {
     const at = stack.lastIndexOf(MARK);
     if (at < 0) fail(`pickle MARK missing at byte ${pos}`);
     const items = stack.splice(at) as StackItem[];
     return items.slice(1) as PyValue[];
   };
-  const int = (v: bigint): number | bigint => (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER) ? v : Number(v));
+  const int = (v: bigint): number | bigint =>
+    v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER) ? v : Number(v);
   const littleInt = (b: Uint8Array): number | bigint => {
     if (b.length === 0) return 0;
     // A Python int of any size is legal data; only a pathological length is refused.
@@ -93,8 +205,11 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
   const global = (module: string, name: string): PyGlobal => {
     if (!allowedGlobal(module, name)) {
       // A whole pickled nn.Module names its classes: tell the user how to get a readable file.
-      const hint = /^(torch\.nn\.|__main__$)/.test(module) ? ' (the file holds a whole model object; save model.state_dict() instead)'
-        : module === 'argparse' || module === 'numpy' || module.startsWith('numpy.') ? ' (store plain Python values in the checkpoint, e.g. vars(args) or float(x))' : '';
+      const hint = /^(torch\.nn\.|__main__$)/.test(module)
+        ? ' (the file holds a whole model object; save model.state_dict() instead)'
+        : module === 'argparse' || module === 'numpy' || module.startsWith('numpy.')
+          ? ' (store plain Python values in the checkpoint, e.g. vars(args) or float(x))'
+          : '';
       refuse(`the pickle references the global '${module}.${name}', which is not part of a PyTorch checkpoint${hint}`);
     }
     return new PyGlobal(module, name);
@@ -108,12 +223,15 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     (target as PyValue[]).push(...items);
   };
   const intsOf = (v: PyValue, what: string): number[] => {
-    if (!(v instanceof PyTuple) || !v.items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) fail(`tensor ${what} is not a tuple of non-negative integers`);
+    if (!(v instanceof PyTuple) || !v.items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0))
+      fail(`tensor ${what} is not a tuple of non-negative integers`);
     return (v as PyTuple).items as number[];
   };
   const call = (fn: PyValue, args: PyValue): PyValue => {
     if (!(fn instanceof PyGlobal) || !CALLABLES.has(fn.qualified)) {
-      return refuse(`the pickle calls ${fn instanceof PyGlobal ? `'${fn.qualified}'` : 'a non-function object'}, which is not a tensor rebuild function`);
+      return refuse(
+        `the pickle calls ${fn instanceof PyGlobal ? `'${fn.qualified}'` : 'a non-function object'}, which is not a tensor rebuild function`,
+      );
     }
     if (!(args instanceof PyTuple)) return fail(`arguments to ${fn.qualified} are not a tuple`);
     const a = args.items;
@@ -122,15 +240,21 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
         if (a.length !== 0) fail('OrderedDict built from arguments (expected an empty call followed by SETITEMS)');
         return new PyDict('OrderedDict');
       case 'torch.Size':
-        if (a.length !== 1 || !(a[0] instanceof PyTuple)) return fail('torch.Size built from something other than one tuple');
+        if (a.length !== 1 || !(a[0] instanceof PyTuple))
+          return fail('torch.Size built from something other than one tuple');
         return new PyTuple(a[0].items, 'Size');
-      case 'builtins.set': case 'builtins.frozenset': case '__builtin__.set': case '__builtin__.frozenset':
-        if (a.length > 1 || (a.length === 1 && !Array.isArray(a[0]))) return fail(`${fn.qualified} built from something other than a list`);
+      case 'builtins.set':
+      case 'builtins.frozenset':
+      case '__builtin__.set':
+      case '__builtin__.frozenset':
+        if (a.length > 1 || (a.length === 1 && !Array.isArray(a[0])))
+          return fail(`${fn.qualified} built from something other than a list`);
         return new PySet(a.length ? [...(a[0] as PyValue[])] : [], fn.name === 'frozenset');
       case '_codecs.encode': {
         // Protocol 2's bytes: encode(text with one code point per byte, 'latin1').
         const [s, enc] = a;
-        if (a.length !== 2 || typeof s !== 'string' || (enc !== 'latin1' && enc !== 'latin-1')) return fail('_codecs.encode other than (str, \'latin1\') (protocol 2 bytes)');
+        if (a.length !== 2 || typeof s !== 'string' || (enc !== 'latin1' && enc !== 'latin-1'))
+          return fail("_codecs.encode other than (str, 'latin1') (protocol 2 bytes)");
         const out = new Uint8Array(s.length);
         for (let i = 0; i < s.length; i++) {
           const c = s.charCodeAt(i);
@@ -142,10 +266,12 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
       case 'torch._utils._rebuild_tensor_v2': {
         const [storage, offset, size, stride] = a;
         if (!(storage instanceof StorageRef)) return fail('_rebuild_tensor_v2 without a storage');
-        if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return fail('_rebuild_tensor_v2 with a bad storage offset');
+        if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+          return fail('_rebuild_tensor_v2 with a bad storage offset');
         const shape = intsOf(size, 'size');
         const strides = intsOf(stride, 'stride');
-        if (shape.length !== strides.length) fail(`tensor size (${shape.length} dims) and stride (${strides.length} dims) disagree`);
+        if (shape.length !== strides.length)
+          fail(`tensor size (${shape.length} dims) and stride (${strides.length} dims) disagree`);
         return new TensorRef(storage, offset, shape, strides);
       }
       case 'torch._utils._rebuild_parameter': {
@@ -156,11 +282,15 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     return fail(`unhandled call ${fn.qualified}`);
   };
   const persistent = (pid: PyValue): PyValue => {
-    if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage' || pid.items.length !== 5) return refuse('a persistent id that is not a torch storage reference');
+    if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage' || pid.items.length !== 5)
+      return refuse('a persistent id that is not a torch storage reference');
     const [, cls, key, location, count] = pid.items;
-    if (!(cls instanceof PyGlobal) || cls.module !== 'torch' || !TORCH_STORAGES[cls.name]) return refuse('a storage of unknown type');
-    if (typeof key !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(key)) return fail(`storage key ${JSON.stringify(key)} is not a plain name`);
-    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return fail('storage size is not a non-negative integer');
+    if (!(cls instanceof PyGlobal) || cls.module !== 'torch' || !TORCH_STORAGES[cls.name])
+      return refuse('a storage of unknown type');
+    if (typeof key !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(key))
+      return fail(`storage key ${JSON.stringify(key)} is not a plain name`);
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)
+      return fail('storage size is not a non-negative integer');
     return new StorageRef(TORCH_STORAGES[cls.name], key, typeof location === 'string' ? location : 'cpu', count);
   };
 
@@ -169,98 +299,266 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     const at = pos;
     const op = data[pos++];
     switch (op) {
-      case 0x80: u8(); break; // PROTO
-      case 0x95: u64(); break; // FRAME: framing is transparent to a reader holding all bytes
-      case 0x2e: { // STOP
+      case 0x80:
+        u8();
+        break; // PROTO
+      case 0x95:
+        u64();
+        break; // FRAME: framing is transparent to a reader holding all bytes
+      case 0x2e: {
+        // STOP
         const result = pop();
         return result;
       }
-      case 0x28: stack.push(MARK); break;
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x4e: stack.push(null); break;
-      case 0x88: stack.push(true); break;
-      case 0x89: stack.push(false); break;
-      case 0x4a: stack.push(i32()); break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x8a: stack.push(littleInt(bytes(u8()))); break; // LONG1
-      case 0x8b: { const n = i32(); if (n < 0) fail('negative LONG4 length'); stack.push(littleInt(bytes(n))); break; }
-      case 0x49: { // INT (text): also encodes True/False as 01/00 in protocol 0
+      case 0x28:
+        stack.push(MARK);
+        break;
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
+      case 0x4e:
+        stack.push(null);
+        break;
+      case 0x88:
+        stack.push(true);
+        break;
+      case 0x89:
+        stack.push(false);
+        break;
+      case 0x4a:
+        stack.push(i32());
+        break; // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x8a:
+        stack.push(littleInt(bytes(u8())));
+        break; // LONG1
+      case 0x8b: {
+        const n = i32();
+        if (n < 0) fail('negative LONG4 length');
+        stack.push(littleInt(bytes(n)));
+        break;
+      }
+      case 0x49: {
+        // INT (text): also encodes True/False as 01/00 in protocol 0
         const s = line();
         if (s === '01' || s === '00') stack.push(s === '01');
         else stack.push(textInt(s, 'INT'));
         break;
       }
-      case 0x4c: stack.push(textInt(line().replace(/L$/, ''), 'LONG')); break;
-      case 0x47: { need(8); stack.push(new PyFloat(dv.getFloat64(pos, false))); pos += 8; break; } // BINFLOAT is big-endian
-      case 0x46: { const s = line(); const n = Number(s); if (Number.isNaN(n) && !/^[+-]?nan$/i.test(s)) fail(`bad FLOAT '${s.slice(0, 40)}'`); stack.push(new PyFloat(n)); break; } // FLOAT (text)
-      case 0x58: stack.push(text.decode(bytes(u32()))); break; // BINUNICODE
-      case 0x8c: stack.push(text.decode(bytes(u8()))); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(text.decode(bytes(u64()))); break; // BINUNICODE8
-      case 0x54: { const n = i32(); if (n < 0) fail('negative BINSTRING length'); stack.push(new TextDecoder('latin1').decode(bytes(n))); break; }
-      case 0x55: stack.push(new TextDecoder('latin1').decode(bytes(u8()))); break; // SHORT_BINSTRING
-      case 0x42: stack.push(bytes(u32()).slice()); break; // BINBYTES
-      case 0x43: stack.push(bytes(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x8e: stack.push(bytes(u64()).slice()); break; // BINBYTES8
-      case 0x96: stack.push(bytes(u64()).slice()); break; // BYTEARRAY8
-      case 0x29: stack.push(new PyTuple([])); break;
-      case 0x74: stack.push(new PyTuple(popMark())); break;
-      case 0x85: { const a = pop(); stack.push(new PyTuple([a])); break; }
-      case 0x86: { const b = pop(); const a = pop(); stack.push(new PyTuple([a, b])); break; }
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new PyTuple([a, b, c])); break; }
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
-      case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
-      case 0x8f: stack.push(new PySet([], false)); break; // EMPTY_SET
-      case 0x90: { // ADDITEMS
+      case 0x4c:
+        stack.push(textInt(line().replace(/L$/, ''), 'LONG'));
+        break;
+      case 0x47: {
+        need(8);
+        stack.push(new PyFloat(dv.getFloat64(pos, false)));
+        pos += 8;
+        break;
+      } // BINFLOAT is big-endian
+      case 0x46: {
+        const s = line();
+        const n = Number(s);
+        if (Number.isNaN(n) && !/^[+-]?nan$/i.test(s)) fail(`bad FLOAT '${s.slice(0, 40)}'`);
+        stack.push(new PyFloat(n));
+        break;
+      } // FLOAT (text)
+      case 0x58:
+        stack.push(text.decode(bytes(u32())));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(text.decode(bytes(u8())));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(text.decode(bytes(u64())));
+        break; // BINUNICODE8
+      case 0x54: {
+        const n = i32();
+        if (n < 0) fail('negative BINSTRING length');
+        stack.push(new TextDecoder('latin1').decode(bytes(n)));
+        break;
+      }
+      case 0x55:
+        stack.push(new TextDecoder('latin1').decode(bytes(u8())));
+        break; // SHORT_BINSTRING
+      case 0x42:
+        stack.push(bytes(u32()).slice());
+        break; // BINBYTES
+      case 0x43:
+        stack.push(bytes(u8()).slice());
+        break; // SHORT_BINBYTES
+      case 0x8e:
+        stack.push(bytes(u64()).slice());
+        break; // BINBYTES8
+      case 0x96:
+        stack.push(bytes(u64()).slice());
+        break; // BYTEARRAY8
+      case 0x29:
+        stack.push(new PyTuple([]));
+        break;
+      case 0x74:
+        stack.push(new PyTuple(popMark()));
+        break;
+      case 0x85: {
+        const a = pop();
+        stack.push(new PyTuple([a]));
+        break;
+      }
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push(new PyTuple([a, b]));
+        break;
+      }
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push(new PyTuple([a, b, c]));
+        break;
+      }
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x61: {
+        const v = pop();
+        appendItems(top(), [v]);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        appendItems(top(), items);
+        break;
+      } // APPENDS
+      case 0x8f:
+        stack.push(new PySet([], false));
+        break; // EMPTY_SET
+      case 0x90: {
+        // ADDITEMS
         const items = popMark();
         const t = top();
         if (!(t instanceof PySet) || t.frozen) fail('ADDITEMS on something that is not a set');
         (t as PySet).items.push(...items);
         break;
       }
-      case 0x91: stack.push(new PySet(popMark(), true)); break; // FROZENSET
-      case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
-      case 0x64: { const d = new PyDict(); setItems(d, popMark()); stack.push(d); break; } // DICT
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
-      case 0x63: { const module = line(); const name = line(); stack.push(global(module, name)); break; } // GLOBAL
-      case 0x93: { // STACK_GLOBAL
-        const name = pop(); const module = pop();
+      case 0x91:
+        stack.push(new PySet(popMark(), true));
+        break; // FROZENSET
+      case 0x7d:
+        stack.push(new PyDict());
+        break; // EMPTY_DICT
+      case 0x64: {
+        const d = new PyDict();
+        setItems(d, popMark());
+        stack.push(d);
+        break;
+      } // DICT
+      case 0x73: {
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const kv = popMark();
+        setItems(top(), kv);
+        break;
+      } // SETITEMS
+      case 0x63: {
+        const module = line();
+        const name = line();
+        stack.push(global(module, name));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL with non-string names');
         stack.push(global(module as string, name as string));
         break;
       }
-      case 0x52: { const args = pop(); const fn = pop(); stack.push(call(fn, args)); break; } // REDUCE
-      case 0x62: { // BUILD: only attribute dicts on OrderedDicts (a state_dict's _metadata) are accepted
+      case 0x52: {
+        const args = pop();
+        const fn = pop();
+        stack.push(call(fn, args));
+        break;
+      } // REDUCE
+      case 0x62: {
+        // BUILD: only attribute dicts on OrderedDicts (a state_dict's _metadata) are accepted
         const state = pop();
         const target = top();
-        if (!(target instanceof PyDict) || target.pyType !== 'OrderedDict' || !(state instanceof PyDict || state === null)) refuse('BUILD sets state on an object that is not an OrderedDict');
+        if (
+          !(target instanceof PyDict) ||
+          target.pyType !== 'OrderedDict' ||
+          !(state instanceof PyDict || state === null)
+        )
+          refuse('BUILD sets state on an object that is not an OrderedDict');
         if (state instanceof PyDict) (target as PyDict).attributes = state;
         break;
       }
-      case 0x51: stack.push(persistent(pop())); break; // BINPERSID
-      case 0x50: refuse('a text persistent id (legacy format)'); break;
-      case 0x70: memo.set(Number(line()), top()); break; // PUT
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x67: case 0x68: case 0x6a: { // GET, BINGET, LONG_BINGET
+      case 0x51:
+        stack.push(persistent(pop()));
+        break; // BINPERSID
+      case 0x50:
+        refuse('a text persistent id (legacy format)');
+        break;
+      case 0x70:
+        memo.set(Number(line()), top());
+        break; // PUT
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x67:
+      case 0x68:
+      case 0x6a: {
+        // GET, BINGET, LONG_BINGET
         const k = op === 0x67 ? Number(line()) : op === 0x68 ? u8() : u32();
         if (!memo.has(k)) fail(`pickle refers to memo entry ${k} that was never stored`);
         stack.push(memo.get(k) as PyValue);
         break;
       }
-      case 0x69: refuse('the INST opcode (creates an arbitrary object)'); break;
-      case 0x6f: refuse('the OBJ opcode (creates an arbitrary object)'); break;
-      case 0x81: refuse('the NEWOBJ opcode (creates an arbitrary object)'); break;
-      case 0x92: refuse('the NEWOBJ_EX opcode (creates an arbitrary object)'); break;
-      case 0x82: case 0x83: case 0x84: refuse('extension-registry opcodes (EXT1/2/4)'); break;
-      case 0x97: case 0x98: refuse('out-of-band buffers'); break;
-      default: fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${at}`);
+      case 0x69:
+        refuse('the INST opcode (creates an arbitrary object)');
+        break;
+      case 0x6f:
+        refuse('the OBJ opcode (creates an arbitrary object)');
+        break;
+      case 0x81:
+        refuse('the NEWOBJ opcode (creates an arbitrary object)');
+        break;
+      case 0x92:
+        refuse('the NEWOBJ_EX opcode (creates an arbitrary object)');
+        break;
+      case 0x82:
+      case 0x83:
+      case 0x84:
+        refuse('extension-registry opcodes (EXT1/2/4)');
+        break;
+      case 0x97:
+      case 0x98:
+        refuse('out-of-band buffers');
+        break;
+      default:
+        fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${at}`);
     }
   }
 }
@@ -308,14 +606,27 @@ export function pyFloatRepr(x: number): string {
 export function pyRepr(v: PyValue, limit = 80): string {
   let out = '';
   const seen = new Set<object>();
-  const put = (s: string): boolean => { out += s; return out.length <= limit; };
+  const put = (s: string): boolean => {
+    out += s;
+    return out.length <= limit;
+  };
   // Python's choice of quotes: single unless the text has a single quote and no double one.
   const quoted = (body: string, raw: string): string => {
     const q = raw.includes("'") && !raw.includes('"') ? '"' : "'";
     return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
   };
   const escape = (c: number, ch: string): string =>
-    ch === '\\' ? '\\\\' : c === 10 ? '\\n' : c === 13 ? '\\r' : c === 9 ? '\\t' : c < 0x20 || c === 0x7f ? `\\x${c.toString(16).padStart(2, '0')}` : ch;
+    ch === '\\'
+      ? '\\\\'
+      : c === 10
+        ? '\\n'
+        : c === 13
+          ? '\\r'
+          : c === 9
+            ? '\\t'
+            : c < 0x20 || c === 0x7f
+              ? `\\x${c.toString(16).padStart(2, '0')}`
+              : ch;
   const str = (s: string): string => quoted(Array.from(s, (ch) => escape(ch.codePointAt(0)!, ch)).join(''), s);
   const byteStr = (b: Uint8Array): string => {
     const raw = String.fromCharCode(...b);
@@ -343,8 +654,12 @@ export function pyRepr(v: PyValue, limit = 80): string {
     seen.add(x);
     try {
       if (Array.isArray(x)) return seq('[', x, ']');
-      if (x instanceof PyTuple) return x.pyType === 'Size' ? seq('torch.Size([', x.items, '])') : seq('(', x.items, ')', true);
-      if (x instanceof PySet) return x.items.length ? seq(x.frozen ? 'frozenset({' : '{', x.items, x.frozen ? '})' : '}') : put(x.frozen ? 'frozenset()' : 'set()');
+      if (x instanceof PyTuple)
+        return x.pyType === 'Size' ? seq('torch.Size([', x.items, '])') : seq('(', x.items, ')', true);
+      if (x instanceof PySet)
+        return x.items.length
+          ? seq(x.frozen ? 'frozenset({' : '{', x.items, x.frozen ? '})' : '}')
+          : put(x.frozen ? 'frozenset()' : 'set()');
       // OrderedDict as Python 3.12 writes it.
       if (!put(x.pyType === 'OrderedDict' ? 'OrderedDict({' : '{')) return false;
       for (let i = 0; i < x.entries.length; i++) {

@@ -2,7 +2,15 @@
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {str: str}}, then the raw data;
 // offsets are relative to the end of the header. Only the header is read when opening.
 import { InputError } from '../errors';
-import { DEFAULT_CHUNK_ELEMENTS, MAX_READ_ELEMENTS, contiguousChunks, decodeElements, encodeFloats, isDType, itemSize } from './dtype';
+import {
+  DEFAULT_CHUNK_ELEMENTS,
+  MAX_READ_ELEMENTS,
+  contiguousChunks,
+  decodeElements,
+  encodeFloats,
+  isDType,
+  itemSize,
+} from './dtype';
 import { pyRepr } from './pickle';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
 
@@ -21,7 +29,9 @@ export interface SafetensorsFile extends WeightFile {
 }
 
 export async function openSafetensors(source: ByteSource, fileName: string): Promise<SafetensorsFile> {
-  const fail = (what: string): never => { throw new InputError(`${fileName}: not a valid safetensors file: ${what}`); };
+  const fail = (what: string): never => {
+    throw new InputError(`${fileName}: not a valid safetensors file: ${what}`);
+  };
   if (source.size < 8) fail(`the file has ${source.size} bytes, fewer than the 8-byte header length`);
   const lenBytes = await source.read(0, 8);
   const headerLen64 = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true);
@@ -29,7 +39,8 @@ export async function openSafetensors(source: ByteSource, fileName: string): Pro
     fail(`the header length field says ${headerLen64} bytes but only ${source.size - 8} bytes follow it`);
   }
   const headerLen = Number(headerLen64);
-  if (headerLen > MAX_SAFETENSORS_HEADER) fail(`header length ${headerLen} exceeds the ${MAX_SAFETENSORS_HEADER}-byte limit`);
+  if (headerLen > MAX_SAFETENSORS_HEADER)
+    fail(`header length ${headerLen} exceeds the ${MAX_SAFETENSORS_HEADER}-byte limit`);
   if (headerLen < 2) fail(`header length ${headerLen} is too small for a JSON object`);
   const headerBytes = await source.read(8, headerLen);
   let header: unknown;
@@ -56,36 +67,67 @@ export async function openSafetensors(source: ByteSource, fileName: string): Pro
     const bad = (what: string): never => fail(`tensor '${name}': ${what}`);
     if (typeof raw !== 'object' || raw === null) bad('entry is not an object');
     const { dtype, shape, data_offsets: offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!isDType(dtype)) bad(`unsupported dtype ${JSON.stringify(dtype)} (expected one of F64, F32, F16, BF16, I8..I64, U8..U64, BOOL)`);
-    if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0)) bad(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
+    if (!isDType(dtype))
+      bad(`unsupported dtype ${JSON.stringify(dtype)} (expected one of F64, F32, F16, BF16, I8..I64, U8..U64, BOOL)`);
+    if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0))
+      bad(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      offsets[0] > offsets[1]
+    ) {
       bad(`data_offsets ${JSON.stringify(offsets)} is not [begin, end] with 0 <= begin <= end`);
     }
     const [begin, end] = offsets as [number, number];
     const byteLength = numel(shape as number[]) * itemSize(dtype as DType);
-    if (end - begin !== byteLength) bad(`data_offsets [${begin}, ${end}] span ${end - begin} bytes but dtype ${dtype} and shape [${(shape as number[]).join(', ')}] need ${byteLength}`);
+    if (end - begin !== byteLength)
+      bad(
+        `data_offsets [${begin}, ${end}] span ${end - begin} bytes but dtype ${dtype} and shape [${(shape as number[]).join(', ')}] need ${byteLength}`,
+      );
     if (end > dataSize) bad(`data_offsets end ${end} is past the end of the data (${dataSize} bytes after the header)`);
-    entries.push({ name, dtype: dtype as DType, shape: [...(shape as number[])], byteLength, offset: dataStart + begin });
+    entries.push({
+      name,
+      dtype: dtype as DType,
+      shape: [...(shape as number[])],
+      byteLength,
+      offset: dataStart + begin,
+    });
   }
   entries.sort((a, b) => a.offset - b.offset || a.byteLength - b.byteLength);
   for (let i = 1; i < entries.length; i++) {
     const prev = entries[i - 1];
     if (entries[i].offset < prev.offset + prev.byteLength) {
-      fail(`tensors '${prev.name}' and '${entries[i].name}' overlap (bytes ${entries[i].offset - dataStart}..${prev.offset + prev.byteLength - dataStart} of the data)`);
+      fail(
+        `tensors '${prev.name}' and '${entries[i].name}' overlap (bytes ${entries[i].offset - dataStart}..${prev.offset + prev.byteLength - dataStart} of the data)`,
+      );
     }
   }
   const byName = new Map(entries.map((e) => [e.name, e]));
-  const tensors: TensorInfo[] = entries.map(({ name, dtype, shape, byteLength }) => ({ name, dtype, shape, byteLength }));
+  const tensors: TensorInfo[] = entries.map(({ name, dtype, shape, byteLength }) => ({
+    name,
+    dtype,
+    shape,
+    byteLength,
+  }));
   return {
     fileName,
-    format: 'safetensors', savedOrder: false,
+    format: 'safetensors',
+    savedOrder: false,
     headerMetadata: metadata,
-    metadata: Object.entries(metadata).map(([k, v]) => ({ name: `__metadata__.${k}`, pyType: 'str', value: pyRepr(v) })),
+    metadata: Object.entries(metadata).map(([k, v]) => ({
+      name: `__metadata__.${k}`,
+      pyType: 'str',
+      value: pyRepr(v),
+    })),
     tensors,
     async read(name) {
       const e = byName.get(name);
       if (!e) throw new InputError(`${fileName}: no tensor named '${name}'`);
-      if (numel(e.shape) > MAX_READ_ELEMENTS) throw new InputError(`${fileName}: tensor '${name}' has ${numel(e.shape)} elements, more than this reader holds in memory (${MAX_READ_ELEMENTS})`);
+      if (numel(e.shape) > MAX_READ_ELEMENTS)
+        throw new InputError(
+          `${fileName}: tensor '${name}' has ${numel(e.shape)} elements, more than this reader holds in memory (${MAX_READ_ELEMENTS})`,
+        );
       const bytes = await source.read(e.offset, e.byteLength);
       if (bytes.length < e.byteLength) throw new InputError(`${fileName}: tensor '${name}' is truncated`);
       return decodeElements(bytes, e.dtype, numel(e.shape));
@@ -93,7 +135,15 @@ export async function openSafetensors(source: ByteSource, fileName: string): Pro
     chunks(name, per = DEFAULT_CHUNK_ELEMENTS) {
       const e = byName.get(name);
       if (!e) throw new InputError(`${fileName}: no tensor named '${name}'`);
-      return contiguousChunks((o, n) => source.read(o, n), e.offset, numel(e.shape), e.dtype, true, per, `${fileName}: tensor '${name}'`);
+      return contiguousChunks(
+        (o, n) => source.read(o, n),
+        e.offset,
+        numel(e.shape),
+        e.dtype,
+        true,
+        per,
+        `${fileName}: tensor '${name}'`,
+      );
     },
   };
 }
@@ -105,14 +155,20 @@ export interface TensorToWrite {
 }
 
 /** Serialises tensors (float32 by default) in name order given; header padded to 8 bytes as the reference writer does. */
-export function writeSafetensors(tensors: readonly TensorToWrite[], dtype: 'F32' | 'F64' = 'F32', metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  tensors: readonly TensorToWrite[],
+  dtype: 'F32' | 'F64' = 'F32',
+  metadata?: Record<string, string>,
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   const blobs: Uint8Array[] = [];
   for (const t of tensors) {
-    if (t.data.length !== numel(t.shape)) throw new Error(`writeSafetensors: '${t.name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
-    if (t.name === '__metadata__' || Object.prototype.hasOwnProperty.call(header, t.name)) throw new Error(`writeSafetensors: duplicate or reserved name '${t.name}'`);
+    if (t.data.length !== numel(t.shape))
+      throw new Error(`writeSafetensors: '${t.name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    if (t.name === '__metadata__' || Object.prototype.hasOwnProperty.call(header, t.name))
+      throw new Error(`writeSafetensors: duplicate or reserved name '${t.name}'`);
     const blob = encodeFloats(t.data, dtype);
     header[t.name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + blob.length] };
     offset += blob.length;
@@ -129,6 +185,9 @@ export function writeSafetensors(tensors: readonly TensorToWrite[], dtype: 'F32'
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let pos = 8 + json.length;
-  for (const b of blobs) { out.set(b, pos); pos += b.length; }
+  for (const b of blobs) {
+    out.set(b, pos);
+    pos += b.length;
+  }
   return out;
 }

@@ -44,10 +44,16 @@ function walkCheckpoint(root: PyValue, label: string): Walked {
   const holdsTensor = new Map<object, boolean>();
   const active = new Set<object>();
   const children = (v: PyDict | PyValue[] | PyTuple | PySet): [string, PyValue][] =>
-    v instanceof PyDict ? v.entries.map(([k, x]) => [keyName(k), x]) : (Array.isArray(v) ? v : v.items).map((x, i) => [String(i), x]);
+    v instanceof PyDict
+      ? v.entries.map(([k, x]) => [keyName(k), x])
+      : (Array.isArray(v) ? v : v.items).map((x, i) => [String(i), x]);
   const enter = (v: object, at: string): void => {
-    if (active.has(v)) throw new InputError(`${label}: the pickle contains a container that holds itself (at '${at}'); not a checkpoint`);
-    if (active.size >= MAX_NESTING) throw new InputError(`${label}: containers nested more than ${MAX_NESTING} deep (at '${at}'); not a checkpoint`);
+    if (active.has(v))
+      throw new InputError(
+        `${label}: the pickle contains a container that holds itself (at '${at}'); not a checkpoint`,
+      );
+    if (active.size >= MAX_NESTING)
+      throw new InputError(`${label}: containers nested more than ${MAX_NESTING} deep (at '${at}'); not a checkpoint`);
     active.add(v);
   };
   const hasTensor = (v: PyValue, at: string): boolean => {
@@ -62,26 +68,40 @@ function walkCheckpoint(root: PyValue, label: string): Walked {
     return found;
   };
   const note = (name: string, v: PyValue): void => {
-    if (out.metadata.length >= MAX_METADATA) { out.omitted++; return; }
+    if (out.metadata.length >= MAX_METADATA) {
+      out.omitted++;
+      return;
+    }
     out.metadata.push({ name, pyType: pyTypeName(v), value: pyRepr(v) });
   };
   const walk = (v: PyValue, at: string): void => {
-    if (v instanceof TensorRef) { out.tensors.push([at || 'tensor', v]); return; }
-    if (!(v instanceof PyDict || Array.isArray(v) || v instanceof PyTuple || v instanceof PySet)) { note(at || 'value', v); return; }
+    if (v instanceof TensorRef) {
+      out.tensors.push([at || 'tensor', v]);
+      return;
+    }
+    if (!(v instanceof PyDict || Array.isArray(v) || v instanceof PyTuple || v instanceof PySet)) {
+      note(at || 'value', v);
+      return;
+    }
     if (!hasTensor(v, at)) {
       // Tensor-free: one entry ([0, 1, 2] is one value) unless it is long and made of dicts (a config,
       // an optimiser's param_groups), which are listed key by key.
       const items = v instanceof PyDict ? v.entries.map((e) => e[1]) : Array.isArray(v) ? v : v.items;
       const dicts = v instanceof PyDict || items.some((x) => x instanceof PyDict);
-      if (!dicts || !items.length || pyRepr(v, SHORT_REPR).length <= SHORT_REPR) { note(at || 'value', v); return; }
+      if (!dicts || !items.length || pyRepr(v, SHORT_REPR).length <= SHORT_REPR) {
+        note(at || 'value', v);
+        return;
+      }
     }
     enter(v, at);
     for (const [k, x] of children(v as PyDict | PyValue[] | PyTuple | PySet)) {
       const path = at ? `${at}.${k}` : k;
-      if (v instanceof PyDict && x instanceof TensorRef && x.shape.length === 2 && WEIGHT_KEY.test(k)) out.weightDicts.set(v, at);
+      if (v instanceof PyDict && x instanceof TensorRef && x.shape.length === 2 && WEIGHT_KEY.test(k))
+        out.weightDicts.set(v, at);
       walk(x, path);
     }
-    if (v instanceof PyDict && v.attributes) for (const [k, x] of v.attributes.entries) note(at ? `${at}.${keyName(k)}` : keyName(k), x);
+    if (v instanceof PyDict && v.attributes)
+      for (const [k, x] of v.attributes.entries) note(at ? `${at}.${keyName(k)}` : keyName(k), x);
     active.delete(v);
   };
   walk(root, '');
@@ -101,13 +121,16 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
   const head = await source.read(0, Math.min(16, source.size));
   if (!looksLikeZip(head)) {
     if (head[0] === 0x80 && head[2] === 0x8a) {
-      throw new InputError(`${fileName}: this is the legacy (pre-1.6) torch.save format, which is not supported; re-save it with torch.save from PyTorch 1.6 or later (zip format)`);
+      throw new InputError(
+        `${fileName}: this is the legacy (pre-1.6) torch.save format, which is not supported; re-save it with torch.save from PyTorch 1.6 or later (zip format)`,
+      );
     }
     throw new InputError(`${fileName}: not a PyTorch checkpoint (expected a zip archive written by torch.save)`);
   }
   const zip = await openZip(source, fileName);
   const pkls = zip.entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
-  if (pkls.length !== 1) throw new InputError(`${fileName}: expected exactly one '<name>/data.pkl' in the archive, found ${pkls.length}`);
+  if (pkls.length !== 1)
+    throw new InputError(`${fileName}: expected exactly one '<name>/data.pkl' in the archive, found ${pkls.length}`);
   const dir = pkls[0].name.slice(0, -'/data.pkl'.length);
   const byName = new Map(zip.entries.map((e) => [e.name, e]));
   const orderEntry = byName.get(`${dir}/byteorder`);
@@ -122,17 +145,28 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
   for (const [name, t] of found) {
     const label = `${fileName}: tensor '${name}'`;
     const entry = byName.get(`${dir}/data/${t.storage.key}`);
-    if (!entry) throw new InputError(`${label} refers to storage '${t.storage.key}', which is missing from the archive`);
+    if (!entry)
+      throw new InputError(`${label} refers to storage '${t.storage.key}', which is missing from the archive`);
     const size = itemSize(t.storage.dtype);
-    if (t.storage.numel * size > entry.size) throw new InputError(`${label}: storage '${t.storage.key}' should hold ${t.storage.numel * size} bytes but the archive member has ${entry.size}`);
+    if (t.storage.numel * size > entry.size)
+      throw new InputError(
+        `${label}: storage '${t.storage.key}' should hold ${t.storage.numel * size} bytes but the archive member has ${entry.size}`,
+      );
     const n = numel(t.shape);
     if (n > 0) {
       let last = t.offset;
       for (let k = 0; k < t.shape.length; k++) last += (t.shape[k] - 1) * t.stride[k];
-      if (last >= t.storage.numel) throw new InputError(`${label}: shape [${t.shape.join(', ')}] with strides [${t.stride.join(', ')}] at offset ${t.offset} reaches element ${last}, past the end of its storage (${t.storage.numel} elements)`);
+      if (last >= t.storage.numel)
+        throw new InputError(
+          `${label}: shape [${t.shape.join(', ')}] with strides [${t.stride.join(', ')}] at offset ${t.offset} reaches element ${last}, past the end of its storage (${t.storage.numel} elements)`,
+        );
     }
     if (located.has(name)) throw new InputError(`${fileName}: tensor name '${name}' appears twice`);
-    located.set(name, { info: { name, dtype: t.storage.dtype, shape: t.shape, byteLength: n * size }, tensor: t, entry });
+    located.set(name, {
+      info: { name, dtype: t.storage.dtype, shape: t.shape, byteLength: n * size },
+      tensor: t,
+      entry,
+    });
   }
 
   async function read(name: string): Promise<Float64Array> {
@@ -142,14 +176,18 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
     const size = itemSize(info.dtype);
     const n = numel(t.shape);
     if (n === 0) return new Float64Array(0);
-    if (n > MAX_READ_ELEMENTS) throw new InputError(`${fileName}: tensor '${name}' has ${n} elements, more than this reader holds in memory (${MAX_READ_ELEMENTS})`);
+    if (n > MAX_READ_ELEMENTS)
+      throw new InputError(
+        `${fileName}: tensor '${name}' has ${n} elements, more than this reader holds in memory (${MAX_READ_ELEMENTS})`,
+      );
     let last = t.offset;
     for (let k = 0; k < t.shape.length; k++) last += (t.shape[k] - 1) * t.stride[k];
     const spanStart = t.offset * size;
     const spanLen = (last - t.offset + 1) * size;
-    const span = entry.method === 0
-      ? await source.read((await zip.dataOffset(entry)) + spanStart, spanLen)
-      : (await zip.read(entry)).subarray(spanStart, spanStart + spanLen);
+    const span =
+      entry.method === 0
+        ? await source.read((await zip.dataOffset(entry)) + spanStart, spanLen)
+        : (await zip.read(entry)).subarray(spanStart, spanStart + spanLen);
     if (isCContiguous(t.shape, t.stride)) return decodeElements(span, info.dtype, n, littleEndian);
     const all = decodeElements(span, info.dtype, last - t.offset + 1, littleEndian);
     const out = new Float64Array(n);
@@ -158,7 +196,10 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
       let s = 0;
       for (let k = 0; k < idx.length; k++) s += idx[k] * t.stride[k];
       out[i] = all[s];
-      for (let k = idx.length - 1; k >= 0; k--) { if (++idx[k] < t.shape[k]) break; idx[k] = 0; }
+      for (let k = idx.length - 1; k >= 0; k--) {
+        if (++idx[k] < t.shape[k]) break;
+        idx[k] = 0;
+      }
     }
     return out;
   }
@@ -167,13 +208,30 @@ export async function openTorch(source: ByteSource, fileName: string): Promise<W
     const loc = located.get(name);
     if (!loc) throw new InputError(`${fileName}: no tensor named '${name}'`);
     const { tensor: t, entry, info } = loc;
-    if (entry.method !== 0 || !isCContiguous(t.shape, t.stride)) { yield await read(name); return; }
+    if (entry.method !== 0 || !isCContiguous(t.shape, t.stride)) {
+      yield await read(name);
+      return;
+    }
     const start = (await zip.dataOffset(entry)) + t.offset * itemSize(info.dtype);
-    yield* contiguousChunks((o, n) => source.read(o, n), start, numel(t.shape), info.dtype, littleEndian, per, `${fileName}: tensor '${name}'`);
+    yield* contiguousChunks(
+      (o, n) => source.read(o, n),
+      start,
+      numel(t.shape),
+      info.dtype,
+      littleEndian,
+      per,
+      `${fileName}: tensor '${name}'`,
+    );
   }
 
   return {
-    fileName, format: 'pytorch', savedOrder: true, tensors: [...located.values()].map((l) => l.info), metadata,
-    ...(modelScope ? { modelScope } : {}), read, chunks,
+    fileName,
+    format: 'pytorch',
+    savedOrder: true,
+    tensors: [...located.values()].map((l) => l.info),
+    metadata,
+    ...(modelScope ? { modelScope } : {}),
+    read,
+    chunks,
   };
 }

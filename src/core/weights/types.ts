@@ -1,5 +1,6 @@
 /** Element types a weight file may hold (safetensors spelling; other formats map onto these). */
-export type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I8' | 'I16' | 'I32' | 'I64' | 'U8' | 'U16' | 'U32' | 'U64' | 'BOOL';
+export type DType =
+  'F64' | 'F32' | 'F16' | 'BF16' | 'I8' | 'I16' | 'I32' | 'I64' | 'U8' | 'U16' | 'U32' | 'U64' | 'BOOL';
 
 export interface TensorInfo {
   readonly name: string;

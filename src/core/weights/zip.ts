@@ -30,18 +30,29 @@ const LOCAL = 0x04034b50;
 const MAX_MEMBER = 2 ** 31 - 1;
 
 export function looksLikeZip(head: Uint8Array): boolean {
-  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6);
+  return (
+    head.length >= 4 &&
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    (head[2] === 3 || head[2] === 5) &&
+    (head[3] === 4 || head[3] === 6)
+  );
 }
 
 export async function openZip(source: ByteSource, fileName: string): Promise<ZipArchive> {
-  const fail = (what: string): never => { throw new InputError(`${fileName}: not a valid zip archive: ${what}`); };
+  const fail = (what: string): never => {
+    throw new InputError(`${fileName}: not a valid zip archive: ${what}`);
+  };
   const tailLen = Math.min(source.size, 22 + 0xffff);
   const tailStart = source.size - tailLen;
   const tail = await source.read(tailStart, tailLen);
   const tv = new DataView(tail.buffer, tail.byteOffset, tail.length);
   let eocd = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
-    if (tv.getUint32(i, true) === EOCD) { eocd = i; break; }
+    if (tv.getUint32(i, true) === EOCD) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) fail('no end-of-central-directory record');
   let count = tv.getUint16(eocd + 10, true);
@@ -59,7 +70,10 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
     cdSize = Number(zv.getBigUint64(40, true));
     cdOffset = Number(zv.getBigUint64(48, true));
   }
-  if (cdOffset + cdSize > source.size) fail(`central directory (offset ${cdOffset}, ${cdSize} bytes) extends past the end of the file (${source.size} bytes)`);
+  if (cdOffset + cdSize > source.size)
+    fail(
+      `central directory (offset ${cdOffset}, ${cdSize} bytes) extends past the end of the file (${source.size} bytes)`,
+    );
   if (count > cdSize / 46) fail(`${count} entries cannot fit in a ${cdSize}-byte central directory`);
   const cd = await source.read(cdOffset, cdSize);
   const cv = new DataView(cd.buffer, cd.byteOffset, cd.length);
@@ -76,7 +90,8 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
     const extraLen = cv.getUint16(p + 30, true);
     const commentLen = cv.getUint16(p + 32, true);
     let localHeaderOffset = cv.getUint32(p + 42, true);
-    if (p + 46 + nameLen + extraLen + commentLen > cd.length) fail(`central directory entry ${k} runs past the directory`);
+    if (p + 46 + nameLen + extraLen + commentLen > cd.length)
+      fail(`central directory entry ${k} runs past the directory`);
     const name = utf8.decode(cd.subarray(p + 46, p + 46 + nameLen));
     // zip64 extra field: the 64-bit values appear only for the 32-bit fields that overflowed, in this order.
     let e = p + 46 + nameLen;
@@ -86,7 +101,12 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
       const len = cv.getUint16(e + 2, true);
       if (id === 0x0001) {
         let q = e + 4;
-        const next = (): number => { if (q + 8 > e + 4 + len) fail(`zip64 field of '${name}' is short`); const v = Number(cv.getBigUint64(q, true)); q += 8; return v; };
+        const next = (): number => {
+          if (q + 8 > e + 4 + len) fail(`zip64 field of '${name}' is short`);
+          const v = Number(cv.getBigUint64(q, true));
+          q += 8;
+          return v;
+        };
         if (size === 0xffffffff) size = next();
         if (compressedSize === 0xffffffff) compressedSize = next();
         if (localHeaderOffset === 0xffffffff) localHeaderOffset = next();
@@ -94,7 +114,8 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
       e += 4 + len;
     }
     if (flags & 1) fail(`member '${name}' is encrypted`);
-    if (localHeaderOffset + 30 + compressedSize > source.size) fail(`member '${name}' extends past the end of the file`);
+    if (localHeaderOffset + 30 + compressedSize > source.size)
+      fail(`member '${name}' extends past the end of the file`);
     entries.push({ name, method, compressedSize, size, localHeaderOffset });
     p += 46 + nameLen + extraLen + commentLen;
   }
@@ -112,11 +133,17 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
     entries,
     dataOffset,
     async read(entry) {
-      if (entry.method !== 0 && entry.method !== 8) fail(`member '${entry.name}' uses compression method ${entry.method} (only stored and deflate are supported)`);
-      if (entry.size > MAX_MEMBER || entry.compressedSize > MAX_MEMBER) fail(`member '${entry.name}' is larger than 2 GiB; read it by range instead`);
+      if (entry.method !== 0 && entry.method !== 8)
+        fail(`member '${entry.name}' uses compression method ${entry.method} (only stored and deflate are supported)`);
+      if (entry.size > MAX_MEMBER || entry.compressedSize > MAX_MEMBER)
+        fail(`member '${entry.name}' is larger than 2 GiB; read it by range instead`);
       // DEFLATE cannot expand more than 1032:1, so a larger claim is a lie (a zip bomb's allocation).
-      if (entry.method === 8 && entry.size > entry.compressedSize * 1032 + 1024) fail(`member '${entry.name}' claims ${entry.size} bytes from ${entry.compressedSize} compressed, beyond what DEFLATE can produce`);
-      if (entry.method === 0 && entry.size !== entry.compressedSize) fail(`stored member '${entry.name}' has different sizes (${entry.size} vs ${entry.compressedSize})`);
+      if (entry.method === 8 && entry.size > entry.compressedSize * 1032 + 1024)
+        fail(
+          `member '${entry.name}' claims ${entry.size} bytes from ${entry.compressedSize} compressed, beyond what DEFLATE can produce`,
+        );
+      if (entry.method === 0 && entry.size !== entry.compressedSize)
+        fail(`stored member '${entry.name}' has different sizes (${entry.size} vs ${entry.compressedSize})`);
       const raw = await source.read(await dataOffset(entry), entry.compressedSize);
       if (entry.method === 0) return raw;
       let out: Uint8Array;
@@ -125,7 +152,8 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
       } catch (e) {
         return fail(`member '${entry.name}' does not inflate (${e instanceof Error ? e.message : String(e)})`);
       }
-      if (out.length !== entry.size) fail(`member '${entry.name}' inflates to ${out.length} bytes, the directory says ${entry.size}`);
+      if (out.length !== entry.size)
+        fail(`member '${entry.name}' inflates to ${out.length} bytes, the directory says ${entry.size}`);
       return out;
     },
   };

@@ -10,7 +10,14 @@ import { viewHtml } from '../host/viewHtml';
 export const LAB_VIEW_TYPE = 'featureLens.catapultLab';
 
 /** batch at or above the row count is full-batch GD (the page's optimizer choice sends Number.MAX_SAFE_INTEGER). */
-export const DEFAULT_LAB_SETTINGS: LabSettings = { model: 'relu', width: 256, lrFactor: 3, steps: 300, batch: Number.MAX_SAFE_INTEGER, seed: 0 };
+export const DEFAULT_LAB_SETTINGS: LabSettings = {
+  model: 'relu',
+  width: 256,
+  lrFactor: 3,
+  steps: 300,
+  batch: Number.MAX_SAFE_INTEGER,
+  seed: 0,
+};
 
 export type LabResult = Extract<LabWebviewToHost, { type: 'labDone' | 'labSweepDone' }>;
 
@@ -39,11 +46,22 @@ export class CatapultLab {
     return (CatapultLab.current = new CatapultLab(extensionUri, log, panel));
   }
 
-  private constructor(extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel, revived?: vscode.WebviewPanel) {
-    this.panel = revived ?? vscode.window.createWebviewPanel(LAB_VIEW_TYPE, 'Catapult Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      ...webviewOptions(extensionUri),
-      retainContextWhenHidden: true,
-    });
+  private constructor(
+    extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    revived?: vscode.WebviewPanel,
+  ) {
+    this.panel =
+      revived ??
+      vscode.window.createWebviewPanel(
+        LAB_VIEW_TYPE,
+        'Catapult Lab',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {
+          ...webviewOptions(extensionUri),
+          retainContextWhenHidden: true,
+        },
+      );
     if (revived) this.panel.webview.options = webviewOptions(extensionUri);
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     let markReady!: () => void;
@@ -58,17 +76,21 @@ export class CatapultLab {
           log[m.level](`[catapult lab] ${m.message}`);
           break;
         case 'labPickDataset':
-          void pickDatasetFile().then((uri) => (uri ? this.useDataset(uri) : undefined)).catch((e) => {
-            log.warn(`catapult lab: ${e instanceof Error ? e.message : String(e)}`);
-            void vscode.window.showErrorMessage(`Feature Lens: ${e instanceof Error ? e.message : String(e)}`);
-          });
+          void pickDatasetFile()
+            .then((uri) => (uri ? this.useDataset(uri) : undefined))
+            .catch((e) => {
+              log.warn(`catapult lab: ${e instanceof Error ? e.message : String(e)}`);
+              void vscode.window.showErrorMessage(`Feature Lens: ${e instanceof Error ? e.message : String(e)}`);
+            });
           break;
         case 'labStarted':
           this.showProgress(m.what);
           break;
         case 'labDone':
         case 'labSweepDone':
-          log.info(`catapult lab: ${m.type === 'labDone' ? `${m.model} lr factor run -> ${m.phase}, ${m.catapults} catapult(s)` : `${m.sweep} sweep, ${m.rows.length} runs`} in ${m.seconds.toFixed(2)} s on ${m.backend} (${m.device})${m.backendNote ? `; ${m.backendNote}` : ''}`);
+          log.info(
+            `catapult lab: ${m.type === 'labDone' ? `${m.model} lr factor run -> ${m.phase}, ${m.catapults} catapult(s)` : `${m.sweep} sweep, ${m.rows.length} runs`} in ${m.seconds.toFixed(2)} s on ${m.backend} (${m.device})${m.backendNote ? `; ${m.backendNote}` : ''}`,
+          );
           this.waiting.get(m.requestId)?.resolve(m);
           this.waiting.delete(m.requestId);
           this.endProgress?.();
@@ -97,11 +119,18 @@ export class CatapultLab {
   /** Training runs in the page; VS Code shows it is busy and offers Cancel, which stops the page's run. */
   private showProgress(what: string): void {
     this.endProgress?.();
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Catapult Lab: ${what}`, cancellable: true }, (_progress, token) =>
-      new Promise<void>((resolve) => {
-        const sub = token.onCancellationRequested(() => void this.post({ type: 'labCancel' }));
-        this.endProgress = () => { sub.dispose(); this.endProgress = undefined; resolve(); };
-      }));
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Catapult Lab: ${what}`, cancellable: true },
+      (_progress, token) =>
+        new Promise<void>((resolve) => {
+          const sub = token.onCancellationRequested(() => void this.post({ type: 'labCancel' }));
+          this.endProgress = () => {
+            sub.dispose();
+            this.endProgress = undefined;
+            resolve();
+          };
+        }),
+    );
   }
 
   private async post(m: LabHostToWebview): Promise<void> {
@@ -126,7 +155,12 @@ export class CatapultLab {
   async run(settings: Partial<LabSettings>, sweep: 'none' | 'lr' | 'batch' = 'none'): Promise<LabResult> {
     const requestId = Math.random().toString(36).slice(2);
     const done = new Promise<LabResult>((resolve, reject) => this.waiting.set(requestId, { resolve, reject }));
-    await this.post({ type: 'labRun', requestId, settings: { ...DEFAULT_LAB_SETTINGS, backend: settingsBackend(), ...settings }, sweep });
+    await this.post({
+      type: 'labRun',
+      requestId,
+      settings: { ...DEFAULT_LAB_SETTINGS, backend: settingsBackend(), ...settings },
+      sweep,
+    });
     return done;
   }
 }

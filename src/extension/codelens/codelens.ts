@@ -5,13 +5,20 @@ import { datasetExtensions } from '../host/options';
 export const INSPECT_WEIGHTS_COMMAND = 'featureLens.inspectWeights';
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
-  try { await vscode.workspace.fs.stat(uri); return true; } catch { return false; }
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A notebook cell's paths are relative to its notebook, not to the cell's own (virtual) URI. */
 function scriptUri(uri: vscode.Uri): vscode.Uri {
   if (uri.scheme !== 'vscode-notebook-cell') return uri;
-  const nb = vscode.workspace.notebookDocuments.find((n) => n.getCells().some((c) => c.document.uri.toString() === uri.toString()));
+  const nb = vscode.workspace.notebookDocuments.find((n) =>
+    n.getCells().some((c) => c.document.uri.toString() === uri.toString()),
+  );
   return nb?.uri ?? uri.with({ scheme: 'file', fragment: '' });
 }
 
@@ -38,19 +45,32 @@ export class PathCodeLensProvider implements vscode.CodeLensProvider {
   readonly onDidChangeCodeLenses = this.changed.event;
   private inspectKnown: { at: number; value: boolean } = { at: 0, value: false };
 
-  refresh(): void { this.changed.fire(); }
+  refresh(): void {
+    this.changed.fire();
+  }
 
   /** Inspect Weights belongs to another part of the extension: offer it only once that command exists. */
   private async hasInspectWeights(): Promise<boolean> {
-    if (Date.now() - this.inspectKnown.at > 5000) this.inspectKnown = { at: Date.now(), value: (await vscode.commands.getCommands(true)).includes(INSPECT_WEIGHTS_COMMAND) };
+    if (Date.now() - this.inspectKnown.at > 5000)
+      this.inspectKnown = {
+        at: Date.now(),
+        value: (await vscode.commands.getCommands(true)).includes(INSPECT_WEIGHTS_COMMAND),
+      };
     return this.inspectKnown.value;
   }
 
   async provideCodeLenses(doc: vscode.TextDocument, token: vscode.CancellationToken): Promise<vscode.CodeLens[]> {
     const cfg = vscode.workspace.getConfiguration('featureLens.codeLens', doc);
-    const want = { spikes: cfg.get<boolean>('spikes', true), dataset: cfg.get<boolean>('datasets', true), weights: cfg.get<boolean>('weights', true) && (await this.hasInspectWeights()) };
+    const want = {
+      spikes: cfg.get<boolean>('spikes', true),
+      dataset: cfg.get<boolean>('datasets', true),
+      weights: cfg.get<boolean>('weights', true) && (await this.hasInspectWeights()),
+    };
     if (!want.spikes && !want.dataset && !want.weights) return [];
-    const found = scanPythonPaths(doc.getText(), { datasetExtensions: datasetExtensions(), weightExtensions: DEFAULT_WEIGHT_EXTENSIONS }).filter((l) => want[l.kind]);
+    const found = scanPythonPaths(doc.getText(), {
+      datasetExtensions: datasetExtensions(),
+      weightExtensions: DEFAULT_WEIGHT_EXTENSIONS,
+    }).filter((l) => want[l.kind]);
     const lenses = await Promise.all(found.map(async (l) => this.lensFor(l, doc)));
     return token.isCancellationRequested ? [] : lenses;
   }
@@ -61,11 +81,26 @@ export class PathCodeLensProvider implements vscode.CodeLensProvider {
     const where = vscode.workspace.asRelativePath(uri, false);
     switch (l.kind) {
       case 'spikes':
-        return new vscode.CodeLens(range, { title: '$(pulse) Watch Loss Spikes', command: 'featureLens.watchLossSpikes', arguments: [uri], tooltip: `Follow ${where}${l.folder ? ' (the newest run in it)' : ''} live and mark loss spikes (${l.source})` });
+        return new vscode.CodeLens(range, {
+          title: '$(pulse) Watch Loss Spikes',
+          command: 'featureLens.watchLossSpikes',
+          arguments: [uri],
+          tooltip: `Follow ${where}${l.folder ? ' (the newest run in it)' : ''} live and mark loss spikes (${l.source})`,
+        });
       case 'dataset':
-        return new vscode.CodeLens(range, { title: '$(play) Fit RFM', command: 'featureLens.fitRfmHere', arguments: [uri], tooltip: `Fit a Recursive Feature Machine on ${where}` });
+        return new vscode.CodeLens(range, {
+          title: '$(play) Fit RFM',
+          command: 'featureLens.fitRfmHere',
+          arguments: [uri],
+          tooltip: `Fit a Recursive Feature Machine on ${where}`,
+        });
       case 'weights':
-        return new vscode.CodeLens(range, { title: '$(search) Inspect Weights', command: INSPECT_WEIGHTS_COMMAND, arguments: [uri], tooltip: `Inspect the weights in ${where}` });
+        return new vscode.CodeLens(range, {
+          title: '$(search) Inspect Weights',
+          command: INSPECT_WEIGHTS_COMMAND,
+          arguments: [uri],
+          tooltip: `Inspect the weights in ${where}`,
+        });
     }
   }
 }
@@ -75,7 +110,8 @@ export function registerCodeLens(context: vscode.ExtensionContext): PathCodeLens
   context.subscriptions.push(
     vscode.languages.registerCodeLensProvider({ language: 'python' }, provider),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('featureLens.codeLens') || e.affectsConfiguration('featureLens.datasetExtensions')) provider.refresh();
+      if (e.affectsConfiguration('featureLens.codeLens') || e.affectsConfiguration('featureLens.datasetExtensions'))
+        provider.refresh();
     }),
   );
   return provider;

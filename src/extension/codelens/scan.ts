@@ -57,13 +57,22 @@ function mask(text: string): { masked: string; literals: Map<number, Literal> } 
       let value = '';
       while (j < text.length && !text.startsWith(q, j)) {
         if (!triple && text[j] === '\n') break; // unterminated: stop at the line end
-        if (text[j] === '\\' && !prefix.includes('r') && j + 1 < text.length) { value += text[j + 1]; j += 2; continue; }
+        if (text[j] === '\\' && !prefix.includes('r') && j + 1 < text.length) {
+          value += text[j + 1];
+          j += 2;
+          continue;
+        }
         value += text[j++];
       }
       const end = Math.min(text.length, text.startsWith(q, j) ? j + q.length : j);
       for (let k = p; k < end; k++) if (out[k] !== '\n') out[k] = ' ';
       out[p] = '\u0001';
-      if (!triple) literals.set(p, { value: prefix.includes('r') ? text.slice(i + 1, j) : value, dynamic: prefix.includes('f') && /\{[^{]/.test(value), start: p });
+      if (!triple)
+        literals.set(p, {
+          value: prefix.includes('r') ? text.slice(i + 1, j) : value,
+          dynamic: prefix.includes('f') && /\{[^{]/.test(value),
+          start: p,
+        });
       i = end;
       continue;
     }
@@ -72,17 +81,25 @@ function mask(text: string): { masked: string; literals: Map<number, Literal> } 
   return { masked: out.join(''), literals };
 }
 
-interface Arg { keyword: string | undefined; literal: Literal | undefined; present: boolean; raw: string }
+interface Arg {
+  keyword: string | undefined;
+  literal: Literal | undefined;
+  present: boolean;
+  raw: string;
+}
 
 /** Arguments of the call whose '(' is at `open` in the masked text, split at top-level commas. */
 function callArgs(masked: string, literals: Map<number, Literal>, open: number): Arg[] {
   const args: Arg[] = [];
-  let depth = 0, from = open + 1;
+  let depth = 0,
+    from = open + 1;
   const take = (a: number, b: number) => {
     const raw = masked.slice(a, b);
     const kw = /^\s*([A-Za-z_]\w*)\s*=(?!=)/.exec(raw);
     const rest = kw ? raw.slice(kw[0].length) : raw;
-    const lit = /^\s*\u0001\s*$/.test(rest) ? literals.get(a + (kw ? kw[0].length : 0) + rest.indexOf('\u0001')) : undefined;
+    const lit = /^\s*\u0001\s*$/.test(rest)
+      ? literals.get(a + (kw ? kw[0].length : 0) + rest.indexOf('\u0001'))
+      : undefined;
     args.push({ keyword: kw?.[1], literal: lit, present: raw.trim().length > 0, raw: rest.trim() });
   };
   for (let i = open; i < masked.length; i++) {
@@ -90,8 +107,14 @@ function callArgs(masked: string, literals: Map<number, Literal>, open: number):
     if (c === '(' || c === '[' || c === '{') depth++;
     else if (c === ')' || c === ']' || c === '}') {
       depth--;
-      if (depth === 0) { take(from, i); break; }
-    } else if (c === ',' && depth === 1) { take(from, i); from = i + 1; }
+      if (depth === 0) {
+        take(from, i);
+        break;
+      }
+    } else if (c === ',' && depth === 1) {
+      take(from, i);
+      from = i + 1;
+    }
   }
   return args.filter((a) => a.present);
 }
@@ -103,22 +126,32 @@ function arg(args: Arg[], position: number, keyword: string): Arg | undefined {
   return positional[position];
 }
 
-const usable = (a: Arg | undefined): a is Arg & { literal: Literal } => !!a?.literal && !a.literal.dynamic && a.literal.value.length > 0;
-const join = (...parts: string[]) => parts.filter((p) => p.length > 0).join('/').replace(/\/+/g, '/');
+const usable = (a: Arg | undefined): a is Arg & { literal: Literal } =>
+  !!a?.literal && !a.literal.dynamic && a.literal.value.length > 0;
+const join = (...parts: string[]) =>
+  parts
+    .filter((p) => p.length > 0)
+    .join('/')
+    .replace(/\/+/g, '/');
 
 export function scanPythonPaths(text: string, options: ScanOptions): PathLens[] {
   const { masked, literals } = mask(text);
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
   const lineOf = (offset: number) => {
-    let lo = 0, hi = lineStarts.length - 1;
-    while (lo < hi) { const m = (lo + hi + 1) >> 1; if (lineStarts[m] <= offset) lo = m; else hi = m - 1; }
+    let lo = 0,
+      hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const m = (lo + hi + 1) >> 1;
+      if (lineStarts[m] <= offset) lo = m;
+      else hi = m - 1;
+    }
     return lo;
   };
   const out: PathLens[] = [];
   const usedForLogs = new Set<number>();
   const call = /\b(SummaryWriter|CSVLogger|open)\s*\(/g;
-  for (let m; (m = call.exec(masked)); ) {
+  for (let m; (m = call.exec(masked));) {
     const name = m[1];
     if (/\bdef\s+$/.test(masked.slice(Math.max(0, m.index - 16), m.index))) continue; // a definition, not a call
     const args = callArgs(masked, literals, m.index + m[0].length - 1);
@@ -127,7 +160,10 @@ export function scanPythonPaths(text: string, options: ScanOptions): PathLens[] 
       const dir = arg(args, 0, 'log_dir');
       // No log_dir: PyTorch writes runs/<date>_<host>/, so the newest run under runs/ is the one.
       if (!dir) out.push({ kind: 'spikes', line, path: 'runs', folder: true, source: name });
-      else if (usable(dir)) { usedForLogs.add(dir.literal.start); out.push({ kind: 'spikes', line, path: dir.literal.value, folder: true, source: name }); }
+      else if (usable(dir)) {
+        usedForLogs.add(dir.literal.start);
+        out.push({ kind: 'spikes', line, path: dir.literal.value, folder: true, source: name });
+      }
     } else if (name === 'CSVLogger') {
       const first = arg(args, 0, 'filename');
       if (usable(first) && LOG_FILE.test(first.literal.value)) {
@@ -147,7 +183,13 @@ export function scanPythonPaths(text: string, options: ScanOptions): PathLens[] 
       else if (version && /^\d+$/.test(version.raw)) versionDir = `version_${version.raw}`;
       // any other version expression is known only at run time: the newest run under name/ stands for it
       for (const a of [saveDir, runName, version]) if (a?.literal) usedForLogs.add(a.literal.start);
-      out.push({ kind: 'spikes', line, path: join(saveDir.literal.value, runName ? runName.literal!.value : 'lightning_logs', versionDir), folder: true, source: name });
+      out.push({
+        kind: 'spikes',
+        line,
+        path: join(saveDir.literal.value, runName ? runName.literal!.value : 'lightning_logs', versionDir),
+        folder: true,
+        source: name,
+      });
     } else {
       const file = arg(args, 0, 'file');
       if (!usable(file) || !LOG_FILE.test(file.literal.value)) continue;
@@ -166,11 +208,18 @@ export function scanPythonPaths(text: string, options: ScanOptions): PathLens[] 
     if (!v || /^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /[\n\r]/.test(v)) continue; // URLs are not workspace files
     const lower = v.toLowerCase();
     const line = lineOf(lit.start);
-    if (datasetExt.some((e) => lower.endsWith(e) && lower.length > e.length)) out.push({ kind: 'dataset', line, path: v, folder: false, source: v });
-    if (weightExt.some((e) => lower.endsWith(e) && lower.length > e.length)) out.push({ kind: 'weights', line, path: v, folder: false, source: v });
+    if (datasetExt.some((e) => lower.endsWith(e) && lower.length > e.length))
+      out.push({ kind: 'dataset', line, path: v, folder: false, source: v });
+    if (weightExt.some((e) => lower.endsWith(e) && lower.length > e.length))
+      out.push({ kind: 'weights', line, path: v, folder: false, source: v });
   }
   const seen = new Set<string>();
   return out
-    .filter((l) => { const k = `${l.kind}\u0000${l.line}\u0000${l.path}`; if (seen.has(k)) return false; seen.add(k); return true; })
+    .filter((l) => {
+      const k = `${l.kind}\u0000${l.line}\u0000${l.path}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
     .sort((a, b) => a.line - b.line || a.kind.localeCompare(b.kind));
 }

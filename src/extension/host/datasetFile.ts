@@ -52,7 +52,10 @@ export async function confirmUntrustedRead(name: string, size: number, purpose =
   if (vscode.workspace.isTrusted || size <= limit) return;
   const mb = (size / 1024 / 1024).toFixed(1);
   const choice = await vscode.window.showWarningMessage(
-    `This workspace is not trusted. Read ${name} (${mb} MB)${purpose}?`, { modal: true }, 'Read File');
+    `This workspace is not trusted. Read ${name} (${mb} MB)${purpose}?`,
+    { modal: true },
+    'Read File',
+  );
   if (choice !== 'Read File') throw new CancelledError();
 }
 

@@ -26,7 +26,9 @@ export interface FitArgs extends Partial<Omit<RfmOptions, 'seed'>> {
 
 export function datasetExtensions(): string[] {
   const extra = vscode.workspace.getConfiguration('featureLens').get<string[]>('datasetExtensions', []);
-  const norm = extra.filter((e) => typeof e === 'string' && e.length > 1).map((e) => (e.startsWith('.') ? e : '.' + e).toLowerCase());
+  const norm = extra
+    .filter((e) => typeof e === 'string' && e.length > 1)
+    .map((e) => (e.startsWith('.') ? e : '.' + e).toLowerCase());
   return [...new Set([...BUILTIN_DATASET_EXTENSIONS, ...norm])];
 }
 
@@ -72,11 +74,16 @@ export function resolveRfmOptions(args: FitArgs): RfmOptions {
     const v = (args as Record<string, unknown>)[key];
     if (v === undefined) continue;
     const choices = CHOICES[key];
-    if (choices && !choices.includes(v)) throw new InputError(`${where}: '${key}' must be one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
-    if (BOOLEANS.includes(key) && typeof v !== 'boolean') throw new InputError(`${where}: '${key}' must be true or false, got ${JSON.stringify(v)}`);
-    if (POSITIVE.includes(key) && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new InputError(`${where}: '${key}' must be a positive number, got ${JSON.stringify(v)}`);
-    if (NON_NEGATIVE.includes(key) && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new InputError(`${where}: '${key}' must be a number >= 0, got ${JSON.stringify(v)}`);
-    if (COUNTS.includes(key) && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) throw new InputError(`${where}: '${key}' must be a whole number >= 0, got ${JSON.stringify(v)}`);
+    if (choices && !choices.includes(v))
+      throw new InputError(`${where}: '${key}' must be one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
+    if (BOOLEANS.includes(key) && typeof v !== 'boolean')
+      throw new InputError(`${where}: '${key}' must be true or false, got ${JSON.stringify(v)}`);
+    if (POSITIVE.includes(key) && !(typeof v === 'number' && v > 0 && Number.isFinite(v)))
+      throw new InputError(`${where}: '${key}' must be a positive number, got ${JSON.stringify(v)}`);
+    if (NON_NEGATIVE.includes(key) && !(typeof v === 'number' && v >= 0 && Number.isFinite(v)))
+      throw new InputError(`${where}: '${key}' must be a number >= 0, got ${JSON.stringify(v)}`);
+    if (COUNTS.includes(key) && !(typeof v === 'number' && Number.isInteger(v) && v >= 0))
+      throw new InputError(`${where}: '${key}' must be a whole number >= 0, got ${JSON.stringify(v)}`);
     (o as unknown as Record<string, unknown>)[key] = v;
   }
   return o;
@@ -84,13 +91,15 @@ export function resolveRfmOptions(args: FitArgs): RfmOptions {
 
 export function resolveBackend(args: FitArgs): BackendChoice {
   const b = args.backend ?? settingsBackend();
-  if (!['auto', 'webgpu', 'cpu'].includes(b)) throw new InputError(`featureLens.fitRfm options: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(b)}`);
+  if (!['auto', 'webgpu', 'cpu'].includes(b))
+    throw new InputError(`featureLens.fitRfm options: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(b)}`);
   return b;
 }
 
 export function resolveValFraction(args: FitArgs): number {
   const v = args.valFraction ?? settingsValFraction();
-  if (!(typeof v === 'number' && v >= 0 && v < 1)) throw new InputError(`featureLens.fitRfm options: 'valFraction' must be in [0, 1), got ${JSON.stringify(v)}`);
+  if (!(typeof v === 'number' && v >= 0 && v < 1))
+    throw new InputError(`featureLens.fitRfm options: 'valFraction' must be in [0, 1), got ${JSON.stringify(v)}`);
   return v;
 }
 

@@ -10,13 +10,25 @@ export interface ColumnInfo {
 }
 
 /** Asks for the target column, proposing the suggested one. `advanced` when the gear button was used. */
-export async function pickTarget(fileName: string, columns: ColumnInfo[], suggested: string, suggestedTask: Task): Promise<{ target: string; advanced: boolean } | undefined> {
-  const gear: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('gear'), tooltip: 'Fit with advanced options…' };
+export async function pickTarget(
+  fileName: string,
+  columns: ColumnInfo[],
+  suggested: string,
+  suggestedTask: Task,
+): Promise<{ target: string; advanced: boolean } | undefined> {
+  const gear: vscode.QuickInputButton = {
+    iconPath: new vscode.ThemeIcon('gear'),
+    tooltip: 'Fit with advanced options…',
+  };
   const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
   qp.title = `Fit RFM on ${fileName}`;
   qp.placeholder = `Target column (proposed: ${suggested}, ${suggestedTask}). Enter fits; the gear opens every option.`;
   const ordered = [...columns.filter((c) => c.name === suggested), ...columns.filter((c) => c.name !== suggested)];
-  const advancedItem: vscode.QuickPickItem = { label: '$(gear) Advanced options…', description: 'every option of feature-lens fit', alwaysShow: true };
+  const advancedItem: vscode.QuickPickItem = {
+    label: '$(gear) Advanced options…',
+    description: 'every option of feature-lens fit',
+    alwaysShow: true,
+  };
   qp.items = [
     ...ordered.map((c) => ({
       label: c.name,
@@ -62,36 +74,89 @@ export async function pickTarget(fileName: string, columns: ColumnInfo[], sugges
 
 type Step =
   | { key: keyof FitArgs; title: string; kind: 'pick'; choices: { label: string; value: unknown; detail?: string }[] }
-  | { key: keyof FitArgs; title: string; kind: 'number'; integer?: boolean; min?: number; exclusiveMin?: boolean; max?: number };
+  | {
+      key: keyof FitArgs;
+      title: string;
+      kind: 'number';
+      integer?: boolean;
+      min?: number;
+      exclusiveMin?: boolean;
+      max?: number;
+    };
 
 /** Walks through every option of `feature-lens fit`; undefined when the user escapes. */
 export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefined> {
   const d = resolveRfmOptions({});
-  const yesNo = (on: boolean) => [{ label: on ? 'yes (default)' : 'yes', value: true }, { label: on ? 'no' : 'no (default)', value: false }].sort((a) => (a.value === on ? -1 : 1));
+  const yesNo = (on: boolean) =>
+    [
+      { label: on ? 'yes (default)' : 'yes', value: true },
+      { label: on ? 'no' : 'no (default)', value: false },
+    ].sort((a) => (a.value === on ? -1 : 1));
   const steps: Step[] = [
-    { key: 'task', title: 'Task', kind: 'pick', choices: [{ label: suggestedTask, value: suggestedTask, detail: 'inferred from the target column' }, { label: suggestedTask === 'classification' ? 'regression' : 'classification', value: suggestedTask === 'classification' ? 'regression' : 'classification' }] },
-    { key: 'kernel', title: 'Kernel', kind: 'pick', choices: [d.kernel, d.kernel === 'laplace' ? 'gaussian' : 'laplace'].map((k) => ({ label: k, value: k })) },
+    {
+      key: 'task',
+      title: 'Task',
+      kind: 'pick',
+      choices: [
+        { label: suggestedTask, value: suggestedTask, detail: 'inferred from the target column' },
+        {
+          label: suggestedTask === 'classification' ? 'regression' : 'classification',
+          value: suggestedTask === 'classification' ? 'regression' : 'classification',
+        },
+      ],
+    },
+    {
+      key: 'kernel',
+      title: 'Kernel',
+      kind: 'pick',
+      choices: [d.kernel, d.kernel === 'laplace' ? 'gaussian' : 'laplace'].map((k) => ({ label: k, value: k })),
+    },
     { key: 'bandwidth', title: 'Bandwidth L', kind: 'number', min: 0, exclusiveMin: true },
     { key: 'reg', title: 'Ridge (reg)', kind: 'number', min: 0 },
     { key: 'iters', title: 'Iterations T', kind: 'number', integer: true, min: 0, max: 100 },
     { key: 'diag', title: 'Diagonal M only?', kind: 'pick', choices: yesNo(d.diag) },
     { key: 'centerGrads', title: 'Centre gradients?', kind: 'pick', choices: yesNo(d.centerGrads) },
-    { key: 'agopPower', title: 'M = AGOP^power', kind: 'pick', choices: [d.agopPower, d.agopPower === 1 ? 0.5 : 1].map((p) => ({ label: String(p), value: p })) },
-    { key: 'normalize', title: 'Normalise M', kind: 'pick', choices: [d.normalize, d.normalize === 'max' ? 'none' : 'max'].map((p) => ({ label: p, value: p })) },
+    {
+      key: 'agopPower',
+      title: 'M = AGOP^power',
+      kind: 'pick',
+      choices: [d.agopPower, d.agopPower === 1 ? 0.5 : 1].map((p) => ({ label: String(p), value: p })),
+    },
+    {
+      key: 'normalize',
+      title: 'Normalise M',
+      kind: 'pick',
+      choices: [d.normalize, d.normalize === 'max' ? 'none' : 'max'].map((p) => ({ label: p, value: p })),
+    },
     { key: 'standardize', title: 'Standardise features?', kind: 'pick', choices: yesNo(d.standardize) },
     { key: 'earlyStop', title: 'Early stopping on the validation metric?', kind: 'pick', choices: yesNo(d.earlyStop) },
     { key: 'agopSamples', title: 'AGOP over at most this many training points', kind: 'number', integer: true, min: 1 },
-    { key: 'impute', title: 'Fill missing feature values (training mean / most frequent)?', kind: 'pick', choices: yesNo(false) },
+    {
+      key: 'impute',
+      title: 'Fill missing feature values (training mean / most frequent)?',
+      kind: 'pick',
+      choices: yesNo(false),
+    },
     { key: 'valFraction', title: 'Validation fraction (when no test file)', kind: 'number', min: 0, max: 0.9 },
     { key: 'seed', title: 'Seed', kind: 'number', integer: true, min: 0 },
-    { key: 'backend', title: 'Backend', kind: 'pick', choices: ['auto', 'webgpu', 'cpu'].sort((a) => (a === settingsBackend() ? -1 : 1)).map((b) => ({ label: b, value: b })) },
+    {
+      key: 'backend',
+      title: 'Backend',
+      kind: 'pick',
+      choices: ['auto', 'webgpu', 'cpu']
+        .sort((a) => (a === settingsBackend() ? -1 : 1))
+        .map((b) => ({ label: b, value: b })),
+    },
   ];
   const defaults: Record<string, unknown> = { ...d, valFraction: settingsValFraction() };
   const out: FitArgs = {};
   for (const [i, step] of steps.entries()) {
     const title = `Advanced options (${i + 1}/${steps.length + 1}): ${step.title}`;
     if (step.kind === 'pick') {
-      const item = await vscode.window.showQuickPick(step.choices.map((c) => ({ ...c, label: String(c.label) })), { title, ignoreFocusOut: true });
+      const item = await vscode.window.showQuickPick(
+        step.choices.map((c) => ({ ...c, label: String(c.label) })),
+        { title, ignoreFocusOut: true },
+      );
       if (!item) return undefined;
       (out as Record<string, unknown>)[step.key] = item.value;
     } else {
@@ -103,7 +168,8 @@ export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefi
           const v = Number(s);
           if (s.trim() === '' || !Number.isFinite(v)) return 'a number';
           if (step.integer && !Number.isInteger(v)) return 'a whole number';
-          if (step.min !== undefined && (step.exclusiveMin ? v <= step.min : v < step.min)) return step.exclusiveMin ? `greater than ${step.min}` : `at least ${step.min}`;
+          if (step.min !== undefined && (step.exclusiveMin ? v <= step.min : v < step.min))
+            return step.exclusiveMin ? `greater than ${step.min}` : `at least ${step.min}`;
           if (step.max !== undefined && v > step.max) return `at most ${step.max}`;
           return undefined;
         },
@@ -112,10 +178,20 @@ export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefi
       (out as Record<string, unknown>)[step.key] = Number(text);
     }
   }
-  const test = await vscode.window.showQuickPick([{ label: 'No test file', detail: 'hold out the validation fraction', pick: false }, { label: 'Choose a test file…', pick: true }], { title: `Advanced options (${steps.length + 1}/${steps.length + 1}): Test set`, ignoreFocusOut: true });
+  const test = await vscode.window.showQuickPick(
+    [
+      { label: 'No test file', detail: 'hold out the validation fraction', pick: false },
+      { label: 'Choose a test file…', pick: true },
+    ],
+    { title: `Advanced options (${steps.length + 1}/${steps.length + 1}): Test set`, ignoreFocusOut: true },
+  );
   if (!test) return undefined;
   if (test.pick) {
-    const files = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use as Test Set', filters: { Datasets: datasetFilter() } });
+    const files = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Use as Test Set',
+      filters: { Datasets: datasetFilter() },
+    });
     if (!files?.length) return undefined;
     out.test = files[0];
   }
@@ -132,10 +208,19 @@ export async function pickDatasetFile(): Promise<vscode.Uri | undefined> {
   const glob = `**/*.{${datasetFilter().join(',')}}`;
   const found = await vscode.workspace.findFiles(glob, '**/{node_modules,.git}/**', 500);
   const browse = { label: '$(folder-opened) Browse…', uri: undefined as vscode.Uri | undefined };
-  const items = [...found.sort((a, b) => a.path.localeCompare(b.path)).map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })), browse];
+  const items = [
+    ...found
+      .sort((a, b) => a.path.localeCompare(b.path))
+      .map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
+    browse,
+  ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Fit RFM on Dataset', placeHolder: 'Dataset file' });
   if (!pick) return undefined;
   if (pick.uri) return pick.uri;
-  const files = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Fit RFM', filters: { Datasets: datasetFilter() } });
+  const files = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    openLabel: 'Fit RFM',
+    filters: { Datasets: datasetFilter() },
+  });
   return files?.[0];
 }

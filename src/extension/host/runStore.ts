@@ -71,13 +71,17 @@ export class RunStore {
         .filter(([name, type]) => type === vscode.FileType.File && name.endsWith('.meta.json'))
         .map(async ([name]) => {
           try {
-            return JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(this.dir, name)))) as RunMeta;
+            return JSON.parse(
+              new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(this.dir, name))),
+            ) as RunMeta;
           } catch {
             return undefined; // a foreign or damaged file is skipped, not fatal to the listing
           }
         }),
     );
-    return metas.filter((m): m is RunMeta => !!m && typeof m.runId === 'string').sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return metas
+      .filter((m): m is RunMeta => !!m && typeof m.runId === 'string')
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {

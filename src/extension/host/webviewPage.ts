@@ -34,7 +34,9 @@ export function webviewPage(webview: vscode.Webview, extensionUri: vscode.Uri, o
   ].join('; ');
   const esc = (o.title ?? 'Feature Lens').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const links = (o.css ?? ['panel.css']).map((f) => `<link rel="stylesheet" href="${media(f)}">`).join('\n');
-  const script = o.bundle ? `<script nonce="${n}" src="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', `${o.bundle}.js`))}"></script>` : '';
+  const script = o.bundle
+    ? `<script nonce="${n}" src="${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', `${o.bundle}.js`))}"></script>`
+    : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -20,7 +20,11 @@ class RangedFileSource implements FileSource {
   async size(): Promise<number> {
     const h = await open(this.path, 'r').catch(() => undefined);
     if (!h) return 0; // not created yet (watch before training starts) or rotated away
-    try { return (await h.stat()).size; } finally { await h.close(); }
+    try {
+      return (await h.stat()).size;
+    } finally {
+      await h.close();
+    }
   }
 
   async read(start: number, end: number): Promise<Uint8Array> {
@@ -59,5 +63,7 @@ class WholeFileSource implements FileSource {
     return bytes.subarray(start, Math.min(end, bytes.length));
   }
 
-  dispose(): void { this.cached = undefined; }
+  dispose(): void {
+    this.cached = undefined;
+  }
 }

@@ -20,7 +20,12 @@ function watchSettings(): WatchSettings {
   const ratio = c.get<number>('minHeightRatio');
   if (typeof threshold === 'number' && threshold > 0) spikes.threshold = threshold;
   if (typeof ratio === 'number' && ratio >= 1) spikes.minHeightRatio = ratio;
-  return { notify: c.get<boolean>('notify', true), spikes, logScale: c.get<boolean>('logScale', true), smoothing: Math.min(0.99, Math.max(0, c.get<number>('smoothing', 0.6))) };
+  return {
+    notify: c.get<boolean>('notify', true),
+    spikes,
+    logScale: c.get<boolean>('logScale', true),
+    smoothing: Math.min(0.99, Math.max(0, c.get<number>('smoothing', 0.6))),
+  };
 }
 
 /**
@@ -31,7 +36,11 @@ function publishLogFolders(log: vscode.LogOutputChannel): () => void {
   let timer: NodeJS.Timeout | undefined;
   const run = async () => {
     try {
-      const files = await vscode.workspace.findFiles('**/{events.out.tfevents.*,metrics.csv}', '**/node_modules/**', 2000);
+      const files = await vscode.workspace.findFiles(
+        '**/{events.out.tfevents.*,metrics.csv}',
+        '**/node_modules/**',
+        2000,
+      );
       const dirs = new Set<string>();
       for (const f of files) {
         // The run folder and its parents up to the workspace folder (runs/, lightning_logs/ stand for their newest run).
@@ -50,31 +59,53 @@ function publishLogFolders(log: vscode.LogOutputChannel): () => void {
     }
   };
   void run();
-  return () => { if (timer) clearTimeout(timer); timer = setTimeout(() => void run(), 2000); };
+  return () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void run(), 2000);
+  };
 }
 
 /** Registers the loss-spike views, the catapult lab and the Python CodeLens (issue 6). */
 export function registerLogViews(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
   const watches = new Set<SpikeWatch>();
   const refreshFolders = publishLogFolders(log);
-  const folderWatcher = vscode.workspace.createFileSystemWatcher('**/{events.out.tfevents.*,metrics.csv}', false, true, false);
+  const folderWatcher = vscode.workspace.createFileSystemWatcher(
+    '**/{events.out.tfevents.*,metrics.csv}',
+    false,
+    true,
+    false,
+  );
 
-  const command = <A extends unknown[], R>(id: string, fn: (...args: A) => Promise<R>) => registerReportingCommand(id, log, fn);
+  const command = <A extends unknown[], R>(id: string, fn: (...args: A) => Promise<R>) =>
+    registerReportingCommand(id, log, fn);
 
   async function askForLog(): Promise<vscode.Uri | undefined> {
     const active = vscode.window.activeTextEditor?.document.uri;
     if (active && followKindOf(active.path)) return active;
     const picked = await vscode.window.showOpenDialog({
-      canSelectFiles: true, canSelectFolders: true, canSelectMany: false, openLabel: 'Watch',
+      canSelectFiles: true,
+      canSelectFolders: true,
+      canSelectMany: false,
+      openLabel: 'Watch',
       title: 'Training log or run folder to watch',
       defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-      filters: { 'Training logs': ['csv', 'tsv', 'jsonl', 'ndjson', 'json'], 'All files (TensorBoard event files)': ['*'] },
+      filters: {
+        'Training logs': ['csv', 'tsv', 'jsonl', 'ndjson', 'json'],
+        'All files (TensorBoard event files)': ['*'],
+      },
     });
     return picked?.[0];
   }
 
   const watch = async (arg?: vscode.Uri | string, args: WatchArgs = {}): Promise<string | undefined> => {
-    const uri = typeof arg === 'string' ? (/^[a-z][a-z0-9+.-]+:/i.test(arg) && !/^[A-Za-z]:[\\/]/.test(arg) ? vscode.Uri.parse(arg) : vscode.Uri.file(arg)) : arg instanceof vscode.Uri ? arg : await askForLog();
+    const uri =
+      typeof arg === 'string'
+        ? /^[a-z][a-z0-9+.-]+:/i.test(arg) && !/^[A-Za-z]:[\\/]/.test(arg)
+          ? vscode.Uri.parse(arg)
+          : vscode.Uri.file(arg)
+        : arg instanceof vscode.Uri
+          ? arg
+          : await askForLog();
     if (!uri) return undefined;
     const target = await resolveLogTarget(uri);
     const existing = [...watches].find((w) => w.target.file.toString() === target.file.toString());
@@ -84,35 +115,70 @@ export function registerLogViews(context: vscode.ExtensionContext, log: vscode.L
       return target.file.toString();
     }
     log.info(`spikes: watching ${target.file.toString()} as ${target.kind}${target.note ? ` (${target.note})` : ''}`);
-    watches.add(new SpikeWatch(target, context.extensionUri, watchSettings(), log, (w) => watches.delete(w), args.column));
+    watches.add(
+      new SpikeWatch(target, context.extensionUri, watchSettings(), log, (w) => watches.delete(w), args.column),
+    );
     return target.file.toString();
   };
 
   context.subscriptions.push(
-    folderWatcher, folderWatcher.onDidCreate(refreshFolders), folderWatcher.onDidDelete(refreshFolders),
+    folderWatcher,
+    folderWatcher.onDidCreate(refreshFolders),
+    folderWatcher.onDidDelete(refreshFolders),
     command('featureLens.watchLossSpikes', watch),
     // Test and scripting hook: what each live view holds (host) and shows (webview).
     command('featureLens.spikes.state', async (): Promise<SpikeWatchState[]> => [...watches].map((w) => w.state())),
     // With arguments (scripting, tests) it runs at once and resolves to the run's summary.
-    command('featureLens.openCatapultLab', async (settings?: Partial<LabSettings> & { sweep?: 'none' | 'lr' | 'batch'; dataset?: vscode.Uri | string; target?: string }): Promise<LabResult | undefined> => {
-      const lab = CatapultLab.open(context.extensionUri, log);
-      if (!settings) return undefined;
-      const { sweep, dataset, target, ...rest } = settings;
-      if (dataset) await lab.useDataset(toUri(dataset), target);
-      return lab.run(rest, sweep ?? 'none');
+    command(
+      'featureLens.openCatapultLab',
+      async (
+        settings?: Partial<LabSettings> & {
+          sweep?: 'none' | 'lr' | 'batch';
+          dataset?: vscode.Uri | string;
+          target?: string;
+        },
+      ): Promise<LabResult | undefined> => {
+        const lab = CatapultLab.open(context.extensionUri, log);
+        if (!settings) return undefined;
+        const { sweep, dataset, target, ...rest } = settings;
+        if (dataset) await lab.useDataset(toUri(dataset), target);
+        return lab.run(rest, sweep ?? 'none');
+      },
+    ),
+    new vscode.Disposable(() => {
+      for (const w of [...watches]) w.panel.dispose();
     }),
-    new vscode.Disposable(() => { for (const w of [...watches]) w.panel.dispose(); }),
     // After a reload the views come back following the same file or folder.
     vscode.window.registerWebviewPanelSerializer(SPIKES_VIEW_TYPE, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: LogsPanelState | undefined) {
         const requested = state?.requested ? vscode.Uri.parse(state.requested) : undefined;
-        const target = requested && (await resolveLogTarget(requested).catch((e) => { log.warn(`spikes: cannot revive a view: ${e instanceof Error ? e.message : String(e)}`); return undefined; }));
-        if (!target) { panel.dispose(); return; }
-        watches.add(new SpikeWatch(target, context.extensionUri, watchSettings(), log, (w) => watches.delete(w), state?.column ?? undefined, panel));
+        const target =
+          requested &&
+          (await resolveLogTarget(requested).catch((e) => {
+            log.warn(`spikes: cannot revive a view: ${e instanceof Error ? e.message : String(e)}`);
+            return undefined;
+          }));
+        if (!target) {
+          panel.dispose();
+          return;
+        }
+        watches.add(
+          new SpikeWatch(
+            target,
+            context.extensionUri,
+            watchSettings(),
+            log,
+            (w) => watches.delete(w),
+            state?.column ?? undefined,
+            panel,
+          ),
+        );
       },
     }),
     vscode.window.registerWebviewPanelSerializer(LAB_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel) { CatapultLab.revive(panel, context.extensionUri, log); },
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
+        CatapultLab.revive(panel, context.extensionUri, log);
+      },
     }),
   );
   registerCodeLens(context);

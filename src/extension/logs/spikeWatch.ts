@@ -1,6 +1,13 @@
 import * as vscode from 'vscode';
 import { LogFollower, type FileSource, type FollowUpdate, type SpikeParams } from '../../core/logs/index';
-import { bufferOf, toWireSpike, type LogColumnState, type LogsHostToWebview, type LogsWebviewToHost, type WireSpike } from '../../protocol';
+import {
+  bufferOf,
+  toWireSpike,
+  type LogColumnState,
+  type LogsHostToWebview,
+  type LogsWebviewToHost,
+  type WireSpike,
+} from '../../protocol';
 import { webviewOptions } from '../rfm/panel';
 import { fileSourceOf } from './fileSource';
 import { viewHtml } from '../host/viewHtml';
@@ -81,16 +88,34 @@ export class SpikeWatch {
   private flushTimer: NodeJS.Timeout | undefined;
   private lastFlush = 0;
 
-  constructor(private current: LogTarget, extensionUri: vscode.Uri, private readonly settings: WatchSettings, private readonly log: vscode.LogOutputChannel, onDispose: (w: SpikeWatch) => void, column?: string, revived?: vscode.WebviewPanel) {
+  constructor(
+    private current: LogTarget,
+    extensionUri: vscode.Uri,
+    private readonly settings: WatchSettings,
+    private readonly log: vscode.LogOutputChannel,
+    onDispose: (w: SpikeWatch) => void,
+    column?: string,
+    revived?: vscode.WebviewPanel,
+  ) {
     this.requestedColumn = column;
     this.follower = this.newFollower();
     this.source = fileSourceOf(current.file);
     const title = titleOf(current);
-    this.panel = revived ?? vscode.window.createWebviewPanel(SPIKES_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      ...webviewOptions(extensionUri),
-      retainContextWhenHidden: true,
-    });
-    if (revived) { this.panel.webview.options = webviewOptions(extensionUri); this.panel.title = title; }
+    this.panel =
+      revived ??
+      vscode.window.createWebviewPanel(
+        SPIKES_VIEW_TYPE,
+        title,
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {
+          ...webviewOptions(extensionUri),
+          retainContextWhenHidden: true,
+        },
+      );
+    if (revived) {
+      this.panel.webview.options = webviewOptions(extensionUri);
+      this.panel.title = title;
+    }
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     this.panel.webview.html = viewHtml(this.panel.webview, extensionUri, 'logs', title);
     this.fileWatcher = this.watchFile();
@@ -114,25 +139,48 @@ export class SpikeWatch {
     );
     if (this.followsFolder) {
       // A new run (version_N, a timestamped folder) or a resumed run's new event file: follow the newest.
-      const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(current.requested, '**/{events.out.tfevents.*,metrics.csv}'), false, true, true);
-      this.disposables.push(runs, runs.onDidCreate(() => void this.retargetIfNewer()));
+      const runs = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(current.requested, '**/{events.out.tfevents.*,metrics.csv}'),
+        false,
+        true,
+        true,
+      );
+      this.disposables.push(
+        runs,
+        runs.onDidCreate(() => void this.retargetIfNewer()),
+      );
     }
     void this.sync();
   }
 
-  get target(): LogTarget { return this.current; }
+  get target(): LogTarget {
+    return this.current;
+  }
 
-  private get followsFolder(): boolean { return this.current.requested.toString() !== this.current.file.toString(); }
+  private get followsFolder(): boolean {
+    return this.current.requested.toString() !== this.current.file.toString();
+  }
 
   private newFollower(): LogFollower {
-    return new LogFollower(this.current.kind, { column: this.requestedColumn, spikes: this.settings.spikes, maxBytesPerUpdate: MAX_BYTES_PER_UPDATE });
+    return new LogFollower(this.current.kind, {
+      column: this.requestedColumn,
+      spikes: this.settings.spikes,
+      maxBytesPerUpdate: MAX_BYTES_PER_UPDATE,
+    });
   }
 
   private watchFile(): vscode.Disposable {
     const name = this.current.file.path.split('/').pop() ?? 'log';
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.joinPath(this.current.file, '..'), name));
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.joinPath(this.current.file, '..'), name),
+    );
     const poke = () => void this.sync();
-    return vscode.Disposable.from(watcher, watcher.onDidChange(poke), watcher.onDidCreate(poke), watcher.onDidDelete(poke));
+    return vscode.Disposable.from(
+      watcher,
+      watcher.onDidChange(poke),
+      watcher.onDidCreate(poke),
+      watcher.onDidDelete(poke),
+    );
   }
 
   /** The folder asked for now has a newer run than the one shown: the view starts over on it. */
@@ -143,7 +191,9 @@ export class SpikeWatch {
       const next = await resolveLogTarget(this.current.requested).catch(() => undefined);
       if (!next || next.file.toString() === this.current.file.toString() || this.disposed) return;
       while (this.syncing) await new Promise((r) => setTimeout(r, 20));
-      this.log.info(`spikes: ${vscode.workspace.asRelativePath(this.current.requested, false)} has a newer log, now following ${next.file.toString()}`);
+      this.log.info(
+        `spikes: ${vscode.workspace.asRelativePath(this.current.requested, false)} has a newer log, now following ${next.file.toString()}`,
+      );
       this.current = next;
       this.fileWatcher.dispose();
       this.source.dispose();
@@ -152,7 +202,16 @@ export class SpikeWatch {
       this.follower = this.newFollower();
       this.caughtUp = false;
       this.panel.title = titleOf(next);
-      this.absorb({ restarted: true, steps: new Float64Array(0), values: new Float64Array(0), newSpikes: [], openSpike: undefined, problems: [], column: { kind: 'pending', column: this.requestedColumn }, behind: false });
+      this.absorb({
+        restarted: true,
+        steps: new Float64Array(0),
+        values: new Float64Array(0),
+        newSpikes: [],
+        openSpike: undefined,
+        problems: [],
+        column: { kind: 'pending', column: this.requestedColumn },
+        behind: false,
+      });
     } finally {
       this.retargeting = false;
     }
@@ -161,16 +220,26 @@ export class SpikeWatch {
 
   state(): SpikeWatchState {
     return {
-      file: this.target.file.toString(), column: this.columns.column, candidates: this.columns.candidates, points: this.points,
-      shownPoints: this.shown.points, shownSpikes: this.shown.spikes, spikes: [...this.spikes], openSpike: this.openSpike,
-      bytesRead: this.follower.bytesRead, problems: this.problemCount,
+      file: this.target.file.toString(),
+      column: this.columns.column,
+      candidates: this.columns.candidates,
+      points: this.points,
+      shownPoints: this.shown.points,
+      shownSpikes: this.shown.spikes,
+      spikes: [...this.spikes],
+      openSpike: this.openSpike,
+      bytesRead: this.follower.bytesRead,
+      problems: this.problemCount,
     };
   }
 
   /** Reads what was appended; repeats while the file is ahead (bounded bytes per round, yielding between rounds). */
   async sync(): Promise<void> {
     if (this.disposed) return;
-    if (this.syncing) { this.again = true; return; }
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
     this.syncing = true;
     try {
       do {
@@ -205,10 +274,14 @@ export class SpikeWatch {
   private statusLine(): string {
     const c = this.columns;
     // "waiting for ..." notes are stale once data has come.
-    const where = this.target.note && !(c.column && this.target.note.startsWith('waiting')) ? ` (${this.target.note})` : '';
-    if (c.column) return `${this.points.toLocaleString('en-US')} points of '${c.column}' · ${this.spikes.length} spike(s)${this.openSpike ? ' + 1 in progress' : ''} · following ${vscode.workspace.asRelativePath(this.target.file, false)}${where}`;
+    const where =
+      this.target.note && !(c.column && this.target.note.startsWith('waiting')) ? ` (${this.target.note})` : '';
+    if (c.column)
+      return `${this.points.toLocaleString('en-US')} points of '${c.column}' · ${this.spikes.length} spike(s)${this.openSpike ? ' + 1 in progress' : ''} · following ${vscode.workspace.asRelativePath(this.target.file, false)}${where}`;
     if (c.candidates.length || c.all.length) return `Which column is the loss? Pick it above.${where}`;
-    return this.target.note?.startsWith('waiting') ? `${this.target.note[0].toUpperCase()}${this.target.note.slice(1)}…` : `waiting for data in ${vscode.workspace.asRelativePath(this.target.file, false)}${where}`;
+    return this.target.note?.startsWith('waiting')
+      ? `${this.target.note[0].toUpperCase()}${this.target.note.slice(1)}…`
+      : `waiting for data in ${vscode.workspace.asRelativePath(this.target.file, false)}${where}`;
   }
 
   private absorb(u: FollowUpdate): void {
@@ -239,11 +312,22 @@ export class SpikeWatch {
       this.problemCount += u.problems.length;
       for (const p of u.problems) {
         const msg = `${p.line !== undefined ? `line ${p.line}: ` : p.byteOffset !== undefined ? `byte ${p.byteOffset}: ` : ''}${p.message}`;
-        if (this.problems.length < 50) { this.problems.push(msg); this.pendingProblems.push(msg); }
+        if (this.problems.length < 50) {
+          this.problems.push(msg);
+          this.pendingProblems.push(msg);
+        }
       }
     }
     if (!u.behind) this.status = this.statusLine();
-    if (u.restarted && this.ready) void this.panel.webview.postMessage({ type: 'logInfo', title: this.panel.title, source: vscode.workspace.asRelativePath(this.current.file, false), requested: this.current.requested.toString(), logScale: this.settings.logScale, smoothing: this.settings.smoothing } satisfies LogsHostToWebview);
+    if (u.restarted && this.ready)
+      void this.panel.webview.postMessage({
+        type: 'logInfo',
+        title: this.panel.title,
+        source: vscode.workspace.asRelativePath(this.current.file, false),
+        requested: this.current.requested.toString(),
+        logScale: this.settings.logScale,
+        smoothing: this.settings.smoothing,
+      } satisfies LogsHostToWebview);
     if (fresh.length && this.caughtUp) this.notify(fresh);
     this.scheduleFlush();
   }
@@ -256,29 +340,53 @@ export class SpikeWatch {
     const s = fresh[fresh.length - 1];
     const name = vscode.workspace.asRelativePath(this.target.file, false);
     const ratio = s.heightRatio === null ? 'to a non-finite loss' : `x${s.heightRatio.toFixed(1)}`;
-    void vscode.window.showWarningMessage(`Feature Lens: loss spike in ${name} at step ${s.peak} (${ratio})${fresh.length > 1 ? ` and ${fresh.length - 1} more` : ''}.`, 'Show').then((a) => {
-      if (a !== 'Show' || this.disposed) return;
-      this.panel.reveal(undefined, false);
-      void this.panel.webview.postMessage({ type: 'logZoom', start: s.start, end: s.end } satisfies LogsHostToWebview);
-    });
+    void vscode.window
+      .showWarningMessage(
+        `Feature Lens: loss spike in ${name} at step ${s.peak} (${ratio})${fresh.length > 1 ? ` and ${fresh.length - 1} more` : ''}.`,
+        'Show',
+      )
+      .then((a) => {
+        if (a !== 'Show' || this.disposed) return;
+        this.panel.reveal(undefined, false);
+        void this.panel.webview.postMessage({
+          type: 'logZoom',
+          start: s.start,
+          end: s.end,
+        } satisfies LogsHostToWebview);
+      });
   }
 
   private scheduleFlush(): void {
     if (this.flushTimer || this.disposed) return;
     const wait = Math.max(0, 1000 / POSTS_PER_SECOND - (Date.now() - this.lastFlush));
-    this.flushTimer = setTimeout(() => { this.flushTimer = undefined; void this.flush(); }, wait);
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, wait);
   }
 
   private async flush(): Promise<void> {
     if (!this.ready || this.disposed) return;
     this.lastFlush = Date.now();
     const n = this.pendingValues.reduce((a, v) => a + v.length, 0);
-    const steps = new Float64Array(n), values = new Float64Array(n);
+    const steps = new Float64Array(n),
+      values = new Float64Array(n);
     let k = 0;
-    for (let i = 0; i < this.pendingValues.length; i++) { steps.set(this.pendingSteps[i], k); values.set(this.pendingValues[i], k); k += this.pendingValues[i].length; }
+    for (let i = 0; i < this.pendingValues.length; i++) {
+      steps.set(this.pendingSteps[i], k);
+      values.set(this.pendingValues[i], k);
+      k += this.pendingValues[i].length;
+    }
     const msg: LogsHostToWebview = {
-      type: 'logPoints', reset: this.pendingReset, steps: bufferOf(steps), values: bufferOf(values), spikes: this.pendingSpikes,
-      openSpike: this.openSpike, columns: this.columns, status: this.status, problems: this.pendingProblems,
+      type: 'logPoints',
+      reset: this.pendingReset,
+      steps: bufferOf(steps),
+      values: bufferOf(values),
+      spikes: this.pendingSpikes,
+      openSpike: this.openSpike,
+      columns: this.columns,
+      status: this.status,
+      problems: this.pendingProblems,
     };
     this.pendingReset = false;
     this.pendingSteps = [];
@@ -294,7 +402,14 @@ export class SpikeWatch {
       case 'ready': {
         // A fresh page (first load or reload): send everything held so far as one reset.
         this.ready = true;
-        void this.panel.webview.postMessage({ type: 'logInfo', title: this.panel.title, source: vscode.workspace.asRelativePath(this.target.file, false), requested: this.current.requested.toString(), logScale: this.settings.logScale, smoothing: this.settings.smoothing } satisfies LogsHostToWebview);
+        void this.panel.webview.postMessage({
+          type: 'logInfo',
+          title: this.panel.title,
+          source: vscode.workspace.asRelativePath(this.target.file, false),
+          requested: this.current.requested.toString(),
+          logScale: this.settings.logScale,
+          smoothing: this.settings.smoothing,
+        } satisfies LogsHostToWebview);
         const s = this.columns.column ? this.follower.series(this.columns.column) : undefined;
         this.pendingReset = true;
         this.pendingSteps = s ? [s.steps.slice()] : [];

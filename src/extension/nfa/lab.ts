@@ -10,10 +10,26 @@ import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError } from '../../core/errors';
 import type { NfaBackend } from '../../core/nfa/backend';
 import { isActivation, type Activation } from '../../core/nfa/activation';
-import { DEFAULT_TRAIN_OPTIONS, mlpToSafetensors, trainingTargets, trainMlp, validateTrainOptions, type EpochRecord, type TrainOptions, type TrainResult } from '../../core/nfa/train';
+import {
+  DEFAULT_TRAIN_OPTIONS,
+  mlpToSafetensors,
+  trainingTargets,
+  trainMlp,
+  validateTrainOptions,
+  type EpochRecord,
+  type TrainOptions,
+  type TrainResult,
+} from '../../core/nfa/train';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { inferLayerChain, loadMlp } from '../../core/nfa/network';
-import type { LabBackendInfo, NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol';
+import type {
+  LabBackendInfo,
+  NfaLabEpoch,
+  NfaLabHostToWebview,
+  NfaLabPanelState,
+  NfaLabSettings,
+  NfaLabWebviewToHost,
+} from '../../protocol';
 import type { SafetensorsFile } from '../../core/weights/safetensors';
 import { openWeightsUri } from '../weights/source';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
@@ -48,8 +64,14 @@ export interface LabTrainResult {
 }
 
 export const DEFAULT_LAB_SETTINGS: NfaLabSettings = {
-  width: DEFAULT_TRAIN_OPTIONS.width, depth: DEFAULT_TRAIN_OPTIONS.depth, activation: DEFAULT_TRAIN_OPTIONS.activation,
-  optimizer: DEFAULT_TRAIN_OPTIONS.optimizer, lr: DEFAULT_TRAIN_OPTIONS.lr, batch: DEFAULT_TRAIN_OPTIONS.batch, epochs: 30, seed: 0,
+  width: DEFAULT_TRAIN_OPTIONS.width,
+  depth: DEFAULT_TRAIN_OPTIONS.depth,
+  activation: DEFAULT_TRAIN_OPTIONS.activation,
+  optimizer: DEFAULT_TRAIN_OPTIONS.optimizer,
+  lr: DEFAULT_TRAIN_OPTIONS.lr,
+  batch: DEFAULT_TRAIN_OPTIONS.batch,
+  epochs: 30,
+  seed: 0,
 };
 
 /** At most this many epochs are kept for a reload (every k-th and the last), as the page thins its curves. */
@@ -61,7 +83,15 @@ function thinned(epochs: NfaLabEpoch[]): NfaLabEpoch[] {
 }
 
 export function labEpochOf(rec: EpochRecord): NfaLabEpoch {
-  return { epoch: rec.epoch, loss: rec.loss, layers: rec.nfa.map((l) => ({ name: l.name, pearsonSqrt: l.correlation.pearson.sqrt_agop, pearson: l.correlation.pearson.agop })) };
+  return {
+    epoch: rec.epoch,
+    loss: rec.loss,
+    layers: rec.nfa.map((l) => ({
+      name: l.name,
+      pearsonSqrt: l.correlation.pearson.sqrt_agop,
+      pearson: l.correlation.pearson.agop,
+    })),
+  };
 }
 
 export class TrainingLab {
@@ -76,12 +106,19 @@ export class TrainingLab {
   private epochs: NfaLabEpoch[] = [];
   private total = 0;
   private message = '';
-  trained: { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: NfaLabSettings; file: vscode.Uri | null } | undefined;
+  trained:
+    | { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: NfaLabSettings; file: vscode.Uri | null }
+    | undefined;
 
   /** `storage`: the extension's storage folder; the trained network is kept there so a reload can restore it. */
   /** `memory`: the workspace state, a second copy of the page's state (see NfaService). */
-  constructor(private readonly extensionUri: vscode.Uri, private readonly nfa: NfaService, private readonly log: vscode.LogOutputChannel, private readonly storage: vscode.Uri,
-    private readonly memory?: vscode.Memento) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly nfa: NfaService,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly storage: vscode.Uri,
+    private readonly memory?: vscode.Memento,
+  ) {}
 
   async open(dataArg: vscode.Uri | string | undefined, args: LabArgs = {}): Promise<LabTrainResult | undefined> {
     const { target, train, nfaRows, backend, ...settings } = args;
@@ -104,9 +141,18 @@ export class TrainingLab {
       this.panel.reveal(undefined, true);
       return;
     }
-    this.attach(vscode.window.createWebviewPanel(LAB_VIEW_TYPE, 'NFA Training Lab', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true, localResourceRoots: localRoots(this.extensionUri), retainContextWhenHidden: true,
-    }));
+    this.attach(
+      vscode.window.createWebviewPanel(
+        LAB_VIEW_TYPE,
+        'NFA Training Lab',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {
+          enableScripts: true,
+          localResourceRoots: localRoots(this.extensionUri),
+          retainContextWhenHidden: true,
+        },
+      ),
+    );
   }
 
   private attach(panel: vscode.WebviewPanel): void {
@@ -117,12 +163,25 @@ export class TrainingLab {
     panel.webview.onDidReceiveMessage(async (m: NfaLabWebviewToHost) => {
       try {
         switch (m.type) {
-          case 'ready': isReady = true; markReady(); break;
-          case 'chooseDataset': await this.chooseDataset(undefined, undefined); break;
-          case 'train': await this.train(m.settings); break;
-          case 'cancel': if (this.cancel) this.cancel.cancelled = true; break;
-          case 'inspect': await this.inspect(); break;
-          case 'save': await this.save(undefined); break;
+          case 'ready':
+            isReady = true;
+            markReady();
+            break;
+          case 'chooseDataset':
+            await this.chooseDataset(undefined, undefined);
+            break;
+          case 'train':
+            await this.train(m.settings);
+            break;
+          case 'cancel':
+            if (this.cancel) this.cancel.cancelled = true;
+            break;
+          case 'inspect':
+            await this.inspect();
+            break;
+          case 'save':
+            await this.save(undefined);
+            break;
         }
       } catch (e) {
         reportError(`training lab (${m.type})`, this.log, e);
@@ -132,7 +191,13 @@ export class TrainingLab {
       if (this.cancel) this.cancel.cancelled = true;
       this.panel = undefined;
     });
-    loadPage(panel, () => bundleHtml(panel.webview, this.extensionUri, 'lab', 'NFA Training Lab'), () => isReady, this.log, 'training lab');
+    loadPage(
+      panel,
+      () => bundleHtml(panel.webview, this.extensionUri, 'lab', 'NFA Training Lab'),
+      () => isReady,
+      this.log,
+      'training lab',
+    );
     this.panel = panel;
   }
 
@@ -178,7 +243,9 @@ export class TrainingLab {
         const { dataset } = await loadDataset(await readDatasetFile(uri), loaderName(uri), { target: state.target });
         this.dataset = { uri, data: dataset };
       } catch (e) {
-        problems.push(`the dataset ${displayPath(uri)} cannot be read again (${e instanceof Error ? e.message : String(e)})`);
+        problems.push(
+          `the dataset ${displayPath(uri)} cannot be read again (${e instanceof Error ? e.message : String(e)})`,
+        );
       }
     }
     if (state.trained && this.dataset) {
@@ -191,26 +258,46 @@ export class TrainingLab {
           const net = await loadMlp(opened.file, chain, activation);
           // Where it was trained is in the kept file's metadata (see keep()).
           const meta = (opened.file as Partial<SafetensorsFile>).headerMetadata ?? {};
-          const result: TrainResult = { net, initial: [], history: [], backend: meta.backend === 'webgpu' ? 'webgpu' : 'cpu', device: meta.device ?? 'unknown' };
+          const result: TrainResult = {
+            net,
+            initial: [],
+            history: [],
+            backend: meta.backend === 'webgpu' ? 'webgpu' : 'cpu',
+            device: meta.device ?? 'unknown',
+          };
           this.trained = { result, dataset: this.dataset.data, uri: this.dataset.uri, settings: this.settings, file };
         } finally {
           await opened.close();
         }
       } catch (e) {
-        problems.push(`the trained network was not kept (${e instanceof Error ? e.message : String(e)}); train it again`);
+        problems.push(
+          `the trained network was not kept (${e instanceof Error ? e.message : String(e)}); train it again`,
+        );
       }
     }
     this.message = problems.length ? `Restored after a reload, but ${problems.join('; ')}.` : state.message;
     await this.postDataset();
-    await this.post({ type: 'restore', epochs: this.epochs, total: this.total, trained: !!this.trained, message: this.message, error: problems.length > 0 });
+    await this.post({
+      type: 'restore',
+      epochs: this.epochs,
+      total: this.total,
+      trained: !!this.trained,
+      message: this.message,
+      error: problems.length > 0,
+    });
     await this.persist();
   }
 
   /** What the page keeps across reloads (also the test hook's view of the lab). */
   state(): NfaLabPanelState {
     return {
-      data: this.dataset?.uri.toString() ?? null, target: this.dataset?.data.targetName ?? null, settings: this.settings,
-      epochs: this.epochs, total: this.total, trained: this.trained?.file?.toString() ?? null, message: this.message,
+      data: this.dataset?.uri.toString() ?? null,
+      target: this.dataset?.data.targetName ?? null,
+      settings: this.settings,
+      epochs: this.epochs,
+      total: this.total,
+      trained: this.trained?.file?.toString() ?? null,
+      message: this.message,
     };
   }
 
@@ -222,7 +309,15 @@ export class TrainingLab {
 
   private async postDataset(): Promise<void> {
     const d = this.dataset?.data;
-    await this.post({ type: 'dataset', name: this.dataset ? displayPath(this.dataset.uri) : null, target: d?.targetName ?? null, rows: d?.X.rows ?? 0, cols: d?.X.cols ?? 0, task: d?.task ?? null, settings: this.settings });
+    await this.post({
+      type: 'dataset',
+      name: this.dataset ? displayPath(this.dataset.uri) : null,
+      target: d?.targetName ?? null,
+      rows: d?.X.rows ?? 0,
+      cols: d?.X.cols ?? 0,
+      task: d?.task ?? null,
+      settings: this.settings,
+    });
   }
 
   private async chooseDataset(given: vscode.Uri | undefined, targetArg: string | number | undefined): Promise<boolean> {
@@ -232,8 +327,17 @@ export class TrainingLab {
     let target = targetArg;
     if (target === undefined) {
       const info = await inspectDataset(bytes, loaderName(uri));
-      const ordered = [...info.columns.filter((c) => c.name === info.suggestedTarget), ...info.columns.filter((c) => c.name !== info.suggestedTarget)];
-      const pick = await vscode.window.showQuickPick(ordered.map((c) => ({ label: c.name, description: c.name === info.suggestedTarget ? `${c.kind} · proposed` : c.kind })), { title: `Training lab: target column of ${displayPath(uri)}`, ignoreFocusOut: true });
+      const ordered = [
+        ...info.columns.filter((c) => c.name === info.suggestedTarget),
+        ...info.columns.filter((c) => c.name !== info.suggestedTarget),
+      ];
+      const pick = await vscode.window.showQuickPick(
+        ordered.map((c) => ({
+          label: c.name,
+          description: c.name === info.suggestedTarget ? `${c.kind} · proposed` : c.kind,
+        })),
+        { title: `Training lab: target column of ${displayPath(uri)}`, ignoreFocusOut: true },
+      );
       if (!pick) return false;
       target = pick.label;
     }
@@ -249,13 +353,19 @@ export class TrainingLab {
     if (!this.dataset) throw new InputError('training lab: choose a dataset first');
     if (this.cancel) throw new InputError('training lab: a network is already training (cancel it first)');
     if (!isActivation(s.activation)) throw new InputError(`training lab: unknown activation '${s.activation}'`);
-    const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...s, activation: s.activation as Activation, nfaRows: Math.max(1, this.nfaRows) };
+    const options: TrainOptions = {
+      ...DEFAULT_TRAIN_OPTIONS,
+      ...s,
+      activation: s.activation as Activation,
+      nfaRows: Math.max(1, this.nfaRows),
+    };
     validateTrainOptions(options);
     this.settings = { ...s };
     const { data, uri } = this.dataset;
-    const Y = trainingTargets(data.y, data.task === 'classification' ? data.classes?.length ?? 0 : null);
+    const Y = trainingTargets(data.y, data.task === 'classification' ? (data.classes?.length ?? 0) : null);
     const choice = this.backendChoice ?? settingsBackend();
-    if (!['auto', 'webgpu', 'cpu'].includes(choice)) throw new InputError(`training lab: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(choice)}`);
+    if (!['auto', 'webgpu', 'cpu'].includes(choice))
+      throw new InputError(`training lab: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(choice)}`);
     const cancel = { cancelled: false };
     this.cancel = cancel;
     let backend: NfaBackend;
@@ -268,7 +378,9 @@ export class TrainingLab {
     }
     await this.post({ type: 'started', settings: s });
     await this.post({ type: 'backend', ...info });
-    this.log.info(`training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}, on ${info.backend} (${info.device})${info.backendNote ? `; ${info.backendNote}` : ''}`);
+    this.log.info(
+      `training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}, on ${info.backend} (${info.device})${info.backendNote ? `; ${info.backendNote}` : ''}`,
+    );
     const history: EpochRecord[] = [];
     // Epochs can take microseconds: the page gets them in batches, at most ~10 messages a second.
     let pending: NfaLabEpoch[] = [];
@@ -281,26 +393,45 @@ export class TrainingLab {
     };
     try {
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Feature Lens: training an MLP on ${baseName(uri)}`, cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Feature Lens: training an MLP on ${baseName(uri)}`,
+          cancellable: true,
+        },
         (progress, token) => {
           token.onCancellationRequested(() => (cancel.cancelled = true));
-          let done = 0, reportedDone = 0, reportedAt = 0;
+          let done = 0,
+            reportedDone = 0,
+            reportedAt = 0;
           return trainMlp(data.X, Y, options, {
-            cancel, backend,
-            fallback: choice === 'auto' ? async (e: BackendError) => {
-              const cpu = new YieldingNfaBackend();
-              info = { backend: cpu.name, device: cpu.device, backendNote: `${e.message}; continued on the CPU from the last epoch's weights` };
-              this.log.warn(`training lab: ${info.backendNote}`);
-              void vscode.window.showWarningMessage(`Feature Lens: the training lab's GPU failed (${e.message}); training continues on the CPU.`);
-              await this.post({ type: 'backend', ...info });
-              return cpu;
-            } : undefined,
+            cancel,
+            backend,
+            fallback:
+              choice === 'auto'
+                ? async (e: BackendError) => {
+                    const cpu = new YieldingNfaBackend();
+                    info = {
+                      backend: cpu.name,
+                      device: cpu.device,
+                      backendNote: `${e.message}; continued on the CPU from the last epoch's weights`,
+                    };
+                    this.log.warn(`training lab: ${info.backendNote}`);
+                    void vscode.window.showWarningMessage(
+                      `Feature Lens: the training lab's GPU failed (${e.message}); training continues on the CPU.`,
+                    );
+                    await this.post({ type: 'backend', ...info });
+                    return cpu;
+                  }
+                : undefined,
             onEpoch: (rec) => {
               history.push(rec);
               done++;
               const now = Date.now();
               if (now - reportedAt > 200 || rec.epoch === options.epochs) {
-                progress.report({ message: `epoch ${rec.epoch}/${options.epochs}, loss ${rec.loss.toPrecision(4)}`, increment: (100 * (done - reportedDone)) / (options.epochs + 1) });
+                progress.report({
+                  message: `epoch ${rec.epoch}/${options.epochs}, loss ${rec.loss.toPrecision(4)}`,
+                  increment: (100 * (done - reportedDone)) / (options.epochs + 1),
+                });
                 reportedAt = now;
                 reportedDone = done;
               }
@@ -313,7 +444,9 @@ export class TrainingLab {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       const last = history[history.length - 1];
-      this.log.info(`training lab: ${options.epochs} epochs on ${result.backend} (${result.device}), loss ${last.loss.toPrecision(4)}`);
+      this.log.info(
+        `training lab: ${options.epochs} epochs on ${result.backend} (${result.device}), loss ${last.loss.toPrecision(4)}`,
+      );
       this.trained = { result, dataset: data, uri, settings: s, file: await this.keep(result) };
       this.epochs = thinned(history.map(labEpochOf));
       this.total = options.epochs;
@@ -325,8 +458,18 @@ export class TrainingLab {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       if (e instanceof CancelledError) {
-        await this.post({ type: 'finished', cancelled: true, message: `Cancelled after ${Math.max(0, history.length - 1)} epochs (nothing kept).` });
-        return { epochs: Math.max(0, history.length - 1), cancelled: true, finalLoss: history[history.length - 1]?.loss ?? NaN, history, ...info };
+        await this.post({
+          type: 'finished',
+          cancelled: true,
+          message: `Cancelled after ${Math.max(0, history.length - 1)} epochs (nothing kept).`,
+        });
+        return {
+          epochs: Math.max(0, history.length - 1),
+          cancelled: true,
+          finalLoss: history[history.length - 1]?.loss ?? NaN,
+          history,
+          ...info,
+        };
       }
       await this.post({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
       throw e;
@@ -347,13 +490,23 @@ export class TrainingLab {
       const dir = vscode.Uri.joinPath(this.storage, 'nfa-lab');
       await vscode.workspace.fs.createDirectory(dir);
       const file = vscode.Uri.joinPath(dir, `trained-${Date.now()}.safetensors`);
-      await vscode.workspace.fs.writeFile(file, mlpToSafetensors(result.net, 'F64', { source: 'feature-lens training lab (kept for window reloads)', backend: result.backend, device: result.device }));
+      await vscode.workspace.fs.writeFile(
+        file,
+        mlpToSafetensors(result.net, 'F64', {
+          source: 'feature-lens training lab (kept for window reloads)',
+          backend: result.backend,
+          device: result.device,
+        }),
+      );
       const previous = this.trained?.file;
-      if (previous && previous.toString() !== file.toString()) await Promise.resolve(vscode.workspace.fs.delete(previous)).catch(() => undefined);
+      if (previous && previous.toString() !== file.toString())
+        await Promise.resolve(vscode.workspace.fs.delete(previous)).catch(() => undefined);
       return file;
     } catch (e) {
       // Only the reload loses: the network stays usable in this window.
-      this.log.warn(`training lab: could not keep the trained network for reloads: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.warn(
+        `training lab: could not keep the trained network for reloads: ${e instanceof Error ? e.message : String(e)}`,
+      );
       return null;
     }
   }
@@ -386,17 +539,46 @@ export class TrainingLab {
     const net = t.result.net;
     const title = `NFA: lab MLP on ${baseName(t.uri)}`;
     const weightsLabel = `training lab (${t.settings.depth}x${t.settings.width} ${t.settings.activation}, ${t.settings.optimizer})`;
-    const rfm = { kind: 'fit' as const, iters: DEFAULT_RFM_OPTIONS.iters, bandwidth: DEFAULT_RFM_OPTIONS.bandwidth, rows: 4000 };
-    return this.nfa.computeAndShow({
-      title, weightsLabel,
-      dataLabel: displayPath(t.uri), dataset: t.dataset, X: t.dataset.X, net, chain: { orderedBy: 'file', ignored: [] },
-      standardized: false, rfm, focus: null,
-      // After a reload the view is computed again from the network the lab kept in storage.
-      revive: t.file ? {
-        title, weightsLabel, weights: t.file.toString(), data: t.uri.toString(), target: t.dataset.targetName, activation: net.activation, layers: net.layers.map((l) => l.name),
-        init: null, standardize: false, rfm: 'fit', rfmIters: rfm.iters, rfmBandwidth: rfm.bandwidth, rfmRows: rfm.rows, focus: null,
-      } : undefined,
-    }, showPanel);
+    const rfm = {
+      kind: 'fit' as const,
+      iters: DEFAULT_RFM_OPTIONS.iters,
+      bandwidth: DEFAULT_RFM_OPTIONS.bandwidth,
+      rows: 4000,
+    };
+    return this.nfa.computeAndShow(
+      {
+        title,
+        weightsLabel,
+        dataLabel: displayPath(t.uri),
+        dataset: t.dataset,
+        X: t.dataset.X,
+        net,
+        chain: { orderedBy: 'file', ignored: [] },
+        standardized: false,
+        rfm,
+        focus: null,
+        // After a reload the view is computed again from the network the lab kept in storage.
+        revive: t.file
+          ? {
+              title,
+              weightsLabel,
+              weights: t.file.toString(),
+              data: t.uri.toString(),
+              target: t.dataset.targetName,
+              activation: net.activation,
+              layers: net.layers.map((l) => l.name),
+              init: null,
+              standardize: false,
+              rfm: 'fit',
+              rfmIters: rfm.iters,
+              rfmBandwidth: rfm.bandwidth,
+              rfmRows: rfm.rows,
+              focus: null,
+            }
+          : undefined,
+      },
+      showPanel,
+    );
   }
 
   /** Writes the trained network as .safetensors; an existing file is replaced only after the user agrees (or `overwrite: true`). */
@@ -405,20 +587,43 @@ export class TrainingLab {
     let uri = target;
     if (!uri) {
       const base = vscode.Uri.joinPath(t.uri, '..', `${baseName(t.uri).replace(/\.[^.]+$/, '')}-mlp.safetensors`);
-      uri = await vscode.window.showSaveDialog({ defaultUri: base, filters: { Safetensors: ['safetensors'] }, saveLabel: 'Save Weights' });
+      uri = await vscode.window.showSaveDialog({
+        defaultUri: base,
+        filters: { Safetensors: ['safetensors'] },
+        saveLabel: 'Save Weights',
+      });
       if (!uri) return undefined;
     }
     let exists = false;
-    try { await vscode.workspace.fs.stat(uri); exists = true; } catch { /* absent: nothing to protect */ }
+    try {
+      await vscode.workspace.fs.stat(uri);
+      exists = true;
+    } catch {
+      /* absent: nothing to protect */
+    }
     if (exists && overwrite !== true) {
       if (overwrite === false) throw new InputError(`${displayPath(uri)} already exists; not overwritten`);
-      const ok = await vscode.window.showWarningMessage(`${displayPath(uri)} exists. Replace it with the trained weights?`, { modal: true }, 'Replace');
+      const ok = await vscode.window.showWarningMessage(
+        `${displayPath(uri)} exists. Replace it with the trained weights?`,
+        { modal: true },
+        'Replace',
+      );
       if (ok !== 'Replace') return undefined;
     }
     const s = t.settings;
     const bytes = mlpToSafetensors(t.result.net, 'F32', {
-      source: 'feature-lens training lab', dataset: displayPath(t.uri), target: t.dataset.targetName,
-      activation: s.activation, width: String(s.width), depth: String(s.depth), optimizer: s.optimizer, lr: String(s.lr), batch: String(s.batch), epochs: String(s.epochs), seed: String(s.seed), trained_on: t.result.device,
+      source: 'feature-lens training lab',
+      dataset: displayPath(t.uri),
+      target: t.dataset.targetName,
+      activation: s.activation,
+      width: String(s.width),
+      depth: String(s.depth),
+      optimizer: s.optimizer,
+      lr: String(s.lr),
+      batch: String(s.batch),
+      epochs: String(s.epochs),
+      seed: String(s.seed),
+      trained_on: t.result.device,
     });
     await vscode.workspace.fs.writeFile(uri, bytes);
     this.log.info(`training lab: saved ${uri.toString()} (${bytes.length} bytes)`);

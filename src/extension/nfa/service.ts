@@ -14,7 +14,16 @@ import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activ
 import { CpuNfaBackend, type NfaBackend, type TrainProblem, type TrainSession } from '../../core/nfa/backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
 import type { NfaCorrelations } from '../../core/nfa/correlation';
-import { inferLayerChain, loadMatchingWeights, loadMlp, networkTensorName, networkView, suspiciousIgnored, type LayerChain, type Mlp } from '../../core/nfa/network';
+import {
+  inferLayerChain,
+  loadMatchingWeights,
+  loadMlp,
+  networkTensorName,
+  networkView,
+  suspiciousIgnored,
+  type LayerChain,
+  type Mlp,
+} from '../../core/nfa/network';
 import { permutation } from '../../core/random';
 import { fullMatrix } from '../../core/rfm/feature-matrix';
 import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
@@ -61,7 +70,10 @@ export interface NfaArgs {
   weightsLabel?: string;
 }
 
-export type NfaReport = ReturnType<typeof nfaReportJson> & { rfm: Record<string, unknown> | null; backend_note: string | null };
+export type NfaReport = ReturnType<typeof nfaReportJson> & {
+  rfm: Record<string, unknown> | null;
+  backend_note: string | null;
+};
 
 /** The CPU reference backend, yielding to the host's event loop between row chunks so cancel and the UI stay live. */
 export class YieldingNfaBackend implements NfaBackend {
@@ -79,9 +91,15 @@ export class YieldingNfaBackend implements NfaBackend {
   async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
     const s = await this.cpu.createTrainSession(problem);
     return {
-      steps: async (rows, batch) => { await yieldToHost(); return s.steps(rows, batch); },
+      steps: async (rows, batch) => {
+        await yieldToHost();
+        return s.steps(rows, batch);
+      },
       gradients: (rows) => s.gradients(rows),
-      loss: async () => { await yieldToHost(); return s.loss(); },
+      loss: async () => {
+        await yieldToHost();
+        return s.loss();
+      },
       checkpoint: () => s.checkpoint(),
       dispose: () => s.dispose(),
     };
@@ -91,7 +109,12 @@ export class YieldingNfaBackend implements NfaBackend {
 
 function asM(c: NfaCorrelations) {
   const pair = (p: { agop: number; sqrt_agop: number }) => ({ m: p.agop, sqrt_m: p.sqrt_agop });
-  return { cosine: pair(c.cosine), pearson: pair(c.pearson), cosine_offdiag: pair(c.cosine_offdiag), pearson_offdiag: pair(c.pearson_offdiag) };
+  return {
+    cosine: pair(c.cosine),
+    pearson: pair(c.pearson),
+    cosine_offdiag: pair(c.cosine_offdiag),
+    pearson_offdiag: pair(c.pearson_offdiag),
+  };
 }
 
 /** A network and the rows it is evaluated on, however they were obtained (a file, the training lab). */
@@ -106,7 +129,8 @@ export interface NfaJob {
   chain: Pick<LayerChain, 'orderedBy' | 'ignored'>;
   initWeights?: Float64Array[];
   standardized: boolean;
-  rfm: { kind: 'fit'; iters: number; bandwidth: number; rows: number } | { kind: 'run'; runId: string } | { kind: 'none' };
+  rfm:
+    { kind: 'fit'; iters: number; bandwidth: number; rows: number } | { kind: 'run'; runId: string } | { kind: 'none' };
   focus: string | null;
   /** Default the `featureLens.backend` setting. */
   backend?: BackendChoice;
@@ -120,7 +144,12 @@ export class NfaService {
    * reaches the workbench's storage only when it next saves (it may not before a reload or a closing
    * browser tab); the tab and its title are restored more reliably.
    */
-  constructor(private readonly panels: NfaPanels, private readonly store: RunStore, private readonly log: vscode.LogOutputChannel, private readonly memory?: vscode.Memento) {}
+  constructor(
+    private readonly panels: NfaPanels,
+    private readonly store: RunStore,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly memory?: vscode.Memento,
+  ) {}
 
   private static readonly REMEMBERED = 'featureLens.nfa.views';
 
@@ -147,10 +176,21 @@ export class NfaService {
       const bytes = await readDatasetFile(dataUri);
       if (args.target === undefined) {
         const info = await inspectDataset(bytes, loaderName(dataUri));
-        const ordered = [...info.columns.filter((c) => c.name === info.suggestedTarget), ...info.columns.filter((c) => c.name !== info.suggestedTarget)];
-        const pick = await vscode.window.showQuickPick(ordered.map((c) => ({ label: c.name, description: c.name === info.suggestedTarget ? `${c.kind} · proposed` : c.kind })), {
-          title: `NFA of ${baseName(weightsUri)}: target column of ${displayPath(dataUri)}`, placeHolder: 'The other columns are the network inputs, fed as stored', ignoreFocusOut: true,
-        });
+        const ordered = [
+          ...info.columns.filter((c) => c.name === info.suggestedTarget),
+          ...info.columns.filter((c) => c.name !== info.suggestedTarget),
+        ];
+        const pick = await vscode.window.showQuickPick(
+          ordered.map((c) => ({
+            label: c.name,
+            description: c.name === info.suggestedTarget ? `${c.kind} · proposed` : c.kind,
+          })),
+          {
+            title: `NFA of ${baseName(weightsUri)}: target column of ${displayPath(dataUri)}`,
+            placeHolder: 'The other columns are the network inputs, fed as stored',
+            ignoreFocusOut: true,
+          },
+        );
         if (!pick) return undefined;
         args.target = pick.label;
       }
@@ -160,67 +200,137 @@ export class NfaService {
       const inputLabel = `${dataName}: ${dataset.featureNames.join(', ')} besides the target '${dataset.targetName}'`;
       const weights = networkView(opened.file);
       const givenLayers = args.layers?.map((n) => networkTensorName(opened.file, n));
-      let chain = inferLayerChain(weights.tensors, weightsName, { layers: givenLayers, inputDim: dataset.X.cols, inputLabel, fileOrder: weights.savedOrder });
+      let chain = inferLayerChain(weights.tensors, weightsName, {
+        layers: givenLayers,
+        inputDim: dataset.X.cols,
+        inputLabel,
+        fileOrder: weights.savedOrder,
+      });
 
       if (interactive) {
-        const act = await vscode.window.showQuickPick(ACTIVATIONS.map((a) => ({ label: a, description: a === 'relu' ? 'default' : undefined })), {
-          title: `NFA of ${baseName(weightsUri)}: activation between the dense layers`, placeHolder: 'Confirm the activation the network was trained with', ignoreFocusOut: true,
-        });
+        const act = await vscode.window.showQuickPick(
+          ACTIVATIONS.map((a) => ({ label: a, description: a === 'relu' ? 'default' : undefined })),
+          {
+            title: `NFA of ${baseName(weightsUri)}: activation between the dense layers`,
+            placeHolder: 'Confirm the activation the network was trained with',
+            ignoreFocusOut: true,
+          },
+        );
         if (!act) return undefined;
         args.activation = act.label as Activation;
-        const items = chain.layers.map((l) => ({ label: l.name, description: `[${l.outDim}, ${l.inDim}]${l.biasName ? ` + ${l.biasName}` : ''}`, picked: true }));
+        const items = chain.layers.map((l) => ({
+          label: l.name,
+          description: `[${l.outDim}, ${l.inDim}]${l.biasName ? ` + ${l.biasName}` : ''}`,
+          picked: true,
+        }));
         const chosen = await vscode.window.showQuickPick(items, {
           title: `NFA of ${baseName(weightsUri)}: dense layers (${chain.orderedBy} order)${chain.ignored.length ? `; not in the chain: ${chain.ignored.join(', ')}` : ''}`,
-          canPickMany: true, ignoreFocusOut: true,
+          canPickMany: true,
+          ignoreFocusOut: true,
         });
         if (!chosen || !chosen.length) return undefined;
         if (chosen.length !== chain.layers.length) {
           const keep = new Set(chosen.map((c) => c.label));
-          chain = inferLayerChain(weights.tensors, weightsName, { layers: chain.layers.filter((l) => keep.has(l.name)).map((l) => l.name), inputDim: dataset.X.cols, inputLabel });
+          chain = inferLayerChain(weights.tensors, weightsName, {
+            layers: chain.layers.filter((l) => keep.has(l.name)).map((l) => l.name),
+            inputDim: dataset.X.cols,
+            inputLabel,
+          });
         }
-        const init = await vscode.window.showQuickPick([
-          { label: 'No initial weights', detail: 'NFM_l = W_l^T W_l', pick: false },
-          { label: '$(folder-opened) Initial checkpoint…', detail: 'NFM_l = (W_l - W0_l)^T (W_l - W0_l)', pick: true },
-        ], { title: `NFA of ${baseName(weightsUri)}: subtract initial weights?`, ignoreFocusOut: true });
+        const init = await vscode.window.showQuickPick(
+          [
+            { label: 'No initial weights', detail: 'NFM_l = W_l^T W_l', pick: false },
+            {
+              label: '$(folder-opened) Initial checkpoint…',
+              detail: 'NFM_l = (W_l - W0_l)^T (W_l - W0_l)',
+              pick: true,
+            },
+          ],
+          { title: `NFA of ${baseName(weightsUri)}: subtract initial weights?`, ignoreFocusOut: true },
+        );
         if (!init) return undefined;
         if (init.pick) {
-          const f = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Initial Weights', filters: { Weights: ['safetensors', 'pt', 'pth', 'npz', 'npy'] } });
+          const f = await vscode.window.showOpenDialog({
+            canSelectMany: false,
+            openLabel: 'Initial Weights',
+            filters: { Weights: ['safetensors', 'pt', 'pth', 'npz', 'npy'] },
+          });
           if (!f?.length) return undefined;
           args.init = f[0];
         }
         if (args.rfm === undefined) {
           const runs = (await this.store.list()).filter((m) => m.dataset.cols === dataset.X.cols);
-          const rfmPick = await vscode.window.showQuickPick([
-            { label: 'Fit an RFM on the same rows', detail: 'compare its M with NFM of the first layer', value: 'fit' },
-            ...runs.map((m) => ({ label: `Saved run: ${m.dataset.name} → ${m.target}`, detail: `${m.runId} · ${new Date(m.createdAt).toLocaleString()}`, value: m.runId })),
-            { label: 'No RFM comparison', value: 'none' },
-          ], { title: `NFA of ${baseName(weightsUri)}: RFM to compare with`, ignoreFocusOut: true });
+          const rfmPick = await vscode.window.showQuickPick(
+            [
+              {
+                label: 'Fit an RFM on the same rows',
+                detail: 'compare its M with NFM of the first layer',
+                value: 'fit',
+              },
+              ...runs.map((m) => ({
+                label: `Saved run: ${m.dataset.name} → ${m.target}`,
+                detail: `${m.runId} · ${new Date(m.createdAt).toLocaleString()}`,
+                value: m.runId,
+              })),
+              { label: 'No RFM comparison', value: 'none' },
+            ],
+            { title: `NFA of ${baseName(weightsUri)}: RFM to compare with`, ignoreFocusOut: true },
+          );
           if (!rfmPick) return undefined;
           args.rfm = rfmPick.value;
         }
       }
       const activation = args.activation ?? 'relu';
-      if (!isActivation(activation)) throw new InputError(`featureLens.computeNfa: 'activation' must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`);
+      if (!isActivation(activation))
+        throw new InputError(
+          `featureLens.computeNfa: 'activation' must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`,
+        );
       const skipped = suspiciousIgnored(chain, weights.tensors);
-      if (skipped.length) void vscode.window.showWarningMessage(`Feature Lens: ${skipped.join(', ')} look like layers of the network; they are skipped, so the numbers are for the dense chain alone.`);
+      if (skipped.length)
+        void vscode.window.showWarningMessage(
+          `Feature Lens: ${skipped.join(', ')} look like layers of the network; they are skipped, so the numbers are for the dense chain alone.`,
+        );
       const net = await loadMlp(weights, chain, activation);
       let initWeights: Float64Array[] | undefined;
       if (args.init !== undefined) {
         const init = await openWeightsUri(toUri(args.init));
-        try { initWeights = await loadMatchingWeights(networkView(init.file), chain); } finally { await init.close(); }
+        try {
+          initWeights = await loadMatchingWeights(networkView(init.file), chain);
+        } finally {
+          await init.close();
+        }
       }
       const X = args.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
       const title = args.title ?? `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`;
       const focus = args.focus === undefined ? null : networkTensorName(opened.file, args.focus);
       const rfm = rfmChoice(args);
       job = {
-        title, weightsLabel: args.weightsLabel ?? weightsName, dataLabel: dataName, dataset, X, net,
-        chain: { orderedBy: chain.orderedBy, ignored: chain.ignored }, initWeights, standardized: !!args.standardize,
-        rfm, focus, backend: args.backend,
+        title,
+        weightsLabel: args.weightsLabel ?? weightsName,
+        dataLabel: dataName,
+        dataset,
+        X,
+        net,
+        chain: { orderedBy: chain.orderedBy, ignored: chain.ignored },
+        initWeights,
+        standardized: !!args.standardize,
+        rfm,
+        focus,
+        backend: args.backend,
         revive: {
-          title, ...(args.weightsLabel ? { weightsLabel: args.weightsLabel } : {}), weights: weightsUri.toString(), data: dataUri.toString(), target: args.target, activation, layers: chain.layers.map((l) => l.name),
-          init: args.init === undefined ? null : toUri(args.init).toString(), standardize: !!args.standardize, focus,
-          ...(rfm.kind === 'fit' ? { rfm: 'fit', rfmIters: rfm.iters, rfmBandwidth: rfm.bandwidth, rfmRows: rfm.rows } : { rfm: rfm.kind === 'run' ? rfm.runId : 'none' }),
+          title,
+          ...(args.weightsLabel ? { weightsLabel: args.weightsLabel } : {}),
+          weights: weightsUri.toString(),
+          data: dataUri.toString(),
+          target: args.target,
+          activation,
+          layers: chain.layers.map((l) => l.name),
+          init: args.init === undefined ? null : toUri(args.init).toString(),
+          standardize: !!args.standardize,
+          focus,
+          ...(rfm.kind === 'fit'
+            ? { rfm: 'fit', rfmIters: rfm.iters, rfmBandwidth: rfm.bandwidth, rfmRows: rfm.rows }
+            : { rfm: rfm.kind === 'run' ? rfm.runId : 'none' }),
         },
       };
     } finally {
@@ -239,32 +349,58 @@ export class NfaService {
     if (!isNfaPanelState(state)) state = this.recall(webviewPanel.title);
     if (!isNfaPanelState(state)) {
       this.log.warn('nfa: a view came back after a reload without its inputs');
-      await panel.post({ type: 'failed', message: 'This NFA view cannot be shown again: its inputs were not saved before the window closed. Run "Neural Feature Ansatz of Weights…" on the weights file again.' });
+      await panel.post({
+        type: 'failed',
+        message:
+          'This NFA view cannot be shown again: its inputs were not saved before the window closed. Run "Neural Feature Ansatz of Weights…" on the weights file again.',
+      });
       return undefined;
     }
     webviewPanel.title = state.title;
     const files = [state.weights, state.data, ...(state.init ? [state.init] : [])].map((u) => vscode.Uri.parse(u));
     const missing: vscode.Uri[] = [];
     for (const f of files) {
-      try { await vscode.workspace.fs.stat(f); } catch { missing.push(f); }
+      try {
+        await vscode.workspace.fs.stat(f);
+      } catch {
+        missing.push(f);
+      }
     }
     if (missing.length) {
       const names = missing.map((u) => displayPath(u)).join(', ');
       this.log.warn(`nfa: cannot revive '${state.title}': ${names} missing`);
-      await panel.post({ type: 'failed', message: `This NFA view cannot be computed again: ${names} ${missing.length > 1 ? 'are' : 'is'} no longer there (moved or deleted).` });
+      await panel.post({
+        type: 'failed',
+        message: `This NFA view cannot be computed again: ${names} ${missing.length > 1 ? 'are' : 'is'} no longer there (moved or deleted).`,
+      });
       return undefined;
     }
     try {
-      return await this.run(files[0], {
-        data: files[1], target: state.target, activation: state.activation as Activation, layers: state.layers, init: state.init ? files[2] : undefined,
-        standardize: state.standardize, rfm: state.rfm, rfmIters: state.rfmIters, rfmBandwidth: state.rfmBandwidth, rfmRows: state.rfmRows,
-        focus: state.focus ?? undefined, title: state.title, weightsLabel: typeof state.weightsLabel === 'string' ? state.weightsLabel : undefined,
-      }, panel);
+      return await this.run(
+        files[0],
+        {
+          data: files[1],
+          target: state.target,
+          activation: state.activation as Activation,
+          layers: state.layers,
+          init: state.init ? files[2] : undefined,
+          standardize: state.standardize,
+          rfm: state.rfm,
+          rfmIters: state.rfmIters,
+          rfmBandwidth: state.rfmBandwidth,
+          rfmRows: state.rfmRows,
+          focus: state.focus ?? undefined,
+          title: state.title,
+          weightsLabel: typeof state.weightsLabel === 'string' ? state.weightsLabel : undefined,
+        },
+        panel,
+      );
     } catch (e) {
       // The files changed since (another network, other columns): say so in the view, not in a pop-up.
       const message = e instanceof Error ? e.message : String(e);
       this.log.warn(`nfa: cannot revive '${state.title}': ${message}`);
-      if (!panel.failure) await panel.post({ type: 'failed', message: `This NFA view cannot be computed again: ${message}` });
+      if (!panel.failure)
+        await panel.post({ type: 'failed', message: `This NFA view cannot be computed again: ${message}` });
       return undefined;
     }
   }
@@ -272,8 +408,13 @@ export class NfaService {
   /** Computes the job and draws it in a new view (true), in `show` (a revived view), or nowhere (false). */
   async computeAndShow(job: NfaJob, show: boolean | NfaPanel): Promise<NfaReport> {
     const choice = job.backend ?? settingsBackend();
-    if (!['auto', 'webgpu', 'cpu'].includes(choice)) throw new InputError(`featureLens.computeNfa: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(choice)}`);
-    this.log.info(`nfa: ${job.weightsLabel} on ${job.dataLabel} (${job.X.rows} rows, ${job.net.activation}, layers ${job.net.layers.map((l) => l.name).join(' -> ')})`);
+    if (!['auto', 'webgpu', 'cpu'].includes(choice))
+      throw new InputError(
+        `featureLens.computeNfa: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(choice)}`,
+      );
+    this.log.info(
+      `nfa: ${job.weightsLabel} on ${job.dataLabel} (${job.X.rows} rows, ${job.net.activation}, layers ${job.net.layers.map((l) => l.name).join(' -> ')})`,
+    );
     const panel = show === true ? this.panels.open(job.title) : show === false ? undefined : show;
     if (panel) {
       panel.panel.title = job.title;
@@ -283,41 +424,79 @@ export class NfaService {
         this.remember(job.revive);
       }
     }
-    const { result, rfm, M, note } = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Feature Lens: ${job.title}`, cancellable: true },
-      async (progress, token) => {
-        const cancel = { cancelled: false };
-        token.onCancellationRequested(() => (cancel.cancelled = true));
-        let last = 0;
-        const options = {
-          initWeights: job.initWeights, cancel,
-          onProgress: (done: number, total: number) => {
-            const pct = (100 * done) / total;
-            progress.report({ message: `network AGOP: ${done}/${total} rows`, increment: 0.8 * (pct - last) });
-            last = pct;
-            if (panel) void panel.post({ type: 'progress', message: `network AGOP: ${done}/${total} rows` });
-          },
-        };
-        const { result, note } = await this.computeOnChosenBackend(choice, (backend) => computeNfa(job.net, job.X, backend, options));
-        const r = await this.rfmPart(job, result, cancel, progress);
-        if (cancel.cancelled) throw new CancelledError();
-        return { result, note, ...r };
-      },
-    ).then(undefined, (e: unknown) => {
-      if (panel) void panel.post({ type: 'failed', message: e instanceof CancelledError ? 'Cancelled.' : `Failed: ${e instanceof Error ? e.message : String(e)}` });
-      throw e;
-    });
+    const { result, rfm, M, note } = await vscode.window
+      .withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Feature Lens: ${job.title}`, cancellable: true },
+        async (progress, token) => {
+          const cancel = { cancelled: false };
+          token.onCancellationRequested(() => (cancel.cancelled = true));
+          let last = 0;
+          const options = {
+            initWeights: job.initWeights,
+            cancel,
+            onProgress: (done: number, total: number) => {
+              const pct = (100 * done) / total;
+              progress.report({ message: `network AGOP: ${done}/${total} rows`, increment: 0.8 * (pct - last) });
+              last = pct;
+              if (panel) void panel.post({ type: 'progress', message: `network AGOP: ${done}/${total} rows` });
+            },
+          };
+          const { result, note } = await this.computeOnChosenBackend(choice, (backend) =>
+            computeNfa(job.net, job.X, backend, options),
+          );
+          const r = await this.rfmPart(job, result, cancel, progress);
+          if (cancel.cancelled) throw new CancelledError();
+          return { result, note, ...r };
+        },
+      )
+      .then(undefined, (e: unknown) => {
+        if (panel)
+          void panel.post({
+            type: 'failed',
+            message:
+              e instanceof CancelledError ? 'Cancelled.' : `Failed: ${e instanceof Error ? e.message : String(e)}`,
+          });
+        throw e;
+      });
     const report: NfaReport = {
-      ...nfaReportJson(result, {
-        weights: job.weightsLabel, data: job.dataLabel, target: job.dataset.targetName, activation: job.net.activation,
-        standardize: job.standardized, layer_order: job.chain.orderedBy, ignored: job.chain.ignored,
-      }, false),
+      ...nfaReportJson(
+        result,
+        {
+          weights: job.weightsLabel,
+          data: job.dataLabel,
+          target: job.dataset.targetName,
+          activation: job.net.activation,
+          standardize: job.standardized,
+          layer_order: job.chain.orderedBy,
+          ignored: job.chain.ignored,
+        },
+        false,
+      ),
       rfm,
       backend_note: note ?? null,
     };
-    if (panel) await panel.post({ type: 'show', view: nfaViewOf(job, result, rfm && M ? { source: String(rfm.source ?? 'fit'), comparedWith: result.layers[0].name, d: job.X.cols, M: bufferOf(M), correlation: rfmCorrelations(result.layers[0].nfm, M, job.X.cols) } : null, report) });
+    if (panel)
+      await panel.post({
+        type: 'show',
+        view: nfaViewOf(
+          job,
+          result,
+          rfm && M
+            ? {
+                source: String(rfm.source ?? 'fit'),
+                comparedWith: result.layers[0].name,
+                d: job.X.cols,
+                M: bufferOf(M),
+                correlation: rfmCorrelations(result.layers[0].nfm, M, job.X.cols),
+              }
+            : null,
+          report,
+        ),
+      });
     this.log.info(`nfa: on ${result.backend} (${result.device})${note ? `; ${note}` : ''}`);
-    this.log.info(`nfa: ${result.layers.map((l) => `${l.name} pearson(AGOP^1/2)=${l.correlation.pearson.sqrt_agop.toFixed(4)}`).join(', ')}`);
+    this.log.info(
+      `nfa: ${result.layers.map((l) => `${l.name} pearson(AGOP^1/2)=${l.correlation.pearson.sqrt_agop.toFixed(4)}`).join(', ')}`,
+    );
     return report;
   }
 
@@ -326,7 +505,10 @@ export class NfaService {
    * backend awaits the device between chunks, so only the CPU one needs the yielding wrapper to keep
    * cancel and the UI live. Under auto a device failure mid-run is retried on the CPU, with a note.
    */
-  private async computeOnChosenBackend(choice: BackendChoice, work: (backend: NfaBackend) => Promise<NfaResult>): Promise<{ result: NfaResult; note?: string }> {
+  private async computeOnChosenBackend(
+    choice: BackendChoice,
+    work: (backend: NfaBackend) => Promise<NfaResult>,
+  ): Promise<{ result: NfaResult; note?: string }> {
     if (choice === 'cpu') return { result: await work(new YieldingNfaBackend()) };
     const { createNfaBackend } = await import('../../core/node');
     const { backend, note } = await createNfaBackend(choice);
@@ -343,7 +525,12 @@ export class NfaService {
     }
   }
 
-  private async rfmPart(job: NfaJob, result: NfaResult, cancel: CancelToken, progress: vscode.Progress<{ message?: string; increment?: number }>): Promise<{ rfm: Record<string, unknown> | null; M: Float64Array | null }> {
+  private async rfmPart(
+    job: NfaJob,
+    result: NfaResult,
+    cancel: CancelToken,
+    progress: vscode.Progress<{ message?: string; increment?: number }>,
+  ): Promise<{ rfm: Record<string, unknown> | null; M: Float64Array | null }> {
     const d = job.X.cols;
     const nfm1 = result.layers[0].nfm;
     if (job.rfm.kind === 'none') return { rfm: null, M: null };
@@ -351,13 +538,19 @@ export class NfaService {
       const run = await this.store.get(job.rfm.runId);
       if (!run) throw new InputError(`featureLens.computeNfa: run '${job.rfm.runId}' is not stored in this workspace`);
       const rows = (run.result as { M?: number[][] }).M ?? [];
-      if (rows.length !== d) throw new InputError(`run ${job.rfm.runId}: its M is ${rows.length} x ${rows.length}, the network's first layer takes ${d} inputs`);
+      if (rows.length !== d)
+        throw new InputError(
+          `run ${job.rfm.runId}: its M is ${rows.length} x ${rows.length}, the network's first layer takes ${d} inputs`,
+        );
       const M = new Float64Array(d * d);
       rows.forEach((r, i) => M.set(r, i * d));
       return {
         M,
         rfm: {
-          source: job.rfm.runId, compared_with: result.layers[0].name, dataset: run.meta.dataset.name, standardized: run.options.standardize,
+          source: job.rfm.runId,
+          compared_with: result.layers[0].name,
+          dataset: run.meta.dataset.name,
+          standardized: run.options.standardize,
           correlation: asM(rfmCorrelations(nfm1, M, d)),
         },
       };
@@ -370,14 +563,26 @@ export class NfaService {
       rfmData = { ...rfmData, X: takeRows(job.X, idx), y: Float64Array.from(idx, (i) => job.dataset.y[i]) };
     }
     await yieldToHost();
-    const fit = await fitRfm(rfmData, { standardize: false, iters: job.rfm.iters, bandwidth: job.rfm.bandwidth }, { backend: new CpuBackend(), cancel });
+    const fit = await fitRfm(
+      rfmData,
+      { standardize: false, iters: job.rfm.iters, bandwidth: job.rfm.bandwidth },
+      { backend: new CpuBackend(), cancel },
+    );
     const M = fullMatrix(fit.model.M);
     return {
       M,
       rfm: {
-        source: 'fit', compared_with: result.layers[0].name, rows: rfmData.X.rows,
-        kernel: fit.options.kernel, bandwidth: fit.options.bandwidth, reg: fit.options.reg, iters: fit.options.iters,
-        agop_power: fit.options.agopPower, task: fit.task, train_metric: fit.final.train_metric, device: fit.device,
+        source: 'fit',
+        compared_with: result.layers[0].name,
+        rows: rfmData.X.rows,
+        kernel: fit.options.kernel,
+        bandwidth: fit.options.bandwidth,
+        reg: fit.options.reg,
+        iters: fit.options.iters,
+        agop_power: fit.options.agopPower,
+        task: fit.task,
+        train_metric: fit.final.train_metric,
+        device: fit.device,
         correlation: asM(rfmCorrelations(nfm1, M, d)),
       },
     };
@@ -386,9 +591,18 @@ export class NfaService {
 
 function isNfaPanelState(s: unknown): s is NfaPanelState {
   const o = s as Partial<NfaPanelState> | null | undefined;
-  return !!o && typeof o.title === 'string' && typeof o.weights === 'string' && typeof o.data === 'string' && (typeof o.target === 'string' || typeof o.target === 'number')
-    && typeof o.activation === 'string' && Array.isArray(o.layers) && o.layers.every((l) => typeof l === 'string') && (o.init === null || typeof o.init === 'string')
-    && typeof o.rfm === 'string';
+  return (
+    !!o &&
+    typeof o.title === 'string' &&
+    typeof o.weights === 'string' &&
+    typeof o.data === 'string' &&
+    (typeof o.target === 'string' || typeof o.target === 'number') &&
+    typeof o.activation === 'string' &&
+    Array.isArray(o.layers) &&
+    o.layers.every((l) => typeof l === 'string') &&
+    (o.init === null || typeof o.init === 'string') &&
+    typeof o.rfm === 'string'
+  );
 }
 
 function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
@@ -397,39 +611,76 @@ function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
   if (v !== 'fit') return { kind: 'run', runId: v };
   const int = (x: unknown, name: string, ok: (n: number) => boolean, want: string) => {
     if (x === undefined) return undefined;
-    if (typeof x !== 'number' || !ok(x)) throw new InputError(`featureLens.computeNfa: '${name}' must be ${want}, got ${JSON.stringify(x)}`);
+    if (typeof x !== 'number' || !ok(x))
+      throw new InputError(`featureLens.computeNfa: '${name}' must be ${want}, got ${JSON.stringify(x)}`);
     return x;
   };
   return {
     kind: 'fit',
-    iters: int(args.rfmIters, 'rfmIters', (n) => Number.isInteger(n) && n >= 0 && n <= 100, 'an integer 0..100') ?? DEFAULT_RFM_OPTIONS.iters,
-    bandwidth: int(args.rfmBandwidth, 'rfmBandwidth', (n) => n > 0 && Number.isFinite(n), 'a positive number') ?? DEFAULT_RFM_OPTIONS.bandwidth,
+    iters:
+      int(args.rfmIters, 'rfmIters', (n) => Number.isInteger(n) && n >= 0 && n <= 100, 'an integer 0..100') ??
+      DEFAULT_RFM_OPTIONS.iters,
+    bandwidth:
+      int(args.rfmBandwidth, 'rfmBandwidth', (n) => n > 0 && Number.isFinite(n), 'a positive number') ??
+      DEFAULT_RFM_OPTIONS.bandwidth,
     rows: int(args.rfmRows, 'rfmRows', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2') ?? DEFAULT_RFM_ROWS,
   };
 }
 
 export function nfaViewOf(job: NfaJob, result: NfaResult, rfm: WireNfaRfm | null, report: unknown): NfaView {
   return {
-    title: job.title, weights: job.weightsLabel, data: job.dataLabel, target: job.dataset.targetName, activation: job.net.activation,
-    rows: result.rows, minusInit: result.minusInit, layerOrder: job.chain.orderedBy,
+    title: job.title,
+    weights: job.weightsLabel,
+    data: job.dataLabel,
+    target: job.dataset.targetName,
+    activation: job.net.activation,
+    rows: result.rows,
+    minusInit: result.minusInit,
+    layerOrder: job.chain.orderedBy,
     layers: result.layers.map((l, i) => ({
-      name: l.name, shape: l.shape,
+      name: l.name,
+      shape: l.shape,
       inputNames: i === 0 ? job.dataset.featureNames : Array.from({ length: l.shape[1] }, (_, k) => `h${i}.${k}`),
-      nfm: bufferOf(l.nfm), agop: bufferOf(l.agop), sqrtAgop: bufferOf(l.sqrtAgop), correlation: l.correlation, eigen: l.eigen,
+      nfm: bufferOf(l.nfm),
+      agop: bufferOf(l.agop),
+      sqrtAgop: bufferOf(l.sqrtAgop),
+      correlation: l.correlation,
+      eigen: l.eigen,
     })),
-    rfm, focus: job.focus, report: JSON.stringify(report, null, 1),
-    backend: result.backend, device: result.device, backendNote: (report as { backend_note?: string | null } | null)?.backend_note ?? null,
+    rfm,
+    focus: job.focus,
+    report: JSON.stringify(report, null, 1),
+    backend: result.backend,
+    device: result.device,
+    backendNote: (report as { backend_note?: string | null } | null)?.backend_note ?? null,
   };
 }
 
 /** A dataset file of the workspace (the Datasets tree's list) or any file through the open dialog. */
 export async function pickDataset(forWhat: string): Promise<vscode.Uri | undefined> {
-  const found = await vscode.workspace.findFiles(`**/*.{${datasetFilter().join(',')}}`, '**/{node_modules,.git}/**', 500);
+  const found = await vscode.workspace.findFiles(
+    `**/*.{${datasetFilter().join(',')}}`,
+    '**/{node_modules,.git}/**',
+    500,
+  );
   const browse = { label: '$(folder-opened) Browse…', uri: undefined as vscode.Uri | undefined };
-  const items = [...found.sort((a, b) => a.path.localeCompare(b.path)).map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })), browse];
-  const pick = await vscode.window.showQuickPick(items, { title: `Dataset for ${forWhat}`, placeHolder: 'The rows the network is evaluated on', ignoreFocusOut: true });
+  const items = [
+    ...found
+      .sort((a, b) => a.path.localeCompare(b.path))
+      .map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
+    browse,
+  ];
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Dataset for ${forWhat}`,
+    placeHolder: 'The rows the network is evaluated on',
+    ignoreFocusOut: true,
+  });
   if (!pick) return undefined;
   if (pick.uri) return pick.uri;
-  const files = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use Dataset', filters: { Datasets: datasetFilter() } });
+  const files = await vscode.window.showOpenDialog({
+    canSelectMany: false,
+    openLabel: 'Use Dataset',
+    filters: { Datasets: datasetFilter() },
+  });
   return files?.[0];
 }

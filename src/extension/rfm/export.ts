@@ -27,12 +27,21 @@ export function importancesCsv(run: RunRecord): string {
  * Writes the run's JSON, its importances as CSV and a PNG per chart into `dir`. Existing files are
  * never replaced: a numbered stem is chosen instead.
  */
-export async function exportRun(run: RunRecord, dir: vscode.Uri, panel: LensPanel, log: vscode.LogOutputChannel): Promise<vscode.Uri[]> {
+export async function exportRun(
+  run: RunRecord,
+  dir: vscode.Uri,
+  panel: LensPanel,
+  log: vscode.LogOutputChannel,
+): Promise<vscode.Uri[]> {
   const charts = await panel.charts().catch((e) => {
     log.warn(`export ${run.meta.runId}: no chart images: ${e instanceof Error ? e.message : e}`);
     return [] as { name: string; png: ArrayBuffer }[];
   });
-  const base = `feature-lens-${run.meta.dataset.name.split('/').pop()!.replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_')}-${run.meta.runId}`;
+  const base = `feature-lens-${run.meta.dataset.name
+    .split('/')
+    .pop()!
+    .replace(/\.[^.]+$/, '')
+    .replace(/[^\w.-]+/g, '_')}-${run.meta.runId}`;
   const files: [string, Uint8Array][] = [
     ['.json', new TextEncoder().encode(JSON.stringify(run, null, 1))],
     ['-importances.csv', new TextEncoder().encode(importancesCsv(run))],
@@ -40,7 +49,12 @@ export async function exportRun(run: RunRecord, dir: vscode.Uri, panel: LensPane
   ];
   await vscode.workspace.fs.createDirectory(dir);
   let stem = base;
-  for (let k = 2; (await Promise.all(files.map(([suffix]) => exists(vscode.Uri.joinPath(dir, stem + suffix))))).some(Boolean); k++) stem = `${base}-${k}`;
+  for (
+    let k = 2;
+    (await Promise.all(files.map(([suffix]) => exists(vscode.Uri.joinPath(dir, stem + suffix))))).some(Boolean);
+    k++
+  )
+    stem = `${base}-${k}`;
   const written: vscode.Uri[] = [];
   for (const [suffix, bytes] of files) {
     const uri = vscode.Uri.joinPath(dir, stem + suffix);

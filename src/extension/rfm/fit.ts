@@ -15,7 +15,12 @@ import { askAdvanced, pickDatasetFile, pickTarget } from '../host/prompts';
 import { RunStore, type RunMeta, type RunRecord } from '../host/runStore';
 
 /** What `featureLens.fitRfm` resolves to: the CLI's JSON plus where the fit ran. */
-export type FitCommandResult = Record<string, unknown> & { runId: string; backend: string; where: 'panel' | 'host'; backendReason: string };
+export type FitCommandResult = Record<string, unknown> & {
+  runId: string;
+  backend: string;
+  where: 'panel' | 'host';
+  backendReason: string;
+};
 
 interface Outcome {
   result: FitResult;
@@ -58,28 +63,57 @@ export class FitService {
     const options = resolveRfmOptions(args);
     const backend = resolveBackend(args);
     const valFraction = resolveValFraction(args);
-    const { dataset: train, schema } = await loadDataset(bytes, loaderName(file), { target: args.target, task: args.task, impute: args.impute });
+    const { dataset: train, schema } = await loadDataset(bytes, loaderName(file), {
+      target: args.target,
+      task: args.task,
+      impute: args.impute,
+    });
     let test: Dataset | undefined;
     let testUri: vscode.Uri | undefined;
     if (args.test !== undefined) {
       testUri = toUri(args.test);
       const testBytes = await readDatasetFile(testUri);
-      test = (await loadDataset(testBytes, loaderName(testUri), { target: args.target, task: train.task, impute: args.impute }, schema)).dataset;
+      test = (
+        await loadDataset(
+          testBytes,
+          loaderName(testUri),
+          { target: args.target, task: train.task, impute: args.impute },
+          schema,
+        )
+      ).dataset;
     }
     const createdAt = new Date();
     const runId = RunStore.newRunId(createdAt);
-    this.log.info(`fit ${runId}: ${name} target=${train.targetName} task=${train.task} n=${train.X.rows} d=${train.X.cols} backend=${backend} options=${JSON.stringify(options)}`);
+    this.log.info(
+      `fit ${runId}: ${name} target=${train.targetName} task=${train.task} n=${train.X.rows} d=${train.X.cols} backend=${backend} options=${JSON.stringify(options)}`,
+    );
 
     const outcome = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Feature Lens: RFM on ${baseName(file)}`, cancellable: true },
-      (progress, token) => this.compute({ runId, name, createdAt, train, test, options, valFraction, backend, showPanel: args.panel !== false }, progress, token),
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Feature Lens: RFM on ${baseName(file)}`,
+        cancellable: true,
+      },
+      (progress, token) =>
+        this.compute(
+          { runId, name, createdAt, train, test, options, valFraction, backend, showPanel: args.panel !== false },
+          progress,
+          token,
+        ),
     );
 
     const json = fitResultToJson(outcome.result) as Record<string, unknown>;
     const meta: RunMeta = {
       runId,
       createdAt: createdAt.toISOString(),
-      dataset: { uri: file.toString(), name, sha256: sha256(bytes), bytes: bytes.byteLength, rows: train.X.rows, cols: train.X.cols },
+      dataset: {
+        uri: file.toString(),
+        name,
+        sha256: sha256(bytes),
+        bytes: bytes.byteLength,
+        rows: train.X.rows,
+        cols: train.X.cols,
+      },
       target: train.targetName,
       task: train.task,
       backend: outcome.result.backend,
@@ -90,9 +124,18 @@ export class FitService {
       seconds: outcome.result.seconds,
     };
     const { test: _t, ...rest } = args;
-    const record: RunRecord = { version: 1, meta, args: { ...rest, ...(testUri ? { test: testUri.toString() } : {}) }, options, valFraction, result: json };
+    const record: RunRecord = {
+      version: 1,
+      meta,
+      args: { ...rest, ...(testUri ? { test: testUri.toString() } : {}) },
+      options,
+      valFraction,
+      result: json,
+    };
     await this.store.save(record);
-    this.log.info(`fit ${runId}: done on ${outcome.result.backend} (${outcome.where}; ${outcome.reason}) final=${JSON.stringify(outcome.result.final)} in ${outcome.result.seconds.toFixed(2)} s`);
+    this.log.info(
+      `fit ${runId}: done on ${outcome.result.backend} (${outcome.where}; ${outcome.reason}) final=${JSON.stringify(outcome.result.final)} in ${outcome.result.seconds.toFixed(2)} s`,
+    );
     const panel = this.panels.all().find((p) => p.runId === `fit:${runId}`);
     if (panel) {
       panel.runId = runId;
@@ -102,12 +145,24 @@ export class FitService {
   }
 
   private async compute(
-    job: { runId: string; name: string; createdAt: Date; train: Dataset; test?: Dataset; options: RfmOptions; valFraction: number; backend: BackendChoice; showPanel: boolean },
+    job: {
+      runId: string;
+      name: string;
+      createdAt: Date;
+      train: Dataset;
+      test?: Dataset;
+      options: RfmOptions;
+      valFraction: number;
+      backend: BackendChoice;
+      showPanel: boolean;
+    },
     progress: vscode.Progress<{ message?: string; increment?: number }>,
     token: vscode.CancellationToken,
   ): Promise<Outcome> {
     const cancel = { cancelled: false };
-    const panel = job.showPanel ? this.panels.open(`fit:${job.runId}`, `RFM: ${job.name.slice(job.name.lastIndexOf('/') + 1)}`) : undefined;
+    const panel = job.showPanel
+      ? this.panels.open(`fit:${job.runId}`, `RFM: ${job.name.slice(job.name.lastIndexOf('/') + 1)}`)
+      : undefined;
     const fitId = job.runId;
     const doCancel = () => {
       if (cancel.cancelled) return;
@@ -132,7 +187,17 @@ export class FitService {
   }
 
   private async computeWith(
-    job: { runId: string; name: string; createdAt: Date; train: Dataset; test?: Dataset; options: RfmOptions; valFraction: number; backend: BackendChoice; showPanel: boolean },
+    job: {
+      runId: string;
+      name: string;
+      createdAt: Date;
+      train: Dataset;
+      test?: Dataset;
+      options: RfmOptions;
+      valFraction: number;
+      backend: BackendChoice;
+      showPanel: boolean;
+    },
     panel: LensPanel | undefined,
     cancel: { cancelled: boolean },
     progress: vscode.Progress<{ message?: string; increment?: number }>,
@@ -141,7 +206,10 @@ export class FitService {
     const total = job.options.iters + 1;
     const onIteration = (rec: IterationRecord, fromHost: boolean) => {
       const metric = rec.test_metric ?? rec.train_metric;
-      progress.report({ message: `iteration ${rec.iter + 1}/${total}, ${job.train.task === 'classification' ? 'accuracy' : 'R²'} ${metric.toFixed(4)}`, increment: 100 / total });
+      progress.report({
+        message: `iteration ${rec.iter + 1}/${total}, ${job.train.task === 'classification' ? 'accuracy' : 'R²'} ${metric.toFixed(4)}`,
+        increment: 100 / total,
+      });
       if (fromHost && panel) void panel.post({ type: 'iteration', record: rec });
     };
     const view = initialView(job.runId, job.name, job.createdAt, job.train);
@@ -149,20 +217,22 @@ export class FitService {
     try {
       return await this.computeOn(panel, fitId, job, view, cancel, progress, onIteration);
     } catch (e) {
-      const message = e instanceof CancelledError ? 'Fit cancelled.' : `Fit failed: ${e instanceof Error ? e.message : String(e)}`;
+      const message =
+        e instanceof CancelledError ? 'Fit cancelled.' : `Fit failed: ${e instanceof Error ? e.message : String(e)}`;
       if (panel && !panel.isDisposed) void panel.post({ type: 'failed', message });
       throw e;
     }
   }
 
   private async computeOn(
-    panel: LensPanel | undefined, fitId: string,
+    panel: LensPanel | undefined,
+    fitId: string,
     job: { train: Dataset; test?: Dataset; options: RfmOptions; valFraction: number; backend: BackendChoice },
-    view: RunView, cancel: { cancelled: boolean },
+    view: RunView,
+    cancel: { cancelled: boolean },
     progress: vscode.Progress<{ message?: string; increment?: number }>,
     onIteration: (rec: IterationRecord, fromHost: boolean) => void,
   ): Promise<Outcome> {
-
     const reasons: string[] = [];
     if (job.backend !== 'cpu') {
       if (panel) {
@@ -193,7 +263,10 @@ export class FitService {
         if (panel) void panel.post({ type: 'backend', backend: hostGpu.name, device: hostGpu.device, reason });
         try {
           const result = await fitRfm(job.train, job.options, {
-            backend: hostGpu, test: job.test, valFraction: job.valFraction, cancel,
+            backend: hostGpu,
+            test: job.test,
+            valFraction: job.valFraction,
+            cancel,
             onIteration: (rec) => onIteration(rec, true),
             fallback: job.backend === 'auto' ? async () => new CpuBackend() : undefined,
           });
@@ -206,7 +279,10 @@ export class FitService {
           hostGpu.dispose();
         }
       }
-      if (job.backend === 'webgpu') throw new InputError(`WebGPU was requested but is unavailable (${reasons.join('; ')}). Choose backend 'auto' or 'cpu'.`);
+      if (job.backend === 'webgpu')
+        throw new InputError(
+          `WebGPU was requested but is unavailable (${reasons.join('; ')}). Choose backend 'auto' or 'cpu'.`,
+        );
     } else {
       reasons.push('CPU backend chosen');
     }
@@ -214,7 +290,15 @@ export class FitService {
     // The CPU fit runs in the panel when there is one: the webview's thread is not the extension host's.
     if (panel && !panel.isDisposed) {
       progress.report({ message: 'CPU in the panel…' });
-      const r = await this.fitInPanel(panel, fitId, job, false, view, (rec) => onIteration(rec, false), reasons.join('; '));
+      const r = await this.fitInPanel(
+        panel,
+        fitId,
+        job,
+        false,
+        view,
+        (rec) => onIteration(rec, false),
+        reasons.join('; '),
+      );
       if (r.ok) return { result: r.result, where: 'panel', reason: r.reason };
       if (r.cancelled || cancel.cancelled) throw new CancelledError();
       if (!r.gpuUnavailable) throw new InputError(r.message);
@@ -223,11 +307,25 @@ export class FitService {
     progress.report({ message: 'CPU in the extension host…' });
     const reason = `${reasons.join('; ')} → CPU in the extension host`;
     if (panel && !panel.isDisposed) void panel.post({ type: 'backend', backend: 'cpu', device: 'cpu float64', reason });
-    const result = await fitRfm(job.train, job.options, { backend: new CpuBackend(), test: job.test, valFraction: job.valFraction, cancel, onIteration: (rec) => onIteration(rec, true) });
+    const result = await fitRfm(job.train, job.options, {
+      backend: new CpuBackend(),
+      test: job.test,
+      valFraction: job.valFraction,
+      cancel,
+      onIteration: (rec) => onIteration(rec, true),
+    });
     return { result, where: 'host', reason };
   }
 
-  private fitInPanel(panel: LensPanel, fitId: string, job: { train: Dataset; test?: Dataset; options: RfmOptions; valFraction: number }, gpu: boolean, view: RunView, onIteration: (r: IterationRecord) => void, why = ''): Promise<PanelFit> {
+  private fitInPanel(
+    panel: LensPanel,
+    fitId: string,
+    job: { train: Dataset; test?: Dataset; options: RfmOptions; valFraction: number },
+    gpu: boolean,
+    view: RunView,
+    onIteration: (r: IterationRecord) => void,
+    why = '',
+  ): Promise<PanelFit> {
     return new Promise((resolve) => {
       let reason = '';
       const sub = panel.onMessage((m) => {
@@ -244,7 +342,12 @@ export class FitService {
             try {
               resolve({ ok: true, result: fromWireFitResult(m.result), reason });
             } catch (e) {
-              resolve({ ok: false, gpuUnavailable: true, cancelled: false, message: `the panel sent a result that could not be read: ${e}` });
+              resolve({
+                ok: false,
+                gpuUnavailable: true,
+                cancelled: false,
+                message: `the panel sent a result that could not be read: ${e}`,
+              });
             }
             break;
           case 'fitFailed':
@@ -254,8 +357,15 @@ export class FitService {
         }
       });
       void panel.post({
-        type: 'fit', fitId, train: toWireDataset(job.train), test: job.test ? toWireDataset(job.test) : null,
-        options: job.options, valFraction: job.valFraction, allowGpu: gpu, allowCpu: !gpu, view: { ...view, backendReason: why || null },
+        type: 'fit',
+        fitId,
+        train: toWireDataset(job.train),
+        test: job.test ? toWireDataset(job.test) : null,
+        options: job.options,
+        valFraction: job.valFraction,
+        allowGpu: gpu,
+        allowCpu: !gpu,
+        view: { ...view, backendReason: why || null },
       });
     });
   }
@@ -263,15 +373,34 @@ export class FitService {
 
 export function initialView(runId: string, name: string, createdAt: Date, train: Dataset): RunView {
   return {
-    runId: null, title: `${name} → ${train.targetName}`, datasetName: name, createdAt: createdAt.toISOString(), task: train.task,
-    featureNames: train.featureNames, targetName: train.targetName, iterations: [], bestIter: 0, M: null, final: null,
-    backend: null, device: null, backendReason: null, seconds: null, topK: topK(),
+    runId: null,
+    title: `${name} → ${train.targetName}`,
+    datasetName: name,
+    createdAt: createdAt.toISOString(),
+    task: train.task,
+    featureNames: train.featureNames,
+    targetName: train.targetName,
+    iterations: [],
+    bestIter: 0,
+    M: null,
+    final: null,
+    backend: null,
+    device: null,
+    backendReason: null,
+    seconds: null,
+    topK: topK(),
   };
 }
 
 /** The panel's picture of a saved run (M flattened into a buffer). */
 export function runViewOf(run: RunRecord): RunView {
-  const r = run.result as { M?: number[][]; iterations?: IterationRecord[]; best_iter?: number; feature_names?: string[]; seconds?: number };
+  const r = run.result as {
+    M?: number[][];
+    iterations?: IterationRecord[];
+    best_iter?: number;
+    feature_names?: string[];
+    seconds?: number;
+  };
   const d = r.feature_names?.length ?? run.meta.dataset.cols;
   const M = new Float64Array(d * d);
   (r.M ?? []).forEach((row, i) => M.set(row, i * d));
@@ -294,4 +423,3 @@ export function runViewOf(run: RunRecord): RunView {
     topK: topK(),
   };
 }
-

@@ -11,7 +11,12 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   };
 }
 
-export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, entry: 'panel' | 'summary', body = ''): string {
+export function panelHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  entry: 'panel' | 'summary',
+  body = '',
+): string {
   // The summary view is static HTML; only the panel runs the webview bundle.
   return webviewPage(webview, extensionUri, { entry, bundle: entry === 'panel' ? 'webview' : undefined, body });
 }
@@ -24,7 +29,13 @@ export class LensPanel {
   private disposed = false;
   runId: string | null;
 
-  constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: PanelState, private readonly log: vscode.LogOutputChannel, onDispose: (p: LensPanel) => void) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    state: PanelState,
+    private readonly log: vscode.LogOutputChannel,
+    onDispose: (p: LensPanel) => void,
+  ) {
     this.runId = state.runId;
     panel.webview.options = webviewOptions(extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
@@ -39,7 +50,8 @@ export class LensPanel {
       panel.onDidDispose(() => {
         this.disposed = true;
         for (const d of this.disposables) d.dispose();
-        for (const l of [...this.listeners]) l({ type: 'fitFailed', fitId: '*', gpuUnavailable: true, cancelled: false, message: 'the panel was closed' });
+        for (const l of [...this.listeners])
+          l({ type: 'fitFailed', fitId: '*', gpuUnavailable: true, cancelled: false, message: 'the panel was closed' });
         onDispose(this);
       }),
     );
@@ -66,7 +78,10 @@ export class LensPanel {
   async charts(timeoutMs = 15000): Promise<{ name: string; png: ArrayBuffer }[]> {
     const requestId = Math.random().toString(36).slice(2);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { sub.dispose(); reject(new Error('the panel did not send its charts')); }, timeoutMs);
+      const timer = setTimeout(() => {
+        sub.dispose();
+        reject(new Error('the panel did not send its charts'));
+      }, timeoutMs);
       const sub = this.onMessage((m) => {
         if (m.type === 'charts' && m.requestId === requestId) {
           clearTimeout(timer);
@@ -86,7 +101,10 @@ export class PanelManager implements vscode.WebviewPanelSerializer<PanelState> {
   /** Called when a revived panel needs its run drawn again. */
   onRevive: (p: LensPanel) => void = () => {};
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
   open(runId: string | null, title: string, reveal = true): LensPanel {
     const existing = runId ? [...this.panels].find((p) => p.runId === runId) : undefined;
@@ -94,17 +112,24 @@ export class PanelManager implements vscode.WebviewPanelSerializer<PanelState> {
       if (reveal) existing.panel.reveal(undefined, true);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      ...webviewOptions(this.extensionUri),
-      // A fit runs inside the webview: hiding the tab must not kill it.
-      retainContextWhenHidden: true,
-      enableFindWidget: true,
-    });
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPE,
+      title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      {
+        ...webviewOptions(this.extensionUri),
+        // A fit runs inside the webview: hiding the tab must not kill it.
+        retainContextWhenHidden: true,
+        enableFindWidget: true,
+      },
+    );
     return this.track(new LensPanel(panel, this.extensionUri, { runId }, this.log, (p) => this.forget(p)));
   }
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
-    const p = this.track(new LensPanel(panel, this.extensionUri, { runId: state?.runId ?? null }, this.log, (x) => this.forget(x)));
+    const p = this.track(
+      new LensPanel(panel, this.extensionUri, { runId: state?.runId ?? null }, this.log, (x) => this.forget(x)),
+    );
     this.onRevive(p);
   }
 
@@ -124,7 +149,9 @@ export class PanelManager implements vscode.WebviewPanelSerializer<PanelState> {
   private track(p: LensPanel): LensPanel {
     this.panels.add(p);
     this.lastActive = p;
-    p.panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) this.lastActive = p; });
+    p.panel.onDidChangeViewState((e) => {
+      if (e.webviewPanel.active) this.lastActive = p;
+    });
     return p;
   }
 

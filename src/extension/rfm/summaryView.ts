@@ -12,13 +12,20 @@ export class SummaryView implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
   private running: string | undefined;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly store: RunStore) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: RunStore,
+  ) {
     store.onDidChange(() => void this.render());
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    view.webview.options = { ...webviewOptions(this.extensionUri), enableScripts: false, enableCommandUris: ['featureLens.showRun', 'featureLens.fitRfm', 'featureLens.exportRun'] };
+    view.webview.options = {
+      ...webviewOptions(this.extensionUri),
+      enableScripts: false,
+      enableCommandUris: ['featureLens.showRun', 'featureLens.fitRfm', 'featureLens.exportRun'],
+    };
     view.onDidDispose(() => (this.view = undefined));
     void this.render();
   }

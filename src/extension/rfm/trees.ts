@@ -8,7 +8,10 @@ import type { RunMeta, RunStore } from '../host/runStore';
 const INSPECT_MAX_BYTES = 5 * 1024 * 1024;
 
 export class DatasetItem extends vscode.TreeItem {
-  constructor(readonly uri: vscode.Uri, shape: string | undefined) {
+  constructor(
+    readonly uri: vscode.Uri,
+    shape: string | undefined,
+  ) {
     super(uri, vscode.TreeItemCollapsibleState.None);
     this.label = vscode.workspace.asRelativePath(uri, false);
     this.description = shape;
@@ -46,7 +49,11 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetItem> {
 
   async getChildren(): Promise<DatasetItem[]> {
     if (!vscode.workspace.workspaceFolders?.length) return [];
-    const files = await vscode.workspace.findFiles(`**/*.{${datasetFilter().join(',')}}`, '**/{node_modules,.git}/**', 1000);
+    const files = await vscode.workspace.findFiles(
+      `**/*.{${datasetFilter().join(',')}}`,
+      '**/{node_modules,.git}/**',
+      1000,
+    );
     files.sort((a, b) => a.path.localeCompare(b.path));
     for (const f of files) this.inspectLater(f);
     return files.map((f) => {
@@ -93,10 +100,11 @@ export class RunItem extends vscode.TreeItem {
     this.description = `${metricLabel(meta)} · ${meta.backend} · ${when.toLocaleString()}`;
     this.tooltip = new vscode.MarkdownString(
       `**${meta.dataset.name}** → \`${meta.target}\` (${meta.task})\n\n` +
-      `${meta.dataset.rows} rows × ${meta.dataset.cols} features\n\n` +
-      `${metricLabel(meta)} · ${meta.seconds.toFixed(2)} s\n\n` +
-      `${meta.backend} (${meta.device}), ${meta.where === 'panel' ? 'in the panel' : 'in the extension host'}\n\n` +
-      `${when.toLocaleString()} · run \`${meta.runId}\``);
+        `${meta.dataset.rows} rows × ${meta.dataset.cols} features\n\n` +
+        `${metricLabel(meta)} · ${meta.seconds.toFixed(2)} s\n\n` +
+        `${meta.backend} (${meta.device}), ${meta.where === 'panel' ? 'in the panel' : 'in the extension host'}\n\n` +
+        `${when.toLocaleString()} · run \`${meta.runId}\``,
+    );
     this.contextValue = 'run';
     this.iconPath = new vscode.ThemeIcon(meta.backend === 'webgpu' ? 'zap' : 'chip');
     this.command = { command: 'featureLens.showRun', title: 'Show Run', arguments: [meta.runId] };

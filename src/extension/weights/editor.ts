@@ -13,14 +13,21 @@ export const WEIGHTS_VIEW_TYPE = 'featureLens.weights';
 const STATS_CHUNK = 1 << 20;
 
 class WeightsDocument implements vscode.CustomDocument {
-  constructor(readonly uri: vscode.Uri, readonly opened: OpenedWeights | null, readonly error: string | null) {}
+  constructor(
+    readonly uri: vscode.Uri,
+    readonly opened: OpenedWeights | null,
+    readonly error: string | null,
+  ) {}
   dispose(): void {
     void this.opened?.close();
   }
 }
 
 export class WeightsEditorProvider implements vscode.CustomReadonlyEditorProvider<WeightsDocument> {
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
   async openCustomDocument(uri: vscode.Uri): Promise<WeightsDocument> {
     try {
@@ -46,9 +53,19 @@ export class WeightsEditorProvider implements vscode.CustomReadonlyEditorProvide
         }
         const f = doc.opened.file;
         await post({
-          type: 'tensors', file: vscode.workspace.asRelativePath(doc.uri, false), format: f.format, sizeBytes: doc.opened.sizeBytes, note: doc.opened.note,
-          tensors: f.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], byteLength: t.byteLength })),
-          metadata: f.metadata.map((m) => ({ ...m })), modelScope: f.modelScope ?? null,
+          type: 'tensors',
+          file: vscode.workspace.asRelativePath(doc.uri, false),
+          format: f.format,
+          sizeBytes: doc.opened.sizeBytes,
+          note: doc.opened.note,
+          tensors: f.tensors.map((t) => ({
+            name: t.name,
+            dtype: t.dtype,
+            shape: [...t.shape],
+            byteLength: t.byteLength,
+          })),
+          metadata: f.metadata.map((m) => ({ ...m })),
+          modelScope: f.modelScope ?? null,
         });
         await this.streamStats(doc.opened, post, () => alive);
       } else if (m.type === 'openNfa') {
@@ -61,7 +78,11 @@ export class WeightsEditorProvider implements vscode.CustomReadonlyEditorProvide
     });
   }
 
-  private async streamStats(opened: OpenedWeights, post: (m: WeightsHostToWebview) => Thenable<boolean>, alive: () => boolean): Promise<void> {
+  private async streamStats(
+    opened: OpenedWeights,
+    post: (m: WeightsHostToWebview) => Thenable<boolean>,
+    alive: () => boolean,
+  ): Promise<void> {
     for (const t of opened.file.tensors) {
       if (!alive()) return;
       await yieldToHost();

@@ -22,7 +22,8 @@ export interface InspectWeightsResult {
 
 async function pickWeightsFile(): Promise<vscode.Uri | undefined> {
   const files = await vscode.window.showOpenDialog({
-    canSelectMany: false, openLabel: 'Inspect Weights',
+    canSelectMany: false,
+    openLabel: 'Inspect Weights',
     filters: { Weights: WEIGHT_EXTENSIONS.map((e) => e.slice(1)) },
     defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
   });
@@ -32,7 +33,8 @@ async function pickWeightsFile(): Promise<vscode.Uri | undefined> {
 export async function weightsUriOf(arg: unknown): Promise<vscode.Uri | undefined> {
   if (arg instanceof vscode.Uri) return arg;
   if (typeof arg === 'string') return toUri(arg);
-  if (arg && typeof arg === 'object' && (arg as { uri?: unknown }).uri instanceof vscode.Uri) return (arg as { uri: vscode.Uri }).uri;
+  if (arg && typeof arg === 'object' && (arg as { uri?: unknown }).uri instanceof vscode.Uri)
+    return (arg as { uri: vscode.Uri }).uri;
   const active = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   if (active instanceof vscode.TabInputCustom && active.viewType === WEIGHTS_VIEW_TYPE) return active.uri;
   return pickWeightsFile();
@@ -40,27 +42,44 @@ export async function weightsUriOf(arg: unknown): Promise<vscode.Uri | undefined
 
 export function registerWeights(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
   context.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(WEIGHTS_VIEW_TYPE, new WeightsEditorProvider(context.extensionUri, log), {
-      webviewOptions: { enableFindWidget: true },
-      supportsMultipleEditorsPerDocument: true,
-    }),
-    registerReportingCommand('featureLens.inspectWeights', log, async (arg?: unknown, opts?: { open?: boolean }): Promise<InspectWeightsResult | undefined> => {
-      const uri = await weightsUriOf(arg);
-      if (!uri) return undefined;
-      // Parse first: a refused file gives an error message, not an editor.
-      const opened = await openWeightsUri(uri);
-      try {
-        if (!opened.file.tensors.length) throw new InputError(`${vscode.workspace.asRelativePath(uri, false)}: holds no tensors`);
-        if (opts?.open !== false) await vscode.commands.executeCommand('vscode.openWith', uri, WEIGHTS_VIEW_TYPE);
-        log.info(`inspect weights: ${uri.toString()} (${opened.file.format}, ${opened.file.tensors.length} tensors)`);
-        return {
-          file: uri.toString(), format: opened.file.format, note: opened.note,
-          tensors: opened.file.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], byteLength: t.byteLength })),
-          metadata: opened.file.metadata.map((m) => ({ ...m })), modelScope: opened.file.modelScope ?? null,
-        };
-      } finally {
-        await opened.close();
-      }
-    }),
+    vscode.window.registerCustomEditorProvider(
+      WEIGHTS_VIEW_TYPE,
+      new WeightsEditorProvider(context.extensionUri, log),
+      {
+        webviewOptions: { enableFindWidget: true },
+        supportsMultipleEditorsPerDocument: true,
+      },
+    ),
+    registerReportingCommand(
+      'featureLens.inspectWeights',
+      log,
+      async (arg?: unknown, opts?: { open?: boolean }): Promise<InspectWeightsResult | undefined> => {
+        const uri = await weightsUriOf(arg);
+        if (!uri) return undefined;
+        // Parse first: a refused file gives an error message, not an editor.
+        const opened = await openWeightsUri(uri);
+        try {
+          if (!opened.file.tensors.length)
+            throw new InputError(`${vscode.workspace.asRelativePath(uri, false)}: holds no tensors`);
+          if (opts?.open !== false) await vscode.commands.executeCommand('vscode.openWith', uri, WEIGHTS_VIEW_TYPE);
+          log.info(`inspect weights: ${uri.toString()} (${opened.file.format}, ${opened.file.tensors.length} tensors)`);
+          return {
+            file: uri.toString(),
+            format: opened.file.format,
+            note: opened.note,
+            tensors: opened.file.tensors.map((t) => ({
+              name: t.name,
+              dtype: t.dtype,
+              shape: [...t.shape],
+              byteLength: t.byteLength,
+            })),
+            metadata: opened.file.metadata.map((m) => ({ ...m })),
+            modelScope: opened.file.modelScope ?? null,
+          };
+        } finally {
+          await opened.close();
+        }
+      },
+    ),
   );
 }

@@ -43,7 +43,9 @@ export async function openWeightsUri(uri: vscode.Uri): Promise<OpenedWeights> {
     close = () => f.close();
     note = `${megabytes(stat.size)}: read by ranges (header first, each tensor when needed)`;
   } else {
-    throw new InputError(`${name}: ${megabytes(stat.size)} is above featureLens.weights.wholeReadBytes (${megabytes(limit)}) and its file system (${uri.scheme}:) cannot be read by ranges; raise the setting to read it whole`);
+    throw new InputError(
+      `${name}: ${megabytes(stat.size)} is above featureLens.weights.wholeReadBytes (${megabytes(limit)}) and its file system (${uri.scheme}:) cannot be read by ranges; raise the setting to read it whole`,
+    );
   }
   try {
     const file = await openWeights(source, name);

@@ -46,7 +46,15 @@ suite('Feature Lens in a real VS Code', () => {
   test('every command is registered', async () => {
     await api();
     const all = new Set(await vscode.commands.getCommands(true));
-    for (const id of ['featureLens.fitRfm', 'featureLens.fitRfmHere', 'featureLens.open', 'featureLens.showRun', 'featureLens.exportRun', 'featureLens.deleteRun', 'featureLens.rerun']) {
+    for (const id of [
+      'featureLens.fitRfm',
+      'featureLens.fitRfmHere',
+      'featureLens.open',
+      'featureLens.showRun',
+      'featureLens.exportRun',
+      'featureLens.deleteRun',
+      'featureLens.rerun',
+    ]) {
       assert.ok(all.has(id), `${id} registered`);
     }
   });
@@ -54,7 +62,9 @@ suite('Feature Lens in a real VS Code', () => {
   test('fitRfm with arguments saves a run with the same accuracy as the core fit and the CLI', async () => {
     const uri = workspaceFile('iris.csv');
     const args = { target: 'species', backend: 'cpu' as const, iters: 2, valFraction: 0.2, seed: 0 };
-    const { value, errors } = await withErrorMessages(() => vscode.commands.executeCommand<FitCommandResult | undefined>('featureLens.fitRfm', uri, args));
+    const { value, errors } = await withErrorMessages(() =>
+      vscode.commands.executeCommand<FitCommandResult | undefined>('featureLens.fitRfm', uri, args),
+    );
     assert.deepEqual(errors, []);
     assert.ok(value, 'the command resolved to a result');
     fitted = value;
@@ -65,7 +75,11 @@ suite('Feature Lens in a real VS Code', () => {
     const bytes = await vscode.workspace.fs.readFile(uri);
     const { dataset } = await loadDataset(bytes, 'iris.csv', { target: 'species' });
     const { DEFAULT_RFM_OPTIONS } = await import('../../../src/core/rfm/types');
-    const ref = await fitRfm(dataset, { ...DEFAULT_RFM_OPTIONS, iters: 2, seed: 0 }, { backend: new CpuBackend(), valFraction: 0.2 });
+    const ref = await fitRfm(
+      dataset,
+      { ...DEFAULT_RFM_OPTIONS, iters: 2, seed: 0 },
+      { backend: new CpuBackend(), valFraction: 0.2 },
+    );
     const final = value.final as { train_metric: number; test_metric: number | null };
     assert.equal(final.test_metric, ref.final.test_metric);
     assert.equal(final.train_metric, ref.final.train_metric);
@@ -74,9 +88,28 @@ suite('Feature Lens in a real VS Code', () => {
     // And the CLI on the same file and options prints the same accuracy in its JSON report.
     const ext = vscode.extensions.getExtension(EXT_ID)!;
     const jsonOut = path.join(os.tmpdir(), `fl-cli-${Date.now()}.json`);
-    const cli = spawnSync(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'fit', uri.fsPath, '--target', 'species',
-      '--val-fraction', '0.2', '--seed', '0', '--iters', '2', '--backend', 'cpu', '--json', jsonOut, '--quiet'],
-    { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const cli = spawnSync(
+      process.execPath,
+      [
+        path.join(ext.extensionPath, 'dist', 'cli.js'),
+        'fit',
+        uri.fsPath,
+        '--target',
+        'species',
+        '--val-fraction',
+        '0.2',
+        '--seed',
+        '0',
+        '--iters',
+        '2',
+        '--backend',
+        'cpu',
+        '--json',
+        jsonOut,
+        '--quiet',
+      ],
+      { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+    );
     assert.equal(cli.status, 0, cli.stderr);
     const report = JSON.parse(fs.readFileSync(jsonOut, 'utf8'));
     assert.equal(report.final.test_metric, final.test_metric);
@@ -84,7 +117,9 @@ suite('Feature Lens in a real VS Code', () => {
     // The panel's JavaScript engine (Chromium) and Node's may differ in the last bits of exp/sqrt.
     const imp = value.importance as number[];
     assert.equal(imp.length, 4);
-    report.importance.forEach((v: number, i: number) => assert.ok(Math.abs(v - imp[i]) <= 1e-9 * Math.max(1, Math.abs(v)), `importance ${i}: ${v} vs ${imp[i]}`));
+    report.importance.forEach((v: number, i: number) =>
+      assert.ok(Math.abs(v - imp[i]) <= 1e-9 * Math.max(1, Math.abs(v)), `importance ${i}: ${v} vs ${imp[i]}`),
+    );
 
     const { store } = await api();
     const saved = await store.get(value.runId);
@@ -114,9 +149,17 @@ suite('Feature Lens in a real VS Code', () => {
     assert.ok(written && written.length >= 3, `written: ${written}`);
     const names = written.map((u) => u.slice(u.lastIndexOf('/') + 1));
     assert.ok(names.some((n) => n.endsWith('-importances.csv')));
-    assert.ok(names.some((n) => n.endsWith('-heatmap.png')), names.join(', '));
-    assert.ok(names.some((n) => n.endsWith('-metric.png')), names.join(', '));
-    const csv = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.parse(written.find((u) => u.endsWith('.csv'))!)));
+    assert.ok(
+      names.some((n) => n.endsWith('-heatmap.png')),
+      names.join(', '),
+    );
+    assert.ok(
+      names.some((n) => n.endsWith('-metric.png')),
+      names.join(', '),
+    );
+    const csv = new TextDecoder().decode(
+      await vscode.workspace.fs.readFile(vscode.Uri.parse(written.find((u) => u.endsWith('.csv'))!)),
+    );
     const lines = csv.trim().split('\n');
     assert.equal(lines[0], 'rank,feature,importance');
     assert.equal(lines.length, 5);
@@ -141,7 +184,11 @@ suite('Feature Lens in a real VS Code', () => {
   });
 
   test('backend auto falls back from a panel without WebGPU and says why', async () => {
-    const r = await vscode.commands.executeCommand<FitCommandResult | undefined>('featureLens.fitRfm', workspaceFile('iris.csv'), { target: 'species', iters: 1 });
+    const r = await vscode.commands.executeCommand<FitCommandResult | undefined>(
+      'featureLens.fitRfm',
+      workspaceFile('iris.csv'),
+      { target: 'species', iters: 1 },
+    );
     assert.ok(r);
     assert.ok(['webgpu', 'cpu'].includes(r.backend));
     assert.ok(r.backendReason.length > 0);
@@ -149,7 +196,11 @@ suite('Feature Lens in a real VS Code', () => {
   });
 
   test('a file with a user-declared extension (featureLens.datasetExtensions) is read as CSV', async () => {
-    const r = await vscode.commands.executeCommand<FitCommandResult | undefined>('featureLens.fitRfm', workspaceFile('flowers.data'), { target: 'species', backend: 'cpu', iters: 1 });
+    const r = await vscode.commands.executeCommand<FitCommandResult | undefined>(
+      'featureLens.fitRfm',
+      workspaceFile('flowers.data'),
+      { target: 'species', backend: 'cpu', iters: 1 },
+    );
     assert.ok(r);
     const { store } = await api();
     const run = await store.get(r.runId);
@@ -168,7 +219,7 @@ suite('Feature Lens in a real VS Code', () => {
     // A table big enough that the CPU fit in the panel runs for seconds.
     const rows = ['a,b,c,d,e,f,y'];
     let s = 1;
-    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+    const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647;
     for (let i = 0; i < 2500; i++) {
       const x = Array.from({ length: 6 }, rnd);
       rows.push([...x.map((v) => v.toFixed(5)), (x[0] * x[1] + Math.sin(3 * x[2])).toFixed(5)].join(','));
@@ -177,7 +228,9 @@ suite('Feature Lens in a real VS Code', () => {
     await vscode.workspace.fs.writeFile(big, new TextEncoder().encode(rows.join('\n') + '\n'));
     const { store } = await api();
     const before = (await store.list()).length;
-    const running = withErrorMessages(() => vscode.commands.executeCommand('featureLens.fitRfm', big, { target: 'y', backend: 'cpu', iters: 8 }));
+    const running = withErrorMessages(() =>
+      vscode.commands.executeCommand('featureLens.fitRfm', big, { target: 'y', backend: 'cpu', iters: 8 }),
+    );
     await new Promise((r) => setTimeout(r, 2500));
     const cancelled = await vscode.commands.executeCommand<number>('featureLens.cancelFit');
     assert.equal(cancelled, 1);
@@ -188,14 +241,21 @@ suite('Feature Lens in a real VS Code', () => {
   });
 
   test('a malformed file gives an error message naming it, not a crash', async () => {
-    const { value, errors } = await withErrorMessages(() => vscode.commands.executeCommand('featureLens.fitRfm', workspaceFile('bad.csv'), { target: 'y', backend: 'cpu' }));
+    const { value, errors } = await withErrorMessages(() =>
+      vscode.commands.executeCommand('featureLens.fitRfm', workspaceFile('bad.csv'), { target: 'y', backend: 'cpu' }),
+    );
     assert.equal(value, undefined);
     assert.equal(errors.length, 1, `errors: ${errors}`);
     assert.match(errors[0], /bad\.csv/);
   });
 
   test('an unknown option value is rejected with a message', async () => {
-    const { value, errors } = await withErrorMessages(() => vscode.commands.executeCommand('featureLens.fitRfm', workspaceFile('iris.csv'), { target: 'species', kernel: 'cosine' }));
+    const { value, errors } = await withErrorMessages(() =>
+      vscode.commands.executeCommand('featureLens.fitRfm', workspaceFile('iris.csv'), {
+        target: 'species',
+        kernel: 'cosine',
+      }),
+    );
     assert.equal(value, undefined);
     assert.match(errors[0] ?? '', /kernel.*laplace, gaussian/);
   });

@@ -31,7 +31,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 function lossAt(step: number): number {
   return (2 * Math.exp(-step / 150) + 0.2) * (1 + 0.02 * Math.sin(step * 1.7) * Math.cos(step * 0.31));
 }
-const lines = (from: number, to: number, f = lossAt) => Array.from({ length: to - from }, (_, i) => `${from + i},${f(from + i).toFixed(6)}\n`).join('');
+const lines = (from: number, to: number, f = lossAt) =>
+  Array.from({ length: to - from }, (_, i) => `${from + i},${f(from + i).toFixed(6)}\n`).join('');
 
 async function state(file: string): Promise<SpikeWatchState | undefined> {
   const all = (await vscode.commands.executeCommand<SpikeWatchState[]>('featureLens.spikes.state')) ?? [];
@@ -64,14 +65,19 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     fs.appendFileSync(file, more.slice(cut));
     const after = await until('320 points and the spike', async () => {
       const s = await state(file);
-      return s && s.points === 320 && s.shownPoints === 320 && s.spikes.length > 0 && s.shownSpikes === s.spikes.length ? s : undefined;
+      return s && s.points === 320 && s.shownPoints === 320 && s.spikes.length > 0 && s.shownSpikes === s.spikes.length
+        ? s
+        : undefined;
     });
     assert.equal(after.spikes.length, 1, JSON.stringify(after.spikes));
     const spike = after.spikes[0];
     assert.ok(spike.start >= 249 && spike.start <= 250, `start ${spike.start}`);
     assert.ok(spike.peak >= 250 && spike.peak <= 253, `peak ${spike.peak}`);
     assert.ok(spike.end >= 254 && spike.end <= 258, `end ${spike.end}`);
-    assert.ok(spike.heightRatio !== null && spike.heightRatio > 4.5 && spike.heightRatio < 7.5, `height ${spike.heightRatio}`);
+    assert.ok(
+      spike.heightRatio !== null && spike.heightRatio > 4.5 && spike.heightRatio < 7.5,
+      `height ${spike.heightRatio}`,
+    );
     assert.equal(after.problems, 0);
   });
 
@@ -97,7 +103,14 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     for (let a = 0; a < 500_000; a += 50_000) chunks.push(lines(a, a + 50_000));
     fs.writeFileSync(file, chunks.join(''));
     await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(file));
-    const s = await until('500,000 points in the view', async () => { const x = await state(file); return x && x.shownPoints === 500_000 ? x : undefined; }, 90000);
+    const s = await until(
+      '500,000 points in the view',
+      async () => {
+        const x = await state(file);
+        return x && x.shownPoints === 500_000 ? x : undefined;
+      },
+      90000,
+    );
     assert.equal(s.points, 500_000);
     assert.equal(s.bytesRead, fs.statSync(file).size);
   });
@@ -108,13 +121,20 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     fs.writeFileSync(path.join(runs, 'version_0', 'metrics.csv'), 'step,train_loss\n' + lines(0, 30));
     await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(runs));
     const all = async () => (await vscode.commands.executeCommand<SpikeWatchState[]>('featureLens.spikes.state')) ?? [];
-    const inRun = (v: string) => async () => (await all()).find((s) => vscode.Uri.parse(s.file).fsPath === path.join(runs, v, 'metrics.csv'));
-    const first = await until('version_0 followed', async () => { const s = await inRun('version_0')(); return s && s.shownPoints === 30 ? s : undefined; });
+    const inRun = (v: string) => async () =>
+      (await all()).find((s) => vscode.Uri.parse(s.file).fsPath === path.join(runs, v, 'metrics.csv'));
+    const first = await until('version_0 followed', async () => {
+      const s = await inRun('version_0')();
+      return s && s.shownPoints === 30 ? s : undefined;
+    });
     assert.equal(first.points, 30);
     await new Promise((r) => setTimeout(r, 1100)); // a later modification time for the new run
     fs.mkdirSync(path.join(runs, 'version_1'));
     fs.writeFileSync(path.join(runs, 'version_1', 'metrics.csv'), 'step,train_loss\n' + lines(0, 12));
-    const moved = await until('version_1 followed', async () => { const s = await inRun('version_1')(); return s && s.points === 12 && s.shownPoints === 12 ? s : undefined; });
+    const moved = await until('version_1 followed', async () => {
+      const s = await inRun('version_1')();
+      return s && s.points === 12 && s.shownPoints === 12 ? s : undefined;
+    });
     assert.equal(moved.column, 'train_loss');
     assert.equal(await inRun('version_0')(), undefined, 'the view moved, it did not open a second one');
   });
@@ -123,8 +143,13 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     const ext = vscode.extensions.getExtension(EXT_ID)!;
     const run = path.join(workspaceDir(), 'tb_run');
     fs.mkdirSync(run, { recursive: true });
-    fs.copyFileSync(path.join(ext.extensionPath, 'test/fixtures/logs/events.out.tfevents.1700000000.fixture'), path.join(run, 'events.out.tfevents.1700000000.fixture'));
-    const expected = JSON.parse(fs.readFileSync(path.join(ext.extensionPath, 'test/fixtures/logs/tfevents-expected.json'), 'utf8')) as { fixture: { points: { tag: string }[] } };
+    fs.copyFileSync(
+      path.join(ext.extensionPath, 'test/fixtures/logs/events.out.tfevents.1700000000.fixture'),
+      path.join(run, 'events.out.tfevents.1700000000.fixture'),
+    );
+    const expected = JSON.parse(
+      fs.readFileSync(path.join(ext.extensionPath, 'test/fixtures/logs/tfevents-expected.json'), 'utf8'),
+    ) as { fixture: { points: { tag: string }[] } };
     const n = expected.fixture.points.filter((p) => p.tag === 'train/loss').length;
     assert.ok(n > 10);
     await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(run));
@@ -141,7 +166,10 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     const later = path.join(workspaceDir(), 'runs_later', 'exp');
     await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(later));
     fs.mkdirSync(later, { recursive: true });
-    fs.writeFileSync(path.join(later, 'log.jsonl'), Array.from({ length: 25 }, (_, i) => JSON.stringify({ step: i, loss: lossAt(i) }) + '\n').join(''));
+    fs.writeFileSync(
+      path.join(later, 'log.jsonl'),
+      Array.from({ length: 25 }, (_, i) => JSON.stringify({ step: i, loss: lossAt(i) }) + '\n').join(''),
+    );
     const s = await until('the new log followed', async () => {
       const all = (await vscode.commands.executeCommand<SpikeWatchState[]>('featureLens.spikes.state')) ?? [];
       const w = all.find((x) => vscode.Uri.parse(x.file).fsPath === path.join(later, 'log.jsonl'));
@@ -157,19 +185,34 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     const before = await state(file);
     assert.ok(before && before.points === 0 && before.bytesRead === 0, JSON.stringify(before));
     fs.writeFileSync(file, 'step,loss\n' + lines(0, 40));
-    const s = await until('the created file followed', async () => { const x = await state(file); return x && x.shownPoints === 40 ? x : undefined; });
+    const s = await until('the created file followed', async () => {
+      const x = await state(file);
+      return x && x.shownPoints === 40 ? x : undefined;
+    });
     assert.equal(s.column, 'loss');
   });
 
   test('an ambiguous log waits for the column pick and a watch with column given follows it', async () => {
     const file = path.join(workspaceDir(), 'two_losses.jsonl');
-    fs.writeFileSync(file, Array.from({ length: 50 }, (_, i) => JSON.stringify({ step: i, loss_a: lossAt(i), loss_b: 2 * lossAt(i) }) + '\n').join(''));
+    fs.writeFileSync(
+      file,
+      Array.from(
+        { length: 50 },
+        (_, i) => JSON.stringify({ step: i, loss_a: lossAt(i), loss_b: 2 * lossAt(i) }) + '\n',
+      ).join(''),
+    );
     await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(file));
-    const waiting = await until('the candidates', async () => { const s = await state(file); return s && s.candidates.length ? s : undefined; });
+    const waiting = await until('the candidates', async () => {
+      const s = await state(file);
+      return s && s.candidates.length ? s : undefined;
+    });
     assert.equal(waiting.column, null);
     assert.deepEqual(waiting.candidates, ['loss_a', 'loss_b']);
     await vscode.commands.executeCommand('featureLens.watchLossSpikes', vscode.Uri.file(file), { column: 'loss_b' });
-    const picked = await until('loss_b followed', async () => { const s = await state(file); return s && s.column === 'loss_b' && s.shownPoints === 50 ? s : undefined; });
+    const picked = await until('loss_b followed', async () => {
+      const s = await state(file);
+      return s && s.column === 'loss_b' && s.shownPoints === 50 ? s : undefined;
+    });
     assert.equal(picked.points, 50);
   });
 
@@ -180,9 +223,17 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(script));
     assert.equal(doc.languageId, 'python');
     const hasInspect = (await vscode.commands.getCommands(true)).includes('featureLens.inspectWeights');
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
-    const ours = lenses.filter((l) => l.command?.command.startsWith('featureLens.'))
-      .map((l) => `${l.range.start.line}:${l.command!.command}:${path.relative(workspaceDir(), (l.command!.arguments![0] as vscode.Uri).fsPath)}`);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      doc.uri,
+      100,
+    );
+    const ours = lenses
+      .filter((l) => l.command?.command.startsWith('featureLens.'))
+      .map(
+        (l) =>
+          `${l.range.start.line}:${l.command!.command}:${path.relative(workspaceDir(), (l.command!.arguments![0] as vscode.Uri).fsPath)}`,
+      );
     const expected = [
       '6:featureLens.watchLossSpikes:runs/exp1',
       '7:featureLens.watchLossSpikes:logs/mnist',
@@ -196,7 +247,11 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     const cfg = vscode.workspace.getConfiguration('featureLens.codeLens');
     await cfg.update('spikes', false, vscode.ConfigurationTarget.Workspace);
     try {
-      const fewer = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100);
+      const fewer = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        doc.uri,
+        100,
+      );
       assert.deepEqual(fewer.filter((l) => l.command?.command === 'featureLens.watchLossSpikes').length, 0);
       assert.equal(fewer.filter((l) => l.command?.command === 'featureLens.fitRfmHere').length, 1);
     } finally {
@@ -207,7 +262,13 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
   test('Catapult Lab: the linear toy at 1.5, 3 and 5 x 1/lambda0 is lazy, catapult, divergent (SCIENCE.md §3)', async () => {
     const phases: string[] = [];
     for (const lrFactor of [1.5, 3, 5]) {
-      const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { model: 'linear', width: 1000, lrFactor, steps: 100, seed: 0 });
+      const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', {
+        model: 'linear',
+        width: 1000,
+        lrFactor,
+        steps: 100,
+        seed: 0,
+      });
       assert.ok(r && r.type === 'labDone', JSON.stringify(r));
       phases.push(r.phase);
       assert.ok(Math.abs(r.lr * r.lambda0 - lrFactor) < 1e-9);
@@ -216,19 +277,40 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
   });
 
   test('Catapult Lab names the backend the ReLU network trained on (auto: WebGPU on the page, else the CPU with the reason)', async () => {
-    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { model: 'relu', width: 32, lrFactor: 1, steps: 10, seed: 0, backend: 'auto' });
+    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', {
+      model: 'relu',
+      width: 32,
+      lrFactor: 1,
+      steps: 10,
+      seed: 0,
+      backend: 'auto',
+    });
     assert.ok(r && r.type === 'labDone', JSON.stringify(r));
     assert.ok(['webgpu', 'cpu'].includes(r.backend), r.backend);
     assert.ok(r.device.length > 0);
-    if (r.backend === 'cpu') assert.match(r.backendNote ?? '', /WebGPU/, 'auto on the CPU says why WebGPU was not used');
+    if (r.backend === 'cpu')
+      assert.match(r.backendNote ?? '', /WebGPU/, 'auto on the CPU says why WebGPU was not used');
     assert.ok(Number.isFinite(r.lambda0) && r.lambda0 > 0);
-    const lin = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { model: 'linear', width: 100, lrFactor: 1, steps: 10, seed: 0, backend: 'auto' });
+    const lin = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', {
+      model: 'linear',
+      width: 100,
+      lrFactor: 1,
+      steps: 10,
+      seed: 0,
+      backend: 'auto',
+    });
     assert.ok(lin && lin.type === 'labDone');
     assert.equal(lin.backend, 'cpu', 'the linear toy is the exact recursion');
   });
 
   test('Catapult Lab lr sweep of the linear toy: lazy below 2/lambda0, catapult to about 4/lambda0, divergent beyond (SCIENCE.md §3)', async () => {
-    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { model: 'linear', width: 1000, steps: 100, seed: 0, sweep: 'lr' });
+    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', {
+      model: 'linear',
+      width: 1000,
+      steps: 100,
+      seed: 0,
+      sweep: 'lr',
+    });
     assert.ok(r && r.type === 'labSweepDone', JSON.stringify(r));
     assert.equal(r.rows.length, 12);
     // x = eta / (2 / lambda0); the edges 1 and ~2 themselves are left out (SCIENCE.md: "~4/lambda").
@@ -239,10 +321,15 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     }
   });
 
-  test('Catapult Lab trains the ReLU network on the user\'s table (iris.csv) in the webview, as the core does', async () => {
+  test("Catapult Lab trains the ReLU network on the user's table (iris.csv) in the webview, as the core does", async () => {
     const uri = vscode.Uri.file(path.join(workspaceDir(), 'iris.csv'));
     const settings = { model: 'relu' as const, width: 64, lrFactor: 3, steps: 40, batch: 1000, seed: 0 };
-    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', { ...settings, dataset: uri, target: 'species', backend: 'cpu' });
+    const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', {
+      ...settings,
+      dataset: uri,
+      target: 'species',
+      backend: 'cpu',
+    });
     assert.ok(r && r.type === 'labDone', JSON.stringify(r));
     assert.equal(r.backend, 'cpu', 'backend cpu was asked');
     assert.equal(r.backendNote, null);
@@ -250,7 +337,10 @@ suite('Loss spikes and the catapult lab (issue 6)', () => {
     const { loadDataset } = await import('../../../src/core/data/index');
     const { CpuCatapultBackend, labTaskFromDataset, trainReluLab } = await import('../../../src/core/catapult/index');
     const { dataset } = await loadDataset(await vscode.workspace.fs.readFile(uri), 'iris.csv', { target: 'species' });
-    const ref = await trainReluLab({ ...settings, every: 10, task: labTaskFromDataset(dataset) }, new CpuCatapultBackend());
+    const ref = await trainReluLab(
+      { ...settings, every: 10, task: labTaskFromDataset(dataset) },
+      new CpuCatapultBackend(),
+    );
     // The page's V8 (Chromium) and the host's (Node) may differ in the last bit of Math.log/cos: relative 1e-9.
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
     assert.ok(close(r.lambda0, ref.lambda0), `${r.lambda0} vs ${ref.lambda0}`);

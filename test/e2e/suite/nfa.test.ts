@@ -15,8 +15,19 @@ import type { InspectWeightsResult } from '../../../src/extension/weights';
 import type { NfaLabPanelState, NfaPanelState } from '../../../src/protocol';
 
 const EXT_ID = 'feature-lens.feature-lens';
-const FIXTURES = ['mlp.pt', 'mlp.safetensors', 'mlp.npz', 'mlp_init.safetensors', 'nfa_data.csv', 'evil_system.pt', 'bad_huge_header.safetensors', 'expected.json',
-  'train_checkpoint.pt', 'checkpoints.json', 'evil_nested_checkpoint.pt'];
+const FIXTURES = [
+  'mlp.pt',
+  'mlp.safetensors',
+  'mlp.npz',
+  'mlp_init.safetensors',
+  'nfa_data.csv',
+  'evil_system.pt',
+  'bad_huge_header.safetensors',
+  'expected.json',
+  'train_checkpoint.pt',
+  'checkpoints.json',
+  'evil_nested_checkpoint.pt',
+];
 
 function ext(): vscode.Extension<FeatureLensApi> {
   const e = vscode.extensions.getExtension<FeatureLensApi>(EXT_ID);
@@ -34,7 +45,10 @@ async function capturing<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: 
   const errors: string[] = [];
   const w = vscode.window as unknown as Record<string, unknown>;
   const original = w.showErrorMessage;
-  w.showErrorMessage = (msg: string) => { errors.push(msg); return Promise.resolve(undefined); };
+  w.showErrorMessage = (msg: string) => {
+    errors.push(msg);
+    return Promise.resolve(undefined);
+  };
   try {
     return { value: await fn(), errors };
   } finally {
@@ -44,13 +58,27 @@ async function capturing<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: 
 
 function cliNfa(weights: vscode.Uri, data: vscode.Uri, extra: string[] = []): Record<string, any> {
   const out = path.join(os.tmpdir(), `fl-nfa-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-  const r = spawnSync(process.execPath, [path.join(ext().extensionPath, 'dist', 'cli.js'), 'nfa', weights.fsPath, data.fsPath, '--target', 'y', '--json', out, ...extra],
-    { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const r = spawnSync(
+    process.execPath,
+    [
+      path.join(ext().extensionPath, 'dist', 'cli.js'),
+      'nfa',
+      weights.fsPath,
+      data.fsPath,
+      '--target',
+      'y',
+      '--json',
+      out,
+      ...extra,
+    ],
+    { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+  );
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(fs.readFileSync(out, 'utf8'));
 }
 
-const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, tol: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
 suite('Issue 5: weights and the Neural Feature Ansatz', () => {
   let expected: any;
@@ -59,18 +87,32 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     await ext().activate();
     await vscode.workspace.fs.createDirectory(ws(''));
     for (const f of FIXTURES) {
-      await vscode.workspace.fs.copy(vscode.Uri.file(path.join(ext().extensionPath, 'test/fixtures/weights', f)), ws(f), { overwrite: true });
+      await vscode.workspace.fs.copy(
+        vscode.Uri.file(path.join(ext().extensionPath, 'test/fixtures/weights', f)),
+        ws(f),
+        { overwrite: true },
+      );
     }
     expected = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(ws('expected.json'))));
   });
 
   test('the issue-5 commands are registered', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
-    for (const id of ['featureLens.inspectWeights', 'featureLens.computeNfa', 'featureLens.openTrainingLab', 'featureLens.saveTrainedWeights', 'featureLens.inspectTrainedNetwork', 'featureLens.cancelTraining']) assert.ok(all.has(id), id);
+    for (const id of [
+      'featureLens.inspectWeights',
+      'featureLens.computeNfa',
+      'featureLens.openTrainingLab',
+      'featureLens.saveTrainedWeights',
+      'featureLens.inspectTrainedNetwork',
+      'featureLens.cancelTraining',
+    ])
+      assert.ok(all.has(id), id);
   });
 
   test('inspectWeights lists the tensors of a PyTorch checkpoint with their shapes and opens the editor', async () => {
-    const { value, errors } = await capturing(() => vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('mlp.pt')));
+    const { value, errors } = await capturing(() =>
+      vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('mlp.pt')),
+    );
     assert.deepEqual(errors, []);
     assert.ok(value);
     assert.equal(value.format, 'pytorch');
@@ -81,14 +123,24 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     for (const l of w) assert.deepEqual(shapes[l.name], l.shape, l.name);
     for (const l of w) assert.deepEqual(shapes[l.name.replace('weight', 'bias')], [l.shape[0]]);
     const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-    assert.ok(tab instanceof vscode.TabInputCustom && tab.viewType === 'featureLens.weights', 'the weights editor is the active tab');
+    assert.ok(
+      tab instanceof vscode.TabInputCustom && tab.viewType === 'featureLens.weights',
+      'the weights editor is the active tab',
+    );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   test('computeNfa with arguments equals the CLI and the PyTorch reference', async () => {
     const data = ws('nfa_data.csv');
     for (const file of ['mlp.pt', 'mlp.safetensors']) {
-      const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws(file), { data, target: 'y', activation: 'relu', backend: 'cpu' }));
+      const { value, errors } = await capturing(() =>
+        vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws(file), {
+          data,
+          target: 'y',
+          activation: 'relu',
+          backend: 'cpu',
+        }),
+      );
       assert.deepEqual(errors, []);
       assert.ok(value, `${file}: the command resolved to a report`);
       const cli = cliNfa(ws(file), data);
@@ -101,7 +153,12 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
             // Same core code in the same kind of process: equal to the last bits.
             assert.equal(l.correlation[kind][p], cli.layers[i].correlation[kind][p], `${file} ${l.name} ${kind}.${p}`);
             // PyTorch's square root of the AGOP (eigh in float64) agrees to ~1e-8 on rank-deficient layers.
-            close(l.correlation[kind][p], expected.nfa.relu.layers[i].correlation[kind][p], p === 'agop' ? 1e-10 : 1e-7, `${file} ${l.name} ${kind}.${p} vs PyTorch`);
+            close(
+              l.correlation[kind][p],
+              expected.nfa.relu.layers[i].correlation[kind][p],
+              p === 'agop' ? 1e-10 : 1e-7,
+              `${file} ${l.name} ${kind}.${p} vs PyTorch`,
+            );
           }
         }
       });
@@ -112,12 +169,29 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
 
   test('computeNfa minus the initial weights and another activation match PyTorch', async () => {
     const data = ws('nfa_data.csv');
-    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.npz'), { data, target: 'y', activation: 'tanh', init: ws('mlp_init.safetensors'), rfm: 'none', panel: false, backend: 'cpu' }));
+    const { value, errors } = await capturing(() =>
+      vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.npz'), {
+        data,
+        target: 'y',
+        activation: 'tanh',
+        init: ws('mlp_init.safetensors'),
+        rfm: 'none',
+        panel: false,
+        backend: 'cpu',
+      }),
+    );
     assert.deepEqual(errors, []);
     assert.ok(value);
     assert.equal(value.minus_init, true);
     assert.equal(value.rfm, null);
-    value.layers.forEach((l, i) => close(l.correlation.pearson.sqrt_agop, expected.nfa.tanh.layers[i].correlation_minus_init.pearson.sqrt_agop, 1e-7, `${l.name} tanh minus init`));
+    value.layers.forEach((l, i) =>
+      close(
+        l.correlation.pearson.sqrt_agop,
+        expected.nfa.tanh.layers[i].correlation_minus_init.pearson.sqrt_agop,
+        1e-7,
+        `${l.name} tanh minus init`,
+      ),
+    );
   });
 
   test('computeNfa honours featureLens.backend: auto (WebGPU when the host has an adapter) equals cpu within 1e-4', async () => {
@@ -127,7 +201,14 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     try {
       for (const choice of ['cpu', 'auto'] as const) {
         await config.update('backend', choice, vscode.ConfigurationTarget.Global);
-        const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: 'none', panel: false }));
+        const { value, errors } = await capturing(() =>
+          vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), {
+            data,
+            target: 'y',
+            rfm: 'none',
+            panel: false,
+          }),
+        );
         assert.deepEqual(errors, []);
         assert.ok(value, choice);
         byBackend[choice] = value;
@@ -144,17 +225,43 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     if (auto.backend === 'cpu') assert.ok(auto.backend_note, 'auto on the CPU carries the reason');
     auto.layers.forEach((l, i) => {
       for (const kind of ['cosine', 'pearson', 'cosine_offdiag', 'pearson_offdiag'] as const) {
-        for (const p of ['agop', 'sqrt_agop'] as const) close(l.correlation[kind][p], expected.nfa.relu.layers[i].correlation[kind][p], 1e-4, `auto (${auto.backend}) ${l.name} ${kind}.${p} vs PyTorch`);
-        for (const p of ['agop', 'sqrt_agop'] as const) close(l.correlation[kind][p], cpu.layers[i].correlation[kind][p], 1e-4, `auto (${auto.backend}) ${l.name} ${kind}.${p} vs cpu`);
+        for (const p of ['agop', 'sqrt_agop'] as const)
+          close(
+            l.correlation[kind][p],
+            expected.nfa.relu.layers[i].correlation[kind][p],
+            1e-4,
+            `auto (${auto.backend}) ${l.name} ${kind}.${p} vs PyTorch`,
+          );
+        for (const p of ['agop', 'sqrt_agop'] as const)
+          close(
+            l.correlation[kind][p],
+            cpu.layers[i].correlation[kind][p],
+            1e-4,
+            `auto (${auto.backend}) ${l.name} ${kind}.${p} vs cpu`,
+          );
       }
     });
   });
 
   test('computeNfa compares NFM_1 with the M of a saved RFM run', async () => {
     const data = ws('nfa_data.csv');
-    const fit = await vscode.commands.executeCommand<{ runId: string; M: number[][] }>('featureLens.fitRfm', data, { target: 'y', backend: 'cpu', standardize: false, iters: 2, panel: false });
+    const fit = await vscode.commands.executeCommand<{ runId: string; M: number[][] }>('featureLens.fitRfm', data, {
+      target: 'y',
+      backend: 'cpu',
+      standardize: false,
+      iters: 2,
+      panel: false,
+    });
     assert.ok(fit?.runId);
-    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: fit.runId, panel: false, backend: 'cpu' }));
+    const { value, errors } = await capturing(() =>
+      vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), {
+        data,
+        target: 'y',
+        rfm: fit.runId,
+        panel: false,
+        backend: 'cpu',
+      }),
+    );
     assert.deepEqual(errors, []);
     assert.ok(value?.rfm);
     assert.equal(value.rfm.source, fit.runId);
@@ -162,9 +269,16 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     const nfm: number[] = expected.nfa.relu.layers[0].nfm;
     const m = fit.M.flat();
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-    const ma = mean(nfm), mb = mean(m);
-    let ab = 0, aa = 0, bb = 0;
-    nfm.forEach((x, i) => { ab += (x - ma) * (m[i] - mb); aa += (x - ma) ** 2; bb += (m[i] - mb) ** 2; });
+    const ma = mean(nfm),
+      mb = mean(m);
+    let ab = 0,
+      aa = 0,
+      bb = 0;
+    nfm.forEach((x, i) => {
+      ab += (x - ma) * (m[i] - mb);
+      aa += (x - ma) ** 2;
+      bb += (m[i] - mb) ** 2;
+    });
     close((value.rfm.correlation as any).pearson.m, ab / Math.sqrt(aa * bb), 1e-9, 'pearson(NFM_1, M of the run)');
     await vscode.commands.executeCommand('featureLens.deleteRun', fit.runId, { confirm: false });
   });
@@ -173,7 +287,16 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     const data = ws('nfa_data.csv');
     // On the CPU: the backend that could starve the host. (Under auto the host's WebGPU start-up, seconds
     // on a loaded machine, would race the first cancel; test/gpu/nfa-train.test.ts cancels on WebGPU.)
-    const running = vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, width: 64, depth: 2, batch: 1, epochs: 100000, seed: 1, backend: 'cpu' });
+    const running = vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, {
+      target: 'y',
+      train: true,
+      width: 64,
+      depth: 2,
+      batch: 1,
+      epochs: 100000,
+      seed: 1,
+      backend: 'cpu',
+    });
     // Training starts once the data is read (slower on a loaded machine): retry until there is something to cancel.
     let cancelled = false;
     await new Promise((r) => setTimeout(r, 1500));
@@ -193,28 +316,58 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
       assert.equal(r1.value, undefined);
       assert.equal(r1.errors.length, 1, `${f}: ${r1.errors}`);
       assert.match(r1.errors[0], new RegExp(f.replace('.', '\\.')));
-      const r2 = await capturing(() => vscode.commands.executeCommand('featureLens.computeNfa', ws(f), { data: ws('nfa_data.csv'), target: 'y' }));
+      const r2 = await capturing(() =>
+        vscode.commands.executeCommand('featureLens.computeNfa', ws(f), { data: ws('nfa_data.csv'), target: 'y' }),
+      );
       assert.equal(r2.value, undefined);
       assert.equal(r2.errors.length, 1);
     }
-    assert.match((await capturing(() => vscode.commands.executeCommand('featureLens.inspectWeights', ws('evil_system.pt')))).errors[0], /system|global|refus|not allowed/i);
+    assert.match(
+      (await capturing(() => vscode.commands.executeCommand('featureLens.inspectWeights', ws('evil_system.pt'))))
+        .errors[0],
+      /system|global|refus|not allowed/i,
+    );
     // The extension still works afterwards.
-    const ok = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('mlp.safetensors'), { open: false });
+    const ok = await vscode.commands.executeCommand<InspectWeightsResult>(
+      'featureLens.inspectWeights',
+      ws('mlp.safetensors'),
+      { open: false },
+    );
     assert.equal(ok?.tensors.length, 6);
   });
 
   test('a file above featureLens.weights.wholeReadBytes is read by ranges and gives the same numbers', async () => {
     const cfg = vscode.workspace.getConfiguration('featureLens.weights');
     const data = ws('nfa_data.csv');
-    const whole = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: 'none', panel: false });
+    const whole = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), {
+      data,
+      target: 'y',
+      rfm: 'none',
+      panel: false,
+    });
     await cfg.update('wholeReadBytes', 64, vscode.ConfigurationTarget.Workspace);
     try {
-      const listed = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('mlp.pt'), { open: false });
+      const listed = await vscode.commands.executeCommand<InspectWeightsResult>(
+        'featureLens.inspectWeights',
+        ws('mlp.pt'),
+        { open: false },
+      );
       assert.match(listed?.note ?? '', /read by ranges/);
-      assert.deepEqual(listed?.tensors.map((t) => t.shape), [[12, 5], [12], [8, 12], [8], [2, 8], [2]]);
-      const ranged = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), { data, target: 'y', rfm: 'none', panel: false });
+      assert.deepEqual(
+        listed?.tensors.map((t) => t.shape),
+        [[12, 5], [12], [8, 12], [8], [2, 8], [2]],
+      );
+      const ranged = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('mlp.pt'), {
+        data,
+        target: 'y',
+        rfm: 'none',
+        panel: false,
+      });
       assert.ok(whole && ranged);
-      assert.deepEqual(ranged.layers.map((l) => l.correlation), whole.layers.map((l) => l.correlation));
+      assert.deepEqual(
+        ranged.layers.map((l) => l.correlation),
+        whole.layers.map((l) => l.correlation),
+      );
     } finally {
       await cfg.update('wholeReadBytes', undefined, vscode.ConfigurationTarget.Workspace);
     }
@@ -222,61 +375,157 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
 
   test('the training lab trains like the core trainer, saves .safetensors without overwriting, and inspects', async () => {
     const data = ws('nfa_data.csv');
-    const settings = { width: 12, depth: 1, activation: 'relu', optimizer: 'adam' as const, lr: 0.01, batch: 8, epochs: 15, seed: 3 };
+    const settings = {
+      width: 12,
+      depth: 1,
+      activation: 'relu',
+      optimizer: 'adam' as const,
+      lr: 0.01,
+      batch: 8,
+      epochs: 15,
+      seed: 3,
+    };
     // auto (WebGPU when the host has an adapter) first, then the CPU, which the last-trained state below is.
-    const auto = await capturing(() => vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, backend: 'auto', ...settings }));
+    const auto = await capturing(() =>
+      vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, {
+        target: 'y',
+        train: true,
+        backend: 'auto',
+        ...settings,
+      }),
+    );
     assert.deepEqual(auto.errors, []);
     assert.ok(auto.value && !auto.value.cancelled);
     assert.ok(['webgpu', 'cpu'].includes(auto.value.backend), auto.value.backend);
     if (auto.value.backend === 'cpu') assert.ok(auto.value.backendNote, 'auto on the CPU carries the reason');
-    const { value, errors } = await capturing(() => vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, backend: 'cpu', ...settings }));
+    const { value, errors } = await capturing(() =>
+      vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, {
+        target: 'y',
+        train: true,
+        backend: 'cpu',
+        ...settings,
+      }),
+    );
     assert.deepEqual(errors, []);
     assert.ok(value && !value.cancelled);
     assert.equal(value.backend, 'cpu');
     assert.equal(value.history.length, 16);
     // The same training through the core API on the same bytes.
     const { dataset } = await loadDataset(await vscode.workspace.fs.readFile(data), 'nfa_data.csv', { target: 'y' });
-    const ref = await trainMlp(dataset.X, trainingTargets(dataset.y, null), { ...settings, activation: 'relu', momentum: 0, nfaRows: 500 });
-    assert.deepEqual(value.history.map((h) => h.loss), ref.history.map((h) => h.loss));
+    const ref = await trainMlp(dataset.X, trainingTargets(dataset.y, null), {
+      ...settings,
+      activation: 'relu',
+      momentum: 0,
+      nfaRows: 500,
+    });
+    assert.deepEqual(
+      value.history.map((h) => h.loss),
+      ref.history.map((h) => h.loss),
+    );
     // f32 on the device: the loss curve within 1e-4 (test/gpu/nfa-train.test.ts measures ~1e-6 relative).
-    auto.value.history.forEach((h, e) => close(h.loss, ref.history[e].loss, 1e-4, `auto (${auto.value?.backend}) loss at epoch ${e}`));
+    auto.value.history.forEach((h, e) =>
+      close(h.loss, ref.history[e].loss, 1e-4, `auto (${auto.value?.backend}) loss at epoch ${e}`),
+    );
     assert.ok(value.finalLoss < value.history[0].loss, 'training lowers the loss');
 
     const out = ws('lab.safetensors');
-    try { await vscode.workspace.fs.delete(out); } catch { /* absent */ }
+    try {
+      await vscode.workspace.fs.delete(out);
+    } catch {
+      /* absent */
+    }
     const saved = await vscode.commands.executeCommand<string>('featureLens.saveTrainedWeights', out);
     assert.equal(saved, out.toString());
-    const listed = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', out, { open: false });
-    assert.deepEqual(listed?.tensors.map((t) => [t.name, t.dtype, t.shape]).sort(), [['0.bias', 'F32', [12]], ['0.weight', 'F32', [12, 5]], ['2.bias', 'F32', [1]], ['2.weight', 'F32', [1, 12]]].sort());
+    const listed = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', out, {
+      open: false,
+    });
+    assert.deepEqual(
+      listed?.tensors.map((t) => [t.name, t.dtype, t.shape]).sort(),
+      [
+        ['0.bias', 'F32', [12]],
+        ['0.weight', 'F32', [12, 5]],
+        ['2.bias', 'F32', [1]],
+        ['2.weight', 'F32', [1, 12]],
+      ].sort(),
+    );
     const before = await vscode.workspace.fs.readFile(out);
-    const again = await capturing(() => vscode.commands.executeCommand('featureLens.saveTrainedWeights', out, { overwrite: false }));
+    const again = await capturing(() =>
+      vscode.commands.executeCommand('featureLens.saveTrainedWeights', out, { overwrite: false }),
+    );
     assert.equal(again.value, undefined);
     assert.match(again.errors[0] ?? '', /already exists/);
     assert.deepEqual(await vscode.workspace.fs.readFile(out), before, 'not overwritten');
 
     // Inspect (float64 net) against the saved float32 file read back through computeNfa.
-    const inspected = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', { panel: false });
-    const fromFile = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', out, { data, target: 'y', rfm: 'none', panel: false });
+    const inspected = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', {
+      panel: false,
+    });
+    const fromFile = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', out, {
+      data,
+      target: 'y',
+      rfm: 'none',
+      panel: false,
+    });
     assert.ok(inspected && fromFile);
-    inspected.layers.forEach((l, i) => close(l.correlation.pearson.sqrt_agop, fromFile.layers[i].correlation.pearson.sqrt_agop, 1e-4, `${l.name} f64 vs f32`));
+    inspected.layers.forEach((l, i) =>
+      close(
+        l.correlation.pearson.sqrt_agop,
+        fromFile.layers[i].correlation.pearson.sqrt_agop,
+        1e-4,
+        `${l.name} f64 vs f32`,
+      ),
+    );
   });
   test('a training checkpoint: metadata listed, the NFA of its model dict equals PyTorch, a hostile one nested is refused', async () => {
-    const listed = await vscode.commands.executeCommand<InspectWeightsResult>('featureLens.inspectWeights', ws('train_checkpoint.pt'), { open: false });
+    const listed = await vscode.commands.executeCommand<InspectWeightsResult>(
+      'featureLens.inspectWeights',
+      ws('train_checkpoint.pt'),
+      { open: false },
+    );
     assert.ok(listed);
     assert.equal(listed.modelScope, 'model_state_dict');
-    const ck = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(ws('checkpoints.json')))).train_checkpoint;
-    assert.deepEqual(listed.tensors.map((t) => t.name), Object.keys(ck.tensors));
+    const ck = JSON.parse(
+      new TextDecoder().decode(await vscode.workspace.fs.readFile(ws('checkpoints.json'))),
+    ).train_checkpoint;
+    assert.deepEqual(
+      listed.tensors.map((t) => t.name),
+      Object.keys(ck.tensors),
+    );
     const meta = new Map(listed.metadata.map((m) => [m.name, m]));
     for (const name of ['epoch', 'loss', 'config.lr', 'optimizer_state_dict.param_groups.0.betas']) {
-      assert.deepEqual([meta.get(name)?.pyType, meta.get(name)?.value], [ck.values[name].type, ck.values[name].repr], name);
+      assert.deepEqual(
+        [meta.get(name)?.pyType, meta.get(name)?.value],
+        [ck.values[name].type, ck.values[name].repr],
+        name,
+      );
     }
-    const { value, errors } = await capturing(() => vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('train_checkpoint.pt'),
-      { data: ws('nfa_data.csv'), target: 'y', rfm: 'none', panel: false, backend: 'cpu', focus: 'model_state_dict.2.weight' }));
+    const { value, errors } = await capturing(() =>
+      vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', ws('train_checkpoint.pt'), {
+        data: ws('nfa_data.csv'),
+        target: 'y',
+        rfm: 'none',
+        panel: false,
+        backend: 'cpu',
+        focus: 'model_state_dict.2.weight',
+      }),
+    );
     assert.deepEqual(errors, []);
     assert.ok(value);
-    assert.deepEqual(value.layers.map((l) => l.name), ['0.weight', '2.weight', '4.weight']);
-    value.layers.forEach((l, i) => close(l.correlation.pearson.sqrt_agop, expected.nfa.relu.layers[i].correlation.pearson.sqrt_agop, 1e-7, `${l.name} from the checkpoint vs PyTorch`));
-    const evil = await capturing(() => vscode.commands.executeCommand('featureLens.inspectWeights', ws('evil_nested_checkpoint.pt')));
+    assert.deepEqual(
+      value.layers.map((l) => l.name),
+      ['0.weight', '2.weight', '4.weight'],
+    );
+    value.layers.forEach((l, i) =>
+      close(
+        l.correlation.pearson.sqrt_agop,
+        expected.nfa.relu.layers[i].correlation.pearson.sqrt_agop,
+        1e-7,
+        `${l.name} from the checkpoint vs PyTorch`,
+      ),
+    );
+    const evil = await capturing(() =>
+      vscode.commands.executeCommand('featureLens.inspectWeights', ws('evil_nested_checkpoint.pt')),
+    );
     assert.equal(evil.value, undefined);
     assert.match(evil.errors[0] ?? '', /posix\.system/);
   });
@@ -284,14 +533,33 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
   suite('views come back after a window reload (the registered serializers, called as VS Code does)', () => {
     const api = () => ext().exports.nfa;
     const state = (over: Partial<NfaPanelState> = {}): NfaPanelState => ({
-      title: 'NFA: revived', weights: ws('train_checkpoint.pt').toString(), data: ws('nfa_data.csv').toString(), target: 'y', activation: 'relu',
-      layers: ['0.weight', '2.weight', '4.weight'], init: null, standardize: false, rfm: 'none', focus: '2.weight', ...over,
+      title: 'NFA: revived',
+      weights: ws('train_checkpoint.pt').toString(),
+      data: ws('nfa_data.csv').toString(),
+      target: 'y',
+      activation: 'relu',
+      layers: ['0.weight', '2.weight', '4.weight'],
+      init: null,
+      standardize: false,
+      rfm: 'none',
+      focus: '2.weight',
+      ...over,
     });
-    const restoredPanel = (viewType: string) => vscode.window.createWebviewPanel(viewType, 'restored', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {});
+    const restoredPanel = (viewType: string) =>
+      vscode.window.createWebviewPanel(
+        viewType,
+        'restored',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {},
+      );
     const config = () => vscode.workspace.getConfiguration('featureLens');
 
-    suiteSetup(async () => { await config().update('backend', 'cpu', vscode.ConfigurationTarget.Global); });
-    suiteTeardown(async () => { await config().update('backend', undefined, vscode.ConfigurationTarget.Global); });
+    suiteSetup(async () => {
+      await config().update('backend', 'cpu', vscode.ConfigurationTarget.Global);
+    });
+    suiteTeardown(async () => {
+      await config().update('backend', undefined, vscode.ConfigurationTarget.Global);
+    });
 
     test('an NFA view is computed again from the files in its saved state', async () => {
       const panel = restoredPanel('featureLens.nfa');
@@ -305,16 +573,33 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
       assert.ok(view.shown, 'the view was shown');
       assert.equal(panel.title, 'NFA: revived');
       assert.equal(view.shown.focus, '2.weight');
-      assert.deepEqual(view.shown.layers.map((l) => l.name), ['0.weight', '2.weight', '4.weight']);
+      assert.deepEqual(
+        view.shown.layers.map((l) => l.name),
+        ['0.weight', '2.weight', '4.weight'],
+      );
       view.shown.layers.forEach((l, i) => {
-        for (const p of ['agop', 'sqrt_agop'] as const) close(l.correlation.pearson[p], expected.nfa.relu.layers[i].correlation.pearson[p], 1e-7, `revived ${l.name} pearson.${p} vs PyTorch`);
+        for (const p of ['agop', 'sqrt_agop'] as const)
+          close(
+            l.correlation.pearson[p],
+            expected.nfa.relu.layers[i].correlation.pearson[p],
+            1e-7,
+            `revived ${l.name} pearson.${p} vs PyTorch`,
+          );
       });
       panel.dispose();
       // A page whose state had not reached the workbench's storage: found again by its tab title.
-      const untitled = vscode.window.createWebviewPanel('featureLens.nfa', 'NFA: revived', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {});
+      const untitled = vscode.window.createWebviewPanel(
+        'featureLens.nfa',
+        'NFA: revived',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        {},
+      );
       await api().serializers.nfa.deserializeWebviewPanel(untitled, undefined);
       await api().panels.latest?.settled;
-      assert.deepEqual(api().panels.latest?.shown?.layers.map((l) => l.correlation), view.shown.layers.map((l) => l.correlation));
+      assert.deepEqual(
+        api().panels.latest?.shown?.layers.map((l) => l.correlation),
+        view.shown.layers.map((l) => l.correlation),
+      );
       untitled.dispose();
     });
 
@@ -338,15 +623,27 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
 
     test('the training lab comes back with its curves and its trained network (read back from storage)', async () => {
       const data = ws('nfa_data.csv');
-      const trainedRun = await vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, { target: 'y', train: true, width: 10, depth: 1, epochs: 6, seed: 5, lr: 0.01 });
+      const trainedRun = await vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', data, {
+        target: 'y',
+        train: true,
+        width: 10,
+        depth: 1,
+        epochs: 6,
+        seed: 5,
+        lr: 0.01,
+      });
       assert.ok(trainedRun && !trainedRun.cancelled);
-      const before = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', { panel: false });
+      const before = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', {
+        panel: false,
+      });
       const saved: NfaLabPanelState = JSON.parse(JSON.stringify(api().lab.state()));
       assert.ok(saved.trained, 'the trained network was kept in storage');
       assert.equal(saved.epochs.length, 7);
       assert.equal(saved.target, 'y');
       // Close the lab as a window reload would, and forget the network held in memory.
-      const labTabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('featureLens.lab'));
+      const labTabs = vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('featureLens.lab'));
       assert.equal(labTabs.length, 1);
       await vscode.window.tabGroups.close(labTabs);
       api().lab.trained = undefined;
@@ -355,15 +652,28 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
       await api().lab.restoring;
       assert.ok(api().lab.trained, 'the trained network is back');
       assert.deepEqual(api().lab.state().epochs, saved.epochs);
-      const after = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', { panel: false });
+      const after = await vscode.commands.executeCommand<NfaReport>('featureLens.inspectTrainedNetwork', {
+        panel: false,
+      });
       assert.ok(before && after);
       // Kept as float64: the same network, so the same numbers to the last bit.
-      assert.deepEqual(after.layers.map((l) => l.correlation), before.layers.map((l) => l.correlation));
+      assert.deepEqual(
+        after.layers.map((l) => l.correlation),
+        before.layers.map((l) => l.correlation),
+      );
       // The lab's NFA view revives from the same kept file.
       const nfaPanel = restoredPanel('featureLens.nfa');
       await api().serializers.nfa.deserializeWebviewPanel(nfaPanel, {
-        title: 'NFA: lab MLP', weights: saved.trained, data: saved.data!, target: 'y', activation: 'relu', layers: ['0.weight', '2.weight'],
-        init: null, standardize: false, rfm: 'none', focus: null,
+        title: 'NFA: lab MLP',
+        weights: saved.trained,
+        data: saved.data!,
+        target: 'y',
+        activation: 'relu',
+        layers: ['0.weight', '2.weight'],
+        init: null,
+        standardize: false,
+        rfm: 'none',
+        focus: null,
       });
       await api().panels.latest?.settled;
       const shown = api().panels.latest?.shown;

@@ -22,7 +22,14 @@ async function main(): Promise<unknown> {
   const c = await fitRfm(ds, options, { backend: new CpuBackend(), valFraction: 0.2 });
   const live = gpu.liveBuffers;
   gpu.dispose();
-  const pick = (r: typeof g) => ({ backend: r.backend, device: r.device, test_metric: r.final.test_metric, test_mse: r.final.test_mse, M: r.M, importance: r.importance });
+  const pick = (r: typeof g) => ({
+    backend: r.backend,
+    device: r.device,
+    test_metric: r.final.test_metric,
+    test_mse: r.final.test_mse,
+    M: r.M,
+    importance: r.importance,
+  });
   return { gpu: pick(g), cpu: pick(c), liveBuffers: live };
 }
 

@@ -1,7 +1,7 @@
 // feature-lens: command-line entry over src/core. Each sub-command lives in src/cli/commands/<name>.ts
 // and exports `run(args): Promise<number>` (the exit code).
 import { InputError } from '../core/errors';
-import { BackendError } from '../core/rfm/backend';
+import { BackendError } from '../core/errors';
 import * as fit from './commands/fit';
 import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';

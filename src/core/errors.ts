@@ -25,3 +25,17 @@ export interface CancelToken {
 export function throwIfCancelled(token: CancelToken | undefined): void {
   if (token?.cancelled) throw new CancelledError();
 }
+
+export type BackendName = 'cpu' | 'webgpu';
+
+/** Raised by a backend when its device fails (lost, out of memory, shader error); the placement policy (compute.ts) moves the work to the next placement. */
+export class BackendError extends Error {
+  constructor(
+    readonly backend: BackendName,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`${backend} backend: ${message}`);
+    this.name = 'BackendError';
+  }
+}

@@ -2,7 +2,9 @@
 // tests. Dawn (npm `webgpu`) provides WebGPU in Node; the object returned by its create() must outlive
 // every device made from it, so each backend holds it (keepAlive) until dispose().
 import { cpus } from 'node:os';
-import { BackendError, type Backend } from './rfm/backend';
+import { BackendError } from './errors';
+import type { Backend } from './rfm/backend';
+import type { BackendChoice } from './compute';
 import { CpuCatapultBackend } from './catapult/cpu';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
@@ -10,8 +12,6 @@ import { CpuNfaBackend, type NfaBackend } from './nfa/backend';
 import { WebGpuNfaBackend, type WebGpuNfaOptions } from './nfa/webgpu';
 import { CpuBackend } from './rfm/cpu';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
-
-export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
 
 /** Dawn's GPU entry point, or the reason it is unavailable. */
 async function dawnGpu(): Promise<{ gpu: GPU } | { reason: string }> {

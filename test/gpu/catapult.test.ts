@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BackendError } from '../../src/core/rfm/backend';
+import { BackendError } from '../../src/core/errors';
 import { createCatapultBackend } from '../../src/core/node';
 import { CpuCatapultBackend, topEigenvalue, trainReluLab } from '../../src/core/catapult/index';
 import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';

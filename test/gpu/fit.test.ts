@@ -2,7 +2,8 @@
 // 1e-3 relative, M within 1e-3 relative Frobenius error, same top features (issue 3).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BackendError, type Backend } from '../../src/core/rfm/backend';
+import { BackendError } from '../../src/core/errors';
+import type { Backend } from '../../src/core/rfm/backend';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import type { WebGpuBackend } from '../../src/core/rfm/webgpu';
 import { fitRfm } from '../../src/core/rfm/fit';

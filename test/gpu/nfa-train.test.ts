@@ -3,7 +3,7 @@
 // a device lost mid-training continuing on the CPU, and buffer hygiene.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BackendError } from '../../src/core/rfm/backend';
+import { BackendError } from '../../src/core/errors';
 import { createNfaBackend } from '../../src/core/node';
 import { CancelledError } from '../../src/core/errors';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';

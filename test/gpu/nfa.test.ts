@@ -2,7 +2,7 @@
 // every activation, row batching, the computeNfa correlations, buffer hygiene and BackendErrors.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BackendError } from '../../src/core/rfm/backend';
+import { BackendError } from '../../src/core/errors';
 import { createNfaBackend } from '../../src/core/node';
 import { mat, type Mat } from '../../src/core/mat';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';

@@ -1,7 +1,8 @@
 // Every WebGPU op against the float64 CPU backend, on random data and on standardised fixtures.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BackendError, type KernelSpec } from '../../src/core/rfm/backend';
+import { BackendError } from '../../src/core/errors';
+import type { KernelSpec } from '../../src/core/rfm/backend';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { createBackend } from '../../src/core/node';
 import { WebGpuBackend } from '../../src/core/rfm/webgpu';

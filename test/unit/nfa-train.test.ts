@@ -2,7 +2,7 @@
 // much lower at initialisation), weights round-trip through .safetensors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BackendError } from '../../src/core/rfm/backend';
+import { BackendError } from '../../src/core/errors';
 import { CpuNfaBackend, type NfaBackend } from '../../src/core/nfa/backend';
 import { computeNfa } from '../../src/core/nfa/compute';
 import { inferLayerChain, loadMlp } from '../../src/core/nfa/network';

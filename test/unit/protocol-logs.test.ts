@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { detectSpikes } from '../../src/core/logs/index';
-import { toWireSpike } from '../../src/protocol';
+import { toWireSpike } from '../../src/protocol/logs';
 
 test('a spike into a non-finite loss crosses as heightRatio/peakValue null, positions kept', () => {
   // 30 calm points at 1.0 +- 1%, then the loss diverges to Infinity for 3 points and comes back.

@@ -7,7 +7,8 @@ import { loadDataset } from '../../src/core/data/index';
 import { fitRfm } from '../../src/core/rfm/fit';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitResultToJson } from '../../src/core/rfm/serialize';
-import { fromWireDataset, fromWireFitResult, toWireDataset, toWireFitResult } from '../../src/protocol';
+import { fromWireDataset, toWireDataset } from '../../src/protocol/wire';
+import { fromWireFitResult, toWireFitResult } from '../../src/protocol/rfm';
 
 test('a fit result and its dataset cross the wire unchanged, tensors as ArrayBuffers', async () => {
   const bytes = new Uint8Array(readFileSync(new URL('../fixtures/iris.csv', import.meta.url)));

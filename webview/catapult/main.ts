@@ -19,15 +19,10 @@ import {
   type ReluSession,
 } from '../../src/core/catapult/index';
 import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';
-import { BackendError } from '../../src/core/rfm/backend';
+import { BackendError } from '../../src/core/errors';
 import { CancelledError } from '../../src/core/errors';
-import {
-  fromWireDataset,
-  type LabBackendInfo,
-  type LabHostToWebview,
-  type LabSettings,
-  type LabWebviewToHost,
-} from '../../src/protocol';
+import { fromWireDataset } from '../../src/protocol/wire';
+import type { LabBackendInfo, LabHostToWebview, LabSettings, LabWebviewToHost } from '../../src/protocol/catapult';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { el } from '../shared/dom';
 

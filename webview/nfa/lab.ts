@@ -1,13 +1,7 @@
 // The training lab page: the MLP's settings, live loss and NFA correlation per epoch, and the actions
 // on the trained network (the host trains; this page only draws and asks).
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import type {
-  NfaLabEpoch,
-  NfaLabHostToWebview,
-  NfaLabPanelState,
-  NfaLabSettings,
-  NfaLabWebviewToHost,
-} from '../../src/protocol';
+import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../src/protocol/nfaLab';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { el } from '../shared/dom';
 

@@ -2,7 +2,7 @@
 // correlation table of every layer, the top eigenvectors compared, and the numbers to copy.
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import { eighSym } from '../../src/core/linalg/eigh';
-import type { NfaHostToWebview, NfaPanelState, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol';
+import type { NfaHostToWebview, NfaPanelState, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol/nfa';
 import { Heatmap } from '../shared/heatmap';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';

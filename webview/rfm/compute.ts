@@ -1,13 +1,14 @@
 // Runs an RFM fit inside the panel: on navigator.gpu through the same orchestrator and WGSL kernels
 // as Node, or on the CPU backend when the host sends the fit back here after GPU attempts failed.
 import type { Backend } from '../../src/core/rfm/backend';
-import { BackendError } from '../../src/core/rfm/backend';
+import { BackendError } from '../../src/core/errors';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { WebGpuBackend } from '../../src/core/rfm/webgpu';
 import { CancelledError, InputError } from '../../src/core/errors';
 import { fitRfm } from '../../src/core/rfm/fit';
 import type { IterationRecord } from '../../src/core/rfm/types';
-import { fromWireDataset, toWireFitResult, type HostToWebview, type WebviewToHost } from '../../src/protocol';
+import { fromWireDataset } from '../../src/protocol/wire';
+import { toWireFitResult, type HostToWebview, type WebviewToHost } from '../../src/protocol/rfm';
 
 type FitMessage = Extract<HostToWebview, { type: 'fit' }>;
 

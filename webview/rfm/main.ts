@@ -1,7 +1,7 @@
 // The Feature Lens panel: draws a run (live while it fits) and runs fits on the page's WebGPU.
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import type { IterationRecord } from '../../src/core/rfm/types';
-import type { HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol';
+import type { HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol/rfm';
 import { runFitInPanel } from './compute';
 import { eighSym } from '../../src/core/linalg/eigh';
 import { Heatmap } from '../shared/heatmap';

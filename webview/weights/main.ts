@@ -1,12 +1,6 @@
 // The weights editor page: the file's tensors in a table (stats fill in as the host computes them),
 // a search box, and 2-D tensors as links to the NFA view.
-import type {
-  WeightsHostToWebview,
-  WeightsWebviewToHost,
-  WireMetadataEntry,
-  WireTensorInfo,
-  WireTensorStats,
-} from '../../src/protocol';
+import type { WeightsHostToWebview, WeightsWebviewToHost, WireMetadataEntry, WireTensorInfo, WireTensorStats } from '../../src/protocol/weights';
 import { el } from '../shared/dom';
 
 interface VsCodeApi {

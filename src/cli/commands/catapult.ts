@@ -15,7 +15,8 @@ import {
   trainLinearToy,
   trainReluLab,
 } from '../../core/catapult/index';
-import { createCatapultBackend, type BackendChoice } from '../../core/node';
+import { createCatapultBackend } from '../../core/node';
+import type { BackendChoice } from '../../core/compute';
 import { readDatasetFile } from '../../core/data/node';
 import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
 

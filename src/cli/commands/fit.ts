@@ -5,7 +5,8 @@ import { fitRfm } from '../../core/rfm/fit';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import type { FitResult, RfmOptions } from '../../core/rfm/types';
 import type { Task } from '../../core/data/dataset';
-import { createBackend, type BackendChoice } from '../../core/node';
+import { createBackend } from '../../core/node';
+import type { BackendChoice } from '../../core/compute';
 import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
 const USAGE = `usage: feature-lens fit TRAIN [--test TEST | --val-fraction F --seed S] --target COL

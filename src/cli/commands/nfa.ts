@@ -2,8 +2,9 @@
 // (SCIENCE.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
 // the same rows against NFM_1.
 import { resolve } from 'node:path';
-import { createBackend, createNfaBackend, type BackendChoice } from '../../core/node';
-import { BackendError } from '../../core/rfm/backend';
+import { createBackend, createNfaBackend } from '../../core/node';
+import type { BackendChoice } from '../../core/compute';
+import { BackendError } from '../../core/errors';
 import type { Dataset } from '../../core/data/dataset';
 import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';

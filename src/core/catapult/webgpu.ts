@@ -2,7 +2,7 @@
 // session uploads X, y and the weights once and keeps them resident in f32; a GD/SGD step is three
 // dispatches with nothing read back; residuals, NTK-vector products and the d x d AGOP come back as
 // float64. Nothing n x n is formed: K v = J (J^T v) / n.
-import { BackendError } from '../rfm/backend';
+import { BackendError } from '../errors';
 import {
   GpuContext,
   USAGE_COPY_DST,

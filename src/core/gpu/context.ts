@@ -1,7 +1,7 @@
 // Device plumbing shared by the WebGPU compute backends (RFM, NFA, catapult lab): adapter and device
 // acquisition, a pipeline cache, labelled buffers counted while alive, read-back, and one op at a time
 // inside error scopes so any GPU failure surfaces as a BackendError. Browser-safe: any GPU object.
-import { BackendError } from '../rfm/backend';
+import { BackendError } from '../errors';
 import { InputError } from '../errors';
 
 // Numeric usage flags: the GPUBufferUsage global is absent in Node unless webgpu's globals are installed.

@@ -1,7 +1,7 @@
 // Compute backends for the NFA orchestrator (compute.ts) and the training lab (train.ts). The CPU float64
 // implementation is the reference; the WebGPU one (webgpu.ts) implements the same interface: the
 // orchestrators chunk the rows, shuffle, record and do everything else once.
-import type { BackendName } from '../rfm/backend';
+import type { BackendName } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
 import { agopSumsCpu, forwardTrace, mseGradients, type LossAndGrads } from './mlp';
 import type { Mlp } from './network';

@@ -2,7 +2,7 @@
 // measured every epoch so a user sees the ansatz appear. The one training loop: steps, losses and
 // checkpoints run on the NfaBackend's TrainSession (CPU float64 or WebGPU); a device failure continues
 // on the fallback backend from the last epoch's checkpoint.
-import { BackendError, type BackendName } from '../rfm/backend';
+import { BackendError, type BackendName } from '../errors';
 import { InputError, throwIfCancelled, type CancelToken } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
 import { permutation, rng } from '../random';

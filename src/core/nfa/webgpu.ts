@@ -2,7 +2,7 @@
 // forward and Jacobian back-propagation in WGSL. Per row batch the stacked Jacobians J_l (B*c x inDim_l)
 // exist once on the device and only their Gram sums J_l^T J_l (inDim_l^2) come back; the float64 host
 // adds batches. Device arithmetic is f32; the last layer's AGOP sum, B W^T W, is exact on the host.
-import { BackendError } from '../rfm/backend';
+import { BackendError } from '../errors';
 import {
   GpuContext,
   USAGE_COPY_SRC,

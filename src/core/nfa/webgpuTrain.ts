@@ -6,7 +6,7 @@
 // so the forward/backward kernels bind ranges of them and the optimizer is one elementwise dispatch.
 // Backward: delta_{L-1} = 2/(Bc) (Z - Y); per layer gW, gB = delta^T [H, 1]; G_l = delta_l W_l and
 // delta_{l-1} = G_l * act'(Z_{l-1}) with mlpJacobian.wgsl (c = 1) — the NFA Jacobian kernel's two modes.
-import { BackendError } from '../rfm/backend';
+import { BackendError } from '../errors';
 import {
   GpuContext,
   USAGE_COPY_DST,

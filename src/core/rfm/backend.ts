@@ -1,4 +1,5 @@
 import type { Mat } from '../mat';
+import type { BackendName } from '../errors';
 
 /**
  * Compute backends. The RFM orchestrator (src/core/rfm/fit.ts) transforms points with R (R^T R = M)
@@ -10,7 +11,6 @@ export interface KernelSpec {
   readonly name: KernelName;
   readonly bandwidth: number;
 }
-export type BackendName = 'cpu' | 'webgpu';
 
 export type SolveResult =
   | { readonly ok: true; readonly alpha: Mat; readonly seconds: { kernel: number; solve: number } }
@@ -47,16 +47,4 @@ export interface Backend {
   gradMoments(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, diagOnly: boolean): Promise<GradMoments>;
   /** Frees device resources. The backend is unusable afterwards. */
   dispose(): void;
-}
-
-/** Raised by a backend when its device fails (lost, out of memory, shader error); the orchestrator may retry on the CPU. */
-export class BackendError extends Error {
-  constructor(
-    readonly backend: BackendName,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(`${backend} backend: ${message}`);
-    this.name = 'BackendError';
-  }
 }

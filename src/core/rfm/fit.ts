@@ -1,4 +1,5 @@
-import { BackendError, type Backend, type KernelSpec } from './backend';
+import { BackendError } from '../errors';
+import type { Backend, KernelSpec } from './backend';
 import type { Dataset } from '../data/dataset';
 import { splitDataset } from '../data/split';
 import { InputError, throwIfCancelled, type CancelToken } from '../errors';

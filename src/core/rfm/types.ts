@@ -1,4 +1,5 @@
-import type { BackendName, KernelName } from './backend';
+import type { BackendName } from '../errors';
+import type { KernelName } from './backend';
 import type { Mat } from '../mat';
 import type { Task } from '../data/dataset';
 

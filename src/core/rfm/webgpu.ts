@@ -1,11 +1,5 @@
-import {
-  BackendError,
-  type Backend,
-  type GradMoments,
-  type KernelSpec,
-  type SolveHints,
-  type SolveResult,
-} from './backend';
+import { BackendError } from '../errors';
+import type { Backend, GradMoments, KernelSpec, SolveHints, SolveResult } from './backend';
 import { InputError } from '../errors';
 import { mat, type Mat } from '../mat';
 import gradAccumulateWgsl from './kernels/gradAccumulate.wgsl';

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { loadDataset } from '../../core/data/index';
-import { toWireDataset, type LabHostToWebview, type LabSettings, type LabWebviewToHost } from '../../protocol';
+import { toWireDataset } from '../../protocol/wire';
+import type { LabHostToWebview, LabSettings, LabWebviewToHost } from '../../protocol/catapult';
 import { displayPath, loaderName, readDatasetFile } from '../host/datasetFile';
 import { settingsBackend } from '../host/options';
 import { pickDatasetFile } from '../host/prompts';

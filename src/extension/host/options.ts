@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
 import type { Task } from '../../core/data/dataset';
 import { DEFAULT_RFM_OPTIONS, type RfmOptions } from '../../core/rfm/types';
-import type { BackendChoice } from '../../protocol';
+import type { BackendChoice } from '../../core/compute';
 
 /** The built-in dataset extensions; `featureLens.datasetExtensions` adds to them. */
 export const BUILTIN_DATASET_EXTENSIONS = ['.csv', '.tsv', '.npy', '.npz', '.parquet'];

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { registerReportingCommand } from '../host/commands';
 import { type SpikeParams } from '../../core/logs/index';
-import type { LabSettings, LogsPanelState } from '../../protocol';
+import type { LabSettings } from '../../protocol/catapult';
+import type { LogsPanelState } from '../../protocol/logs';
 import { CatapultLab, LAB_VIEW_TYPE, type LabResult } from '../catapult/lab';
 import { registerCodeLens } from '../codelens/codelens';
 import { toUri } from '../host/datasetFile';

@@ -3,8 +3,8 @@
 // loss and the NFA correlation live; then inspect or save the trained network. Under `auto` a device
 // failure mid-training continues on the CPU from the last epoch's weights.
 import * as vscode from 'vscode';
-import { BackendError } from '../../core/rfm/backend';
-import type { BackendChoice } from '../../core/node';
+import { BackendError } from '../../core/errors';
+import type { BackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError } from '../../core/errors';
@@ -22,14 +22,8 @@ import {
 } from '../../core/nfa/train';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { inferLayerChain, loadMlp } from '../../core/nfa/network';
-import type {
-  LabBackendInfo,
-  NfaLabEpoch,
-  NfaLabHostToWebview,
-  NfaLabPanelState,
-  NfaLabSettings,
-  NfaLabWebviewToHost,
-} from '../../protocol';
+import type { LabBackendInfo } from '../../protocol/catapult';
+import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol/nfaLab';
 import type { SafetensorsFile } from '../../core/weights/safetensors';
 import { openWeightsUri } from '../weights/source';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { NfaHostToWebview, NfaView, NfaWebviewToHost } from '../../protocol';
+import type { NfaHostToWebview, NfaView, NfaWebviewToHost } from '../../protocol/nfa';
 import { bundleHtml, loadPage, localRoots } from '../host/webviewHtml';
 
 export const NFA_VIEW_TYPE = 'featureLens.nfa';

@@ -3,9 +3,9 @@
 // a saved run's M), and the view beside the editor. Resolves to the CLI's `nfa --json` report.
 import * as vscode from 'vscode';
 import { nfaReportJson } from '../../cli/commands/nfa';
-import { BackendError } from '../../core/rfm/backend';
+import { BackendError } from '../../core/errors';
 import { CpuBackend } from '../../core/rfm/cpu';
-import type { BackendChoice } from '../../core/node';
+import type { BackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError, type CancelToken } from '../../core/errors';
@@ -28,7 +28,8 @@ import { permutation } from '../../core/random';
 import { fullMatrix } from '../../core/rfm/feature-matrix';
 import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
-import { bufferOf, type NfaPanelState, type NfaView, type WireNfaRfm } from '../../protocol';
+import { bufferOf } from '../../protocol/wire';
+import type { NfaPanelState, NfaView, WireNfaRfm } from '../../protocol/nfa';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { datasetFilter } from '../host/prompts';
 import { settingsBackend } from '../host/options';

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { BackendError, type Backend } from '../../core/rfm/backend';
+import { BackendError } from '../../core/errors';
+import type { Backend } from '../../core/rfm/backend';
 import { CancelledError, InputError } from '../../core/errors';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
@@ -7,7 +8,9 @@ import { fitRfm } from '../../core/rfm/fit';
 import { CpuBackend } from '../../core/rfm/cpu';
 import { fitResultToJson } from '../../core/rfm/serialize';
 import type { FitResult, IterationRecord, RfmOptions } from '../../core/rfm/types';
-import { fromWireFitResult, toWireDataset, type BackendChoice, type RunView } from '../../protocol';
+import { fromWireFitResult, type RunView } from '../../protocol/rfm';
+import { toWireDataset } from '../../protocol/wire';
+import type { BackendChoice } from '../../core/compute';
 import { baseName, displayPath, loaderName, readDatasetFile, sha256, toUri } from '../host/datasetFile';
 import { resolveBackend, resolveRfmOptions, resolveValFraction, topK, type FitArgs } from '../host/options';
 import type { LensPanel, PanelManager } from './panel';

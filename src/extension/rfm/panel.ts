@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { webviewPage } from '../host/webviewPage';
-import type { HostToWebview, PanelState, WebviewToHost } from '../../protocol';
+import type { HostToWebview, PanelState, WebviewToHost } from '../../protocol/rfm';
 
 export const PANEL_VIEW_TYPE = 'featureLens.panel';
 

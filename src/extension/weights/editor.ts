@@ -2,7 +2,7 @@
 // so a large checkpoint lists at once. Nothing in the file is ever executed (the core parser refuses).
 import * as vscode from 'vscode';
 import { numel, tensorStatsOf } from '../../core/weights';
-import type { WeightsHostToWebview, WeightsWebviewToHost } from '../../protocol';
+import type { WeightsHostToWebview, WeightsWebviewToHost } from '../../protocol/weights';
 import { baseName } from '../host/datasetFile';
 import { bundleHtml, localRoots, reportError, yieldToHost } from '../host/webviewHtml';
 import { openWeightsUri, type OpenedWeights } from './source';

@@ -12,7 +12,8 @@ import type { FeatureLensApi } from '../../../src/extension/extension';
 import type { LabTrainResult } from '../../../src/extension/nfa/lab';
 import type { NfaReport } from '../../../src/extension/nfa/service';
 import type { InspectWeightsResult } from '../../../src/extension/weights';
-import type { NfaLabPanelState, NfaPanelState } from '../../../src/protocol';
+import type { NfaLabPanelState } from '../../../src/protocol/nfaLab';
+import type { NfaPanelState } from '../../../src/protocol/nfa';
 
 const EXT_ID = 'feature-lens.feature-lens';
 const FIXTURES = [

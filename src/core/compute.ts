@@ -1,0 +1,130 @@
+// Where each feature computes and how it falls back: the one placement policy of Feature Lens. The
+// extension host, the webview pages, the CLI and the tests all plan and run through this module; what
+// differs per surface is only how a placement's backend is obtained (`attempt`).
+import { BackendError, CancelledError, InputError } from './errors';
+
+/** What the user asks for: `featureLens.backend`, `--backend`, a command argument. */
+export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'cpu'];
+
+/** Parses a backend choice; `where` names the flag, setting or argument in the error. */
+export function parseBackendChoice(value: unknown, where: string): BackendChoice {
+  if (typeof value === 'string' && (BACKEND_CHOICES as readonly string[]).includes(value))
+    return value as BackendChoice;
+  throw new InputError(`${where}: expected auto, webgpu or cpu, got ${JSON.stringify(value)}`);
+}
+
+/** A place a computation can run: a webview page's GPU or thread, or the extension host's / CLI's. */
+export type Placement = 'page-gpu' | 'host-gpu' | 'page-cpu' | 'host-cpu';
+
+/** The features that compute; each declares its placements in PLACEMENTS. */
+export type ComputeFeature = 'rfm' | 'nfa' | 'nfaTrain' | 'catapult';
+
+/**
+ * Preferred order per feature. Pages come first where the feature has a page that can compute (their
+ * GPU is the user's browser GPU, and their thread is not the extension host's); the host's Dawn next;
+ * the CPU last, on the page when there is one so the host's event loop stays free.
+ */
+export const PLACEMENTS: Readonly<Record<ComputeFeature, readonly Placement[]>> = {
+  rfm: ['page-gpu', 'host-gpu', 'page-cpu', 'host-cpu'],
+  nfa: ['host-gpu', 'host-cpu'],
+  nfaTrain: ['host-gpu', 'host-cpu'],
+  catapult: ['page-gpu', 'host-gpu', 'page-cpu', 'host-cpu'],
+};
+
+export const isGpu = (p: Placement): boolean => p === 'page-gpu' || p === 'host-gpu';
+
+/** Short names for the one-line report of what ran and why. */
+export function describePlacement(p: Placement, page = 'panel'): string {
+  switch (p) {
+    case 'page-gpu':
+      return `WebGPU in the ${page}`;
+    case 'host-gpu':
+      return 'WebGPU in the extension host';
+    case 'page-cpu':
+      return `CPU in the ${page}`;
+    case 'host-cpu':
+      return 'CPU in the extension host';
+  }
+}
+
+/**
+ * The placements to try, in order: the feature's table filtered by the choice (webgpu: GPU ones only;
+ * cpu: CPU ones only) and by the surfaces present (`page`: a page that can compute is open; `host`:
+ * false on a page computing alone, e.g. the CLI has only host placements).
+ */
+export function planPlacements(
+  feature: ComputeFeature,
+  choice: BackendChoice,
+  surfaces: { page: boolean; host?: boolean },
+): Placement[] {
+  return PLACEMENTS[feature].filter((p) => {
+    if (choice === 'webgpu' && !isGpu(p)) return false;
+    if (choice === 'cpu' && isGpu(p)) return false;
+    if (p.startsWith('page-') && !surfaces.page) return false;
+    if (p.startsWith('host-') && surfaces.host === false) return false;
+    return true;
+  });
+}
+
+/** Thrown by an attempt whose placement cannot run at all (no adapter, no page): try the next one. */
+export class PlacementUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlacementUnavailable';
+  }
+}
+
+export interface Placed<T> {
+  value: T;
+  placement: Placement;
+  /** One short line: what ran, and why the earlier placements did not ("WebGPU in the extension host (panel: no adapter)"). */
+  reason: string;
+}
+
+/**
+ * Runs `attempt` on each placement of `plan` in order until one succeeds. A BackendError (device lost,
+ * out of memory, shader error, also mid-run) or PlacementUnavailable moves on to the next placement;
+ * anything else (bad input, cancel, a bug) is thrown at once. `onFallback` hears each move, so a view can
+ * say what happened. When every placement failed, throws a BackendError listing why each did.
+ */
+export async function runPlaced<T>(
+  plan: readonly Placement[],
+  attempt: (placement: Placement, why: string) => Promise<T>,
+  options: { page?: string; onFallback?: (from: Placement, error: Error, next: Placement | undefined) => void } = {},
+): Promise<Placed<T>> {
+  const reasons: string[] = [];
+  if (!plan.length) throw new BackendError('webgpu', 'no placement allowed for this choice here');
+  for (let i = 0; i < plan.length; i++) {
+    const p = plan[i];
+    const why = reasons.length
+      ? `${describePlacement(p, options.page)} (${reasons.join('; ')})`
+      : describePlacement(p, options.page);
+    try {
+      return { value: await attempt(p, why), placement: p, reason: why };
+    } catch (e) {
+      if (e instanceof CancelledError || !(e instanceof BackendError || e instanceof PlacementUnavailable)) throw e;
+      reasons.push(`${describePlacement(p, options.page)}: ${e.message.replace(/^webgpu backend: /, '')}`);
+      options.onFallback?.(p, e, plan[i + 1]);
+    }
+  }
+  throw new BackendError('webgpu', `no placement could run: ${reasons.join('; ')}`);
+}
+
+/**
+ * Wraps every method of a synchronous-in-effect backend (the CPU ones) so it first yields one task:
+ * a cancel click, a message or a repaint gets in between heavy steps. `yieldNow` is setImmediate in
+ * Node and a zero timeout on a page.
+ */
+export function yielding<B extends object>(inner: B, yieldNow: () => Promise<void>): B {
+  return new Proxy(inner, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver) as unknown;
+      if (typeof v !== 'function' || key === 'dispose') return v;
+      return async (...args: unknown[]) => {
+        await yieldNow();
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}

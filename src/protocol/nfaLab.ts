@@ -1,0 +1,62 @@
+// Messages between the extension host and the NFA training lab page.
+import type { LabBackendInfo } from './catapult';
+
+export interface NfaLabSettings {
+  width: number;
+  depth: number;
+  activation: string;
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  batch: number;
+  epochs: number;
+  seed: number;
+}
+
+export interface NfaLabEpoch {
+  epoch: number;
+  loss: number;
+  /** Per layer, Pearson of NFM_l with AGOP_l^(1/2) and AGOP_l. */
+  layers: { name: string; pearsonSqrt: number; pearson: number }[];
+}
+
+/** What the training lab keeps across reloads: its data, settings, curves and the trained network's file. */
+export interface NfaLabPanelState {
+  data: string | null;
+  target: string | number | null;
+  settings: NfaLabSettings;
+  /** The last training's epochs (thinned to at most a few thousand). */
+  epochs: NfaLabEpoch[];
+  total: number;
+  /** The trained network, saved as float64 .safetensors in the extension's storage, or null. */
+  trained: string | null;
+  message: string;
+}
+
+export type NfaLabHostToWebview =
+  | {
+      type: 'dataset';
+      name: string | null;
+      target: string | null;
+      rows: number;
+      cols: number;
+      task: string | null;
+      settings: NfaLabSettings;
+    }
+  | { type: 'persist'; state: NfaLabPanelState }
+  /** A revived lab: redraw the saved curves; `trained` enables Inspect and Save. */
+  | { type: 'restore'; epochs: NfaLabEpoch[]; total: number; trained: boolean; message: string; error: boolean }
+  | { type: 'started'; settings: NfaLabSettings }
+  /** Where the network trains (sent at the start and again when a device failure moves training to the CPU). */
+  | ({ type: 'backend' } & LabBackendInfo)
+  /** Epochs since the last message (batched: fast epochs must not flood the page). */
+  | { type: 'epochs'; records: NfaLabEpoch[]; total: number }
+  | { type: 'finished'; cancelled: boolean; message: string }
+  | { type: 'failed'; message: string };
+
+export type NfaLabWebviewToHost =
+  | { type: 'ready' }
+  | { type: 'chooseDataset' }
+  | { type: 'train'; settings: NfaLabSettings }
+  | { type: 'cancel' }
+  | { type: 'inspect' }
+  | { type: 'save' };

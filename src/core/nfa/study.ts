@@ -1,0 +1,197 @@
+// The NFA study (SCIENCE.md §2): a network's NFM_l against its AGOP_l per layer (computeNfa), then the
+// first layer's NFM against an RFM's feature matrix M — an RFM fitted on the same rows, or a given M.
+// The CLI's `nfa` and the extension's NFA view both run this; where each part computes is planned by
+// core/compute.ts (features 'nfa' and 'rfm'), the caller only says how a placement's backend is made.
+import { planPlacements, runPlaced, type BackendChoice, type Placement } from '../compute';
+import type { Dataset } from '../data/dataset';
+import { throwIfCancelled, type CancelToken } from '../errors';
+import { takeRows, type Mat } from '../mat';
+import { permutation } from '../random';
+import type { Backend } from '../rfm/backend';
+import { fullMatrix } from '../rfm/feature-matrix';
+import { fitRfm } from '../rfm/fit';
+import { DEFAULT_RFM_OPTIONS, type RfmOptions } from '../rfm/types';
+import type { Task } from '../data/dataset';
+import type { NfaBackend } from './backend';
+import { computeNfa, rfmCorrelations, type NfaResult } from './compute';
+import type { NfaCorrelations } from './correlation';
+import type { Mlp } from './network';
+
+/** Rows the comparison RFM is fitted on at most (a seeded subsample beyond): its solve is O(n^3). */
+export const DEFAULT_RFM_ROWS = 4000;
+
+/** An RFM fitted on (at most `rows` of) the same rows. */
+export interface RfmFitPlan {
+  kind: 'fit';
+  iters: number;
+  bandwidth: number;
+  rows: number;
+}
+
+/** What the first layer's NFM is compared with. */
+export type RfmComparisonPlan =
+  | RfmFitPlan
+  /** An M from elsewhere (a saved run): `source` names it, `dataset` and `standardized` describe its fit. */
+  | { kind: 'given'; M: Float64Array; source: string; dataset: string; standardized: boolean }
+  | { kind: 'none' };
+
+export const DEFAULT_RFM_COMPARISON: RfmFitPlan = {
+  kind: 'fit',
+  iters: DEFAULT_RFM_OPTIONS.iters,
+  bandwidth: DEFAULT_RFM_OPTIONS.bandwidth,
+  rows: DEFAULT_RFM_ROWS,
+};
+
+export interface NfaStudyInput {
+  net: Mlp;
+  /** The rows' targets (the comparison RFM's y); its X may be the raw inputs. */
+  dataset: Dataset;
+  /** The network's inputs: dataset.X as stored, or standardised. The RFM sees exactly these. */
+  X: Mat;
+  initWeights?: Float64Array[];
+  rfm: RfmComparisonPlan;
+}
+
+/** The study has no page of its own: it runs in the extension host or the CLI process. */
+export type HostPlacement = Extract<Placement, 'host-gpu' | 'host-cpu'>;
+
+/** How a placement's backend is made on this surface (the process's GPU lease or its CPU). */
+export interface NfaStudyCompute {
+  choice: BackendChoice;
+  nfaBackend(placement: HostPlacement): Promise<NfaBackend>;
+  rfmBackend(placement: HostPlacement): Promise<Backend>;
+  /** Hears each move to the next placement (a log line, a warning). */
+  onFallback?(part: 'nfa' | 'rfm', from: Placement, error: Error, next: Placement | undefined): void;
+}
+
+export interface NfaStudyHooks {
+  cancel?: CancelToken;
+  /** Rows of the network AGOPs done (restarts from 0 when a placement fails mid-run). */
+  onProgress?(rowsDone: number, rowsTotal: number): void;
+  /** The RFM fit starts. */
+  onRfm?(): void;
+}
+
+export interface RfmComparison {
+  /** 'fit', or the given M's source (a run id). */
+  source: string;
+  /** The layer whose NFM is compared (the first). */
+  comparedWith: string;
+  d: number;
+  /** d x d, row-major. */
+  M: Float64Array;
+  /** NFM_1 against M and M^(1/2) (agop = M, sqrt_agop = M^(1/2)). */
+  correlation: NfaCorrelations;
+  /** The RFM fitted here, or what is known of a given M's fit. */
+  origin:
+    | {
+        kind: 'fit';
+        rows: number;
+        options: Pick<RfmOptions, 'kernel' | 'bandwidth' | 'reg' | 'iters' | 'agopPower'>;
+        task: Task;
+        trainMetric: number;
+        device: string;
+      }
+    | { kind: 'given'; dataset: string; standardized: boolean };
+}
+
+export interface NfaStudy {
+  nfa: NfaResult;
+  rfm: RfmComparison | null;
+  /** What ran where when it was not the first choice ("CPU in the extension host (WebGPU ...: no adapter)"), else null. */
+  note: string | null;
+}
+
+/** The rows the comparison RFM is fitted on: all of them, or a seeded subsample of `rows`. */
+export function rfmRows(dataset: Dataset, X: Mat, rows: number): Dataset {
+  const all: Dataset = { ...dataset, X };
+  if (X.rows <= rows) return all;
+  const idx = permutation(X.rows, DEFAULT_RFM_OPTIONS.seed).subarray(0, rows);
+  return { ...all, X: takeRows(X, idx), y: Float64Array.from(idx, (i) => dataset.y[i]) };
+}
+
+const isHost = (p: Placement): p is HostPlacement => p === 'host-gpu' || p === 'host-cpu';
+
+export async function runNfaStudy(
+  input: NfaStudyInput,
+  compute: NfaStudyCompute,
+  hooks: NfaStudyHooks = {},
+): Promise<NfaStudy> {
+  const notes: string[] = [];
+  const nfaPlan = planPlacements('nfa', compute.choice, { page: false }).filter(isHost);
+  const placedNfa = await runPlaced(
+    nfaPlan,
+    async (p) => {
+      const backend = await compute.nfaBackend(p as HostPlacement);
+      try {
+        return await computeNfa(input.net, input.X, backend, {
+          initWeights: input.initWeights,
+          cancel: hooks.cancel,
+          onProgress: hooks.onProgress,
+        });
+      } finally {
+        backend.dispose();
+      }
+    },
+    { onFallback: (from, e, next) => compute.onFallback?.('nfa', from, e, next) },
+  );
+  if (placedNfa.placement !== nfaPlan[0]) notes.push(placedNfa.reason);
+  const nfa = placedNfa.value;
+  const nfm1 = nfa.layers[0].nfm;
+  const comparedWith = nfa.layers[0].name;
+  const d = input.X.cols;
+
+  let rfm: RfmComparison | null = null;
+  const plan = input.rfm;
+  if (plan.kind === 'given') {
+    rfm = {
+      source: plan.source,
+      comparedWith,
+      d,
+      M: plan.M,
+      correlation: rfmCorrelations(nfm1, plan.M, d),
+      origin: { kind: 'given', dataset: plan.dataset, standardized: plan.standardized },
+    };
+  } else if (plan.kind === 'fit') {
+    hooks.onRfm?.();
+    const data = rfmRows(input.dataset, input.X, plan.rows);
+    const rfmPlan = planPlacements('rfm', compute.choice, { page: false }).filter(isHost);
+    const placedFit = await runPlaced(
+      rfmPlan,
+      async (p) => {
+        const backend = await compute.rfmBackend(p as HostPlacement);
+        try {
+          // The RFM sees exactly the network's inputs: no further standardisation inside the fit.
+          return await fitRfm(
+            data,
+            { standardize: false, iters: plan.iters, bandwidth: plan.bandwidth },
+            { backend, cancel: hooks.cancel },
+          );
+        } finally {
+          backend.dispose();
+        }
+      },
+      { onFallback: (from, e, next) => compute.onFallback?.('rfm', from, e, next) },
+    );
+    if (placedFit.placement !== rfmPlan[0]) notes.push(`RFM: ${placedFit.reason}`);
+    const fit = placedFit.value;
+    const M = fullMatrix(fit.model.M);
+    rfm = {
+      source: 'fit',
+      comparedWith,
+      d,
+      M,
+      correlation: rfmCorrelations(nfm1, M, d),
+      origin: {
+        kind: 'fit',
+        rows: data.X.rows,
+        options: fit.options,
+        task: fit.task,
+        trainMetric: fit.final.train_metric,
+        device: fit.device,
+      },
+    };
+  }
+  throwIfCancelled(hooks.cancel);
+  return { nfa, rfm, note: notes.length ? notes.join('; ') : null };
+}

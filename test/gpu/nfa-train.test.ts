@@ -4,21 +4,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BackendError } from '../../src/core/errors';
-import { createNfaBackend, hostGpu } from '../../src/core/node';
+import { hostGpu } from '../../src/core/node';
 import { CancelledError } from '../../src/core/errors';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';
 import { CpuNfaBackend, type OptimizerSpec } from '../../src/core/nfa/backend';
-import { initMlp, trainMlp, type EpochRecord, type TrainOptions } from '../../src/core/nfa/train';
-import { WebGpuNfaBackend } from '../../src/core/nfa/webgpu';
+import { initMlp, trainMlp, type EpochRecord, type TrainOptions, type TrainProgress } from '../../src/core/nfa/train';
+import { runPlaced } from '../../src/core/compute';
+import { WebGpuNfaBackend, type WebGpuNfaOptions } from '../../src/core/nfa/webgpu';
 import { lowRankTask } from '../unit/nfa-tasks';
 import { randomMat, relErr } from './helpers';
 
 const cpu = new CpuNfaBackend();
 
-/** A missing adapter fails here (createNfaBackend('webgpu') throws), never skips. */
-async function gpuNfa(): Promise<WebGpuNfaBackend> {
+/** A missing adapter fails here (hostGpu() throws), never skips. */
+async function gpuNfa(options: WebGpuNfaOptions = {}): Promise<WebGpuNfaBackend> {
   const gpu = await hostGpu();
-  return WebGpuNfaBackend.create(gpu, { keepAlive: gpu });
+  return WebGpuNfaBackend.create(gpu, { ...options, keepAlive: gpu });
 }
 
 const spec = (kind: 'sgd' | 'adam'): OptimizerSpec => ({
@@ -146,18 +147,18 @@ describe('WebGPU training lab vs CPU float64', () => {
   });
 
   it('the epoch loss in row chunks (a small buffer budget) equals the CPU one', async () => {
-    const small = await createNfaBackend('webgpu', { maxBatchBytes: 4096 });
+    const small = await gpuNfa({ maxBatchBytes: 4096 });
     const net = initMlp([6, 40, 3], 'sigmoid', 8);
     const X = randomMat(301, 6, 9, 1.5),
       Y = randomMat(301, 3, 10);
     const problem = { X, Y, net, optimizer: spec('adam') };
-    const [sg, sc] = [await small.backend.createTrainSession(problem), await cpu.createTrainSession(problem)];
+    const [sg, sc] = [await small.createTrainSession(problem), await cpu.createTrainSession(problem)];
     // 4096 bytes / (4 x 40 units) = 25 rows per chunk: 13 chunks, the last of 1 row.
     const [lg, lc] = [await sg.loss(), await sc.loss()];
     assert.ok(Math.abs(lg - lc) < 1e-6 * lc, `${lg} vs ${lc}`);
     sg.dispose();
-    assert.equal((small.backend as WebGpuNfaBackend).liveBuffers, 0);
-    small.backend.dispose();
+    assert.equal(small.liveBuffers, 0);
+    small.dispose();
   });
 
   const task = lowRankTask(512, 20, 1);
@@ -228,18 +229,22 @@ describe('WebGPU training lab vs CPU float64', () => {
   it('a device lost mid-training is one clear error, and training continues on the CPU from the last epoch without losing history', async () => {
     const victim = await gpuNfa();
     const o = { ...labRun, epochs: 6, nfaRows: 64 };
-    const errors: BackendError[] = [];
-    const res = await trainMlp(task.X, task.Y, o, {
-      backend: victim,
-      // The device dies between epochs 2 and 3, as a driver reset would.
-      onEpoch: (e) => {
-        if (e.epoch === 2) (Reflect.get(victim, 'ctx') as { device: GPUDevice }).device.destroy();
-      },
-      fallback: async (e) => {
-        errors.push(e);
-        return cpu;
-      },
-    });
+    const errors: Error[] = [];
+    const progress: TrainProgress = { history: [] };
+    const { value: res } = await runPlaced(
+      ['host-gpu', 'host-cpu'],
+      (p) =>
+        trainMlp(task.X, task.Y, o, {
+          backend: p === 'host-gpu' ? victim : cpu,
+          progress,
+          // The device dies between epochs 2 and 3, as a driver reset would.
+          onEpoch: (e) => {
+            if (e.epoch === 2 && p === 'host-gpu')
+              (Reflect.get(victim, 'ctx') as { device: GPUDevice }).device.destroy();
+          },
+        }),
+      { onFallback: (_from, e) => errors.push(e) },
+    );
     assert.equal(errors.length, 1);
     assert.ok(errors[0] instanceof BackendError);
     assert.match(errors[0].message, /^webgpu backend: /);
@@ -279,7 +284,7 @@ describe('WebGPU training lab vs CPU float64', () => {
     assert.equal(gpu.liveBuffers, 0);
   });
 
-  it('without a fallback the device failure is thrown as a BackendError', async () => {
+  it('without a next placement the device failure is thrown as a BackendError', async () => {
     const victim = await gpuNfa();
     (Reflect.get(victim, 'ctx') as { device: GPUDevice }).device.destroy();
     await assert.rejects(trainMlp(task.X, task.Y, { ...labRun, epochs: 1 }, { backend: victim }), BackendError);

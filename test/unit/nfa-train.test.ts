@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BackendError } from '../../src/core/errors';
+import { runPlaced } from '../../src/core/compute';
 import { CpuNfaBackend, type NfaBackend } from '../../src/core/nfa/backend';
 import { computeNfa } from '../../src/core/nfa/compute';
 import { inferLayerChain, loadMlp } from '../../src/core/nfa/network';
-import { initMlp, mlpToSafetensors, trainMlp } from '../../src/core/nfa/train';
+import { initMlp, mlpToSafetensors, trainMlp, type TrainProgress } from '../../src/core/nfa/train';
 import { bytesSource, openWeights } from '../../src/core/weights';
 import { lowRankTask } from './nfa-tasks';
 
@@ -134,11 +135,16 @@ test('a BackendError mid-training continues on the fallback from the last epoch:
   const failures = { count: 0 };
   const seen: number[] = [];
   // 200 rows in one steps call per epoch: the third call is epoch 3's.
-  const res = await trainMlp(X, Y, o, {
-    backend: failingAt(3, failures),
-    fallback: async () => new CpuNfaBackend(),
-    onEpoch: (e) => seen.push(e.epoch),
-  });
+  // The device failure ends the first placement; the next one continues from the shared progress.
+  const progress: TrainProgress = { history: [] };
+  const { value: res, placement } = await runPlaced(['host-gpu', 'host-cpu'], (p) =>
+    trainMlp(X, Y, o, {
+      backend: p === 'host-gpu' ? failingAt(3, failures) : new CpuNfaBackend(),
+      progress,
+      onEpoch: (e) => seen.push(e.epoch),
+    }),
+  );
+  assert.equal(placement, 'host-cpu');
   assert.equal(failures.count, 1);
   assert.deepEqual(seen, [0, 1, 2, 3, 4, 5]);
   assert.equal(res.backend, 'cpu');
@@ -151,7 +157,7 @@ test('a BackendError mid-training continues on the fallback from the last epoch:
   res.net.layers.forEach((l, i) => assert.deepEqual(l.W, ref.net.layers[i].W));
 });
 
-test('without a fallback a BackendError ends training', async () => {
+test('without a next placement a BackendError ends training', async () => {
   const { X, Y } = lowRankTask(64, 4, 5);
   await assert.rejects(
     trainMlp(X, Y, { width: 8, epochs: 3, nfaRows: 0 }, { backend: failingAt(2, { count: 0 }) }),

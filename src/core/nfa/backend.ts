@@ -1,6 +1,7 @@
 // Compute backends for the NFA orchestrator (compute.ts) and the training lab (train.ts). The CPU float64
 // implementation is the reference; the WebGPU one (webgpu.ts) implements the same interface: the
 // orchestrators chunk the rows, shuffle, record and do everything else once.
+import { yielding } from '../compute';
 import type { BackendName } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
 import { agopSumsCpu, forwardTrace, mseGradients, type LossAndGrads } from './mlp';
@@ -80,6 +81,22 @@ export class CpuNfaBackend implements NfaBackend {
     return new CpuTrainSession(problem);
   }
   dispose(): void {}
+}
+
+/**
+ * The backend with compute.ts `yielding` on its methods and on each training session it opens: the
+ * CPU's steps are synchronous, and the lab's loop would otherwise hold the event loop for a whole run.
+ */
+export function yieldingNfaBackend(inner: NfaBackend, yieldNow: () => Promise<void>): NfaBackend {
+  const y = yielding(inner, yieldNow);
+  return {
+    name: inner.name,
+    device: inner.device,
+    forward: (net, X) => y.forward(net, X),
+    agopSums: (net, X) => y.agopSums(net, X),
+    createTrainSession: async (problem) => yielding(await y.createTrainSession(problem), yieldNow),
+    dispose: () => inner.dispose(),
+  };
 }
 
 export function freshOptimizerState(net: Mlp): OptimizerState {

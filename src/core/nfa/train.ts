@@ -1,7 +1,7 @@
 // The training lab: a seeded MLP trained by minibatch SGD or Adam on MSE, with the NFA correlations
 // measured every epoch so a user sees the ansatz appear. The one training loop: steps, losses and
-// checkpoints run on the NfaBackend's TrainSession (CPU float64 or WebGPU); a device failure continues
-// on the fallback backend from the last epoch's checkpoint.
+// checkpoints run on the NfaBackend's TrainSession (CPU float64 or WebGPU); after a device failure the
+// caller's next placement continues from the last epoch's checkpoint (TrainProgress).
 import { BackendError, type BackendName } from '../errors';
 import { InputError, throwIfCancelled, type CancelToken } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
@@ -74,13 +74,27 @@ export interface TrainResult {
   fallback?: string;
 }
 
+/**
+ * Where a training stands after each finished epoch. Give the same object to a second trainMlp call (on
+ * the next placement, after a device failure) and it continues from the last finished epoch's weights,
+ * moments and step count; a fresh `{ history: [] }` starts from the seeded initialisation.
+ */
+export interface TrainProgress {
+  /** The weights and moments after the last finished epoch. */
+  ckpt?: { epoch: number; net: Mlp; state: OptimizerState };
+  /** The epochs recorded so far (0 = before training). */
+  history: EpochRecord[];
+  /** Why the last call stopped early (a BackendError's message): the resumed result's `fallback` names it. */
+  failure?: string;
+}
+
 export interface TrainHooks {
   onEpoch?: (rec: EpochRecord) => void;
   cancel?: CancelToken;
   /** Trains and measures the NFA; default the CPU float64 backend. Not disposed here. */
   backend?: NfaBackend;
-  /** Called once when the backend fails (BackendError): training continues on the backend it returns. */
-  fallback?: (error: BackendError) => Promise<NfaBackend>;
+  /** Continue from (and keep up to date) this progress; see TrainProgress. */
+  progress?: TrainProgress;
 }
 
 /**
@@ -149,16 +163,15 @@ export async function trainMlp(
     Math.min(Math.floor(ROWS_PER_STEPS_CALL / o.batch), Math.floor(MACS_PER_STEPS_CALL / (o.batch * macsPerRow))),
   );
 
-  let backend = hooks.backend ?? new CpuNfaBackend();
-  let fallback: string | undefined;
+  const backend = hooks.backend ?? new CpuNfaBackend();
+  const progress = hooks.progress ?? { history: [] };
+  // The weights and moments after the last finished epoch: what the next placement resumes from.
+  let ckpt = (progress.ckpt ??= { epoch: 0, net: initialNet, state: freshOptimizerState(initialNet) });
+  const fallback =
+    progress.failure === undefined
+      ? undefined
+      : `${progress.failure}; continued on ${backend.name} (${backend.device}) from the weights after epoch ${ckpt.epoch}`;
   let session: TrainSession | null = null;
-  // The weights and moments after the last finished epoch: what a fallback backend resumes from.
-  let ckpt: { epoch: number; net: Mlp; state: OptimizerState } = {
-    epoch: 0,
-    net: initialNet,
-    state: freshOptimizerState(initialNet),
-  };
-  const history: EpochRecord[] = [];
 
   const runEpoch = async (epoch: number): Promise<EpochRecord> => {
     session ??= await backend.createTrainSession({ X, Y, net: ckpt.net, optimizer, resume: ckpt.state });
@@ -168,7 +181,7 @@ export async function trainMlp(
         throwIfCancelled(hooks.cancel);
         await session.steps(order.subarray(start, Math.min(X.rows, start + stepsPerCall * o.batch)), o.batch);
       }
-      ckpt = { epoch, ...(await session.checkpoint()) };
+      ckpt = progress.ckpt = { epoch, ...(await session.checkpoint()) };
     }
     const loss = await session.loss();
     const nfa = nfaX
@@ -178,21 +191,16 @@ export async function trainMlp(
   };
 
   try {
-    for (let epoch = 0; epoch <= o.epochs; epoch++) {
+    for (let epoch = progress.history.length; epoch <= o.epochs; epoch++) {
       throwIfCancelled(hooks.cancel);
       let rec: EpochRecord;
       try {
         rec = await runEpoch(epoch);
       } catch (e) {
-        if (!(e instanceof BackendError) || !hooks.fallback || fallback) throw e;
-        (session as TrainSession | null)?.dispose();
-        session = null;
-        const next = await hooks.fallback(e);
-        fallback = `${e.message}; continued on ${next.name} (${next.device}) from the weights after epoch ${ckpt.epoch}`;
-        backend = next;
-        rec = await runEpoch(epoch);
+        if (e instanceof BackendError) progress.failure = e.message;
+        throw e;
       }
-      history.push(rec);
+      progress.history.push(rec);
       hooks.onEpoch?.(rec);
     }
   } finally {
@@ -201,7 +209,7 @@ export async function trainMlp(
   return {
     net: ckpt.net,
     initial,
-    history,
+    history: progress.history,
     backend: backend.name,
     device: backend.device,
     ...(fallback ? { fallback } : {}),

@@ -3,12 +3,11 @@
 // loss and the NFA correlation live; then inspect or save the trained network. Under `auto` a device
 // failure mid-training continues on the CPU from the last epoch's weights.
 import * as vscode from 'vscode';
-import { BackendError } from '../../core/errors';
-import type { BackendChoice } from '../../core/compute';
+import { describePlacement, parseBackendChoice, runPlaced, type BackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError } from '../../core/errors';
-import type { NfaBackend } from '../../core/nfa/backend';
+import { hostNfaBackend, hostPlan } from '../../core/node';
 import { isActivation, type Activation } from '../../core/nfa/activation';
 import {
   DEFAULT_TRAIN_OPTIONS,
@@ -18,18 +17,25 @@ import {
   validateTrainOptions,
   type EpochRecord,
   type TrainOptions,
+  type TrainProgress,
   type TrainResult,
 } from '../../core/nfa/train';
-import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
+import { DEFAULT_RFM_COMPARISON } from '../../core/nfa/study';
 import { inferLayerChain, loadMlp } from '../../core/nfa/network';
 import type { LabBackendInfo } from '../../protocol/catapult';
-import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../protocol/nfaLab';
+import type {
+  NfaLabEpoch,
+  NfaLabHostToWebview,
+  NfaLabPanelState,
+  NfaLabSettings,
+  NfaLabWebviewToHost,
+} from '../../protocol/nfaLab';
 import type { SafetensorsFile } from '../../core/weights/safetensors';
 import { openWeightsUri } from '../weights/source';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { settingsBackend } from '../host/options';
 import type { NfaReport, NfaService } from './service';
-import { pickDataset, YieldingNfaBackend } from './service';
+import { pickDataset } from './service';
 import { bundleHtml, loadPage, localRoots, reportError } from '../host/webviewHtml';
 
 export const LAB_VIEW_TYPE = 'featureLens.lab';
@@ -357,25 +363,11 @@ export class TrainingLab {
     this.settings = { ...s };
     const { data, uri } = this.dataset;
     const Y = trainingTargets(data.y, data.task === 'classification' ? (data.classes?.length ?? 0) : null);
-    const choice = this.backendChoice ?? settingsBackend();
-    if (!['auto', 'webgpu', 'cpu'].includes(choice))
-      throw new InputError(`training lab: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(choice)}`);
+    const choice = parseBackendChoice(this.backendChoice ?? settingsBackend(), "training lab: 'backend'");
+    const plan = hostPlan('nfaTrain', choice);
     const cancel = { cancelled: false };
     this.cancel = cancel;
-    let backend: NfaBackend;
-    let info: LabBackendInfo;
-    try {
-      ({ backend, info } = await this.openBackend(choice));
-    } catch (e) {
-      this.cancel = undefined;
-      throw e;
-    }
     await this.post({ type: 'started', settings: s });
-    await this.post({ type: 'backend', ...info });
-    this.log.info(
-      `training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}, on ${info.backend} (${info.device})${info.backendNote ? `; ${info.backendNote}` : ''}`,
-    );
-    const history: EpochRecord[] = [];
     // Epochs can take microseconds: the page gets them in batches, at most ~10 messages a second.
     let pending: NfaLabEpoch[] = [];
     let flushTimer: NodeJS.Timeout | undefined;
@@ -385,8 +377,12 @@ export class TrainingLab {
       void this.post({ type: 'epochs', records: pending, total: options.epochs });
       pending = [];
     };
+    // Shared by the placements: after a device failure the next one continues from the last epoch.
+    const progressed: TrainProgress = { history: [] };
+    const history = progressed.history;
+    let info: LabBackendInfo = { backend: 'cpu', device: 'cpu float64', backendNote: null };
     try {
-      const result = await vscode.window.withProgress(
+      const { value: result } = await vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,
           title: `Feature Lens: training an MLP on ${baseName(uri)}`,
@@ -394,52 +390,64 @@ export class TrainingLab {
         },
         (progress, token) => {
           token.onCancellationRequested(() => (cancel.cancelled = true));
-          let done = 0,
-            reportedDone = 0,
+          let reportedDone = 0,
             reportedAt = 0;
-          return trainMlp(data.X, Y, options, {
-            cancel,
-            backend,
-            fallback:
-              choice === 'auto'
-                ? async (e: BackendError) => {
-                    const cpu = new YieldingNfaBackend();
-                    info = {
-                      backend: cpu.name,
-                      device: cpu.device,
-                      backendNote: `${e.message}; continued on the CPU from the last epoch's weights`,
-                    };
-                    this.log.warn(`training lab: ${info.backendNote}`);
-                    void vscode.window.showWarningMessage(
-                      `Feature Lens: the training lab's GPU failed (${e.message}); training continues on the CPU.`,
-                    );
-                    await this.post({ type: 'backend', ...info });
-                    return cpu;
-                  }
-                : undefined,
-            onEpoch: (rec) => {
-              history.push(rec);
-              done++;
-              const now = Date.now();
-              if (now - reportedAt > 200 || rec.epoch === options.epochs) {
-                progress.report({
-                  message: `epoch ${rec.epoch}/${options.epochs}, loss ${rec.loss.toPrecision(4)}`,
-                  increment: (100 * (done - reportedDone)) / (options.epochs + 1),
+          return runPlaced(
+            plan,
+            async (placement, why) => {
+              const backend = await hostNfaBackend(placement as 'host-gpu' | 'host-cpu');
+              try {
+                info = {
+                  backend: backend.name,
+                  device: backend.device,
+                  backendNote: placement === plan[0] ? null : why,
+                };
+                await this.post({ type: 'backend', ...info });
+                this.log.info(
+                  `training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}, on ${why}${history.length ? ` from epoch ${history.length}` : ''}`,
+                );
+                return await trainMlp(data.X, Y, options, {
+                  cancel,
+                  backend,
+                  progress: progressed,
+                  onEpoch: (rec) => {
+                    const now = Date.now();
+                    if (now - reportedAt > 200 || rec.epoch === options.epochs) {
+                      progress.report({
+                        message: `epoch ${rec.epoch}/${options.epochs}, loss ${rec.loss.toPrecision(4)}`,
+                        increment: (100 * (history.length - reportedDone)) / (options.epochs + 1),
+                      });
+                      reportedAt = now;
+                      reportedDone = history.length;
+                    }
+                    pending.push(labEpochOf(rec));
+                    flushTimer ??= setTimeout(flush, 100);
+                  },
                 });
-                reportedAt = now;
-                reportedDone = done;
+              } finally {
+                backend.dispose();
               }
-              pending.push(labEpochOf(rec));
-              flushTimer ??= setTimeout(flush, 100);
             },
-          });
+            {
+              onFallback: (from, e, next) => {
+                if (!next) return;
+                this.log.warn(
+                  `training lab: ${describePlacement(from)} failed (${e.message}); continuing on ${describePlacement(next)}`,
+                );
+                if (history.length)
+                  void vscode.window.showWarningMessage(
+                    `Feature Lens: the training lab's GPU failed (${e.message}); training continues on the CPU from the last epoch's weights.`,
+                  );
+              },
+            },
+          );
         },
       );
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       const last = history[history.length - 1];
       this.log.info(
-        `training lab: ${options.epochs} epochs on ${result.backend} (${result.device}), loss ${last.loss.toPrecision(4)}`,
+        `training lab: ${options.epochs} epochs on ${result.backend} (${result.device}), loss ${last.loss.toPrecision(4)}${result.fallback ? `; ${result.fallback}` : ''}`,
       );
       this.trained = { result, dataset: data, uri, settings: s, file: await this.keep(result) };
       this.epochs = thinned(history.map(labEpochOf));
@@ -471,7 +479,6 @@ export class TrainingLab {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       this.cancel = undefined;
-      backend.dispose();
     }
   }
 
@@ -505,21 +512,6 @@ export class TrainingLab {
     }
   }
 
-  /** The chosen backend: Dawn WebGPU in the host (auto: when it has an adapter), else the yielding CPU one. */
-  private async openBackend(choice: BackendChoice): Promise<{ backend: NfaBackend; info: LabBackendInfo }> {
-    const cpu = (note: string | null) => {
-      const b = new YieldingNfaBackend();
-      return { backend: b as NfaBackend, info: { backend: b.name, device: b.device, backendNote: note } };
-    };
-    if (choice === 'cpu') return cpu(null);
-    const { createNfaBackend } = await import('../../core/node');
-    const { backend, note } = await createNfaBackend(choice);
-    if (note) this.log.warn(`training lab: ${note}`);
-    // The plain CPU backend would not yield between step batches: the host's one does.
-    if (backend.name === 'cpu') return cpu(note ?? null);
-    return { backend, info: { backend: backend.name, device: backend.device, backendNote: note ?? null } };
-  }
-
   /** Stops the training under way; false when nothing is training. */
   cancelTraining(): boolean {
     if (!this.cancel) return false;
@@ -533,12 +525,7 @@ export class TrainingLab {
     const net = t.result.net;
     const title = `NFA: lab MLP on ${baseName(t.uri)}`;
     const weightsLabel = `training lab (${t.settings.depth}x${t.settings.width} ${t.settings.activation}, ${t.settings.optimizer})`;
-    const rfm = {
-      kind: 'fit' as const,
-      iters: DEFAULT_RFM_OPTIONS.iters,
-      bandwidth: DEFAULT_RFM_OPTIONS.bandwidth,
-      rows: 4000,
-    };
+    const rfm = DEFAULT_RFM_COMPARISON;
     return this.nfa.computeAndShow(
       {
         title,

@@ -46,10 +46,10 @@ const problem = {
 };
 
 // Imported dynamically: a static import of this .ts module from .mjs makes its own import('webgpu') unresolvable.
-const { createCatapultBackend, createNfaBackend } = await import('../src/core/node.ts');
+const { createCatapultBackend, hostNfaBackend } = await import('../src/core/node.ts');
 const results = {};
 for (const kind of ['cpu', 'webgpu']) {
-  const nfa = (await createNfaBackend(kind)).backend;
+  const nfa = await hostNfaBackend(kind === 'webgpu' ? 'host-gpu' : 'host-cpu');
   const small = mat(8, d, X.data.subarray(0, 8 * d));
   const first = kind === 'webgpu' ? await sec(() => nfa.agopSums(net, small)) : null;
   const agop = await sec(() => networkAgops(net, X, nfa));

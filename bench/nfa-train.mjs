@@ -21,7 +21,7 @@ const sizes = [
 ].filter((s) => !only || s.name === only);
 
 // Imported dynamically: a static import of this .ts module from .mjs makes its own import('webgpu') unresolvable.
-const { createNfaBackend } = await import('../src/core/node.ts');
+const { hostNfaBackend } = await import('../src/core/node.ts');
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y);
   return s[Math.floor(s.length / 2)];
@@ -42,7 +42,7 @@ for (const size of sizes) {
   );
   const row = { ...size, seconds_per_epoch: {}, first_epoch_seconds: {}, final_loss: {} };
   for (const kind of ['cpu', 'webgpu']) {
-    const { backend } = await createNfaBackend(kind);
+    const backend = await hostNfaBackend(kind === 'webgpu' ? 'host-gpu' : 'host-cpu');
     const stamps = [];
     const res = await trainMlp(
       X,

@@ -9,7 +9,7 @@ import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
-import { CpuNfaBackend, type NfaBackend } from './nfa/backend';
+import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
 import { WebGpuNfaBackend, type WebGpuNfaOptions } from './nfa/webgpu';
 import { CpuBackend } from './rfm/cpu';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
@@ -103,7 +103,7 @@ export async function hostNfaBackend(
   placement: 'host-gpu' | 'host-cpu',
   options: WebGpuNfaOptions = {},
 ): Promise<NfaBackend> {
-  if (placement === 'host-cpu') return yielding<NfaBackend>(new CpuNfaBackend(), yieldToEventLoop);
+  if (placement === 'host-cpu') return yieldingNfaBackend(new CpuNfaBackend(), yieldToEventLoop);
   return onHostGpu((l) => WebGpuNfaBackend.leased(l, options));
 }
 
@@ -147,14 +147,6 @@ export async function createBackend(
   options: WebGpuBackendOptions = {},
 ): Promise<{ backend: Backend; note?: string }> {
   return firstHost('rfm', kind, (p) => hostRfmBackend(p, options));
-}
-
-/** @deprecated use hostPlan + runPlaced + hostNfaBackend. */
-export async function createNfaBackend(
-  kind: BackendChoice,
-  options: WebGpuNfaOptions = {},
-): Promise<{ backend: NfaBackend; note?: string }> {
-  return firstHost('nfa', kind, (p) => hostNfaBackend(p, options));
 }
 
 /** @deprecated use hostPlan + runPlaced + hostCatapultBackend. */

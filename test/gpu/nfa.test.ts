@@ -3,19 +3,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BackendError } from '../../src/core/errors';
-import { createNfaBackend, hostGpu } from '../../src/core/node';
+import { hostGpu, hostNfaBackend, hostRfmBackend } from '../../src/core/node';
 import { mat, type Mat } from '../../src/core/mat';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';
 import { CpuNfaBackend } from '../../src/core/nfa/backend';
 import { computeNfa } from '../../src/core/nfa/compute';
 import type { Mlp } from '../../src/core/nfa/network';
 import { initMlp } from '../../src/core/nfa/train';
+import { DEFAULT_RFM_COMPARISON, runNfaStudy } from '../../src/core/nfa/study';
+import type { Dataset } from '../../src/core/data/dataset';
+import { lowRankTask } from '../unit/nfa-tasks';
 import { WebGpuNfaBackend, type WebGpuNfaOptions } from '../../src/core/nfa/webgpu';
 import { randomMat, relErr } from './helpers';
 
 const cpu = new CpuNfaBackend();
 
-/** A missing adapter fails here (createNfaBackend('webgpu') throws), never skips. */
+/** A missing adapter fails here (hostGpu() throws), never skips. */
 async function gpuNfa(options: WebGpuNfaOptions = {}): Promise<WebGpuNfaBackend> {
   const gpu = await hostGpu();
   return WebGpuNfaBackend.create(gpu, { ...options, keepAlive: gpu });
@@ -143,18 +146,60 @@ describe('WebGPU NFA backend vs CPU float64', () => {
     );
   });
 
-  it('createNfaBackend: auto is WebGPU here, cpu is the float64 backend', async () => {
-    const auto = await createNfaBackend('auto');
+  it('hostNfaBackend: host-gpu is WebGPU on the shared host lease, host-cpu the float64 backend', async () => {
+    const net = initMlp([4, 6, 2], 'tanh', 3);
+    const X = mat(
+      5,
+      4,
+      Float64Array.from({ length: 20 }, (_, i) => Math.sin(i)),
+    );
+    const g = await hostNfaBackend('host-gpu');
+    const c = await hostNfaBackend('host-cpu');
     try {
-      assert.equal(auto.backend.name, 'webgpu');
-      assert.equal(auto.note, undefined);
+      assert.equal(g.name, 'webgpu');
+      assert.match(g.device, /^webgpu /);
+      assert.equal(c.name, 'cpu');
+      assert.equal(c.device, 'cpu float64');
+      const [sg, sc] = [await g.agopSums(net, X), await c.agopSums(net, X)];
+      sg.forEach((s, l) => assert.ok(relErr(s, sc[l]) < 1e-5, `layer ${l}: ${relErr(s, sc[l])}`));
     } finally {
-      auto.backend.dispose();
+      g.dispose();
+      c.dispose();
     }
-    assert.ok((await createNfaBackend('cpu')).backend instanceof CpuNfaBackend);
   });
 
   it('input with the wrong width is refused before any GPU work', async () => {
     await assert.rejects(gpu.forward(initMlp([3, 2], 'relu', 1), mat(2, 4, new Float64Array(8))), /X has 4 columns/);
+  });
+});
+
+describe('the NFA study on the host placements', () => {
+  it('under auto the network AGOPs and the comparison RFM both run on the host WebGPU, near the CPU study', async () => {
+    const { X, Y } = lowRankTask(600, 5, 4);
+    const dataset: Dataset = {
+      source: 'low-rank',
+      X,
+      featureNames: ['a', 'b', 'c', 'd', 'e'],
+      y: Y.data,
+      targetName: 'y',
+      task: 'regression',
+    };
+    const net = initMlp([5, 16, 1], 'gelu', 2);
+    const input = { net, dataset, X, rfm: DEFAULT_RFM_COMPARISON };
+    const compute = (choice: 'auto' | 'cpu') => ({ choice, nfaBackend: hostNfaBackend, rfmBackend: hostRfmBackend });
+    const gpuStudy = await runNfaStudy(input, compute('auto'));
+    const cpuStudy = await runNfaStudy(input, compute('cpu'));
+    assert.equal(gpuStudy.note, null);
+    assert.equal(gpuStudy.nfa.backend, 'webgpu');
+    assert.equal(gpuStudy.rfm?.origin.kind === 'fit' && gpuStudy.rfm.origin.device.startsWith('webgpu'), true);
+    assert.equal(cpuStudy.nfa.backend, 'cpu');
+    gpuStudy.nfa.layers.forEach((l, i) =>
+      assert.ok(
+        Math.abs(l.correlation.pearson.sqrt_agop - cpuStudy.nfa.layers[i].correlation.pearson.sqrt_agop) < 1e-4,
+      ),
+    );
+    // f32 kernels and solves against float64: the comparison agrees to a few 1e-3 (measured 1e-5 here).
+    const [pg, pc] = [gpuStudy.rfm?.correlation.pearson.agop ?? NaN, cpuStudy.rfm?.correlation.pearson.agop ?? NaN];
+    assert.ok(Math.abs(pg - pc) < 5e-3, `${pg} vs ${pc}`);
   });
 });

@@ -21,7 +21,19 @@ test('nfa CLI: JSON report per layer matches the torch computation, with and wit
   ] as const) {
     const json = join(out, `${weights}.json`);
     assert.equal(
-      await run([f(weights), f(data), '--target', 'y', '--activation', act, '--json', json, '--matrices']),
+      await run([
+        f(weights),
+        f(data),
+        '--target',
+        'y',
+        '--activation',
+        act,
+        '--json',
+        json,
+        '--matrices',
+        '--backend',
+        'cpu',
+      ]),
       0,
     );
     const report = JSON.parse(readFileSync(json, 'utf8'));
@@ -50,7 +62,18 @@ test('nfa CLI: JSON report per layer matches the torch computation, with and wit
     );
   }
   const std = join(out, 'std.json');
-  await run([f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--standardize', '--no-rfm', '--json', std]);
+  await run([
+    f('mlp.pt'),
+    f('nfa_data.csv'),
+    '--target',
+    'y',
+    '--standardize',
+    '--no-rfm',
+    '--json',
+    std,
+    '--backend',
+    'cpu',
+  ]);
   JSON.parse(readFileSync(std, 'utf8')).layers.forEach((layer: any, l: number) => {
     const want = expected.nfa_standardized_relu.layers[l].correlation;
     assert.ok(Math.abs(layer.correlation.pearson.agop - want.pearson.agop) < 1e-10, `standardised layer ${l}`);
@@ -70,6 +93,8 @@ test('nfa CLI: JSON report per layer matches the torch computation, with and wit
     '--no-rfm',
     '--json',
     json,
+    '--backend',
+    'cpu',
   ]);
   const report = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(report.minus_init, true);

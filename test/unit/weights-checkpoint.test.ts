@@ -111,7 +111,10 @@ test("nfa CLI on the checkpoint gives the bare state_dict's correlations (and Py
   const out = mkdtempSync(join(tmpdir(), 'nfa-ckpt-'));
   const report = async (weights: string, extra: string[] = []) => {
     const json = join(out, `${weights}.json`);
-    assert.equal(await run([f(weights), f('nfa_data.csv'), '--target', 'y', '--json', json, ...extra]), 0);
+    assert.equal(
+      await run([f(weights), f('nfa_data.csv'), '--target', 'y', '--json', json, '--backend', 'cpu', ...extra]),
+      0,
+    );
     return JSON.parse(readFileSync(json, 'utf8'));
   };
   const ckpt = await report('train_checkpoint.pt');

@@ -2,18 +2,12 @@
 // given), then computeNfa (the core orchestrator) with progress and cancel, an RFM on the same rows (or
 // a saved run's M), and the view beside the editor. Resolves to the CLI's `nfa --json` report.
 import * as vscode from 'vscode';
-import { nfaReportJson } from '../../cli/commands/nfa';
-import { BackendError } from '../../core/errors';
-import { CpuBackend } from '../../core/rfm/cpu';
-import type { BackendChoice } from '../../core/compute';
+import { parseBackendChoice, type BackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
-import { CancelledError, InputError, type CancelToken } from '../../core/errors';
-import { takeRows, type Mat } from '../../core/mat';
+import { CancelledError, InputError } from '../../core/errors';
+import { type Mat } from '../../core/mat';
 import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
-import { CpuNfaBackend, type NfaBackend, type TrainProblem, type TrainSession } from '../../core/nfa/backend';
-import { computeNfa, rfmCorrelations, type NfaResult } from '../../core/nfa/compute';
-import type { NfaCorrelations } from '../../core/nfa/correlation';
 import {
   inferLayerChain,
   loadMatchingWeights,
@@ -24,22 +18,19 @@ import {
   type LayerChain,
   type Mlp,
 } from '../../core/nfa/network';
-import { permutation } from '../../core/random';
-import { fullMatrix } from '../../core/rfm/feature-matrix';
-import { fitRfm, standardize, standardizer } from '../../core/rfm/fit';
+import { nfaReport, type NfaReport } from '../../core/nfa/report';
+import { DEFAULT_RFM_ROWS, runNfaStudy, type NfaStudy, type RfmComparisonPlan } from '../../core/nfa/study';
+import { hostNfaBackend, hostRfmBackend } from '../../core/node';
+import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf } from '../../protocol/wire';
-import type { NfaPanelState, NfaView, WireNfaRfm } from '../../protocol/nfa';
+import type { NfaPanelState, NfaView } from '../../protocol/nfa';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { datasetFilter } from '../host/prompts';
 import { settingsBackend } from '../host/options';
 import type { RunStore } from '../host/runStore';
 import { openWeightsUri } from '../weights/source';
 import type { NfaPanel, NfaPanels } from './panel';
-import { yieldToHost } from '../host/webviewHtml';
-
-/** Same default as the CLI: the RFM solve is O(n^3). */
-const DEFAULT_RFM_ROWS = 4000;
 
 /**
  * Arguments of `featureLens.computeNfa(weightsUri, args)`: the CLI's options in camelCase. With `data`
@@ -71,52 +62,7 @@ export interface NfaArgs {
   weightsLabel?: string;
 }
 
-export type NfaReport = ReturnType<typeof nfaReportJson> & {
-  rfm: Record<string, unknown> | null;
-  backend_note: string | null;
-};
-
-/** The CPU reference backend, yielding to the host's event loop between row chunks so cancel and the UI stay live. */
-export class YieldingNfaBackend implements NfaBackend {
-  private readonly cpu = new CpuNfaBackend();
-  readonly name = this.cpu.name;
-  readonly device = this.cpu.device;
-  async forward(net: Mlp, X: Mat): Promise<Mat> {
-    await yieldToHost();
-    return this.cpu.forward(net, X);
-  }
-  async agopSums(net: Mlp, X: Mat): Promise<Float64Array[]> {
-    await yieldToHost();
-    return this.cpu.agopSums(net, X);
-  }
-  async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
-    const s = await this.cpu.createTrainSession(problem);
-    return {
-      steps: async (rows, batch) => {
-        await yieldToHost();
-        return s.steps(rows, batch);
-      },
-      gradients: (rows) => s.gradients(rows),
-      loss: async () => {
-        await yieldToHost();
-        return s.loss();
-      },
-      checkpoint: () => s.checkpoint(),
-      dispose: () => s.dispose(),
-    };
-  }
-  dispose(): void {}
-}
-
-function asM(c: NfaCorrelations) {
-  const pair = (p: { agop: number; sqrt_agop: number }) => ({ m: p.agop, sqrt_m: p.sqrt_agop });
-  return {
-    cosine: pair(c.cosine),
-    pearson: pair(c.pearson),
-    cosine_offdiag: pair(c.cosine_offdiag),
-    pearson_offdiag: pair(c.pearson_offdiag),
-  };
-}
+export type { NfaReport } from '../../core/nfa/report';
 
 /** A network and the rows it is evaluated on, however they were obtained (a file, the training lab). */
 export interface NfaJob {
@@ -130,8 +76,8 @@ export interface NfaJob {
   chain: Pick<LayerChain, 'orderedBy' | 'ignored'>;
   initWeights?: Float64Array[];
   standardized: boolean;
-  rfm:
-    { kind: 'fit'; iters: number; bandwidth: number; rows: number } | { kind: 'run'; runId: string } | { kind: 'none' };
+  /** As the study takes it, or a saved run whose M is read when the job runs. */
+  rfm: Exclude<RfmComparisonPlan, { kind: 'given' }> | { kind: 'run'; runId: string };
   focus: string | null;
   /** Default the `featureLens.backend` setting. */
   backend?: BackendChoice;
@@ -408,13 +354,10 @@ export class NfaService {
 
   /** Computes the job and draws it in a new view (true), in `show` (a revived view), or nowhere (false). */
   async computeAndShow(job: NfaJob, show: boolean | NfaPanel): Promise<NfaReport> {
-    const choice = job.backend ?? settingsBackend();
-    if (!['auto', 'webgpu', 'cpu'].includes(choice))
-      throw new InputError(
-        `featureLens.computeNfa: 'backend' must be auto, webgpu or cpu, got ${JSON.stringify(choice)}`,
-      );
+    const choice = parseBackendChoice(job.backend ?? settingsBackend(), "featureLens.computeNfa: 'backend'");
+    const rfm = await this.comparisonPlan(job);
     this.log.info(
-      `nfa: ${job.weightsLabel} on ${job.dataLabel} (${job.X.rows} rows, ${job.net.activation}, layers ${job.net.layers.map((l) => l.name).join(' -> ')})`,
+      `nfa: ${job.weightsLabel} on ${job.dataLabel} (${job.X.rows} rows, ${job.net.activation}, layers ${job.net.layers.map((l) => l.name).join(' -> ')}), backend ${choice}`,
     );
     const panel = show === true ? this.panels.open(job.title) : show === false ? undefined : show;
     if (panel) {
@@ -425,29 +368,35 @@ export class NfaService {
         this.remember(job.revive);
       }
     }
-    const { result, rfm, M, note } = await vscode.window
+    const started = Date.now();
+    const study = await vscode.window
       .withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Feature Lens: ${job.title}`, cancellable: true },
         async (progress, token) => {
           const cancel = { cancelled: false };
           token.onCancellationRequested(() => (cancel.cancelled = true));
           let last = 0;
-          const options = {
-            initWeights: job.initWeights,
-            cancel,
-            onProgress: (done: number, total: number) => {
-              const pct = (100 * done) / total;
-              progress.report({ message: `network AGOP: ${done}/${total} rows`, increment: 0.8 * (pct - last) });
-              last = pct;
-              if (panel) void panel.post({ type: 'progress', message: `network AGOP: ${done}/${total} rows` });
+          return runNfaStudy(
+            { net: job.net, dataset: job.dataset, X: job.X, initWeights: job.initWeights, rfm },
+            {
+              choice,
+              nfaBackend: (p) => hostNfaBackend(p),
+              rfmBackend: (p) => hostRfmBackend(p),
+              onFallback: (part, from, e, next) =>
+                this.log.warn(`nfa: ${part} on ${from} failed (${e.message})${next ? `; trying ${next}` : ''}`),
             },
-          };
-          const { result, note } = await this.computeOnChosenBackend(choice, (backend) =>
-            computeNfa(job.net, job.X, backend, options),
+            {
+              cancel,
+              onProgress: (done, total) => {
+                const pct = (100 * done) / total;
+                const message = `network AGOP: ${done}/${total} rows`;
+                progress.report({ message, increment: 0.8 * (pct - last) });
+                last = pct;
+                if (panel) void panel.post({ type: 'progress', message });
+              },
+              onRfm: () => progress.report({ message: 'RFM on the same rows…' }),
+            },
           );
-          const r = await this.rfmPart(job, result, cancel, progress);
-          if (cancel.cancelled) throw new CancelledError();
-          return { result, note, ...r };
         },
       )
       .then(undefined, (e: unknown) => {
@@ -459,134 +408,41 @@ export class NfaService {
           });
         throw e;
       });
-    const report: NfaReport = {
-      ...nfaReportJson(
-        result,
-        {
-          weights: job.weightsLabel,
-          data: job.dataLabel,
-          target: job.dataset.targetName,
-          activation: job.net.activation,
-          standardize: job.standardized,
-          layer_order: job.chain.orderedBy,
-          ignored: job.chain.ignored,
-        },
-        false,
-      ),
-      rfm,
-      backend_note: note ?? null,
-    };
-    if (panel)
-      await panel.post({
-        type: 'show',
-        view: nfaViewOf(
-          job,
-          result,
-          rfm && M
-            ? {
-                source: String(rfm.source ?? 'fit'),
-                comparedWith: result.layers[0].name,
-                d: job.X.cols,
-                M: bufferOf(M),
-                correlation: rfmCorrelations(result.layers[0].nfm, M, job.X.cols),
-              }
-            : null,
-          report,
-        ),
-      });
-    this.log.info(`nfa: on ${result.backend} (${result.device})${note ? `; ${note}` : ''}`);
+    const report = nfaReport(study, {
+      weights: job.weightsLabel,
+      data: job.dataLabel,
+      target: job.dataset.targetName,
+      activation: job.net.activation,
+      standardize: job.standardized,
+      layer_order: job.chain.orderedBy,
+      ignored: job.chain.ignored,
+    });
+    if (panel) await panel.post({ type: 'show', view: nfaViewOf(job, study, report) });
+    const { nfa } = study;
     this.log.info(
-      `nfa: ${result.layers.map((l) => `${l.name} pearson(AGOP^1/2)=${l.correlation.pearson.sqrt_agop.toFixed(4)}`).join(', ')}`,
+      `nfa: on ${nfa.backend} (${nfa.device})${study.rfm?.origin.kind === 'fit' ? `, RFM on ${study.rfm.origin.device}` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s${study.note ? `; ${study.note}` : ''}`,
+    );
+    this.log.info(
+      `nfa: ${nfa.layers.map((l) => `${l.name} pearson(AGOP^1/2)=${l.correlation.pearson.sqrt_agop.toFixed(4)}`).join(', ')}`,
     );
     return report;
   }
 
-  /**
-   * Runs `work` on the chosen NFA backend (Dawn WebGPU in the host when asked and available). The GPU
-   * backend awaits the device between chunks, so only the CPU one needs the yielding wrapper to keep
-   * cancel and the UI live. Under auto a device failure mid-run is retried on the CPU, with a note.
-   */
-  private async computeOnChosenBackend(
-    choice: BackendChoice,
-    work: (backend: NfaBackend) => Promise<NfaResult>,
-  ): Promise<{ result: NfaResult; note?: string }> {
-    if (choice === 'cpu') return { result: await work(new YieldingNfaBackend()) };
-    const { createNfaBackend } = await import('../../core/node');
-    const { backend, note } = await createNfaBackend(choice);
-    if (note) this.log.warn(`nfa: ${note}`);
-    try {
-      return { result: await work(backend.name === 'cpu' ? new YieldingNfaBackend() : backend), note };
-    } catch (e) {
-      if (!(e instanceof BackendError) || choice !== 'auto' || backend.name === 'cpu') throw e;
-      const why = `${e.message}; continued on the CPU backend`;
-      this.log.warn(`nfa: ${why}`);
-      return { result: await work(new YieldingNfaBackend()), note: why };
-    } finally {
-      backend.dispose();
-    }
-  }
-
-  private async rfmPart(
-    job: NfaJob,
-    result: NfaResult,
-    cancel: CancelToken,
-    progress: vscode.Progress<{ message?: string; increment?: number }>,
-  ): Promise<{ rfm: Record<string, unknown> | null; M: Float64Array | null }> {
+  /** The job's RFM choice as the study takes it: a saved run's M is read from the run store here. */
+  private async comparisonPlan(job: NfaJob): Promise<RfmComparisonPlan> {
+    if (job.rfm.kind !== 'run') return job.rfm;
+    const runId = job.rfm.runId;
+    const run = await this.store.get(runId);
+    if (!run) throw new InputError(`featureLens.computeNfa: run '${runId}' is not stored in this workspace`);
     const d = job.X.cols;
-    const nfm1 = result.layers[0].nfm;
-    if (job.rfm.kind === 'none') return { rfm: null, M: null };
-    if (job.rfm.kind === 'run') {
-      const run = await this.store.get(job.rfm.runId);
-      if (!run) throw new InputError(`featureLens.computeNfa: run '${job.rfm.runId}' is not stored in this workspace`);
-      const rows = (run.result as { M?: number[][] }).M ?? [];
-      if (rows.length !== d)
-        throw new InputError(
-          `run ${job.rfm.runId}: its M is ${rows.length} x ${rows.length}, the network's first layer takes ${d} inputs`,
-        );
-      const M = new Float64Array(d * d);
-      rows.forEach((r, i) => M.set(r, i * d));
-      return {
-        M,
-        rfm: {
-          source: job.rfm.runId,
-          compared_with: result.layers[0].name,
-          dataset: run.meta.dataset.name,
-          standardized: run.options.standardize,
-          correlation: asM(rfmCorrelations(nfm1, M, d)),
-        },
-      };
-    }
-    progress.report({ message: 'RFM on the same rows…' });
-    // Exactly the CLI's fit: the network's inputs as they are, a seeded subsample beyond `rows`.
-    let rfmData: Dataset = { ...job.dataset, X: job.X };
-    if (job.X.rows > job.rfm.rows) {
-      const idx = permutation(job.X.rows, DEFAULT_RFM_OPTIONS.seed).subarray(0, job.rfm.rows);
-      rfmData = { ...rfmData, X: takeRows(job.X, idx), y: Float64Array.from(idx, (i) => job.dataset.y[i]) };
-    }
-    await yieldToHost();
-    const fit = await fitRfm(
-      rfmData,
-      { standardize: false, iters: job.rfm.iters, bandwidth: job.rfm.bandwidth },
-      { backend: new CpuBackend(), cancel },
-    );
-    const M = fullMatrix(fit.model.M);
-    return {
-      M,
-      rfm: {
-        source: 'fit',
-        compared_with: result.layers[0].name,
-        rows: rfmData.X.rows,
-        kernel: fit.options.kernel,
-        bandwidth: fit.options.bandwidth,
-        reg: fit.options.reg,
-        iters: fit.options.iters,
-        agop_power: fit.options.agopPower,
-        task: fit.task,
-        train_metric: fit.final.train_metric,
-        device: fit.device,
-        correlation: asM(rfmCorrelations(nfm1, M, d)),
-      },
-    };
+    const rows = (run.result as { M?: number[][] }).M ?? [];
+    if (rows.length !== d)
+      throw new InputError(
+        `run ${runId}: its M is ${rows.length} x ${rows.length}, the network's first layer takes ${d} inputs`,
+      );
+    const M = new Float64Array(d * d);
+    rows.forEach((r, i) => M.set(r, i * d));
+    return { kind: 'given', M, source: runId, dataset: run.meta.dataset.name, standardized: run.options.standardize };
   }
 }
 
@@ -628,7 +484,8 @@ function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
   };
 }
 
-export function nfaViewOf(job: NfaJob, result: NfaResult, rfm: WireNfaRfm | null, report: unknown): NfaView {
+export function nfaViewOf(job: NfaJob, study: NfaStudy, report: NfaReport): NfaView {
+  const { nfa: result, rfm } = study;
   return {
     title: job.title,
     weights: job.weightsLabel,
@@ -648,12 +505,18 @@ export function nfaViewOf(job: NfaJob, result: NfaResult, rfm: WireNfaRfm | null
       correlation: l.correlation,
       eigen: l.eigen,
     })),
-    rfm,
+    rfm: rfm && {
+      source: rfm.source,
+      comparedWith: rfm.comparedWith,
+      d: rfm.d,
+      M: bufferOf(rfm.M),
+      correlation: rfm.correlation,
+    },
     focus: job.focus,
     report: JSON.stringify(report, null, 1),
     backend: result.backend,
     device: result.device,
-    backendNote: (report as { backend_note?: string | null } | null)?.backend_note ?? null,
+    backendNote: report.backend_note,
   };
 }
 

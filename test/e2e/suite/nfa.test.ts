@@ -10,7 +10,7 @@ import { loadDataset } from '../../../src/core/data/index';
 import { trainingTargets, trainMlp } from '../../../src/core/nfa/train';
 import type { FeatureLensApi } from '../../../src/extension/extension';
 import type { LabTrainResult } from '../../../src/extension/nfa/lab';
-import type { NfaReport } from '../../../src/extension/nfa/service';
+import type { NfaReport } from '../../../src/core/nfa/report';
 import type { InspectWeightsResult } from '../../../src/extension/weights';
 import type { NfaLabPanelState } from '../../../src/protocol/nfaLab';
 import type { NfaPanelState } from '../../../src/protocol/nfa';
@@ -144,7 +144,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
       );
       assert.deepEqual(errors, []);
       assert.ok(value, `${file}: the command resolved to a report`);
-      const cli = cliNfa(ws(file), data);
+      const cli = cliNfa(ws(file), data, ['--backend', 'cpu']);
       assert.equal(value.layers.length, cli.layers.length);
       value.layers.forEach((l, i) => {
         assert.equal(l.name, cli.layers[i].name);

@@ -1,18 +1,16 @@
 // The training lab page: the MLP's settings, live loss and NFA correlation per epoch, and the actions
 // on the trained network (the host trains; this page only draws and asks).
-import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import type { NfaLabEpoch, NfaLabHostToWebview, NfaLabPanelState, NfaLabSettings, NfaLabWebviewToHost } from '../../src/protocol/nfaLab';
-import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import type {
+  NfaLabEpoch,
+  NfaLabHostToWebview,
+  NfaLabPanelState,
+  NfaLabSettings,
+  NfaLabWebviewToHost,
+} from '../../src/protocol/nfaLab';
+import { baseOptions, ChartSet, seriesColor, type ChartConfiguration } from '../shared/charts';
 import { el } from '../shared/dom';
-
-Chart.register(...registerables);
-
-interface VsCodeApi {
-  postMessage(m: NfaLabWebviewToHost): void;
-  setState(s: NfaLabPanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { connect } from '../shared/vscodeApi';
 
 let theme: Theme = readTheme();
 const epochs: NfaLabEpoch[] = [];
@@ -83,7 +81,7 @@ for (const [id, heading] of [
 }
 app.append(header, form, buttons, grid);
 
-const charts: Partial<Record<'loss' | 'nfa', Chart>> = {};
+const charts = new ChartSet<'loss' | 'nfa'>((id) => canvases[id]);
 
 function settingsFromForm(): NfaLabSettings {
   return {
@@ -125,8 +123,8 @@ function draw(): void {
   const names = pts[0]?.layers.map((l) => l.name) ?? [];
   const positive = pts.every((e) => e.loss > 0);
   // Live updates change the data in place: recreating charts each batch would load the page's thread.
-  const loss = charts.loss,
-    nfa = charts.nfa;
+  const loss = charts.get('loss'),
+    nfa = charts.get('nfa');
   if (
     loss &&
     nfa &&
@@ -142,24 +140,12 @@ function draw(): void {
     nfa.update('none');
     return;
   }
-  const axis = (t: string, log = false) => ({
-    type: log ? 'logarithmic' : 'linear',
-    ticks: { color: theme.muted },
-    grid: { color: theme.grid },
-    title: { display: true, text: t, color: theme.muted },
-  });
-  const options = (y: string, log = false, range?: [number, number]) =>
-    ({
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      plugins: { legend: { labels: { color: theme.foreground } } },
-      scales: { x: axis('epoch'), y: { ...axis(y, log), ...(range ? { min: range[0], max: range[1] } : {}) } },
-    }) as ChartConfiguration['options'];
-  const set = (id: 'loss' | 'nfa', config: ChartConfiguration) => {
-    charts[id]?.destroy();
-    charts[id] = new Chart(canvases[id], config);
+  const options = (y: string, log = false, range?: [number, number]): ChartConfiguration['options'] => {
+    const o = baseOptions(theme, 'epoch', y, log);
+    if (range) Object.assign((o?.scales as Record<string, object>).y, { min: range[0], max: range[1] });
+    return o;
   };
+  const set = (id: 'loss' | 'nfa', config: ChartConfiguration) => charts.set(id, config);
   const pointRadius = pts.length > 100 ? 0 : 2;
   set('loss', {
     type: 'line',
@@ -169,8 +155,8 @@ function draw(): void {
         {
           label: 'MSE',
           data: pts.map((e) => e.loss),
-          borderColor: theme.series[0],
-          backgroundColor: theme.series[0],
+          borderColor: seriesColor(theme, 0),
+          backgroundColor: seriesColor(theme, 0),
           pointRadius,
         },
       ],
@@ -184,8 +170,8 @@ function draw(): void {
       datasets: names.map((n, i) => ({
         label: n,
         data: pts.map((e) => e.layers[i]?.pearsonSqrt ?? null),
-        borderColor: theme.series[i % theme.series.length],
-        backgroundColor: theme.series[i % theme.series.length],
+        borderColor: seriesColor(theme, i),
+        backgroundColor: seriesColor(theme, i),
         pointRadius,
         spanGaps: true,
       })),
@@ -204,21 +190,18 @@ function drawSoon(): void {
   });
 }
 
-chooseBtn.addEventListener('click', () => vscode.postMessage({ type: 'chooseDataset' }));
-trainBtn.addEventListener('click', () => vscode.postMessage({ type: 'train', settings: settingsFromForm() }));
-cancelBtn.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
-inspectBtn.addEventListener('click', () => vscode.postMessage({ type: 'inspect' }));
-saveBtn.addEventListener('click', () => vscode.postMessage({ type: 'save' }));
+chooseBtn.addEventListener('click', () => host.post({ type: 'chooseDataset' }));
+trainBtn.addEventListener('click', () => host.post({ type: 'train', settings: settingsFromForm() }));
+cancelBtn.addEventListener('click', () => host.post({ type: 'cancel' }));
+inspectBtn.addEventListener('click', () => host.post({ type: 'inspect' }));
+saveBtn.addEventListener('click', () => host.post({ type: 'save' }));
 onThemeChange(() => {
   theme = readTheme();
-  charts.loss?.destroy();
-  charts.nfa?.destroy();
-  charts.loss = charts.nfa = undefined;
+  charts.destroy();
   draw();
 });
 
-window.addEventListener('message', (event: MessageEvent<NfaLabHostToWebview>) => {
-  const m = event.data;
+function onMessage(m: NfaLabHostToWebview): void {
   switch (m.type) {
     case 'dataset':
       hasData = m.name !== null;
@@ -233,9 +216,7 @@ window.addEventListener('message', (event: MessageEvent<NfaLabHostToWebview>) =>
       epochs.length = 0;
       status.textContent = 'Training…';
       status.className = 'status';
-      charts.loss?.destroy();
-      charts.nfa?.destroy();
-      charts.loss = charts.nfa = undefined;
+      charts.destroy();
       draw();
       break;
     case 'backend':
@@ -264,7 +245,7 @@ window.addEventListener('message', (event: MessageEvent<NfaLabHostToWebview>) =>
       status.className = 'status error';
       break;
     case 'persist':
-      vscode.setState(m.state);
+      host.setState(m.state);
       break;
     case 'restore':
       // A lab revived after a window reload: the saved curves, and the trained network when it could be read back.
@@ -276,14 +257,12 @@ window.addEventListener('message', (event: MessageEvent<NfaLabHostToWebview>) =>
       status.className = m.error ? 'status error' : 'status';
       document.body.dataset.trained = String(trained);
       document.body.dataset.restored = '1';
-      charts.loss?.destroy();
-      charts.nfa?.destroy();
-      charts.loss = charts.nfa = undefined;
+      charts.destroy();
       draw();
       break;
   }
   updateButtons();
-});
+}
 
 updateButtons();
-vscode.postMessage({ type: 'ready' });
+const host = connect<NfaLabWebviewToHost, NfaLabHostToWebview, NfaLabPanelState>(onMessage);

@@ -1,26 +1,17 @@
 // The NFA view: per layer NFM_l beside AGOP_l^alpha (and the RFM's M for the first layer), the
 // correlation table of every layer, the top eigenvectors compared, and the numbers to copy.
-import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import { eighSym } from '../../src/core/linalg/eigh';
+import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { NfaHostToWebview, NfaPanelState, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol/nfa';
+import { baseOptions, ChartSet, seriesColor } from '../shared/charts';
+import { el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { connect } from '../shared/vscodeApi';
 import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
-import { el } from '../shared/dom';
-
-Chart.register(...registerables);
-
-interface VsCodeApi {
-  postMessage(m: NfaWebviewToHost): void;
-  setState(s: NfaPanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
 
 let theme: Theme = readTheme();
 let view: NfaView | null = null;
 let layerIndex = 0;
-let eigenChart: Chart | null = null;
 
 const app = document.getElementById('app')!;
 const header = el('header');
@@ -94,6 +85,7 @@ const eigCanvas = el('canvas', { id: 'eigen-chart', role: 'img', 'aria-label': '
 eigWrap.append(eigCanvas);
 eig.body.append(eigTable, eigWrap);
 app.append(header, grid);
+const charts = new ChartSet<'eigen'>(() => eigCanvas);
 
 const f64 = (b: ArrayBuffer) => new Float64Array(b);
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
@@ -171,18 +163,6 @@ function drawCorrelations(): void {
   corrTable.append(body);
 }
 
-/** Eigenvectors (columns of eighSym, largest first), signed so the largest loading is positive. */
-function topVectors(m: Float64Array, d: number, k: number): Float64Array[] {
-  const { vectors } = eighSym(m, d);
-  return [...Array(Math.min(k, d)).keys()].map((c) => {
-    const v = Float64Array.from({ length: d }, (_, r) => vectors[r * d + c]);
-    let big = 0;
-    for (let i = 1; i < d; i++) if (Math.abs(v[i]) > Math.abs(v[big])) big = i;
-    if (v[big] < 0) v.forEach((x, i) => (v[i] = -x));
-    return v;
-  });
-}
-
 function drawEigen(layer: WireNfaLayer): void {
   if (!view) return;
   eigTable.textContent = '';
@@ -208,8 +188,8 @@ function drawEigen(layer: WireNfaLayer): void {
   eigTable.append(thead, body);
 
   const d = layer.shape[1];
-  const u = topVectors(f64(layer.nfm), d, 2);
-  const v = topVectors(f64(layer.agop), d, 2);
+  const u = signedEigenpairs(f64(layer.nfm), d, 2).vectors;
+  const v = signedEigenpairs(f64(layer.agop), d, 2).vectors;
   // Show the inputs that matter most to either first eigenvector.
   const order = [...Array(d).keys()]
     .sort((a, b) => Math.max(Math.abs(u[0][b]), Math.abs(v[0][b])) - Math.max(Math.abs(u[0][a]), Math.abs(v[0][a])))
@@ -220,29 +200,24 @@ function drawEigen(layer: WireNfaLayer): void {
     return s < 0 ? -1 : 1;
   };
   const datasets = [
-    { label: 'NFM u1', data: order.map((i) => u[0][i]), backgroundColor: theme.series[0] },
-    { label: 'AGOP v1', data: order.map((i) => align(v[0], u[0]) * v[0][i]), backgroundColor: theme.series[1] },
+    { label: 'NFM u1', data: order.map((i) => u[0][i]), backgroundColor: seriesColor(theme, 0) },
+    { label: 'AGOP v1', data: order.map((i) => align(v[0], u[0]) * v[0][i]), backgroundColor: seriesColor(theme, 1) },
     ...(d > 1
       ? [
-          { label: 'NFM u2', data: order.map((i) => u[1][i]), backgroundColor: theme.series[2] },
-          { label: 'AGOP v2', data: order.map((i) => align(v[1], u[1]) * v[1][i]), backgroundColor: theme.series[3] },
+          { label: 'NFM u2', data: order.map((i) => u[1][i]), backgroundColor: seriesColor(theme, 2) },
+          {
+            label: 'AGOP v2',
+            data: order.map((i) => align(v[1], u[1]) * v[1][i]),
+            backgroundColor: seriesColor(theme, 3),
+          },
         ]
       : []),
   ];
-  const axis = { ticks: { color: theme.muted }, grid: { color: theme.grid } };
-  const config: ChartConfiguration = {
+  charts.set('eigen', {
     type: 'bar',
     data: { labels: order.map((i) => layer.inputNames[i] ?? String(i)), datasets },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      plugins: { legend: { labels: { color: theme.foreground } } },
-      scales: { x: axis, y: axis },
-    },
-  };
-  eigenChart?.destroy();
-  eigenChart = new Chart(eigCanvas, config);
+    options: baseOptions(theme, '', 'loading'),
+  });
   eig.h.textContent = `Top eigenvectors compared (loadings for ${layer.name}; AGOP and AGOP^1/2 share eigenvectors)`;
 }
 
@@ -261,13 +236,13 @@ scale.addEventListener('change', render);
 kInput.addEventListener('change', render);
 copyJson.addEventListener(
   'click',
-  () => view && vscode.postMessage({ type: 'copy', what: 'NFA report (JSON)', text: view.report }),
+  () => view && host.post({ type: 'copy', what: 'NFA report (JSON)', text: view.report }),
 );
 copyTsv.addEventListener(
   'click',
   () =>
     view &&
-    vscode.postMessage({
+    host.post({
       type: 'copy',
       what: 'correlation table (TSV)',
       text: correlationTsv(correlationRows(view.layers, view.rfm)),
@@ -283,8 +258,7 @@ window.addEventListener('resize', () => {
   rfmMap.map.draw();
 });
 
-window.addEventListener('message', (event: MessageEvent<NfaHostToWebview>) => {
-  const m = event.data;
+function onMessage(m: NfaHostToWebview): void {
   switch (m.type) {
     case 'show': {
       view = m.view;
@@ -306,10 +280,10 @@ window.addEventListener('message', (event: MessageEvent<NfaHostToWebview>) => {
       break;
     case 'persist':
       // What the host needs to compute this view again after a window reload.
-      vscode.setState(m.state);
+      host.setState(m.state);
       title.textContent = m.state.title;
       break;
   }
-});
+}
 
-vscode.postMessage({ type: 'ready' });
+const host = connect<NfaWebviewToHost, NfaHostToWebview, NfaPanelState>(onMessage);

@@ -1,13 +1,14 @@
 // The weights editor page: the file's tensors in a table (stats fill in as the host computes them),
 // a search box, and 2-D tensors as links to the NFA view.
-import type { WeightsHostToWebview, WeightsWebviewToHost, WireMetadataEntry, WireTensorInfo, WireTensorStats } from '../../src/protocol/weights';
+import type {
+  WeightsHostToWebview,
+  WeightsWebviewToHost,
+  WireMetadataEntry,
+  WireTensorInfo,
+  WireTensorStats,
+} from '../../src/protocol/weights';
 import { el } from '../shared/dom';
-
-interface VsCodeApi {
-  postMessage(m: WeightsWebviewToHost): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
+import { connect } from '../shared/vscodeApi';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -86,7 +87,7 @@ function addRow(t: WireTensorInfo): void {
     const a = el('a', { href: '#', title: 'Open the NFA view for this layer' }, t.name);
     a.addEventListener('click', (e) => {
       e.preventDefault();
-      vscode.postMessage({ type: 'openNfa', tensor: t.name });
+      host.post({ type: 'openNfa', tensor: t.name });
     });
     nameCell.append(a);
   } else {
@@ -122,8 +123,7 @@ search.addEventListener('input', () => {
   for (const [name, tr] of [...rows, ...metaRows]) tr.hidden = q !== '' && !name.toLowerCase().includes(q);
 });
 
-window.addEventListener('message', (event: MessageEvent<WeightsHostToWebview>) => {
-  const m = event.data;
+function onMessage(m: WeightsHostToWebview): void {
   switch (m.type) {
     case 'tensors':
       title.textContent = m.file;
@@ -150,6 +150,6 @@ window.addEventListener('message', (event: MessageEvent<WeightsHostToWebview>) =
       metaHeading.hidden = metaTable.hidden = true;
       break;
   }
-});
+}
 
-vscode.postMessage({ type: 'ready' });
+const host = connect<WeightsWebviewToHost, WeightsHostToWebview>(onMessage);

@@ -1,15 +1,14 @@
-// Issue 5's NFA entry points: `featureLens.computeNfa(weightsUri, args)`, the training lab and saving
-// its network. Registered from extension.ts by one call, so other branches' registrations merge cleanly.
+// The NFA entry points: `featureLens.computeNfa(weightsUri, args)`, the training lab and saving its
+// network, and the serializers that bring the NFA views and the lab back after a window reload.
 import * as vscode from 'vscode';
-import type { RunStore } from '../host/runStore';
-import { toUri } from '../host/datasetFile';
-import { weightsUriOf } from '../weights';
 import type { NfaLabPanelState } from '../../protocol/nfaLab';
 import type { NfaPanelState } from '../../protocol/nfa';
+import type { Ctx } from '../ctx';
+import { toUri } from '../host/datasetFile';
+import { weightsUriOf } from '../host/weightsFile';
 import { LAB_VIEW_TYPE, TrainingLab, type LabArgs } from './lab';
 import { NFA_VIEW_TYPE, NfaPanels } from './panel';
 import { NfaService, type NfaArgs } from './service';
-import { registerReportingCommand } from '../host/webviewHtml';
 
 export interface NfaApi {
   nfa: NfaService;
@@ -29,65 +28,49 @@ export interface NfaApi {
   };
 }
 
-export function registerNfa(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: RunStore): NfaApi {
-  const panels = new NfaPanels(context.extensionUri, log);
-  const nfa = new NfaService(panels, store, log, context.workspaceState);
-  const lab = new TrainingLab(
-    context.extensionUri,
-    nfa,
-    log,
-    context.storageUri ?? context.globalStorageUri,
-    context.workspaceState,
-  );
+/** Command arguments from the explorer are (clicked uri, all selected uris): the second is not options. */
+const options = <T extends object>(args: T | unknown[] | undefined): T | Record<string, never> =>
+  Array.isArray(args) ? {} : (args ?? {});
+
+export function register(ctx: Ctx): NfaApi {
+  const panels = new NfaPanels(ctx);
+  const nfa = new NfaService(panels, ctx);
+  const lab = new TrainingLab(ctx, nfa);
   // VS Code mounts a revived page only once deserializeWebviewPanel has resolved, so the work that
-  // talks to the page (and waits for it to be ready) must not be awaited here.
+  // talks to the page must not be awaited here; views and the lab are computed again from their files.
   const serializers: NfaApi['serializers'] = {
     nfa: {
       deserializeWebviewPanel: async (panel, state) => {
         void nfa
           .revive(panel, state)
           .catch((e: unknown) =>
-            log.error(`nfa: reviving a view failed: ${e instanceof Error ? e.message : String(e)}`),
+            ctx.log.error(`nfa: reviving a view failed: ${e instanceof Error ? e.message : String(e)}`),
           );
       },
     },
     lab: {
-      deserializeWebviewPanel: async (panel, state) => {
-        lab.revive(panel, state);
-      },
+      deserializeWebviewPanel: async (panel, state) => lab.revive(panel, state),
     },
   };
-  context.subscriptions.push(
-    // Views and the lab come back after a window reload, computed again from the files their state names.
+  ctx.subscribe(
     vscode.window.registerWebviewPanelSerializer(NFA_VIEW_TYPE, serializers.nfa),
     vscode.window.registerWebviewPanelSerializer(LAB_VIEW_TYPE, serializers.lab),
-    registerReportingCommand('featureLens.computeNfa', log, async (arg?: unknown, args?: NfaArgs | unknown[]) => {
+  );
+  ctx.commands({
+    'featureLens.computeNfa': async (arg?: unknown, args?: NfaArgs | unknown[]) => {
       const uri = await weightsUriOf(arg);
-      // The explorer passes the selected uris as the second argument: not options.
-      return uri ? nfa.run(uri, Array.isArray(args) ? {} : (args ?? {})) : undefined;
-    }),
-    registerReportingCommand(
-      'featureLens.openTrainingLab',
-      log,
-      async (data?: vscode.Uri | string | { uri: vscode.Uri }, args?: LabArgs | unknown[]) => {
-        const d = data && typeof data === 'object' && !(data instanceof vscode.Uri) ? data.uri : data;
-        return lab.open(d, Array.isArray(args) ? {} : (args ?? {}));
-      },
-    ),
-    registerReportingCommand('featureLens.cancelTraining', log, async () => {
+      return uri ? nfa.run(uri, options(args)) : undefined;
+    },
+    'featureLens.openTrainingLab': (data?: vscode.Uri | string | { uri: vscode.Uri }, args?: LabArgs | unknown[]) =>
+      lab.open(data && typeof data === 'object' && !(data instanceof vscode.Uri) ? data.uri : data, options(args)),
+    'featureLens.cancelTraining': async () => {
       const stopped = lab.cancelTraining();
       if (!stopped) void vscode.window.showInformationMessage('Feature Lens: no network is training.');
       return stopped;
-    }),
-    registerReportingCommand('featureLens.inspectTrainedNetwork', log, async (opts?: { panel?: boolean }) =>
-      lab.inspect(opts?.panel !== false),
-    ),
-    registerReportingCommand(
-      'featureLens.saveTrainedWeights',
-      log,
-      async (target?: vscode.Uri | string, opts?: { overwrite?: boolean }) =>
-        lab.save(target === undefined ? undefined : toUri(target), opts?.overwrite),
-    ),
-  );
+    },
+    'featureLens.inspectTrainedNetwork': (opts?: { panel?: boolean }) => lab.inspect(opts?.panel !== false),
+    'featureLens.saveTrainedWeights': (target?: vscode.Uri | string, opts?: { overwrite?: boolean }) =>
+      lab.save(target === undefined ? undefined : toUri(target), opts?.overwrite),
+  });
   return { nfa, lab, panels, serializers };
 }

@@ -3,7 +3,7 @@
 // loss and the NFA correlation live; then inspect or save the trained network. Under `auto` a device
 // failure mid-training continues on the CPU from the last epoch's weights.
 import * as vscode from 'vscode';
-import { describePlacement, parseBackendChoice, runPlaced, type BackendChoice } from '../../core/compute';
+import { describePlacement, runPlaced, type BackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError } from '../../core/errors';
@@ -31,12 +31,13 @@ import type {
   NfaLabWebviewToHost,
 } from '../../protocol/nfaLab';
 import type { SafetensorsFile } from '../../core/weights/safetensors';
-import { openWeightsUri } from '../weights/source';
+import { openWeightsUri } from '../host/weightsFile';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
-import { settingsBackend } from '../host/options';
 import type { NfaReport, NfaService } from './service';
 import { pickDataset } from './service';
-import { bundleHtml, loadPage, localRoots, reportError } from '../host/webviewHtml';
+import type { Ctx } from '../ctx';
+import { reportError } from '../host/commands';
+import { createPanel, WebviewHost } from '../host/webviewHost';
 
 export const LAB_VIEW_TYPE = 'featureLens.lab';
 const LAB_MEMORY = 'featureLens.nfaLab.state';
@@ -95,8 +96,7 @@ export function labEpochOf(rec: EpochRecord): NfaLabEpoch {
 }
 
 export class TrainingLab {
-  private panel: vscode.WebviewPanel | undefined;
-  private ready: Promise<void> = Promise.resolve();
+  private page: WebviewHost<NfaLabHostToWebview, NfaLabWebviewToHost> | undefined;
   private dataset: { uri: vscode.Uri; data: Dataset } | undefined;
   private settings: NfaLabSettings = { ...DEFAULT_LAB_SETTINGS };
   private nfaRows = DEFAULT_TRAIN_OPTIONS.nfaRows;
@@ -110,14 +110,13 @@ export class TrainingLab {
     | { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: NfaLabSettings; file: vscode.Uri | null }
     | undefined;
 
-  /** `storage`: the extension's storage folder; the trained network is kept there so a reload can restore it. */
-  /** `memory`: the workspace state, a second copy of the page's state (see NfaService). */
+  /**
+   * The trained network is kept in the extension's storage so a reload can restore it; the workspace
+   * state holds a second copy of the page's state (see NfaService).
+   */
   constructor(
-    private readonly extensionUri: vscode.Uri,
+    private readonly ctx: Ctx,
     private readonly nfa: NfaService,
-    private readonly log: vscode.LogOutputChannel,
-    private readonly storage: vscode.Uri,
-    private readonly memory?: vscode.Memento,
   ) {}
 
   async open(dataArg: vscode.Uri | string | undefined, args: LabArgs = {}): Promise<LabTrainResult | undefined> {
@@ -130,80 +129,59 @@ export class TrainingLab {
       const ok = await this.chooseDataset(dataArg === undefined ? undefined : toUri(dataArg), target);
       if (!ok && dataArg !== undefined) return undefined;
     } else {
-      await this.postDataset();
+      this.postDataset();
     }
     if (train) return this.train(this.settings);
     return undefined;
   }
 
   private show(): void {
-    if (this.panel) {
-      this.panel.reveal(undefined, true);
+    if (this.page) {
+      this.page.panel.reveal(undefined, true);
       return;
     }
-    this.attach(
-      vscode.window.createWebviewPanel(
-        LAB_VIEW_TYPE,
-        'NFA Training Lab',
-        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-        {
-          enableScripts: true,
-          localResourceRoots: localRoots(this.extensionUri),
-          retainContextWhenHidden: true,
-        },
-      ),
-    );
+    this.attach(createPanel(this.ctx.extensionUri, LAB_VIEW_TYPE, 'NFA Training Lab'));
   }
 
   private attach(panel: vscode.WebviewPanel): void {
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
-    let markReady!: () => void;
-    let isReady = false;
-    this.ready = new Promise((r) => (markReady = r));
-    panel.webview.onDidReceiveMessage(async (m: NfaLabWebviewToHost) => {
-      try {
-        switch (m.type) {
-          case 'ready':
-            isReady = true;
-            markReady();
-            break;
-          case 'chooseDataset':
-            await this.chooseDataset(undefined, undefined);
-            break;
-          case 'train':
-            await this.train(m.settings);
-            break;
-          case 'cancel':
-            if (this.cancel) this.cancel.cancelled = true;
-            break;
-          case 'inspect':
-            await this.inspect();
-            break;
-          case 'save':
-            await this.save(undefined);
-            break;
+    const page = new WebviewHost<NfaLabHostToWebview, NfaLabWebviewToHost>(panel, {
+      extensionUri: this.ctx.extensionUri,
+      log: this.ctx.log,
+      label: 'training lab',
+      page: { entry: 'lab', bundle: 'lab', title: 'NFA Training Lab' },
+      onMessage: async (m) => {
+        try {
+          switch (m.type) {
+            case 'chooseDataset':
+              await this.chooseDataset(undefined, undefined);
+              break;
+            case 'train':
+              await this.train(m.settings);
+              break;
+            case 'cancel':
+              this.cancelTraining();
+              break;
+            case 'inspect':
+              await this.inspect();
+              break;
+            case 'save':
+              await this.save(undefined);
+              break;
+          }
+        } catch (e) {
+          reportError(`training lab (${m.type})`, this.ctx.log, e);
         }
-      } catch (e) {
-        reportError(`training lab (${m.type})`, this.log, e);
-      }
+      },
     });
-    panel.onDidDispose(() => {
-      if (this.cancel) this.cancel.cancelled = true;
-      this.panel = undefined;
+    page.onDidDispose(() => {
+      this.cancelTraining();
+      if (this.page === page) this.page = undefined;
     });
-    loadPage(
-      panel,
-      () => bundleHtml(panel.webview, this.extensionUri, 'lab', 'NFA Training Lab'),
-      () => isReady,
-      this.log,
-      'training lab',
-    );
-    this.panel = panel;
+    this.page = page;
   }
 
-  private async post(m: NfaLabHostToWebview): Promise<void> {
-    await this.ready;
-    if (this.panel) await this.panel.webview.postMessage(m);
+  private post(m: NfaLabHostToWebview): void {
+    this.page?.post(m);
   }
 
   /**
@@ -212,25 +190,26 @@ export class TrainingLab {
    * What cannot be restored (a file gone) is said on the page.
    */
   revive(panel: vscode.WebviewPanel, state: NfaLabPanelState | undefined): void {
-    if (this.panel) {
+    if (this.page) {
       // One lab at a time: the live one wins over a restored copy.
       panel.dispose();
       return;
     }
-    this.log.info(`training lab: restoring after a reload (${state?.settings ? 'with' : 'without'} the page's state)`);
-    panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(this.extensionUri) };
+    this.ctx.log.info(
+      `training lab: restoring after a reload (${state?.settings ? 'with' : 'without'} the page's state)`,
+    );
     this.attach(panel);
     // Not awaited by the serializer: the page is mounted only after it returns, and posting waits for the page.
-    this.restoring = this.restore(state).catch((e: unknown) => reportError('training lab (restore)', this.log, e));
+    this.restoring = this.restore(state).catch((e: unknown) => reportError('training lab (restore)', this.ctx.log, e));
   }
 
   /** The restoration of a revived lab, for tests (resolved when the page has its data, curves and network). */
   restoring: Promise<void> = Promise.resolve();
 
   private async restore(saved: NfaLabPanelState | undefined): Promise<void> {
-    const state = saved?.settings ? saved : this.memory?.get<NfaLabPanelState>(LAB_MEMORY);
+    const state = saved?.settings ? saved : this.ctx.memory.get<NfaLabPanelState>(LAB_MEMORY);
     if (!state || typeof state !== 'object' || !state.settings) {
-      await this.postDataset();
+      this.postDataset();
       return;
     }
     this.settings = { ...DEFAULT_LAB_SETTINGS, ...state.settings };
@@ -276,8 +255,8 @@ export class TrainingLab {
       }
     }
     this.message = problems.length ? `Restored after a reload, but ${problems.join('; ')}.` : state.message;
-    await this.postDataset();
-    await this.post({
+    this.postDataset();
+    this.post({
       type: 'restore',
       epochs: this.epochs,
       total: this.total,
@@ -285,7 +264,7 @@ export class TrainingLab {
       message: this.message,
       error: problems.length > 0,
     });
-    await this.persist();
+    this.persist();
   }
 
   /** What the page keeps across reloads (also the test hook's view of the lab). */
@@ -301,15 +280,15 @@ export class TrainingLab {
     };
   }
 
-  private async persist(): Promise<void> {
+  private persist(): void {
     const state = this.state();
-    void this.memory?.update(LAB_MEMORY, state);
-    await this.post({ type: 'persist', state });
+    void this.ctx.memory.update(LAB_MEMORY, state);
+    this.post({ type: 'persist', state });
   }
 
-  private async postDataset(): Promise<void> {
+  private postDataset(): void {
     const d = this.dataset?.data;
-    await this.post({
+    this.post({
       type: 'dataset',
       name: this.dataset ? displayPath(this.dataset.uri) : null,
       target: d?.targetName ?? null,
@@ -344,8 +323,8 @@ export class TrainingLab {
     const t = typeof target === 'string' && /^\d+$/.test(target) ? Number(target) : target;
     const { dataset } = await loadDataset(bytes, loaderName(uri), { target: t });
     this.dataset = { uri, data: dataset };
-    await this.postDataset();
-    await this.persist();
+    this.postDataset();
+    this.persist();
     return true;
   }
 
@@ -363,18 +342,18 @@ export class TrainingLab {
     this.settings = { ...s };
     const { data, uri } = this.dataset;
     const Y = trainingTargets(data.y, data.task === 'classification' ? (data.classes?.length ?? 0) : null);
-    const choice = parseBackendChoice(this.backendChoice ?? settingsBackend(), "training lab: 'backend'");
+    const choice = this.ctx.backend(this.backendChoice, "training lab: 'backend'");
     const plan = hostPlan('nfaTrain', choice);
     const cancel = { cancelled: false };
     this.cancel = cancel;
-    await this.post({ type: 'started', settings: s });
+    this.post({ type: 'started', settings: s });
     // Epochs can take microseconds: the page gets them in batches, at most ~10 messages a second.
     let pending: NfaLabEpoch[] = [];
     let flushTimer: NodeJS.Timeout | undefined;
     const flush = () => {
       flushTimer = undefined;
       if (!pending.length) return;
-      void this.post({ type: 'epochs', records: pending, total: options.epochs });
+      this.post({ type: 'epochs', records: pending, total: options.epochs });
       pending = [];
     };
     // Shared by the placements: after a device failure the next one continues from the last epoch.
@@ -402,8 +381,8 @@ export class TrainingLab {
                   device: backend.device,
                   backendNote: placement === plan[0] ? null : why,
                 };
-                await this.post({ type: 'backend', ...info });
-                this.log.info(
+                this.post({ type: 'backend', ...info });
+                this.ctx.log.info(
                   `training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}, on ${why}${history.length ? ` from epoch ${history.length}` : ''}`,
                 );
                 return await trainMlp(data.X, Y, options, {
@@ -431,7 +410,7 @@ export class TrainingLab {
             {
               onFallback: (from, e, next) => {
                 if (!next) return;
-                this.log.warn(
+                this.ctx.log.warn(
                   `training lab: ${describePlacement(from)} failed (${e.message}); continuing on ${describePlacement(next)}`,
                 );
                 if (history.length)
@@ -446,21 +425,21 @@ export class TrainingLab {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       const last = history[history.length - 1];
-      this.log.info(
+      this.ctx.log.info(
         `training lab: ${options.epochs} epochs on ${result.backend} (${result.device}), loss ${last.loss.toPrecision(4)}${result.fallback ? `; ${result.fallback}` : ''}`,
       );
       this.trained = { result, dataset: data, uri, settings: s, file: await this.keep(result) };
       this.epochs = thinned(history.map(labEpochOf));
       this.total = options.epochs;
       this.message = `Trained ${options.epochs} epochs on ${result.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: loss ${last.loss.toPrecision(4)}`;
-      await this.post({ type: 'finished', cancelled: false, message: this.message });
-      await this.persist();
+      this.post({ type: 'finished', cancelled: false, message: this.message });
+      this.persist();
       return { epochs: options.epochs, cancelled: false, finalLoss: last.loss, history, ...info };
     } catch (e) {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       if (e instanceof CancelledError) {
-        await this.post({
+        this.post({
           type: 'finished',
           cancelled: true,
           message: `Cancelled after ${Math.max(0, history.length - 1)} epochs (nothing kept).`,
@@ -473,7 +452,7 @@ export class TrainingLab {
           ...info,
         };
       }
-      await this.post({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
+      this.post({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
       throw e;
     } finally {
       if (flushTimer) clearTimeout(flushTimer);
@@ -488,7 +467,7 @@ export class TrainingLab {
    */
   private async keep(result: TrainResult): Promise<vscode.Uri | null> {
     try {
-      const dir = vscode.Uri.joinPath(this.storage, 'nfa-lab');
+      const dir = vscode.Uri.joinPath(this.ctx.storage, 'nfa-lab');
       await vscode.workspace.fs.createDirectory(dir);
       const file = vscode.Uri.joinPath(dir, `trained-${Date.now()}.safetensors`);
       await vscode.workspace.fs.writeFile(
@@ -505,7 +484,7 @@ export class TrainingLab {
       return file;
     } catch (e) {
       // Only the reload loses: the network stays usable in this window.
-      this.log.warn(
+      this.ctx.log.warn(
         `training lab: could not keep the trained network for reloads: ${e instanceof Error ? e.message : String(e)}`,
       );
       return null;
@@ -607,7 +586,7 @@ export class TrainingLab {
       trained_on: t.result.device,
     });
     await vscode.workspace.fs.writeFile(uri, bytes);
-    this.log.info(`training lab: saved ${uri.toString()} (${bytes.length} bytes)`);
+    this.ctx.log.info(`training lab: saved ${uri.toString()} (${bytes.length} bytes)`);
     void vscode.window.showInformationMessage(`Feature Lens: saved the trained weights to ${displayPath(uri)}.`);
     return uri.toString();
   }

@@ -1,14 +1,13 @@
+// The NFA views: heatmaps, correlation table and eigenvector comparison of one computation each. The
+// page only draws; the numbers are computed in the host (NfaService) and posted once.
 import * as vscode from 'vscode';
 import type { NfaHostToWebview, NfaView, NfaWebviewToHost } from '../../protocol/nfa';
-import { bundleHtml, loadPage, localRoots } from '../host/webviewHtml';
+import type { Ctx } from '../ctx';
+import { createPanel, WebviewHost } from '../host/webviewHost';
 
 export const NFA_VIEW_TYPE = 'featureLens.nfa';
 
-/** One NFA view: heatmaps, correlation table and eigenvector comparison of one computation. */
-export class NfaPanel {
-  private readonly ready: Promise<void>;
-  private isReady = false;
-  private disposed = false;
+export class NfaPanel extends WebviewHost<NfaHostToWebview, NfaWebviewToHost> {
   /** What the page was last given to draw, or why it could not (tests and the revival path read these). */
   shown: NfaView | null = null;
   failure: string | null = null;
@@ -16,40 +15,26 @@ export class NfaPanel {
   readonly settled: Promise<void>;
   private settle!: () => void;
 
-  constructor(
-    readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
-    log: vscode.LogOutputChannel,
-  ) {
-    let markReady!: () => void;
-    this.ready = new Promise((r) => (markReady = r));
-    this.settled = new Promise((r) => (this.settle = r));
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
-    panel.webview.onDidReceiveMessage(async (m: NfaWebviewToHost) => {
-      if (m.type === 'ready') {
-        this.isReady = true;
-        markReady();
-      } else if (m.type === 'copy') {
-        await vscode.env.clipboard.writeText(m.text);
-        void vscode.window.showInformationMessage(`Feature Lens: ${m.what} copied.`);
-        log.info(`nfa view: copied ${m.what} (${m.text.length} characters)`);
-      }
+  constructor(panel: vscode.WebviewPanel, ctx: Ctx) {
+    super(panel, {
+      extensionUri: ctx.extensionUri,
+      log: ctx.log,
+      label: 'nfa view',
+      page: { entry: 'nfa', bundle: 'nfa', title: panel.title },
+      onMessage: async (m) => {
+        switch (m.type) {
+          case 'copy':
+            await vscode.env.clipboard.writeText(m.text);
+            void vscode.window.showInformationMessage(`Feature Lens: ${m.what} copied.`);
+            ctx.log.info(`nfa view: copied ${m.what} (${m.text.length} characters)`);
+            break;
+        }
+      },
     });
-    panel.onDidDispose(() => (this.disposed = true));
-    loadPage(
-      panel,
-      () => bundleHtml(panel.webview, extensionUri, 'nfa', panel.title),
-      () => this.isReady,
-      log,
-      'nfa view',
-    );
+    this.settled = new Promise((r) => (this.settle = r));
   }
 
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
-  async post(m: NfaHostToWebview): Promise<void> {
+  override post(m: NfaHostToWebview): void {
     if (m.type === 'show') {
       this.shown = m.view;
       this.failure = null;
@@ -58,43 +43,27 @@ export class NfaPanel {
       this.failure = m.message;
       this.settle();
     }
-    await this.ready;
-    if (!this.disposed) await this.panel.webview.postMessage(m);
+    super.post(m);
   }
 }
 
 export class NfaPanels {
   private last: NfaPanel | undefined;
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly log: vscode.LogOutputChannel,
-  ) {}
+  constructor(private readonly ctx: Ctx) {}
 
   open(title: string): NfaPanel {
     // Later views join the column of the last one instead of opening yet another column.
-    const column =
-      this.last && !this.last.isDisposed
-        ? (this.last.panel.viewColumn ?? vscode.ViewColumn.Beside)
-        : vscode.ViewColumn.Beside;
-    const panel = vscode.window.createWebviewPanel(
-      NFA_VIEW_TYPE,
-      title,
-      { viewColumn: column, preserveFocus: true },
-      {
-        enableScripts: true,
-        localResourceRoots: localRoots(this.extensionUri),
-        retainContextWhenHidden: true,
-        enableFindWidget: true,
-      },
+    const column = this.last && !this.last.isDisposed ? this.last.panel.viewColumn : undefined;
+    this.last = new NfaPanel(
+      createPanel(this.ctx.extensionUri, NFA_VIEW_TYPE, title, { column, findWidget: true }),
+      this.ctx,
     );
-    this.last = new NfaPanel(panel, this.extensionUri, this.log);
     return this.last;
   }
 
-  /** A panel VS Code restored after a reload (WebviewPanelSerializer): same page, options set again. */
+  /** A panel VS Code restored after a reload (WebviewPanelSerializer): the page is set again by the host. */
   adopt(panel: vscode.WebviewPanel): NfaPanel {
-    panel.webview.options = { enableScripts: true, localResourceRoots: localRoots(this.extensionUri) };
-    this.last = new NfaPanel(panel, this.extensionUri, this.log);
+    this.last = new NfaPanel(panel, this.ctx);
     return this.last;
   }
 

@@ -2,7 +2,7 @@
 // given), then computeNfa (the core orchestrator) with progress and cancel, an RFM on the same rows (or
 // a saved run's M), and the view beside the editor. Resolves to the CLI's `nfa --json` report.
 import * as vscode from 'vscode';
-import { parseBackendChoice, type BackendChoice } from '../../core/compute';
+import type { BackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { CancelledError, InputError } from '../../core/errors';
@@ -27,9 +27,8 @@ import { bufferOf } from '../../protocol/wire';
 import type { NfaPanelState, NfaView } from '../../protocol/nfa';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { datasetFilter } from '../host/prompts';
-import { settingsBackend } from '../host/options';
-import type { RunStore } from '../host/runStore';
-import { openWeightsUri } from '../weights/source';
+import type { Ctx } from '../ctx';
+import { openWeightsUri } from '../host/weightsFile';
 import type { NfaPanel, NfaPanels } from './panel';
 
 /**
@@ -86,28 +85,27 @@ export interface NfaJob {
 }
 
 export class NfaService {
-  /**
-   * `memory`: the workspace state, which also keeps each view's inputs by title. The page's own state
-   * reaches the workbench's storage only when it next saves (it may not before a reload or a closing
-   * browser tab); the tab and its title are restored more reliably.
-   */
   constructor(
     private readonly panels: NfaPanels,
-    private readonly store: RunStore,
-    private readonly log: vscode.LogOutputChannel,
-    private readonly memory?: vscode.Memento,
+    private readonly ctx: Ctx,
   ) {}
 
+  /**
+   * The workspace state also keeps each view's inputs by title: the page's own state reaches the
+   * workbench's storage only when it next saves (it may not before a reload or a closing browser tab);
+   * the tab and its title are restored more reliably.
+   */
   private static readonly REMEMBERED = 'featureLens.nfa.views';
 
   private remember(state: NfaPanelState): void {
-    if (!this.memory) return;
-    const kept = (this.memory.get<NfaPanelState[]>(NfaService.REMEMBERED) ?? []).filter((s) => s.title !== state.title);
-    void this.memory.update(NfaService.REMEMBERED, [state, ...kept].slice(0, 20));
+    const kept = (this.ctx.memory.get<NfaPanelState[]>(NfaService.REMEMBERED) ?? []).filter(
+      (s) => s.title !== state.title,
+    );
+    void this.ctx.memory.update(NfaService.REMEMBERED, [state, ...kept].slice(0, 20));
   }
 
   private recall(title: string): NfaPanelState | undefined {
-    return this.memory?.get<NfaPanelState[]>(NfaService.REMEMBERED)?.find((s) => s.title === title);
+    return this.ctx.memory.get<NfaPanelState[]>(NfaService.REMEMBERED)?.find((s) => s.title === title);
   }
 
   /** featureLens.computeNfa: undefined when the user backed out of a prompt. `into`: draw in this view (a revived one). */
@@ -206,7 +204,7 @@ export class NfaService {
           args.init = f[0];
         }
         if (args.rfm === undefined) {
-          const runs = (await this.store.list()).filter((m) => m.dataset.cols === dataset.X.cols);
+          const runs = (await this.ctx.store.list()).filter((m) => m.dataset.cols === dataset.X.cols);
           const rfmPick = await vscode.window.showQuickPick(
             [
               {
@@ -295,8 +293,8 @@ export class NfaService {
     const panel = this.panels.adopt(webviewPanel);
     if (!isNfaPanelState(state)) state = this.recall(webviewPanel.title);
     if (!isNfaPanelState(state)) {
-      this.log.warn('nfa: a view came back after a reload without its inputs');
-      await panel.post({
+      this.ctx.log.warn('nfa: a view came back after a reload without its inputs');
+      panel.post({
         type: 'failed',
         message:
           'This NFA view cannot be shown again: its inputs were not saved before the window closed. Run "Neural Feature Ansatz of Weights…" on the weights file again.',
@@ -315,8 +313,8 @@ export class NfaService {
     }
     if (missing.length) {
       const names = missing.map((u) => displayPath(u)).join(', ');
-      this.log.warn(`nfa: cannot revive '${state.title}': ${names} missing`);
-      await panel.post({
+      this.ctx.log.warn(`nfa: cannot revive '${state.title}': ${names} missing`);
+      panel.post({
         type: 'failed',
         message: `This NFA view cannot be computed again: ${names} ${missing.length > 1 ? 'are' : 'is'} no longer there (moved or deleted).`,
       });
@@ -345,18 +343,17 @@ export class NfaService {
     } catch (e) {
       // The files changed since (another network, other columns): say so in the view, not in a pop-up.
       const message = e instanceof Error ? e.message : String(e);
-      this.log.warn(`nfa: cannot revive '${state.title}': ${message}`);
-      if (!panel.failure)
-        await panel.post({ type: 'failed', message: `This NFA view cannot be computed again: ${message}` });
+      this.ctx.log.warn(`nfa: cannot revive '${state.title}': ${message}`);
+      if (!panel.failure) panel.post({ type: 'failed', message: `This NFA view cannot be computed again: ${message}` });
       return undefined;
     }
   }
 
   /** Computes the job and draws it in a new view (true), in `show` (a revived view), or nowhere (false). */
   async computeAndShow(job: NfaJob, show: boolean | NfaPanel): Promise<NfaReport> {
-    const choice = parseBackendChoice(job.backend ?? settingsBackend(), "featureLens.computeNfa: 'backend'");
+    const choice = this.ctx.backend(job.backend, "featureLens.computeNfa: 'backend'");
     const rfm = await this.comparisonPlan(job);
-    this.log.info(
+    this.ctx.log.info(
       `nfa: ${job.weightsLabel} on ${job.dataLabel} (${job.X.rows} rows, ${job.net.activation}, layers ${job.net.layers.map((l) => l.name).join(' -> ')}), backend ${choice}`,
     );
     const panel = show === true ? this.panels.open(job.title) : show === false ? undefined : show;
@@ -364,7 +361,7 @@ export class NfaService {
       panel.panel.title = job.title;
       // Saved before computing, so a reload while the AGOPs run still brings the view back.
       if (job.revive) {
-        void panel.post({ type: 'persist', state: job.revive });
+        panel.post({ type: 'persist', state: job.revive });
         this.remember(job.revive);
       }
     }
@@ -383,7 +380,7 @@ export class NfaService {
               nfaBackend: (p) => hostNfaBackend(p),
               rfmBackend: (p) => hostRfmBackend(p),
               onFallback: (part, from, e, next) =>
-                this.log.warn(`nfa: ${part} on ${from} failed (${e.message})${next ? `; trying ${next}` : ''}`),
+                this.ctx.log.warn(`nfa: ${part} on ${from} failed (${e.message})${next ? `; trying ${next}` : ''}`),
             },
             {
               cancel,
@@ -392,7 +389,7 @@ export class NfaService {
                 const message = `network AGOP: ${done}/${total} rows`;
                 progress.report({ message, increment: 0.8 * (pct - last) });
                 last = pct;
-                if (panel) void panel.post({ type: 'progress', message });
+                if (panel) panel.post({ type: 'progress', message });
               },
               onRfm: () => progress.report({ message: 'RFM on the same rows…' }),
             },
@@ -401,7 +398,7 @@ export class NfaService {
       )
       .then(undefined, (e: unknown) => {
         if (panel)
-          void panel.post({
+          panel.post({
             type: 'failed',
             message:
               e instanceof CancelledError ? 'Cancelled.' : `Failed: ${e instanceof Error ? e.message : String(e)}`,
@@ -417,12 +414,12 @@ export class NfaService {
       layer_order: job.chain.orderedBy,
       ignored: job.chain.ignored,
     });
-    if (panel) await panel.post({ type: 'show', view: nfaViewOf(job, study, report) });
+    if (panel) panel.post({ type: 'show', view: nfaViewOf(job, study, report) });
     const { nfa } = study;
-    this.log.info(
+    this.ctx.log.info(
       `nfa: on ${nfa.backend} (${nfa.device})${study.rfm?.origin.kind === 'fit' ? `, RFM on ${study.rfm.origin.device}` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s${study.note ? `; ${study.note}` : ''}`,
     );
-    this.log.info(
+    this.ctx.log.info(
       `nfa: ${nfa.layers.map((l) => `${l.name} pearson(AGOP^1/2)=${l.correlation.pearson.sqrt_agop.toFixed(4)}`).join(', ')}`,
     );
     return report;
@@ -432,7 +429,7 @@ export class NfaService {
   private async comparisonPlan(job: NfaJob): Promise<RfmComparisonPlan> {
     if (job.rfm.kind !== 'run') return job.rfm;
     const runId = job.rfm.runId;
-    const run = await this.store.get(runId);
+    const run = await this.ctx.store.get(runId);
     if (!run) throw new InputError(`featureLens.computeNfa: run '${runId}' is not stored in this workspace`);
     const d = job.X.cols;
     const rows = (run.result as { M?: number[][] }).M ?? [];

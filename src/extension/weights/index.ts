@@ -1,11 +1,10 @@
-// Issue 5's weights entry points: the custom editor, explorer *Inspect Weights* and
-// `featureLens.inspectWeights(uri)` (also what issue 6's Inspect Weights CodeLens calls).
+// The weights entry points: the custom editor, explorer *Inspect Weights* and
+// `featureLens.inspectWeights(uri)` (also what the Inspect Weights CodeLens calls).
 import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
-import { toUri } from '../host/datasetFile';
-import { registerReportingCommand } from '../host/webviewHtml';
-import { WEIGHTS_VIEW_TYPE, WeightsEditorProvider } from './editor';
-import { openWeightsUri, WEIGHT_EXTENSIONS } from './source';
+import type { Ctx } from '../ctx';
+import { openWeightsUri, weightsUriOf, WEIGHTS_VIEW_TYPE } from '../host/weightsFile';
+import { WeightsEditorProvider } from './editor';
 
 /** What `featureLens.inspectWeights` resolves to. */
 export interface InspectWeightsResult {
@@ -20,66 +19,47 @@ export interface InspectWeightsResult {
   modelScope: string | null;
 }
 
-async function pickWeightsFile(): Promise<vscode.Uri | undefined> {
-  const files = await vscode.window.showOpenDialog({
-    canSelectMany: false,
-    openLabel: 'Inspect Weights',
-    filters: { Weights: WEIGHT_EXTENSIONS.map((e) => e.slice(1)) },
-    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-  });
-  return files?.[0];
+async function inspectWeights(
+  ctx: Ctx,
+  arg?: unknown,
+  opts?: { open?: boolean },
+): Promise<InspectWeightsResult | undefined> {
+  const uri = await weightsUriOf(arg);
+  if (!uri) return undefined;
+  // Parse first: a refused file gives an error message, not an editor.
+  const opened = await openWeightsUri(uri);
+  try {
+    if (!opened.file.tensors.length)
+      throw new InputError(`${vscode.workspace.asRelativePath(uri, false)}: holds no tensors`);
+    if (opts?.open !== false) await vscode.commands.executeCommand('vscode.openWith', uri, WEIGHTS_VIEW_TYPE);
+    ctx.log.info(`inspect weights: ${uri.toString()} (${opened.file.format}, ${opened.file.tensors.length} tensors)`);
+    return {
+      file: uri.toString(),
+      format: opened.file.format,
+      note: opened.note,
+      tensors: opened.file.tensors.map((t) => ({
+        name: t.name,
+        dtype: t.dtype,
+        shape: [...t.shape],
+        byteLength: t.byteLength,
+      })),
+      metadata: opened.file.metadata.map((m) => ({ ...m })),
+      modelScope: opened.file.modelScope ?? null,
+    };
+  } finally {
+    await opened.close();
+  }
 }
 
-export async function weightsUriOf(arg: unknown): Promise<vscode.Uri | undefined> {
-  if (arg instanceof vscode.Uri) return arg;
-  if (typeof arg === 'string') return toUri(arg);
-  if (arg && typeof arg === 'object' && (arg as { uri?: unknown }).uri instanceof vscode.Uri)
-    return (arg as { uri: vscode.Uri }).uri;
-  const active = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  if (active instanceof vscode.TabInputCustom && active.viewType === WEIGHTS_VIEW_TYPE) return active.uri;
-  return pickWeightsFile();
-}
-
-export function registerWeights(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
-  context.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(
-      WEIGHTS_VIEW_TYPE,
-      new WeightsEditorProvider(context.extensionUri, log),
-      {
-        webviewOptions: { enableFindWidget: true },
-        supportsMultipleEditorsPerDocument: true,
-      },
-    ),
-    registerReportingCommand(
-      'featureLens.inspectWeights',
-      log,
-      async (arg?: unknown, opts?: { open?: boolean }): Promise<InspectWeightsResult | undefined> => {
-        const uri = await weightsUriOf(arg);
-        if (!uri) return undefined;
-        // Parse first: a refused file gives an error message, not an editor.
-        const opened = await openWeightsUri(uri);
-        try {
-          if (!opened.file.tensors.length)
-            throw new InputError(`${vscode.workspace.asRelativePath(uri, false)}: holds no tensors`);
-          if (opts?.open !== false) await vscode.commands.executeCommand('vscode.openWith', uri, WEIGHTS_VIEW_TYPE);
-          log.info(`inspect weights: ${uri.toString()} (${opened.file.format}, ${opened.file.tensors.length} tensors)`);
-          return {
-            file: uri.toString(),
-            format: opened.file.format,
-            note: opened.note,
-            tensors: opened.file.tensors.map((t) => ({
-              name: t.name,
-              dtype: t.dtype,
-              shape: [...t.shape],
-              byteLength: t.byteLength,
-            })),
-            metadata: opened.file.metadata.map((m) => ({ ...m })),
-            modelScope: opened.file.modelScope ?? null,
-          };
-        } finally {
-          await opened.close();
-        }
-      },
-    ),
+export function register(ctx: Ctx): void {
+  ctx.subscribe(
+    vscode.window.registerCustomEditorProvider(WEIGHTS_VIEW_TYPE, new WeightsEditorProvider(ctx), {
+      // A hidden editor keeps its page: the table and its statistics are posted once.
+      webviewOptions: { enableFindWidget: true, retainContextWhenHidden: true },
+      supportsMultipleEditorsPerDocument: true,
+    }),
   );
+  ctx.commands({
+    'featureLens.inspectWeights': (arg?: unknown, opts?: { open?: boolean }) => inspectWeights(ctx, arg, opts),
+  });
 }

@@ -5,7 +5,8 @@ import { toUri } from './host/datasetFile';
 import { FitService, runViewOf } from './rfm/fit';
 import { datasetExtensions, isDatasetUri, type FitArgs } from './host/options';
 import { PANEL_VIEW_TYPE, PanelManager, type LensPanel } from './rfm/panel';
-import { RunStore, type RunRecord } from './host/runStore';
+import type { RunRecord, RunStore } from './host/runStore';
+import { Ctx } from './ctx';
 import { SummaryView } from './rfm/summaryView';
 import { DatasetsTree, RunItem, RunsTree } from './rfm/trees';
 import { exportRun } from './rfm/export';
@@ -24,14 +25,13 @@ export interface FeatureLensApi {
 }
 
 export function activate(context: vscode.ExtensionContext): FeatureLensApi {
-  const log = vscode.window.createOutputChannel('Feature Lens', { log: true });
-  const store = new RunStore(context.storageUri ?? context.globalStorageUri);
+  const ctx = new Ctx(context);
+  const { log, store } = ctx;
   const panels = new PanelManager(context.extensionUri, log);
   const fits = new FitService(store, panels, log);
   const datasets = new DatasetsTree(log);
   const runs = new RunsTree(store);
   const summary = new SummaryView(context.extensionUri, store);
-  context.subscriptions.push(log, store);
 
   // Explorer menus match the built-in extensions statically; the setting's extras need this key.
   const publishExtensions = () =>

@@ -138,12 +138,9 @@ export async function run(args: string[]): Promise<number> {
     },
     {
       choice,
+      host: 'this process',
       nfaBackend: (p) => hostNfaBackend(p),
       rfmBackend: (p) => hostRfmBackend(p),
-      onFallback: (part, _from, e, next) =>
-        process.stderr.write(
-          `note: ${part === 'rfm' ? 'RFM: ' : ''}${e.message}${next ? '; trying the next placement' : ''}\n`,
-        ),
     },
   );
   if (study.note) process.stderr.write(`note: ran on ${study.note}\n`);

@@ -60,6 +60,8 @@ export interface NfaStudyCompute {
   choice: BackendChoice;
   nfaBackend(placement: HostPlacement): Promise<NfaBackend>;
   rfmBackend(placement: HostPlacement): Promise<Backend>;
+  /** How notes name the host surface (default the extension host). */
+  host?: string;
   /** Hears each move to the next placement (a log line, a warning). */
   onFallback?(part: 'nfa' | 'rfm', from: Placement, error: Error, next: Placement | undefined): void;
 }
@@ -112,30 +114,50 @@ export function rfmRows(dataset: Dataset, X: Mat, rows: number): Dataset {
 
 const isHost = (p: Placement): p is HostPlacement => p === 'host-gpu' || p === 'host-cpu';
 
+/**
+ * `work` on a backend `make` gives at each host placement of `part` in turn (disposed after), until one
+ * finishes; `note` says where it ran when that was not the first choice, and why.
+ */
+async function onHostPlacements<B extends { dispose(): void }, T>(
+  part: 'nfa' | 'rfm',
+  compute: NfaStudyCompute,
+  make: (p: HostPlacement) => Promise<B>,
+  work: (backend: B) => Promise<T>,
+): Promise<{ value: T; note: string | null }> {
+  const plan = planPlacements(part, compute.choice, { page: false }).filter(isHost);
+  const placed = await runPlaced(
+    plan,
+    async (p) => {
+      const backend = await make(p as HostPlacement);
+      try {
+        return await work(backend);
+      } finally {
+        backend.dispose();
+      }
+    },
+    { host: compute.host, onFallback: (from, e, next) => compute.onFallback?.(part, from, e, next) },
+  );
+  return { value: placed.value, note: placed.placement === plan[0] ? null : placed.reason };
+}
+
 export async function runNfaStudy(
   input: NfaStudyInput,
   compute: NfaStudyCompute,
   hooks: NfaStudyHooks = {},
 ): Promise<NfaStudy> {
   const notes: string[] = [];
-  const nfaPlan = planPlacements('nfa', compute.choice, { page: false }).filter(isHost);
-  const placedNfa = await runPlaced(
-    nfaPlan,
-    async (p) => {
-      const backend = await compute.nfaBackend(p as HostPlacement);
-      try {
-        return await computeNfa(input.net, input.X, backend, {
-          initWeights: input.initWeights,
-          cancel: hooks.cancel,
-          onProgress: hooks.onProgress,
-        });
-      } finally {
-        backend.dispose();
-      }
-    },
-    { onFallback: (from, e, next) => compute.onFallback?.('nfa', from, e, next) },
+  const placedNfa = await onHostPlacements(
+    'nfa',
+    compute,
+    (p) => compute.nfaBackend(p),
+    (backend) =>
+      computeNfa(input.net, input.X, backend, {
+        initWeights: input.initWeights,
+        cancel: hooks.cancel,
+        onProgress: hooks.onProgress,
+      }),
   );
-  if (placedNfa.placement !== nfaPlan[0]) notes.push(placedNfa.reason);
+  if (placedNfa.note) notes.push(placedNfa.note);
   const nfa = placedNfa.value;
   const nfm1 = nfa.layers[0].nfm;
   const comparedWith = nfa.layers[0].name;
@@ -155,25 +177,20 @@ export async function runNfaStudy(
   } else if (plan.kind === 'fit') {
     hooks.onRfm?.();
     const data = rfmRows(input.dataset, input.X, plan.rows);
-    const rfmPlan = planPlacements('rfm', compute.choice, { page: false }).filter(isHost);
-    const placedFit = await runPlaced(
-      rfmPlan,
-      async (p) => {
-        const backend = await compute.rfmBackend(p as HostPlacement);
-        try {
-          // The RFM sees exactly the network's inputs: no further standardisation inside the fit.
-          return await fitRfm(
-            data,
-            { standardize: false, iters: plan.iters, bandwidth: plan.bandwidth },
-            { backend, cancel: hooks.cancel },
-          );
-        } finally {
-          backend.dispose();
-        }
-      },
-      { onFallback: (from, e, next) => compute.onFallback?.('rfm', from, e, next) },
+    const placedFit = await onHostPlacements(
+      'rfm',
+      compute,
+      (p) => compute.rfmBackend(p),
+      (backend) =>
+        // The RFM sees exactly the network's inputs: no further standardisation inside the fit.
+        fitRfm(
+          data,
+          { standardize: false, iters: plan.iters, bandwidth: plan.bandwidth },
+          { backend, cancel: hooks.cancel },
+        ),
     );
-    if (placedFit.placement !== rfmPlan[0]) notes.push(`RFM: ${placedFit.reason}`);
+    // Both parts moved on for the same reason (no adapter): one note says it.
+    if (placedFit.note && placedFit.note !== placedNfa.note) notes.push(`RFM: ${placedFit.note}`);
     const fit = placedFit.value;
     const M = fullMatrix(fit.model.M);
     rfm = {

@@ -75,4 +75,5 @@ export type NfaHostToWebview =
   /** Keep this as the page's state (sent when the computation starts, so a reload mid-way recomputes). */
   | { type: 'persist'; state: NfaPanelState };
 
-export type NfaWebviewToHost = { type: 'ready' } | { type: 'copy'; text: string; what: string };
+/** The page's own messages ('ready' and log lines are the page control every page sends, see vscodeApi.ts). */
+export type NfaWebviewToHost = { type: 'copy'; text: string; what: string };

@@ -53,8 +53,8 @@ export type NfaLabHostToWebview =
   | { type: 'finished'; cancelled: boolean; message: string }
   | { type: 'failed'; message: string };
 
+/** The page's own messages ('ready' and log lines are the page control every page sends). */
 export type NfaLabWebviewToHost =
-  | { type: 'ready' }
   | { type: 'chooseDataset' }
   | { type: 'train'; settings: NfaLabSettings }
   | { type: 'cancel' }

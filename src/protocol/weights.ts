@@ -39,6 +39,5 @@ export type WeightsHostToWebview =
   | { type: 'failed'; message: string };
 
 export type WeightsWebviewToHost =
-  | { type: 'ready' }
   /** A 2-D tensor was clicked: open the NFA view of the network, focused on this layer. */
-  | { type: 'openNfa'; tensor: string };
+  { type: 'openNfa'; tensor: string };

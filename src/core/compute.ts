@@ -35,16 +35,16 @@ export const PLACEMENTS: Readonly<Record<ComputeFeature, readonly Placement[]>> 
 export const isGpu = (p: Placement): boolean => p === 'page-gpu' || p === 'host-gpu';
 
 /** Short names for the one-line report of what ran and why. */
-export function describePlacement(p: Placement, page = 'panel'): string {
+export function describePlacement(p: Placement, page = 'panel', host = 'the extension host'): string {
   switch (p) {
     case 'page-gpu':
       return `WebGPU in the ${page}`;
     case 'host-gpu':
-      return 'WebGPU in the extension host';
+      return `WebGPU in ${host}`;
     case 'page-cpu':
       return `CPU in the ${page}`;
     case 'host-cpu':
-      return 'CPU in the extension host';
+      return `CPU in ${host}`;
   }
 }
 
@@ -91,20 +91,26 @@ export interface Placed<T> {
 export async function runPlaced<T>(
   plan: readonly Placement[],
   attempt: (placement: Placement, why: string) => Promise<T>,
-  options: { page?: string; onFallback?: (from: Placement, error: Error, next: Placement | undefined) => void } = {},
+  options: {
+    page?: string;
+    /** How the host is named: 'the extension host' (default), 'this process' in the CLI. */
+    host?: string;
+    onFallback?: (from: Placement, error: Error, next: Placement | undefined) => void;
+  } = {},
 ): Promise<Placed<T>> {
   const reasons: string[] = [];
   if (!plan.length) throw new BackendError('webgpu', 'no placement allowed for this choice here');
   for (let i = 0; i < plan.length; i++) {
     const p = plan[i];
-    const why = reasons.length
-      ? `${describePlacement(p, options.page)} (${reasons.join('; ')})`
-      : describePlacement(p, options.page);
+    const what = describePlacement(p, options.page, options.host);
+    const why = reasons.length ? `${what} (${reasons.join('; ')})` : what;
     try {
       return { value: await attempt(p, why), placement: p, reason: why };
     } catch (e) {
       if (e instanceof CancelledError || !(e instanceof BackendError || e instanceof PlacementUnavailable)) throw e;
-      reasons.push(`${describePlacement(p, options.page)}: ${e.message.replace(/^webgpu backend: /, '')}`);
+      reasons.push(
+        `${describePlacement(p, options.page, options.host)}: ${e.message.replace(/^webgpu backend: /, '')}`,
+      );
       options.onFallback?.(p, e, plan[i + 1]);
     }
   }

@@ -1,6 +1,7 @@
 // Messages between the extension host and the RFM panel.
 import type { Task } from '../core/data/dataset';
-import type { FitResult, IterationRecord, RfmModel, RfmOptions } from '../core/rfm/types';
+import type { SavedIteration } from '../core/rfm/serialize';
+import type { FinalMetrics, FitResult, IterationRecord, RfmModel, RfmOptions } from '../core/rfm/types';
 import { bufferOf, fromWireMat, toWireMat, type WireDataset, type WireMat } from './wire';
 
 /** An RfmModel whose tensors are buffers (enough to rebuild the model on the host). */
@@ -28,11 +29,12 @@ export interface RunView {
   task: Task;
   featureNames: string[];
   targetName: string;
-  iterations: IterationRecord[];
+  /** Saved runs' reports carry no train MSE (null); live iterations do. */
+  iterations: SavedIteration[];
   bestIter: number;
   /** d x d row-major float64, absent while fitting. */
   M: ArrayBuffer | null;
-  final: { train_metric: number; test_metric: number | null; test_mse: number | null } | null;
+  final: FinalMetrics | null;
   backend: string | null;
   device: string | null;
   /** Why this backend ran (e.g. "no WebGPU adapter in the panel"). */
@@ -80,37 +82,23 @@ export interface PanelState {
   runId: string | null;
 }
 
-export function toWireFitResult(r: FitResult): WireFitResult {
-  const d = r.d;
-  const M = new Float64Array(d * d);
-  r.M.forEach((row, i) => M.set(row, i * d));
-  const m = r.model;
+export function toWireModel(m: RfmModel): WireModel {
   return {
-    ...r,
-    M: M.buffer,
-    importance: Float64Array.from(r.importance).buffer,
-    model: {
-      task: m.task,
-      kernel: m.kernel,
-      bandwidth: m.bandwidth,
-      featureNames: m.featureNames,
-      targetName: m.targetName,
-      classes: m.classes,
-      standardize: m.standardize && { mean: bufferOf(m.standardize.mean), std: bufferOf(m.standardize.std) },
-      M: { diag: m.M.diag, d: m.M.d, data: bufferOf(m.M.data) },
-      centers: toWireMat(m.centers),
-      alpha: toWireMat(m.alpha),
-    },
+    task: m.task,
+    kernel: m.kernel,
+    bandwidth: m.bandwidth,
+    featureNames: m.featureNames,
+    targetName: m.targetName,
+    classes: m.classes,
+    standardize: m.standardize && { mean: bufferOf(m.standardize.mean), std: bufferOf(m.standardize.std) },
+    M: { diag: m.M.diag, d: m.M.d, data: bufferOf(m.M.data) },
+    centers: toWireMat(m.centers),
+    alpha: toWireMat(m.alpha),
   };
 }
 
-export function fromWireFitResult(w: WireFitResult): FitResult {
-  const d = w.d;
-  const flat = new Float64Array(w.M);
-  const M: number[][] = [];
-  for (let i = 0; i < d; i++) M.push(Array.from(flat.subarray(i * d, (i + 1) * d)));
-  const m = w.model;
-  const model: RfmModel = {
+export function fromWireModel(m: WireModel): RfmModel {
+  return {
     task: m.task,
     kernel: m.kernel,
     bandwidth: m.bandwidth,
@@ -125,11 +113,17 @@ export function fromWireFitResult(w: WireFitResult): FitResult {
     centers: fromWireMat(m.centers),
     alpha: fromWireMat(m.alpha),
   };
+}
+
+export function toWireFitResult(r: FitResult): WireFitResult {
+  return { ...r, M: bufferOf(r.M), importance: bufferOf(r.importance), model: toWireModel(r.model) };
+}
+
+export function fromWireFitResult(w: WireFitResult): FitResult {
   return {
     ...w,
-    backend: w.backend as FitResult['backend'],
-    M,
-    importance: Array.from(new Float64Array(w.importance)),
-    model,
+    M: new Float64Array(w.M),
+    importance: new Float64Array(w.importance),
+    model: fromWireModel(w.model),
   };
 }

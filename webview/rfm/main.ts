@@ -1,6 +1,6 @@
 // The Feature Lens panel: draws a run (live while it fits) and runs fits on the page's WebGPU.
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import type { IterationRecord } from '../../src/core/rfm/types';
+import type { SavedIteration } from '../../src/core/rfm/serialize';
 import type { HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol/rfm';
 import { runFitInPanel } from './compute';
 import { eighSym } from '../../src/core/linalg/eigh';
@@ -101,9 +101,9 @@ function series(i: number): string {
   return theme.series[i % theme.series.length];
 }
 
-function drawCurves(iters: IterationRecord[]): void {
+function drawCurves(iters: SavedIteration[]): void {
   const labels = iters.map((r) => String(r.iter));
-  const hasTest = iters.some((r) => r.test_metric !== null);
+  const hasTest = iters.some((r) => r.testMetric !== null);
   const line = (label: string, data: (number | null)[], i: number, dash = false) => ({
     label,
     data,
@@ -120,14 +120,14 @@ function drawCurves(iters: IterationRecord[]): void {
       datasets: [
         line(
           `train ${metricName()}`,
-          iters.map((r) => r.train_metric),
+          iters.map((r) => r.trainMetric),
           0,
         ),
         ...(hasTest
           ? [
               line(
                 `validation ${metricName()}`,
-                iters.map((r) => r.test_metric),
+                iters.map((r) => r.testMetric),
                 1,
                 true,
               ),
@@ -144,14 +144,14 @@ function drawCurves(iters: IterationRecord[]): void {
       datasets: [
         line(
           'train MSE',
-          iters.map((r) => r.train_mse),
+          iters.map((r) => r.trainMse),
           0,
         ),
         ...(hasTest
           ? [
               line(
                 'validation MSE',
-                iters.map((r) => r.test_mse),
+                iters.map((r) => r.testMse),
                 1,
                 true,
               ),
@@ -254,13 +254,11 @@ function drawMatrix(): void {
     type: 'bar',
     data: {
       labels: names,
-      datasets: eig.vectors
-        .slice(0, nvec)
-        .map((v, i) => ({
-          label: `v${i + 1} (λ=${eig.values[i].toPrecision(3)})`,
-          data: loadingIdx.map((f) => v[f]),
-          backgroundColor: series(i + 3),
-        })),
+      datasets: eig.vectors.slice(0, nvec).map((v, i) => ({
+        label: `v${i + 1} (λ=${eig.values[i].toPrecision(3)})`,
+        data: loadingIdx.map((f) => v[f]),
+        backgroundColor: series(i + 3),
+      })),
     },
     options: baseOptions('loading', ''),
   });
@@ -272,7 +270,7 @@ function drawHeader(): void {
   const f = view.final;
   const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(4));
   finalLine.textContent = f
-    ? `train ${metricName()} ${fmt(f.train_metric)} · validation ${metricName()} ${fmt(f.test_metric)} · validation MSE ${fmt(f.test_mse)}${view.seconds !== null ? ` · ${view.seconds.toFixed(2)} s` : ''}`
+    ? `train ${metricName()} ${fmt(f.trainMetric)} · validation ${metricName()} ${fmt(f.testMetric)} · validation MSE ${fmt(f.testMse)}${view.seconds !== null ? ` · ${view.seconds.toFixed(2)} s` : ''}`
     : '';
   if (view.backend) setBackend(view.backend, view.device ?? '', view.backendReason ?? '');
   const d = view.featureNames.length;
@@ -361,7 +359,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
             M: r.M,
             final: r.final,
             seconds: r.seconds,
-            bestIter: r.best_iter,
+            bestIter: r.bestIter,
             iterations: r.iterations,
           });
           status.textContent = '';

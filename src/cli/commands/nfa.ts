@@ -240,17 +240,7 @@ export async function run(args: string[]): Promise<number> {
         const idx = permutation(X.rows, DEFAULT_RFM_OPTIONS.seed).subarray(0, rfmRows);
         rfmData = { ...rfmData, X: takeRows(X, idx), y: Float64Array.from(idx, (i) => dataset.y[i]) };
       }
-      const fit = await fitRfm(
-        rfmData,
-        { standardize: false, iters: rfmIters, bandwidth: rfmBandwidth },
-        {
-          backend,
-          fallback: async (e) => {
-            process.stderr.write(`note: ${e.message}; continuing on the CPU\n`);
-            return (await createBackend('cpu')).backend;
-          },
-        },
-      );
+      const fit = await fitRfm(rfmData, { standardize: false, iters: rfmIters, bandwidth: rfmBandwidth }, { backend });
       const d = X.cols;
       const corr = rfmCorrelations(result.layers[0].nfm, fullMatrix(fit.model.M), d);
       rfm = {
@@ -262,7 +252,7 @@ export async function run(args: string[]): Promise<number> {
         iters: fit.options.iters,
         agop_power: fit.options.agopPower,
         task: fit.task,
-        train_metric: fit.final.train_metric,
+        train_metric: fit.final.trainMetric,
         device: fit.device,
         correlation: asM(corr),
         ...(v.matrices ? { M: rows(fullMatrix(fit.model.M), d) } : {}),

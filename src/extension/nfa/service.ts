@@ -582,7 +582,7 @@ export class NfaService {
         iters: fit.options.iters,
         agop_power: fit.options.agopPower,
         task: fit.task,
-        train_metric: fit.final.train_metric,
+        train_metric: fit.final.trainMetric,
         device: fit.device,
         correlation: asM(rfmCorrelations(nfm1, M, d)),
       },

@@ -6,10 +6,16 @@ import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
 import { fitRfm } from '../../core/rfm/fit';
 import { CpuBackend } from '../../core/rfm/cpu';
-import { fitResultToJson } from '../../core/rfm/serialize';
+import {
+  finalFromReport,
+  fitResultToJson,
+  iterationFromReport,
+  matrixFromReport,
+  type FitReport,
+} from '../../core/rfm/serialize';
 import type { FitResult, IterationRecord, RfmOptions } from '../../core/rfm/types';
 import { fromWireFitResult, type RunView } from '../../protocol/rfm';
-import { toWireDataset } from '../../protocol/wire';
+import { bufferOf, toWireDataset } from '../../protocol/wire';
 import type { BackendChoice } from '../../core/compute';
 import { baseName, displayPath, loaderName, readDatasetFile, sha256, toUri } from '../host/datasetFile';
 import { resolveBackend, resolveRfmOptions, resolveValFraction, topK, type FitArgs } from '../host/options';
@@ -18,7 +24,7 @@ import { askAdvanced, pickDatasetFile, pickTarget } from '../host/prompts';
 import { RunStore, type RunMeta, type RunRecord } from '../host/runStore';
 
 /** What `featureLens.fitRfm` resolves to: the CLI's JSON plus where the fit ran. */
-export type FitCommandResult = Record<string, unknown> & {
+export type FitCommandResult = FitReport & {
   runId: string;
   backend: string;
   where: 'panel' | 'host';
@@ -105,7 +111,7 @@ export class FitService {
         ),
     );
 
-    const json = fitResultToJson(outcome.result) as Record<string, unknown>;
+    const json = fitResultToJson(outcome.result);
     const meta: RunMeta = {
       runId,
       createdAt: createdAt.toISOString(),
@@ -123,7 +129,7 @@ export class FitService {
       device: outcome.result.device,
       where: outcome.where,
       backendReason: outcome.reason,
-      final: outcome.result.final,
+      final: json.final,
       seconds: outcome.result.seconds,
     };
     const { test: _t, ...rest } = args;
@@ -208,7 +214,7 @@ export class FitService {
     const fitId = job.runId;
     const total = job.options.iters + 1;
     const onIteration = (rec: IterationRecord, fromHost: boolean) => {
-      const metric = rec.test_metric ?? rec.train_metric;
+      const metric = rec.testMetric ?? rec.trainMetric;
       progress.report({
         message: `iteration ${rec.iter + 1}/${total}, ${job.train.task === 'classification' ? 'accuracy' : 'R²'} ${metric.toFixed(4)}`,
         increment: 100 / total,
@@ -271,7 +277,6 @@ export class FitService {
             valFraction: job.valFraction,
             cancel,
             onIteration: (rec) => onIteration(rec, true),
-            fallback: job.backend === 'auto' ? async () => new CpuBackend() : undefined,
           });
           return { result, where: 'host', reason: result.fallback ? `${reason}; ${result.fallback}` : reason };
         } catch (e) {
@@ -397,28 +402,19 @@ export function initialView(runId: string, name: string, createdAt: Date, train:
 
 /** The panel's picture of a saved run (M flattened into a buffer). */
 export function runViewOf(run: RunRecord): RunView {
-  const r = run.result as {
-    M?: number[][];
-    iterations?: IterationRecord[];
-    best_iter?: number;
-    feature_names?: string[];
-    seconds?: number;
-  };
-  const d = r.feature_names?.length ?? run.meta.dataset.cols;
-  const M = new Float64Array(d * d);
-  (r.M ?? []).forEach((row, i) => M.set(row, i * d));
+  const r = run.result;
   return {
     runId: run.meta.runId,
     title: `${run.meta.dataset.name} → ${run.meta.target}`,
     datasetName: run.meta.dataset.name,
     createdAt: run.meta.createdAt,
     task: run.meta.task,
-    featureNames: r.feature_names ?? [],
+    featureNames: r.feature_names,
     targetName: run.meta.target,
-    iterations: r.iterations ?? [],
-    bestIter: r.best_iter ?? 0,
-    M: M.buffer,
-    final: run.meta.final,
+    iterations: r.iterations.map(iterationFromReport),
+    bestIter: r.best_iter,
+    M: bufferOf(matrixFromReport(r)),
+    final: finalFromReport(run.meta.final),
     backend: run.meta.backend,
     device: run.meta.device,
     backendReason: run.meta.backendReason,

@@ -81,9 +81,9 @@ suite('Feature Lens in a real VS Code', () => {
       { backend: new CpuBackend(), valFraction: 0.2 },
     );
     const final = value.final as { train_metric: number; test_metric: number | null };
-    assert.equal(final.test_metric, ref.final.test_metric);
-    assert.equal(final.train_metric, ref.final.train_metric);
-    assert.ok((ref.final.test_metric ?? 0) > 0.85, `iris validation accuracy ${ref.final.test_metric}`);
+    assert.equal(final.test_metric, ref.final.testMetric);
+    assert.equal(final.train_metric, ref.final.trainMetric);
+    assert.ok((ref.final.testMetric ?? 0) > 0.85, `iris validation accuracy ${ref.final.testMetric}`);
 
     // And the CLI on the same file and options prints the same accuracy in its JSON report.
     const ext = vscode.extensions.getExtension(EXT_ID)!;

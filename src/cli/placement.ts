@@ -1,15 +1,9 @@
-// Where the CLI computes an RFM: the process's WebGPU (Dawn), then its CPU, as core/compute.ts plans it.
-import { describePlacement, planPlacements, runPlaced, type BackendChoice, type Placement } from '../core/compute';
+// Where the CLI computes an RFM: the process's WebGPU (Dawn, leased), then its CPU, as core/compute.ts plans it.
+import { describePlacement, runPlaced, type BackendChoice } from '../core/compute';
 import type { Backend } from '../core/rfm/backend';
-import { CpuBackend } from '../core/rfm/cpu';
-import { createBackend } from '../core/node';
+import { hostPlan, hostRfmBackend } from '../core/node';
 
 const HOST = 'this process';
-
-async function backendOn(p: Placement): Promise<Backend> {
-  if (p === 'host-gpu') return (await createBackend('webgpu')).backend;
-  return new CpuBackend();
-}
 
 /**
  * Runs `work` on the first placement that can run it. `note` hears the one-line reason when an earlier
@@ -24,9 +18,10 @@ export async function runRfmOnHost<T>(
   let failedMidRun: Error | undefined;
   let fallback: string | undefined;
   const placed = await runPlaced(
-    planPlacements('rfm', choice, { page: false }),
+    hostPlan('rfm', choice),
     async (p, why) => {
-      const backend = await backendOn(p);
+      // The process's GPU lease: released here, freed when the process exits.
+      const backend = await hostRfmBackend(p as 'host-gpu' | 'host-cpu');
       try {
         if (why !== describePlacement(p, undefined, HOST)) note?.(why);
         if (failedMidRun) fallback = `${failedMidRun.message}; continued on ${backend.name} (${backend.device})`;

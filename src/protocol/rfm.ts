@@ -43,39 +43,50 @@ export interface RunView {
   topK: number;
 }
 
+/** Where the host asks the page to fit: the page's own placements (core/compute.ts). */
+export type PagePlacement = 'page-gpu' | 'page-cpu';
+
+/** Run a fit on the page (a request: the page replies with FitReply). */
+export interface FitRequest {
+  type: 'fit';
+  fitId: string;
+  placement: PagePlacement;
+  train: WireDataset;
+  test: WireDataset | null;
+  options: RfmOptions;
+  valFraction: number;
+  /** The view to draw while fitting; its backendReason says why this placement runs. */
+  view: RunView;
+}
+
+/**
+ * How a page fit ended when it did not finish: `unavailable` (no adapter, device lost, GPU error: the
+ * host moves the fit to its next placement), `cancelled`, or `error` (bad input: final).
+ */
+export type FitFailure = 'unavailable' | 'cancelled' | 'error';
+
+export type FitReply =
+  | { type: 'fitDone'; fitId: string; result: WireFitResult }
+  | { type: 'fitFailed'; fitId: string; outcome: FitFailure; message: string };
+
 export type HostToWebview =
-  /** Run a fit in the panel. `allowGpu` false when the user chose the CPU backend. */
-  | {
-      type: 'fit';
-      fitId: string;
-      train: WireDataset;
-      test: WireDataset | null;
-      options: Partial<RfmOptions>;
-      valFraction: number;
-      allowGpu: boolean;
-      allowCpu: boolean;
-      view: RunView;
-    }
+  | FitRequest
   | { type: 'cancel'; fitId: string }
-  /** Show a saved run, or the progress of a fit running elsewhere (host fallback). */
+  /** Draw a saved run, a host-computed fit once it is saved, or a fit starting elsewhere (result still null). */
   | { type: 'show'; view: RunView }
+  /** The fit this page computed was saved as run `runId` (the page already draws it). */
+  | { type: 'saved'; runId: string }
+  /** An iteration of a fit the host computes. */
   | { type: 'iteration'; record: IterationRecord }
-  | { type: 'backend'; backend: string; device: string; reason: string }
   | { type: 'failed'; message: string }
-  | { type: 'exportCharts'; requestId: string };
+  /** A request: the page replies with its charts. */
+  | { type: 'exportCharts' };
 
 export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'backend'; fitId: string; backend: string; device: string; reason: string }
+  /** Progress of the page's fit `fitId`. */
   | { type: 'iteration'; fitId: string; record: IterationRecord }
-  | { type: 'fitDone'; fitId: string; result: WireFitResult }
-  /**
-   * The panel could not finish the fit. `gpuUnavailable` true means "no adapter / device lost / GPU
-   * error": the host moves the fit to Dawn or the CPU. Otherwise the error is final (bad input, cancel).
-   */
-  | { type: 'fitFailed'; fitId: string; gpuUnavailable: boolean; cancelled: boolean; message: string }
-  | { type: 'charts'; requestId: string; charts: { name: string; png: ArrayBuffer }[] };
+  | FitReply
+  | { type: 'charts'; charts: { name: string; png: ArrayBuffer }[] };
 
 /** Panel state VS Code keeps across reloads (WebviewPanelSerializer). */
 export interface PanelState {

@@ -5,7 +5,7 @@ import type { LabHostToWebview, LabSettings, LabWebviewToHost } from '../../prot
 import { displayPath, loaderName, readDatasetFile } from '../host/datasetFile';
 import { settingsBackend } from '../host/options';
 import { pickDatasetFile } from '../host/prompts';
-import { webviewOptions } from '../rfm/panel';
+import { webviewOptions } from '../host/webviewHost';
 import { viewHtml } from '../host/viewHtml';
 
 export const LAB_VIEW_TYPE = 'featureLens.catapultLab';

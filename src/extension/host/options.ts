@@ -59,10 +59,6 @@ export function resolveRfmOptions(args: FitArgs): RfmOptions {
   return parseRfmOptions(args as Record<string, unknown>, WHERE, settingsRfmOptions());
 }
 
-export function resolveBackend(args: FitArgs): BackendChoice {
-  return args.backend === undefined ? settingsBackend() : parseBackendChoice(args.backend, `${WHERE} backend`);
-}
-
 export function resolveValFraction(args: FitArgs): number {
   return args.valFraction === undefined
     ? parseValFraction(settingsValFraction(), 'setting featureLens.valFraction')

@@ -64,7 +64,7 @@ export async function uiScenario({ ctx, url, webgpu, results, log }) {
     assert.match(backend, /^Backend: WebGPU .*in the panel/);
   } else {
     // No adapter in the page: the panel must say so and name where the fit went instead.
-    assert.match(backend, /no navigator\.gpu|no adapter|requestAdapter/);
+    assert.match(backend, /no navigator\.gpu|no (WebGPU )?adapter|requestAdapter/);
     assert.doesNotMatch(backend, /^Backend: WebGPU [^—]*— WebGPU in the panel$/);
   }
   assert.match(final, /validation accuracy (0|1)\.\d{4}/);

@@ -93,36 +93,23 @@ export interface PanelState {
   runId: string | null;
 }
 
-export function toWireModel(m: RfmModel): WireModel {
+export function toWireModel({ standardize, M, centers, alpha, ...names }: RfmModel): WireModel {
   return {
-    task: m.task,
-    kernel: m.kernel,
-    bandwidth: m.bandwidth,
-    featureNames: m.featureNames,
-    targetName: m.targetName,
-    classes: m.classes,
-    standardize: m.standardize && { mean: bufferOf(m.standardize.mean), std: bufferOf(m.standardize.std) },
-    M: { diag: m.M.diag, d: m.M.d, data: bufferOf(m.M.data) },
-    centers: toWireMat(m.centers),
-    alpha: toWireMat(m.alpha),
+    ...names,
+    standardize: standardize && { mean: bufferOf(standardize.mean), std: bufferOf(standardize.std) },
+    M: { diag: M.diag, d: M.d, data: bufferOf(M.data) },
+    centers: toWireMat(centers),
+    alpha: toWireMat(alpha),
   };
 }
 
-export function fromWireModel(m: WireModel): RfmModel {
+export function fromWireModel({ standardize, M, centers, alpha, ...names }: WireModel): RfmModel {
   return {
-    task: m.task,
-    kernel: m.kernel,
-    bandwidth: m.bandwidth,
-    featureNames: m.featureNames,
-    targetName: m.targetName,
-    classes: m.classes,
-    standardize: m.standardize && {
-      mean: new Float64Array(m.standardize.mean),
-      std: new Float64Array(m.standardize.std),
-    },
-    M: { diag: m.M.diag, d: m.M.d, data: new Float64Array(m.M.data) },
-    centers: fromWireMat(m.centers),
-    alpha: fromWireMat(m.alpha),
+    ...names,
+    standardize: standardize && { mean: new Float64Array(standardize.mean), std: new Float64Array(standardize.std) },
+    M: { diag: M.diag, d: M.d, data: new Float64Array(M.data) },
+    centers: fromWireMat(centers),
+    alpha: fromWireMat(alpha),
   };
 }
 

@@ -28,7 +28,7 @@ export async function fitFromExplorer(page, file, { beforeAccept } = {}) {
   // In a fresh window the installed extensions' menu entries appear once the extension host has
   // scanned them; a user who right-clicks too early sees the menu without them and tries again.
   let labels = [];
-  for (const until = Date.now() + 60000; Date.now() < until; ) {
+  for (const until = Date.now() + 60000; Date.now() < until;) {
     labels = await contextMenuLabels(page, file);
     if (labels.includes('Fit RFM')) break;
     await page.keyboard.press('Escape');

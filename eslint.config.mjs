@@ -1,10 +1,11 @@
 // Lint = typescript-eslint's recommended rules plus the architecture as rules: which layer may import
 // which (import-x/no-restricted-paths, resolved paths, so '../../core/x' and 'src/core/x' are the same),
 // no sideways imports between feature folders, no import cycles, and no runtime the layer does not run in
-// (vscode, Node, the DOM). README "Layers and lint" has the picture.
+// (vscode, Node, the DOM). README "Layers and lint" has the table.
 import { readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -15,6 +16,9 @@ const SHARED = {
   'src/extension': ['host'],
   webview: ['shared'],
 };
+
+/** The file on top of a layer that may import every feature; the layer's other top-level files are shared. */
+const TOP = { 'src/core': 'node.ts', 'src/extension': 'extension.ts' };
 
 const featureFolders = (layer) =>
   readdirSync(layer, { withFileTypes: true })
@@ -94,8 +98,8 @@ function featureZones() {
         );
       }
     }
-    const sharedTargets = SHARED[layer].map((s) => `${layer}/${s}`);
-    if (layer === 'src/core') sharedTargets.push('src/core/!(node).ts');
+    const topFiles = TOP[layer] ? `${layer}/!(${TOP[layer]})` : `${layer}/*.ts`;
+    const sharedTargets = [...SHARED[layer].map((s) => `${layer}/${s}`), topFiles];
     zones.push(
       zone(
         sharedTargets,
@@ -151,7 +155,7 @@ const nodeGlobals = ['process', 'Buffer', 'global', 'require', '__dirname', '__f
   message: `${name} is Node-only: core and protocol also run in pages (use src/core/node.ts or the caller).`,
 }));
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: ['dist/**', 'out/**', 'node_modules/**', '.e2e/**', '.vscode-test/**', 'test/fixtures/**', 'media/**'],
   },

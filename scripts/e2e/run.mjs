@@ -98,7 +98,9 @@ async function startServer({ port, folder, vsix, env = {}, settings = {} }) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok)
         return { child, profile, stop: () => stopServer(child) };
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await sleep(500);
   }
   stopServer(child);
@@ -108,7 +110,9 @@ async function startServer({ port, folder, vsix, env = {}, settings = {} }) {
 function stopServer(child) {
   try {
     process.kill(-child.pid, 'SIGTERM');
-  } catch {}
+  } catch {
+    // already gone
+  }
 }
 
 async function launchBrowser(webgpu) {
@@ -144,9 +148,7 @@ async function runHost() {
   const port = await freePort();
   const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-ws-host-')));
   const resultFile = path.join(folder, '..', `fl-host-result-${port}.txt`);
-  try {
-    fs.unlinkSync(resultFile);
-  } catch {}
+  fs.rmSync(resultFile, { force: true });
   // The extension host inherits the server's environment, not this script's.
   const server = await startServer({ port, folder, env: { FEATURE_LENS_RESULT_FILE: resultFile } });
   const ctx = await launchBrowser(false);

@@ -79,7 +79,9 @@ const server = spawn(
 const stop = () => {
   try {
     process.kill(-server.pid, 'SIGTERM');
-  } catch {}
+  } catch {
+    // already gone
+  }
 };
 
 async function palette(page, title) {
@@ -95,7 +97,9 @@ try {
   for (let i = 0; i < 120; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await sleep(500);
   }
   const { chromium } = await import(path.join(E2E, 'node_modules/playwright-core/index.mjs'));

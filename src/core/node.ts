@@ -4,7 +4,8 @@
 import { cpus } from 'node:os';
 import { BackendError } from './errors';
 import type { Backend } from './rfm/backend';
-import type { BackendChoice } from './compute';
+import { planPlacements, runPlaced, yielding, type BackendChoice, type ComputeFeature } from './compute';
+import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
@@ -13,8 +14,15 @@ import { WebGpuNfaBackend, type WebGpuNfaOptions } from './nfa/webgpu';
 import { CpuBackend } from './rfm/cpu';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
 
-/** Dawn's GPU entry point, or the reason it is unavailable. */
-async function dawnGpu(): Promise<{ gpu: GPU } | { reason: string }> {
+let dawn: Promise<{ gpu: GPU } | { reason: string }> | undefined;
+
+/** Dawn's GPU entry point (one per process, kept alive for good), or the reason it is unavailable. */
+function dawnGpu(): Promise<{ gpu: GPU } | { reason: string }> {
+  dawn ??= loadDawn();
+  return dawn;
+}
+
+async function loadDawn(): Promise<{ gpu: GPU } | { reason: string }> {
   lavapipeThreads();
   try {
     const { create, globals } = await import('webgpu');
@@ -41,72 +49,117 @@ function lavapipeThreads(): void {
     process.env.LP_NUM_THREADS = String(Math.min(32, 4 * Math.max(1, cpus().length)));
 }
 
+/** Dawn's GPU entry point, or a BackendError saying why there is none (tests open devices of their own on it). */
+export async function hostGpu(): Promise<GPU> {
+  const d = await dawnGpu();
+  if ('reason' in d) throw new BackendError('webgpu', d.reason);
+  return d.gpu;
+}
+
+let lease: GpuLease | undefined;
+
+const LAVAPIPE_HINT = 'on Linux without a GPU, install a Vulkan driver such as lavapipe: scripts/install-lavapipe.sh';
+
 /**
- * auto: WebGPU when Dawn finds an adapter, else the CPU backend with a note saying why.
- * webgpu: WebGPU or a BackendError explaining why not. cpu: the float64 CPU backend.
+ * The process's GPU device (Dawn), shared by every run in the extension host or the CLI: pipelines
+ * compile once per session. Acquiring it fails with a BackendError saying why there is no GPU.
  */
-async function choose<T>(
-  kind: BackendChoice,
-  cpu: () => T,
-  webgpu: (gpu: GPU) => Promise<T>,
-): Promise<{ backend: T; note?: string }> {
-  if (kind === 'cpu') return { backend: cpu() };
-  const dawn = await dawnGpu();
-  if ('reason' in dawn) {
-    if (kind === 'webgpu') throw new BackendError('webgpu', dawn.reason);
-    return { backend: cpu(), note: `WebGPU unavailable: ${dawn.reason}; using the CPU backend` };
-  }
+export function hostGpuLease(): GpuLease {
+  lease ??= new GpuLease({
+    label: 'feature-lens host',
+    gpu: async () => {
+      const gpu = await hostGpu();
+      return { gpu, keepAlive: gpu };
+    },
+  });
+  return lease;
+}
+
+/** Runs `make` on the host lease, naming the Vulkan fix when no adapter or device could be had. */
+async function onHostGpu<T>(make: (lease: GpuLease) => Promise<T>): Promise<T> {
   try {
-    return { backend: await webgpu(dawn.gpu) };
+    return await make(hostGpuLease());
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    if (kind === 'webgpu') {
-      throw e instanceof BackendError
-        ? new BackendError(
-            'webgpu',
-            `${why.replace(/^webgpu backend: /, '')} (on Linux without a GPU, install a Vulkan driver such as lavapipe: scripts/install-lavapipe.sh)`,
-            e,
-          )
-        : new BackendError('webgpu', why, e);
-    }
-    return {
-      backend: cpu(),
-      note: `WebGPU unavailable (${why.replace(/^webgpu backend: /, '')}); using the CPU backend`,
-    };
+    if (!(e instanceof BackendError)) throw new BackendError('webgpu', e instanceof Error ? e.message : String(e), e);
+    if (/adapter|requestDevice|webgpu package/.test(e.message) && !e.message.includes(LAVAPIPE_HINT))
+      throw new BackendError('webgpu', `${e.message.replace(/^webgpu backend: /, '')} (${LAVAPIPE_HINT})`, e);
+    throw e;
   }
 }
 
-/** The RFM compute backend. */
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** The RFM backend of a host placement: the leased Dawn device, or the float64 CPU backend (yielding). */
+export async function hostRfmBackend(
+  placement: 'host-gpu' | 'host-cpu',
+  options: WebGpuBackendOptions = {},
+): Promise<Backend> {
+  if (placement === 'host-cpu') return yielding<Backend>(new CpuBackend(), yieldToEventLoop);
+  return onHostGpu((l) => WebGpuBackend.leased(l, options));
+}
+
+/** The NFA backend (network forward, per-layer AGOP sums, training) of a host placement. */
+export async function hostNfaBackend(
+  placement: 'host-gpu' | 'host-cpu',
+  options: WebGpuNfaOptions = {},
+): Promise<NfaBackend> {
+  if (placement === 'host-cpu') return yielding<NfaBackend>(new CpuNfaBackend(), yieldToEventLoop);
+  return onHostGpu((l) => WebGpuNfaBackend.leased(l, options));
+}
+
+/** The catapult lab's backend of a host placement. Dispose it when done (gives the device back). */
+export async function hostCatapultBackend(
+  placement: 'host-gpu' | 'host-cpu',
+): Promise<CatapultBackend & { dispose(): void }> {
+  if (placement === 'host-cpu') return new CpuCatapultBackend();
+  return onHostGpu((l) => WebGpuCatapultBackend.leased(l));
+}
+
+/** Host placements of `feature` for `choice` (the CLI and the host side of the extension). */
+export function hostPlan(feature: ComputeFeature, choice: BackendChoice): ('host-gpu' | 'host-cpu')[] {
+  return planPlacements(feature, choice, { page: false }) as ('host-gpu' | 'host-cpu')[];
+}
+
+/**
+ * Transitional helpers kept until every caller runs through runPlaced: the first host placement of the
+ * plan that can start, with a note on why an earlier one could not.
+ */
+async function firstHost<T>(
+  feature: ComputeFeature,
+  choice: BackendChoice,
+  make: (p: 'host-gpu' | 'host-cpu') => Promise<T>,
+): Promise<{ backend: T; note?: string }> {
+  const { value, reason, placement } = await runPlaced(hostPlan(feature, choice), (p) =>
+    make(p as 'host-gpu' | 'host-cpu'),
+  );
+  return {
+    backend: value,
+    note:
+      placement === 'host-cpu' && choice === 'auto' && reason.includes('(')
+        ? `WebGPU unavailable: ${reason}`
+        : undefined,
+  };
+}
+
+/** @deprecated use hostPlan + runPlaced + hostRfmBackend. */
 export async function createBackend(
   kind: BackendChoice,
   options: WebGpuBackendOptions = {},
 ): Promise<{ backend: Backend; note?: string }> {
-  return choose<Backend>(
-    kind,
-    () => new CpuBackend(),
-    (gpu) => WebGpuBackend.create(gpu, { ...options, keepAlive: gpu }),
-  );
+  return firstHost('rfm', kind, (p) => hostRfmBackend(p, options));
 }
 
-/** The NFA backend (network forward and per-layer AGOP sums). */
+/** @deprecated use hostPlan + runPlaced + hostNfaBackend. */
 export async function createNfaBackend(
   kind: BackendChoice,
   options: WebGpuNfaOptions = {},
 ): Promise<{ backend: NfaBackend; note?: string }> {
-  return choose<NfaBackend>(
-    kind,
-    () => new CpuNfaBackend(),
-    (gpu) => WebGpuNfaBackend.create(gpu, { ...options, keepAlive: gpu }),
-  );
+  return firstHost('nfa', kind, (p) => hostNfaBackend(p, options));
 }
 
-/** The catapult lab's backend (two-layer ReLU sessions). Dispose it when done (frees the device). */
+/** @deprecated use hostPlan + runPlaced + hostCatapultBackend. */
 export async function createCatapultBackend(
   kind: BackendChoice,
 ): Promise<{ backend: CatapultBackend & { dispose(): void }; note?: string }> {
-  return choose<CatapultBackend & { dispose(): void }>(
-    kind,
-    () => new CpuCatapultBackend(),
-    (gpu) => WebGpuCatapultBackend.create(gpu, { keepAlive: gpu }),
-  );
+  return firstHost('catapult', kind, hostCatapultBackend);
 }

@@ -77,7 +77,7 @@ describe('fitRfm on WebGPU equals fitRfm on CPU', () => {
 
   it('a lost device surfaces as BackendError and the fit continues on the CPU fallback', async () => {
     const doomed = await gpuBackend();
-    doomed.gpuDevice.destroy();
+    doomed.deviceForTests.destroy();
     const ds = fixture('iris');
     const c = await fitRfm(ds, {}, { backend: cpu, valFraction: 0.2 });
     let seen: BackendError | null = null;

@@ -1,7 +1,7 @@
 // Shared by the Node WebGPU tests: a Dawn-backed WebGpuBackend (no adapter = failure, never a skip),
 // the fixture datasets and comparison helpers.
 import { readFileSync } from 'node:fs';
-import { createBackend } from '../../src/core/node';
+import { hostGpu } from '../../src/core/node';
 import { WebGpuBackend, type WebGpuBackendOptions } from '../../src/core/rfm/webgpu';
 import type { Dataset } from '../../src/core/data/dataset';
 import { mat, type Mat } from '../../src/core/mat';
@@ -11,10 +11,10 @@ import { parseClassCsv } from './classCsv';
 // Seeded random numbers (the core's mulberry32) so failures reproduce.
 export { rng };
 
+/** A WebGPU backend on a device of its own (tests destroy devices; the host's shared lease must not see that). */
 export async function gpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
-  const { backend } = await createBackend('webgpu', options);
-  if (!(backend instanceof WebGpuBackend)) throw new Error(`expected a WebGPU backend, got ${backend.name}`);
-  return backend;
+  const gpu = await hostGpu();
+  return WebGpuBackend.create(gpu, { ...options, keepAlive: gpu });
 }
 
 /** Last column is the target (class labels, as the sklearn fixtures are written). */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BackendError } from '../../src/core/errors';
-import { createNfaBackend } from '../../src/core/node';
+import { createNfaBackend, hostGpu } from '../../src/core/node';
 import { mat, type Mat } from '../../src/core/mat';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';
 import { CpuNfaBackend } from '../../src/core/nfa/backend';
@@ -17,9 +17,8 @@ const cpu = new CpuNfaBackend();
 
 /** A missing adapter fails here (createNfaBackend('webgpu') throws), never skips. */
 async function gpuNfa(options: WebGpuNfaOptions = {}): Promise<WebGpuNfaBackend> {
-  const { backend } = await createNfaBackend('webgpu', options);
-  if (!(backend instanceof WebGpuNfaBackend)) throw new Error(`expected WebGPU, got ${backend.name}`);
-  return backend;
+  const gpu = await hostGpu();
+  return WebGpuNfaBackend.create(gpu, { ...options, keepAlive: gpu });
 }
 
 /** Random inputs scaled so that pre-activations span the nonlinear range of every activation. */

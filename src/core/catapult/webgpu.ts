@@ -3,6 +3,7 @@
 // dispatches with nothing read back; residuals, NTK-vector products and the d x d AGOP come back as
 // float64. Nothing n x n is formed: K v = J (J^T v) / n.
 import { BackendError } from '../errors';
+import type { GpuLease } from '../gpu/lease';
 import {
   GpuContext,
   USAGE_COPY_DST,
@@ -26,15 +27,25 @@ export class WebGpuCatapultBackend implements CatapultBackend {
   readonly name = 'webgpu' as const;
   readonly device: string;
   readonly ctx: GpuContext;
+  private disposed = false;
 
-  constructor(gpuDevice: GPUDevice, adapter: AdapterDescription, keepAlive?: unknown) {
-    this.ctx = new GpuContext(gpuDevice, keepAlive);
-    this.device = deviceName(adapter);
+  /** `release` gives the context back (a lease's release(), or disposing a context of its own). */
+  constructor(
+    ctx: GpuContext,
+    private readonly release: () => void = () => {},
+  ) {
+    this.ctx = ctx;
+    this.device = ctx.name;
   }
 
   static async create(gpu: GPU, options: { keepAlive?: unknown } = {}): Promise<WebGpuCatapultBackend> {
-    const { device, adapter } = await requestGpuDevice(gpu, 'feature-lens catapult');
-    return new WebGpuCatapultBackend(device, adapter, options.keepAlive);
+    const ctx = await GpuContext.open(gpu, 'feature-lens catapult', options.keepAlive);
+    return new WebGpuCatapultBackend(ctx, () => ctx.dispose());
+  }
+
+  /** A backend on the surface's shared device; dispose() gives it back. */
+  static async leased(lease: GpuLease): Promise<WebGpuCatapultBackend> {
+    return new WebGpuCatapultBackend(await lease.acquire(), () => lease.release());
   }
 
   /** Buffers currently allocated: those of open sessions only. */
@@ -48,11 +59,15 @@ export class WebGpuCatapultBackend implements CatapultBackend {
       m = p.width;
     if (p.W.length !== m * d || p.a.length !== m || p.y.length !== n)
       throw new RangeError('catapult webgpu: problem shapes disagree');
+    if (this.disposed) throw new BackendError('webgpu', 'catapult createSession: backend already disposed');
     return this.ctx.run('catapult createSession', async () => new WebGpuReluSession(this.ctx, p));
   }
 
+  /** Gives the device back (the lease keeps it for the next run); this backend is unusable afterwards. */
   dispose(): void {
-    this.ctx.dispose();
+    if (this.disposed) return;
+    this.disposed = true;
+    this.release();
   }
 }
 

@@ -74,10 +74,15 @@ export class GpuContext {
   private queue: Promise<unknown> = Promise.resolve();
   readonly maxBinding: number;
 
+  /** "webgpu vendor/architecture (description)", as backends report it. */
+  readonly name: string;
+
   constructor(
     readonly device: GPUDevice,
     private readonly keepAlive?: unknown,
+    readonly adapter: AdapterDescription = { vendor: '', architecture: '' },
   ) {
+    this.name = deviceName(adapter);
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     void device.lost.then((info) => {
       if (!this.disposed) this.lostMessage = `device lost (${info.reason}): ${info.message}`;
@@ -86,6 +91,17 @@ export class GpuContext {
 
   get liveBuffers(): number {
     return this.liveBufferCount;
+  }
+
+  /** False once disposed or lost: a lease makes a new device instead of handing this one out. */
+  get isUsable(): boolean {
+    return !this.disposed && this.lostMessage === null;
+  }
+
+  /** A context on a device of its own (tests, one-off use); dispose it when done. */
+  static async open(gpu: GPU, label: string, keepAlive?: unknown): Promise<GpuContext> {
+    const { device, adapter } = await requestGpuDevice(gpu, label);
+    return new GpuContext(device, keepAlive, adapter);
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@
 // exist once on the device and only their Gram sums J_l^T J_l (inDim_l^2) come back; the float64 host
 // adds batches. Device arithmetic is f32; the last layer's AGOP sum, B W^T W, is exact on the host.
 import { BackendError } from '../errors';
+import type { GpuLease } from '../gpu/lease';
 import {
   GpuContext,
   USAGE_COPY_SRC,
@@ -45,16 +46,27 @@ export class WebGpuNfaBackend implements NfaBackend {
   readonly device: string;
   private readonly ctx: GpuContext;
   private readonly maxBatchBytes: number;
+  private disposed = false;
 
-  constructor(gpuDevice: GPUDevice, adapter: AdapterDescription, options: WebGpuNfaOptions = {}, keepAlive?: unknown) {
-    this.ctx = new GpuContext(gpuDevice, keepAlive);
-    this.device = deviceName(adapter);
+  /** `release` gives the context back (a lease's release(), or disposing a context of its own). */
+  constructor(
+    ctx: GpuContext,
+    options: WebGpuNfaOptions = {},
+    private readonly release: () => void = () => {},
+  ) {
+    this.ctx = ctx;
+    this.device = ctx.name;
     this.maxBatchBytes = Math.min(options.maxBatchBytes ?? 32 * 1024 ** 2, this.ctx.maxBinding);
   }
 
   static async create(gpu: GPU, options: WebGpuNfaOptions & { keepAlive?: unknown } = {}): Promise<WebGpuNfaBackend> {
-    const { device, adapter } = await requestGpuDevice(gpu, 'feature-lens nfa');
-    return new WebGpuNfaBackend(device, adapter, options, options.keepAlive);
+    const ctx = await GpuContext.open(gpu, 'feature-lens nfa', options.keepAlive);
+    return new WebGpuNfaBackend(ctx, options, () => ctx.dispose());
+  }
+
+  /** A backend on the surface's shared device; dispose() gives it back. */
+  static async leased(lease: GpuLease, options: WebGpuNfaOptions = {}): Promise<WebGpuNfaBackend> {
+    return new WebGpuNfaBackend(await lease.acquire(), options, () => lease.release());
   }
 
   /** Buffers currently allocated (0 between calls). */
@@ -62,13 +74,21 @@ export class WebGpuNfaBackend implements NfaBackend {
     return this.ctx.liveBuffers;
   }
 
+  /** Gives the device back (the lease keeps it for the next run); this backend is unusable afterwards. */
   dispose(): void {
-    this.ctx.dispose();
+    if (this.disposed) return;
+    this.disposed = true;
+    this.release();
+  }
+
+  private run<T>(name: string, body: (op: GpuOp) => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new BackendError('webgpu', `${name}: backend already disposed`));
+    return this.ctx.run(name, body);
   }
 
   /** The lab's training on this device (shares the pipelines and the buffer count); dispose the session when done. */
   async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
-    return this.ctx.run(
+    return this.run(
       'nfa training session',
       async () => new WebGpuTrainSession(this.ctx, problem, { maxBatchBytes: this.maxBatchBytes }),
     );
@@ -76,7 +96,7 @@ export class WebGpuNfaBackend implements NfaBackend {
 
   async forward(net: Mlp, X: Mat): Promise<Mat> {
     checkInput(net, X);
-    return this.ctx.run('nfa forward', async (op) => {
+    return this.run('nfa forward', async (op) => {
       const layers = this.uploadLayers(op, net);
       const c = net.layers[net.layers.length - 1].outDim;
       const cPad = layers[layers.length - 1].outPad;
@@ -109,7 +129,7 @@ export class WebGpuNfaBackend implements NfaBackend {
         for (let j = 0; j < last.inDim; j++) sums[L - 1][i * last.inDim + j] += X.rows * (w[i] * w[j]);
     }
     if (L === 1 || X.rows === 0) return sums;
-    return this.ctx.run('nfa agopSums', async (op) => {
+    return this.run('nfa agopSums', async (op) => {
       const layers = this.uploadLayers(op, net);
       const batch = this.batchRows(net, c);
       for (let r0 = 0; r0 < X.rows; r0 += batch) {

@@ -8,6 +8,7 @@ import kernelMatrixWgsl from './kernels/kernelMatrix.wgsl';
 import kernelTimesColsWgsl from './kernels/kernelTimesCols.wgsl';
 import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
 import { CpuBackend } from './cpu';
+import type { GpuLease } from '../gpu/lease';
 import {
   GpuContext,
   USAGE_COPY_DST,
@@ -108,8 +109,7 @@ export class WebGpuBackend implements Backend {
   readonly device: string;
   /** One entry per solve, oldest first (benchmarks and tests read it). */
   readonly solveLog: SolveStats[] = [];
-  /** Pipeline cache, labelled buffers, error scopes: shared with the NFA and catapult backends. */
-  private readonly ctx: GpuContext;
+  private disposed = false;
   private readonly opts: Required<WebGpuBackendOptions>;
   private readonly maxBinding: number;
   private readonly host = new CpuBackend();
@@ -120,18 +120,14 @@ export class WebGpuBackend implements Backend {
    */
   private previousAlpha: Float64Array | null = null;
 
-  /**
-   * @param keepAlive anything that must stay reachable while the device is used (Dawn's `create()`
-   *   object in Node: if it is collected, the device dies under us).
-   */
+  /** `release` gives the context back (a lease's release(), or disposing a context of its own). */
   constructor(
-    readonly gpuDevice: GPUDevice,
-    readonly adapter: AdapterDescription,
+    /** Pipeline cache, labelled buffers, error scopes: the surface's device, shared with NFA and catapult. */
+    private readonly ctx: GpuContext,
     options: WebGpuBackendOptions = {},
-    keepAlive?: unknown,
+    private readonly giveBack: () => void = () => {},
   ) {
-    this.ctx = new GpuContext(gpuDevice, keepAlive);
-    this.device = deviceName(adapter);
+    this.device = ctx.name;
     this.opts = {
       maxDeviceBytes: options.maxDeviceBytes ?? 3 * 1024 ** 3,
       directSolveMaxN: options.directSolveMaxN ?? 1000,
@@ -148,8 +144,18 @@ export class WebGpuBackend implements Backend {
 
   /** Requests a core adapter, then a compatibility-mode one, and a device with the adapter's own limits. */
   static async create(gpu: GPU, options: WebGpuBackendOptions & { keepAlive?: unknown } = {}): Promise<WebGpuBackend> {
-    const { device, adapter } = await requestGpuDevice(gpu, 'feature-lens rfm');
-    return new WebGpuBackend(device, adapter, options, options.keepAlive);
+    const ctx = await GpuContext.open(gpu, 'feature-lens rfm', options.keepAlive);
+    return new WebGpuBackend(ctx, options, () => ctx.dispose());
+  }
+
+  /** A backend on the surface's shared device (pipelines compiled once per session); dispose() gives it back. */
+  static async leased(lease: GpuLease, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+    return new WebGpuBackend(await lease.acquire(), options, () => lease.release());
+  }
+
+  /** The GPUDevice underneath (tests destroy it to exercise device loss). */
+  get deviceForTests(): GPUDevice {
+    return this.ctx.device;
   }
 
   /** Buffers currently allocated by this backend (0 between operations). */
@@ -157,8 +163,11 @@ export class WebGpuBackend implements Backend {
     return this.ctx.liveBuffers;
   }
 
+  /** Gives the device back (the lease keeps it for the next run); this backend is unusable afterwards. */
   dispose(): void {
-    this.ctx.dispose();
+    if (this.disposed) return;
+    this.disposed = true;
+    this.giveBack();
   }
 
   // ---------------------------------------------------------------- public ops
@@ -304,10 +313,10 @@ export class WebGpuBackend implements Backend {
       const variant = kernelVariant(kernel, true);
       for (let z0 = 0; z0 < Z.rows; z0 += tileRows) {
         const rows = Math.min(tileRows, Z.rows - z0);
-        this.gpuDevice.queue.writeBuffer(zTile, 0, zPadded, z0 * dPad, rows * dPad);
-        const enc = this.gpuDevice.createCommandEncoder({ label: 'gradMoments tile' });
+        this.ctx.device.queue.writeBuffer(zTile, 0, zPadded, z0 * dPad, rows * dPad);
+        const enc = this.ctx.device.createCommandEncoder({ label: 'gradMoments tile' });
         const pass = enc.beginComputePass({ label: 'gradMoments tile' });
-        const maxGroups = this.gpuDevice.limits.maxComputeWorkgroupsPerDimension;
+        const maxGroups = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
         if (wTile) {
           this.encodeKernelMatrix(op, pass, zPts, z0, rows, xPts, wTile, variant, kernel.bandwidth);
           const [gx, gy, stride] = grid1d(Math.ceil(rows / 4) * c * (dPad / 4), maxGroups);
@@ -391,7 +400,7 @@ export class WebGpuBackend implements Backend {
     const tile = this.buffer(op, Math.min(tileRows, a.n) * b.ld * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'kernel tile');
     for (let r0 = 0; r0 < a.n; r0 += tileRows) {
       const rows = Math.min(tileRows, a.n - r0);
-      const enc = this.gpuDevice.createCommandEncoder({ label: 'kernel matrix tile' });
+      const enc = this.ctx.device.createCommandEncoder({ label: 'kernel matrix tile' });
       const pass = enc.beginComputePass({ label: 'kernel matrix tile' });
       this.encodeKernelMatrix(op, pass, a, r0, rows, b, tile, variant, bandwidth);
       pass.end();
@@ -410,7 +419,7 @@ export class WebGpuBackend implements Backend {
   ): { r0: number; rows: number; buf: GPUBuffer }[] {
     const tileRows = this.rowsPerBinding(pts.ld);
     const tiles: { r0: number; rows: number; buf: GPUBuffer }[] = [];
-    const enc = this.gpuDevice.createCommandEncoder({ label: 'kernel matrix' });
+    const enc = this.ctx.device.createCommandEncoder({ label: 'kernel matrix' });
     const pass = enc.beginComputePass({ label: 'kernel matrix' });
     for (let r0 = 0; r0 < pts.n; r0 += tileRows) {
       const rows = Math.min(tileRows, pts.n - r0);
@@ -419,7 +428,7 @@ export class WebGpuBackend implements Backend {
       tiles.push({ r0, rows, buf });
     }
     pass.end();
-    this.gpuDevice.queue.submit([enc.finish()]);
+    this.ctx.device.queue.submit([enc.finish()]);
     return tiles;
   }
 
@@ -438,7 +447,7 @@ export class WebGpuBackend implements Backend {
     const { pt, cPad } = columnsT(p, n, c, ld);
     const ptBuf = this.upload(op, pt, 'CG direction (transposed)');
     const outBuf = this.buffer(op, n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'K times direction');
-    const enc = this.gpuDevice.createCommandEncoder({ label: 'K times P' });
+    const enc = this.ctx.device.createCommandEncoder({ label: 'K times P' });
     const pass = enc.beginComputePass({ label: 'K times P' });
     for (const t of tiles) {
       this.dispatch(
@@ -473,7 +482,7 @@ export class WebGpuBackend implements Backend {
     const tileRows = this.queryTileRows(b.ld, cPad * 4);
     const kTile = this.buffer(op, Math.min(tileRows, a.n) * b.ld * 4, USAGE_STORAGE, 'kernel tile');
     const outBuf = this.buffer(op, a.n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'kernel times coefficients');
-    const enc = this.gpuDevice.createCommandEncoder({ label: 'K(A,B) P' });
+    const enc = this.ctx.device.createCommandEncoder({ label: 'K(A,B) P' });
     const pass = enc.beginComputePass({ label: 'K(A,B) P' });
     for (let r0 = 0; r0 < a.n; r0 += tileRows) {
       const rows = Math.min(tileRows, a.n - r0);
@@ -609,10 +618,11 @@ export class WebGpuBackend implements Backend {
   }
 
   private async sync(): Promise<void> {
-    await this.gpuDevice.queue.onSubmittedWorkDone();
+    await this.ctx.device.queue.onSubmittedWorkDone();
   }
 
   private exclusive<T>(name: string, body: (op: Op) => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new BackendError('webgpu', `${name}: backend already disposed`));
     return this.ctx.run(name, body);
   }
 }

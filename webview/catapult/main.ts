@@ -15,6 +15,7 @@ import {
 } from '../../src/core/catapult/index';
 import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';
 import { PlacementUnavailable } from '../../src/core/compute';
+import { GpuLease } from '../../src/core/gpu/lease';
 import { BackendError, CancelledError } from '../../src/core/errors';
 import { Channel, type Envelope } from '../../src/protocol/channel';
 import { fromWireDataset } from '../../src/protocol/wire';
@@ -52,17 +53,15 @@ async function frameYield(): Promise<void> {
   lastYield = performance.now();
 }
 
-/** The page's WebGPU backend, made once and kept for later runs. */
-let pageGpu: Promise<WebGpuCatapultBackend> | undefined;
-function webGpuOfPage(): Promise<WebGpuCatapultBackend> {
-  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return Promise.reject(new PlacementUnavailable('navigator.gpu is not available in this webview'));
-  pageGpu ??= WebGpuCatapultBackend.create(gpu).catch((e: unknown) => {
-    pageGpu = undefined;
-    throw e;
-  });
-  return pageGpu;
-}
+/** This page's GPU device, kept between runs (pipelines compile once) and replaced after a loss. */
+const pageGpu = new GpuLease({
+  label: 'feature-lens catapult lab',
+  gpu: async () => {
+    const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+    if (!gpu) throw new PlacementUnavailable('navigator.gpu is not available in this webview');
+    return { gpu };
+  },
+});
 
 const app = document.getElementById('app')!;
 const header = el('header');
@@ -382,8 +381,10 @@ async function runHere(
 ): Promise<Extract<LabWebviewToHost, { type: 'labOutcome' }>> {
   token.cancelled = false;
   live = { losses: [], lastDraw: 0 };
-  const backend: CatapultBackend =
-    placement === 'page-gpu' ? await webGpuOfPage() : yieldingCatapult(new CpuCatapultBackend(), frameYield);
+  const backend: CatapultBackend & { dispose(): void } =
+    placement === 'page-gpu'
+      ? await WebGpuCatapultBackend.leased(pageGpu)
+      : yieldingCatapult(new CpuCatapultBackend(), frameYield);
   const t0 = performance.now();
   try {
     const outcome = toWireLabOutcome(
@@ -401,13 +402,8 @@ async function runHere(
       device: backend.device,
       seconds: (performance.now() - t0) / 1000,
     };
-  } catch (e) {
-    if (e instanceof BackendError && placement === 'page-gpu') {
-      // A lost device is not reused: the next page-gpu run asks for a new one.
-      pageGpu = undefined;
-      (backend as WebGpuCatapultBackend).dispose();
-    }
-    throw e;
+  } finally {
+    backend.dispose();
   }
 }
 

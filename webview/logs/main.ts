@@ -1,7 +1,13 @@
 // The live loss-spike view: a training log's loss curve (log scale, smoothing), its spikes marked and
 // listed; the host posts new points in batches and this page only appends.
 import { Chart, registerables, type ChartConfiguration, type ScatterDataPoint } from 'chart.js';
-import type { LogColumnState, LogsHostToWebview, LogsPanelState, LogsWebviewToHost, WireSpike } from '../../src/protocol/logs';
+import type {
+  LogColumnState,
+  LogsHostToWebview,
+  LogsPanelState,
+  LogsWebviewToHost,
+  WireSpike,
+} from '../../src/protocol/logs';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { thinMinMax } from './thin';
 import { el } from '../shared/dom';

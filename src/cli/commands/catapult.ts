@@ -15,14 +15,8 @@ import {
   trainLinearToy,
   trainReluLab,
 } from '../../core/catapult/index';
-import { createCatapultBackend } from '../../core/node';
-import {
-  PlacementUnavailable,
-  parseBackendChoice,
-  planPlacements,
-  runPlaced,
-  type Placement,
-} from '../../core/compute';
+import { hostCatapultBackend, hostPlan } from '../../core/node';
+import { PlacementUnavailable, parseBackendChoice, runPlaced, type Placement } from '../../core/compute';
 import { readDatasetFile } from '../../core/data/node';
 import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
@@ -145,7 +139,7 @@ export async function run(args: string[]): Promise<number> {
     return report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, new CpuCatapultBackend());
   // The ReLU network runs where the placement table says (the CLI has only host placements); a device
   // that fails mid-run hands the whole run to the next placement, and nothing is printed before.
-  const plan = planPlacements('catapult', choice, { page: false });
+  const plan = hostPlan('catapult', choice);
   const placed = await runPlaced(plan, (placement) =>
     withBackend(placement, (backend) => report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, backend)),
   );
@@ -153,21 +147,14 @@ export async function run(args: string[]): Promise<number> {
   return placed.value;
 }
 
+/** The placement's backend (the process's leased Dawn device, or the float64 CPU), given back after `work`. */
 async function withBackend<T>(placement: Placement, work: (backend: CatapultBackend) => Promise<T>): Promise<T> {
-  switch (placement) {
-    case 'host-gpu': {
-      const { backend } = await createCatapultBackend('webgpu');
-      try {
-        return await work(backend);
-      } finally {
-        backend.dispose();
-      }
-    }
-    case 'host-cpu':
-      return work(new CpuCatapultBackend());
-    case 'page-gpu':
-    case 'page-cpu':
-      throw new PlacementUnavailable('the CLI has no page');
+  if (placement !== 'host-gpu' && placement !== 'host-cpu') throw new PlacementUnavailable('the CLI has no page');
+  const backend = await hostCatapultBackend(placement);
+  try {
+    return await work(backend);
+  } finally {
+    backend.dispose();
   }
 }
 

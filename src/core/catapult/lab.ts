@@ -142,10 +142,14 @@ export async function runLab(
  * The backend with one yield before each session call (compute.ts `yielding`): the CPU sessions
  * compute synchronously, so a Stop click, a message or a repaint gets in between steps.
  */
-export function yieldingCatapult(inner: CatapultBackend, yieldNow: () => Promise<void>): CatapultBackend {
+export function yieldingCatapult(
+  inner: CatapultBackend & { dispose(): void },
+  yieldNow: () => Promise<void>,
+): CatapultBackend & { dispose(): void } {
   return {
     name: inner.name,
     device: inner.device,
     createSession: async (problem) => yielding(await inner.createSession(problem), yieldNow),
+    dispose: () => inner.dispose(),
   };
 }

@@ -11,6 +11,7 @@ import {
   type Placement,
 } from '../../core/compute';
 import { BackendError, CancelledError, type CancelToken } from '../../core/errors';
+import { hostCatapultBackend } from '../../core/node';
 import {
   toWireLabOutcome,
   type LabRunInfo,
@@ -45,6 +46,16 @@ export interface PlacedLabRun {
   info: LabRunInfo;
   seconds: number;
 }
+
+/** The host's WebGPU surface: the process's leased Dawn device (core/node.ts), given back after each run. */
+export const hostGpuSurface: LabSurfaces['hostGpu'] = async (work) => {
+  const backend = await hostCatapultBackend('host-gpu');
+  try {
+    return await work(backend);
+  } finally {
+    backend.dispose();
+  }
+};
 
 export const LINEAR_TOY_NOTE = 'the linear toy runs the exact recursion on the CPU';
 

@@ -1,7 +1,13 @@
 import * as vscode from 'vscode';
 import { LogFollower, type FileSource, type FollowUpdate, type SpikeParams } from '../../core/logs/index';
 import { bufferOf } from '../../protocol/wire';
-import { toWireSpike, type LogColumnState, type LogsHostToWebview, type LogsWebviewToHost, type WireSpike } from '../../protocol/logs';
+import {
+  toWireSpike,
+  type LogColumnState,
+  type LogsHostToWebview,
+  type LogsWebviewToHost,
+  type WireSpike,
+} from '../../protocol/logs';
 import { webviewOptions } from '../rfm/panel';
 import { fileSourceOf } from './fileSource';
 import { viewHtml } from '../host/viewHtml';

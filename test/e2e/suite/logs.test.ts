@@ -1,4 +1,4 @@
-// Issue 6 in a real VS Code: the live loss-spike view follows a growing CSV log, the Python CodeLens,
+// In a real VS Code: the live loss-spike view follows a growing CSV log, the Python CodeLens,
 // and the catapult lab's phases for the linear toy (SCIENCE.md §3).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -39,7 +39,7 @@ async function state(file: string): Promise<SpikeWatchState | undefined> {
   return all.find((s) => vscode.Uri.parse(s.file).fsPath === file);
 }
 
-suite('Loss spikes and the catapult lab (issue 6)', () => {
+suite('Loss spikes and the catapult lab', () => {
   suiteSetup(async () => {
     await vscode.extensions.getExtension(EXT_ID)!.activate();
   });

@@ -2,7 +2,7 @@
 // eigenvalues, eigen-equation residuals, orthonormality, and agreement between the two algorithms.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eighSym, JACOBI_MAX_DIM, symPow } from '../../src/core/linalg/eigh';
+import { eighSym, JACOBI_MAX_DIM, signedEigenpairs, symPow } from '../../src/core/linalg/eigh';
 import { eighTridiagonal } from '../../src/core/linalg/eigh-tridiagonal';
 import { rng } from '../../src/core/random';
 
@@ -106,4 +106,25 @@ test('rank-deficient 200 x 200 (null space of dimension 170, as in a first-layer
   checkDecomposition(A, d, e, 1e-13, 'rank 30 of 200');
   for (let k = 30; k < d; k++) assert.ok(Math.abs(e.values[k]) < 1e-12, `null-space value ${k}: ${e.values[k]}`);
   assert.ok(e.values[29] > 1e-3);
+});
+
+test('signedEigenpairs: A v = lambda v for the top k pairs, each with its largest loading positive', () => {
+  const d = 6;
+  const r = rng(11);
+  const B = Float64Array.from({ length: d * d }, () => r() - 0.5);
+  const A = new Float64Array(d * d);
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) for (let t = 0; t < d; t++) A[i * d + j] += B[t * d + i] * B[t * d + j];
+  const { values, vectors } = signedEigenpairs(A, d, 3);
+  assert.equal(vectors.length, 3);
+  assert.ok(values[0] >= values[1] && values[1] >= values[2]);
+  vectors.forEach((v, k) => {
+    for (let i = 0; i < d; i++) {
+      let Av = 0;
+      for (let j = 0; j < d; j++) Av += A[i * d + j] * v[j];
+      assert.ok(Math.abs(Av - values[k] * v[i]) < 1e-9);
+    }
+    const big = v.reduce((b, x, i) => (Math.abs(x) > Math.abs(v[b]) ? i : b), 0);
+    assert.ok(v[big] > 0);
+  });
 });

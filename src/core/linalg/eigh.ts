@@ -95,3 +95,19 @@ export function powFromEigen(
   for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) out[i * d + j] = out[j * d + i];
   return out;
 }
+
+/**
+ * The top `k` eigenpairs of a symmetric d x d matrix (largest eigenvalue first), each eigenvector
+ * signed so its largest loading is positive: the same matrix always draws the same way.
+ */
+export function signedEigenpairs(a: Float64Array, d: number, k = d): { values: Float64Array; vectors: Float64Array[] } {
+  const { values, vectors } = eighSym(a, d);
+  const vecs = [...Array(Math.min(k, d)).keys()].map((c) => {
+    const v = Float64Array.from({ length: d }, (_, r) => vectors[r * d + c]);
+    let big = 0;
+    for (let i = 1; i < d; i++) if (Math.abs(v[i]) > Math.abs(v[big])) big = i;
+    if (v[big] < 0) v.forEach((x, i) => (v[i] = -x));
+    return v;
+  });
+  return { values: values.slice(0, vecs.length), vectors: vecs };
+}

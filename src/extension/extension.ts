@@ -5,13 +5,16 @@ import { toUri } from './host/datasetFile';
 import { FitService, runViewOf } from './rfm/fit';
 import { datasetExtensions, isDatasetUri, type FitArgs } from './host/options';
 import { PANEL_VIEW_TYPE, PanelManager, type LensPanel } from './rfm/panel';
-import { RunStore, type RunRecord } from './host/runStore';
+import type { RunRecord, RunStore } from './host/runStore';
+import { Ctx } from './ctx';
 import { SummaryView } from './rfm/summaryView';
 import { DatasetsTree, RunItem, RunsTree } from './rfm/trees';
 import { exportRun } from './rfm/export';
 import { registerNfa, type NfaApi } from './nfa';
 import { registerWeights } from './weights';
-import { registerLogViews } from './logs/index';
+import * as logs from './logs/index';
+import * as catapult from './catapult/index';
+import * as codelens from './codelens/codelens';
 
 /** What the extension hands to other extensions and to its tests. */
 export interface FeatureLensApi {
@@ -24,14 +27,13 @@ export interface FeatureLensApi {
 }
 
 export function activate(context: vscode.ExtensionContext): FeatureLensApi {
-  const log = vscode.window.createOutputChannel('Feature Lens', { log: true });
-  const store = new RunStore(context.storageUri ?? context.globalStorageUri);
+  const ctx = new Ctx(context);
+  const { log, store } = ctx;
   const panels = new PanelManager(context.extensionUri, log);
   const fits = new FitService(store, panels, log);
   const datasets = new DatasetsTree(log);
   const runs = new RunsTree(store);
   const summary = new SummaryView(context.extensionUri, store);
-  context.subscriptions.push(log, store);
 
   // Explorer menus match the built-in extensions statically; the setting's extras need this key.
   const publishExtensions = () =>
@@ -198,7 +200,9 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   );
   registerWeights(context, log);
   const nfa = registerNfa(context, log, store);
-  registerLogViews(context, log);
+  logs.register(ctx);
+  catapult.register(ctx);
+  codelens.register(ctx);
   log.info(`Feature Lens activated; runs under ${store.dir.toString()}`);
   return { store, panels, runsTree: runs, datasetsTree: datasets, nfa };
 }

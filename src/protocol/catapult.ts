@@ -87,9 +87,8 @@ export type LabHostToWebview =
   /** Stop the run computing on the page. */
   | { type: 'labCancel' };
 
+/** Besides these, the page sends the control messages every page does ('ready', 'log'; see WebviewHost). */
 export type LabWebviewToHost =
-  | { type: 'ready' }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'labPickDataset' }
   | { type: 'labSynthetic' }
   /** The page's buttons: the host places and runs it. */

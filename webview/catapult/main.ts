@@ -2,7 +2,7 @@
 // 2/eta, AGOP alignment, the lr- and batch-size sweeps) and, when the host places a run here, the
 // training itself (core/catapult runLab on this page's WebGPU or thread, yielding between steps so the
 // charts update live and Stop works). Runs the host computes arrive as steps and an outcome to draw.
-import { Chart, registerables, type ChartConfiguration, type ChartDataset } from 'chart.js';
+import type { ChartDataset } from 'chart.js';
 import {
   CpuCatapultBackend,
   DEFAULT_RELU_LAB,
@@ -15,9 +15,7 @@ import {
 } from '../../src/core/catapult/index';
 import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';
 import { PlacementUnavailable } from '../../src/core/compute';
-import { GpuLease } from '../../src/core/gpu/lease';
 import { BackendError, CancelledError } from '../../src/core/errors';
-import { Channel, type Envelope } from '../../src/protocol/channel';
 import { fromWireDataset } from '../../src/protocol/wire';
 import {
   toWireLabOutcome,
@@ -30,38 +28,27 @@ import {
   type WireLabOutcome,
   type WireLabStep,
 } from '../../src/protocol/catapult';
-import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import type { Reply } from '../../src/protocol/channel';
+import { ChartSet, baseOptions, seriesColor, themedAxis, type ChartConfiguration } from '../shared/charts';
 import { el } from '../shared/dom';
-
-Chart.register(...registerables);
-
-interface VsCodeApi {
-  postMessage(m: Envelope<LabWebviewToHost>): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
+import { pageGpuLease } from '../shared/gpu';
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { connect } from '../shared/vscodeApi';
 
 let theme: Theme = readTheme();
 /** Stops the run computing on this page. */
 const token = { cancelled: false };
 
-/** Gives the page a turn (drawing, the Stop button) after about a frame's worth of compute. */
+/**
+ * Gives the page a turn (drawing, the Stop button) after about a frame's worth of compute. A timeout
+ * per session call would cost more than the small runs' compute (nested timeouts are clamped to 4 ms).
+ */
 let lastYield = performance.now();
 async function frameYield(): Promise<void> {
   if (performance.now() - lastYield < 30) return;
   await new Promise((r) => setTimeout(r, 0));
   lastYield = performance.now();
 }
-
-/** This page's GPU device, kept between runs (pipelines compile once) and replaced after a loss. */
-const pageGpu = new GpuLease({
-  label: 'feature-lens catapult lab',
-  gpu: async () => {
-    const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-    if (!gpu) throw new PlacementUnavailable('navigator.gpu is not available in this webview');
-    return { gpu };
-  },
-});
 
 const app = document.getElementById('app')!;
 const header = el('header');
@@ -138,15 +125,7 @@ for (const c of CARDS) {
 }
 app.append(header, grid);
 
-const charts = new Map<string, Chart>();
-function axis(t: string, log = false) {
-  return {
-    type: log ? 'logarithmic' : 'linear',
-    ticks: { color: theme.muted },
-    grid: { color: theme.grid },
-    title: { display: !!t, text: t, color: theme.muted },
-  };
-}
+const charts = new ChartSet((id) => canvases.get(id)!);
 function setChart(
   id: string,
   datasets: ChartDataset[],
@@ -156,24 +135,15 @@ function setChart(
   type: 'line' | 'bar' = 'line',
   labels?: string[],
 ): void {
-  charts.get(id)?.destroy();
-  const config = {
+  const options = baseOptions(theme, x, y, logY) as Record<string, unknown> & { scales: Record<string, unknown> };
+  charts.set(id, {
     type,
     data: labels ? { labels, datasets } : { datasets },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      parsing: labels ? undefined : false,
-      color: theme.foreground,
-      font: { family: theme.fontFamily },
-      plugins: { legend: { labels: { color: theme.foreground } } },
-      scales: { x: labels ? { ...axis(x), type: 'category' } : axis(x), y: axis(y, logY) },
-    },
-  } as unknown as ChartConfiguration;
-  charts.set(id, new Chart(canvases.get(id)!, config));
+    // Points carry their own x (steps, eta): a linear x axis, no parsing.
+    options: labels ? options : { ...options, parsing: false, scales: { ...options.scales, x: themedAxis(theme, x) } },
+  } as ChartConfiguration);
 }
-const color = (i: number) => theme.series[i % theme.series.length];
+const color = (i: number) => seriesColor(theme, i);
 const pts = (ys: ArrayLike<number>, xs?: ArrayLike<number>) =>
   Array.from({ length: ys.length }, (_, i) => ({
     x: xs ? xs[i] : i,
@@ -383,7 +353,7 @@ async function runHere(
   live = { losses: [], lastDraw: 0 };
   const backend: CatapultBackend & { dispose(): void } =
     placement === 'page-gpu'
-      ? await WebGpuCatapultBackend.leased(pageGpu)
+      ? await WebGpuCatapultBackend.leased(pageGpuLease())
       : yieldingCatapult(new CpuCatapultBackend(), frameYield);
   const t0 = performance.now();
   try {
@@ -415,70 +385,65 @@ function failureOf(e: unknown): LabFailure {
   return { kind: 'error', message };
 }
 
-const channel = new Channel<LabWebviewToHost, LabHostToWebview>(
-  (e) => vscode.postMessage(e),
-  async (m, reply) => {
-    switch (m.type) {
-      case 'labInit':
-        applySettings(m.settings);
-        return;
-      case 'labDataset':
-        try {
-          userTask = m.dataset ? labTaskFromDataset(fromWireDataset(m.dataset)) : undefined;
-          dataLine.textContent = m.dataset ? `data: ${m.name} (ReLU model only)` : SYNTHETIC;
-        } catch (e) {
-          dataLine.textContent = `data: ${e instanceof Error ? e.message : String(e)}`;
-        }
-        return;
-      case 'labRun': {
-        const answer = await runHere(m.placement, m.settings, m.sweep).catch((e: unknown): LabWebviewToHost => ({
-          type: 'labFailed',
-          failure: failureOf(e),
-        }));
-        reply?.(answer);
-        return;
+async function onHostMessage(m: LabHostToWebview, reply: Reply<LabWebviewToHost> | undefined): Promise<void> {
+  switch (m.type) {
+    case 'labInit':
+      applySettings(m.settings);
+      return;
+    case 'labDataset':
+      try {
+        userTask = m.dataset ? labTaskFromDataset(fromWireDataset(m.dataset)) : undefined;
+        dataLine.textContent = m.dataset ? `data: ${m.name} (ReLU model only)` : SYNTHETIC;
+      } catch (e) {
+        dataLine.textContent = `data: ${e instanceof Error ? e.message : String(e)}`;
       }
-      case 'labStarted':
-        started = m.settings;
-        applySettings(m.settings);
-        setBusy(true);
-        live = { losses: [], lastDraw: 0 };
-        status.className = 'status';
-        status.textContent = describe(m.settings, m.sweep);
-        return;
-      case 'labProgress':
-        for (const p of m.steps) onStep(p, started?.steps ?? 0);
-        return;
-      case 'labFinished':
-        if (m.outcome) show(m.settings, m.outcome);
-        status.textContent += ` · ${whatRan(m.info)}`;
-        setBusy(false);
-        return;
-      case 'labStopped':
-        status.className = 'status';
-        status.textContent = m.cancelled ? 'Stopped.' : `Failed: ${m.message}`;
-        setBusy(false);
-        return;
-      case 'labCancel':
-        token.cancelled = true;
-        return;
+      return;
+    case 'labRun': {
+      const answer = await runHere(m.placement, m.settings, m.sweep).catch((e: unknown): LabWebviewToHost => ({
+        type: 'labFailed',
+        failure: failureOf(e),
+      }));
+      reply?.(answer);
+      return;
     }
-  },
-  (e) =>
-    vscode.postMessage({ m: { type: 'log', level: 'error', message: e instanceof Error ? e.message : String(e) } }),
-);
-window.addEventListener('message', (ev: MessageEvent) => channel.receive(ev.data));
+    case 'labStarted':
+      started = m.settings;
+      applySettings(m.settings);
+      setBusy(true);
+      live = { losses: [], lastDraw: 0 };
+      status.className = 'status';
+      status.textContent = describe(m.settings, m.sweep);
+      return;
+    case 'labProgress':
+      for (const p of m.steps) onStep(p, started?.steps ?? 0);
+      return;
+    case 'labFinished':
+      if (m.outcome) show(m.settings, m.outcome);
+      status.textContent += ` · ${whatRan(m.info)}`;
+      setBusy(false);
+      return;
+    case 'labStopped':
+      status.className = 'status';
+      status.textContent = m.cancelled ? 'Stopped.' : `Failed: ${m.message}`;
+      setBusy(false);
+      return;
+    case 'labCancel':
+      token.cancelled = true;
+      return;
+  }
+}
 
-runBtn.addEventListener('click', () => channel.post({ type: 'labStart', settings: settings(), sweep: 'none' }));
-lrBtn.addEventListener('click', () => channel.post({ type: 'labStart', settings: settings(), sweep: 'lr' }));
-batchBtn.addEventListener('click', () => channel.post({ type: 'labStart', settings: settings(), sweep: 'batch' }));
+const link = connect<LabWebviewToHost, LabHostToWebview>(onHostMessage);
+
+runBtn.addEventListener('click', () => link.post({ type: 'labStart', settings: settings(), sweep: 'none' }));
+lrBtn.addEventListener('click', () => link.post({ type: 'labStart', settings: settings(), sweep: 'lr' }));
+batchBtn.addEventListener('click', () => link.post({ type: 'labStart', settings: settings(), sweep: 'batch' }));
 stopBtn.addEventListener('click', () => {
   token.cancelled = true;
-  channel.post({ type: 'labStop' });
+  link.post({ type: 'labStop' });
 });
-dataBtn.addEventListener('click', () => channel.post({ type: 'labPickDataset' }));
-synthBtn.addEventListener('click', () => channel.post({ type: 'labSynthetic' }));
+dataBtn.addEventListener('click', () => link.post({ type: 'labPickDataset' }));
+synthBtn.addEventListener('click', () => link.post({ type: 'labSynthetic' }));
 onThemeChange(() => {
   theme = readTheme();
 });
-channel.post({ type: 'ready' });

@@ -39,7 +39,7 @@ function makeWorkspace(dir) {
   for (const f of ['iris.csv', 'wine.csv']) fs.copyFileSync(path.join(ROOT, 'test/fixtures', f), path.join(dir, f));
   fs.writeFileSync(path.join(dir, 'bad.csv'), 'a,b,y\n1,2,0\n3,oops,1\n4,5\n');
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a dataset\n');
-  // Issue 5: a network and the data it was trained on.
+  // A network and the data it was trained on (weights editor, NFA view and lab).
   fs.mkdirSync(path.join(dir, 'weights'), { recursive: true });
   for (const f of ['mlp.safetensors', 'nfa_data.csv'])
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(dir, 'weights', f));

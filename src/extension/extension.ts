@@ -12,7 +12,9 @@ import { DatasetsTree, RunItem, RunsTree } from './rfm/trees';
 import { exportRun } from './rfm/export';
 import { registerNfa, type NfaApi } from './nfa';
 import { registerWeights } from './weights';
-import { registerLogViews } from './logs/index';
+import * as logs from './logs/index';
+import * as catapult from './catapult/index';
+import * as codelens from './codelens/codelens';
 
 /** What the extension hands to other extensions and to its tests. */
 export interface FeatureLensApi {
@@ -198,7 +200,9 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   );
   registerWeights(context, log);
   const nfa = registerNfa(context, log, store);
-  registerLogViews(context, log);
+  logs.register(ctx);
+  catapult.register(ctx);
+  codelens.register(ctx);
   log.info(`Feature Lens activated; runs under ${store.dir.toString()}`);
   return { store, panels, runsTree: runs, datasetsTree: datasets, nfa };
 }

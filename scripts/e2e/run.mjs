@@ -39,7 +39,7 @@ export function makeWorkspace(dir) {
   for (const f of ['iris.csv', 'wine.csv']) fs.copyFileSync(path.join(ROOT, 'test/fixtures', f), path.join(dir, f));
   fs.writeFileSync(path.join(dir, 'bad.csv'), 'a,b,y\n1,2,0\n3,oops,1\n4,5\n');
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a dataset\n');
-  // Issue 5: a network and the data it was trained on.
+  // A network and the data it was trained on (weights editor, NFA view and lab).
   fs.mkdirSync(path.join(dir, 'weights'), { recursive: true });
   for (const f of ['mlp.safetensors', 'nfa_data.csv'])
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(dir, 'weights', f));
@@ -98,7 +98,9 @@ export async function startServer({ port, folder, vsix, env = {}, settings = {} 
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok)
         return { child, profile, stop: () => stopServer(child) };
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await sleep(500);
   }
   stopServer(child);
@@ -108,7 +110,9 @@ export async function startServer({ port, folder, vsix, env = {}, settings = {} 
 function stopServer(child) {
   try {
     process.kill(-child.pid, 'SIGTERM');
-  } catch {}
+  } catch {
+    // already gone
+  }
 }
 
 export async function launchBrowser(webgpu) {
@@ -144,9 +148,7 @@ async function runHost() {
   const port = await freePort();
   const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-ws-host-')));
   const resultFile = path.join(folder, '..', `fl-host-result-${port}.txt`);
-  try {
-    fs.unlinkSync(resultFile);
-  } catch {}
+  fs.rmSync(resultFile, { force: true });
   // The extension host inherits the server's environment, not this script's.
   const server = await startServer({ port, folder, env: { FEATURE_LENS_RESULT_FILE: resultFile } });
   const ctx = await launchBrowser(false);

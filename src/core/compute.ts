@@ -11,7 +11,8 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'cpu
 export function parseBackendChoice(value: unknown, where: string): BackendChoice {
   if (typeof value === 'string' && (BACKEND_CHOICES as readonly string[]).includes(value))
     return value as BackendChoice;
-  throw new InputError(`${where}: expected auto, webgpu or cpu, got ${JSON.stringify(value)}`);
+  // The CLI's wording since its first release (tests and scripts match it).
+  throw new InputError(`${where}: expected auto, cpu or webgpu, got '${String(value)}'`);
 }
 
 /** A place a computation can run: a webview page's GPU or thread, or the extension host's / CLI's. */

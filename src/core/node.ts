@@ -156,10 +156,3 @@ export async function createNfaBackend(
 ): Promise<{ backend: NfaBackend; note?: string }> {
   return firstHost('nfa', kind, (p) => hostNfaBackend(p, options));
 }
-
-/** @deprecated use hostPlan + runPlaced + hostCatapultBackend. */
-export async function createCatapultBackend(
-  kind: BackendChoice,
-): Promise<{ backend: CatapultBackend & { dispose(): void }; note?: string }> {
-  return firstHost('catapult', kind, hostCatapultBackend);
-}

@@ -4,7 +4,9 @@ import type { RunStore } from './host/runStore';
 import { register as registerRfm, type RfmApi } from './rfm';
 import { registerNfa, type NfaApi } from './nfa';
 import { registerWeights } from './weights';
-import { registerLogViews } from './logs/index';
+import * as logs from './logs/index';
+import * as catapult from './catapult/index';
+import * as codelens from './codelens/codelens';
 
 /** What the extension hands to other extensions and to its tests. */
 export interface FeatureLensApi extends RfmApi {
@@ -19,7 +21,9 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   const rfm = registerRfm(ctx);
   registerWeights(context, log);
   const nfa = registerNfa(context, log, store);
-  registerLogViews(context, log);
+  logs.register(ctx);
+  catapult.register(ctx);
+  codelens.register(ctx);
   log.info(`Feature Lens activated; runs under ${store.dir.toString()}`);
   return { store, ...rfm, nfa };
 }

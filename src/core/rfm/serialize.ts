@@ -96,10 +96,36 @@ export function modelToJson(m: RfmModel, extra: Record<string, unknown> = {}): s
   });
 }
 
+/** A model file as parsed, before its fields are checked: any field may be missing or of any type. */
+interface UncheckedMatrix {
+  rows?: unknown;
+  cols?: unknown;
+  d?: unknown;
+  diag?: unknown;
+  data?: unknown;
+}
+interface UncheckedModel {
+  format?: unknown;
+  task?: unknown;
+  kernel?: unknown;
+  bandwidth?: unknown;
+  feature_names?: unknown;
+  target_name?: unknown;
+  classes?: unknown;
+  standardize?: { mean?: unknown; std?: unknown } | null;
+  M?: UncheckedMatrix;
+  centers?: UncheckedMatrix;
+  alpha?: UncheckedMatrix;
+  [extra: string]: unknown;
+}
+
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
 export function modelFromJson(text: string, fileName: string): { model: RfmModel; extra: Record<string, unknown> } {
-  let j: any;
+  let j: UncheckedModel;
   try {
-    j = JSON.parse(text);
+    j = JSON.parse(text) as UncheckedModel;
   } catch (e) {
     throw new InputError(`${fileName}: not a JSON file (${(e as Error).message})`);
   }
@@ -111,13 +137,17 @@ export function modelFromJson(text: string, fileName: string): { model: RfmModel
     return Float64Array.from(v);
   };
   const d = j.M?.d;
-  if (!Number.isInteger(d) || d < 1) throw new InputError(`${fileName}: field M.d must be a positive integer`);
+  if (!isInt(d) || d < 1) throw new InputError(`${fileName}: field M.d must be a positive integer`);
   const c = j.centers,
     a = j.alpha;
-  if (!Number.isInteger(c?.rows) || c.cols !== d)
-    throw new InputError(`${fileName}: field centers must be a rows x ${d} matrix`);
-  if (a?.rows !== c.rows || !Number.isInteger(a?.cols))
-    throw new InputError(`${fileName}: field alpha must have ${c.rows} rows`);
+  if (!isInt(c?.rows) || c.cols !== d) throw new InputError(`${fileName}: field centers must be a rows x ${d} matrix`);
+  if (a?.rows !== c.rows || !isInt(a?.cols)) throw new InputError(`${fileName}: field alpha must have ${c.rows} rows`);
+  if (!isStrings(j.feature_names) || j.feature_names.length !== d)
+    throw new InputError(`${fileName}: field feature_names must be ${d} names`);
+  if (typeof j.target_name !== 'string') throw new InputError(`${fileName}: field target_name must be a name`);
+  if (j.classes !== undefined && j.classes !== null && !isStrings(j.classes))
+    throw new InputError(`${fileName}: field classes must be names`);
+  const diag = !!j.M?.diag;
   const model: RfmModel = {
     task: j.task === 'classification' ? 'classification' : 'regression',
     kernel: j.kernel === 'gaussian' ? 'gaussian' : 'laplace',
@@ -128,7 +158,7 @@ export function modelFromJson(text: string, fileName: string): { model: RfmModel
     standardize: j.standardize
       ? { mean: arr('standardize.mean', j.standardize.mean, d), std: arr('standardize.std', j.standardize.std, d) }
       : null,
-    M: { diag: !!j.M.diag, d, data: arr('M.data', j.M.data, j.M.diag ? d : d * d) },
+    M: { diag, d, data: arr('M.data', j.M?.data, diag ? d : d * d) },
     centers: mat(c.rows, d, arr('centers.data', c.data, c.rows * d)),
     alpha: mat(a.rows, a.cols, arr('alpha.data', a.data, a.rows * a.cols)),
   };

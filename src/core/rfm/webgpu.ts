@@ -14,11 +14,8 @@ import {
   USAGE_COPY_DST,
   USAGE_COPY_SRC,
   USAGE_STORAGE,
-  deviceName,
   grid1d,
-  requestGpuDevice,
   roundUp,
-  type AdapterDescription,
   type Binding,
   type GpuOp as Op,
 } from '../gpu/context';

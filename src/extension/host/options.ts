@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { Task } from '../../core/data/dataset';
 import { parseRfmOptions, parseValFraction, RFM_OPTION_SPECS } from '../../core/rfm/options';
 import type { RfmOptions } from '../../core/rfm/types';
-import { parseBackendChoice, type BackendChoice } from '../../core/compute';
+import type { BackendChoice } from '../../core/compute';
 
 /** The built-in dataset extensions; `featureLens.datasetExtensions` adds to them. */
 export const BUILTIN_DATASET_EXTENSIONS = ['.csv', '.tsv', '.npy', '.npz', '.parquet'];

@@ -17,13 +17,12 @@ function workspaceDir(): string {
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
   const t0 = Date.now();
-  let last: unknown;
   while (Date.now() - t0 < timeoutMs) {
     const v = await probe();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 100));
   }
-  last = await probe().catch((e) => e);
+  const last: unknown = await probe().catch((e) => e);
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 

@@ -30,7 +30,7 @@ const all = [
     format: 'iife',
     target: 'es2022',
   },
-  // Issue 5: the weights editor, the NFA view and the training lab (one bundle each, loaded by their own pages).
+  // The weights editor, the NFA view and the training lab: one bundle each, loaded by their own pages.
   {
     ...common,
     entryPoints: ['webview/weights/main.ts'],

@@ -1,4 +1,4 @@
-// Backend benchmark (issue 3): the same RFM fit (synthetic x0*x1 + sin(x2), d = 20, 1000 test rows,
+// Backend benchmark: the same RFM fit (synthetic x0*x1 + sin(x2), d = 20, 1000 test rows,
 // Laplace L = 10, reg 1e-3, T = 3) on the CPU float64 backend, the WebGPU backend (Dawn) and the
 // PyTorch reference (bench/reference_rfm.py, when /usr/bin/python3 has torch), at n in {2000, 4000, 8000}.
 // Prints JSON: seconds per phase (kernel, solve, predict, agop; summed over the T + 1 fits), achieved

@@ -1,4 +1,4 @@
-// Fit benchmark (issue 2): the CPU float64 RFM on synthetic data, n in {2000, 4000, 8000}, d = 20.
+// Fit benchmark: the CPU float64 RFM on synthetic data, n in {2000, 4000, 8000}, d = 20.
 // Prints JSON: seconds per phase (kernel, solve, agop, predict) summed over iterations, and peak RSS.
 // Each size runs in its own process so peak RSS belongs to that size.  Usage: npm run bench [-- --sizes 2000,4000]
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Live-view throughput (issue 6, item 3): a writer appends a Lightning-style CSV log at a fixed rate
+// Live-view throughput: a writer appends a Lightning-style CSV log at a fixed rate
 // (default 10,000 points per second, in 10 writes per second) while a LogFollower syncs every 100 ms
 // through byte-range reads, as the extension's spikes view does for file: URIs. Then a catch-up
 // read of a large existing log in bounded updates. Prints JSON.

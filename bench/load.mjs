@@ -1,4 +1,4 @@
-// Loader benchmark (issue 2, item 3): seconds and throughput of loadDataset on a synthetic table of
+// Loader benchmark: seconds and throughput of loadDataset on a synthetic table of
 // n rows x 20 numeric features + one categorical feature + a label, as CSV, .npy and deflated .npz.
 // Prints JSON. Usage: node --import tsx bench/load.mjs [--rows 200000]
 import { zipSync } from 'fflate';

@@ -46,7 +46,7 @@ const problem = {
 };
 
 // Imported dynamically: a static import of this .ts module from .mjs makes its own import('webgpu') unresolvable.
-const { createCatapultBackend, hostNfaBackend } = await import('../src/core/node.ts');
+const { hostCatapultBackend, hostNfaBackend } = await import('../src/core/node.ts');
 const results = {};
 for (const kind of ['cpu', 'webgpu']) {
   const nfa = await hostNfaBackend(kind === 'webgpu' ? 'host-gpu' : 'host-cpu');
@@ -57,7 +57,7 @@ for (const kind of ['cpu', 'webgpu']) {
   const device = nfa.device;
   nfa.dispose();
 
-  const cat = (await createCatapultBackend(kind)).backend;
+  const cat = await hostCatapultBackend(kind === 'webgpu' ? 'host-gpu' : 'host-cpu');
   const s = await cat.createSession(problem);
   const catFirst =
     kind === 'webgpu'

@@ -1,4 +1,4 @@
-// NFA benchmark (issue 5), CPU float64: network AGOP for every layer, the AGOP^(1/2) eigendecompositions,
+// NFA benchmark, CPU float64: network AGOP for every layer, the AGOP^(1/2) eigendecompositions,
 // one training epoch, and listing a (claimed) 40 GB .safetensors. Prints JSON.
 // Usage: node --import tsx bench/nfa.mjs [--n 2000] [--d 100] [--width 256] [--depth 2] [--outputs 10]
 import { performance } from 'node:perf_hooks';

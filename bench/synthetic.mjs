@@ -1,4 +1,4 @@
-// The benchmark task of issues 2 and 3: x ~ U(-1, 1)^d, y = x0 * x1 + sin(x2), seeded.
+// The benchmark task of bench/fit.mjs and bench/backends.mjs: x ~ U(-1, 1)^d, y = x0 * x1 + sin(x2), seeded.
 import { rng } from '../src/core/random.ts';
 
 export function syntheticTask(n, d, seed) {

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const E2E = process.env.FEATURE_LENS_E2E_DIR ?? path.join(ROOT, '.e2e');
@@ -17,13 +17,13 @@ const RESULTS = path.join(ROOT, 'test-results');
 const what = process.argv[2] ?? 'all';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function ensureInstalled() {
+export function ensureInstalled() {
   if (fs.existsSync(CODE_SERVER) && fs.existsSync('/usr/bin/chromium')) return;
   const r = spawnSync('bash', [path.join(ROOT, 'scripts/e2e/install.sh'), E2E], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('scripts/e2e/install.sh failed');
 }
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -34,12 +34,12 @@ async function freePort() {
 }
 
 /** A fresh workspace: the fixtures plus files the tests need (a malformed CSV, a non-dataset). */
-function makeWorkspace(dir) {
+export function makeWorkspace(dir) {
   fs.mkdirSync(dir, { recursive: true });
   for (const f of ['iris.csv', 'wine.csv']) fs.copyFileSync(path.join(ROOT, 'test/fixtures', f), path.join(dir, f));
   fs.writeFileSync(path.join(dir, 'bad.csv'), 'a,b,y\n1,2,0\n3,oops,1\n4,5\n');
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a dataset\n');
-  // Issue 5: a network and the data it was trained on.
+  // A network and the data it was trained on (weights editor, NFA view and lab).
   fs.mkdirSync(path.join(dir, 'weights'), { recursive: true });
   for (const f of ['mlp.safetensors', 'nfa_data.csv'])
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(dir, 'weights', f));
@@ -54,7 +54,7 @@ function makeWorkspace(dir) {
 }
 
 /** Starts code-server with a private profile; resolves once /healthz answers. */
-async function startServer({ port, folder, vsix, env = {}, settings = {} }) {
+export async function startServer({ port, folder, vsix, env = {}, settings = {} }) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-e2e-'));
   const xdg = {
     XDG_CONFIG_HOME: `${profile}/xdg`,
@@ -98,7 +98,9 @@ async function startServer({ port, folder, vsix, env = {}, settings = {} }) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok)
         return { child, profile, stop: () => stopServer(child) };
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await sleep(500);
   }
   stopServer(child);
@@ -108,10 +110,12 @@ async function startServer({ port, folder, vsix, env = {}, settings = {} }) {
 function stopServer(child) {
   try {
     process.kill(-child.pid, 'SIGTERM');
-  } catch {}
+  } catch {
+    // already gone
+  }
 }
 
-async function launchBrowser(webgpu) {
+export async function launchBrowser(webgpu) {
   const { chromium } = await import(path.join(E2E, 'node_modules/playwright-core/index.mjs'));
   const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-chrome-'));
   const args = [
@@ -144,9 +148,7 @@ async function runHost() {
   const port = await freePort();
   const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-ws-host-')));
   const resultFile = path.join(folder, '..', `fl-host-result-${port}.txt`);
-  try {
-    fs.unlinkSync(resultFile);
-  } catch {}
+  fs.rmSync(resultFile, { force: true });
   // The extension host inherits the server's environment, not this script's.
   const server = await startServer({ port, folder, env: { FEATURE_LENS_RESULT_FILE: resultFile } });
   const ctx = await launchBrowser(false);
@@ -174,10 +176,11 @@ async function runHost() {
   }
 }
 
-function packageVsix() {
+export function packageVsix() {
   const vsix = path.join(ROOT, 'feature-lens-linux-x64.vsix');
   if (process.env.FEATURE_LENS_VSIX) return process.env.FEATURE_LENS_VSIX;
-  const r = spawnSync('npm', ['run', '-s', 'package'], { cwd: ROOT, stdio: 'inherit' });
+  // Its output goes to stderr: fresh-windows.mjs prints its JSON report on stdout.
+  const r = spawnSync('npm', ['run', '-s', 'package'], { cwd: ROOT, stdio: ['inherit', 2, 2] });
   if (r.status !== 0 || !fs.existsSync(vsix)) throw new Error('npm run package failed');
   return vsix;
 }
@@ -235,9 +238,12 @@ async function runUi() {
   return ok;
 }
 
-ensureInstalled();
-let ok = true;
-if (what === 'host' || what === 'all') ok = (await runHost()) && ok;
-if (what === 'ui' || what === 'all') ok = (await runUi()) && ok;
-console.log(ok ? 'e2e: PASS' : 'e2e: FAIL');
-process.exit(ok ? 0 : 1);
+// Imported by other e2e scripts (scripts/e2e/fresh-windows.mjs) for its helpers: run only when executed.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  ensureInstalled();
+  let ok = true;
+  if (what === 'host' || what === 'all') ok = (await runHost()) && ok;
+  if (what === 'ui' || what === 'all') ok = (await runUi()) && ok;
+  console.log(ok ? 'e2e: PASS' : 'e2e: FAIL');
+  process.exit(ok ? 0 : 1);
+}

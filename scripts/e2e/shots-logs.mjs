@@ -1,4 +1,4 @@
-// Screenshots of the issue-6 views in a real workbench (code-server + Chromium, the extension loaded
+// Screenshots of the loss-spike view, the Catapult Lab and the CodeLens in a real workbench (code-server + Chromium, the extension loaded
 // from this checkout): right-click a CSV log -> Watch Loss Spikes, the log grows, a spike is zoomed;
 // the Catapult Lab trains and sweeps; CodeLens in a Python script. A visual check, not part of CI.
 // usage: node esbuild.mjs && node scripts/e2e/shots-logs.mjs [outdir]   (FEATURE_LENS_E2E_DIR as run.mjs)
@@ -79,7 +79,9 @@ const server = spawn(
 const stop = () => {
   try {
     process.kill(-server.pid, 'SIGTERM');
-  } catch {}
+  } catch {
+    // already gone
+  }
 };
 
 async function palette(page, title) {
@@ -95,7 +97,9 @@ try {
   for (let i = 0; i < 120; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     await sleep(500);
   }
   const { chromium } = await import(path.join(E2E, 'node_modules/playwright-core/index.mjs'));

@@ -2,8 +2,14 @@ import { writeFile, rename } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../core/errors';
 
+type CliOptions = ParseArgsConfig['options'];
+// Spelled out so the declaration names only exported node:util types (its ParsedResults is internal).
+type ParsedCli<T extends CliOptions> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+>;
+
 /** node:util parseArgs with our error style (unknown flags and missing values become InputErrors). */
-export function parseCli<T extends ParseArgsConfig['options']>(args: string[], options: T, usage: string) {
+export function parseCli<T extends CliOptions>(args: string[], options: T, usage: string): ParsedCli<T> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {

@@ -11,7 +11,8 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'cpu
 export function parseBackendChoice(value: unknown, where: string): BackendChoice {
   if (typeof value === 'string' && (BACKEND_CHOICES as readonly string[]).includes(value))
     return value as BackendChoice;
-  throw new InputError(`${where}: expected auto, webgpu or cpu, got ${JSON.stringify(value)}`);
+  // The CLI's wording since its first release (tests and scripts match it).
+  throw new InputError(`${where}: expected auto, cpu or webgpu, got '${String(value)}'`);
 }
 
 /** A place a computation can run: a webview page's GPU or thread, or the extension host's / CLI's. */
@@ -35,7 +36,6 @@ export const PLACEMENTS: Readonly<Record<ComputeFeature, readonly Placement[]>> 
 export const isGpu = (p: Placement): boolean => p === 'page-gpu' || p === 'host-gpu';
 
 /** Short names for the one-line report of what ran and why. */
-/** `host` names the host surface: the extension host, or the CLI process. */
 export function describePlacement(p: Placement, page = 'panel', host = 'the extension host'): string {
   switch (p) {
     case 'page-gpu':
@@ -94,7 +94,7 @@ export async function runPlaced<T>(
   attempt: (placement: Placement, why: string) => Promise<T>,
   options: {
     page?: string;
-    /** How the host surface is named (default the extension host; the CLI says "this process"). */
+    /** How the host is named: 'the extension host' (default), 'this process' in the CLI. */
     host?: string;
     onFallback?: (from: Placement, error: Error, next: Placement | undefined) => void;
   } = {},
@@ -103,9 +103,8 @@ export async function runPlaced<T>(
   if (!plan.length) throw new BackendError('webgpu', 'no placement allowed for this choice here');
   for (let i = 0; i < plan.length; i++) {
     const p = plan[i];
-    const why = reasons.length
-      ? `${describePlacement(p, options.page, options.host)} (${reasons.join('; ')})`
-      : describePlacement(p, options.page, options.host);
+    const what = describePlacement(p, options.page, options.host);
+    const why = reasons.length ? `${what} (${reasons.join('; ')})` : what;
     try {
       return { value: await attempt(p, why), placement: p, reason: why };
     } catch (e) {

@@ -148,10 +148,3 @@ export async function createBackend(
 ): Promise<{ backend: Backend; note?: string }> {
   return firstHost('rfm', kind, (p) => hostRfmBackend(p, options));
 }
-
-/** @deprecated use hostPlan + runPlaced + hostCatapultBackend. */
-export async function createCatapultBackend(
-  kind: BackendChoice,
-): Promise<{ backend: CatapultBackend & { dispose(): void }; note?: string }> {
-  return firstHost('catapult', kind, hostCatapultBackend);
-}

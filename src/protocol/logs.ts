@@ -51,9 +51,8 @@ export interface LogsPanelState {
   column: string | null;
 }
 
+/** Besides these, the page sends the control messages every page does ('ready', 'log'; see WebviewHost). */
 export type LogsWebviewToHost =
-  | { type: 'ready' }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'pickColumn'; column: string }
   /** What the view holds after applying a message (for tests and the host's status). */
   | { type: 'logShown'; points: number; spikes: number };

@@ -1,6 +1,7 @@
 // Messages between the extension host and the RFM panel.
 import type { Task } from '../core/data/dataset';
-import type { FitResult, IterationRecord, RfmModel, RfmOptions } from '../core/rfm/types';
+import type { SavedIteration } from '../core/rfm/serialize';
+import type { FinalMetrics, FitResult, IterationRecord, RfmModel, RfmOptions } from '../core/rfm/types';
 import { bufferOf, fromWireMat, toWireMat, type WireDataset, type WireMat } from './wire';
 
 /** An RfmModel whose tensors are buffers (enough to rebuild the model on the host). */
@@ -28,11 +29,12 @@ export interface RunView {
   task: Task;
   featureNames: string[];
   targetName: string;
-  iterations: IterationRecord[];
+  /** Saved runs' reports carry no train MSE (null); live iterations do. */
+  iterations: SavedIteration[];
   bestIter: number;
   /** d x d row-major float64, absent while fitting. */
   M: ArrayBuffer | null;
-  final: { train_metric: number; test_metric: number | null; test_mse: number | null } | null;
+  final: FinalMetrics | null;
   backend: string | null;
   device: string | null;
   /** Why this backend ran (e.g. "no WebGPU adapter in the panel"). */
@@ -41,95 +43,85 @@ export interface RunView {
   topK: number;
 }
 
+/** Where the host asks the page to fit: the page's own placements (core/compute.ts). */
+export type PagePlacement = 'page-gpu' | 'page-cpu';
+
+/** Run a fit on the page (a request: the page replies with FitReply). */
+export interface FitRequest {
+  type: 'fit';
+  fitId: string;
+  placement: PagePlacement;
+  train: WireDataset;
+  test: WireDataset | null;
+  options: RfmOptions;
+  valFraction: number;
+  /** The view to draw while fitting; its backendReason says why this placement runs. */
+  view: RunView;
+}
+
+/**
+ * How a page fit ended when it did not finish: `unavailable` (no adapter, device lost, GPU error: the
+ * host moves the fit to its next placement), `cancelled`, or `error` (bad input: final).
+ */
+export type FitFailure = 'unavailable' | 'cancelled' | 'error';
+
+export type FitReply =
+  | { type: 'fitDone'; fitId: string; result: WireFitResult }
+  | { type: 'fitFailed'; fitId: string; outcome: FitFailure; message: string };
+
 export type HostToWebview =
-  /** Run a fit in the panel. `allowGpu` false when the user chose the CPU backend. */
-  | {
-      type: 'fit';
-      fitId: string;
-      train: WireDataset;
-      test: WireDataset | null;
-      options: Partial<RfmOptions>;
-      valFraction: number;
-      allowGpu: boolean;
-      allowCpu: boolean;
-      view: RunView;
-    }
+  | FitRequest
   | { type: 'cancel'; fitId: string }
-  /** Show a saved run, or the progress of a fit running elsewhere (host fallback). */
+  /** Draw a saved run, a host-computed fit once it is saved, or a fit starting elsewhere (result still null). */
   | { type: 'show'; view: RunView }
+  /** The fit this page computed was saved as run `runId` (the page already draws it). */
+  | { type: 'saved'; runId: string }
+  /** An iteration of a fit the host computes. */
   | { type: 'iteration'; record: IterationRecord }
-  | { type: 'backend'; backend: string; device: string; reason: string }
   | { type: 'failed'; message: string }
-  | { type: 'exportCharts'; requestId: string };
+  /** A request: the page replies with its charts. */
+  | { type: 'exportCharts' };
 
 export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'backend'; fitId: string; backend: string; device: string; reason: string }
+  /** Progress of the page's fit `fitId`. */
   | { type: 'iteration'; fitId: string; record: IterationRecord }
-  | { type: 'fitDone'; fitId: string; result: WireFitResult }
-  /**
-   * The panel could not finish the fit. `gpuUnavailable` true means "no adapter / device lost / GPU
-   * error": the host moves the fit to Dawn or the CPU. Otherwise the error is final (bad input, cancel).
-   */
-  | { type: 'fitFailed'; fitId: string; gpuUnavailable: boolean; cancelled: boolean; message: string }
-  | { type: 'charts'; requestId: string; charts: { name: string; png: ArrayBuffer }[] };
+  | FitReply
+  | { type: 'charts'; charts: { name: string; png: ArrayBuffer }[] };
 
 /** Panel state VS Code keeps across reloads (WebviewPanelSerializer). */
 export interface PanelState {
   runId: string | null;
 }
 
-export function toWireFitResult(r: FitResult): WireFitResult {
-  const d = r.d;
-  const M = new Float64Array(d * d);
-  r.M.forEach((row, i) => M.set(row, i * d));
-  const m = r.model;
+export function toWireModel({ standardize, M, centers, alpha, ...names }: RfmModel): WireModel {
   return {
-    ...r,
-    M: M.buffer,
-    importance: Float64Array.from(r.importance).buffer,
-    model: {
-      task: m.task,
-      kernel: m.kernel,
-      bandwidth: m.bandwidth,
-      featureNames: m.featureNames,
-      targetName: m.targetName,
-      classes: m.classes,
-      standardize: m.standardize && { mean: bufferOf(m.standardize.mean), std: bufferOf(m.standardize.std) },
-      M: { diag: m.M.diag, d: m.M.d, data: bufferOf(m.M.data) },
-      centers: toWireMat(m.centers),
-      alpha: toWireMat(m.alpha),
-    },
+    ...names,
+    standardize: standardize && { mean: bufferOf(standardize.mean), std: bufferOf(standardize.std) },
+    M: { diag: M.diag, d: M.d, data: bufferOf(M.data) },
+    centers: toWireMat(centers),
+    alpha: toWireMat(alpha),
   };
 }
 
-export function fromWireFitResult(w: WireFitResult): FitResult {
-  const d = w.d;
-  const flat = new Float64Array(w.M);
-  const M: number[][] = [];
-  for (let i = 0; i < d; i++) M.push(Array.from(flat.subarray(i * d, (i + 1) * d)));
-  const m = w.model;
-  const model: RfmModel = {
-    task: m.task,
-    kernel: m.kernel,
-    bandwidth: m.bandwidth,
-    featureNames: m.featureNames,
-    targetName: m.targetName,
-    classes: m.classes,
-    standardize: m.standardize && {
-      mean: new Float64Array(m.standardize.mean),
-      std: new Float64Array(m.standardize.std),
-    },
-    M: { diag: m.M.diag, d: m.M.d, data: new Float64Array(m.M.data) },
-    centers: fromWireMat(m.centers),
-    alpha: fromWireMat(m.alpha),
+export function fromWireModel({ standardize, M, centers, alpha, ...names }: WireModel): RfmModel {
+  return {
+    ...names,
+    standardize: standardize && { mean: new Float64Array(standardize.mean), std: new Float64Array(standardize.std) },
+    M: { diag: M.diag, d: M.d, data: new Float64Array(M.data) },
+    centers: fromWireMat(centers),
+    alpha: fromWireMat(alpha),
   };
+}
+
+export function toWireFitResult(r: FitResult): WireFitResult {
+  return { ...r, M: bufferOf(r.M), importance: bufferOf(r.importance), model: toWireModel(r.model) };
+}
+
+export function fromWireFitResult(w: WireFitResult): FitResult {
   return {
     ...w,
-    backend: w.backend as FitResult['backend'],
-    M,
-    importance: Array.from(new Float64Array(w.importance)),
-    model,
+    M: new Float64Array(w.M),
+    importance: new Float64Array(w.importance),
+    model: fromWireModel(w.model),
   };
 }

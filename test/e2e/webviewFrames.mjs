@@ -7,9 +7,9 @@ export async function frameWith(page, selector, timeout) {
   const until = Date.now() + timeout;
   while (Date.now() < until) {
     for (const f of page.frames()) {
-      try {
-        if (await f.$(selector)) return f;
-      } catch {} // frames come and go while the workbench lays out
+      // Frames come and go while the workbench lays out: a detached one is simply not the frame.
+      const found = await f.$(selector).catch(() => null);
+      if (found) return f;
     }
     await sleep(250);
   }

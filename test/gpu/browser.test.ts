@@ -60,10 +60,14 @@ describe('WebGPU backend in headless Chromium', () => {
     const logs: string[] = [];
     page.on('console', (m) => logs.push(m.text()));
     await page.goto(url);
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, {
-      timeout: 280_000,
-    });
-    const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as {
+    await page.waitForFunction(
+      () => (globalThis as unknown as { __result?: unknown }).__result !== undefined,
+      undefined,
+      {
+        timeout: 280_000,
+      },
+    );
+    const r = (await page.evaluate(() => (globalThis as unknown as { __result: unknown }).__result)) as {
       error?: string;
       gpu: {
         backend: string;

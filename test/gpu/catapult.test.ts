@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BackendError } from '../../src/core/errors';
-import { createCatapultBackend } from '../../src/core/node';
+import { hostCatapultBackend } from '../../src/core/node';
 import { CpuCatapultBackend, topEigenvalue, trainReluLab } from '../../src/core/catapult/index';
 import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';
 import { mat } from '../../src/core/mat';
@@ -54,7 +54,7 @@ describe('WebGPU catapult backend vs numpy and CPU float64', () => {
   let gpu: WebGpuCatapultBackend;
   const cpu = new CpuCatapultBackend();
   before(async () => {
-    const { backend } = await createCatapultBackend('webgpu');
+    const backend = await hostCatapultBackend('host-gpu');
     assert.ok(backend instanceof WebGpuCatapultBackend, `expected WebGPU, got ${backend.name}`);
     gpu = backend;
   });
@@ -168,13 +168,13 @@ describe('WebGPU catapult backend vs numpy and CPU float64', () => {
     await assert.rejects(s.step(0.1, Uint32Array.from([10])), RangeError);
     s.dispose();
     await assert.rejects(s.residuals(), BackendError);
-    const { backend } = await createCatapultBackend('webgpu');
+    const backend = await hostCatapultBackend('host-gpu');
     backend.dispose();
     await assert.rejects(backend.createSession(randomProblem(10, 3, 4, 1)), BackendError);
     await assert.rejects(
       WebGpuCatapultBackend.create({ requestAdapter: async () => null } as unknown as GPU),
       (e: unknown) => e instanceof BackendError && /no WebGPU adapter/.test(e.message),
     );
-    assert.ok((await createCatapultBackend('cpu')).backend instanceof CpuCatapultBackend);
+    assert.ok((await hostCatapultBackend('host-cpu')) instanceof CpuCatapultBackend);
   });
 });

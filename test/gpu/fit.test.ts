@@ -2,6 +2,7 @@
 // 1e-3 relative, M within 1e-3 relative Frobenius error, same top features (issue 3).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { runPlaced } from '../../src/core/compute';
 import { BackendError } from '../../src/core/errors';
 import type { Backend } from '../../src/core/rfm/backend';
 import { CpuBackend } from '../../src/core/rfm/cpu';
@@ -11,8 +12,7 @@ import type { FitResult, RfmOptions } from '../../src/core/rfm/types';
 import { fixture, gpuBackend, relErr } from './helpers';
 
 function topFeatures(r: FitResult, k: number): number[] {
-  return r.importance
-    .map((v, i) => [v, i] as const)
+  return Array.from(r.importance, (v, i) => [v, i] as const)
     .sort((a, b) => b[0] - a[0])
     .slice(0, k)
     .map(([, i]) => i);
@@ -21,10 +21,10 @@ function topFeatures(r: FitResult, k: number): number[] {
 function assertSameFit(g: FitResult, c: FitResult, label: string): void {
   assert.equal(g.backend, 'webgpu');
   assert.match(g.device, /^webgpu /);
-  assert.equal(g.final.test_metric, c.final.test_metric, `${label}: test accuracy`);
-  const mseErr = Math.abs(g.final.test_mse! - c.final.test_mse!) / c.final.test_mse!;
-  assert.ok(mseErr < 1e-3, `${label}: test MSE ${g.final.test_mse} vs ${c.final.test_mse} (${mseErr})`);
-  const mErr = relErr(g.M.flat(), c.M.flat());
+  assert.equal(g.final.testMetric, c.final.testMetric, `${label}: test accuracy`);
+  const mseErr = Math.abs(g.final.testMse! - c.final.testMse!) / c.final.testMse!;
+  assert.ok(mseErr < 1e-3, `${label}: test MSE ${g.final.testMse} vs ${c.final.testMse} (${mseErr})`);
+  const mErr = relErr(Array.from(g.M), Array.from(c.M));
   assert.ok(mErr < 1e-3, `${label}: M relative Frobenius error ${mErr}`);
   assert.deepEqual(topFeatures(g, 3), topFeatures(c, 3), `${label}: top features`);
 }
@@ -75,27 +75,22 @@ describe('fitRfm on WebGPU equals fitRfm on CPU', () => {
     assert.deepEqual(counts, new Array(50).fill(0));
   });
 
-  it('a lost device surfaces as BackendError and the fit continues on the CPU fallback', async () => {
+  it('a lost device surfaces as BackendError and the fit continues on the next placement (the CPU)', async () => {
     const doomed = await gpuBackend();
     doomed.deviceForTests.destroy();
     const ds = fixture('iris');
     const c = await fitRfm(ds, {}, { backend: cpu, valFraction: 0.2 });
-    let seen: BackendError | null = null;
-    const g = await fitRfm(
-      ds,
-      {},
-      {
-        backend: doomed as Backend,
-        valFraction: 0.2,
-        fallback: async (e) => {
-          seen = e;
-          return cpu;
-        },
-      },
+    let seen: Error | null = null;
+    const placed = await runPlaced(
+      ['host-gpu', 'host-cpu'],
+      (p) => fitRfm(ds, {}, { backend: p === 'host-gpu' ? (doomed as Backend) : cpu, valFraction: 0.2 }),
+      { onFallback: (_from, e) => (seen = e) },
     );
-    assert.ok(seen !== null && (seen as BackendError) instanceof BackendError);
-    assert.match(g.fallback ?? '', /webgpu backend/);
-    assert.equal(g.final.test_mse, c.final.test_mse);
+    assert.ok(seen !== null && (seen as Error) instanceof BackendError);
+    assert.match((seen as Error).message, /webgpu backend/);
+    assert.equal(placed.placement, 'host-cpu');
+    assert.match(placed.reason, /^CPU in the extension host \(WebGPU in the extension host: /);
+    assert.equal(placed.value.final.testMse, c.final.testMse);
     doomed.dispose();
   });
 });

@@ -19,3 +19,10 @@ export function cli(args: string[]): { status: number | null; stdout: string; st
   );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** A layer of the `feature-lens nfa --json` report, as far as tests read it (the JSON field names are a contract). */
+export interface NfaLayerJson {
+  name: string;
+  shape: number[];
+  correlation: Record<'cosine' | 'pearson', { agop: number; sqrt_agop: number }>;
+}

@@ -7,14 +7,13 @@ type B = { type: 'pong'; n: number };
 
 /** Two ends joined back to back, delivering asynchronously like postMessage. */
 function pair(onA: (m: B) => void, onB: (m: A, reply?: (m: B) => void) => unknown) {
-  let a!: Channel<A, B>;
-  let b!: Channel<B, A>;
   const errors: unknown[] = [];
-  a = new Channel<A, B>(
+  // Each end reaches the other only inside a timer callback, after both exist.
+  const a: Channel<A, B> = new Channel<A, B>(
     (e: Envelope<A>) => void setTimeout(() => b.receive(structuredClone(e))),
     (m) => onA(m),
   );
-  b = new Channel<B, A>(
+  const b: Channel<B, A> = new Channel<B, A>(
     (e: Envelope<B>) => void setTimeout(() => a.receive(structuredClone(e))),
     onB,
     (e) => errors.push(e),

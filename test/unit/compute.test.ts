@@ -24,7 +24,7 @@ test('parseBackendChoice names the field and what was expected', () => {
   assert.equal(parseBackendChoice('webgpu', '--backend'), 'webgpu');
   assert.throws(
     () => parseBackendChoice('gpu', '--backend'),
-    (e: unknown) => e instanceof InputError && e.message === '--backend: expected auto, webgpu or cpu, got "gpu"',
+    (e: unknown) => e instanceof InputError && e.message === "--backend: expected auto, cpu or webgpu, got 'gpu'",
   );
 });
 

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { run } from '../../src/cli/commands/nfa';
 import { InputError } from '../../src/core/errors';
 import { matrixCorrelation } from '../../src/core/nfa/correlation';
+import type { NfaLayerJson } from '../helpers/cli';
 
 const DIR = join(__dirname, '../fixtures/weights');
 const f = (name: string) => join(DIR, name);
@@ -39,11 +40,11 @@ test('nfa CLI: JSON report per layer matches the torch computation, with and wit
     const report = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(report.rows, 40);
     assert.equal(report.minus_init, false);
-    report.layers.forEach((layer: any, l: number) => {
+    report.layers.forEach((layer: NfaLayerJson, l: number) => {
       const want = expected.nfa[act].layers[l];
       assert.equal(layer.name, want.name);
       assert.deepEqual(layer.shape, want.shape);
-      for (const k of ['cosine', 'pearson']) {
+      for (const k of ['cosine', 'pearson'] as const) {
         assert.ok(Math.abs(layer.correlation[k].agop - want.correlation[k].agop) < 1e-10, `${weights} ${k}`);
         assert.ok(
           Math.abs(layer.correlation[k].sqrt_agop - want.correlation[k].sqrt_agop) < 1e-7,
@@ -74,7 +75,7 @@ test('nfa CLI: JSON report per layer matches the torch computation, with and wit
     '--backend',
     'cpu',
   ]);
-  JSON.parse(readFileSync(std, 'utf8')).layers.forEach((layer: any, l: number) => {
+  JSON.parse(readFileSync(std, 'utf8')).layers.forEach((layer: NfaLayerJson, l: number) => {
     const want = expected.nfa_standardized_relu.layers[l].correlation;
     assert.ok(Math.abs(layer.correlation.pearson.agop - want.pearson.agop) < 1e-10, `standardised layer ${l}`);
     assert.ok(
@@ -99,7 +100,7 @@ test('nfa CLI: JSON report per layer matches the torch computation, with and wit
   const report = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(report.minus_init, true);
   assert.equal(report.rfm, null);
-  report.layers.forEach((layer: any, l: number) => {
+  report.layers.forEach((layer: NfaLayerJson, l: number) => {
     assert.ok(
       Math.abs(layer.correlation.pearson.agop - expected.nfa.relu.layers[l].correlation_minus_init.pearson.agop) <
         1e-10,

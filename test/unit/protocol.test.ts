@@ -25,6 +25,10 @@ test('a fit result and its dataset cross the wire unchanged, tensors as ArrayBuf
   assert.ok(wire.M instanceof ArrayBuffer && wire.model.alpha.data instanceof ArrayBuffer);
   const restored = fromWireFitResult(wire);
   assert.deepEqual(fitResultToJson(restored), fitResultToJson(result));
+  // M and the importances stay typed on both sides; only their buffers cross.
+  assert.ok(wire.importance instanceof ArrayBuffer);
+  assert.ok(restored.M instanceof Float64Array && restored.importance instanceof Float64Array);
+  assert.deepEqual(restored.M, result.M);
   assert.deepEqual(restored.model.alpha.data, result.model.alpha.data);
   assert.deepEqual(restored.model.centers.data, result.model.centers.data);
   assert.deepEqual(restored.model.M.data, result.model.M.data);

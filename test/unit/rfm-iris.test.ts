@@ -17,5 +17,5 @@ test('iris (150 rows, one-hot, L = 10, reg = 1e-3): AGOP diagonal after round 0'
   );
   const want = [0.094661, 0.171267, 0.205099, 0.409586];
   r.importance.forEach((v, j) => assert.ok(Math.abs(v - want[j]) < 1e-5, `diag[${j}] = ${v}, want ${want[j]}`));
-  assert.equal(r.final.train_metric, 1);
+  assert.equal(r.final.trainMetric, 1);
 });

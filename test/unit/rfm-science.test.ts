@@ -122,7 +122,7 @@ test('invariants: M symmetric PSD; the diag option equals the diagonal of the fu
         { iters: 1, normalize: 'none', agopPower, standardize: false, centerGrads },
         { backend: cpu },
       );
-      const M = Float64Array.from(full.M.flat());
+      const M = full.M;
       for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) assert.equal(M[i * 5 + j], M[j * 5 + i]);
       const { values } = eighSym(M, 5);
       assert.ok(values[4] >= -1e-12 * values[0], `PSD: smallest eigenvalue ${values[4]}`);
@@ -142,18 +142,17 @@ test('invariants: M symmetric PSD; the diag option equals the diagonal of the fu
 test('a fit learns the relevant coordinates and early stopping returns the best iteration', async () => {
   const ds = synthetic(300, 6, 11);
   const res = await fitRfm(ds, { iters: 3, earlyStop: true }, { backend: cpu, valFraction: 0.25 });
-  assert.equal(res.n_train + res.n_test, 300);
-  const best = res.iterations.reduce((a, b) => ((b.test_mse ?? 0) < (a.test_mse ?? 0) ? b : a));
-  assert.equal(res.best_iter, best.iter);
-  assert.equal(res.final.test_mse, best.test_mse);
+  assert.equal(res.nTrain + res.nTest, 300);
+  const best = res.iterations.reduce((a, b) => ((b.testMse ?? 0) < (a.testMse ?? 0) ? b : a));
+  assert.equal(res.bestIter, best.iter);
+  assert.equal(res.final.testMse, best.testMse);
   // y depends on x0, x1, x2 only: after a round of feature learning they carry the largest weights.
   const plain = await fitRfm(ds, { iters: 2 }, { backend: cpu, valFraction: 0.25 });
-  const top3 = plain.importance
-    .map((v, j) => [v, j])
+  const top3 = Array.from(plain.importance, (v, j) => [v, j])
     .sort((a, b) => b[0] - a[0])
     .slice(0, 3)
     .map((p) => p[1])
     .sort();
   assert.deepEqual(top3, [0, 1, 2]);
-  assert.ok(plain.iterations[2].test_mse! < plain.iterations[0].test_mse!, 'feature learning lowers the test error');
+  assert.ok(plain.iterations[2].testMse! < plain.iterations[0].testMse!, 'feature learning lowers the test error');
 });

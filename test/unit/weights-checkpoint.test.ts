@@ -11,6 +11,7 @@ import { InputError } from '../../src/core/errors';
 import { inferLayerChain, networkTensorName, networkView } from '../../src/core/nfa/network';
 import { bytesSource, openWeights } from '../../src/core/weights';
 import { pyFloatRepr } from '../../src/core/weights/pickle';
+import type { NfaLayerJson } from '../helpers/cli';
 
 const DIR = join(__dirname, '../fixtures/weights');
 const f = (name: string) => join(DIR, name);
@@ -120,15 +121,15 @@ test("nfa CLI on the checkpoint gives the bare state_dict's correlations (and Py
   const ckpt = await report('train_checkpoint.pt');
   const bare = await report('mlp.pt');
   assert.deepEqual(
-    ckpt.layers.map((l: any) => l.name),
+    ckpt.layers.map((l: NfaLayerJson) => l.name),
     ['0.weight', '2.weight', '4.weight'],
   );
   assert.deepEqual(
-    ckpt.layers.map((l: any) => l.correlation),
-    bare.layers.map((l: any) => l.correlation),
+    ckpt.layers.map((l: NfaLayerJson) => l.correlation),
+    bare.layers.map((l: NfaLayerJson) => l.correlation),
   );
   assert.deepEqual(ckpt.rfm.correlation, bare.rfm.correlation);
-  ckpt.layers.forEach((l: any, i: number) => {
+  ckpt.layers.forEach((l: NfaLayerJson, i: number) => {
     const want = nfaExpected.nfa.relu.layers[i].correlation;
     assert.ok(Math.abs(l.correlation.pearson.agop - want.pearson.agop) < 1e-10, `${l.name} pearson vs PyTorch`);
     assert.ok(
@@ -145,11 +146,11 @@ test("nfa CLI on the checkpoint gives the bare state_dict's correlations (and Py
     '--no-rfm',
   ]);
   assert.deepEqual(
-    named.layers.map((l: any) => l.name),
+    named.layers.map((l: NfaLayerJson) => l.name),
     ['0.weight', '2.weight', '4.weight'],
   );
   assert.equal(named.minus_init, true);
-  named.layers.forEach((l: any, i: number) => {
+  named.layers.forEach((l: NfaLayerJson, i: number) => {
     const want = nfaExpected.nfa.relu.layers[i].correlation_minus_init;
     assert.ok(Math.abs(l.correlation.pearson.agop - want.pearson.agop) < 1e-10, `${l.name} minus init vs PyTorch`);
   });

@@ -1,136 +1,54 @@
-// The catapult lab (SCIENCE.md §3): trains the linear toy and the two-layer ReLU network with the
-// core's code right here in the page (the ReLU network on the page's WebGPU when it has an adapter, else
-// the CPU float64 reference), yielding to the page between steps so charts update
-// live and Stop works; draws loss with catapults, lambda_max against 2/eta, AGOP alignment, and the
-// lr- and batch-size sweeps.
-import { Chart, registerables, type ChartConfiguration, type ChartDataset } from 'chart.js';
+// The catapult lab (SCIENCE.md §3): the form, the charts (loss with catapults, lambda_max against
+// 2/eta, AGOP alignment, the lr- and batch-size sweeps) and, when the host places a run here, the
+// training itself (core/catapult runLab on this page's WebGPU or thread, yielding between steps so the
+// charts update live and Stop works). Runs the host computes arrive as steps and an outcome to draw.
+import type { ChartDataset } from 'chart.js';
 import {
   CpuCatapultBackend,
   DEFAULT_RELU_LAB,
-  batchSweep,
-  findCatapults,
   labTaskFromDataset,
-  lrSweep,
-  trainLinearToy,
-  trainReluLab,
+  runLab,
+  yieldingCatapult,
   type CatapultBackend,
-  type Catapult,
+  type LabSweep,
   type LabTask,
-  type ReluSession,
 } from '../../src/core/catapult/index';
 import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';
-import { BackendError } from '../../src/core/errors';
-import { CancelledError } from '../../src/core/errors';
+import { PlacementUnavailable } from '../../src/core/compute';
+import { BackendError, CancelledError } from '../../src/core/errors';
 import { fromWireDataset } from '../../src/protocol/wire';
-import type { LabBackendInfo, LabHostToWebview, LabSettings, LabWebviewToHost } from '../../src/protocol/catapult';
-import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import {
+  toWireLabOutcome,
+  toWireLabStep,
+  type LabFailure,
+  type LabHostToWebview,
+  type LabRunInfo,
+  type LabSettings,
+  type LabWebviewToHost,
+  type WireLabOutcome,
+  type WireLabStep,
+} from '../../src/protocol/catapult';
+import type { Reply } from '../../src/protocol/channel';
+import { ChartSet, baseOptions, seriesColor, themedAxis, type ChartConfiguration } from '../shared/charts';
 import { el } from '../shared/dom';
-
-Chart.register(...registerables);
-
-interface VsCodeApi {
-  postMessage(m: LabWebviewToHost): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
-const post = (m: LabWebviewToHost) => vscode.postMessage(m);
+import { pageGpuLease } from '../shared/gpu';
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { connect } from '../shared/vscodeApi';
 
 let theme: Theme = readTheme();
+/** Stops the run computing on this page. */
 const token = { cancelled: false };
-let busy = false;
 
-/** Gives the page a turn (drawing, the Stop button) after about a frame's worth of compute. */
+/**
+ * Gives the page a turn (drawing, the Stop button) after about a frame's worth of compute. A timeout
+ * per session call would cost more than the small runs' compute (nested timeouts are clamped to 4 ms).
+ */
 let lastYield = performance.now();
-async function maybeYield(): Promise<void> {
-  if (token.cancelled) throw new CancelledError();
+async function frameYield(): Promise<void> {
   if (performance.now() - lastYield < 30) return;
   await new Promise((r) => setTimeout(r, 0));
   lastYield = performance.now();
-  if (token.cancelled) throw new CancelledError();
 }
-
-/** The CPU reference backend, with a yield point before every session call. */
-function yielding(inner: CatapultBackend): CatapultBackend {
-  return {
-    name: inner.name,
-    device: inner.device,
-    async createSession(problem) {
-      const s = await inner.createSession(problem);
-      const wrap: ReluSession = {
-        residuals: async () => {
-          await maybeYield();
-          return s.residuals();
-        },
-        step: async (lr, rows) => {
-          await maybeYield();
-          return s.step(lr, rows);
-        },
-        ntkMatVec: async (v) => {
-          await maybeYield();
-          return s.ntkMatVec(v);
-        },
-        agop: async () => {
-          await maybeYield();
-          return s.agop();
-        },
-        weights: () => s.weights(),
-        dispose: () => s.dispose(),
-      };
-      return wrap;
-    },
-  };
-}
-
-/** The page's WebGPU backend, made once and kept for later runs, or why there is none. */
-let pageGpu: Promise<WebGpuCatapultBackend | string> | undefined;
-function webGpuOfPage(): Promise<WebGpuCatapultBackend | string> {
-  return (pageGpu ??= (async () => {
-    const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-    if (!gpu) return 'navigator.gpu is not available in this webview';
-    try {
-      return await WebGpuCatapultBackend.create(gpu);
-    } catch (e) {
-      return e instanceof Error ? e.message.replace(/^webgpu backend: /, '') : String(e);
-    }
-  })());
-}
-
-/**
- * Runs `work` on the backend `choice` asks for: the ReLU network on WebGPU when the page has an adapter,
- * else on the CPU with the reason; under auto a device failure mid-run is repeated on the CPU. The
- * linear toy does not use a backend (it is the exact float64 recursion).
- */
-async function onLabBackend<T extends object>(
-  choice: LabSettings['backend'],
-  model: 'linear' | 'relu',
-  work: (backend: CatapultBackend) => Promise<T>,
-): Promise<T & LabBackendInfo> {
-  const cpu = new CpuCatapultBackend();
-  const onCpu = async (note: string | null) => ({
-    ...(await work(yielding(cpu))),
-    backend: cpu.name,
-    device: cpu.device,
-    backendNote: note,
-  });
-  if (model === 'linear') return onCpu('the linear toy runs the exact recursion on the CPU');
-  if (choice === 'cpu') return onCpu(null);
-  const gpu = await webGpuOfPage();
-  if (typeof gpu === 'string') {
-    if (choice === 'webgpu')
-      throw new Error(`WebGPU was requested but is unavailable (${gpu}); choose backend 'auto' or 'cpu'`);
-    return onCpu(`WebGPU unavailable (${gpu}); using the CPU backend`);
-  }
-  try {
-    return { ...(await work(yielding(gpu))), backend: gpu.name, device: gpu.device, backendNote: null };
-  } catch (e) {
-    if (!(e instanceof BackendError) || choice !== 'auto') throw e;
-    pageGpu = undefined;
-    gpu.dispose();
-    return onCpu(`${e.message}; continued on the CPU backend`);
-  }
-}
-
-const backendLabel = (b: LabBackendInfo) => `on ${b.backend} (${b.device})${b.backendNote ? `: ${b.backendNote}` : ''}`;
 
 const app = document.getElementById('app')!;
 const header = el('header');
@@ -175,11 +93,8 @@ const stopBtn = el('button', { id: 'stop', type: 'button' }, 'Stop');
 stopBtn.disabled = true;
 const dataBtn = el('button', { id: 'pick-data', type: 'button' }, 'Use a dataset…');
 const synthBtn = el('button', { id: 'synthetic', type: 'button' }, 'Synthetic task');
-const dataLine = el(
-  'span',
-  { id: 'data', class: 'status' },
-  'data: synthetic low-rank task y = d x0 x1 (target AGOP known)',
-);
+const SYNTHETIC = 'data: synthetic low-rank task y = d x0 x1 (target AGOP known)';
+const dataLine = el('span', { id: 'data', class: 'status' }, SYNTHETIC);
 buttons.append(runBtn, lrBtn, batchBtn, stopBtn, dataBtn, synthBtn, dataLine);
 /** The user's table, when chosen; the ReLU runs train on it (its target AGOP is unknown: no alignment). */
 let userTask: LabTask | undefined;
@@ -210,15 +125,7 @@ for (const c of CARDS) {
 }
 app.append(header, grid);
 
-const charts = new Map<string, Chart>();
-function axis(t: string, log = false) {
-  return {
-    type: log ? 'logarithmic' : 'linear',
-    ticks: { color: theme.muted },
-    grid: { color: theme.grid },
-    title: { display: !!t, text: t, color: theme.muted },
-  };
-}
+const charts = new ChartSet((id) => canvases.get(id)!);
 function setChart(
   id: string,
   datasets: ChartDataset[],
@@ -228,24 +135,15 @@ function setChart(
   type: 'line' | 'bar' = 'line',
   labels?: string[],
 ): void {
-  charts.get(id)?.destroy();
-  const config = {
+  const options = baseOptions(theme, x, y, logY) as Record<string, unknown> & { scales: Record<string, unknown> };
+  charts.set(id, {
     type,
     data: labels ? { labels, datasets } : { datasets },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      parsing: labels ? undefined : false,
-      color: theme.foreground,
-      font: { family: theme.fontFamily },
-      plugins: { legend: { labels: { color: theme.foreground } } },
-      scales: { x: labels ? { ...axis(x), type: 'category' } : axis(x), y: axis(y, logY) },
-    },
-  } as unknown as ChartConfiguration;
-  charts.set(id, new Chart(canvases.get(id)!, config));
+    // Points carry their own x (steps, eta): a linear x axis, no parsing.
+    options: labels ? options : { ...options, parsing: false, scales: { ...options.scales, x: themedAxis(theme, x) } },
+  } as ChartConfiguration);
 }
-const color = (i: number) => theme.series[i % theme.series.length];
+const color = (i: number) => seriesColor(theme, i);
 const pts = (ys: ArrayLike<number>, xs?: ArrayLike<number>) =>
   Array.from({ length: ys.length }, (_, i) => ({
     x: xs ? xs[i] : i,
@@ -275,7 +173,7 @@ function applySettings(s: LabSettings): void {
   syncOptimizer();
 }
 
-function drawLoss(losses: ArrayLike<number>, cats: Catapult[]): void {
+function drawLoss(losses: ArrayLike<number>, cats: readonly { peak: number }[]): void {
   setChart(
     'loss',
     [
@@ -331,250 +229,221 @@ function drawLambda(stepsAt: ArrayLike<number>, lambdas: ArrayLike<number>, edge
   );
 }
 
-async function trainOnce(
-  s: LabSettings,
-  backend: CatapultBackend,
-): Promise<Omit<Extract<LabWebviewToHost, { type: 'labDone' }>, keyof LabBackendInfo>> {
-  const t0 = performance.now();
-  if (s.model === 'linear') {
-    const r = trainLinearToy({ width: s.width, lrFactor: s.lrFactor, steps: s.steps, seed: s.seed });
-    const cats = findCatapults(r.losses);
-    drawLoss(r.losses, cats);
-    drawLambda(
-      r.lambdas.map((_, i) => i),
-      r.lambdas,
-      r.edge,
-      r.lambdas.length - 1,
-    );
-    setChart('align', [], 'step', 'cosine');
-    status.textContent = `linear toy: lambda0 ${r.lambda0.toPrecision(4)}, eta ${r.lr.toPrecision(4)} (${(s.lrFactor / 2).toFixed(2)} x 2/lambda0) -> ${r.phase}; ${cats.length} catapult(s); final lambda ${r.finalLambda.toPrecision(4)} vs 2/eta ${r.edge.toPrecision(4)}`;
-    status.className = `status phase-${r.phase}`;
-    return {
-      type: 'labDone',
-      requestId: '',
-      model: 'linear',
-      lambda0: r.lambda0,
-      lr: r.lr,
-      phase: r.phase,
-      catapults: cats.length,
-      losses: Float64Array.from(r.losses).buffer,
-      seconds: (performance.now() - t0) / 1000,
-    };
+/** The live loss chart of the run in progress (computed here or on the host). */
+let live = { losses: [] as number[], lastDraw: 0 };
+function onStep(p: WireLabStep, of: number): void {
+  live.losses.push(p.loss ?? NaN);
+  if (performance.now() - live.lastDraw > 250) {
+    live.lastDraw = performance.now();
+    drawLoss(live.losses, []);
+    status.textContent = `training: step ${p.step} of ${of}, loss ${p.loss === null ? 'non-finite' : p.loss.toExponential(3)}${p.lambda !== undefined ? `, lambda_max ${p.lambda.toPrecision(4)}` : ''}`;
   }
-  const live: number[] = [],
-    liveLambda: number[] = [],
-    liveAt: number[] = [],
-    liveAlign: number[] = [];
-  let lastDraw = 0;
-  const r = await trainReluLab(
-    { width: s.width, lrFactor: s.lrFactor, steps: s.steps, batch: s.batch, seed: s.seed, task: userTask },
-    backend,
-    {
-      cancel: token,
-      onProgress: (p) => {
-        live.push(p.loss);
-        if (p.lambda !== undefined) {
-          liveAt.push(p.step);
-          liveLambda.push(p.lambda);
-        }
-        if (p.alignment !== undefined) liveAlign.push(p.alignment);
-        if (performance.now() - lastDraw > 250) {
-          lastDraw = performance.now();
-          drawLoss(live, []);
-          status.textContent = `training: step ${p.step} of ${s.steps}, loss ${p.loss.toExponential(3)}${p.lambda !== undefined ? `, lambda_max ${p.lambda.toPrecision(4)}` : ''}`;
-        }
-      },
-    },
-  );
-  drawLoss(r.losses, r.catapults);
-  drawLambda(r.lambdaSteps, r.lambdas, r.edge, r.losses.length - 1);
-  setChart(
-    'align',
-    r.alignments
-      ? [
-          {
-            label: 'cos(G_net, G*)',
-            data: r.alignments.map((y, i) => ({ x: r.lambdaSteps[i], y })),
-            borderColor: color(2),
-            backgroundColor: color(2),
-            pointRadius: 2,
-          } as ChartDataset,
-        ]
-      : [],
-    'step',
-    'cosine',
-  );
-  const gd = s.batch >= (userTask?.X.rows ?? DEFAULT_RELU_LAB.n) ? 'GD' : `SGD (batch ${s.batch})`; // a batch of n or more rows is GD
-  status.textContent = `ReLU m=${s.width}, ${gd}: lambda0 ${r.lambda0.toPrecision(4)}, eta ${r.lr.toPrecision(4)} -> ${r.phase}; ${r.catapults.length} catapult(s); lambda_max ${r.lambdas[r.lambdas.length - 1].toPrecision(4)} vs 2/eta ${r.edge.toPrecision(4)}${r.alignments ? `; alignment ${r.alignments[0].toFixed(3)} -> ${r.alignments[r.alignments.length - 1].toFixed(3)}` : ''}${r.testLoss !== null ? `; test loss ${r.testLoss.toExponential(3)}` : ''}`;
-  status.className = `status phase-${r.phase}`;
-  return {
-    type: 'labDone',
-    requestId: '',
-    model: 'relu',
-    lambda0: r.lambda0,
-    lr: r.lr,
-    phase: r.phase,
-    catapults: r.catapults.length,
-    losses: Float64Array.from(r.losses).buffer,
-    seconds: (performance.now() - t0) / 1000,
-  };
 }
 
 const PHASES = ['lazy', 'catapult', 'divergent'] as const;
 
-async function sweepLr(
-  s: LabSettings,
-  backend: CatapultBackend,
-): Promise<Omit<Extract<LabWebviewToHost, { type: 'labSweepDone' }>, keyof LabBackendInfo>> {
-  const t0 = performance.now();
-  const xs = [0.25, 0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3];
-  status.textContent = `learning-rate sweep: ${xs.length} runs of the ${s.model} model…`;
-  const rows = await lrSweep(
-    s.model,
-    xs,
-    { width: s.width, steps: s.steps, batch: s.batch, seed: s.seed, task: userTask },
-    backend,
-    token,
-  );
-  const cap = (v: number) => (Number.isFinite(v) ? Math.min(v, 1e30) : 1e30);
-  setChart(
-    'lrsweep',
-    PHASES.map(
-      (ph, i) =>
-        ({
-          label: ph,
-          data: rows.filter((r) => r.phase === ph).map((r) => ({ x: r.etaOverEdge, y: cap(r.maxLoss) })),
-          showLine: false,
-          pointRadius: 6,
-          borderColor: color([2, 1, 4][i]),
-          backgroundColor: color([2, 1, 4][i]),
-        }) as ChartDataset,
-    ),
-    'eta / (2 / lambda0)',
-    'max loss',
-    true,
-  );
-  const mismatch = rows.filter((r) => r.recursionPhase && r.recursionPhase !== r.phase).length;
-  status.textContent = `sweep: ${rows.map((r) => `${r.etaOverEdge}:${r.phase}`).join(' · ')}${s.model === 'linear' ? ` · exact recursion agrees on ${rows.length - mismatch}/${rows.length}` : ''}`;
-  return {
-    type: 'labSweepDone',
-    requestId: '',
-    sweep: 'lr',
-    rows: rows.map((r) => ({ x: r.etaOverEdge, phase: r.phase, catapults: r.catapults })),
-    seconds: (performance.now() - t0) / 1000,
-  };
-}
-
-async function sweepBatch(
-  s: LabSettings,
-  backend: CatapultBackend,
-): Promise<Omit<Extract<LabWebviewToHost, { type: 'labSweepDone' }>, keyof LabBackendInfo>> {
-  const t0 = performance.now();
-  const batches = [8, 16, 32, 64, 128];
-  const seeds = [s.seed, s.seed + 1, s.seed + 2];
-  status.textContent = `batch-size sweep: ${batches.length * seeds.length} ReLU runs at lr factor ${s.lrFactor}…`;
-  const rows = await batchSweep(
-    batches,
-    seeds,
-    { width: s.width, lrFactor: s.lrFactor, steps: s.steps, task: userTask },
-    backend,
-    token,
-  );
-  const mean = batches.map((b) => {
-    const rs = rows.filter((r) => r.batch === b);
-    return rs.reduce((a, r) => a + r.catapults, 0) / rs.length;
-  });
-  setChart(
-    'batchsweep',
-    [{ label: `mean catapults over ${seeds.length} seeds`, data: mean, backgroundColor: color(1) } as ChartDataset],
-    'batch size',
-    'catapults per run',
-    false,
-    'bar',
-    batches.map(String),
-  );
-  status.textContent = `batch sweep: ${batches.map((b, i) => `B=${b}: ${mean[i].toFixed(1)}`).join(' · ')} catapults per run`;
-  return {
-    type: 'labSweepDone',
-    requestId: '',
-    sweep: 'batch',
-    rows: rows.map((r) => ({ x: r.batch, phase: r.phase, catapults: r.catapults })),
-    seconds: (performance.now() - t0) / 1000,
-  };
-}
-
-async function start(what: 'none' | 'lr' | 'batch', s: LabSettings, requestId: string): Promise<void> {
-  if (busy) {
-    post({ type: 'labFailed', requestId, message: 'the lab is already running; stop it first' });
-    return;
-  }
-  busy = true;
-  token.cancelled = false;
-  for (const b of [runBtn, lrBtn, batchBtn]) b.disabled = true;
-  stopBtn.disabled = false;
-  post({
-    type: 'labStarted',
-    requestId,
-    what:
-      what === 'none'
-        ? `training the ${s.model === 'linear' ? 'linear toy' : 'ReLU network'}…`
-        : what === 'lr'
-          ? 'learning-rate sweep…'
-          : 'batch-size sweep…',
-  });
-  try {
-    const model = what === 'batch' ? 'relu' : s.model;
-    const done = await onLabBackend(s.backend ?? 'auto', model, (backend): Promise<object> =>
-      what === 'none'
-        ? trainOnce(s, backend)
-        : what === 'lr'
-          ? sweepLr(s, backend)
-          : sweepBatch({ ...s, model }, backend),
+/** Draws a finished run or sweep, whichever surface computed it. */
+function show(s: LabSettings, o: WireLabOutcome): void {
+  status.className = 'status';
+  if (o.kind === 'run') {
+    const r = o.run;
+    const losses = new Float64Array(r.losses);
+    const lambdas = new Float64Array(r.lambdas);
+    const lambdaSteps = new Float64Array(r.lambdaSteps);
+    const alignments = r.alignments ? new Float64Array(r.alignments) : null;
+    drawLoss(losses, r.catapults);
+    drawLambda(lambdaSteps, lambdas, r.edge, losses.length - 1);
+    setChart(
+      'align',
+      alignments
+        ? [
+            {
+              label: 'cos(G_net, G*)',
+              data: Array.from(alignments, (y, i) => ({ x: lambdaSteps[i], y })),
+              borderColor: color(2),
+              backgroundColor: color(2),
+              pointRadius: 2,
+            } as ChartDataset,
+          ]
+        : [],
+      'step',
+      'cosine',
     );
-    status.textContent += ` · ${backendLabel(done)}`;
-    post({ ...done, requestId } as LabWebviewToHost);
-  } catch (e) {
-    const message = e instanceof CancelledError ? 'stopped' : e instanceof Error ? e.message : String(e);
-    status.textContent = e instanceof CancelledError ? 'Stopped.' : `Failed: ${message}`;
-    post({ type: 'labFailed', requestId, message });
-  } finally {
-    busy = false;
-    for (const b of [runBtn, lrBtn, batchBtn]) b.disabled = false;
-    stopBtn.disabled = true;
+    const finalLambda = lambdas[lambdas.length - 1].toPrecision(4);
+    if (r.model === 'linear') {
+      status.textContent = `linear toy: lambda0 ${r.lambda0.toPrecision(4)}, eta ${r.lr.toPrecision(4)} (${(s.lrFactor / 2).toFixed(2)} x 2/lambda0) -> ${r.phase}; ${r.catapults.length} catapult(s); final lambda ${finalLambda} vs 2/eta ${r.edge.toPrecision(4)}`;
+    } else {
+      const gd = s.batch >= (userTask?.X.rows ?? DEFAULT_RELU_LAB.n) ? 'GD' : `SGD (batch ${s.batch})`; // a batch of n or more rows is GD
+      status.textContent = `ReLU m=${s.width}, ${gd}: lambda0 ${r.lambda0.toPrecision(4)}, eta ${r.lr.toPrecision(4)} -> ${r.phase}; ${r.catapults.length} catapult(s); lambda_max ${finalLambda} vs 2/eta ${r.edge.toPrecision(4)}${alignments ? `; alignment ${alignments[0].toFixed(3)} -> ${alignments[alignments.length - 1].toFixed(3)}` : ''}${r.testLoss !== null ? `; test loss ${r.testLoss.toExponential(3)}` : ''}`;
+    }
+    status.className = `status phase-${r.phase}`;
+  } else if (o.kind === 'lrSweep') {
+    const rows = o.rows;
+    const cap = (v: number | null) => (v !== null ? Math.min(v, 1e30) : 1e30);
+    setChart(
+      'lrsweep',
+      PHASES.map(
+        (ph, i) =>
+          ({
+            label: ph,
+            data: rows.filter((r) => r.phase === ph).map((r) => ({ x: r.etaOverEdge, y: cap(r.maxLoss) })),
+            showLine: false,
+            pointRadius: 6,
+            borderColor: color([2, 1, 4][i]),
+            backgroundColor: color([2, 1, 4][i]),
+          }) as ChartDataset,
+      ),
+      'eta / (2 / lambda0)',
+      'max loss',
+      true,
+    );
+    const mismatch = rows.filter((r) => r.recursionPhase && r.recursionPhase !== r.phase).length;
+    status.textContent = `sweep: ${rows.map((r) => `${r.etaOverEdge}:${r.phase}`).join(' · ')}${o.model === 'linear' ? ` · exact recursion agrees on ${rows.length - mismatch}/${rows.length}` : ''}`;
+  } else {
+    const mean = o.batches.map((b) => {
+      const rs = o.rows.filter((r) => r.batch === b);
+      return rs.reduce((a, r) => a + r.catapults, 0) / rs.length;
+    });
+    setChart(
+      'batchsweep',
+      [
+        {
+          label: `mean catapults over ${o.seeds.length} seeds`,
+          data: mean,
+          backgroundColor: color(1),
+        } as ChartDataset,
+      ],
+      'batch size',
+      'catapults per run',
+      false,
+      'bar',
+      o.batches.map(String),
+    );
+    status.textContent = `batch sweep: ${o.batches.map((b, i) => `B=${b}: ${mean[i].toFixed(1)}`).join(' · ')} catapults per run`;
   }
 }
 
-runBtn.addEventListener('click', () => void start('none', settings(), ''));
-lrBtn.addEventListener('click', () => void start('lr', settings(), ''));
-batchBtn.addEventListener('click', () => void start('batch', settings(), ''));
+/** What ran and why, in one line after the run's summary. */
+function whatRan(info: LabRunInfo): string {
+  const note = info.backendNote && info.backendNote !== info.reason ? ` (${info.backendNote})` : '';
+  return `${info.reason}${note} · ${info.device}`;
+}
+
+function describe(s: LabSettings, sweep: LabSweep): string {
+  if (sweep === 'lr') return `learning-rate sweep: 12 runs of the ${s.model} model…`;
+  if (sweep === 'batch') return `batch-size sweep: ReLU runs at lr factor ${s.lrFactor}…`;
+  return `training the ${s.model === 'linear' ? 'linear toy' : 'ReLU network'}…`;
+}
+
+/** The settings of the run in progress, as the host announced it. */
+let started: LabSettings | undefined;
+
+function setBusy(busy: boolean): void {
+  for (const b of [runBtn, lrBtn, batchBtn]) b.disabled = busy;
+  stopBtn.disabled = !busy;
+}
+
+/** A run the host placed on this page: its GPU or its thread. */
+async function runHere(
+  placement: 'page-gpu' | 'page-cpu',
+  s: LabSettings,
+  sweep: LabSweep,
+): Promise<Extract<LabWebviewToHost, { type: 'labOutcome' }>> {
+  token.cancelled = false;
+  live = { losses: [], lastDraw: 0 };
+  const backend: CatapultBackend & { dispose(): void } =
+    placement === 'page-gpu'
+      ? await WebGpuCatapultBackend.leased(pageGpuLease())
+      : yieldingCatapult(new CpuCatapultBackend(), frameYield);
+  const t0 = performance.now();
+  try {
+    const outcome = toWireLabOutcome(
+      await runLab(s, sweep, backend, {
+        task: userTask,
+        cancel: token,
+        onProgress: (p) => onStep(toWireLabStep(p), s.steps),
+      }),
+    );
+    show(s, outcome);
+    return {
+      type: 'labOutcome',
+      outcome,
+      backend: backend.name,
+      device: backend.device,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    backend.dispose();
+  }
+}
+
+function failureOf(e: unknown): LabFailure {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof CancelledError) return { kind: 'cancelled', message };
+  if (e instanceof PlacementUnavailable) return { kind: 'unavailable', message };
+  if (e instanceof BackendError) return { kind: 'backend', message };
+  return { kind: 'error', message };
+}
+
+async function onHostMessage(m: LabHostToWebview, reply: Reply<LabWebviewToHost> | undefined): Promise<void> {
+  switch (m.type) {
+    case 'labInit':
+      applySettings(m.settings);
+      return;
+    case 'labDataset':
+      try {
+        userTask = m.dataset ? labTaskFromDataset(fromWireDataset(m.dataset)) : undefined;
+        dataLine.textContent = m.dataset ? `data: ${m.name} (ReLU model only)` : SYNTHETIC;
+      } catch (e) {
+        dataLine.textContent = `data: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      return;
+    case 'labRun': {
+      const answer = await runHere(m.placement, m.settings, m.sweep).catch((e: unknown): LabWebviewToHost => ({
+        type: 'labFailed',
+        failure: failureOf(e),
+      }));
+      reply?.(answer);
+      return;
+    }
+    case 'labStarted':
+      started = m.settings;
+      applySettings(m.settings);
+      setBusy(true);
+      live = { losses: [], lastDraw: 0 };
+      status.className = 'status';
+      status.textContent = describe(m.settings, m.sweep);
+      return;
+    case 'labProgress':
+      for (const p of m.steps) onStep(p, started?.steps ?? 0);
+      return;
+    case 'labFinished':
+      if (m.outcome) show(m.settings, m.outcome);
+      status.textContent += ` · ${whatRan(m.info)}`;
+      setBusy(false);
+      return;
+    case 'labStopped':
+      status.className = 'status';
+      status.textContent = m.cancelled ? 'Stopped.' : `Failed: ${m.message}`;
+      setBusy(false);
+      return;
+    case 'labCancel':
+      token.cancelled = true;
+      return;
+  }
+}
+
+const link = connect<LabWebviewToHost, LabHostToWebview>(onHostMessage);
+
+runBtn.addEventListener('click', () => link.post({ type: 'labStart', settings: settings(), sweep: 'none' }));
+lrBtn.addEventListener('click', () => link.post({ type: 'labStart', settings: settings(), sweep: 'lr' }));
+batchBtn.addEventListener('click', () => link.post({ type: 'labStart', settings: settings(), sweep: 'batch' }));
 stopBtn.addEventListener('click', () => {
   token.cancelled = true;
+  link.post({ type: 'labStop' });
 });
-dataBtn.addEventListener('click', () => post({ type: 'labPickDataset' }));
-synthBtn.addEventListener('click', () => {
-  userTask = undefined;
-  dataLine.textContent = 'data: synthetic low-rank task y = d x0 x1 (target AGOP known)';
-});
+dataBtn.addEventListener('click', () => link.post({ type: 'labPickDataset' }));
+synthBtn.addEventListener('click', () => link.post({ type: 'labSynthetic' }));
 onThemeChange(() => {
   theme = readTheme();
 });
-
-window.addEventListener('message', (ev: MessageEvent<LabHostToWebview>) => {
-  const m = ev.data;
-  if (m.type === 'labInit') applySettings(m.settings);
-  else if (m.type === 'labDataset') {
-    try {
-      userTask = m.dataset ? labTaskFromDataset(fromWireDataset(m.dataset)) : undefined;
-      dataLine.textContent = m.dataset
-        ? `data: ${m.name} (ReLU model only)`
-        : 'data: synthetic low-rank task y = d x0 x1 (target AGOP known)';
-    } catch (e) {
-      dataLine.textContent = `data: ${e instanceof Error ? e.message : String(e)}`;
-    }
-  } else if (m.type === 'labCancel') token.cancelled = true;
-  else if (m.type === 'labRun') {
-    applySettings(m.settings);
-    void start(m.sweep, m.settings, m.requestId);
-  }
-});
-post({ type: 'ready' });

@@ -1,21 +1,18 @@
 // The live loss-spike view: a training log's loss curve (log scale, smoothing), its spikes marked and
 // listed; the host posts new points in batches and this page only appends.
-import { Chart, registerables, type ChartConfiguration, type ScatterDataPoint } from 'chart.js';
-import type { LogColumnState, LogsHostToWebview, LogsPanelState, LogsWebviewToHost, WireSpike } from '../../src/protocol/logs';
-import { onThemeChange, readTheme, type Theme } from '../shared/theme';
-import { thinMinMax } from './thin';
+import type { ScatterDataPoint } from 'chart.js';
+import type {
+  LogColumnState,
+  LogsHostToWebview,
+  LogsPanelState,
+  LogsWebviewToHost,
+  WireSpike,
+} from '../../src/protocol/logs';
+import { ChartSet, baseOptions, themedAxis, type ChartConfiguration } from '../shared/charts';
 import { el } from '../shared/dom';
-
-Chart.register(...registerables);
-
-interface VsCodeApi {
-  postMessage(m: LogsWebviewToHost): void;
-  getState(): LogsPanelState | undefined;
-  setState(s: LogsPanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const vscode = acquireVsCodeApi();
-const post = (m: LogsWebviewToHost) => vscode.postMessage(m);
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { connect } from '../shared/vscodeApi';
+import { thinMinMax } from './thin';
 
 /** Points drawn per curve: min and max of each bucket, so a one-point spike survives the thinning. */
 const BUCKETS = 1200;
@@ -145,38 +142,23 @@ function thin(src: Float64Array, a: number, b: number): ScatterDataPoint[] {
   return thinMinMax(steps.data, src, a, b, BUCKETS, (y) => Number.isFinite(y) && (!logScale || y > 0));
 }
 
-let chart: Chart | undefined;
-
-function axis(t: string) {
-  return {
-    ticks: { color: theme.muted },
-    grid: { color: theme.grid },
-    title: { display: !!t, text: t, color: theme.muted },
-  };
-}
+const charts = new ChartSet<'loss'>(() => canvas);
 
 function makeChart(): void {
-  chart?.destroy();
-  const config: ChartConfiguration<'line'> = {
+  const options = baseOptions(theme, 'step', columns.column ?? 'loss', logScale) as Record<string, unknown> & {
+    scales: Record<string, unknown>;
+  };
+  charts.set('loss', {
     type: 'line',
     data: { datasets: [] },
     options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
+      ...options,
       parsing: false,
       normalized: true,
-      color: theme.foreground,
-      font: { family: theme.fontFamily },
       interaction: { mode: 'nearest', intersect: false },
-      plugins: { legend: { labels: { color: theme.foreground } }, tooltip: { enabled: true } },
-      scales: {
-        x: { type: 'linear', ...axis('step') },
-        y: { type: logScale ? 'logarithmic' : 'linear', ...axis(columns.column ?? 'loss') },
-      },
+      scales: { ...options.scales, x: themedAxis(theme, 'step') },
     },
-  };
-  chart = new Chart(canvas, config);
+  } as ChartConfiguration);
 }
 
 function spikeLabel(s: WireSpike): string {
@@ -184,8 +166,8 @@ function spikeLabel(s: WireSpike): string {
 }
 
 function draw(): void {
-  if (!chart) makeChart();
-  const c = chart!;
+  if (!charts.get('loss')) makeChart();
+  const c = charts.get('loss')!;
   const [a, b] = indexRange();
   const raw = thin(values.data, a, b);
   const smooth = smoothing > 0 ? thin(smoothed.data, a, b) : [];
@@ -319,13 +301,12 @@ function scheduleDraw(): void {
   }, 0);
 }
 
-window.addEventListener('message', (ev: MessageEvent<LogsHostToWebview>) => {
-  const m = ev.data;
+function onHostMessage(m: LogsHostToWebview): void {
   try {
     if (m.type === 'logInfo') {
       title.textContent = m.title;
       requested = m.requested;
-      vscode.setState({ requested, column: columns.column });
+      link.setState({ requested, column: columns.column });
       // Settings give the first look; later infos (a newer run followed) keep what the user set.
       if (infoSeen) return;
       infoSeen = true;
@@ -366,17 +347,19 @@ window.addEventListener('message', (ev: MessageEvent<LogsHostToWebview>) => {
     drawColumns();
     if (columnChanged) {
       makeChart();
-      if (requested) vscode.setState({ requested, column: columns.column });
+      if (requested) link.setState({ requested, column: columns.column });
     }
     scheduleDraw();
-    post({ type: 'logShown', points: values.length, spikes: spikes.length });
+    link.post({ type: 'logShown', points: values.length, spikes: spikes.length });
   } catch (e) {
-    post({ type: 'log', level: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    link.log('error', e instanceof Error ? (e.stack ?? e.message) : String(e));
   }
-});
+}
+
+const link = connect<LogsWebviewToHost, LogsHostToWebview, LogsPanelState>(onHostMessage);
 
 columnSelect.addEventListener('change', () => {
-  if (columnSelect.value) post({ type: 'pickColumn', column: columnSelect.value });
+  if (columnSelect.value) link.post({ type: 'pickColumn', column: columnSelect.value });
 });
 logBox.addEventListener('change', () => {
   logScale = logBox.checked;
@@ -399,4 +382,3 @@ onThemeChange(() => {
   draw();
 });
 logBox.checked = logScale;
-post({ type: 'ready' });

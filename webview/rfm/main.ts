@@ -1,31 +1,19 @@
-// The Feature Lens panel: draws a run (live while it fits) and runs fits on the page's WebGPU.
-import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import type { IterationRecord } from '../../src/core/rfm/types';
-import type { HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol/rfm';
-import { runFitInPanel } from './compute';
-import { eighSym } from '../../src/core/linalg/eigh';
+// The RFM panel: draws a run (live while it fits) and fits on the placement the host gives it.
+import { signedEigenpairs } from '../../src/core/linalg/eigh';
+import type { SavedIteration } from '../../src/core/rfm/serialize';
+import type { FitRequest, HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol/rfm';
+import { bufferOf } from '../../src/protocol/wire';
+import type { Reply } from '../../src/protocol/channel';
+import { baseOptions, ChartSet, seriesColor, themedAxis, type ChartConfiguration } from '../shared/charts';
+import { el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
-import { el } from '../shared/dom';
+import { connect } from '../shared/vscodeApi';
+import { fitOnPage } from './compute';
 
-Chart.register(...registerables);
+type ChartId = 'metric' | 'mse' | 'importance' | 'spectrum' | 'loadings' | 'timings';
 
-interface VsCodeApi {
-  postMessage(m: WebviewToHost): void;
-  getState(): PanelState | undefined;
-  setState(s: PanelState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
-const post = (m: WebviewToHost) => vscode.postMessage(m);
-
-let view: RunView | null = null;
-let theme: Theme = readTheme();
-const running = new Map<string, { cancelled: boolean }>();
-const charts = new Map<string, Chart>();
-
-const CARDS: { id: string; title: string; wide?: boolean }[] = [
+const CARDS: { id: ChartId | 'heatmap'; title: string; wide?: boolean }[] = [
   { id: 'metric', title: 'Metric per iteration' },
   { id: 'mse', title: 'MSE per iteration' },
   { id: 'heatmap', title: 'Feature matrix M', wide: true },
@@ -34,6 +22,10 @@ const CARDS: { id: string; title: string; wide?: boolean }[] = [
   { id: 'loadings', title: 'Top eigenvectors: loadings', wide: true },
   { id: 'timings', title: 'Seconds per phase and iteration' },
 ];
+
+let view: RunView | null = null;
+let theme: Theme = readTheme();
+const running = new Map<string, { cancelled: boolean }>();
 
 const app = document.getElementById('app')!;
 const header = el('header');
@@ -67,43 +59,17 @@ for (const c of CARDS) {
   canvases.set(c.id, canvas);
 }
 app.append(header, grid);
+const charts = new ChartSet<ChartId>((id) => canvases.get(id)!);
 
 function metricName(): string {
   return view?.task === 'regression' ? 'R²' : 'accuracy';
 }
 
-function baseOptions(yTitle: string, xTitle: string): ChartConfiguration['options'] {
-  const axis = (t: string) => ({
-    ticks: { color: theme.muted },
-    grid: { color: theme.grid },
-    title: { display: !!t, text: t, color: theme.muted },
-  });
-  return {
-    responsive: true,
-    maintainAspectRatio: false,
-    animation: false,
-    color: theme.foreground,
-    font: { family: theme.fontFamily },
-    plugins: { legend: { labels: { color: theme.foreground } }, tooltip: { enabled: true } },
-    scales: { x: axis(xTitle), y: axis(yTitle) },
-  } as ChartConfiguration['options'];
-}
+const series = (i: number) => seriesColor(theme, i);
 
-function setChart(id: string, config: ChartConfiguration): void {
-  const old = charts.get(id);
-  if (old) old.destroy();
-  Chart.defaults.color = theme.foreground;
-  charts.set(id, new Chart(canvases.get(id)!, config));
-  canvases.get(id)!.dataset.ready = '1';
-}
-
-function series(i: number): string {
-  return theme.series[i % theme.series.length];
-}
-
-function drawCurves(iters: IterationRecord[]): void {
+function drawCurves(iters: readonly SavedIteration[]): void {
   const labels = iters.map((r) => String(r.iter));
-  const hasTest = iters.some((r) => r.test_metric !== null);
+  const hasTest = iters.some((r) => r.testMetric !== null);
   const line = (label: string, data: (number | null)[], i: number, dash = false) => ({
     label,
     data,
@@ -113,87 +79,49 @@ function drawCurves(iters: IterationRecord[]): void {
     pointRadius: 3,
     spanGaps: true,
   });
-  setChart('metric', {
+  const curves = (name: string, train: (number | null)[], test: (number | null)[]) => [
+    line(`train ${name}`, train, 0),
+    ...(hasTest ? [line(`validation ${name}`, test, 1, true)] : []),
+  ];
+  charts.set('metric', {
     type: 'line',
     data: {
       labels,
-      datasets: [
-        line(
-          `train ${metricName()}`,
-          iters.map((r) => r.train_metric),
-          0,
-        ),
-        ...(hasTest
-          ? [
-              line(
-                `validation ${metricName()}`,
-                iters.map((r) => r.test_metric),
-                1,
-                true,
-              ),
-            ]
-          : []),
-      ],
+      datasets: curves(
+        metricName(),
+        iters.map((r) => r.trainMetric),
+        iters.map((r) => r.testMetric),
+      ),
     },
-    options: baseOptions(metricName(), 'iteration'),
+    options: baseOptions(theme, 'iteration', metricName()),
   });
-  setChart('mse', {
+  charts.set('mse', {
     type: 'line',
     data: {
       labels,
-      datasets: [
-        line(
-          'train MSE',
-          iters.map((r) => r.train_mse),
-          0,
-        ),
-        ...(hasTest
-          ? [
-              line(
-                'validation MSE',
-                iters.map((r) => r.test_mse),
-                1,
-                true,
-              ),
-            ]
-          : []),
-      ],
+      datasets: curves(
+        'MSE',
+        iters.map((r) => r.trainMse),
+        iters.map((r) => r.testMse),
+      ),
     },
-    options: baseOptions('MSE', 'iteration'),
+    options: baseOptions(theme, 'iteration', 'MSE'),
   });
   const phases = ['kernel', 'solve', 'predict', 'agop'] as const;
-  setChart('timings', {
+  charts.set('timings', {
     type: 'bar',
     data: {
       labels,
       datasets: phases.map((p, i) => ({ label: p, data: iters.map((r) => r.phases[p]), backgroundColor: series(i) })),
     },
     options: {
-      ...baseOptions('seconds', 'iteration'),
+      ...baseOptions(theme, 'iteration', 'seconds'),
       scales: {
-        x: { stacked: true, ticks: { color: theme.muted }, grid: { color: theme.grid } },
-        y: {
-          stacked: true,
-          ticks: { color: theme.muted },
-          grid: { color: theme.grid },
-          title: { display: true, text: 'seconds', color: theme.muted },
-        },
+        x: { ...themedAxis(theme, ''), type: 'category', stacked: true },
+        y: { ...themedAxis(theme, 'seconds'), stacked: true },
       },
     } as ChartConfiguration['options'],
   });
-}
-
-/** Eigenpairs of a symmetric matrix, each eigenvector signed so its largest loading is positive (reruns look alike). */
-function eigenpairs(a: Float64Array, n: number): { values: number[]; vectors: Float64Array[] } {
-  const { values, vectors } = eighSym(a, n);
-  const vecs = [...Array(n).keys()].map((k) => {
-    const v = Float64Array.from({ length: n }, (_, i) => vectors[i * n + k]);
-    let big = 0;
-    for (let i = 1; i < n; i++) if (Math.abs(v[i]) > Math.abs(v[big])) big = i;
-    if (v[big] < 0) v.forEach((x, i) => (v[i] = -x));
-    return v;
-  });
-  return { values: Array.from(values), vectors: vecs };
 }
 
 /** Features ordered by importance, the first k shown in the heatmap and loadings. */
@@ -218,24 +146,25 @@ function drawMatrix(): void {
   document.querySelector('#card-heatmap h3')!.textContent =
     k < d ? `Feature matrix M (top ${k} of ${d} by importance)` : 'Feature matrix M';
 
-  setChart('importance', {
+  charts.set('importance', {
     type: 'bar',
     data: {
       labels: names,
       datasets: [{ label: 'diag(M)', data: idx.map((i) => M[i * d + i]), backgroundColor: series(0) }],
     },
     options: {
-      ...baseOptions('', ''),
+      ...baseOptions(theme, '', ''),
       indexAxis: 'y',
+      scales: { x: themedAxis(theme, ''), y: { ...themedAxis(theme, ''), type: 'category' } },
       plugins: { legend: { display: false } },
     } as ChartConfiguration['options'],
   });
 
   // The spectrum of the whole M when small enough; otherwise of the block of the top features.
   const full = d <= 256;
-  const eig = eigenpairs(full ? M : sub, full ? d : k);
-  const shownVals = eig.values.slice(0, Math.min(eig.values.length, 50));
-  setChart('spectrum', {
+  const eig = signedEigenpairs(full ? M : sub, full ? d : k);
+  const shownVals = Array.from(eig.values.subarray(0, Math.min(eig.values.length, 50)));
+  charts.set('spectrum', {
     type: 'bar',
     data: {
       labels: shownVals.map((_, i) => `λ${i + 1}`),
@@ -244,25 +173,23 @@ function drawMatrix(): void {
       ],
     },
     options: {
-      ...baseOptions('eigenvalue', ''),
+      ...baseOptions(theme, '', 'eigenvalue'),
       plugins: { legend: { display: !full, labels: { color: theme.foreground } } },
     } as ChartConfiguration['options'],
   });
   const nvec = Math.min(3, eig.vectors.length);
   const loadingIdx = full ? idx : [...Array(k).keys()];
-  setChart('loadings', {
+  charts.set('loadings', {
     type: 'bar',
     data: {
       labels: names,
-      datasets: eig.vectors
-        .slice(0, nvec)
-        .map((v, i) => ({
-          label: `v${i + 1} (λ=${eig.values[i].toPrecision(3)})`,
-          data: loadingIdx.map((f) => v[f]),
-          backgroundColor: series(i + 3),
-        })),
+      datasets: eig.vectors.slice(0, nvec).map((v, i) => ({
+        label: `v${i + 1} (λ=${eig.values[i].toPrecision(3)})`,
+        data: loadingIdx.map((f) => v[f]),
+        backgroundColor: series(i + 3),
+      })),
     },
-    options: baseOptions('loading', ''),
+    options: baseOptions(theme, '', 'loading'),
   });
 }
 
@@ -272,7 +199,7 @@ function drawHeader(): void {
   const f = view.final;
   const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(4));
   finalLine.textContent = f
-    ? `train ${metricName()} ${fmt(f.train_metric)} · validation ${metricName()} ${fmt(f.test_metric)} · validation MSE ${fmt(f.test_mse)}${view.seconds !== null ? ` · ${view.seconds.toFixed(2)} s` : ''}`
+    ? `train ${metricName()} ${fmt(f.trainMetric)} · validation ${metricName()} ${fmt(f.testMetric)} · validation MSE ${fmt(f.testMse)}${view.seconds !== null ? ` · ${view.seconds.toFixed(2)} s` : ''}`
     : '';
   if (view.backend) setBackend(view.backend, view.device ?? '', view.backendReason ?? '');
   const d = view.featureNames.length;
@@ -307,90 +234,82 @@ onThemeChange(() => {
 });
 window.addEventListener('resize', () => heatmap.draw());
 
-async function exportCharts(requestId: string): Promise<void> {
-  const out: { name: string; png: ArrayBuffer }[] = [];
-  for (const [name, canvas] of canvases) {
-    if (!canvas.dataset.ready) continue;
-    // Charts are drawn on a transparent canvas; a PNG viewer would show theme-coloured text on its
-    // own background, so the export is flattened onto the editor background.
-    const flat = document.createElement('canvas');
-    flat.width = canvas.width;
-    flat.height = canvas.height;
-    const g = flat.getContext('2d')!;
-    g.fillStyle =
-      getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim() ||
-      (theme.dark ? '#1e1e1e' : '#ffffff');
-    g.fillRect(0, 0, flat.width, flat.height);
-    g.drawImage(canvas, 0, 0);
-    const blob = await new Promise<Blob | null>((r) => flat.toBlob(r, 'image/png'));
-    if (blob) out.push({ name, png: await blob.arrayBuffer() });
+/** Fits where the host asked; draws as it goes and keeps the result (the host only says when it is saved). */
+async function fit(m: FitRequest, reply: Reply<WebviewToHost> | undefined): Promise<void> {
+  view = { ...m.view, iterations: [] };
+  // The fit's id is the run's id: remember it now, so a reload during or right after the fit revives this run.
+  link.setState({ runId: m.fitId });
+  status.textContent =
+    m.placement === 'page-gpu' ? 'Fitting on WebGPU in the panel…' : 'Fitting on the CPU in the panel…';
+  render();
+  const cancel = { cancelled: false };
+  running.set(m.fitId, cancel);
+  try {
+    const { reply: answer, result } = await fitOnPage(m, cancel, {
+      onStart: (b) => {
+        if (view) Object.assign(view, { backend: b.name, device: b.device });
+        setBackend(b.name, b.device, m.view.backendReason ?? '');
+      },
+      onIteration: (record) => {
+        link.post({ type: 'iteration', fitId: m.fitId, record });
+        view?.iterations.push(record);
+        drawCurves(view?.iterations ?? []);
+      },
+    });
+    if (result && view) {
+      Object.assign(view, {
+        M: bufferOf(result.M),
+        final: result.final,
+        seconds: result.seconds,
+        bestIter: result.bestIter,
+        iterations: result.iterations,
+      });
+      status.textContent = '';
+      render();
+    }
+    reply?.(answer);
+  } finally {
+    running.delete(m.fitId);
   }
-  post({ type: 'charts', requestId, charts: out });
 }
 
-window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
-  const m = event.data;
+function onMessage(m: HostToWebview, reply: Reply<WebviewToHost> | undefined): unknown {
   switch (m.type) {
-    case 'show':
-      view = m.view;
-      status.textContent = view.M ? '' : 'Fitting…';
-      if (view.runId) vscode.setState({ runId: view.runId });
-      render();
-      break;
-    case 'fit': {
-      view = { ...m.view };
-      // The fit's id is the run's id: remember it now, so a reload during or right after the fit revives this run.
-      vscode.setState({ runId: m.fitId });
-      status.textContent = m.allowGpu ? 'Fitting on WebGPU in the panel…' : 'Fitting on the CPU in the panel…';
-      render();
-      const cancel = { cancelled: false };
-      running.set(m.fitId, cancel);
-      void runFitInPanel(m, cancel, {
-        post,
-        onBackend: (b, d, r) => {
-          if (view) Object.assign(view, { backend: b, device: d, backendReason: r });
-          setBackend(b, d, r);
-        },
-        onIteration: (rec) => {
-          view?.iterations.push(rec);
-          drawCurves(view?.iterations ?? []);
-        },
-        onDone: (r) => {
-          if (!view) return;
-          Object.assign(view, {
-            M: r.M,
-            final: r.final,
-            seconds: r.seconds,
-            bestIter: r.best_iter,
-            iterations: r.iterations,
-          });
-          status.textContent = '';
-          render();
-        },
-      }).finally(() => running.delete(m.fitId));
-      break;
-    }
+    case 'fit':
+      return fit(m, reply);
     case 'cancel': {
       const c = running.get(m.fitId);
       if (c) c.cancelled = true;
-      break;
+      return undefined;
     }
+    case 'show':
+      view = m.view;
+      status.textContent = view.M ? '' : view.backendReason ? `Fitting (${view.backendReason})…` : 'Fitting…';
+      if (view.runId) link.setState({ runId: view.runId });
+      render();
+      return undefined;
+    case 'saved':
+      if (view) view.runId = m.runId;
+      link.setState({ runId: m.runId });
+      return undefined;
     case 'iteration':
       view?.iterations.push(m.record);
       drawCurves(view?.iterations ?? []);
-      break;
-    case 'backend':
-      if (view) Object.assign(view, { backend: m.backend, device: m.device, backendReason: m.reason });
-      setBackend(m.backend, m.device, m.reason);
-      status.textContent = `Fitting (${m.reason})…`;
-      break;
+      return undefined;
     case 'failed':
       status.textContent = m.message;
-      break;
-    case 'exportCharts':
-      void exportCharts(m.requestId);
-      break;
+      return undefined;
+    case 'exportCharts': {
+      const hm = canvases.get('heatmap')!;
+      return charts
+        .pngs(theme, hm.dataset.ready ? { heatmap: hm } : {})
+        .then((pngs) => reply?.({ type: 'charts', charts: pngs }));
+    }
+    default: {
+      const never: never = m;
+      return never;
+    }
   }
-});
+}
 
-post({ type: 'ready' });
+const link = connect<WebviewToHost, HostToWebview, PanelState>(onMessage);

@@ -64,16 +64,23 @@ export class ChartSet<Id extends string = string> {
   }
 
   /**
-   * PNGs of the drawn charts. Charts are drawn on a transparent canvas; a PNG viewer would show
-   * theme-coloured text on its own background, so each is flattened onto the editor background.
+   * PNGs of the drawn charts, and of `extra` canvases drawn otherwise (a heatmap). Charts are drawn on a
+   * transparent canvas; a PNG viewer would show theme-coloured text on its own background, so each is
+   * flattened onto the editor background.
    */
-  async pngs(theme: Theme): Promise<{ name: string; png: ArrayBuffer }[]> {
+  async pngs(
+    theme: Theme,
+    extra: Record<string, HTMLCanvasElement> = {},
+  ): Promise<{ name: string; png: ArrayBuffer }[]> {
     const out: { name: string; png: ArrayBuffer }[] = [];
     const bg =
       getComputedStyle(document.body).getPropertyValue('--vscode-editor-background').trim() ||
       (theme.dark ? '#1e1e1e' : '#ffffff');
-    for (const [name, chart] of this.charts) {
-      const canvas = chart.canvas;
+    const canvases: [string, HTMLCanvasElement][] = [
+      ...[...this.charts].map(([name, chart]): [string, HTMLCanvasElement] => [name, chart.canvas]),
+      ...Object.entries(extra),
+    ];
+    for (const [name, canvas] of canvases) {
       const flat = document.createElement('canvas');
       flat.width = canvas.width;
       flat.height = canvas.height;

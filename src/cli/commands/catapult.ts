@@ -15,14 +15,15 @@ import {
   trainLinearToy,
   trainReluLab,
 } from '../../core/catapult/index';
-import { createCatapultBackend } from '../../core/node';
-import type { BackendChoice } from '../../core/compute';
+import { hostCatapultBackend, hostPlan } from '../../core/node';
+import { PlacementUnavailable, parseBackendChoice, runPlaced, type Placement } from '../../core/compute';
 import { readDatasetFile } from '../../core/data/node';
 import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
 
 const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--lr-factor f] [--steps T] [--batch B] [--seed S] [--json OUT] [--force]
        relu only: [--n N] [--d D] [--every K] [--data FILE --target COL [--positive-class I]]
-                  [--backend cpu|webgpu|auto]  (cpu: float64, the default; webgpu: f32 on the device)
+                  [--backend auto|webgpu|cpu]  (auto, the default: WebGPU when there is an adapter, else
+                  the CPU; webgpu: f32 on the device; cpu: the float64 reference)
        sweeps:    [--sweep-lr x1,x2,...]  (eta in units of 2/lambda_0: the phase picture)
                   [--sweep-batch b1,b2,... [--seeds K]]  (relu: catapults per run)
   trains with eta = f / lambda_0 (lambda_0: top NTK eigenvalue at initialisation) and writes
@@ -111,9 +112,7 @@ export async function run(args: string[]): Promise<number> {
       '--batch, --n, --d, --every, --data, --sweep-batch and --backend apply to --model relu only (the toy model is an exact host recursion with one input)',
     );
   }
-  const backendChoice = f.backend ?? 'cpu';
-  if (!['auto', 'cpu', 'webgpu'].includes(backendChoice))
-    throw new InputError(`--backend: expected auto, cpu or webgpu, got '${backendChoice}'`);
+  const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
   if (f.data === undefined && (f.target !== undefined || f['positive-class'] !== undefined))
     throw new InputError('--target and --positive-class need --data FILE');
   if (f.data !== undefined && (n !== undefined || d !== undefined))
@@ -136,13 +135,24 @@ export async function run(args: string[]): Promise<number> {
   }
   const base = { width, lrFactor, steps, batch, seed, n, d, every, task };
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
-  const { backend, note } =
-    model === 'relu'
-      ? await createCatapultBackend(backendChoice as BackendChoice)
-      : { backend: new CpuCatapultBackend(), note: undefined };
-  if (note) process.stderr.write(`note: ${note}\n`);
+  if (model === 'linear')
+    return report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, new CpuCatapultBackend());
+  // The ReLU network runs where the placement table says (the CLI has only host placements); a device
+  // that fails mid-run hands the whole run to the next placement, and nothing is printed before.
+  const plan = hostPlan('catapult', choice);
+  const placed = await runPlaced(plan, (placement) =>
+    withBackend(placement, (backend) => report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, backend)),
+  );
+  if (placed.placement !== plan[0]) process.stderr.write(`note: ran on ${placed.reason}\n`);
+  return placed.value;
+}
+
+/** The placement's backend (the process's leased Dawn device, or the float64 CPU), given back after `work`. */
+async function withBackend<T>(placement: Placement, work: (backend: CatapultBackend) => Promise<T>): Promise<T> {
+  if (placement !== 'host-gpu' && placement !== 'host-cpu') throw new PlacementUnavailable('the CLI has no page');
+  const backend = await hostCatapultBackend(placement);
   try {
-    return await report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, backend);
+    return await work(backend);
   } finally {
     backend.dispose();
   }

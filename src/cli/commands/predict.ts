@@ -1,15 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { readDatasetFile } from '../../core/data/node';
 import type { DatasetSchema } from '../../core/data/index';
+import { parseBackendChoice } from '../../core/compute';
 import { InputError } from '../../core/errors';
 import { predictRfm } from '../../core/rfm/fit';
 import { argmaxRows, evaluate } from '../../core/rfm/metrics';
 import { modelFromJson } from '../../core/rfm/serialize';
-import { CpuBackend } from '../../core/rfm/cpu';
 import { fmt, parseCli, writeFileAtomic } from '../io';
+import { runRfmOnHost } from '../placement';
 
 const USAGE =
-  'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv]   (MODEL from `feature-lens fit --save-model`)';
+  'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv] [--backend auto|cpu|webgpu]   (MODEL from `feature-lens fit --save-model`)';
 
 function csvCell(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -18,7 +19,7 @@ function csvCell(s: string): string {
 export async function run(args: string[]): Promise<number> {
   const { values: f, positionals } = parseCli(
     args,
-    { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    { out: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     USAGE,
   );
   if (f.help) {
@@ -28,13 +29,15 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 2)
     throw new InputError(`expected MODEL and DATA, got ${positionals.length} arguments\n${USAGE}`);
   const [modelPath, dataPath] = positionals;
+  const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
   const { model, extra } = modelFromJson(await readFile(modelPath, 'utf8'), modelPath);
   const schema = extra.schema as DatasetSchema | undefined;
   if (!schema)
     throw new InputError(`${modelPath}: the model has no dataset schema (save it with feature-lens fit --save-model)`);
   // The target column is optional here: with it, metrics are printed too.
   const { dataset } = await readDatasetFile(dataPath, { target: model.targetName, targetOptional: true }, schema);
-  const pred = await predictRfm(model, dataset.X, new CpuBackend());
+  const note = (line: string) => process.stderr.write(`note: ${line}\n`);
+  const { value: pred } = await runRfmOnHost(choice, note, (backend) => predictRfm(model, dataset.X, backend));
   const header =
     model.task === 'classification'
       ? ['row', 'prediction', ...(model.classes ?? []).map((c) => `score_${c}`)]

@@ -8,8 +8,8 @@ import type { Mat } from '../mat';
  *
  * A session owns the data and the weights, so a device backend uploads them once and keeps them
  * resident; only residuals, NTK-vector products and the d x d AGOP come back. The CPU float64
- * session (catapult/cpu.ts) is the reference; a WebGPU session can implement the same interface
- * later (not written yet) and be tested against it case by case.
+ * session (catapult/cpu.ts) is the reference the WebGPU one (catapult/webgpu.ts) is tested against,
+ * case by case (test/gpu/catapult.test.ts).
  */
 export interface ReluProblem {
   /** Training inputs, n x d. */

@@ -11,3 +11,5 @@ export { lowRankTask, labTaskFromDataset, frobeniusCosine } from './task';
 export type { LabTask } from './task';
 export { lrSweep, batchSweep } from './sweep';
 export type { LrSweepPoint, BatchSweepPoint } from './sweep';
+export { runLab, labModel, yieldingCatapult, LAB_LR_SWEEP, LAB_BATCH_SWEEP, LAB_BATCH_SEEDS } from './lab';
+export type { LabSettings, LabSweep, LabTrajectory, LabOutcome, LabRunContext } from './lab';

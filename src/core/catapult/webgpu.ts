@@ -9,18 +9,11 @@ import {
   USAGE_COPY_DST,
   USAGE_COPY_SRC,
   USAGE_STORAGE,
-  deviceName,
-  requestGpuDevice,
   roundUp,
-  type AdapterDescription,
   type GpuOp,
 } from '../gpu/context';
-import reluForwardWgsl from './kernels/reluForward.wgsl';
-import reluInputGradWgsl from './kernels/reluInputGrad.wgsl';
-import reluNtkApplyWgsl from './kernels/reluNtkApply.wgsl';
-import reluUpdateWgsl from './kernels/reluUpdate.wgsl';
-import reluWeightGradWgsl from './kernels/reluWeightGrad.wgsl';
-import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
+import { reluForward, reluInputGrad, reluNtkApply, reluUpdate, reluWeightGrad } from './kernels/programs';
+import { transposeProduct } from '../gpu/programs';
 import type { CatapultBackend, ReluProblem, ReluSession } from './backend';
 
 export class WebGpuCatapultBackend implements CatapultBackend {
@@ -125,16 +118,11 @@ class WebGpuReluSession implements ReluSession {
 
   /** Z and residuals for `count` rows (rows buffer when useRows). */
   private encodeForward(op: GpuOp, pass: GPUComputePassEncoder, count: number, useRows: boolean): void {
-    const params = new ArrayBuffer(32);
-    new Uint32Array(params).set([count, this.m, this.dPad / 4, useRows ? 1 : 0]);
-    new Float32Array(params)[4] = 1 / Math.sqrt(this.m);
-    this.ctx.dispatch(
+    this.ctx.dispatchProgram(
       op,
       pass,
-      'reluForward',
-      reluForwardWgsl,
-      {},
-      params,
+      reluForward,
+      { count, m: this.m, dPad4: this.dPad / 4, useRows: useRows ? 1 : 0, scale: 1 / Math.sqrt(this.m) },
       [this.X, this.W, this.a, this.y, this.rows, this.Z, this.e],
       [Math.ceil(count / 64), 1],
     );
@@ -147,14 +135,11 @@ class WebGpuReluSession implements ReluSession {
     useRows: boolean,
     v: GPUBuffer,
   ): void {
-    const params = new Uint32Array([count, this.m, this.dPad / 4, useRows ? 1 : 0]).buffer;
-    this.ctx.dispatch(
+    this.ctx.dispatchProgram(
       op,
       pass,
-      'reluWeightGrad',
-      reluWeightGradWgsl,
-      {},
-      params,
+      reluWeightGrad,
+      { count, m: this.m, dPad4: this.dPad / 4, useRows: useRows ? 1 : 0 },
       [this.X, this.rows, this.Z, v, this.gW, this.ga],
       [Math.ceil((this.m * this.dPad) / 4 / 64), 1],
     );
@@ -184,16 +169,11 @@ class WebGpuReluSession implements ReluSession {
       const pass = enc.beginComputePass({ label: 'catapult step' });
       this.encodeForward(op, pass, count, !!rows);
       this.encodeWeightGrad(op, pass, count, !!rows, this.e);
-      const params = new ArrayBuffer(16);
-      new Uint32Array(params).set([this.m, this.dPad / 4]);
-      new Float32Array(params)[2] = lr / (Math.sqrt(this.m) * count);
-      this.ctx.dispatch(
+      this.ctx.dispatchProgram(
         op,
         pass,
-        'reluUpdate',
-        reluUpdateWgsl,
-        {},
-        params,
+        reluUpdate,
+        { m: this.m, dPad4: this.dPad / 4, s: lr / (Math.sqrt(this.m) * count) },
         [this.W, this.a, this.gW, this.ga],
         [Math.ceil(this.m / 64), 1],
       );
@@ -211,16 +191,11 @@ class WebGpuReluSession implements ReluSession {
       const pass = enc.beginComputePass({ label: 'catapult ntkMatVec' });
       this.encodeForward(op, pass, this.n, false);
       this.encodeWeightGrad(op, pass, this.n, false, vBuf);
-      const params = new ArrayBuffer(16);
-      new Uint32Array(params).set([this.n, this.m, this.dPad / 4]);
-      new Float32Array(params)[3] = 1 / (this.m * this.n);
-      this.ctx.dispatch(
+      this.ctx.dispatchProgram(
         op,
         pass,
-        'reluNtkApply',
-        reluNtkApplyWgsl,
-        {},
-        params,
+        reluNtkApply,
+        { n: this.n, m: this.m, dPad4: this.dPad / 4, s: 1 / (this.m * this.n) },
         [this.X, this.Z, this.a, this.gW, this.ga, out],
         [Math.ceil(this.n / 64), 1],
       );
@@ -238,29 +213,23 @@ class WebGpuReluSession implements ReluSession {
       const enc = this.ctx.device.createCommandEncoder({ label: 'catapult agop' });
       const pass = enc.beginComputePass({ label: 'catapult agop' });
       this.encodeForward(op, pass, n, false);
-      const params = new ArrayBuffer(16);
-      new Uint32Array(params).set([n, this.m, dPad / 4]);
-      new Float32Array(params)[3] = 1 / Math.sqrt(this.m);
-      this.ctx.dispatch(
+      this.ctx.dispatchProgram(
         op,
         pass,
-        'reluInputGrad',
-        reluInputGradWgsl,
-        {},
-        params,
+        reluInputGrad,
+        { n, m: this.m, dPad4: dPad / 4, scale: 1 / Math.sqrt(this.m) },
         [this.Z, this.a, this.W, G],
         [Math.ceil((n * dPad) / 4 / 64), 1],
       );
       const blocks = (dPad / 4) ** 2;
-      this.ctx.dispatch(
+      this.ctx.dispatchProgram(
         op,
         pass,
-        'transposeProduct',
-        transposeProductWgsl,
-        { DIAG_ONLY: 0 },
-        new Uint32Array([n, dPad / 4, dPad / 4, 0]).buffer,
+        transposeProduct,
+        { rows: n, aPad4: dPad / 4, bPad4: dPad / 4 },
         [G, G, gram],
         [Math.ceil(blocks / 64), 1],
+        { DIAG_ONLY: 0 },
       );
       pass.end();
       const [g] = await this.ctx.readBack(op, enc, [[gram, 0, dPad * dPad]]);

@@ -50,7 +50,11 @@ export function sniffDelimiter(text: string): string {
     for (const r of rows) freq.set(r.length, (freq.get(r.length) ?? 0) + 1);
     let fields = 1;
     let count = 0;
-    for (const [k, c] of freq) if (c > count || (c === count && k > fields)) ((fields = k), (count = c));
+    for (const [k, c] of freq)
+      if (c > count || (c === count && k > fields)) {
+        fields = k;
+        count = c;
+      }
     if (fields < 2) continue;
     const agreement = count / rows.length;
     if (agreement > best.agreement || (agreement === best.agreement && fields > best.fields))

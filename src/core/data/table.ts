@@ -125,7 +125,10 @@ export class ColumnBuilder {
       this.nums.push(v);
     } else {
       if (parseNumbers && INFINITE.test(cell)) this.rejectInfinite(cell);
-      if (this.firstText < 0) ((this.firstText = this.nums.length), (this.firstTextValue = cell));
+      if (this.firstText < 0) {
+        this.firstText = this.nums.length;
+        this.firstTextValue = cell;
+      }
       this.textCount++;
       this.nums.push(NaN);
     }
@@ -141,7 +144,10 @@ export class ColumnBuilder {
   }
 
   pushMissing(spelling: string): void {
-    if (this.firstMissing < 0) ((this.firstMissing = this.nums.length), (this.firstMissingValue = spelling));
+    if (this.firstMissing < 0) {
+      this.firstMissing = this.nums.length;
+      this.firstMissingValue = spelling;
+    }
     this.missingCount++;
     this.nums.push(NaN);
     this.codes?.push(-1);
@@ -381,7 +387,10 @@ function planFeature(table: Table, col: RawColumn, impute: boolean): FeatureEnco
   const at = new Map(levels.map((l, k) => [l, k]));
   for (const c of categories) {
     const count = counts[at.get(c)!];
-    if (count > best) ((best = count), (fill = c));
+    if (count > best) {
+      best = count;
+      fill = c;
+    }
   }
   return { column: col.name, kind, categories, fill };
 }

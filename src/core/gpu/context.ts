@@ -1,8 +1,8 @@
 // Device plumbing shared by the WebGPU compute backends (RFM, NFA, catapult lab): adapter and device
 // acquisition, a pipeline cache, labelled buffers counted while alive, read-back, and one op at a time
 // inside error scopes so any GPU failure surfaces as a BackendError. Browser-safe: any GPU object.
-import { BackendError } from '../errors';
-import { InputError } from '../errors';
+import { BackendError, InputError } from '../errors';
+import { packParams, type GpuProgram, type ParamValues } from './program';
 
 // Numeric usage flags: the GPUBufferUsage global is absent in Node unless webgpu's globals are installed.
 export const USAGE_MAP_READ = 0x0001;
@@ -155,6 +155,19 @@ export class GpuContext {
       }),
     );
     pass.dispatchWorkgroups(groups[0], groups[1]);
+  }
+
+  /** Dispatches a declared program: its Params packed from named values (see program.ts), then `buffers`. */
+  dispatchProgram<F extends string>(
+    op: GpuOp,
+    pass: GPUComputePassEncoder,
+    prog: GpuProgram<F>,
+    values: ParamValues<F>,
+    buffers: Binding[],
+    groups: [number, number],
+    constants: Record<string, number> = {},
+  ): void {
+    this.dispatch(op, pass, prog.name, prog.code, constants, packParams(prog, values), buffers, groups);
   }
 
   /** Throws a BackendError when a single binding of `bytes` would exceed the device limit. */

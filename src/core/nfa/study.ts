@@ -204,7 +204,7 @@ export async function runNfaStudy(
         rows: data.X.rows,
         options: fit.options,
         task: fit.task,
-        trainMetric: fit.final.train_metric,
+        trainMetric: fit.final.trainMetric,
         device: fit.device,
       },
     };

@@ -1,4 +1,3 @@
-import { BackendError } from '../errors';
 import type { Backend, KernelSpec } from './backend';
 import type { Dataset } from '../data/dataset';
 import { splitDataset } from '../data/split';
@@ -15,6 +14,7 @@ import {
   nextFeatureMatrix,
   transformOf,
 } from './feature-matrix';
+import { parseRfmOptions } from './options';
 import {
   DEFAULT_RFM_OPTIONS,
   type FeatureMatrix,
@@ -32,24 +32,9 @@ export interface FitContext {
   valFraction?: number;
   onIteration?: (rec: IterationRecord) => void;
   cancel?: CancelToken;
-  /** Called once when the backend fails (BackendError): the fit continues on the backend it returns. */
-  fallback?: (error: BackendError) => Promise<Backend>;
 }
 
 const now = () => performance.now() / 1000;
-
-export function validateOptions(o: RfmOptions): void {
-  const bad = (field: string, want: string, got: unknown) =>
-    new InputError(`option ${field}: expected ${want}, got ${String(got)}`);
-  if (o.kernel !== 'laplace' && o.kernel !== 'gaussian') throw bad('kernel', "'laplace' or 'gaussian'", o.kernel);
-  if (!(o.bandwidth > 0 && Number.isFinite(o.bandwidth))) throw bad('bandwidth', 'a positive number', o.bandwidth);
-  if (!(o.reg >= 0 && Number.isFinite(o.reg))) throw bad('reg', 'a number >= 0', o.reg);
-  if (!(Number.isInteger(o.iters) && o.iters >= 0 && o.iters <= 100)) throw bad('iters', 'an integer 0..100', o.iters);
-  if (o.agopPower !== 1 && o.agopPower !== 0.5) throw bad('agopPower', '1 or 0.5', o.agopPower);
-  if (o.normalize !== 'max' && o.normalize !== 'none') throw bad('normalize', "'max' or 'none'", o.normalize);
-  if (!(Number.isInteger(o.agopSamples) && o.agopSamples > 0))
-    throw bad('agopSamples', 'a positive integer', o.agopSamples);
-}
 
 /** Column means and standard deviations of the training rows (std 0 -> 1, so constant columns become 0). */
 export function standardizer(X: Mat): { mean: Float64Array; std: Float64Array } {
@@ -87,29 +72,29 @@ export async function predictRfm(model: RfmModel, Z: Mat, backend: Backend): Pro
 
 /** Better-than for the early-stopping/selection criterion: accuracy (ties: MSE) or validation MSE. */
 function better(a: IterationRecord, b: IterationRecord, classification: boolean): boolean {
-  const am = a.test_mse ?? a.train_mse,
-    bm = b.test_mse ?? b.train_mse;
-  if (classification && a.test_metric !== null && b.test_metric !== null && a.test_metric !== b.test_metric)
-    return a.test_metric > b.test_metric;
+  const am = a.testMse ?? a.trainMse,
+    bm = b.testMse ?? b.trainMse;
+  if (classification && a.testMetric !== null && b.testMetric !== null && a.testMetric !== b.testMetric)
+    return a.testMetric > b.testMetric;
   return am < bm;
 }
 
 /** xRFM's rule: stop once the validation criterion is more than 10% worse than the best so far. */
 function muchWorse(cur: IterationRecord, best: IterationRecord, classification: boolean): boolean {
-  if (classification && cur.test_metric !== null && best.test_metric !== null)
-    return cur.test_metric < 0.9 * best.test_metric;
-  return (cur.test_mse ?? cur.train_mse) > 1.1 * (best.test_mse ?? best.train_mse);
+  if (classification && cur.testMetric !== null && best.testMetric !== null)
+    return cur.testMetric < 0.9 * best.testMetric;
+  return (cur.testMse ?? cur.trainMse) > 1.1 * (best.testMse ?? best.trainMse);
 }
 
 /**
  * Fits a Recursive Feature Machine (SCIENCE.md §1): M_0 = I; for t = 0..T-1 fit the kernel predictor with
  * M_t, record metrics, set M_{t+1} from the AGOP; then fit once more with M_T. With earlyStop, stops when
  * the held-out criterion worsens by more than 10% and returns the best iteration (xRFM). Every heavy step
- * runs on ctx.backend; this function is the only RFM loop, whatever the device.
+ * runs on ctx.backend; this function is the only RFM loop, whatever the device. Where it runs and what
+ * happens when that device fails (a BackendError) is the caller's (core/compute.ts runPlaced).
  */
 export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx: FitContext): Promise<FitResult> {
-  const opts: RfmOptions = { ...DEFAULT_RFM_OPTIONS, ...options };
-  validateOptions(opts);
+  const opts = parseRfmOptions(options, 'option', DEFAULT_RFM_OPTIONS);
   const started = now();
   let train = trainIn;
   let test = ctx.test;
@@ -132,20 +117,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   const kernel: KernelSpec = { name: opts.kernel, bandwidth: opts.bandwidth };
   const agopIdx = n > opts.agopSamples ? permutation(n, opts.seed + 1).subarray(0, opts.agopSamples) : null;
 
-  let backend = ctx.backend;
-  let fallbackNote: string | undefined;
-  const onBackend = async <T>(f: (b: Backend) => Promise<T>): Promise<T> => {
-    try {
-      return await f(backend);
-    } catch (e) {
-      if (!(e instanceof BackendError) || !ctx.fallback || fallbackNote) throw e;
-      const next = await ctx.fallback(e);
-      fallbackNote = `${e.message}; continued on ${next.name} (${next.device})`;
-      backend = next;
-      return f(backend);
-    }
-  };
-
+  const backend = ctx.backend;
   let M: FeatureMatrix = identityFeatureMatrix(d, opts.diag);
   const iterations: IterationRecord[] = [];
   let best: { rec: IterationRecord; M: FeatureMatrix; alpha: Mat } | null = null;
@@ -158,12 +130,12 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     let reg = opts.reg;
     // Only the last round's alpha is the model (with early stopping, any round may be).
     const hints = { final: opts.earlyStop || t === opts.iters };
-    let sol = await onBackend((b) => b.solve(Xt, kernel, Y, reg, hints));
+    let sol = await backend.solve(Xt, kernel, Y, reg, hints);
     const phases = { kernel: sol.seconds.kernel, solve: sol.seconds.solve, predict: 0, agop: 0 };
     if (!sol.ok) {
       // xRFM: add 1% of the largest absolute row sum of K to the diagonal and retry once.
       reg = opts.reg + 0.01 * sol.maxAbsRowSum;
-      sol = await onBackend((b) => b.solve(Xt, kernel, Y, reg, hints));
+      sol = await backend.solve(Xt, kernel, Y, reg, hints);
       phases.kernel += sol.seconds.kernel;
       phases.solve += sol.seconds.solve;
       if (!sol.ok)
@@ -183,19 +155,19 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     let testEval: { metric: number; mse: number } | null = null;
     if (test && Ts) {
       const tp = now();
-      const pred = await onBackend((b) => b.predict(applyTransform(Ts, R), Xt, kernel, alpha));
+      const pred = await backend.predict(applyTransform(Ts, R), Xt, kernel, alpha);
       phases.predict = now() - tp;
       testEval = evaluate(pred, test.y, test.task);
     }
     const rec: IterationRecord = {
       iter: t,
-      train_metric: trainEval.metric,
-      train_mse: trainEval.mse,
-      test_metric: testEval?.metric ?? null,
-      test_mse: testEval?.mse ?? null,
+      trainMetric: trainEval.metric,
+      trainMse: trainEval.mse,
+      testMetric: testEval?.metric ?? null,
+      testMse: testEval?.mse ?? null,
       seconds: 0,
       phases,
-      reg_used: reg,
+      regUsed: reg,
     };
     const stop = opts.earlyStop && best !== null && muchWorse(rec, best.rec, classification);
     if (!opts.earlyStop || best === null || better(rec, best.rec, classification)) best = { rec, M, alpha };
@@ -203,7 +175,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       throwIfCancelled(ctx.cancel);
       const ta = now();
       const Z = agopIdx ? takeRows(Xt, agopIdx) : Xt;
-      const moments = await onBackend((b) => b.gradMoments(Z, Xt, kernel, alpha, opts.diag));
+      const moments = await backend.gradMoments(Z, Xt, kernel, alpha, opts.diag);
       const G = agopFromMoments(moments, R, Z.rows, opts.diag, opts.centerGrads, d);
       M = nextFeatureMatrix(G, opts);
       if (!M.data.every(Number.isFinite))
@@ -218,7 +190,6 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
 
   // Without early stopping `best` is simply the last iteration.
   const chosen = best!;
-  const Mfull = fullMatrix(chosen.M);
   const model: RfmModel = {
     task: train.task,
     kernel: opts.kernel,
@@ -233,24 +204,23 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   };
   return {
     task: train.task,
-    n_train: n,
-    n_test: test ? test.X.rows : 0,
+    nTrain: n,
+    nTest: test ? test.X.rows : 0,
     d,
-    feature_names: train.featureNames,
+    featureNames: train.featureNames,
     backend: backend.name,
     device: backend.device,
     iterations,
-    best_iter: chosen.rec.iter,
+    bestIter: chosen.rec.iter,
     final: {
-      train_metric: chosen.rec.train_metric,
-      test_metric: chosen.rec.test_metric,
-      test_mse: chosen.rec.test_mse,
+      trainMetric: chosen.rec.trainMetric,
+      testMetric: chosen.rec.testMetric,
+      testMse: chosen.rec.testMse,
     },
-    M: Array.from({ length: d }, (_, i) => Array.from(Mfull.subarray(i * d, (i + 1) * d))),
-    importance: Array.from(diagonal(chosen.M)),
+    M: fullMatrix(chosen.M),
+    importance: diagonal(chosen.M),
     options: opts,
     seconds: now() - started,
-    ...(fallbackNote ? { fallback: fallbackNote } : {}),
     model,
   };
 }

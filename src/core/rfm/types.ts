@@ -47,14 +47,21 @@ export interface PhaseSeconds {
 /** One round: predictor fitted with M_t, metrics measured. metric = accuracy (classification) or R^2. */
 export interface IterationRecord {
   iter: number;
-  train_metric: number;
-  train_mse: number;
-  test_metric: number | null;
-  test_mse: number | null;
+  trainMetric: number;
+  trainMse: number;
+  testMetric: number | null;
+  testMse: number | null;
   seconds: number;
   phases: PhaseSeconds;
   /** Ridge actually used (reg plus any jitter added after a failed Cholesky). */
-  reg_used: number;
+  regUsed: number;
+}
+
+/** The metrics of the returned model (its iteration's). */
+export interface FinalMetrics {
+  trainMetric: number;
+  testMetric: number | null;
+  testMse: number | null;
 }
 
 /** A feature matrix: full d x d (row-major) or its diagonal only. */
@@ -80,25 +87,26 @@ export interface RfmModel {
   alpha: Mat;
 }
 
+/** A fit in memory; the JSON report (snake_case, nested M) is made only by fitResultToJson (serialize.ts). */
 export interface FitResult {
   task: Task;
-  n_train: number;
-  n_test: number;
+  nTrain: number;
+  nTest: number;
   d: number;
-  feature_names: string[];
+  featureNames: string[];
   backend: BackendName;
   device: string;
   iterations: IterationRecord[];
   /** Index into iterations of the returned model (last, or best with early stopping). */
-  best_iter: number;
-  final: { train_metric: number; test_metric: number | null; test_mse: number | null };
-  /** Final M as nested rows (d x d; for diag, the diagonal matrix). */
-  M: number[][];
+  bestIter: number;
+  final: FinalMetrics;
+  /** Final M, d x d row-major (for diag, the diagonal matrix). */
+  M: Float64Array;
   /** diag(M) per feature. */
-  importance: number[];
+  importance: Float64Array;
   options: RfmOptions;
   seconds: number;
-  /** Why the backend changed mid-fit (e.g. WebGPU device lost -> CPU), if it did. */
+  /** Why the backend changed mid-fit (e.g. WebGPU device lost -> CPU), if it did; set by the caller that moved it. */
   fallback?: string;
   model: RfmModel;
 }

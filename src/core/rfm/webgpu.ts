@@ -2,24 +2,17 @@ import { BackendError } from '../errors';
 import type { Backend, GradMoments, KernelSpec, SolveHints, SolveResult } from './backend';
 import { InputError } from '../errors';
 import { mat, type Mat } from '../mat';
-import gradAccumulateWgsl from './kernels/gradAccumulate.wgsl';
-import gradFusedWgsl from './kernels/gradFused.wgsl';
-import kernelMatrixWgsl from './kernels/kernelMatrix.wgsl';
-import kernelTimesColsWgsl from './kernels/kernelTimesCols.wgsl';
-import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
 import { CpuBackend } from './cpu';
+import { gradAccumulate, gradFused, kernelMatrix, kernelTimesCols } from './kernels/programs';
+import { transposeProduct } from '../gpu/programs';
 import type { GpuLease } from '../gpu/lease';
 import {
   GpuContext,
   USAGE_COPY_DST,
   USAGE_COPY_SRC,
   USAGE_STORAGE,
-  deviceName,
   grid1d,
-  requestGpuDevice,
   roundUp,
-  type AdapterDescription,
-  type Binding,
   type GpuOp as Op,
 } from '../gpu/context';
 import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
@@ -320,52 +313,44 @@ export class WebGpuBackend implements Backend {
         if (wTile) {
           this.encodeKernelMatrix(op, pass, zPts, z0, rows, xPts, wTile, variant, kernel.bandwidth);
           const [gx, gy, stride] = grid1d(Math.ceil(rows / 4) * c * (dPad / 4), maxGroups);
-          this.dispatch(
+          this.ctx.dispatchProgram(
             op,
             pass,
-            'gradAccumulate',
-            gradAccumulateWgsl,
-            {},
-            [rows, n, c, dPad / 4, ld, stride, 0, 0],
+            gradAccumulate,
+            { rows, n, c, dPad4: dPad / 4, ldW: ld, xStride: stride },
             [wTile, alphaBuf, xRows, zTile, gTile],
             [gx, gy],
           );
         } else {
           const [gx, gy, stride] = grid1d(Math.ceil(rows / 2) * c, maxGroups);
-          const params = new ArrayBuffer(32);
-          new Uint32Array(params).set([rows, n, c, stride]);
-          new Float32Array(params)[4] = 1 / kernel.bandwidth;
-          this.ctx.dispatch(
+          this.ctx.dispatchProgram(
             op,
             pass,
-            'gradFused',
-            gradFusedWgsl,
-            { KERNEL: variant, DPAD4: dPad / 4 },
-            params,
+            gradFused,
+            { rows, n, c, xStride: stride, invL: 1 / kernel.bandwidth },
             [alphaBuf, xRows, zTile, gTile],
             [gx, gy],
+            { KERNEL: variant, DPAD4: dPad / 4 },
           );
         }
         const blocks = (dPad / 4) * (dPad / 4);
-        this.dispatch(
+        this.ctx.dispatchProgram(
           op,
           pass,
-          `transposeProduct${diagOnly ? 'Diag' : ''}`,
-          transposeProductWgsl,
-          { DIAG_ONLY: diagOnly ? 1 : 0 },
-          [rows * c, dPad / 4, dPad / 4, 0],
+          transposeProduct,
+          { rows: rows * c, aPad4: dPad / 4, bPad4: dPad / 4 },
           [gTile, gTile, outerBuf],
           [Math.ceil(blocks / 64), 1],
+          { DIAG_ONLY: diagOnly ? 1 : 0 },
         );
-        this.dispatch(
+        this.ctx.dispatchProgram(
           op,
           pass,
-          'transposeProduct',
-          transposeProductWgsl,
-          { DIAG_ONLY: 0 },
-          [rows * c, cPad / 4, dPad / 4, 0],
+          transposeProduct,
+          { rows: rows * c, aPad4: cPad / 4, bPad4: dPad / 4 },
           [indicatorBuf, gTile, sumBuf],
           [Math.ceil(((cPad / 4) * (dPad / 4)) / 64), 1],
+          { DIAG_ONLY: 0 },
         );
         pass.end();
         const [o, s] = await this.readBack(op, enc, [
@@ -450,15 +435,14 @@ export class WebGpuBackend implements Backend {
     const enc = this.ctx.device.createCommandEncoder({ label: 'K times P' });
     const pass = enc.beginComputePass({ label: 'K times P' });
     for (const t of tiles) {
-      this.dispatch(
+      this.ctx.dispatchProgram(
         op,
         pass,
-        'kernelTimesCols',
-        kernelTimesColsWgsl,
-        { COLUMNS: c === 1 ? 1 : 4 },
-        [t.rows, ld / 4, cPad / 4, 0],
+        kernelTimesCols,
+        { rows: t.rows, ld4: ld / 4, cPad4: cPad / 4 },
         [t.buf, ptBuf, { buffer: outBuf, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }],
         [Math.ceil(t.rows / 4 / 64), cPad / 4],
+        { COLUMNS: c === 1 ? 1 : 4 },
       );
     }
     pass.end();
@@ -487,15 +471,14 @@ export class WebGpuBackend implements Backend {
     for (let r0 = 0; r0 < a.n; r0 += tileRows) {
       const rows = Math.min(tileRows, a.n - r0);
       this.encodeKernelMatrix(op, pass, a, r0, rows, b, kTile, variant, bandwidth);
-      this.dispatch(
+      this.ctx.dispatchProgram(
         op,
         pass,
-        'kernelTimesCols',
-        kernelTimesColsWgsl,
-        { COLUMNS: c === 1 ? 1 : 4 },
-        [rows, b.ld / 4, cPad / 4, 0],
+        kernelTimesCols,
+        { rows, ld4: b.ld / 4, cPad4: cPad / 4 },
         [kTile, ptBuf, { buffer: outBuf, offset: r0 * cPad * 4, size: rows * cPad * 4 }],
         [Math.ceil(rows / 4 / 64), cPad / 4],
+        { COLUMNS: c === 1 ? 1 : 4 },
       );
     }
     pass.end();
@@ -515,43 +498,23 @@ export class WebGpuBackend implements Backend {
     variant: KernelVariant,
     bandwidth: number,
   ): void {
-    const params = new ArrayBuffer(32);
-    const u = new Uint32Array(params);
-    u.set([rows, b.n, a.d, a.ld / 4, b.ld / 4, b.ld]);
-    new Float32Array(params)[6] = 1 / bandwidth;
-    u[7] = r0 / 4;
-    this.ctx.dispatch(
+    this.ctx.dispatchProgram(
       op,
       pass,
-      'kernelMatrix',
-      kernelMatrixWgsl,
-      { KERNEL: variant },
-      params,
+      kernelMatrix,
+      {
+        rowsA: rows,
+        rowsB: b.n,
+        d: a.d,
+        ldA4: a.ld / 4,
+        ldB4: b.ld / 4,
+        ldOut: b.ld,
+        invL: 1 / bandwidth,
+        aCol4: r0 / 4,
+      },
       [a.buf, b.buf, out],
       [Math.ceil(b.ld / 8 / 64), Math.ceil(rows / 8)],
-    );
-  }
-
-  private dispatch(
-    op: Op,
-    pass: GPUComputePassEncoder,
-    name: string,
-    code: string,
-    constants: Record<string, number>,
-    params: number[],
-    buffers: Binding[],
-    groups: [number, number],
-  ): void {
-    // The diagonal variant of a kernel differs by an override constant only: one cache entry name.
-    this.ctx.dispatch(
-      op,
-      pass,
-      name.replace(/Diag$/, ''),
-      code,
-      constants,
-      new Uint32Array(params).buffer,
-      buffers,
-      groups,
+      { KERNEL: variant },
     );
   }
 

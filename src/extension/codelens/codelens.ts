@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { scanPythonPaths, DEFAULT_WEIGHT_EXTENSIONS, type PathLens } from './scan';
+import type { Ctx } from '../ctx';
 import { datasetExtensions } from '../host/options';
 
 export const INSPECT_WEIGHTS_COMMAND = 'featureLens.inspectWeights';
@@ -105,9 +106,10 @@ export class PathCodeLensProvider implements vscode.CodeLensProvider {
   }
 }
 
-export function registerCodeLens(context: vscode.ExtensionContext): PathCodeLensProvider {
+/** CodeLens in Python scripts; it has no commands of its own (it offers other features' commands). */
+export function register(ctx: Ctx): PathCodeLensProvider {
   const provider = new PathCodeLensProvider();
-  context.subscriptions.push(
+  ctx.subscribe(
     vscode.languages.registerCodeLensProvider({ language: 'python' }, provider),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('featureLens.codeLens') || e.affectsConfiguration('featureLens.datasetExtensions'))

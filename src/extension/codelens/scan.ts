@@ -31,6 +31,9 @@ interface Literal {
   start: number;
 }
 
+/** Stands where a string literal was in the masked source (a character Python source never holds). */
+const LITERAL_MARK = '\u0001';
+
 /**
  * The source with comments blanked and each string literal replaced by \u0001 plus spaces (offsets and
  * newlines kept, so brackets inside strings do not count and positions map back to lines).
@@ -66,7 +69,7 @@ function mask(text: string): { masked: string; literals: Map<number, Literal> } 
       }
       const end = Math.min(text.length, text.startsWith(q, j) ? j + q.length : j);
       for (let k = p; k < end; k++) if (out[k] !== '\n') out[k] = ' ';
-      out[p] = '\u0001';
+      out[p] = LITERAL_MARK;
       if (!triple)
         literals.set(p, {
           value: prefix.includes('r') ? text.slice(i + 1, j) : value,
@@ -97,9 +100,8 @@ function callArgs(masked: string, literals: Map<number, Literal>, open: number):
     const raw = masked.slice(a, b);
     const kw = /^\s*([A-Za-z_]\w*)\s*=(?!=)/.exec(raw);
     const rest = kw ? raw.slice(kw[0].length) : raw;
-    const lit = /^\s*\u0001\s*$/.test(rest)
-      ? literals.get(a + (kw ? kw[0].length : 0) + rest.indexOf('\u0001'))
-      : undefined;
+    const lit =
+      rest.trim() === LITERAL_MARK ? literals.get(a + (kw ? kw[0].length : 0) + rest.indexOf(LITERAL_MARK)) : undefined;
     args.push({ keyword: kw?.[1], literal: lit, present: raw.trim().length > 0, raw: rest.trim() });
   };
   for (let i = open; i < masked.length; i++) {

@@ -2,7 +2,9 @@ import * as vscode from 'vscode';
 import type { Task } from '../../core/data/dataset';
 import { DATASET_EXTENSIONS } from '../../core/data/index';
 import type { FitArgs } from './options';
-import { datasetExtensions, resolveRfmOptions, settingsBackend, settingsValFraction } from './options';
+import { datasetExtensions, settingsBackend, settingsRfmOptions, settingsValFraction } from './options';
+import { rfmOptionProblem } from '../../core/rfm/options';
+import type { RfmOptions } from '../../core/rfm/types';
 
 export interface ColumnInfo {
   name: string;
@@ -74,19 +76,12 @@ export async function pickTarget(
 
 type Step =
   | { key: keyof FitArgs; title: string; kind: 'pick'; choices: { label: string; value: unknown; detail?: string }[] }
-  | {
-      key: keyof FitArgs;
-      title: string;
-      kind: 'number';
-      integer?: boolean;
-      min?: number;
-      exclusiveMin?: boolean;
-      max?: number;
-    };
+  /** A number checked as the option's own parser checks it. */
+  | { key: keyof RfmOptions | 'valFraction'; title: string; kind: 'number' };
 
 /** Walks through every option of `feature-lens fit`; undefined when the user escapes. */
 export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefined> {
-  const d = resolveRfmOptions({});
+  const d = settingsRfmOptions();
   const yesNo = (on: boolean) =>
     [
       { label: on ? 'yes (default)' : 'yes', value: true },
@@ -111,9 +106,9 @@ export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefi
       kind: 'pick',
       choices: [d.kernel, d.kernel === 'laplace' ? 'gaussian' : 'laplace'].map((k) => ({ label: k, value: k })),
     },
-    { key: 'bandwidth', title: 'Bandwidth L', kind: 'number', min: 0, exclusiveMin: true },
-    { key: 'reg', title: 'Ridge (reg)', kind: 'number', min: 0 },
-    { key: 'iters', title: 'Iterations T', kind: 'number', integer: true, min: 0, max: 100 },
+    { key: 'bandwidth', title: 'Bandwidth L', kind: 'number' },
+    { key: 'reg', title: 'Ridge (reg)', kind: 'number' },
+    { key: 'iters', title: 'Iterations T', kind: 'number' },
     { key: 'diag', title: 'Diagonal M only?', kind: 'pick', choices: yesNo(d.diag) },
     { key: 'centerGrads', title: 'Centre gradients?', kind: 'pick', choices: yesNo(d.centerGrads) },
     {
@@ -130,15 +125,15 @@ export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefi
     },
     { key: 'standardize', title: 'Standardise features?', kind: 'pick', choices: yesNo(d.standardize) },
     { key: 'earlyStop', title: 'Early stopping on the validation metric?', kind: 'pick', choices: yesNo(d.earlyStop) },
-    { key: 'agopSamples', title: 'AGOP over at most this many training points', kind: 'number', integer: true, min: 1 },
+    { key: 'agopSamples', title: 'AGOP over at most this many training points', kind: 'number' },
     {
       key: 'impute',
       title: 'Fill missing feature values (training mean / most frequent)?',
       kind: 'pick',
       choices: yesNo(false),
     },
-    { key: 'valFraction', title: 'Validation fraction (when no test file)', kind: 'number', min: 0, max: 0.9 },
-    { key: 'seed', title: 'Seed', kind: 'number', integer: true, min: 0 },
+    { key: 'valFraction', title: 'Validation fraction (when no test file)', kind: 'number' },
+    { key: 'seed', title: 'Seed', kind: 'number' },
     {
       key: 'backend',
       title: 'Backend',
@@ -165,13 +160,8 @@ export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefi
         value: String(defaults[step.key]),
         ignoreFocusOut: true,
         validateInput: (s) => {
-          const v = Number(s);
-          if (s.trim() === '' || !Number.isFinite(v)) return 'a number';
-          if (step.integer && !Number.isInteger(v)) return 'a whole number';
-          if (step.min !== undefined && (step.exclusiveMin ? v <= step.min : v < step.min))
-            return step.exclusiveMin ? `greater than ${step.min}` : `at least ${step.min}`;
-          if (step.max !== undefined && v > step.max) return `at most ${step.max}`;
-          return undefined;
+          const want = rfmOptionProblem(step.key, s);
+          return want && `expected ${want}`;
         },
       });
       if (text === undefined) return undefined;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { FitArgs } from './options';
+import type { FinalReport, FitReport } from '../../core/rfm/serialize';
 import type { RfmOptions } from '../../core/rfm/types';
 import type { Task } from '../../core/data/dataset';
 
@@ -15,7 +16,7 @@ export interface RunMeta {
   /** 'panel' (webview) or 'host' (extension host). */
   where: 'panel' | 'host';
   backendReason: string;
-  final: { train_metric: number; test_metric: number | null; test_mse: number | null };
+  final: FinalReport;
   seconds: number;
 }
 
@@ -28,7 +29,7 @@ export interface RunRecord {
   options: RfmOptions;
   valFraction: number;
   /** fitResultToJson(result): the same JSON `feature-lens fit --json` prints. */
-  result: Record<string, unknown>;
+  result: FitReport;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface WebviewHostOptions<Out, In> {
   page: PageOptions;
   /** The view's own messages (never 'ready' or 'log'); `reply` is set when the page awaits an answer. */
   onMessage?: (m: In, reply: Reply<Out> | undefined) => unknown;
+  /** Each time the page says 'ready': a page set again or reloaded starts empty, so a view may send it everything. */
+  onReady?: () => void;
   /** How long a page may take to say 'ready' before it is set again (default 4 s, see pagePatienceMs). */
   patienceMs?: number;
   /** Page loads tried before the page counts as unavailable (default 3). */
@@ -168,6 +170,7 @@ export class WebviewHost<Out extends { type: string }, In extends { type: string
       if (late) this.options.log.info(`${this.options.label}: the page loaded late; showing what it missed`);
       for (const q of this.queue.splice(0)) this.channel.post(q);
       this.settleReady(true);
+      this.options.onReady?.();
       return undefined;
     }
     if (m.type === 'log' && 'level' in m) {

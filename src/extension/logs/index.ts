@@ -1,11 +1,7 @@
 import * as vscode from 'vscode';
-import { registerReportingCommand } from '../host/commands';
 import { type SpikeParams } from '../../core/logs/index';
-import type { LabSettings } from '../../protocol/catapult';
 import type { LogsPanelState } from '../../protocol/logs';
-import { CatapultLab, LAB_VIEW_TYPE, type LabResult } from '../catapult/lab';
-import { registerCodeLens } from '../codelens/codelens';
-import { toUri } from '../host/datasetFile';
+import type { Ctx } from '../ctx';
 import { followKindOf, resolveLogTarget } from './logTarget';
 import { SPIKES_VIEW_TYPE, SpikeWatch, type SpikeWatchState, type WatchSettings } from './spikeWatch';
 
@@ -66,8 +62,9 @@ function publishLogFolders(log: vscode.LogOutputChannel): () => void {
   };
 }
 
-/** Registers the loss-spike views, the catapult lab and the Python CodeLens (issue 6). */
-export function registerLogViews(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+/** The live loss-spike views: their commands, the explorer's log folders, revival after a reload. */
+export function register(ctx: Ctx): void {
+  const log = ctx.log;
   const watches = new Set<SpikeWatch>();
   const refreshFolders = publishLogFolders(log);
   const folderWatcher = vscode.workspace.createFileSystemWatcher(
@@ -76,9 +73,6 @@ export function registerLogViews(context: vscode.ExtensionContext, log: vscode.L
     true,
     false,
   );
-
-  const command = <A extends unknown[], R>(id: string, fn: (...args: A) => Promise<R>) =>
-    registerReportingCommand(id, log, fn);
 
   async function askForLog(): Promise<vscode.Uri | undefined> {
     const active = vscode.window.activeTextEditor?.document.uri;
@@ -116,36 +110,19 @@ export function registerLogViews(context: vscode.ExtensionContext, log: vscode.L
       return target.file.toString();
     }
     log.info(`spikes: watching ${target.file.toString()} as ${target.kind}${target.note ? ` (${target.note})` : ''}`);
-    watches.add(
-      new SpikeWatch(target, context.extensionUri, watchSettings(), log, (w) => watches.delete(w), args.column),
-    );
+    watches.add(new SpikeWatch(target, ctx, watchSettings(), (w) => watches.delete(w), args.column));
     return target.file.toString();
   };
 
-  context.subscriptions.push(
+  ctx.commands({
+    'featureLens.watchLossSpikes': watch,
+    // Test and scripting hook: what each live view holds (host) and shows (webview).
+    'featureLens.spikes.state': async (): Promise<SpikeWatchState[]> => [...watches].map((w) => w.state()),
+  });
+  ctx.subscribe(
     folderWatcher,
     folderWatcher.onDidCreate(refreshFolders),
     folderWatcher.onDidDelete(refreshFolders),
-    command('featureLens.watchLossSpikes', watch),
-    // Test and scripting hook: what each live view holds (host) and shows (webview).
-    command('featureLens.spikes.state', async (): Promise<SpikeWatchState[]> => [...watches].map((w) => w.state())),
-    // With arguments (scripting, tests) it runs at once and resolves to the run's summary.
-    command(
-      'featureLens.openCatapultLab',
-      async (
-        settings?: Partial<LabSettings> & {
-          sweep?: 'none' | 'lr' | 'batch';
-          dataset?: vscode.Uri | string;
-          target?: string;
-        },
-      ): Promise<LabResult | undefined> => {
-        const lab = CatapultLab.open(context.extensionUri, log);
-        if (!settings) return undefined;
-        const { sweep, dataset, target, ...rest } = settings;
-        if (dataset) await lab.useDataset(toUri(dataset), target);
-        return lab.run(rest, sweep ?? 'none');
-      },
-    ),
     new vscode.Disposable(() => {
       for (const w of [...watches]) w.panel.dispose();
     }),
@@ -164,23 +141,9 @@ export function registerLogViews(context: vscode.ExtensionContext, log: vscode.L
           return;
         }
         watches.add(
-          new SpikeWatch(
-            target,
-            context.extensionUri,
-            watchSettings(),
-            log,
-            (w) => watches.delete(w),
-            state?.column ?? undefined,
-            panel,
-          ),
+          new SpikeWatch(target, ctx, watchSettings(), (w) => watches.delete(w), state?.column ?? undefined, panel),
         );
       },
     }),
-    vscode.window.registerWebviewPanelSerializer(LAB_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
-        CatapultLab.revive(panel, context.extensionUri, log);
-      },
-    }),
   );
-  registerCodeLens(context);
 }

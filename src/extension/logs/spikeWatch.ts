@@ -1,10 +1,17 @@
 import * as vscode from 'vscode';
 import { LogFollower, type FileSource, type FollowUpdate, type SpikeParams } from '../../core/logs/index';
 import { bufferOf } from '../../protocol/wire';
-import { toWireSpike, type LogColumnState, type LogsHostToWebview, type LogsWebviewToHost, type WireSpike } from '../../protocol/logs';
-import { webviewOptions } from '../rfm/panel';
+import {
+  toWireSpike,
+  type LogColumnState,
+  type LogsHostToWebview,
+  type LogsWebviewToHost,
+  type WireSpike,
+} from '../../protocol/logs';
+import type { Ctx } from '../ctx';
+import { viewPage } from '../host/viewHtml';
+import { WebviewHost, createPanel } from '../host/webviewHost';
 import { fileSourceOf } from './fileSource';
-import { viewHtml } from '../host/viewHtml';
 import { resolveLogTarget, type LogTarget } from './logTarget';
 
 function titleOf(target: LogTarget): string {
@@ -49,7 +56,7 @@ export interface WatchSettings {
  * parsed), keeps the spikes, and posts new points to its webview in batches.
  */
 export class SpikeWatch {
-  readonly panel: vscode.WebviewPanel;
+  private readonly host: WebviewHost<LogsHostToWebview, LogsWebviewToHost>;
   private follower: LogFollower;
   private source: FileSource & { dispose(): void };
   private fileWatcher: vscode.Disposable;
@@ -59,7 +66,6 @@ export class SpikeWatch {
   private disposed = false;
   private syncing = false;
   private again = false;
-  private ready = false;
   /** Caught up with the file once: spikes found later are news worth a notification. */
   private caughtUp = false;
   private lastNotice = 0;
@@ -82,36 +88,30 @@ export class SpikeWatch {
   private flushTimer: NodeJS.Timeout | undefined;
   private lastFlush = 0;
 
+  private readonly log: vscode.LogOutputChannel;
+
   constructor(
     private current: LogTarget,
-    extensionUri: vscode.Uri,
+    ctx: Ctx,
     private readonly settings: WatchSettings,
-    private readonly log: vscode.LogOutputChannel,
     onDispose: (w: SpikeWatch) => void,
     column?: string,
     revived?: vscode.WebviewPanel,
   ) {
+    this.log = ctx.log;
     this.requestedColumn = column;
     this.follower = this.newFollower();
     this.source = fileSourceOf(current.file);
     const title = titleOf(current);
-    this.panel =
-      revived ??
-      vscode.window.createWebviewPanel(
-        SPIKES_VIEW_TYPE,
-        title,
-        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-        {
-          ...webviewOptions(extensionUri),
-          retainContextWhenHidden: true,
-        },
-      );
-    if (revived) {
-      this.panel.webview.options = webviewOptions(extensionUri);
-      this.panel.title = title;
-    }
-    this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
-    this.panel.webview.html = viewHtml(this.panel.webview, extensionUri, 'logs', title);
+    this.host = new WebviewHost(revived ?? createPanel(ctx.extensionUri, SPIKES_VIEW_TYPE, title), {
+      extensionUri: ctx.extensionUri,
+      log: ctx.log,
+      label: 'spikes view',
+      page: viewPage('logs', title),
+      onMessage: (m) => this.onMessage(m),
+      onReady: () => this.sendAll(),
+    });
+    this.panel.title = title;
     this.fileWatcher = this.watchFile();
 
     let polls = 0;
@@ -119,18 +119,15 @@ export class SpikeWatch {
       void this.sync();
       if (this.followsFolder && ++polls % 5 === 0) void this.retargetIfNewer();
     }, POLL_MS);
-    this.disposables.push(
-      new vscode.Disposable(() => clearInterval(poll)),
-      this.panel.webview.onDidReceiveMessage((m: LogsWebviewToHost) => this.onMessage(m)),
-      this.panel.onDidDispose(() => {
-        this.disposed = true;
-        if (this.flushTimer) clearTimeout(this.flushTimer);
-        for (const d of this.disposables) d.dispose();
-        this.fileWatcher.dispose();
-        this.source.dispose();
-        onDispose(this);
-      }),
-    );
+    this.disposables.push(new vscode.Disposable(() => clearInterval(poll)));
+    this.host.onDidDispose(() => {
+      this.disposed = true;
+      if (this.flushTimer) clearTimeout(this.flushTimer);
+      for (const d of this.disposables) d.dispose();
+      this.fileWatcher.dispose();
+      this.source.dispose();
+      onDispose(this);
+    });
     if (this.followsFolder) {
       // A new run (version_N, a timestamped folder) or a resumed run's new event file: follow the newest.
       const runs = vscode.workspace.createFileSystemWatcher(
@@ -149,6 +146,15 @@ export class SpikeWatch {
 
   get target(): LogTarget {
     return this.current;
+  }
+
+  get panel(): vscode.WebviewPanel {
+    return this.host.panel;
+  }
+
+  /** The page draws only what it was sent: until it is ready, nothing is queued (sendAll catches it up). */
+  private get pageReady(): boolean {
+    return this.host.state === 'ready';
   }
 
   private get followsFolder(): boolean {
@@ -288,13 +294,15 @@ export class SpikeWatch {
       this.points = 0;
     }
     if (u.values.length) {
-      this.pendingSteps.push(u.steps.slice());
-      this.pendingValues.push(u.values.slice());
+      if (this.pageReady) {
+        this.pendingSteps.push(u.steps.slice());
+        this.pendingValues.push(u.values.slice());
+      }
       this.points += u.values.length;
     }
     const fresh = u.newSpikes.map(toWireSpike);
     this.spikes.push(...fresh);
-    this.pendingSpikes.push(...fresh);
+    if (this.pageReady) this.pendingSpikes.push(...fresh);
     this.openSpike = u.openSpike ? toWireSpike(u.openSpike) : null;
     const col = u.column;
     this.columns = {
@@ -308,20 +316,12 @@ export class SpikeWatch {
         const msg = `${p.line !== undefined ? `line ${p.line}: ` : p.byteOffset !== undefined ? `byte ${p.byteOffset}: ` : ''}${p.message}`;
         if (this.problems.length < 50) {
           this.problems.push(msg);
-          this.pendingProblems.push(msg);
+          if (this.pageReady) this.pendingProblems.push(msg);
         }
       }
     }
     if (!u.behind) this.status = this.statusLine();
-    if (u.restarted && this.ready)
-      void this.panel.webview.postMessage({
-        type: 'logInfo',
-        title: this.panel.title,
-        source: vscode.workspace.asRelativePath(this.current.file, false),
-        requested: this.current.requested.toString(),
-        logScale: this.settings.logScale,
-        smoothing: this.settings.smoothing,
-      } satisfies LogsHostToWebview);
+    if (u.restarted && this.pageReady) this.host.post(this.info());
     if (fresh.length && this.caughtUp) this.notify(fresh);
     this.scheduleFlush();
   }
@@ -342,11 +342,7 @@ export class SpikeWatch {
       .then((a) => {
         if (a !== 'Show' || this.disposed) return;
         this.panel.reveal(undefined, false);
-        void this.panel.webview.postMessage({
-          type: 'logZoom',
-          start: s.start,
-          end: s.end,
-        } satisfies LogsHostToWebview);
+        this.host.post({ type: 'logZoom', start: s.start, end: s.end });
       });
   }
 
@@ -355,12 +351,12 @@ export class SpikeWatch {
     const wait = Math.max(0, 1000 / POSTS_PER_SECOND - (Date.now() - this.lastFlush));
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
-      void this.flush();
+      this.flush();
     }, wait);
   }
 
-  private async flush(): Promise<void> {
-    if (!this.ready || this.disposed) return;
+  private flush(): void {
+    if (!this.pageReady || this.disposed) return;
     this.lastFlush = Date.now();
     const n = this.pendingValues.reduce((a, v) => a + v.length, 0);
     const steps = new Float64Array(n),
@@ -387,40 +383,39 @@ export class SpikeWatch {
     this.pendingValues = [];
     this.pendingSpikes = [];
     this.pendingProblems = [];
-    const ok = await this.panel.webview.postMessage(msg);
-    if (!ok) this.log.warn('spikes view did not accept an update');
+    this.host.post(msg);
+  }
+
+  private info(): LogsHostToWebview {
+    return {
+      type: 'logInfo',
+      title: this.panel.title,
+      source: vscode.workspace.asRelativePath(this.current.file, false),
+      requested: this.current.requested.toString(),
+      logScale: this.settings.logScale,
+      smoothing: this.settings.smoothing,
+    };
+  }
+
+  /** A fresh page (first load, set again, reloaded): everything held so far, as one reset. */
+  private sendAll(): void {
+    this.host.post(this.info());
+    const s = this.columns.column ? this.follower.series(this.columns.column) : undefined;
+    this.pendingReset = true;
+    this.pendingSteps = s ? [s.steps.slice()] : [];
+    this.pendingValues = s ? [s.values.slice()] : [];
+    this.pendingSpikes = [...this.spikes];
+    this.pendingProblems = [...this.problems];
+    this.scheduleFlush();
   }
 
   private onMessage(m: LogsWebviewToHost): void {
     switch (m.type) {
-      case 'ready': {
-        // A fresh page (first load or reload): send everything held so far as one reset.
-        this.ready = true;
-        void this.panel.webview.postMessage({
-          type: 'logInfo',
-          title: this.panel.title,
-          source: vscode.workspace.asRelativePath(this.target.file, false),
-          requested: this.current.requested.toString(),
-          logScale: this.settings.logScale,
-          smoothing: this.settings.smoothing,
-        } satisfies LogsHostToWebview);
-        const s = this.columns.column ? this.follower.series(this.columns.column) : undefined;
-        this.pendingReset = true;
-        this.pendingSteps = s ? [s.steps.slice()] : [];
-        this.pendingValues = s ? [s.values.slice()] : [];
-        this.pendingSpikes = [...this.spikes];
-        this.pendingProblems = [...this.problems];
-        this.scheduleFlush();
-        break;
-      }
       case 'pickColumn':
         this.pickColumn(m.column);
         break;
       case 'logShown':
         this.shown = { points: m.points, spikes: m.spikes };
-        break;
-      case 'log':
-        this.log[m.level](`[spikes view] ${m.message}`);
         break;
     }
   }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { LensPanel } from './panel';
+import type { RfmPanel } from './panel';
 import type { RunRecord } from '../host/runStore';
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
@@ -16,10 +16,8 @@ function csvField(s: string): string {
 }
 
 export function importancesCsv(run: RunRecord): string {
-  const r = run.result as { feature_names?: string[]; importance?: number[] };
-  const names = r.feature_names ?? [];
-  const imp = r.importance ?? [];
-  const rows = names.map((n, i) => ({ n, v: imp[i] })).sort((a, b) => b.v - a.v);
+  const { feature_names: names, importance } = run.result;
+  const rows = names.map((n, i) => ({ n, v: importance[i] })).sort((a, b) => b.v - a.v);
   return 'rank,feature,importance\n' + rows.map((r, i) => `${i + 1},${csvField(r.n)},${r.v}`).join('\n') + '\n';
 }
 
@@ -30,7 +28,7 @@ export function importancesCsv(run: RunRecord): string {
 export async function exportRun(
   run: RunRecord,
   dir: vscode.Uri,
-  panel: LensPanel,
+  panel: RfmPanel,
   log: vscode.LogOutputChannel,
 ): Promise<vscode.Uri[]> {
   const charts = await panel.charts().catch((e) => {

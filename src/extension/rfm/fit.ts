@@ -1,48 +1,85 @@
+// The RFM fit command: prompts, loading, then ONE runPlaced over the placements core/compute.ts plans
+// for the user's backend choice. A page placement is one request to the panel's page; a host placement
+// runs fitRfm here on the host's GPU lease or the yielding CPU backend. The finished fit crosses the
+// host/page boundary once: the page that computed it only hears that it was saved.
 import * as vscode from 'vscode';
-import { BackendError } from '../../core/errors';
-import type { Backend } from '../../core/rfm/backend';
-import { CancelledError, InputError } from '../../core/errors';
+import {
+  planPlacements,
+  PlacementUnavailable,
+  runPlaced,
+  type BackendChoice,
+  type Placement,
+} from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { inspectDataset, loadDataset } from '../../core/data/index';
+import { BackendError, CancelledError, InputError, type CancelToken } from '../../core/errors';
+import { hostRfmBackend } from '../../core/node';
 import { fitRfm } from '../../core/rfm/fit';
-import { CpuBackend } from '../../core/rfm/cpu';
-import { fitResultToJson } from '../../core/rfm/serialize';
+import { fitResultToJson, type FitReport } from '../../core/rfm/serialize';
 import type { FitResult, IterationRecord, RfmOptions } from '../../core/rfm/types';
-import { fromWireFitResult, type RunView } from '../../protocol/rfm';
+import { ChannelError } from '../../protocol/channel';
+import { fromWireFitResult, type FitReply, type PagePlacement, type RunView } from '../../protocol/rfm';
 import { toWireDataset } from '../../protocol/wire';
-import type { BackendChoice } from '../../core/compute';
+import type { Ctx } from '../ctx';
 import { baseName, displayPath, loaderName, readDatasetFile, sha256, toUri } from '../host/datasetFile';
-import { resolveBackend, resolveRfmOptions, resolveValFraction, topK, type FitArgs } from '../host/options';
-import type { LensPanel, PanelManager } from './panel';
+import { resolveRfmOptions, resolveValFraction, type FitArgs } from '../host/options';
 import { askAdvanced, pickDatasetFile, pickTarget } from '../host/prompts';
 import { RunStore, type RunMeta, type RunRecord } from '../host/runStore';
+import type { PanelManager, RfmPanel } from './panel';
+import { initialView, resultView } from './view';
 
-/** What `featureLens.fitRfm` resolves to: the CLI's JSON plus where the fit ran. */
-export type FitCommandResult = Record<string, unknown> & {
+/** What `featureLens.fitRfm` resolves to: the CLI's JSON report plus where the fit ran and why. */
+export type FitCommandResult = FitReport & {
   runId: string;
-  backend: string;
   where: 'panel' | 'host';
   backendReason: string;
 };
 
-interface Outcome {
-  result: FitResult;
-  where: 'panel' | 'host';
-  reason: string;
+interface FitJob {
+  runId: string;
+  name: string;
+  train: Dataset;
+  test?: Dataset;
+  options: RfmOptions;
+  valFraction: number;
+  backend: BackendChoice;
+  view: RunView;
 }
 
-type PanelFit =
-  | { ok: true; result: FitResult; reason: string }
-  | { ok: false; gpuUnavailable: boolean; cancelled: boolean; message: string };
+type Progress = vscode.Progress<{ message?: string; increment?: number }>;
+
+/** How long a page may take to answer a cancel before the fit counts as cancelled anyway. */
+const CANCEL_GRACE_MS = 3000;
+
+/** A cancel token that can also be awaited (a page that never answers must not hold the command). */
+class Cancel implements CancelToken {
+  cancelled = false;
+  private readonly listeners: (() => void)[] = [];
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    for (const l of this.listeners.splice(0)) l();
+  }
+  /** Rejects with CancelledError `graceMs` after a cancel. */
+  after(graceMs: number): Promise<never> {
+    const p = new Promise<never>((_, reject) => {
+      const fire = () => setTimeout(() => reject(new CancelledError()), graceMs);
+      if (this.cancelled) fire();
+      else this.listeners.push(fire);
+    });
+    // Raced against the work: when the work wins, this rejection has no one to hear it.
+    p.catch(() => {});
+    return p;
+  }
+}
 
 export class FitService {
   /** Cancel actions of the fits under way (progress Cancel and featureLens.cancelFit share them). */
   private readonly running = new Map<string, () => void>();
 
   constructor(
-    private readonly store: RunStore,
+    private readonly ctx: Ctx,
     private readonly panels: PanelManager,
-    private readonly log: vscode.LogOutputChannel,
   ) {}
 
   /** The fit flow. Undefined when the user backed out of a prompt; throws InputError on bad input. */
@@ -64,7 +101,7 @@ export class FitService {
       }
     }
     const options = resolveRfmOptions(args);
-    const backend = resolveBackend(args);
+    const backend = this.ctx.backend(args.backend, 'featureLens.fitRfm option backend');
     const valFraction = resolveValFraction(args);
     const { dataset: train, schema } = await loadDataset(bytes, loaderName(file), {
       target: args.target,
@@ -76,36 +113,41 @@ export class FitService {
     if (args.test !== undefined) {
       testUri = toUri(args.test);
       const testBytes = await readDatasetFile(testUri);
-      test = (
-        await loadDataset(
-          testBytes,
-          loaderName(testUri),
-          { target: args.target, task: train.task, impute: args.impute },
-          schema,
-        )
-      ).dataset;
+      const loaded = await loadDataset(
+        testBytes,
+        loaderName(testUri),
+        { target: args.target, task: train.task, impute: args.impute },
+        schema,
+      );
+      test = loaded.dataset;
     }
     const createdAt = new Date();
     const runId = RunStore.newRunId(createdAt);
-    this.log.info(
+    this.ctx.log.info(
       `fit ${runId}: ${name} target=${train.targetName} task=${train.task} n=${train.X.rows} d=${train.X.cols} backend=${backend} options=${JSON.stringify(options)}`,
     );
+    const job: FitJob = {
+      runId,
+      name,
+      train,
+      test,
+      options,
+      valFraction,
+      backend,
+      view: initialView(name, createdAt, train),
+    };
+    const panel = args.panel === false ? undefined : this.panels.open(`fit:${runId}`, `RFM: ${baseName(file)}`);
 
-    const outcome = await vscode.window.withProgress(
+    const { result, placement, reason } = await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
         title: `Feature Lens: RFM on ${baseName(file)}`,
         cancellable: true,
       },
-      (progress, token) =>
-        this.compute(
-          { runId, name, createdAt, train, test, options, valFraction, backend, showPanel: args.panel !== false },
-          progress,
-          token,
-        ),
+      (progress, token) => this.compute(job, panel, progress, token),
     );
-
-    const json = fitResultToJson(outcome.result) as Record<string, unknown>;
+    const where = placement.startsWith('page-') ? 'panel' : 'host';
+    const json = fitResultToJson(result);
     const meta: RunMeta = {
       runId,
       createdAt: createdAt.toISOString(),
@@ -119,12 +161,12 @@ export class FitService {
       },
       target: train.targetName,
       task: train.task,
-      backend: outcome.result.backend,
-      device: outcome.result.device,
-      where: outcome.where,
-      backendReason: outcome.reason,
-      final: outcome.result.final,
-      seconds: outcome.result.seconds,
+      backend: result.backend,
+      device: result.device,
+      where,
+      backendReason: reason,
+      final: json.final,
+      seconds: result.seconds,
     };
     const { test: _t, ...rest } = args;
     const record: RunRecord = {
@@ -135,51 +177,17 @@ export class FitService {
       valFraction,
       result: json,
     };
-    await this.store.save(record);
-    this.log.info(
-      `fit ${runId}: done on ${outcome.result.backend} (${outcome.where}; ${outcome.reason}) final=${JSON.stringify(outcome.result.final)} in ${outcome.result.seconds.toFixed(2)} s`,
+    await this.ctx.store.save(record);
+    this.ctx.log.info(
+      `fit ${runId}: done on ${placement} (${reason}) final=${JSON.stringify(json.final)} in ${result.seconds.toFixed(2)} s`,
     );
-    const panel = this.panels.all().find((p) => p.runId === `fit:${runId}`);
-    if (panel) {
+    if (panel && !panel.isDisposed) {
       panel.runId = runId;
-      await panel.post({ type: 'show', view: runViewOf(record) });
+      // The page that computed the fit draws it already; a fit from the host is shown once, now.
+      if (where === 'panel') panel.post({ type: 'saved', runId });
+      else panel.post({ type: 'show', view: resultView(job.view, meta, result) });
     }
-    return { ...json, runId, backend: outcome.result.backend, where: outcome.where, backendReason: outcome.reason };
-  }
-
-  private async compute(
-    job: {
-      runId: string;
-      name: string;
-      createdAt: Date;
-      train: Dataset;
-      test?: Dataset;
-      options: RfmOptions;
-      valFraction: number;
-      backend: BackendChoice;
-      showPanel: boolean;
-    },
-    progress: vscode.Progress<{ message?: string; increment?: number }>,
-    token: vscode.CancellationToken,
-  ): Promise<Outcome> {
-    const cancel = { cancelled: false };
-    const panel = job.showPanel
-      ? this.panels.open(`fit:${job.runId}`, `RFM: ${job.name.slice(job.name.lastIndexOf('/') + 1)}`)
-      : undefined;
-    const fitId = job.runId;
-    const doCancel = () => {
-      if (cancel.cancelled) return;
-      cancel.cancelled = true;
-      this.log.info(`fit ${fitId}: cancel requested`);
-      if (panel) void panel.post({ type: 'cancel', fitId });
-    };
-    token.onCancellationRequested(doCancel);
-    this.running.set(fitId, doCancel);
-    try {
-      return await this.computeWith(job, panel, cancel, progress);
-    } finally {
-      this.running.delete(fitId);
-    }
+    return { ...json, runId, where, backendReason: reason };
   }
 
   /** Cancels every fit under way; the number cancelled. */
@@ -189,240 +197,130 @@ export class FitService {
     return n;
   }
 
-  private async computeWith(
-    job: {
-      runId: string;
-      name: string;
-      createdAt: Date;
-      train: Dataset;
-      test?: Dataset;
-      options: RfmOptions;
-      valFraction: number;
-      backend: BackendChoice;
-      showPanel: boolean;
-    },
-    panel: LensPanel | undefined,
-    cancel: { cancelled: boolean },
-    progress: vscode.Progress<{ message?: string; increment?: number }>,
-  ): Promise<Outcome> {
-    const fitId = job.runId;
-    const total = job.options.iters + 1;
-    const onIteration = (rec: IterationRecord, fromHost: boolean) => {
-      const metric = rec.test_metric ?? rec.train_metric;
-      progress.report({
-        message: `iteration ${rec.iter + 1}/${total}, ${job.train.task === 'classification' ? 'accuracy' : 'R²'} ${metric.toFixed(4)}`,
-        increment: 100 / total,
-      });
-      if (fromHost && panel) void panel.post({ type: 'iteration', record: rec });
+  private async compute(
+    job: FitJob,
+    panel: RfmPanel | undefined,
+    progress: Progress,
+    token: vscode.CancellationToken,
+  ): Promise<{ result: FitResult; placement: Placement; reason: string }> {
+    const cancel = new Cancel();
+    const doCancel = () => {
+      if (cancel.cancelled) return;
+      cancel.cancel();
+      this.ctx.log.info(`fit ${job.runId}: cancel requested`);
+      panel?.post({ type: 'cancel', fitId: job.runId });
     };
-    const view = initialView(job.runId, job.name, job.createdAt, job.train);
-    if (panel) await panel.post({ type: 'show', view });
+    const sub = token.onCancellationRequested(doCancel);
+    this.running.set(job.runId, doCancel);
     try {
-      return await this.computeOn(panel, fitId, job, view, cancel, progress, onIteration);
-    } catch (e) {
-      const message =
-        e instanceof CancelledError ? 'Fit cancelled.' : `Fit failed: ${e instanceof Error ? e.message : String(e)}`;
-      if (panel && !panel.isDisposed) void panel.post({ type: 'failed', message });
-      throw e;
-    }
-  }
-
-  private async computeOn(
-    panel: LensPanel | undefined,
-    fitId: string,
-    job: { train: Dataset; test?: Dataset; options: RfmOptions; valFraction: number; backend: BackendChoice },
-    view: RunView,
-    cancel: { cancelled: boolean },
-    progress: vscode.Progress<{ message?: string; increment?: number }>,
-    onIteration: (rec: IterationRecord, fromHost: boolean) => void,
-  ): Promise<Outcome> {
-    const reasons: string[] = [];
-    if (job.backend !== 'cpu') {
-      if (panel) {
-        progress.report({ message: 'WebGPU in the panel…' });
-        const r = await this.fitInPanel(panel, fitId, job, true, view, (rec) => onIteration(rec, false));
-        if (r.ok) return { result: r.result, where: 'panel', reason: r.reason };
-        if (r.cancelled || cancel.cancelled) throw new CancelledError();
-        if (!r.gpuUnavailable) throw new InputError(r.message);
-        reasons.push(`panel WebGPU: ${r.message}`);
-        this.log.warn(`fit ${fitId}: panel WebGPU unavailable: ${r.message}`);
-      } else {
-        reasons.push('no panel');
-      }
-      progress.report({ message: 'WebGPU in the extension host…' });
-      // A panel attempt may have drawn some iterations before failing: the retry starts afresh.
-      if (panel && !panel.isDisposed) await panel.post({ type: 'show', view: { ...view, iterations: [] } });
-      let hostGpu: Backend | undefined;
-      try {
-        const { createBackend } = await import('../../core/node');
-        hostGpu = (await createBackend('webgpu')).backend;
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        reasons.push(`host WebGPU: ${msg}`);
-        this.log.warn(`fit ${fitId}: host WebGPU unavailable: ${msg}`);
-      }
-      if (hostGpu) {
-        const reason = `${reasons.join('; ')} → WebGPU in the extension host`;
-        if (panel) void panel.post({ type: 'backend', backend: hostGpu.name, device: hostGpu.device, reason });
-        try {
-          const result = await fitRfm(job.train, job.options, {
-            backend: hostGpu,
-            test: job.test,
-            valFraction: job.valFraction,
-            cancel,
-            onIteration: (rec) => onIteration(rec, true),
-            fallback: job.backend === 'auto' ? async () => new CpuBackend() : undefined,
-          });
-          return { result, where: 'host', reason: result.fallback ? `${reason}; ${result.fallback}` : reason };
-        } catch (e) {
-          if (e instanceof CancelledError || cancel.cancelled) throw new CancelledError();
-          if (!(e instanceof BackendError)) throw e;
-          reasons.push(`host WebGPU: ${e.message}`);
-        } finally {
-          hostGpu.dispose();
-        }
-      }
-      if (job.backend === 'webgpu')
-        throw new InputError(
-          `WebGPU was requested but is unavailable (${reasons.join('; ')}). Choose backend 'auto' or 'cpu'.`,
-        );
-    } else {
-      reasons.push('CPU backend chosen');
-    }
-
-    // The CPU fit runs in the panel when there is one: the webview's thread is not the extension host's.
-    if (panel && !panel.isDisposed) {
-      progress.report({ message: 'CPU in the panel…' });
-      const r = await this.fitInPanel(
-        panel,
-        fitId,
-        job,
-        false,
-        view,
-        (rec) => onIteration(rec, false),
-        reasons.join('; '),
+      panel?.post({ type: 'show', view: job.view });
+      // A page that never says ready (the watchdog gives up on it) leaves the fit to the host placements.
+      if (panel) progress.report({ message: 'opening the panel…' });
+      const pageReady = panel ? await Promise.race([panel.host.whenReady(), cancel.after(0)]) : false;
+      const plan = planPlacements('rfm', job.backend, { page: pageReady });
+      const total = job.options.iters + 1;
+      const onIteration = (rec: IterationRecord) => {
+        const metric = rec.testMetric ?? rec.trainMetric;
+        progress.report({
+          message: `iteration ${rec.iter + 1}/${total}, ${job.train.task === 'classification' ? 'accuracy' : 'R²'} ${metric.toFixed(4)}`,
+          increment: 100 / total,
+        });
+      };
+      const placed = await runPlaced(
+        plan,
+        (p, why) => {
+          progress.report({ message: `${why}…` });
+          return p === 'page-gpu' || p === 'page-cpu'
+            ? this.onPage(job, panel!, p, why, cancel, onIteration)
+            : this.onHost(job, panel, p, why, cancel, onIteration);
+        },
+        {
+          onFallback: (from, e, next) =>
+            this.ctx.log.warn(`fit ${job.runId}: ${from} could not run (${e.message}); next: ${next ?? 'none'}`),
+        },
       );
-      if (r.ok) return { result: r.result, where: 'panel', reason: r.reason };
-      if (r.cancelled || cancel.cancelled) throw new CancelledError();
-      if (!r.gpuUnavailable) throw new InputError(r.message);
-      reasons.push(`panel CPU: ${r.message}`);
+      const reason = panel && !pageReady ? `${placed.reason}; the panel did not load` : placed.reason;
+      return { result: placed.value, placement: placed.placement, reason };
+    } catch (e) {
+      const cancelled = e instanceof CancelledError || cancel.cancelled;
+      const message = cancelled ? 'Fit cancelled.' : `Fit failed: ${e instanceof Error ? e.message : String(e)}`;
+      panel?.post({ type: 'failed', message });
+      throw cancelled ? new CancelledError() : e;
+    } finally {
+      sub.dispose();
+      this.running.delete(job.runId);
     }
-    progress.report({ message: 'CPU in the extension host…' });
-    const reason = `${reasons.join('; ')} → CPU in the extension host`;
-    if (panel && !panel.isDisposed) void panel.post({ type: 'backend', backend: 'cpu', device: 'cpu float64', reason });
-    const result = await fitRfm(job.train, job.options, {
-      backend: new CpuBackend(),
-      test: job.test,
-      valFraction: job.valFraction,
-      cancel,
-      onIteration: (rec) => onIteration(rec, true),
-    });
-    return { result, where: 'host', reason };
   }
 
-  private fitInPanel(
-    panel: LensPanel,
-    fitId: string,
-    job: { train: Dataset; test?: Dataset; options: RfmOptions; valFraction: number },
-    gpu: boolean,
-    view: RunView,
-    onIteration: (r: IterationRecord) => void,
-    why = '',
-  ): Promise<PanelFit> {
-    return new Promise((resolve) => {
-      let reason = '';
-      const sub = panel.onMessage((m) => {
-        if (!('fitId' in m) || (m.fitId !== fitId && m.fitId !== '*')) return;
-        switch (m.type) {
-          case 'backend':
-            reason = m.reason;
-            break;
-          case 'iteration':
-            onIteration(m.record);
-            break;
-          case 'fitDone':
-            sub.dispose();
-            try {
-              resolve({ ok: true, result: fromWireFitResult(m.result), reason });
-            } catch (e) {
-              resolve({
-                ok: false,
-                gpuUnavailable: true,
-                cancelled: false,
-                message: `the panel sent a result that could not be read: ${e}`,
-              });
-            }
-            break;
-          case 'fitFailed':
-            sub.dispose();
-            resolve({ ok: false, gpuUnavailable: m.gpuUnavailable, cancelled: m.cancelled, message: m.message });
-            break;
-        }
-      });
-      void panel.post({
+  /** One request to the page; its failure says whether the next placement should try. */
+  private async onPage(
+    job: FitJob,
+    panel: RfmPanel,
+    placement: PagePlacement,
+    why: string,
+    cancel: Cancel,
+    onIteration: (rec: IterationRecord) => void,
+  ): Promise<FitResult> {
+    if (panel.isDisposed) throw new PlacementUnavailable('the panel was closed');
+    const request = panel.fit(
+      {
         type: 'fit',
-        fitId,
+        fitId: job.runId,
+        placement,
         train: toWireDataset(job.train),
         test: job.test ? toWireDataset(job.test) : null,
         options: job.options,
         valFraction: job.valFraction,
-        allowGpu: gpu,
-        allowCpu: !gpu,
-        view: { ...view, backendReason: why || null },
-      });
-    });
+        view: { ...job.view, backendReason: why },
+      },
+      onIteration,
+    );
+    let reply: FitReply;
+    try {
+      reply = await Promise.race([request, cancel.after(CANCEL_GRACE_MS)]);
+    } catch (e) {
+      if (e instanceof ChannelError) throw new PlacementUnavailable(`the panel went away (${e.message})`);
+      throw e;
+    }
+    if (reply.type === 'fitDone') return fromWireFitResult(reply.result);
+    switch (reply.outcome) {
+      case 'unavailable':
+        throw new BackendError('webgpu', reply.message);
+      case 'cancelled':
+        throw new CancelledError();
+      case 'error':
+        throw new InputError(reply.message);
+    }
   }
-}
 
-export function initialView(runId: string, name: string, createdAt: Date, train: Dataset): RunView {
-  return {
-    runId: null,
-    title: `${name} → ${train.targetName}`,
-    datasetName: name,
-    createdAt: createdAt.toISOString(),
-    task: train.task,
-    featureNames: train.featureNames,
-    targetName: train.targetName,
-    iterations: [],
-    bestIter: 0,
-    M: null,
-    final: null,
-    backend: null,
-    device: null,
-    backendReason: null,
-    seconds: null,
-    topK: topK(),
-  };
-}
-
-/** The panel's picture of a saved run (M flattened into a buffer). */
-export function runViewOf(run: RunRecord): RunView {
-  const r = run.result as {
-    M?: number[][];
-    iterations?: IterationRecord[];
-    best_iter?: number;
-    feature_names?: string[];
-    seconds?: number;
-  };
-  const d = r.feature_names?.length ?? run.meta.dataset.cols;
-  const M = new Float64Array(d * d);
-  (r.M ?? []).forEach((row, i) => M.set(row, i * d));
-  return {
-    runId: run.meta.runId,
-    title: `${run.meta.dataset.name} → ${run.meta.target}`,
-    datasetName: run.meta.dataset.name,
-    createdAt: run.meta.createdAt,
-    task: run.meta.task,
-    featureNames: r.feature_names ?? [],
-    targetName: run.meta.target,
-    iterations: r.iterations ?? [],
-    bestIter: r.best_iter ?? 0,
-    M: M.buffer,
-    final: run.meta.final,
-    backend: run.meta.backend,
-    device: run.meta.device,
-    backendReason: run.meta.backendReason,
-    seconds: run.meta.seconds,
-    topK: topK(),
-  };
+  /** fitRfm here, on the host's GPU lease or the yielding CPU backend; the panel (if any) follows along. */
+  private async onHost(
+    job: FitJob,
+    panel: RfmPanel | undefined,
+    placement: 'host-gpu' | 'host-cpu',
+    why: string,
+    cancel: Cancel,
+    onIteration: (rec: IterationRecord) => void,
+  ): Promise<FitResult> {
+    const backend = await hostRfmBackend(placement);
+    try {
+      // A page attempt may have drawn some iterations before failing: the view starts afresh.
+      panel?.post({
+        type: 'show',
+        view: { ...job.view, backend: backend.name, device: backend.device, backendReason: why },
+      });
+      return await fitRfm(job.train, job.options, {
+        backend,
+        test: job.test,
+        valFraction: job.valFraction,
+        cancel,
+        onIteration: (record) => {
+          onIteration(record);
+          panel?.post({ type: 'iteration', record });
+        },
+      });
+    } finally {
+      backend.dispose();
+    }
+  }
 }

@@ -1,162 +1,116 @@
 import * as vscode from 'vscode';
+import { createPanel, WebviewHost } from '../host/webviewHost';
 import { webviewPage } from '../host/webviewPage';
-import type { HostToWebview, PanelState, WebviewToHost } from '../../protocol/rfm';
+import type { FitReply, FitRequest, HostToWebview, PanelState, WebviewToHost } from '../../protocol/rfm';
+import type { IterationRecord } from '../../core/rfm/types';
 
 export const PANEL_VIEW_TYPE = 'featureLens.panel';
 
-export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
-  };
+/** The summary side view's static page (no script) in the panel's style. */
+export function summaryHtml(webview: vscode.Webview, extensionUri: vscode.Uri, body: string): string {
+  return webviewPage(webview, extensionUri, { entry: 'summary', body });
 }
 
-export function panelHtml(
-  webview: vscode.Webview,
-  extensionUri: vscode.Uri,
-  entry: 'panel' | 'summary',
-  body = '',
-): string {
-  // The summary view is static HTML; only the panel runs the webview bundle.
-  return webviewPage(webview, extensionUri, { entry, bundle: entry === 'panel' ? 'webview' : undefined, body });
-}
-
-/** One Feature Lens panel: a webview that draws a run and can run fits on its GPU. */
-export class LensPanel {
-  private readonly listeners = new Set<(m: WebviewToHost) => void>();
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly readyPromise: Promise<void>;
-  private disposed = false;
+/** One RFM panel: draws a run (live while it fits) and can run fits on its page. */
+export class RfmPanel {
+  readonly host: WebviewHost<HostToWebview, WebviewToHost>;
+  /** Progress listeners of the page fits under way, by fit id. */
+  private readonly fits = new Map<string, (rec: IterationRecord) => void>();
   runId: string | null;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     state: PanelState,
-    private readonly log: vscode.LogOutputChannel,
-    onDispose: (p: LensPanel) => void,
+    log: vscode.LogOutputChannel,
   ) {
     this.runId = state.runId;
-    panel.webview.options = webviewOptions(extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
-    let markReady!: () => void;
-    this.readyPromise = new Promise((r) => (markReady = r));
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: WebviewToHost) => {
-        if (m.type === 'ready') markReady();
-        else if (m.type === 'log') log[m.level](`[panel] ${m.message}`);
-        for (const l of [...this.listeners]) l(m);
-      }),
-      panel.onDidDispose(() => {
-        this.disposed = true;
-        for (const d of this.disposables) d.dispose();
-        for (const l of [...this.listeners])
-          l({ type: 'fitFailed', fitId: '*', gpuUnavailable: true, cancelled: false, message: 'the panel was closed' });
-        onDispose(this);
-      }),
-    );
-    panel.webview.html = panelHtml(panel.webview, extensionUri, 'panel');
+    this.host = new WebviewHost(panel, {
+      extensionUri,
+      log,
+      label: 'rfm panel',
+      page: { entry: 'panel', bundle: 'webview' },
+      onMessage: (m) => {
+        if (m.type === 'iteration') this.fits.get(m.fitId)?.(m.record);
+      },
+    });
   }
 
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.host.isDisposed;
   }
 
-  async post(msg: HostToWebview): Promise<void> {
-    await this.readyPromise;
-    if (this.disposed) return;
-    const ok = await this.panel.webview.postMessage(msg);
-    if (!ok) this.log.warn(`panel did not accept a '${msg.type}' message`);
+  post(m: HostToWebview): void {
+    this.host.post(m);
   }
 
-  onMessage(fn: (m: WebviewToHost) => void): vscode.Disposable {
-    this.listeners.add(fn);
-    return new vscode.Disposable(() => this.listeners.delete(fn));
+  /** Runs a fit on the page; `onIteration` hears its progress. Rejects (ChannelError) if the panel closes. */
+  async fit(request: FitRequest, onIteration: (rec: IterationRecord) => void): Promise<FitReply> {
+    this.fits.set(request.fitId, onIteration);
+    try {
+      const reply = await this.host.request(request);
+      if (reply.type !== 'fitDone' && reply.type !== 'fitFailed') throw new Error(`unexpected reply '${reply.type}'`);
+      return reply;
+    } finally {
+      this.fits.delete(request.fitId);
+    }
   }
 
   /** PNGs of every chart currently drawn, for Export Run. */
   async charts(timeoutMs = 15000): Promise<{ name: string; png: ArrayBuffer }[]> {
-    const requestId = Math.random().toString(36).slice(2);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        sub.dispose();
-        reject(new Error('the panel did not send its charts'));
-      }, timeoutMs);
-      const sub = this.onMessage((m) => {
-        if (m.type === 'charts' && m.requestId === requestId) {
-          clearTimeout(timer);
-          sub.dispose();
-          resolve(m.charts);
-        }
-      });
-      void this.post({ type: 'exportCharts', requestId });
-    });
+    const reply = await this.host.request({ type: 'exportCharts' }, timeoutMs);
+    if (reply.type !== 'charts') throw new Error(`unexpected reply '${reply.type}'`);
+    return reply.charts;
   }
 }
 
 /** Panels by run; revives them after a reload. */
 export class PanelManager implements vscode.WebviewPanelSerializer<PanelState> {
-  private readonly panels = new Set<LensPanel>();
-  private lastActive: LensPanel | undefined;
+  private readonly panels = new Set<RfmPanel>();
+  private lastActive: RfmPanel | undefined;
   /** Called when a revived panel needs its run drawn again. */
-  onRevive: (p: LensPanel) => void = () => {};
+  onRevive: (p: RfmPanel) => void = () => {};
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  open(runId: string | null, title: string, reveal = true): LensPanel {
-    const existing = runId ? [...this.panels].find((p) => p.runId === runId) : undefined;
+  open(runId: string | null, title: string, reveal = true): RfmPanel {
+    const existing = runId ? this.forRun(runId) : undefined;
     if (existing) {
       if (reveal) existing.panel.reveal(undefined, true);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(
-      PANEL_VIEW_TYPE,
-      title,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      {
-        ...webviewOptions(this.extensionUri),
-        // A fit runs inside the webview: hiding the tab must not kill it.
-        retainContextWhenHidden: true,
-        enableFindWidget: true,
-      },
-    );
-    return this.track(new LensPanel(panel, this.extensionUri, { runId }, this.log, (p) => this.forget(p)));
+    // A fit runs inside the page: retainContextWhenHidden (createPanel) keeps it alive in a hidden tab.
+    const panel = createPanel(this.extensionUri, PANEL_VIEW_TYPE, title, { findWidget: true });
+    return this.track(new RfmPanel(panel, this.extensionUri, { runId }, this.log));
   }
 
+  /** Returns at once: VS Code mounts a revived page only after this resolves, so waiting for it would hang. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
-    const p = this.track(
-      new LensPanel(panel, this.extensionUri, { runId: state?.runId ?? null }, this.log, (x) => this.forget(x)),
-    );
-    this.onRevive(p);
+    this.onRevive(this.track(new RfmPanel(panel, this.extensionUri, { runId: state?.runId ?? null }, this.log)));
   }
 
   /** The panel the user looked at last (for Export Run without arguments). */
-  get active(): LensPanel | undefined {
+  get active(): RfmPanel | undefined {
     return this.lastActive && !this.lastActive.isDisposed ? this.lastActive : undefined;
   }
 
-  forRun(runId: string): LensPanel | undefined {
+  forRun(runId: string): RfmPanel | undefined {
     return [...this.panels].find((p) => p.runId === runId);
   }
 
-  all(): LensPanel[] {
-    return [...this.panels];
-  }
-
-  private track(p: LensPanel): LensPanel {
+  private track(p: RfmPanel): RfmPanel {
     this.panels.add(p);
     this.lastActive = p;
     p.panel.onDidChangeViewState((e) => {
       if (e.webviewPanel.active) this.lastActive = p;
     });
+    p.host.onDidDispose(() => {
+      this.panels.delete(p);
+      if (this.lastActive === p) this.lastActive = undefined;
+    });
     return p;
-  }
-
-  private forget(p: LensPanel): void {
-    this.panels.delete(p);
-    if (this.lastActive === p) this.lastActive = undefined;
   }
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { panelHtml, webviewOptions } from './panel';
+import { webviewOptions } from '../host/webviewHost';
+import { summaryHtml } from './panel';
 import type { RunMeta, RunStore } from '../host/runStore';
 import { metricLabel } from './trees';
 
@@ -53,6 +54,6 @@ export class SummaryView implements vscode.WebviewViewProvider {
     } else if (!this.running) {
       body += `<p>No runs yet. <a href="command:featureLens.fitRfm">Fit RFM on a dataset…</a></p>`;
     }
-    this.view.webview.html = panelHtml(this.view.webview, this.extensionUri, 'summary', body);
+    this.view.webview.html = summaryHtml(this.view.webview, this.extensionUri, body);
   }
 }

@@ -3,6 +3,7 @@
 import { CpuBackend } from '../../../src/core/rfm/cpu';
 import { WebGpuBackend } from '../../../src/core/rfm/webgpu';
 import { fitRfm } from '../../../src/core/rfm/fit';
+import { fitResultToJson } from '../../../src/core/rfm/serialize';
 import { parseClassCsv } from '../classCsv';
 
 declare global {
@@ -22,14 +23,18 @@ async function main(): Promise<unknown> {
   const c = await fitRfm(ds, options, { backend: new CpuBackend(), valFraction: 0.2 });
   const live = gpu.liveBuffers;
   gpu.dispose();
-  const pick = (r: typeof g) => ({
-    backend: r.backend,
-    device: r.device,
-    test_metric: r.final.test_metric,
-    test_mse: r.final.test_mse,
-    M: r.M,
-    importance: r.importance,
-  });
+  // The JSON report: plain arrays survive page.evaluate.
+  const pick = (r: typeof g) => {
+    const j = fitResultToJson(r);
+    return {
+      backend: j.backend,
+      device: j.device,
+      test_metric: j.final.test_metric,
+      test_mse: j.final.test_mse,
+      M: j.M,
+      importance: j.importance,
+    };
+  };
   return { gpu: pick(g), cpu: pick(c), liveBuffers: live };
 }
 

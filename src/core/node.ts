@@ -10,7 +10,10 @@ import { CpuCatapultBackend } from './catapult/cpu';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
+import type { NfaStudyCompute } from './nfa/study';
 import { WebGpuNfaBackend, type WebGpuNfaOptions } from './nfa/webgpu';
+import { fullMatrix } from './rfm/feature-matrix';
+import { fitRfm } from './rfm/fit';
 import { CpuBackend } from './rfm/cpu';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
 
@@ -113,6 +116,45 @@ export async function hostCatapultBackend(
 ): Promise<CatapultBackend & { dispose(): void }> {
   if (placement === 'host-cpu') return new CpuCatapultBackend();
   return onHostGpu((l) => WebGpuCatapultBackend.leased(l));
+}
+
+/**
+ * The NFA study's compute in this process (the CLI, the extension host): the network on hostNfaBackend,
+ * the comparison RFM fitted by fitRfm on hostRfmBackend. Here because core/nfa does not import core/rfm.
+ */
+export function hostNfaStudy(
+  choice: BackendChoice,
+  more: Pick<NfaStudyCompute, 'host' | 'onFallback'> = {},
+): NfaStudyCompute {
+  return {
+    choice,
+    ...more,
+    nfaBackend: (p) => hostNfaBackend(p),
+    fitRfm: async (p, data, plan, cancel) => {
+      const backend = await hostRfmBackend(p);
+      try {
+        const fit = await fitRfm(
+          data,
+          { standardize: false, iters: plan.iters, bandwidth: plan.bandwidth },
+          { backend, cancel },
+        );
+        const { kernel, bandwidth, reg, iters, agopPower } = fit.options;
+        return {
+          M: fullMatrix(fit.model.M),
+          kernel,
+          bandwidth,
+          reg,
+          iters,
+          agopPower,
+          task: fit.task,
+          trainMetric: fit.final.trainMetric,
+          device: fit.device,
+        };
+      } finally {
+        backend.dispose();
+      }
+    },
+  };
 }
 
 /** Host placements of `feature` for `choice` (the CLI and the host side of the extension). */

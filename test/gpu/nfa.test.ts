@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BackendError } from '../../src/core/errors';
-import { hostGpu, hostNfaBackend, hostRfmBackend } from '../../src/core/node';
+import { hostGpu, hostNfaBackend, hostNfaStudy } from '../../src/core/node';
 import { mat, type Mat } from '../../src/core/mat';
 import { ACTIVATIONS } from '../../src/core/nfa/activation';
 import { CpuNfaBackend } from '../../src/core/nfa/backend';
 import { computeNfa } from '../../src/core/nfa/compute';
 import type { Mlp } from '../../src/core/nfa/network';
 import { initMlp } from '../../src/core/nfa/train';
-import { DEFAULT_RFM_COMPARISON, runNfaStudy } from '../../src/core/nfa/study';
+import { DEFAULT_RFM_ROWS, runNfaStudy } from '../../src/core/nfa/study';
 import type { Dataset } from '../../src/core/data/dataset';
 import { lowRankTask } from '../unit/nfa-tasks';
 import { WebGpuNfaBackend, type WebGpuNfaOptions } from '../../src/core/nfa/webgpu';
@@ -185,10 +185,10 @@ describe('the NFA study on the host placements', () => {
       task: 'regression',
     };
     const net = initMlp([5, 16, 1], 'gelu', 2);
-    const input = { net, dataset, X, rfm: DEFAULT_RFM_COMPARISON };
-    const compute = (choice: 'auto' | 'cpu') => ({ choice, nfaBackend: hostNfaBackend, rfmBackend: hostRfmBackend });
-    const gpuStudy = await runNfaStudy(input, compute('auto'));
-    const cpuStudy = await runNfaStudy(input, compute('cpu'));
+    const rfm = { kind: 'fit', iters: 3, bandwidth: 10, rows: DEFAULT_RFM_ROWS, seed: 0 } as const;
+    const input = { net, dataset, X, rfm };
+    const gpuStudy = await runNfaStudy(input, hostNfaStudy('auto'));
+    const cpuStudy = await runNfaStudy(input, hostNfaStudy('cpu'));
     assert.equal(gpuStudy.note, null);
     assert.equal(gpuStudy.nfa.backend, 'webgpu');
     assert.equal(gpuStudy.rfm?.origin.kind === 'fit' && gpuStudy.rfm.origin.device.startsWith('webgpu'), true);

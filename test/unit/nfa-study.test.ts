@@ -9,13 +9,14 @@ import { CpuNfaBackend, type NfaBackend } from '../../src/core/nfa/backend';
 import { rfmCorrelations } from '../../src/core/nfa/compute';
 import { nfaReport } from '../../src/core/nfa/report';
 import {
-  DEFAULT_RFM_COMPARISON,
+  DEFAULT_RFM_ROWS,
   runNfaStudy,
   type HostPlacement,
   type NfaStudyCompute,
+  type RfmFitPlan,
 } from '../../src/core/nfa/study';
 import { initMlp } from '../../src/core/nfa/train';
-import { CpuBackend } from '../../src/core/rfm/cpu';
+import { hostNfaStudy } from '../../src/core/node';
 import { lowRankTask } from './nfa-tasks';
 
 const { X, Y } = lowRankTask(300, 4, 11);
@@ -28,6 +29,7 @@ const dataset: Dataset = {
   task: 'regression',
 };
 const net = initMlp([4, 8, 1], 'relu', 5);
+const DEFAULT_FIT: RfmFitPlan = { kind: 'fit', iters: 3, bandwidth: 10, rows: DEFAULT_RFM_ROWS, seed: 0 };
 const inputs = {
   weights: 'w',
   data: 'd',
@@ -62,9 +64,10 @@ function recording(nfaGpu: () => NfaBackend, choice: NfaStudyCompute['choice'] =
       asked.push(`nfa:${p}`);
       return p === 'host-gpu' ? nfaGpu() : new CpuNfaBackend();
     },
-    rfmBackend: async (p: HostPlacement) => {
+    // The real comparison fit, always on the CPU here (the placement is only recorded).
+    fitRfm: (p: HostPlacement, data, plan, cancel) => {
       asked.push(`rfm:${p}`);
-      return new CpuBackend();
+      return hostNfaStudy('cpu').fitRfm('host-cpu', data, plan, cancel);
     },
     onFallback: (part: string, from: Placement, e: Error) => moves.push(`${part} ${from}: ${e.message}`),
   };
@@ -73,12 +76,12 @@ function recording(nfaGpu: () => NfaBackend, choice: NfaStudyCompute['choice'] =
 
 test('a device failing mid-run continues on the next placement: the same numbers as the CPU alone, and a note saying why', async () => {
   const cpuOnly = recording(() => new CpuNfaBackend(), 'cpu');
-  const ref = await runNfaStudy({ net, dataset, X, rfm: DEFAULT_RFM_COMPARISON }, cpuOnly.compute);
+  const ref = await runNfaStudy({ net, dataset, X, rfm: DEFAULT_FIT }, cpuOnly.compute);
   assert.deepEqual(cpuOnly.asked, ['nfa:host-cpu', 'rfm:host-cpu']);
   assert.equal(ref.note, null);
 
   const auto = recording(failingMidRun);
-  const got = await runNfaStudy({ net, dataset, X, rfm: DEFAULT_RFM_COMPARISON }, auto.compute);
+  const got = await runNfaStudy({ net, dataset, X, rfm: DEFAULT_FIT }, auto.compute);
   assert.deepEqual(auto.asked, ['nfa:host-gpu', 'nfa:host-cpu', 'rfm:host-gpu']);
   assert.equal(got.nfa.backend, 'cpu');
   assert.deepEqual(
@@ -108,7 +111,7 @@ test('a given M is compared as it is; the report keeps the fields of both compar
   assert.equal(r.rfm?.correlation.pearson.m, given.rfm?.correlation.pearson.agop);
   assert.equal(r.backend_note, null);
 
-  const fitted = await runNfaStudy({ net, dataset, X, rfm: { ...DEFAULT_RFM_COMPARISON, rows: 100 } }, compute);
+  const fitted = await runNfaStudy({ net, dataset, X, rfm: { ...DEFAULT_FIT, rows: 100 } }, compute);
   const f = nfaReport(fitted, inputs, { matrices: true });
   assert.deepEqual(Object.keys(f), [
     'weights',
@@ -157,7 +160,7 @@ test('a given M is compared as it is; the report keeps the fields of both compar
 test('cancel stops the study with CancelledError', async () => {
   const { compute } = recording(() => new CpuNfaBackend(), 'cpu');
   await assert.rejects(
-    runNfaStudy({ net, dataset, X, rfm: DEFAULT_RFM_COMPARISON }, compute, { cancel: { cancelled: true } }),
+    runNfaStudy({ net, dataset, X, rfm: DEFAULT_FIT }, compute, { cancel: { cancelled: true } }),
     /cancel/i,
   );
 });

@@ -19,7 +19,7 @@ import {
 } from '../../core/nfa/network';
 import { nfaReport } from '../../core/nfa/report';
 import { DEFAULT_RFM_ROWS, runNfaStudy } from '../../core/nfa/study';
-import { hostNfaBackend, hostRfmBackend } from '../../core/node';
+import { hostNfaStudy } from '../../core/node';
 import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { openWeights, type WeightFile } from '../../core/weights';
@@ -134,14 +134,11 @@ export async function run(args: string[]): Promise<number> {
       dataset,
       X: v.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X,
       initWeights,
-      rfm: v['no-rfm'] ? { kind: 'none' } : { kind: 'fit', iters: rfmIters, bandwidth: rfmBandwidth, rows: rfmRows },
+      rfm: v['no-rfm']
+        ? { kind: 'none' }
+        : { kind: 'fit', iters: rfmIters, bandwidth: rfmBandwidth, rows: rfmRows, seed: DEFAULT_RFM_OPTIONS.seed },
     },
-    {
-      choice,
-      host: 'this process',
-      nfaBackend: (p) => hostNfaBackend(p),
-      rfmBackend: (p) => hostRfmBackend(p),
-    },
+    hostNfaStudy(choice, { host: 'this process' }),
   );
   if (study.note) process.stderr.write(`note: ran on ${study.note}\n`);
   const { nfa: result, rfm } = study;

@@ -86,11 +86,11 @@ function originJson(o: RfmComparison['origin']) {
     case 'fit':
       return {
         rows: o.rows,
-        kernel: o.options.kernel,
-        bandwidth: o.options.bandwidth,
-        reg: o.options.reg,
-        iters: o.options.iters,
-        agop_power: o.options.agopPower,
+        kernel: o.kernel,
+        bandwidth: o.bandwidth,
+        reg: o.reg,
+        iters: o.iters,
+        agop_power: o.agopPower,
         task: o.task,
         train_metric: o.trainMetric,
         device: o.device,

@@ -1,16 +1,13 @@
 // The NFA study (SCIENCE.md §2): a network's NFM_l against its AGOP_l per layer (computeNfa), then the
 // first layer's NFM against an RFM's feature matrix M — an RFM fitted on the same rows, or a given M.
 // The CLI's `nfa` and the extension's NFA view both run this; where each part computes is planned by
-// core/compute.ts (features 'nfa' and 'rfm'), the caller only says how a placement's backend is made.
+// core/compute.ts (features 'nfa' and 'rfm'), the caller only says how a placement computes (the RFM
+// is the caller's too: core/nfa does not import core/rfm; core/node.ts wires both for Node).
 import { planPlacements, runPlaced, type BackendChoice, type Placement } from '../compute';
 import type { Dataset } from '../data/dataset';
 import { throwIfCancelled, type CancelToken } from '../errors';
 import { takeRows, type Mat } from '../mat';
 import { permutation } from '../random';
-import type { Backend } from '../rfm/backend';
-import { fullMatrix } from '../rfm/feature-matrix';
-import { fitRfm } from '../rfm/fit';
-import { DEFAULT_RFM_OPTIONS, type RfmOptions } from '../rfm/types';
 import type { Task } from '../data/dataset';
 import type { NfaBackend } from './backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from './compute';
@@ -26,6 +23,8 @@ export interface RfmFitPlan {
   iters: number;
   bandwidth: number;
   rows: number;
+  /** Seeds the subsample beyond `rows` (the RFM's own default seed, so the rows match the CLI's). */
+  seed: number;
 }
 
 /** What the first layer's NFM is compared with. */
@@ -34,13 +33,6 @@ export type RfmComparisonPlan =
   /** An M from elsewhere (a saved run): `source` names it, `dataset` and `standardized` describe its fit. */
   | { kind: 'given'; M: Float64Array; source: string; dataset: string; standardized: boolean }
   | { kind: 'none' };
-
-export const DEFAULT_RFM_COMPARISON: RfmFitPlan = {
-  kind: 'fit',
-  iters: DEFAULT_RFM_OPTIONS.iters,
-  bandwidth: DEFAULT_RFM_OPTIONS.bandwidth,
-  rows: DEFAULT_RFM_ROWS,
-};
 
 export interface NfaStudyInput {
   net: Mlp;
@@ -55,11 +47,29 @@ export interface NfaStudyInput {
 /** The study has no page of its own: it runs in the extension host or the CLI process. */
 export type HostPlacement = Extract<Placement, 'host-gpu' | 'host-cpu'>;
 
-/** How a placement's backend is made on this surface (the process's GPU lease or its CPU). */
+/** The comparison RFM as the caller fitted it: its M and what the report says about the fit. */
+export interface ComparisonFit {
+  /** d x d, row-major. */
+  M: Float64Array;
+  kernel: string;
+  bandwidth: number;
+  reg: number;
+  iters: number;
+  agopPower: number;
+  task: Task;
+  trainMetric: number;
+  device: string;
+}
+
+/** How each part computes at a placement on this surface (the process's GPU lease or its CPU). */
 export interface NfaStudyCompute {
   choice: BackendChoice;
   nfaBackend(placement: HostPlacement): Promise<NfaBackend>;
-  rfmBackend(placement: HostPlacement): Promise<Backend>;
+  /**
+   * Fits the comparison RFM at `placement` on `data` exactly as given (no standardisation inside: the
+   * RFM sees the network's inputs) with the plan's iterations and bandwidth.
+   */
+  fitRfm(placement: HostPlacement, data: Dataset, plan: RfmFitPlan, cancel?: CancelToken): Promise<ComparisonFit>;
   /** How notes name the host surface (default the extension host). */
   host?: string;
   /** Hears each move to the next placement (a log line, a warning). */
@@ -84,16 +94,9 @@ export interface RfmComparison {
   M: Float64Array;
   /** NFM_1 against M and M^(1/2) (agop = M, sqrt_agop = M^(1/2)). */
   correlation: NfaCorrelations;
-  /** The RFM fitted here, or what is known of a given M's fit. */
+  /** The RFM fitted here (on `rows` rows), or what is known of a given M's fit. */
   origin:
-    | {
-        kind: 'fit';
-        rows: number;
-        options: Pick<RfmOptions, 'kernel' | 'bandwidth' | 'reg' | 'iters' | 'agopPower'>;
-        task: Task;
-        trainMetric: number;
-        device: string;
-      }
+    | ({ kind: 'fit'; rows: number } & Omit<ComparisonFit, 'M'>)
     | { kind: 'given'; dataset: string; standardized: boolean };
 }
 
@@ -105,38 +108,29 @@ export interface NfaStudy {
 }
 
 /** The rows the comparison RFM is fitted on: all of them, or a seeded subsample of `rows`. */
-export function rfmRows(dataset: Dataset, X: Mat, rows: number): Dataset {
+export function rfmRows(dataset: Dataset, X: Mat, rows: number, seed: number): Dataset {
   const all: Dataset = { ...dataset, X };
   if (X.rows <= rows) return all;
-  const idx = permutation(X.rows, DEFAULT_RFM_OPTIONS.seed).subarray(0, rows);
+  const idx = permutation(X.rows, seed).subarray(0, rows);
   return { ...all, X: takeRows(X, idx), y: Float64Array.from(idx, (i) => dataset.y[i]) };
 }
 
 const isHost = (p: Placement): p is HostPlacement => p === 'host-gpu' || p === 'host-cpu';
 
 /**
- * `work` on a backend `make` gives at each host placement of `part` in turn (disposed after), until one
- * finishes; `note` says where it ran when that was not the first choice, and why.
+ * `attempt` at each host placement of `part` in turn until one finishes; `note` says where it ran when
+ * that was not the first choice, and why.
  */
-async function onHostPlacements<B extends { dispose(): void }, T>(
+async function onHostPlacements<T>(
   part: 'nfa' | 'rfm',
   compute: NfaStudyCompute,
-  make: (p: HostPlacement) => Promise<B>,
-  work: (backend: B) => Promise<T>,
+  attempt: (p: HostPlacement) => Promise<T>,
 ): Promise<{ value: T; note: string | null }> {
   const plan = planPlacements(part, compute.choice, { page: false }).filter(isHost);
-  const placed = await runPlaced(
-    plan,
-    async (p) => {
-      const backend = await make(p as HostPlacement);
-      try {
-        return await work(backend);
-      } finally {
-        backend.dispose();
-      }
-    },
-    { host: compute.host, onFallback: (from, e, next) => compute.onFallback?.(part, from, e, next) },
-  );
+  const placed = await runPlaced(plan, (p) => attempt(p as HostPlacement), {
+    host: compute.host,
+    onFallback: (from, e, next) => compute.onFallback?.(part, from, e, next),
+  });
   return { value: placed.value, note: placed.placement === plan[0] ? null : placed.reason };
 }
 
@@ -146,17 +140,18 @@ export async function runNfaStudy(
   hooks: NfaStudyHooks = {},
 ): Promise<NfaStudy> {
   const notes: string[] = [];
-  const placedNfa = await onHostPlacements(
-    'nfa',
-    compute,
-    (p) => compute.nfaBackend(p),
-    (backend) =>
-      computeNfa(input.net, input.X, backend, {
+  const placedNfa = await onHostPlacements('nfa', compute, async (p) => {
+    const backend = await compute.nfaBackend(p);
+    try {
+      return await computeNfa(input.net, input.X, backend, {
         initWeights: input.initWeights,
         cancel: hooks.cancel,
         onProgress: hooks.onProgress,
-      }),
-  );
+      });
+    } finally {
+      backend.dispose();
+    }
+  });
   if (placedNfa.note) notes.push(placedNfa.note);
   const nfa = placedNfa.value;
   const nfm1 = nfa.layers[0].nfm;
@@ -176,37 +171,18 @@ export async function runNfaStudy(
     };
   } else if (plan.kind === 'fit') {
     hooks.onRfm?.();
-    const data = rfmRows(input.dataset, input.X, plan.rows);
-    const placedFit = await onHostPlacements(
-      'rfm',
-      compute,
-      (p) => compute.rfmBackend(p),
-      (backend) =>
-        // The RFM sees exactly the network's inputs: no further standardisation inside the fit.
-        fitRfm(
-          data,
-          { standardize: false, iters: plan.iters, bandwidth: plan.bandwidth },
-          { backend, cancel: hooks.cancel },
-        ),
-    );
+    const data = rfmRows(input.dataset, input.X, plan.rows, plan.seed);
+    const placedFit = await onHostPlacements('rfm', compute, (p) => compute.fitRfm(p, data, plan, hooks.cancel));
     // Both parts moved on for the same reason (no adapter): one note says it.
     if (placedFit.note && placedFit.note !== placedNfa.note) notes.push(`RFM: ${placedFit.note}`);
-    const fit = placedFit.value;
-    const M = fullMatrix(fit.model.M);
+    const { M, ...fit } = placedFit.value;
     rfm = {
       source: 'fit',
       comparedWith,
       d,
       M,
       correlation: rfmCorrelations(nfm1, M, d),
-      origin: {
-        kind: 'fit',
-        rows: data.X.rows,
-        options: fit.options,
-        task: fit.task,
-        trainMetric: fit.final.trainMetric,
-        device: fit.device,
-      },
+      origin: { kind: 'fit', rows: data.X.rows, ...fit },
     };
   }
   throwIfCancelled(hooks.cancel);

@@ -4,17 +4,7 @@
 // adds batches. Device arithmetic is f32; the last layer's AGOP sum, B W^T W, is exact on the host.
 import { BackendError } from '../errors';
 import type { GpuLease } from '../gpu/lease';
-import {
-  GpuContext,
-  USAGE_COPY_SRC,
-  USAGE_STORAGE,
-  grid1d,
-  requestGpuDevice,
-  roundUp,
-  deviceName,
-  type GpuOp,
-  type AdapterDescription,
-} from '../gpu/context';
+import { GpuContext, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, roundUp, type GpuOp } from '../gpu/context';
 import mlpActivationWgsl from './kernels/mlpActivation.wgsl';
 import mlpForwardWgsl from './kernels/mlpForward.wgsl';
 import mlpJacobianWgsl from './kernels/mlpJacobian.wgsl';

@@ -20,7 +20,6 @@ import {
   type TrainProgress,
   type TrainResult,
 } from '../../core/nfa/train';
-import { DEFAULT_RFM_COMPARISON } from '../../core/nfa/study';
 import { inferLayerChain, loadMlp } from '../../core/nfa/network';
 import type { LabBackendInfo } from '../../protocol/catapult';
 import type {
@@ -34,7 +33,7 @@ import type { SafetensorsFile } from '../../core/weights/safetensors';
 import { openWeightsUri } from '../host/weightsFile';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import type { NfaReport, NfaService } from './service';
-import { pickDataset } from './service';
+import { defaultRfmFit, pickDataset } from './service';
 import type { Ctx } from '../ctx';
 import { reportError } from '../host/commands';
 import { createPanel, WebviewHost } from '../host/webviewHost';
@@ -504,7 +503,7 @@ export class TrainingLab {
     const net = t.result.net;
     const title = `NFA: lab MLP on ${baseName(t.uri)}`;
     const weightsLabel = `training lab (${t.settings.depth}x${t.settings.width} ${t.settings.activation}, ${t.settings.optimizer})`;
-    const rfm = DEFAULT_RFM_COMPARISON;
+    const rfm = defaultRfmFit();
     return this.nfa.computeAndShow(
       {
         title,

@@ -19,8 +19,14 @@ import {
   type Mlp,
 } from '../../core/nfa/network';
 import { nfaReport, type NfaReport } from '../../core/nfa/report';
-import { DEFAULT_RFM_ROWS, runNfaStudy, type NfaStudy, type RfmComparisonPlan } from '../../core/nfa/study';
-import { hostNfaBackend, hostRfmBackend } from '../../core/node';
+import {
+  DEFAULT_RFM_ROWS,
+  runNfaStudy,
+  type NfaStudy,
+  type RfmComparisonPlan,
+  type RfmFitPlan,
+} from '../../core/nfa/study';
+import { hostNfaStudy } from '../../core/node';
 import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf } from '../../protocol/wire';
@@ -375,13 +381,10 @@ export class NfaService {
           let last = 0;
           return runNfaStudy(
             { net: job.net, dataset: job.dataset, X: job.X, initWeights: job.initWeights, rfm },
-            {
-              choice,
-              nfaBackend: (p) => hostNfaBackend(p),
-              rfmBackend: (p) => hostRfmBackend(p),
+            hostNfaStudy(choice, {
               onFallback: (part, from, e, next) =>
                 this.ctx.log.warn(`nfa: ${part} on ${from} failed (${e.message})${next ? `; trying ${next}` : ''}`),
-            },
+            }),
             {
               cancel,
               onProgress: (done, total) => {
@@ -459,6 +462,17 @@ function isNfaPanelState(s: unknown): s is NfaPanelState {
   );
 }
 
+/** The RFM the CLI fits by default: the paper's iterations and bandwidth on at most DEFAULT_RFM_ROWS rows. */
+export function defaultRfmFit(): RfmFitPlan {
+  return {
+    kind: 'fit',
+    iters: DEFAULT_RFM_OPTIONS.iters,
+    bandwidth: DEFAULT_RFM_OPTIONS.bandwidth,
+    rows: DEFAULT_RFM_ROWS,
+    seed: DEFAULT_RFM_OPTIONS.seed,
+  };
+}
+
 function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
   const v = args.rfm ?? 'fit';
   if (v === 'none') return { kind: 'none' };
@@ -469,15 +483,14 @@ function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
       throw new InputError(`featureLens.computeNfa: '${name}' must be ${want}, got ${JSON.stringify(x)}`);
     return x;
   };
+  const d = defaultRfmFit();
   return {
-    kind: 'fit',
+    ...d,
     iters:
-      int(args.rfmIters, 'rfmIters', (n) => Number.isInteger(n) && n >= 0 && n <= 100, 'an integer 0..100') ??
-      DEFAULT_RFM_OPTIONS.iters,
+      int(args.rfmIters, 'rfmIters', (n) => Number.isInteger(n) && n >= 0 && n <= 100, 'an integer 0..100') ?? d.iters,
     bandwidth:
-      int(args.rfmBandwidth, 'rfmBandwidth', (n) => n > 0 && Number.isFinite(n), 'a positive number') ??
-      DEFAULT_RFM_OPTIONS.bandwidth,
-    rows: int(args.rfmRows, 'rfmRows', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2') ?? DEFAULT_RFM_ROWS,
+      int(args.rfmBandwidth, 'rfmBandwidth', (n) => n > 0 && Number.isFinite(n), 'a positive number') ?? d.bandwidth,
+    rows: int(args.rfmRows, 'rfmRows', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2') ?? d.rows,
   };
 }
 

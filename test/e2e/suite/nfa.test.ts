@@ -10,6 +10,7 @@ import { loadDataset } from '../../../src/core/data/index';
 import { trainingTargets, trainMlp } from '../../../src/core/nfa/train';
 import type { FeatureLensApi } from '../../../src/extension/extension';
 import type { LabTrainResult } from '../../../src/extension/nfa/lab';
+import type { NfaCorrelations } from '../../../src/core/nfa/correlation';
 import type { NfaReport } from '../../../src/core/nfa/report';
 import type { InspectWeightsResult } from '../../../src/extension/weights';
 import type { NfaLabPanelState } from '../../../src/protocol/nfaLab';
@@ -57,7 +58,7 @@ async function capturing<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: 
   }
 }
 
-function cliNfa(weights: vscode.Uri, data: vscode.Uri, extra: string[] = []): Record<string, any> {
+function cliNfa(weights: vscode.Uri, data: vscode.Uri, extra: string[] = []): NfaReport {
   const out = path.join(os.tmpdir(), `fl-nfa-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const r = spawnSync(
     process.execPath,
@@ -78,11 +79,23 @@ function cliNfa(weights: vscode.Uri, data: vscode.Uri, extra: string[] = []): Re
   return JSON.parse(fs.readFileSync(out, 'utf8'));
 }
 
+/** The PyTorch reference (test/fixtures/weights/make_weights.py writes expected.json). */
+interface TorchLayer {
+  name: string;
+  shape: number[];
+  nfm: number[];
+  correlation: NfaCorrelations;
+  correlation_minus_init: NfaCorrelations;
+}
+interface TorchReference {
+  nfa: Record<'relu' | 'tanh' | 'gelu', { layers: TorchLayer[] }>;
+}
+
 const close = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
 suite('Issue 5: weights and the Neural Feature Ansatz', () => {
-  let expected: any;
+  let expected: TorchReference;
 
   suiteSetup(async () => {
     await ext().activate();
@@ -164,7 +177,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
         }
       });
       assert.ok(value.rfm && cli.rfm, 'RFM comparison present');
-      assert.deepEqual((value.rfm as any).correlation, cli.rfm.correlation);
+      assert.deepEqual(value.rfm.correlation, cli.rfm.correlation);
     }
   });
 
@@ -280,7 +293,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
       aa += (x - ma) ** 2;
       bb += (m[i] - mb) ** 2;
     });
-    close((value.rfm.correlation as any).pearson.m, ab / Math.sqrt(aa * bb), 1e-9, 'pearson(NFM_1, M of the run)');
+    close(value.rfm.correlation.pearson.m, ab / Math.sqrt(aa * bb), 1e-9, 'pearson(NFM_1, M of the run)');
     await vscode.commands.executeCommand('featureLens.deleteRun', fit.runId, { confirm: false });
   });
 

@@ -1,4 +1,4 @@
-// Issue 5 in a real VS Code: the weights editor command, the NFA command against the CLI and PyTorch,
+// Weights and the NFA in a real VS Code: the weights editor command, the NFA command against the CLI and PyTorch,
 // hostile files, and the training lab. Fixtures are copied into the test workspace first.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -94,7 +94,7 @@ interface TorchReference {
 const close = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
 
-suite('Issue 5: weights and the Neural Feature Ansatz', () => {
+suite('Weights and the Neural Feature Ansatz', () => {
   let expected: TorchReference;
 
   suiteSetup(async () => {
@@ -110,7 +110,7 @@ suite('Issue 5: weights and the Neural Feature Ansatz', () => {
     expected = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(ws('expected.json'))));
   });
 
-  test('the issue-5 commands are registered', async () => {
+  test('the weights and NFA commands are registered', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
     for (const id of [
       'featureLens.inspectWeights',

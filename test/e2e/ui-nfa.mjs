@@ -1,4 +1,5 @@
-// Playwright scenario for the weights editor, the NFA view and the lab on the real workbench: right-click a .safetensors -> "Inspect Weights"
+// Playwright scenario for the weights editor, the NFA view and the lab on the real workbench:
+// right-click a .safetensors -> "Inspect Weights"
 // -> the tensor table -> click a 2-D weight -> answer the NFA prompts -> the NFA view draws its
 // heatmaps and correlation table. Run by scripts/e2e/run.mjs after the RFM scenario (no-WebGPU run).
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
-// Weights and the NFA in a real VS Code: the weights editor command, the NFA command against the CLI and PyTorch,
-// hostile files, and the training lab. Fixtures are copied into the test workspace first.
+// Weights and the NFA in a real VS Code: the weights editor command, the NFA command against the CLI
+// and PyTorch, hostile files, and the training lab. Fixtures are copied into the test workspace first.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -4,14 +4,7 @@
 // float64. Nothing n x n is formed: K v = J (J^T v) / n.
 import { BackendError } from '../errors';
 import type { GpuLease } from '../gpu/lease';
-import {
-  GpuContext,
-  USAGE_COPY_DST,
-  USAGE_COPY_SRC,
-  USAGE_STORAGE,
-  roundUp,
-  type GpuOp,
-} from '../gpu/context';
+import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, roundUp, type GpuOp } from '../gpu/context';
 import { reluForward, reluInputGrad, reluNtkApply, reluUpdate, reluWeightGrad } from './kernels/programs';
 import { transposeProduct } from '../gpu/programs';
 import type { CatapultBackend, ReluProblem, ReluSession } from './backend';

@@ -11,7 +11,7 @@ import * as codelens from './codelens/codelens';
 /** What the extension hands to other extensions and to its tests. */
 export interface FeatureLensApi extends RfmApi {
   store: RunStore;
-  /** Issue 5: the NFA service and the training lab. */
+  /** The NFA service, its views and the training lab. */
   nfa: nfa.NfaApi;
 }
 

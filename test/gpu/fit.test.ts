@@ -1,5 +1,5 @@
 // The one RFM orchestrator on WebGPU vs on the CPU float64 backend: same accuracy, test MSE within
-// 1e-3 relative, M within 1e-3 relative Frobenius error, same top features (issue 3).
+// 1e-3 relative, M within 1e-3 relative Frobenius error, same top features.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runPlaced } from '../../src/core/compute';

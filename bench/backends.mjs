@@ -34,12 +34,12 @@ async function one(backendName, n, directMax, rank) {
     const { CpuBackend } = await import('../src/core/rfm/cpu.ts');
     backend = new CpuBackend();
   } else {
-    const { createBackend } = await import('../src/core/node.ts');
+    const { hostRfmBackend } = await import('../src/core/node.ts');
     const options = {};
     if (directMax !== undefined) options.directSolveMaxN = directMax;
     if (rank !== undefined) options.nystromRank = rank;
     if (process.env.CG_TOL) options.cgTolerance = Number(process.env.CG_TOL);
-    backend = (await createBackend('webgpu', options)).backend;
+    backend = await hostRfmBackend('host-gpu', options);
   }
   const train = syntheticTask(n, D, 1),
     test = syntheticTask(N_TEST, D, 2);

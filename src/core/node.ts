@@ -1,10 +1,11 @@
-// Node-only: picks the compute backends (RFM, NFA, catapult lab) for the CLI, the extension host and
-// tests. Dawn (npm `webgpu`) provides WebGPU in Node; the object returned by its create() must outlive
-// every device made from it, so each backend holds it (keepAlive) until dispose().
+// Node-only, the top of core: the host placements' backends (RFM, NFA, catapult lab) for the CLI, the
+// extension host and tests, all on the process's one GPU lease. Dawn (npm `webgpu`) provides WebGPU in
+// Node; the object returned by its create() must outlive every device made from it, so it is kept for
+// the life of the process.
 import { cpus } from 'node:os';
 import { BackendError } from './errors';
 import type { Backend } from './rfm/backend';
-import { planPlacements, runPlaced, yielding, type BackendChoice, type ComputeFeature } from './compute';
+import { planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
 import type { CatapultBackend } from './catapult/backend';
@@ -160,33 +161,4 @@ export function hostNfaStudy(
 /** Host placements of `feature` for `choice` (the CLI and the host side of the extension). */
 export function hostPlan(feature: ComputeFeature, choice: BackendChoice): ('host-gpu' | 'host-cpu')[] {
   return planPlacements(feature, choice, { page: false }) as ('host-gpu' | 'host-cpu')[];
-}
-
-/**
- * Transitional helpers kept until every caller runs through runPlaced: the first host placement of the
- * plan that can start, with a note on why an earlier one could not.
- */
-async function firstHost<T>(
-  feature: ComputeFeature,
-  choice: BackendChoice,
-  make: (p: 'host-gpu' | 'host-cpu') => Promise<T>,
-): Promise<{ backend: T; note?: string }> {
-  const { value, reason, placement } = await runPlaced(hostPlan(feature, choice), (p) =>
-    make(p as 'host-gpu' | 'host-cpu'),
-  );
-  return {
-    backend: value,
-    note:
-      placement === 'host-cpu' && choice === 'auto' && reason.includes('(')
-        ? `WebGPU unavailable: ${reason}`
-        : undefined,
-  };
-}
-
-/** @deprecated use hostPlan + runPlaced + hostRfmBackend. */
-export async function createBackend(
-  kind: BackendChoice,
-  options: WebGpuBackendOptions = {},
-): Promise<{ backend: Backend; note?: string }> {
-  return firstHost('rfm', kind, (p) => hostRfmBackend(p, options));
 }

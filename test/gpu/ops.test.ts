@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { BackendError } from '../../src/core/errors';
 import type { KernelSpec } from '../../src/core/rfm/backend';
 import { CpuBackend } from '../../src/core/rfm/cpu';
-import { createBackend } from '../../src/core/node';
+import { runPlaced } from '../../src/core/compute';
+import { hostPlan, hostRfmBackend } from '../../src/core/node';
 import { WebGpuBackend } from '../../src/core/rfm/webgpu';
 import { standardize, standardizer } from '../../src/core/rfm/fit';
 import { mat, type Mat } from '../../src/core/mat';
@@ -241,16 +242,24 @@ describe('WebGPU ops vs CPU float64', () => {
     );
   });
 
-  it('createBackend: auto picks WebGPU when an adapter exists, cpu is the float64 backend', async () => {
-    const auto = await createBackend('auto');
-    try {
-      assert.equal(auto.backend.name, 'webgpu');
-      assert.equal(auto.note, undefined);
-    } finally {
-      auto.backend.dispose();
-    }
-    const c = await createBackend('cpu');
-    assert.equal(c.backend.name, 'cpu');
+  it('host placement: auto runs on WebGPU when an adapter exists, cpu on the float64 backend', async () => {
+    const X = randomMat(8, 2, 1);
+    const fit = (choice: 'auto' | 'cpu') =>
+      runPlaced(hostPlan('rfm', choice), async (p) => {
+        const b = await hostRfmBackend(p as 'host-gpu' | 'host-cpu');
+        try {
+          await b.predict(X, X, kernels[0], randomMat(8, 1, 2));
+          return b.name;
+        } finally {
+          b.dispose();
+        }
+      });
+    const auto = await fit('auto');
+    assert.equal(auto.value, 'webgpu');
+    assert.equal(auto.placement, 'host-gpu');
+    assert.equal(auto.reason, 'WebGPU in the extension host');
+    const cpu = await fit('cpu');
+    assert.deepEqual([cpu.value, cpu.placement], ['cpu', 'host-cpu']);
   });
 
   it('a disposed backend fails with a BackendError', async () => {

@@ -118,3 +118,13 @@ export class Channel<Out, In> {
     else this.onError(err);
   }
 }
+
+/**
+ * The default branch of a switch over a view's message union: the compiler rejects the switch when a
+ * message type has no case (pass `m.type` where the union has a single member: only that narrows to
+ * never); at run time a message of no known type fails its request (or is logged).
+ */
+export function unhandled(m: never): never {
+  const type: unknown = typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : m;
+  throw new ChannelError(`unexpected message type ${JSON.stringify(type)}`);
+}

@@ -28,6 +28,7 @@ import {
   type WireLabOutcome,
   type WireLabStep,
 } from '../../src/protocol/catapult';
+import { unhandled } from '../../src/protocol/channel';
 import type { Reply } from '../../src/protocol/channel';
 import { ChartSet, baseOptions, seriesColor, themedAxis, type ChartConfiguration } from '../shared/charts';
 import { el } from '../shared/dom';
@@ -430,6 +431,8 @@ async function onHostMessage(m: LabHostToWebview, reply: Reply<LabWebviewToHost>
     case 'labCancel':
       token.cancelled = true;
       return;
+    default:
+      unhandled(m);
   }
 }
 

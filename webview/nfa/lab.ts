@@ -11,6 +11,7 @@ import { baseOptions, ChartSet, seriesColor, type ChartConfiguration } from '../
 import { el } from '../shared/dom';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
+import { unhandled } from '../../src/protocol/channel';
 
 let theme: Theme = readTheme();
 const epochs: NfaLabEpoch[] = [];
@@ -260,6 +261,8 @@ function onMessage(m: NfaLabHostToWebview): void {
       charts.destroy();
       draw();
       break;
+    default:
+      unhandled(m);
   }
   updateButtons();
 }

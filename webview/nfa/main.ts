@@ -8,6 +8,7 @@ import { Heatmap } from '../shared/heatmap';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
 import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
+import { unhandled } from '../../src/protocol/channel';
 
 let theme: Theme = readTheme();
 let view: NfaView | null = null;
@@ -283,6 +284,8 @@ function onMessage(m: NfaHostToWebview): void {
       host.setState(m.state);
       title.textContent = m.state.title;
       break;
+    default:
+      unhandled(m);
   }
 }
 

@@ -3,6 +3,7 @@ import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { SavedIteration } from '../../src/core/rfm/serialize';
 import type { FitRequest, HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol/rfm';
 import { bufferOf } from '../../src/protocol/wire';
+import { unhandled } from '../../src/protocol/channel';
 import type { Reply } from '../../src/protocol/channel';
 import { baseOptions, ChartSet, seriesColor, themedAxis, type ChartConfiguration } from '../shared/charts';
 import { el } from '../shared/dom';
@@ -305,10 +306,8 @@ function onMessage(m: HostToWebview, reply: Reply<WebviewToHost> | undefined): u
         .pngs(theme, hm.dataset.ready ? { heatmap: hm } : {})
         .then((pngs) => reply?.({ type: 'charts', charts: pngs }));
     }
-    default: {
-      const never: never = m;
-      return never;
-    }
+    default:
+      return unhandled(m);
   }
 }
 

@@ -9,6 +9,7 @@ import type {
 } from '../../src/protocol/weights';
 import { el } from '../shared/dom';
 import { connect } from '../shared/vscodeApi';
+import { unhandled } from '../../src/protocol/channel';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -149,6 +150,8 @@ function onMessage(m: WeightsHostToWebview): void {
       table.hidden = true;
       metaHeading.hidden = metaTable.hidden = true;
       break;
+    default:
+      unhandled(m);
   }
 }
 

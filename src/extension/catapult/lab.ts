@@ -19,6 +19,7 @@ import { pickDatasetFile } from '../host/prompts';
 import { viewPage } from '../host/viewHtml';
 import { WebviewHost, createPanel } from '../host/webviewHost';
 import { errorOfFailure, hostGpuSurface, runLabPlaced, type PagePlacement, type PlacedLabRun } from './placeRun';
+import { unhandled } from '../../protocol/channel';
 
 export const LAB_VIEW_TYPE = 'featureLens.catapultLab';
 
@@ -163,6 +164,8 @@ export class CatapultLab {
       case 'labOutcome':
       case 'labFailed':
         return; // replies to labRun: the channel hands them to the request
+      default:
+        unhandled(m);
     }
   }
 

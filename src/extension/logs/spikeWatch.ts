@@ -13,6 +13,7 @@ import { viewPage } from '../host/viewHtml';
 import { WebviewHost, createPanel } from '../host/webviewHost';
 import { fileSourceOf } from './fileSource';
 import { resolveLogTarget, type LogTarget } from './logTarget';
+import { unhandled } from '../../protocol/channel';
 
 function titleOf(target: LogTarget): string {
   const name = target.file.path.split('/').pop() ?? 'log';
@@ -417,6 +418,8 @@ export class SpikeWatch {
       case 'logShown':
         this.shown = { points: m.points, spikes: m.spikes };
         break;
+      default:
+        unhandled(m);
     }
   }
 }

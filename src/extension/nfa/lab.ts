@@ -37,6 +37,7 @@ import { defaultRfmFit, pickDataset } from './service';
 import type { Ctx } from '../ctx';
 import { reportError } from '../host/commands';
 import { createPanel, WebviewHost } from '../host/webviewHost';
+import { unhandled } from '../../protocol/channel';
 
 export const LAB_VIEW_TYPE = 'featureLens.lab';
 const LAB_MEMORY = 'featureLens.nfaLab.state';
@@ -166,6 +167,8 @@ export class TrainingLab {
             case 'save':
               await this.save(undefined);
               break;
+            default:
+              unhandled(m);
           }
         } catch (e) {
           reportError(`training lab (${m.type})`, this.ctx.log, e);

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { NfaHostToWebview, NfaView, NfaWebviewToHost } from '../../protocol/nfa';
 import type { Ctx } from '../ctx';
 import { createPanel, WebviewHost } from '../host/webviewHost';
+import { unhandled } from '../../protocol/channel';
 
 export const NFA_VIEW_TYPE = 'featureLens.nfa';
 
@@ -28,6 +29,8 @@ export class NfaPanel extends WebviewHost<NfaHostToWebview, NfaWebviewToHost> {
             void vscode.window.showInformationMessage(`Feature Lens: ${m.what} copied.`);
             ctx.log.info(`nfa view: copied ${m.what} (${m.text.length} characters)`);
             break;
+          default:
+            unhandled(m.type);
         }
       },
     });

@@ -8,6 +8,7 @@ import { reportError } from '../host/commands';
 import { baseName } from '../host/datasetFile';
 import { WebviewHost } from '../host/webviewHost';
 import { openWeightsUri, type OpenedWeights } from '../host/weightsFile';
+import { unhandled } from '../../protocol/channel';
 
 /** Elements read per step when summarising a tensor: bounds memory and keeps the host responsive. */
 const STATS_CHUNK = 1 << 20;
@@ -40,6 +41,8 @@ class WeightsEditor extends WebviewHost<WeightsHostToWebview, WeightsWebviewToHo
               reportError('weights editor', ctx.log, e);
             }
             break;
+          default:
+            unhandled(m.type);
         }
       },
     });

@@ -193,8 +193,18 @@ export function datasetFilter(): string[] {
   return [...new Set([...fromCore, ...datasetExtensions()].map((e) => e.replace(/^\./, '')))];
 }
 
-/** A dataset file: one of the workspace's, or any file through the open dialog. */
-export async function pickDatasetFile(): Promise<vscode.Uri | undefined> {
+/** How a dataset picker is worded for the flow that asks. */
+export interface DatasetPrompt {
+  title: string;
+  placeHolder: string;
+  /** The open dialog's button. */
+  openLabel: string;
+}
+
+const FIT_PROMPT: DatasetPrompt = { title: 'Fit RFM on Dataset', placeHolder: 'Dataset file', openLabel: 'Fit RFM' };
+
+/** A dataset file: one of the workspace's (the Datasets tree's list), or any file through the open dialog. */
+export async function pickDatasetFile(prompt: DatasetPrompt = FIT_PROMPT): Promise<vscode.Uri | undefined> {
   const glob = `**/*.{${datasetFilter().join(',')}}`;
   const found = await vscode.workspace.findFiles(glob, '**/{node_modules,.git}/**', 500);
   const browse = { label: '$(folder-opened) Browse…', uri: undefined as vscode.Uri | undefined };
@@ -204,13 +214,37 @@ export async function pickDatasetFile(): Promise<vscode.Uri | undefined> {
       .map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
     browse,
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: 'Fit RFM on Dataset', placeHolder: 'Dataset file' });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: prompt.title,
+    placeHolder: prompt.placeHolder,
+    ignoreFocusOut: true,
+  });
   if (!pick) return undefined;
   if (pick.uri) return pick.uri;
   const files = await vscode.window.showOpenDialog({
     canSelectMany: false,
-    openLabel: 'Fit RFM',
+    openLabel: prompt.openLabel,
     filters: { Datasets: datasetFilter() },
   });
   return files?.[0];
+}
+
+/** The target column, the proposed one first; undefined when the user backs out. */
+export async function pickTargetColumn(
+  info: { columns: ColumnInfo[]; suggestedTarget: string },
+  title: string,
+  placeHolder?: string,
+): Promise<string | undefined> {
+  const ordered = [
+    ...info.columns.filter((c) => c.name === info.suggestedTarget),
+    ...info.columns.filter((c) => c.name !== info.suggestedTarget),
+  ];
+  const pick = await vscode.window.showQuickPick(
+    ordered.map((c) => ({
+      label: c.name,
+      description: c.name === info.suggestedTarget ? `${c.kind} · proposed` : c.kind,
+    })),
+    { title, placeHolder, ignoreFocusOut: true },
+  );
+  return pick?.label;
 }

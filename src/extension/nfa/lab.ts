@@ -34,6 +34,7 @@ import { openWeightsUri } from '../host/weightsFile';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import type { NfaReport, NfaService } from './service';
 import { defaultRfmFit, pickDataset } from './service';
+import { pickTargetColumn } from '../host/prompts';
 import type { Ctx } from '../ctx';
 import { reportError } from '../host/commands';
 import { createPanel, WebviewHost } from '../host/webviewHost';
@@ -308,19 +309,8 @@ export class TrainingLab {
     let target = targetArg;
     if (target === undefined) {
       const info = await inspectDataset(bytes, loaderName(uri));
-      const ordered = [
-        ...info.columns.filter((c) => c.name === info.suggestedTarget),
-        ...info.columns.filter((c) => c.name !== info.suggestedTarget),
-      ];
-      const pick = await vscode.window.showQuickPick(
-        ordered.map((c) => ({
-          label: c.name,
-          description: c.name === info.suggestedTarget ? `${c.kind} · proposed` : c.kind,
-        })),
-        { title: `Training lab: target column of ${displayPath(uri)}`, ignoreFocusOut: true },
-      );
-      if (!pick) return false;
-      target = pick.label;
+      target = await pickTargetColumn(info, `Training lab: target column of ${displayPath(uri)}`);
+      if (target === undefined) return false;
     }
     const t = typeof target === 'string' && /^\d+$/.test(target) ? Number(target) : target;
     const { dataset } = await loadDataset(bytes, loaderName(uri), { target: t });

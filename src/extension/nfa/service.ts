@@ -32,7 +32,7 @@ import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf } from '../../protocol/wire';
 import type { NfaPanelState, NfaView } from '../../protocol/nfa';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
-import { datasetFilter } from '../host/prompts';
+import { pickDatasetFile, pickTargetColumn } from '../host/prompts';
 import type { Ctx } from '../ctx';
 import { openWeightsUri } from '../host/weightsFile';
 import type { NfaPanel, NfaPanels } from './panel';
@@ -127,23 +127,13 @@ export class NfaService {
       const bytes = await readDatasetFile(dataUri);
       if (args.target === undefined) {
         const info = await inspectDataset(bytes, loaderName(dataUri));
-        const ordered = [
-          ...info.columns.filter((c) => c.name === info.suggestedTarget),
-          ...info.columns.filter((c) => c.name !== info.suggestedTarget),
-        ];
-        const pick = await vscode.window.showQuickPick(
-          ordered.map((c) => ({
-            label: c.name,
-            description: c.name === info.suggestedTarget ? `${c.kind} · proposed` : c.kind,
-          })),
-          {
-            title: `NFA of ${baseName(weightsUri)}: target column of ${displayPath(dataUri)}`,
-            placeHolder: 'The other columns are the network inputs, fed as stored',
-            ignoreFocusOut: true,
-          },
+        const picked = await pickTargetColumn(
+          info,
+          `NFA of ${baseName(weightsUri)}: target column of ${displayPath(dataUri)}`,
+          'The other columns are the network inputs, fed as stored',
         );
-        if (!pick) return undefined;
-        args.target = pick.label;
+        if (picked === undefined) return undefined;
+        args.target = picked;
       }
       const target = typeof args.target === 'string' && /^\d+$/.test(args.target) ? Number(args.target) : args.target;
       const { dataset } = await loadDataset(bytes, loaderName(dataUri), { target });
@@ -530,31 +520,11 @@ export function nfaViewOf(job: NfaJob, study: NfaStudy, report: NfaReport): NfaV
   };
 }
 
-/** A dataset file of the workspace (the Datasets tree's list) or any file through the open dialog. */
-export async function pickDataset(forWhat: string): Promise<vscode.Uri | undefined> {
-  const found = await vscode.workspace.findFiles(
-    `**/*.{${datasetFilter().join(',')}}`,
-    '**/{node_modules,.git}/**',
-    500,
-  );
-  const browse = { label: '$(folder-opened) Browse…', uri: undefined as vscode.Uri | undefined };
-  const items = [
-    ...found
-      .sort((a, b) => a.path.localeCompare(b.path))
-      .map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
-    browse,
-  ];
-  const pick = await vscode.window.showQuickPick(items, {
+/** The rows a network is evaluated on: a dataset file picked for `forWhat`. */
+export function pickDataset(forWhat: string): Promise<vscode.Uri | undefined> {
+  return pickDatasetFile({
     title: `Dataset for ${forWhat}`,
     placeHolder: 'The rows the network is evaluated on',
-    ignoreFocusOut: true,
-  });
-  if (!pick) return undefined;
-  if (pick.uri) return pick.uri;
-  const files = await vscode.window.showOpenDialog({
-    canSelectMany: false,
     openLabel: 'Use Dataset',
-    filters: { Datasets: datasetFilter() },
   });
-  return files?.[0];
 }

@@ -2,17 +2,9 @@ import * as vscode from 'vscode';
 import { scanPythonPaths, DEFAULT_WEIGHT_EXTENSIONS, type PathLens } from './scan';
 import type { Ctx } from '../ctx';
 import { datasetExtensions } from '../host/options';
+import { exists } from '../host/datasetFile';
 
 export const INSPECT_WEIGHTS_COMMAND = 'featureLens.inspectWeights';
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A notebook cell's paths are relative to its notebook, not to the cell's own (virtual) URI. */
 function scriptUri(uri: vscode.Uri): vscode.Uri {

@@ -34,6 +34,16 @@ export async function readDatasetFile(uri: vscode.Uri): Promise<Uint8Array> {
   return vscode.workspace.fs.readFile(uri);
 }
 
+/** Whether something is at `uri` (workspace.fs: remote-safe). */
+export async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** workspace.fs.stat with our error style; a folder where a file is `expected` is an InputError. */
 export async function statFile(uri: vscode.Uri, name: string, expected: string): Promise<vscode.FileStat> {
   let stat: vscode.FileStat;

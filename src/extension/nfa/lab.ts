@@ -31,7 +31,7 @@ import type {
 } from '../../protocol/nfaLab';
 import type { SafetensorsFile } from '../../core/weights/safetensors';
 import { openWeightsUri } from '../host/weightsFile';
-import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
+import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import type { NfaReport, NfaService } from './service';
 import { defaultRfmFit, pickDataset } from './service';
 import { pickTargetColumn } from '../host/prompts';
@@ -546,14 +546,7 @@ export class TrainingLab {
       });
       if (!uri) return undefined;
     }
-    let exists = false;
-    try {
-      await vscode.workspace.fs.stat(uri);
-      exists = true;
-    } catch {
-      /* absent: nothing to protect */
-    }
-    if (exists && overwrite !== true) {
+    if ((await exists(uri)) && overwrite !== true) {
       if (overwrite === false) throw new InputError(`${displayPath(uri)} already exists; not overwritten`);
       const ok = await vscode.window.showWarningMessage(
         `${displayPath(uri)} exists. Replace it with the trained weights?`,

@@ -31,7 +31,7 @@ import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf } from '../../protocol/wire';
 import type { NfaPanelState, NfaView } from '../../protocol/nfa';
-import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
+import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { pickDatasetFile, pickTargetColumn } from '../host/prompts';
 import type { Ctx } from '../ctx';
 import { openWeightsUri } from '../host/weightsFile';
@@ -300,13 +300,7 @@ export class NfaService {
     webviewPanel.title = state.title;
     const files = [state.weights, state.data, ...(state.init ? [state.init] : [])].map((u) => vscode.Uri.parse(u));
     const missing: vscode.Uri[] = [];
-    for (const f of files) {
-      try {
-        await vscode.workspace.fs.stat(f);
-      } catch {
-        missing.push(f);
-      }
-    }
+    for (const f of files) if (!(await exists(f))) missing.push(f);
     if (missing.length) {
       const names = missing.map((u) => displayPath(u)).join(', ');
       this.ctx.log.warn(`nfa: cannot revive '${state.title}': ${names} missing`);

@@ -1,15 +1,7 @@
 import * as vscode from 'vscode';
 import type { RfmPanel } from './panel';
 import type { RunRecord } from '../host/runStore';
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { exists } from '../host/datasetFile';
 
 function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

@@ -2,16 +2,14 @@
 // from this checkout): right-click a CSV log -> Watch Loss Spikes, the log grows, a spike is zoomed;
 // the Catapult Lab trains and sweeps; CodeLens in a Python script. A visual check, not part of CI.
 // usage: node esbuild.mjs && node scripts/e2e/shots-logs.mjs [outdir]   (FEATURE_LENS_E2E_DIR as run.mjs)
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { frameWith, sleep } from '../../test/e2e/webviewFrames.mjs';
+import { freePort, launchBrowser, startServer } from './run.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const E2E = process.env.FEATURE_LENS_E2E_DIR ?? path.join(ROOT, '.e2e');
 const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'test-results'));
 fs.mkdirSync(OUT, { recursive: true });
 
@@ -33,56 +31,8 @@ fs.writeFileSync(
 );
 fs.writeFileSync(path.join(ws, 'notes.txt'), 'not a log\n');
 
-const port = await new Promise((resolve) => {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-shots-'));
-fs.mkdirSync(`${profile}/ud/User`, { recursive: true });
-fs.writeFileSync(
-  `${profile}/ud/User/settings.json`,
-  JSON.stringify({
-    'workbench.startupEditor': 'none',
-    'security.workspace.trust.enabled': false,
-    'workbench.tips.enabled': false,
-  }),
-);
-const env = {
-  ...process.env,
-  XDG_CONFIG_HOME: `${profile}/xdg`,
-  XDG_DATA_HOME: `${profile}/xdg`,
-  XDG_CACHE_HOME: `${profile}/xdg`,
-  TMPDIR: profile,
-};
-const log = fs.openSync(`${profile}/server.log`, 'w');
-const server = spawn(
-  path.join(E2E, 'node_modules/.bin/code-server'),
-  [
-    '--bind-addr',
-    `127.0.0.1:${port}`,
-    '--auth',
-    'none',
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--user-data-dir',
-    `${profile}/ud`,
-    '--extensions-dir',
-    `${profile}/exts`,
-    ws,
-  ],
-  { env, detached: true, stdio: ['ignore', log, log] },
-);
-const stop = () => {
-  try {
-    process.kill(-server.pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
-};
+const port = await freePort();
+const server = await startServer({ port, folder: ws });
 
 async function palette(page, title) {
   await page.keyboard.press('F1');
@@ -92,32 +42,8 @@ async function palette(page, title) {
   await page.keyboard.press('Enter');
 }
 
-let ctx;
+const ctx = await launchBrowser(false);
 try {
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(500);
-  }
-  const { chromium } = await import(path.join(E2E, 'node_modules/playwright-core/index.mjs'));
-  ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-chrome-')), {
-    executablePath: '/usr/bin/chromium',
-    headless: false,
-    viewport: { width: 1500, height: 950 },
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   const payload = [['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${ROOT}`]];
   await page.goto(
@@ -204,6 +130,6 @@ try {
   console.log('code lenses:', await page.locator('.codelens-decoration a').allTextContents());
   await page.screenshot({ path: path.join(OUT, 'codelens.png') });
 } finally {
-  await ctx?.close();
-  stop();
+  await ctx.close();
+  server.stop();
 }

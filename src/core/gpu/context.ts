@@ -113,14 +113,16 @@ export class GpuContext {
     void this.keepAlive;
   }
 
-  pipeline(name: string, code: string, constants: Record<string, number> = {}): GPUComputePipeline {
-    const key = `${name}|${JSON.stringify(constants)}`;
+  /** The program's pipeline for these override constants, cached by program name and constants (in key order). */
+  pipeline(prog: GpuProgram, constants: Record<string, number> = {}): GPUComputePipeline {
+    const sorted = Object.fromEntries(Object.entries(constants).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const key = `${prog.name}|${JSON.stringify(sorted)}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      let module = this.modules.get(name);
+      let module = this.modules.get(prog.name);
       if (!module) {
-        module = this.device.createShaderModule({ label: `${name}.wgsl`, code });
-        this.modules.set(name, module);
+        module = this.device.createShaderModule({ label: `${prog.name}.wgsl`, code: prog.code });
+        this.modules.set(prog.name, module);
       }
       p = this.device.createComputePipeline({
         label: key,
@@ -130,31 +132,6 @@ export class GpuContext {
       this.pipelines.set(key, p);
     }
     return p;
-  }
-
-  /** Sets pipeline and bindings (a uniform of u32/f32 params first, then `buffers`) and dispatches. */
-  dispatch(
-    op: GpuOp,
-    pass: GPUComputePassEncoder,
-    name: string,
-    code: string,
-    constants: Record<string, number>,
-    params: ArrayBuffer,
-    buffers: Binding[],
-    groups: [number, number],
-  ): void {
-    const pipeline = this.pipeline(name, code, constants);
-    const uniform = this.uniform(op, params, `${name} params`);
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(
-      0,
-      this.device.createBindGroup({
-        label: `${name} bindings`,
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [uniform, ...buffers].map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
-      }),
-    );
-    pass.dispatchWorkgroups(groups[0], groups[1]);
   }
 
   /** Dispatches a declared program: its Params packed from named values (see program.ts), then `buffers`. */
@@ -167,7 +144,31 @@ export class GpuContext {
     groups: [number, number],
     constants: Record<string, number> = {},
   ): void {
-    this.dispatch(op, pass, prog.name, prog.code, constants, packParams(prog, values), buffers, groups);
+    this.dispatch(op, pass, prog, constants, packParams(prog, values), buffers, groups);
+  }
+
+  /** Sets pipeline and bindings (the packed Params uniform first, then `buffers`) and dispatches. */
+  private dispatch(
+    op: GpuOp,
+    pass: GPUComputePassEncoder,
+    prog: GpuProgram,
+    constants: Record<string, number>,
+    params: ArrayBuffer,
+    buffers: Binding[],
+    groups: [number, number],
+  ): void {
+    const pipeline = this.pipeline(prog, constants);
+    const uniform = this.uniform(op, params, `${prog.name} params`);
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(
+      0,
+      this.device.createBindGroup({
+        label: `${prog.name} bindings`,
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [uniform, ...buffers].map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
+      }),
+    );
+    pass.dispatchWorkgroups(groups[0], groups[1]);
   }
 
   /** Throws a BackendError when a single binding of `bytes` would exceed the device limit. */

@@ -5,18 +5,14 @@
 import { BackendError } from '../errors';
 import type { GpuLease } from '../gpu/lease';
 import { GpuContext, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, roundUp, type GpuOp } from '../gpu/context';
-import mlpActivationWgsl from './kernels/mlpActivation.wgsl';
-import mlpForwardWgsl from './kernels/mlpForward.wgsl';
-import mlpJacobianWgsl from './kernels/mlpJacobian.wgsl';
-import transposeProductWgsl from '../gpu/transposeProduct.wgsl';
+import { mlpForward, mlpJacobian } from './kernels/programs';
+import { transposeProduct } from '../gpu/programs';
 import { mat, type Mat } from '../mat';
 import type { Activation } from './activation';
 import type { NfaBackend, TrainProblem, TrainSession } from './backend';
 import type { Mlp } from './network';
 import { WebGpuTrainSession } from './webgpuTrain';
 
-const FORWARD_SRC = mlpActivationWgsl + '\n' + mlpForwardWgsl;
-const JACOBIAN_SRC = mlpActivationWgsl + '\n' + mlpJacobianWgsl;
 const ACTIVATION_CODE: Record<Activation, number> = { relu: 0, gelu: 1, tanh: 2, sigmoid: 3, identity: 4 };
 
 export interface WebGpuNfaOptions {
@@ -222,15 +218,14 @@ export class WebGpuNfaBackend implements NfaBackend {
       Math.ceil(jRows / 4) * (nPad / 4),
       this.ctx.device.limits.maxComputeWorkgroupsPerDimension,
     );
-    this.ctx.dispatch(
+    this.ctx.dispatchProgram(
       op,
       pass,
-      'mlpJacobian',
-      JACOBIAN_SRC,
-      constants,
-      u32s(jRows, c, mPad / 4, nPad / 4, stride),
+      mlpJacobian,
+      { jRows, c, mPad4: mPad / 4, nPad4: nPad / 4, xStride: stride },
       buffers,
       [gx, gy],
+      constants,
     );
   }
 
@@ -249,15 +244,14 @@ export class WebGpuNfaBackend implements NfaBackend {
     const blocks = (aPad / 4) * (bPad / 4);
     if (Math.ceil(blocks / 64) > this.ctx.device.limits.maxComputeWorkgroupsPerDimension)
       throw new BackendError('webgpu', `layer '${layerName}': ${aPad} x ${bPad} Gram blocks exceed one dispatch`);
-    this.ctx.dispatch(
+    this.ctx.dispatchProgram(
       op,
       pass,
-      'transposeProduct',
-      transposeProductWgsl,
-      { DIAG_ONLY: 0 },
-      u32s(rows, aPad / 4, bPad / 4, 0),
+      transposeProduct,
+      { rows, aPad4: aPad / 4, bPad4: bPad / 4 },
       [A, B, out],
       [Math.ceil(blocks / 64), 1],
+      { DIAG_ONLY: 0 },
     );
   }
 
@@ -327,15 +321,14 @@ export class WebGpuNfaBackend implements NfaBackend {
         Math.ceil(rows / 4) * (outPad / 4),
         this.ctx.device.limits.maxComputeWorkgroupsPerDimension,
       );
-      this.ctx.dispatch(
+      this.ctx.dispatchProgram(
         op,
         pass,
-        'mlpForward',
-        FORWARD_SRC,
-        { ACTIVATION: ACTIVATION_CODE[net.activation] },
-        u32s(rows, inPad / 4, layer.outDim, outPad / 4, stride),
+        mlpForward,
+        { rows, inPad4: inPad / 4, outDim: layer.outDim, outPad4: outPad / 4, xStride: stride },
         [h, layers[l].W, layers[l].b, z, a],
         [gx, gy],
+        { ACTIVATION: ACTIVATION_CODE[net.activation] },
       );
       pre.push(z);
       h = a;
@@ -355,12 +348,6 @@ function narrowIsCheaper(R: number, m: number, n: number): boolean {
 function checkInput(net: Mlp, X: Mat): void {
   if (X.cols !== net.layers[0].inDim)
     throw new Error(`forward: X has ${X.cols} columns, layer '${net.layers[0].name}' takes ${net.layers[0].inDim}`);
-}
-
-function u32s(...v: number[]): ArrayBuffer {
-  const u = new Uint32Array(8);
-  u.set(v);
-  return u.buffer;
 }
 
 function symmetrize(G: Float64Array, n: number): void {

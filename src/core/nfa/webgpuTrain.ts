@@ -18,13 +18,15 @@ import {
   type Binding,
   type GpuOp,
 } from '../gpu/context';
-import mlpActivationWgsl from './kernels/mlpActivation.wgsl';
-import mlpForwardWgsl from './kernels/mlpForward.wgsl';
-import mlpGatherRowsWgsl from './kernels/mlpGatherRows.wgsl';
-import mlpJacobianWgsl from './kernels/mlpJacobian.wgsl';
-import mlpMseDeltaWgsl from './kernels/mlpMseDelta.wgsl';
-import mlpOptimizerStepWgsl from './kernels/mlpOptimizerStep.wgsl';
-import mlpWeightGradWgsl from './kernels/mlpWeightGrad.wgsl';
+import { packParams, type GpuProgram, type ParamValues } from '../gpu/program';
+import {
+  mlpForward,
+  mlpGatherRows,
+  mlpJacobian,
+  mlpMseDelta,
+  mlpOptimizerStep,
+  mlpWeightGrad,
+} from './kernels/programs';
 import type { Activation } from './activation';
 import {
   checkProblem,
@@ -38,8 +40,6 @@ import {
 import type { LossAndGrads } from './mlp';
 import type { Mlp } from './network';
 
-const FORWARD_SRC = mlpActivationWgsl + '\n' + mlpForwardWgsl;
-const JACOBIAN_SRC = mlpActivationWgsl + '\n' + mlpJacobianWgsl;
 const ACTIVATION_CODE: Record<Activation, number> = { relu: 0, gelu: 1, tanh: 2, sigmoid: 3, identity: 4 };
 
 /** Rows per forward chunk of the epoch loss, at most (each chunk's activations are one buffer per layer). */
@@ -60,14 +60,24 @@ interface LayerLayout {
   bOff: number;
 }
 
-/** One dispatch before it is bound: the NFA kernels' uniform-first binding convention (GpuContext.dispatch). */
-interface DispatchSpec {
-  name: string;
-  code: string;
-  constants: Record<string, number>;
-  params: ArrayBuffer;
+/** One dispatch before it is bound: a declared program, its named uniform values, then its buffers. */
+interface DispatchSpec<F extends string = string> {
+  program: GpuProgram<F>;
+  values: ParamValues<F>;
   buffers: Binding[];
   groups: [number, number];
+  constants: Record<string, number>;
+}
+
+/** A spec whose values are checked against the program's declared Params. */
+function spec<F extends string>(
+  program: GpuProgram<F>,
+  values: ParamValues<F>,
+  buffers: Binding[],
+  groups: [number, number],
+  constants: Record<string, number> = {},
+): DispatchSpec {
+  return { program, values, buffers, groups, constants };
 }
 
 /** Per-batch activations, sized for `rows` rows. */
@@ -197,33 +207,25 @@ export class WebGpuTrainSession implements TrainSession {
     const act = ACTIVATION_CODE[this.net.activation];
     this.layers.forEach((L, l) => {
       const [gx, gy, stride] = this.grid(Math.ceil(B / 4) * (L.outPad / 4));
-      specs.push({
-        name: 'mlpForward',
-        code: FORWARD_SRC,
-        constants: { ACTIVATION: act },
-        params: u32s(B, L.inPad / 4, L.outDim, L.outPad / 4, stride),
-        buffers: [
-          l === 0 ? bb.Xb : bb.A[l - 1],
-          this.wRange(this.params, l),
-          this.bRange(this.params, l),
-          bb.Z[l],
-          bb.A[l],
-        ],
-        groups: [gx, gy],
-      });
+      specs.push(
+        spec(
+          mlpForward,
+          { rows: B, inPad4: L.inPad / 4, outDim: L.outDim, outPad4: L.outPad / 4, xStride: stride },
+          [l === 0 ? bb.Xb : bb.A[l - 1], this.wRange(this.params, l), this.bRange(this.params, l), bb.Z[l], bb.A[l]],
+          [gx, gy],
+          { ACTIVATION: act },
+        ),
+      );
     });
     const last = this.layers.length - 1;
-    const p = new ArrayBuffer(16);
-    new Uint32Array(p).set([B, this.layers[last].outPad / 4, 0, lossOffset]);
-    new Float32Array(p)[2] = 2 / (B * this.c);
-    specs.push({
-      name: 'mlpMseDelta',
-      code: mlpMseDeltaWgsl,
-      constants: {},
-      params: p,
-      buffers: [bb.Z[last], bb.Yb, bb.delta[last], bb.rowLoss],
-      groups: [Math.ceil(B / 64), 1],
-    });
+    specs.push(
+      spec(
+        mlpMseDelta,
+        { rows: B, cPad4: this.layers[last].outPad / 4, scale: 2 / (B * this.c), lossOffset },
+        [bb.Z[last], bb.Yb, bb.delta[last], bb.rowLoss],
+        [Math.ceil(B / 64), 1],
+      ),
+    );
     return specs;
   }
 
@@ -235,35 +237,37 @@ export class WebGpuTrainSession implements TrainSession {
       const L = this.layers[l];
       const H = l === 0 ? bb.Xb : bb.A[l - 1];
       let [gx, gy, stride] = this.grid((L.outPad / 4) * (L.inPad / 4));
-      specs.push({
-        name: 'mlpWeightGrad',
-        code: mlpWeightGradWgsl,
-        constants: {},
-        params: u32s(B, L.outPad / 4, L.inPad / 4, stride),
-        buffers: [bb.delta[l], H, this.wRange(this.grads, l), this.bRange(this.grads, l)],
-        groups: [gx, gy],
-      });
+      specs.push(
+        spec(
+          mlpWeightGrad,
+          { rows: B, outPad4: L.outPad / 4, inPad4: L.inPad / 4, xStride: stride },
+          [bb.delta[l], H, this.wRange(this.grads, l), this.bRange(this.grads, l)],
+          [gx, gy],
+        ),
+      );
       if (l === 0) break;
       const G = bb.G[l] as GPUBuffer;
       // G_l = delta_l W_l: identity activation (Z bound but its derivative is 1).
       [gx, gy, stride] = this.grid(Math.ceil(B / 4) * (L.inPad / 4));
-      specs.push({
-        name: 'mlpJacobian',
-        code: JACOBIAN_SRC,
-        constants: { ACTIVATION: ACTIVATION_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 },
-        params: u32s(B, 1, L.outPad / 4, L.inPad / 4, stride),
-        buffers: [bb.delta[l], bb.delta[l], this.wRange(this.params, l), G],
-        groups: [gx, gy],
-      });
+      specs.push(
+        spec(
+          mlpJacobian,
+          { jRows: B, c: 1, mPad4: L.outPad / 4, nPad4: L.inPad / 4, xStride: stride },
+          [bb.delta[l], bb.delta[l], this.wRange(this.params, l), G],
+          [gx, gy],
+          { ACTIVATION: ACTIVATION_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 },
+        ),
+      );
       // delta_{l-1} = G_l * act'(Z_{l-1}) (W bound, unread).
-      specs.push({
-        name: 'mlpJacobian',
-        code: JACOBIAN_SRC,
-        constants: { ACTIVATION: act, SHARED_NEXT: 0, MASK_ONLY: 1 },
-        params: u32s(B, 1, L.inPad / 4, L.inPad / 4, stride),
-        buffers: [G, bb.Z[l - 1], this.wRange(this.params, l), bb.delta[l - 1]],
-        groups: [gx, gy],
-      });
+      specs.push(
+        spec(
+          mlpJacobian,
+          { jRows: B, c: 1, mPad4: L.inPad / 4, nPad4: L.inPad / 4, xStride: stride },
+          [G, bb.Z[l - 1], this.wRange(this.params, l), bb.delta[l - 1]],
+          [gx, gy],
+          { ACTIVATION: act, SHARED_NEXT: 0, MASK_ONLY: 1 },
+        ),
+      );
     }
     return specs;
   }
@@ -303,16 +307,17 @@ export class WebGpuTrainSession implements TrainSession {
     if (!dispatches) {
       dispatches = [...this.forwardSpecs(batch.buffers, rows, 0), ...this.backwardSpecs(batch.buffers, rows)].map(
         (s) => {
-          const pipeline = this.ctx.pipeline(s.name, s.code, s.constants);
+          const pipeline = this.ctx.pipeline(s.program, s.constants);
+          const params = packParams(s.program, s.values);
           const uniform = this.ctx.persistent(
-            s.params.byteLength,
+            params.byteLength,
             USAGE_UNIFORM | USAGE_COPY_DST,
-            `${s.name} params (batch of ${rows})`,
+            `${s.program.name} params (batch of ${rows})`,
           );
           batch.owned.push(uniform);
-          this.ctx.device.queue.writeBuffer(uniform, 0, s.params);
+          this.ctx.device.queue.writeBuffer(uniform, 0, params);
           const bindGroup = this.ctx.device.createBindGroup({
-            label: `${s.name} bindings (batch of ${rows})`,
+            label: `${s.program.name} bindings (batch of ${rows})`,
             layout: pipeline.getBindGroupLayout(0),
             entries: [uniform, ...s.buffers].map((b, binding) => ({
               binding,
@@ -338,20 +343,23 @@ export class WebGpuTrainSession implements TrainSession {
     this.ctx.device.queue.writeBuffer(this.order, 0, rows.buffer, rows.byteOffset, rows.byteLength);
   }
 
+  /** Copies B rows into the batch inputs and targets: order[start..start+B) (byOrder), else start..start+B. */
+  private gather(op: GpuOp, pass: GPUComputePassEncoder, bb: BatchBuffers, start: number, B: number, byOrder: boolean) {
+    this.ctx.dispatchProgram(
+      op,
+      pass,
+      mlpGatherRows,
+      { rows: B, start, xPad4: this.layers[0].inPad / 4, yPad4: this.layers[this.layers.length - 1].outPad / 4 },
+      [this.order, this.X, this.Y, bb.Xb, bb.Yb],
+      [Math.ceil(B / 64), 1],
+      { USE_ORDER: byOrder ? 1 : 0 },
+    );
+  }
+
   /** Gathers rows order[start..start+B) and runs forward + backward: the flat gradients of that batch. */
   private encodeGradients(op: GpuOp, pass: GPUComputePassEncoder, start: number, B: number): BatchBuffers {
     const { bb, dispatches } = this.programFor(B);
-    const gather = u32s(B, start, this.layers[0].inPad / 4, this.layers[this.layers.length - 1].outPad / 4);
-    this.ctx.dispatch(
-      op,
-      pass,
-      'mlpGatherRows',
-      mlpGatherRowsWgsl,
-      { USE_ORDER: 1 },
-      gather,
-      [this.order, this.X, this.Y, bb.Xb, bb.Yb],
-      [Math.ceil(B / 64), 1],
-    );
+    this.gather(op, pass, bb, start, B, true);
     for (const d of dispatches) {
       pass.setPipeline(d.pipeline);
       pass.setBindGroup(0, d.bindGroup);
@@ -374,21 +382,26 @@ export class WebGpuTrainSession implements TrainSession {
       for (let start = 0; start < rows.length; start += batch) {
         this.encodeGradients(op, pass, start, Math.min(batch, rows.length - start));
         const t = ++this.step;
-        const p = new ArrayBuffer(48);
-        new Uint32Array(p).set([this.count / 4, stride]);
-        new Float32Array(p).set(
-          [o.lr, o.momentum, o.beta1, o.beta2, o.eps, 1 - o.beta1 ** t, 1 - o.beta2 ** t, 1 - o.beta1, 1 - o.beta2],
-          2,
-        );
-        this.ctx.dispatch(
+        this.ctx.dispatchProgram(
           op,
           pass,
-          'mlpOptimizerStep',
-          mlpOptimizerStepWgsl,
-          { OPTIMIZER: o.kind === 'adam' ? 1 : 0 },
-          p,
+          mlpOptimizerStep,
+          {
+            count4: this.count / 4,
+            xStride: stride,
+            lr: o.lr,
+            momentum: o.momentum,
+            beta1: o.beta1,
+            beta2: o.beta2,
+            eps: o.eps,
+            c1: 1 - o.beta1 ** t,
+            c2: 1 - o.beta2 ** t,
+            oneMinusBeta1: 1 - o.beta1,
+            oneMinusBeta2: 1 - o.beta2,
+          },
           [this.params, this.grads, this.m1, this.m2],
           [gx, gy],
+          { OPTIMIZER: o.kind === 'adam' ? 1 : 0 },
         );
       }
       pass.end();
@@ -434,19 +447,9 @@ export class WebGpuTrainSession implements TrainSession {
       const pass = enc.beginComputePass({ label: 'lab loss' });
       for (let r0 = 0; r0 < this.n; r0 += chunk) {
         const B = Math.min(chunk, this.n - r0);
-        const gather = u32s(B, r0, this.layers[0].inPad / 4, this.layers[this.layers.length - 1].outPad / 4);
-        this.ctx.dispatch(
-          op,
-          pass,
-          'mlpGatherRows',
-          mlpGatherRowsWgsl,
-          { USE_ORDER: 0 },
-          gather,
-          [this.order, this.X, this.Y, bb.Xb, bb.Yb],
-          [Math.ceil(B / 64), 1],
-        );
+        this.gather(op, pass, bb, r0, B, false);
         for (const s of this.forwardSpecs({ ...bb, rowLoss }, B, r0))
-          this.ctx.dispatch(op, pass, s.name, s.code, s.constants, s.params, s.buffers, s.groups);
+          this.ctx.dispatchProgram(op, pass, s.program, s.values, s.buffers, s.groups, s.constants);
       }
       pass.end();
       const [rl] = await this.ctx.readBack(op, enc, [[rowLoss, 0, this.n]]);
@@ -489,12 +492,6 @@ export class WebGpuTrainSession implements TrainSession {
     );
     this.batch = null;
   }
-}
-
-function u32s(...v: number[]): ArrayBuffer {
-  const u = new Uint32Array(Math.max(4, roundUp(v.length, 4)));
-  u.set(v);
-  return u.buffer;
 }
 
 function padRows(src: ArrayLike<number>, rows: number, cols: number, width: number): Float32Array {

@@ -16,19 +16,3 @@ export function reportError(where: string, log: vscode.LogOutputChannel, e: unkn
     );
   }
 }
-
-/** Registers a command whose failures are reported by reportError (the command then resolves to undefined). */
-export function registerReportingCommand<A extends unknown[], R>(
-  id: string,
-  log: vscode.LogOutputChannel,
-  fn: (...args: A) => Promise<R>,
-): vscode.Disposable {
-  return vscode.commands.registerCommand(id, async (...args: A) => {
-    try {
-      return await fn(...args);
-    } catch (e) {
-      reportError(id, log, e);
-      return undefined;
-    }
-  });
-}

@@ -1,4 +1,3 @@
-import { writeFile, rename } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../core/errors';
 
@@ -28,13 +27,6 @@ export function numberFlag(
   if (raw.trim() === '' || !Number.isFinite(v) || !check(v))
     throw new InputError(`--${name}: expected ${want}, got '${raw}'`);
   return v;
-}
-
-/** Writes via a temporary file and rename, so an interrupted run never leaves half a file. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 export function table(header: string[], rows: (string | number)[][]): string {

@@ -1,6 +1,5 @@
 // feature-lens catapult: train the catapult toy model or a two-layer ReLU network at eta = f / lambda_0
 // and report the loss, the top NTK eigenvalue and the phase (SCIENCE.md §3).
-import { stat } from 'node:fs/promises';
 import { InputError } from '../../core/errors';
 import {
   CpuCatapultBackend,
@@ -18,7 +17,8 @@ import {
 import { hostCatapultBackend, hostPlan } from '../../core/node';
 import { PlacementUnavailable, parseBackendChoice, runPlaced, type Placement } from '../../core/compute';
 import { readDatasetFile } from '../../core/data/node';
-import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
+import { numberFlag, parseCli, table } from '../io';
+import { OUTPUT_RULES, planOutputs, type Output } from '../output';
 
 const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--lr-factor f] [--steps T] [--batch B] [--seed S] [--json OUT] [--force]
        relu only: [--n N] [--d D] [--every K] [--data FILE --target COL [--positive-class I]]
@@ -32,7 +32,10 @@ const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--l
             relu   --width ${DEFAULT_RELU_LAB.width} --lr-factor ${DEFAULT_RELU_LAB.lrFactor} --steps ${DEFAULT_RELU_LAB.steps} --batch ${DEFAULT_RELU_LAB.batch} --n ${DEFAULT_RELU_LAB.n} --d ${DEFAULT_RELU_LAB.d} --every ${DEFAULT_RELU_LAB.every}
             (relu task: x ~ N(0, I/d), y = d x0 x1, AGOP alignment against its known AGOP;
              --data trains on your table instead: rows scaled to mean norm 1, target standardised,
-             classification as +1 for class index I (default 0) vs -1; no target AGOP, so no alignment)`;
+             classification as +1 for class index I (default 0) vs -1; no target AGOP, so no alignment)
+  --json OUT  write the report as JSON (--json -: the JSON on standard output, the summary on stderr)
+  --force     replace an existing OUT
+${OUTPUT_RULES}`;
 
 /** JSON has no Infinity/NaN: a diverged loss is written as null. */
 const clean = (xs: number[]) => xs.map((v) => (Number.isFinite(v) ? v : null));
@@ -119,29 +122,20 @@ export async function run(args: string[]): Promise<number> {
     throw new InputError('--n and --d size the synthetic task; with --data the file decides');
   const positive =
     numberFlag('positive-class', f['positive-class'], (v) => int(v) && v >= 0, 'a class index >= 0') ?? 0;
+  const out = (await planOutputs({ '--json': f.json }, { force: !!f.force, inputs: [f.data] }))['--json'];
   const task =
     f.data === undefined
       ? undefined
       : labTaskFromDataset((await readDatasetFile(f.data, { target: f.target })).dataset, positive);
-  if (
-    f.json !== undefined &&
-    !f.force &&
-    (await stat(f.json).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    throw new InputError(`--json ${f.json}: file exists; pass --force to overwrite it`);
-  }
   const base = { width, lrFactor, steps, batch, seed, n, d, every, task };
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
   if (model === 'linear')
-    return report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, new CpuCatapultBackend());
+    return report(model, out, base, sweepLr, sweepBatch, seed, seeds, width, new CpuCatapultBackend());
   // The ReLU network runs where the placement table says (the CLI has only host placements); a device
   // that fails mid-run hands the whole run to the next placement, and nothing is printed before.
   const plan = hostPlan('catapult', choice);
   const placed = await runPlaced(plan, (placement) =>
-    withBackend(placement, (backend) => report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, backend)),
+    withBackend(placement, (backend) => report(model, out, base, sweepLr, sweepBatch, seed, seeds, width, backend)),
   );
   if (placed.placement !== plan[0]) process.stderr.write(`note: ran on ${placed.reason}\n`);
   return placed.value;
@@ -160,7 +154,7 @@ async function withBackend<T>(placement: Placement, work: (backend: CatapultBack
 
 async function report(
   model: 'linear' | 'relu',
-  f: { json?: string },
+  out: Output | undefined,
   base: Partial<ReluLabConfig & LinearToyConfig>,
   sweepLr: number[] | undefined,
   sweepBatch: number[] | undefined,
@@ -169,6 +163,8 @@ async function report(
   width: number | undefined,
   backend: CatapultBackend,
 ): Promise<number> {
+  // With --json -, the summary goes to stderr so standard output is the JSON alone.
+  const say = out?.stdout ? process.stderr : process.stdout;
   const where = model === 'relu' ? { backend: backend.name, device: backend.device } : {};
 
   let report: Record<string, unknown>;
@@ -183,7 +179,7 @@ async function report(
         )
       : undefined;
     if (lr) {
-      process.stdout.write(
+      say.write(
         table(
           [
             'eta/(2/lambda0)',
@@ -209,7 +205,7 @@ async function report(
       );
     }
     if (bs) {
-      process.stdout.write(
+      say.write(
         table(
           ['batch', 'seed', 'phase', 'catapults', 'alignment', 'test loss'],
           bs.map((p) => [
@@ -246,7 +242,7 @@ async function report(
       final_lambda: r.finalLambda,
       edge: r.edge,
     };
-    process.stdout.write(
+    say.write(
       `linear toy m=${report.width}: lambda0=${r.lambda0.toPrecision(6)} eta=${r.lr.toPrecision(6)} -> ${r.phase} (loss ${r.losses[0].toExponential(3)} -> ${r.losses[r.losses.length - 1].toExponential(3)}, lambda ${r.finalLambda.toPrecision(4)} vs 2/eta ${r.edge.toPrecision(4)})\n`,
     );
   } else {
@@ -265,13 +261,13 @@ async function report(
       test_loss: r.testLoss,
       ...where,
     };
-    process.stdout.write(
+    say.write(
       `relu: lambda0=${r.lambda0.toPrecision(6)} eta=${r.lr.toPrecision(6)} -> ${r.phase}, ${r.catapults.length} catapult(s), loss ${r.losses[0].toExponential(3)} -> ${r.losses[r.losses.length - 1].toExponential(3)}${r.alignments ? `, AGOP alignment ${r.alignments[0].toFixed(3)} -> ${r.alignments[r.alignments.length - 1].toFixed(3)}` : ''}\n`,
     );
   }
-  if (f.json !== undefined) {
-    await writeFileAtomic(f.json, JSON.stringify(report) + '\n');
-    process.stdout.write(`wrote ${f.json}\n`);
+  if (out) {
+    await out.write(JSON.stringify(report) + '\n');
+    if (!out.stdout) say.write(`wrote ${out.path}\n`);
   }
   return 0;
 }

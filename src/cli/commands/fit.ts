@@ -6,13 +6,16 @@ import { fitRfm } from '../../core/rfm/fit';
 import { parseRfmOptions, parseTask, parseValFraction } from '../../core/rfm/options';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import { DEFAULT_RFM_OPTIONS, type FitResult } from '../../core/rfm/types';
-import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
+import { fmt, numberFlag, parseCli, table } from '../io';
+import { OUTPUT_RULES, planOutputs } from '../output';
 import { runRfmOnHost } from '../placement';
 
 const USAGE = `usage: feature-lens fit TRAIN [--test TEST | --val-fraction F --seed S] --target COL
   [--task classification|regression] [--kernel laplace|gaussian] [--bandwidth L] [--reg R] [--iters T]
   [--diag] [--center-grads] [--agop-power 1|0.5] [--normalize max|none] [--no-standardize] [--early-stop]
-  [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--json OUT] [--save-model OUT] [--top K] [--quiet]`;
+  [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--json OUT] [--save-model OUT] [--force] [--top K] [--quiet]
+  --force  replace an existing output file
+${OUTPUT_RULES}`;
 
 const FLAGS = {
   test: { type: 'string' },
@@ -35,6 +38,7 @@ const FLAGS = {
   backend: { type: 'string' },
   json: { type: 'string' },
   'save-model': { type: 'string' },
+  force: { type: 'boolean' },
   top: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -125,6 +129,14 @@ export async function run(args: string[]): Promise<number> {
   const top = numberFlag('top', f.top, (v) => Number.isInteger(v) && v > 0, 'a positive integer') ?? 10;
   const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
 
+  // Outputs are checked before the fit: a bad path must not cost the whole run.
+  const outputs = await planOutputs(
+    { '--json': f.json, '--save-model': f['save-model'] },
+    { force: !!f.force, inputs: [positionals[0], f.test] },
+  );
+  // With an output on standard output, the human-readable report goes to stderr.
+  const say = outputs['--json']?.stdout || outputs['--save-model']?.stdout ? process.stderr : process.stdout;
+
   const { dataset: train, schema } = await readDatasetFile(positionals[0], { target, task, impute: f.impute });
   const test = f.test ? (await readDatasetFile(f.test, { target, task, impute: f.impute }, schema)).dataset : undefined;
   const note = f.quiet ? undefined : (line: string) => process.stderr.write(`note: ${line}\n`);
@@ -139,12 +151,10 @@ export async function run(args: string[]): Promise<number> {
     }),
   );
   const result: FitResult = fallback ? { ...fitted, fallback } : fitted;
-  if (!f.quiet) process.stdout.write(report(result, top));
-  if (f.json)
-    await writeFileAtomic(
-      f.json,
-      JSON.stringify({ train: basename(positionals[0]), ...fitResultToJson(result) }, null, 1) + '\n',
-    );
-  if (f['save-model']) await writeFileAtomic(f['save-model'], modelToJson(result.model, { schema }));
+  if (!f.quiet) say.write(report(result, top));
+  await outputs['--json']?.write(
+    JSON.stringify({ train: basename(positionals[0]), ...fitResultToJson(result) }, null, 1) + '\n',
+  );
+  await outputs['--save-model']?.write(modelToJson(result.model, { schema }));
   return 0;
 }

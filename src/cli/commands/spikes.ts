@@ -1,6 +1,6 @@
 // feature-lens spikes LOG: find loss spikes in a training log (CSV, JSONL, TensorBoard events).
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { InputError } from '../../core/errors';
 import {
   chooseLossColumn,
@@ -11,7 +11,8 @@ import {
   type LogContents,
 } from '../../core/logs/index';
 import { detectSpikes, DEFAULT_SPIKE_PARAMS, type SpikeParams } from '../../core/logs/spikes';
-import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
+import { numberFlag, parseCli, table } from '../io';
+import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
 
 const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--force]
        [--window N] [--threshold K] [--min-ratio R] [--min-points N] [--merge-gap N]
@@ -19,10 +20,12 @@ const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--fo
                  or a run folder holding them (all its event files are read as one log)
   --column NAME  the loss column/key/tag (default: the single most loss-like one)
   --json OUT     write {column, n_points, spikes: [{start, peak, end, height_ratio, width}]} to OUT
-                 (positions in the log's step units: its step column, else the row index)
+                 (positions in the log's step units: its step column, else the row index);
+                 without --json (or with --json -) the JSON goes to standard output
   --force        overwrite OUT if it exists
   detector (defaults): --window ${DEFAULT_SPIKE_PARAMS.window} --threshold ${DEFAULT_SPIKE_PARAMS.threshold} (robust sd) --min-ratio ${DEFAULT_SPIKE_PARAMS.minHeightRatio}
-                       --min-points ${DEFAULT_SPIKE_PARAMS.minPoints} --merge-gap ${DEFAULT_SPIKE_PARAMS.mergeGap}`;
+                       --min-points ${DEFAULT_SPIKE_PARAMS.minPoints} --merge-gap ${DEFAULT_SPIKE_PARAMS.mergeGap}
+${OUTPUT_RULES}`;
 
 /** JSON has no Infinity: a spike into NaN/Inf gets height_ratio null (non_finite_peak; diverged if it never came back). */
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
@@ -105,6 +108,9 @@ export async function run(args: string[]): Promise<number> {
   const mg = numberFlag('merge-gap', f['merge-gap'], (v) => int(v) && v >= 0, 'an integer >= 0');
   if (mg !== undefined) params.mergeGap = mg;
 
+  const outputs = await planOutputs({ '--json': f.json }, { force: !!f.force, inputs: [file] });
+  const out = outputs['--json'];
+
   const log = await readLogPath(file);
   for (const p of log.problems.slice(0, 20)) process.stderr.write(`${file}: ${p.message}\n`);
   if (log.problems.length > 20) process.stderr.write(`${file}: ... ${log.problems.length - 20} more problems\n`);
@@ -139,22 +145,11 @@ export async function run(args: string[]): Promise<number> {
     })),
   };
   const text = JSON.stringify(report, null, 1) + '\n';
-  if (f.json === undefined) {
-    process.stdout.write(text);
+  if (!out || out.stdout) {
+    await writeStdout(text);
     return 0;
   }
-  const out = f.json;
-  if (resolve(out) === resolve(file))
-    throw new InputError(`--json ${out}: that is the log itself; choose another file`);
-  if (
-    !f.force &&
-    (await stat(out).then(
-      () => true,
-      () => false,
-    ))
-  )
-    throw new InputError(`--json ${out}: file exists; pass --force to overwrite it`);
-  await writeFileAtomic(out, text);
+  await out.write(text);
   process.stdout.write(
     `${file}: column '${choice.column}' (${series.values.length} points, steps from ${log.stepSource}): ${spikes.length} spike(s)\n`,
   );
@@ -173,6 +168,6 @@ export async function run(args: string[]): Promise<number> {
       ) + '\n',
     );
   }
-  process.stdout.write(`wrote ${out}\n`);
+  process.stdout.write(`wrote ${out.path}\n`);
   return 0;
 }

@@ -3,6 +3,7 @@ import type { FitArgs } from './options';
 import type { FinalReport, FitReport } from '../../core/rfm/serialize';
 import type { RfmOptions } from '../../core/rfm/types';
 import type { Task } from '../../core/data/dataset';
+import { writeOutputFile } from './safeWrite';
 
 /** The small part of a run the Runs tree and summary need; kept in its own file so listing is cheap. */
 export interface RunMeta {
@@ -113,10 +114,12 @@ export class RunStore {
     return vscode.Uri.joinPath(this.dir, `${runId}.meta.json`);
   }
 
+  /** Replaces the run's own regular file (never a symlink, folder or device put in its place). */
   private async writeAtomic(target: vscode.Uri, text: string): Promise<void> {
-    const tmp = target.with({ path: `${target.path}.tmp-${Math.random().toString(36).slice(2)}` });
-    await vscode.workspace.fs.writeFile(tmp, new TextEncoder().encode(text));
-    await vscode.workspace.fs.rename(tmp, target, { overwrite: true });
+    await writeOutputFile(vscode.workspace.fs, target, new TextEncoder().encode(text), {
+      name: `run store ${target.path}`,
+      overwrite: true,
+    });
   }
 
   dispose(): void {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../core/errors';
 
@@ -27,6 +28,17 @@ export function numberFlag(
   if (raw.trim() === '' || !Number.isFinite(v) || !check(v))
     throw new InputError(`--${name}: expected ${want}, got '${raw}'`);
   return v;
+}
+
+/**
+ * Checks that an input the CLI reads itself is not a folder, FIFO or device (reading /dev/zero or a
+ * pipe would never end): an InputError naming it. A path that cannot be stat'ed is left to the reader,
+ * whose message names the error.
+ */
+export async function requireInputFile(path: string, expected: string): Promise<void> {
+  const s = await stat(path).catch(() => undefined);
+  if (s?.isDirectory()) throw new InputError(`${path}: is a folder, expected ${expected}`);
+  if (s && !s.isFile()) throw new InputError(`${path}: is not a regular file (a device or FIFO), expected ${expected}`);
 }
 
 export function table(header: string[], rows: (string | number)[][]): string {

@@ -359,6 +359,17 @@ test('unreadable inputs of the CLI itself are input errors naming the path (exit
     nfa([tmp, join(fixtures, 'weights', 'nfa_data.csv'), '--target', 'y']),
     /is a folder, expected a weights file/,
   );
+  // A FIFO or device as an input the CLI reads itself would block or never end: refused at once.
+  const fifo = join(tmp, 'input-fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const t0 = performance.now();
+  await refused(predict([fifo, iris]), /input-fifo: is not a regular file \(a device or FIFO\), expected a model JSON/);
+  await refused(spikes([fifo]), /input-fifo: is not a regular file .*expected a training log/);
+  await refused(
+    nfa([fifo, join(fixtures, 'weights', 'nfa_data.csv'), '--target', 'y']),
+    /input-fifo: is not a regular file .*expected a weights file/,
+  );
+  assert.ok(performance.now() - t0 < 2000);
   const r = cli(['nfa', tmp, join(fixtures, 'weights', 'nfa_data.csv'), '--target', 'y']);
   assert.equal(r.status, 1);
   assert.doesNotMatch(r.stderr, /internal error/);

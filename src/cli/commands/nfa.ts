@@ -1,7 +1,6 @@
 // feature-lens nfa WEIGHTS DATA --target COL: the Neural Feature Ansatz for a trained dense network
 // (SCIENCE.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
 // the same rows against NFM_1.
-import { stat } from 'node:fs/promises';
 import { parseBackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { readDatasetFile } from '../../core/data/node';
@@ -24,7 +23,7 @@ import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { openWeights, type WeightFile } from '../../core/weights';
 import { fileByteSource } from '../../core/weights/node';
-import { fmt, numberFlag, parseCli, table } from '../io';
+import { fmt, numberFlag, parseCli, requireInputFile, table } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 
 const USAGE = `usage: feature-lens nfa WEIGHTS DATA --target COL [options]
@@ -53,13 +52,11 @@ options:
 ${OUTPUT_RULES}`;
 
 async function openWeightFile(path: string): Promise<{ file: WeightFile; close: () => Promise<void> }> {
+  await requireInputFile(path, 'a weights file (.safetensors, .pt/.pth, .npz, .npy)');
   let src;
   try {
-    if ((await stat(path)).isDirectory())
-      throw new InputError(`${path}: is a folder, expected a weights file (.safetensors, .pt/.pth, .npz, .npy)`);
     src = await fileByteSource(path);
   } catch (e) {
-    if (e instanceof InputError) throw e;
     throw new InputError(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   try {

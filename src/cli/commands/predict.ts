@@ -6,7 +6,7 @@ import { InputError } from '../../core/errors';
 import { predictRfm } from '../../core/rfm/fit';
 import { argmaxRows, evaluate } from '../../core/rfm/metrics';
 import { modelFromJson } from '../../core/rfm/serialize';
-import { fmt, parseCli } from '../io';
+import { fmt, parseCli, requireInputFile } from '../io';
 import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
 import { runRfmOnHost } from '../placement';
 
@@ -21,6 +21,7 @@ function csvCell(s: string): string {
 
 /** The model JSON's text; an unreadable path or a folder is an InputError naming it. */
 async function readModelText(path: string): Promise<string> {
+  await requireInputFile(path, 'a model JSON (from feature-lens fit --save-model)');
   try {
     return await readFile(path, 'utf8');
   } catch (e) {

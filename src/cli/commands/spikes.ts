@@ -11,7 +11,7 @@ import {
   type LogContents,
 } from '../../core/logs/index';
 import { detectSpikes, DEFAULT_SPIKE_PARAMS, type SpikeParams } from '../../core/logs/spikes';
-import { numberFlag, parseCli, table } from '../io';
+import { numberFlag, parseCli, requireInputFile, table } from '../io';
 import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
 
 const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--force]
@@ -31,6 +31,7 @@ ${OUTPUT_RULES}`;
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
 async function readBytes(path: string): Promise<Uint8Array> {
+  await requireInputFile(path, 'a training log (CSV, JSONL or TensorBoard events)');
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {

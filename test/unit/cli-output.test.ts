@@ -374,3 +374,51 @@ test('unreadable inputs of the CLI itself are input errors naming the path (exit
   assert.equal(r.status, 1);
   assert.doesNotMatch(r.stderr, /internal error/);
 });
+
+test('permission errors (run as nobody when root): exit 1 naming the path, before any work', (t) => {
+  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) {
+    t.skip('needs root and setpriv to drop to an unprivileged user');
+    return;
+  }
+  const root = join(import.meta.dirname, '..', '..');
+  const dir = mkdtempSync(join(tmpdir(), 'fl-perm-'));
+  chmodSync(dir, 0o755);
+  const secret = join(dir, 'secret.csv');
+  writeFileSync(secret, readFileSync(iris));
+  chmodSync(secret, 0o600);
+  const pub = join(dir, 'public.csv');
+  writeFileSync(pub, readFileSync(iris));
+  chmodSync(pub, 0o644);
+  const asNobody = (...args: string[]) =>
+    spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--import',
+        'tsx',
+        '--import',
+        './test/register-wgsl.mjs',
+        'src/cli/main.ts',
+        ...args,
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+  for (const [args, pattern] of [
+    [
+      ['fit', pub, '--target', 'species', '--json', join(dir, 'x.json')],
+      /--json .*x\.json: the folder .* is not writable \(EACCES\)/,
+    ],
+    [['fit', secret, '--target', 'species'], /secret\.csv: .*EACCES/],
+    [['spikes', secret], /secret\.csv: cannot read \(EACCES\)/],
+    [['predict', secret, pub], /secret\.csv: cannot read the model \(EACCES\)/],
+  ] as const) {
+    const r = asNobody(...args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.doesNotMatch(r.stderr, /internal error/);
+  }
+  assert.ok(!existsSync(join(dir, 'x.json')));
+});

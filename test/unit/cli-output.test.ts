@@ -355,6 +355,9 @@ test('a path that turns into a symlink or file between the check and the write i
 test('unreadable inputs of the CLI itself are input errors naming the path (exit 1, not 70)', async () => {
   await refused(predict([join(tmp, 'no-model.json'), iris]), /no-model\.json: cannot read the model \(ENOENT\)/);
   await refused(predict([tmp, iris]), /is a folder, expected a model JSON/);
+  const latin1 = join(tmp, 'latin1-model.json');
+  writeFileSync(latin1, Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d])); // {"é":1} in Latin-1
+  await refused(predict([latin1, iris]), /latin1-model\.json: not UTF-8 text, expected a model JSON/);
   await refused(
     nfa([tmp, join(fixtures, 'weights', 'nfa_data.csv'), '--target', 'y']),
     /is a folder, expected a weights file/,

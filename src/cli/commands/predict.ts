@@ -22,8 +22,9 @@ function csvCell(s: string): string {
 /** The model JSON's text; an unreadable path or a folder is an InputError naming it. */
 async function readModelText(path: string): Promise<string> {
   await requireInputFile(path, 'a model JSON (from feature-lens fit --save-model)');
+  let bytes: Buffer;
   try {
-    return await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(
@@ -31,6 +32,11 @@ async function readModelText(path: string): Promise<string> {
         ? `${path}: is a folder, expected a model JSON (from feature-lens fit --save-model)`
         : `${path}: cannot read the model (${code ?? (e as Error).message})`,
     );
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError(`${path}: not UTF-8 text, expected a model JSON (from feature-lens fit --save-model)`);
   }
 }
 

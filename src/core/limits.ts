@@ -35,8 +35,8 @@ export const ANNOUNCE_FIT_SECONDS = 10;
 /** catapult: training steps and hidden width of the toy and the ReLU lab. */
 export const MAX_CATAPULT_STEPS = 1_000_000;
 export const MAX_CATAPULT_WIDTH = 65_536;
-/** catapult: steps x width x batch (the work of one run); beyond it the run would take hours. */
-export const MAX_CATAPULT_WORK = 2e11;
+/** catapult: steps x width (x (batch + n) x d for ReLU, x runs of a sweep); measured ~5e7 units/s (ReLU, CPU) and ~1.4e8 (linear toy): at most ~7 min. */
+export const MAX_CATAPULT_WORK = 2e10;
 
 export function formatBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

@@ -105,8 +105,10 @@ function inflateEntries(bytes: Uint8Array, file: string, wanted: Entry[]): Map<s
   });
   unzip.register(UnzipInflate);
   try {
-    for (let off = 0; off < bytes.length && !failure; off += PUSH_BYTES) {
-      unzip.push(bytes.subarray(off, off + PUSH_BYTES), off + PUSH_BYTES >= bytes.length);
+    // Small pushes first (deflated zeros inflate ~1000:1): an array's .npy header is checked after a
+    // few MB are inflated, not after the whole first megabyte of compressed data (up to ~1 GB).
+    for (let off = 0, step = 1024; off < bytes.length && !failure; off += step, step = Math.min(step * 2, PUSH_BYTES)) {
+      unzip.push(bytes.subarray(off, off + step), off + step >= bytes.length);
     }
   } catch (e) {
     if (e instanceof InputError) throw e;

@@ -19,6 +19,7 @@ import { PlacementUnavailable, parseBackendChoice, runPlaced, type Placement } f
 import { readDatasetFile } from '../../core/data/node';
 import { numberFlag, parseCli, table } from '../io';
 import { OUTPUT_RULES, planOutputs, type Output } from '../output';
+import { MAX_CATAPULT_STEPS, MAX_CATAPULT_WIDTH, MAX_CATAPULT_WORK } from '../../core/limits';
 
 const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--lr-factor f] [--steps T] [--batch B] [--seed S] [--json OUT] [--force]
        relu only: [--n N] [--d D] [--every K] [--data FILE --target COL [--positive-class I]]
@@ -85,9 +86,19 @@ export async function run(args: string[]): Promise<number> {
   if (model !== 'linear' && model !== 'relu')
     throw new InputError(`--model: expected linear or relu, got '${model ?? ''}'\n${USAGE}`);
   const int = (v: number) => Number.isInteger(v);
-  const width = numberFlag('width', f.width, (v) => int(v) && v >= 1, 'a positive integer');
+  const width = numberFlag(
+    'width',
+    f.width,
+    (v) => int(v) && v >= 1 && v <= MAX_CATAPULT_WIDTH,
+    `a positive integer at most ${MAX_CATAPULT_WIDTH} (the limit on the hidden width)`,
+  );
   const lrFactor = numberFlag('lr-factor', f['lr-factor'], (v) => v > 0, 'a positive number');
-  const steps = numberFlag('steps', f.steps, (v) => int(v) && v >= 1, 'a positive integer');
+  const steps = numberFlag(
+    'steps',
+    f.steps,
+    (v) => int(v) && v >= 1 && v <= MAX_CATAPULT_STEPS,
+    `a positive integer at most ${MAX_CATAPULT_STEPS} (the limit on training steps)`,
+  );
   const batch = numberFlag('batch', f.batch, (v) => int(v) && v >= 1, 'a positive integer');
   const seed = numberFlag('seed', f.seed, (v) => int(v) && v >= 0, 'an integer >= 0');
   const n = numberFlag('n', f.n, (v) => int(v) && v >= 2, 'an integer >= 2');
@@ -126,7 +137,16 @@ export async function run(args: string[]): Promise<number> {
   const task =
     f.data === undefined
       ? undefined
-      : labTaskFromDataset((await readDatasetFile(f.data, { target: f.target })).dataset, positive);
+      : labTaskFromDataset(await readLabData(f.data, f.target, f['positive-class'], positive), positive);
+  checkCatapultWork(model, {
+    steps,
+    width,
+    batch,
+    n: task ? task.X.rows : n,
+    d: task ? task.X.cols : d,
+    seeds,
+    sweeps: (sweepLr?.length ?? 1) * (sweepBatch?.length ?? 1),
+  });
   const base = { width, lrFactor, steps, batch, seed, n, d, every, task };
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
   if (model === 'linear')
@@ -139,6 +159,48 @@ export async function run(args: string[]): Promise<number> {
   );
   if (placed.placement !== plan[0]) process.stderr.write(`note: ran on ${placed.reason}\n`);
   return placed.value;
+}
+
+/** The --data file; a --positive-class must name one of its classes (99 on a 2-class file is refused). */
+async function readLabData(file: string, target: string | undefined, given: string | undefined, positive: number) {
+  const { dataset } = await readDatasetFile(file, { target });
+  if (given !== undefined && dataset.task !== 'classification')
+    throw new InputError(
+      `--positive-class ${given}: ${file} has a regression target ('${dataset.targetName}'); --positive-class applies to class labels only`,
+    );
+  const classes = dataset.classes ?? [];
+  if (dataset.task === 'classification' && positive >= classes.length)
+    throw new InputError(
+      `--positive-class ${positive}: ${file} has ${classes.length} classes in '${dataset.targetName}' (${classes
+        .slice(0, 10)
+        .map((c, k) => `${k} = '${c}'`)
+        .join(', ')}${classes.length > 10 ? ', ...' : ''}); expected a class index 0..${classes.length - 1}`,
+    );
+  return dataset;
+}
+
+/**
+ * The work of a run, bounded before it starts: steps x width x rows (x runs of a sweep). The defaults of
+ * the unset flags are small; the limit is MAX_CATAPULT_WORK (core/limits.ts).
+ */
+function checkCatapultWork(
+  model: 'linear' | 'relu',
+  r: { steps?: number; width?: number; batch?: number; n?: number; d?: number; seeds: number; sweeps: number },
+): void {
+  const def = model === 'linear' ? DEFAULT_LINEAR_TOY : DEFAULT_RELU_LAB;
+  const steps = r.steps ?? def.steps;
+  const width = r.width ?? def.width;
+  // ReLU: a step is the batch's forward and backward pass plus the full-batch loss, each rows x width x d.
+  const rows =
+    model === 'linear'
+      ? 1
+      : ((r.batch ?? DEFAULT_RELU_LAB.batch) + (r.n ?? DEFAULT_RELU_LAB.n)) * (r.d ?? DEFAULT_RELU_LAB.d);
+  const runs = r.sweeps > 1 ? r.sweeps * r.seeds : 1;
+  const work = steps * width * rows * runs;
+  if (work > MAX_CATAPULT_WORK)
+    throw new InputError(
+      `${steps} steps x width ${width}${model === 'relu' ? ` x ${rows} (batch + n) x d` : ''}${runs > 1 ? ` x ${runs} runs` : ''} = ${work.toExponential(2)} units of work, over the limit of ${MAX_CATAPULT_WORK.toExponential(0)}; lower --steps, --width${model === 'relu' ? ', --batch/--n' : ''} or the sweep`,
+    );
 }
 
 /** The placement's backend (the process's leased Dawn device, or the float64 CPU), given back after `work`. */

@@ -3,6 +3,7 @@ import { readDatasetFile } from '../../core/data/node';
 import { parseBackendChoice } from '../../core/compute';
 import { InputError } from '../../core/errors';
 import { fitRfm } from '../../core/rfm/fit';
+import { ANNOUNCE_FIT_SECONDS, CPU_FLOPS } from '../../core/limits';
 import { parseRfmOptions, parseTask, parseValFraction } from '../../core/rfm/options';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import { DEFAULT_RFM_OPTIONS, type FitResult } from '../../core/rfm/types';
@@ -145,6 +146,14 @@ export async function run(args: string[]): Promise<number> {
       backend,
       test,
       valFraction: test ? undefined : valFraction,
+      // A long fit says what it will cost before it starts (then each iteration reports).
+      onEstimate: (e, line) => {
+        if (
+          note &&
+          (e.seconds === null ? e.flops > ANNOUNCE_FIT_SECONDS * CPU_FLOPS * 10 : e.seconds > ANNOUNCE_FIT_SECONDS)
+        )
+          note(line);
+      },
       onIteration: f.quiet
         ? undefined
         : (it) => process.stderr.write(`  iteration ${it.iter} done in ${it.seconds.toFixed(2)} s\n`),

@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors';
 import {
+  checkLogSize,
   chooseLossColumn,
   logKindOf,
   mergeEventFiles,
@@ -10,7 +11,7 @@ import {
   seriesOf,
   type LogContents,
 } from '../../core/logs/index';
-import { detectSpikes, DEFAULT_SPIKE_PARAMS, type SpikeParams } from '../../core/logs/spikes';
+import { detectSpikes, DEFAULT_SPIKE_PARAMS, seriesProblems, type SpikeParams } from '../../core/logs/spikes';
 import { numberFlag, parseCli, requireInputFile, table } from '../io';
 import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
 
@@ -33,8 +34,11 @@ const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 async function readBytes(path: string): Promise<Uint8Array> {
   await requireInputFile(path, 'a training log (CSV, JSONL or TensorBoard events)');
   try {
+    // The size from stat, before a byte is read (a 1.5 GiB log would otherwise be read whole first).
+    checkLogSize((await stat(path)).size, path);
     return new Uint8Array(await readFile(path));
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
@@ -50,6 +54,13 @@ async function readLogPath(path: string): Promise<LogContents> {
   const names = (await readdir(path)).sort();
   const events = names.filter((n) => logKindOf(n) === 'tfevents');
   if (events.length > 0) {
+    const sizes = await Promise.all(
+      events.map(async (n) => (await stat(join(path, n)).catch(() => undefined))?.size ?? 0),
+    );
+    checkLogSize(
+      sizes.reduce((a, b) => a + b, 0),
+      `${path} (its ${events.length} event file${events.length === 1 ? '' : 's'} together)`,
+    );
     const parts = await Promise.all(events.map(async (n) => readLog(await readBytes(join(path, n)), join(path, n))));
     const tags: string[] = [];
     for (const p of parts) for (const t of p.tags) if (!tags.includes(t)) tags.push(t);
@@ -112,10 +123,16 @@ export async function run(args: string[]): Promise<number> {
   const outputs = await planOutputs({ '--json': f.json }, { force: !!f.force, inputs: [file] });
   const out = outputs['--json'];
 
-  const log = await readLogPath(file);
+  const read = await readLogPath(file);
+  const choice = chooseLossColumn(read.tags, f.column, file);
+  const series0 = choice.kind === 'ambiguous' ? undefined : seriesOf(read.points, choice.column);
+  // NaN/Inf points and values <= 0 are reported with the reader's problems (and still detected).
+  const log =
+    series0 && choice.kind !== 'ambiguous'
+      ? { ...read, problems: [...read.problems, ...seriesProblems(series0.steps, series0.values, choice.column)] }
+      : read;
   for (const p of log.problems.slice(0, 20)) process.stderr.write(`${file}: ${p.message}\n`);
   if (log.problems.length > 20) process.stderr.write(`${file}: ... ${log.problems.length - 20} more problems\n`);
-  const choice = chooseLossColumn(log.tags, f.column, file);
   if (choice.kind === 'ambiguous') {
     throw new InputError(
       log.tags.length === 0
@@ -123,7 +140,7 @@ export async function run(args: string[]): Promise<number> {
         : `${file}: which column is the loss? pass --column with one of: ${choice.candidates.join(', ')}`,
     );
   }
-  const series = seriesOf(log.points, choice.column);
+  const series = series0 ?? seriesOf(log.points, choice.column);
   const spikes = detectSpikes(series.steps, series.values, params);
   const report = {
     file,

@@ -37,8 +37,8 @@ export const PICKLE_LIMITS = {
 export const ZIP_LIMITS = {
   /** Largest central directory read (bytes). */
   maxDirectoryBytes: 256 * 2 ** 20,
-  /** Compressed bytes pushed to the inflater per step (DEFLATE expands at most 1032:1, so ≤ 16 MiB out). */
-  inflateStep: 16 * 1024,
+  /** Compressed bytes pushed to the inflater per step (DEFLATE expands at most 1032:1, so ≤ 4 MiB out). */
+  inflateStep: 4 * 1024,
 } as const;
 
 /**

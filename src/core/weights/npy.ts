@@ -4,7 +4,7 @@ import { npyDataStart, parseNpyHeader, type NpyHeader as DataNpyHeader } from '.
 import { InputError } from '../errors';
 import { DEFAULT_CHUNK_ELEMENTS, MAX_READ_ELEMENTS, contiguousChunks, decodeElements, itemSize } from './dtype';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
-import type { ReadOptions } from './budget';
+import { Pacer, type ReadOptions } from './budget';
 import { openZip } from './zip';
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -145,8 +145,10 @@ export async function openNpz(source: ByteSource, fileName: string, options?: Re
   const zip = await openZip(source, fileName, options);
   const members = new Map<string, { entry: (typeof zip.entries)[number]; header: NpyHeader; start: number | null }>();
   const tensors: TensorInfo[] = [];
+  const pacer = new Pacer({ ...options, clockEvery: 16 });
   for (const entry of zip.entries) {
     if (!entry.name.endsWith('.npy')) continue;
+    await pacer.tick();
     const name = entry.name.slice(0, -4);
     const label = `${fileName} (member ${entry.name})`;
     let header: NpyHeader;

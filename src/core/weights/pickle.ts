@@ -137,6 +137,8 @@ export async function parseTorchPickleAsync(data: Uint8Array, label: string, opt
 
 /** Ops between the machine's pauses (each a chance for the async driver to yield). */
 const OPS_PER_STEP = 2048;
+/** Items moved into a container between pauses. */
+const ITEMS_PER_STEP = 32768;
 
 function* pickleMachine(data: Uint8Array, label: string): Generator<void, PyValue, void> {
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
@@ -267,18 +269,27 @@ function* pickleMachine(data: Uint8Array, label: string): Generator<void, PyValu
     }
     return new PyGlobal(module, name);
   };
-  const setItems = (target: PyValue, kv: PyValue[]): void => {
+  // Moving items into a container is the one opcode whose work is not bounded by its bytes: done in
+  // steps (the generator pauses between them) and one item at a time (spreading 300k items as call
+  // arguments overflows the stack).
+  function* setItems(target: PyValue, kv: PyValue[]): Generator<void, void, void> {
     if (!(target instanceof PyDict)) fail('SETITEM on something that is not a dict');
     charge(kv.length, kv.length >> 1);
-    for (let i = 0; i + 1 < kv.length; i += 2) (target as PyDict).entries.push([kv[i], kv[i + 1]]);
-  };
-  const appendItems = (target: PyValue, items: PyValue[]): void => {
+    const entries = (target as PyDict).entries;
+    for (let i = 0; i + 1 < kv.length; i += 2) {
+      entries.push([kv[i], kv[i + 1]]);
+      if (i % ITEMS_PER_STEP === ITEMS_PER_STEP - 2) yield;
+    }
+  }
+  function* appendItems(target: PyValue, items: PyValue[]): Generator<void, void, void> {
     if (!Array.isArray(target)) fail('APPEND on something that is not a list');
-    // One at a time: spreading 300k items as call arguments overflows the stack.
     charge(items.length, items.length);
     const list = target as PyValue[];
-    for (let i = 0; i < items.length; i++) list.push(items[i]);
-  };
+    for (let i = 0; i < items.length; i++) {
+      list.push(items[i]);
+      if (i % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
+    }
+  }
   const intsOf = (v: PyValue, what: string): number[] => {
     if (!(v instanceof PyTuple) || !v.items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0))
       fail(`tensor ${what} is not a tuple of non-negative integers`);
@@ -498,12 +509,12 @@ function* pickleMachine(data: Uint8Array, label: string): Generator<void, PyValu
         break; // LIST
       case 0x61: {
         const v = pop();
-        appendItems(top(), [v]);
+        yield* appendItems(top(), [v]);
         break;
       } // APPEND
       case 0x65: {
         const items = popMark();
-        appendItems(top(), items);
+        yield* appendItems(top(), items);
         break;
       } // APPENDS
       case 0x8f:
@@ -526,19 +537,19 @@ function* pickleMachine(data: Uint8Array, label: string): Generator<void, PyValu
         break; // EMPTY_DICT
       case 0x64: {
         const d = new PyDict();
-        setItems(d, popMark());
+        yield* setItems(d, popMark());
         push(d);
         break;
       } // DICT
       case 0x73: {
         const v = pop();
         const k = pop();
-        setItems(top(), [k, v]);
+        yield* setItems(top(), [k, v]);
         break;
       } // SETITEM
       case 0x75: {
         const kv = popMark();
-        setItems(top(), kv);
+        yield* setItems(top(), kv);
         break;
       } // SETITEMS
       case 0x63: {

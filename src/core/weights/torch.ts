@@ -39,8 +39,16 @@ function isContainer(v: PyValue): v is Container {
   return v instanceof PyDict || Array.isArray(v) || v instanceof PyTuple || v instanceof PySet;
 }
 
-function itemsOf(v: Container): PyValue[] {
-  return v instanceof PyDict ? v.entries.map((e) => e[1]) : Array.isArray(v) ? v : v.items;
+function countOf(v: Container): number {
+  return v instanceof PyDict ? v.entries.length : Array.isArray(v) ? v.length : v.items.length;
+}
+
+function itemAt(v: Container, i: number): PyValue {
+  return v instanceof PyDict ? v.entries[i][1] : Array.isArray(v) ? v[i] : v.items[i];
+}
+
+function keyAt(v: Container, i: number): string {
+  return v instanceof PyDict ? keyName(v.entries[i][0]) : String(i);
 }
 
 /**
@@ -53,7 +61,7 @@ async function tensorHolders(root: PyValue, label: string, pacer: Pacer): Promis
   const holds = new Map<object, boolean>();
   if (!isContainer(root)) return holds;
   const onPath = new Set<object>();
-  const path: { v: Container; items: PyValue[]; i: number; found: boolean; at: string }[] = [];
+  const path: { v: Container; n: number; i: number; found: boolean; at: string }[] = [];
   let visits = 0;
   const enter = (v: Container, at: string): void => {
     if (onPath.has(v))
@@ -65,7 +73,7 @@ async function tensorHolders(root: PyValue, label: string, pacer: Pacer): Promis
         `${label}: containers nested more than ${PICKLE_LIMITS.maxNesting} deep (at '${at}'); not a checkpoint`,
       );
     onPath.add(v);
-    path.push({ v, items: itemsOf(v), i: 0, found: false, at });
+    path.push({ v, n: countOf(v), i: 0, found: false, at });
   };
   enter(root, '');
   while (path.length) {
@@ -75,7 +83,7 @@ async function tensorHolders(root: PyValue, label: string, pacer: Pacer): Promis
         `${label}: the checkpoint has more than ${PICKLE_LIMITS.maxVisits} containers and references (the walk's budget); not a PyTorch state_dict`,
       );
     const top = path[path.length - 1];
-    if (top.i >= top.items.length) {
+    if (top.i >= top.n) {
       path.pop();
       onPath.delete(top.v);
       holds.set(top.v, top.found);
@@ -83,13 +91,13 @@ async function tensorHolders(root: PyValue, label: string, pacer: Pacer): Promis
       continue;
     }
     const k = top.i++;
-    const x = top.items[k];
+    const x = itemAt(top.v, k);
     if (x instanceof TensorRef) top.found = true;
     else if (isContainer(x)) {
       const known = holds.get(x);
       if (known !== undefined) top.found ||= known;
       else {
-        const key = top.v instanceof PyDict ? keyName(top.v.entries[k][0]) : String(k);
+        const key = keyAt(top.v, k);
         enter(x, top.at ? `${top.at}.${key}` : key);
       }
     }
@@ -114,9 +122,14 @@ async function walkCheckpoint(root: PyValue, label: string, pacer: Pacer): Promi
     }
     out.metadata.push({ name, pyType: pyTypeName(v), value });
   };
-  // Explicit stack in place of recursion: a value to visit, or a dict's attributes to note after its items.
-  type Job = { v: PyValue; at: string } | { attributesOf: PyDict; at: string };
-  const jobs: Job[] = [{ v: root, at: '' }];
+  // Explicit stack in place of recursion: a value to visit, a container whose items are being
+  // visited (one at a time, so a dict of 400k entries costs no 400k-job burst), or a dict's
+  // attributes to note after its items.
+  type Job =
+    | { kind: 'value'; v: PyValue; at: string }
+    | { kind: 'items'; c: Container; at: string; i: number; n: number }
+    | { kind: 'attributes'; d: PyDict; at: string };
+  const jobs: Job[] = [{ kind: 'value', v: root, at: '' }];
   let visits = 0;
   while (jobs.length) {
     if (pacer.due()) await pacer.pause();
@@ -124,10 +137,24 @@ async function walkCheckpoint(root: PyValue, label: string, pacer: Pacer): Promi
       throw new InputError(
         `${label}: the checkpoint has more than ${PICKLE_LIMITS.maxVisits} containers and references (the walk's budget); not a PyTorch state_dict`,
       );
-    const job = jobs.pop()!;
+    const job = jobs[jobs.length - 1];
     const at = job.at;
-    if ('attributesOf' in job) {
-      for (const [k, x] of job.attributesOf.attributes!.entries) note(at ? `${at}.${keyName(k)}` : keyName(k), x);
+    if (job.kind === 'items') {
+      if (job.i >= job.n) {
+        jobs.pop();
+        continue;
+      }
+      const i = job.i++;
+      const k = keyAt(job.c, i);
+      const x = itemAt(job.c, i);
+      if (job.c instanceof PyDict && x instanceof TensorRef && x.shape.length === 2 && WEIGHT_KEY.test(k))
+        out.weightDicts.set(job.c, at);
+      jobs.push({ kind: 'value', v: x, at: at ? `${at}.${k}` : k });
+      continue;
+    }
+    jobs.pop();
+    if (job.kind === 'attributes') {
+      for (const [k, x] of job.d.attributes!.entries) note(at ? `${at}.${keyName(k)}` : keyName(k), x);
       continue;
     }
     const v = job.v;
@@ -146,9 +173,10 @@ async function walkCheckpoint(root: PyValue, label: string, pacer: Pacer): Promi
     if (!holds.get(v)) {
       // Tensor-free: one entry ([0, 1, 2] is one value) unless it is long and made of dicts (a config,
       // an optimiser's param_groups), which are listed key by key.
-      const items = itemsOf(v);
-      const dicts = v instanceof PyDict || items.some((x) => x instanceof PyDict);
-      if (!dicts || !items.length || pyRepr(v, SHORT_REPR).length <= SHORT_REPR) {
+      let dicts = v instanceof PyDict;
+      const n = countOf(v);
+      for (let i = 0; i < n && !dicts; i++) dicts = itemAt(v, i) instanceof PyDict;
+      if (!dicts || !n || pyRepr(v, SHORT_REPR).length <= SHORT_REPR) {
         note(at || 'value', v);
         continue;
       }
@@ -159,19 +187,8 @@ async function walkCheckpoint(root: PyValue, label: string, pacer: Pacer): Promi
       continue;
     }
     expanded.set(v, at);
-    if (v instanceof PyDict && v.attributes) jobs.push({ attributesOf: v, at });
-    const kids: Job[] = [];
-    if (v instanceof PyDict) {
-      for (const [key, x] of v.entries) {
-        const k = keyName(key);
-        if (x instanceof TensorRef && x.shape.length === 2 && WEIGHT_KEY.test(k)) out.weightDicts.set(v, at);
-        kids.push({ v: x, at: at ? `${at}.${k}` : k });
-      }
-    } else {
-      const items = itemsOf(v);
-      for (let i = 0; i < items.length; i++) kids.push({ v: items[i], at: at ? `${at}.${i}` : String(i) });
-    }
-    for (let i = kids.length - 1; i >= 0; i--) jobs.push(kids[i]);
+    if (v instanceof PyDict && v.attributes) jobs.push({ kind: 'attributes', d: v, at });
+    jobs.push({ kind: 'items', c: v, at, i: 0, n: countOf(v) });
   }
   return out;
 }
@@ -208,13 +225,15 @@ export async function openTorch(source: ByteSource, fileName: string, options?: 
     throw new InputError(
       `${fileName}: ${pkls[0].name} declares ${pkls[0].size} bytes, more than the ${PICKLE_LIMITS.maxBytes}-byte limit for a checkpoint's structure (tensor data is stored apart); save a state_dict or use safetensors`,
     );
+  const pacer = new Pacer(options);
   const root = await parseTorchPickleAsync(await zip.read(pkls[0]), `${fileName} (${pkls[0].name})`, options);
-  const { tensors: found, metadata, weightDicts, omitted } = await walkCheckpoint(root, fileName, new Pacer(options));
+  const { tensors: found, metadata, weightDicts, omitted } = await walkCheckpoint(root, fileName, pacer);
   if (omitted) metadata.push({ name: '…', pyType: '', value: `${omitted} more non-tensor entries not listed` });
   // A checkpoint wrapping one state_dict: the network is that dict (see WeightFile.modelScope).
   const modelScope = weightDicts.size === 1 ? [...weightDicts.values()][0] : '';
   const located = new Map<string, Located>();
   for (const [name, t] of found) {
+    await pacer.tick();
     const label = `${fileName}: tensor '${name}'`;
     const entry = byName.get(`${dir}/data/${t.storage.key}`);
     if (!entry)

@@ -157,17 +157,23 @@ export async function openZip(source: ByteSource, fileName: string, options?: Re
       if (got >= want && want < entry.size) done = true;
       if (final) done = true;
     });
+    // Compressed bytes are read 1 MiB at a time and pushed a small step at a time, so one push
+    // produces at most a few MiB and the loop can stop (or yield) between steps.
     const step = ZIP_LIMITS.inflateStep;
-    for (let off = 0; off < entry.compressedSize && !done; off += step) {
-      const n = Math.min(step, entry.compressedSize - off);
-      const raw = await source.read(start + off, n);
-      if (raw.length < n) fail(`member '${entry.name}' is truncated`);
-      try {
-        inflater.push(raw, off + n >= entry.compressedSize);
-      } catch (e) {
-        return fail(`member '${entry.name}' does not inflate (${e instanceof Error ? e.message : String(e)})`);
+    const readSize = 256 * step;
+    for (let base = 0; base < entry.compressedSize && !done; base += readSize) {
+      const len = Math.min(readSize, entry.compressedSize - base);
+      const raw = await source.read(start + base, len);
+      if (raw.length < len) fail(`member '${entry.name}' is truncated`);
+      for (let off = 0; off < len && !done; off += step) {
+        const piece = raw.subarray(off, Math.min(off + step, len));
+        try {
+          inflater.push(piece, base + off + piece.length >= entry.compressedSize);
+        } catch (e) {
+          return fail(`member '${entry.name}' does not inflate (${e instanceof Error ? e.message : String(e)})`);
+        }
+        await inflatePacer.tick();
       }
-      await inflatePacer.tick();
     }
     if (error) fail(`member '${entry.name}' ${error}`);
     const size = Math.min(got, want);

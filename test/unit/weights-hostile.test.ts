@@ -269,3 +269,35 @@ test('the event loop keeps running while big crafted files are parsed', async (t
     assert.ok(passed, `${name}: the event loop stalled in every attempt: ${attempts.join('; ')}`);
   }
 });
+
+test('the layer-chain search over thousands of layers needs no call stack and stays bounded', async () => {
+  const { inferLayerChain } = await import('../../src/core/nfa/network');
+  const layer = (name: string, out: number, inp: number) => ({
+    name,
+    dtype: 'F32' as const,
+    shape: [out, inp],
+    byteLength: 4 * out * inp,
+  });
+  // 3000 layers chaining 10 -> 11 -> ... -> 3010 whose names are a shuffle: only the shape search orders them.
+  const n = 3000;
+  const shuffled = Array.from({ length: n }, (_, k) => layer(`${(k * 7919) % n}.weight`, k + 11, k + 10));
+  const [chain, ms] = await timed(async () => inferLayerChain(shuffled, 'shuffled.pt', { inputDim: 10 }));
+  assert.ok(ms < 2000, `took ${ms} ms`);
+  assert.equal(chain.orderedBy, 'shapes');
+  assert.deepEqual(
+    chain.layers.map((l) => l.inDim),
+    Array.from({ length: n }, (_, k) => k + 10),
+  );
+  // 20,000 layers that chain only from 20,002 inputs: before, "Maximum call stack size exceeded".
+  const m = 20_000;
+  const deep = Array.from({ length: m }, (_, k) => layer(`${k}.weight`, m - k + 1, m - k + 2));
+  const t0 = performance.now();
+  assert.throws(
+    () => inferLayerChain(deep, 'deep.pt', { inputDim: 2 }),
+    (e: unknown) =>
+      e instanceof InputError &&
+      e.message ===
+        "deep.pt: first layer '0.weight' [20001, 20002] takes 20002 inputs but the data has 2 input columns",
+  );
+  assert.ok(performance.now() - t0 < 2000);
+});

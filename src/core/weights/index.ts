@@ -18,7 +18,7 @@ export { writeSafetensors, type TensorToWrite } from './safetensors';
  */
 export async function openWeights(source: ByteSource, fileName: string, options?: ReadOptions): Promise<WeightFile> {
   const ext = /\.([A-Za-z0-9]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
-  if (ext === 'safetensors') return openSafetensors(source, fileName);
+  if (ext === 'safetensors') return openSafetensors(source, fileName, options);
   if (ext === 'pt' || ext === 'pth' || ext === 'ckpt') return openTorch(source, fileName, options);
   if (ext === 'npz') return openNpz(source, fileName, options);
   if (ext === 'npy') return openNpy(source, fileName);
@@ -32,7 +32,7 @@ export async function openWeights(source: ByteSource, fileName: string, options?
   }
   if (source.size >= 8) {
     const len = new DataView(head.buffer, head.byteOffset, head.length).getBigUint64(0, true);
-    if (len < BigInt(source.size) && head[8] === 0x7b) return openSafetensors(source, fileName);
+    if (len < BigInt(source.size) && head[8] === 0x7b) return openSafetensors(source, fileName, options);
   }
   throw new InputError(`${fileName}: unrecognised weight file (expected .safetensors, PyTorch .pt/.pth, .npz or .npy)`);
 }

@@ -301,3 +301,17 @@ test('the layer-chain search over thousands of layers needs no call stack and st
   );
   assert.ok(performance.now() - t0 < 2000);
 });
+
+test('a data.pkl declaring more than the pickle limit is refused before it is read', async () => {
+  // 300 KB of "compressed" bytes declaring 300 MB (within DEFLATE's ratio): refused from the directory.
+  const bytes = zipOf([{ name: 'archive/data.pkl', data: new Uint8Array(300_000), size: 300 * 2 ** 20 }]);
+  const src = recording(bytes);
+  await assert.rejects(
+    openWeights(src, 'big_pickle.pt'),
+    (e: unknown) =>
+      e instanceof InputError &&
+      e.message ===
+        `big_pickle.pt: archive/data.pkl declares ${300 * 2 ** 20} bytes, more than the ${PICKLE_LIMITS.maxBytes}-byte limit for a checkpoint's structure (tensor data is stored apart); save a state_dict or use safetensors`,
+  );
+  assert.ok(src.largest < 100_000, `read ${src.largest} bytes at once`);
+});

@@ -28,7 +28,7 @@ export const PICKLE_LIMITS = {
   /** Containers nested deeper than this are not a checkpoint. */
   maxNesting: 64,
   /** Distinct containers and references visited by the checkpoint walk. */
-  maxVisits: 4_000_000,
+  maxVisits: 10_000_000,
   /** Tensors a checkpoint may list. */
   maxTensors: 500_000,
 } as const;

@@ -170,6 +170,11 @@ async function walkCheckpoint(root: PyValue, label: string, pacer: Pacer): Promi
       note(at || 'value', v);
       continue;
     }
+    if (!holds.get(v) && out.metadata.length >= MAX_METADATA) {
+      // Nothing more will be listed: count the items instead of walking them.
+      out.omitted += Math.max(1, countOf(v));
+      continue;
+    }
     if (!holds.get(v)) {
       // Tensor-free: one entry ([0, 1, 2] is one value) unless it is long and made of dicts (a config,
       // an optimiser's param_groups), which are listed key by key.

@@ -17,7 +17,9 @@ import { numericColumn, type LoadOptions, type Table } from './table';
 
 /** At most this many bytes are inflated from one archive: the size a plain .npy may have (core/limits.ts). */
 export const MAX_INFLATED_BYTES = LIMIT_INFLATED_BYTES;
-const PUSH_BYTES = 1 << 20;
+// Pushes stay small: fflate handles the members inside one push by recursion, one frame each, so a push
+// holding thousands of tiny arrays (np.savez of many scalars) would overflow the stack.
+const PUSH_BYTES = 1 << 16;
 
 interface Entry {
   /** Name inside the zip, e.g. `X.npy`. */

@@ -42,6 +42,75 @@ export interface FitReport {
   seconds: number;
 }
 
+/** A number of a report read back: JSON writes NaN and infinities as null, which read back as NaN. */
+const reported = z
+  .number()
+  .nullable()
+  .transform((v) => v ?? NaN);
+const reportedOrNull = z.number().nullable();
+
+export const RfmOptionsSchema: z.ZodType<RfmOptions> = z.looseObject({
+  kernel: z.enum(['laplace', 'gaussian']),
+  bandwidth: z.number(),
+  reg: z.number(),
+  iters: z.number().int().min(0),
+  diag: z.boolean(),
+  centerGrads: z.boolean(),
+  agopPower: z.union([z.literal(1), z.literal(0.5)]),
+  normalize: z.enum(['max', 'none']),
+  standardize: z.boolean(),
+  earlyStop: z.boolean(),
+  agopSamples: z.number(),
+  seed: z.number(),
+});
+
+export const FinalReportSchema: z.ZodType<FinalReport, unknown> = z.looseObject({
+  train_metric: reported,
+  test_metric: reportedOrNull,
+  test_mse: reportedOrNull,
+});
+
+/**
+ * The JSON report read back (the extension's saved runs): its shape, and M d x d, names and importance
+ * of length d, checked before a view draws it.
+ */
+export const FitReportSchema: z.ZodType<FitReport, unknown> = z
+  .looseObject({
+    task: z.enum(['classification', 'regression']),
+    n_train: z.number().int().min(0),
+    n_test: z.number().int().min(0),
+    d: z.number().int().min(1),
+    feature_names: z.array(z.string()),
+    backend: z.enum(['webgpu', 'cpu']),
+    device: z.string(),
+    fallback: z.string().optional(),
+    options: RfmOptionsSchema,
+    iterations: z.array(
+      z.looseObject({
+        iter: z.number().int().min(0),
+        train_metric: reported,
+        test_metric: reportedOrNull,
+        test_mse: reportedOrNull,
+        seconds: z.number(),
+        phases: z.looseObject({ kernel: z.number(), solve: z.number(), predict: z.number(), agop: z.number() }),
+        reg_used: reported,
+      }),
+    ),
+    best_iter: z.number().int().min(0),
+    final: FinalReportSchema,
+    M: z.array(z.array(reported)),
+    importance: z.array(reported),
+    seconds: z.number(),
+  })
+  .superRefine((r, ctx) => {
+    const need = (path: string, ok: boolean, message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path: [path], message });
+    };
+    need('feature_names', r.feature_names.length === r.d, `must be ${r.d} names`);
+    need('M', r.M.length === r.d && r.M.every((row) => row.length === r.d), `must be ${r.d} rows of ${r.d} numbers`);
+    need('importance', r.importance.length === r.d, `must be ${r.d} numbers`);
+  });
+
 export function finalReport(f: FinalMetrics): FinalReport {
   return { train_metric: f.trainMetric, test_metric: f.testMetric, test_mse: f.testMse };
 }

@@ -1,4 +1,4 @@
-import { writeFile, rename } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../core/errors';
 
@@ -30,11 +30,15 @@ export function numberFlag(
   return v;
 }
 
-/** Writes via a temporary file and rename, so an interrupted run never leaves half a file. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+/**
+ * Checks that an input the CLI reads itself is not a folder, FIFO or device (reading /dev/zero or a
+ * pipe would never end): an InputError naming it. A path that cannot be stat'ed is left to the reader,
+ * whose message names the error.
+ */
+export async function requireInputFile(path: string, expected: string): Promise<void> {
+  const s = await stat(path).catch(() => undefined);
+  if (s?.isDirectory()) throw new InputError(`${path}: is a folder, expected ${expected}`);
+  if (s && !s.isFile()) throw new InputError(`${path}: is not a regular file (a device or FIFO), expected ${expected}`);
 }
 
 export function table(header: string[], rows: (string | number)[][]): string {

@@ -1,7 +1,6 @@
 // feature-lens: command-line entry over src/core. Each sub-command lives in src/cli/commands/<name>.ts
 // and exports `run(args): Promise<number>` (the exit code).
-import { InputError } from '../core/errors';
-import { BackendError } from '../core/errors';
+import { BackendError, InputError } from '../core/errors';
 import * as fit from './commands/fit';
 import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';
@@ -40,13 +39,52 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof InputError || e instanceof BackendError) {
-      process.stderr.write(`feature-lens ${name}: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    const message = userMessage(e);
+    if (message === undefined) throw e;
+    process.stderr.write(`feature-lens ${name}: ${message}\n`);
+    return 1;
   }
 }
+
+/**
+ * Errors of the user's files and environment, not of this program: errno codes a file operation on a
+ * path the user gave can meet. They become exit code 1 with the path named (a reader that does not
+ * catch its own I/O errors still gives a clear message); anything else is a bug (exit 70).
+ */
+const FILE_ERRNO = new Set([
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'EISDIR',
+  'ENOTDIR',
+  'ELOOP',
+  'ENAMETOOLONG',
+  'EROFS',
+  'ENOSPC',
+  'EDQUOT',
+  'EFBIG',
+  'EMFILE',
+  'ENFILE',
+  'EIO',
+  'ENXIO',
+  'ETXTBSY',
+  'EPIPE',
+  'ERR_FS_FILE_TOO_LARGE',
+]);
+
+function userMessage(e: unknown): string | undefined {
+  if (e instanceof InputError || e instanceof BackendError) return e.message;
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (!(err instanceof Error) || !err.code || !FILE_ERRNO.has(err.code)) return undefined;
+  const what = err.path ? `${err.path}: ` : '';
+  return `${what}cannot ${err.syscall ?? 'read or write'} (${err.message.replace(/^[A-Z_]+: /, '').replace(/, \w+ '.*'$/, '')}; ${err.code})`;
+}
+
+// Standard output closed early (`| head`) or on a full disk: one line, exit code 1, no stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  process.stderr.write(`feature-lens: standard output: could not write (${e.code ?? e.message})\n`);
+  process.exit(1);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -113,7 +113,19 @@ test("nfa CLI on the checkpoint gives the bare state_dict's correlations (and Py
   const report = async (weights: string, extra: string[] = []) => {
     const json = join(out, `${weights}.json`);
     assert.equal(
-      await run([f(weights), f('nfa_data.csv'), '--target', 'y', '--json', json, '--backend', 'cpu', ...extra]),
+      // --force: the same weights are reported twice into one file (outputs are replaced only with --force).
+      await run([
+        f(weights),
+        f('nfa_data.csv'),
+        '--target',
+        'y',
+        '--json',
+        json,
+        '--force',
+        '--backend',
+        'cpu',
+        ...extra,
+      ]),
       0,
     );
     return JSON.parse(readFileSync(json, 'utf8'));

@@ -1,6 +1,5 @@
 // feature-lens catapult: train the catapult toy model or a two-layer ReLU network at eta = f / lambda_0
 // and report the loss, the top NTK eigenvalue and the phase (SCIENCE.md §3).
-import { stat } from 'node:fs/promises';
 import { InputError } from '../../core/errors';
 import {
   CpuCatapultBackend,
@@ -18,7 +17,9 @@ import {
 import { hostCatapultBackend, hostPlan } from '../../core/node';
 import { PlacementUnavailable, parseBackendChoice, runPlaced, type Placement } from '../../core/compute';
 import { readDatasetFile } from '../../core/data/node';
-import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
+import { numberFlag, parseCli, table } from '../io';
+import { OUTPUT_RULES, planOutputs, type Output } from '../output';
+import { MAX_CATAPULT_STEPS, MAX_CATAPULT_WIDTH, MAX_CATAPULT_WORK } from '../../core/limits';
 
 const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--lr-factor f] [--steps T] [--batch B] [--seed S] [--json OUT] [--force]
        relu only: [--n N] [--d D] [--every K] [--data FILE --target COL [--positive-class I]]
@@ -32,7 +33,10 @@ const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--l
             relu   --width ${DEFAULT_RELU_LAB.width} --lr-factor ${DEFAULT_RELU_LAB.lrFactor} --steps ${DEFAULT_RELU_LAB.steps} --batch ${DEFAULT_RELU_LAB.batch} --n ${DEFAULT_RELU_LAB.n} --d ${DEFAULT_RELU_LAB.d} --every ${DEFAULT_RELU_LAB.every}
             (relu task: x ~ N(0, I/d), y = d x0 x1, AGOP alignment against its known AGOP;
              --data trains on your table instead: rows scaled to mean norm 1, target standardised,
-             classification as +1 for class index I (default 0) vs -1; no target AGOP, so no alignment)`;
+             classification as +1 for class index I (default 0) vs -1; no target AGOP, so no alignment)
+  --json OUT  write the report as JSON (--json -: the JSON on standard output, the summary on stderr)
+  --force     replace an existing OUT
+${OUTPUT_RULES}`;
 
 /** JSON has no Infinity/NaN: a diverged loss is written as null. */
 const clean = (xs: number[]) => xs.map((v) => (Number.isFinite(v) ? v : null));
@@ -82,9 +86,19 @@ export async function run(args: string[]): Promise<number> {
   if (model !== 'linear' && model !== 'relu')
     throw new InputError(`--model: expected linear or relu, got '${model ?? ''}'\n${USAGE}`);
   const int = (v: number) => Number.isInteger(v);
-  const width = numberFlag('width', f.width, (v) => int(v) && v >= 1, 'a positive integer');
+  const width = numberFlag(
+    'width',
+    f.width,
+    (v) => int(v) && v >= 1 && v <= MAX_CATAPULT_WIDTH,
+    `a positive integer at most ${MAX_CATAPULT_WIDTH} (the limit on the hidden width)`,
+  );
   const lrFactor = numberFlag('lr-factor', f['lr-factor'], (v) => v > 0, 'a positive number');
-  const steps = numberFlag('steps', f.steps, (v) => int(v) && v >= 1, 'a positive integer');
+  const steps = numberFlag(
+    'steps',
+    f.steps,
+    (v) => int(v) && v >= 1 && v <= MAX_CATAPULT_STEPS,
+    `a positive integer at most ${MAX_CATAPULT_STEPS} (the limit on training steps)`,
+  );
   const batch = numberFlag('batch', f.batch, (v) => int(v) && v >= 1, 'a positive integer');
   const seed = numberFlag('seed', f.seed, (v) => int(v) && v >= 0, 'an integer >= 0');
   const n = numberFlag('n', f.n, (v) => int(v) && v >= 2, 'an integer >= 2');
@@ -119,32 +133,74 @@ export async function run(args: string[]): Promise<number> {
     throw new InputError('--n and --d size the synthetic task; with --data the file decides');
   const positive =
     numberFlag('positive-class', f['positive-class'], (v) => int(v) && v >= 0, 'a class index >= 0') ?? 0;
+  const out = (await planOutputs({ '--json': f.json }, { force: !!f.force, inputs: [f.data] }))['--json'];
   const task =
     f.data === undefined
       ? undefined
-      : labTaskFromDataset((await readDatasetFile(f.data, { target: f.target })).dataset, positive);
-  if (
-    f.json !== undefined &&
-    !f.force &&
-    (await stat(f.json).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    throw new InputError(`--json ${f.json}: file exists; pass --force to overwrite it`);
-  }
+      : labTaskFromDataset(await readLabData(f.data, f.target, f['positive-class'], positive), positive);
+  checkCatapultWork(model, {
+    steps,
+    width,
+    batch,
+    n: task ? task.X.rows : n,
+    d: task ? task.X.cols : d,
+    seeds,
+    sweeps: (sweepLr?.length ?? 1) * (sweepBatch?.length ?? 1),
+  });
   const base = { width, lrFactor, steps, batch, seed, n, d, every, task };
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
   if (model === 'linear')
-    return report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, new CpuCatapultBackend());
+    return report(model, out, base, sweepLr, sweepBatch, seed, seeds, width, new CpuCatapultBackend());
   // The ReLU network runs where the placement table says (the CLI has only host placements); a device
   // that fails mid-run hands the whole run to the next placement, and nothing is printed before.
   const plan = hostPlan('catapult', choice);
   const placed = await runPlaced(plan, (placement) =>
-    withBackend(placement, (backend) => report(model, f, base, sweepLr, sweepBatch, seed, seeds, width, backend)),
+    withBackend(placement, (backend) => report(model, out, base, sweepLr, sweepBatch, seed, seeds, width, backend)),
   );
   if (placed.placement !== plan[0]) process.stderr.write(`note: ran on ${placed.reason}\n`);
   return placed.value;
+}
+
+/** The --data file; a --positive-class must name one of its classes (99 on a 2-class file is refused). */
+async function readLabData(file: string, target: string | undefined, given: string | undefined, positive: number) {
+  const { dataset } = await readDatasetFile(file, { target });
+  if (given !== undefined && dataset.task !== 'classification')
+    throw new InputError(
+      `--positive-class ${given}: ${file} has a regression target ('${dataset.targetName}'); --positive-class applies to class labels only`,
+    );
+  const classes = dataset.classes ?? [];
+  if (dataset.task === 'classification' && positive >= classes.length)
+    throw new InputError(
+      `--positive-class ${positive}: ${file} has ${classes.length} classes in '${dataset.targetName}' (${classes
+        .slice(0, 10)
+        .map((c, k) => `${k} = '${c}'`)
+        .join(', ')}${classes.length > 10 ? ', ...' : ''}); expected a class index 0..${classes.length - 1}`,
+    );
+  return dataset;
+}
+
+/**
+ * The work of a run, bounded before it starts: steps x width x rows (x runs of a sweep). The defaults of
+ * the unset flags are small; the limit is MAX_CATAPULT_WORK (core/limits.ts).
+ */
+function checkCatapultWork(
+  model: 'linear' | 'relu',
+  r: { steps?: number; width?: number; batch?: number; n?: number; d?: number; seeds: number; sweeps: number },
+): void {
+  const def = model === 'linear' ? DEFAULT_LINEAR_TOY : DEFAULT_RELU_LAB;
+  const steps = r.steps ?? def.steps;
+  const width = r.width ?? def.width;
+  // ReLU: a step is the batch's forward and backward pass plus the full-batch loss, each rows x width x d.
+  const rows =
+    model === 'linear'
+      ? 1
+      : ((r.batch ?? DEFAULT_RELU_LAB.batch) + (r.n ?? DEFAULT_RELU_LAB.n)) * (r.d ?? DEFAULT_RELU_LAB.d);
+  const runs = r.sweeps > 1 ? r.sweeps * r.seeds : 1;
+  const work = steps * width * rows * runs;
+  if (work > MAX_CATAPULT_WORK)
+    throw new InputError(
+      `${steps} steps x width ${width}${model === 'relu' ? ` x ${rows} (batch + n) x d` : ''}${runs > 1 ? ` x ${runs} runs` : ''} = ${work.toExponential(2)} units of work, over the limit of ${MAX_CATAPULT_WORK.toExponential(0)}; lower --steps, --width${model === 'relu' ? ', --batch/--n' : ''} or the sweep`,
+    );
 }
 
 /** The placement's backend (the process's leased Dawn device, or the float64 CPU), given back after `work`. */
@@ -160,7 +216,7 @@ async function withBackend<T>(placement: Placement, work: (backend: CatapultBack
 
 async function report(
   model: 'linear' | 'relu',
-  f: { json?: string },
+  out: Output | undefined,
   base: Partial<ReluLabConfig & LinearToyConfig>,
   sweepLr: number[] | undefined,
   sweepBatch: number[] | undefined,
@@ -169,6 +225,8 @@ async function report(
   width: number | undefined,
   backend: CatapultBackend,
 ): Promise<number> {
+  // With --json -, the summary goes to stderr so standard output is the JSON alone.
+  const say = out?.stdout ? process.stderr : process.stdout;
   const where = model === 'relu' ? { backend: backend.name, device: backend.device } : {};
 
   let report: Record<string, unknown>;
@@ -183,7 +241,7 @@ async function report(
         )
       : undefined;
     if (lr) {
-      process.stdout.write(
+      say.write(
         table(
           [
             'eta/(2/lambda0)',
@@ -209,7 +267,7 @@ async function report(
       );
     }
     if (bs) {
-      process.stdout.write(
+      say.write(
         table(
           ['batch', 'seed', 'phase', 'catapults', 'alignment', 'test loss'],
           bs.map((p) => [
@@ -246,7 +304,7 @@ async function report(
       final_lambda: r.finalLambda,
       edge: r.edge,
     };
-    process.stdout.write(
+    say.write(
       `linear toy m=${report.width}: lambda0=${r.lambda0.toPrecision(6)} eta=${r.lr.toPrecision(6)} -> ${r.phase} (loss ${r.losses[0].toExponential(3)} -> ${r.losses[r.losses.length - 1].toExponential(3)}, lambda ${r.finalLambda.toPrecision(4)} vs 2/eta ${r.edge.toPrecision(4)})\n`,
     );
   } else {
@@ -265,13 +323,13 @@ async function report(
       test_loss: r.testLoss,
       ...where,
     };
-    process.stdout.write(
+    say.write(
       `relu: lambda0=${r.lambda0.toPrecision(6)} eta=${r.lr.toPrecision(6)} -> ${r.phase}, ${r.catapults.length} catapult(s), loss ${r.losses[0].toExponential(3)} -> ${r.losses[r.losses.length - 1].toExponential(3)}${r.alignments ? `, AGOP alignment ${r.alignments[0].toFixed(3)} -> ${r.alignments[r.alignments.length - 1].toFixed(3)}` : ''}\n`,
     );
   }
-  if (f.json !== undefined) {
-    await writeFileAtomic(f.json, JSON.stringify(report) + '\n');
-    process.stdout.write(`wrote ${f.json}\n`);
+  if (out) {
+    await out.write(JSON.stringify(report) + '\n');
+    if (!out.stdout) say.write(`wrote ${out.path}\n`);
   }
   return 0;
 }

@@ -3,16 +3,20 @@ import { readDatasetFile } from '../../core/data/node';
 import { parseBackendChoice } from '../../core/compute';
 import { InputError } from '../../core/errors';
 import { fitRfm } from '../../core/rfm/fit';
+import { ANNOUNCE_FIT_SECONDS, CPU_FLOPS } from '../../core/limits';
 import { parseRfmOptions, parseTask, parseValFraction } from '../../core/rfm/options';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import { DEFAULT_RFM_OPTIONS, type FitResult } from '../../core/rfm/types';
-import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
+import { fmt, numberFlag, parseCli, table } from '../io';
+import { OUTPUT_RULES, planOutputs } from '../output';
 import { runRfmOnHost } from '../placement';
 
 const USAGE = `usage: feature-lens fit TRAIN [--test TEST | --val-fraction F --seed S] --target COL
   [--task classification|regression] [--kernel laplace|gaussian] [--bandwidth L] [--reg R] [--iters T]
   [--diag] [--center-grads] [--agop-power 1|0.5] [--normalize max|none] [--no-standardize] [--early-stop]
-  [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--json OUT] [--save-model OUT] [--top K] [--quiet]`;
+  [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--json OUT] [--save-model OUT] [--force] [--top K] [--quiet]
+  --force  replace an existing output file
+${OUTPUT_RULES}`;
 
 const FLAGS = {
   test: { type: 'string' },
@@ -35,6 +39,7 @@ const FLAGS = {
   backend: { type: 'string' },
   json: { type: 'string' },
   'save-model': { type: 'string' },
+  force: { type: 'boolean' },
   top: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -125,6 +130,14 @@ export async function run(args: string[]): Promise<number> {
   const top = numberFlag('top', f.top, (v) => Number.isInteger(v) && v > 0, 'a positive integer') ?? 10;
   const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
 
+  // Outputs are checked before the fit: a bad path must not cost the whole run.
+  const outputs = await planOutputs(
+    { '--json': f.json, '--save-model': f['save-model'] },
+    { force: !!f.force, inputs: [positionals[0], f.test] },
+  );
+  // With an output on standard output, the human-readable report goes to stderr.
+  const say = outputs['--json']?.stdout || outputs['--save-model']?.stdout ? process.stderr : process.stdout;
+
   const { dataset: train, schema } = await readDatasetFile(positionals[0], { target, task, impute: f.impute });
   const test = f.test ? (await readDatasetFile(f.test, { target, task, impute: f.impute }, schema)).dataset : undefined;
   const note = f.quiet ? undefined : (line: string) => process.stderr.write(`note: ${line}\n`);
@@ -133,18 +146,24 @@ export async function run(args: string[]): Promise<number> {
       backend,
       test,
       valFraction: test ? undefined : valFraction,
+      // A long fit says what it will cost before it starts (then each iteration reports).
+      onEstimate: (e, line) => {
+        if (
+          note &&
+          (e.seconds === null ? e.flops > ANNOUNCE_FIT_SECONDS * CPU_FLOPS * 10 : e.seconds > ANNOUNCE_FIT_SECONDS)
+        )
+          note(line);
+      },
       onIteration: f.quiet
         ? undefined
         : (it) => process.stderr.write(`  iteration ${it.iter} done in ${it.seconds.toFixed(2)} s\n`),
     }),
   );
   const result: FitResult = fallback ? { ...fitted, fallback } : fitted;
-  if (!f.quiet) process.stdout.write(report(result, top));
-  if (f.json)
-    await writeFileAtomic(
-      f.json,
-      JSON.stringify({ train: basename(positionals[0]), ...fitResultToJson(result) }, null, 1) + '\n',
-    );
-  if (f['save-model']) await writeFileAtomic(f['save-model'], modelToJson(result.model, { schema }));
+  if (!f.quiet) say.write(report(result, top));
+  await outputs['--json']?.write(
+    JSON.stringify({ train: basename(positionals[0]), ...fitResultToJson(result) }, null, 1) + '\n',
+  );
+  await outputs['--save-model']?.write(modelToJson(result.model, { schema }));
   return 0;
 }

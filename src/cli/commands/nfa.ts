@@ -1,7 +1,6 @@
 // feature-lens nfa WEIGHTS DATA --target COL: the Neural Feature Ansatz for a trained dense network
 // (SCIENCE.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
 // the same rows against NFM_1.
-import { resolve } from 'node:path';
 import { parseBackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { readDatasetFile } from '../../core/data/node';
@@ -24,7 +23,8 @@ import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { openWeights, type WeightFile } from '../../core/weights';
 import { fileByteSource } from '../../core/weights/node';
-import { fmt, numberFlag, parseCli, table, writeFileAtomic } from '../io';
+import { fmt, numberFlag, parseCli, requireInputFile, table } from '../io';
+import { OUTPUT_RULES, planOutputs } from '../output';
 
 const USAGE = `usage: feature-lens nfa WEIGHTS DATA --target COL [options]
 
@@ -47,9 +47,12 @@ options:
                       or cpu (float64)
   --rfm-rows N        fit the RFM on at most N rows (seeded subsample; default ${DEFAULT_RFM_ROWS}): its solve is O(n^3)
   --matrices          include NFM, AGOP and AGOP^1/2 in the JSON
-  --json OUT          write the report as JSON`;
+  --json OUT          write the report as JSON
+  --force             replace an existing OUT
+${OUTPUT_RULES}`;
 
 async function openWeightFile(path: string): Promise<{ file: WeightFile; close: () => Promise<void> }> {
+  await requireInputFile(path, 'a weights file (.safetensors, .pt/.pth, .npz, .npy)');
   let src;
   try {
     src = await fileByteSource(path);
@@ -84,6 +87,7 @@ export async function run(args: string[]): Promise<number> {
       backend: { type: 'string', default: 'auto' },
       matrices: { type: 'boolean', default: false },
       json: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
     USAGE,
   );
@@ -91,13 +95,12 @@ export async function run(args: string[]): Promise<number> {
     throw new InputError(`expected WEIGHTS and DATA, got ${positionals.length} positional argument(s)\n${USAGE}`);
   const [weightsPath, dataPath] = positionals;
   if (!v.target) throw new InputError(`--target: required (the target column of ${dataPath})\n${USAGE}`);
-  if (v.json) {
-    const out = resolve(v.json as string);
-    const clash = [weightsPath, dataPath, v.init as string | undefined].find(
-      (p) => p !== undefined && resolve(p) === out,
-    );
-    if (clash) throw new InputError(`--json: ${v.json} is an input file (${clash}); choose another output path`);
-  }
+  const outputs = await planOutputs(
+    { '--json': v.json as string | undefined },
+    { force: v.force as boolean, inputs: [weightsPath, dataPath, v.init as string | undefined] },
+  );
+  // With --json -, the table goes to stderr so standard output is the JSON alone.
+  const say = outputs['--json']?.stdout ? process.stderr : process.stdout;
   const choice = parseBackendChoice(v.backend, '--backend');
   const activation = v.activation as string;
   if (!isActivation(activation))
@@ -157,7 +160,7 @@ export async function run(args: string[]): Promise<number> {
       },
       { matrices: v.matrices as boolean },
     );
-    await writeFileAtomic(v.json as string, JSON.stringify(report, null, 1) + '\n');
+    await outputs['--json']?.write(JSON.stringify(report, null, 1) + '\n');
   }
   const header = [
     'layer',
@@ -177,13 +180,13 @@ export async function run(args: string[]): Promise<number> {
     fmt(l.correlation.pearson.sqrt_agop),
     fmt(l.correlation.pearson_offdiag.sqrt_agop),
   ]);
-  process.stdout.write(
+  say.write(
     `NFA: ${weightsPath} on ${dataPath} (${result.rows} rows, ${activation}${result.minusInit ? ', NFM minus init' : ''}${v.standardize ? ', standardised' : ''})\n`,
   );
-  process.stdout.write(table(header, body) + '\n');
+  say.write(table(header, body) + '\n');
   if (rfm) {
     const c = rfm.correlation;
-    process.stdout.write(
+    say.write(
       `RFM M vs NFM of ${rfm.comparedWith}: pearson ${fmt(c.pearson.agop)} (M), ${fmt(c.pearson.sqrt_agop)} (M^1/2); cosine ${fmt(c.cosine.agop)}, ${fmt(c.cosine.sqrt_agop)}\n`,
     );
   }

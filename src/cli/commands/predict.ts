@@ -6,20 +6,49 @@ import { InputError } from '../../core/errors';
 import { predictRfm } from '../../core/rfm/fit';
 import { argmaxRows, evaluate } from '../../core/rfm/metrics';
 import { modelFromJson } from '../../core/rfm/serialize';
-import { fmt, parseCli, writeFileAtomic } from '../io';
+import { fmt, parseCli, requireInputFile } from '../io';
+import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
 import { runRfmOnHost } from '../placement';
 
 const USAGE =
-  'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv] [--backend auto|cpu|webgpu]   (MODEL from `feature-lens fit --save-model`)';
+  'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv] [--force] [--backend auto|cpu|webgpu]   (MODEL from `feature-lens fit --save-model`)\n' +
+  '  --out   write the predictions CSV there (default: standard output); --force replaces an existing file\n' +
+  OUTPUT_RULES;
 
 function csvCell(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** The model JSON's text; an unreadable path or a folder is an InputError naming it. */
+async function readModelText(path: string): Promise<string> {
+  await requireInputFile(path, 'a model JSON (from feature-lens fit --save-model)');
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      code === 'EISDIR'
+        ? `${path}: is a folder, expected a model JSON (from feature-lens fit --save-model)`
+        : `${path}: cannot read the model (${code ?? (e as Error).message})`,
+    );
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError(`${path}: not UTF-8 text, expected a model JSON (from feature-lens fit --save-model)`);
+  }
+}
+
 export async function run(args: string[]): Promise<number> {
   const { values: f, positionals } = parseCli(
     args,
-    { out: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    {
+      out: { type: 'string' },
+      force: { type: 'boolean' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     USAGE,
   );
   if (f.help) {
@@ -30,7 +59,8 @@ export async function run(args: string[]): Promise<number> {
     throw new InputError(`expected MODEL and DATA, got ${positionals.length} arguments\n${USAGE}`);
   const [modelPath, dataPath] = positionals;
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
-  const { model, extra } = modelFromJson(await readFile(modelPath, 'utf8'), modelPath);
+  const outputs = await planOutputs({ '--out': f.out }, { force: !!f.force, inputs: [modelPath, dataPath] });
+  const { model, extra } = modelFromJson(await readModelText(modelPath), modelPath);
   const schema = extra.schema as DatasetSchema | undefined;
   if (!schema)
     throw new InputError(`${modelPath}: the model has no dataset schema (save it with feature-lens fit --save-model)`);
@@ -50,8 +80,7 @@ export async function run(args: string[]): Promise<number> {
     lines.push([String(i + 1), csvCell(p), ...(labels ? scores.map(String) : [])].join(','));
   }
   const csv = lines.join('\n') + '\n';
-  if (f.out) await writeFileAtomic(f.out, csv);
-  else process.stdout.write(csv);
+  await (outputs['--out']?.write ?? writeStdout)(csv);
   if (dataset.y.length === pred.rows && dataset.hasTarget !== false) {
     const e = evaluate(pred, dataset.y, model.task);
     process.stderr.write(

@@ -1,8 +1,9 @@
 // feature-lens spikes LOG: find loss spikes in a training log (CSV, JSONL, TensorBoard events).
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { InputError } from '../../core/errors';
 import {
+  checkLogSize,
   chooseLossColumn,
   logKindOf,
   mergeEventFiles,
@@ -10,8 +11,9 @@ import {
   seriesOf,
   type LogContents,
 } from '../../core/logs/index';
-import { detectSpikes, DEFAULT_SPIKE_PARAMS, type SpikeParams } from '../../core/logs/spikes';
-import { numberFlag, parseCli, table, writeFileAtomic } from '../io';
+import { detectSpikes, DEFAULT_SPIKE_PARAMS, seriesProblems, type SpikeParams } from '../../core/logs/spikes';
+import { numberFlag, parseCli, requireInputFile, table } from '../io';
+import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
 
 const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--force]
        [--window N] [--threshold K] [--min-ratio R] [--min-points N] [--merge-gap N]
@@ -19,18 +21,24 @@ const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--fo
                  or a run folder holding them (all its event files are read as one log)
   --column NAME  the loss column/key/tag (default: the single most loss-like one)
   --json OUT     write {column, n_points, spikes: [{start, peak, end, height_ratio, width}]} to OUT
-                 (positions in the log's step units: its step column, else the row index)
+                 (positions in the log's step units: its step column, else the row index);
+                 without --json (or with --json -) the JSON goes to standard output
   --force        overwrite OUT if it exists
   detector (defaults): --window ${DEFAULT_SPIKE_PARAMS.window} --threshold ${DEFAULT_SPIKE_PARAMS.threshold} (robust sd) --min-ratio ${DEFAULT_SPIKE_PARAMS.minHeightRatio}
-                       --min-points ${DEFAULT_SPIKE_PARAMS.minPoints} --merge-gap ${DEFAULT_SPIKE_PARAMS.mergeGap}`;
+                       --min-points ${DEFAULT_SPIKE_PARAMS.minPoints} --merge-gap ${DEFAULT_SPIKE_PARAMS.mergeGap}
+${OUTPUT_RULES}`;
 
 /** JSON has no Infinity: a spike into NaN/Inf gets height_ratio null (non_finite_peak; diverged if it never came back). */
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
 async function readBytes(path: string): Promise<Uint8Array> {
+  await requireInputFile(path, 'a training log (CSV, JSONL or TensorBoard events)');
   try {
+    // The size from stat, before a byte is read (a 1.5 GiB log would otherwise be read whole first).
+    checkLogSize((await stat(path)).size, path);
     return new Uint8Array(await readFile(path));
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
@@ -46,6 +54,13 @@ async function readLogPath(path: string): Promise<LogContents> {
   const names = (await readdir(path)).sort();
   const events = names.filter((n) => logKindOf(n) === 'tfevents');
   if (events.length > 0) {
+    const sizes = await Promise.all(
+      events.map(async (n) => (await stat(join(path, n)).catch(() => undefined))?.size ?? 0),
+    );
+    checkLogSize(
+      sizes.reduce((a, b) => a + b, 0),
+      `${path} (its ${events.length} event file${events.length === 1 ? '' : 's'} together)`,
+    );
     const parts = await Promise.all(events.map(async (n) => readLog(await readBytes(join(path, n)), join(path, n))));
     const tags: string[] = [];
     for (const p of parts) for (const t of p.tags) if (!tags.includes(t)) tags.push(t);
@@ -105,10 +120,19 @@ export async function run(args: string[]): Promise<number> {
   const mg = numberFlag('merge-gap', f['merge-gap'], (v) => int(v) && v >= 0, 'an integer >= 0');
   if (mg !== undefined) params.mergeGap = mg;
 
-  const log = await readLogPath(file);
+  const outputs = await planOutputs({ '--json': f.json }, { force: !!f.force, inputs: [file] });
+  const out = outputs['--json'];
+
+  const read = await readLogPath(file);
+  const choice = chooseLossColumn(read.tags, f.column, file);
+  const series0 = choice.kind === 'ambiguous' ? undefined : seriesOf(read.points, choice.column);
+  // NaN/Inf points and values <= 0 are reported with the reader's problems (and still detected).
+  const log =
+    series0 && choice.kind !== 'ambiguous'
+      ? { ...read, problems: [...read.problems, ...seriesProblems(series0.steps, series0.values, choice.column)] }
+      : read;
   for (const p of log.problems.slice(0, 20)) process.stderr.write(`${file}: ${p.message}\n`);
   if (log.problems.length > 20) process.stderr.write(`${file}: ... ${log.problems.length - 20} more problems\n`);
-  const choice = chooseLossColumn(log.tags, f.column, file);
   if (choice.kind === 'ambiguous') {
     throw new InputError(
       log.tags.length === 0
@@ -116,7 +140,7 @@ export async function run(args: string[]): Promise<number> {
         : `${file}: which column is the loss? pass --column with one of: ${choice.candidates.join(', ')}`,
     );
   }
-  const series = seriesOf(log.points, choice.column);
+  const series = series0 ?? seriesOf(log.points, choice.column);
   const spikes = detectSpikes(series.steps, series.values, params);
   const report = {
     file,
@@ -139,22 +163,11 @@ export async function run(args: string[]): Promise<number> {
     })),
   };
   const text = JSON.stringify(report, null, 1) + '\n';
-  if (f.json === undefined) {
-    process.stdout.write(text);
+  if (!out || out.stdout) {
+    await writeStdout(text);
     return 0;
   }
-  const out = f.json;
-  if (resolve(out) === resolve(file))
-    throw new InputError(`--json ${out}: that is the log itself; choose another file`);
-  if (
-    !f.force &&
-    (await stat(out).then(
-      () => true,
-      () => false,
-    ))
-  )
-    throw new InputError(`--json ${out}: file exists; pass --force to overwrite it`);
-  await writeFileAtomic(out, text);
+  await out.write(text);
   process.stdout.write(
     `${file}: column '${choice.column}' (${series.values.length} points, steps from ${log.stepSource}): ${spikes.length} spike(s)\n`,
   );
@@ -173,6 +186,6 @@ export async function run(args: string[]): Promise<number> {
       ) + '\n',
     );
   }
-  process.stdout.write(`wrote ${out}\n`);
+  process.stdout.write(`wrote ${out.path}\n`);
   return 0;
 }

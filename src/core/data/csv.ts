@@ -2,11 +2,12 @@
 // delimiter and header guesses and keep, for every record, the editor line it starts on for messages.
 import Papa from 'papaparse';
 import { InputError } from '../errors';
+import { checkTableSize, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, MAX_TEXT_DATASET_BYTES } from '../limits';
 import { ColumnBuilder, isMissingText, isNumberText, type RawColumn, type Table } from './table';
 
 export const CSV_DELIMITERS: readonly string[] = [',', '\t', ';', '|'];
 /** A JavaScript string cannot hold much more than 2^29 characters; past this we ask for a binary format. */
-export const MAX_TEXT_BYTES = 500 * 2 ** 20;
+export const MAX_TEXT_BYTES = MAX_TEXT_DATASET_BYTES;
 const SNIFF_CHARS = 64 * 1024;
 const SNIFF_RECORDS = 50;
 const HEADER_SAMPLE = 50;
@@ -161,6 +162,8 @@ export function parseCsv(bytes: Uint8Array, file: string, options: CsvOptions = 
       headerBlankLast = first.cells.length > 1 && first.cells[first.cells.length - 1].trim() === '';
       headerBlankFirst = first.cells.length > 1 && first.cells[0].trim() === '';
     }
+    // Before a column builder exists: 100,000 columns would be refused only after allocating them all.
+    if (first.cells.length > MAX_COLUMNS) checkTableSize(`${file}: row ${first.line}`, 1, first.cells.length);
     names = columnNames(header ? first.cells : null, first.cells.length);
     builders = names.map((n) => new ColumnBuilder(n, `column ${JSON.stringify(n).replace(/^"|"$/g, "'")}`, source));
     for (const r of header ? rest : rows) add(r.cells, r.line);
@@ -173,6 +176,11 @@ export function parseCsv(bytes: Uint8Array, file: string, options: CsvOptions = 
         `${file}: row ${at} has ${cells.length} field${cells.length === 1 ? '' : 's'}; expected ${builders.length} like ${like} (delimiter ${describeDelimiter(delimiter)})`,
       );
     }
+    // Counted as the rows arrive: a text file has no header that declares them.
+    if (lines.length >= MAX_ROWS || (lines.length + 1) * builders.length > MAX_CELLS)
+      throw new InputError(
+        `${file}: row ${at} is past the limit of ${Math.min(MAX_ROWS, Math.floor(MAX_CELLS / builders.length))} rows for a dataset of ${builders.length} columns (at most ${MAX_ROWS} rows and ${MAX_CELLS} values); subsample the rows first`,
+      );
     lines.push(at);
     for (let j = 0; j < cells.length; j++) builders[j].pushText(cells[j], true);
   };

@@ -1,6 +1,7 @@
 // Public entry to the dataset loaders: bytes + file name in, a Dataset and the schema that encodes
 // further files (test, predict) the same way out. Pure: no Node imports (see node.ts for files on disk).
 import { InputError } from '../errors';
+import { MAX_DATASET_BYTES, MAX_TEXT_DATASET_BYTES } from '../limits';
 import type { Dataset, Task } from './dataset';
 import { parseCsv } from './csv';
 import { matrixTable, parseNpy } from './npy';
@@ -16,7 +17,8 @@ export type { LoadOptions } from './table';
 export const DATASET_EXTENSIONS: readonly string[] = ['.csv', '.tsv', '.npy', '.npz', '.parquet'];
 /** Also read as delimited text, though not advertised in file pickers. */
 const EXTRA_TEXT_EXTENSIONS = ['.txt'];
-export const DEFAULT_MAX_DATASET_BYTES = 2 ** 30;
+export const DEFAULT_MAX_DATASET_BYTES = MAX_DATASET_BYTES;
+const TEXT_EXTENSIONS = ['.csv', '.tsv', ...EXTRA_TEXT_EXTENSIONS];
 
 function formatBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -33,6 +35,20 @@ export function checkDatasetSize(bytes: number, fileName: string, maxBytes: numb
   if (bytes > maxBytes) {
     throw new InputError(
       `${fileName}: is ${formatBytes(bytes)}, over the ${formatBytes(maxBytes)} limit for a dataset; expected a smaller file (subsample it first)`,
+    );
+  }
+}
+
+/**
+ * The size check for a file about to be read (from stat, before a byte is read): text formats are
+ * parsed as one string, so they have the smaller MAX_TEXT_DATASET_BYTES (core/limits.ts).
+ */
+export function checkDatasetFileSize(bytes: number, fileName: string): void {
+  checkDatasetSize(bytes, fileName);
+  const ext = extensionOf(fileName);
+  if (TEXT_EXTENSIONS.includes(ext) && bytes > MAX_TEXT_DATASET_BYTES) {
+    throw new InputError(
+      `${fileName}: is ${formatBytes(bytes)}, over the ${formatBytes(MAX_TEXT_DATASET_BYTES)} limit for a text dataset; expected a smaller file (subsample it first, or save it as .npy or .parquet)`,
     );
   }
 }
@@ -77,7 +93,7 @@ export async function loadDataset(
   options: LoadOptions = {},
   schema?: DatasetSchema,
 ): Promise<{ dataset: Dataset; schema: DatasetSchema }> {
-  checkDatasetSize(bytes.length, fileName);
+  checkDatasetFileSize(bytes.length, fileName);
   if (schema !== undefined) assertSchema(schema, fileName);
   // An .npz test file finds its target array by the name training gave it.
   const tableOptions = schema && options.target === undefined ? { ...options, target: schema.targetName } : options;
@@ -94,6 +110,6 @@ export async function inspectDataset(
   suggestedTarget: string;
   suggestedTask: Task;
 }> {
-  checkDatasetSize(bytes.length, fileName);
+  checkDatasetFileSize(bytes.length, fileName);
   return summarizeTable(await readTable(bytes, fileName, {}));
 }

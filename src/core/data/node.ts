@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../errors';
 import type { Dataset } from './dataset';
-import { checkDatasetSize, loadDataset, type DatasetSchema, type LoadOptions } from './index';
+import { checkDatasetFileSize, loadDataset, type DatasetSchema, type LoadOptions } from './index';
 
 export async function readDatasetFile(
   path: string,
@@ -21,7 +21,7 @@ export async function readDatasetFile(
       `${path}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? (e as Error).message})`}`,
     );
   }
-  checkDatasetSize(size, path);
+  checkDatasetFileSize(size, path);
   const buf = await readFile(path);
   return loadDataset(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, options, schema);
 }

@@ -1,6 +1,7 @@
 // numpy's .npy format (versions 1-3): a magic string, a Python-literal header, then the raw array.
 // The header is read with patterns, never evaluated.
 import { InputError } from '../errors';
+import { checkTableSize } from '../limits';
 import { numericColumn, type Table } from './table';
 
 export interface NpyArray {
@@ -132,10 +133,26 @@ export function parseNpyHeader(bytes: Uint8Array, what: string): NpyHeader {
   };
 }
 
+/**
+ * Refuses an array whose declared shape is over the dataset limits (core/limits.ts) before its float64
+ * copy is allocated: rows are the first axis, columns the product of the others.
+ */
+export function checkNpyShape(shape: readonly number[], what: string): void {
+  const rows = shape.length === 0 ? 1 : shape[0];
+  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+  checkTableSize(
+    `${what}: shape ${shapeText(shape)}`,
+    rows,
+    cols,
+    'subsample the rows first (e.g. np.save with X[:100000])',
+  );
+}
+
 /** Parse one .npy file. `what` names it in messages (`data.npy`, or `data.npz: array 'X'`). */
 export function parseNpy(bytes: Uint8Array, what: string): NpyArray {
   const { descr, code, littleEndian: little, itemSize, fortranOrder, shape, dataStart } = parseNpyHeader(bytes, what);
   if (!(code in READERS)) throw new InputError(`${what}: dtype '${descr}' is not supported; expected ${SUPPORTED}`);
+  checkNpyShape(shape, what);
   const count = shape.reduce((a, b) => a * b, 1);
   const needed = count * itemSize;
   const available = bytes.length - dataStart;

@@ -2,11 +2,21 @@
 // archives that would inflate beyond what a plain file may hold (zip bombs).
 import { Unzip, UnzipInflate, unzipSync } from 'fflate';
 import { InputError } from '../errors';
-import { matrixTable, parseNpy, rowLabel, shapeText, type NpyArray } from './npy';
+import { MAX_INFLATED_BYTES as LIMIT_INFLATED_BYTES } from '../limits';
+import {
+  checkNpyShape,
+  matrixTable,
+  npyDataStart,
+  parseNpy,
+  parseNpyHeader,
+  rowLabel,
+  shapeText,
+  type NpyArray,
+} from './npy';
 import { numericColumn, type LoadOptions, type Table } from './table';
 
-/** At most this many bytes are inflated from one archive: the size a plain .npy may have. */
-export const MAX_INFLATED_BYTES = 2 ** 30;
+/** At most this many bytes are inflated from one archive: the size a plain .npy may have (core/limits.ts). */
+export const MAX_INFLATED_BYTES = LIMIT_INFLATED_BYTES;
 const PUSH_BYTES = 1 << 20;
 
 interface Entry {
@@ -51,6 +61,8 @@ function inflateEntries(bytes: Uint8Array, file: string, wanted: Entry[]): Map<s
     if (!entry || out.has(f.name)) return; // never started: skipped without inflating
     const buf = new Uint8Array(entry.originalSize);
     let filled = 0;
+    let headerChecked = false;
+    const what = `${file}: array '${entry.array}'`;
     f.ondata = (err, chunk, final) => {
       if (failure) return;
       if (err) {
@@ -67,6 +79,21 @@ function inflateEntries(bytes: Uint8Array, file: string, wanted: Entry[]): Map<s
       }
       buf.set(chunk, filled);
       filled += chunk.length;
+      if (!headerChecked && filled >= 10) {
+        // The .npy header comes first: its shape is checked against the dataset limits as soon as it
+        // has arrived, so an archive declaring 67M rows stops after its first chunk, not after inflating.
+        try {
+          const head = buf.subarray(0, filled);
+          if (npyDataStart(head, what) <= filled) {
+            headerChecked = true;
+            checkNpyShape(parseNpyHeader(head, what).shape, what);
+          }
+        } catch (e) {
+          failure = e instanceof InputError ? e : new InputError(`${what}: ${(e as Error).message}`);
+          f.terminate();
+          return;
+        }
+      }
       if (!final) return;
       if (filled !== buf.length)
         failure = new InputError(
@@ -78,8 +105,10 @@ function inflateEntries(bytes: Uint8Array, file: string, wanted: Entry[]): Map<s
   });
   unzip.register(UnzipInflate);
   try {
-    for (let off = 0; off < bytes.length && !failure; off += PUSH_BYTES) {
-      unzip.push(bytes.subarray(off, off + PUSH_BYTES), off + PUSH_BYTES >= bytes.length);
+    // Small pushes first (deflated zeros inflate ~1000:1): an array's .npy header is checked after a
+    // few MB are inflated, not after the whole first megabyte of compressed data (up to ~1 GB).
+    for (let off = 0, step = 1024; off < bytes.length && !failure; off += step, step = Math.min(step * 2, PUSH_BYTES)) {
+      unzip.push(bytes.subarray(off, off + step), off + step >= bytes.length);
     }
   } catch (e) {
     if (e instanceof InputError) throw e;

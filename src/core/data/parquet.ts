@@ -2,6 +2,7 @@
 // CSV, so categorical and target handling stay in table.ts.
 import { parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
 import { InputError } from '../errors';
+import { checkTableSize } from '../limits';
 import { ColumnBuilder, type Table } from './table';
 
 type Chunk = { rowStart: number; values: ArrayLike<unknown> };
@@ -32,6 +33,8 @@ export async function parquetTable(bytes: Uint8Array, file: string): Promise<Tab
       );
   }
   if (fields.length === 0) throw new InputError(`${file}: has no columns`);
+  // The footer declares the rows: checked before a single page is decoded.
+  checkTableSize(file, rows, fields.length, 'write fewer rows (e.g. df.sample(n=100000).to_parquet(...))');
   const names = fields.map((f) => f.element.name);
   const chunks = new Map<string, Chunk[]>(names.map((n) => [n, []]));
   try {

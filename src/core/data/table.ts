@@ -2,6 +2,7 @@
 // Dataset. Column kinds, missing values, one-hot encoding, the target, the task and the training schema
 // are decided here once, so every file format behaves the same.
 import { InputError } from '../errors';
+import { MAX_CELLS, MAX_FEATURES } from '../limits';
 import { mat } from '../mat';
 import type { Dataset, Task } from './dataset';
 import type { DatasetSchema, FeatureEncoding } from './schema';
@@ -449,8 +450,34 @@ function featureNamesOf(features: readonly FeatureEncoding[]): string[] {
   return features.flatMap((f) => (f.kind === 'numeric' ? [f.column] : f.categories.map((c) => `${f.column}=${c}`)));
 }
 
+/** The one-hot width is known from the plan: refuse it before X (rows x d float64) is allocated. */
+function checkEncodedSize(table: Table, pairs: { col: RawColumn; enc: FeatureEncoding }[], d: number): void {
+  if (d <= MAX_FEATURES && table.rows * d <= MAX_CELLS) return;
+  const wide = pairs
+    .filter((p) => p.enc.kind === 'categorical')
+    .map((p) => ({ name: p.col.name, k: p.enc.kind === 'categorical' ? p.enc.categories.length : 1 }))
+    .sort((a, b) => b.k - a.k);
+  const widest = wide.length
+    ? `; the widest categorical columns: ${wide
+        .slice(0, 5)
+        .map((w) => `${quote(w.name)} (${w.k} categories)`)
+        .join(', ')}${wide.length > 5 ? `, ... (${wide.length} categorical columns)` : ''}`
+    : '';
+  const way = wide.length
+    ? 'drop or bucket the many-valued text columns, or select fewer columns'
+    : 'select fewer columns, or subsample the rows';
+  if (d > MAX_FEATURES)
+    throw new InputError(
+      `${table.file}: one-hot encoding gives d = ${d} features, over the limit of ${MAX_FEATURES} (the RFM feature matrix is d x d)${widest}; ${way}`,
+    );
+  throw new InputError(
+    `${table.file}: ${table.rows} rows x ${d} encoded features = ${table.rows * d} values, over the limit of ${MAX_CELLS} (${MAX_CELLS * 8} bytes as float64)${widest}; ${way}`,
+  );
+}
+
 function buildX(table: Table, pairs: { col: RawColumn; enc: FeatureEncoding }[], impute: boolean): Float64Array {
   const d = pairs.reduce((s, p) => s + (p.enc.kind === 'numeric' ? 1 : p.enc.categories.length), 0);
+  checkEncodedSize(table, pairs, d);
   const X = new Float64Array(table.rows * d);
   let offset = 0;
   for (const { col, enc } of pairs) {

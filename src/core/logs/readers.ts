@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { formatBytes, MAX_LOG_BYTES } from '../limits';
 import { CsvLogReader } from './csv';
 import { JsonlLogReader } from './jsonl';
 import { TfEventsReader } from './tfevents';
@@ -30,6 +31,17 @@ export interface LogContents {
   readonly problems: LogProblem[];
   readonly tags: readonly string[];
   readonly stepSource: string;
+}
+
+/**
+ * Refuses a log read at once (from its stat size, before a byte is read) over MAX_LOG_BYTES; `what`
+ * names the file or folder. Following a growing log reads only its new bytes and has no such limit.
+ */
+export function checkLogSize(bytes: number, what: string): void {
+  if (bytes > MAX_LOG_BYTES)
+    throw new InputError(
+      `${what}: is ${formatBytes(bytes)}, over the ${formatBytes(MAX_LOG_BYTES)} limit for a log read at once; expected a smaller log (keep its last part, e.g. tail -c 100M, or log less often)`,
+    );
 }
 
 /** Reads a complete log file at once (the incremental reader fed one chunk, then finished). */

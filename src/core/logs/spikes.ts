@@ -35,6 +35,12 @@ export interface SpikeParams {
   minPoints: number;
   /** Floor of the robust spread in log units (0.01 ~ 1%), so a near-flat loss does not flag tiny wiggles. */
   minScale: number;
+  /**
+   * 'log' (positive losses: a spike is a multiplicative jump); 'linear' (losses that can be zero or
+   * negative, e.g. a negative log-likelihood: excess over the baseline in units of |baseline|, the ratio
+   * read as 1 + excess / |baseline|); 'auto' (default): log until a value <= 0 arrives, then linear.
+   */
+  scale?: 'auto' | 'log' | 'linear';
 }
 
 export const DEFAULT_SPIKE_PARAMS: SpikeParams = {
@@ -183,6 +189,8 @@ export class SpikeDetector {
   private riseStart: { index: number; step: number } | undefined;
   private active: OpenSpike | undefined;
   private pending: OpenSpike | undefined;
+  /** Whether values are compared on a log scale (positive losses) or as they are (any sign). */
+  private linear: boolean;
 
   constructor(params: Partial<SpikeParams> = {}) {
     this.params = { ...DEFAULT_SPIKE_PARAMS, ...params };
@@ -199,6 +207,7 @@ export class SpikeDetector {
       p.minScale > 0
     ))
       throw new RangeError('spikes: invalid parameters');
+    this.linear = p.scale === 'linear';
     this.levels = new RollingSorted(Math.min(p.window, p.baselinePoints));
     this.diffs = new RollingSorted(p.window);
   }
@@ -241,19 +250,45 @@ export class SpikeDetector {
     this.lastLevel = NaN;
   }
 
-  private releaseLevel(scale: number): number {
-    return Math.max(this.params.releaseThreshold * scale, 0.25 * Math.log(this.params.minHeightRatio));
+  /** The least excess over `base` that is prominent enough: log(minHeightRatio), or its linear analogue. */
+  private heightLevel(base: number): number {
+    const r = this.params.minHeightRatio;
+    return this.linear ? (r - 1) * Math.abs(base) : Math.log(r);
+  }
+
+  private releaseLevel(scale: number, base: number): number {
+    return Math.max(this.params.releaseThreshold * scale, 0.25 * this.heightLevel(base));
+  }
+
+  /**
+   * A value <= 0 has no log: in 'auto' mode the detector switches to the linear scale for the rest of
+   * the series (the spikes found so far are final; the baseline is learnt afresh in the new units).
+   */
+  private switchToLinear(out: Spike[]): void {
+    if (this.pending) out.push(this.freeze(this.pending));
+    const a = this.active;
+    if (a && (a.elevatedPoints >= this.params.minPoints || a.peakExcess === Infinity)) out.push(this.freeze(a));
+    this.pending = undefined;
+    this.active = undefined;
+    this.clearWindow();
+    this.lastCalm = true;
+    this.riseStart = undefined;
+    this.linear = true;
   }
 
   private pushOne(step: number, value: number, out: Spike[]): void {
     const i = ++this.index;
     const p = this.params;
-    // NaN / +Infinity is a loss that blew up: maximally elevated. Non-positive values have no log
-    // and are left out (the detector is for positive losses).
+    // NaN / ±Infinity is a loss that blew up: maximally elevated, a spike even as a single point.
+    // Values <= 0 have no log: compared linearly ('auto' switches at the first one; 'log' skips them).
     let z: number;
-    if (Number.isNaN(value) || value === Infinity) z = Infinity;
+    if (!Number.isFinite(value)) z = Infinity;
+    else if (this.linear) z = value;
     else if (value > 0) z = Math.log(value);
-    else return;
+    else if ((this.params.scale ?? 'auto') === 'auto') {
+      this.switchToLinear(out);
+      z = value;
+    } else return;
 
     if (this.pending && !this.active && i - this.pending.endIndex > p.mergeGap) {
       out.push(this.freeze(this.pending));
@@ -265,18 +300,19 @@ export class SpikeDetector {
       const excess = z - ev.logBase;
       ev.endIndex = i;
       ev.end = step;
-      if (excess > this.releaseLevel(ev.scale)) ev.elevatedPoints++;
+      if (excess > this.releaseLevel(ev.scale, ev.logBase)) ev.elevatedPoints++;
       if (excess > ev.peakExcess) {
         ev.peakExcess = excess;
         ev.peakIndex = i;
         ev.peak = step;
         ev.peakValue = value;
       }
-      if (excess <= this.releaseLevel(ev.scale)) {
+      if (excess <= this.releaseLevel(ev.scale, ev.logBase)) {
         ev.recovered = true;
         this.active = undefined;
-        // Too brief to be a spike: a lone outlier is dropped (its point stayed out of the baseline).
-        if (ev.elevatedPoints >= p.minPoints) this.pending = ev;
+        // Too brief to be a spike: a lone outlier is dropped (its point stayed out of the baseline);
+        // a lone NaN/Inf is not an outlier of the noise but a blow-up, and always counts.
+        if (ev.elevatedPoints >= p.minPoints || ev.peakExcess === Infinity) this.pending = ev;
         this.addToWindow(z);
         this.lastCalm = true;
       } else if (i - ev.startIndex >= p.maxWidth) {
@@ -295,10 +331,12 @@ export class SpikeDetector {
     const med = medianOfSorted(this.levels.sorted);
     // A difference of two independent noisy points has sqrt(2) times the noise's spread.
     const d = this.diffs.sorted;
-    const scale = Math.max((1.4826 * madOfSorted(d, medianOfSorted(d))) / Math.SQRT2, p.minScale);
+    // minScale is relative (log units ~ a fraction); on the linear scale it is that fraction of |baseline|.
+    const floor = this.linear ? p.minScale * Math.max(Math.abs(med), Number.MIN_VALUE) : p.minScale;
+    const scale = Math.max((1.4826 * madOfSorted(d, medianOfSorted(d))) / Math.SQRT2, floor);
     const excess = z - med;
     if (this.lastCalm || !this.riseStart) this.riseStart = { index: i, step };
-    if (excess > Math.max(p.threshold * scale, Math.log(p.minHeightRatio))) {
+    if (excess > Math.max(p.threshold * scale, this.heightLevel(med))) {
       const start = this.riseStart;
       const merge = this.pending && start.index - this.pending.endIndex <= p.mergeGap ? this.pending : undefined;
       if (merge) {
@@ -338,7 +376,7 @@ export class SpikeDetector {
       this.lastCalm = false;
       return;
     }
-    this.lastCalm = excess <= this.releaseLevel(scale);
+    this.lastCalm = excess <= this.releaseLevel(scale, med);
     this.addToWindow(z);
   }
 
@@ -347,14 +385,18 @@ export class SpikeDetector {
       start: ev.start,
       peak: ev.peak,
       end: ev.end,
-      heightRatio: Math.exp(ev.peakExcess),
+      heightRatio: this.linear
+        ? ev.peakExcess === Infinity
+          ? Infinity
+          : 1 + ev.peakExcess / Math.max(Math.abs(ev.logBase), ev.scale)
+        : Math.exp(ev.peakExcess),
       width: ev.end - ev.start,
       recovered: ev.recovered,
       startIndex: ev.startIndex,
       peakIndex: ev.peakIndex,
       endIndex: ev.endIndex,
       peakValue: ev.peakValue,
-      baseline: Math.exp(ev.logBase),
+      baseline: this.linear ? ev.logBase : Math.exp(ev.logBase),
     };
   }
 }
@@ -368,4 +410,33 @@ export function detectSpikes(
   if (steps.length !== values.length) throw new RangeError(`spikes: ${steps.length} steps but ${values.length} values`);
   const d = new SpikeDetector(params);
   return [...d.push(steps, values), ...d.finish()];
+}
+
+/**
+ * What the detector treats specially in a series, as problems to report: each NaN/±Inf point (a loss
+ * that blew up; still a spike where it is one) and values <= 0 (compared linearly, not on a log scale).
+ */
+export function seriesProblems(
+  steps: ArrayLike<number>,
+  values: ArrayLike<number>,
+  column: string,
+  maxListed = 20,
+): { message: string }[] {
+  const out: { message: string }[] = [];
+  let nonFinite = 0;
+  let nonPositive = 0;
+  let firstNonPositive = -1;
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    if (!Number.isFinite(v)) {
+      if (nonFinite++ < maxListed)
+        out.push({ message: `step ${steps[k]}: ${column} is ${v} (a non-finite loss; counted as a spike)` });
+    } else if (v <= 0 && nonPositive++ === 0) firstNonPositive = k;
+  }
+  if (nonFinite > maxListed) out.push({ message: `... ${nonFinite - maxListed} more non-finite values of ${column}` });
+  if (nonPositive > 0)
+    out.push({
+      message: `${column} has ${nonPositive} value(s) <= 0 (first ${values[firstNonPositive]} at step ${steps[firstNonPositive]}); from there spikes are measured on a linear scale (height = 1 + excess / |baseline|), not as ratios of a positive loss`,
+    });
+  return out;
 }

@@ -110,6 +110,8 @@ export class TfEventsReader implements LogReader {
   private readonly tagList: string[] = [];
   /** True while scanning for the next valid header after a corrupt length field. */
   private resyncing = false;
+  /** Set by finish(): no more bytes will come, so a record longer than what is left is a bogus length. */
+  private ended = false;
 
   get tags(): readonly string[] {
     return this.tagList;
@@ -148,18 +150,35 @@ export class TfEventsReader implements LogReader {
         pos++;
         continue;
       }
-      if (buf.length - pos < HEADER + length + FOOTER) break;
-      this.resyncing = false;
+      if (buf.length - pos < HEADER + length + FOOTER) {
+        if (!this.ended) break;
+        // A length whose own CRC is valid but that runs past the end of the file: a bogus length (or a
+        // record cut off). Scanning on from the next byte finds the records it would otherwise hide.
+        if (!this.resyncing)
+          problems.push({
+            byteOffset: this.offset + pos,
+            message: `truncated record at byte ${this.offset + pos}: the file ends ${buf.length - pos} bytes into it (its header claims ${length} data bytes; if that length is bogus, later records are still read: scanning on from the next byte)`,
+          });
+        this.resyncing = true;
+        pos++;
+        continue;
+      }
       const start = pos + HEADER;
       const end = start + length;
       if (maskedCrc32c(buf, start, end) !== view.getUint32(end, true)) {
-        problems.push({
-          byteOffset: this.offset + pos,
-          message: `corrupt record at byte ${this.offset + pos} (data CRC mismatch, ${length} bytes); skipped`,
-        });
-      } else {
-        this.decodeEvent(buf.subarray(start, end), this.offset + pos, points, problems);
+        if (!this.resyncing)
+          problems.push({
+            byteOffset: this.offset + pos,
+            message: `corrupt record at byte ${this.offset + pos} (data CRC mismatch, ${length} bytes); skipped`,
+          });
+        // The length may be the corrupt part: scan on from the next byte rather than trusting it, so one
+        // bad length cannot swallow the records inside the span it claims.
+        this.resyncing = true;
+        pos++;
+        continue;
       }
+      this.resyncing = false;
+      this.decodeEvent(buf.subarray(start, end), this.offset + pos, points, problems);
       pos = end + FOOTER;
     }
     // Keep only the unread tail: bounded by one record, so a growing file costs only its new bytes.
@@ -169,14 +188,18 @@ export class TfEventsReader implements LogReader {
   }
 
   finish(): PushResult {
-    const problems: LogProblem[] = [];
+    // What is still held may start with a header whose length runs past the end: resync through it.
+    this.ended = true;
+    const rest = this.pending.length >= HEADER ? this.push(new Uint8Array(0)) : { points: [], problems: [] };
+    const points: ScalarPoint[] = [...rest.points];
+    const problems: LogProblem[] = [...rest.problems];
     if (this.pending.length > 0 && !this.resyncing) {
       problems.push({
         byteOffset: this.offset,
         message: `truncated record at byte ${this.offset}: the file ends ${this.pending.length} bytes into it`,
       });
     }
-    return { points: [], problems };
+    return { points, problems };
   }
 
   private decodeEvent(data: Uint8Array, byteOffset: number, points: ScalarPoint[], problems: LogProblem[]): void {

@@ -1,4 +1,5 @@
 import type { Backend, KernelSpec } from './backend';
+import { checkRfmBudget, describeEstimate, type RfmEstimate } from './budget';
 import type { Dataset } from '../data/dataset';
 import { splitDataset } from '../data/split';
 import { InputError, throwIfCancelled, type CancelToken } from '../errors';
@@ -31,20 +32,40 @@ export interface FitContext {
   /** Without `test`: hold out this fraction of the training rows (seeded by options.seed) as the test set. */
   valFraction?: number;
   onIteration?: (rec: IterationRecord) => void;
+  /** Hears the memory/time estimate (and a one-line description) once, before any allocation. */
+  onEstimate?: (estimate: RfmEstimate, line: string) => void;
   cancel?: CancelToken;
 }
 
 const now = () => performance.now() / 1000;
 
-/** Column means and standard deviations of the training rows (std 0 -> 1, so constant columns become 0). */
+/**
+ * Column means and standard deviations of the training rows (std 0 -> 1, so constant columns become 0).
+ * Overflow-safe: a column of huge values is divided by a power of two near its largest magnitude before summing and squaring, so a
+ * column of ±1e308 gets std 1e308 (not Infinity, which would zero its importance).
+ */
 export function standardizer(X: Mat): { mean: Float64Array; std: Float64Array } {
   const { rows: n, cols: d, data } = X;
   const mean = new Float64Array(d),
-    std = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
+    std = new Float64Array(d),
+    scale = new Float64Array(d);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) {
+      const a = Math.abs(data[i * d + j]);
+      if (a > scale[j]) scale[j] = a;
+    }
+  // A power of two (exact to divide by), and only for columns whose squares could overflow: every
+  // ordinary column keeps scale 1 and the bit-identical statistics it always had.
+  for (let j = 0; j < d; j++)
+    scale[j] =
+      scale[j] > 2 ** 500 && Number.isFinite(scale[j]) ? 2 ** Math.min(1023, Math.ceil(Math.log2(scale[j]))) : 1;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j] / scale[j];
   for (let j = 0; j < d; j++) mean[j] /= n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (data[i * d + j] - mean[j]) ** 2;
-  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j] / n) || 1;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (data[i * d + j] / scale[j] - mean[j]) ** 2;
+  for (let j = 0; j < d; j++) {
+    std[j] = Math.sqrt(std[j] / n) * scale[j] || 1;
+    mean[j] *= scale[j];
+  }
   return { mean, std };
 }
 
@@ -53,8 +74,25 @@ export function standardize(X: Mat, s: { mean: Float64Array; std: Float64Array }
   const d = X.cols,
     out = new Float64Array(X.data.length);
   for (let i = 0; i < X.rows; i++)
-    for (let j = 0; j < d; j++) out[i * d + j] = (X.data[i * d + j] - s.mean[j]) / s.std[j];
+    for (let j = 0; j < d; j++) {
+      const x = X.data[i * d + j];
+      const v = (x - s.mean[j]) / s.std[j];
+      // x - mean overflows when both are near ±1.8e308; the two quotients do not.
+      out[i * d + j] = Number.isFinite(v) ? v : x / s.std[j] - s.mean[j] / s.std[j];
+    }
   return mat(X.rows, d, out);
+}
+
+/** A classification target needs two classes among the training rows; one class "fits" with accuracy 1. */
+function checkClasses(train: Dataset): void {
+  if (train.task !== 'classification' || train.y.length === 0) return;
+  const first = train.y[0];
+  if (train.y.every((v) => v === first)) {
+    const name = train.classes?.[first] ?? String(first);
+    throw new InputError(
+      `${train.source}: the target '${train.targetName}' has one class ('${name}') in all ${train.y.length} training rows; expected at least two classes to classify (choose another --target, or --task regression for a numeric target)`,
+    );
+  }
 }
 
 /** Predictions K_M(Z, centers) alpha for raw (encoded, unstandardised) rows Z. */
@@ -108,8 +146,21 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   if (n < 2) throw new InputError(`${train.source}: need at least 2 training rows, got ${n}`);
   if (test && test.X.cols !== d)
     throw new InputError(`${test.source}: expected ${d} feature columns like the training data, got ${test.X.cols}`);
+  checkClasses(train);
   const classification = train.task === 'classification';
   const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
+  // Memory and time from n, d, classes and the backend, before the kernel matrix is allocated.
+  const shape = {
+    n,
+    d,
+    classes: nClasses,
+    nTest: test ? test.X.rows : 0,
+    iters: opts.iters,
+    agopSamples: opts.agopSamples,
+    diag: opts.diag,
+  };
+  const estimate = checkRfmBudget(shape, ctx.backend.name, train.source);
+  ctx.onEstimate?.(estimate, describeEstimate(shape, estimate));
   const Y = targetMatrix(train.y, train.task, nClasses);
   const scaler = opts.standardize ? standardizer(train.X) : null;
   const Xs = standardize(train.X, scaler);

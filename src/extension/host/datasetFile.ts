@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { createHash } from 'node:crypto';
 import { CancelledError, InputError } from '../../core/errors';
-import { checkDatasetSize, DATASET_EXTENSIONS } from '../../core/data/index';
+import { checkDatasetFileSize, DATASET_EXTENSIONS } from '../../core/data/index';
 
 export function baseName(uri: vscode.Uri): string {
   return uri.path.slice(uri.path.lastIndexOf('/') + 1);
@@ -29,7 +29,8 @@ export function toUri(u: vscode.Uri | string): vscode.Uri {
 export async function readDatasetFile(uri: vscode.Uri): Promise<Uint8Array> {
   const name = displayPath(uri);
   const stat = await statFile(uri, name, 'a dataset file');
-  checkDatasetSize(stat.size, name);
+  // From stat, before a byte is read; the loader's name says whether it is parsed as text.
+  checkDatasetFileSize(stat.size, loaderName(uri));
   await confirmUntrustedRead(name, stat.size, ' to fit an RFM on it');
   return vscode.workspace.fs.readFile(uri);
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { RunMetaSchema, RunRecordSchema, type RunMeta, type RunRecord } from './runRecord';
+import { writeOutputFile } from './safeWrite';
 
 export type { RunMeta, RunRecord } from './runRecord';
 
@@ -89,10 +90,12 @@ export class RunStore {
     return vscode.Uri.joinPath(this.dir, `${runId}.meta.json`);
   }
 
+  /** Replaces the run's own regular file (never a symlink, folder or device put in its place). */
   private async writeAtomic(target: vscode.Uri, text: string): Promise<void> {
-    const tmp = target.with({ path: `${target.path}.tmp-${Math.random().toString(36).slice(2)}` });
-    await vscode.workspace.fs.writeFile(tmp, new TextEncoder().encode(text));
-    await vscode.workspace.fs.rename(tmp, target, { overwrite: true });
+    await writeOutputFile(vscode.workspace.fs, target, new TextEncoder().encode(text), {
+      name: `run store ${target.path}`,
+      overwrite: true,
+    });
   }
 
   dispose(): void {

@@ -31,7 +31,8 @@ import type {
 } from '../../protocol/nfaLab';
 import type { SafetensorsFile } from '../../core/weights/safetensors';
 import { openWeightsUri } from '../host/weightsFile';
-import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
+import { checkOutputTarget, writeOutputFile } from '../host/safeWrite';
+import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import type { NfaReport, NfaService } from './service';
 import { defaultRfmFit, pickDataset } from './service';
 import { pickTargetColumn } from '../host/prompts';
@@ -466,13 +467,15 @@ export class TrainingLab {
       const dir = vscode.Uri.joinPath(this.ctx.storage, 'nfa-lab');
       await vscode.workspace.fs.createDirectory(dir);
       const file = vscode.Uri.joinPath(dir, `trained-${Date.now()}.safetensors`);
-      await vscode.workspace.fs.writeFile(
+      await writeOutputFile(
+        vscode.workspace.fs,
         file,
         mlpToSafetensors(result.net, 'F64', {
           source: 'feature-lens training lab (kept for window reloads)',
           backend: result.backend,
           device: result.device,
         }),
+        { name: file.path, overwrite: false },
       );
       const previous = this.trained?.file;
       if (previous && previous.toString() !== file.toString())
@@ -550,7 +553,9 @@ export class TrainingLab {
       });
       if (!uri) return undefined;
     }
-    if ((await exists(uri)) && overwrite !== true) {
+    // A symlink, folder or device there is refused outright; a regular file only after the user agrees.
+    const existed = await checkOutputTarget(vscode.workspace.fs, uri, displayPath(uri));
+    if (existed && overwrite !== true) {
       if (overwrite === false) throw new InputError(`${displayPath(uri)} already exists; not overwritten`);
       const ok = await vscode.window.showWarningMessage(
         `${displayPath(uri)} exists. Replace it with the trained weights?`,
@@ -574,7 +579,7 @@ export class TrainingLab {
       seed: String(s.seed),
       trained_on: t.result.device,
     });
-    await vscode.workspace.fs.writeFile(uri, bytes);
+    await writeOutputFile(vscode.workspace.fs, uri, bytes, { name: displayPath(uri), overwrite: existed });
     this.ctx.log.info(`training lab: saved ${uri.toString()} (${bytes.length} bytes)`);
     void vscode.window.showInformationMessage(`Feature Lens: saved the trained weights to ${displayPath(uri)}.`);
     return uri.toString();

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { RfmPanel } from './panel';
 import type { RunRecord } from '../host/runStore';
-import { exists } from '../host/datasetFile';
+import { displayPath, exists } from '../host/datasetFile';
+import { writeOutputFile } from '../host/safeWrite';
 
 function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -48,7 +49,8 @@ export async function exportRun(
   const written: vscode.Uri[] = [];
   for (const [suffix, bytes] of files) {
     const uri = vscode.Uri.joinPath(dir, stem + suffix);
-    await vscode.workspace.fs.writeFile(uri, bytes);
+    // A new path (the stem was chosen so): refused, not replaced, if anything appeared there meanwhile.
+    await writeOutputFile(vscode.workspace.fs, uri, bytes, { name: displayPath(uri), overwrite: false });
     written.push(uri);
   }
   log.info(`export ${run.meta.runId}: ${written.map((u) => u.path).join(', ')}`);

@@ -86,7 +86,7 @@ const REGRESSIONS: { name: string; reader: string; input: string; mutation: Muta
 const SEED = 11;
 const NUM_RUNS = 200;
 const TIME_BOUND_MS = 1000;
-const CHILD_TIMEOUT_MS = 20_000;
+const CHILD_TIMEOUT_MS = 40_000;
 
 const known = (pred: (k: KnownFailure) => boolean) => KNOWN_FAILURES.find(pred);
 const knownRegression = (name: string) => known((k) => !!k.regressions?.includes(name));
@@ -95,11 +95,15 @@ const skipKinds = (reader: string) =>
 
 describe('fuzzed readers (fast-check, seed 11)', () => {
   const results = new Map<string, { child: ChildResult; lines: PropertyLine[] }>();
+  // One child per family of readers (data, weights, logs): isolated enough to tell which reader hung, and
+  // three process start-ups instead of twelve.
   before(async () => {
+    const areas = [...new Set(READERS.map((r) => r.area))];
     await pool(
-      READERS.map((r) => async () => {
+      areas.map((area) => async () => {
+        const readers = READERS.filter((r) => r.area === area);
         const job: PropertyJob = {
-          readers: [{ name: r.name, skipKinds: skipKinds(r.name) }],
+          readers: readers.map((r) => ({ name: r.name, skipKinds: skipKinds(r.name) })),
           numRuns: NUM_RUNS,
           seed: SEED,
           timeBoundMs: TIME_BOUND_MS,
@@ -113,7 +117,7 @@ describe('fuzzed readers (fast-check, seed 11)', () => {
           .split('\n')
           .filter(Boolean)
           .map((l) => JSON.parse(l) as PropertyLine);
-        results.set(r.name, { child, lines });
+        for (const r of readers) results.set(r.name, { child, lines: lines.filter((l) => l.reader === r.name) });
       }),
     );
   });
@@ -124,11 +128,15 @@ describe('fuzzed readers (fast-check, seed 11)', () => {
       const { child, lines } = results.get(r.name)!;
       const started = lines.filter((l) => l.started);
       const done = lines.filter((l) => !l.started);
+      assert.ok(started.length > 0, `${r.name}: not run (a reader before it in its child hung or crashed)`);
       assert.ok(
-        !child.timedOut,
+        done.length === started.length || !child.timedOut,
         `${r.name}: no result within ${CHILD_TIMEOUT_MS} ms on ${started.at(-1)?.input} (a hang)\n${child.stderr.slice(-2000)}`,
       );
-      assert.equal(child.status, 0, `${r.name}: the property run crashed\n${child.stderr.slice(-2000)}`);
+      assert.ok(
+        done.length === started.length || child.status === 0,
+        `${r.name}: the property run crashed\n${child.stderr.slice(-2000)}`,
+      );
       assert.ok(
         done.length > 0 && done.length === started.length,
         `${r.name}: ${done.length} of ${started.length} inputs finished`,

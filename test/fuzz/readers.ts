@@ -15,6 +15,8 @@ export const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync
 export interface Reader {
   /** The reader's name in KNOWN_FAILURES and test titles. */
   name: string;
+  /** Readers of one area share a child process in the property run. */
+  area: 'data' | 'weights' | 'logs';
   /** Valid files to damage: [name the reader is given, bytes]. */
   inputs(): Promise<[string, Uint8Array][]>;
   /** Reads the whole file as its command would, and checks the result's own consistency. */
@@ -62,22 +64,33 @@ async function pickleOf(name: string): Promise<Uint8Array> {
 }
 
 export const READERS: Reader[] = [
-  { name: 'csv', inputs: files('csv/quoted.csv', 'csv/categorical.csv', 'csv/missing.csv'), read: readDataset },
-  { name: 'npy', inputs: files('npy/f8_c_le.npy', 'npy/i4_f_be.npy'), read: readDataset },
-  { name: 'npz', inputs: files('npy/xy_stored.npz', 'npy/xy_deflated.npz'), read: readDataset },
-  { name: 'parquet', inputs: files('iris.parquet'), read: readDataset },
-  { name: 'safetensors', inputs: files('weights/mlp.safetensors'), read: readWeights },
-  { name: 'pt', inputs: files('weights/mlp.pt', 'weights/mlp_protocol4.pt'), read: readWeights },
+  {
+    name: 'csv',
+    area: 'data',
+    inputs: files('csv/quoted.csv', 'csv/categorical.csv', 'csv/missing.csv'),
+    read: readDataset,
+  },
+  { name: 'npy', area: 'data', inputs: files('npy/f8_c_le.npy', 'npy/i4_f_be.npy'), read: readDataset },
+  { name: 'npz', area: 'data', inputs: files('npy/xy_stored.npz', 'npy/xy_deflated.npz'), read: readDataset },
+  { name: 'parquet', area: 'data', inputs: files('iris.parquet'), read: readDataset },
+  { name: 'safetensors', area: 'weights', inputs: files('weights/mlp.safetensors'), read: readWeights },
+  { name: 'pt', area: 'weights', inputs: files('weights/mlp.pt', 'weights/mlp_protocol4.pt'), read: readWeights },
   {
     name: 'pickle',
+    area: 'weights',
     inputs: async () => [['data.pkl', await pickleOf('weights/mlp.pt')]],
     read: async (bytes, label) => void parseTorchPickle(bytes, label),
   },
-  { name: 'npz-weights', inputs: files('weights/mlp.npz', 'weights/mlp_compressed.npz'), read: readWeights },
-  { name: 'npy-weights', inputs: files('weights/single.npy'), read: readWeights },
-  { name: 'tfevents', inputs: files('logs/events.out.tfevents.1700000000.fixture'), read: readLogFile },
-  { name: 'jsonl', inputs: files('logs/train.jsonl'), read: readLogFile },
-  { name: 'csv-log', inputs: files('logs/metrics.csv'), read: readLogFile },
+  {
+    name: 'npz-weights',
+    area: 'weights',
+    inputs: files('weights/mlp.npz', 'weights/mlp_compressed.npz'),
+    read: readWeights,
+  },
+  { name: 'npy-weights', area: 'weights', inputs: files('weights/single.npy'), read: readWeights },
+  { name: 'tfevents', area: 'logs', inputs: files('logs/events.out.tfevents.1700000000.fixture'), read: readLogFile },
+  { name: 'jsonl', area: 'logs', inputs: files('logs/train.jsonl'), read: readLogFile },
+  { name: 'csv-log', area: 'logs', inputs: files('logs/metrics.csv'), read: readLogFile },
 ];
 
 export type Outcome = { ok: true; ms: number } | { ok: false; ms: number; clear: boolean; error: string };

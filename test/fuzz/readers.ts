@@ -74,11 +74,19 @@ export const READERS: Reader[] = [
   { name: 'npz', area: 'data', inputs: files('npy/xy_stored.npz', 'npy/xy_deflated.npz'), read: readDataset },
   { name: 'parquet', area: 'data', inputs: files('iris.parquet'), read: readDataset },
   { name: 'safetensors', area: 'weights', inputs: files('weights/mlp.safetensors'), read: readWeights },
-  { name: 'pt', area: 'weights', inputs: files('weights/mlp.pt', 'weights/mlp_protocol4.pt'), read: readWeights },
+  {
+    name: 'pt',
+    area: 'weights',
+    inputs: files('weights/mlp.pt', 'weights/mlp_protocol4.pt', 'weights/train_checkpoint.pt'),
+    read: readWeights,
+  },
   {
     name: 'pickle',
     area: 'weights',
-    inputs: async () => [['data.pkl', await pickleOf('weights/mlp.pt')]],
+    inputs: async () => [
+      ['data.pkl', await pickleOf('weights/mlp.pt')],
+      ['checkpoint data.pkl', await pickleOf('weights/train_checkpoint.pt')],
+    ],
     read: async (bytes, label) => void parseTorchPickle(bytes, label),
   },
   {

@@ -103,27 +103,40 @@ function firstBreak(order: readonly ChainLayer[], inputDim?: number): number {
 /**
  * The first chain by shapes in a depth-first search that tries layers in the given (name) order, so
  * among several valid chains (square hidden layers) the one closest to name order wins. The search is
- * bounded: a pathological state_dict gives up instead of hanging.
+ * iterative (a state_dict of 20,000 layers needs no 20,000-deep call stack) and bounded by the
+ * candidates it examines: a pathological state_dict gives up instead of hanging.
  */
 function chainByShapes(layers: readonly ChainLayer[], inputDim: number | undefined): ChainLayer[] | null {
   const used = new Array<boolean>(layers.length).fill(false);
   const path: ChainLayer[] = [];
-  let budget = 100_000;
-  const walk = (): boolean => {
-    if (path.length === layers.length) return true;
-    if (--budget < 0) return false;
+  /** Index of the layer chosen at each depth of the path. */
+  const chosen: number[] = [];
+  /** Next candidate to try at each depth (one more entry than the path). */
+  const next: number[] = [0];
+  let budget = 10_000_000;
+  while (next.length) {
+    if (path.length === layers.length) return path;
     const want = path.length ? path[path.length - 1].outDim : inputDim;
-    for (let i = 0; i < layers.length; i++) {
-      if (used[i] || (want !== undefined && layers[i].inDim !== want)) continue;
+    let i = next[next.length - 1];
+    for (; i < layers.length; i++) {
+      if (--budget < 0) return null;
+      if (!used[i] && (want === undefined || layers[i].inDim === want)) break;
+    }
+    if (i < layers.length) {
+      next[next.length - 1] = i + 1;
       used[i] = true;
       path.push(layers[i]);
-      if (walk()) return true;
-      used[i] = false;
-      path.pop();
+      chosen.push(i);
+      next.push(0);
+    } else {
+      next.pop();
+      if (chosen.length) {
+        used[chosen.pop()!] = false;
+        path.pop();
+      }
     }
-    return false;
-  };
-  return walk() ? path : null;
+  }
+  return null;
 }
 
 function describeChainBreak(

@@ -3,31 +3,36 @@ import { InputError } from '../errors';
 import { looksLikeNpy, openNpy, openNpz } from './npy';
 import { openSafetensors } from './safetensors';
 import { openTorch } from './torch';
+import type { ReadOptions } from './budget';
 import type { ByteSource, TensorInfo, WeightFile } from './types';
 import { looksLikeZip, openZip } from './zip';
 
+export type { ReadOptions, YieldNow } from './budget';
 export type { ByteSource, DType, TensorInfo, WeightFile, WeightFormat } from './types';
 export { bytesSource, numel } from './types';
 export { writeSafetensors, type TensorToWrite } from './safetensors';
 
-/** Picks the reader by extension, falling back to the file's magic bytes. */
-export async function openWeights(source: ByteSource, fileName: string): Promise<WeightFile> {
+/**
+ * Picks the reader by extension, falling back to the file's magic bytes. Long parses (a pickle, a zip
+ * directory, an inflated header) hand the event loop back every few milliseconds (`options.yieldNow`).
+ */
+export async function openWeights(source: ByteSource, fileName: string, options?: ReadOptions): Promise<WeightFile> {
   const ext = /\.([A-Za-z0-9]+)$/.exec(fileName)?.[1]?.toLowerCase() ?? '';
-  if (ext === 'safetensors') return openSafetensors(source, fileName);
-  if (ext === 'pt' || ext === 'pth' || ext === 'ckpt') return openTorch(source, fileName);
-  if (ext === 'npz') return openNpz(source, fileName);
+  if (ext === 'safetensors') return openSafetensors(source, fileName, options);
+  if (ext === 'pt' || ext === 'pth' || ext === 'ckpt') return openTorch(source, fileName, options);
+  if (ext === 'npz') return openNpz(source, fileName, options);
   if (ext === 'npy') return openNpy(source, fileName);
   const head = await source.read(0, Math.min(16, source.size));
   if (looksLikeNpy(head)) return openNpy(source, fileName);
   if (looksLikeZip(head)) {
-    const zip = await openZip(source, fileName);
+    const zip = await openZip(source, fileName, options);
     return zip.entries.some((e) => e.name.endsWith('/data.pkl'))
-      ? openTorch(source, fileName)
-      : openNpz(source, fileName);
+      ? openTorch(source, fileName, options)
+      : openNpz(source, fileName, options);
   }
   if (source.size >= 8) {
     const len = new DataView(head.buffer, head.byteOffset, head.length).getBigUint64(0, true);
-    if (len < BigInt(source.size) && head[8] === 0x7b) return openSafetensors(source, fileName);
+    if (len < BigInt(source.size) && head[8] === 0x7b) return openSafetensors(source, fileName, options);
   }
   throw new InputError(`${fileName}: unrecognised weight file (expected .safetensors, PyTorch .pt/.pth, .npz or .npy)`);
 }

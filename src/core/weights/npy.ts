@@ -4,6 +4,7 @@ import { npyDataStart, parseNpyHeader, type NpyHeader as DataNpyHeader } from '.
 import { InputError } from '../errors';
 import { DEFAULT_CHUNK_ELEMENTS, MAX_READ_ELEMENTS, contiguousChunks, decodeElements, itemSize } from './dtype';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
+import { Pacer, type ReadOptions } from './budget';
 import { openZip } from './zip';
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -85,8 +86,18 @@ function info(name: string, h: NpyHeader): TensorInfo {
   return { name, dtype: h.dtype, shape: h.shape, byteLength: numel(h.shape) * itemSize(h.dtype) };
 }
 
+/** numpy writes headers of a few hundred bytes (and reads at most 10,000 by default); a larger claim is refused before reading it. */
+const MAX_NPY_HEADER = 1 << 20;
+
+function headerLength(first: Uint8Array, label: string): number {
+  const len = npyDataStart(first, label);
+  if (len > MAX_NPY_HEADER)
+    throw new InputError(`${label}: .npy header of ${len} bytes is larger than the ${MAX_NPY_HEADER}-byte limit`);
+  return len;
+}
+
 async function readHeaderAt(source: ByteSource, offset: number, label: string): Promise<NpyHeader> {
-  const len = npyDataStart(await source.read(offset, 12), label);
+  const len = headerLength(await source.read(offset, 12), label);
   return weightHeader(parseNpyHeader(await source.read(offset, len), label), label);
 }
 
@@ -130,12 +141,14 @@ export async function openNpy(source: ByteSource, fileName: string): Promise<Wei
 }
 
 /** A .npz: one tensor per `<name>.npy` member. Stored members are read by range; compressed ones inflated. */
-export async function openNpz(source: ByteSource, fileName: string): Promise<WeightFile> {
-  const zip = await openZip(source, fileName);
+export async function openNpz(source: ByteSource, fileName: string, options?: ReadOptions): Promise<WeightFile> {
+  const zip = await openZip(source, fileName, options);
   const members = new Map<string, { entry: (typeof zip.entries)[number]; header: NpyHeader; start: number | null }>();
   const tensors: TensorInfo[] = [];
+  const pacer = new Pacer({ ...options, clockEvery: 16 });
   for (const entry of zip.entries) {
     if (!entry.name.endsWith('.npy')) continue;
+    await pacer.tick();
     const name = entry.name.slice(0, -4);
     const label = `${fileName} (member ${entry.name})`;
     let header: NpyHeader;
@@ -144,7 +157,9 @@ export async function openNpz(source: ByteSource, fileName: string): Promise<Wei
       start = await zip.dataOffset(entry);
       header = await readHeaderAt(source, start, label);
     } else {
-      header = weightHeader(parseNpyHeader(await zip.read(entry), label), label);
+      // Only the header is inflated: listing never touches the array data.
+      const len = headerLength(await zip.read(entry, 12), label);
+      header = weightHeader(parseNpyHeader(await zip.read(entry, len), label), label);
     }
     const t = info(name, header);
     if (header.dataOffset + t.byteLength > entry.size) throw new InputError(`${label}: array data is truncated`);
@@ -156,11 +171,15 @@ export async function openNpz(source: ByteSource, fileName: string): Promise<Wei
     const m = members.get(name);
     if (!m) throw new InputError(`${fileName}: no tensor named '${name}'`);
     const label = `${fileName} (member ${m.entry.name})`;
-    const len = numel(m.header.shape) * itemSize(m.header.dtype);
+    const n = numel(m.header.shape);
+    // Refused before reading or inflating anything.
+    if (n > MAX_READ_ELEMENTS)
+      throw new InputError(`${label}: ${n} elements is more than this reader holds in memory (${MAX_READ_ELEMENTS})`);
+    const len = n * itemSize(m.header.dtype);
     const bytes =
       m.start !== null
         ? await source.read(m.start + m.header.dataOffset, len)
-        : (await zip.read(m.entry)).subarray(m.header.dataOffset);
+        : (await zip.read(m.entry, m.header.dataOffset + len)).subarray(m.header.dataOffset);
     return decodeNpy(bytes, m.header, label);
   };
   return {

@@ -5,6 +5,7 @@
 // running anything. Any other global (os.system, builtins.eval, a user's class...) and the
 // object-building opcodes (INST, OBJ, NEWOBJ, EXT*) stop parsing with an InputError.
 import { InputError } from '../errors';
+import { PICKLE_LIMITS, Pacer, type ReadOptions } from './budget';
 import type { DType } from './types';
 
 export class PyTuple {
@@ -111,8 +112,35 @@ function allowedGlobal(module: string, name: string): boolean {
 const MARK = Symbol('mark');
 type StackItem = PyValue | typeof MARK;
 
-/** Parses `data` (a pickle, protocol 0-5 subset) and returns the top-level object. */
+/** Parses `data` (a pickle, protocol 0-5 subset) and returns the top-level object, in one synchronous run. */
 export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
+  const machine = pickleMachine(data, label);
+  for (;;) {
+    const r = machine.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same parse, handing the event loop back every few milliseconds (the extension host runs it).
+ * Both stop with an InputError naming the limit once the work budget (PICKLE_LIMITS) is spent.
+ */
+export async function parseTorchPickleAsync(data: Uint8Array, label: string, options?: ReadOptions): Promise<PyValue> {
+  const pacer = new Pacer({ ...options, clockEvery: 1 });
+  const machine = pickleMachine(data, label);
+  for (;;) {
+    const r = machine.next();
+    if (r.done) return r.value;
+    await pacer.tick();
+  }
+}
+
+/** Ops between the machine's pauses (each a chance for the async driver to yield). */
+const OPS_PER_STEP = 2048;
+/** Items moved into a container between pauses. */
+const ITEMS_PER_STEP = 32768;
+
+function* pickleMachine(data: Uint8Array, label: string): Generator<void, PyValue, void> {
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
   const fail = (what: string): never => {
     throw new InputError(`${label}: ${what}`);
@@ -121,8 +149,32 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     fail(
       `refusing to load: ${what}. Only PyTorch state_dicts (tensors, OrderedDict, plain containers) are read, and the file is never executed`,
     );
+  if (data.length > PICKLE_LIMITS.maxBytes)
+    fail(
+      `the pickle is ${data.length} bytes, more than the ${PICKLE_LIMITS.maxBytes}-byte limit for a checkpoint's structure (tensor data is stored apart); save a state_dict or use safetensors`,
+    );
+  let work = 0;
+  let objects = 0;
+  const overBudget = (): never =>
+    fail(
+      work > PICKLE_LIMITS.maxWork
+        ? `the pickle needs more than ${PICKLE_LIMITS.maxWork} steps (the work budget for a checkpoint's structure); not a PyTorch state_dict`
+        : `the pickle builds more than ${PICKLE_LIMITS.maxObjects} values (the budget for a checkpoint's structure); not a PyTorch state_dict`,
+    );
+  /** Charges `n` steps of work and `made` new values or container slots. */
+  const charge = (n: number, made = 0): void => {
+    work += n;
+    objects += made;
+    if (work > PICKLE_LIMITS.maxWork || objects > PICKLE_LIMITS.maxObjects) overBudget();
+  };
   const text = new TextDecoder('utf-8');
   const stack: StackItem[] = [];
+  /** Stack positions of the MARKs, so finding the topmost one is O(1). */
+  const marks: number[] = [];
+  const push = (v: StackItem): void => {
+    objects++;
+    stack.push(v);
+  };
   const memo = new Map<number, PyValue>();
   let pos = 0;
 
@@ -172,8 +224,9 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     return s;
   };
   const pop = (): PyValue => {
-    const v = stack.pop();
+    const v = stack[stack.length - 1];
     if (v === undefined || v === MARK) fail(`pickle stack underflow at byte ${pos}`);
+    stack.pop();
     return v as PyValue;
   };
   const top = (): PyValue => {
@@ -182,10 +235,12 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     return v as PyValue;
   };
   const popMark = (): PyValue[] => {
-    const at = stack.lastIndexOf(MARK);
-    if (at < 0) fail(`pickle MARK missing at byte ${pos}`);
-    const items = stack.splice(at) as StackItem[];
-    return items.slice(1) as PyValue[];
+    const at = marks.pop();
+    if (at === undefined) return fail(`pickle MARK missing at byte ${pos}`);
+    charge(stack.length - at);
+    const items = stack.splice(at + 1) as PyValue[];
+    stack.pop(); // the MARK
+    return items;
   };
   const int = (v: bigint): number | bigint =>
     v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER) ? v : Number(v);
@@ -214,14 +269,27 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     }
     return new PyGlobal(module, name);
   };
-  const setItems = (target: PyValue, kv: PyValue[]): void => {
+  // Moving items into a container is the one opcode whose work is not bounded by its bytes: done in
+  // steps (the generator pauses between them) and one item at a time (spreading 300k items as call
+  // arguments overflows the stack).
+  function* setItems(target: PyValue, kv: PyValue[]): Generator<void, void, void> {
     if (!(target instanceof PyDict)) fail('SETITEM on something that is not a dict');
-    for (let i = 0; i + 1 < kv.length; i += 2) (target as PyDict).entries.push([kv[i], kv[i + 1]]);
-  };
-  const appendItems = (target: PyValue, items: PyValue[]): void => {
+    charge(kv.length, kv.length >> 1);
+    const entries = (target as PyDict).entries;
+    for (let i = 0; i + 1 < kv.length; i += 2) {
+      entries.push([kv[i], kv[i + 1]]);
+      if (i % ITEMS_PER_STEP === ITEMS_PER_STEP - 2) yield;
+    }
+  }
+  function* appendItems(target: PyValue, items: PyValue[]): Generator<void, void, void> {
     if (!Array.isArray(target)) fail('APPEND on something that is not a list');
-    (target as PyValue[]).push(...items);
-  };
+    charge(items.length, items.length);
+    const list = target as PyValue[];
+    for (let i = 0; i < items.length; i++) {
+      list.push(items[i]);
+      if (i % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
+    }
+  }
   const intsOf = (v: PyValue, what: string): number[] => {
     if (!(v instanceof PyTuple) || !v.items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0))
       fail(`tensor ${what} is not a tuple of non-negative integers`);
@@ -249,12 +317,14 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
       case '__builtin__.frozenset':
         if (a.length > 1 || (a.length === 1 && !Array.isArray(a[0])))
           return fail(`${fn.qualified} built from something other than a list`);
-        return new PySet(a.length ? [...(a[0] as PyValue[])] : [], fn.name === 'frozenset');
+        if (a.length) charge((a[0] as PyValue[]).length, (a[0] as PyValue[]).length);
+        return new PySet(a.length ? (a[0] as PyValue[]).slice() : [], fn.name === 'frozenset');
       case '_codecs.encode': {
         // Protocol 2's bytes: encode(text with one code point per byte, 'latin1').
         const [s, enc] = a;
         if (a.length !== 2 || typeof s !== 'string' || (enc !== 'latin1' && enc !== 'latin-1'))
           return fail("_codecs.encode other than (str, 'latin1') (protocol 2 bytes)");
+        charge(s.length);
         const out = new Uint8Array(s.length);
         for (let i = 0; i < s.length; i++) {
           const c = s.charCodeAt(i);
@@ -294,7 +364,11 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
     return new StorageRef(TORCH_STORAGES[cls.name], key, typeof location === 'string' ? location : 'cpu', count);
   };
 
-  for (;;) {
+  for (let ops = 1; ; ops++) {
+    if (ops % OPS_PER_STEP === 0) {
+      charge(OPS_PER_STEP);
+      yield;
+    }
     if (pos >= data.length) fail('pickle ends without STOP');
     const at = pos;
     const op = data[pos++];
@@ -311,7 +385,8 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
         return result;
       }
       case 0x28:
-        stack.push(MARK);
+        marks.push(stack.length);
+        push(MARK);
         break;
       case 0x30:
         pop();
@@ -320,48 +395,48 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
         popMark();
         break; // POP_MARK
       case 0x32:
-        stack.push(top());
+        push(top());
         break; // DUP
       case 0x4e:
-        stack.push(null);
+        push(null);
         break;
       case 0x88:
-        stack.push(true);
+        push(true);
         break;
       case 0x89:
-        stack.push(false);
+        push(false);
         break;
       case 0x4a:
-        stack.push(i32());
+        push(i32());
         break; // BININT
       case 0x4b:
-        stack.push(u8());
+        push(u8());
         break; // BININT1
       case 0x4d:
-        stack.push(u16());
+        push(u16());
         break; // BININT2
       case 0x8a:
-        stack.push(littleInt(bytes(u8())));
+        push(littleInt(bytes(u8())));
         break; // LONG1
       case 0x8b: {
         const n = i32();
         if (n < 0) fail('negative LONG4 length');
-        stack.push(littleInt(bytes(n)));
+        push(littleInt(bytes(n)));
         break;
       }
       case 0x49: {
         // INT (text): also encodes True/False as 01/00 in protocol 0
         const s = line();
-        if (s === '01' || s === '00') stack.push(s === '01');
-        else stack.push(textInt(s, 'INT'));
+        if (s === '01' || s === '00') push(s === '01');
+        else push(textInt(s, 'INT'));
         break;
       }
       case 0x4c:
-        stack.push(textInt(line().replace(/L$/, ''), 'LONG'));
+        push(textInt(line().replace(/L$/, ''), 'LONG'));
         break;
       case 0x47: {
         need(8);
-        stack.push(new PyFloat(dv.getFloat64(pos, false)));
+        push(new PyFloat(dv.getFloat64(pos, false)));
         pos += 8;
         break;
       } // BINFLOAT is big-endian
@@ -369,117 +444,118 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
         const s = line();
         const n = Number(s);
         if (Number.isNaN(n) && !/^[+-]?nan$/i.test(s)) fail(`bad FLOAT '${s.slice(0, 40)}'`);
-        stack.push(new PyFloat(n));
+        push(new PyFloat(n));
         break;
       } // FLOAT (text)
       case 0x58:
-        stack.push(text.decode(bytes(u32())));
+        push(text.decode(bytes(u32())));
         break; // BINUNICODE
       case 0x8c:
-        stack.push(text.decode(bytes(u8())));
+        push(text.decode(bytes(u8())));
         break; // SHORT_BINUNICODE
       case 0x8d:
-        stack.push(text.decode(bytes(u64())));
+        push(text.decode(bytes(u64())));
         break; // BINUNICODE8
       case 0x54: {
         const n = i32();
         if (n < 0) fail('negative BINSTRING length');
-        stack.push(new TextDecoder('latin1').decode(bytes(n)));
+        push(new TextDecoder('latin1').decode(bytes(n)));
         break;
       }
       case 0x55:
-        stack.push(new TextDecoder('latin1').decode(bytes(u8())));
+        push(new TextDecoder('latin1').decode(bytes(u8())));
         break; // SHORT_BINSTRING
       case 0x42:
-        stack.push(bytes(u32()).slice());
+        push(bytes(u32()).slice());
         break; // BINBYTES
       case 0x43:
-        stack.push(bytes(u8()).slice());
+        push(bytes(u8()).slice());
         break; // SHORT_BINBYTES
       case 0x8e:
-        stack.push(bytes(u64()).slice());
+        push(bytes(u64()).slice());
         break; // BINBYTES8
       case 0x96:
-        stack.push(bytes(u64()).slice());
+        push(bytes(u64()).slice());
         break; // BYTEARRAY8
       case 0x29:
-        stack.push(new PyTuple([]));
+        push(new PyTuple([]));
         break;
       case 0x74:
-        stack.push(new PyTuple(popMark()));
+        push(new PyTuple(popMark()));
         break;
       case 0x85: {
         const a = pop();
-        stack.push(new PyTuple([a]));
+        push(new PyTuple([a]));
         break;
       }
       case 0x86: {
         const b = pop();
         const a = pop();
-        stack.push(new PyTuple([a, b]));
+        push(new PyTuple([a, b]));
         break;
       }
       case 0x87: {
         const c = pop();
         const b = pop();
         const a = pop();
-        stack.push(new PyTuple([a, b, c]));
+        push(new PyTuple([a, b, c]));
         break;
       }
       case 0x5d:
-        stack.push([]);
+        push([]);
         break; // EMPTY_LIST
       case 0x6c:
-        stack.push(popMark());
+        push(popMark());
         break; // LIST
       case 0x61: {
         const v = pop();
-        appendItems(top(), [v]);
+        yield* appendItems(top(), [v]);
         break;
       } // APPEND
       case 0x65: {
         const items = popMark();
-        appendItems(top(), items);
+        yield* appendItems(top(), items);
         break;
       } // APPENDS
       case 0x8f:
-        stack.push(new PySet([], false));
+        push(new PySet([], false));
         break; // EMPTY_SET
       case 0x90: {
         // ADDITEMS
         const items = popMark();
         const t = top();
         if (!(t instanceof PySet) || t.frozen) fail('ADDITEMS on something that is not a set');
-        (t as PySet).items.push(...items);
+        charge(items.length, items.length);
+        for (let i = 0; i < items.length; i++) (t as PySet).items.push(items[i]);
         break;
       }
       case 0x91:
-        stack.push(new PySet(popMark(), true));
+        push(new PySet(popMark(), true));
         break; // FROZENSET
       case 0x7d:
-        stack.push(new PyDict());
+        push(new PyDict());
         break; // EMPTY_DICT
       case 0x64: {
         const d = new PyDict();
-        setItems(d, popMark());
-        stack.push(d);
+        yield* setItems(d, popMark());
+        push(d);
         break;
       } // DICT
       case 0x73: {
         const v = pop();
         const k = pop();
-        setItems(top(), [k, v]);
+        yield* setItems(top(), [k, v]);
         break;
       } // SETITEM
       case 0x75: {
         const kv = popMark();
-        setItems(top(), kv);
+        yield* setItems(top(), kv);
         break;
       } // SETITEMS
       case 0x63: {
         const module = line();
         const name = line();
-        stack.push(global(module, name));
+        push(global(module, name));
         break;
       } // GLOBAL
       case 0x93: {
@@ -487,13 +563,13 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL with non-string names');
-        stack.push(global(module as string, name as string));
+        push(global(module as string, name as string));
         break;
       }
       case 0x52: {
         const args = pop();
         const fn = pop();
-        stack.push(call(fn, args));
+        push(call(fn, args));
         break;
       } // REDUCE
       case 0x62: {
@@ -510,7 +586,7 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
         break;
       }
       case 0x51:
-        stack.push(persistent(pop()));
+        push(persistent(pop()));
         break; // BINPERSID
       case 0x50:
         refuse('a text persistent id (legacy format)');
@@ -533,7 +609,7 @@ export function parseTorchPickle(data: Uint8Array, label: string): PyValue {
         // GET, BINGET, LONG_BINGET
         const k = op === 0x67 ? Number(line()) : op === 0x68 ? u8() : u32();
         if (!memo.has(k)) fail(`pickle refers to memo entry ${k} that was never stored`);
-        stack.push(memo.get(k) as PyValue);
+        push(memo.get(k) as PyValue);
         break;
       }
       case 0x69:

@@ -11,6 +11,7 @@ import {
   isDType,
   itemSize,
 } from './dtype';
+import { Pacer, type ReadOptions } from './budget';
 import { pyRepr } from './pickle';
 import { numel, type ByteSource, type DType, type TensorInfo, type WeightFile } from './types';
 
@@ -28,7 +29,12 @@ export interface SafetensorsFile extends WeightFile {
   readonly headerMetadata: Record<string, string>;
 }
 
-export async function openSafetensors(source: ByteSource, fileName: string): Promise<SafetensorsFile> {
+export async function openSafetensors(
+  source: ByteSource,
+  fileName: string,
+  options?: ReadOptions,
+): Promise<SafetensorsFile> {
+  const pacer = new Pacer(options);
   const fail = (what: string): never => {
     throw new InputError(`${fileName}: not a valid safetensors file: ${what}`);
   };
@@ -56,6 +62,7 @@ export async function openSafetensors(source: ByteSource, fileName: string): Pro
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (pacer.due()) await pacer.pause();
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ is not an object');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {

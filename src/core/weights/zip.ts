@@ -1,8 +1,10 @@
 // Reads a zip archive's central directory through a ByteSource, so members of a large .pt/.npz are
 // located without loading the archive. Stored members (what torch.save writes) are read by range;
-// deflated ones (np.savez_compressed) are inflated whole with fflate.
-import { inflateSync } from 'fflate';
+// deflated ones (np.savez_compressed) are inflated in small steps with fflate, stopping at the size the
+// directory declares (or earlier, when only a member's first bytes are wanted: an .npy header).
+import { Inflate } from 'fflate';
 import { InputError } from '../errors';
+import { Pacer, ZIP_LIMITS, type ReadOptions } from './budget';
 import type { ByteSource } from './types';
 
 export interface ZipEntry {
@@ -18,8 +20,11 @@ export interface ZipArchive {
   readonly entries: readonly ZipEntry[];
   /** Absolute offset of a stored member's first data byte (for lazy range reads). */
   dataOffset(entry: ZipEntry): Promise<number>;
-  /** A member's whole content, inflated if needed. */
-  read(entry: ZipEntry): Promise<Uint8Array>;
+  /**
+   * A member's content, inflated if needed; with `upTo`, only its first `upTo` bytes (fewer when the
+   * member is shorter), so a header is read without inflating the data behind it.
+   */
+  read(entry: ZipEntry, upTo?: number): Promise<Uint8Array>;
 }
 
 const EOCD = 0x06054b50;
@@ -39,7 +44,8 @@ export function looksLikeZip(head: Uint8Array): boolean {
   );
 }
 
-export async function openZip(source: ByteSource, fileName: string): Promise<ZipArchive> {
+export async function openZip(source: ByteSource, fileName: string, options?: ReadOptions): Promise<ZipArchive> {
+  const pacer = new Pacer(options);
   const fail = (what: string): never => {
     throw new InputError(`${fileName}: not a valid zip archive: ${what}`);
   };
@@ -75,12 +81,15 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
       `central directory (offset ${cdOffset}, ${cdSize} bytes) extends past the end of the file (${source.size} bytes)`,
     );
   if (count > cdSize / 46) fail(`${count} entries cannot fit in a ${cdSize}-byte central directory`);
+  if (cdSize > ZIP_LIMITS.maxDirectoryBytes)
+    fail(`central directory of ${cdSize} bytes is larger than the ${ZIP_LIMITS.maxDirectoryBytes}-byte limit`);
   const cd = await source.read(cdOffset, cdSize);
   const cv = new DataView(cd.buffer, cd.byteOffset, cd.length);
   const utf8 = new TextDecoder();
   const entries: ZipEntry[] = [];
   let p = 0;
   for (let k = 0; k < count; k++) {
+    if (pacer.due()) await pacer.pause();
     if (p + 46 > cd.length || cv.getUint32(p, true) !== CENTRAL) fail(`central directory entry ${k} is malformed`);
     const flags = cv.getUint16(p + 8, true);
     const method = cv.getUint16(p + 10, true);
@@ -129,13 +138,65 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
     return start;
   }
 
+  const inflatePacer = new Pacer({ ...options, clockEvery: 1 });
+  const inflateMember = async (entry: ZipEntry, start: number, want: number): Promise<Uint8Array> => {
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    let done = false;
+    let error = '';
+    const inflater = new Inflate((chunk, final) => {
+      if (done) return;
+      if (got + chunk.length > entry.size) {
+        error = `inflates past the ${entry.size} bytes the directory declares (corrupt archive or zip bomb)`;
+        done = true;
+        return;
+      }
+      const keep = Math.min(chunk.length, want - got);
+      if (keep > 0) parts.push(keep === chunk.length ? chunk : chunk.slice(0, keep));
+      got += chunk.length;
+      if (got >= want && want < entry.size) done = true;
+      if (final) done = true;
+    });
+    // Compressed bytes are read 1 MiB at a time and pushed a small step at a time, so one push
+    // produces at most a few MiB and the loop can stop (or yield) between steps.
+    const step = ZIP_LIMITS.inflateStep;
+    const readSize = 256 * step;
+    for (let base = 0; base < entry.compressedSize && !done; base += readSize) {
+      const len = Math.min(readSize, entry.compressedSize - base);
+      const raw = await source.read(start + base, len);
+      if (raw.length < len) fail(`member '${entry.name}' is truncated`);
+      for (let off = 0; off < len && !done; off += step) {
+        const piece = raw.subarray(off, Math.min(off + step, len));
+        try {
+          inflater.push(piece, base + off + piece.length >= entry.compressedSize);
+        } catch (e) {
+          return fail(`member '${entry.name}' does not inflate (${e instanceof Error ? e.message : String(e)})`);
+        }
+        await inflatePacer.tick();
+      }
+    }
+    if (error) fail(`member '${entry.name}' ${error}`);
+    const size = Math.min(got, want);
+    if (want >= entry.size && got !== entry.size)
+      fail(`member '${entry.name}' inflates to ${got} bytes, the directory says ${entry.size}`);
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  };
+
   return {
     entries,
     dataOffset,
-    async read(entry) {
+    async read(entry, upTo = Infinity) {
       if (entry.method !== 0 && entry.method !== 8)
         fail(`member '${entry.name}' uses compression method ${entry.method} (only stored and deflate are supported)`);
-      if (entry.size > MAX_MEMBER || entry.compressedSize > MAX_MEMBER)
+      const want = Math.min(upTo, entry.size);
+      if (want > MAX_MEMBER || (entry.method === 0 && entry.compressedSize > MAX_MEMBER))
         fail(`member '${entry.name}' is larger than 2 GiB; read it by range instead`);
       // DEFLATE cannot expand more than 1032:1, so a larger claim is a lie (a zip bomb's allocation).
       if (entry.method === 8 && entry.size > entry.compressedSize * 1032 + 1024)
@@ -144,17 +205,9 @@ export async function openZip(source: ByteSource, fileName: string): Promise<Zip
         );
       if (entry.method === 0 && entry.size !== entry.compressedSize)
         fail(`stored member '${entry.name}' has different sizes (${entry.size} vs ${entry.compressedSize})`);
-      const raw = await source.read(await dataOffset(entry), entry.compressedSize);
-      if (entry.method === 0) return raw;
-      let out: Uint8Array;
-      try {
-        out = inflateSync(raw, { out: new Uint8Array(entry.size) });
-      } catch (e) {
-        return fail(`member '${entry.name}' does not inflate (${e instanceof Error ? e.message : String(e)})`);
-      }
-      if (out.length !== entry.size)
-        fail(`member '${entry.name}' inflates to ${out.length} bytes, the directory says ${entry.size}`);
-      return out;
+      const start = await dataOffset(entry);
+      if (entry.method === 0) return source.read(start, want);
+      return inflateMember(entry, start, want);
     },
   };
 }

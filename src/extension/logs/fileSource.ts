@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import type { FileSource } from '../../core/logs/index';
+import { checkLogSize, type FileSource } from '../../core/logs/index';
 
 /**
  * A followed log as LogFollower reads it. workspace.fs has no ranged read, so:
@@ -53,7 +53,11 @@ class WholeFileSource implements FileSource {
   constructor(private readonly uri: vscode.Uri) {}
 
   async size(): Promise<number> {
-    // A new update starts with size(): drop the previous snapshot and take one for this update.
+    // A new update starts with size(): drop the previous snapshot and take one for this update. This
+    // source reads the whole file each time, so its size is checked from stat before a byte is read.
+    const stat = await Promise.resolve(vscode.workspace.fs.stat(this.uri)).catch(() => undefined);
+    if (!stat) return 0;
+    checkLogSize(stat.size, this.uri.toString());
     this.cached = await Promise.resolve(vscode.workspace.fs.readFile(this.uri)).catch(() => new Uint8Array(0));
     return this.cached.length;
   }

@@ -12,9 +12,9 @@ import { READERS } from './readers';
 
 /**
  * KNOWN FAILURES, found by the properties below on the readers as they are today (still so with main at
- * 321acc8 merged, i.e. with the data/log budgets). Each entry skips (as a todo) exactly the regression cases
- * or the part of a property it names; the lead empties this table once the reader fixes of issue 11 are
- * merged, and every case then runs.
+ * 62e8e1d merged, i.e. with the data/log budgets and the weights fixes). Each entry skips (as a todo)
+ * exactly the regression cases or the part of a property it names; the lead empties this table once
+ * those readers are fixed, and every case then runs.
  */
 interface KnownFailure {
   reader: string;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { InputError } from '../errors';
 import { mat } from '../mat';
 import type { BackendName } from '../errors';
@@ -40,6 +41,75 @@ export interface FitReport {
   importance: number[];
   seconds: number;
 }
+
+/** A number of a report read back: JSON writes NaN and infinities as null, which read back as NaN. */
+const reported = z
+  .number()
+  .nullable()
+  .transform((v) => v ?? NaN);
+const reportedOrNull = z.number().nullable();
+
+export const RfmOptionsSchema: z.ZodType<RfmOptions> = z.looseObject({
+  kernel: z.enum(['laplace', 'gaussian']),
+  bandwidth: z.number(),
+  reg: z.number(),
+  iters: z.number().int().min(0),
+  diag: z.boolean(),
+  centerGrads: z.boolean(),
+  agopPower: z.union([z.literal(1), z.literal(0.5)]),
+  normalize: z.enum(['max', 'none']),
+  standardize: z.boolean(),
+  earlyStop: z.boolean(),
+  agopSamples: z.number(),
+  seed: z.number(),
+});
+
+export const FinalReportSchema: z.ZodType<FinalReport, unknown> = z.looseObject({
+  train_metric: reported,
+  test_metric: reportedOrNull,
+  test_mse: reportedOrNull,
+});
+
+/**
+ * The JSON report read back (the extension's saved runs): its shape, and M d x d, names and importance
+ * of length d, checked before a view draws it.
+ */
+export const FitReportSchema: z.ZodType<FitReport, unknown> = z
+  .looseObject({
+    task: z.enum(['classification', 'regression']),
+    n_train: z.number().int().min(0),
+    n_test: z.number().int().min(0),
+    d: z.number().int().min(1),
+    feature_names: z.array(z.string()),
+    backend: z.enum(['webgpu', 'cpu']),
+    device: z.string(),
+    fallback: z.string().optional(),
+    options: RfmOptionsSchema,
+    iterations: z.array(
+      z.looseObject({
+        iter: z.number().int().min(0),
+        train_metric: reported,
+        test_metric: reportedOrNull,
+        test_mse: reportedOrNull,
+        seconds: z.number(),
+        phases: z.looseObject({ kernel: z.number(), solve: z.number(), predict: z.number(), agop: z.number() }),
+        reg_used: reported,
+      }),
+    ),
+    best_iter: z.number().int().min(0),
+    final: FinalReportSchema,
+    M: z.array(z.array(reported)),
+    importance: z.array(reported),
+    seconds: z.number(),
+  })
+  .superRefine((r, ctx) => {
+    const need = (path: string, ok: boolean, message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path: [path], message });
+    };
+    need('feature_names', r.feature_names.length === r.d, `must be ${r.d} names`);
+    need('M', r.M.length === r.d && r.M.every((row) => row.length === r.d), `must be ${r.d} rows of ${r.d} numbers`);
+    need('importance', r.importance.length === r.d, `must be ${r.d} numbers`);
+  });
 
 export function finalReport(f: FinalMetrics): FinalReport {
   return { train_metric: f.trainMetric, test_metric: f.testMetric, test_mse: f.testMse };
@@ -96,71 +166,103 @@ export function modelToJson(m: RfmModel, extra: Record<string, unknown> = {}): s
   });
 }
 
-/** A model file as parsed, before its fields are checked: any field may be missing or of any type. */
-interface UncheckedMatrix {
-  rows?: unknown;
-  cols?: unknown;
-  d?: unknown;
-  diag?: unknown;
-  data?: unknown;
-}
-interface UncheckedModel {
-  format?: unknown;
-  task?: unknown;
-  kernel?: unknown;
-  bandwidth?: unknown;
-  feature_names?: unknown;
-  target_name?: unknown;
-  classes?: unknown;
-  standardize?: { mean?: unknown; std?: unknown } | null;
-  M?: UncheckedMatrix;
-  centers?: UncheckedMatrix;
-  alpha?: UncheckedMatrix;
-  [extra: string]: unknown;
-}
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const count = z.number().int().min(1);
+const names = z.array(z.string());
+const numbers = z.array(finite);
 
-const isInt = (v: unknown): v is number => Number.isInteger(v);
-const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+/**
+ * The model file as written by modelToJson: the schema that `predict` checks a file against before any
+ * number of it is used (a bandwidth of 0 or "abc", a std of 0 or a ragged matrix would print NaN scores).
+ * Sizes that depend on each other (M.d, the rows of centers and alpha) are checked in superRefine.
+ */
+export const ModelFileSchema = z
+  .looseObject({
+    format: z.literal(MODEL_FORMAT),
+    version: z.literal(1).optional(),
+    task: z.enum(['classification', 'regression']),
+    kernel: z.enum(['laplace', 'gaussian']),
+    bandwidth: finite.positive(),
+    feature_names: names,
+    target_name: z.string(),
+    classes: names.nullable().optional(),
+    standardize: z
+      .object({ mean: numbers, std: z.array(finite.positive()) })
+      .nullable()
+      .optional(),
+    M: z.object({ diag: z.boolean(), d: count, data: numbers }),
+    centers: z.object({ rows: count, cols: count, data: numbers }),
+    alpha: z.object({ rows: count, cols: count, data: numbers }),
+  })
+  .superRefine((j, ctx) => {
+    const d = j.M.d;
+    const need = (path: (string | number)[], ok: boolean, message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path, message });
+    };
+    need(['M', 'data'], j.M.data.length === (j.M.diag ? d : d * d), `must be ${j.M.diag ? d : d * d} finite numbers`);
+    need(['feature_names'], j.feature_names.length === d, `must be ${d} names`);
+    need(['centers', 'cols'], j.centers.cols === d, `must be ${d} (M.d)`);
+    need(
+      ['centers', 'data'],
+      j.centers.data.length === j.centers.rows * d,
+      `must be ${j.centers.rows * d} finite numbers`,
+    );
+    need(['alpha', 'rows'], j.alpha.rows === j.centers.rows, `must be ${j.centers.rows} (centers.rows)`);
+    need(
+      ['alpha', 'data'],
+      j.alpha.data.length === j.alpha.rows * j.alpha.cols,
+      `must be ${j.alpha.rows * j.alpha.cols} finite numbers`,
+    );
+    if (j.standardize) {
+      need(['standardize', 'mean'], j.standardize.mean.length === d, `must be ${d} finite numbers`);
+      need(['standardize', 'std'], j.standardize.std.length === d, `must be ${d} positive numbers`);
+    }
+    if (j.task === 'classification' && j.classes)
+      need(['classes'], j.classes.length === j.alpha.cols, `must be ${j.alpha.cols} names (one per column of alpha)`);
+  });
+export type ModelFile = z.infer<typeof ModelFileSchema>;
+
+/** The first problem zod found, as `field a.b: message (got …)`, for an InputError. */
+export function describeIssue(error: z.ZodError, root: unknown): string {
+  const issue = error.issues[0];
+  const path = issue.path.map(String).join('.');
+  let got: unknown = root;
+  for (const k of issue.path)
+    got = got !== null && typeof got === 'object' ? (got as Record<PropertyKey, unknown>)[k] : undefined;
+  const shown = got === undefined ? 'missing' : Array.isArray(got) ? `an array of ${got.length}` : JSON.stringify(got);
+  const brief = typeof shown === 'string' && shown.length > 40 ? `${shown.slice(0, 40)}…` : shown;
+  return `field ${path || '(top level)'} ${issue.message.replace(/^Invalid input: /, '')} (got ${brief})`;
+}
 
 export function modelFromJson(text: string, fileName: string): { model: RfmModel; extra: Record<string, unknown> } {
-  let j: UncheckedModel;
+  let raw: unknown;
   try {
-    j = JSON.parse(text) as UncheckedModel;
+    raw = JSON.parse(text);
   } catch (e) {
     throw new InputError(`${fileName}: not a JSON file (${(e as Error).message})`);
   }
-  if (j?.format !== MODEL_FORMAT)
+  if ((raw as { format?: unknown } | null)?.format !== MODEL_FORMAT)
     throw new InputError(`${fileName}: not a Feature Lens model (expected "format": "${MODEL_FORMAT}")`);
-  const arr = (field: string, v: unknown, len: number): Float64Array => {
-    if (!Array.isArray(v) || v.length !== len || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
-      throw new InputError(`${fileName}: field ${field} must be ${len} finite numbers`);
-    return Float64Array.from(v);
-  };
-  const d = j.M?.d;
-  if (!isInt(d) || d < 1) throw new InputError(`${fileName}: field M.d must be a positive integer`);
-  const c = j.centers,
-    a = j.alpha;
-  if (!isInt(c?.rows) || c.cols !== d) throw new InputError(`${fileName}: field centers must be a rows x ${d} matrix`);
-  if (a?.rows !== c.rows || !isInt(a?.cols)) throw new InputError(`${fileName}: field alpha must have ${c.rows} rows`);
-  if (!isStrings(j.feature_names) || j.feature_names.length !== d)
-    throw new InputError(`${fileName}: field feature_names must be ${d} names`);
-  if (typeof j.target_name !== 'string') throw new InputError(`${fileName}: field target_name must be a name`);
-  if (j.classes !== undefined && j.classes !== null && !isStrings(j.classes))
-    throw new InputError(`${fileName}: field classes must be names`);
-  const diag = !!j.M?.diag;
+  const parsed = ModelFileSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new InputError(
+      `${fileName}: ${describeIssue(parsed.error, raw)}; save the model again with feature-lens fit --save-model`,
+    );
+  const j = parsed.data;
+  const d = j.M.d;
   const model: RfmModel = {
-    task: j.task === 'classification' ? 'classification' : 'regression',
-    kernel: j.kernel === 'gaussian' ? 'gaussian' : 'laplace',
-    bandwidth: Number(j.bandwidth),
+    task: j.task,
+    kernel: j.kernel,
+    bandwidth: j.bandwidth,
     featureNames: j.feature_names,
     targetName: j.target_name,
     classes: j.classes ?? undefined,
     standardize: j.standardize
-      ? { mean: arr('standardize.mean', j.standardize.mean, d), std: arr('standardize.std', j.standardize.std, d) }
+      ? { mean: Float64Array.from(j.standardize.mean), std: Float64Array.from(j.standardize.std) }
       : null,
-    M: { diag, d, data: arr('M.data', j.M?.data, diag ? d : d * d) },
-    centers: mat(c.rows, d, arr('centers.data', c.data, c.rows * d)),
-    alpha: mat(a.rows, a.cols, arr('alpha.data', a.data, a.rows * a.cols)),
+    M: { diag: j.M.diag, d, data: Float64Array.from(j.M.data) },
+    centers: mat(j.centers.rows, d, Float64Array.from(j.centers.data)),
+    alpha: mat(j.alpha.rows, j.alpha.cols, Float64Array.from(j.alpha.data)),
   };
   const {
     format: _f,

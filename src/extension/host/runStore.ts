@@ -1,37 +1,8 @@
 import * as vscode from 'vscode';
-import type { FitArgs } from './options';
-import type { FinalReport, FitReport } from '../../core/rfm/serialize';
-import type { RfmOptions } from '../../core/rfm/types';
-import type { Task } from '../../core/data/dataset';
+import { RunMetaSchema, RunRecordSchema, type RunMeta, type RunRecord } from './runRecord';
 import { writeOutputFile } from './safeWrite';
 
-/** The small part of a run the Runs tree and summary need; kept in its own file so listing is cheap. */
-export interface RunMeta {
-  runId: string;
-  createdAt: string;
-  dataset: { uri: string; name: string; sha256: string; bytes: number; rows: number; cols: number };
-  target: string;
-  task: Task;
-  backend: string;
-  device: string;
-  /** 'panel' (webview) or 'host' (extension host). */
-  where: 'panel' | 'host';
-  backendReason: string;
-  final: FinalReport;
-  seconds: number;
-}
-
-/** A saved fit: the meta, the arguments to re-run it, and the CLI's JSON of the result. */
-export interface RunRecord {
-  version: 1;
-  meta: RunMeta;
-  /** Command arguments as given (test file as a uri string) so a re-run reproduces the fit. */
-  args: Omit<FitArgs, 'test'> & { test?: string };
-  options: RfmOptions;
-  valFraction: number;
-  /** fitResultToJson(result): the same JSON `feature-lens fit --json` prints. */
-  result: FitReport;
-}
+export type { RunMeta, RunRecord } from './runRecord';
 
 /**
  * Runs under the workspace storage (global storage without a workspace), one JSON per run plus a
@@ -73,22 +44,27 @@ export class RunStore {
         .filter(([name, type]) => type === vscode.FileType.File && name.endsWith('.meta.json'))
         .map(async ([name]) => {
           try {
-            return JSON.parse(
-              new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(this.dir, name))),
-            ) as RunMeta;
+            const text = new TextDecoder().decode(
+              await vscode.workspace.fs.readFile(vscode.Uri.joinPath(this.dir, name)),
+            );
+            // A foreign, damaged or older file that does not match the schema is skipped, not fatal to the listing.
+            const parsed = RunMetaSchema.safeParse(JSON.parse(text));
+            return parsed.success ? parsed.data : undefined;
           } catch {
-            return undefined; // a foreign or damaged file is skipped, not fatal to the listing
+            return undefined;
           }
         }),
     );
-    return metas
-      .filter((m): m is RunMeta => !!m && typeof m.runId === 'string')
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return metas.filter((m): m is RunMeta => !!m).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
+  /** The run, or undefined when it is missing, not JSON or does not match RunRecordSchema (runRecord.ts). */
   async get(runId: string): Promise<RunRecord | undefined> {
     try {
-      return JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(this.fileOf(runId)))) as RunRecord;
+      const parsed = RunRecordSchema.safeParse(
+        JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(this.fileOf(runId)))),
+      );
+      return parsed.success ? parsed.data : undefined;
     } catch {
       return undefined;
     }

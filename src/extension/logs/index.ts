@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { type SpikeParams } from '../../core/logs/index';
 import type { LogsPanelState } from '../../protocol/logs';
+import { LogsPanelStateSchema, parseState } from '../../protocol/viewState';
 import type { Ctx } from '../ctx';
 import { followKindOf, resolveLogTarget } from './logTarget';
 import { SPIKES_VIEW_TYPE, SpikeWatch, type SpikeWatchState, type WatchSettings } from './spikeWatch';
@@ -128,8 +129,9 @@ export function register(ctx: Ctx): void {
     }),
     // After a reload the views come back following the same file or folder.
     vscode.window.registerWebviewPanelSerializer(SPIKES_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: LogsPanelState | undefined) {
-        const requested = state?.requested ? vscode.Uri.parse(state.requested) : undefined;
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, saved: LogsPanelState | undefined) {
+        const state = parseState(LogsPanelStateSchema, saved);
+        const requested = state ? vscode.Uri.parse(state.requested) : undefined;
         const target =
           requested &&
           (await resolveLogTarget(requested).catch((e) => {

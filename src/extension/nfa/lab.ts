@@ -40,6 +40,7 @@ import type { Ctx } from '../ctx';
 import { reportError } from '../host/commands';
 import { createPanel, WebviewHost } from '../host/webviewHost';
 import { unhandled } from '../../protocol/channel';
+import { NfaLabPanelStateSchema, parseState } from '../../protocol/viewState';
 
 export const LAB_VIEW_TYPE = 'featureLens.lab';
 const LAB_MEMORY = 'featureLens.nfaLab.state';
@@ -211,14 +212,17 @@ export class TrainingLab {
   restoring: Promise<void> = Promise.resolve();
 
   private async restore(saved: NfaLabPanelState | undefined): Promise<void> {
-    const state = saved?.settings ? saved : this.ctx.memory.get<NfaLabPanelState>(LAB_MEMORY);
-    if (!state || typeof state !== 'object' || !state.settings) {
+    // The page's state, else the copy kept in workspace memory; one that does not parse is not restored.
+    const state =
+      parseState(NfaLabPanelStateSchema, saved) ??
+      parseState(NfaLabPanelStateSchema, this.ctx.memory.get<unknown>(LAB_MEMORY));
+    if (!state) {
       this.postDataset();
       return;
     }
     this.settings = { ...DEFAULT_LAB_SETTINGS, ...state.settings };
-    this.epochs = Array.isArray(state.epochs) ? state.epochs : [];
-    this.total = state.total ?? 0;
+    this.epochs = state.epochs;
+    this.total = state.total;
     const problems: string[] = [];
     if (state.data && state.target !== null) {
       const uri = vscode.Uri.parse(state.data);

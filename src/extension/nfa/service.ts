@@ -31,6 +31,7 @@ import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf } from '../../protocol/wire';
 import type { NfaPanelState, NfaView } from '../../protocol/nfa';
+import { NfaPanelStateSchema, parseState } from '../../protocol/viewState';
 import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { pickDatasetFile, pickTargetColumn } from '../host/prompts';
 import type { Ctx } from '../ctx';
@@ -287,8 +288,8 @@ export class NfaService {
    */
   async revive(webviewPanel: vscode.WebviewPanel, state: NfaPanelState | undefined): Promise<NfaReport | undefined> {
     const panel = this.panels.adopt(webviewPanel);
-    if (!isNfaPanelState(state)) state = this.recall(webviewPanel.title);
-    if (!isNfaPanelState(state)) {
+    state = parseState(NfaPanelStateSchema, state) ?? parseState(NfaPanelStateSchema, this.recall(webviewPanel.title));
+    if (!state) {
       this.ctx.log.warn('nfa: a view came back after a reload without its inputs');
       panel.post({
         type: 'failed',
@@ -428,22 +429,6 @@ export class NfaService {
     rows.forEach((r, i) => M.set(r, i * d));
     return { kind: 'given', M, source: runId, dataset: run.meta.dataset.name, standardized: run.options.standardize };
   }
-}
-
-function isNfaPanelState(s: unknown): s is NfaPanelState {
-  const o = s as Partial<NfaPanelState> | null | undefined;
-  return (
-    !!o &&
-    typeof o.title === 'string' &&
-    typeof o.weights === 'string' &&
-    typeof o.data === 'string' &&
-    (typeof o.target === 'string' || typeof o.target === 'number') &&
-    typeof o.activation === 'string' &&
-    Array.isArray(o.layers) &&
-    o.layers.every((l) => typeof l === 'string') &&
-    (o.init === null || typeof o.init === 'string') &&
-    typeof o.rfm === 'string'
-  );
 }
 
 /** The RFM the CLI fits by default: the paper's iterations and bandwidth on at most DEFAULT_RFM_ROWS rows. */

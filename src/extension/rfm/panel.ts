@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { createPanel, WebviewHost } from '../host/webviewHost';
 import { webviewPage } from '../host/webviewPage';
 import type { FitReply, FitRequest, HostToWebview, PanelState, WebviewToHost } from '../../protocol/rfm';
+import { parseState, RfmPanelStateSchema } from '../../protocol/viewState';
 import type { IterationRecord } from '../../core/rfm/types';
 
 export const PANEL_VIEW_TYPE = 'featureLens.panel';
@@ -89,7 +90,9 @@ export class PanelManager implements vscode.WebviewPanelSerializer<PanelState> {
 
   /** Returns at once: VS Code mounts a revived page only after this resolves, so waiting for it would hang. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
-    this.onRevive(this.track(new RfmPanel(panel, this.extensionUri, { runId: state?.runId ?? null }, this.log)));
+    // A state that does not parse (an older version's, a damaged one) revives an empty panel.
+    const runId = parseState(RfmPanelStateSchema, state)?.runId ?? null;
+    this.onRevive(this.track(new RfmPanel(panel, this.extensionUri, { runId }, this.log)));
   }
 
   /** The panel the user looked at last (for Export Run without arguments). */

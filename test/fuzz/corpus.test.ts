@@ -18,7 +18,9 @@ export const KNOWN_FAILURES: { file: string; reader: string; wrong: string }[] =
 
 const TIMEOUT_MS = 20_000;
 const TIME_BOUND_MS = 10_000;
-const PEAK_RSS_MB = 300;
+// The 256 MB heap plus what lives outside it: the children run the CLI from source through tsx, whose
+// compiler alone takes ~60 MB (a 600,000-row CSV parsed before its fit is refused peaks at 276-300 MB).
+const PEAK_RSS_MB = 384;
 const CRASH = /internal error|RangeError|TypeError|Maximum call stack|heap out of memory|\n\s+at /;
 
 describe('hostile corpus through the CLI (256 MB heap)', () => {

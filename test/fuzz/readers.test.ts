@@ -44,15 +44,6 @@ export const KNOWN_FAILURES: KnownFailure[] = [
     wrong: 'hangs, as the two regression cases above',
     propertyKinds: ['flip', 'lie'],
   },
-  {
-    reader: 'npz-weights',
-    input:
-      "mlp_compressed.npz with member '2.weight.npy' (or by a bit flip '4.weight.npy') renamed '0.weight.npy' in the central directory",
-    wrong:
-      "two tensors named '0.weight' are listed; reading the second returns the first's 96 values for shape [12, 5] (no error)",
-    regressions: ['npz-weights-duplicate-member', 'npz-weights-duplicate-member-flip'],
-    propertyKinds: ['digits', 'flip'],
-  },
 ];
 
 /** Shrunk counterexamples the properties found, kept verbatim: the reader, its input and the damage. */

@@ -168,6 +168,12 @@ export function checkParquetPages(
             `declares ${uncompressed} uncompressed bytes, more than its column chunk's ${maxUncompressed}; the file is damaged`,
           );
         pos = body + compressed;
+        if (type === PAGE.dictionary) {
+          // Each entry takes at least a bit (a zero-length FIXED_LEN_BYTE_ARRAY would loop without reading).
+          const entries = num(h.get(7) as Thrift | undefined, 1);
+          if (entries < 0 || entries > uncompressed * 8)
+            hr.fail(`declares a dictionary of ${entries} entries in ${uncompressed} bytes; the file is damaged`);
+        }
         if (type !== PAGE.data && type !== PAGE.dataV2) continue;
         const v1 = h.get(5) as Thrift | undefined;
         const v2 = h.get(8) as Thrift | undefined;

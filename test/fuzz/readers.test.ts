@@ -25,35 +25,7 @@ interface KnownFailure {
   /** The mutation kinds the reader's property leaves out until the fix. */
   propertyKinds?: Mutation['kind'][];
 }
-export const KNOWN_FAILURES: KnownFailure[] = [
-  {
-    reader: 'parquet',
-    input: 'iris.parquet with bit 7 of byte 2511 flipped',
-    wrong: 'hangs (killed after 15 s; hyparquet decodes a corrupted run length and cannot be interrupted)',
-    regressions: ['parquet-flip-hang'],
-  },
-  {
-    reader: 'parquet',
-    input: 'iris.parquet with the 8 bytes at 3080 overwritten by the count 1',
-    wrong: 'hangs (killed after 15 s)',
-    regressions: ['parquet-lie-hang'],
-  },
-  {
-    reader: 'parquet',
-    input: 'bit flips and overwritten size fields of iris.parquet (the property)',
-    wrong: 'hangs, as the two regression cases above',
-    propertyKinds: ['flip', 'lie'],
-  },
-  {
-    reader: 'npz-weights',
-    input:
-      "mlp_compressed.npz with member '2.weight.npy' (or by a bit flip '4.weight.npy') renamed '0.weight.npy' in the central directory",
-    wrong:
-      "two tensors named '0.weight' are listed; reading the second returns the first's 96 values for shape [12, 5] (no error)",
-    regressions: ['npz-weights-duplicate-member', 'npz-weights-duplicate-member-flip'],
-    propertyKinds: ['digits', 'flip'],
-  },
-];
+export const KNOWN_FAILURES: KnownFailure[] = [];
 
 /** Shrunk counterexamples the properties found, kept verbatim: the reader, its input and the damage. */
 const REGRESSIONS: { name: string; reader: string; input: string; mutation: Mutation }[] = [

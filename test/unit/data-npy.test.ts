@@ -232,6 +232,26 @@ describe('bad .npy / .npz input', () => {
     );
   });
 
+  it('two members with one name are refused, naming the member (np.savez never writes them)', async () => {
+    const X = fixture('npy/f8_c_le.npy');
+    const y = fixture('npy/vector_f8.npy');
+    const good = zipSync({ 'X.npy': X, 'y.npy': y }, { level: 0 });
+    const at = (from: number) =>
+      good.findIndex((_, i) => i >= from && String.fromCharCode(...good.subarray(i, i + 5)) === 'y.npy');
+    const local = at(0);
+    const central = at(local + 1);
+    assert.ok(local > 0 && central > local);
+    for (const [where, pos] of [
+      ['central directory', [central]],
+      ['local and central headers', [local, central]],
+    ] as const) {
+      const twice = good.slice();
+      for (const p of pos) twice[p] = 'X'.charCodeAt(0);
+      const message = await rejectsWith(() => loadDataset(twice, 'twice.npz'), 'twice.npz', "'X.npy'", 'twice');
+      assert.doesNotMatch(message, /internal/, where);
+    }
+  });
+
   it('a damaged or empty archive', async () => {
     await rejectsWith(() => loadDataset(new Uint8Array(0), 'empty.npz'), 'empty.npz');
     await rejectsWith(() => loadDataset(zipSync({}), 'none.npz'), 'none.npz', 'no arrays');

@@ -33,10 +33,17 @@ interface Entry {
 
 function listEntries(bytes: Uint8Array, file: string): Entry[] {
   const entries: Entry[] = [];
+  const names = new Set<string>();
   try {
     // Only the central directory is read: the filter refuses every entry.
     unzipSync(bytes, {
       filter: (f) => {
+        // np.savez never writes a name twice; with two, one array would silently stand for the other.
+        if (names.has(f.name))
+          throw new InputError(
+            `${file}: member '${f.name}' is listed twice in the .npz (zip) archive (damaged file); re-save it with numpy.savez`,
+          );
+        names.add(f.name);
         entries.push({
           name: f.name,
           array: f.name.replace(/\.npy$/, ''),
@@ -47,6 +54,7 @@ function listEntries(bytes: Uint8Array, file: string): Entry[] {
       },
     });
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(
       `${file}: not a readable .npz (zip) archive (${(e as Error).message}); expected a file written by numpy.savez`,
     );
@@ -58,9 +66,18 @@ function inflateEntries(bytes: Uint8Array, file: string, wanted: Entry[]): Map<s
   const byName = new Map(wanted.map((e) => [e.name, e]));
   const out = new Map<string, Uint8Array>();
   let failure: InputError | null = null;
+  const started = new Set<string>();
   const unzip = new Unzip((f) => {
     const entry = byName.get(f.name);
-    if (!entry || out.has(f.name)) return; // never started: skipped without inflating
+    if (!entry) return; // never started: skipped without inflating
+    if (started.has(f.name)) {
+      // The stream reads local headers: two with one name means one of them is not what the directory says.
+      failure ??= new InputError(
+        `${file}: member '${f.name}' appears twice in the .npz (zip) archive (damaged file); re-save it with numpy.savez`,
+      );
+      return;
+    }
+    started.add(f.name);
     const buf = new Uint8Array(entry.originalSize);
     let filled = 0;
     let headerChecked = false;

@@ -3,6 +3,7 @@
 import { parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
 import { InputError } from '../errors';
 import { checkTableSize } from '../limits';
+import { checkParquetPages } from './parquet-pages';
 import { ColumnBuilder, type Table } from './table';
 
 type Chunk = { rowStart: number; values: ArrayLike<unknown> };
@@ -36,6 +37,14 @@ export async function parquetTable(bytes: Uint8Array, file: string): Promise<Tab
   // The footer declares the rows: checked before a single page is decoded.
   checkTableSize(file, rows, fields.length, 'write fewer rows (e.g. df.sample(n=100000).to_parquet(...))');
   const names = fields.map((f) => f.element.name);
+  // hyparquet trusts the run lengths inside pages (a damaged one loops for billions of values): every page
+  // is checked against the footer's row counts and chunk sizes first.
+  checkParquetPages(
+    new Uint8Array(buffer),
+    metadata,
+    new Map(fields.map((f) => [f.element.name, f.element.repetition_type !== 'REQUIRED'])),
+    file,
+  );
   const chunks = new Map<string, Chunk[]>(names.map((n) => [n, []]));
   try {
     await parquetRead({

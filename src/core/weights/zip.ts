@@ -87,6 +87,7 @@ export async function openZip(source: ByteSource, fileName: string, options?: Re
   const cv = new DataView(cd.buffer, cd.byteOffset, cd.length);
   const utf8 = new TextDecoder();
   const entries: ZipEntry[] = [];
+  const names = new Set<string>();
   let p = 0;
   for (let k = 0; k < count; k++) {
     if (pacer.due()) await pacer.pause();
@@ -123,6 +124,11 @@ export async function openZip(source: ByteSource, fileName: string, options?: Re
       e += 4 + len;
     }
     if (flags & 1) fail(`member '${name}' is encrypted`);
+    // Neither np.savez nor torch.save writes a name twice; with two, a reader by name would silently
+    // return the first member's bytes for the second.
+    if (names.has(name))
+      fail(`member '${name}' is listed twice in the central directory (damaged archive); re-save the file`);
+    names.add(name);
     if (localHeaderOffset + 30 + compressedSize > source.size)
       fail(`member '${name}' extends past the end of the file`);
     entries.push({ name, method, compressedSize, size, localHeaderOffset });

@@ -2,39 +2,16 @@
 // sessions: residuals, NTK-vector products, lambda_max by Lanczos, AGOP, GD/SGD steps, whole lab
 // trajectories in each phase, buffer hygiene and BackendErrors.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BackendError } from '../../src/core/errors';
 import { hostCatapultBackend } from '../../src/core/node';
 import { CpuCatapultBackend, topEigenvalue, trainReluLab } from '../../src/core/catapult/index';
 import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';
-import { mat } from '../../src/core/mat';
 import { randomMat, relErr, rng } from './helpers';
+import { F, reluNtkProblem, reluNtkRef } from '../helpers/reluNtk';
 
-interface Ref {
-  n: number;
-  d: number;
-  m: number;
-  X: number[];
-  y: number[];
-  W: number[];
-  a: number[];
-  residuals: number[];
-  v: number[];
-  Kv: number[];
-  lambda_max: number;
-  agop: number[];
-  lr: number;
-  gd: { W: number[]; a: number[] };
-  sgd_rows: number[];
-  sgd: { W: number[]; a: number[] };
-}
-const ref = JSON.parse(
-  readFileSync(join(import.meta.dirname, '..', 'fixtures', 'catapult', 'relu-ntk.json'), 'utf8'),
-) as Ref;
-const F = (xs: number[]) => Float64Array.from(xs);
-const fixtureProblem = () => ({ X: mat(ref.n, ref.d, F(ref.X)), y: F(ref.y), W: F(ref.W), a: F(ref.a), width: ref.m });
+const ref = reluNtkRef;
+const fixtureProblem = reluNtkProblem;
 
 function randomProblem(n: number, d: number, m: number, seed: number) {
   const r = rng(seed);

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { mat } from '../../src/core/mat';
 import { eighSym } from '../../src/core/linalg/eigh';
 import { rng } from '../../src/core/random';
@@ -15,31 +13,10 @@ import {
   labTaskFromDataset,
   frobeniusCosine,
 } from '../../src/core/catapult/index';
+import { F, reluNtkProblem, reluNtkRef } from '../helpers/reluNtk';
 
-interface Ref {
-  n: number;
-  d: number;
-  m: number;
-  X: number[];
-  y: number[];
-  W: number[];
-  a: number[];
-  residuals: number[];
-  v: number[];
-  Kv: number[];
-  lambda_max: number;
-  lambda_2: number;
-  agop: number[];
-  lr: number;
-  gd: { W: number[]; a: number[] };
-  sgd_rows: number[];
-  sgd: { W: number[]; a: number[] };
-}
-const ref = JSON.parse(
-  readFileSync(join(import.meta.dirname, '..', 'fixtures', 'catapult', 'relu-ntk.json'), 'utf8'),
-) as Ref;
-const F = (xs: number[]) => Float64Array.from(xs);
-const problem = () => ({ X: mat(ref.n, ref.d, F(ref.X)), y: F(ref.y), W: F(ref.W), a: F(ref.a), width: ref.m });
+const ref = reluNtkRef;
+const problem = reluNtkProblem;
 
 function close(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string) {
   assert.equal(got.length, want.length, what);

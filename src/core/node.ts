@@ -8,6 +8,7 @@ import type { Backend } from './rfm/backend';
 import { planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
+import { yieldingCatapult } from './catapult/lab';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
@@ -91,7 +92,8 @@ async function onHostGpu<T>(make: (lease: GpuLease) => Promise<T>): Promise<T> {
   }
 }
 
-const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Lets the process's event loop run (a cancel, a message, the extension host's other work) between CPU steps. */
+export const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** The RFM backend of a host placement: the leased Dawn device, or the float64 CPU backend (yielding). */
 export async function hostRfmBackend(
@@ -115,7 +117,7 @@ export async function hostNfaBackend(
 export async function hostCatapultBackend(
   placement: 'host-gpu' | 'host-cpu',
 ): Promise<CatapultBackend & { dispose(): void }> {
-  if (placement === 'host-cpu') return new CpuCatapultBackend();
+  if (placement === 'host-cpu') return yieldingCatapult(new CpuCatapultBackend(), yieldToEventLoop);
   return onHostGpu((l) => WebGpuCatapultBackend.leased(l));
 }
 

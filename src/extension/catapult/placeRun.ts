@@ -1,7 +1,7 @@
 // Where a catapult-lab run computes, decided once on the host: planPlacements('catapult', ...) over
 // the panel's page (when it loaded) and the host, tried in order by runPlaced. No vscode here, so the
 // plan and its fallbacks are tested in Node (test/unit/catapult-placement.test.ts).
-import { CpuCatapultBackend, labModel, runLab, yieldingCatapult } from '../../core/catapult/index';
+import { labModel, runLab } from '../../core/catapult/index';
 import type { CatapultBackend, LabProgress, LabSweep, LabTask } from '../../core/catapult/index';
 import {
   PlacementUnavailable,
@@ -64,8 +64,6 @@ export function labPlan(settings: LabSettings, sweep: LabSweep, choice: BackendC
   return planPlacements('catapult', labModel(settings, sweep) === 'linear' ? 'cpu' : choice, { page });
 }
 
-const setImmediateYield = () => new Promise<void>((r) => setImmediate(r));
-
 /** Runs the lab request on the first placement of its plan that can; see LabSurfaces. */
 export async function runLabPlaced(
   settings: LabSettings,
@@ -104,7 +102,7 @@ export async function runLabPlaced(
         case 'host-gpu':
           return surfaces.hostGpu(onHost);
         case 'host-cpu':
-          return onHost(yieldingCatapult(new CpuCatapultBackend(), setImmediateYield));
+          return onHost(await hostCatapultBackend('host-cpu'));
       }
     },
     { page: 'panel', onFallback: hooks.onFallback },

@@ -14,6 +14,7 @@ import { WebviewHost, createPanel } from '../host/webviewHost';
 import { fileSourceOf } from './fileSource';
 import { resolveLogTarget, type LogTarget } from './logTarget';
 import { unhandled } from '../../protocol/channel';
+import { yieldToEventLoop } from '../../core/node';
 
 function titleOf(target: LogTarget): string {
   const name = target.file.path.split('/').pop() ?? 'log';
@@ -251,7 +252,7 @@ export class SpikeWatch {
         if (u.behind) {
           this.again = true;
           this.status = `catching up: ${(this.follower.bytesRead / 1e6).toFixed(1)} MB read`;
-          await new Promise((r) => setImmediate(r));
+          await yieldToEventLoop();
         } else {
           this.caughtUp = true;
           this.status = this.statusLine();

@@ -9,6 +9,7 @@ import { baseName } from '../host/datasetFile';
 import { WebviewHost } from '../host/webviewHost';
 import { openWeightsUri, type OpenedWeights } from '../host/weightsFile';
 import { unhandled } from '../../protocol/channel';
+import { yieldToEventLoop } from '../../core/node';
 
 /** Elements read per step when summarising a tensor: bounds memory and keeps the host responsive. */
 const STATS_CHUNK = 1 << 20;
@@ -69,7 +70,7 @@ class WeightsEditor extends WebviewHost<WeightsHostToWebview, WeightsWebviewToHo
     for (const t of f.tensors) {
       if (this.isDisposed) return;
       // One tensor per task: the host's event loop stays free between tensors.
-      await new Promise((r) => setImmediate(r));
+      await yieldToEventLoop();
       if (numel(t.shape) === 0) {
         this.post({ type: 'stats', name: t.name, stats: null, error: 'empty' });
         continue;

@@ -1,8 +1,7 @@
-// What every feature of the extension gets from activate(): the log, the settings, the run store, the
-// host's GPU lease and one way to register commands. Features export register(ctx) and keep no globals.
+// What every feature of the extension gets from activate(): the log, the settings, the run store and one
+// way to register commands; the host's GPU lease (core/node.ts) is released when the extension deactivates. Features export register(ctx) and keep no globals.
 import * as vscode from 'vscode';
 import { parseBackendChoice, type BackendChoice } from '../core/compute';
-import type { GpuLease } from '../core/gpu/lease';
 import { hostGpuLease } from '../core/node';
 import { reportError } from './host/commands';
 import { RunStore } from './host/runStore';
@@ -26,11 +25,6 @@ export class Ctx {
     this.extensionUri = context.extensionUri;
     this.memory = context.workspaceState;
     context.subscriptions.push(this.log, this.store, { dispose: () => hostGpuLease().dispose() });
-  }
-
-  /** The extension host's GPU device, shared by every feature's host runs. */
-  get gpu(): GpuLease {
-    return hostGpuLease();
   }
 
   /** `given` (a command argument) or the `featureLens.backend` setting, checked. */

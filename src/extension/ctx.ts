@@ -1,5 +1,6 @@
 // What every feature of the extension gets from activate(): the log, the settings, the run store and one
-// way to register commands; the host's GPU lease (core/node.ts) is released when the extension deactivates. Features export register(ctx) and keep no globals.
+// way to register commands. Features export register(ctx) and keep no globals. The host's GPU lease
+// (core/node.ts) is released when the extension deactivates.
 import * as vscode from 'vscode';
 import { parseBackendChoice, type BackendChoice } from '../core/compute';
 import { hostGpuLease } from '../core/node';

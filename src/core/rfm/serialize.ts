@@ -220,7 +220,6 @@ export const ModelFileSchema = z
     if (j.task === 'classification' && j.classes)
       need(['classes'], j.classes.length === j.alpha.cols, `must be ${j.alpha.cols} names (one per column of alpha)`);
   });
-export type ModelFile = z.infer<typeof ModelFileSchema>;
 
 /** The first problem zod found, as `field a.b: message (got …)`, for an InputError. */
 export function describeIssue(error: z.ZodError, root: unknown): string {

@@ -8,7 +8,6 @@ import type { Backend } from './rfm/backend';
 import { planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
-import { yieldingCatapult } from './catapult/lab';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
@@ -117,7 +116,7 @@ export async function hostNfaBackend(
 export async function hostCatapultBackend(
   placement: 'host-gpu' | 'host-cpu',
 ): Promise<CatapultBackend & { dispose(): void }> {
-  if (placement === 'host-cpu') return yieldingCatapult(new CpuCatapultBackend(), yieldToEventLoop);
+  if (placement === 'host-cpu') return new CpuCatapultBackend();
   return onHostGpu((l) => WebGpuCatapultBackend.leased(l));
 }
 

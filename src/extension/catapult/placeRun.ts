@@ -1,7 +1,7 @@
 // Where a catapult-lab run computes, decided once on the host: planPlacements('catapult', ...) over
 // the panel's page (when it loaded) and the host, tried in order by runPlaced. No vscode here, so the
 // plan and its fallbacks are tested in Node (test/unit/catapult-placement.test.ts).
-import { labModel, runLab } from '../../core/catapult/index';
+import { labModel, runLab, yieldingCatapult } from '../../core/catapult/index';
 import type { CatapultBackend, LabProgress, LabSweep, LabTask } from '../../core/catapult/index';
 import {
   PlacementUnavailable,
@@ -11,7 +11,7 @@ import {
   type Placement,
 } from '../../core/compute';
 import { BackendError, CancelledError, type CancelToken } from '../../core/errors';
-import { hostCatapultBackend } from '../../core/node';
+import { hostCatapultBackend, yieldToEventLoop } from '../../core/node';
 import {
   toWireLabOutcome,
   type LabRunInfo,
@@ -102,7 +102,8 @@ export async function runLabPlaced(
         case 'host-gpu':
           return surfaces.hostGpu(onHost);
         case 'host-cpu':
-          return onHost(await hostCatapultBackend('host-cpu'));
+          // The extension host's thread runs the CPU session: it yields between calls so the host stays live.
+          return onHost(yieldingCatapult(await hostCatapultBackend('host-cpu'), yieldToEventLoop));
       }
     },
     { page: 'panel', onFallback: hooks.onFallback },

@@ -61,14 +61,16 @@ function mix(a: Rgb, b: Rgb, t: number): Rgb {
 export function withContrast(colour: Rgb, background: Rgb, ratio: number): Rgb {
   if (contrastRatio(colour, background) >= ratio) return colour;
   const target: Rgb = luminance(background) < 0.18 ? [255, 255, 255] : [0, 0, 0];
+  // Rounded to whole channels as CSS will, so the ratio still holds after toCss.
+  const at = (t: number): Rgb => mix(colour, target, t).map(Math.round) as unknown as Rgb;
   let lo = 0;
   let hi = 1;
   for (let i = 0; i < 24; i++) {
     const mid = (lo + hi) / 2;
-    if (contrastRatio(mix(colour, target, mid), background) >= ratio) hi = mid;
+    if (contrastRatio(at(mid), background) >= ratio) hi = mid;
     else lo = mid;
   }
-  return mix(colour, target, hi);
+  return at(hi);
 }
 
 /** WCAG 1.4.11: graphical objects (chart lines, markers) need 3:1 against what is next to them. */
@@ -79,12 +81,27 @@ export const SERIES_CONTRAST = 3;
  * each lifted to 3:1 when the theme's own value falls short (orange on white, blue on dark grey), so
  * every series is visible in Dark, Light and High Contrast themes alike.
  */
-export function seriesPalette(candidates: readonly string[], background: string): string[] {
-  const bg = parseColour(background) ?? [30, 30, 30];
+export function seriesPalette(candidates: readonly string[], backgrounds: readonly string[]): string[] {
+  const bgs = backgrounds.map((b) => parseColour(b)).filter((b): b is Rgb => b !== null);
   return candidates.map((c) => {
-    const rgb = parseColour(c, bg);
-    return rgb ? toCss(withContrast(rgb, bg, SERIES_CONTRAST)) : c;
+    let rgb = parseColour(c, bgs[0]);
+    if (!rgb) return c;
+    for (const bg of bgs) rgb = withContrast(rgb, bg, SERIES_CONTRAST);
+    return toCss(rgb);
   });
+}
+
+/**
+ * A quieter variant of a series colour (the raw curve under a smoothed one): half way to the
+ * background, then back up to 3:1 against every background, so it recedes but stays visible.
+ */
+export function fadedSeries(colour: string, backgrounds: readonly string[]): string {
+  const bgs = backgrounds.map((b) => parseColour(b)).filter((b): b is Rgb => b !== null);
+  let rgb = parseColour(colour, bgs[0]);
+  if (!rgb || !bgs.length) return colour;
+  rgb = mix(rgb, bgs[0], 0.5);
+  for (const bg of bgs) rgb = withContrast(rgb, bg, SERIES_CONTRAST);
+  return toCss(rgb);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../errors';
+import { describeIssue } from '../validate';
 import { mat } from '../mat';
 import type { BackendName } from '../errors';
 import type { Task } from '../data/dataset';
@@ -220,18 +221,6 @@ export const ModelFileSchema = z
     if (j.task === 'classification' && j.classes)
       need(['classes'], j.classes.length === j.alpha.cols, `must be ${j.alpha.cols} names (one per column of alpha)`);
   });
-
-/** The first problem zod found, as `field a.b: message (got …)`, for an InputError. */
-export function describeIssue(error: z.ZodError, root: unknown): string {
-  const issue = error.issues[0];
-  const path = issue.path.map(String).join('.');
-  let got: unknown = root;
-  for (const k of issue.path)
-    got = got !== null && typeof got === 'object' ? (got as Record<PropertyKey, unknown>)[k] : undefined;
-  const shown = got === undefined ? 'missing' : Array.isArray(got) ? `an array of ${got.length}` : JSON.stringify(got);
-  const brief = typeof shown === 'string' && shown.length > 40 ? `${shown.slice(0, 40)}…` : shown;
-  return `field ${path || '(top level)'} ${issue.message.replace(/^Invalid input: /, '')} (got ${brief})`;
-}
 
 export function modelFromJson(text: string, fileName: string): { model: RfmModel; extra: Record<string, unknown> } {
   let raw: unknown;

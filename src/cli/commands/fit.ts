@@ -25,12 +25,13 @@ const USAGE = `usage: feature-lens fit TRAIN [--test TEST | --val-fraction F --s
   [--task classification|regression] [--kernel laplace|gaussian] [--bandwidth L] [--reg R] [--iters T]
   [--diag] [--center-grads] [--agop-power 1|0.5] [--normalize max|none] [--no-standardize] [--early-stop]
   [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--json OUT] [--save-model OUT] [--force] [--top K] [--quiet]
-  [--tree] [--leaf-size N] [--split-samples N] [--temperature T] [--plan DIR]
+  [--tree | --no-tree] [--leaf-size N] [--split-samples N] [--temperature T] [--plan DIR]
   --force  replace an existing output file (with --plan: a previous plan in DIR)
   xRFM tree (SCIENCE.md §9): rows are split at the median along the top eigenvector of a one-shot RFM
   until a leaf has at most --leaf-size rows; each leaf is its own RFM with its own validation split.
   --tree             fit a tree even when one fit would hold the data (default: a tree only when the
                      training rows exceed the largest leaf the device holds, ${MAX_LEAF_ROWS} rows or fewer)
+  --no-tree          always one fit (refused over the CPU limits, as before trees)
   --leaf-size N      largest leaf, in rows (default: that largest leaf); implies --tree
   --split-samples N  rows of each node's subsample for its split RFM (default ${DEFAULT_SPLIT_SAMPLES})
   --temperature T    soft routing at prediction: each split mixes its children with a sigmoid of
@@ -65,6 +66,7 @@ const FLAGS = {
   top: { type: 'string' },
   quiet: { type: 'boolean' },
   tree: { type: 'boolean' },
+  'no-tree': { type: 'boolean' },
   'leaf-size': { type: 'string' },
   'split-samples': { type: 'string' },
   temperature: { type: 'string' },
@@ -196,6 +198,8 @@ export async function run(args: string[]): Promise<number> {
     DEFAULT_SPLIT_SAMPLES;
   const temperature = numberFlag('temperature', f.temperature, (v) => v >= 0, 'a number >= 0') ?? 0;
   const forceTree = !!f.tree || leafFlag !== undefined || f.plan !== undefined;
+  if (forceTree && f['no-tree'])
+    throw new InputError('--no-tree asks for one fit: leave out --tree, --leaf-size and --plan, or --no-tree');
   // A plan folder is checked (and a previous plan of ours cleared) before the work, like every output.
   const planDir = f.plan === undefined ? undefined : await preparePlanDir(f.plan, !!f.force);
   const nClasses = train.task === 'classification' ? (train.classes?.length ?? 2) : 1;
@@ -213,7 +217,7 @@ export async function run(args: string[]): Promise<number> {
         },
         backend.name,
       );
-    if (!forceTree && train.X.rows <= leafSize)
+    if (f['no-tree'] || (!forceTree && train.X.rows <= leafSize))
       return {
         fit: await fitRfm(train, options, {
           backend,
@@ -233,8 +237,11 @@ export async function run(args: string[]): Promise<number> {
         }),
       };
     const tree: TreeOptions = { leafSize, splitSamples, temperature };
-    if (!forceTree)
-      note?.(`${train.X.rows} rows exceed the largest leaf one fit holds here (${leafSize}): fitting an xRFM tree`);
+    note?.(
+      forceTree
+        ? `xRFM tree: leaves of at most ${leafSize} rows`
+        : `${train.X.rows} rows exceed the largest leaf one fit holds here (${leafSize}): fitting an xRFM tree`,
+    );
     const onSplit = f.quiet
       ? undefined
       : (depth: number, rows: number) => process.stderr.write(`  splitting a node of ${rows} rows at depth ${depth}\n`);

@@ -36,6 +36,8 @@ export interface FitContext {
   /** Hears the memory/time estimate (and a one-line description) once, before any allocation. */
   onEstimate?: (estimate: RfmEstimate, line: string) => void;
   cancel?: CancelToken;
+  /** A classification fit of one class is allowed (a tree's leaf or split subsample may be pure): it predicts that class. */
+  allowOneClass?: boolean;
 }
 
 const now = () => performance.now() / 1000;
@@ -147,7 +149,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   if (n < 2) throw new InputError(`${train.source}: need at least 2 training rows, got ${n}`);
   if (test && test.X.cols !== d)
     throw new InputError(`${test.source}: expected ${d} feature columns like the training data, got ${test.X.cols}`);
-  checkClasses(train);
+  if (!ctx.allowOneClass) checkClasses(train);
   const classification = train.task === 'classification';
   const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
   // Memory and time from n, d, classes and the backend, before the kernel matrix is allocated.

@@ -115,7 +115,9 @@ export async function hostNfaBackend(
 
 /** ConvRFM's backend of a host placement (the CPU float64 one; its per-position gradients yield like RFM's). */
 export async function hostConvRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<ConvRfmBackend> {
-  if (placement === 'host-cpu') return new CpuConvRfmBackend(await hostRfmBackend('host-cpu'));
+  // Yields before each step (a kernel matrix, a position's gradients) so a cancel gets in.
+  if (placement === 'host-cpu')
+    return yielding<ConvRfmBackend>(new CpuConvRfmBackend(await hostRfmBackend('host-cpu')), yieldToEventLoop);
   throw new BackendError('webgpu', 'ConvRFM has no WebGPU backend yet');
 }
 

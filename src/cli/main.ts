@@ -8,6 +8,7 @@ import * as spikes from './commands/spikes';
 import * as catapult from './commands/catapult';
 import * as fitLeaf from './commands/fit-leaf';
 import * as merge from './commands/merge';
+import * as convrfm from './commands/convrfm';
 
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
@@ -24,6 +25,10 @@ const commands: Record<string, Command> = {
   catapult: {
     summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP',
     run: catapult.run,
+  },
+  convrfm: {
+    summary: 'fit a ConvRFM (aligned-patch kernel, patch-AGOP) on images (.npz, or pixels + --image-shape)',
+    run: convrfm.run,
   },
 };
 

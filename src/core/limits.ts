@@ -38,6 +38,9 @@ export const MAX_LEAF_ROWS = 20_000;
 /** Estimated fits longer than this print the estimate before they start. */
 export const ANNOUNCE_FIT_SECONDS = 10;
 
+/** ConvRFM: float64 values of the transformed patch sets (training, held-out and AGOP rows x positions x C·q·q): 1 GiB. */
+export const MAX_PATCH_VALUES = 2 ** 27;
+
 /** catapult: training steps and hidden width of the toy and the ReLU lab. */
 export const MAX_CATAPULT_STEPS = 1_000_000;
 export const MAX_CATAPULT_WIDTH = 65_536;

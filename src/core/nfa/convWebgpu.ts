@@ -212,12 +212,11 @@ export class ConvGpu {
       });
       this.ctx.release(op, ...op.buffers.filter((b) => !keep.has(b)));
     }
-    // f32 partial sums are symmetric up to rounding order; the interface promises exact symmetry.
+    // convGram writes the upper triangle (by blocks): mirror it.
     net.layers.forEach((l, i) => {
       const k = l.k,
         h = H[i];
-      for (let a = 0; a < k; a++)
-        for (let b = a + 1; b < k; b++) h[a * k + b] = h[b * k + a] = 0.5 * (h[a * k + b] + h[b * k + a]);
+      for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) h[b * k + a] = h[a * k + b];
     });
     return H;
   }
@@ -232,18 +231,18 @@ export class ConvGpu {
   ): { buf: GPUBuffer; count: number } {
     const P = positions(l),
       k = l.k;
-    const total = V * P;
-    // Enough (segment, a, b) invocations to fill the device, each at least 64 rows long.
-    const segments = Math.max(1, Math.min(Math.ceil(total / 64), Math.ceil(16384 / (k * k))));
-    const perSegment = Math.ceil(total / segments);
+    const blocks = Math.ceil(k / 4);
+    // Enough (segment, block) invocations to fill the device; a segment is a run of virtual images.
+    const segments = Math.max(1, Math.min(V, Math.ceil(4096 / (blocks * blocks))));
+    const perSegment = Math.ceil(V / segments);
     const count = segments * k * k;
     const buf = this.ctx.buffer(op, count * 4, USAGE_STORAGE | USAGE_COPY_SRC, `partial Grams of ${l.name}`);
-    const [gx, gy, xs] = this.grid(count);
+    const [gx, gy, xs] = this.grid(segments * blocks * blocks);
     this.ctx.dispatchProgram(
       op,
       pass,
       convGram,
-      { rows: V, k, positions: P, segments, perSegment, xStride: xs },
+      { rows: V, k, positions: P, segments, perSegment, xStride: xs, blocks },
       [G, buf],
       [gx, gy],
     );

@@ -111,6 +111,6 @@ export const convGram = program('convGram', convGramWgsl, [
   ['segments', 'u32'],
   ['perSegment', 'u32'],
   ['xStride', 'u32'],
+  ['blocks', 'u32'],
   ['_p0', 'u32'],
-  ['_p1', 'u32'],
 ]);

@@ -370,3 +370,42 @@ test('nfa CLI on conv networks: kind per layer, PyTorch correlations, --arch, fl
       /gives? 6 .*assumed here: stride 2, padding 0, no pooling.*--arch FILE/.test(e.message),
   );
 });
+
+test('NFA view helpers: conv rows say their kind; eigenvectors become c x kh x kw filters', async () => {
+  const { correlationRows, eigenFilters } = await import('../../webview/nfa/numbers');
+  const { signedEigenpairs } = await import('../../src/core/linalg/eigh');
+  const X = await images();
+  const file = await open('conv_plain.npz');
+  const chain = inferConvChain(file.tensors, 'conv_plain.npz', { inputDim: X.cols });
+  const nfa = await computeNfa(await loadConvNet(file, chain, 'relu'), X, new CpuNfaBackend());
+  const rows = correlationRows(nfa.layers, null);
+  assert.deepEqual(
+    rows.map((r) => r.label),
+    ['0.weight (conv)', '2.weight (conv)', '5.weight (dense)'],
+  );
+  assert.equal(rows[1].values[3], nfa.layers[1].correlation.pearson.sqrt_agop);
+  // Dense-only networks keep their plain labels.
+  assert.deepEqual(
+    correlationRows([{ name: 'fc', correlation: nfa.layers[0].correlation }], null).map((r) => r.label),
+    ['fc'],
+  );
+  const l = nfa.layers[1];
+  const e = signedEigenpairs(l.agop, l.shape[1], 3);
+  const tiles = eigenFilters(e.vectors, e.values, l.conv!.filter, 'patch-AGOP', 3);
+  assert.deepEqual(
+    tiles.map((t) => [t.shape, t.data.length]),
+    [
+      [[3, 3, 3], 27],
+      [[3, 3, 3], 27],
+      [[3, 3, 3], 27],
+    ],
+  );
+  // The first tile is the top eigenvector: G v = lambda v.
+  const d = l.shape[1];
+  const v = tiles[0].data;
+  for (let i = 0; i < d; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += l.agop[i * d + j] * v[j];
+    assert.ok(Math.abs(s - e.values[0] * v[i]) < 1e-9 * e.values[0]);
+  }
+});

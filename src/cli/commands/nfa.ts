@@ -8,15 +8,12 @@ import { InputError } from '../../core/errors';
 import { isActivation, type Activation } from '../../core/nfa/activation';
 import {
   DEFAULT_CONV,
-  checkConvNfaBudget,
-  describeConvChain,
+  describeConvNetwork,
   hasConvLayers,
-  inferConvChain,
   isConvNet,
-  loadConvNet,
-  loadMatchingConvWeights,
   parseConvArch,
   parsePool,
+  readConvNetwork,
   type ConvArch,
   type ConvNet,
   type Shape3,
@@ -281,27 +278,25 @@ async function readNetwork(
         throw new InputError(
           `--layers: lists the layers of a dense network; ${weightsPath} holds Conv2d weights (order them with --arch FILE's "order")`,
         );
-      const imageShape = (dataset as Dataset & { imageShape?: Shape3 }).imageShape;
-      const chain = inferConvChain(weights.tensors, weightsPath, {
-        inputDim: dataset.X.cols,
-        imageShape,
-        arch: o.arch,
-        inputLabel: o.inputLabel,
-        fileOrder: weights.savedOrder,
-      });
-      process.stderr.write(
-        `nfa: conv network on ${chain.input.join('x')} images (${chain.inputFrom === 'square' ? `square, ${chain.input[0]} channels as the first conv layer takes` : `from the ${chain.inputFrom === 'arch' ? 'architecture file' : 'dataset'}`}), layers (${chain.orderedBy} order): ${describeConvChain(chain)}\n`,
-      );
-      if (chain.ignored.length)
-        process.stderr.write(`nfa: not part of the network, ignored: ${chain.ignored.join(', ')}\n`);
-      checkConvNfaBudget(chain, dataset.X.rows, o.backend);
-      const net = await loadConvNet(weights, chain, o.activation);
-      if (!o.init) return { net, chain };
-      const init = await openWeightFile(o.init);
+      const init = o.init ? await openWeightFile(o.init) : null;
       try {
-        return { net, chain, initWeights: await loadMatchingConvWeights(networkView(init.file), chain) };
+        const r = await readConvNetwork(weights, weightsPath, {
+          inputDim: dataset.X.cols,
+          rows: dataset.X.rows,
+          imageShape: (dataset as Dataset & { imageShape?: Shape3 }).imageShape,
+          arch: o.arch,
+          inputLabel: o.inputLabel,
+          fileOrder: weights.savedOrder,
+          activation: o.activation,
+          backend: o.backend,
+          init: init ? networkView(init.file) : undefined,
+        });
+        process.stderr.write(`nfa: ${describeConvNetwork(r.chain)}\n`);
+        if (r.chain.ignored.length)
+          process.stderr.write(`nfa: not part of the network, ignored: ${r.chain.ignored.join(', ')}\n`);
+        return r;
       } finally {
-        await init.close();
+        await init?.close();
       }
     }
     const chain = inferLayerChain(weights.tensors, weightsPath, {

@@ -189,6 +189,8 @@ export interface ConvChain {
 export interface ConvChainOptions {
   /** Columns of the data: C H W. */
   inputDim: number;
+  /** Rows of the data (the work budget). */
+  rows?: number;
   /** Dataset.imageShape when the loader knows it. */
   imageShape?: Shape3;
   arch?: ConvArch;
@@ -430,4 +432,34 @@ export function checkConvNfaBudget(chain: Pick<ConvChain, 'layers'>, rows: numbe
     throw new InputError(
       `the conv network's patch-AGOPs on ${rows} rows need ~${macs.toExponential(1)} multiply-adds, ~${Math.round(macs / CONV_CPU_MACS)} s on the CPU (limit ${MAX_CPU_CONV_NFA_MACS.toExponential(1)}); use --backend webgpu or auto, or fewer rows`,
     );
+}
+
+/** What reading a conv network needs besides the weights: the data's columns, the declarations, the init file. */
+export interface ReadConvOptions extends ConvChainOptions {
+  activation: Activation;
+  /** 'cpu' checks the CPU work budget too. */
+  backend: string;
+  /** Initial weights (networkView of the file): the NFMs are then of W - W0. */
+  init?: WeightFile;
+}
+
+/** The conv network of `weights` (a networkView) that takes the data's images, budget-checked, loaded, with --init's weights. */
+export async function readConvNetwork(
+  weights: WeightFile,
+  fileName: string,
+  o: ReadConvOptions,
+): Promise<{ net: ConvNet; chain: ConvChain; initWeights?: Float64Array[] }> {
+  const chain = inferConvChain(weights.tensors, fileName, o);
+  checkConvNfaBudget(chain, o.rows ?? 0, o.backend);
+  const net = await loadConvNet(weights, chain, o.activation);
+  return { net, chain, ...(o.init ? { initWeights: await loadMatchingConvWeights(o.init, chain) } : {}) };
+}
+
+/** One line for logs: the image shape, where it came from, and the layers. */
+export function describeConvNetwork(chain: ConvChain): string {
+  const from =
+    chain.inputFrom === 'square'
+      ? `square, ${chain.input[0]} channels as the first conv layer takes`
+      : `from the ${chain.inputFrom === 'arch' ? 'architecture file' : 'dataset'}`;
+  return `conv network on ${chain.input.join('x')} images (${from}), layers (${chain.orderedBy} order): ${describeConvChain(chain)}`;
 }

@@ -16,6 +16,20 @@ const ACTIVATION_CODE: Record<Activation, number> = { relu: 0, gelu: 1, tanh: 2,
 interface Uploaded {
   W: GPUBuffer;
   b: GPUBuffer;
+  /** kh x kw x k x ceil(c/4) vec4s (convBackwardInput.wgsl); null for the first layer (never back-propagated through). */
+  Wt: GPUBuffer | null;
+}
+
+/** W (k x c x kh x kw) as kh x kw x k x c4 vec4s, channels zero-padded to a multiple of 4. */
+function transposedWeights(l: NetLayer): Float32Array {
+  const c4 = Math.ceil(l.c / 4);
+  const out = new Float32Array(l.kh * l.kw * l.k * c4 * 4);
+  for (let o = 0; o < l.k; o++)
+    for (let c = 0; c < l.c; c++)
+      for (let u = 0; u < l.kh; u++)
+        for (let v = 0; v < l.kw; v++)
+          out[(((u * l.kw + v) * l.k + o) * c4 + (c >> 2)) * 4 + (c & 3)] = l.W[((o * l.c + c) * l.kh + u) * l.kw + v];
+  return out;
 }
 
 function geometry(l: NetLayer, images: number, outputs: number, applyAct: boolean, xStride: number) {
@@ -54,13 +68,14 @@ export class ConvGpu {
   }
 
   private upload(op: GpuOp, net: ConvNet): Uploaded[] {
-    return net.layers.map((l) => {
-      this.ctx.checkBinding(l.W.length * 4, `layer '${l.name}' weights`);
+    return net.layers.map((l, i) => {
+      this.ctx.checkBinding(l.W.length * 4 * 2, `layer '${l.name}' weights`);
       const b = new Float32Array(l.k);
       if (l.b) b.set(l.b);
       return {
         W: this.ctx.upload(op, Float32Array.from(l.W), `weights of ${l.name}`),
         b: this.ctx.upload(op, b, `bias of ${l.name}`),
+        Wt: i > 0 ? this.ctx.upload(op, transposedWeights(l), `transposed weights of ${l.name}`) : null,
       };
     });
   }
@@ -130,7 +145,7 @@ export class ConvGpu {
     const up = this.upload(op, net);
     const outDim = size3(net.layers[net.layers.length - 1].nextShape);
     const out = new Float64Array(X.rows * outDim);
-    const keep = new Set(up.flatMap((u) => [u.W, u.b]));
+    const keep = new Set(up.flatMap((u) => (u.Wt ? [u.W, u.b, u.Wt] : [u.W, u.b])));
     const batch = this.batchImages(net, 1);
     for (let r0 = 0; r0 < X.rows; r0 += batch) {
       const rows = Math.min(batch, X.rows - r0);
@@ -149,7 +164,7 @@ export class ConvGpu {
   async outputGradGrams(op: GpuOp, net: ConvNet, X: Mat): Promise<Float64Array[]> {
     const L = net.layers.length;
     const up = this.upload(op, net);
-    const keep = new Set(up.flatMap((u) => [u.W, u.b]));
+    const keep = new Set(up.flatMap((u) => (u.Wt ? [u.W, u.b, u.Wt] : [u.W, u.b])));
     const O = size3(net.layers[L - 1].nextShape);
     const H = net.layers.map((l) => new Float64Array(l.k * l.k));
     const batch = this.batchImages(net, O);
@@ -186,13 +201,13 @@ export class ConvGpu {
             USAGE_STORAGE,
             `gradient at the input of ${layer.name}`,
           );
-          const [bx, by, bs] = this.grid(V * size3(layer.inShape));
+          const [bx, by, bs] = this.grid(V * Math.ceil(layer.inShape[0] / 4) * layer.inShape[1] * layer.inShape[2]);
           this.ctx.dispatchProgram(
             op,
             pass,
             convBackwardInput,
             geometry(layer, rows, O, false, bs),
-            [gz, up[l].W, gin],
+            [gz, up[l].Wt!, gin],
             [bx, by],
           );
           ga = gin;

@@ -2,8 +2,11 @@
 // per-output gradients of the patch-AGOP (SCIENCE.md §6); q runs over images * outputs virtual images:
 //   Ga[q, c, y, x] = sum over o, u, v with y + padding - u = i*stride, x + padding - v = j*stride,
 //                    0 <= i < ho, 0 <= j < wo  of  W[o, c, u, v] Gz[q, o, i, j]
-// Layout (row-major f32): Gz (images * outputs) x k x ho x wo, W k x c x kh x kw, Ga (images * outputs) x c x h x w.
-// Workgroups: 64 invocations, one element of Ga each (a gather, so no atomics); flattened (x, y) grid.
+// Layout (row-major f32): Gz (images * outputs) x k x ho x wo; Wt the weights transposed to
+// kh x kw x k x c4 vec4s (c4 = ceil(c / 4), channels 4b..4b+3 in one vec4, zero beyond c);
+// Ga (images * outputs) x c x h x w.
+// Workgroups: 64 invocations, each 4 consecutive channels of Ga at one (q, y, x) (a gather, so no
+// atomics): per (u, v, o) one Gz load and one vec4 weight load give 4 multiply-adds. Flattened (x, y) grid.
 
 struct Params {
   images: u32,
@@ -30,21 +33,23 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Gz: array<f32>;
-@group(0) @binding(2) var<storage, read> W: array<f32>;
+@group(0) @binding(2) var<storage, read> Wt: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> Ga: array<f32>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let t = gid.x + gid.y * p.xStride;
-  let per = p.c * p.h * p.w;
+  let c4 = (p.c + 3u) / 4u;
+  let per = c4 * p.h * p.w;
   if (t >= p.images * p.outputs * per) {
     return;
   }
   let q = t / per;
-  let c = (t % per) / (p.h * p.w);
+  let cb = (t % per) / (p.h * p.w);
   let y = (t % (p.h * p.w)) / p.w;
   let x = t % p.w;
-  var g = 0.0;
+  let gq = q * p.k * p.ho * p.wo;
+  var g = vec4f(0.0);
   for (var u = 0u; u < p.kh; u++) {
     let yi = i32(y + p.padding) - i32(u);
     if (yi < 0 || u32(yi) % p.stride != 0u || u32(yi) / p.stride >= p.ho) {
@@ -57,10 +62,19 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
         continue;
       }
       let j = u32(xj) / p.stride;
+      let wBase = (u * p.kw + v) * p.k * c4 + cb;
+      let gBase = gq + i * p.wo + j;
       for (var o = 0u; o < p.k; o++) {
-        g += W[((o * p.c + c) * p.kh + u) * p.kw + v] * Gz[((q * p.k + o) * p.ho + i) * p.wo + j];
+        g += Wt[wBase + o * c4] * Gz[gBase + o * p.ho * p.wo];
       }
     }
   }
-  Ga[t] = g;
+  let c0 = cb * 4u;
+  let plane = p.h * p.w;
+  let out = (q * p.c + c0) * plane + y * p.w + x;
+  for (var r = 0u; r < 4u; r++) {
+    if (c0 + r < p.c) {
+      Ga[out + r * plane] = g[r];
+    }
+  }
 }

@@ -40,6 +40,15 @@ export const ANNOUNCE_FIT_SECONDS = 10;
 
 /** ConvRFM: float64 values of the transformed patch sets (training, held-out and AGOP rows x positions x C·q·q): 1 GiB. */
 export const MAX_PATCH_VALUES = 2 ** 27;
+/** NFA of a conv network: a layer's patch dimension c·kh·kw (a dense layer's input): W^T W and the patch-AGOP are its square in float64. */
+export const MAX_PATCH_DIM = 4096;
+/**
+ * NFA of a conv network on the CPU: estimated multiply-adds, rows x (forward + outputs x backward).
+ * The float64 loops run at ~CONV_CPU_MACS per second (bench/conv-nfa.mjs); beyond ~10 minutes the
+ * CLI refuses and names WebGPU or fewer rows.
+ */
+export const CONV_CPU_MACS = 3e8;
+export const MAX_CPU_CONV_NFA_MACS = CONV_CPU_MACS * MAX_CPU_FIT_SECONDS;
 
 /** catapult: training steps and hidden width of the toy and the ReLU lab. */
 export const MAX_CATAPULT_STEPS = 1_000_000;

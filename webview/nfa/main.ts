@@ -7,7 +7,16 @@ import { el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
-import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
+import {
+  block,
+  CORRELATION_COLUMNS,
+  correlationRows,
+  correlationTsv,
+  eigenFilters,
+  maxAbs,
+  topByDiagonal,
+} from './numbers';
+import { renderImageGrid } from '../shared/images';
 import { unhandled } from '../../src/protocol/channel';
 
 let theme: Theme = readTheme();
@@ -85,6 +94,10 @@ const eigWrap = el('div', { class: 'chartwrap' });
 const eigCanvas = el('canvas', { id: 'eigen-chart', role: 'img', 'aria-label': 'Top eigenvector loadings' });
 eigWrap.append(eigCanvas);
 eig.body.append(eigTable, eigWrap);
+// Conv layers (SCIENCE.md §6): the top eigenvectors of W^T W and of the patch-AGOP as c x kh x kw filters.
+const filters = card('filters', 'Top eigenvectors as filters', true);
+filters.body.className = '';
+filters.card.hidden = true;
 app.append(header, grid);
 const charts = new ChartSet<'eigen'>(() => eigCanvas);
 
@@ -97,7 +110,7 @@ function drawTabs(): void {
     const b = el(
       'button',
       { role: 'tab', 'aria-selected': String(i === layerIndex), class: i === layerIndex ? '' : 'secondary' },
-      `${l.name} [${l.shape.join('×')}]`,
+      `${l.kind === 'conv' ? 'conv ' : ''}${l.name} [${l.filter ? `${l.shape[0]}×${l.filter.join('×')}` : l.shape.join('×')}]`,
     );
     b.addEventListener('click', () => {
       layerIndex = i;
@@ -132,7 +145,10 @@ function drawMaps(layer: WireNfaLayer): void {
   }
   const suffix = k < d ? ` (top ${k} of ${d} inputs by NFM diagonal)` : '';
   nfmMap.h.textContent = `NFM of ${layer.name} = W^T W${view?.minusInit ? ' (minus init)' : ''}${suffix}`;
-  agopMap.h.textContent = `Network ${power} at the input of ${layer.name}${suffix}`;
+  agopMap.h.textContent =
+    layer.kind === 'conv'
+      ? `Patch-${power} of ${layer.name} (over its ${layer.filter!.join('×')} input patches)${suffix}`
+      : `Network ${power} at the input of ${layer.name}${suffix}`;
   nfmMap.map.set({ values: blocks[0]!, names, scale: shared, label: 'NFM' });
   agopMap.map.set({ values: blocks[1]!, names, scale: shared, label: power });
   if (blocks[2]) {
@@ -222,6 +238,20 @@ function drawEigen(layer: WireNfaLayer): void {
   eig.h.textContent = `Top eigenvectors compared (loadings for ${layer.name}; AGOP and AGOP^1/2 share eigenvectors)`;
 }
 
+function drawFilters(layer: WireNfaLayer): void {
+  filters.card.hidden = !layer.filter;
+  if (!layer.filter) return;
+  const d = layer.shape[1];
+  const k = Math.min(4, d);
+  const u = signedEigenpairs(f64(layer.nfm), d, k);
+  const v = signedEigenpairs(f64(layer.agop), d, k);
+  filters.h.textContent = `Top eigenvectors of ${layer.name}'s W^T W and patch-AGOP as ${layer.filter.join('×')} filters`;
+  renderImageGrid(filters.body, [
+    ...eigenFilters(u.vectors, u.values, layer.filter, 'W^T W', k),
+    ...eigenFilters(v.vectors, v.values, layer.filter, 'patch-AGOP', k),
+  ]);
+}
+
 function render(): void {
   if (!view) return;
   drawTabs();
@@ -229,6 +259,7 @@ function render(): void {
   drawMaps(layer);
   drawCorrelations();
   drawEigen(layer);
+  drawFilters(layer);
   document.body.dataset.ready = '1';
 }
 

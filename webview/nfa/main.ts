@@ -1,10 +1,12 @@
 // The NFA view: per layer NFM_l beside AGOP_l^alpha (and the RFM's M for the first layer), the
 // correlation table of every layer, the top eigenvectors compared, and the numbers to copy.
+import { detectImageShape, matrixImages } from '../../src/core/data/image-shape';
 import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { NfaHostToWebview, NfaPanelState, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol/nfa';
 import { baseOptions, ChartSet, seriesColor } from '../shared/charts';
 import { el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
+import { renderImageGrid } from '../shared/images';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
 import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
@@ -74,6 +76,10 @@ const agopMap = heatmapIn('agop', 'AGOP');
 const rfmMap = heatmapIn('rfm', 'RFM M');
 const rfmNote = el('p', { class: 'status' }, '');
 rfmMap.body.append(rfmNote);
+// Images: the first layer's NFM and AGOP (and the RFM's M) as images when the inputs are pixels.
+const images = card('images', 'As images', true);
+images.body.className = '';
+images.card.hidden = true;
 const corr = card('correlations', 'Correlations per layer (NFM_l against the network AGOP at layer l’s input)', true);
 const corrTable = el('table', { class: 'numbers', id: 'correlations' });
 corr.body.className = '';
@@ -222,11 +228,32 @@ function drawEigen(layer: WireNfaLayer): void {
   eig.h.textContent = `Top eigenvectors compared (loadings for ${layer.name}; AGOP and AGOP^1/2 share eigenvectors)`;
 }
 
+/** diag and top eigenvectors of NFM, AGOP (and M) as images, for a first layer whose inputs are an image. */
+function drawImages(layer: WireNfaLayer): void {
+  const det = layerIndex === 0 ? detectImageShape(layer.inputNames) : null;
+  images.card.hidden = !det;
+  if (!det) {
+    images.body.replaceChildren();
+    return;
+  }
+  const d = layer.shape[1];
+  const power = alpha.value === '1' ? 'AGOP' : 'AGOP^1/2';
+  const rfm = view?.rfm && view.rfm.d === d ? f64(view.rfm.M) : null;
+  const [c, h, w] = det.shape;
+  images.h.textContent = `${layer.name}: NFM, ${power}${rfm ? ' and RFM M' : ''} as ${c > 1 ? `${c} × ` : ''}${h} × ${w} images (diag in grey; eigenvectors blue < 0 < red)`;
+  renderImageGrid(images.body, [
+    ...matrixImages(f64(layer.nfm), det.shape, 2, 'NFM'),
+    ...matrixImages(f64(alpha.value === '1' ? layer.agop : layer.sqrtAgop), det.shape, 2, power),
+    ...(rfm ? matrixImages(rfm, det.shape, 2, 'M') : []),
+  ]);
+}
+
 function render(): void {
   if (!view) return;
   drawTabs();
   const layer = view.layers[layerIndex];
   drawMaps(layer);
+  drawImages(layer);
   drawCorrelations();
   drawEigen(layer);
   document.body.dataset.ready = '1';

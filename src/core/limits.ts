@@ -32,6 +32,9 @@ export const MAX_CPU_FIT_SECONDS = 600;
 /** Estimated fits longer than this print the estimate before they start. */
 export const ANNOUNCE_FIT_SECONDS = 10;
 
+/** Views: M's eigenvectors are drawn as images up to this many pixels (32 x 32; the decomposition is O(d³) on the page). */
+export const MAX_EIGEN_IMAGE_FEATURES = 1024;
+
 /** catapult: training steps and hidden width of the toy and the ReLU lab. */
 export const MAX_CATAPULT_STEPS = 1_000_000;
 export const MAX_CATAPULT_WIDTH = 65_536;

@@ -5,6 +5,7 @@
 // numbered pixel names (pixel0..pixel63, px1..px784) on a square count, and anonymous numbered columns
 // (col0.., x0.., 0..) on a square count of at least 64 (8 x 8, sklearn's digits).
 import { InputError } from '../errors';
+import { MAX_EIGEN_IMAGE_FEATURES } from '../limits';
 import { signedEigenpairs } from '../linalg/eigh';
 
 export type ImageShape = readonly [c: number, h: number, w: number];
@@ -120,9 +121,6 @@ export interface MatrixImage {
   shape: ImageShape;
   signed: boolean;
 }
-
-/** Eigenvectors are drawn up to this many features (784 = 28 x 28 and 1024 = 32 x 32 included). */
-export const MAX_EIGEN_IMAGE_FEATURES = 1024;
 
 /**
  * diag(`name`) and its top `k` eigenvectors (largest eigenvalue first, each signed so its largest loading

@@ -65,6 +65,10 @@ function card(id: string, heading: string, wide = false): { card: HTMLElement; b
 }
 function heatmapIn(id: string, heading: string): { map: Heatmap; h: HTMLElement; body: HTMLElement } {
   const { body, h } = card(id, heading);
+  // The map's box scrolls for wide layers: focusable, so the keyboard can scroll it too.
+  Object.entries({ tabindex: '0', role: 'region', 'aria-label': `${heading} (scrollable)` }).forEach(([k, v]) =>
+    body.setAttribute(k, v),
+  );
   const canvas = el('canvas', { id: `heat-${id}`, role: 'img', 'aria-label': heading });
   const tip = el('div', { class: 'tip' });
   tip.hidden = true;

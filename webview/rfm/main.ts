@@ -60,7 +60,11 @@ for (const c of CARDS) {
     grid.append(card);
     continue;
   }
-  const wrap = el('div', { class: c.id === 'heatmap' ? 'heatwrap' : 'chartwrap' });
+  // The heatmap's box scrolls when M is large: focusable, so the keyboard can scroll it too.
+  const wrap =
+    c.id === 'heatmap'
+      ? el('div', { class: 'heatwrap', tabindex: '0', role: 'region', 'aria-label': `${c.title} (scrollable)` })
+      : el('div', { class: 'chartwrap' });
   const canvas = el('canvas', { id: c.id, role: 'img', 'aria-label': c.title });
   wrap.append(canvas);
   if (c.id === 'heatmap') {

@@ -83,7 +83,8 @@ export async function scanFrame(frame, tags = TAGS) {
         const cancelled = new Set();
         window.setTimeout = (fn, ms = 0, ...args) => {
           const id = ++next;
-          if (ms <= 1 && typeof fn === 'function') queueMicrotask(() => cancelled.has(id) || fn(...args));
+          // A Promise reaction, not queueMicrotask: the latter is a callback the sandbox refuses to run.
+          if (ms <= 1 && typeof fn === 'function') Promise.resolve().then(() => cancelled.has(id) || fn(...args));
           return id;
         };
         window.clearTimeout = (id) => cancelled.add(id);

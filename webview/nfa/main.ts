@@ -1,6 +1,6 @@
 // The NFA view: per layer NFM_l beside AGOP_l^alpha (and the RFM's M for the first layer), the
 // correlation table of every layer, the top eigenvectors compared, and the numbers to copy.
-import { detectImageShape, matrixImages } from '../../src/core/data/image-shape';
+import { detectImageShape, matrixImages } from '../../src/core/data/images';
 import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { NfaHostToWebview, NfaPanelState, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol/nfa';
 import { baseOptions, ChartSet, seriesColor } from '../shared/charts';

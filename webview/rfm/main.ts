@@ -1,5 +1,5 @@
 // The RFM panel: draws a run (live while it fits) and fits on the placement the host gives it.
-import { detectImageShape, matrixImages, type DetectedImage } from '../../src/core/data/image-shape';
+import { detectImageShape, matrixImages, type DetectedImage } from '../../src/core/data/images';
 import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { SavedIteration } from '../../src/core/rfm/serialize';
 import type { FitRequest, HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol/rfm';

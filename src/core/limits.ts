@@ -49,6 +49,8 @@ export const MAX_PATCH_DIM = 4096;
  */
 export const CONV_CPU_MACS = 3e8;
 export const MAX_CPU_CONV_NFA_MACS = CONV_CPU_MACS * MAX_CPU_FIT_SECONDS;
+/** Views: M's eigenvectors are drawn as images up to this many pixels (32 x 32; the decomposition is O(d³) on the page). */
+export const MAX_EIGEN_IMAGE_FEATURES = 1024;
 
 /** catapult: training steps and hidden width of the toy and the ReLU lab. */
 export const MAX_CATAPULT_STEPS = 1_000_000;

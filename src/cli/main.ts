@@ -6,6 +6,7 @@ import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';
 import * as spikes from './commands/spikes';
 import * as catapult from './commands/catapult';
+import * as grok from './commands/grok';
 
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
@@ -17,6 +18,10 @@ const commands: Record<string, Command> = {
   catapult: {
     summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP',
     run: catapult.run,
+  },
+  grok: {
+    summary: 'RFM groks modular arithmetic: accuracy, circulant deviation, AGOP alignment per iteration',
+    run: grok.run,
   },
 };
 

@@ -53,7 +53,11 @@ test('indicator kernels, predictions and AGOP equal the dense CPU backend on R-t
   const Xt = applyTransform(dense(Xr), R),
     Zt = applyTransform(dense(Zr), R);
   const r = rng(9);
-  const alpha = mat(Xr.n, p, Float64Array.from({ length: Xr.n * p }, () => r() - 0.5));
+  const alpha = mat(
+    Xr.n,
+    p,
+    Float64Array.from({ length: Xr.n * p }, () => r() - 0.5),
+  );
   const cpu = new CpuBackend();
   for (const name of ['gaussian', 'laplace'] as const) {
     const kernel = { name, bandwidth: 1.7 };
@@ -82,7 +86,11 @@ test('quadratic kernel: k = (x^T M z)^2 and the AGOP of grad_z f_c = sum_i 2 alp
   const M = randomSpd(d, 8),
     X = dense(Xr).data;
   const r = rng(3);
-  const alpha = mat(n, p, Float64Array.from({ length: n * p }, () => r() - 0.5));
+  const alpha = mat(
+    n,
+    p,
+    Float64Array.from({ length: n * p }, () => r() - 0.5),
+  );
   const kernel = { name: 'quadratic' as const, bandwidth: 1 };
   const K = indicatorKernelMatrix(Xr, Xr, M, kernel, 'k');
   const inner = (i: number, j: number) => {

@@ -9,14 +9,7 @@ import {
   frobeniusAlignment,
   reorderForView,
 } from '../../src/core/rfm/grokking/measures';
-import {
-  applyOp,
-  discreteLogOrder,
-  generator,
-  isPrime,
-  modularTask,
-  powMod,
-} from '../../src/core/rfm/grokking/tasks';
+import { applyOp, discreteLogOrder, generator, isPrime, modularTask, powMod } from '../../src/core/rfm/grokking/tasks';
 import { rng } from '../../src/core/random';
 
 /** A 2p x 2p matrix whose bottom-left block is A_lj = f(l, j) and whose other entries are random. */
@@ -52,7 +45,7 @@ test('circulant deviation: matches the definition with np.roll written out', () 
   for (const hankel of [false, true]) {
     // np.roll(row, -l) (circulant) or np.roll(row, +l) (Hankel), then np.var down each column.
     const rolled = Array.from({ length: m }, (_, l) =>
-      Array.from({ length: m }, (_, j) => A[l * m + (((hankel ? j - l : j + l) % m) + m) % m]),
+      Array.from({ length: m }, (_, j) => A[l * m + ((((hankel ? j - l : j + l) % m) + m) % m)]),
     );
     let num = 0,
       fro = 0;

@@ -178,22 +178,25 @@ export async function indicatorGradMoments(
     H.fill(0);
     for (let r = 0; r < rows; r++) {
       const co = r * c; // this row's columns in H
-      csum.fill(0);
       for (let i = 0; i < n; i++) {
         const wi = W[r * n + i];
         if (wi === 0) continue;
         const ai = i * c;
-        for (let col = 0; col < c; col++) csum[col] += wi * al[ai + col];
         for (let u = 0; u < w; u++) {
           const ho = X.idx[i * w + u] * cols + co;
           for (let col = 0; col < c; col++) H[ho + col] += wi * al[ai + col];
         }
       }
-      if (sub)
+      if (sub) {
+        // sum_i w_i alpha_ic: every centre added its term at exactly `w` indices, so it is the column sum / w.
+        csum.fill(0);
+        for (let j = 0; j < d; j++) for (let col = 0; col < c; col++) csum[col] += H[j * cols + co + col];
+        for (let col = 0; col < c; col++) csum[col] /= w;
         for (let u = 0; u < Z.width; u++) {
           const ho = zr.idx[r * Z.width + u] * cols + co;
           for (let col = 0; col < c; col++) H[ho + col] -= csum[col];
         }
+      }
       for (let j = 0; j < d; j++) for (let col = 0; col < c; col++) sum[col * d + j] += H[j * cols + co + col];
     }
     await gram.addGram(rows === block ? H : compact(H, d, cols, rows * c), d, rows * c, outer);

@@ -3,7 +3,7 @@
 // accuracies, test MSE and the two progress measures. Built on core/rfm: its indicator-input kernels
 // and AGOP (rfm/indicator.ts), agopFromMoments and nextFeatureMatrix, its metrics.
 import { InputError, throwIfCancelled, type CancelToken } from '../../errors';
-import { CPU_FLOPS, MAX_CPU_FIT_SECONDS, MAX_CPU_KERNEL_BYTES } from '../../limits';
+import { CPU_FLOPS, MAX_CPU_FIT_SECONDS, MAX_CPU_KERNEL_BYTES, MAX_GROK_ITERS } from '../../limits';
 import { mat } from '../../mat';
 import { agopFromMoments, nextFeatureMatrix } from '../feature-matrix';
 import {
@@ -45,7 +45,7 @@ export const DEFAULT_GROK_OPTIONS: GrokOptions = {
 };
 
 export const GROK_KERNELS: readonly IndicatorKernelName[] = ['gaussian', 'laplace', 'quadratic'];
-export const MAX_GROK_ITERS = 200;
+export { MAX_GROK_ITERS };
 
 /**
  * Options from untyped input over the defaults; `where(key)` names the flag or setting in messages

@@ -1,14 +1,14 @@
 // Modular-arithmetic tasks of SCIENCE.md §4: x = [onehot(a), onehot(b)] in R^{2p}, label (a o b) mod p,
 // a seeded fraction of all pairs trains and the rest tests.
 import { InputError } from '../../errors';
+import { MAX_GROK_P } from '../../limits';
 import { permutation } from '../../random';
 import type { IndicatorRows } from '../indicator';
 
 export type ModOp = 'add' | 'sub' | 'mul' | 'div';
 export const MOD_OPS: readonly ModOp[] = ['add', 'sub', 'mul', 'div'];
 
-/** Largest prime accepted (n = p^2 pairs: the n_train^2 float64 kernel matrix stays under ~0.5 GB). */
-export const MAX_GROK_P = 127;
+export { MAX_GROK_P };
 
 export function isPrime(p: number): boolean {
   if (!Number.isInteger(p) || p < 2) return false;

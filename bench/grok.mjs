@@ -3,10 +3,17 @@
 // (Dawn; the AGOP's Gram sums on the device), each in its own process through the CLI from the
 // sources. Prints JSON: wall seconds of the process, the run's own seconds and per-iteration mean,
 // the iteration where test accuracy first reaches 0.9, the final accuracies, and loadavg (1, 5, 15
-// min) before and after (the machine may be shared).
+// min) before and after (the machine may be shared), and cpu_seconds: the child's user + system CPU
+// time over all its threads (lavapipe's included) from /usr/bin/time when present, less
+// load-dependent than wall time on a shared machine.
 // Usage: node bench/grok.mjs [--p 61] [--iters 30] [--backends cpu,webgpu] [--op add] [--kernel gaussian]
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { loadavg } from 'node:os';
+
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const scratch = mkdtempSync(join(tmpdir(), 'grok-bench-'));
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,30 +30,31 @@ const results = [];
 for (const backend of arg('--backends', 'cpu,webgpu').split(',')) {
   const load0 = loadavg();
   const t0 = performance.now();
-  const r = spawnSync(
+  const timeFile = join(scratch, `${backend}.time`);
+  const node = [
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--import',
-      join(root, 'test', 'register-wgsl.mjs'),
-      join(root, 'src', 'cli', 'main.ts'),
-      'grok',
-      '--p',
-      p,
-      '--iters',
-      iters,
-      '--op',
-      op,
-      '--kernel',
-      kernel,
-      '--backend',
-      backend,
-      '--json',
-      '-',
-    ],
-    { cwd: root, encoding: 'utf8', maxBuffer: 256 * 2 ** 20 },
-  );
+    '--import',
+    'tsx',
+    '--import',
+    join(root, 'test', 'register-wgsl.mjs'),
+    join(root, 'src', 'cli', 'main.ts'),
+    'grok',
+    '--p',
+    p,
+    '--iters',
+    iters,
+    '--op',
+    op,
+    '--kernel',
+    kernel,
+    '--backend',
+    backend,
+    '--json',
+    '-',
+  ];
+  const cmd = TIME ? [TIME, '-f', '%U %S', '-o', timeFile, ...node] : node;
+  const r = spawnSync(cmd[0], cmd.slice(1), { cwd: root, encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  const cpu = TIME && existsSync(timeFile) ? readFileSync(timeFile, 'utf8').trim().split(/\s+/).map(Number) : null;
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) {
     results.push({ backend, error: r.stderr.trim().split('\n').slice(-3).join(' ') });
@@ -66,6 +74,7 @@ for (const backend of arg('--backends', 'cpu,webgpu').split(',')) {
     d: 2 * j.p,
     iterations: its.length - 1,
     wall_seconds: +wall.toFixed(2),
+    cpu_seconds: cpu ? +(cpu[0] + cpu[1]).toFixed(2) : null,
     run_seconds: +j.seconds.toFixed(2),
     seconds_per_iteration: +(j.seconds / its.length).toFixed(3),
     first_iter_test_acc_0_9: acc.findIndex((a) => a >= 0.9) < 0 ? null : acc.findIndex((a) => a >= 0.9),
@@ -76,4 +85,5 @@ for (const backend of arg('--backends', 'cpu,webgpu').split(',')) {
     loadavg_after: loadavg().map((v) => +v.toFixed(2)),
   });
 }
+rmSync(scratch, { recursive: true, force: true });
 process.stdout.write(JSON.stringify({ bench: 'grok', results }, null, 2) + '\n');

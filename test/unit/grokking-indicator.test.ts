@@ -132,3 +132,30 @@ test('solveSmallestJitter: 0 jitter for a positive definite K, the smallest fact
   const b = solveSmallestJitter(ones, n, Y);
   assert.ok(b.jitter > 0 && b.jitter <= 1e-2);
 });
+
+test('indicator AGOP with three indices per row (the general path) equals the dense CPU backend', async () => {
+  const d = 7,
+    n = 12,
+    r = rng(21);
+  const rows = (m: number): IndicatorRows => ({
+    n: m,
+    width: 3,
+    idx: Int32Array.from({ length: 3 * m }, () => Math.floor(r() * d)),
+    d,
+  });
+  const Xr = rows(n);
+  const M = randomSpd(d, 6);
+  const R = transformOf({ diag: false, d, data: M });
+  const Xt = applyTransform(dense(Xr), R);
+  const alpha = mat(
+    n,
+    2,
+    Float64Array.from({ length: 2 * n }, () => r() - 0.5),
+  );
+  const kernel = { name: 'gaussian' as const, bandwidth: 1.3 };
+  const dm = await new CpuBackend().gradMoments(Xt, Xt, kernel, alpha, false);
+  const want = agopFromMoments(dm, R, n, false, true, d).data;
+  const im = await indicatorGradMoments(Xr, Xr, M, kernel, alpha, new CpuGramSums(), 5);
+  const got = agopFromMoments(im, mat(d, d, M), n, false, true, d).data;
+  assert.ok(maxAbsDiff(got, want) < 1e-9 * Math.max(...want.map(Math.abs)));
+});

@@ -182,10 +182,20 @@ export async function indicatorGradMoments(
         const wi = W[r * n + i];
         if (wi === 0) continue;
         const ai = i * c;
-        for (let u = 0; u < w; u++) {
-          const ho = X.idx[i * w + u] * cols + co;
-          for (let col = 0; col < c; col++) H[ho + col] += wi * al[ai + col];
-        }
+        if (w === 2) {
+          // The grokking rows [a, p + b]: one product feeds both rows of H.
+          const h0 = X.idx[2 * i] * cols + co,
+            h1 = X.idx[2 * i + 1] * cols + co;
+          for (let col = 0; col < c; col++) {
+            const v = wi * al[ai + col];
+            H[h0 + col] += v;
+            H[h1 + col] += v;
+          }
+        } else
+          for (let u = 0; u < w; u++) {
+            const ho = X.idx[i * w + u] * cols + co;
+            for (let col = 0; col < c; col++) H[ho + col] += wi * al[ai + col];
+          }
       }
       if (sub) {
         // sum_i w_i alpha_ic: every centre added its term at exactly `w` indices, so it is the column sum / w.

@@ -85,3 +85,8 @@ export function checkTableSize(what: string, rows: number, columns: number, way 
       `${what}: ${rows} rows x ${columns} columns = ${rows * columns} values (${formatBytes(rows * columns * 8)} as float64), over the limit of ${MAX_CELLS} values (${formatBytes(MAX_CELLS * 8)}); ${way}`,
     );
 }
+
+/** grok: largest prime p (p^2 pairs; at r = 0.5 the n_train^2 float64 kernel matrix and its factor take ~0.9 GiB). */
+export const MAX_GROK_P = 127;
+/** grok: AGOP iterations. */
+export const MAX_GROK_ITERS = 200;

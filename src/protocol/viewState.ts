@@ -38,11 +38,17 @@ export const NfaPanelStateSchema: z.ZodType<NfaPanelState> = z.looseObject({
 
 /** Settings a lab saved: each may be missing (the lab fills it from its defaults). */
 const NfaLabSettingsSchema: z.ZodType<Partial<NfaLabSettings>> = z.looseObject({
+  task: z.enum(['dataset', 'modular']).optional(),
+  op: z.enum(['add', 'sub', 'mul', 'div']).optional(),
+  p: z.number().int().min(2).optional(),
+  trainFrac: finite.gt(0).lt(1).optional(),
   width: z.number().int().min(1).optional(),
   depth: z.number().int().min(1).optional(),
   activation: z.string().optional(),
-  optimizer: z.enum(['sgd', 'adam']).optional(),
+  optimizer: z.enum(['sgd', 'adam', 'adamw']).optional(),
   lr: finite.positive().optional(),
+  weightDecay: finite.min(0).optional(),
+  bias: z.boolean().optional(),
   batch: z.number().int().min(1).optional(),
   epochs: z.number().int().min(1).optional(),
   seed: z.number().int().optional(),
@@ -54,6 +60,9 @@ const NfaLabEpochSchema: z.ZodType<NfaLabEpoch> = z.looseObject({
   epoch: z.number().int().min(0),
   loss: maybeNumber,
   layers: z.array(z.looseObject({ name: z.string(), pearsonSqrt: maybeNumber, pearson: maybeNumber })),
+  trainAccuracy: maybeNumber.optional(),
+  testAccuracy: maybeNumber.optional(),
+  testLoss: maybeNumber.optional(),
 }) as unknown as z.ZodType<NfaLabEpoch>;
 
 /** A lab state as revived: settings may be partial; what is missing takes the lab's defaults. */

@@ -5,7 +5,7 @@ import { parseBackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';
-import { isActivation, type Activation } from '../../core/nfa/activation';
+import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
 import {
   inferLayerChain,
   loadMatchingWeights,
@@ -35,7 +35,7 @@ DATA     dataset (.csv, .tsv, .npy, .npz, .parquet); every column but the target
 
 options:
   --target COL        target column (used by the RFM comparison)
-  --activation NAME   relu (default), gelu, tanh, sigmoid, identity
+  --activation NAME   relu (default), gelu, tanh, sigmoid, identity, quadratic
   --layers A,B,...    dense layers, input to output: weight tensors or module names (fc1 = fc1.weight)
   --init FILE         initial weights: NFM_l = (W_l - W0_l)^T (W_l - W0_l)
   --standardize       standardise the input columns (training mean/std) before the network
@@ -104,7 +104,7 @@ export async function run(args: string[]): Promise<number> {
   const choice = parseBackendChoice(v.backend, '--backend');
   const activation = v.activation as string;
   if (!isActivation(activation))
-    throw new InputError(`--activation: expected relu, gelu, tanh, sigmoid or identity, got '${activation}'`);
+    throw new InputError(`--activation: expected one of ${ACTIVATIONS.join(', ')}, got '${activation}'`);
   const rfmIters =
     numberFlag(
       'rfm-iters',

@@ -64,5 +64,5 @@ export const mlpOptimizerStep = program('mlpOptimizerStep', mlpOptimizerStepWgsl
   ['c2', 'f32'],
   ['oneMinusBeta1', 'f32'],
   ['oneMinusBeta2', 'f32'],
-  ['_p0', 'u32'],
+  ['decay', 'f32'],
 ]);

@@ -228,6 +228,11 @@ export function rowLabel(i: number): string {
  * so the target is picked by index (default: the last column).
  */
 export function matrixTable(array: NpyArray, file: string, what: string, columnPrefix = ''): Table {
+  if (array.shape.length === 3 || array.shape.length === 4) {
+    throw new InputError(
+      `${what}: has shape ${shapeText(array.shape)}, images without labels; expected an .npz holding the images and their labels (np.savez(path, X=images, y=labels)), or a 2-D array (rows x pixels and a label column) with --image-shape C,H,W`,
+    );
+  }
   if (array.shape.length !== 2) {
     throw new InputError(
       `${what}: has shape ${shapeText(array.shape)}; expected a 2-D array (rows x columns) whose columns are the features and the target`,

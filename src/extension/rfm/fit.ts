@@ -11,7 +11,7 @@ import {
   type Placement,
 } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
-import { inspectDataset, loadDataset } from '../../core/data/index';
+import { inspectDataset, loadDataset } from '../host/datasets';
 import { BackendError, CancelledError, InputError, type CancelToken } from '../../core/errors';
 import { hostRfmBackend } from '../../core/node';
 import { fitRfm } from '../../core/rfm/fit';
@@ -21,7 +21,7 @@ import { ChannelError } from '../../protocol/channel';
 import { fromWireFitResult, type FitReply, type PagePlacement, type RunView } from '../../protocol/rfm';
 import { toWireDataset } from '../../protocol/wire';
 import type { Ctx } from '../ctx';
-import { baseName, displayPath, loaderName, readDatasetFile, sha256, toUri } from '../host/datasetFile';
+import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { resolveRfmOptions, resolveValFraction, type FitArgs } from '../host/options';
 import { askAdvanced, pickDatasetFile, pickTarget } from '../host/prompts';
 import { RunStore, type RunMeta, type RunRecord } from '../host/runStore';
@@ -88,9 +88,11 @@ export class FitService {
     const file = uri ?? (await pickDatasetFile());
     if (!file) return undefined;
     const name = displayPath(file);
-    const bytes = await readDatasetFile(file);
+    let bytes = await readDatasetFile(file);
+    const size = bytes.byteLength;
     if (args.target === undefined) {
       const info = await inspectDataset(bytes, loaderName(file));
+      bytes = info.bytes;
       const picked = await pickTarget(name, info.columns, info.suggestedTarget, info.suggestedTask);
       if (!picked) return undefined;
       args.target = picked.target;
@@ -103,7 +105,11 @@ export class FitService {
     const options = resolveRfmOptions(args);
     const backend = this.ctx.backend(args.backend, 'featureLens.fitRfm option backend');
     const valFraction = resolveValFraction(args);
-    const { dataset: train, schema } = await loadDataset(bytes, loaderName(file), {
+    const {
+      dataset: train,
+      schema,
+      sha256,
+    } = await loadDataset(bytes, loaderName(file), {
       target: args.target,
       task: args.task,
       impute: args.impute,
@@ -154,8 +160,8 @@ export class FitService {
       dataset: {
         uri: file.toString(),
         name,
-        sha256: sha256(bytes),
-        bytes: bytes.byteLength,
+        sha256,
+        bytes: size,
         rows: train.X.rows,
         cols: train.X.cols,
       },

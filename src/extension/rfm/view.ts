@@ -1,5 +1,6 @@
 // What the RFM panel draws (RunView), made from a fit starting, a fit the host computed, or a saved run.
 import type { Dataset } from '../../core/data/dataset';
+import type { ImageShape } from '../../core/data/image-shape';
 import { finalFromReport, iterationFromReport, matrixFromReport } from '../../core/rfm/serialize';
 import type { FitResult } from '../../core/rfm/types';
 import type { RunView } from '../../protocol/rfm';
@@ -26,6 +27,8 @@ export function initialView(name: string, createdAt: Date, train: Dataset): RunV
     backendReason: null,
     seconds: null,
     topK: topK(),
+    // Dataset.imageShape (a 3-/4-D array) when the loader set it; the page detects pixel names itself.
+    imageShape: (train as Dataset & { readonly imageShape?: ImageShape }).imageShape ?? null,
   };
 }
 

@@ -3,7 +3,7 @@
 // The types stay in the view's protocol file; these schemas live apart so the pages' bundles do not take zod.
 import { z } from 'zod';
 import type { LogsPanelState } from './logs';
-import type { NfaPanelState } from './nfa';
+import type { NfaFormChoices, NfaPanelState } from './nfa';
 import type { NfaLabEpoch, NfaLabPanelState, NfaLabSettings } from './nfaLab';
 import type { PanelState } from './rfm';
 
@@ -34,6 +34,17 @@ export const NfaPanelStateSchema: z.ZodType<NfaPanelState> = z.looseObject({
   rfmBandwidth: finite.positive().optional(),
   rfmRows: z.number().int().min(1).optional(),
   focus: z.string().nullable().default(null),
+});
+
+/** The NFA form's choices remembered for a weights file (workspace state). */
+export const NfaFormChoicesSchema: z.ZodType<NfaFormChoices> = z.looseObject({
+  data: z.string().min(1),
+  target: z.string(),
+  activation: z.string(),
+  layers: z.array(z.string()),
+  init: z.string().nullable(),
+  standardize: z.boolean(),
+  rfm: z.string().min(1),
 });
 
 /** Settings a lab saved: each may be missing (the lab fills it from its defaults). */

@@ -9,6 +9,7 @@ import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
 import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
 import { unhandled } from '../../src/protocol/channel';
+import { createForm } from './form';
 
 let theme: Theme = readTheme();
 let view: NfaView | null = null;
@@ -85,7 +86,9 @@ const eigWrap = el('div', { class: 'chartwrap' });
 const eigCanvas = el('canvas', { id: 'eigen-chart', role: 'img', 'aria-label': 'Top eigenvector loadings' });
 eigWrap.append(eigCanvas);
 eig.body.append(eigTable, eigWrap);
-app.append(header, grid);
+const form = createForm((m) => host.post(m));
+form.element.hidden = true;
+app.append(header, form.element, grid);
 const charts = new ChartSet<'eigen'>(() => eigCanvas);
 
 const f64 = (b: ArrayBuffer) => new Float64Array(b);
@@ -261,8 +264,26 @@ window.addEventListener('resize', () => {
 
 function onMessage(m: NfaHostToWebview): void {
   switch (m.type) {
+    case 'form':
+      form.set(m.form);
+      form.element.hidden = false;
+      // Results appear below once computed.
+      grid.hidden = view === null;
+      status.textContent = view ? '' : 'Choose the data and Compute.';
+      status.className = 'status';
+      break;
+    case 'columns':
+      form.columns(m);
+      break;
+    case 'picked':
+      form.picked(m);
+      break;
     case 'show': {
       view = m.view;
+      grid.hidden = false;
+      status.className = 'status';
+      delete document.body.dataset.failed;
+      form.computed();
       title.textContent = view.title;
       info.textContent = `${view.weights} on ${view.data} → ${view.target} · ${view.rows} rows · ${view.activation} · layers in ${view.layerOrder} order${view.minusInit ? ' · NFM minus initial weights' : ''} · ${view.backend} (${view.device})${view.backendNote ? ` · ${view.backendNote}` : ''}`;
       status.textContent = '';

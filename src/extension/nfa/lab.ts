@@ -167,7 +167,8 @@ export class TrainingLab {
 
   async open(dataArg: vscode.Uri | string | undefined, args: LabArgs = {}): Promise<LabTrainResult | undefined> {
     const { target, train, nfaRows, backend, ...settings } = args;
-    this.settings = { ...this.settings, ...settings };
+    // A dataset given to the command is the task unless the arguments say otherwise.
+    this.settings = { ...this.settings, ...(dataArg !== undefined ? { task: 'dataset' as const } : {}), ...settings };
     if (nfaRows !== undefined) this.nfaRows = nfaRows;
     if (backend !== undefined) this.backendChoice = backend;
     this.show();

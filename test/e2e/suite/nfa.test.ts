@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadDataset } from '../../../src/core/data/index';
 import { trainingTargets, trainMlp } from '../../../src/core/nfa/train';
+import { modularTask } from '../../../src/core/data/modular';
 import type { FeatureLensApi } from '../../../src/extension/extension';
 import type { LabTrainResult } from '../../../src/extension/nfa/lab';
 import type { NfaCorrelations } from '../../../src/core/nfa/correlation';
@@ -332,9 +333,20 @@ suite('Weights and the Neural Feature Ansatz', () => {
         ['0.weight', '2.weight', '4.weight'],
       );
       assert.ok(form.activations.includes('quadratic'));
-      // Its own tab in the active group (full width), not a half-width group beside.
+      // Its own tab in the active group (full width), not a half-width group beside. The workbench reports
+      // a new panel's tab to the extension host a moment after it is created.
+      const nfaTabGroups = () =>
+        vscode.window.tabGroups.all.flatMap((g) =>
+          g.tabs
+            .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('featureLens.nfa'))
+            .map(() => g),
+        );
+      for (const t0 = Date.now(); !nfaTabGroups().length && Date.now() - t0 < 15_000;)
+        await new Promise((r) => setTimeout(r, 100));
+      const nfaTabs = nfaTabGroups();
+      assert.equal(nfaTabs.length, 1, 'one NFA tab');
       assert.equal(vscode.window.tabGroups.all.length, Math.max(1, groupsBefore), 'no extra editor group');
-      assert.equal(panel.panel.viewColumn, vscode.window.tabGroups.activeTabGroup.viewColumn);
+      assert.equal(nfaTabs[0].viewColumn, vscode.window.tabGroups.activeTabGroup.viewColumn, 'in the active group');
 
       // What the page sends: the columns of the chosen file, then Compute.
       await panel.onForm!({ type: 'columns', data: data.toString() });
@@ -410,6 +422,50 @@ suite('Weights and the Neural Feature Ansatz', () => {
     assert.ok(r.epochs >= 1 && r.epochs < 100000, `epochs before cancel: ${r.epochs}`);
   });
 
+  test('the lab trains the grokking network on a modular task like the core trainer (no dataset file)', async () => {
+    const settings = {
+      task: 'modular' as const,
+      op: 'add' as const,
+      p: 7,
+      trainFrac: 0.8,
+      width: 16,
+      depth: 1,
+      activation: 'quadratic',
+      optimizer: 'adamw' as const,
+      lr: 1e-3,
+      weightDecay: 1,
+      bias: false,
+      batch: 32,
+      epochs: 4,
+      seed: 2,
+    };
+    const { value, errors } = await capturing(() =>
+      vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', undefined, {
+        ...settings,
+        train: true,
+        backend: 'cpu',
+      }),
+    );
+    assert.deepEqual(errors, []);
+    assert.ok(value && !value.cancelled);
+    const t = modularTask({ op: 'add', p: 7, trainFrac: 0.8, seed: 2 });
+    const ref = await trainMlp(
+      t.train.X,
+      t.train.Y,
+      { ...settings, activation: 'quadratic', momentum: 0, nfaRows: 500, nfaLayers: 1 },
+      { heldOut: { X: t.test.X, Y: t.test.Y } },
+    );
+    assert.deepEqual(
+      value.history.map((h) => [h.loss, h.test?.accuracy, h.nfa[0].correlation.pearson.sqrt_agop]),
+      ref.history.map((h) => [h.loss, h.test?.accuracy, h.nfa[0].correlation.pearson.sqrt_agop]),
+    );
+    assert.equal(value.history[0].nfa.length, 1, 'the first layer only');
+    assert.ok(
+      ext().exports.nfa.lab.trained?.result.net.layers.every((l) => l.b === null),
+      'no biases',
+    );
+  });
+
   test('hostile and malformed files give an error message, not a crash', async () => {
     for (const f of ['evil_system.pt', 'bad_huge_header.safetensors']) {
       const r1 = await capturing(() => vscode.commands.executeCommand('featureLens.inspectWeights', ws(f)));
@@ -479,6 +535,8 @@ suite('Weights and the Neural Feature Ansatz', () => {
       width: 12,
       depth: 1,
       activation: 'relu',
+      // The lab keeps its settings between commands: the grokking test before left biases off.
+      bias: true,
       optimizer: 'adam' as const,
       lr: 0.01,
       batch: 8,

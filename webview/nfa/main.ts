@@ -19,6 +19,7 @@ import {
   topByDiagonal,
 } from './numbers';
 import { unhandled } from '../../src/protocol/channel';
+import { createForm } from './form';
 
 let theme: Theme = readTheme();
 let view: NfaView | null = null;
@@ -107,7 +108,9 @@ eig.body.append(eigTable, eigWrap);
 const filters = card('filters', 'Top eigenvectors as filters', true);
 filters.body.className = '';
 filters.card.hidden = true;
-app.append(header, grid);
+const form = createForm((m) => host.post(m));
+form.element.hidden = true;
+app.append(header, form.element, grid);
 const charts = new ChartSet<'eigen'>(() => eigCanvas);
 
 const f64 = (b: ArrayBuffer) => new Float64Array(b);
@@ -322,8 +325,26 @@ window.addEventListener('resize', () => {
 
 function onMessage(m: NfaHostToWebview): void {
   switch (m.type) {
+    case 'form':
+      form.set(m.form);
+      form.element.hidden = false;
+      // Results appear below once computed.
+      grid.hidden = view === null;
+      status.textContent = view ? '' : 'Choose the data and Compute.';
+      status.className = 'status';
+      break;
+    case 'columns':
+      form.columns(m);
+      break;
+    case 'picked':
+      form.picked(m);
+      break;
     case 'show': {
       view = m.view;
+      grid.hidden = false;
+      status.className = 'status';
+      delete document.body.dataset.failed;
+      form.computed();
       title.textContent = view.title;
       info.textContent = `${view.weights} on ${view.data} → ${view.target} · ${view.rows} rows · ${view.activation} · layers in ${view.layerOrder} order${view.minusInit ? ' · NFM minus initial weights' : ''} · ${view.backend} (${view.device})${view.backendNote ? ` · ${view.backendNote}` : ''}`;
       status.textContent = '';

@@ -333,7 +333,7 @@ export class NfaService {
       const weights = networkView(opened.file);
       if (hasConvLayers(weights.tensors)) {
         // The weights are read into memory by now: the file stays open only until this returns.
-        const conv = await convJob(weightsUri, weights, dataUri, dataset, args, interactive);
+        const conv = await convJob(weightsUri, weights, dataUri, dataset, args);
         return conv && this.computeAndShow(conv, into ?? args.panel !== false);
       }
       const givenLayers = args.layers?.map((n) => networkTensorName(opened.file, n));
@@ -618,7 +618,7 @@ async function convArchOf(args: NfaArgs): Promise<{ arch: ConvArch; json: Record
 
 /**
  * The job for a conv network (SCIENCE.md §6): the chain from the weights and the declared architecture,
- * the activation and initial weights asked when interactive; no RFM comparison (a conv layer's NFM is
+ * the activation and initial weights from the NFA form (or the command's arguments); no RFM comparison (a conv layer's NFM is
  * over patches). Undefined when the user backed out.
  */
 async function convJob(
@@ -627,19 +627,10 @@ async function convJob(
   dataUri: vscode.Uri,
   dataset: Dataset,
   args: NfaArgs,
-  interactive: boolean,
 ): Promise<NfaJob | undefined> {
   const weightsName = displayPath(weightsUri);
   const dataName = displayPath(dataUri);
   const { arch, json } = await convArchOf(args);
-  if (interactive) {
-    const act = await vscode.window.showQuickPick(
-      ACTIVATIONS.map((a) => ({ label: a, description: a === 'relu' ? 'default' : undefined })),
-      { title: `NFA of ${baseName(weightsUri)}: activation between the layers`, ignoreFocusOut: true },
-    );
-    if (!act) return undefined;
-    args.activation = act.label as Activation;
-  }
   const activation = args.activation ?? 'relu';
   if (!isActivation(activation))
     throw new InputError(

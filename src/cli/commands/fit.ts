@@ -5,6 +5,7 @@ import { InputError } from '../../core/errors';
 import { fitRfm } from '../../core/rfm/fit';
 import { ANNOUNCE_FIT_SECONDS, CPU_FLOPS } from '../../core/limits';
 import { parseRfmOptions, parseTask, parseValFraction } from '../../core/rfm/options';
+import { parseSolverChoice } from '../../core/rfm/solvers';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import { DEFAULT_RFM_OPTIONS, type FitResult } from '../../core/rfm/types';
 import { fmt, numberFlag, parseCli, table } from '../io';
@@ -14,7 +15,12 @@ import { runRfmOnHost } from '../placement';
 const USAGE = `usage: feature-lens fit TRAIN [--test TEST | --val-fraction F --seed S] --target COL
   [--task classification|regression] [--kernel laplace|gaussian] [--bandwidth L] [--reg R] [--iters T]
   [--diag] [--center-grads] [--agop-power 1|0.5] [--normalize max|none] [--no-standardize] [--early-stop]
-  [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--json OUT] [--save-model OUT] [--force] [--top K] [--quiet]
+  [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--solver auto|direct|cg|eigenpro]
+  [--json OUT] [--save-model OUT] [--force] [--top K] [--quiet]
+  --solver  how (K + reg I) alpha = Y is solved (default auto): direct = float64 Cholesky; cg =
+            Nystrom-preconditioned conjugate gradients over a stored K; eigenpro = EigenPro 2
+            preconditioned SGD, O(n) memory, never forms K; auto = direct for n <= 1000, cg while K
+            fits the backend's memory budget, eigenpro beyond
   --force  replace an existing output file
 ${OUTPUT_RULES}`;
 
@@ -37,6 +43,7 @@ const FLAGS = {
   'agop-samples': { type: 'string' },
   impute: { type: 'boolean' },
   backend: { type: 'string' },
+  solver: { type: 'string' },
   json: { type: 'string' },
   'save-model': { type: 'string' },
   force: { type: 'boolean' },
@@ -66,7 +73,7 @@ export function report(r: FitResult, top = 10): string {
   const cls = r.task === 'classification';
   const metric = cls ? 'acc' : 'r2';
   const lines = [
-    `Feature Lens RFM fit: ${r.task}, ${r.nTrain} train / ${r.nTest} test rows, d = ${r.d}, backend ${r.device}`,
+    `Feature Lens RFM fit: ${r.task}, ${r.nTrain} train / ${r.nTest} test rows, d = ${r.d}, backend ${r.device}, solver ${r.solver}`,
     r.fallback ? `note: ${r.fallback}` : '',
     table(
       ['iter', `train ${metric}`, `test ${metric}`, 'test mse', 'kernel s', 'solve s', 'agop s', 'total s'],
@@ -119,6 +126,7 @@ export async function run(args: string[]): Promise<number> {
       centerGrads: f['center-grads'],
       earlyStop: f['early-stop'],
       standardize: f['no-standardize'] ? false : undefined,
+      solver: f.solver === undefined ? undefined : parseSolverChoice(f.solver, '--solver'),
     },
     flagOf,
     DEFAULT_RFM_OPTIONS,

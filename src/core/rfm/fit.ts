@@ -16,6 +16,7 @@ import {
   transformOf,
 } from './feature-matrix';
 import { parseRfmOptions } from './options';
+import { resolveSolver } from './solvers';
 import {
   DEFAULT_RFM_OPTIONS,
   type FeatureMatrix,
@@ -150,7 +151,9 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   const classification = train.task === 'classification';
   const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
   // Memory and time from n, d, classes and the backend, before the kernel matrix is allocated.
+  const solver = resolveSolver(opts.solver, n, ctx.backend.solverLimits);
   const shape = {
+    solver,
     n,
     d,
     classes: nClasses,
@@ -180,7 +183,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     const Xt = applyTransform(Xs, R);
     let reg = opts.reg;
     // Only the last round's alpha is the model (with early stopping, any round may be).
-    const hints = { final: opts.earlyStop || t === opts.iters };
+    const hints = { final: opts.earlyStop || t === opts.iters, solver };
     let sol = await backend.solve(Xt, kernel, Y, reg, hints);
     const phases = { kernel: sol.seconds.kernel, solve: sol.seconds.solve, predict: 0, agop: 0 };
     if (!sol.ok) {
@@ -196,12 +199,15 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     }
     const alpha = sol.alpha;
     throwIfCancelled(ctx.cancel);
-    // Training predictions for free: (K + reg I) alpha = Y gives K alpha = Y - reg alpha.
-    const trainPred = mat(
-      n,
-      Y.cols,
-      Y.data.map((v, i) => v - reg * alpha.data[i]),
-    );
+    // Training predictions for free: (K + reg I) alpha = Y gives K alpha = Y - reg alpha (an
+    // iterative solver that stopped short of that hands K alpha over instead).
+    const trainPred =
+      sol.fitted ??
+      mat(
+        n,
+        Y.cols,
+        Y.data.map((v, i) => v - reg * alpha.data[i]),
+      );
     const trainEval = evaluate(trainPred, train.y, train.task);
     let testEval: { metric: number; mse: number } | null = null;
     if (test && Ts) {
@@ -219,6 +225,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       seconds: 0,
       phases,
       regUsed: reg,
+      solve: sol.info ?? { solver: 'direct', iterations: 0, relResidual: 0 },
     };
     const stop = opts.earlyStop && best !== null && muchWorse(rec, best.rec, classification);
     if (!opts.earlyStop || best === null || better(rec, best.rec, classification)) best = { rec, M, alpha };
@@ -271,6 +278,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     M: fullMatrix(chosen.M),
     importance: diagonal(chosen.M),
     options: opts,
+    solver,
     seconds: now() - started,
     model,
   };

@@ -250,6 +250,22 @@ export function suggestTarget(names: readonly string[]): string {
   return names.find((n) => TARGET_NAMES.test(n.trim())) ?? names[names.length - 1];
 }
 
+/** Whether a column is named as a target is (y, label, class, target, ...); else the default target is merely the last column. */
+export const isTargetLikeName = (name: string): boolean => TARGET_NAMES.test(name.trim());
+
+/**
+ * A target named like the features, as numbered columns are (x9 among x0..x8, col9 among col0..col8,
+ * px_27_27 among px_*): most likely a feature taken as the target because the file does not say which
+ * column is the target.
+ */
+export function targetLooksLikeFeature(target: string, features: readonly string[]): boolean {
+  if (isTargetLikeName(target) || features.length === 0) return false;
+  const stem = (n: string) => n.trim().toLowerCase().replace(/\d+/g, '#');
+  if (!/\d/.test(target)) return false;
+  const t = stem(target);
+  return features.filter((f) => stem(f) === t).length >= Math.max(1, features.length / 2);
+}
+
 /** Strings are labels; otherwise a few distinct integers are labels too (e.g. 0/1/2), anything else is regression. */
 function inferTask(table: TableSource, col: RawColumn): Task {
   if (kindOf(table, col, 'target') === 'categorical') return 'classification';

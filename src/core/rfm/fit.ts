@@ -19,10 +19,13 @@ import { parseRfmOptions } from './options';
 import {
   DEFAULT_RFM_OPTIONS,
   type FeatureMatrix,
+  EARLY_STOP_FRACTION,
   type FitResult,
+  type HeldOut,
   type IterationRecord,
   type RfmModel,
   type RfmOptions,
+  type Selection,
 } from './types';
 
 export interface FitContext {
@@ -108,26 +111,38 @@ export async function predictRfm(model: RfmModel, Z: Mat, backend: Backend): Pro
   );
 }
 
-/** Better-than for the early-stopping/selection criterion: accuracy (ties: MSE) or validation MSE. */
-function better(a: IterationRecord, b: IterationRecord, classification: boolean): boolean {
-  const am = a.testMse ?? a.trainMse,
-    bm = b.testMse ?? b.trainMse;
-  if (classification && a.testMetric !== null && b.testMetric !== null && a.testMetric !== b.testMetric)
-    return a.testMetric > b.testMetric;
-  return am < bm;
+/** The criterion early stopping reads: the inner split's (when there is one), else the held-out, else the training one. */
+function criterion(r: IterationRecord): { metric: number | null; mse: number } {
+  if (r.selectMse !== undefined) return { metric: r.selectMetric ?? null, mse: r.selectMse };
+  return r.testMse !== null ? { metric: r.testMetric, mse: r.testMse } : { metric: null, mse: r.trainMse };
 }
 
-/** xRFM's rule: stop once the validation criterion is more than 10% worse than the best so far. */
-function muchWorse(cur: IterationRecord, best: IterationRecord, classification: boolean): boolean {
-  if (classification && cur.testMetric !== null && best.testMetric !== null)
-    return cur.testMetric < 0.9 * best.testMetric;
-  return (cur.testMse ?? cur.trainMse) > 1.1 * (best.testMse ?? best.trainMse);
+/** Better-than for the early-stopping/selection criterion: accuracy (ties: MSE) or MSE. */
+function better(a: IterationRecord, b: IterationRecord, classification: boolean): boolean {
+  const ca = criterion(a),
+    cb = criterion(b);
+  if (classification && ca.metric !== null && cb.metric !== null && ca.metric !== cb.metric)
+    return ca.metric > cb.metric;
+  return ca.mse < cb.mse;
 }
+
+/** xRFM's rule: stop once the criterion is more than 10% worse than the best so far. */
+function muchWorse(cur: IterationRecord, best: IterationRecord, classification: boolean): boolean {
+  const c = criterion(cur),
+    b = criterion(best);
+  if (classification && c.metric !== null && b.metric !== null) return c.metric < 0.9 * b.metric;
+  return c.mse > 1.1 * b.mse;
+}
+
+/** Rows below which early stopping does not split the training rows again (it chooses on the held-out rows). */
+const MIN_ROWS_FOR_INNER_SPLIT = 20;
 
 /**
  * Fits a Recursive Feature Machine (SCIENCE.md §1): M_0 = I; for t = 0..T-1 fit the kernel predictor with
- * M_t, record metrics, set M_{t+1} from the AGOP; then fit once more with M_T. With earlyStop, stops when
- * the held-out criterion worsens by more than 10% and returns the best iteration (xRFM). Every heavy step
+ * M_t, record metrics, set M_{t+1} from the AGOP; then fit once more with M_T. With earlyStop, a seeded
+ * EARLY_STOP_FRACTION of the training rows is set aside (an inner split), the fit stops when the criterion
+ * on it worsens by more than 10% and returns its best iteration (xRFM); the reported validation metric is
+ * measured on the other held-out rows, which the choice never saw. Every heavy step
  * runs on ctx.backend; this function is the only RFM loop, whatever the device. Where it runs and what
  * happens when that device fails (a BackendError) is the caller's (core/compute.ts runPlaced).
  */
@@ -136,10 +151,22 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   const started = now();
   let train = trainIn;
   let test = ctx.test;
+  let heldOut: HeldOut = test ? { kind: 'file', source: test.source, rows: test.X.rows } : { kind: 'none' };
   if (!test && ctx.valFraction !== undefined && ctx.valFraction > 0) {
     const s = splitDataset(train, ctx.valFraction, opts.seed);
     train = s.train;
     test = s.held;
+    heldOut = { kind: 'split', fraction: ctx.valFraction, seed: opts.seed, rows: test.X.rows };
+  }
+  let select: Dataset | undefined;
+  let selection: Selection | undefined;
+  if (opts.earlyStop) {
+    if (train.X.rows >= MIN_ROWS_FOR_INNER_SPLIT) {
+      const s = splitDataset(train, EARLY_STOP_FRACTION, opts.seed + 2);
+      train = s.train;
+      select = { ...s.held, source: `${trainIn.source} (early-stopping split)` };
+      selection = { on: 'inner split', rows: select.X.rows };
+    } else selection = test ? { on: 'held-out', rows: test.X.rows } : { on: 'train', rows: train.X.rows };
   }
   const n = train.X.rows,
     d = train.X.cols;
@@ -154,7 +181,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     n,
     d,
     classes: nClasses,
-    nTest: test ? test.X.rows : 0,
+    nTest: (test ? test.X.rows : 0) + (select ? select.X.rows : 0),
     iters: opts.iters,
     agopSamples: opts.agopSamples,
     diag: opts.diag,
@@ -165,6 +192,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   const scaler = opts.standardize ? standardizer(train.X) : null;
   const Xs = standardize(train.X, scaler);
   const Ts = test ? standardize(test.X, scaler) : null;
+  const Ss = select ? standardize(select.X, scaler) : null;
   const kernel: KernelSpec = { name: opts.kernel, bandwidth: opts.bandwidth };
   const agopIdx = n > opts.agopSamples ? permutation(n, opts.seed + 1).subarray(0, opts.agopSamples) : null;
 
@@ -210,12 +238,20 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       phases.predict = now() - tp;
       testEval = evaluate(pred, test.y, test.task);
     }
+    let selectEval: { metric: number; mse: number } | null = null;
+    if (select && Ss) {
+      const tp = now();
+      const pred = await backend.predict(applyTransform(Ss, R), Xt, kernel, alpha);
+      phases.predict += now() - tp;
+      selectEval = evaluate(pred, select.y, select.task);
+    }
     const rec: IterationRecord = {
       iter: t,
       trainMetric: trainEval.metric,
       trainMse: trainEval.mse,
       testMetric: testEval?.metric ?? null,
       testMse: testEval?.mse ?? null,
+      ...(selectEval ? { selectMetric: selectEval.metric, selectMse: selectEval.mse } : {}),
       seconds: 0,
       phases,
       regUsed: reg,
@@ -271,6 +307,8 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     M: fullMatrix(chosen.M),
     importance: diagonal(chosen.M),
     options: opts,
+    heldOut,
+    ...(selection ? { selection } : {}),
     seconds: now() - started,
     model,
   };

@@ -6,23 +6,38 @@ import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';
 import * as spikes from './commands/spikes';
 import * as catapult from './commands/catapult';
+import { isFilteredChild, runWithFilteredStderr } from './stderrFilter';
 
-type Command = { summary: string; run: (args: string[]) => Promise<number> };
+/** package.json's version, baked in by esbuild.mjs (`define`); absent when run from the sources. */
+declare const __FEATURE_LENS_VERSION__: string | undefined;
+const VERSION = typeof __FEATURE_LENS_VERSION__ === 'string' ? __FEATURE_LENS_VERSION__ : 'unknown (not built)';
+
+/** `gpu`: may open a WebGPU device, so its standard error is filtered of Dawn's noise (stderrFilter.ts). */
+type Command = { summary: string; run: (args: string[]) => Promise<number>; gpu?: boolean };
 
 const commands: Record<string, Command> = {
-  fit: { summary: 'fit a Recursive Feature Machine on a dataset (CSV/TSV, .npy/.npz, Parquet)', run: fit.run },
-  predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run },
-  nfa: { summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset', run: nfa.run },
+  fit: {
+    summary: 'fit a Recursive Feature Machine on a dataset (CSV/TSV, .npy/.npz, Parquet)',
+    run: fit.run,
+    gpu: true,
+  },
+  predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run, gpu: true },
+  nfa: {
+    summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset',
+    run: nfa.run,
+    gpu: true,
+  },
   spikes: { summary: 'find loss spikes in a training log (CSV, JSONL, TensorBoard) or run folder', run: spikes.run },
   catapult: {
     summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP',
     run: catapult.run,
+    gpu: true,
   },
 };
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: feature-lens <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nfeature-lens <command> --help for a command's options.`;
+  return `usage: feature-lens <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nfeature-lens <command> --help for a command's options; feature-lens --version for the version.`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -31,11 +46,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`feature-lens ${VERSION}\n`);
+    return 0;
+  }
   const cmd = commands[name];
   if (!cmd) {
     process.stderr.write(`feature-lens: unknown command '${name}'\n${usage()}\n`);
     return 2;
   }
+  if (cmd.gpu && !isFilteredChild() && !rest.some((a) => /^(-h|--help|--verbose)$/.test(a)))
+    return runWithFilteredStderr(argv);
   try {
     return await cmd.run(rest);
   } catch (e) {

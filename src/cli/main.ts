@@ -1,6 +1,6 @@
 // feature-lens: command-line entry over src/core. Each sub-command lives in src/cli/commands/<name>.ts
 // and exports `run(args): Promise<number>` (the exit code).
-import { BackendError, InputError } from '../core/errors';
+import { BackendError, cliOption, InputError } from '../core/errors';
 import * as fit from './commands/fit';
 import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';
@@ -40,6 +40,15 @@ function usage(): string {
   return `usage: feature-lens <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nfeature-lens <command> --help for a command's options; feature-lens --version for the version.`;
 }
 
+/** Runs that never open a WebGPU device (so Dawn never writes): --backend cpu, the catapult toy model. */
+function cpuOnly(args: string[]): boolean {
+  const at = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+  };
+  return at('--backend') === 'cpu' || at('--model') === 'linear';
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h') {
@@ -55,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`feature-lens: unknown command '${name}'\n${usage()}\n`);
     return 2;
   }
-  if (cmd.gpu && !isFilteredChild() && !rest.some((a) => /^(-h|--help|--verbose)$/.test(a)))
+  if (cmd.gpu && !isFilteredChild() && !cpuOnly(rest) && !rest.some((a) => /^(-h|--help|--verbose)$/.test(a)))
     return runWithFilteredStderr(argv);
   try {
     return await cmd.run(rest);
@@ -94,7 +103,8 @@ const FILE_ERRNO = new Set([
 ]);
 
 function userMessage(e: unknown): string | undefined {
-  if (e instanceof InputError || e instanceof BackendError) return e.message;
+  if (e instanceof InputError) return e.phrased(cliOption);
+  if (e instanceof BackendError) return e.message;
   const err = e as NodeJS.ErrnoException | undefined;
   if (!(err instanceof Error) || !err.code || !FILE_ERRNO.has(err.code)) return undefined;
   const what = err.path ? `${err.path}: ` : '';

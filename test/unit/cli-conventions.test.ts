@@ -15,7 +15,7 @@ import * as nfa from '../../src/cli/commands/nfa';
 import * as spikes from '../../src/cli/commands/spikes';
 import * as catapult from '../../src/cli/commands/catapult';
 import { noiseFilter } from '../../src/cli/stderrFilter';
-import { InputError } from '../../src/core/errors';
+import { cliOption, InputError, option, phraseOptions } from '../../src/core/errors';
 import { readDatasetFile } from '../../src/core/data/node';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitRfm } from '../../src/core/rfm/fit';
@@ -238,4 +238,18 @@ test("Dawn's known informational lines are dropped from stderr, any other line k
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
   assert.match(r.stdout, /on WebGPU \(f32\)\n/);
+});
+
+test('a way out names the option as each front end spells it: --impute in the CLI, never "(impute: true)"', async () => {
+  const r = cli('fit', 'test/fixtures/csv/missing.csv', '--backend', 'cpu');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /use --impute to fill missing features/);
+  assert.doesNotMatch(r.stderr, /impute: true|\{option:/);
+  const e = new InputError(`x.csv: row 3 is missing; use ${option('impute')} or a larger ${option('agopSamples')}`);
+  assert.equal(e.message, 'x.csv: row 3 is missing; use the impute option or a larger the agopSamples option');
+  assert.equal(e.phrased(cliOption), 'x.csv: row 3 is missing; use --impute or a larger --agop-samples');
+  assert.equal(
+    phraseOptions(`try ${option('reg')}`, (k) => `the setting featureLens.rfm.${k}`),
+    'try the setting featureLens.rfm.reg',
+  );
 });

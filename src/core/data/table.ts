@@ -1,7 +1,7 @@
 // The part every loader shares: a table of raw columns (from CSV, Parquet or a numpy matrix) becomes a
 // Dataset. Column kinds, missing values, one-hot encoding, the target, the task and the training schema
 // are decided here once, so every file format behaves the same.
-import { InputError } from '../errors';
+import { InputError, option } from '../errors';
 import { MAX_CELLS, MAX_FEATURES } from '../limits';
 import { mat } from '../mat';
 import type { Dataset, Task } from './dataset';
@@ -84,8 +84,7 @@ export function isMissingText(cell: string): boolean {
   return MISSING_TOKENS.has(cell.trim().toLowerCase());
 }
 
-export const IMPUTE_HINT =
-  'use --impute (impute: true) to fill missing features with the column mean or most frequent value';
+export const IMPUTE_HINT = `use ${option('impute')} to fill missing features with the column mean or most frequent value`;
 
 function quote(s: string): string {
   return JSON.stringify(s.length > 40 ? s.slice(0, 37) + '...' : s).replace(/^"|"$/g, "'");

@@ -2,7 +2,7 @@ import type { Backend, KernelSpec } from './backend';
 import { checkRfmBudget, describeEstimate, type RfmEstimate } from './budget';
 import type { Dataset } from '../data/dataset';
 import { splitDataset } from '../data/split';
-import { InputError, throwIfCancelled, type CancelToken } from '../errors';
+import { InputError, option, throwIfCancelled, type CancelToken } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
 import { permutation } from '../random';
 import { evaluate, targetMatrix } from './metrics';
@@ -93,7 +93,7 @@ function checkClasses(train: Dataset): void {
   if (train.y.every((v) => v === first)) {
     const name = train.classes?.[first] ?? String(first);
     throw new InputError(
-      `${train.source}: the target '${train.targetName}' has one class ('${name}') in all ${train.y.length} training rows; expected at least two classes to classify (choose another --target, or --task regression for a numeric target)`,
+      `${train.source}: the target '${train.targetName}' has one class ('${name}') in all ${train.y.length} training rows; expected at least two classes to classify (choose another ${option('target')}, or ${option('task')} regression for a numeric target)`,
     );
   }
 }
@@ -138,7 +138,7 @@ function muchWorse(cur: IterationRecord, best: IterationRecord, classification: 
 const MIN_ROWS_FOR_INNER_SPLIT = 20;
 
 /**
- * Fits a Recursive Feature Machine (SCIENCE.md §1): M_0 = I; for t = 0..T-1 fit the kernel predictor with
+ * Fits a Recursive Feature Machine (docs/science.md §1): M_0 = I; for t = 0..T-1 fit the kernel predictor with
  * M_t, record metrics, set M_{t+1} from the AGOP; then fit once more with M_T. With earlyStop, a seeded
  * EARLY_STOP_FRACTION of the training rows is set aside (an inner split), the fit stops when the criterion
  * on it worsens by more than 10% and returns its best iteration (xRFM); the reported validation metric is
@@ -149,6 +149,8 @@ const MIN_ROWS_FOR_INNER_SPLIT = 20;
 export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx: FitContext): Promise<FitResult> {
   const opts = parseRfmOptions(options, 'option', DEFAULT_RFM_OPTIONS);
   const started = now();
+  // A one-class file is refused as such (before a split could make it look like a smaller problem).
+  checkClasses(trainIn);
   let train = trainIn;
   let test = ctx.test;
   let heldOut: HeldOut = test ? { kind: 'file', source: test.source, rows: test.X.rows } : { kind: 'none' };
@@ -173,7 +175,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   if (n < 2) throw new InputError(`${train.source}: need at least 2 training rows, got ${n}`);
   if (test && test.X.cols !== d)
     throw new InputError(`${test.source}: expected ${d} feature columns like the training data, got ${test.X.cols}`);
-  checkClasses(train);
+  checkClasses({ ...train, source: trainIn.source });
   const classification = train.task === 'classification';
   const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
   // Memory and time from n, d, classes and the backend, before the kernel matrix is allocated.
@@ -186,7 +188,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     agopSamples: opts.agopSamples,
     diag: opts.diag,
   };
-  const estimate = checkRfmBudget(shape, ctx.backend.name, train.source);
+  const estimate = checkRfmBudget(shape, ctx.backend.name, trainIn.source);
   ctx.onEstimate?.(estimate, describeEstimate(shape, estimate));
   const Y = targetMatrix(train.y, train.task, nClasses);
   const scaler = opts.standardize ? standardizer(train.X) : null;
@@ -219,7 +221,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       phases.solve += sol.seconds.solve;
       if (!sol.ok)
         throw new InputError(
-          `the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger --reg`,
+          `the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger ${option('reg')}`,
         );
     }
     const alpha = sol.alpha;
@@ -266,7 +268,9 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       const G = agopFromMoments(moments, R, Z.rows, opts.diag, opts.centerGrads, d);
       M = nextFeatureMatrix(G, opts);
       if (!M.data.every(Number.isFinite))
-        throw new InputError('the AGOP has non-finite entries; try a larger --bandwidth or --reg');
+        throw new InputError(
+          `the AGOP has non-finite entries; try a larger ${option('bandwidth')} or ${option('reg')}`,
+        );
       phases.agop = now() - ta;
     }
     rec.seconds = now() - t0;

@@ -1,4 +1,4 @@
-// SCIENCE.md §5 reference cases and invariants, on the CPU float64 backend.
+// docs/science.md §5 reference cases and invariants, on the CPU float64 backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CpuBackend } from '../../src/core/rfm/cpu';

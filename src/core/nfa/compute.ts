@@ -1,4 +1,4 @@
-// The NFA orchestrator (SCIENCE.md §2): per dense layer l, NFM_l = W_l^T W_l (or of W_l - W_l^init), the
+// The NFA orchestrator (docs/science.md §2): per dense layer l, NFM_l = W_l^T W_l (or of W_l - W_l^init), the
 // network AGOP at the input of layer l averaged over the rows, AGOP^(1/2), and their correlations.
 // Heavy work (forward + Jacobians) runs on an NfaBackend in row chunks; everything else is here, once.
 import { throwIfCancelled, type CancelToken } from '../errors';

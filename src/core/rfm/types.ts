@@ -3,7 +3,7 @@ import type { KernelName } from './backend';
 import type { Mat } from '../mat';
 import type { Task } from '../data/dataset';
 
-/** RFM options (SCIENCE.md §1). Names mirror the CLI flags in camelCase. */
+/** RFM options (docs/science.md §1). Names mirror the CLI flags in camelCase. */
 export interface RfmOptions {
   kernel: KernelName;
   bandwidth: number;

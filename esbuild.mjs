@@ -25,6 +25,15 @@ const all = [
     target: 'node20',
     external: ['vscode', 'webgpu'],
   },
+  // The extension host's dataset parser, on a worker thread (src/extension/host/datasets.ts).
+  {
+    ...common,
+    entryPoints: ['src/extension/host/datasetWorker.ts'],
+    outfile: 'dist/dataset-worker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
   {
     ...common,
     entryPoints: ['webview/rfm/main.ts'],

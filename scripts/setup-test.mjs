@@ -28,12 +28,16 @@ const mesa = mesaVersion();
 const oldMesa = mesa !== undefined && Number(/^(\d+)/.exec(mesa)?.[1] ?? 0) < 24;
 const needVulkan = process.platform === 'linux' && (!hasVulkanDriver() || oldMesa);
 const needChromium = process.platform === 'linux' && !existsSync(CHROMIUM);
+// The xRFM tree's plan / fit-leaf / merge test (test/slurm) runs a real single-node Slurm.
+const SLURM = ['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/bin/sbatch', '/usr/sbin/munged'];
+const needSlurm = process.platform === 'linux' && !SLURM.every((p) => existsSync(p));
 
-if (process.env.FEATURE_LENS_SKIP_SETUP === '1' || (!needVulkan && !needChromium)) process.exit(0);
+if (process.env.FEATURE_LENS_SKIP_SETUP === '1' || (!needVulkan && !needChromium && !needSlurm)) process.exit(0);
 
 const what = [
   needVulkan && `a Vulkan driver Dawn accepts (lavapipe, Mesa >= 24${mesa ? `; found ${mesa}` : ''})`,
   needChromium && `Chromium at ${CHROMIUM}`,
+  needSlurm && 'a single-node Slurm (slurmctld, slurmd, sbatch, munged)',
 ]
   .filter(Boolean)
   .join(' and ');
@@ -49,6 +53,7 @@ if (root && isDebian) {
   };
   if (needVulkan) step('scripts/install-lavapipe.sh', []);
   if (needChromium) step('apt-get', ['-o', 'DPkg::Lock::Timeout=900', 'install', '-y', '-qq', 'chromium']);
+  if (needSlurm) step('scripts/slurm/install.sh', []);
   process.exit(0);
 }
 
@@ -56,6 +61,7 @@ const sudo = root ? '' : 'sudo ';
 const commands = [
   needVulkan && `${sudo}scripts/install-lavapipe.sh`,
   needChromium && `${sudo}apt-get install -y chromium`,
+  needSlurm && `${sudo}scripts/slurm/install.sh`,
 ].filter(Boolean);
 console.error(
   `npm test needs ${what}.\n` +

@@ -1,4 +1,4 @@
-// `npm test`: lint, build, then the unit, fuzz, GPU and e2e suites in order (stopping at the first that
+// `npm test`: lint, build, then the unit, Slurm, fuzz, GPU and e2e suites in order (stopping at the first that
 // fails, as `a && b` would), and at the end how many tests ran in each and in all. Each step's output
 // passes through unchanged; the counts are read from the lines the suites print anyway (the node:test
 // count reporter, scripts/count-reporter.mjs; mocha's "N passing" and the UI scenarios' PASS lines).
@@ -9,6 +9,7 @@ const STEPS = [
   { script: 'lint' },
   { script: 'build' },
   { script: 'test:unit', suite: 'unit' },
+  { script: 'test:slurm', suite: 'slurm' },
   { script: 'test:fuzz', suite: 'fuzz' },
   { script: 'test:gpu', suite: 'gpu' },
   { script: 'test:e2e', suite: 'e2e' },

@@ -6,6 +6,8 @@ import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';
 import * as spikes from './commands/spikes';
 import * as catapult from './commands/catapult';
+import * as fitLeaf from './commands/fit-leaf';
+import * as merge from './commands/merge';
 import { isFilteredChild, runWithFilteredStderr } from './stderrFilter';
 
 /** package.json's version, baked in by esbuild.mjs (`define`); absent when run from the sources. */
@@ -21,6 +23,12 @@ const commands: Record<string, Command> = {
     run: fit.run,
     gpu: true,
   },
+  'fit-leaf': {
+    summary: 'fit one leaf of an xRFM tree planned with fit --tree --plan DIR (a Slurm array task)',
+    run: fitLeaf.run,
+    gpu: true,
+  },
+  merge: { summary: 'assemble the model and report of a planned xRFM tree from its fitted leaves', run: merge.run },
   predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run, gpu: true },
   nfa: {
     summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset',

@@ -29,6 +29,12 @@ export const MAX_CPU_KERNEL_BYTES = 2 ** 30;
 export const CPU_FLOPS = 2e9;
 /** An estimated fit longer than this is refused on the CPU (the way out names WebGPU and subsampling). */
 export const MAX_CPU_FIT_SECONDS = 600;
+/**
+ * A leaf of an xRFM tree (rfm/tree.ts; `fit --tree`) holds at most this many rows: its float32 kernel
+ * matrix (1.5 GiB) stays within the default WebGPU device budget. On the CPU the leaf is also kept
+ * within the CPU fit limits above. Larger data is split into more leaves.
+ */
+export const MAX_LEAF_ROWS = 20_000;
 /** Estimated fits longer than this print the estimate before they start. */
 export const ANNOUNCE_FIT_SECONDS = 10;
 

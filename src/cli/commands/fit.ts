@@ -1,13 +1,23 @@
-import { basename } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import type { Backend } from '../../core/rfm/backend';
 import { readDatasetFile } from '../../core/data/node';
 import { parseBackendChoice } from '../../core/compute';
 import { InputError } from '../../core/errors';
 import { fitRfm } from '../../core/rfm/fit';
-import { ANNOUNCE_FIT_SECONDS, CPU_FLOPS } from '../../core/limits';
+import { ANNOUNCE_FIT_SECONDS, CPU_FLOPS, MAX_LEAF_ROWS } from '../../core/limits';
 import { parseRfmOptions, parseTask, parseValFraction } from '../../core/rfm/options';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import { DEFAULT_RFM_OPTIONS, DEFAULT_VAL_FRACTION, EARLY_STOP_FRACTION, type FitResult } from '../../core/rfm/types';
 import { isTargetLikeName, targetLooksLikeFeature } from '../../core/data/table';
+import {
+  DEFAULT_SPLIT_SAMPLES,
+  defaultLeafSize,
+  fitTree,
+  partitionTree,
+  type TreeModel,
+  type TreeOptions,
+} from '../../core/rfm/tree';
+import { preparePlanDir, SCRIPT_FILE, writePlan } from '../treePlan';
 import { fmt, numberFlag, parseCommand, table, type CommandSpec } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { runRfmOnHost } from '../placement';
@@ -97,6 +107,36 @@ export const SPEC = {
     top: { type: 'string', arg: 'K', help: 'features listed by diag(M)', default: '10' },
     quiet: { type: 'boolean', help: 'print nothing but errors and warnings', default: 'off' },
     verbose: { type: 'boolean', help: 'also print the device details and each phase', default: 'off' },
+    tree: {
+      type: 'boolean',
+      help: 'fit an xRFM tree (docs/science.md §9: rows split at the median along the top eigenvector of a one-shot RFM until a leaf has at most --leaf-size rows; each leaf its own RFM with its own validation split) even when one fit would hold the data',
+      default: `a tree only when the training rows exceed the largest leaf the device holds (${MAX_LEAF_ROWS} rows or fewer)`,
+    },
+    'no-tree': { type: 'boolean', help: 'always one fit (refused over the CPU limits)', default: 'off' },
+    'leaf-size': {
+      type: 'string',
+      arg: 'N',
+      help: 'largest leaf, in rows; implies --tree',
+      default: 'the largest leaf the device holds',
+    },
+    'split-samples': {
+      type: 'string',
+      arg: 'N',
+      help: "rows of each node's subsample for its split RFM",
+      default: String(DEFAULT_SPLIT_SAMPLES),
+    },
+    temperature: {
+      type: 'string',
+      arg: 'T',
+      help: "soft routing at prediction: each split mixes its children with a sigmoid of (projection - threshold) / (T x the node's projection spread); 0 = hard routing",
+      default: '0',
+    },
+    plan: {
+      type: 'string',
+      arg: 'DIR',
+      help: `write the partition to a new folder DIR instead of fitting the leaves: plan.json, one .npy shard per leaf and ${SCRIPT_FILE} (a Slurm array job); then feature-lens fit-leaf DIR --leaf I per leaf (sbatch DIR/${SCRIPT_FILE}) and feature-lens merge DIR. With --force, a previous plan in DIR is replaced`,
+      default: 'none: the leaves are fitted here',
+    },
   },
   notes: OUTPUT_RULES,
 } as const satisfies CommandSpec;
@@ -125,6 +165,8 @@ export function backendPhrase(r: Pick<FitResult, 'backend' | 'device'>): string 
 
 function heldOutPhrase(r: FitResult): string {
   const h = r.heldOut;
+  if (!h && r.tree && r.final.testMetric !== null)
+    return 'validation: each leaf holds out its own rows (or the --test rows are routed to the leaves); pooled below';
   if (!h || h.kind === 'none') return 'no rows held out: the metrics below are training metrics';
   return h.kind === 'split'
     ? `validation: ${h.rows} rows held out of TRAIN (${h.fraction * 100}%, seed ${h.seed})`
@@ -135,8 +177,9 @@ export function report(r: FitResult, top = 10, o: { verbose?: boolean } = {}): s
   const cls = r.task === 'classification';
   const metric = cls ? 'acc' : 'R2';
   const verbose = !!o.verbose;
-  const val = r.heldOut?.kind !== 'none' && r.final.testMetric !== null;
+  const val = (r.heldOut ? r.heldOut.kind !== 'none' : !!r.tree) && r.final.testMetric !== null;
   const sel = r.selection;
+  const t = r.tree && r.tree.leaves > 1 ? r.tree : undefined;
   const lines = [
     `RFM fit, ${r.task}: ${r.nTrain} training rows, d = ${r.d}, on ${backendPhrase(r)}`,
     verbose ? `device: ${r.device}` : '',
@@ -147,27 +190,56 @@ export function report(r: FitResult, top = 10, o: { verbose?: boolean } = {}): s
         : `early stopping: too few rows to set some aside; the round is chosen on the ${sel.on === 'held-out' ? 'validation' : 'training'} rows, so that metric is optimistic`
       : '',
     r.fallback ? `note: ${r.fallback}` : '',
-    table(
-      [
-        'iter',
-        `train ${metric}`,
-        ...(val ? [`validation ${metric}`, 'validation mse'] : []),
-        ...(sel?.on === 'inner split' ? [`early-stop ${metric}`] : []),
-        ...(verbose ? ['kernel s', 'solve s', 'agop s'] : []),
-        'seconds',
-      ],
-      r.iterations.map((it) => [
-        it.iter,
-        fmt(it.trainMetric),
-        ...(val ? [fmt(it.testMetric), fmt(it.testMse, 5)] : []),
-        ...(sel?.on === 'inner split' ? [fmt(it.selectMetric ?? null)] : []),
-        ...(verbose ? [it.phases.kernel.toFixed(3), it.phases.solve.toFixed(3), it.phases.agop.toFixed(3)] : []),
-        it.seconds.toFixed(3),
-      ]),
-    ),
+    t
+      ? `xRFM tree: ${t.leaves} leaves, depth ${t.depth}, ${t.temperature > 0 ? `soft routing (temperature ${t.temperature})` : 'hard routing'}\n` +
+        table(
+          [
+            'leaf',
+            'rows',
+            'depth',
+            'best iter',
+            `train ${metric}`,
+            `validation ${metric}`,
+            'validation mse',
+            's',
+            'top features',
+          ],
+          t.leafFits.map((f, l) => [
+            l,
+            f.size,
+            f.depth,
+            f.bestIter,
+            fmt(f.trainMetric),
+            fmt(f.testMetric),
+            fmt(f.testMse, 5),
+            f.seconds.toFixed(2),
+            f.top
+              .slice(0, 3)
+              .map((j) => r.featureNames[j])
+              .join(' '),
+          ]),
+        )
+      : table(
+          [
+            'iter',
+            `train ${metric}`,
+            ...(val ? [`validation ${metric}`, 'validation mse'] : []),
+            ...(sel?.on === 'inner split' ? [`early-stop ${metric}`] : []),
+            ...(verbose ? ['kernel s', 'solve s', 'agop s'] : []),
+            'seconds',
+          ],
+          r.iterations.map((it) => [
+            it.iter,
+            fmt(it.trainMetric),
+            ...(val ? [fmt(it.testMetric), fmt(it.testMse, 5)] : []),
+            ...(sel?.on === 'inner split' ? [fmt(it.selectMetric ?? null)] : []),
+            ...(verbose ? [it.phases.kernel.toFixed(3), it.phases.solve.toFixed(3), it.phases.agop.toFixed(3)] : []),
+            it.seconds.toFixed(3),
+          ]),
+        ),
     '',
     val
-      ? `final (iteration ${r.bestIter}): validation ${metric} ${fmt(r.final.testMetric)}, validation mse ${fmt(r.final.testMse, 5)}, train ${metric} ${fmt(r.final.trainMetric)}; ${r.seconds.toFixed(2)} s`
+      ? `final${t ? ' (pooled over the leaves)' : ` (iteration ${r.bestIter})`}: validation ${metric} ${fmt(r.final.testMetric)}, validation mse ${fmt(r.final.testMse, 5)}, train ${metric} ${fmt(r.final.trainMetric)}; ${r.seconds.toFixed(2)} s`
       : `final (iteration ${r.bestIter}): train ${metric} ${fmt(r.final.trainMetric)} (no held-out rows; pass --val-fraction or --test); ${r.seconds.toFixed(2)} s`,
     '',
     `top features by diag(M):`,
@@ -257,6 +329,8 @@ export async function run(args: string[]): Promise<number> {
       `${trainPath}: a .npy array has no column names, so no column is known to be the target; pass --target INDEX (0-based column of the array), or save the features and the target together as an .npz with arrays X and y`,
     );
 
+  if (f.plan !== undefined && (f.json !== undefined || f['save-model'] !== undefined))
+    throw new InputError('--plan writes a plan, not a fit: give --json and --save-model to feature-lens merge DIR');
   // Outputs are checked before the fit: a bad path must not cost the whole run.
   const outputs = await planOutputs(
     { '--json': f.json, '--save-model': f['save-model'] },
@@ -272,31 +346,110 @@ export async function run(args: string[]): Promise<number> {
   if (chosen.warning) warn(chosen.warning);
   const test = f.test ? (await readDatasetFile(f.test, { target, task, impute: f.impute }, schema)).dataset : undefined;
   const note = f.quiet ? undefined : (line: string) => process.stderr.write(`note: ${line}\n`);
-  const { value: fitted, fallback } = await runRfmOnHost(choice, note, (backend) =>
-    fitRfm(train, options, {
+  const leafFlag = numberFlag('leaf-size', f['leaf-size'], (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2');
+  const splitSamples =
+    numberFlag('split-samples', f['split-samples'], (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2') ??
+    DEFAULT_SPLIT_SAMPLES;
+  const temperature = numberFlag('temperature', f.temperature, (v) => v >= 0, 'a number >= 0') ?? 0;
+  const forceTree = !!f.tree || leafFlag !== undefined || f.plan !== undefined;
+  if (forceTree && f['no-tree'])
+    throw new InputError('--no-tree asks for one fit: leave out --tree, --leaf-size and --plan, or --no-tree');
+  // A plan folder is checked (and a previous plan of ours cleared) before the work, like every output.
+  const planDir = f.plan === undefined ? undefined : await preparePlanDir(f.plan, !!f.force);
+  const nClasses = train.task === 'classification' ? (train.classes?.length ?? 2) : 1;
+  const fitOne = async (backend: Backend): Promise<{ fit?: FitResult; tree?: TreeModel; planned?: number }> => {
+    const leafSize =
+      leafFlag ??
+      defaultLeafSize(
+        {
+          d: train.X.cols,
+          classes: nClasses,
+          iters: options.iters,
+          agopSamples: options.agopSamples,
+          diag: options.diag,
+          valFraction: test ? 0 : valFraction,
+        },
+        backend.name,
+      );
+    if (f['no-tree'] || (!forceTree && train.X.rows <= leafSize))
+      return {
+        fit: await fitRfm(train, options, {
+          backend,
+          test,
+          valFraction: test ? undefined : valFraction,
+          // A long fit says what it will cost before it starts (then each iteration reports).
+          onEstimate: (e, line) => {
+            if (
+              note &&
+              (e.seconds === null ? e.flops > ANNOUNCE_FIT_SECONDS * CPU_FLOPS * 10 : e.seconds > ANNOUNCE_FIT_SECONDS)
+            )
+              note(line);
+          },
+          onIteration:
+            f.quiet || !f.verbose
+              ? undefined
+              : (it) => process.stderr.write(`  iteration ${it.iter} done in ${it.seconds.toFixed(2)} s\n`),
+        }),
+      };
+    const tree: TreeOptions = { leafSize, splitSamples, temperature };
+    note?.(
+      forceTree
+        ? `xRFM tree: leaves of at most ${leafSize} rows`
+        : `${train.X.rows} rows exceed the largest leaf one fit holds here (${leafSize}): fitting an xRFM tree`,
+    );
+    const onSplit = f.quiet
+      ? undefined
+      : (depth: number, rows: number) => process.stderr.write(`  splitting a node of ${rows} rows at depth ${depth}\n`);
+    if (planDir) {
+      const partition = await partitionTree(train, options, tree, { backend, onSplit });
+      const self = process.argv[1] ? resolve(process.argv[1]) : '';
+      const command = /(cli\.js|main\.ts)$/.test(self)
+        ? [process.execPath, ...process.execArgv, self]
+        : ['feature-lens'];
+      await writePlan(planDir, {
+        train,
+        trainPath: positionals[0],
+        testPath: f.test,
+        valFraction: test ? undefined : valFraction,
+        backend: choice,
+        options,
+        tree,
+        schema,
+        partition,
+        command,
+      });
+      return { planned: partition.leafRows.length };
+    }
+    const { result, model } = await fitTree(train, options, tree, {
       backend,
       test,
       valFraction: test ? undefined : valFraction,
-      // A long fit says what it will cost before it starts (then each iteration reports).
-      onEstimate: (e, line) => {
-        if (
-          note &&
-          (e.seconds === null ? e.flops > ANNOUNCE_FIT_SECONDS * CPU_FLOPS * 10 : e.seconds > ANNOUNCE_FIT_SECONDS)
-        )
-          note(line);
-      },
-      onIteration:
-        f.quiet || !f.verbose
-          ? undefined
-          : (it) => process.stderr.write(`  iteration ${it.iter} done in ${it.seconds.toFixed(2)} s\n`),
-    }),
-  );
+      onSplit,
+      onLeaf: f.quiet
+        ? undefined
+        : (l, L, r) =>
+            process.stderr.write(
+              `  leaf ${l + 1}/${L}: ${r.nTrain + (test ? 0 : r.nTest)} rows, ${r.iterations.length} iterations in ${r.seconds.toFixed(2)} s\n`,
+            ),
+    });
+    return { fit: result, tree: model };
+  };
+  const { value: out, fallback } = await runRfmOnHost(choice, note, fitOne);
+  if (out.planned !== undefined) {
+    process.stdout.write(
+      `planned an xRFM tree of ${out.planned} leaves in ${planDir}\n` +
+        `  fit the leaves: sbatch ${join(planDir!, SCRIPT_FILE)}   (or: feature-lens fit-leaf ${planDir} --leaf I, for I = 0..${out.planned - 1})\n` +
+        `  then: feature-lens merge ${planDir}\n`,
+    );
+    return 0;
+  }
+  const fitted = out.fit!;
   const result: FitResult = fallback ? { ...fitted, fallback } : fitted;
   if (!f.quiet) say.write(report(result, top, { verbose: f.verbose }));
   for (const w of fitWarnings(result)) warn(w);
   await outputs['--json']?.write(
     JSON.stringify({ train: basename(trainPath), ...fitResultToJson(result) }, null, 1) + '\n',
   );
-  await outputs['--save-model']?.write(modelToJson(result.model, { schema }));
+  await outputs['--save-model']?.write(modelToJson(out.tree ?? result.model, { schema }));
   return 0;
 }

@@ -4,6 +4,8 @@
 import { yielding } from '../compute';
 import type { BackendName } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
+import { convForwardCpu, outputGradGramsCpu } from './convCpu';
+import type { ConvNet } from './convnet';
 import { agopSumsCpu, forwardTrace, mseGradients, type LossAndGrads } from './mlp';
 import type { Mlp } from './network';
 
@@ -63,6 +65,14 @@ export interface NfaBackend {
    * of layer l); inDim_l x inDim_l row-major, symmetric. Sums, not means, so chunks add up.
    */
   agopSums(net: Mlp, X: Mat): Promise<Float64Array[]>;
+  /** Conv network outputs at the rows of X (X.rows x the last layer's flattened output). */
+  convForward(net: ConvNet, X: Mat): Promise<Mat>;
+  /**
+   * Conv network, per layer l (input order): H_l = SUM over rows x, outputs o and positions p of g g^T,
+   * g = d f_o(x) / d z_l(x)[:, p] (z_l the layer's convolution output; k_l x k_l row-major, symmetric).
+   * The patch-AGOP sum is W_l^T H_l W_l (computeNfa forms it in float64).
+   */
+  outputGradGrams(net: ConvNet, X: Mat): Promise<Float64Array[]>;
   /** A training session of the lab (minibatch SGD/Adam on the MSE). */
   createTrainSession(problem: TrainProblem): Promise<TrainSession>;
   dispose(): void;
@@ -76,6 +86,12 @@ export class CpuNfaBackend implements NfaBackend {
   }
   async agopSums(net: Mlp, X: Mat): Promise<Float64Array[]> {
     return agopSumsCpu(net, X);
+  }
+  async convForward(net: ConvNet, X: Mat): Promise<Mat> {
+    return convForwardCpu(net, X);
+  }
+  async outputGradGrams(net: ConvNet, X: Mat): Promise<Float64Array[]> {
+    return outputGradGramsCpu(net, X);
   }
   async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
     return new CpuTrainSession(problem);
@@ -94,6 +110,8 @@ export function yieldingNfaBackend(inner: NfaBackend, yieldNow: () => Promise<vo
     device: inner.device,
     forward: (net, X) => y.forward(net, X),
     agopSums: (net, X) => y.agopSums(net, X),
+    convForward: (net, X) => y.convForward(net, X),
+    outputGradGrams: (net, X) => y.outputGradGrams(net, X),
     createTrainSession: async (problem) => yielding(await y.createTrainSession(problem), yieldNow),
     dispose: () => inner.dispose(),
   };

@@ -80,6 +80,14 @@ export class WebGpuNfaBackend implements NfaBackend {
     );
   }
 
+  async convForward(): Promise<Mat> {
+    throw new BackendError('webgpu', 'conv networks are not on WebGPU yet');
+  }
+
+  async outputGradGrams(): Promise<Float64Array[]> {
+    throw new BackendError('webgpu', 'conv networks are not on WebGPU yet');
+  }
+
   async forward(net: Mlp, X: Mat): Promise<Mat> {
     checkInput(net, X);
     return this.run('nfa forward', async (op) => {

@@ -16,6 +16,7 @@ import {
   transformOf,
 } from './feature-matrix';
 import { parseRfmOptions } from './options';
+import { solveWithRidgeRetry } from './solve';
 import {
   DEFAULT_RFM_OPTIONS,
   type FeatureMatrix,
@@ -38,6 +39,8 @@ export interface FitContext {
   /** Hears the memory/time estimate (and a one-line description) once, before any allocation. */
   onEstimate?: (estimate: RfmEstimate, line: string) => void;
   cancel?: CancelToken;
+  /** A classification fit of one class is allowed (a tree's leaf or split subsample may be pure): it predicts that class. */
+  allowOneClass?: boolean;
 }
 
 const now = () => performance.now() / 1000;
@@ -87,7 +90,7 @@ export function standardize(X: Mat, s: { mean: Float64Array; std: Float64Array }
 }
 
 /** A classification target needs two classes among the training rows; one class "fits" with accuracy 1. */
-function checkClasses(train: Dataset): void {
+export function checkClasses(train: Dataset): void {
   if (train.task !== 'classification' || train.y.length === 0) return;
   const first = train.y[0];
   if (train.y.every((v) => v === first)) {
@@ -150,7 +153,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   const opts = parseRfmOptions(options, 'option', DEFAULT_RFM_OPTIONS);
   const started = now();
   // A one-class file is refused as such (before a split could make it look like a smaller problem).
-  checkClasses(trainIn);
+  if (!ctx.allowOneClass) checkClasses(trainIn);
   let train = trainIn;
   let test = ctx.test;
   let heldOut: HeldOut = test ? { kind: 'file', source: test.source, rows: test.X.rows } : { kind: 'none' };
@@ -175,7 +178,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   if (n < 2) throw new InputError(`${train.source}: need at least 2 training rows, got ${n}`);
   if (test && test.X.cols !== d)
     throw new InputError(`${test.source}: expected ${d} feature columns like the training data, got ${test.X.cols}`);
-  checkClasses({ ...train, source: trainIn.source });
+  if (!ctx.allowOneClass) checkClasses({ ...train, source: trainIn.source });
   const classification = train.task === 'classification';
   const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
   // Memory and time from n, d, classes and the backend, before the kernel matrix is allocated.
@@ -208,23 +211,10 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     const t0 = now();
     const R = transformOf(M);
     const Xt = applyTransform(Xs, R);
-    let reg = opts.reg;
     // Only the last round's alpha is the model (with early stopping, any round may be).
     const hints = { final: opts.earlyStop || t === opts.iters };
-    let sol = await backend.solve(Xt, kernel, Y, reg, hints);
-    const phases = { kernel: sol.seconds.kernel, solve: sol.seconds.solve, predict: 0, agop: 0 };
-    if (!sol.ok) {
-      // xRFM: add 1% of the largest absolute row sum of K to the diagonal and retry once.
-      reg = opts.reg + 0.01 * sol.maxAbsRowSum;
-      sol = await backend.solve(Xt, kernel, Y, reg, hints);
-      phases.kernel += sol.seconds.kernel;
-      phases.solve += sol.seconds.solve;
-      if (!sol.ok)
-        throw new InputError(
-          `the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger ${option('reg')}`,
-        );
-    }
-    const alpha = sol.alpha;
+    const { alpha, reg, seconds } = await solveWithRidgeRetry((r) => backend.solve(Xt, kernel, Y, r, hints), opts.reg);
+    const phases = { kernel: seconds.kernel, solve: seconds.solve, predict: 0, agop: 0 };
     throwIfCancelled(ctx.cancel);
     // Training predictions for free: (K + reg I) alpha = Y gives K alpha = Y - reg alpha.
     const trainPred = mat(

@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { createHash } from 'node:crypto';
 import { CancelledError, InputError } from '../../core/errors';
 import { checkDatasetFileSize, DATASET_EXTENSIONS } from '../../core/data/index';
 
@@ -68,10 +67,6 @@ export async function confirmUntrustedRead(name: string, size: number, purpose =
     'Read File',
   );
   if (choice !== 'Read File') throw new CancelledError();
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { describePlacement, runPlaced, type BackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
-import { inspectDataset, loadDataset } from '../../core/data/index';
+import { inspectDataset, loadDataset } from '../host/datasets';
 import { CancelledError, InputError } from '../../core/errors';
 import { hostNfaBackend, hostPlan } from '../../core/node';
 import { isActivation, type Activation } from '../../core/nfa/activation';
@@ -310,10 +310,11 @@ export class TrainingLab {
   private async chooseDataset(given: vscode.Uri | undefined, targetArg: string | number | undefined): Promise<boolean> {
     const uri = given ?? (await pickDataset('the training lab'));
     if (!uri) return false;
-    const bytes = await readDatasetFile(uri);
+    let bytes = await readDatasetFile(uri);
     let target = targetArg;
     if (target === undefined) {
       const info = await inspectDataset(bytes, loaderName(uri));
+      bytes = info.bytes;
       target = await pickTargetColumn(info, `Training lab: target column of ${displayPath(uri)}`);
       if (target === undefined) return false;
     }

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { BackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
-import { inspectDataset, loadDataset } from '../../core/data/index';
+import { inspectDataset, loadDataset } from '../host/datasets';
 import { CancelledError, InputError } from '../../core/errors';
 import { type Mat } from '../../core/mat';
 import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
@@ -125,9 +125,10 @@ export class NfaService {
     try {
       const dataUri = args.data !== undefined ? toUri(args.data) : await pickDataset(weightsName);
       if (!dataUri) return undefined;
-      const bytes = await readDatasetFile(dataUri);
+      let bytes = await readDatasetFile(dataUri);
       if (args.target === undefined) {
         const info = await inspectDataset(bytes, loaderName(dataUri));
+        bytes = info.bytes;
         const picked = await pickTargetColumn(
           info,
           `NFA of ${baseName(weightsUri)}: target column of ${displayPath(dataUri)}`,

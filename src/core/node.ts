@@ -63,6 +63,20 @@ export async function hostGpu(): Promise<GPU> {
   return d.gpu;
 }
 
+/**
+ * Lines Dawn writes to the process's standard error (fd 2, from C++, not through Node) when it opens an
+ * adapter whose driver reports huge limits, e.g. lavapipe: "Warning: maxDynamicUniformBuffersPerPipelineLayout
+ * artificially reduced from 1000000 to 16 ...". They are informational (the device works as WebGPU
+ * specifies) and come on every run; a process that owns its stderr drops them with isDawnNoise (the CLI
+ * runs its work in a child whose stderr it filters: src/cli/stderrFilter.ts). Any other line is kept.
+ */
+const DAWN_NOISE = [
+  /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/,
+];
+
+/** Whether a line of standard error is one of Dawn's known informational lines (DAWN_NOISE). */
+export const isDawnNoise = (line: string): boolean => DAWN_NOISE.some((re) => re.test(line.trimEnd()));
+
 let lease: GpuLease | undefined;
 
 const LAVAPIPE_HINT = 'on Linux without a GPU, install a Vulkan driver such as lavapipe: scripts/install-lavapipe.sh';

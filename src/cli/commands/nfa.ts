@@ -47,7 +47,7 @@ export const SPEC = {
   args: [
     [
       'WEIGHTS',
-      "\.safetensors, PyTorch .pt/.pth (a state_dict, or a checkpoint dict holding one), .npz or .npy of a dense network, or of a conv network (4-D '*.weight' tensors are Conv2d layers, then a flatten and the 2-D dense layers; see --arch)",
+      ".safetensors, PyTorch .pt/.pth (a state_dict, or a checkpoint dict holding one), .npz or .npy of a dense network, or of a conv network (4-D '*.weight' tensors are Conv2d layers, then a flatten and the 2-D dense layers; see --arch)",
     ],
     [
       'DATA',

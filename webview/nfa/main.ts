@@ -234,7 +234,7 @@ function drawEigen(layer: WireNfaLayer): void {
 
 /** diag and top eigenvectors of NFM, AGOP (and M) as images, for a first layer whose inputs are an image. */
 function drawImages(layer: WireNfaLayer): void {
-  const det = layerIndex === 0 ? detectImageShape(layer.inputNames) : null;
+  const det = layerIndex === 0 ? detectImageShape(layer.inputNames, view?.imageShape) : null;
   images.card.hidden = !det;
   if (!det) {
     images.body.replaceChildren();

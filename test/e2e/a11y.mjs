@@ -213,6 +213,11 @@ export async function a11yScenario({ ctx, url, theme, results, log }) {
   await lab.locator('#run').click();
   await lab.locator('#status.phase-catapult, #status.phase-lazy, #status.phase-divergent').waitFor({ timeout: 180000 });
   await scan(lab, 'catapult');
+  // Switching the model clears the ReLU run's charts instead of leaving them under the linear toy.
+  assert.ok((await lab.locator('canvas[data-ready="1"]').count()) > 0, 'the run drew its charts');
+  await lab.locator('#model').selectOption('linear');
+  await lab.locator('#status', { hasText: 'Model changed' }).waitFor({ timeout: 10000 });
+  assert.equal(await lab.locator('canvas[data-ready="1"]').count(), 0, 'no chart of the other model is left');
 
   // Weights editor.
   await page.keyboard.press('Control+Shift+E');

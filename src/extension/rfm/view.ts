@@ -1,6 +1,7 @@
 // What the RFM panel draws (RunView), made from a fit starting, a fit the host computed, or a saved run.
 import type { Dataset } from '../../core/data/dataset';
-import { finalFromReport, iterationFromReport, matrixFromReport } from '../../core/rfm/serialize';
+import type { ImageShape } from '../../core/data/images';
+import { finalFromReport, iterationFromReport, matrixFromReport, treeFromReport } from '../../core/rfm/serialize';
 import type { FitResult } from '../../core/rfm/types';
 import type { RunView } from '../../protocol/rfm';
 import { bufferOf } from '../../protocol/wire';
@@ -44,6 +45,7 @@ export function resultView(start: RunView, meta: RunMeta, r: FitResult): RunView
     device: r.device,
     backendReason: meta.backendReason,
     seconds: r.seconds,
+    ...(r.tree ? { tree: r.tree } : {}),
   };
 }
 
@@ -67,5 +69,6 @@ export function runViewOf(run: RunRecord): RunView {
     backendReason: run.meta.backendReason,
     seconds: run.meta.seconds,
     topK: topK(),
+    ...(r.tree ? { tree: treeFromReport(r.tree) } : {}),
   };
 }

@@ -19,7 +19,7 @@ export function parseBackendChoice(value: unknown, where: string): BackendChoice
 export type Placement = 'page-gpu' | 'host-gpu' | 'page-cpu' | 'host-cpu';
 
 /** The features that compute; each declares its placements in PLACEMENTS. */
-export type ComputeFeature = 'rfm' | 'nfa' | 'nfaTrain' | 'catapult' | 'convrfm';
+export type ComputeFeature = 'rfm' | 'nfa' | 'nfaTrain' | 'catapult' | 'convrfm' | 'grokking';
 
 /**
  * Preferred order per feature. Pages come first where the feature has a page that can compute (their
@@ -34,6 +34,7 @@ export const PLACEMENTS: Readonly<Record<ComputeFeature, readonly Placement[]>> 
   // On the host (the CLI, the extension's command): the patch kernel matrix and, per position, the RFM
   // backend's patch gradients.
   convrfm: ['host-gpu', 'host-cpu'],
+  grokking: ['page-gpu', 'host-gpu', 'page-cpu', 'host-cpu'],
 };
 
 export const isGpu = (p: Placement): boolean => p === 'page-gpu' || p === 'host-gpu';

@@ -9,6 +9,7 @@ import { planPlacements, yielding, type BackendChoice, type ComputeFeature } fro
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
 import { CpuConvRfmBackend, type ConvRfmBackend } from './rfm/conv-backend';
+import { WebGpuConvRfmBackend } from './rfm/conv-webgpu';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
@@ -129,12 +130,12 @@ export async function hostNfaBackend(
   return onHostGpu((l) => WebGpuNfaBackend.leased(l, options));
 }
 
-/** ConvRFM's backend of a host placement (the CPU float64 one; its per-position gradients yield like RFM's). */
+/** ConvRFM's backend of a host placement: the leased Dawn device, or the float64 CPU backend (yielding). */
 export async function hostConvRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<ConvRfmBackend> {
   // Yields before each step (a kernel matrix, a position's gradients) so a cancel gets in.
   if (placement === 'host-cpu')
     return yielding<ConvRfmBackend>(new CpuConvRfmBackend(await hostRfmBackend('host-cpu')), yieldToEventLoop);
-  throw new BackendError('webgpu', 'ConvRFM has no WebGPU backend yet');
+  return onHostGpu((l) => WebGpuConvRfmBackend.leased(l));
 }
 
 /** The catapult lab's backend of a host placement. Dispose it when done (gives the device back). */

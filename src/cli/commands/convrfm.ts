@@ -36,7 +36,7 @@ const USAGE = `usage: feature-lens convrfm DATA --target y [options]
   --val-fraction F     held-out fraction when no --test (default 0.2)
   --test FILE          held-out images, read like DATA
   --seed S             split and subsample seed (default ${D.seed})
-  --backend auto|cpu|webgpu   where to compute (default auto; ConvRFM runs on the CPU for now)
+  --backend auto|cpu|webgpu   where to compute (default auto: WebGPU, else the CPU)
   --json OUT           write the report {task, n_train, n_test, patch, iterations, final, M, ...} (- = stdout)
   --force              replace an existing output file
   --quiet              no table, no notes

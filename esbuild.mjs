@@ -58,6 +58,14 @@ const all = [
   },
   {
     ...common,
+    entryPoints: ['webview/convrfm/main.ts'],
+    outfile: 'dist/convrfm.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
     entryPoints: ['webview/nfa/lab.ts'],
     outfile: 'dist/lab.js',
     platform: 'browser',

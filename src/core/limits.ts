@@ -29,9 +29,17 @@ export const MAX_CPU_KERNEL_BYTES = 2 ** 30;
 export const CPU_FLOPS = 2e9;
 /** An estimated fit longer than this is refused on the CPU (the way out names WebGPU and subsampling). */
 export const MAX_CPU_FIT_SECONDS = 600;
+/**
+ * A leaf of an xRFM tree (rfm/tree.ts; `fit --tree`) holds at most this many rows: its float32 kernel
+ * matrix (1.5 GiB) stays within the default WebGPU device budget. On the CPU the leaf is also kept
+ * within the CPU fit limits above. Larger data is split into more leaves.
+ */
+export const MAX_LEAF_ROWS = 20_000;
 /** Estimated fits longer than this print the estimate before they start. */
 export const ANNOUNCE_FIT_SECONDS = 10;
 
+/** ConvRFM: float64 values of the transformed patch sets (training, held-out and AGOP rows x positions x C·q·q): 1 GiB. */
+export const MAX_PATCH_VALUES = 2 ** 27;
 /** NFA of a conv network: a layer's patch dimension c·kh·kw (a dense layer's input): W^T W and the patch-AGOP are its square in float64. */
 export const MAX_PATCH_DIM = 4096;
 /**

@@ -82,14 +82,19 @@ export function imageShapeProblem(shape: readonly number[], d: number): string |
   return n === d ? null : `${shape.join(' x ')} = ${n} pixels, but the data has ${d} features`;
 }
 
-/** "8x8", "1x8x8", "3,32,32" → C, H, W; an InputError that names `what` when it is not one for d features. */
-export function parseImageShape(text: string, d: number, what = '--image-shape'): ImageShape {
+/** "8x8", "1x8x8", "3,32,32" → C, H, W (before the data is read); an InputError that names `what` otherwise. */
+export function parseImageShapeText(text: string, what = '--image-shape'): ImageShape {
   const parts = text.trim().split(/\s*[x×,]\s*/i);
-  const nums = parts.map(Number);
-  if (!(parts.length === 2 || parts.length === 3) || nums.some((x) => !Number.isInteger(x) || x < 1)) {
+  const nums = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
+  if (!(parts.length === 2 || parts.length === 3) || nums.some((x) => !Number.isSafeInteger(x) || x < 1)) {
     throw new InputError(`${what} ${text}: expected H x W or C x H x W in positive integers, e.g. 28x28 or 3x32x32`);
   }
-  const shape = (nums.length === 2 ? [1, ...nums] : nums) as unknown as ImageShape;
+  return (nums.length === 2 ? [1, ...nums] : nums) as unknown as ImageShape;
+}
+
+/** parseImageShapeText, and an InputError that names `what` when it is not a shape for d features. */
+export function parseImageShape(text: string, d: number, what = '--image-shape'): ImageShape {
+  const shape = parseImageShapeText(text, what);
   const problem = imageShapeProblem(shape, d);
   if (problem) throw new InputError(`${what} ${text}: ${problem}; give a shape whose product is ${d}`);
   return shape;

@@ -2,34 +2,15 @@
 // carries `imageShape = [C, H, W]`. Arrays of 3 or 4 dimensions say their shape themselves; a 2-D table
 // (CSV, a 2-D .npy, Parquet) gets it declared (`imageShape`, the CLI's --image-shape C,H,W).
 import { InputError } from '../errors';
+import type { ImageShape } from './image-shape';
 
-/** Channels, height, width of every image (row-major C,H,W flattening of a row of X). */
-export type ImageShape = readonly [c: number, h: number, w: number];
+export type { ImageShape };
 
 /** A channels-last array is read as channels-first when its last axis looks like channels and axis 1 does not. */
 const CHANNEL_COUNTS = new Set([1, 3, 4]);
 
 export function imageShapeText(s: ImageShape): string {
   return `${s[0]},${s[1]},${s[2]}`;
-}
-
-/**
- * `C,H,W` (or `H,W` for one channel) as typed on a command line. `what` names the option in messages,
- * e.g. `--image-shape`.
- */
-export function parseImageShape(text: string, what: string): ImageShape {
-  const parts = text.split(/[,x×]/).map((s) => s.trim());
-  const nums = parts.map(Number);
-  if (
-    (parts.length !== 2 && parts.length !== 3) ||
-    parts.some((p) => !/^\d+$/.test(p)) ||
-    nums.some((v) => !Number.isSafeInteger(v) || v < 1)
-  ) {
-    throw new InputError(
-      `${what}: '${text}' is not an image shape; expected C,H,W (or H,W for one channel) as positive integers, e.g. 3,32,32`,
-    );
-  }
-  return (nums.length === 2 ? [1, nums[0], nums[1]] : [nums[0], nums[1], nums[2]]) as ImageShape;
 }
 
 /**

@@ -481,3 +481,67 @@ export function matrixFromReport(r: Pick<FitReport, 'd' | 'M'>): Float64Array {
   r.M.forEach((row, i) => M.set(row, i * r.d));
   return M;
 }
+
+const LEAF_FORMAT = 'feature-lens.rfm-leaf-fit';
+
+/**
+ * One leaf's fit as `feature-lens fit-leaf` writes it for `merge`: its report, its model, and the train
+ * MSE of its chosen iteration (the report leaves train MSEs out; the tree pools them). Numbers round-trip
+ * exactly through JSON, so a merged tree equals the one fitted in one process.
+ */
+export function leafFitToJson(f: FitResult, leaf: number): string {
+  return JSON.stringify({
+    format: LEAF_FORMAT,
+    version: 1,
+    leaf,
+    report: fitResultToJson(f),
+    train_mse: f.iterations.map((it) => it.trainMse),
+    model: modelObject(f.model),
+  });
+}
+
+const LeafFitFileSchema = z.looseObject({
+  format: z.literal(LEAF_FORMAT),
+  version: z.literal(1),
+  leaf: z.number().int().min(0),
+  report: FitReportSchema,
+  train_mse: z.array(reported),
+  model: ModelFileSchema,
+});
+
+/** A leaf fit read back: the FitResult fitLeaf returned (everything assembleTree uses). */
+export function leafFitFromJson(text: string, fileName: string): { leaf: number; fit: FitResult } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${fileName}: not a JSON file (${(e as Error).message})`);
+  }
+  const parsed = LeafFitFileSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new InputError(
+      `${fileName}: ${describeIssue(parsed.error, raw)}; fit the leaf again with feature-lens fit-leaf`,
+    );
+  const { report: r, train_mse, model, leaf } = parsed.data;
+  if (train_mse.length !== r.iterations.length)
+    throw new InputError(`${fileName}: field train_mse must be ${r.iterations.length} numbers (one per iteration)`);
+  const fit: FitResult = {
+    task: r.task,
+    nTrain: r.n_train,
+    nTest: r.n_test,
+    d: r.d,
+    featureNames: r.feature_names,
+    backend: r.backend,
+    device: r.device,
+    ...(r.fallback ? { fallback: r.fallback } : {}),
+    iterations: r.iterations.map((it, k) => ({ ...iterationFromReport(it), trainMse: train_mse[k] })),
+    bestIter: r.best_iter,
+    final: finalFromReport(r.final),
+    M: matrixFromReport(r),
+    importance: Float64Array.from(r.importance),
+    options: r.options,
+    seconds: r.seconds,
+    model: modelOfFile(model),
+  };
+  return { leaf, fit };
+}

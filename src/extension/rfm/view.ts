@@ -1,7 +1,7 @@
 // What the RFM panel draws (RunView), made from a fit starting, a fit the host computed, or a saved run.
 import type { Dataset } from '../../core/data/dataset';
 import type { ImageShape } from '../../core/data/image-shape';
-import { finalFromReport, iterationFromReport, matrixFromReport } from '../../core/rfm/serialize';
+import { finalFromReport, iterationFromReport, matrixFromReport, treeFromReport } from '../../core/rfm/serialize';
 import type { FitResult } from '../../core/rfm/types';
 import type { RunView } from '../../protocol/rfm';
 import { bufferOf } from '../../protocol/wire';
@@ -45,6 +45,7 @@ export function resultView(start: RunView, meta: RunMeta, r: FitResult): RunView
     device: r.device,
     backendReason: meta.backendReason,
     seconds: r.seconds,
+    ...(r.tree ? { tree: r.tree } : {}),
   };
 }
 
@@ -68,5 +69,6 @@ export function runViewOf(run: RunRecord): RunView {
     backendReason: run.meta.backendReason,
     seconds: run.meta.seconds,
     topK: topK(),
+    ...(r.tree ? { tree: treeFromReport(r.tree) } : {}),
   };
 }

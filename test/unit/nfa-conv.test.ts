@@ -409,3 +409,36 @@ test('NFA view helpers: conv rows say their kind; eigenvectors become c x kh x k
     assert.ok(Math.abs(s - e.values[0] * v[i]) < 1e-9 * e.values[0]);
   }
 });
+
+test('nfa CLI: the image shape comes from an (N, C, H, W) array or --image-shape, and must match the first conv layer', async () => {
+  const { run } = await import('../../src/cli/commands/nfa');
+  const dir = mkdtempSync(join(tmpdir(), 'nfa-conv-shape-'));
+  for (const [data, flags] of [
+    ['conv_images.npz', []],
+    ['conv_data.npz', ['--image-shape', '2,8,8']],
+  ] as const) {
+    const out = join(dir, `${data}.json`);
+    assert.equal(
+      await run([
+        join(DIR, 'conv_plain.npz'),
+        join(DIR, data),
+        '--target',
+        'y',
+        '--backend',
+        'cpu',
+        '--json',
+        out,
+        ...flags,
+      ]),
+      0,
+    );
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    report.layers.forEach((l: { name: string; correlation: Corr }, i: number) =>
+      closeCorr(l.correlation, expected.conv_plain.layers[i].correlation, `${data} ${l.name}`),
+    );
+  }
+  await assert.rejects(
+    run([join(DIR, 'conv_plain.npz'), join(DIR, 'conv_data.npz'), '--target', 'y', '--image-shape', '1,8,16']),
+    (e: Error) => e instanceof InputError && /takes 2 channels but the images have 1 \(shape 1x8x16\)/.test(e.message),
+  );
+});

@@ -3,6 +3,7 @@
 // the same rows against NFM_1.
 import { parseBackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
+import { parseImageShapeText } from '../../core/data/image-shape';
 import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';
 import { isActivation, type Activation } from '../../core/nfa/activation';
@@ -16,7 +17,6 @@ import {
   readConvNetwork,
   type ConvArch,
   type ConvNet,
-  type Shape3,
 } from '../../core/nfa/convnet';
 import {
   inferLayerChain,
@@ -61,6 +61,9 @@ options:
   --padding N         conv networks: zero padding of every conv layer (default 0)
   --pool P            conv networks: pooling after every conv layer's activation: max:K, avg:K, max:K:S
                       (size K, stride S, default K) or none (default)
+  --image-shape C,H,W conv networks: the image shape of a table's pixel columns (an .npz whose X is
+                      (N, C, H, W) or (N, H, W) carries its own)
+  --channels-last     conv networks: pixels are stored (H, W, C) (as for convrfm)
   --standardize       standardise the input columns (training mean/std) before the network
   --no-rfm            skip the RFM comparison
   --rfm-iters N       RFM iterations (default ${DEFAULT_RFM_OPTIONS.iters})
@@ -107,6 +110,8 @@ export async function run(args: string[]): Promise<number> {
       stride: { type: 'string' },
       padding: { type: 'string' },
       pool: { type: 'string' },
+      'image-shape': { type: 'string' },
+      'channels-last': { type: 'boolean', default: false },
       standardize: { type: 'boolean', default: false },
       'no-rfm': { type: 'boolean', default: false },
       'rfm-iters': { type: 'string' },
@@ -168,7 +173,11 @@ export async function run(args: string[]): Promise<number> {
     : { defaults: convBase, perLayer: {} };
 
   const target = /^\d+$/.test(v.target as string) ? Number(v.target) : (v.target as string);
-  const dataset = (await readDatasetFile(dataPath, { target })).dataset;
+  const imageShape =
+    v['image-shape'] === undefined ? undefined : parseImageShapeText(v['image-shape'] as string, '--image-shape');
+  const dataset = (
+    await readDatasetFile(dataPath, { target, imageShape, ...(v['channels-last'] ? { channelsLast: true } : {}) })
+  ).dataset;
   const { net, chain, initWeights } = await readNetwork(weightsPath, dataset, {
     layers: v.layers as string | undefined,
     activation,
@@ -283,7 +292,7 @@ async function readNetwork(
         const r = await readConvNetwork(weights, weightsPath, {
           inputDim: dataset.X.cols,
           rows: dataset.X.rows,
-          imageShape: (dataset as Dataset & { imageShape?: Shape3 }).imageShape,
+          imageShape: dataset.imageShape,
           arch: o.arch,
           inputLabel: o.inputLabel,
           fileOrder: weights.savedOrder,

@@ -17,7 +17,6 @@ import {
   readConvNetwork,
   type ConvArch,
   type ConvNet,
-  type Shape3,
 } from '../../core/nfa/convnet';
 import {
   inferLayerChain,
@@ -556,7 +555,7 @@ async function convJob(
     read = await readConvNetwork(weights, weightsName, {
       inputDim: dataset.X.cols,
       rows: dataset.X.rows,
-      imageShape: (dataset as Dataset & { imageShape?: Shape3 }).imageShape,
+      imageShape: dataset.imageShape,
       arch,
       inputLabel: `${dataName}: ${dataset.X.cols} columns besides the target '${dataset.targetName}'`,
       fileOrder: weights.savedOrder,

@@ -163,7 +163,8 @@ export class NfaService {
       const weights = networkView(opened.file);
       if (hasConvLayers(weights.tensors)) {
         // The weights are read into memory by now: the file stays open only until this returns.
-        const conv = await convJob(weightsUri, weights, dataUri, dataset, args, interactive);
+        const focus = args.focus === undefined ? undefined : networkTensorName(opened.file, args.focus);
+        const conv = await convJob(weightsUri, weights, dataUri, dataset, { ...args, focus }, interactive);
         return conv && this.computeAndShow(conv, into ?? args.panel !== false);
       }
       const givenLayers = args.layers?.map((n) => networkTensorName(opened.file, n));

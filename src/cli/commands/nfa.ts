@@ -303,6 +303,11 @@ async function readNetwork(
         process.stderr.write(`nfa: ${describeConvNetwork(r.chain)}\n`);
         if (r.chain.ignored.length)
           process.stderr.write(`nfa: not part of the network, ignored: ${r.chain.ignored.join(', ')}\n`);
+        const skipped = suspiciousIgnored(r.chain, weights.tensors);
+        if (skipped.length)
+          process.stderr.write(
+            `nfa: warning: ${skipped.join(', ')} look like layers of the network (norm layers or an unmatched bias); they are skipped, so the numbers are for the conv and dense layers alone\n`,
+          );
         return r;
       } finally {
         await init?.close();

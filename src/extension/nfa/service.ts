@@ -567,6 +567,11 @@ async function convJob(
   } finally {
     await init?.close();
   }
+  const skipped = suspiciousIgnored(read.chain, weights.tensors);
+  if (skipped.length)
+    void vscode.window.showWarningMessage(
+      `Feature Lens: ${skipped.join(', ')} look like layers of the network; they are skipped, so the numbers are for the conv and dense layers alone.`,
+    );
   const X = args.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
   const title = args.title ?? `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`;
   const focus = args.focus ?? null;

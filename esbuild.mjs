@@ -91,6 +91,14 @@ const all = [
   },
   {
     ...common,
+    entryPoints: ['webview/grokking/main.ts'],
+    outfile: 'dist/grokking.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
     platform: 'node',

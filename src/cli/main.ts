@@ -9,6 +9,7 @@ import * as catapult from './commands/catapult';
 import * as fitLeaf from './commands/fit-leaf';
 import * as merge from './commands/merge';
 import * as convrfm from './commands/convrfm';
+import * as grok from './commands/grok';
 
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
@@ -29,6 +30,10 @@ const commands: Record<string, Command> = {
   convrfm: {
     summary: 'fit a ConvRFM (aligned-patch kernel, patch-AGOP) on images (.npz, or pixels + --image-shape)',
     run: convrfm.run,
+  },
+  grok: {
+    summary: 'RFM groks modular arithmetic: accuracy, circulant deviation, AGOP alignment per iteration',
+    run: grok.run,
   },
 };
 

@@ -18,6 +18,8 @@ import { fullMatrix } from './rfm/feature-matrix';
 import { fitRfm } from './rfm/fit';
 import { CpuBackend } from './rfm/cpu';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
+import { CpuGramSums, type GramSums } from './rfm/indicator';
+import { WebGpuGramSums } from './rfm/indicatorWebgpu';
 
 let dawn: Promise<{ gpu: GPU } | { reason: string }> | undefined;
 
@@ -127,6 +129,12 @@ export async function hostCatapultBackend(
 ): Promise<CatapultBackend & { dispose(): void }> {
   if (placement === 'host-cpu') return new CpuCatapultBackend();
   return onHostGpu((l) => WebGpuCatapultBackend.leased(l));
+}
+
+/** The grokking lab's AGOP Gram sums of a host placement (rfm/indicator.ts). Dispose it when done. */
+export async function hostGramSums(placement: 'host-gpu' | 'host-cpu'): Promise<GramSums> {
+  if (placement === 'host-cpu') return new CpuGramSums();
+  return onHostGpu((l) => WebGpuGramSums.leased(l));
 }
 
 /**

@@ -6,6 +6,7 @@ import * as nfa from './nfa';
 import * as weights from './weights';
 import * as logs from './logs/index';
 import * as catapult from './catapult/index';
+import * as grokking from './grokking/index';
 import * as codelens from './codelens/codelens';
 import * as convrfm from './convrfm/index';
 
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   logs.register(ctx);
   catapult.register(ctx);
   const convrfmApi = convrfm.register(ctx);
+  grokking.register(ctx);
   codelens.register(ctx);
   log.info(`Feature Lens activated; runs under ${store.dir.toString()}`);
   return { store, ...rfm, nfa: nfaApi, convrfm: convrfmApi };

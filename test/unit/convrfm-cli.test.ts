@@ -90,7 +90,7 @@ test('convrfm exit codes: 1 with a message naming the file or flag, 0 for --help
     [[npz, '--patch', '7'], /motif\.npz: patch size 7 does not fit images of 6 x 6 pixels/],
     [[npz, '--patch', 'x'], /--patch: expected an integer 1\.\.1024, got 'x'/],
     [[npz, '--kernel', 'rbf'], /--kernel: expected one of laplace, gaussian/],
-    [[npz, '--image-shape', '3,x,2'], /--image-shape 3,x,2: expected H x W or C x H x W in positive integers/],
+    [[npz, '--image-shape', '3,x,2'], /--image-shape: '3,x,2' is not an image shape; expected C,H,W/],
     [[npz, '--json', join(dir, 'a.json')], /a\.json.*--force/],
     [[join(dir, 'none.npz')], /none\.npz: no such file/],
   ];

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadDataset } from '../../src/core/data/index';
-import { parseImageShapeText } from '../../src/core/data/image-shape';
+import { parseImageShape } from '../../src/core/data/images';
 import { splitDataset } from '../../src/core/data/split';
 import { npyOf, npzOf } from '../helpers/npy';
 import { rejectsWith, text } from './data-helpers';
@@ -184,16 +184,16 @@ describe('2-D tables with a declared image shape', () => {
   });
 });
 
-describe('parseImageShapeText', () => {
+describe('parseImageShape', () => {
   it('reads C,H,W and H,W', () => {
-    assert.deepEqual(parseImageShapeText('3,32,32', '--image-shape'), [3, 32, 32]);
-    assert.deepEqual(parseImageShapeText('28, 28', '--image-shape'), [1, 28, 28]);
+    assert.deepEqual(parseImageShape('3,32,32', '--image-shape'), [3, 32, 32]);
+    assert.deepEqual(parseImageShape('28, 28', '--image-shape'), [1, 28, 28]);
   });
   for (const bad of ['', '3', '3,0,2', '1,2,3,4', '3,2.5,2', 'a,b,c', '-1,2,2'])
     it(`refuses '${bad}'`, () => {
       assert.throws(
-        () => parseImageShapeText(bad, '--image-shape'),
-        /--image-shape .*: expected H x W or C x H x W in positive integers/,
+        () => parseImageShape(bad, '--image-shape'),
+        /--image-shape: '.*' is not an image shape; expected C,H,W/,
       );
     });
 });

@@ -1,6 +1,6 @@
 // The ConvRFM view: per-iteration metrics (as they arrive), then diag(M) and M's top eigenvectors drawn
 // as C x q x q filters (the patch features ConvRFM learned), M as a heatmap, and the report to copy.
-import { matrixImages } from '../../src/core/data/image-shape';
+import { matrixImages } from '../../src/core/data/images';
 import { unhandled } from '../../src/protocol/channel';
 import type {
   ConvRfmHostToWebview,

@@ -1,10 +1,12 @@
 // The NFA view: per layer NFM_l beside AGOP_l^alpha (and the RFM's M for the first layer), the
 // correlation table of every layer, the top eigenvectors compared, and the numbers to copy.
+import { detectImageShape, matrixImages } from '../../src/core/data/images';
 import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { NfaHostToWebview, NfaPanelState, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol/nfa';
 import { baseOptions, ChartSet, seriesColor } from '../shared/charts';
 import { el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
+import { renderImageGrid } from '../shared/images';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
 import {
@@ -16,8 +18,8 @@ import {
   maxAbs,
   topByDiagonal,
 } from './numbers';
-import { renderImageGrid } from '../shared/images';
 import { unhandled } from '../../src/protocol/channel';
+import { createForm } from './form';
 
 let theme: Theme = readTheme();
 let view: NfaView | null = null;
@@ -72,6 +74,10 @@ function card(id: string, heading: string, wide = false): { card: HTMLElement; b
 }
 function heatmapIn(id: string, heading: string): { map: Heatmap; h: HTMLElement; body: HTMLElement } {
   const { body, h } = card(id, heading);
+  // The map's box scrolls for wide layers: focusable, so the keyboard can scroll it too.
+  Object.entries({ tabindex: '0', role: 'region', 'aria-label': `${heading} (scrollable)` }).forEach(([k, v]) =>
+    body.setAttribute(k, v),
+  );
   const canvas = el('canvas', { id: `heat-${id}`, role: 'img', 'aria-label': heading });
   const tip = el('div', { class: 'tip' });
   tip.hidden = true;
@@ -83,6 +89,10 @@ const agopMap = heatmapIn('agop', 'AGOP');
 const rfmMap = heatmapIn('rfm', 'RFM M');
 const rfmNote = el('p', { class: 'status' }, '');
 rfmMap.body.append(rfmNote);
+// Images: the first layer's NFM and AGOP (and the RFM's M) as images when the inputs are pixels.
+const images = card('images', 'As images', true);
+images.body.className = '';
+images.card.hidden = true;
 const corr = card('correlations', 'Correlations per layer (NFM_l against the network AGOP at layer l’s input)', true);
 const corrTable = el('table', { class: 'numbers', id: 'correlations' });
 corr.body.className = '';
@@ -98,7 +108,9 @@ eig.body.append(eigTable, eigWrap);
 const filters = card('filters', 'Top eigenvectors as filters', true);
 filters.body.className = '';
 filters.card.hidden = true;
-app.append(header, grid);
+const form = createForm((m) => host.post(m));
+form.element.hidden = true;
+app.append(header, form.element, grid);
 const charts = new ChartSet<'eigen'>(() => eigCanvas);
 
 const f64 = (b: ArrayBuffer) => new Float64Array(b);
@@ -252,11 +264,32 @@ function drawFilters(layer: WireNfaLayer): void {
   ]);
 }
 
+/** diag and top eigenvectors of NFM, AGOP (and M) as images, for a first layer whose inputs are an image. */
+function drawImages(layer: WireNfaLayer): void {
+  const det = layerIndex === 0 ? detectImageShape(layer.inputNames) : null;
+  images.card.hidden = !det;
+  if (!det) {
+    images.body.replaceChildren();
+    return;
+  }
+  const d = layer.shape[1];
+  const power = alpha.value === '1' ? 'AGOP' : 'AGOP^1/2';
+  const rfm = view?.rfm && view.rfm.d === d ? f64(view.rfm.M) : null;
+  const [c, h, w] = det.shape;
+  images.h.textContent = `${layer.name}: NFM, ${power}${rfm ? ' and RFM M' : ''} as ${c > 1 ? `${c} × ` : ''}${h} × ${w} images (diag in grey; eigenvectors blue < 0 < red)`;
+  renderImageGrid(images.body, [
+    ...matrixImages(f64(layer.nfm), det.shape, 2, 'NFM'),
+    ...matrixImages(f64(alpha.value === '1' ? layer.agop : layer.sqrtAgop), det.shape, 2, power),
+    ...(rfm ? matrixImages(rfm, det.shape, 2, 'M') : []),
+  ]);
+}
+
 function render(): void {
   if (!view) return;
   drawTabs();
   const layer = view.layers[layerIndex];
   drawMaps(layer);
+  drawImages(layer);
   drawCorrelations();
   drawEigen(layer);
   drawFilters(layer);
@@ -292,8 +325,26 @@ window.addEventListener('resize', () => {
 
 function onMessage(m: NfaHostToWebview): void {
   switch (m.type) {
+    case 'form':
+      form.set(m.form);
+      form.element.hidden = false;
+      // Results appear below once computed.
+      grid.hidden = view === null;
+      status.textContent = view ? '' : 'Choose the data and Compute.';
+      status.className = 'status';
+      break;
+    case 'columns':
+      form.columns(m);
+      break;
+    case 'picked':
+      form.picked(m);
+      break;
     case 'show': {
       view = m.view;
+      grid.hidden = false;
+      status.className = 'status';
+      delete document.body.dataset.failed;
+      form.computed();
       title.textContent = view.title;
       info.textContent = `${view.weights} on ${view.data} → ${view.target} · ${view.rows} rows · ${view.activation} · layers in ${view.layerOrder} order${view.minusInit ? ' · NFM minus initial weights' : ''} · ${view.backend} (${view.device})${view.backendNote ? ` · ${view.backendNote}` : ''}`;
       status.textContent = '';

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { parseBackendChoice } from '../../core/compute';
 import { DEFAULT_CONVRFM_OPTIONS, fitConvRfm, parseConvRfmOptions } from '../../core/rfm/conv-fit';
 import { convRfmResultToJson } from '../../core/rfm/conv-report';
-import { parseImageShapeText } from '../../core/data/image-shape';
+import { parseImageShape } from '../../core/data/images';
 import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';
 import { ANNOUNCE_FIT_SECONDS } from '../../core/limits';
@@ -96,7 +96,7 @@ export async function run(args: string[]): Promise<number> {
   if (valFraction === 0) throw new InputError('--val-fraction: expected a number > 0 and < 1 (or give --test), got 0');
   const task = f.task === undefined ? undefined : parseTask(f.task, '--task', { text: true });
   const imageShape =
-    f['image-shape'] === undefined ? undefined : parseImageShapeText(f['image-shape'], '--image-shape');
+    f['image-shape'] === undefined ? undefined : parseImageShape(f['image-shape'], '--image-shape');
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
   const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
 

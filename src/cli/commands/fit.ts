@@ -6,6 +6,7 @@ import { InputError } from '../../core/errors';
 import { fitRfm } from '../../core/rfm/fit';
 import { ANNOUNCE_FIT_SECONDS, CPU_FLOPS, MAX_LEAF_ROWS } from '../../core/limits';
 import { parseRfmOptions, parseTask, parseValFraction } from '../../core/rfm/options';
+import { parseSolverChoice } from '../../core/rfm/solvers';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import { DEFAULT_RFM_OPTIONS, type FitResult } from '../../core/rfm/types';
 import {
@@ -24,8 +25,12 @@ import { runRfmOnHost } from '../placement';
 const USAGE = `usage: feature-lens fit TRAIN [--test TEST | --val-fraction F --seed S] --target COL
   [--task classification|regression] [--kernel laplace|gaussian] [--bandwidth L] [--reg R] [--iters T]
   [--diag] [--center-grads] [--agop-power 1|0.5] [--normalize max|none] [--no-standardize] [--early-stop]
-  [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--json OUT] [--save-model OUT] [--force] [--top K] [--quiet]
+  [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--solver auto|direct|cg|eigenpro] [--json OUT] [--save-model OUT] [--force] [--top K] [--quiet]
   [--tree | --no-tree] [--leaf-size N] [--split-samples N] [--temperature T] [--plan DIR]
+  --solver  how (K + reg I) alpha = Y is solved (default auto): direct = float64 Cholesky; cg =
+            Nystrom-preconditioned conjugate gradients over a stored K; eigenpro = EigenPro 2
+            preconditioned SGD, O(n) memory, never forms K; auto = direct for n <= 1000, cg while K
+            fits the backend's memory budget, eigenpro beyond
   --force  replace an existing output file (with --plan: a previous plan in DIR)
   xRFM tree (SCIENCE.md §9): rows are split at the median along the top eigenvector of a one-shot RFM
   until a leaf has at most --leaf-size rows; each leaf is its own RFM with its own validation split.
@@ -60,6 +65,7 @@ const FLAGS = {
   'agop-samples': { type: 'string' },
   impute: { type: 'boolean' },
   backend: { type: 'string' },
+  solver: { type: 'string' },
   json: { type: 'string' },
   'save-model': { type: 'string' },
   force: { type: 'boolean' },
@@ -96,7 +102,7 @@ export function report(r: FitResult, top = 10): string {
   const metric = cls ? 'acc' : 'r2';
   const t = r.tree && r.tree.leaves > 1 ? r.tree : undefined;
   const lines = [
-    `Feature Lens RFM fit: ${r.task}, ${r.nTrain} train / ${r.nTest} test rows, d = ${r.d}, backend ${r.device}`,
+    `Feature Lens RFM fit: ${r.task}, ${r.nTrain} train / ${r.nTest} test rows, d = ${r.d}, backend ${r.device}, solver ${r.solver}`,
     r.fallback ? `note: ${r.fallback}` : '',
     t
       ? `xRFM tree: ${t.leaves} leaves, depth ${t.depth}, ${t.temperature > 0 ? `soft routing (temperature ${t.temperature})` : 'hard routing'}\n` +
@@ -168,6 +174,7 @@ export async function run(args: string[]): Promise<number> {
       centerGrads: f['center-grads'],
       earlyStop: f['early-stop'],
       standardize: f['no-standardize'] ? false : undefined,
+      solver: f.solver === undefined ? undefined : parseSolverChoice(f.solver, '--solver'),
     },
     flagOf,
     DEFAULT_RFM_OPTIONS,

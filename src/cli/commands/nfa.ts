@@ -3,10 +3,10 @@
 // the same rows against NFM_1.
 import { parseBackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
-import { parseImageShapeText } from '../../core/data/image-shape';
+import { parseImageShape } from '../../core/data/images';
 import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';
-import { isActivation, type Activation } from '../../core/nfa/activation';
+import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
 import {
   DEFAULT_CONV,
   describeConvNetwork,
@@ -51,7 +51,7 @@ DATA     dataset (.csv, .tsv, .npy, .npz, .parquet); every column but the target
 
 options:
   --target COL        target column (used by the RFM comparison)
-  --activation NAME   relu (default), gelu, tanh, sigmoid, identity
+  --activation NAME   relu (default), gelu, tanh, sigmoid, identity, quadratic
   --layers A,B,...    dense layers, input to output: weight tensors or module names (fc1 = fc1.weight)
   --init FILE         initial weights: NFM_l = (W_l - W0_l)^T (W_l - W0_l)
   --arch FILE         conv networks: JSON of what a state_dict does not record, e.g. {"input": [3, 32, 32],
@@ -140,7 +140,7 @@ export async function run(args: string[]): Promise<number> {
   const choice = parseBackendChoice(v.backend, '--backend');
   const activation = v.activation as string;
   if (!isActivation(activation))
-    throw new InputError(`--activation: expected relu, gelu, tanh, sigmoid or identity, got '${activation}'`);
+    throw new InputError(`--activation: expected one of ${ACTIVATIONS.join(', ')}, got '${activation}'`);
   const rfmIters =
     numberFlag(
       'rfm-iters',
@@ -174,7 +174,7 @@ export async function run(args: string[]): Promise<number> {
 
   const target = /^\d+$/.test(v.target as string) ? Number(v.target) : (v.target as string);
   const imageShape =
-    v['image-shape'] === undefined ? undefined : parseImageShapeText(v['image-shape'] as string, '--image-shape');
+    v['image-shape'] === undefined ? undefined : parseImageShape(v['image-shape'] as string, '--image-shape');
   const dataset = (
     await readDatasetFile(dataPath, { target, imageShape, ...(v['channels-last'] ? { channelsLast: true } : {}) })
   ).dataset;

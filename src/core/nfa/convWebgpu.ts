@@ -11,7 +11,14 @@ import type { Activation } from './activation';
 import { positions, size3, type ConvNet, type NetLayer } from './convnet';
 import { convActPool, convActPoolBackward, convBackwardInput, convForward, convGram } from './kernels/programs';
 
-const ACTIVATION_CODE: Record<Activation, number> = { relu: 0, gelu: 1, tanh: 2, sigmoid: 3, identity: 4 };
+const ACTIVATION_CODE: Record<Activation, number> = {
+  relu: 0,
+  gelu: 1,
+  tanh: 2,
+  sigmoid: 3,
+  identity: 4,
+  quadratic: 5,
+};
 
 interface Uploaded {
   /** c x kh x kw x ceil(k/4) vec4s (convForward.wgsl). */

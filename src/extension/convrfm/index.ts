@@ -4,7 +4,7 @@
 // C x q x q filters in a panel. Resolves to the CLI's JSON report (tests and other extensions read it).
 import * as vscode from 'vscode';
 import { runPlaced } from '../../core/compute';
-import { parseImageShapeText } from '../../core/data/image-shape';
+import { parseImageShape } from '../../core/data/images';
 import { loadDataset } from '../host/datasets';
 import { CancelledError, InputError } from '../../core/errors';
 import { hostConvRfmBackend, hostPlan } from '../../core/node';
@@ -95,7 +95,7 @@ async function fit(
   const valFraction = parseValFraction(args.valFraction ?? 0.2, `${WHERE} valFraction`);
   if (valFraction === 0) throw new InputError(`${WHERE} valFraction: expected a number > 0 and < 1, got 0`);
   const imageShape =
-    args.imageShape === undefined ? undefined : parseImageShapeText(String(args.imageShape), `${WHERE} imageShape`);
+    args.imageShape === undefined ? undefined : parseImageShape(String(args.imageShape), `${WHERE} imageShape`);
   const choice = ctx.backend(args.backend, `${WHERE} backend`);
   const name = displayPath(uri);
   const bytes = await readDatasetFile(uri);

@@ -69,7 +69,7 @@ export const mlpOptimizerStep = program('mlpOptimizerStep', mlpOptimizerStepWgsl
   ['c2', 'f32'],
   ['oneMinusBeta1', 'f32'],
   ['oneMinusBeta2', 'f32'],
-  ['_p0', 'u32'],
+  ['decay', 'f32'],
 ]);
 
 /** The layer geometry every conv-network kernel shares (one Params struct, see convForward.wgsl). */

@@ -22,12 +22,14 @@ import {
   inferLayerChain,
   loadMatchingWeights,
   loadMlp,
+  naturalCompare,
   networkTensorName,
   networkView,
   suspiciousIgnored,
   type LayerChain,
   type Mlp,
 } from '../../core/nfa/network';
+import type { TensorInfo } from '../../core/weights';
 import { nfaReport, type NfaReport } from '../../core/nfa/report';
 import {
   DEFAULT_RFM_ROWS,
@@ -165,11 +167,14 @@ export class NfaService {
     let form: NfaForm;
     try {
       const weights = networkView(opened.file);
-      const chain = inferLayerChain(weights.tensors, weightsName, {
-        layers: given.layers?.map((n) => networkTensorName(opened.file, n)),
-        fileOrder: weights.savedOrder,
-      });
-      const inputDim = chain.layers[0].inDim;
+      // A conv network's input width is its images' C·H·W, not known before the data: every dataset fits.
+      const chain = hasConvLayers(weights.tensors)
+        ? convFormChain(weights.tensors)
+        : inferLayerChain(weights.tensors, weightsName, {
+            layers: given.layers?.map((n) => networkTensorName(opened.file, n)),
+            fileOrder: weights.savedOrder,
+          });
+      const inputDim = 'conv' in chain ? 0 : chain.layers[0].inDim;
       const { datasets, otherWidths } = await this.datasetsOfWidth(inputDim);
       const runs = (await this.ctx.store.list())
         .filter((m) => m.dataset.cols === inputDim)
@@ -298,7 +303,7 @@ export class NfaService {
       const columns = await headColumns(uri);
       const entry = { uri: uri.toString(), label: displayPath(uri), columns };
       if (columns === null) unknown.push(entry);
-      else if (columns - 1 === inputDim) fits.push(entry);
+      else if (columns - 1 === inputDim || inputDim === 0) fits.push(entry);
       else otherWidths++;
     }
     return { datasets: [...fits, ...unknown], otherWidths };
@@ -586,6 +591,30 @@ function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
       int(args.rfmBandwidth, 'rfmBandwidth', (n) => n > 0 && Number.isFinite(n), 'a positive number') ?? d.bandwidth,
     rows: int(args.rfmRows, 'rfmRows', (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2') ?? d.rows,
   };
+}
+
+/** The form's layer list for a conv network: its conv and dense weights in name order, shapes as the view shows them. */
+function convFormChain(tensors: readonly TensorInfo[]): {
+  conv: true;
+  orderedBy: 'names';
+  ignored: string[];
+  layers: { name: string; outDim: number; inDim: number; biasName: string | null }[];
+} {
+  const names = new Set(tensors.map((t) => t.name));
+  const layers = tensors
+    .filter((t) => /(^|[._/])weight$/.test(t.name) && (t.shape.length === 4 || t.shape.length === 2))
+    .sort((a, b) => naturalCompare(a.name, b.name))
+    .map((t) => {
+      const bias = t.name.replace(/weight$/, 'bias');
+      return {
+        name: t.name,
+        outDim: t.shape[0],
+        inDim: t.shape.slice(1).reduce((a, b) => a * b, 1),
+        biasName: names.has(bias) ? bias : null,
+      };
+    });
+  const used = new Set(layers.flatMap((l) => [l.name, l.biasName ?? '']));
+  return { conv: true, orderedBy: 'names', ignored: tensors.map((t) => t.name).filter((n) => !used.has(n)), layers };
 }
 
 /** Reads a conv-network args.arch: a file (path or URI) holding the JSON, or the JSON itself. */

@@ -104,7 +104,7 @@ export interface NfaFormDataset {
 /** What the form offers for one weights file. */
 export interface NfaForm {
   weights: string;
-  /** The first dense layer's input width: the data must have this many input columns. */
+  /** The first dense layer's input width: the data must have this many input columns; 0 for a conv network (any width: images). */
   inputDim: number;
   layerOrder: string;
   ignored: string[];

@@ -371,9 +371,9 @@ test('nfa CLI on conv networks: kind per layer, PyTorch correlations, --arch, fl
   );
 });
 
-test('NFA view helpers: conv rows say their kind; eigenvectors become c x kh x kw filters', async () => {
-  const { correlationRows, eigenFilters } = await import('../../webview/nfa/numbers');
-  const { signedEigenpairs } = await import('../../src/core/linalg/eigh');
+test('NFA view helpers: conv rows say their kind; eigenvectors become c x kh x kw filters (matrixImages)', async () => {
+  const { correlationRows } = await import('../../webview/nfa/numbers');
+  const { matrixImages } = await import('../../src/core/data/images');
   const X = await images();
   const file = await open('conv_plain.npz');
   const chain = inferConvChain(file.tensors, 'conv_plain.npz', { inputDim: X.cols });
@@ -390,22 +390,59 @@ test('NFA view helpers: conv rows say their kind; eigenvectors become c x kh x k
     ['fc'],
   );
   const l = nfa.layers[1];
-  const e = signedEigenpairs(l.agop, l.shape[1], 3);
-  const tiles = eigenFilters(e.vectors, e.values, l.conv!.filter, 'patch-AGOP', 3);
+  // The view's filters: diag and top eigenvectors of the patch-AGOP as c x kh x kw images.
+  const tiles = matrixImages(l.agop, l.conv!.filter, 3, 'patch-AGOP');
   assert.deepEqual(
     tiles.map((t) => [t.shape, t.data.length]),
     [
       [[3, 3, 3], 27],
       [[3, 3, 3], 27],
       [[3, 3, 3], 27],
+      [[3, 3, 3], 27],
     ],
   );
-  // The first tile is the top eigenvector: G v = lambda v.
+  // The second tile is the top eigenvector: G v = lambda v with lambda the largest eigenvalue (>= every diagonal entry).
   const d = l.shape[1];
-  const v = tiles[0].data;
+  const v = tiles[1].data;
+  let lambda = 0;
+  for (let i = 0; i < d; i++) lambda += v[i] * [...Array(d).keys()].reduce((s, j) => s + l.agop[i * d + j] * v[j], 0);
   for (let i = 0; i < d; i++) {
     let s = 0;
     for (let j = 0; j < d; j++) s += l.agop[i * d + j] * v[j];
-    assert.ok(Math.abs(s - e.values[0] * v[i]) < 1e-9 * e.values[0]);
+    assert.ok(Math.abs(s - lambda * v[i]) < 1e-9 * lambda);
+    assert.ok(lambda >= l.agop[i * d + i] - 1e-12);
   }
+});
+
+test('nfa CLI: the image shape comes from an (N, C, H, W) array or --image-shape, and must match the first conv layer', async () => {
+  const { run } = await import('../../src/cli/commands/nfa');
+  const dir = mkdtempSync(join(tmpdir(), 'nfa-conv-shape-'));
+  for (const [data, flags] of [
+    ['conv_images.npz', []],
+    ['conv_data.npz', ['--image-shape', '2,8,8']],
+  ] as const) {
+    const out = join(dir, `${data}.json`);
+    assert.equal(
+      await run([
+        join(DIR, 'conv_plain.npz'),
+        join(DIR, data),
+        '--target',
+        'y',
+        '--backend',
+        'cpu',
+        '--json',
+        out,
+        ...flags,
+      ]),
+      0,
+    );
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    report.layers.forEach((l: { name: string; correlation: Corr }, i: number) =>
+      closeCorr(l.correlation, expected.conv_plain.layers[i].correlation, `${data} ${l.name}`),
+    );
+  }
+  await assert.rejects(
+    run([join(DIR, 'conv_plain.npz'), join(DIR, 'conv_data.npz'), '--target', 'y', '--image-shape', '1,8,16']),
+    (e: Error) => e instanceof InputError && /takes 2 channels but the images have 1 \(shape 1x8x16\)/.test(e.message),
+  );
 });

@@ -9,15 +9,7 @@ import { Heatmap } from '../shared/heatmap';
 import { renderImageGrid } from '../shared/images';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
-import {
-  block,
-  CORRELATION_COLUMNS,
-  correlationRows,
-  correlationTsv,
-  eigenFilters,
-  maxAbs,
-  topByDiagonal,
-} from './numbers';
+import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
 import { unhandled } from '../../src/protocol/channel';
 import { createForm } from './form';
 
@@ -253,20 +245,18 @@ function drawEigen(layer: WireNfaLayer): void {
 function drawFilters(layer: WireNfaLayer): void {
   filters.card.hidden = !layer.filter;
   if (!layer.filter) return;
-  const d = layer.shape[1];
-  const k = Math.min(4, d);
-  const u = signedEigenpairs(f64(layer.nfm), d, k);
-  const v = signedEigenpairs(f64(layer.agop), d, k);
-  filters.h.textContent = `Top eigenvectors of ${layer.name}'s W^T W and patch-AGOP as ${layer.filter.join('×')} filters`;
+  const k = Math.min(4, layer.shape[1]);
+  filters.h.textContent = `${layer.name}: diagonal and top eigenvectors of W^T W and the patch-AGOP as ${layer.filter.join('×')} filters (blue < 0 < red)`;
   renderImageGrid(filters.body, [
-    ...eigenFilters(u.vectors, u.values, layer.filter, 'W^T W', k),
-    ...eigenFilters(v.vectors, v.values, layer.filter, 'patch-AGOP', k),
+    ...matrixImages(f64(layer.nfm), layer.filter, k, 'W^T W'),
+    ...matrixImages(f64(layer.agop), layer.filter, k, 'patch-AGOP'),
   ]);
 }
 
 /** diag and top eigenvectors of NFM, AGOP (and M) as images, for a first layer whose inputs are an image. */
 function drawImages(layer: WireNfaLayer): void {
-  const det = layerIndex === 0 ? detectImageShape(layer.inputNames, view?.imageShape) : null;
+  // A conv layer's inputs are patches: its filters card shows them.
+  const det = layerIndex === 0 && !layer.filter ? detectImageShape(layer.inputNames, view?.imageShape) : null;
   images.card.hidden = !det;
   if (!det) {
     images.body.replaceChildren();

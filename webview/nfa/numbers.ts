@@ -60,22 +60,3 @@ export function maxAbs(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) if (Math.abs(values[i]) > m) m = Math.abs(values[i]);
   return m;
 }
-
-/**
- * The top `k` eigenvectors (largest eigenvalue first) of a symmetric matrix over a conv layer's patch
- * entries, each reshaped as a c x kh x kw filter for the image grid. Signs as signedEigenpairs fixes them (largest entry positive).
- */
-export function eigenFilters(
-  vectors: readonly Float64Array[],
-  values: ArrayLike<number>,
-  filter: readonly [number, number, number],
-  what: string,
-  k: number,
-): { title: string; data: Float64Array; shape: readonly [number, number, number]; signed: boolean }[] {
-  return vectors.slice(0, k).map((v, i) => ({
-    title: `${what} v${i + 1} (λ ${Number(values[i]).toPrecision(3)})`,
-    data: v,
-    shape: filter,
-    signed: true,
-  }));
-}

@@ -3,6 +3,7 @@
 // the same rows against NFM_1.
 import { parseBackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
+import { parseImageShape } from '../../core/data/images';
 import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';
 import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
@@ -16,7 +17,6 @@ import {
   readConvNetwork,
   type ConvArch,
   type ConvNet,
-  type Shape3,
 } from '../../core/nfa/convnet';
 import {
   inferLayerChain,
@@ -87,6 +87,17 @@ export const SPEC = {
       arg: 'P',
       help: "conv networks: pooling after every conv layer's activation: max:K, avg:K, max:K:S (size K, stride S, default K) or none",
       default: 'none',
+    },
+    'image-shape': {
+      type: 'string',
+      arg: 'C,H,W',
+      help: "conv networks: the image shape of a table's pixel columns (an .npz whose X is (N, C, H, W) or (N, H, W) carries its own)",
+      default: 'from the data, else inferred',
+    },
+    'channels-last': {
+      type: 'boolean',
+      help: 'conv networks: pixels are stored (H, W, C) (as for convrfm)',
+      default: 'off: (C, H, W)',
     },
     standardize: {
       type: 'boolean',
@@ -198,7 +209,11 @@ export async function run(args: string[]): Promise<number> {
     : { defaults: convBase, perLayer: {} };
 
   const target = /^\d+$/.test(v.target as string) ? Number(v.target) : (v.target as string);
-  const dataset = (await readDatasetFile(dataPath, { target })).dataset;
+  const imageShape =
+    v['image-shape'] === undefined ? undefined : parseImageShape(v['image-shape'] as string, '--image-shape');
+  const dataset = (
+    await readDatasetFile(dataPath, { target, imageShape, ...(v['channels-last'] ? { channelsLast: true } : {}) })
+  ).dataset;
   const { net, chain, initWeights } = await readNetwork(weightsPath, dataset, {
     layers: v.layers as string | undefined,
     activation,
@@ -313,7 +328,7 @@ async function readNetwork(
         const r = await readConvNetwork(weights, weightsPath, {
           inputDim: dataset.X.cols,
           rows: dataset.X.rows,
-          imageShape: (dataset as Dataset & { imageShape?: Shape3 }).imageShape,
+          imageShape: dataset.imageShape,
           arch: o.arch,
           inputLabel: o.inputLabel,
           fileOrder: weights.savedOrder,
@@ -324,6 +339,11 @@ async function readNetwork(
         process.stderr.write(`nfa: ${describeConvNetwork(r.chain)}\n`);
         if (r.chain.ignored.length)
           process.stderr.write(`nfa: not part of the network, ignored: ${r.chain.ignored.join(', ')}\n`);
+        const skipped = suspiciousIgnored(r.chain, weights.tensors);
+        if (skipped.length)
+          process.stderr.write(
+            `nfa: warning: ${skipped.join(', ')} look like layers of the network (norm layers or an unmatched bias); they are skipped, so the numbers are for the conv and dense layers alone\n`,
+          );
         return r;
       } finally {
         await init?.close();

@@ -21,10 +21,21 @@ const ACTIVATION_CODE: Record<Activation, number> = {
 };
 
 interface Uploaded {
+  /** c x kh x kw x ceil(k/4) vec4s (convForward.wgsl). */
   W: GPUBuffer;
   b: GPUBuffer;
   /** kh x kw x k x ceil(c/4) vec4s (convBackwardInput.wgsl); null for the first layer (never back-propagated through). */
   Wt: GPUBuffer | null;
+}
+
+/** W (k x c x kh x kw) as c x kh x kw x k4 vec4s, output channels zero-padded to a multiple of 4. */
+function forwardWeights(l: NetLayer): Float32Array {
+  const k4 = Math.ceil(l.k / 4);
+  const taps = l.c * l.kh * l.kw;
+  const out = new Float32Array(taps * k4 * 4);
+  for (let o = 0; o < l.k; o++)
+    for (let t = 0; t < taps; t++) out[(t * k4 + (o >> 2)) * 4 + (o & 3)] = l.W[o * taps + t];
+  return out;
 }
 
 /** W (k x c x kh x kw) as kh x kw x k x c4 vec4s, channels zero-padded to a multiple of 4. */
@@ -80,7 +91,7 @@ export class ConvGpu {
       const b = new Float32Array(l.k);
       if (l.b) b.set(l.b);
       return {
-        W: this.ctx.upload(op, Float32Array.from(l.W), `weights of ${l.name}`),
+        W: this.ctx.upload(op, forwardWeights(l), `weights of ${l.name}`),
         b: this.ctx.upload(op, b, `bias of ${l.name}`),
         Wt: i > 0 ? this.ctx.upload(op, transposedWeights(l), `transposed weights of ${l.name}`) : null,
       };
@@ -118,7 +129,8 @@ export class ConvGpu {
     const L = net.layers.length;
     net.layers.forEach((l, i) => {
       const zi = this.ctx.buffer(op, rows * size3(l.outShape) * 4, USAGE_STORAGE | USAGE_COPY_SRC, `Z of ${l.name}`);
-      const [gx, gy, xs] = this.grid(rows * size3(l.outShape));
+      // 4 output channels per invocation.
+      const [gx, gy, xs] = this.grid(rows * Math.ceil(l.k / 4) * positions(l));
       this.ctx.dispatchProgram(
         op,
         pass,

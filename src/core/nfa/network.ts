@@ -54,7 +54,7 @@ export interface Mlp {
  * Ignored tensors that look like layers of the network itself (norm layers, embeddings, convolutions),
  * as opposed to buffers or optimiser state: skipping them changes the function, so callers warn.
  */
-export function suspiciousIgnored(chain: LayerChain, tensors: readonly TensorInfo[]): string[] {
+export function suspiciousIgnored(chain: Pick<LayerChain, 'ignored'>, tensors: readonly TensorInfo[]): string[] {
   const shapes = new Map(tensors.map((t) => [t.name, t.shape.length]));
   return chain.ignored.filter(
     (n) => /(^|[._/])(weight|bias)$/.test(n) && !/^(optimizer|optim|scheduler)\./.test(n) && (shapes.get(n) ?? 0) >= 1,

@@ -17,18 +17,19 @@ import {
   readConvNetwork,
   type ConvArch,
   type ConvNet,
-  type Shape3,
 } from '../../core/nfa/convnet';
 import {
   inferLayerChain,
   loadMatchingWeights,
   loadMlp,
+  naturalCompare,
   networkTensorName,
   networkView,
   suspiciousIgnored,
   type LayerChain,
   type Mlp,
 } from '../../core/nfa/network';
+import type { TensorInfo } from '../../core/weights';
 import { nfaReport, type NfaReport } from '../../core/nfa/report';
 import {
   DEFAULT_RFM_ROWS,
@@ -166,11 +167,14 @@ export class NfaService {
     let form: NfaForm;
     try {
       const weights = networkView(opened.file);
-      const chain = inferLayerChain(weights.tensors, weightsName, {
-        layers: given.layers?.map((n) => networkTensorName(opened.file, n)),
-        fileOrder: weights.savedOrder,
-      });
-      const inputDim = chain.layers[0].inDim;
+      // A conv network's input width is its images' C·H·W, not known before the data: every dataset fits.
+      const chain = hasConvLayers(weights.tensors)
+        ? convFormChain(weights.tensors)
+        : inferLayerChain(weights.tensors, weightsName, {
+            layers: given.layers?.map((n) => networkTensorName(opened.file, n)),
+            fileOrder: weights.savedOrder,
+          });
+      const inputDim = 'conv' in chain ? 0 : chain.layers[0].inDim;
       const { datasets, otherWidths } = await this.datasetsOfWidth(inputDim);
       const runs = (await this.ctx.store.list())
         .filter((m) => m.dataset.cols === inputDim)
@@ -299,7 +303,7 @@ export class NfaService {
       const columns = await headColumns(uri);
       const entry = { uri: uri.toString(), label: displayPath(uri), columns };
       if (columns === null) unknown.push(entry);
-      else if (columns - 1 === inputDim) fits.push(entry);
+      else if (columns - 1 === inputDim || inputDim === 0) fits.push(entry);
       else otherWidths++;
     }
     return { datasets: [...fits, ...unknown], otherWidths };
@@ -333,7 +337,8 @@ export class NfaService {
       const weights = networkView(opened.file);
       if (hasConvLayers(weights.tensors)) {
         // The weights are read into memory by now: the file stays open only until this returns.
-        const conv = await convJob(weightsUri, weights, dataUri, dataset, args);
+        const focus = args.focus === undefined ? undefined : networkTensorName(opened.file, args.focus);
+        const conv = await convJob(weightsUri, weights, dataUri, dataset, { ...args, focus });
         return conv && this.computeAndShow(conv, into ?? args.panel !== false);
       }
       const givenLayers = args.layers?.map((n) => networkTensorName(opened.file, n));
@@ -588,6 +593,30 @@ function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
   };
 }
 
+/** The form's layer list for a conv network: its conv and dense weights in name order, shapes as the view shows them. */
+function convFormChain(tensors: readonly TensorInfo[]): {
+  conv: true;
+  orderedBy: 'names';
+  ignored: string[];
+  layers: { name: string; outDim: number; inDim: number; biasName: string | null }[];
+} {
+  const names = new Set(tensors.map((t) => t.name));
+  const layers = tensors
+    .filter((t) => /(^|[._/])weight$/.test(t.name) && (t.shape.length === 4 || t.shape.length === 2))
+    .sort((a, b) => naturalCompare(a.name, b.name))
+    .map((t) => {
+      const bias = t.name.replace(/weight$/, 'bias');
+      return {
+        name: t.name,
+        outDim: t.shape[0],
+        inDim: t.shape.slice(1).reduce((a, b) => a * b, 1),
+        biasName: names.has(bias) ? bias : null,
+      };
+    });
+  const used = new Set(layers.flatMap((l) => [l.name, l.biasName ?? '']));
+  return { conv: true, orderedBy: 'names', ignored: tensors.map((t) => t.name).filter((n) => !used.has(n)), layers };
+}
+
 /** Reads a conv-network args.arch: a file (path or URI) holding the JSON, or the JSON itself. */
 async function convArchOf(args: NfaArgs): Promise<{ arch: ConvArch; json: Record<string, unknown> | undefined }> {
   const where = 'featureLens.computeNfa';
@@ -642,7 +671,7 @@ async function convJob(
     read = await readConvNetwork(weights, weightsName, {
       inputDim: dataset.X.cols,
       rows: dataset.X.rows,
-      imageShape: (dataset as Dataset & { imageShape?: Shape3 }).imageShape,
+      imageShape: dataset.imageShape,
       arch,
       inputLabel: `${dataName}: ${dataset.X.cols} columns besides the target '${dataset.targetName}'`,
       fileOrder: weights.savedOrder,
@@ -653,6 +682,11 @@ async function convJob(
   } finally {
     await init?.close();
   }
+  const skipped = suspiciousIgnored(read.chain, weights.tensors);
+  if (skipped.length)
+    void vscode.window.showWarningMessage(
+      `Feature Lens: ${skipped.join(', ')} look like layers of the network; they are skipped, so the numbers are for the conv and dense layers alone.`,
+    );
   const X = args.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
   const title = args.title ?? `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`;
   const focus = args.focus ?? null;

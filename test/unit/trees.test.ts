@@ -8,7 +8,13 @@ import { fitRfm } from '../../src/core/rfm/fit';
 import { mat } from '../../src/core/mat';
 import { normal, rng } from '../../src/core/random';
 import type { Dataset } from '../../src/core/data/dataset';
-import { fitResultToJson, FitReportSchema, modelFromJson, modelToJson } from '../../src/core/rfm/serialize';
+import {
+  fitResultToJson,
+  FitReportSchema,
+  modelFromJson,
+  modelToJson,
+  treeFromReport,
+} from '../../src/core/rfm/serialize';
 import { fitTree, partitionTree, predictModel, predictTree, routeRows } from '../../src/core/rfm/tree';
 
 const cpu = new CpuBackend();
@@ -124,7 +130,10 @@ test('xRFM regression setting: a tree of 500-row leaves gets RMSE < 0.5 std(y) w
   const report = JSON.parse(JSON.stringify(fitResultToJson(result)));
   assert.deepEqual(report.tree.leaf_sizes, [500, 500, 500, 500]);
   assert.equal(report.tree.depth, 2);
-  assert.ok(FitReportSchema.safeParse(report).success);
+  const parsed = FitReportSchema.safeParse(report);
+  assert.ok(parsed.success);
+  // A saved run's tree reads back as the summary the panel draws.
+  assert.deepEqual(treeFromReport(parsed.data.tree!), result.tree);
 
   // A saved tree predicts exactly what the fitted one does (hard and soft routing).
   const text = modelToJson(model, { schema: { note: 'x' } });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitRfm } from '../../src/core/rfm/fit';
 import { mat } from '../../src/core/mat';
+import { CancelledError } from '../../src/core/errors';
 import { normal, rng } from '../../src/core/random';
 import type { Dataset } from '../../src/core/data/dataset';
 import {
@@ -209,4 +210,22 @@ test('classification leaves of one class still fit and predict their class', asy
   for (let i = 0; i < n; i++) if ((pred.data[i * 2 + 1] > pred.data[i * 2] ? 1 : 0) === y[i]) hit++;
   assert.equal(hit, n);
   assert.equal(result.final.trainMetric, 1);
+});
+
+test('a tree fit reports each leaf and stops at the next leaf once cancelled', async () => {
+  const data = xrfmData(400, 4, 8);
+  const token = { cancelled: false };
+  const done: number[] = [];
+  await assert.rejects(
+    fitTree(data, { iters: 1 }, tree(100), {
+      backend: cpu,
+      cancel: token,
+      onLeaf: (l) => {
+        done.push(l);
+        token.cancelled = true;
+      },
+    }),
+    CancelledError,
+  );
+  assert.deepEqual(done, [0]);
 });

@@ -11,7 +11,7 @@ import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
 import { runRfmOnHost } from '../placement';
 
 const USAGE =
-  'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv] [--force] [--backend auto|cpu|webgpu]   (MODEL from `feature-lens fit --save-model`)\n' +
+  'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv] [--force] [--backend auto|cpu|webgpu]   (MODEL from `feature-lens fit --save-model` or `merge`: one RFM, or an xRFM tree whose rows are routed to their leaves)\n' +
   '  --out   write the predictions CSV there (default: standard output); --force replaces an existing file\n' +
   OUTPUT_RULES;
 

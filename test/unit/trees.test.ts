@@ -88,7 +88,7 @@ test('partition and routing are deterministic for a seed, balanced, and hard rou
 });
 
 // The xRFM repository's regression test: n = 2000, d = 10, X ~ N(0, I), y = 1{x0 > 0} + 1{x1 < 0.5}.
-// Criterion (ours): on 1000 fresh rows, RMSE < 0.5 x std(y) (predicting the mean scores 1.0 x std), and
+// Criterion: on 1000 fresh rows, RMSE < 0.5 x std(y) (predicting the mean scores 1.0 x std) and < 0.3 (xRFM's), and
 // x0, x1 are the top two features of the tree's importance (the size-weighted average of the leaf M's).
 test('xRFM regression setting: a tree of 500-row leaves gets RMSE < 0.5 std(y) with x0 and x1 on top', async () => {
   const train = xrfmData(2000, 10, 1);
@@ -115,6 +115,8 @@ test('xRFM regression setting: a tree of 500-row leaves gets RMSE < 0.5 std(y) w
   const rmse = Math.sqrt(se / fresh.y.length),
     std = Math.sqrt(ss / fresh.y.length);
   assert.ok(rmse < 0.5 * std, `RMSE ${rmse} vs std(y) ${std}`);
+  // xRFM's own test asks RMSE <= 0.3 (its target is the two indicators as two columns; ours, their sum, varies more).
+  assert.ok(rmse < 0.3, `RMSE ${rmse} over xRFM's 0.3`);
   const order = Array.from(result.importance.keys()).sort((a, b) => result.importance[b] - result.importance[a]);
   assert.deepEqual(order.slice(0, 2).sort(), [0, 1], `importance ${Array.from(result.importance)}`);
   // M is the size-weighted average of the leaf M's (equal sizes: the plain mean).

@@ -2,7 +2,6 @@
 // default n = 100,000 x d = 20, leaves of the largest size the backend holds. Prints JSON: seconds
 // (partition, leaves, total), peak RSS, leaves and the R^2 of 2000 fresh rows predicted by routing.
 // Usage: npm run bench:tree [-- --n 100000 --backend webgpu|cpu --leaf-size N --iters 3]
-import { hostRfmBackend } from '../src/core/node.ts';
 import { evaluate } from '../src/core/rfm/metrics.ts';
 import { defaultLeafSize, fitTree, predictTree } from '../src/core/rfm/tree.ts';
 import { syntheticTask } from './synthetic.mjs';
@@ -14,6 +13,8 @@ const arg = (name, dflt) => {
 const n = Number(arg('--n', 100000)),
   d = Number(arg('--d', 20)),
   iters = Number(arg('--iters', 3));
+// Dynamically, as bench/backends.mjs does (a static import of core/node.ts from .mjs cannot resolve `webgpu`).
+const { hostRfmBackend } = await import('../src/core/node.ts');
 const backend = await hostRfmBackend(arg('--backend', 'webgpu') === 'cpu' ? 'host-cpu' : 'host-gpu');
 const shape = { d, classes: 1, iters, agopSamples: 20000, diag: false, valFraction: 0.1 };
 const leafSize = Number(arg('--leaf-size', defaultLeafSize(shape, backend.name)));

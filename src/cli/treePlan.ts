@@ -77,7 +77,7 @@ export const leafFitFile = (leaf: number) => join('leaves', `leaf-${leaf}.fit.js
 
 /** Files of ours in a plan folder (what replacing a plan removes). */
 const OURS = /^(plan\.json|submit\.sbatch|report\.json|model\.json)$/;
-const OURS_IN = /^leaf-\d+\.(x\.npy|y\.npy|rows\.npy|fit\.json|out|exit)$/;
+const OURS_IN = /^leaf-\d+\.(x\.npy|y\.npy|rows\.npy|fit\.json(\.tmp)?|out|exit)$/;
 
 /**
  * Checks that DIR may hold a new plan: a new path (its parent must exist), or, with --force, a folder

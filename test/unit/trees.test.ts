@@ -6,9 +6,16 @@ import assert from 'node:assert/strict';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitRfm } from '../../src/core/rfm/fit';
 import { mat } from '../../src/core/mat';
+import { CancelledError } from '../../src/core/errors';
 import { normal, rng } from '../../src/core/random';
 import type { Dataset } from '../../src/core/data/dataset';
-import { fitResultToJson, FitReportSchema, modelFromJson, modelToJson } from '../../src/core/rfm/serialize';
+import {
+  fitResultToJson,
+  FitReportSchema,
+  modelFromJson,
+  modelToJson,
+  treeFromReport,
+} from '../../src/core/rfm/serialize';
 import { fitTree, partitionTree, predictModel, predictTree, routeRows } from '../../src/core/rfm/tree';
 
 const cpu = new CpuBackend();
@@ -81,7 +88,7 @@ test('partition and routing are deterministic for a seed, balanced, and hard rou
 });
 
 // The xRFM repository's regression test: n = 2000, d = 10, X ~ N(0, I), y = 1{x0 > 0} + 1{x1 < 0.5}.
-// Criterion (ours): on 1000 fresh rows, RMSE < 0.5 x std(y) (predicting the mean scores 1.0 x std), and
+// Criterion: on 1000 fresh rows, RMSE < 0.5 x std(y) (predicting the mean scores 1.0 x std) and < 0.3 (xRFM's), and
 // x0, x1 are the top two features of the tree's importance (the size-weighted average of the leaf M's).
 test('xRFM regression setting: a tree of 500-row leaves gets RMSE < 0.5 std(y) with x0 and x1 on top', async () => {
   const train = xrfmData(2000, 10, 1);
@@ -108,6 +115,8 @@ test('xRFM regression setting: a tree of 500-row leaves gets RMSE < 0.5 std(y) w
   const rmse = Math.sqrt(se / fresh.y.length),
     std = Math.sqrt(ss / fresh.y.length);
   assert.ok(rmse < 0.5 * std, `RMSE ${rmse} vs std(y) ${std}`);
+  // xRFM's own test asks RMSE <= 0.3 (its target is the two indicators as two columns; ours, their sum, varies more).
+  assert.ok(rmse < 0.3, `RMSE ${rmse} over xRFM's 0.3`);
   const order = Array.from(result.importance.keys()).sort((a, b) => result.importance[b] - result.importance[a]);
   assert.deepEqual(order.slice(0, 2).sort(), [0, 1], `importance ${Array.from(result.importance)}`);
   // M is the size-weighted average of the leaf M's (equal sizes: the plain mean).
@@ -125,7 +134,10 @@ test('xRFM regression setting: a tree of 500-row leaves gets RMSE < 0.5 std(y) w
   const report = JSON.parse(JSON.stringify(fitResultToJson(result)));
   assert.deepEqual(report.tree.leaf_sizes, [500, 500, 500, 500]);
   assert.equal(report.tree.depth, 2);
-  assert.ok(FitReportSchema.safeParse(report).success);
+  const parsed = FitReportSchema.safeParse(report);
+  assert.ok(parsed.success);
+  // A saved run's tree reads back as the summary the panel draws.
+  assert.deepEqual(treeFromReport(parsed.data.tree!), result.tree);
 
   // A saved tree predicts exactly what the fitted one does (hard and soft routing).
   const text = modelToJson(model, { schema: { note: 'x' } });
@@ -201,4 +213,22 @@ test('classification leaves of one class still fit and predict their class', asy
   for (let i = 0; i < n; i++) if ((pred.data[i * 2 + 1] > pred.data[i * 2] ? 1 : 0) === y[i]) hit++;
   assert.equal(hit, n);
   assert.equal(result.final.trainMetric, 1);
+});
+
+test('a tree fit reports each leaf and stops at the next leaf once cancelled', async () => {
+  const data = xrfmData(400, 4, 8);
+  const token = { cancelled: false };
+  const done: number[] = [];
+  await assert.rejects(
+    fitTree(data, { iters: 1 }, tree(100), {
+      backend: cpu,
+      cancel: token,
+      onLeaf: (l) => {
+        done.push(l);
+        token.cancelled = true;
+      },
+    }),
+    CancelledError,
+  );
+  assert.deepEqual(done, [0]);
 });

@@ -15,7 +15,10 @@ export const SPEC = {
   summary:
     'Applies a saved RFM model to new rows: a table of predictions on standard output (class scores to 4 decimals); --out for a CSV and --json for JSON, both at full precision. With the target column present, prints the accuracy or R2 too.',
   args: [
-    ['MODEL', 'a model JSON from feature-lens fit --save-model'],
+    [
+      'MODEL',
+      'a model JSON from feature-lens fit --save-model or merge: one RFM, or an xRFM tree whose rows are routed to their leaves',
+    ],
     ['DATA', 'the rows to predict, with the training columns (the target column is optional)'],
   ],
   options: {

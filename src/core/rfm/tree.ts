@@ -437,12 +437,18 @@ export async function assembleTree(
  * cancelled), then the assembly. With leafSize >= n this is exactly fitRfm on the whole data.
  */
 export async function fitTree(
-  train: Dataset,
+  trainIn: Dataset,
   options: Partial<RfmOptions>,
   tree: TreeOptions,
   ctx: TreeFitContext,
 ): Promise<{ result: FitResult & { tree: TreeSummary }; model: TreeModel }> {
+  let train = trainIn;
   const started = performance.now();
+  // Every leaf predicts every class (a leaf may miss some): the class list is the whole data's.
+  if (train.task === 'classification' && !train.classes) {
+    const k = train.y.reduce((a, v) => Math.max(a, v), 0) + 1;
+    train = { ...train, classes: Array.from({ length: k }, (_, i) => String(i)) };
+  }
   const partition = await partitionTree(train, options, tree, ctx);
   const L = partition.leafRows.length;
   const fits: FitResult[] = [];

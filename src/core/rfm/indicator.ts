@@ -122,6 +122,7 @@ export function solveSmallestJitter(K: Float64Array, n: number, Y: Mat): JitterS
 export interface GramSums {
   readonly name: 'cpu' | 'webgpu';
   readonly device: string;
+  /** Reads G before it returns (the caller reuses it at once); `out` is complete when the promise resolves. */
   addGram(G: Float64Array, d: number, cols: number, out: Float64Array): Promise<void>;
   dispose(): void;
 }
@@ -197,6 +198,7 @@ export async function indicatorGradMoments(
   const cols = block * c;
   const H = new Float64Array(d * cols);
   const csum = new Float64Array(c);
+  let pending: Promise<void> | null = null;
   for (let r0 = 0; r0 < Z.n; r0 += block) {
     const rows = Math.min(block, Z.n - r0);
     const zr: IndicatorRows = { n: rows, width: Z.width, idx: Z.idx.subarray(r0 * Z.width, (r0 + rows) * Z.width), d };
@@ -235,8 +237,15 @@ export async function indicatorGradMoments(
       }
       for (let j = 0; j < d; j++) for (let col = 0; col < c; col++) sum[col * d + j] += H[j * cols + co + col];
     }
-    await gram.addGram(rows === block ? H : compact(H, d, cols, rows * c), d, rows * c, outer);
+    // A device's Gram of this block runs while the next block is built: addGram copies H before it
+    // returns, the previous block's sums are awaited first (one block in flight), and one microtask turn
+    // lets the device op submit.
+    if (pending) await pending;
+    pending = gram.addGram(rows === block ? H : compact(H, d, cols, rows * c), d, rows * c, outer);
+    pending.catch(() => undefined); // awaited below or next round; not an unhandled rejection meanwhile
+    await Promise.resolve();
   }
+  if (pending) await pending;
   return { outer, sum: mat(c, d, sum) };
 }
 

@@ -22,6 +22,15 @@ const all = [
     target: 'node20',
     external: ['vscode', 'webgpu'],
   },
+  // The extension host's dataset parser, on a worker thread (src/extension/host/datasets.ts).
+  {
+    ...common,
+    entryPoints: ['src/extension/host/datasetWorker.ts'],
+    outfile: 'dist/dataset-worker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
   {
     ...common,
     entryPoints: ['webview/rfm/main.ts'],
@@ -43,6 +52,14 @@ const all = [
     ...common,
     entryPoints: ['webview/nfa/main.ts'],
     outfile: 'dist/nfa.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
+    entryPoints: ['webview/convrfm/main.ts'],
+    outfile: 'dist/convrfm.js',
     platform: 'browser',
     format: 'iife',
     target: 'es2022',

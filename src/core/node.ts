@@ -8,6 +8,7 @@ import type { Backend } from './rfm/backend';
 import { planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
+import { CpuConvRfmBackend, type ConvRfmBackend } from './rfm/conv-backend';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
@@ -112,6 +113,14 @@ export async function hostNfaBackend(
 ): Promise<NfaBackend> {
   if (placement === 'host-cpu') return yieldingNfaBackend(new CpuNfaBackend(), yieldToEventLoop);
   return onHostGpu((l) => WebGpuNfaBackend.leased(l, options));
+}
+
+/** ConvRFM's backend of a host placement (the CPU float64 one; its per-position gradients yield like RFM's). */
+export async function hostConvRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<ConvRfmBackend> {
+  // Yields before each step (a kernel matrix, a position's gradients) so a cancel gets in.
+  if (placement === 'host-cpu')
+    return yielding<ConvRfmBackend>(new CpuConvRfmBackend(await hostRfmBackend('host-cpu')), yieldToEventLoop);
+  throw new BackendError('webgpu', 'ConvRFM has no WebGPU backend yet');
 }
 
 /** The catapult lab's backend of a host placement. Dispose it when done (gives the device back). */

@@ -122,23 +122,50 @@ export function solveSmallestJitter(K: Float64Array, n: number, Y: Mat): JitterS
 export interface GramSums {
   readonly name: 'cpu' | 'webgpu';
   readonly device: string;
+  /** Reads G before it returns (the caller reuses it at once); `out` is complete when the promise resolves. */
   addGram(G: Float64Array, d: number, cols: number, out: Float64Array): Promise<void>;
   dispose(): void;
 }
 
-/** The float64 oracle of GramSums: dot products of contiguous rows, upper triangle mirrored. */
+/**
+ * The float64 oracle of GramSums: dot products of contiguous rows of G, two rows by two at a time (four
+ * sums share each pair of loads), upper triangle mirrored.
+ */
 export class CpuGramSums implements GramSums {
   readonly name = 'cpu' as const;
   readonly device = 'cpu float64';
   async addGram(G: Float64Array, d: number, cols: number, out: Float64Array): Promise<void> {
-    for (let a = 0; a < d; a++) {
-      const ra = a * cols;
-      for (let b = a; b < d; b++) {
-        const rb = b * cols;
-        let s = 0;
-        for (let k = 0; k < cols; k++) s += G[ra + k] * G[rb + k];
-        out[a * d + b] += s;
-        if (b !== a) out[b * d + a] += s;
+    const add = (a: number, b: number, v: number) => {
+      out[a * d + b] += v;
+      if (a !== b) out[b * d + a] += v;
+    };
+    for (let a = 0; a < d; a += 2) {
+      const a1 = Math.min(a + 1, d - 1),
+        ra = a * cols,
+        ra1 = a1 * cols;
+      for (let b = a; b < d; b += 2) {
+        const b1 = Math.min(b + 1, d - 1),
+          rb = b * cols,
+          rb1 = b1 * cols;
+        let s00 = 0,
+          s01 = 0,
+          s10 = 0,
+          s11 = 0;
+        for (let k = 0; k < cols; k++) {
+          const x0 = G[ra + k],
+            x1 = G[ra1 + k],
+            y0 = G[rb + k],
+            y1 = G[rb1 + k];
+          s00 += x0 * y0;
+          s01 += x0 * y1;
+          s10 += x1 * y0;
+          s11 += x1 * y1;
+        }
+        // Odd d: the last pair repeats row d - 1; count each (a, b) once, upper triangle only.
+        add(a, b, s00);
+        if (b1 !== b) add(a, b1, s01);
+        if (a1 !== a && b >= a1) add(a1, b, s10);
+        if (a1 !== a && b1 !== b) add(a1, b1, s11);
       }
     }
   }
@@ -171,6 +198,7 @@ export async function indicatorGradMoments(
   const cols = block * c;
   const H = new Float64Array(d * cols);
   const csum = new Float64Array(c);
+  let pending: Promise<void> | null = null;
   for (let r0 = 0; r0 < Z.n; r0 += block) {
     const rows = Math.min(block, Z.n - r0);
     const zr: IndicatorRows = { n: rows, width: Z.width, idx: Z.idx.subarray(r0 * Z.width, (r0 + rows) * Z.width), d };
@@ -209,8 +237,15 @@ export async function indicatorGradMoments(
       }
       for (let j = 0; j < d; j++) for (let col = 0; col < c; col++) sum[col * d + j] += H[j * cols + co + col];
     }
-    await gram.addGram(rows === block ? H : compact(H, d, cols, rows * c), d, rows * c, outer);
+    // A device's Gram of this block runs while the next block is built: addGram copies H before it
+    // returns, the previous block's sums are awaited first (one block in flight), and one microtask turn
+    // lets the device op submit.
+    if (pending) await pending;
+    pending = gram.addGram(rows === block ? H : compact(H, d, cols, rows * c), d, rows * c, outer);
+    pending.catch(() => undefined); // awaited below or next round; not an unhandled rejection meanwhile
+    await Promise.resolve();
   }
+  if (pending) await pending;
   return { outer, sum: mat(c, d, sum) };
 }
 

@@ -99,10 +99,14 @@ export class GrokkingLab {
         this.stop();
         return;
       case 'grokTrainNetwork':
-        // The training lab owns the network side; it opens on its own defaults (its task list decides
-        // whether modular arithmetic is there).
+        // The training lab owns the network side: open it on the same modular task (op, p, split).
         void vscode.commands
-          .executeCommand(TRAINING_LAB_COMMAND)
+          .executeCommand(TRAINING_LAB_COMMAND, undefined, {
+            task: 'modular',
+            op: m.settings.op,
+            p: m.settings.p,
+            trainFrac: m.settings.trainFrac,
+          })
           .then(undefined, (e: unknown) => reportError('grokking lab', this.ctx.log, e));
         return;
       case 'grokDone':

@@ -1,31 +1,24 @@
-// Modular-arithmetic tasks of SCIENCE.md §4: x = [onehot(a), onehot(b)] in R^{2p}, label (a o b) mod p,
-// a seeded fraction of all pairs trains and the rest tests.
+// The modular-arithmetic tasks of SCIENCE.md §4 as the grokking RFM reads them: core/data/modular.ts
+// makes the pairs and the seeded split (the same task the training lab's networks train on); here
+// each split becomes indicator rows [a, p + b] in R^{2p}, and the discrete-log order of Z_p^* that
+// turns x and / into + and - of exponents.
 import { InputError } from '../../errors';
 import { MAX_GROK_P } from '../../limits';
-import { permutation } from '../../random';
+import {
+  MODULAR_OPS,
+  isPrime,
+  modularLabel,
+  modularTask as dataModularTask,
+  powMod,
+  type ModularOp,
+  type ModularSplit as DataSplit,
+} from '../../data/modular';
 import type { IndicatorRows } from '../indicator';
 
-export type ModOp = 'add' | 'sub' | 'mul' | 'div';
-export const MOD_OPS: readonly ModOp[] = ['add', 'sub', 'mul', 'div'];
-
-export { MAX_GROK_P };
-
-export function isPrime(p: number): boolean {
-  if (!Number.isInteger(p) || p < 2) return false;
-  for (let q = 2; q * q <= p; q++) if (p % q === 0) return false;
-  return true;
-}
-
-/** b^e mod p for small p (exact in doubles while p^2 < 2^53). */
-export function powMod(b: number, e: number, p: number): number {
-  let r = 1,
-    x = b % p;
-  for (let k = e; k > 0; k >>= 1) {
-    if (k & 1) r = (r * x) % p;
-    x = (x * x) % p;
-  }
-  return r;
-}
+export type ModOp = ModularOp;
+export const MOD_OPS = MODULAR_OPS;
+export { MAX_GROK_P, isPrime, powMod };
+export const applyOp = modularLabel;
 
 /** The smallest generator of Z_p^* (p prime). */
 export function generator(p: number): number {
@@ -52,19 +45,6 @@ export function discreteLogOrder(p: number): Int32Array {
   return out;
 }
 
-export function applyOp(op: ModOp, a: number, b: number, p: number): number {
-  switch (op) {
-    case 'add':
-      return (a + b) % p;
-    case 'sub':
-      return (((a - b) % p) + p) % p;
-    case 'mul':
-      return (a * b) % p;
-    case 'div':
-      return (a * powMod(b, p - 2, p)) % p;
-  }
-}
-
 export interface ModSplit {
   /** Indices [a, p + b] per row (IndicatorRows of width 2 in R^{2p}). */
   rows: IndicatorRows;
@@ -83,25 +63,19 @@ export interface ModTask {
   test: ModSplit;
 }
 
-function split(op: ModOp, p: number, pairs: [number, number][]): ModSplit {
-  const n = pairs.length;
-  const idx = new Int32Array(2 * n),
-    a = new Int32Array(n),
-    b = new Int32Array(n),
-    y = new Float64Array(n);
-  pairs.forEach(([u, v], i) => {
-    a[i] = u;
-    b[i] = v;
-    idx[2 * i] = u;
-    idx[2 * i + 1] = p + v;
-    y[i] = applyOp(op, u, v, p);
-  });
-  return { rows: { n, width: 2, idx, d: 2 * p }, a, b, y };
+function rowsOf(s: DataSplit, p: number): ModSplit {
+  const n = s.a.length;
+  const idx = new Int32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    idx[2 * i] = s.a[i];
+    idx[2 * i + 1] = p + s.b[i];
+  }
+  return { rows: { n, width: 2, idx, d: 2 * p }, a: s.a, b: s.b, y: Float64Array.from(s.label) };
 }
 
 /**
- * All pairs (a, b) of 0..p-1 (b != 0 for div) in row-major order, a seeded permutation of them, the
- * first round(trainFrac * count) training. `where` prefixes messages (a flag or a setting).
+ * The task of core/data/modular.ts for the grokking RFM, after the grok's own checks (p a prime
+ * 3..MAX_GROK_P, at least 2 training and 1 test pair); `where` prefixes the option names in messages.
  */
 export function modularTask(op: ModOp, p: number, trainFrac: number, seed: number, where = ''): ModTask {
   const w = (k: string) => (where ? `${where}${k}` : k);
@@ -111,21 +85,12 @@ export function modularTask(op: ModOp, p: number, trainFrac: number, seed: numbe
   if (!(trainFrac > 0 && trainFrac < 1))
     throw new InputError(`${w('train-frac')}: expected a number > 0 and < 1, got ${trainFrac}`);
   if (!Number.isInteger(seed)) throw new InputError(`${w('seed')}: expected an integer, got ${seed}`);
-  const all: [number, number][] = [];
-  for (let a = 0; a < p; a++) for (let b = op === 'div' ? 1 : 0; b < p; b++) all.push([a, b]);
-  const perm = permutation(all.length, seed);
-  const nTrain = Math.round(trainFrac * all.length);
-  if (nTrain < 2 || nTrain >= all.length)
+  const pairs = op === 'div' ? p * (p - 1) : p * p;
+  const nTrain = Math.round(trainFrac * pairs);
+  if (nTrain < 2 || nTrain >= pairs)
     throw new InputError(
-      `${w('train-frac')}: ${trainFrac} of ${all.length} pairs leaves ${nTrain} for training and ${all.length - nTrain} for testing; expected at least 2 and 1`,
+      `${w('train-frac')}: ${trainFrac} of ${pairs} pairs leaves ${nTrain} for training and ${pairs - nTrain} for testing; expected at least 2 and 1`,
     );
-  const pick = (from: number, to: number) => Array.from(perm.subarray(from, to), (k) => all[k]);
-  return {
-    op,
-    p,
-    trainFrac,
-    seed,
-    train: split(op, p, pick(0, nTrain)),
-    test: split(op, p, pick(nTrain, all.length)),
-  };
+  const t = dataModularTask({ op, p, trainFrac, seed });
+  return { op, p, trainFrac, seed, train: rowsOf(t.train, p), test: rowsOf(t.test, p) };
 }

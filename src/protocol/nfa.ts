@@ -4,6 +4,9 @@ import type { EigenAlignment, NfaCorrelations } from '../core/nfa/correlation';
 export interface WireNfaLayer {
   name: string;
   shape: [number, number];
+  /** 'conv': a Conv2d layer, its matrices over c kh kw patch entries and `filter` = [c, kh, kw]. */
+  kind?: 'conv' | 'dense';
+  filter?: [number, number, number];
   /** Names of the layer's inputs: the dataset's features for the first layer, h1..hn after. */
   inputNames: string[];
   nfm: ArrayBuffer;
@@ -66,6 +69,11 @@ export interface NfaPanelState {
   rfmBandwidth?: number;
   rfmRows?: number;
   focus: string | null;
+  /** Conv networks: the architecture JSON (as the CLI's --arch file holds) and the flags for every conv layer. */
+  arch?: Record<string, unknown>;
+  stride?: number;
+  padding?: number;
+  pool?: string;
 }
 
 /** The NFA form's choices: everything the command asks, in one step (remembered per weights file). */

@@ -34,6 +34,11 @@ export const NfaPanelStateSchema: z.ZodType<NfaPanelState> = z.looseObject({
   rfmBandwidth: finite.positive().optional(),
   rfmRows: z.number().int().min(1).optional(),
   focus: z.string().nullable().default(null),
+  // Conv networks only.
+  arch: z.record(z.string(), z.unknown()).optional(),
+  stride: z.number().int().min(1).optional(),
+  padding: z.number().int().min(0).optional(),
+  pool: z.string().optional(),
 });
 
 /** The NFA form's choices remembered for a weights file (workspace state). */

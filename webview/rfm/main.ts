@@ -1,5 +1,5 @@
 // The RFM panel: draws a run (live while it fits) and fits on the placement the host gives it.
-import { detectImageShape, matrixImages, type DetectedImage } from '../../src/core/data/image-shape';
+import { detectImageShape, matrixImages, type DetectedImage } from '../../src/core/data/images';
 import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { SavedIteration } from '../../src/core/rfm/serialize';
 import type { FitRequest, HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol/rfm';
@@ -60,7 +60,11 @@ for (const c of CARDS) {
     grid.append(card);
     continue;
   }
-  const wrap = el('div', { class: c.id === 'heatmap' ? 'heatwrap' : 'chartwrap' });
+  // The heatmap's box scrolls when M is large: focusable, so the keyboard can scroll it too.
+  const wrap =
+    c.id === 'heatmap'
+      ? el('div', { class: 'heatwrap', tabindex: '0', role: 'region', 'aria-label': `${c.title} (scrollable)` })
+      : el('div', { class: 'chartwrap' });
   const canvas = el('canvas', { id: c.id, role: 'img', 'aria-label': c.title });
   wrap.append(canvas);
   if (c.id === 'heatmap') {
@@ -73,6 +77,13 @@ for (const c of CARDS) {
   grid.append(card);
   canvases.set(c.id, canvas);
 }
+// An xRFM tree fit (core/rfm/tree.ts): its shape and one row per leaf, above the charts of the averaged M.
+const treeCard = el('section', { class: 'card wide', id: 'card-tree' });
+const treeTitle = el('h3', {}, 'xRFM tree');
+const treeTable = el('table', { class: 'numbers', id: 'tree-leaves' });
+treeCard.append(treeTitle, treeTable);
+treeCard.hidden = true;
+grid.prepend(treeCard);
 app.append(header, grid);
 const charts = new ChartSet<ChartId>((id) => canvases.get(id)!);
 
@@ -274,8 +285,57 @@ function setBackend(backend: string, device: string, reason: string): void {
   backendLine.className = `backend ${backend}`;
 }
 
+function drawTree(): void {
+  const t = view?.tree;
+  treeCard.hidden = !t || t.leaves < 2;
+  if (!t || !view) return;
+  const names = view.featureNames;
+  treeTitle.textContent = `xRFM tree: ${t.leaves} leaves, depth ${t.depth}, ${t.temperature > 0 ? `soft routing (temperature ${t.temperature})` : 'hard routing'} — M and importances below are the size-weighted average of the leaves'`;
+  const m = metricName();
+  const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
+  const head = el('tr');
+  for (const h of [
+    'leaf',
+    'rows',
+    'depth',
+    'best iteration',
+    `train ${m}`,
+    `validation ${m}`,
+    'validation MSE',
+    's',
+    'top features',
+  ])
+    head.append(el('th', {}, h));
+  const rows = t.leafFits.map((f, l) => {
+    const tr = el('tr');
+    const cells: [string, boolean][] = [
+      [String(l), true],
+      [String(f.size), true],
+      [String(f.depth), true],
+      [String(f.bestIter), true],
+      [fmt(f.trainMetric), true],
+      [fmt(f.testMetric), true],
+      [fmt(f.testMse), true],
+      [f.seconds.toFixed(2), true],
+      [
+        f.top
+          .slice(0, 5)
+          .map((j) => names[j] ?? String(j))
+          .join(', '),
+        false,
+      ],
+    ];
+    for (const [text, num] of cells) tr.append(el('td', num ? { class: 'num' } : {}, text));
+    return tr;
+  });
+  treeTable.replaceChildren(el('thead'), el('tbody'));
+  treeTable.tHead!.append(head);
+  treeTable.tBodies[0].append(...rows);
+}
+
 function render(): void {
   drawHeader();
+  drawTree();
   drawCurves(view?.iterations ?? []);
   drawMatrix();
 }

@@ -10,6 +10,8 @@ import { transposeProduct } from '../gpu/programs';
 import { mat, type Mat } from '../mat';
 import { ACTIVATION_WGSL_CODE } from './activation';
 import type { NfaBackend, TrainProblem, TrainSession } from './backend';
+import type { ConvNet } from './convnet';
+import { ConvGpu } from './convWebgpu';
 import type { Mlp } from './network';
 import { WebGpuTrainSession } from './webgpuTrain';
 
@@ -78,12 +80,12 @@ export class WebGpuNfaBackend implements NfaBackend {
     );
   }
 
-  async convForward(): Promise<Mat> {
-    throw new BackendError('webgpu', 'conv networks are not on WebGPU yet');
+  async convForward(net: ConvNet, X: Mat): Promise<Mat> {
+    return this.run('conv forward', (op) => new ConvGpu(this.ctx, this.maxBatchBytes).forward(op, net, X));
   }
 
-  async outputGradGrams(): Promise<Float64Array[]> {
-    throw new BackendError('webgpu', 'conv networks are not on WebGPU yet');
+  async outputGradGrams(net: ConvNet, X: Mat): Promise<Float64Array[]> {
+    return this.run('conv patch-AGOP', (op) => new ConvGpu(this.ctx, this.maxBatchBytes).outputGradGrams(op, net, X));
   }
 
   async forward(net: Mlp, X: Mat): Promise<Mat> {

@@ -14,6 +14,7 @@ import type {
   RfmOptions,
   TreeSummary,
 } from './types';
+import { SOLVER_CHOICES, type SolverName } from './solvers';
 
 /** One iteration in the JSON report (the in-memory train MSE is not part of it). */
 export interface IterationReport {
@@ -24,6 +25,10 @@ export interface IterationReport {
   seconds: number;
   phases: PhaseSeconds;
   reg_used: number;
+  /** This round's solve: the solver, CG iterations or EigenPro epochs (0 direct), the relative residual reached. */
+  solver?: SolverName;
+  solver_iterations?: number;
+  rel_residual?: number;
 }
 
 export interface FinalReport {
@@ -42,6 +47,8 @@ export interface FitReport {
   backend: BackendName;
   device: string;
   fallback?: string;
+  /** The solver used (options.solver resolved: direct, cg or eigenpro); absent in reports written before solvers. */
+  solver?: SolverName;
   options: RfmOptions;
   iterations: IterationReport[];
   best_iter: number;
@@ -91,6 +98,8 @@ export const RfmOptionsSchema: z.ZodType<RfmOptions> = z.looseObject({
   earlyStop: z.boolean(),
   agopSamples: z.number(),
   seed: z.number(),
+  // Reports written before solvers have none: they solved directly, but 'auto' is the option's default.
+  solver: z.enum(SOLVER_CHOICES).default('auto'),
 });
 
 export const FinalReportSchema: z.ZodType<FinalReport, unknown> = z.looseObject({
@@ -113,6 +122,7 @@ export const FitReportSchema: z.ZodType<FitReport, unknown> = z
     backend: z.enum(['webgpu', 'cpu']),
     device: z.string(),
     fallback: z.string().optional(),
+    solver: z.enum(['direct', 'cg', 'eigenpro']).optional(),
     options: RfmOptionsSchema,
     iterations: z.array(
       z.looseObject({
@@ -123,6 +133,9 @@ export const FitReportSchema: z.ZodType<FitReport, unknown> = z
         seconds: z.number(),
         phases: z.looseObject({ kernel: z.number(), solve: z.number(), predict: z.number(), agop: z.number() }),
         reg_used: reported,
+        solver: z.enum(['direct', 'cg', 'eigenpro']).optional(),
+        solver_iterations: z.number().optional(),
+        rel_residual: reported.optional(),
       }),
     ),
     best_iter: z.number().int().min(0),
@@ -176,6 +189,7 @@ export function fitResultToJson(r: FitResult): FitReport {
     backend: r.backend,
     device: r.device,
     ...(r.fallback ? { fallback: r.fallback } : {}),
+    solver: r.solver,
     options: r.options,
     iterations: r.iterations.map((it) => ({
       iter: it.iter,
@@ -185,6 +199,9 @@ export function fitResultToJson(r: FitResult): FitReport {
       seconds: it.seconds,
       phases: it.phases,
       reg_used: it.regUsed,
+      ...(it.solve
+        ? { solver: it.solve.solver, solver_iterations: it.solve.iterations, rel_residual: it.solve.relResidual }
+        : {}),
     })),
     best_iter: r.bestIter,
     final: finalReport(r.final),
@@ -472,6 +489,9 @@ export function iterationFromReport(it: IterationReport): SavedIteration {
     seconds: it.seconds,
     phases: it.phases,
     regUsed: it.reg_used,
+    ...(it.solver
+      ? { solve: { solver: it.solver, iterations: it.solver_iterations ?? 0, relResidual: it.rel_residual ?? NaN } }
+      : {}),
   };
 }
 
@@ -480,4 +500,69 @@ export function matrixFromReport(r: Pick<FitReport, 'd' | 'M'>): Float64Array {
   const M = new Float64Array(r.d * r.d);
   r.M.forEach((row, i) => M.set(row, i * r.d));
   return M;
+}
+
+const LEAF_FORMAT = 'feature-lens.rfm-leaf-fit';
+
+/**
+ * One leaf's fit as `feature-lens fit-leaf` writes it for `merge`: its report, its model, and the train
+ * MSE of its chosen iteration (the report leaves train MSEs out; the tree pools them). Numbers round-trip
+ * exactly through JSON, so a merged tree equals the one fitted in one process.
+ */
+export function leafFitToJson(f: FitResult, leaf: number): string {
+  return JSON.stringify({
+    format: LEAF_FORMAT,
+    version: 1,
+    leaf,
+    report: fitResultToJson(f),
+    train_mse: f.iterations.map((it) => it.trainMse),
+    model: modelObject(f.model),
+  });
+}
+
+const LeafFitFileSchema = z.looseObject({
+  format: z.literal(LEAF_FORMAT),
+  version: z.literal(1),
+  leaf: z.number().int().min(0),
+  report: FitReportSchema,
+  train_mse: z.array(reported),
+  model: ModelFileSchema,
+});
+
+/** A leaf fit read back: the FitResult fitLeaf returned (everything assembleTree uses). */
+export function leafFitFromJson(text: string, fileName: string): { leaf: number; fit: FitResult } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${fileName}: not a JSON file (${(e as Error).message})`);
+  }
+  const parsed = LeafFitFileSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new InputError(
+      `${fileName}: ${describeIssue(parsed.error, raw)}; fit the leaf again with feature-lens fit-leaf`,
+    );
+  const { report: r, train_mse, model, leaf } = parsed.data;
+  if (train_mse.length !== r.iterations.length)
+    throw new InputError(`${fileName}: field train_mse must be ${r.iterations.length} numbers (one per iteration)`);
+  const fit: FitResult = {
+    task: r.task,
+    nTrain: r.n_train,
+    nTest: r.n_test,
+    d: r.d,
+    featureNames: r.feature_names,
+    backend: r.backend,
+    device: r.device,
+    solver: r.solver ?? 'direct',
+    ...(r.fallback ? { fallback: r.fallback } : {}),
+    iterations: r.iterations.map((it, k) => ({ ...iterationFromReport(it), trainMse: train_mse[k] })),
+    bestIter: r.best_iter,
+    final: finalFromReport(r.final),
+    M: matrixFromReport(r),
+    importance: Float64Array.from(r.importance),
+    options: r.options,
+    seconds: r.seconds,
+    model: modelOfFile(model),
+  };
+  return { leaf, fit };
 }

@@ -7,7 +7,9 @@
 import type { Backend } from './backend';
 import type { Dataset } from '../data/dataset';
 import { splitDataset } from '../data/split';
-import { InputError, throwIfCancelled, type CancelToken } from '../errors';
+import { InputError, throwIfCancelled, type BackendName, type CancelToken } from '../errors';
+import { MAX_LEAF_ROWS } from '../limits';
+import { largestCpuRows, type RfmShape } from './budget';
 import { eighSym } from '../linalg/eigh';
 import { mat, takeRows, type Mat } from '../mat';
 import { permutation } from '../random';
@@ -76,6 +78,8 @@ export interface TreeFitContext {
   valFraction?: number;
   onLeaf?: (leaf: number, leaves: number, result: FitResult) => void;
   onIteration?: (leaf: number, rec: IterationRecord) => void;
+  /** Hears each split as it starts (depth, rows of the node). */
+  onSplit?: (depth: number, rows: number) => void;
   cancel?: CancelToken;
 }
 
@@ -287,6 +291,24 @@ export function predictModel(
   return 'kind' in model ? predictTree(model, Z, backend, cancel) : predictRfm(model, Z, backend);
 }
 
+/**
+ * The largest leaf (rows, validation rows included) a fit on `backend` holds: MAX_LEAF_ROWS, and on the
+ * CPU also the CPU fit limits (rfm/budget.ts) for this shape, so a leaf always fits.
+ */
+export function defaultLeafSize(
+  s: Omit<RfmShape, 'n' | 'nTest'> & { valFraction?: number },
+  backend: BackendName,
+): number {
+  const keep = 1 - (s.valFraction ?? 0);
+  if (backend !== 'cpu') return MAX_LEAF_ROWS;
+  const rows = largestCpuRows({
+    ...s,
+    n: Math.ceil(MAX_LEAF_ROWS * keep),
+    nTest: Math.ceil(MAX_LEAF_ROWS * (1 - keep)),
+  });
+  return Math.max(2, Math.min(MAX_LEAF_ROWS, Math.floor(rows / keep)));
+}
+
 /** Feature indices by diag(M), largest first. */
 function topFeatures(importance: Float64Array, k = 10): number[] {
   return Array.from(importance.keys())
@@ -317,11 +339,14 @@ function pooled(
  * (or measured on `test` by routing). A single leaf is that leaf's fit unchanged.
  */
 export async function assembleTree(
-  train: Dataset,
+  train: Pick<Dataset, 'task' | 'featureNames'>,
   partition: TreePartition,
+  /** The targets of each leaf's rows (in the order of partition.leafRows). */
+  leafY: Float64Array[],
   leaves: FitResult[],
   tree: TreeOptions,
-  ctx: { backend: Backend; test?: Dataset; valFraction?: number; seconds?: number },
+  /** backend: where `test` is predicted (needed only with a test set and more than one leaf). */
+  ctx: { backend?: Backend; test?: Dataset; valFraction?: number; seconds?: number },
 ): Promise<{ result: FitResult & { tree: TreeSummary }; model: TreeModel }> {
   const L = partition.leafRows.length;
   if (leaves.length !== L) throw new Error(`assembleTree: ${L} leaves, ${leaves.length} fits`);
@@ -356,8 +381,13 @@ export async function assembleTree(
   const M = new Float64Array(d * d);
   leaves.forEach((f, l) => f.M.forEach((v, k) => (M[k] += (v * sizes[l]) / total)));
   const classification = train.task === 'classification';
-  const parts = partition.leafRows.map((rows, l) =>
-    leafParts(leafDataset(train, rows, l), ctx.test ? 0 : ctx.valFraction, first.options.seed),
+  // The leaves' own validation splits (the same seeded split fitRfm made), for the pooled metrics.
+  const parts = leafY.map((y, l) =>
+    leafParts(
+      { source: `leaf ${l}`, X: mat(y.length, 0), y, featureNames: [], targetName: '', task: train.task },
+      ctx.test ? 0 : ctx.valFraction,
+      first.options.seed,
+    ),
   );
   const trainPooled = pooled(
     leaves.map((f, l) => ({
@@ -368,8 +398,10 @@ export async function assembleTree(
     classification,
   );
   let test: { mse: number; metric: number } | null = null;
-  if (ctx.test) test = evaluate(await predictTree(model, ctx.test.X, ctx.backend), ctx.test.y, ctx.test.task);
-  else if (parts.every((p) => p.held))
+  if (ctx.test) {
+    if (!ctx.backend) throw new Error('assembleTree: a test set needs a backend');
+    test = evaluate(await predictTree(model, ctx.test.X, ctx.backend), ctx.test.y, ctx.test.task);
+  } else if (parts.every((p) => p.held))
     test = pooled(
       leaves.map((f, l) => ({ mse: f.final.testMse!, metric: f.final.testMetric!, y: parts[l].held!.y })),
       classification,
@@ -384,6 +416,8 @@ export async function assembleTree(
       featureNames: train.featureNames,
       backend: first.backend,
       device: first.device,
+      // Each leaf resolves --solver for its own size; the first leaf's stands for the tree.
+      solver: first.solver,
       iterations: [],
       bestIter: 0,
       final: { trainMetric: trainPooled.metric, testMetric: test?.metric ?? null, testMse: test?.mse ?? null },
@@ -425,7 +459,8 @@ export async function fitTree(
     fits.push(f);
     ctx.onLeaf?.(l, L, f);
   }
-  return assembleTree(train, partition, fits, tree, {
+  const leafY = partition.leafRows.map((rows) => Float64Array.from(rows, (i) => train.y[i]));
+  return assembleTree(train, partition, leafY, fits, tree, {
     ...ctx,
     seconds: (performance.now() - started) / 1000,
   });

@@ -9,6 +9,17 @@ import { CancelledError, InputError } from '../../core/errors';
 import { type Mat } from '../../core/mat';
 import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
 import {
+  DEFAULT_CONV,
+  describeConvNetwork,
+  hasConvLayers,
+  parseConvArch,
+  parsePool,
+  readConvNetwork,
+  type ConvArch,
+  type ConvNet,
+  type Shape3,
+} from '../../core/nfa/convnet';
+import {
   inferLayerChain,
   loadMatchingWeights,
   loadMlp,
@@ -60,6 +71,15 @@ export interface NfaArgs {
   rfmRows?: number;
   /** Layer shown first in the view. */
   focus?: string;
+  /**
+   * Conv networks (4-D weights): the architecture a state_dict does not record, as the CLI's --arch
+   * file (a path or URI) or its parsed JSON; `stride`, `padding`, `pool` ('max:2', 'avg:3', 'none')
+   * for every conv layer as the CLI's flags (the file's settings take precedence).
+   */
+  arch?: vscode.Uri | string | Record<string, unknown>;
+  stride?: number;
+  padding?: number;
+  pool?: string;
   /** Open the view (default true). */
   panel?: boolean;
   /** Where the network AGOPs run; default the `featureLens.backend` setting. */
@@ -80,7 +100,7 @@ export interface NfaJob {
   dataset: Dataset;
   /** The network's inputs: dataset.X, standardised when asked. */
   X: Mat;
-  net: Mlp;
+  net: Mlp | ConvNet;
   chain: Pick<LayerChain, 'orderedBy' | 'ignored'>;
   initWeights?: Float64Array[];
   standardized: boolean;
@@ -311,6 +331,11 @@ export class NfaService {
       const dataName = displayPath(dataUri);
       const inputLabel = `${dataName}: ${dataset.featureNames.join(', ')} besides the target '${dataset.targetName}'`;
       const weights = networkView(opened.file);
+      if (hasConvLayers(weights.tensors)) {
+        // The weights are read into memory by now: the file stays open only until this returns.
+        const conv = await convJob(weightsUri, weights, dataUri, dataset, args);
+        return conv && this.computeAndShow(conv, into ?? args.panel !== false);
+      }
       const givenLayers = args.layers?.map((n) => networkTensorName(opened.file, n));
       const chain = inferLayerChain(weights.tensors, weightsName, {
         layers: givenLayers,
@@ -422,6 +447,10 @@ export class NfaService {
           rfmBandwidth: state.rfmBandwidth,
           rfmRows: state.rfmRows,
           focus: state.focus ?? undefined,
+          ...(state.arch && typeof state.arch === 'object' ? { arch: state.arch as Record<string, unknown> } : {}),
+          ...(typeof state.stride === 'number' ? { stride: state.stride } : {}),
+          ...(typeof state.padding === 'number' ? { padding: state.padding } : {}),
+          ...(typeof state.pool === 'string' ? { pool: state.pool } : {}),
           title: state.title,
           weightsLabel: typeof state.weightsLabel === 'string' ? state.weightsLabel : undefined,
         },
@@ -559,6 +588,116 @@ function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
   };
 }
 
+/** Reads a conv-network args.arch: a file (path or URI) holding the JSON, or the JSON itself. */
+async function convArchOf(args: NfaArgs): Promise<{ arch: ConvArch; json: Record<string, unknown> | undefined }> {
+  const where = 'featureLens.computeNfa';
+  const num = (x: unknown, name: string, min: number) => {
+    if (x === undefined) return undefined;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < min)
+      throw new InputError(`${where}: '${name}' must be an integer >= ${min}, got ${JSON.stringify(x)}`);
+    return x;
+  };
+  const base = {
+    stride: num(args.stride, 'stride', 1) ?? DEFAULT_CONV.stride,
+    padding: num(args.padding, 'padding', 0) ?? DEFAULT_CONV.padding,
+    pool: args.pool !== undefined ? parsePool(String(args.pool), `${where}: 'pool'`) : DEFAULT_CONV.pool,
+  };
+  if (args.arch === undefined) return { arch: { defaults: base, perLayer: {} }, json: undefined };
+  if (typeof args.arch === 'object' && !(args.arch instanceof vscode.Uri))
+    return { arch: parseConvArch(args.arch, `${where}: 'arch'`, base), json: args.arch };
+  const uri = toUri(args.arch);
+  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(`${displayPath(uri)}: not valid JSON (${(e as Error).message})`);
+  }
+  return { arch: parseConvArch(json, displayPath(uri), base), json };
+}
+
+/**
+ * The job for a conv network (SCIENCE.md §6): the chain from the weights and the declared architecture,
+ * the activation and initial weights from the NFA form (or the command's arguments); no RFM comparison (a conv layer's NFM is
+ * over patches). Undefined when the user backed out.
+ */
+async function convJob(
+  weightsUri: vscode.Uri,
+  weights: ReturnType<typeof networkView>,
+  dataUri: vscode.Uri,
+  dataset: Dataset,
+  args: NfaArgs,
+): Promise<NfaJob | undefined> {
+  const weightsName = displayPath(weightsUri);
+  const dataName = displayPath(dataUri);
+  const { arch, json } = await convArchOf(args);
+  const activation = args.activation ?? 'relu';
+  if (!isActivation(activation))
+    throw new InputError(
+      `featureLens.computeNfa: 'activation' must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`,
+    );
+  const init = args.init !== undefined ? await openWeightsUri(toUri(args.init)) : null;
+  let read;
+  try {
+    read = await readConvNetwork(weights, weightsName, {
+      inputDim: dataset.X.cols,
+      rows: dataset.X.rows,
+      imageShape: (dataset as Dataset & { imageShape?: Shape3 }).imageShape,
+      arch,
+      inputLabel: `${dataName}: ${dataset.X.cols} columns besides the target '${dataset.targetName}'`,
+      fileOrder: weights.savedOrder,
+      activation,
+      backend: args.backend ?? 'auto',
+      init: init ? networkView(init.file) : undefined,
+    });
+  } finally {
+    await init?.close();
+  }
+  const X = args.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
+  const title = args.title ?? `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`;
+  const focus = args.focus ?? null;
+  return {
+    title,
+    weightsLabel: args.weightsLabel ?? weightsName,
+    dataLabel: `${dataName} (${describeConvNetwork(read.chain)})`,
+    dataset,
+    X,
+    net: read.net,
+    chain: { orderedBy: read.chain.orderedBy, ignored: read.chain.ignored },
+    initWeights: read.initWeights,
+    standardized: !!args.standardize,
+    rfm: { kind: 'none' },
+    focus,
+    backend: args.backend,
+    revive: {
+      title,
+      ...(args.weightsLabel ? { weightsLabel: args.weightsLabel } : {}),
+      weights: weightsUri.toString(),
+      data: dataUri.toString(),
+      target: args.target!,
+      activation,
+      layers: read.chain.layers.map((l) => l.name),
+      init: args.init === undefined ? null : toUri(args.init).toString(),
+      standardize: !!args.standardize,
+      focus,
+      rfm: 'none',
+      ...(json ? { arch: json } : {}),
+      ...(args.stride !== undefined ? { stride: args.stride } : {}),
+      ...(args.padding !== undefined ? { padding: args.padding } : {}),
+      ...(args.pool !== undefined ? { pool: args.pool } : {}),
+    },
+  };
+}
+
+/** Names of a conv layer's patch entries: channel and offset in the filter, `c0[1,2]`. */
+function patchNames(filter: readonly [number, number, number]): string[] {
+  const [c, kh, kw] = filter;
+  const out: string[] = [];
+  for (let ch = 0; ch < c; ch++)
+    for (let u = 0; u < kh; u++) for (let v = 0; v < kw; v++) out.push(`c${ch}[${u},${v}]`);
+  return out;
+}
+
 export function nfaViewOf(job: NfaJob, study: NfaStudy, report: NfaReport): NfaView {
   const { nfa: result, rfm } = study;
   return {
@@ -573,7 +712,12 @@ export function nfaViewOf(job: NfaJob, study: NfaStudy, report: NfaReport): NfaV
     layers: result.layers.map((l, i) => ({
       name: l.name,
       shape: l.shape,
-      inputNames: i === 0 ? job.dataset.featureNames : Array.from({ length: l.shape[1] }, (_, k) => `h${i}.${k}`),
+      ...(l.conv ? { kind: l.kind, filter: l.conv.filter } : l.kind === 'conv' ? {} : { kind: l.kind }),
+      inputNames: l.conv
+        ? patchNames(l.conv.filter)
+        : i === 0
+          ? job.dataset.featureNames
+          : Array.from({ length: l.shape[1] }, (_, k) => `h${i}.${k}`),
       nfm: bufferOf(l.nfm),
       agop: bufferOf(l.agop),
       sqrtAgop: bufferOf(l.sqrtAgop),

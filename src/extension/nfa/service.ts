@@ -166,14 +166,18 @@ export class NfaService {
     let form: NfaForm;
     try {
       const weights = networkView(opened.file);
-      const chain = inferLayerChain(weights.tensors, weightsName, {
-        layers: given.layers?.map((n) => networkTensorName(opened.file, n)),
-        fileOrder: weights.savedOrder,
-      });
-      const inputDim = chain.layers[0].inDim;
+      // A conv network's input width follows from its declared architecture and the data (its chain is
+      // found when it is computed): every dataset is offered, and its layers are not listed.
+      const chain = hasConvLayers(weights.tensors)
+        ? { layers: [], orderedBy: 'file', ignored: [] }
+        : inferLayerChain(weights.tensors, weightsName, {
+            layers: given.layers?.map((n) => networkTensorName(opened.file, n)),
+            fileOrder: weights.savedOrder,
+          });
+      const inputDim = chain.layers[0]?.inDim ?? null;
       const { datasets, otherWidths } = await this.datasetsOfWidth(inputDim);
       const runs = (await this.ctx.store.list())
-        .filter((m) => m.dataset.cols === inputDim)
+        .filter((m) => inputDim !== null && m.dataset.cols === inputDim)
         .map((m) => ({
           id: m.runId,
           label: `Saved run: ${m.dataset.name} → ${m.target} (${new Date(m.createdAt).toLocaleString()})`,
@@ -208,7 +212,7 @@ export class NfaService {
     }
     const panel = this.panels.open(given.title ?? `NFA: ${baseName(weightsUri)}`, true);
     this.ctx.log.info(
-      `nfa: form for ${weightsName} (input width ${form.inputDim}; ${form.datasets.length} datasets offered, ${form.otherWidths} of other widths left out)`,
+      `nfa: form for ${weightsName} (input width ${form.inputDim ?? 'from the conv architecture'}; ${form.datasets.length} datasets offered, ${form.otherWidths} of other widths left out)`,
     );
     return new Promise<NfaReport | undefined>((resolve) => {
       let first = true;
@@ -262,7 +266,8 @@ export class NfaService {
               data: vscode.Uri.parse(m.choices.data),
               target: m.choices.target,
               activation: m.choices.activation as Activation,
-              layers: m.choices.layers,
+              // None ticked (a conv network's form lists none): the layers are inferred.
+              layers: m.choices.layers.length ? m.choices.layers : undefined,
               init: m.choices.init === null ? undefined : vscode.Uri.parse(m.choices.init),
               standardize: m.choices.standardize,
               rfm: m.choices.rfm,
@@ -289,7 +294,7 @@ export class NfaService {
    * Workspace dataset files whose width fits `inputDim` (columns - 1: one is the target), counted from
    * each file's first bytes; files whose first bytes do not tell follow; the others are only counted.
    */
-  private async datasetsOfWidth(inputDim: number): Promise<{ datasets: NfaFormDataset[]; otherWidths: number }> {
+  private async datasetsOfWidth(inputDim: number | null): Promise<{ datasets: NfaFormDataset[]; otherWidths: number }> {
     const glob = `**/*.{${datasetFilter().join(',')}}`;
     const found = await vscode.workspace.findFiles(glob, '**/{node_modules,.git}/**', 500);
     const fits: NfaFormDataset[] = [],
@@ -299,7 +304,7 @@ export class NfaService {
       const columns = await headColumns(uri);
       const entry = { uri: uri.toString(), label: displayPath(uri), columns };
       if (columns === null) unknown.push(entry);
-      else if (columns - 1 === inputDim) fits.push(entry);
+      else if (inputDim === null || columns - 1 === inputDim) fits.push(entry);
       else otherWidths++;
     }
     return { datasets: [...fits, ...unknown], otherWidths };

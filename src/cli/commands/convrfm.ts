@@ -95,8 +95,7 @@ export async function run(args: string[]): Promise<number> {
     : parseValFraction(f['val-fraction'] ?? '0.2', '--val-fraction', { text: true });
   if (valFraction === 0) throw new InputError('--val-fraction: expected a number > 0 and < 1 (or give --test), got 0');
   const task = f.task === undefined ? undefined : parseTask(f.task, '--task', { text: true });
-  const imageShape =
-    f['image-shape'] === undefined ? undefined : parseImageShape(f['image-shape'], '--image-shape');
+  const imageShape = f['image-shape'] === undefined ? undefined : parseImageShape(f['image-shape'], '--image-shape');
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
   const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
 

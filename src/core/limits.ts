@@ -57,8 +57,8 @@ export const MAX_CATAPULT_STEPS = 1_000_000;
 export const MAX_CATAPULT_WIDTH = 65_536;
 /** catapult: steps x width (x (batch + n) x d for ReLU, x runs of a sweep); measured ~5e7 units/s (ReLU, CPU) and ~1.4e8 (linear toy): at most ~7 min. */
 export const MAX_CATAPULT_WORK = 2e10;
-/** Modular-arithmetic tasks: the prime p (p^2 pairs of 2p one-hot inputs and p outputs). */
-export const MAX_MODULUS = 1021;
+/** Modular-arithmetic tasks: the prime p. Its p^2 pairs x 2p one-hot inputs stay within MAX_CELLS (p <= 406). */
+export const MAX_MODULUS = 401;
 
 export function formatBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

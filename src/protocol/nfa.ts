@@ -104,10 +104,11 @@ export interface NfaFormDataset {
 /** What the form offers for one weights file. */
 export interface NfaForm {
   weights: string;
-  /** The first dense layer's input width: the data must have this many input columns; 0 for a conv network (any width: images). */
-  inputDim: number;
+  /** The first dense layer's input width: the data must have this many input columns (null: a conv network, no filter). */
+  inputDim: number | null;
   layerOrder: string;
   ignored: string[];
+  /** The dense chain (empty for a conv network, whose layers follow from its architecture). */
   layers: { name: string; shape: [number, number]; bias: string | null }[];
   activations: string[];
   /** Workspace files whose width fits (columns - 1 = inputDim), then those whose width is unknown. */

@@ -73,7 +73,8 @@ for (const format of ['mlp.pt', 'mlp.safetensors', 'mlp.npz']) {
     assert.deepEqual(chain.ignored, []);
     const W0 = await loadMatchingWeights(await open('mlp_init.safetensors'), chain);
     let compared = 0;
-    for (const act of ACTIVATIONS) {
+    // make_weights.py has no quadratic network: its derivatives are checked against finite differences (nfa-math).
+    for (const act of ACTIVATIONS.filter((a) => a !== 'quadratic')) {
       const net = await loadMlp(file, chain, act);
       const want = expected.nfa[act];
       close(forwardTrace(net, X).out.data, want.outputs, 1e-12, `${act} outputs`);

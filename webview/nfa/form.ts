@@ -76,7 +76,8 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
     update();
   };
   const update = () => {
-    compute.disabled = !data.value || target.disabled || !target.value || !selectedLayers().length;
+    compute.disabled =
+      !data.value || target.disabled || !target.value || (!!form?.layers.length && !selectedLayers().length);
   };
   const selectedLayers = () =>
     [...layers.querySelectorAll<HTMLInputElement>('input[type="checkbox"]')]
@@ -115,16 +116,16 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
     set(f) {
       form = f;
       const c = f.choices;
-      // inputDim 0: a conv network, whose input width is the images' C·H·W (known once data is chosen).
-      summary.textContent = `Network ${f.weights} (${f.inputDim ? `input width ${f.inputDim}` : 'conv network on images'}), data and comparison`;
+      summary.textContent = `Network ${f.weights}${f.inputDim === null ? '' : ` (input width ${f.inputDim})`}, data and comparison`;
       data.textContent = '';
       data.append(option('', f.datasets.length ? 'Choose a dataset…' : 'No workspace dataset fits: Browse…'));
       for (const d of f.datasets) addData(d.uri, d.label, d.columns);
       data.value = '';
       if (c?.data) addData(c.data, c.data.replace(/^.*\//, ''), null);
-      dataNote.textContent = !f.inputDim
-        ? 'Images flattened C,H,W (an .npz X of (N, C, H, W) carries its shape; else C from the first conv layer and square images) and a target. No RFM comparison for a conv network.'
-        : `Files with ${f.inputDim} input columns and a target${f.otherWidths ? `; ${f.otherWidths} workspace file${f.otherWidths > 1 ? 's' : ''} of other widths left out` : ''}.`;
+      dataNote.textContent =
+        f.inputDim === null
+          ? 'A conv network: images flattened C,H,W (an .npz X of (N, C, H, W) carries its shape; else C from the first conv layer and square images) and a target, so every dataset is listed. No RFM comparison for a conv network.'
+          : `Files with ${f.inputDim} input columns and a target${f.otherWidths ? `; ${f.otherWidths} workspace file${f.otherWidths > 1 ? 's' : ''} of other widths left out` : ''}.`;
       activation.textContent = '';
       for (const a of f.activations) activation.append(option(a, a === 'relu' ? 'relu (default)' : a));
       activation.value = c?.activation && f.activations.includes(c.activation) ? c.activation : 'relu';
@@ -133,7 +134,9 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
         el(
           'legend',
           {},
-          `Dense layers (${f.layerOrder} order)${f.ignored.length ? `; not in the chain: ${f.ignored.join(', ')}` : ''}`,
+          f.layers.length
+            ? `Dense layers (${f.layerOrder} order)${f.ignored.length ? `; not in the chain: ${f.ignored.join(', ')}` : ''}`
+            : 'Layers: every conv and dense layer of the declared architecture',
         ),
       );
       for (const l of f.layers) {
@@ -184,7 +187,7 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
         return;
       }
       addData(m.uri, m.label, m.columns);
-      if (m.columns !== null && form && form.inputDim && m.columns - 1 !== form.inputDim)
+      if (m.columns !== null && form && form.inputDim !== null && m.columns - 1 !== form.inputDim)
         dataNote.textContent = `${m.label} has ${m.columns} columns; the network takes ${form.inputDim} inputs besides the target.`;
       wantTarget = '';
       requestColumns();

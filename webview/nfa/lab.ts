@@ -80,10 +80,10 @@ const fields = {
   epochs: numberField('epochs', 'Epochs', { min: '0', step: '1' }),
   seed: numberField('seed', 'Seed', { min: '0', step: '1' }),
 };
-const gpuPreset = el('button', { id: 'grokking-preset', class: 'secondary' }, 'Grokking network preset');
-gpuPreset.title =
+const grokPreset = el('button', { id: 'grokking-preset', class: 'secondary' }, 'Grokking network preset');
+grokPreset.title =
   'Quadratic activation σ(z) = z², no biases, AdamW (lr 1e-3, weight decay 1), batch 32 (SCIENCE.md §4)';
-form.append(gpuPreset);
+form.append(grokPreset);
 /** Modular fields only for the modular task; weight decay only for AdamW. */
 function showRelevant(): void {
   const modular = fields.task.value === 'modular';
@@ -95,7 +95,7 @@ fields.task.addEventListener('change', () => {
   updateButtons();
 });
 fields.optimizer.addEventListener('change', showRelevant);
-gpuPreset.addEventListener('click', () => {
+grokPreset.addEventListener('click', () => {
   fields.activation.value = 'quadratic';
   fields.bias.checked = false;
   fields.optimizer.value = 'adamw';

@@ -167,17 +167,18 @@ export class NfaService {
     let form: NfaForm;
     try {
       const weights = networkView(opened.file);
-      // A conv network's input width is its images' C·H·W, not known before the data: every dataset fits.
+      // A conv network's input width follows from its declared architecture and the data (its chain is
+      // found when it is computed): every dataset is offered; its weights are listed in name order.
       const chain = hasConvLayers(weights.tensors)
         ? convFormChain(weights.tensors)
         : inferLayerChain(weights.tensors, weightsName, {
             layers: given.layers?.map((n) => networkTensorName(opened.file, n)),
             fileOrder: weights.savedOrder,
           });
-      const inputDim = 'conv' in chain ? 0 : chain.layers[0].inDim;
+      const inputDim = 'conv' in chain ? null : chain.layers[0].inDim;
       const { datasets, otherWidths } = await this.datasetsOfWidth(inputDim);
       const runs = (await this.ctx.store.list())
-        .filter((m) => m.dataset.cols === inputDim)
+        .filter((m) => inputDim !== null && m.dataset.cols === inputDim)
         .map((m) => ({
           id: m.runId,
           label: `Saved run: ${m.dataset.name} → ${m.target} (${new Date(m.createdAt).toLocaleString()})`,
@@ -212,7 +213,7 @@ export class NfaService {
     }
     const panel = this.panels.open(given.title ?? `NFA: ${baseName(weightsUri)}`, true);
     this.ctx.log.info(
-      `nfa: form for ${weightsName} (input width ${form.inputDim}; ${form.datasets.length} datasets offered, ${form.otherWidths} of other widths left out)`,
+      `nfa: form for ${weightsName} (input width ${form.inputDim ?? 'from the conv architecture'}; ${form.datasets.length} datasets offered, ${form.otherWidths} of other widths left out)`,
     );
     return new Promise<NfaReport | undefined>((resolve) => {
       let first = true;
@@ -266,7 +267,8 @@ export class NfaService {
               data: vscode.Uri.parse(m.choices.data),
               target: m.choices.target,
               activation: m.choices.activation as Activation,
-              layers: m.choices.layers,
+              // None ticked (a conv network's form lists none): the layers are inferred.
+              layers: m.choices.layers.length ? m.choices.layers : undefined,
               init: m.choices.init === null ? undefined : vscode.Uri.parse(m.choices.init),
               standardize: m.choices.standardize,
               rfm: m.choices.rfm,
@@ -293,7 +295,7 @@ export class NfaService {
    * Workspace dataset files whose width fits `inputDim` (columns - 1: one is the target), counted from
    * each file's first bytes; files whose first bytes do not tell follow; the others are only counted.
    */
-  private async datasetsOfWidth(inputDim: number): Promise<{ datasets: NfaFormDataset[]; otherWidths: number }> {
+  private async datasetsOfWidth(inputDim: number | null): Promise<{ datasets: NfaFormDataset[]; otherWidths: number }> {
     const glob = `**/*.{${datasetFilter().join(',')}}`;
     const found = await vscode.workspace.findFiles(glob, '**/{node_modules,.git}/**', 500);
     const fits: NfaFormDataset[] = [],
@@ -303,7 +305,7 @@ export class NfaService {
       const columns = await headColumns(uri);
       const entry = { uri: uri.toString(), label: displayPath(uri), columns };
       if (columns === null) unknown.push(entry);
-      else if (columns - 1 === inputDim || inputDim === 0) fits.push(entry);
+      else if (inputDim === null || columns - 1 === inputDim) fits.push(entry);
       else otherWidths++;
     }
     return { datasets: [...fits, ...unknown], otherWidths };

@@ -203,6 +203,10 @@ function drawHeader(): void {
     ? `train ${metricName()} ${fmt(f.trainMetric)} · validation ${metricName()} ${fmt(f.testMetric)} · validation MSE ${fmt(f.testMse)}${view.seconds !== null ? ` · ${view.seconds.toFixed(2)} s` : ''}`
     : '';
   if (view.backend) setBackend(view.backend, view.device ?? '', view.backendReason ?? '');
+  // The solver of the returned round (rfm/solvers.ts), when the fit reported one.
+  const solve = (view.iterations[view.bestIter] ?? view.iterations[view.iterations.length - 1])?.solve;
+  if (view.backend && solve)
+    backendLine.textContent += ` · solver ${solve.solver}${solve.solver === 'direct' ? '' : ` (${solve.iterations} ${solve.solver === 'cg' ? 'iterations' : 'epochs'}, residual ${solve.relResidual.toExponential(1)})`}`;
   const d = view.featureNames.length;
   kInput.max = String(Math.max(2, d));
   if (!kInput.dataset.touched) kInput.value = String(Math.min(d, view.topK));

@@ -22,6 +22,15 @@ const all = [
     target: 'node20',
     external: ['vscode', 'webgpu'],
   },
+  // The extension host's dataset parser, on a worker thread (src/extension/host/datasets.ts).
+  {
+    ...common,
+    entryPoints: ['src/extension/host/datasetWorker.ts'],
+    outfile: 'dist/dataset-worker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
   {
     ...common,
     entryPoints: ['webview/rfm/main.ts'],
@@ -49,6 +58,14 @@ const all = [
   },
   {
     ...common,
+    entryPoints: ['webview/convrfm/main.ts'],
+    outfile: 'dist/convrfm.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
     entryPoints: ['webview/nfa/lab.ts'],
     outfile: 'dist/lab.js',
     platform: 'browser',
@@ -68,6 +85,14 @@ const all = [
     ...common,
     entryPoints: ['webview/catapult/main.ts'],
     outfile: 'dist/catapult.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
+    entryPoints: ['webview/grokking/main.ts'],
+    outfile: 'dist/grokking.js',
     platform: 'browser',
     format: 'iife',
     target: 'es2022',

@@ -142,10 +142,23 @@ const moduleBans = [
     ...banNode('webview/ runs in the page: no Node APIs (ask the host through src/protocol).'),
   },
   { files: ['src/cli/**/*.ts'] },
-].map(({ files, ignores, paths = [], patterns = [] }) => ({
+  // The extension host parses datasets on a worker thread; the core loaders would hold it for seconds.
+  {
+    files: ['src/extension/**/*.ts'],
+    ignores: ['src/extension/host/datasets.ts'],
+    allowVscode: true,
+    patterns: [
+      {
+        regex: 'core/data(/index)?$',
+        importNames: ['loadDataset', 'inspectDataset'],
+        message: 'In the extension host, load datasets through src/extension/host/datasets.ts (a worker thread).',
+      },
+    ],
+  },
+].map(({ files, ignores, allowVscode = false, paths = [], patterns = [] }) => ({
   files,
   ...(ignores ? { ignores } : {}),
-  rules: { 'no-restricted-imports': ['error', { paths: [banVscode, ...paths], patterns }] },
+  rules: { 'no-restricted-imports': ['error', { paths: allowVscode ? paths : [banVscode, ...paths], patterns }] },
 }));
 
 const domGlobals = ['window', 'document', 'navigator', 'self', 'location', 'localStorage', 'sessionStorage'].map(

@@ -1,6 +1,6 @@
 // Bundles the extension-host test suite (test/e2e) into out/e2e for VS Code to load.
 import * as esbuild from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { cpSync, readdirSync } from 'node:fs';
 
 const suite = readdirSync('test/e2e/suite')
   .filter((f) => f.endsWith('.test.ts'))
@@ -18,3 +18,5 @@ await esbuild.build({
   external: ['vscode', 'mocha', 'webgpu'],
   logLevel: 'warning',
 });
+// The hostile corpus (test/fuzz/corpus.ts) builds some files from fixtures next to its bundle.
+cpSync('test/fixtures/iris.parquet', 'out/e2e/fixtures/iris.parquet');

@@ -6,17 +6,34 @@ import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';
 import * as spikes from './commands/spikes';
 import * as catapult from './commands/catapult';
+import * as fitLeaf from './commands/fit-leaf';
+import * as merge from './commands/merge';
+import * as convrfm from './commands/convrfm';
+import * as grok from './commands/grok';
 
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
   fit: { summary: 'fit a Recursive Feature Machine on a dataset (CSV/TSV, .npy/.npz, Parquet)', run: fit.run },
+  'fit-leaf': {
+    summary: 'fit one leaf of an xRFM tree planned with fit --tree --plan DIR (a Slurm array task)',
+    run: fitLeaf.run,
+  },
+  merge: { summary: 'assemble the model and report of a planned xRFM tree from its fitted leaves', run: merge.run },
   predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run },
   nfa: { summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset', run: nfa.run },
   spikes: { summary: 'find loss spikes in a training log (CSV, JSONL, TensorBoard) or run folder', run: spikes.run },
   catapult: {
     summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP',
     run: catapult.run,
+  },
+  convrfm: {
+    summary: 'fit a ConvRFM (aligned-patch kernel, patch-AGOP) on images (.npz, or pixels + --image-shape)',
+    run: convrfm.run,
+  },
+  grok: {
+    summary: 'RFM groks modular arithmetic: accuracy, circulant deviation, AGOP alignment per iteration',
+    run: grok.run,
   },
 };
 

@@ -1,7 +1,8 @@
 // Messages between the extension host and the RFM panel.
 import type { Task } from '../core/data/dataset';
+import type { ImageShape } from '../core/data/images';
 import type { SavedIteration } from '../core/rfm/serialize';
-import type { FinalMetrics, FitResult, IterationRecord, RfmModel, RfmOptions } from '../core/rfm/types';
+import type { FinalMetrics, FitResult, IterationRecord, RfmModel, RfmOptions, TreeSummary } from '../core/rfm/types';
 import { bufferOf, fromWireMat, toWireMat, type WireDataset, type WireMat } from './wire';
 
 /** An RfmModel whose tensors are buffers (enough to rebuild the model on the host). */
@@ -41,6 +42,13 @@ export interface RunView {
   backendReason: string | null;
   seconds: number | null;
   topK: number;
+  /**
+   * C, H, W when the dataset declared its features an image (Dataset.imageShape); the page also detects
+   * one from the feature names (core/data/images.ts detectImageShape). Absent in views made before it existed.
+   */
+  imageShape?: ImageShape | null;
+  /** An xRFM tree fit (core/rfm/tree.ts): its shape and per-leaf fits (plain data). */
+  tree?: TreeSummary;
 }
 
 /** Where the host asks the page to fit: the page's own placements (core/compute.ts). */

@@ -7,6 +7,8 @@ import Mocha from 'mocha';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 120000, reporter: 'spec' });
+  // FEATURE_LENS_E2E_GREP=Hostile runs only the matching tests (while working on one part).
+  if (process.env.FEATURE_LENS_E2E_GREP) mocha.grep(process.env.FEATURE_LENS_E2E_GREP);
   for (const f of fs
     .readdirSync(path.join(__dirname, 'suite'))
     .filter((f) => f.endsWith('.test.js'))

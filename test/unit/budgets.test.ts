@@ -89,14 +89,14 @@ test('CSV of 600,000 rows on --backend cpu: the kernel-matrix budget refuses it 
   for (let i = 0; i < 600_000; i++) lines.push(`${(i % 997) / 997},${(i % 89) / 89},${i % 2}`);
   const path = join(dir, 'rows600k.csv');
   writeFileSync(path, lines.join('\n'));
-  // --solver auto picks EigenPro (K does not fit), which the time estimate refuses at once.
+  // One fit (--no-tree): --solver auto picks EigenPro (K does not fit), which the time estimate refuses at once.
   refused(
-    cli(['fit', path, '--backend', 'cpu', '--quiet'], 512),
+    cli(['fit', path, '--backend', 'cpu', '--no-tree', '--quiet'], 512),
     /rows600k\.csv: an RFM fit of 600000 training rows \(d = 2\) on the CPU is refused: it would take about \d+ s \(estimate\), over the CPU limit of 600 s; run on WebGPU .*subsample the training rows to at most \d+/,
     20,
     700,
   );
-  const r = cli(['fit', path, '--backend', 'cpu', '--solver', 'direct', '--quiet'], 512);
+  const r = cli(['fit', path, '--backend', 'cpu', '--no-tree', '--solver', 'direct', '--quiet'], 512);
   refused(
     r,
     /rows600k\.csv: an RFM fit of 600000 training rows \(d = 2\) on the CPU is refused: its 600000 x 600000 float64 kernel matrix needs 2\.62 TiB, over the CPU limit of 1\.00 GiB; run on WebGPU .*subsample the training rows to at most \d+/,
@@ -111,18 +111,41 @@ test('20,000 rows on --backend cpu are refused at once (not minutes of silence)'
   const path = join(dir, 'rows20k.csv');
   writeFileSync(path, lines.join('\n'));
   refused(
-    cli(['fit', path, '--backend', 'cpu']),
+    cli(['fit', path, '--backend', 'cpu', '--no-tree']),
     /20000 training rows \(d = 3\) on the CPU is refused: it would take about \d+ s \(estimate\).*at most \d+/,
     10,
     300,
   );
-  const r = cli(['fit', path, '--backend', 'cpu', '--solver', 'direct']);
+  const r = cli(['fit', path, '--backend', 'cpu', '--no-tree', '--solver', 'direct']);
   refused(
     r,
     /20000 training rows \(d = 3\) on the CPU is refused: .*kernel matrix needs 2\.98 GiB.*at most \d+/,
     10,
     400,
   );
+});
+
+test('20,000 rows on --backend cpu planned as an xRFM tree (fit --plan): the default leaf is the largest the CPU limits allow', () => {
+  const lines = ['a,b,c,target'];
+  for (let i = 0; i < 20_000; i++) lines.push(`${(i % 97) / 97},${(i % 89) / 89},${(i % 13) / 13},${i % 3}`);
+  const path = join(dir, 'rows20k-tree.csv');
+  writeFileSync(path, lines.join('\n'));
+  const plan = join(dir, 'plan20k');
+  const r = cli(['fit', path, '--backend', 'cpu', '--split-samples', '200', '--plan', plan]);
+  assert.equal(r.status, 0, r.stderr);
+  const manifest = JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8'));
+  const leafSize: number = manifest.tree.leaf_size;
+  assert.match(r.stderr, new RegExp(`note: xRFM tree: leaves of at most ${leafSize} rows`));
+  // The largest leaf: within the CPU's kernel-matrix and time limits for this shape (d = 3, 3 classes).
+  const shape = { d: 3, classes: 3, iters: 3, agopSamples: 20000, diag: false };
+  checkRfmBudget({ ...shape, n: leafSize, nTest: 0 }, 'cpu', 'leaf');
+  assert.throws(() => checkRfmBudget({ ...shape, n: leafSize + 1, nTest: 0 }, 'cpu', 'leaf'), InputError);
+  const sizes = manifest.leaves.map((l: { rows: number }) => l.rows);
+  assert.equal(
+    sizes.reduce((a: number, b: number) => a + b, 0),
+    20_000,
+  );
+  assert.ok(Math.max(...sizes) <= leafSize && Math.max(...sizes) > leafSize / 2, `leaf sizes ${sizes}`);
 });
 
 test('the RFM estimate: the largest n is under the limits and the refusal names the alternatives', () => {

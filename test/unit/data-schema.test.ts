@@ -133,6 +133,25 @@ describe('encoding a test file with the training schema', () => {
       targetName: 't',
       task: 'regression',
     } as unknown as DatasetSchema;
-    await rejectsWith(() => loadDataset(text('a,t\n1,2\n'), 'x.csv', {}, bad), 'x.csv', 'dataset schema');
+    await rejectsWith(
+      () => loadDataset(text('a,t\n1,2\n'), 'x.csv', {}, bad),
+      'x.csv: dataset schema field featureNames must be 1 names',
+    );
+  });
+
+  it('a schema edited by hand names the field that is wrong (zod)', async () => {
+    const base = { featureNames: ['a'], targetName: 't', task: 'regression' };
+    const cases: [unknown, string][] = [
+      [{ ...base, features: [{ column: 'a', kind: 'text', fill: 0 }] }, 'field features.0.kind'],
+      [{ ...base, features: [{ column: 'a', kind: 'numeric', fill: 'x' }] }, 'field features.0.fill'],
+      [{ ...base, features: [{ column: 'a', kind: 'numeric', fill: 0 }], task: 'ranking' }, 'field task'],
+      [{ ...base, features: [{ column: 'a', kind: 'numeric', fill: 0 }], task: 'classification' }, 'field classes'],
+      [null, 'field (top level)'],
+    ];
+    for (const [bad, field] of cases)
+      await rejectsWith(
+        () => loadDataset(text('a,t\n1,2\n'), 'x.csv', {}, bad as DatasetSchema),
+        `x.csv: dataset schema ${field}`,
+      );
   });
 });

@@ -51,6 +51,8 @@ function failingMidRun(): NfaBackend {
       throw new BackendError('webgpu', 'device lost (unknown): test');
     },
     createTrainSession: (p) => cpu.createTrainSession(p),
+    convForward: (n, X) => cpu.convForward(n, X),
+    outputGradGrams: (n, X) => cpu.outputGradGrams(n, X),
     dispose: () => {},
   };
 }
@@ -147,6 +149,7 @@ test('a given M is compared as it is; the report keeps the fields of both compar
   assert.equal(f.rfm && 'rows' in f.rfm ? f.rfm.rows : 0, 100, 'a seeded subsample of --rfm-rows rows');
   assert.deepEqual(Object.keys(f.layers[0]), [
     'name',
+    'kind',
     'shape',
     'correlation',
     'top_eigenvectors',

@@ -94,6 +94,8 @@ function failingAt(epochSteps: number, failures: { count: number }): NfaBackend 
     device: 'webgpu test double',
     forward: (n, X) => cpu.forward(n, X),
     agopSums: (n, X) => cpu.agopSums(n, X),
+    convForward: (n, X) => cpu.convForward(n, X),
+    outputGradGrams: (n, X) => cpu.outputGradGrams(n, X),
     dispose: () => {},
     async createTrainSession(p) {
       const s = await cpu.createTrainSession(p);

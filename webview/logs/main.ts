@@ -180,7 +180,7 @@ function draw(): void {
     list
       .filter((s) => !zoom || (s.peak >= zoom.min && s.peak <= zoom.max))
       .map((s) => ({ x: s.peak, y: s.peakValue ?? top }));
-  const faded = smoothing > 0 ? theme.series[0] + '55' : theme.series[0];
+  const faded = smoothing > 0 ? theme.seriesFaded : theme.series[0];
   c.data.datasets = [
     {
       label: columns.column ?? 'loss',

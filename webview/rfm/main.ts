@@ -1,4 +1,5 @@
 // The RFM panel: draws a run (live while it fits) and fits on the placement the host gives it.
+import { detectImageShape, matrixImages, type DetectedImage } from '../../src/core/data/images';
 import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { SavedIteration } from '../../src/core/rfm/serialize';
 import type { FitRequest, HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol/rfm';
@@ -8,16 +9,18 @@ import type { Reply } from '../../src/protocol/channel';
 import { baseOptions, ChartSet, seriesColor, themedAxis, type ChartConfiguration } from '../shared/charts';
 import { el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
+import { renderImageGrid } from '../shared/images';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
 import { fitOnPage } from './compute';
 
 type ChartId = 'metric' | 'mse' | 'importance' | 'spectrum' | 'loadings' | 'timings';
 
-const CARDS: { id: ChartId | 'heatmap'; title: string; wide?: boolean }[] = [
+const CARDS: { id: ChartId | 'heatmap' | 'images'; title: string; wide?: boolean }[] = [
   { id: 'metric', title: 'Metric per iteration' },
   { id: 'mse', title: 'MSE per iteration' },
   { id: 'heatmap', title: 'Feature matrix M', wide: true },
+  { id: 'images', title: 'M as images', wide: true },
   { id: 'importance', title: 'Importances: diag(M), sorted' },
   { id: 'spectrum', title: 'Eigenvalues of M' },
   { id: 'loadings', title: 'Top eigenvectors: loadings', wide: true },
@@ -43,10 +46,25 @@ header.append(title, backendLine, finalLine, status, controls);
 const grid = el('main', { class: 'grid' });
 const canvases = new Map<string, HTMLCanvasElement>();
 let heatmap: Heatmap;
+let imagesCard: HTMLElement;
+let imagesBody: HTMLElement;
 for (const c of CARDS) {
   const card = el('section', { class: c.wide ? 'card wide' : 'card', id: `card-${c.id}` });
   card.append(el('h3', {}, c.title));
-  const wrap = el('div', { class: c.id === 'heatmap' ? 'heatwrap' : 'chartwrap' });
+  if (c.id === 'images') {
+    // Shown only when the features are an image (names like px_r_c, a square count, a declared shape).
+    imagesCard = card;
+    imagesBody = el('div', { id: 'images' });
+    card.append(el('p', { class: 'status', id: 'images-note' }, ''), imagesBody);
+    card.hidden = true;
+    grid.append(card);
+    continue;
+  }
+  // The heatmap's box scrolls when M is large: focusable, so the keyboard can scroll it too.
+  const wrap =
+    c.id === 'heatmap'
+      ? el('div', { class: 'heatwrap', tabindex: '0', role: 'region', 'aria-label': `${c.title} (scrollable)` })
+      : el('div', { class: 'chartwrap' });
   const canvas = el('canvas', { id: c.id, role: 'img', 'aria-label': c.title });
   wrap.append(canvas);
   if (c.id === 'heatmap') {
@@ -59,6 +77,13 @@ for (const c of CARDS) {
   grid.append(card);
   canvases.set(c.id, canvas);
 }
+// An xRFM tree fit (core/rfm/tree.ts): its shape and one row per leaf, above the charts of the averaged M.
+const treeCard = el('section', { class: 'card wide', id: 'card-tree' });
+const treeTitle = el('h3', {}, 'xRFM tree');
+const treeTable = el('table', { class: 'numbers', id: 'tree-leaves' });
+treeCard.append(treeTitle, treeTable);
+treeCard.hidden = true;
+grid.prepend(treeCard);
 app.append(header, grid);
 const charts = new ChartSet<ChartId>((id) => canvases.get(id)!);
 
@@ -80,8 +105,9 @@ function drawCurves(iters: readonly SavedIteration[]): void {
     pointRadius: 3,
     spanGaps: true,
   });
+  // Saved runs from before reports kept train_mse have none: no empty "train MSE" series then.
   const curves = (name: string, train: (number | null)[], test: (number | null)[]) => [
-    line(`train ${name}`, train, 0),
+    ...(train.some((v) => v !== null) ? [line(`train ${name}`, train, 0)] : []),
     ...(hasTest ? [line(`validation ${name}`, test, 1, true)] : []),
   ];
   charts.set('metric', {
@@ -133,11 +159,13 @@ function topFeatures(M: Float64Array, d: number, k: number): number[] {
 function drawMatrix(): void {
   if (!view || !view.M) {
     heatmap.set(null);
+    drawImages(null);
     return;
   }
   const M = new Float64Array(view.M);
   const d = view.featureNames.length;
   if (M.length !== d * d) return;
+  drawImages(M);
   const k = Math.min(d, Number(kInput.value) || d);
   const idx = topFeatures(M, d, k);
   const names = idx.map((i) => view!.featureNames[i]);
@@ -194,13 +222,43 @@ function drawMatrix(): void {
   });
 }
 
+const SOURCE: Record<DetectedImage['source'], string> = {
+  declared: 'declared by the dataset',
+  names: 'from the pixel names',
+  numbered: 'from the numbered pixel names',
+  square: 'a square number of numbered columns',
+};
+
+/** diag(M) and M's top eigenvectors as images, when the features are the pixels of an image. */
+function drawImages(M: Float64Array | null): void {
+  const det = view && M ? detectImageShape(view.featureNames, view.imageShape) : null;
+  imagesCard.hidden = !det;
+  if (!det || !M) {
+    imagesBody.replaceChildren();
+    return;
+  }
+  const [c, h, w] = det.shape;
+  imagesCard.querySelector('h3')!.textContent = `M as ${c > 1 ? `${c} × ` : ''}${h} × ${w} images`;
+  document.getElementById('images-note')!.textContent =
+    `Image shape ${SOURCE[det.source]}. diag(M) in grey (dark = no weight); eigenvectors blue below 0, red above.`;
+  renderImageGrid(imagesBody, matrixImages(M, det.shape, 3));
+}
+
 function drawHeader(): void {
   if (!view) return;
   title.textContent = view.title;
   const f = view.final;
   const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(4));
+  // The train MSE of the selected round, when the run has it (live fits; reports with train_mse).
+  const trainMse = view.iterations.find((r) => r.iter === view!.bestIter)?.trainMse ?? null;
   finalLine.textContent = f
-    ? `train ${metricName()} ${fmt(f.trainMetric)} · validation ${metricName()} ${fmt(f.testMetric)} · validation MSE ${fmt(f.testMse)}${view.seconds !== null ? ` · ${view.seconds.toFixed(2)} s` : ''}`
+    ? [
+        `train ${metricName()} ${fmt(f.trainMetric)}`,
+        ...(trainMse !== null ? [`train MSE ${fmt(trainMse)}`] : []),
+        `validation ${metricName()} ${fmt(f.testMetric)}`,
+        `validation MSE ${fmt(f.testMse)}`,
+        ...(view.seconds !== null ? [`${view.seconds.toFixed(2)} s`] : []),
+      ].join(' · ')
     : '';
   if (view.backend) setBackend(view.backend, view.device ?? '', view.backendReason ?? '');
   // The solver of the returned round (rfm/solvers.ts), when the fit reported one.
@@ -214,15 +272,74 @@ function drawHeader(): void {
   controls.hidden = d <= 2;
 }
 
+/**
+ * One short phrase ("Backend: WebGPU in the panel"; "… (fallback; hover for why)"); the device and why this placement ran (which can be a
+ * long adapter explanation) are on hover and in the Feature Lens log, not the page's most prominent line.
+ */
 function setBackend(backend: string, device: string, reason: string): void {
   const name = backend === 'webgpu' ? 'WebGPU' : backend === 'cpu' ? 'CPU' : backend;
-  backendLine.textContent = `Backend: ${name} (${device})${reason ? ` — ${reason}` : ''}`;
+  // reason is core/compute.ts's line: "CPU in the panel (WebGPU in the panel: no adapter …; …)".
+  const cut = reason.indexOf(' (');
+  const where = reason ? (cut > 0 ? reason.slice(0, cut) : reason) : name;
+  backendLine.textContent = `Backend: ${where}${cut > 0 ? ' (fallback; hover for why)' : ''}`;
+  backendLine.title = [device && `Device: ${device}`, reason && `Why: ${reason}`, 'Details: Feature Lens output log']
+    .filter(Boolean)
+    .join('\n');
   backendLine.dataset.backend = backend;
   backendLine.className = `backend ${backend}`;
 }
 
+function drawTree(): void {
+  const t = view?.tree;
+  treeCard.hidden = !t || t.leaves < 2;
+  if (!t || !view) return;
+  const names = view.featureNames;
+  treeTitle.textContent = `xRFM tree: ${t.leaves} leaves, depth ${t.depth}, ${t.temperature > 0 ? `soft routing (temperature ${t.temperature})` : 'hard routing'} — M and importances below are the size-weighted average of the leaves'`;
+  const m = metricName();
+  const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
+  const head = el('tr');
+  for (const h of [
+    'leaf',
+    'rows',
+    'depth',
+    'best iteration',
+    `train ${m}`,
+    `validation ${m}`,
+    'validation MSE',
+    's',
+    'top features',
+  ])
+    head.append(el('th', {}, h));
+  const rows = t.leafFits.map((f, l) => {
+    const tr = el('tr');
+    const cells: [string, boolean][] = [
+      [String(l), true],
+      [String(f.size), true],
+      [String(f.depth), true],
+      [String(f.bestIter), true],
+      [fmt(f.trainMetric), true],
+      [fmt(f.testMetric), true],
+      [fmt(f.testMse), true],
+      [f.seconds.toFixed(2), true],
+      [
+        f.top
+          .slice(0, 5)
+          .map((j) => names[j] ?? String(j))
+          .join(', '),
+        false,
+      ],
+    ];
+    for (const [text, num] of cells) tr.append(el('td', num ? { class: 'num' } : {}, text));
+    return tr;
+  });
+  treeTable.replaceChildren(el('thead'), el('tbody'));
+  treeTable.tHead!.append(head);
+  treeTable.tBodies[0].append(...rows);
+}
+
 function render(): void {
   drawHeader();
+  drawTree();
   drawCurves(view?.iterations ?? []);
   drawMatrix();
 }
@@ -289,7 +406,8 @@ function onMessage(m: HostToWebview, reply: Reply<WebviewToHost> | undefined): u
     }
     case 'show':
       view = m.view;
-      status.textContent = view.M ? '' : view.backendReason ? `Fitting (${view.backendReason})…` : 'Fitting…';
+      // Where it runs is the backend line (with the long why on hover), not the status.
+      status.textContent = view.M ? '' : 'Fitting…';
       if (view.runId) link.setState({ runId: view.runId });
       render();
       return undefined;

@@ -1,5 +1,6 @@
 // The feature matrix as a heatmap on a plain canvas (chart.js has no matrix chart): names on both
 // axes, a diverging colour scale centred on 0, and the exact value of the cell under the pointer.
+import { contrastRatio, diverging, neutralFor, toCss, type Rgb } from './colour';
 import type { Theme } from './theme';
 
 export interface HeatmapData {
@@ -12,14 +13,14 @@ export interface HeatmapData {
   label?: string;
 }
 
-function lerp(a: number[], b: number[], t: number): string {
-  return `rgb(${a.map((x, i) => Math.round(x + (b[i] - x) * t)).join(',')})`;
+/** Blue for negative, neutral at 0, red for positive (colour.ts diverging: small values stay visible). */
+function cellColour(v: number, max: number, neutral: Rgb): Rgb {
+  return diverging(max > 0 ? v / max : 0, neutral);
 }
 
-/** Blue for negative, neutral at 0, red for positive; the same in every theme so cells compare. */
-function colour(v: number, max: number, neutral: number[]): string {
-  const t = max > 0 ? Math.max(-1, Math.min(1, v / max)) : 0;
-  return t >= 0 ? lerp(neutral, [200, 40, 40], t) : lerp(neutral, [40, 90, 200], -t);
+/** Black or white, whichever reads better on the cell. */
+function textOn(cell: Rgb): string {
+  return contrastRatio(cell, [0, 0, 0]) >= contrastRatio(cell, [255, 255, 255]) ? '#000000' : '#ffffff';
 }
 
 export class Heatmap {
@@ -65,10 +66,10 @@ export class Heatmap {
     let max = 0;
     for (const v of values) max = Math.max(max, Math.abs(v));
     if (this.data.scale !== undefined && this.data.scale > 0) max = this.data.scale;
-    const neutral = th.dark ? [40, 40, 40] : [245, 245, 245];
+    const neutral = neutralFor(th.dark);
     for (let i = 0; i < k; i++) {
       for (let j = 0; j < k; j++) {
-        ctx.fillStyle = colour(values[i * k + j], max, neutral);
+        ctx.fillStyle = toCss(cellColour(values[i * k + j], max, neutral));
         ctx.fillRect(labelW + j * cell, labelW + i * cell, cell, cell);
       }
     }
@@ -80,7 +81,7 @@ export class Heatmap {
       for (let i = 0; i < k; i++) {
         for (let j = 0; j < k; j++) {
           const v = values[i * k + j];
-          ctx.fillStyle = Math.abs(v) / (max || 1) > 0.55 ? '#ffffff' : th.dark ? '#e0e0e0' : '#202020';
+          ctx.fillStyle = textOn(cellColour(v, max, neutral));
           ctx.fillText(v.toPrecision(2), labelW + (j + 0.5) * cell, labelW + (i + 0.5) * cell);
         }
       }

@@ -1,5 +1,8 @@
 // Colours come from the workbench's --vscode-* variables so charts follow light, dark and
-// high-contrast themes; they are re-read whenever the body's theme class changes.
+// high-contrast themes; they are re-read whenever the body's theme class changes. Series colours are the
+// theme's chart colours lifted to 3:1 against the backgrounds charts are drawn on (colour.ts).
+import { fadedSeries, seriesPalette } from './colour';
+
 export interface Theme {
   dark: boolean;
   highContrast: boolean;
@@ -7,7 +10,12 @@ export interface Theme {
   muted: string;
   grid: string;
   fontFamily: string;
+  /** The backgrounds charts sit on: the cards' widget background and the editor's. */
+  backgrounds: string[];
+  /** Series colours, each at least 3:1 against every background. */
   series: string[];
+  /** A receding variant of series[0] for raw curves under a smoothed one, still 3:1. */
+  seriesFaded: string;
 }
 
 function cssVar(name: string, fallback: string): string {
@@ -20,6 +28,19 @@ export function readTheme(): Theme {
   const highContrast = cls.contains('vscode-high-contrast') || cls.contains('vscode-high-contrast-light');
   const dark = cls.contains('vscode-dark') || cls.contains('vscode-high-contrast');
   const fg = cssVar('--vscode-foreground', dark ? '#cccccc' : '#333333');
+  const editorBg = cssVar('--vscode-editor-background', dark ? '#1e1e1e' : '#ffffff');
+  const backgrounds = [cssVar('--vscode-editorWidget-background', editorBg), editorBg];
+  const series = seriesPalette(
+    [
+      cssVar('--vscode-charts-blue', '#3794ff'),
+      cssVar('--vscode-charts-orange', '#d18616'),
+      cssVar('--vscode-charts-green', '#89d185'),
+      cssVar('--vscode-charts-purple', '#b180d7'),
+      cssVar('--vscode-charts-red', '#f14c4c'),
+      cssVar('--vscode-charts-yellow', '#cca700'),
+    ],
+    backgrounds,
+  );
   return {
     dark,
     highContrast,
@@ -29,14 +50,9 @@ export function readTheme(): Theme {
       ? cssVar('--vscode-contrastBorder', fg)
       : cssVar('--vscode-editorWidget-border', dark ? '#444444' : '#dddddd'),
     fontFamily: cssVar('--vscode-font-family', 'sans-serif'),
-    series: [
-      cssVar('--vscode-charts-blue', '#3794ff'),
-      cssVar('--vscode-charts-orange', '#d18616'),
-      cssVar('--vscode-charts-green', '#89d185'),
-      cssVar('--vscode-charts-purple', '#b180d7'),
-      cssVar('--vscode-charts-red', '#f14c4c'),
-      cssVar('--vscode-charts-yellow', '#cca700'),
-    ],
+    backgrounds,
+    series,
+    seriesFaded: fadedSeries(series[0], backgrounds),
   };
 }
 

@@ -3,9 +3,9 @@ import { readDatasetFile } from '../../core/data/node';
 import type { DatasetSchema } from '../../core/data/index';
 import { parseBackendChoice } from '../../core/compute';
 import { InputError } from '../../core/errors';
-import { predictRfm } from '../../core/rfm/fit';
 import { argmaxRows, evaluate } from '../../core/rfm/metrics';
 import { modelFromJson } from '../../core/rfm/serialize';
+import { modelHead, predictModel } from '../../core/rfm/tree';
 import { fmt, parseCli, requireInputFile } from '../io';
 import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
 import { runRfmOnHost } from '../placement';
@@ -60,14 +60,15 @@ export async function run(args: string[]): Promise<number> {
   const [modelPath, dataPath] = positionals;
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
   const outputs = await planOutputs({ '--out': f.out }, { force: !!f.force, inputs: [modelPath, dataPath] });
-  const { model, extra } = modelFromJson(await readModelText(modelPath), modelPath);
+  const { model: saved, extra } = modelFromJson(await readModelText(modelPath), modelPath);
+  const model = modelHead(saved);
   const schema = extra.schema as DatasetSchema | undefined;
   if (!schema)
     throw new InputError(`${modelPath}: the model has no dataset schema (save it with feature-lens fit --save-model)`);
   // The target column is optional here: with it, metrics are printed too.
   const { dataset } = await readDatasetFile(dataPath, { target: model.targetName, targetOptional: true }, schema);
   const note = (line: string) => process.stderr.write(`note: ${line}\n`);
-  const { value: pred } = await runRfmOnHost(choice, note, (backend) => predictRfm(model, dataset.X, backend));
+  const { value: pred } = await runRfmOnHost(choice, note, (backend) => predictModel(saved, dataset.X, backend));
   const header =
     model.task === 'classification'
       ? ['row', 'prediction', ...(model.classes ?? []).map((c) => `score_${c}`)]

@@ -18,4 +18,9 @@ export interface Dataset {
   readonly classes?: string[];
   /** False when the file had no target column (rows to predict, loaded with `targetOptional`); y is then NaN. */
   readonly hasTarget?: boolean;
+  /**
+   * Set when every row of X is one image flattened row-major in (C, H, W) order (so X has C·H·W columns):
+   * from a 3-/4-D array, or declared for a table (`imageShape` option, the CLI's --image-shape).
+   */
+  readonly imageShape?: readonly [c: number, h: number, w: number];
 }

@@ -13,6 +13,7 @@ import { encodeTable, summarizeTable, type LoadOptions, type Table } from './tab
 export type { Dataset, Task } from './dataset';
 export type { DatasetSchema, FeatureEncoding } from './schema';
 export type { LoadOptions } from './table';
+export { parseImageShape, type ImageShape } from './images';
 
 export const DATASET_EXTENSIONS: readonly string[] = ['.csv', '.tsv', '.npy', '.npz', '.parquet'];
 /** Also read as delimited text, though not advertised in file pickers. */

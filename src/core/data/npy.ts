@@ -228,6 +228,11 @@ export function rowLabel(i: number): string {
  * so the target is picked by index (default: the last column).
  */
 export function matrixTable(array: NpyArray, file: string, what: string, columnPrefix = ''): Table {
+  if (array.shape.length === 3 || array.shape.length === 4) {
+    throw new InputError(
+      `${what}: has shape ${shapeText(array.shape)}, images without labels; expected an .npz holding the images and their labels (np.savez(path, X=images, y=labels)), or a 2-D array (rows x pixels and a label column) with --image-shape C,H,W`,
+    );
+  }
   if (array.shape.length !== 2) {
     throw new InputError(
       `${what}: has shape ${shapeText(array.shape)}; expected a 2-D array (rows x columns) whose columns are the features and the target`,
@@ -241,4 +246,26 @@ export function matrixTable(array: NpyArray, file: string, what: string, columnP
     return numericColumn(`col${j}`, `${columnPrefix}column ${j} (0-based)`, values, source);
   });
   return { ...source, rows, columns };
+}
+
+/**
+ * An .npy (version 1.0) of float64 (`<f8`) or int32 (`<i4`) values in C order: the header padded so the
+ * data starts at a multiple of 64 bytes, as numpy writes it. Readable by parseNpy and numpy.load.
+ */
+export function encodeNpy(data: Float64Array | Int32Array, shape: readonly number[]): Uint8Array {
+  const descr = data instanceof Float64Array ? '<f8' : '<i4';
+  const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${dims}, }`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  header += ' '.repeat(pad % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set(MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  const body = new DataView(out.buffer, 10 + header.length);
+  if (data instanceof Float64Array) data.forEach((v, i) => body.setFloat64(i * 8, v, true));
+  else data.forEach((v, i) => body.setInt32(i * 4, v, true));
+  return out;
 }

@@ -3,6 +3,7 @@
 import { Unzip, UnzipInflate, unzipSync } from 'fflate';
 import { InputError } from '../errors';
 import { MAX_INFLATED_BYTES as LIMIT_INFLATED_BYTES } from '../limits';
+import { arrayImageLayout, channelsLastToFirst } from './images';
 import {
   checkNpyShape,
   matrixTable,
@@ -207,16 +208,24 @@ export function npzTable(
   const raw = inflateEntries(bytes, file, chosen);
   const arrays = chosen.map((e) => parseNpy(raw.get(e.name)!, `${file}: array '${e.array}'`));
   const [first] = chosen;
-  if (chosen.length === 2) return featuresAndTarget(file, first.array, arrays[0], chosen[1].array, arrays[1]);
-  if (first.array === 'X' || first.array === options.xArray) return featuresAndTarget(file, first.array, arrays[0]);
+  if (chosen.length === 2) return featuresAndTarget(file, options, first.array, arrays[0], chosen[1].array, arrays[1]);
+  if (first.array === 'X' || first.array === options.xArray)
+    return featuresAndTarget(file, options, first.array, arrays[0]);
   return matrixTable(arrays[0], file, `${file}: array '${first.array}'`, `array '${first.array}' `);
 }
 
 /** Columns x0, x1, ... from X and, when there is one, the target column named after the y array. */
-function featuresAndTarget(file: string, xName: string, X: NpyArray, yName?: string, y?: NpyArray): Table {
-  if (X.shape.length !== 1 && X.shape.length !== 2) {
+function featuresAndTarget(
+  file: string,
+  options: LoadOptions,
+  xName: string,
+  X: NpyArray,
+  yName?: string,
+  y?: NpyArray,
+): Table {
+  if (X.shape.length < 1 || X.shape.length > 4) {
     throw new InputError(
-      `${file}: array '${xName}' has shape ${shapeText(X.shape)}; expected a 2-D array (rows x features)`,
+      `${file}: array '${xName}' has shape ${shapeText(X.shape)}; expected a 2-D array (rows x features) or images (N, C, H, W), (N, H, W) or (N, H, W, C)`,
     );
   }
   if (y && !(y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1))) {
@@ -225,7 +234,11 @@ function featuresAndTarget(file: string, xName: string, X: NpyArray, yName?: str
     );
   }
   const rows = X.shape[0];
-  const d = X.shape.length === 2 ? X.shape[1] : 1;
+  const d = X.shape.slice(1).reduce((a, b) => a * b, 1);
+  // Images: the columns are the pixels in (C, H, W) order whatever the array's layout.
+  const image =
+    X.shape.length > 2 ? arrayImageLayout(X.shape, options.channelsLast, `${file}: array '${xName}'`) : null;
+  const pixels = image?.channelsLast ? channelsLastToFirst(X.data, rows, image.imageShape) : X.data;
   if (y && y.shape[0] !== rows)
     throw new InputError(
       `${file}: array '${yName}' has ${y.shape[0]} rows but '${xName}' has ${rows}; expected one target per row`,
@@ -233,10 +246,11 @@ function featuresAndTarget(file: string, xName: string, X: NpyArray, yName?: str
   const source = { file, rowLabel };
   const columns = Array.from({ length: d }, (_, j) => {
     const values = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) values[i] = X.data[i * d + j];
-    return numericColumn(`x${j}`, `array '${xName}' column ${j} (0-based)`, values, source);
+    for (let i = 0; i < rows; i++) values[i] = pixels[i * d + j];
+    return numericColumn(`x${j}`, `array '${xName}' ${image ? 'pixel' : 'column'} ${j} (0-based)`, values, source);
   });
-  if (!y || yName === undefined) return { ...source, rows, columns };
+  const shape = image ? { imageShape: image.imageShape } : {};
+  if (!y || yName === undefined) return { ...source, rows, columns, ...shape };
   columns.push(numericColumn(yName, `array '${yName}'`, y.data, source));
-  return { ...source, rows, columns, fixedTarget: yName };
+  return { ...source, rows, columns, fixedTarget: yName, ...shape };
 }

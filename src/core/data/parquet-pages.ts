@@ -11,9 +11,16 @@ import { InputError } from '../errors';
 type Thrift = Map<number, unknown>;
 
 const PAGE = { data: 0, dictionary: 2, dataV2: 3 } as const;
-const ENCODING = { rle: 3, plainDictionary: 2, rleDictionary: 8 } as const;
+const ENCODING = {
+  rle: 3,
+  plainDictionary: 2,
+  rleDictionary: 8,
+  deltaBinaryPacked: 5,
+  deltaLengthByteArray: 6,
+  deltaByteArray: 7,
+} as const;
 
-class Bytes {
+export class Bytes {
   constructor(
     readonly b: Uint8Array,
     public pos: number,
@@ -235,6 +242,43 @@ function checkValues(r: Bytes, encoding: number, n: number, v1: boolean): void {
   } else if (encoding === ENCODING.rle) {
     const len = le32(r);
     checkRuns(new Bytes(r.b, r.pos, Math.min(r.end, r.pos + len), r.what), 1, n, 'boolean values');
+  } else if (encoding === ENCODING.deltaBinaryPacked || encoding === ENCODING.deltaLengthByteArray) {
+    // The values (or, for byte arrays, their lengths) are one delta stream.
+    checkDeltas(r, n, encoding === ENCODING.deltaBinaryPacked ? 'delta-encoded values' : 'delta-encoded lengths');
+  } else if (encoding === ENCODING.deltaByteArray) {
+    checkDeltas(r, n, 'delta-encoded prefix lengths');
+    checkDeltas(r, n, 'delta-encoded suffix lengths');
+  }
+}
+
+/**
+ * Walks a DELTA_BINARY_PACKED stream of `n` values: the header's block and miniblock sizes are those the
+ * format allows (hyparquet allocates per miniblock count and divides by it, so 0 or 2^40 miniblocks would
+ * loop or allocate without bound), the count is the page's, and every miniblock's bits lie in the page.
+ */
+export function checkDeltas(r: Bytes, n: number, what: string): void {
+  const blockSize = r.varint();
+  const miniblocks = r.varint();
+  const count = r.varint();
+  r.zigzag(); // the first value
+  if (blockSize === 0 || blockSize % 128 !== 0 || blockSize > 1 << 20)
+    r.fail(`${what} declare blocks of ${blockSize} values; expected a positive multiple of 128`);
+  if (miniblocks === 0 || blockSize % miniblocks !== 0 || (blockSize / miniblocks) % 32 !== 0)
+    r.fail(
+      `${what} declare ${miniblocks} miniblocks per block of ${blockSize}; expected a divisor leaving multiples of 32`,
+    );
+  if (count > n) r.fail(`${what} declare ${count} values where the page has ${n}`);
+  const perMiniblock = blockSize / miniblocks;
+  let left = count - 1;
+  while (left > 0) {
+    r.zigzag(); // the block's minimum delta
+    const widths: number[] = [];
+    for (let i = 0; i < miniblocks; i++) widths.push(r.byte());
+    for (let i = 0; i < miniblocks && left > 0; i++) {
+      if (widths[i] > 64) r.fail(`${what} declare a miniblock of ${widths[i]}-bit deltas; expected at most 64`);
+      r.skip((perMiniblock * widths[i]) / 8);
+      left -= Math.min(left, perMiniblock);
+    }
   }
 }
 

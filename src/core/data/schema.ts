@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { InputError } from '../errors';
+import { describeIssue } from '../validate';
 import type { Task } from './dataset';
 
 /**
@@ -27,32 +29,34 @@ export interface DatasetSchema {
   readonly classes?: readonly string[];
 }
 
+const encoding = z.discriminatedUnion('kind', [
+  z.object({ column: z.string(), kind: z.literal('numeric'), fill: z.number() }),
+  z.object({ column: z.string(), kind: z.literal('categorical'), categories: z.array(z.string()), fill: z.string() }),
+]);
+
+/** A dataset schema as JSON (inside a saved model): the encodings must make exactly the named columns. */
+export const DatasetSchemaSchema: z.ZodType<DatasetSchema, unknown> = z
+  .object({
+    features: z.array(encoding),
+    featureNames: z.array(z.string()),
+    targetName: z.string(),
+    task: z.enum(['classification', 'regression']),
+    classes: z.array(z.string()).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.task === 'classification' && s.classes === undefined)
+      ctx.addIssue({ code: 'custom', path: ['classes'], message: 'must list the classes of a classification target' });
+    const width = s.features.reduce((w, f) => w + (f.kind === 'numeric' ? 1 : f.categories.length), 0);
+    if (width !== s.featureNames.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['featureNames'],
+        message: `must be ${width} names (the columns the encodings make)`,
+      });
+  });
+
 /** A schema read back from JSON may have been edited or truncated: check its shape before trusting it. */
 export function assertSchema(value: unknown, where: string): asserts value is DatasetSchema {
-  const fail = (what: string): never => {
-    throw new InputError(`${where}: dataset schema ${what}`);
-  };
-  if (typeof value !== 'object' || value === null) fail('is not an object');
-  const s = value as Record<string, unknown>;
-  if (typeof s.targetName !== 'string') fail('has no string "targetName"');
-  if (s.task !== 'classification' && s.task !== 'regression') fail('"task" must be "classification" or "regression"');
-  if (!Array.isArray(s.features)) fail('has no "features" array');
-  if (!Array.isArray(s.featureNames)) fail('has no "featureNames" array');
-  if (s.task === 'classification' && !(Array.isArray(s.classes) && s.classes.every((c) => typeof c === 'string')))
-    fail('is for classification but has no "classes" list of strings');
-  let width = 0;
-  for (const [i, f] of (s.features as unknown[]).entries()) {
-    const e = f as Record<string, unknown>;
-    if (typeof e?.column !== 'string') fail(`feature ${i} has no "column" name`);
-    if (e.kind === 'numeric') {
-      if (typeof e.fill !== 'number') fail(`feature '${e.column}' has no numeric "fill"`);
-      width += 1;
-    } else if (e.kind === 'categorical') {
-      if (!Array.isArray(e.categories) || typeof e.fill !== 'string')
-        fail(`feature '${e.column}' needs "categories" and a string "fill"`);
-      width += (e.categories as unknown[]).length;
-    } else fail(`feature '${e.column}' has kind ${JSON.stringify(e.kind)}; expected "numeric" or "categorical"`);
-  }
-  if (width !== (s.featureNames as unknown[]).length)
-    fail(`lists ${(s.featureNames as unknown[]).length} feature names but its encodings make ${width} columns`);
+  const parsed = DatasetSchemaSchema.safeParse(value);
+  if (!parsed.success) throw new InputError(`${where}: dataset schema ${describeIssue(parsed.error, value)}`);
 }

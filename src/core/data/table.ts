@@ -5,6 +5,7 @@ import { InputError } from '../errors';
 import { MAX_CELLS, MAX_FEATURES } from '../limits';
 import { mat } from '../mat';
 import type { Dataset, Task } from './dataset';
+import { channelsLastSource, imageShapeText, sameImageShape, type ImageShape } from './images';
 import type { DatasetSchema, FeatureEncoding } from './schema';
 
 export interface LoadOptions {
@@ -26,6 +27,18 @@ export interface LoadOptions {
    * `hasTarget: false` and y filled with NaN.
    */
   targetOptional?: boolean;
+  /**
+   * Each row's features are one image of this (C, H, W): declared for 2-D tables (CSV, a 2-D .npy,
+   * Parquet), whose feature columns (all but the target) must then be C·H·W numbers; checked against a
+   * 3-/4-D array's own shape.
+   */
+  imageShape?: ImageShape;
+  /**
+   * Pixels are stored (H, W, C) (a 4-D array (N, H, W, C), or table columns in that order); they are
+   * reordered to (C, H, W). Undefined: a 4-D array is read channels-last when its last axis is 1, 3 or 4
+   * and axis 1 is not; a table is channels-first.
+   */
+  channelsLast?: boolean;
 }
 
 /** Where a table came from, so messages point at rows the way the user sees them. */
@@ -63,6 +76,8 @@ export interface Table extends TableSource {
   readonly columns: readonly RawColumn[];
   /** The format itself says which column is the target (the y array of an .npz). */
   readonly fixedTarget?: string;
+  /** The format itself says the features are images (a 3-/4-D array), already reordered to (C, H, W). */
+  readonly imageShape?: ImageShape;
 }
 
 /** More distinct values than this and a column cannot be one-hot encoded (nor be a class label). */
@@ -503,20 +518,68 @@ export function encodeTable(
   const pairs = table.columns.filter((c) => c !== target).map((col) => ({ col, enc: planFeature(table, col, impute) }));
   const features = pairs.map((p) => p.enc);
   const featureNames = featureNamesOf(features);
-  const X = buildX(table, pairs, impute);
-  const out: DatasetSchema = { features, featureNames, targetName: target.name, task, ...(classes ? { classes } : {}) };
+  const image = imageLayout(table, options, pairs, target.name, buildX(table, pairs, impute), featureNames);
+  const out: DatasetSchema = {
+    features,
+    featureNames: image.featureNames,
+    targetName: target.name,
+    task,
+    ...(classes ? { classes } : {}),
+  };
   return {
     dataset: {
       source: table.file,
-      X: mat(table.rows, featureNames.length, X),
-      featureNames,
+      X: mat(table.rows, image.featureNames.length, image.X),
+      featureNames: image.featureNames,
       y,
       targetName: target.name,
       task,
       ...(classes ? { classes } : {}),
+      ...(image.imageShape ? { imageShape: image.imageShape } : {}),
     },
     schema: out,
   };
+}
+
+/**
+ * The image shape of the features, from the array itself or declared: every feature must be a numeric
+ * column and there must be exactly C·H·W of them. A declared channels-last table is reordered to (C, H, W).
+ */
+function imageLayout(
+  table: Table,
+  options: LoadOptions,
+  pairs: readonly { col: RawColumn; enc: FeatureEncoding }[],
+  targetName: string,
+  X: Float64Array,
+  featureNames: string[],
+): { X: Float64Array; featureNames: string[]; imageShape?: ImageShape } {
+  const own = table.imageShape;
+  const declared = options.imageShape;
+  if (own && declared && !sameImageShape(own, declared)) {
+    throw new InputError(
+      `${table.file}: holds images of shape C,H,W = ${imageShapeText(own)} but the image shape given (--image-shape) is ${imageShapeText(declared)}; drop --image-shape or make it ${imageShapeText(own)}`,
+    );
+  }
+  const shape = own ?? declared;
+  if (!shape) return { X, featureNames };
+  const text = pairs.find((p) => p.enc.kind !== 'numeric');
+  if (text) {
+    throw new InputError(
+      `${table.file}: ${text.col.label} holds text, but with image shape ${imageShapeText(shape)} (--image-shape) every feature column is a pixel; expected numbers (or name the label column with --target)`,
+    );
+  }
+  const size = shape[0] * shape[1] * shape[2];
+  if (featureNames.length !== size) {
+    throw new InputError(
+      `${table.file}: image shape C,H,W = ${imageShapeText(shape)} (--image-shape) needs ${size} pixel columns besides the target ${quote(targetName)}, but there are ${featureNames.length}; expected C·H·W feature columns (fix --image-shape, or --target)`,
+    );
+  }
+  if (own || !options.channelsLast) return { X, featureNames, imageShape: shape };
+  const n = table.rows;
+  const src = Array.from({ length: size }, (_, j) => channelsLastSource(j, shape));
+  const out = new Float64Array(X.length);
+  for (let i = 0; i < n; i++) for (let j = 0; j < size; j++) out[i * size + j] = X[i * size + src[j]];
+  return { X: out, featureNames: src.map((k) => featureNames[k]), imageShape: shape };
 }
 
 function encodeWithSchema(
@@ -540,7 +603,14 @@ function encodeWithSchema(
     }
     return { col, enc };
   });
-  const X = buildX(table, pairs, impute);
+  const image = imageLayout(
+    table,
+    options,
+    pairs,
+    schema.targetName,
+    buildX(table, pairs, impute),
+    featureNamesOf(schema.features),
+  );
   const targetCol = byName.get(schema.targetName);
   let y: Float64Array;
   if (targetCol) {
@@ -557,16 +627,17 @@ function encodeWithSchema(
       `${table.file}: missing target column ${quote(schema.targetName)} (the training file's target); the columns are ${listNames(table.columns)}`,
     );
   }
-  const featureNames = [...schema.featureNames];
+  const featureNames = image.featureNames;
   const dataset: Dataset = {
     source: table.file,
-    X: mat(table.rows, featureNames.length, X),
+    X: mat(table.rows, featureNames.length, image.X),
     featureNames,
     y,
     targetName: schema.targetName,
     task: schema.task,
     ...(schema.classes ? { classes: [...schema.classes] } : {}),
     ...(targetCol ? {} : { hasTarget: false }),
+    ...(image.imageShape ? { imageShape: image.imageShape } : {}),
   };
   return { dataset, schema };
 }

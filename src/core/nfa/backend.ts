@@ -4,12 +4,18 @@
 import { yielding } from '../compute';
 import type { BackendName } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
+import { convForwardCpu, outputGradGramsCpu } from './convCpu';
+import type { ConvNet } from './convnet';
 import { agopSumsCpu, forwardTrace, mseGradients, type LossAndGrads } from './mlp';
 import type { Mlp } from './network';
 
-export type Optimizer = 'sgd' | 'adam';
+export type Optimizer = 'sgd' | 'adam' | 'adamw';
+export const OPTIMIZERS: readonly Optimizer[] = ['sgd', 'adam', 'adamw'];
 
-/** SGD: v = momentum v + g, w -= lr v. Adam (bias-corrected): w -= lr m^ / (sqrt(v^) + eps). */
+/**
+ * SGD: v = momentum v + g, w -= lr v. Adam (bias-corrected): w -= lr m^ / (sqrt(v^) + eps). AdamW
+ * (Loshchilov & Hutter, as torch.optim.AdamW): the decoupled decay w *= 1 - lr wd first, then Adam's step.
+ */
 export interface OptimizerSpec {
   readonly kind: Optimizer;
   readonly lr: number;
@@ -17,6 +23,13 @@ export interface OptimizerSpec {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
+  /** AdamW's weight decay wd (ignored by SGD and Adam). */
+  readonly weightDecay: number;
+}
+
+/** The factor every weight is multiplied by before the gradient step: 1 - lr wd for AdamW, else 1. */
+export function decayFactor(o: OptimizerSpec): number {
+  return o.kind === 'adamw' ? 1 - o.lr * o.weightDecay : 1;
 }
 
 /**
@@ -63,6 +76,14 @@ export interface NfaBackend {
    * of layer l); inDim_l x inDim_l row-major, symmetric. Sums, not means, so chunks add up.
    */
   agopSums(net: Mlp, X: Mat): Promise<Float64Array[]>;
+  /** Conv network outputs at the rows of X (X.rows x the last layer's flattened output). */
+  convForward(net: ConvNet, X: Mat): Promise<Mat>;
+  /**
+   * Conv network, per layer l (input order): H_l = SUM over rows x, outputs o and positions p of g g^T,
+   * g = d f_o(x) / d z_l(x)[:, p] (z_l the layer's convolution output; k_l x k_l row-major, symmetric).
+   * The patch-AGOP sum is W_l^T H_l W_l (computeNfa forms it in float64).
+   */
+  outputGradGrams(net: ConvNet, X: Mat): Promise<Float64Array[]>;
   /** A training session of the lab (minibatch SGD/Adam on the MSE). */
   createTrainSession(problem: TrainProblem): Promise<TrainSession>;
   dispose(): void;
@@ -76,6 +97,12 @@ export class CpuNfaBackend implements NfaBackend {
   }
   async agopSums(net: Mlp, X: Mat): Promise<Float64Array[]> {
     return agopSumsCpu(net, X);
+  }
+  async convForward(net: ConvNet, X: Mat): Promise<Mat> {
+    return convForwardCpu(net, X);
+  }
+  async outputGradGrams(net: ConvNet, X: Mat): Promise<Float64Array[]> {
+    return outputGradGramsCpu(net, X);
   }
   async createTrainSession(problem: TrainProblem): Promise<TrainSession> {
     return new CpuTrainSession(problem);
@@ -94,6 +121,8 @@ export function yieldingNfaBackend(inner: NfaBackend, yieldNow: () => Promise<vo
     device: inner.device,
     forward: (net, X) => y.forward(net, X),
     agopSums: (net, X) => y.agopSums(net, X),
+    convForward: (net, X) => y.convForward(net, X),
+    outputGradGrams: (net, X) => y.outputGradGrams(net, X),
     createTrainSession: async (problem) => yielding(await y.createTrainSession(problem), yieldNow),
     dispose: () => inner.dispose(),
   };
@@ -104,12 +133,14 @@ export function freshOptimizerState(net: Mlp): OptimizerState {
   return { m1: zeros(), m2: zeros(), step: 0 };
 }
 
-/** W_0, b_0, W_1, b_1, ... (views, not copies). */
+/** W_0, b_0, W_1, b_1, ... (views, not copies); a layer without a bias has an empty b (never trained). */
 export function parameterTensors(net: Mlp): Float64Array[] {
-  return net.layers.flatMap((l) => {
-    if (!l.b) throw new Error(`training: layer '${l.name}' has no bias`);
-    return [l.W, l.b];
-  });
+  return net.layers.flatMap((l) => [l.W, l.b ?? new Float64Array(0)]);
+}
+
+/** Every layer has a bias, or none has (the trainers' two architectures). */
+export function hasBias(net: Mlp): boolean {
+  return net.layers.every((l) => l.b !== null);
 }
 
 export function cloneMlp(net: Mlp): Mlp {
@@ -141,10 +172,11 @@ export function optimizerUpdate(
   }
   const c1 = 1 - o.beta1 ** step,
     c2 = 1 - o.beta2 ** step;
+  const decay = decayFactor(o);
   for (let i = 0; i < w.length; i++) {
     m1[i] = o.beta1 * m1[i] + (1 - o.beta1) * g[i];
     m2[i] = o.beta2 * m2[i] + (1 - o.beta2) * g[i] * g[i];
-    w[i] -= (o.lr * (m1[i] / c1)) / (Math.sqrt(m2[i] / c2) + o.eps);
+    w[i] = w[i] * decay - (o.lr * (m1[i] / c1)) / (Math.sqrt(m2[i] / c2) + o.eps);
   }
 }
 
@@ -218,5 +250,6 @@ export function checkProblem(p: TrainProblem): void {
     );
   if (p.Y.cols !== p.net.layers[L - 1].outDim)
     throw new Error(`training: Y has ${p.Y.cols} columns, the network has ${p.net.layers[L - 1].outDim} outputs`);
-  parameterTensors(p.net);
+  if (!hasBias(p.net) && p.net.layers.some((l) => l.b !== null))
+    throw new Error('training: either every layer has a bias or none has');
 }

@@ -5,12 +5,16 @@ import { throwIfCancelled, type CancelToken } from '../errors';
 import { eighSym, powFromEigen, symPow } from '../linalg/eigh';
 import { mat, type Mat } from '../mat';
 import type { NfaBackend } from './backend';
+import { congruence } from './convCpu';
+import { isConvNet, patchDim, positions, size3, type ConvNet, type PoolSpec } from './convnet';
 import { eigenAlignmentOf, nfaCorrelations, type EigenAlignment, type NfaCorrelations } from './correlation';
 import type { Mlp } from './network';
 
 export interface NfaOptions {
   /** Initial weights per chain layer (outDim x inDim each): the NFM is then (W - W0)^T (W - W0). */
   initWeights?: readonly Float64Array[];
+  /** Measure only the first this many layers (default all): the training lab's first-layer curves skip the wide eigendecompositions. */
+  layers?: number;
   /** Top eigenvectors compared between NFM_l and AGOP_l (default 3). */
   topK?: number;
   /** Rows per backend call; default keeps the stacked Jacobians near 4M doubles. */
@@ -22,8 +26,18 @@ export interface NfaOptions {
 export interface LayerNfa {
   /** Weight tensor name, e.g. `0.weight`. */
   name: string;
-  /** [outDim, inDim] as stored. */
+  /** 'conv': a Conv2d layer of a conv network (SCIENCE.md §6), its AGOP the patch-AGOP. */
+  kind: 'conv' | 'dense';
+  /** [outDim, inDim] as stored; a conv layer's [k, c kh kw] (its filters flattened). */
   shape: [number, number];
+  /** Conv layers: the filter shape [c, kh, kw], stride, padding, pooling after the activation, and the stored [k, c, kh, kw]. */
+  conv?: {
+    filter: [number, number, number];
+    stride: number;
+    padding: number;
+    pool: PoolSpec | null;
+    weightShape: number[];
+  };
   /** inDim x inDim row-major. */
   nfm: Float64Array;
   agop: Float64Array;
@@ -88,19 +102,94 @@ export async function networkAgops(
   return totals;
 }
 
-export async function computeNfa(net: Mlp, X: Mat, backend: NfaBackend, options: NfaOptions = {}): Promise<NfaResult> {
+/**
+ * Conv network: per layer, the patch-AGOP averaged over rows and positions (SCIENCE.md §6; a dense layer
+ * has one position, so its entry is the dense AGOP at its input). The backend returns the k x k Grams H_l
+ * of the output gradients at each layer's convolution; W_l^T H_l W_l is formed here in float64.
+ */
+export async function convPatchAgops(
+  net: ConvNet,
+  X: Mat,
+  backend: NfaBackend,
+  options: Pick<NfaOptions, 'chunkRows' | 'cancel' | 'onProgress'> = {},
+): Promise<Float64Array[]> {
+  const outDim = size3(net.layers[net.layers.length - 1].nextShape);
+  const widest = Math.max(...net.layers.map((l) => size3(l.outShape)));
+  const chunk = Math.max(1, options.chunkRows ?? Math.floor(8_000_000 / (outDim * widest)));
+  const totals = net.layers.map((l) => new Float64Array(l.k * l.k));
+  for (let start = 0; start < X.rows; start += chunk) {
+    throwIfCancelled(options.cancel);
+    const end = Math.min(X.rows, start + chunk);
+    const part = mat(end - start, X.cols, X.data.subarray(start * X.cols, end * X.cols));
+    const grams = await backend.outputGradGrams(net, part);
+    grams.forEach((g, l) => {
+      for (let i = 0; i < g.length; i++) totals[l][i] += g[i];
+    });
+    options.onProgress?.(end, X.rows);
+  }
+  return net.layers.map((l, i) => {
+    const G = congruence(l.W, l.k, patchDim(l), totals[i]);
+    const scale = 1 / (X.rows * positions(l));
+    for (let j = 0; j < G.length; j++) G[j] *= scale;
+    return G;
+  });
+}
+
+export async function computeNfa(
+  net: Mlp | ConvNet,
+  X: Mat,
+  backend: NfaBackend,
+  options: NfaOptions = {},
+): Promise<NfaResult> {
   if (X.rows === 0) throw new Error('computeNfa: no rows');
+  if (isConvNet(net)) return computeConvNfa(net, X, backend, options);
   if (options.initWeights && options.initWeights.length !== net.layers.length)
     throw new Error('computeNfa: initWeights must match the layers');
   const agops = await networkAgops(net, X, backend, options);
-  const layers = net.layers.map((layer, l): LayerNfa => {
+  const measured = net.layers.slice(0, Math.max(1, options.layers ?? net.layers.length));
+  const layers = measured.map((layer, l): LayerNfa => {
     const d = layer.inDim;
     const nfm = neuralFeatureMatrix(layer.W, layer.outDim, d, options.initWeights?.[l]);
     const agopEigen = eighSym(agops[l], d);
     const sqrtAgop = powFromEigen(agopEigen, d, 0.5);
     return {
       name: layer.name,
+      kind: 'dense',
       shape: [layer.outDim, d],
+      nfm,
+      agop: agops[l],
+      sqrtAgop,
+      correlation: nfaCorrelations(nfm, agops[l], sqrtAgop, d),
+      eigen: eigenAlignmentOf(eighSym(nfm, d), agopEigen, d, options.topK ?? 3),
+    };
+  });
+  return { rows: X.rows, backend: backend.name, device: backend.device, minusInit: !!options.initWeights, layers };
+}
+
+async function computeConvNfa(net: ConvNet, X: Mat, backend: NfaBackend, options: NfaOptions): Promise<NfaResult> {
+  if (options.initWeights && options.initWeights.length !== net.layers.length)
+    throw new Error('computeNfa: initWeights must match the layers');
+  const agops = await convPatchAgops(net, X, backend, options);
+  const layers = net.layers.map((layer, l): LayerNfa => {
+    const d = patchDim(layer);
+    const nfm = neuralFeatureMatrix(layer.W, layer.k, d, options.initWeights?.[l]);
+    const agopEigen = eighSym(agops[l], d);
+    const sqrtAgop = powFromEigen(agopEigen, d, 0.5);
+    return {
+      name: layer.name,
+      kind: layer.kind,
+      shape: [layer.k, d],
+      ...(layer.kind === 'conv'
+        ? {
+            conv: {
+              filter: [layer.c, layer.kh, layer.kw] as [number, number, number],
+              stride: layer.stride,
+              padding: layer.padding,
+              pool: layer.pool,
+              weightShape: [...layer.storedShape],
+            },
+          }
+        : {}),
       nfm,
       agop: agops[l],
       sqrtAgop,

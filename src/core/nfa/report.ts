@@ -27,7 +27,16 @@ export interface RfmCorrelationJson {
 
 export interface NfaReportLayer {
   name: string;
+  /** 'conv' for a Conv2d layer (the AGOP is the patch-AGOP, SCIENCE.md §6), else 'dense'. */
+  kind: 'conv' | 'dense';
+  /** [out, in]; a conv layer's [k, c kh kw] (the matrices are (c kh kw)^2). */
   shape: [number, number];
+  /** Conv layers only. */
+  weight_shape?: number[];
+  filter?: [number, number, number];
+  stride?: number;
+  padding?: number;
+  pool?: { kind: string; size: number; stride: number } | null;
   correlation: NfaCorrelations;
   top_eigenvectors: EigenAlignment;
   nfm?: number[][];
@@ -112,7 +121,17 @@ export function nfaReport(study: NfaStudy, inputs: NfaReportInputs, options: { m
     minus_init: nfa.minusInit,
     layers: nfa.layers.map((l) => ({
       name: l.name,
+      kind: l.kind,
       shape: l.shape,
+      ...(l.conv
+        ? {
+            weight_shape: l.conv.weightShape,
+            filter: l.conv.filter,
+            stride: l.conv.stride,
+            padding: l.conv.padding,
+            pool: l.conv.pool && { ...l.conv.pool },
+          }
+        : {}),
       correlation: l.correlation,
       top_eigenvectors: l.eigen,
       ...(withMatrices

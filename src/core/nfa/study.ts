@@ -12,6 +12,7 @@ import type { Task } from '../data/dataset';
 import type { NfaBackend } from './backend';
 import { computeNfa, rfmCorrelations, type NfaResult } from './compute';
 import type { NfaCorrelations } from './correlation';
+import { isConvNet, type ConvNet } from './convnet';
 import type { Mlp } from './network';
 
 /** Rows the comparison RFM is fitted on at most (a seeded subsample beyond): its solve is O(n^3). */
@@ -35,7 +36,8 @@ export type RfmComparisonPlan =
   | { kind: 'none' };
 
 export interface NfaStudyInput {
-  net: Mlp;
+  /** A dense network, or a conv network (its first layer's NFM is over patches: no RFM comparison). */
+  net: Mlp | ConvNet;
   /** The rows' targets (the comparison RFM's y); its X may be the raw inputs. */
   dataset: Dataset;
   /** The network's inputs: dataset.X as stored, or standardised. The RFM sees exactly these. */
@@ -159,7 +161,9 @@ export async function runNfaStudy(
   const d = input.X.cols;
 
   let rfm: RfmComparison | null = null;
-  const plan = input.rfm;
+  // A conv layer's NFM is over c kh kw patch entries, not the d inputs an RFM's M is over.
+  const plan: RfmComparisonPlan =
+    isConvNet(input.net) && input.net.layers[0].kind === 'conv' ? { kind: 'none' } : input.rfm;
   if (plan.kind === 'given') {
     rfm = {
       source: plan.source,

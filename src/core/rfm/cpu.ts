@@ -1,6 +1,6 @@
 import type { Backend, GradMoments, KernelSpec, SolveHints, SolveResult } from './backend';
 import { mat, type Mat } from '../mat';
-import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
+import { solveKernelSystem } from './solve';
 import { gradientWeight, kernelOfDistance } from './kernel';
 import { MAX_CPU_KERNEL_BYTES } from '../limits';
 import {
@@ -74,23 +74,11 @@ export class CpuBackend implements Backend {
       x = X.data;
     const k = kernelOfDistance(kernel);
     const a = new Float64Array(n * n);
-    const rowSum = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < i; j++) {
-        const v = k(dist(x, i * d, x, j * d, d));
-        a[i * n + j] = v;
-        rowSum[i] += Math.abs(v);
-        rowSum[j] += Math.abs(v);
-      }
-      a[i * n + i] = 1 + reg; // k(0) = 1 for both kernels
-      rowSum[i] += 1;
+      for (let j = 0; j < i; j++) a[i * n + j] = k(dist(x, i * d, x, j * d, d));
+      a[i * n + i] = 1; // k(0) = 1 for both kernels
     }
-    const t1 = now();
-    const ok = choleskyInPlace(a, n);
-    if (!ok) return { ok: false, maxAbsRowSum: Math.max(...rowSum), seconds: { kernel: t1 - t0, solve: now() - t1 } };
-    const b = Float64Array.from(Y.data);
-    choleskySolveInPlace(a, n, b, Y.cols);
-    return { ok: true, alpha: mat(n, Y.cols, b), seconds: { kernel: t1 - t0, solve: now() - t1 } };
+    return solveKernelSystem(a, n, Y, reg, now() - t0);
   }
 
   async predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat> {

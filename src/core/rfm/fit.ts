@@ -16,6 +16,7 @@ import {
   transformOf,
 } from './feature-matrix';
 import { parseRfmOptions } from './options';
+import { solveWithRidgeRetry } from './solve';
 import { resolveSolver } from './solvers';
 import {
   DEFAULT_RFM_OPTIONS,
@@ -36,6 +37,8 @@ export interface FitContext {
   /** Hears the memory/time estimate (and a one-line description) once, before any allocation. */
   onEstimate?: (estimate: RfmEstimate, line: string) => void;
   cancel?: CancelToken;
+  /** A classification fit of one class is allowed (a tree's leaf or split subsample may be pure): it predicts that class. */
+  allowOneClass?: boolean;
 }
 
 const now = () => performance.now() / 1000;
@@ -85,7 +88,7 @@ export function standardize(X: Mat, s: { mean: Float64Array; std: Float64Array }
 }
 
 /** A classification target needs two classes among the training rows; one class "fits" with accuracy 1. */
-function checkClasses(train: Dataset): void {
+export function checkClasses(train: Dataset): void {
   if (train.task !== 'classification' || train.y.length === 0) return;
   const first = train.y[0];
   if (train.y.every((v) => v === first)) {
@@ -147,7 +150,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   if (n < 2) throw new InputError(`${train.source}: need at least 2 training rows, got ${n}`);
   if (test && test.X.cols !== d)
     throw new InputError(`${test.source}: expected ${d} feature columns like the training data, got ${test.X.cols}`);
-  checkClasses(train);
+  if (!ctx.allowOneClass) checkClasses(train);
   const classification = train.task === 'classification';
   const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
   // Memory and time from n, d, classes and the backend, before the kernel matrix is allocated.
@@ -181,23 +184,11 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     const t0 = now();
     const R = transformOf(M);
     const Xt = applyTransform(Xs, R);
-    let reg = opts.reg;
     // Only the last round's alpha is the model (with early stopping, any round may be).
     const hints = { final: opts.earlyStop || t === opts.iters, solver };
-    let sol = await backend.solve(Xt, kernel, Y, reg, hints);
+    const sol = await solveWithRidgeRetry((r) => backend.solve(Xt, kernel, Y, r, hints), opts.reg);
+    const { alpha, reg } = sol;
     const phases = { kernel: sol.seconds.kernel, solve: sol.seconds.solve, predict: 0, agop: 0 };
-    if (!sol.ok) {
-      // xRFM: add 1% of the largest absolute row sum of K to the diagonal and retry once.
-      reg = opts.reg + 0.01 * sol.maxAbsRowSum;
-      sol = await backend.solve(Xt, kernel, Y, reg, hints);
-      phases.kernel += sol.seconds.kernel;
-      phases.solve += sol.seconds.solve;
-      if (!sol.ok)
-        throw new InputError(
-          `the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger --reg`,
-        );
-    }
-    const alpha = sol.alpha;
     throwIfCancelled(ctx.cancel);
     // Training predictions for free: (K + reg I) alpha = Y gives K alpha = Y - reg alpha (an
     // iterative solver that stopped short of that hands K alpha over instead).

@@ -1,9 +1,19 @@
 import { z } from 'zod';
 import { InputError } from '../errors';
+import { describeIssue } from '../validate';
 import { mat } from '../mat';
 import type { BackendName } from '../errors';
 import type { Task } from '../data/dataset';
-import type { FinalMetrics, FitResult, IterationRecord, PhaseSeconds, RfmModel, RfmOptions } from './types';
+import type { TreeModel } from './tree';
+import type {
+  FinalMetrics,
+  FitResult,
+  IterationRecord,
+  PhaseSeconds,
+  RfmModel,
+  RfmOptions,
+  TreeSummary,
+} from './types';
 import { SOLVER_CHOICES, type SolverName } from './solvers';
 
 /** One iteration in the JSON report (the in-memory train MSE is not part of it). */
@@ -47,6 +57,25 @@ export interface FitReport {
   M: number[][];
   importance: number[];
   seconds: number;
+  /** An xRFM tree fit (core/rfm/tree.ts): its leaves, depth and leaf sizes, and each leaf's fit. */
+  tree?: TreeReport;
+}
+
+export interface TreeReport {
+  leaves: number;
+  depth: number;
+  leaf_sizes: number[];
+  temperature: number;
+  leaf_fits: {
+    size: number;
+    depth: number;
+    best_iter: number;
+    train_metric: number;
+    test_metric: number | null;
+    test_mse: number | null;
+    seconds: number;
+    top: number[];
+  }[];
 }
 
 /** A number of a report read back: JSON writes NaN and infinities as null, which read back as NaN. */
@@ -114,6 +143,26 @@ export const FitReportSchema: z.ZodType<FitReport, unknown> = z
     M: z.array(z.array(reported)),
     importance: z.array(reported),
     seconds: z.number(),
+    tree: z
+      .looseObject({
+        leaves: z.number().int().min(1),
+        depth: z.number().int().min(0),
+        leaf_sizes: z.array(z.number().int().min(0)),
+        temperature: z.number().min(0),
+        leaf_fits: z.array(
+          z.looseObject({
+            size: z.number().int().min(0),
+            depth: z.number().int().min(0),
+            best_iter: z.number().int().min(0),
+            train_metric: reported,
+            test_metric: reportedOrNull,
+            test_mse: reportedOrNull,
+            seconds: z.number(),
+            top: z.array(z.number().int().min(0)),
+          }),
+        ),
+      })
+      .optional(),
   })
   .superRefine((r, ctx) => {
     const need = (path: string, ok: boolean, message: string) => {
@@ -159,14 +208,72 @@ export function fitResultToJson(r: FitResult): FitReport {
     M: Array.from({ length: d }, (_, i) => Array.from(r.M.subarray(i * d, (i + 1) * d))),
     importance: Array.from(r.importance),
     seconds: r.seconds,
+    ...(r.tree ? { tree: treeReport(r.tree) } : {}),
+  };
+}
+
+export function treeReport(t: TreeSummary): TreeReport {
+  return {
+    leaves: t.leaves,
+    depth: t.depth,
+    leaf_sizes: t.leafSizes,
+    temperature: t.temperature,
+    leaf_fits: t.leafFits.map((f) => ({
+      size: f.size,
+      depth: f.depth,
+      best_iter: f.bestIter,
+      train_metric: f.trainMetric,
+      test_metric: f.testMetric,
+      test_mse: f.testMse,
+      seconds: f.seconds,
+      top: f.top,
+    })),
+  };
+}
+
+/** A report's tree read back (the extension's saved runs). */
+export function treeFromReport(t: TreeReport): TreeSummary {
+  return {
+    leaves: t.leaves,
+    depth: t.depth,
+    leafSizes: t.leaf_sizes,
+    temperature: t.temperature,
+    leafFits: t.leaf_fits.map((f) => ({
+      size: f.size,
+      depth: f.depth,
+      bestIter: f.best_iter,
+      trainMetric: f.train_metric,
+      testMetric: f.test_metric,
+      testMse: f.test_mse,
+      seconds: f.seconds,
+      top: f.top,
+    })),
   };
 }
 
 const MODEL_FORMAT = 'feature-lens.rfm-model';
+const TREE_FORMAT = 'feature-lens.rfm-tree';
 
-/** A saved model: plain JSON (numbers as arrays) so it can be read by any tool; `extra` carries e.g. the dataset schema. */
-export function modelToJson(m: RfmModel, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
+/**
+ * A saved model: plain JSON (numbers as arrays) so it can be read by any tool; `extra` carries e.g. the
+ * dataset schema. A tree (core/rfm/tree.ts) is saved with its splits and one such model object per leaf.
+ */
+export function modelToJson(m: RfmModel | TreeModel, extra: Record<string, unknown> = {}): string {
+  if ('kind' in m)
+    return JSON.stringify({
+      format: TREE_FORMAT,
+      version: 1,
+      temperature: m.temperature,
+      root: m.root,
+      nodes: m.nodes.map((s) => ({ ...s, direction: Array.from(s.direction) })),
+      leaves: m.leaves.map((l) => modelObject(l)),
+      ...extra,
+    });
+  return JSON.stringify({ ...modelObject(m), ...extra });
+}
+
+function modelObject(m: RfmModel): Record<string, unknown> {
+  return {
     format: MODEL_FORMAT,
     version: 1,
     task: m.task,
@@ -179,8 +286,7 @@ export function modelToJson(m: RfmModel, extra: Record<string, unknown> = {}): s
     M: { diag: m.M.diag, d: m.M.d, data: Array.from(m.M.data) },
     centers: { rows: m.centers.rows, cols: m.centers.cols, data: Array.from(m.centers.data) },
     alpha: { rows: m.alpha.rows, cols: m.alpha.cols, data: Array.from(m.alpha.data) },
-    ...extra,
-  });
+  };
 }
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -238,35 +344,64 @@ export const ModelFileSchema = z
       need(['classes'], j.classes.length === j.alpha.cols, `must be ${j.alpha.cols} names (one per column of alpha)`);
   });
 
-/** The first problem zod found, as `field a.b: message (got …)`, for an InputError. */
-export function describeIssue(error: z.ZodError, root: unknown): string {
-  const issue = error.issues[0];
-  const path = issue.path.map(String).join('.');
-  let got: unknown = root;
-  for (const k of issue.path)
-    got = got !== null && typeof got === 'object' ? (got as Record<PropertyKey, unknown>)[k] : undefined;
-  const shown = got === undefined ? 'missing' : Array.isArray(got) ? `an array of ${got.length}` : JSON.stringify(got);
-  const brief = typeof shown === 'string' && shown.length > 40 ? `${shown.slice(0, 40)}…` : shown;
-  return `field ${path || '(top level)'} ${issue.message.replace(/^Invalid input: /, '')} (got ${brief})`;
-}
+const ref = z.number().int().min(-1e9);
 
-export function modelFromJson(text: string, fileName: string): { model: RfmModel; extra: Record<string, unknown> } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${fileName}: not a JSON file (${(e as Error).message})`);
-  }
-  if ((raw as { format?: unknown } | null)?.format !== MODEL_FORMAT)
-    throw new InputError(`${fileName}: not a Feature Lens model (expected "format": "${MODEL_FORMAT}")`);
-  const parsed = ModelFileSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new InputError(
-      `${fileName}: ${describeIssue(parsed.error, raw)}; save the model again with feature-lens fit --save-model`,
+/**
+ * A saved tree (modelToJson of a TreeModel): the splits and one model object per leaf, each checked by
+ * ModelFileSchema; every leaf has the same features and task, directions have d entries, and a split's
+ * children are later nodes or existing leaves (so routing always ends in a leaf).
+ */
+export const TreeModelFileSchema = z
+  .looseObject({
+    format: z.literal(TREE_FORMAT),
+    version: z.literal(1).optional(),
+    temperature: finite.min(0),
+    root: ref,
+    nodes: z.array(
+      z.object({
+        direction: numbers,
+        threshold: finite,
+        scale: finite.positive(),
+        left: ref,
+        right: ref,
+        depth: z.number().int().min(0),
+      }),
+    ),
+    leaves: z.array(ModelFileSchema).min(1),
+  })
+  .superRefine((j, ctx) => {
+    const need = (path: (string | number)[], ok: boolean, message: string) => {
+      if (!ok) ctx.addIssue({ code: 'custom', path, message });
+    };
+    const first = j.leaves[0];
+    const d = first.M.d;
+    j.leaves.forEach((l, i) => {
+      need(['leaves', i, 'M', 'd'], l.M.d === d, `must be ${d} like leaf 0`);
+      need(['leaves', i, 'task'], l.task === first.task, `must be ${first.task} like leaf 0`);
+      need(
+        ['leaves', i, 'alpha', 'cols'],
+        l.alpha.cols === first.alpha.cols,
+        `must be ${first.alpha.cols} like leaf 0`,
+      );
+    });
+    const okRef = (r: number, from: number) => (r >= 0 ? r > from && r < j.nodes.length : -1 - r < j.leaves.length);
+    need(
+      ['root'],
+      j.nodes.length ? j.root === 0 : j.root === -1,
+      j.nodes.length ? 'must be 0' : 'must be -1 (one leaf)',
     );
-  const j = parsed.data;
+    j.nodes.forEach((n, i) => {
+      need(['nodes', i, 'direction'], n.direction.length === d, `must be ${d} finite numbers`);
+      need(['nodes', i, 'left'], okRef(n.left, i), 'must name a later node or a leaf');
+      need(['nodes', i, 'right'], okRef(n.right, i), 'must name a later node or a leaf');
+    });
+  });
+
+type ModelFile = z.infer<typeof ModelFileSchema>;
+
+function modelOfFile(j: ModelFile): RfmModel {
   const d = j.M.d;
-  const model: RfmModel = {
+  return {
     task: j.task,
     kernel: j.kernel,
     bandwidth: j.bandwidth,
@@ -280,6 +415,44 @@ export function modelFromJson(text: string, fileName: string): { model: RfmModel
     centers: mat(j.centers.rows, d, Float64Array.from(j.centers.data)),
     alpha: mat(j.alpha.rows, j.alpha.cols, Float64Array.from(j.alpha.data)),
   };
+}
+
+/** A saved model (single RFM or tree) read back and checked; `extra` is what the writer added (e.g. the schema). */
+export function modelFromJson(
+  text: string,
+  fileName: string,
+): { model: RfmModel | TreeModel; extra: Record<string, unknown> } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${fileName}: not a JSON file (${(e as Error).message})`);
+  }
+  const format = (raw as { format?: unknown } | null)?.format;
+  if (format !== MODEL_FORMAT && format !== TREE_FORMAT)
+    throw new InputError(
+      `${fileName}: not a Feature Lens model (expected "format": "${MODEL_FORMAT}" or "${TREE_FORMAT}")`,
+    );
+  const bad = (error: z.ZodError) =>
+    new InputError(
+      `${fileName}: ${describeIssue(error, raw)}; save the model again with feature-lens fit --save-model`,
+    );
+  if (format === TREE_FORMAT) {
+    const parsed = TreeModelFileSchema.safeParse(raw);
+    if (!parsed.success) throw bad(parsed.error);
+    const { format: _f, version: _v, temperature, root, nodes, leaves, ...extra } = parsed.data;
+    const model: TreeModel = {
+      kind: 'tree',
+      temperature,
+      root,
+      nodes: nodes.map((n) => ({ ...n, direction: Float64Array.from(n.direction) })),
+      leaves: leaves.map(modelOfFile),
+    };
+    return { model, extra };
+  }
+  const parsed = ModelFileSchema.safeParse(raw);
+  if (!parsed.success) throw bad(parsed.error);
+  const j = parsed.data;
   const {
     format: _f,
     version: _v,
@@ -295,7 +468,7 @@ export function modelFromJson(text: string, fileName: string): { model: RfmModel
     alpha: _a,
     ...extra
   } = j;
-  return { model, extra };
+  return { model: modelOfFile(j), extra };
 }
 
 /** The in-memory metrics of a report's `final`. */
@@ -327,4 +500,69 @@ export function matrixFromReport(r: Pick<FitReport, 'd' | 'M'>): Float64Array {
   const M = new Float64Array(r.d * r.d);
   r.M.forEach((row, i) => M.set(row, i * r.d));
   return M;
+}
+
+const LEAF_FORMAT = 'feature-lens.rfm-leaf-fit';
+
+/**
+ * One leaf's fit as `feature-lens fit-leaf` writes it for `merge`: its report, its model, and the train
+ * MSE of its chosen iteration (the report leaves train MSEs out; the tree pools them). Numbers round-trip
+ * exactly through JSON, so a merged tree equals the one fitted in one process.
+ */
+export function leafFitToJson(f: FitResult, leaf: number): string {
+  return JSON.stringify({
+    format: LEAF_FORMAT,
+    version: 1,
+    leaf,
+    report: fitResultToJson(f),
+    train_mse: f.iterations.map((it) => it.trainMse),
+    model: modelObject(f.model),
+  });
+}
+
+const LeafFitFileSchema = z.looseObject({
+  format: z.literal(LEAF_FORMAT),
+  version: z.literal(1),
+  leaf: z.number().int().min(0),
+  report: FitReportSchema,
+  train_mse: z.array(reported),
+  model: ModelFileSchema,
+});
+
+/** A leaf fit read back: the FitResult fitLeaf returned (everything assembleTree uses). */
+export function leafFitFromJson(text: string, fileName: string): { leaf: number; fit: FitResult } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${fileName}: not a JSON file (${(e as Error).message})`);
+  }
+  const parsed = LeafFitFileSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new InputError(
+      `${fileName}: ${describeIssue(parsed.error, raw)}; fit the leaf again with feature-lens fit-leaf`,
+    );
+  const { report: r, train_mse, model, leaf } = parsed.data;
+  if (train_mse.length !== r.iterations.length)
+    throw new InputError(`${fileName}: field train_mse must be ${r.iterations.length} numbers (one per iteration)`);
+  const fit: FitResult = {
+    task: r.task,
+    nTrain: r.n_train,
+    nTest: r.n_test,
+    d: r.d,
+    featureNames: r.feature_names,
+    backend: r.backend,
+    device: r.device,
+    solver: r.solver ?? 'direct',
+    ...(r.fallback ? { fallback: r.fallback } : {}),
+    iterations: r.iterations.map((it, k) => ({ ...iterationFromReport(it), trainMse: train_mse[k] })),
+    bestIter: r.best_iter,
+    final: finalFromReport(r.final),
+    M: matrixFromReport(r),
+    importance: Float64Array.from(r.importance),
+    options: r.options,
+    seconds: r.seconds,
+    model: modelOfFile(model),
+  };
+  return { leaf, fit };
 }

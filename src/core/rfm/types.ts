@@ -116,5 +116,28 @@ export interface FitResult {
   seconds: number;
   /** Why the backend changed mid-fit (e.g. WebGPU device lost -> CPU), if it did; set by the caller that moved it. */
   fallback?: string;
+  /** The leaf model for a single fit; for a tree (core/rfm/tree.ts), the first leaf's (the tree's model is returned beside it). */
   model: RfmModel;
+  /** Set when the fit is an xRFM tree (core/rfm/tree.ts): its shape and per-leaf fits. */
+  tree?: TreeSummary;
+}
+
+/** What a tree fit shows besides the usual report: one entry per leaf (plain data: crosses to a webview as is). */
+export interface TreeSummary {
+  leaves: number;
+  depth: number;
+  leafSizes: number[];
+  temperature: number;
+  leafFits: {
+    /** Rows of the leaf (training + its validation rows). */
+    size: number;
+    depth: number;
+    bestIter: number;
+    trainMetric: number;
+    testMetric: number | null;
+    testMse: number | null;
+    seconds: number;
+    /** Feature indices by diag(M) of the leaf, largest first (at most 10). */
+    top: number[];
+  }[];
 }

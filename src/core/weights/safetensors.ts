@@ -49,19 +49,19 @@ export async function openSafetensors(
     fail(`header length ${headerLen} exceeds the ${MAX_SAFETENSORS_HEADER}-byte limit`);
   if (headerLen < 2) fail(`header length ${headerLen} is too small for a JSON object`);
   const headerBytes = await source.read(8, headerLen);
-  let header: unknown;
+  let header: Record<string, unknown> = {};
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+    header = await parseHeaderPaced(headerBytes, pacer);
   } catch (e) {
+    if (e instanceof NotAnObject) fail('the header is not a JSON object');
     fail(`the header is not UTF-8 JSON (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('the header is not a JSON object');
 
   const dataStart = 8 + headerLen;
   const dataSize = source.size - dataStart;
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
-  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+  for (const [name, raw] of Object.entries(header)) {
     if (pacer.due()) await pacer.pause();
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ is not an object');
@@ -196,5 +196,104 @@ export function writeSafetensors(
     out.set(b, pos);
     pos += b.length;
   }
+  return out;
+}
+
+/** A header that is JSON but not an object. */
+class NotAnObject extends Error {}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * JSON.parse of the header, in slices: a header may be up to 100 MB (one JSON.parse of that holds the
+ * thread for seconds). The bytes are scanned for the object's top-level `"name": value` members (the
+ * structure is ASCII, so UTF-8 is scanned as bytes), and each member's name and value are decoded
+ * (UTF-8, fatal) and parsed on their own, yielding between slices. The result is what JSON.parse gives
+ * (last duplicate wins); anything that is not JSON throws a SyntaxError or a TypeError.
+ */
+export async function parseHeaderPaced(bytes: Uint8Array, pacer: Pacer): Promise<Record<string, unknown>> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const parse = (from: number, to: number): unknown => JSON.parse(decoder.decode(bytes.subarray(from, to)));
+  const syntax = (what: string, at: number): never => {
+    throw new SyntaxError(`${what} at byte ${at}`);
+  };
+  const n = bytes.length;
+  let i = 0;
+  const ws = () => {
+    while (i < n && isSpace(bytes[i])) i++;
+  };
+  /** The end (exclusive) of the string whose opening quote is at `from`. */
+  const stringEnd = (from: number): number => {
+    let k = from + 1;
+    for (;;) {
+      const q = bytes.indexOf(QUOTE, k);
+      if (q < 0) return syntax('Unterminated string', from);
+      let back = 0;
+      while (bytes[q - 1 - back] === BACKSLASH) back++;
+      if (back % 2 === 0) return q + 1;
+      k = q + 1;
+    }
+  };
+  /** The end (exclusive) of the value starting at `from`: strings skipped whole, brackets counted. */
+  const valueEnd = (from: number): number => {
+    let depth = 0;
+    let k = from;
+    while (k < n) {
+      const c = bytes[k];
+      if (c === QUOTE) {
+        k = stringEnd(k);
+        if (depth === 0) return k;
+        continue;
+      }
+      if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        if (depth === 0) return k;
+        if (--depth === 0) return k + 1;
+      } else if (depth === 0 && (c === 0x2c || isSpace(c))) return k;
+      k++;
+    }
+    return depth === 0 ? k : syntax('Unexpected end of JSON input', k);
+  };
+  const out: Record<string, unknown> = {};
+  ws();
+  if (bytes[i] !== 0x7b) {
+    parse(0, n); // other JSON is "not an object"; anything else throws its own error
+    throw new NotAnObject();
+  }
+  i++;
+  ws();
+  if (bytes[i] === 0x7d) i++;
+  else
+    for (;;) {
+      if (pacer.due()) await pacer.pause();
+      ws();
+      if (bytes[i] !== QUOTE) syntax('Expected a member name', i);
+      const keyEnd = stringEnd(i);
+      const key = parse(i, keyEnd) as string;
+      i = keyEnd;
+      ws();
+      if (bytes[i] !== 0x3a) syntax("Expected ':'", i);
+      i++;
+      ws();
+      const end = valueEnd(i);
+      const value = parse(i, end);
+      // defineProperty: a member named __proto__ is data, as JSON.parse makes it.
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      i = end;
+      ws();
+      if (bytes[i] === 0x2c) {
+        i++;
+        continue;
+      }
+      if (bytes[i] === 0x7d) {
+        i++;
+        break;
+      }
+      syntax("Expected ',' or '}'", i);
+    }
+  ws();
+  if (i < n) syntax('Unexpected bytes after the JSON object', i);
   return out;
 }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { labTaskFromDataset, type LabSweep, type LabTask } from '../../core/catapult/index';
 import { describePlacement } from '../../core/compute';
-import { loadDataset } from '../../core/data/index';
+import { loadDataset } from '../host/datasets';
 import { CancelledError, InputError } from '../../core/errors';
 import {
   toWireLabStep,

@@ -11,17 +11,19 @@ import {
   type Placement,
 } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
-import { inspectDataset, loadDataset } from '../../core/data/index';
+import { inspectDataset, loadDataset } from '../host/datasets';
 import { BackendError, CancelledError, InputError, type CancelToken } from '../../core/errors';
 import { hostRfmBackend } from '../../core/node';
 import { fitRfm } from '../../core/rfm/fit';
+import { MAX_LEAF_ROWS } from '../../core/limits';
+import { DEFAULT_SPLIT_SAMPLES, defaultLeafSize, fitTree } from '../../core/rfm/tree';
 import { fitResultToJson, type FitReport } from '../../core/rfm/serialize';
 import type { FitResult, IterationRecord, RfmOptions } from '../../core/rfm/types';
 import { ChannelError } from '../../protocol/channel';
 import { fromWireFitResult, type FitReply, type PagePlacement, type RunView } from '../../protocol/rfm';
 import { toWireDataset } from '../../protocol/wire';
 import type { Ctx } from '../ctx';
-import { baseName, displayPath, loaderName, readDatasetFile, sha256, toUri } from '../host/datasetFile';
+import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { resolveRfmOptions, resolveValFraction, type FitArgs } from '../host/options';
 import { askAdvanced, pickDatasetFile, pickTarget } from '../host/prompts';
 import { RunStore, type RunMeta, type RunRecord } from '../host/runStore';
@@ -88,9 +90,11 @@ export class FitService {
     const file = uri ?? (await pickDatasetFile());
     if (!file) return undefined;
     const name = displayPath(file);
-    const bytes = await readDatasetFile(file);
+    let bytes = await readDatasetFile(file);
+    const size = bytes.byteLength;
     if (args.target === undefined) {
       const info = await inspectDataset(bytes, loaderName(file));
+      bytes = info.bytes;
       const picked = await pickTarget(name, info.columns, info.suggestedTarget, info.suggestedTask);
       if (!picked) return undefined;
       args.target = picked.target;
@@ -103,7 +107,11 @@ export class FitService {
     const options = resolveRfmOptions(args);
     const backend = this.ctx.backend(args.backend, 'featureLens.fitRfm option backend');
     const valFraction = resolveValFraction(args);
-    const { dataset: train, schema } = await loadDataset(bytes, loaderName(file), {
+    const {
+      dataset: train,
+      schema,
+      sha256,
+    } = await loadDataset(bytes, loaderName(file), {
       target: args.target,
       task: args.task,
       impute: args.impute,
@@ -154,8 +162,8 @@ export class FitService {
       dataset: {
         uri: file.toString(),
         name,
-        sha256: sha256(bytes),
-        bytes: bytes.byteLength,
+        sha256,
+        bytes: size,
         rows: train.X.rows,
         cols: train.X.cols,
       },
@@ -218,7 +226,9 @@ export class FitService {
       // A page that never says ready (the watchdog gives up on it) leaves the fit to the host placements.
       if (panel) progress.report({ message: 'opening the panel…' });
       const pageReady = panel ? await Promise.race([panel.host.whenReady(), cancel.after(0)]) : false;
-      const plan = planPlacements('rfm', job.backend, { page: pageReady });
+      // Past the largest leaf any device holds, the fit is an xRFM tree, which runs on the host's placements.
+      const tree = job.train.X.rows > MAX_LEAF_ROWS;
+      const plan = planPlacements('rfm', job.backend, { page: pageReady && !tree });
       const total = job.options.iters + 1;
       const onIteration = (rec: IterationRecord) => {
         const metric = rec.testMetric ?? rec.trainMetric;
@@ -233,7 +243,7 @@ export class FitService {
           progress.report({ message: `${why}…` });
           return p === 'page-gpu' || p === 'page-cpu'
             ? this.onPage(job, panel!, p, why, cancel, onIteration)
-            : this.onHost(job, panel, p, why, cancel, onIteration);
+            : this.onHost(job, panel, p, why, cancel, onIteration, progress);
         },
         {
           onFallback: (from, e, next) =>
@@ -302,6 +312,7 @@ export class FitService {
     why: string,
     cancel: Cancel,
     onIteration: (rec: IterationRecord) => void,
+    progress: Progress,
   ): Promise<FitResult> {
     const backend = await hostRfmBackend(placement);
     try {
@@ -310,6 +321,39 @@ export class FitService {
         type: 'show',
         view: { ...job.view, backend: backend.name, device: backend.device, backendReason: why },
       });
+      const shape = {
+        d: job.train.X.cols,
+        classes: job.train.task === 'classification' ? (job.train.classes?.length ?? 2) : 1,
+        iters: job.options.iters,
+        agopSamples: job.options.agopSamples,
+        diag: job.options.diag,
+        valFraction: job.test ? 0 : job.valFraction,
+      };
+      const leafSize = defaultLeafSize(shape, backend.name);
+      if (job.train.X.rows > leafSize) {
+        // An xRFM tree: the leaves fit in sequence (each yields like any fit), each reports, Cancel stops it.
+        const { result } = await fitTree(
+          job.train,
+          job.options,
+          { leafSize, splitSamples: DEFAULT_SPLIT_SAMPLES, temperature: 0 },
+          {
+            backend,
+            test: job.test,
+            valFraction: job.valFraction,
+            cancel,
+            onSplit: (depth, rows) => progress.report({ message: `splitting ${rows} rows (depth ${depth})…` }),
+            onIteration: (leaf, rec) =>
+              progress.report({ message: `leaf ${leaf + 1}: iteration ${rec.iter + 1}/${job.options.iters + 1}` }),
+            onLeaf: (leaf, leaves, r) =>
+              progress.report({
+                message: `leaf ${leaf + 1}/${leaves} done (${r.nTrain + r.nTest} rows, ${r.seconds.toFixed(1)} s)`,
+                increment: 100 / leaves,
+              }),
+          },
+        );
+        this.ctx.log.info(`fit ${job.runId}: xRFM tree of ${result.tree.leaves} leaves (leaf size ${leafSize})`);
+        return result;
+      }
       return await fitRfm(job.train, job.options, {
         backend,
         test: job.test,

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { inspectDataset } from '../../core/data/index';
+import { inspectDataset } from '../host/datasets';
 import { datasetFilter } from '../host/prompts';
 import { loaderName } from '../host/datasetFile';
 import type { RunMeta, RunStore } from '../host/runStore';

@@ -1,6 +1,7 @@
 // What the RFM panel draws (RunView), made from a fit starting, a fit the host computed, or a saved run.
 import type { Dataset } from '../../core/data/dataset';
-import { finalFromReport, iterationFromReport, matrixFromReport } from '../../core/rfm/serialize';
+import type { ImageShape } from '../../core/data/images';
+import { finalFromReport, iterationFromReport, matrixFromReport, treeFromReport } from '../../core/rfm/serialize';
 import type { FitResult } from '../../core/rfm/types';
 import type { RunView } from '../../protocol/rfm';
 import { bufferOf } from '../../protocol/wire';
@@ -26,6 +27,8 @@ export function initialView(name: string, createdAt: Date, train: Dataset): RunV
     backendReason: null,
     seconds: null,
     topK: topK(),
+    // Dataset.imageShape (a 3-/4-D array) when the loader set it; the page detects pixel names itself.
+    imageShape: train.imageShape ?? null,
   };
 }
 
@@ -42,6 +45,7 @@ export function resultView(start: RunView, meta: RunMeta, r: FitResult): RunView
     device: r.device,
     backendReason: meta.backendReason,
     seconds: r.seconds,
+    ...(r.tree ? { tree: r.tree } : {}),
   };
 }
 
@@ -65,5 +69,6 @@ export function runViewOf(run: RunRecord): RunView {
     backendReason: run.meta.backendReason,
     seconds: run.meta.seconds,
     topK: topK(),
+    ...(r.tree ? { tree: treeFromReport(r.tree) } : {}),
   };
 }

@@ -8,7 +8,30 @@ import { CORPUS } from '../../fuzz/corpus';
 
 /** Weights files go through Inspect Weights; datasets through Fit RFM (no panel: the host does the reading). */
 const WEIGHTS = ['shared-subdict.pt', 'appends-300k.pt', 'huge-header.safetensors'];
-const DATASETS = ['size-lying.npz', 'rows-67M.npz', 'columns-100k.csv', 'arrays-3000-data.npz'];
+const DATASETS = [
+  'size-lying.npz',
+  'rows-67M.npz',
+  'columns-100k.csv',
+  'arrays-3000-data.npz',
+  'rows-600k.csv',
+  'rows-30M.parquet',
+];
+/**
+ * Datasets parse on a worker thread (src/extension/host/datasets.ts) and the weights readers yield every
+ * ~10 ms, so the host's longest hold is held to the issue's ~50 ms over what the
+ * same timer shows with the host idle (a loaded machine delays timers by itself).
+ */
+const HOLD_MS = 50;
+
+function assertHeld(name: string, gapMs: number, idleMs: number): void {
+  console.log(`      ${name}: longest hold ${gapMs.toFixed(0)} ms (idle timer: ${idleMs.toFixed(0)} ms)`);
+  assert.ok(gapMs < HOLD_MS + idleMs, `${name}: the event loop was held for ${gapMs.toFixed(0)} ms`);
+}
+
+/** The longest gap of the same 10 ms timer over `ms` with nothing to do: the machine's own noise. */
+async function idleGapMs(ms: number): Promise<number> {
+  return (await capturing(() => new Promise<void>((r) => setTimeout(r, ms)))).longestGapMs;
+}
 
 async function capturing<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: string[]; longestGapMs: number }> {
   const errors: string[] = [];
@@ -51,6 +74,7 @@ suite('Hostile files in the extension', () => {
   for (const name of WEIGHTS) {
     test(`Inspect Weights on ${name}: one error naming it, the host not held`, async () => {
       const uri = await write(name);
+      const idle = await idleGapMs(1000);
       const r = await capturing(() =>
         vscode.commands.executeCommand('featureLens.inspectWeights', uri, { open: false }),
       );
@@ -58,24 +82,26 @@ suite('Hostile files in the extension', () => {
       assert.equal(r.errors.length, 1, `${name}: ${r.errors.join(' | ')}`);
       assert.match(r.errors[0], new RegExp(name.replace(/[.-]/g, '\\$&')));
       assert.doesNotMatch(r.errors[0], /internal|RangeError|call stack|details in the Feature Lens output/);
-      // The readers yield every ~10 ms; a loaded CI machine stretches that, so the bound leaves room.
-      assert.ok(r.longestGapMs < 250, `${name}: the event loop was held for ${r.longestGapMs.toFixed(0)} ms`);
+      // The readers yield every ~10 ms.
+      assertHeld(name, r.longestGapMs, idle);
     });
   }
 
   test('Inspect Weights on a valid np.savez of 3000 arrays lists them all, the host not held', async () => {
     const uri = await write('arrays-3000.npz');
+    const idle = await idleGapMs(1000);
     const r = await capturing(() =>
       vscode.commands.executeCommand<{ tensors: unknown[] }>('featureLens.inspectWeights', uri, { open: false }),
     );
     assert.deepEqual(r.errors, []);
     assert.equal(r.value?.tensors.length, 3000);
-    assert.ok(r.longestGapMs < 250, `the event loop was held for ${r.longestGapMs.toFixed(0)} ms`);
+    assertHeld('arrays-3000.npz', r.longestGapMs, idle);
   });
 
   for (const name of DATASETS) {
-    test(`Fit RFM on ${name}: one error naming it, nothing saved`, async () => {
+    test(`Fit RFM on ${name}: one error naming it, nothing saved, the host not held`, async () => {
       const uri = await write(name);
+      const idle = await idleGapMs(1000);
       const r = await capturing(() =>
         vscode.commands.executeCommand('featureLens.fitRfm', uri, { target: 'y', panel: false, backend: 'cpu' }),
       );
@@ -83,6 +109,7 @@ suite('Hostile files in the extension', () => {
       assert.equal(r.errors.length, 1, `${name}: ${r.errors.join(' | ')}`);
       assert.match(r.errors[0], new RegExp(name.replace(/[.-]/g, '\\$&')));
       assert.doesNotMatch(r.errors[0], /internal|RangeError|call stack|details in the Feature Lens output/);
+      assertHeld(name, r.longestGapMs, idle);
     });
   }
 

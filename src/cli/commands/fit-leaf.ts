@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { writeFile, rename } from 'node:fs/promises';
+import { parseBackendChoice } from '../../core/compute';
+import { InputError } from '../../core/errors';
+import { readDatasetFile } from '../../core/data/node';
+import type { DatasetSchema } from '../../core/data/index';
+import { leafFitToJson } from '../../core/rfm/serialize';
+import { fitLeaf } from '../../core/rfm/tree';
+import { parseCli } from '../io';
+import { runRfmOnHost } from '../placement';
+import { leafFitFile, readLeaf, readPlan } from '../treePlan';
+
+const USAGE = `usage: feature-lens fit-leaf DIR [--leaf I] [--backend auto|cpu|webgpu] [--quiet]
+  Fits leaf I of the xRFM tree planned in DIR (feature-lens fit --tree --plan DIR) and writes
+  DIR/leaves/leaf-I.fit.json; when every leaf is fitted, feature-lens merge DIR assembles the model.
+  --leaf I     the leaf, 0..leaves-1 (default: $SLURM_ARRAY_TASK_ID, as in DIR/submit.sbatch)
+  --backend    where the leaf is fitted (default: the plan's --backend)
+  --quiet      no progress on stderr`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values: f, positionals } = parseCli(
+    args,
+    {
+      leaf: { type: 'string' },
+      backend: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (f.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new InputError(`expected one plan folder DIR, got ${positionals.length}\n${USAGE}`);
+  const dir = positionals[0];
+  const plan = await readPlan(dir);
+  const L = plan.leaves.length;
+  const raw = f.leaf ?? process.env.SLURM_ARRAY_TASK_ID;
+  if (raw === undefined) throw new InputError(`give --leaf I (0..${L - 1}), or run under sbatch (SLURM_ARRAY_TASK_ID)`);
+  const leaf = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || leaf >= L)
+    throw new InputError(
+      `${f.leaf !== undefined ? '--leaf' : 'SLURM_ARRAY_TASK_ID'}: expected a leaf 0..${L - 1} of ${dir}, got '${raw}'`,
+    );
+  const choice = parseBackendChoice(f.backend ?? plan.backend, '--backend');
+  const data = await readLeaf(dir, plan, leaf);
+  // A tree of one leaf is the single fit: the plan's test file is its test set (as fit does).
+  const test =
+    L === 1 && plan.test
+      ? (await readDatasetFile(plan.test, { target: plan.target_name, task: plan.task }, plan.schema as DatasetSchema))
+          .dataset
+      : undefined;
+  const note = f.quiet ? undefined : (line: string) => process.stderr.write(`note: ${line}\n`);
+  const { value: fit } = await runRfmOnHost(choice, note, (backend) =>
+    fitLeaf(data, plan.options, {
+      backend,
+      test,
+      valFraction: plan.val_fraction ?? undefined,
+      onIteration: f.quiet
+        ? undefined
+        : (it) => process.stderr.write(`  leaf ${leaf} iteration ${it.iter} done in ${it.seconds.toFixed(2)} s\n`),
+    }),
+  );
+  // Our own file in our plan folder: written whole, then renamed into place (a rerun replaces it).
+  const out = join(dir, leafFitFile(leaf));
+  await writeFile(`${out}.tmp`, leafFitToJson(fit, leaf));
+  await rename(`${out}.tmp`, out);
+  if (!f.quiet)
+    process.stderr.write(
+      `leaf ${leaf}/${L}: ${data.X.rows} rows fitted in ${fit.seconds.toFixed(2)} s (best iteration ${fit.bestIter}) -> ${out}\n`,
+    );
+  return 0;
+}

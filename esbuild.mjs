@@ -112,10 +112,25 @@ const all = [
     external: ['webgpu'],
     banner: { js: '#!/usr/bin/env node' },
   },
+  // The CPU backend's worker thread (src/core/rfm/node.ts loads it next to the cli / extension bundle).
+  {
+    ...common,
+    entryPoints: ['src/core/rfm/cpuWorker.ts'],
+    outfile: 'dist/rfmWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
 ];
 // `node esbuild.mjs cli` builds only the named bundles (extension, webview, cli).
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const builds = only.length ? all.filter((b) => only.some((o) => b.outfile.endsWith(`/${o}.js`))) : all;
+const builds = only.length
+  ? all.filter(
+      (b) =>
+        only.some((o) => b.outfile.endsWith(`/${o}.js`)) ||
+        (b.outfile === 'dist/rfmWorker.js' && only.some((o) => o === 'cli' || o === 'extension')),
+    )
+  : all;
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

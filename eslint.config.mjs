@@ -26,7 +26,8 @@ const featureFolders = (layer) =>
     .map((d) => d.name);
 
 /** Core files that run only in Node; everything else in core also runs in pages. */
-const CORE_NODE_FILES = ['src/core/node.ts', 'src/core/*/node.ts'];
+// rfm/cpuWorker.ts is the worker-thread script of rfm/node.ts (a thread runs a file, not a function).
+const CORE_NODE_FILES = ['src/core/node.ts', 'src/core/*/node.ts', 'src/core/rfm/cpuWorker.ts'];
 
 const zone = (target, from, message) => ({ target, from, message });
 
@@ -44,7 +45,7 @@ function layerZones() {
     ),
     zone(
       'src/core/**/!(node).ts',
-      'src/core/*/node.ts',
+      'src/core/{*/node,rfm/cpuWorker}.ts',
       'Node-only file: import it from Node code (src/extension, src/cli, src/core/node.ts), never from core code that also runs in pages.',
     ),
     zone(

@@ -8,6 +8,7 @@
 // 15 min, before and after) says how shared it was. Flop conventions: kernel matrix 3 n^2 d per
 // solve (difference, square, add; exp not counted); solve "cholesky-equivalent" n^3 / 3 per solve whatever the method,
 // and for CG also the flops it actually executed (2 n^2 per column, hi/lo split counted, per iteration).
+// The CPU row is the host's CPU backend (worker threads on every core, CG beyond n = 1000).
 // Usage: npm run bench:backends [-- --sizes 2000,4000 --cpu-max-n 4000 --repeat 3 --webgpu-direct --rank 256 --no-reference]
 // WebGPU's kernel phase also holds the Nyström factorization, which runs on the host while the device
 // builds K (so its kernel GFLOP/s understates the kernel-matrix shader alone).
@@ -31,8 +32,9 @@ async function one(backendName, n, directMax, rank) {
   const { fitRfm } = await import('../src/core/rfm/fit.ts');
   let backend;
   if (backendName === 'cpu') {
-    const { CpuBackend } = await import('../src/core/rfm/cpu.ts');
-    backend = new CpuBackend();
+    // The host's CPU backend (what `--backend cpu` runs): float64, worker threads on every core.
+    const { hostCpuRfmBackend } = await import('../src/core/node.ts');
+    backend = hostCpuRfmBackend();
   } else {
     const { hostRfmBackend } = await import('../src/core/node.ts');
     const options = {};
@@ -67,8 +69,10 @@ async function one(backendName, n, directMax, rank) {
       kernel: (solves * 3 * n * n * D) / seconds.kernel / 1e9,
       solve_cholesky_equivalent: (solves * n ** 3) / 3 / seconds.solve / 1e9,
     },
-    test_r2: r.final.test_metric,
-    test_mse: r.final.test_mse,
+    threads: backend.threads ?? 1,
+    solver: r.solver,
+    test_r2: r.final.testMetric,
+    test_mse: r.final.testMse,
   };
   if (backend.solveLog) {
     const log = backend.solveLog;
@@ -189,6 +193,11 @@ if (process.argv.includes('--one')) {
         row.ratio_webgpu_over_reference.cpu_seconds = w.cpu_seconds / ref.cpu_seconds;
       row.test_mse_webgpu_over_reference = w.test_mse / ref.test_mse;
     }
+    if (row.cpu.seconds && ref.seconds)
+      row.ratio_cpu_over_reference = {
+        total: row.cpu.seconds.total / ref.seconds,
+        cpu_seconds: row.cpu.cpu_seconds / ref.cpu_seconds,
+      };
     results.push(row);
     process.stderr.write(`n=${n} done\n`);
   }

@@ -18,6 +18,7 @@ import { WebGpuNfaBackend, type WebGpuNfaOptions } from './nfa/webgpu';
 import { fullMatrix } from './rfm/feature-matrix';
 import { fitRfm } from './rfm/fit';
 import { CpuBackend } from './rfm/cpu';
+import { cpuWorkerFile, ThreadedCpuBackend } from './rfm/node';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
 import { CpuGramSums, type GramSums } from './rfm/indicator';
 import { WebGpuGramSums } from './rfm/indicatorWebgpu';
@@ -112,12 +113,20 @@ async function onHostGpu<T>(make: (lease: GpuLease) => Promise<T>): Promise<T> {
 /** Lets the process's event loop run (a cancel, a message, the extension host's other work) between CPU steps. */
 export const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/**
+ * The host's CPU RFM backend: the float64 CPU backend with its heavy loops on one worker thread per
+ * core (rfm/node.ts), or the single-thread one on one core or without the worker script.
+ */
+export function hostCpuRfmBackend(): CpuBackend {
+  return cpus().length > 1 && cpuWorkerFile() ? new ThreadedCpuBackend() : new CpuBackend();
+}
+
 /** The RFM backend of a host placement: the leased Dawn device, or the float64 CPU backend (yielding). */
 export async function hostRfmBackend(
   placement: 'host-gpu' | 'host-cpu',
   options: WebGpuBackendOptions = {},
 ): Promise<Backend> {
-  if (placement === 'host-cpu') return yielding<Backend>(new CpuBackend(), yieldToEventLoop);
+  if (placement === 'host-cpu') return yielding<Backend>(hostCpuRfmBackend(), yieldToEventLoop);
   return onHostGpu((l) => WebGpuBackend.leased(l, options));
 }
 

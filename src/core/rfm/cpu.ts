@@ -56,7 +56,7 @@ export class CpuBackend implements Backend {
     if (solver !== 'direct')
       return this.iterative.solve(
         solver,
-        new CpuKernelOps(X, kernel, solver === 'cg' && cpuPackedKernelBytes(X.rows) <= MAX_CPU_KERNEL_BYTES),
+        this.kernelOps(X, kernel, solver === 'cg' && cpuPackedKernelBytes(X.rows) <= MAX_CPU_KERNEL_BYTES),
         Y,
         reg,
         hints,
@@ -82,78 +82,129 @@ export class CpuBackend implements Backend {
   }
 
   async predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat> {
-    const n = X.rows,
-      d = X.cols,
-      c = alpha.cols,
-      x = X.data,
-      z = Z.data,
-      al = alpha.data;
-    const k = kernelOfDistance(kernel);
-    const out = new Float64Array(Z.rows * c);
-    for (let r = 0; r < Z.rows; r++) {
-      for (let i = 0; i < n; i++) {
-        const v = k(dist(z, r * d, x, i * d, d));
-        for (let col = 0; col < c; col++) out[r * c + col] += v * al[i * c + col];
-      }
-    }
-    return mat(Z.rows, c, out);
+    const out = new Float64Array(Z.rows * alpha.cols);
+    predictRows(Z, X, kernel, alpha, 0, Z.rows, out);
+    return mat(Z.rows, alpha.cols, out);
   }
 
   async gradMoments(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, diagOnly: boolean): Promise<GradMoments> {
-    const n = X.rows,
-      d = X.cols,
-      c = alpha.cols,
-      x = X.data,
-      z = Z.data,
-      al = alpha.data;
-    const w = gradientWeight(kernel);
+    const d = X.cols;
     const outer = new Float64Array(diagOnly ? d : d * d);
-    const sum = new Float64Array(c * d);
-    const coef = new Float64Array(n * c);
-    const g = new Float64Array(c * d);
-    for (let r = 0; r < Z.rows; r++) {
-      const zr = r * d;
-      // coef_ic = w(|z - x_i|) alpha_ic; g_c = sum_i coef_ic x_i - z sum_i coef_ic
-      const csum = new Float64Array(c);
-      for (let i = 0; i < n; i++) {
-        const wi = w(dist(z, zr, x, i * d, d));
-        for (let col = 0; col < c; col++) {
-          const v = wi * al[i * c + col];
-          coef[i * c + col] = v;
-          csum[col] += v;
-        }
-      }
-      g.fill(0);
-      for (let i = 0; i < n; i++) {
-        for (let col = 0; col < c; col++) {
-          const v = coef[i * c + col];
-          if (v === 0) continue;
-          const go = col * d,
-            xo = i * d;
-          for (let k = 0; k < d; k++) g[go + k] += v * x[xo + k];
-        }
-      }
-      for (let col = 0; col < c; col++) {
-        const go = col * d;
-        for (let k = 0; k < d; k++) {
-          g[go + k] -= csum[col] * z[zr + k];
-          sum[go + k] += g[go + k];
-        }
-        if (diagOnly) {
-          for (let k = 0; k < d; k++) outer[k] += g[go + k] * g[go + k];
-        } else {
-          for (let i = 0; i < d; i++) {
-            const gi = g[go + i];
-            if (gi === 0) continue;
-            for (let j = 0; j < d; j++) outer[i * d + j] += gi * g[go + j];
-          }
-        }
-      }
-    }
-    return { outer, sum: mat(c, d, sum) };
+    const sum = new Float64Array(alpha.cols * d);
+    gradMomentsRows(Z, X, kernel, alpha, diagOnly, 0, Z.rows, outer, sum);
+    return { outer, sum: mat(alpha.cols, d, sum) };
+  }
+
+  /** The kernel blocks and products of an iterative solve (a multi-threaded backend supplies its own). */
+  protected kernelOps(X: Mat, kernel: KernelSpec, store: boolean): KernelOps {
+    return new CpuKernelOps(X, kernel, store);
   }
 
   dispose(): void {}
+}
+
+/**
+ * The CPU's kernels as functions of a row range [r0, r1) writing into given arrays, so that one
+ * implementation serves the single-thread backend and each worker of the multi-threaded one
+ * (rfm/node.ts, rfm/cpuWorker.ts) on its share of the rows.
+ */
+
+/** out[r] = sum_i k(|z_r - x_i|) alpha_i for r in [r0, r1) (out is Z.rows x c). */
+export function predictRows(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, r0: number, r1: number, out: Float64Array) {
+  const n = X.rows,
+    d = X.cols,
+    c = alpha.cols,
+    x = X.data,
+    z = Z.data,
+    al = alpha.data;
+  const k = kernelOfDistance(kernel);
+  for (let r = r0; r < r1; r++) {
+    if (c === 1) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += k(dist(z, r * d, x, i * d, d)) * al[i];
+      out[r] = acc;
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = k(dist(z, r * d, x, i * d, d));
+      for (let col = 0; col < c; col++) out[r * c + col] += v * al[i * c + col];
+    }
+  }
+}
+
+/** Adds the gradient moments of the rows [r0, r1) of Z to outer (d x d, or d when diagOnly) and sum (c x d). */
+export function gradMomentsRows(
+  Z: Mat,
+  X: Mat,
+  kernel: KernelSpec,
+  alpha: Mat,
+  diagOnly: boolean,
+  r0: number,
+  r1: number,
+  outer: Float64Array,
+  sum: Float64Array,
+): void {
+  const n = X.rows,
+    d = X.cols,
+    c = alpha.cols,
+    x = X.data,
+    z = Z.data,
+    al = alpha.data;
+  const w = gradientWeight(kernel);
+  const coef = new Float64Array(n * c);
+  const g = new Float64Array(c * d);
+  const csum = new Float64Array(c);
+  for (let r = r0; r < r1; r++) {
+    const zr = r * d;
+    // coef_ic = w(|z - x_i|) alpha_ic; g_c = sum_i coef_ic x_i - z sum_i coef_ic
+    csum.fill(0);
+    for (let i = 0; i < n; i++) {
+      const wi = w(dist(z, zr, x, i * d, d));
+      for (let col = 0; col < c; col++) {
+        const v = wi * al[i * c + col];
+        coef[i * c + col] = v;
+        csum[col] += v;
+      }
+    }
+    g.fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let col = 0; col < c; col++) {
+        const v = coef[i * c + col];
+        if (v === 0) continue;
+        const go = col * d,
+          xo = i * d;
+        for (let k = 0; k < d; k++) g[go + k] += v * x[xo + k];
+      }
+    }
+    for (let col = 0; col < c; col++) {
+      const go = col * d;
+      for (let k = 0; k < d; k++) {
+        g[go + k] -= csum[col] * z[zr + k];
+        sum[go + k] += g[go + k];
+      }
+      if (diagOnly) {
+        for (let k = 0; k < d; k++) outer[k] += g[go + k] * g[go + k];
+      } else {
+        for (let i = 0; i < d; i++) {
+          const gi = g[go + i];
+          if (gi === 0) continue;
+          for (let j = 0; j < d; j++) outer[i * d + j] += gi * g[go + j];
+        }
+      }
+    }
+  }
+}
+
+/** Rows [i0, i1) of the packed lower triangle of K(X, X) (row i starts at i (i + 1) / 2). */
+export function packedKernelRows(X: Mat, kernel: KernelSpec, i0: number, i1: number, K: Float64Array): void {
+  const d = X.cols,
+    x = X.data,
+    k = kernelOfDistance(kernel);
+  for (let i = i0; i < i1; i++) {
+    const row = (i * (i + 1)) / 2;
+    for (let j = 0; j < i; j++) K[row + j] = k(dist(x, i * d, x, j * d, d));
+    K[row + i] = 1; // k(0) = 1 for both kernels
+  }
 }
 
 /**
@@ -169,7 +220,7 @@ export class CpuKernelOps implements KernelOps {
 
   constructor(
     private readonly X: Mat,
-    kernel: KernelSpec,
+    private readonly kernel: KernelSpec,
     private readonly store: boolean,
   ) {
     this.n = X.rows;
@@ -178,16 +229,8 @@ export class CpuKernelOps implements KernelOps {
 
   async prepare(): Promise<void> {
     if (!this.store || this.packed) return;
-    const n = this.n,
-      d = this.X.cols,
-      x = this.X.data,
-      k = this.k;
-    const K = new Float64Array((n * (n + 1)) / 2);
-    for (let i = 0; i < n; i++) {
-      const row = (i * (i + 1)) / 2;
-      for (let j = 0; j < i; j++) K[row + j] = k(dist(x, i * d, x, j * d, d));
-      K[row + i] = 1; // k(0) = 1 for both kernels
-    }
+    const K = new Float64Array((this.n * (this.n + 1)) / 2);
+    packedKernelRows(this.X, this.kernel, 0, this.n, K);
     this.packed = K;
   }
 
@@ -207,7 +250,11 @@ export class CpuKernelOps implements KernelOps {
   async times(a: Int32Array | null, b: Int32Array | null, p: Float64Array, c: number): Promise<Float64Array> {
     if (!a && !b) {
       await this.prepare();
-      if (this.packed) return packedTimes(this.packed, this.n, p, c);
+      if (this.packed) {
+        const out = new Float64Array(this.n * c);
+        packedTimesRows(this.packed, p, c, 0, this.n, out);
+        return out;
+      }
     }
     const d = this.X.cols,
       x = this.X.data,
@@ -232,11 +279,21 @@ export class CpuKernelOps implements KernelOps {
   }
 }
 
-/** K P for the packed lower triangle of a symmetric K (n x n) and P (n x c). */
-function packedTimes(K: Float64Array, n: number, p: Float64Array, c: number): Float64Array {
-  const out = new Float64Array(n * c);
+/**
+ * Adds the contribution of rows [i0, i1) of the packed lower triangle of a symmetric K to out = K P
+ * (P and out n x c): each entry is read once for both of its places (K_ij p_j into row i, K_ij p_i
+ * into row j), so two threads on disjoint row ranges need separate outputs.
+ */
+export function packedTimesRows(
+  K: Float64Array,
+  p: Float64Array,
+  c: number,
+  i0: number,
+  i1: number,
+  out: Float64Array,
+) {
   if (c === 1) {
-    for (let i = 0; i < n; i++) {
+    for (let i = i0; i < i1; i++) {
       const row = (i * (i + 1)) / 2;
       const pi = p[i];
       let a0 = 0,
@@ -256,10 +313,10 @@ function packedTimes(K: Float64Array, n: number, p: Float64Array, c: number): Fl
       }
       out[i] += a0 + a1 + K[row + i] * pi;
     }
-    return out;
+    return;
   }
   const acc = new Float64Array(c);
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     const row = (i * (i + 1)) / 2;
     acc.fill(0);
     const pi = i * c;
@@ -273,5 +330,4 @@ function packedTimes(K: Float64Array, n: number, p: Float64Array, c: number): Fl
     }
     for (let col = 0; col < c; col++) out[pi + col] += acc[col] + K[row + i] * p[pi + col];
   }
-  return out;
 }

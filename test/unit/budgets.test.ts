@@ -120,7 +120,8 @@ test('20,000 rows on --backend cpu planned as an xRFM tree (fit --plan): the def
   const path = join(dir, 'rows20k-tree.csv');
   writeFileSync(path, lines.join('\n'));
   const plan = join(dir, 'plan20k');
-  const r = cli(['fit', path, '--backend', 'cpu', '--split-samples', '200', '--plan', plan]);
+  // All of a leaf's rows train (no validation split), so the leaf is the largest fit the CPU holds.
+  const r = cli(['fit', path, '--backend', 'cpu', '--split-samples', '200', '--plan', plan, '--val-fraction', '0']);
   assert.equal(r.status, 0, r.stderr);
   const manifest = JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8'));
   const leafSize: number = manifest.tree.leaf_size;

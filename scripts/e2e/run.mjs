@@ -1,7 +1,8 @@
 // Runs the e2e tests in a real VS Code (code-server 4.100.3, installed by scripts/e2e/install.sh):
 //   host  - the mocha suite in test/e2e inside the extension host (extensionDevelopmentPath)
 //   ui    - Playwright drives the workbench in Chromium with the packaged .vsix installed, once with
-//           the WebGPU flags and once without
+//           the WebGPU flags and once without, then axe-core on every view in Dark, Light and High
+//           Contrast (FEATURE_LENS_UI_MODES=webgpu,no-webgpu,a11y; FEATURE_LENS_A11Y_THEMES)
 // usage: node scripts/e2e/run.mjs [host|ui|all] (default all). Screenshots go to test-results/.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -205,7 +206,7 @@ async function runUi() {
   const { uiScenario } = await import('../../test/e2e/ui.mjs');
   fs.mkdirSync(RESULTS, { recursive: true });
   let ok = true;
-  const modes = (process.env.FEATURE_LENS_UI_MODES ?? 'webgpu,no-webgpu').split(',');
+  const modes = (process.env.FEATURE_LENS_UI_MODES ?? 'webgpu,no-webgpu,a11y').split(',');
   for (const webgpu of [true, false].filter((g) => modes.includes(g ? 'webgpu' : 'no-webgpu'))) {
     const port = await freePort();
     const folder = makeWorkspace(
@@ -250,7 +251,54 @@ async function runUi() {
       server.stop();
     }
   }
+  if (modes.includes('a11y')) ok = (await runA11y(vsix)) && ok;
   console.log(`ui suite: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return ok;
+}
+
+/** axe-core on every view, once per theme (test/e2e/a11y.mjs): no violation of WCAG 2 A/AA in any. */
+async function runA11y(vsix) {
+  const { a11yScenario, themeSettings, THEMES } = await import('../../test/e2e/a11y.mjs');
+  const kinds = { Dark: 'vscode-dark', Light: 'vscode-light', High: 'vscode-high-contrast' };
+  let ok = true;
+  for (const theme of (process.env.FEATURE_LENS_A11Y_THEMES?.split(',') ?? THEMES).map((t) => t.trim())) {
+    const t1 = Date.now();
+    const port = await freePort();
+    const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-ws-a11y-')));
+    // Image-shaped data for the panel's images, and a training log for the spike view.
+    fs.copyFileSync(path.join(ROOT, 'test/fixtures/digits.csv'), path.join(folder, 'digits.csv'));
+    fs.copyFileSync(path.join(ROOT, 'test/fixtures/logs/metrics.csv'), path.join(folder, 'metrics.csv'));
+    const server = await startServer({ port, folder, vsix, settings: themeSettings(theme) });
+    const ctx = await launchBrowser(false);
+    try {
+      const reports = await a11yScenario({
+        ctx,
+        url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`,
+        theme,
+        results: RESULTS,
+        log: console.log,
+      });
+      const problems = [];
+      const kind = Object.entries(kinds).find(([k]) => theme.includes(k))?.[1];
+      for (const r of reports) {
+        if (kind && r.themeKind !== kind) problems.push(`${r.view}: theme kind ${r.themeKind}, expected ${kind}`);
+        for (const v of r.violations)
+          problems.push(`${r.view}: ${v.id} x${v.nodes} ${v.targets[0] ?? ''} ${v.why[0] ?? ''}`);
+      }
+      if (problems.length) throw new Error(`${problems.length} accessibility problem(s):\n  ${problems.join('\n  ')}`);
+      console.log(`a11y ${theme}: PASS (${reports.length} views) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    } catch (e) {
+      ok = false;
+      await ctx
+        .pages()[0]
+        ?.screenshot({ path: path.join(RESULTS, `a11y-${theme.replace(/\s+/g, '-')}-FAILED.png`) })
+        .catch(() => {});
+      console.log(`a11y ${theme}: FAIL ${e instanceof Error ? e.stack : e} (server log ${server.profile}/server.log)`);
+    } finally {
+      await ctx.close();
+      server.stop();
+    }
+  }
   return ok;
 }
 

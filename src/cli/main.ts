@@ -8,6 +8,8 @@ import * as spikes from './commands/spikes';
 import * as catapult from './commands/catapult';
 import * as fitLeaf from './commands/fit-leaf';
 import * as merge from './commands/merge';
+import * as convrfm from './commands/convrfm';
+import * as grok from './commands/grok';
 import { isFilteredChild, runWithFilteredStderr } from './stderrFilter';
 
 /** package.json's version, baked in by esbuild.mjs (`define`); absent when run from the sources. */
@@ -39,6 +41,16 @@ const commands: Record<string, Command> = {
   catapult: {
     summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP',
     run: catapult.run,
+    gpu: true,
+  },
+  convrfm: {
+    summary: 'fit a ConvRFM (aligned-patch kernel, patch-AGOP) on images (.npz, or pixels + --image-shape)',
+    run: convrfm.run,
+    gpu: true,
+  },
+  grok: {
+    summary: 'RFM groks modular arithmetic: accuracy, circulant deviation, AGOP alignment per iteration',
+    run: grok.run,
     gpu: true,
   },
 };

@@ -19,7 +19,7 @@ export function parseBackendChoice(value: unknown, where: string): BackendChoice
 export type Placement = 'page-gpu' | 'host-gpu' | 'page-cpu' | 'host-cpu';
 
 /** The features that compute; each declares its placements in PLACEMENTS. */
-export type ComputeFeature = 'rfm' | 'nfa' | 'nfaTrain' | 'catapult';
+export type ComputeFeature = 'rfm' | 'nfa' | 'nfaTrain' | 'catapult' | 'convrfm' | 'grokking';
 
 /**
  * Preferred order per feature. Pages come first where the feature has a page that can compute (their
@@ -31,6 +31,9 @@ export const PLACEMENTS: Readonly<Record<ComputeFeature, readonly Placement[]>> 
   nfa: ['host-gpu', 'host-cpu'],
   nfaTrain: ['host-gpu', 'host-cpu'],
   catapult: ['page-gpu', 'host-gpu', 'page-cpu', 'host-cpu'],
+  // The patch kernel on the host; its per-position patch gradients go through the RFM backend there.
+  convrfm: ['host-cpu'],
+  grokking: ['page-gpu', 'host-gpu', 'page-cpu', 'host-cpu'],
 };
 
 export const isGpu = (p: Placement): boolean => p === 'page-gpu' || p === 'host-gpu';

@@ -38,11 +38,27 @@ export const MAX_LEAF_ROWS = 20_000;
 /** Estimated fits longer than this print the estimate before they start. */
 export const ANNOUNCE_FIT_SECONDS = 10;
 
+/** ConvRFM: float64 values of the transformed patch sets (training, held-out and AGOP rows x positions x C·q·q): 1 GiB. */
+export const MAX_PATCH_VALUES = 2 ** 27;
+/** NFA of a conv network: a layer's patch dimension c·kh·kw (a dense layer's input): W^T W and the patch-AGOP are its square in float64. */
+export const MAX_PATCH_DIM = 4096;
+/**
+ * NFA of a conv network on the CPU: estimated multiply-adds, rows x (forward + outputs x backward).
+ * The float64 loops run at ~CONV_CPU_MACS per second (bench/conv-nfa.mjs); beyond ~10 minutes the
+ * CLI refuses and names WebGPU or fewer rows.
+ */
+export const CONV_CPU_MACS = 3e8;
+export const MAX_CPU_CONV_NFA_MACS = CONV_CPU_MACS * MAX_CPU_FIT_SECONDS;
+/** Views: M's eigenvectors are drawn as images up to this many pixels (32 x 32; the decomposition is O(d³) on the page). */
+export const MAX_EIGEN_IMAGE_FEATURES = 1024;
+
 /** catapult: training steps and hidden width of the toy and the ReLU lab. */
 export const MAX_CATAPULT_STEPS = 1_000_000;
 export const MAX_CATAPULT_WIDTH = 65_536;
 /** catapult: steps x width (x (batch + n) x d for ReLU, x runs of a sweep); measured ~5e7 units/s (ReLU, CPU) and ~1.4e8 (linear toy): at most ~7 min. */
 export const MAX_CATAPULT_WORK = 2e10;
+/** Modular-arithmetic tasks: the prime p (p^2 pairs of 2p one-hot inputs and p outputs). */
+export const MAX_MODULUS = 1021;
 
 export function formatBytes(n: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -71,3 +87,8 @@ export function checkTableSize(what: string, rows: number, columns: number, way 
       `${what}: ${rows} rows x ${columns} columns = ${rows * columns} values (${formatBytes(rows * columns * 8)} as float64), over the limit of ${MAX_CELLS} values (${formatBytes(MAX_CELLS * 8)}); ${way}`,
     );
 }
+
+/** grok: largest prime p (p^2 pairs; at r = 0.5 the n_train^2 float64 kernel matrix and its factor take ~0.9 GiB). */
+export const MAX_GROK_P = 127;
+/** grok: AGOP iterations. */
+export const MAX_GROK_ITERS = 200;

@@ -8,6 +8,7 @@ import type { Backend } from './rfm/backend';
 import { planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
+import { CpuConvRfmBackend, type ConvRfmBackend } from './rfm/conv-backend';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
@@ -17,6 +18,8 @@ import { fullMatrix } from './rfm/feature-matrix';
 import { fitRfm } from './rfm/fit';
 import { CpuBackend } from './rfm/cpu';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
+import { CpuGramSums, type GramSums } from './rfm/indicator';
+import { WebGpuGramSums } from './rfm/indicatorWebgpu';
 
 let dawn: Promise<{ gpu: GPU } | { reason: string }> | undefined;
 
@@ -126,12 +129,26 @@ export async function hostNfaBackend(
   return onHostGpu((l) => WebGpuNfaBackend.leased(l, options));
 }
 
+/** ConvRFM's backend of a host placement (the CPU float64 one; its per-position gradients yield like RFM's). */
+export async function hostConvRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<ConvRfmBackend> {
+  // Yields before each step (a kernel matrix, a position's gradients) so a cancel gets in.
+  if (placement === 'host-cpu')
+    return yielding<ConvRfmBackend>(new CpuConvRfmBackend(await hostRfmBackend('host-cpu')), yieldToEventLoop);
+  throw new BackendError('webgpu', 'ConvRFM has no WebGPU backend yet');
+}
+
 /** The catapult lab's backend of a host placement. Dispose it when done (gives the device back). */
 export async function hostCatapultBackend(
   placement: 'host-gpu' | 'host-cpu',
 ): Promise<CatapultBackend & { dispose(): void }> {
   if (placement === 'host-cpu') return new CpuCatapultBackend();
   return onHostGpu((l) => WebGpuCatapultBackend.leased(l));
+}
+
+/** The grokking lab's AGOP Gram sums of a host placement (rfm/indicator.ts). Dispose it when done. */
+export async function hostGramSums(placement: 'host-gpu' | 'host-cpu'): Promise<GramSums> {
+  if (placement === 'host-cpu') return new CpuGramSums();
+  return onHostGpu((l) => WebGpuGramSums.leased(l));
 }
 
 /**

@@ -6,13 +6,17 @@ import * as nfa from './nfa';
 import * as weights from './weights';
 import * as logs from './logs/index';
 import * as catapult from './catapult/index';
+import * as grokking from './grokking/index';
 import * as codelens from './codelens/codelens';
+import * as convrfm from './convrfm/index';
 
 /** What the extension hands to other extensions and to its tests. */
 export interface FeatureLensApi extends RfmApi {
   store: RunStore;
   /** The NFA service, its views and the training lab. */
   nfa: nfa.NfaApi;
+  /** The ConvRFM command's last view. */
+  convrfm: convrfm.ConvRfmApi;
 }
 
 export function activate(context: vscode.ExtensionContext): FeatureLensApi {
@@ -23,9 +27,11 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   const nfaApi = nfa.register(ctx);
   logs.register(ctx);
   catapult.register(ctx);
+  const convrfmApi = convrfm.register(ctx);
+  grokking.register(ctx);
   codelens.register(ctx);
   log.info(`Feature Lens activated; runs under ${store.dir.toString()}`);
-  return { store, ...rfm, nfa: nfaApi };
+  return { store, ...rfm, nfa: nfaApi, convrfm: convrfmApi };
 }
 
 export function deactivate(): void {}

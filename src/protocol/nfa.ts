@@ -4,6 +4,9 @@ import type { EigenAlignment, NfaCorrelations } from '../core/nfa/correlation';
 export interface WireNfaLayer {
   name: string;
   shape: [number, number];
+  /** 'conv': a Conv2d layer, its matrices over c kh kw patch entries and `filter` = [c, kh, kw]. */
+  kind?: 'conv' | 'dense';
+  filter?: [number, number, number];
   /** Names of the layer's inputs: the dataset's features for the first layer, h1..hn after. */
   inputNames: string[];
   nfm: ArrayBuffer;
@@ -66,9 +69,61 @@ export interface NfaPanelState {
   rfmBandwidth?: number;
   rfmRows?: number;
   focus: string | null;
+  /** Conv networks: the architecture JSON (as the CLI's --arch file holds) and the flags for every conv layer. */
+  arch?: Record<string, unknown>;
+  stride?: number;
+  padding?: number;
+  pool?: string;
+}
+
+/** The NFA form's choices: everything the command asks, in one step (remembered per weights file). */
+export interface NfaFormChoices {
+  /** Dataset file URI. */
+  data: string;
+  target: string;
+  activation: string;
+  /** Dense layers kept, input to output (all by default). */
+  layers: string[];
+  /** Initial weights file URI: NFM_l = (W_l - W0_l)^T (W_l - W0_l). */
+  init: string | null;
+  standardize: boolean;
+  /** 'fit', 'none' or a saved run's id. */
+  rfm: string;
+}
+
+export interface NfaFormDataset {
+  uri: string;
+  label: string;
+  /** Columns counted from the file's first bytes; null when they do not tell (Parquet, .npz). */
+  columns: number | null;
+}
+
+/** What the form offers for one weights file. */
+export interface NfaForm {
+  weights: string;
+  /** The first dense layer's input width: the data must have this many input columns. */
+  inputDim: number;
+  layerOrder: string;
+  ignored: string[];
+  layers: { name: string; shape: [number, number]; bias: string | null }[];
+  activations: string[];
+  /** Workspace files whose width fits (columns - 1 = inputDim), then those whose width is unknown. */
+  datasets: NfaFormDataset[];
+  /** Workspace dataset files left out because their width does not fit. */
+  otherWidths: number;
+  /** Saved RFM runs on data of the network's input width. */
+  runs: { id: string; label: string }[];
+  /** The choices last used with this weights file, or null. */
+  choices: NfaFormChoices | null;
 }
 
 export type NfaHostToWebview =
+  /** Show the form (before a computation, and kept above its result to change and compute again). */
+  | { type: 'form'; form: NfaForm }
+  /** The target columns of a dataset the form chose (or why it cannot be read). */
+  | { type: 'columns'; data: string; columns: string[]; suggested: string; error: string | null }
+  /** A file chosen through the open dialog for the form. */
+  | { type: 'picked'; what: 'data' | 'init'; uri: string; label: string; columns: number | null }
   | { type: 'show'; view: NfaView }
   | { type: 'progress'; message: string }
   | { type: 'failed'; message: string }
@@ -76,4 +131,10 @@ export type NfaHostToWebview =
   | { type: 'persist'; state: NfaPanelState };
 
 /** The page's own messages ('ready' and log lines are the page control every page sends, see vscodeApi.ts). */
-export type NfaWebviewToHost = { type: 'copy'; text: string; what: string };
+export type NfaWebviewToHost =
+  | { type: 'copy'; text: string; what: string }
+  /** The form's dataset changed: list its columns for the target. */
+  | { type: 'columns'; data: string }
+  /** Open a file dialog for the dataset or the initial weights. */
+  | { type: 'browse'; what: 'data' | 'init' }
+  | { type: 'compute'; choices: NfaFormChoices };

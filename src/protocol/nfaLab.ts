@@ -2,11 +2,21 @@
 import type { LabBackendInfo } from './catapult';
 
 export interface NfaLabSettings {
+  /** 'dataset': the chosen file; 'modular': x = [onehot(a), onehot(b)] -> onehot((a op b) mod p), generated. */
+  task: 'dataset' | 'modular';
+  /** The modular task (docs/science.md §4): operation, prime modulus, fraction of pairs that trains. */
+  op: 'add' | 'sub' | 'mul' | 'div';
+  p: number;
+  trainFrac: number;
   width: number;
   depth: number;
   activation: string;
-  optimizer: 'sgd' | 'adam';
+  optimizer: 'sgd' | 'adam' | 'adamw';
   lr: number;
+  /** AdamW's weight decay. */
+  weightDecay: number;
+  /** Biases in every layer (off for the grokking networks). */
+  bias: boolean;
   batch: number;
   epochs: number;
   seed: number;
@@ -17,6 +27,10 @@ export interface NfaLabEpoch {
   loss: number;
   /** Per layer, Pearson of NFM_l with AGOP_l^(1/2) and AGOP_l. */
   layers: { name: string; pearsonSqrt: number; pearson: number }[];
+  /** With held-out rows (the modular task's test pairs): accuracies (null for one output) and the held-out MSE. */
+  trainAccuracy?: number | null;
+  testAccuracy?: number | null;
+  testLoss?: number;
 }
 
 /** What the training lab keeps across reloads: its data, settings, curves and the trained network's file. */

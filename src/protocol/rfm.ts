@@ -1,6 +1,6 @@
 // Messages between the extension host and the RFM panel.
 import type { Task } from '../core/data/dataset';
-import type { ImageShape } from '../core/data/image-shape';
+import type { ImageShape } from '../core/data/images';
 import type { SavedIteration } from '../core/rfm/serialize';
 import type { FinalMetrics, FitResult, IterationRecord, RfmModel, RfmOptions, TreeSummary } from '../core/rfm/types';
 import { bufferOf, fromWireMat, toWireMat, type WireDataset, type WireMat } from './wire';
@@ -44,7 +44,7 @@ export interface RunView {
   topK: number;
   /**
    * C, H, W when the dataset declared its features an image (Dataset.imageShape); the page also detects
-   * one from the feature names (core/data/image-shape.ts). Absent in views made before it existed.
+   * one from the feature names (core/data/images.ts detectImageShape). Absent in views made before it existed.
    */
   imageShape?: ImageShape | null;
   /** An xRFM tree fit (core/rfm/tree.ts): its shape and per-leaf fits (plain data). */

@@ -3,7 +3,7 @@
 // The types stay in the view's protocol file; these schemas live apart so the pages' bundles do not take zod.
 import { z } from 'zod';
 import type { LogsPanelState } from './logs';
-import type { NfaPanelState } from './nfa';
+import type { NfaFormChoices, NfaPanelState } from './nfa';
 import type { NfaLabEpoch, NfaLabPanelState, NfaLabSettings } from './nfaLab';
 import type { PanelState } from './rfm';
 
@@ -34,15 +34,37 @@ export const NfaPanelStateSchema: z.ZodType<NfaPanelState> = z.looseObject({
   rfmBandwidth: finite.positive().optional(),
   rfmRows: z.number().int().min(1).optional(),
   focus: z.string().nullable().default(null),
+  // Conv networks only.
+  arch: z.record(z.string(), z.unknown()).optional(),
+  stride: z.number().int().min(1).optional(),
+  padding: z.number().int().min(0).optional(),
+  pool: z.string().optional(),
+});
+
+/** The NFA form's choices remembered for a weights file (workspace state). */
+export const NfaFormChoicesSchema: z.ZodType<NfaFormChoices> = z.looseObject({
+  data: z.string().min(1),
+  target: z.string(),
+  activation: z.string(),
+  layers: z.array(z.string()),
+  init: z.string().nullable(),
+  standardize: z.boolean(),
+  rfm: z.string().min(1),
 });
 
 /** Settings a lab saved: each may be missing (the lab fills it from its defaults). */
 const NfaLabSettingsSchema: z.ZodType<Partial<NfaLabSettings>> = z.looseObject({
+  task: z.enum(['dataset', 'modular']).optional(),
+  op: z.enum(['add', 'sub', 'mul', 'div']).optional(),
+  p: z.number().int().min(2).optional(),
+  trainFrac: finite.gt(0).lt(1).optional(),
   width: z.number().int().min(1).optional(),
   depth: z.number().int().min(1).optional(),
   activation: z.string().optional(),
-  optimizer: z.enum(['sgd', 'adam']).optional(),
+  optimizer: z.enum(['sgd', 'adam', 'adamw']).optional(),
   lr: finite.positive().optional(),
+  weightDecay: finite.min(0).optional(),
+  bias: z.boolean().optional(),
   batch: z.number().int().min(1).optional(),
   epochs: z.number().int().min(1).optional(),
   seed: z.number().int().optional(),
@@ -54,6 +76,9 @@ const NfaLabEpochSchema: z.ZodType<NfaLabEpoch> = z.looseObject({
   epoch: z.number().int().min(0),
   loss: maybeNumber,
   layers: z.array(z.looseObject({ name: z.string(), pearsonSqrt: maybeNumber, pearson: maybeNumber })),
+  trainAccuracy: maybeNumber.optional(),
+  testAccuracy: maybeNumber.optional(),
+  testLoss: maybeNumber.optional(),
 }) as unknown as z.ZodType<NfaLabEpoch>;
 
 /** A lab state as revived: settings may be partial; what is missing takes the lab's defaults. */

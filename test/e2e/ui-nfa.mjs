@@ -1,6 +1,6 @@
 // Playwright scenario for the weights editor, the NFA view and the lab on the real workbench:
 // right-click a .safetensors -> "Inspect Weights"
-// -> the tensor table -> click a 2-D weight -> answer the NFA prompts -> the NFA view draws its
+// -> the tensor table -> click a 2-D weight -> fill the NFA form -> the NFA view draws its
 // heatmaps and correlation table. Run by scripts/e2e/run.mjs after the RFM scenario (no-WebGPU run).
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -49,14 +49,24 @@ export async function nfaScenario({ ctx, results, log }) {
   await editor.locator('#search').fill('');
 
   await editor.locator('tr[data-name="2.weight"] a').click();
-  await answer(page, 'Dataset for', 'nfa_data.csv');
-  await answer(page, 'target column', 'y');
-  await answer(page, 'activation');
-  await answer(page, 'dense layers');
-  await answer(page, 'initial weights');
-  await answer(page, 'RFM to compare with');
+  // One form in the NFA view (issue 12): only data of the network's width is offered.
+  const formFrame = await frameWith(page, 'body[data-entry="nfa"] #nfa-data option[value$="nfa_data.csv"]', 60000);
+  const dataValue = await formFrame.locator('#nfa-data option[value$="nfa_data.csv"]').getAttribute('value');
+  await formFrame.locator('#nfa-data').selectOption(dataValue);
+  await formFrame
+    .locator('#nfa-target:not([disabled]) option[value="y"]')
+    .waitFor({ state: 'attached', timeout: 30000 });
+  await formFrame.locator('#nfa-target').selectOption('y');
+  await page.screenshot({ path: path.join(results, 'ui-nfa-form.png') });
+  await formFrame.locator('#nfa-compute').click();
 
   const view = await frameWith(page, 'body[data-entry="nfa"][data-ready="1"]', 120000);
+  // The view lays out without horizontal scrolling at 1000 px (charts get a moment to follow the width).
+  await view.evaluate(() => (globalThis.document.documentElement.style.width = '1000px'));
+  await sleep(800);
+  const overflow = await view.evaluate(() => globalThis.document.documentElement.scrollWidth - 1000);
+  assert.ok(overflow <= 0, `NFA view at 1000 px scrolls horizontally by ${overflow} px`);
+  await view.evaluate(() => (globalThis.document.documentElement.style.width = ''));
   const selected = (await view.locator('#layers button[aria-selected="true"]').textContent()) ?? '';
   assert.match(selected, /^2\.weight/, 'the clicked layer is shown first');
   const cells = await view.locator('#correlations tbody tr').count();

@@ -8,6 +8,7 @@ import { readLog } from '../../src/core/logs/index';
 import { bytesSource, numel, openWeights } from '../../src/core/weights/index';
 import { parseTorchPickle } from '../../src/core/weights/pickle';
 import { openZip } from '../../src/core/weights/zip';
+import { npzOf } from '../helpers/npy';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
 export const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES, name)));
@@ -33,6 +34,10 @@ async function readDataset(bytes: Uint8Array, fileName: string): Promise<void> {
   check(ds.y.length === ds.X.rows, 'y length is not rows');
   check(ds.featureNames.length === ds.X.cols, 'a feature name per column');
   check(ds.X.rows > 0, 'no rows without an error');
+  if (ds.imageShape) {
+    const [c, h, w] = ds.imageShape;
+    check(c * h * w === ds.X.cols, 'imageShape C·H·W is the column count');
+  }
 }
 
 async function readWeights(bytes: Uint8Array, fileName: string): Promise<void> {
@@ -73,6 +78,19 @@ export const READERS: Reader[] = [
   { name: 'npy', area: 'data', inputs: files('npy/f8_c_le.npy', 'npy/i4_f_be.npy'), read: readDataset },
   { name: 'npz', area: 'data', inputs: files('npy/xy_stored.npz', 'npy/xy_deflated.npz'), read: readDataset },
   { name: 'parquet', area: 'data', inputs: files('iris.parquet'), read: readDataset },
+  {
+    name: 'npz-images',
+    area: 'data',
+    // (N, C, H, W) and channels-last (N, H, W, 3) image arrays with labels, built here (a few KB).
+    inputs: async () => {
+      const px = (n: number) => Array.from({ length: n }, (_, i) => (i * 37) % 11);
+      return [
+        ['images.npz', npzOf({ X: { shape: [4, 2, 3, 3], values: px(72) }, y: { shape: [4], values: [0, 1, 0, 1] } })],
+        ['rgb.npz', npzOf({ X: { shape: [3, 4, 4, 3], values: px(144) }, y: { shape: [3], values: [1, 0, 1] } })],
+      ];
+    },
+    read: readDataset,
+  },
   { name: 'safetensors', area: 'weights', inputs: files('weights/mlp.safetensors'), read: readWeights },
   {
     name: 'pt',

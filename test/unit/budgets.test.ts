@@ -90,8 +90,18 @@ test('CSV of 600,000 rows on --backend cpu: the kernel-matrix budget refuses it 
   for (let i = 0; i < 600_000; i++) lines.push(`${(i % 997) / 997},${(i % 89) / 89},${i % 2}`);
   const path = join(dir, 'rows600k.csv');
   writeFileSync(path, lines.join('\n'));
+  // One fit (--no-tree): --solver auto picks EigenPro (K does not fit), which the time estimate refuses at once.
+  refused(
+    cli(['fit', path, '--backend', 'cpu', '--no-tree', '--quiet', '--val-fraction', '0'], 512),
+    /rows600k\.csv: an RFM fit of 600000 training rows \(d = 2\) on the CPU is refused: it would take about \d+ s \(estimate\), over the CPU limit of 600 s; run on WebGPU .*subsample the training rows to at most \d+/,
+    20,
+    700,
+  );
   // All rows train (no validation split), so the refusal names the file's row count.
-  const r = cli(['fit', path, '--backend', 'cpu', '--no-tree', '--quiet', '--val-fraction', '0'], 512);
+  const r = cli(
+    ['fit', path, '--backend', 'cpu', '--no-tree', '--solver', 'direct', '--quiet', '--val-fraction', '0'],
+    512,
+  );
   refused(
     r,
     /rows600k\.csv: an RFM fit of 600000 training rows \(d = 2\) on the CPU is refused: its 600000 x 600000 float64 kernel matrix needs 2\.62 TiB, over the CPU limit of 1\.00 GiB; run on WebGPU .*subsample the training rows to at most \d+/,
@@ -105,7 +115,13 @@ test('20,000 rows on --backend cpu are refused at once (not minutes of silence)'
   for (let i = 0; i < 20_000; i++) lines.push(`${(i % 97) / 97},${(i % 89) / 89},${(i % 13) / 13},${i % 3}`);
   const path = join(dir, 'rows20k.csv');
   writeFileSync(path, lines.join('\n'));
-  const r = cli(['fit', path, '--backend', 'cpu', '--no-tree', '--val-fraction', '0']);
+  refused(
+    cli(['fit', path, '--backend', 'cpu', '--no-tree', '--val-fraction', '0']),
+    /20000 training rows \(d = 3\) on the CPU is refused: it would take about \d+ s \(estimate\).*at most \d+/,
+    10,
+    300,
+  );
+  const r = cli(['fit', path, '--backend', 'cpu', '--no-tree', '--solver', 'direct', '--val-fraction', '0']);
   refused(
     r,
     /20000 training rows \(d = 3\) on the CPU is refused: .*kernel matrix needs 2\.98 GiB.*at most \d+/,

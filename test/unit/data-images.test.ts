@@ -191,6 +191,9 @@ describe('parseImageShape', () => {
   });
   for (const bad of ['', '3', '3,0,2', '1,2,3,4', '3,2.5,2', 'a,b,c', '-1,2,2'])
     it(`refuses '${bad}'`, () => {
-      assert.throws(() => parseImageShape(bad, '--image-shape'), /--image-shape: .* expected C,H,W/);
+      assert.throws(
+        () => parseImageShape(bad, '--image-shape'),
+        /--image-shape: '.*' is not an image shape; expected C,H,W/,
+      );
     });
 });

@@ -2,7 +2,8 @@
 // the layer's convolution at each position, and forward outputs and correlations against PyTorch
 // (test/fixtures/weights/make_conv.py: autograd on unfolded patches, independent of our code).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { InputError } from '../../src/core/errors';
@@ -285,4 +286,126 @@ test('architecture file and flags: errors name the field and the way out', () =>
     () => inferConvChain(tensors, 'w.pt', { inputDim: 300, arch: parseConvArch({ layers: { conv9: {} } }, 'a') }),
     /field 'layers\.conv9' names no conv layer/,
   );
+});
+
+test('nfa CLI on conv networks: kind per layer, PyTorch correlations, --arch, flags and --init', async () => {
+  const { run } = await import('../../src/cli/commands/nfa');
+  const dir = mkdtempSync(join(tmpdir(), 'nfa-conv-'));
+  const arch = join(dir, 'stride.json');
+  writeFileSync(arch, JSON.stringify(FIXTURES[1].arch));
+  const cases: [string, string[], string, keyof ExpectedNet['layers'][number]][] = [
+    [
+      'conv_net.pt',
+      ['--arch', join(DIR, 'conv_net_arch.json'), '--init', join(DIR, 'conv_net_init.pt')],
+      'conv_net',
+      'correlation_minus_init',
+    ],
+    ['conv_stride.safetensors', ['--arch', arch], 'conv_stride', 'correlation'],
+    ['conv_plain.npz', [], 'conv_plain', 'correlation'],
+  ];
+  for (const [weights, flags, key, field] of cases) {
+    const out = join(dir, `${weights}.json`);
+    const code = await run([
+      join(DIR, weights),
+      join(DIR, 'conv_data.npz'),
+      '--target',
+      'y',
+      '--backend',
+      'cpu',
+      '--matrices',
+      '--json',
+      out,
+      ...flags,
+    ]);
+    assert.equal(code, 0);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(report.rfm, null);
+    report.layers.forEach(
+      (
+        l: {
+          name: string;
+          kind: string;
+          shape: number[];
+          weight_shape?: number[];
+          nfm: number[][];
+          agop: number[][];
+          correlation: Corr;
+        },
+        i: number,
+      ) => {
+        const w = expected[key].layers[i];
+        assert.equal(l.name, w.name);
+        assert.equal(l.kind, w.kind);
+        assert.deepEqual(l.shape, w.shape);
+        assert.equal(l.nfm.length, w.shape[1]);
+        assert.equal(l.agop[0].length, w.shape[1]);
+        if (l.kind === 'conv')
+          assert.equal(
+            l.weight_shape!.reduce((a, b) => a * b, 1),
+            w.shape[0] * w.shape[1],
+          );
+        closeCorr(l.correlation, w[field] as Corr, `${weights} ${l.name}`);
+      },
+    );
+  }
+  // Flags apply to every conv layer: padding 1 and max:2 pooling after both also give 6x2x2 = 24 into the head.
+  const flagged = join(dir, 'flags.json');
+  const args = [join(DIR, 'conv_net.pt'), join(DIR, 'conv_data.npz'), '--target', 'y', '--backend', 'cpu'];
+  assert.equal(await run([...args, '--padding', '1', '--pool', 'max:2', '--json', flagged]), 0);
+  const layers = JSON.parse(readFileSync(flagged, 'utf8')).layers;
+  assert.deepEqual(
+    layers.map((l: { padding?: number; pool?: unknown }) => [l.padding, l.pool]),
+    [
+      [1, { kind: 'max', size: 2, stride: 2 }],
+      [1, { kind: 'max', size: 2, stride: 2 }],
+      [undefined, undefined],
+      [undefined, undefined],
+    ],
+  );
+  // Stride 2 everywhere does not fit the head: the error says what was assumed and the way out.
+  await assert.rejects(
+    run([...args, '--stride', '2']),
+    (e: Error) =>
+      e instanceof InputError &&
+      /gives? 6 .*assumed here: stride 2, padding 0, no pooling.*--arch FILE/.test(e.message),
+  );
+});
+
+test('NFA view helpers: conv rows say their kind; eigenvectors become c x kh x kw filters', async () => {
+  const { correlationRows, eigenFilters } = await import('../../webview/nfa/numbers');
+  const { signedEigenpairs } = await import('../../src/core/linalg/eigh');
+  const X = await images();
+  const file = await open('conv_plain.npz');
+  const chain = inferConvChain(file.tensors, 'conv_plain.npz', { inputDim: X.cols });
+  const nfa = await computeNfa(await loadConvNet(file, chain, 'relu'), X, new CpuNfaBackend());
+  const rows = correlationRows(nfa.layers, null);
+  assert.deepEqual(
+    rows.map((r) => r.label),
+    ['0.weight (conv)', '2.weight (conv)', '5.weight (dense)'],
+  );
+  assert.equal(rows[1].values[3], nfa.layers[1].correlation.pearson.sqrt_agop);
+  // Dense-only networks keep their plain labels.
+  assert.deepEqual(
+    correlationRows([{ name: 'fc', correlation: nfa.layers[0].correlation }], null).map((r) => r.label),
+    ['fc'],
+  );
+  const l = nfa.layers[1];
+  const e = signedEigenpairs(l.agop, l.shape[1], 3);
+  const tiles = eigenFilters(e.vectors, e.values, l.conv!.filter, 'patch-AGOP', 3);
+  assert.deepEqual(
+    tiles.map((t) => [t.shape, t.data.length]),
+    [
+      [[3, 3, 3], 27],
+      [[3, 3, 3], 27],
+      [[3, 3, 3], 27],
+    ],
+  );
+  // The first tile is the top eigenvector: G v = lambda v.
+  const d = l.shape[1];
+  const v = tiles[0].data;
+  for (let i = 0; i < d; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += l.agop[i * d + j] * v[j];
+    assert.ok(Math.abs(s - e.values[0] * v[i]) < 1e-9 * e.values[0]);
+  }
 });

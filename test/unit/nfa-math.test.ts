@@ -69,7 +69,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-for (const act of ['gelu', 'tanh', 'sigmoid', 'relu'] as const) {
+for (const act of ['gelu', 'tanh', 'sigmoid', 'relu', 'quadratic'] as const) {
   test(`${act}: per-layer J^T J equals finite differences of the sub-network`, () => {
     const net = randomNet([4, 9, 7, 3], act, 11);
     const X = randomMat(3, 4, 5);
@@ -162,29 +162,30 @@ test('correlations: hand-computed cosine, Pearson and off-diagonal variants', ()
   );
 });
 
-test('MSE gradients equal finite differences of the loss', () => {
-  const net = randomNet([3, 6, 2], 'tanh', 4);
-  const X = randomMat(5, 3, 8),
-    Y = randomMat(5, 2, 9);
-  const { gradW, gradB } = mseGradients(net, X, Y);
-  const loss = () => mseGradients(net, X, Y).loss;
-  for (let l = 0; l < 2; l++) {
-    for (const [arr, grad] of [
-      [net.layers[l].W, gradW[l]],
-      [net.layers[l].b!, gradB[l]],
-    ] as const) {
-      for (let i = 0; i < arr.length; i++) {
-        const keep = arr[i];
-        arr[i] = keep + 1e-6;
-        const up = loss();
-        arr[i] = keep - 1e-6;
-        const down = loss();
-        arr[i] = keep;
-        assert.ok(Math.abs((up - down) / 2e-6 - grad[i]) < 1e-8, `layer ${l} entry ${i}`);
+for (const act of ['tanh', 'quadratic'] as const)
+  test(`MSE gradients equal finite differences of the loss (${act})`, () => {
+    const net = randomNet([3, 6, 2], act, 4);
+    const X = randomMat(5, 3, 8),
+      Y = randomMat(5, 2, 9);
+    const { gradW, gradB } = mseGradients(net, X, Y);
+    const loss = () => mseGradients(net, X, Y).loss;
+    for (let l = 0; l < 2; l++) {
+      for (const [arr, grad] of [
+        [net.layers[l].W, gradW[l]],
+        [net.layers[l].b!, gradB[l]],
+      ] as const) {
+        for (let i = 0; i < arr.length; i++) {
+          const keep = arr[i];
+          arr[i] = keep + 1e-6;
+          const up = loss();
+          arr[i] = keep - 1e-6;
+          const down = loss();
+          arr[i] = keep;
+          assert.ok(Math.abs((up - down) / 2e-6 - grad[i]) < 1e-8, `layer ${l} entry ${i}`);
+        }
       }
     }
-  }
-});
+  });
 
 test('narrowing layers (the W^T (V^T V) W path) agree with finite differences and with the direct path', async () => {
   // 30 -> 4 -> 3 -> 2: layers 0 and 1 narrow, so their sums go through V^T V

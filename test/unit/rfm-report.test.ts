@@ -20,6 +20,7 @@ test('the report: fields, order, nested M; and what the panel reads back from it
     'backend',
     'device',
     'fallback',
+    'solver',
     'options',
     'iterations',
     'best_iter',
@@ -38,7 +39,11 @@ test('the report: fields, order, nested M; and what the panel reads back from it
     'seconds',
     'phases',
     'reg_used',
+    'solver',
+    'solver_iterations',
+    'rel_residual',
   ]);
+  assert.equal(j.solver, 'direct'); // n = 120 <= 1000: auto is direct on the CPU
   assert.deepEqual(Object.keys(j.final), [
     'train_metric',
     'test_metric',

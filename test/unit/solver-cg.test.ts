@@ -1,4 +1,4 @@
-// The float64 host half of the WebGPU solve (src/core/rfm/webgpuSolve.ts): the Nyström
+// The float64 host half of the WebGPU solve (src/core/rfm/nystrom.ts): the Nyström
 // preconditioner and preconditioned conjugate gradients, checked against the CPU backend's Cholesky
 // solve and against what a preconditioner must be (symmetric, positive definite, exact when every
 // point is a landmark).
@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { kernelOfDistance } from '../../src/core/rfm/kernel';
-import { conjugateGradients, landmarkIndices, nystromPreconditioner } from '../../src/core/rfm/webgpuSolve';
+import { conjugateGradients, landmarkIndices, nystromPreconditioner } from '../../src/core/rfm/nystrom';
 import { mat } from '../../src/core/mat';
 import { rng } from '../../src/core/random';
 

@@ -1,4 +1,4 @@
-// The catapult lab (docs/science.md §3): the form, the charts (loss with catapults, lambda_max against
+// The catapult lab (catapults: Lewkowycz et al. 2020; Zhu et al. 2024): the form, the charts (loss with catapults, lambda_max against
 // 2/eta, AGOP alignment, the lr- and batch-size sweeps) and, when the host places a run here, the
 // training itself (core/catapult runLab on this page's WebGPU or thread, yielding between steps so the
 // charts update live and Stop works). Runs the host computes arrive as steps and an outcome to draw.
@@ -58,7 +58,7 @@ const form = el('div', { class: 'form' });
 const model = el('select', { id: 'model' });
 model.append(
   el('option', { value: 'relu' }, 'two-layer ReLU network'),
-  el('option', { value: 'linear' }, 'linear toy model (docs/science.md §3)'),
+  el('option', { value: 'linear' }, 'linear toy model (exact two-layer recursion)'),
 );
 const num = (id: string, label: string, value: number, step = '1', min = '0') => {
   const input = el('input', { id, type: 'number', value: String(value), step, min });
@@ -110,7 +110,7 @@ const CARDS = [
   { id: 'loss', title: 'Training loss (catapults marked)' },
   { id: 'lambda', title: 'Top NTK eigenvalue lambda_max against 2/eta' },
   { id: 'align', title: 'AGOP alignment cos(G_net, G*)' },
-  { id: 'lrsweep', title: 'Phase picture: learning-rate sweep (eta in units of 2/lambda0)' },
+  { id: 'lrsweep', title: 'Phase picture: learning-rate sweep (eta in units of 1/lambda0, edge at 2)' },
   { id: 'batchsweep', title: 'Catapults per run against batch size' },
 ];
 const grid = el('main', { class: 'grid' });
@@ -127,6 +127,28 @@ for (const c of CARDS) {
 app.append(header, grid);
 
 const charts = new ChartSet((id) => canvases.get(id)!);
+/** The model (and data) the charts show; switching either clears them rather than leave another model's curves. */
+let drawnFor: string | null = null;
+const chartKey = (m: string) => `${m}|${userTask ? dataLine.textContent : 'synthetic'}`;
+function clearCharts(): void {
+  charts.destroy();
+  for (const c of canvases.values()) {
+    delete c.dataset.ready;
+    c.getContext('2d')?.clearRect(0, 0, c.width, c.height);
+  }
+  drawnFor = null;
+}
+function chartsFor(m: string): void {
+  if (drawnFor !== null && drawnFor !== chartKey(m)) clearCharts();
+  drawnFor = chartKey(m);
+}
+model.addEventListener('change', () => {
+  if (drawnFor !== null && drawnFor !== chartKey(model.value)) {
+    clearCharts();
+    status.className = 'status';
+    status.textContent = `Model changed to the ${model.value === 'linear' ? 'linear toy' : 'ReLU network'}: train to draw its charts.`;
+  }
+});
 function setChart(
   id: string,
   datasets: ChartDataset[],
@@ -225,7 +247,7 @@ function drawLambda(stepsAt: ArrayLike<number>, lambdas: ArrayLike<number>, edge
       } as ChartDataset,
     ],
     'step',
-    'lambda',
+    'lambda_max',
     true,
   );
 }
@@ -245,6 +267,7 @@ const PHASES = ['lazy', 'catapult', 'divergent'] as const;
 
 /** Draws a finished run or sweep, whichever surface computed it. */
 function show(s: LabSettings, o: WireLabOutcome): void {
+  chartsFor(s.model);
   status.className = 'status';
   if (o.kind === 'run') {
     const r = o.run;
@@ -272,7 +295,7 @@ function show(s: LabSettings, o: WireLabOutcome): void {
     );
     const finalLambda = lambdas[lambdas.length - 1].toPrecision(4);
     if (r.model === 'linear') {
-      status.textContent = `linear toy: lambda0 ${r.lambda0.toPrecision(4)}, eta ${r.lr.toPrecision(4)} (${(s.lrFactor / 2).toFixed(2)} x 2/lambda0) -> ${r.phase}; ${r.catapults.length} catapult(s); final lambda ${finalLambda} vs 2/eta ${r.edge.toPrecision(4)}`;
+      status.textContent = `linear toy: lambda0 ${r.lambda0.toPrecision(4)}, eta ${r.lr.toPrecision(4)} (${s.lrFactor} / lambda0) -> ${r.phase}; ${r.catapults.length} catapult(s); final lambda ${finalLambda} vs 2/eta ${r.edge.toPrecision(4)}`;
     } else {
       const gd = s.batch >= (userTask?.X.rows ?? DEFAULT_RELU_LAB.n) ? 'GD' : `SGD (batch ${s.batch})`; // a batch of n or more rows is GD
       status.textContent = `ReLU m=${s.width}, ${gd}: lambda0 ${r.lambda0.toPrecision(4)}, eta ${r.lr.toPrecision(4)} -> ${r.phase}; ${r.catapults.length} catapult(s); lambda_max ${finalLambda} vs 2/eta ${r.edge.toPrecision(4)}${alignments ? `; alignment ${alignments[0].toFixed(3)} -> ${alignments[alignments.length - 1].toFixed(3)}` : ''}${r.testLoss !== null ? `; test loss ${r.testLoss.toExponential(3)}` : ''}`;
@@ -287,19 +310,20 @@ function show(s: LabSettings, o: WireLabOutcome): void {
         (ph, i) =>
           ({
             label: ph,
-            data: rows.filter((r) => r.phase === ph).map((r) => ({ x: r.etaOverEdge, y: cap(r.maxLoss) })),
+            // One unit across the lab: eta in units of 1/lambda0 (the form's lr factor), so eta/edge x 2.
+            data: rows.filter((r) => r.phase === ph).map((r) => ({ x: 2 * r.etaOverEdge, y: cap(r.maxLoss) })),
             showLine: false,
             pointRadius: 6,
             borderColor: color([2, 1, 4][i]),
             backgroundColor: color([2, 1, 4][i]),
           }) as ChartDataset,
       ),
-      'eta / (2 / lambda0)',
+      'eta x lambda0 (lazy below 2)',
       'max loss',
       true,
     );
     const mismatch = rows.filter((r) => r.recursionPhase && r.recursionPhase !== r.phase).length;
-    status.textContent = `sweep: ${rows.map((r) => `${r.etaOverEdge}:${r.phase}`).join(' · ')}${o.model === 'linear' ? ` · exact recursion agrees on ${rows.length - mismatch}/${rows.length}` : ''}`;
+    status.textContent = `sweep (eta in units of 1/lambda0): ${rows.map((r) => `${+(2 * r.etaOverEdge).toPrecision(3)}: ${r.phase}`).join(' · ')}${o.model === 'linear' ? ` · exact recursion agrees on ${rows.length - mismatch}/${rows.length}` : ''}`;
   } else {
     const mean = o.batches.map((b) => {
       const rs = o.rows.filter((r) => r.batch === b);
@@ -351,6 +375,7 @@ async function runHere(
   sweep: LabSweep,
 ): Promise<Extract<LabWebviewToHost, { type: 'labOutcome' }>> {
   token.cancelled = false;
+  chartsFor(s.model);
   live = { losses: [], lastDraw: 0 };
   const backend: CatapultBackend & { dispose(): void } =
     placement === 'page-gpu'
@@ -395,6 +420,7 @@ async function onHostMessage(m: LabHostToWebview, reply: Reply<LabWebviewToHost>
       try {
         userTask = m.dataset ? labTaskFromDataset(fromWireDataset(m.dataset)) : undefined;
         dataLine.textContent = m.dataset ? `data: ${m.name} (ReLU model only)` : SYNTHETIC;
+        if (drawnFor !== null && drawnFor !== chartKey(model.value)) clearCharts();
       } catch (e) {
         dataLine.textContent = `data: ${e instanceof Error ? e.message : String(e)}`;
       }
@@ -408,6 +434,7 @@ async function onHostMessage(m: LabHostToWebview, reply: Reply<LabWebviewToHost>
       return;
     }
     case 'labStarted':
+      chartsFor(m.settings.model);
       started = m.settings;
       applySettings(m.settings);
       setBusy(true);

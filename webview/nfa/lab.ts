@@ -12,6 +12,8 @@ import { el } from '../shared/dom';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
 import { unhandled } from '../../src/protocol/channel';
+import { ACTIVATIONS } from '../../src/core/nfa/activation';
+import { MODULAR_OPS } from '../../src/core/data/modular';
 
 let theme: Theme = readTheme();
 const epochs: NfaLabEpoch[] = [];
@@ -33,30 +35,76 @@ header.append(title, dataLine, status, backendLine);
 
 const form = el('div', { class: 'form' });
 function numberField(id: keyof NfaLabSettings, label: string, attrs: Record<string, string>): HTMLInputElement {
-  const l = el('label', {}, label);
+  const l = el('label', { id: `field-${id}` }, label);
   const i = el('input', { id, type: 'number', ...attrs });
   l.append(i);
   form.append(l);
   return i;
 }
-function selectField(id: keyof NfaLabSettings, label: string, options: string[]): HTMLSelectElement {
-  const l = el('label', {}, label);
+function selectField(
+  id: keyof NfaLabSettings,
+  label: string,
+  options: readonly string[],
+  names: Record<string, string> = {},
+): HTMLSelectElement {
+  const l = el('label', { id: `field-${id}` }, label);
   const s = el('select', { id });
-  for (const o of options) s.append(el('option', { value: o }, o));
+  for (const o of options) s.append(el('option', { value: o }, names[o] ?? o));
   l.append(s);
   form.append(l);
   return s;
 }
+function checkField(id: keyof NfaLabSettings, label: string): HTMLInputElement {
+  const l = el('label', { id: `field-${id}`, class: 'check' });
+  const i = el('input', { id, type: 'checkbox' });
+  l.append(i, document.createTextNode(` ${label}`));
+  form.append(l);
+  return i;
+}
 const fields = {
+  task: selectField('task', 'Task', ['dataset', 'modular'], {
+    dataset: 'the chosen dataset',
+    modular: 'modular arithmetic (generated)',
+  }),
+  op: selectField('op', 'Operation', MODULAR_OPS, { add: 'a + b', sub: 'a − b', mul: 'a × b', div: 'a ÷ b' }),
+  p: numberField('p', 'Prime p', { min: '2', step: '1' }),
+  trainFrac: numberField('trainFrac', 'Training fraction of the pairs', { min: '0', max: '1', step: 'any' }),
   width: numberField('width', 'Width (units per hidden layer)', { min: '1', step: '1' }),
   depth: numberField('depth', 'Depth (hidden layers)', { min: '0', max: '64', step: '1' }),
-  activation: selectField('activation', 'Activation', ['relu', 'gelu', 'tanh', 'sigmoid', 'identity']),
-  optimizer: selectField('optimizer', 'Optimizer', ['adam', 'sgd']),
+  activation: selectField('activation', 'Activation', ACTIVATIONS),
+  bias: checkField('bias', 'Biases'),
+  optimizer: selectField('optimizer', 'Optimizer', ['adam', 'adamw', 'sgd']),
   lr: numberField('lr', 'Learning rate', { min: '0', step: 'any' }),
+  weightDecay: numberField('weightDecay', 'Weight decay (AdamW)', { min: '0', step: 'any' }),
   batch: numberField('batch', 'Batch size', { min: '1', step: '1' }),
   epochs: numberField('epochs', 'Epochs', { min: '0', step: '1' }),
   seed: numberField('seed', 'Seed', { min: '0', step: '1' }),
 };
+const gpuPreset = el('button', { id: 'grokking-preset', class: 'secondary' }, 'Grokking network preset');
+gpuPreset.title =
+  'Quadratic activation σ(z) = z², no biases, AdamW (lr 1e-3, weight decay 1), batch 32 (docs/science.md §4)';
+form.append(gpuPreset);
+/** Modular fields only for the modular task; weight decay only for AdamW. */
+function showRelevant(): void {
+  const modular = fields.task.value === 'modular';
+  for (const k of ['op', 'p', 'trainFrac'] as const) fields[k].parentElement!.hidden = !modular;
+  fields.weightDecay.parentElement!.hidden = fields.optimizer.value !== 'adamw';
+}
+fields.task.addEventListener('change', () => {
+  showRelevant();
+  updateButtons();
+});
+fields.optimizer.addEventListener('change', showRelevant);
+gpuPreset.addEventListener('click', () => {
+  fields.activation.value = 'quadratic';
+  fields.bias.checked = false;
+  fields.optimizer.value = 'adamw';
+  fields.lr.value = '0.001';
+  fields.weightDecay.value = '1';
+  fields.batch.value = '32';
+  fields.depth.value = '1';
+  showRelevant();
+});
 const buttons = el('div', { class: 'controls' });
 const chooseBtn = el('button', { id: 'choose', class: 'secondary' }, 'Choose Dataset…');
 const trainBtn = el('button', { id: 'train' }, 'Train');
@@ -66,31 +114,43 @@ const saveBtn = el('button', { id: 'save', class: 'secondary' }, 'Save Weights�
 buttons.append(chooseBtn, trainBtn, cancelBtn, inspectBtn, saveBtn);
 
 const grid = el('main', { class: 'grid' });
-const canvases: Record<'loss' | 'nfa', HTMLCanvasElement> = {
-  loss: el('canvas', { id: 'loss' }),
-  nfa: el('canvas', { id: 'nfa' }),
+type ChartId = 'loss' | 'nfa' | 'accuracy';
+const canvases: Record<ChartId, HTMLCanvasElement> = {
+  loss: el('canvas', { id: 'loss', role: 'img', 'aria-label': 'Training loss per epoch' }),
+  nfa: el('canvas', { id: 'nfa', role: 'img', 'aria-label': 'NFA correlation per epoch' }),
+  accuracy: el('canvas', { id: 'accuracy', role: 'img', 'aria-label': 'Accuracy per epoch' }),
 };
+const cards: Partial<Record<ChartId, HTMLElement>> = {};
 for (const [id, heading] of [
   ['loss', 'Training loss (MSE) per epoch'],
   ['nfa', 'NFA: Pearson of NFM_l with AGOP_l^1/2 per epoch'],
+  ['accuracy', 'Accuracy per epoch (training and held-out pairs)'],
 ] as const) {
   const c = el('section', { class: 'card', id: `card-${id}` });
   const wrap = el('div', { class: 'chartwrap' });
   wrap.append(canvases[id]);
   c.append(el('h3', {}, heading), wrap);
   grid.append(c);
+  cards[id] = c;
 }
+cards.accuracy!.hidden = true;
 app.append(header, form, buttons, grid);
 
-const charts = new ChartSet<'loss' | 'nfa'>((id) => canvases[id]);
+const charts = new ChartSet<ChartId>((id) => canvases[id]);
 
 function settingsFromForm(): NfaLabSettings {
   return {
+    task: fields.task.value as NfaLabSettings['task'],
+    op: fields.op.value as NfaLabSettings['op'],
+    p: Number(fields.p.value),
+    trainFrac: Number(fields.trainFrac.value),
     width: Number(fields.width.value),
     depth: Number(fields.depth.value),
     activation: fields.activation.value,
     optimizer: fields.optimizer.value as NfaLabSettings['optimizer'],
     lr: Number(fields.lr.value),
+    weightDecay: Number(fields.weightDecay.value),
+    bias: fields.bias.checked,
     batch: Number(fields.batch.value),
     epochs: Number(fields.epochs.value),
     seed: Number(fields.seed.value),
@@ -98,11 +158,16 @@ function settingsFromForm(): NfaLabSettings {
 }
 
 function fillForm(s: NfaLabSettings): void {
-  for (const [k, input] of Object.entries(fields)) input.value = String(s[k as keyof NfaLabSettings]);
+  for (const [k, input] of Object.entries(fields)) {
+    const v = s[k as keyof NfaLabSettings];
+    if (input instanceof HTMLInputElement && input.type === 'checkbox') input.checked = v === true;
+    else input.value = String(v);
+  }
+  showRelevant();
 }
 
 function updateButtons(): void {
-  trainBtn.disabled = training || !hasData;
+  trainBtn.disabled = training || (!hasData && fields.task.value !== 'modular');
   cancelBtn.disabled = !training;
   chooseBtn.disabled = training;
   inspectBtn.disabled = training || !trained;
@@ -139,6 +204,13 @@ function draw(): void {
     names.forEach((_, i) => (nfa.data.datasets[i].data = pts.map((e) => e.layers[i]?.pearsonSqrt ?? null)));
     loss.update('none');
     nfa.update('none');
+    const acc = charts.get('accuracy');
+    if (acc) {
+      acc.data.labels = labels;
+      acc.data.datasets[0].data = pts.map((e) => e.trainAccuracy ?? null);
+      acc.data.datasets[1].data = pts.map((e) => e.testAccuracy ?? null);
+      acc.update('none');
+    }
     return;
   }
   const options = (y: string, log = false, range?: [number, number]): ChartConfiguration['options'] => {
@@ -146,7 +218,7 @@ function draw(): void {
     if (range) Object.assign((o?.scales as Record<string, object>).y, { min: range[0], max: range[1] });
     return o;
   };
-  const set = (id: 'loss' | 'nfa', config: ChartConfiguration) => charts.set(id, config);
+  const set = (id: ChartId, config: ChartConfiguration) => charts.set(id, config);
   const pointRadius = pts.length > 100 ? 0 : 2;
   set('loss', {
     type: 'line',
@@ -179,6 +251,28 @@ function draw(): void {
     },
     options: options('Pearson', false, [-0.2, 1]),
   });
+  // Accuracies exist for classification with held-out rows (the modular task): the grokking curve.
+  const accuracies = pts.some((e) => e.testAccuracy !== undefined && e.testAccuracy !== null);
+  cards.accuracy!.hidden = !accuracies;
+  if (accuracies)
+    set('accuracy', {
+      type: 'line',
+      data: {
+        labels,
+        datasets: [
+          { label: 'train', data: pts.map((e) => e.trainAccuracy ?? null), color: 0 },
+          { label: 'held out', data: pts.map((e) => e.testAccuracy ?? null), color: 1 },
+        ].map((d) => ({
+          label: d.label,
+          data: d.data,
+          borderColor: seriesColor(theme, d.color),
+          backgroundColor: seriesColor(theme, d.color),
+          pointRadius,
+          spanGaps: true,
+        })),
+      },
+      options: options('accuracy', false, [0, 1]),
+    });
 }
 
 let drawQueued = false;
@@ -230,7 +324,7 @@ function onMessage(m: NfaLabHostToWebview): void {
       epochs.push(...m.records);
       const rec = m.records[m.records.length - 1];
       const first = rec.layers[0];
-      status.textContent = `Epoch ${rec.epoch}/${m.total}: loss ${rec.loss.toPrecision(4)}${first ? `, Pearson(NFM, AGOP^1/2) of ${first.name} ${first.pearsonSqrt.toFixed(3)}` : ''}`;
+      status.textContent = `Epoch ${rec.epoch}/${m.total}: loss ${rec.loss.toPrecision(4)}${first ? `, Pearson(NFM, AGOP^1/2) of ${first.name} ${first.pearsonSqrt.toFixed(3)}` : ''}${typeof rec.testAccuracy === 'number' ? `, held-out accuracy ${rec.testAccuracy.toFixed(3)}` : ''}`;
       drawSoon();
       break;
     }

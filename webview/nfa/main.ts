@@ -1,14 +1,25 @@
 // The NFA view: per layer NFM_l beside AGOP_l^alpha (and the RFM's M for the first layer), the
 // correlation table of every layer, the top eigenvectors compared, and the numbers to copy.
+import { detectImageShape, matrixImages } from '../../src/core/data/images';
 import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { NfaHostToWebview, NfaPanelState, NfaView, NfaWebviewToHost, WireNfaLayer } from '../../src/protocol/nfa';
 import { baseOptions, ChartSet, seriesColor } from '../shared/charts';
 import { el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
+import { renderImageGrid } from '../shared/images';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
-import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
+import {
+  block,
+  CORRELATION_COLUMNS,
+  correlationRows,
+  correlationTsv,
+  eigenFilters,
+  maxAbs,
+  topByDiagonal,
+} from './numbers';
 import { unhandled } from '../../src/protocol/channel';
+import { createForm } from './form';
 
 let theme: Theme = readTheme();
 let view: NfaView | null = null;
@@ -63,6 +74,10 @@ function card(id: string, heading: string, wide = false): { card: HTMLElement; b
 }
 function heatmapIn(id: string, heading: string): { map: Heatmap; h: HTMLElement; body: HTMLElement } {
   const { body, h } = card(id, heading);
+  // The map's box scrolls for wide layers: focusable, so the keyboard can scroll it too.
+  Object.entries({ tabindex: '0', role: 'region', 'aria-label': `${heading} (scrollable)` }).forEach(([k, v]) =>
+    body.setAttribute(k, v),
+  );
   const canvas = el('canvas', { id: `heat-${id}`, role: 'img', 'aria-label': heading });
   const tip = el('div', { class: 'tip' });
   tip.hidden = true;
@@ -74,6 +89,10 @@ const agopMap = heatmapIn('agop', 'AGOP');
 const rfmMap = heatmapIn('rfm', 'RFM M');
 const rfmNote = el('p', { class: 'status' }, '');
 rfmMap.body.append(rfmNote);
+// Images: the first layer's NFM and AGOP (and the RFM's M) as images when the inputs are pixels.
+const images = card('images', 'As images', true);
+images.body.className = '';
+images.card.hidden = true;
 const corr = card('correlations', 'Correlations per layer (NFM_l against the network AGOP at layer l’s input)', true);
 const corrTable = el('table', { class: 'numbers', id: 'correlations' });
 corr.body.className = '';
@@ -85,7 +104,13 @@ const eigWrap = el('div', { class: 'chartwrap' });
 const eigCanvas = el('canvas', { id: 'eigen-chart', role: 'img', 'aria-label': 'Top eigenvector loadings' });
 eigWrap.append(eigCanvas);
 eig.body.append(eigTable, eigWrap);
-app.append(header, grid);
+// Conv layers (docs/science.md §6): the top eigenvectors of W^T W and of the patch-AGOP as c x kh x kw filters.
+const filters = card('filters', 'Top eigenvectors as filters', true);
+filters.body.className = '';
+filters.card.hidden = true;
+const form = createForm((m) => host.post(m));
+form.element.hidden = true;
+app.append(header, form.element, grid);
 const charts = new ChartSet<'eigen'>(() => eigCanvas);
 
 const f64 = (b: ArrayBuffer) => new Float64Array(b);
@@ -97,7 +122,7 @@ function drawTabs(): void {
     const b = el(
       'button',
       { role: 'tab', 'aria-selected': String(i === layerIndex), class: i === layerIndex ? '' : 'secondary' },
-      `${l.name} [${l.shape.join('×')}]`,
+      `${l.kind === 'conv' ? 'conv ' : ''}${l.name} [${l.filter ? `${l.shape[0]}×${l.filter.join('×')}` : l.shape.join('×')}]`,
     );
     b.addEventListener('click', () => {
       layerIndex = i;
@@ -132,7 +157,10 @@ function drawMaps(layer: WireNfaLayer): void {
   }
   const suffix = k < d ? ` (top ${k} of ${d} inputs by NFM diagonal)` : '';
   nfmMap.h.textContent = `NFM of ${layer.name} = W^T W${view?.minusInit ? ' (minus init)' : ''}${suffix}`;
-  agopMap.h.textContent = `Network ${power} at the input of ${layer.name}${suffix}`;
+  agopMap.h.textContent =
+    layer.kind === 'conv'
+      ? `Patch-${power} of ${layer.name} (over its ${layer.filter!.join('×')} input patches)${suffix}`
+      : `Network ${power} at the input of ${layer.name}${suffix}`;
   nfmMap.map.set({ values: blocks[0]!, names, scale: shared, label: 'NFM' });
   agopMap.map.set({ values: blocks[1]!, names, scale: shared, label: power });
   if (blocks[2]) {
@@ -222,13 +250,49 @@ function drawEigen(layer: WireNfaLayer): void {
   eig.h.textContent = `Top eigenvectors compared (loadings for ${layer.name}; AGOP and AGOP^1/2 share eigenvectors)`;
 }
 
+function drawFilters(layer: WireNfaLayer): void {
+  filters.card.hidden = !layer.filter;
+  if (!layer.filter) return;
+  const d = layer.shape[1];
+  const k = Math.min(4, d);
+  const u = signedEigenpairs(f64(layer.nfm), d, k);
+  const v = signedEigenpairs(f64(layer.agop), d, k);
+  filters.h.textContent = `Top eigenvectors of ${layer.name}'s W^T W and patch-AGOP as ${layer.filter.join('×')} filters`;
+  renderImageGrid(filters.body, [
+    ...eigenFilters(u.vectors, u.values, layer.filter, 'W^T W', k),
+    ...eigenFilters(v.vectors, v.values, layer.filter, 'patch-AGOP', k),
+  ]);
+}
+
+/** diag and top eigenvectors of NFM, AGOP (and M) as images, for a first layer whose inputs are an image. */
+function drawImages(layer: WireNfaLayer): void {
+  const det = layerIndex === 0 ? detectImageShape(layer.inputNames) : null;
+  images.card.hidden = !det;
+  if (!det) {
+    images.body.replaceChildren();
+    return;
+  }
+  const d = layer.shape[1];
+  const power = alpha.value === '1' ? 'AGOP' : 'AGOP^1/2';
+  const rfm = view?.rfm && view.rfm.d === d ? f64(view.rfm.M) : null;
+  const [c, h, w] = det.shape;
+  images.h.textContent = `${layer.name}: NFM, ${power}${rfm ? ' and RFM M' : ''} as ${c > 1 ? `${c} × ` : ''}${h} × ${w} images (diag in grey; eigenvectors blue < 0 < red)`;
+  renderImageGrid(images.body, [
+    ...matrixImages(f64(layer.nfm), det.shape, 2, 'NFM'),
+    ...matrixImages(f64(alpha.value === '1' ? layer.agop : layer.sqrtAgop), det.shape, 2, power),
+    ...(rfm ? matrixImages(rfm, det.shape, 2, 'M') : []),
+  ]);
+}
+
 function render(): void {
   if (!view) return;
   drawTabs();
   const layer = view.layers[layerIndex];
   drawMaps(layer);
+  drawImages(layer);
   drawCorrelations();
   drawEigen(layer);
+  drawFilters(layer);
   document.body.dataset.ready = '1';
 }
 
@@ -261,8 +325,26 @@ window.addEventListener('resize', () => {
 
 function onMessage(m: NfaHostToWebview): void {
   switch (m.type) {
+    case 'form':
+      form.set(m.form);
+      form.element.hidden = false;
+      // Results appear below once computed.
+      grid.hidden = view === null;
+      status.textContent = view ? '' : 'Choose the data and Compute.';
+      status.className = 'status';
+      break;
+    case 'columns':
+      form.columns(m);
+      break;
+    case 'picked':
+      form.picked(m);
+      break;
     case 'show': {
       view = m.view;
+      grid.hidden = false;
+      status.className = 'status';
+      delete document.body.dataset.failed;
+      form.computed();
       title.textContent = view.title;
       info.textContent = `${view.weights} on ${view.data} → ${view.target} · ${view.rows} rows · ${view.activation} · layers in ${view.layerOrder} order${view.minusInit ? ' · NFM minus initial weights' : ''} · ${view.backend} (${view.device})${view.backendNote ? ` · ${view.backendNote}` : ''}`;
       status.textContent = '';

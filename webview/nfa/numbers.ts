@@ -20,14 +20,16 @@ export interface CorrelationRow {
 
 /** One row per layer, plus the RFM's M (and M^1/2 in the AGOP^1/2 columns) against the first layer's NFM. */
 export function correlationRows(
-  layers: { name: string; correlation: NfaCorrelations }[],
+  layers: { name: string; correlation: NfaCorrelations; kind?: 'conv' | 'dense' }[],
   rfm: { comparedWith: string; correlation: NfaCorrelations } | null,
 ): CorrelationRow[] {
   const row = (label: string, c: NfaCorrelations): CorrelationRow => ({
     label,
     values: CORRELATION_COLUMNS.map((col) => c[col.key][col.power]),
   });
-  const out = layers.map((l) => row(l.name, l.correlation));
+  // A conv network's rows say which layers are conv (patch-AGOP) and which dense.
+  const conv = layers.some((l) => l.kind === 'conv');
+  const out = layers.map((l) => row(conv ? `${l.name} (${l.kind ?? 'dense'})` : l.name, l.correlation));
   if (rfm) out.push(row(`RFM M vs NFM of ${rfm.comparedWith}`, rfm.correlation));
   return out;
 }
@@ -57,4 +59,23 @@ export function maxAbs(values: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < values.length; i++) if (Math.abs(values[i]) > m) m = Math.abs(values[i]);
   return m;
+}
+
+/**
+ * The top `k` eigenvectors (largest eigenvalue first) of a symmetric matrix over a conv layer's patch
+ * entries, each reshaped as a c x kh x kw filter for the image grid. Signs as signedEigenpairs fixes them (largest entry positive).
+ */
+export function eigenFilters(
+  vectors: readonly Float64Array[],
+  values: ArrayLike<number>,
+  filter: readonly [number, number, number],
+  what: string,
+  k: number,
+): { title: string; data: Float64Array; shape: readonly [number, number, number]; signed: boolean }[] {
+  return vectors.slice(0, k).map((v, i) => ({
+    title: `${what} v${i + 1} (λ ${Number(values[i]).toPrecision(3)})`,
+    data: v,
+    shape: filter,
+    signed: true,
+  }));
 }

@@ -1,5 +1,5 @@
 // The RFM panel: draws a run (live while it fits) and fits on the placement the host gives it.
-import { detectImageShape, matrixImages, type DetectedImage } from '../../src/core/data/image-shape';
+import { detectImageShape, matrixImages, type DetectedImage } from '../../src/core/data/images';
 import { signedEigenpairs } from '../../src/core/linalg/eigh';
 import type { SavedIteration } from '../../src/core/rfm/serialize';
 import type { FitRequest, HostToWebview, PanelState, RunView, WebviewToHost } from '../../src/protocol/rfm';
@@ -60,7 +60,11 @@ for (const c of CARDS) {
     grid.append(card);
     continue;
   }
-  const wrap = el('div', { class: c.id === 'heatmap' ? 'heatwrap' : 'chartwrap' });
+  // The heatmap's box scrolls when M is large: focusable, so the keyboard can scroll it too.
+  const wrap =
+    c.id === 'heatmap'
+      ? el('div', { class: 'heatwrap', tabindex: '0', role: 'region', 'aria-label': `${c.title} (scrollable)` })
+      : el('div', { class: 'chartwrap' });
   const canvas = el('canvas', { id: c.id, role: 'img', 'aria-label': c.title });
   wrap.append(canvas);
   if (c.id === 'heatmap') {

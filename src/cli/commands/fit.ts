@@ -6,6 +6,7 @@ import { InputError } from '../../core/errors';
 import { fitRfm } from '../../core/rfm/fit';
 import { ANNOUNCE_FIT_SECONDS, CPU_FLOPS, MAX_LEAF_ROWS } from '../../core/limits';
 import { parseRfmOptions, parseTask, parseValFraction } from '../../core/rfm/options';
+import { parseSolverChoice } from '../../core/rfm/solvers';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
 import { DEFAULT_RFM_OPTIONS, DEFAULT_VAL_FRACTION, EARLY_STOP_FRACTION, type FitResult } from '../../core/rfm/types';
 import { isTargetLikeName, targetLooksLikeFeature } from '../../core/data/table';
@@ -89,6 +90,12 @@ export const SPEC = {
       type: 'string',
       arg: 'B',
       help: 'auto (WebGPU when an adapter exists, else the CPU), webgpu (f32) or cpu (float64)',
+      default: 'auto',
+    },
+    solver: {
+      type: 'string',
+      arg: 'S',
+      help: "how (K + reg I) alpha = Y is solved: direct = float64 Cholesky; cg = Nystrom-preconditioned conjugate gradients over a stored K; eigenpro = EigenPro 2 preconditioned SGD, O(n) memory, never forms K; auto = direct for n <= 1000, cg while K fits the backend's memory budget, eigenpro beyond (docs/science.md §9)",
       default: 'auto',
     },
     json: {
@@ -181,7 +188,7 @@ export function report(r: FitResult, top = 10, o: { verbose?: boolean } = {}): s
   const sel = r.selection;
   const t = r.tree && r.tree.leaves > 1 ? r.tree : undefined;
   const lines = [
-    `RFM fit, ${r.task}: ${r.nTrain} training rows, d = ${r.d}, on ${backendPhrase(r)}`,
+    `RFM fit, ${r.task}: ${r.nTrain} training rows, d = ${r.d}, on ${backendPhrase(r)}${r.solver && r.solver !== 'direct' ? `, solver ${r.solver}` : ''}`,
     verbose ? `device: ${r.device}` : '',
     heldOutPhrase(r),
     sel
@@ -309,6 +316,7 @@ export async function run(args: string[]): Promise<number> {
       centerGrads: f['center-grads'],
       earlyStop: f['early-stop'],
       standardize: f['no-standardize'] ? false : undefined,
+      solver: f.solver === undefined ? undefined : parseSolverChoice(f.solver, '--solver'),
     },
     flagOf,
     DEFAULT_RFM_OPTIONS,

@@ -5,7 +5,19 @@ import { parseBackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
 import { readDatasetFile } from '../../core/data/node';
 import { InputError } from '../../core/errors';
-import { isActivation, type Activation } from '../../core/nfa/activation';
+import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
+import {
+  DEFAULT_CONV,
+  describeConvNetwork,
+  hasConvLayers,
+  isConvNet,
+  parseConvArch,
+  parsePool,
+  readConvNetwork,
+  type ConvArch,
+  type ConvNet,
+  type Shape3,
+} from '../../core/nfa/convnet';
 import {
   inferLayerChain,
   loadMatchingWeights,
@@ -23,22 +35,23 @@ import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { openWeights, type WeightFile } from '../../core/weights';
 import { fileByteSource } from '../../core/weights/node';
+import { readFile } from 'node:fs/promises';
 import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 
 export const SPEC = {
   name: 'nfa',
   summary:
-    'The Neural Feature Ansatz (docs/science.md §2) for a trained dense network: per layer, the NFM against the network AGOP at its input, and an RFM fitted on the same rows against NFM_1.',
+    'The Neural Feature Ansatz (docs/science.md §2, §6 for conv layers) for a trained network: per layer, the NFM against the network AGOP at its input, and (dense networks) an RFM fitted on the same rows against NFM_1.',
   synopsis: 'WEIGHTS DATA --target COL [options]',
   args: [
     [
       'WEIGHTS',
-      '.safetensors, PyTorch .pt/.pth (a state_dict, or a checkpoint dict holding one), .npz or .npy of a dense network',
+      "a dense or conv network as .safetensors, PyTorch .pt/.pth (a state_dict, or a checkpoint dict holding one), .npz or .npy; 4-D '*.weight' tensors are Conv2d layers, then a flatten and the 2-D dense layers (see --arch)",
     ],
     [
       'DATA',
-      'dataset (.csv, .tsv, .npy, .npz, .parquet); every column but the target is a network input, fed as stored (categorical columns one-hot encoded)',
+      'dataset (.csv, .tsv, .npy, .npz, .parquet); every column but the target is a network input, fed as stored (categorical columns one-hot encoded); for a conv network each row is an image flattened C,H,W (shape from the loader, --arch "input", or C from the first conv layer and a square H = W)',
     ],
   ],
   options: {
@@ -48,7 +61,12 @@ export const SPEC = {
       help: 'the target column of DATA (used by the RFM comparison)',
       default: 'required',
     },
-    activation: { type: 'string', arg: 'NAME', help: 'relu, gelu, tanh, sigmoid or identity', default: 'relu' },
+    activation: {
+      type: 'string',
+      arg: 'NAME',
+      help: 'relu, gelu, tanh, sigmoid, identity or quadratic',
+      default: 'relu',
+    },
     layers: {
       type: 'string',
       arg: 'A,B,...',
@@ -60,6 +78,20 @@ export const SPEC = {
       arg: 'FILE',
       help: 'initial weights: NFM_l = (W_l - W0_l)^T (W_l - W0_l)',
       default: 'none: NFM_l = W_l^T W_l',
+    },
+    arch: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'conv networks: JSON of what a state_dict does not record, e.g. {"input": [3, 32, 32], "padding": 1, "layers": {"conv1": {"stride": 2, "pool": "max:2"}}, "order": [...]} (top-level stride/padding/pool apply to every conv layer, "layers" per layer)',
+      default: 'none',
+    },
+    stride: { type: 'string', arg: 'N', help: 'conv networks: stride of every conv layer', default: "1 (PyTorch's)" },
+    padding: { type: 'string', arg: 'N', help: 'conv networks: zero padding of every conv layer', default: '0' },
+    pool: {
+      type: 'string',
+      arg: 'P',
+      help: "conv networks: pooling after every conv layer's activation: max:K, avg:K, max:K:S (size K, stride S) or none",
+      default: 'none',
     },
     standardize: {
       type: 'boolean',
@@ -86,7 +118,11 @@ export const SPEC = {
       help: 'auto (WebGPU when an adapter exists, else the CPU; a device failure continues on the CPU), webgpu (f32) or cpu (float64)',
       default: 'auto',
     },
-    matrices: { type: 'boolean', help: 'include NFM, AGOP and AGOP^1/2 in the JSON', default: 'off' },
+    matrices: {
+      type: 'boolean',
+      help: 'include NFM, AGOP and AGOP^1/2 in the JSON (conv layers: W^T W and the patch-AGOP)',
+      default: 'off',
+    },
     json: {
       type: 'string',
       arg: 'OUT',
@@ -127,14 +163,14 @@ export async function run(args: string[]): Promise<number> {
     throw new InputError(`--target: required (the target column of ${dataPath}); see feature-lens nfa --help`);
   const outputs = await planOutputs(
     { '--json': v.json as string | undefined },
-    { force: !!v.force, inputs: [weightsPath, dataPath, v.init as string | undefined] },
+    { force: !!v.force, inputs: [weightsPath, dataPath, v.init as string | undefined, v.arch as string | undefined] },
   );
   // With --json -, the table goes to stderr so standard output is the JSON alone.
   const say = outputs['--json']?.stdout ? process.stderr : process.stdout;
   const choice = parseBackendChoice(v.backend ?? 'auto', '--backend');
   const activation = v.activation ?? 'relu';
   if (!isActivation(activation))
-    throw new InputError(`--activation: expected relu, gelu, tanh, sigmoid or identity, got '${activation}'`);
+    throw new InputError(`--activation: expected one of ${ACTIVATIONS.join(', ')}, got '${activation}'`);
   const rfmIters =
     numberFlag(
       'rfm-iters',
@@ -153,14 +189,33 @@ export async function run(args: string[]): Promise<number> {
     numberFlag('rfm-bandwidth', v['rfm-bandwidth'] as string | undefined, (x) => x > 0, 'a positive number') ??
     DEFAULT_RFM_OPTIONS.bandwidth;
 
+  const convBase = {
+    stride:
+      numberFlag('stride', v.stride as string | undefined, (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1') ??
+      DEFAULT_CONV.stride,
+    padding:
+      numberFlag('padding', v.padding as string | undefined, (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0') ??
+      DEFAULT_CONV.padding,
+    pool: v.pool !== undefined ? parsePool(v.pool as string, '--pool') : DEFAULT_CONV.pool,
+  };
+  const arch = v.arch
+    ? parseConvArch(await readJsonFile(v.arch as string), v.arch as string, convBase)
+    : { defaults: convBase, perLayer: {} };
+
   const target = /^\d+$/.test(v.target as string) ? Number(v.target) : (v.target as string);
   const dataset = (await readDatasetFile(dataPath, { target })).dataset;
   const { net, chain, initWeights } = await readNetwork(weightsPath, dataset, {
     layers: v.layers as string | undefined,
     activation,
     init: v.init as string | undefined,
-    inputLabel: `${dataPath}: ${dataset.featureNames.join(', ')} besides the target '${v.target}'`,
+    inputLabel: `${dataPath}: ${dataset.featureNames.length > 12 ? `${dataset.featureNames.length} columns` : dataset.featureNames.join(', ')} besides the target '${v.target}'`,
+    arch,
+    backend: choice,
   });
+  if (isConvNet(net) && net.layers[0].kind === 'conv' && !v['no-rfm'])
+    process.stderr.write(
+      'nfa: no RFM comparison for a conv network (its first NFM is over patches, an RFM M over the inputs)\n',
+    );
   const study = await runNfaStudy(
     {
       net,
@@ -203,7 +258,7 @@ export async function run(args: string[]): Promise<number> {
   ];
   const body = result.layers.map((l) => [
     l.name,
-    `${l.shape[0]}x${l.shape[1]}`,
+    l.conv ? `conv ${l.conv.weightShape.join('x')}` : `${l.shape[0]}x${l.shape[1]}`,
     fmt(l.correlation.cosine.agop),
     fmt(l.correlation.cosine.sqrt_agop),
     fmt(l.correlation.pearson.agop),
@@ -223,12 +278,29 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-/** The dense chain of WEIGHTS that takes DATA's inputs, loaded (the file is closed again), and --init's matching weights. */
+async function readJsonFile(path: string): Promise<unknown> {
+  await requireInputFile(path, 'an architecture JSON file');
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** The dense or conv chain of WEIGHTS that takes DATA's inputs, loaded (the file is closed again), and --init's matching weights. */
 async function readNetwork(
   weightsPath: string,
   dataset: Dataset,
-  o: { layers: string | undefined; activation: Activation; init: string | undefined; inputLabel: string },
-): Promise<{ net: Mlp; chain: LayerChain; initWeights?: Float64Array[] }> {
+  o: {
+    layers: string | undefined;
+    activation: Activation;
+    init: string | undefined;
+    inputLabel: string;
+    arch: ConvArch;
+    backend: string;
+  },
+): Promise<{ net: Mlp | ConvNet; chain: Pick<LayerChain, 'orderedBy' | 'ignored'>; initWeights?: Float64Array[] }> {
   const { file, close } = await openWeightFile(weightsPath);
   try {
     const weights = networkView(file);
@@ -236,6 +308,32 @@ async function readNetwork(
       process.stderr.write(
         `nfa: the network is the checkpoint's '${file.modelScope}' (${file.tensors.length - weights.tensors.length} other tensors, ${file.metadata.length} other entries)\n`,
       );
+    if (hasConvLayers(weights.tensors)) {
+      if (o.layers)
+        throw new InputError(
+          `--layers: lists the layers of a dense network; ${weightsPath} holds Conv2d weights (order them with --arch FILE's "order")`,
+        );
+      const init = o.init ? await openWeightFile(o.init) : null;
+      try {
+        const r = await readConvNetwork(weights, weightsPath, {
+          inputDim: dataset.X.cols,
+          rows: dataset.X.rows,
+          imageShape: (dataset as Dataset & { imageShape?: Shape3 }).imageShape,
+          arch: o.arch,
+          inputLabel: o.inputLabel,
+          fileOrder: weights.savedOrder,
+          activation: o.activation,
+          backend: o.backend,
+          init: init ? networkView(init.file) : undefined,
+        });
+        process.stderr.write(`nfa: ${describeConvNetwork(r.chain)}\n`);
+        if (r.chain.ignored.length)
+          process.stderr.write(`nfa: not part of the network, ignored: ${r.chain.ignored.join(', ')}\n`);
+        return r;
+      } finally {
+        await init?.close();
+      }
+    }
     const chain = inferLayerChain(weights.tensors, weightsPath, {
       layers: o.layers
         ?.split(',')

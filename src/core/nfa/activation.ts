@@ -1,6 +1,17 @@
-// Pointwise activations and their derivatives. GELU is the exact (erf) form, as torch's default.
-export type Activation = 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'identity';
-export const ACTIVATIONS: readonly Activation[] = ['relu', 'gelu', 'tanh', 'sigmoid', 'identity'];
+// Pointwise activations and their derivatives. GELU is the exact (erf) form, as torch's default;
+// quadratic is sigma(z) = z^2, the grokking networks' activation (docs/science.md §4).
+export type Activation = 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'identity' | 'quadratic';
+export const ACTIVATIONS: readonly Activation[] = ['relu', 'gelu', 'tanh', 'sigmoid', 'identity', 'quadratic'];
+
+/** The ACTIVATION override constant of kernels/mlpActivation.wgsl for each activation. */
+export const ACTIVATION_WGSL_CODE: Readonly<Record<Activation, number>> = {
+  relu: 0,
+  gelu: 1,
+  tanh: 2,
+  sigmoid: 3,
+  identity: 4,
+  quadratic: 5,
+};
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -61,6 +72,8 @@ export function activate(a: Activation, z: number): number {
       return 0.5 * z * (1 + erf(z * SQRT1_2));
     case 'identity':
       return z;
+    case 'quadratic':
+      return z * z;
   }
 }
 
@@ -81,6 +94,8 @@ export function activateDerivative(a: Activation, z: number): number {
       return 0.5 * (1 + erf(z * SQRT1_2)) + z * INV_SQRT_2PI * Math.exp(-0.5 * z * z);
     case 'identity':
       return 1;
+    case 'quadratic':
+      return 2 * z;
   }
 }
 

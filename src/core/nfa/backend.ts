@@ -9,9 +9,13 @@ import type { ConvNet } from './convnet';
 import { agopSumsCpu, forwardTrace, mseGradients, type LossAndGrads } from './mlp';
 import type { Mlp } from './network';
 
-export type Optimizer = 'sgd' | 'adam';
+export type Optimizer = 'sgd' | 'adam' | 'adamw';
+export const OPTIMIZERS: readonly Optimizer[] = ['sgd', 'adam', 'adamw'];
 
-/** SGD: v = momentum v + g, w -= lr v. Adam (bias-corrected): w -= lr m^ / (sqrt(v^) + eps). */
+/**
+ * SGD: v = momentum v + g, w -= lr v. Adam (bias-corrected): w -= lr m^ / (sqrt(v^) + eps). AdamW
+ * (Loshchilov & Hutter, as torch.optim.AdamW): the decoupled decay w *= 1 - lr wd first, then Adam's step.
+ */
 export interface OptimizerSpec {
   readonly kind: Optimizer;
   readonly lr: number;
@@ -19,6 +23,13 @@ export interface OptimizerSpec {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
+  /** AdamW's weight decay wd (ignored by SGD and Adam). */
+  readonly weightDecay: number;
+}
+
+/** The factor every weight is multiplied by before the gradient step: 1 - lr wd for AdamW, else 1. */
+export function decayFactor(o: OptimizerSpec): number {
+  return o.kind === 'adamw' ? 1 - o.lr * o.weightDecay : 1;
 }
 
 /**
@@ -122,12 +133,14 @@ export function freshOptimizerState(net: Mlp): OptimizerState {
   return { m1: zeros(), m2: zeros(), step: 0 };
 }
 
-/** W_0, b_0, W_1, b_1, ... (views, not copies). */
+/** W_0, b_0, W_1, b_1, ... (views, not copies); a layer without a bias has an empty b (never trained). */
 export function parameterTensors(net: Mlp): Float64Array[] {
-  return net.layers.flatMap((l) => {
-    if (!l.b) throw new Error(`training: layer '${l.name}' has no bias`);
-    return [l.W, l.b];
-  });
+  return net.layers.flatMap((l) => [l.W, l.b ?? new Float64Array(0)]);
+}
+
+/** Every layer has a bias, or none has (the trainers' two architectures). */
+export function hasBias(net: Mlp): boolean {
+  return net.layers.every((l) => l.b !== null);
 }
 
 export function cloneMlp(net: Mlp): Mlp {
@@ -159,10 +172,11 @@ export function optimizerUpdate(
   }
   const c1 = 1 - o.beta1 ** step,
     c2 = 1 - o.beta2 ** step;
+  const decay = decayFactor(o);
   for (let i = 0; i < w.length; i++) {
     m1[i] = o.beta1 * m1[i] + (1 - o.beta1) * g[i];
     m2[i] = o.beta2 * m2[i] + (1 - o.beta2) * g[i] * g[i];
-    w[i] -= (o.lr * (m1[i] / c1)) / (Math.sqrt(m2[i] / c2) + o.eps);
+    w[i] = w[i] * decay - (o.lr * (m1[i] / c1)) / (Math.sqrt(m2[i] / c2) + o.eps);
   }
 }
 
@@ -236,5 +250,6 @@ export function checkProblem(p: TrainProblem): void {
     );
   if (p.Y.cols !== p.net.layers[L - 1].outDim)
     throw new Error(`training: Y has ${p.Y.cols} columns, the network has ${p.net.layers[L - 1].outDim} outputs`);
-  parameterTensors(p.net);
+  if (!hasBias(p.net) && p.net.layers.some((l) => l.b !== null))
+    throw new Error('training: either every layer has a bias or none has');
 }

@@ -13,6 +13,8 @@ import type { Mlp } from './network';
 export interface NfaOptions {
   /** Initial weights per chain layer (outDim x inDim each): the NFM is then (W - W0)^T (W - W0). */
   initWeights?: readonly Float64Array[];
+  /** Measure only the first this many layers (default all): the training lab's first-layer curves skip the wide eigendecompositions. */
+  layers?: number;
   /** Top eigenvectors compared between NFM_l and AGOP_l (default 3). */
   topK?: number;
   /** Rows per backend call; default keeps the stacked Jacobians near 4M doubles. */
@@ -144,7 +146,8 @@ export async function computeNfa(
   if (options.initWeights && options.initWeights.length !== net.layers.length)
     throw new Error('computeNfa: initWeights must match the layers');
   const agops = await networkAgops(net, X, backend, options);
-  const layers = net.layers.map((layer, l): LayerNfa => {
+  const measured = net.layers.slice(0, Math.max(1, options.layers ?? net.layers.length));
+  const layers = measured.map((layer, l): LayerNfa => {
     const d = layer.inDim;
     const nfm = neuralFeatureMatrix(layer.W, layer.outDim, d, options.initWeights?.[l]);
     const agopEigen = eighSym(agops[l], d);

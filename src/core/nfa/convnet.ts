@@ -10,9 +10,10 @@
 // after another dense layer), so one forward/backward serves both kinds.
 import { z } from 'zod';
 import { InputError } from '../errors';
+import { CONV_CPU_MACS, MAX_CPU_CONV_NFA_MACS, MAX_PATCH_DIM } from '../limits';
 import type { TensorInfo, WeightFile } from '../weights/types';
 import type { Activation } from './activation';
-import { inferLayerChain, naturalCompare } from './network';
+import { inferLayerChain, naturalCompare, type LayerChain } from './network';
 
 export type PoolKind = 'max' | 'avg';
 
@@ -188,6 +189,8 @@ export interface ConvChain {
 export interface ConvChainOptions {
   /** Columns of the data: C H W. */
   inputDim: number;
+  /** Rows of the data (the work budget). */
+  rows?: number;
   /** Dataset.imageShape when the loader knows it. */
   imageShape?: Shape3;
   arch?: ConvArch;
@@ -268,7 +271,7 @@ export function inferConvChain(tensors: readonly TensorInfo[], fileName: string,
     const side = Math.round(Math.sqrt(o.inputDim / c0));
     if (o.inputDim % c0 !== 0 || side * side * c0 !== o.inputDim)
       throw new InputError(
-        `${fileName}: the data has ${o.inputDim} input columns${dataLabel}, which is not ${c0} channels (as '${convs[0].name}' takes) of a square image; declare the image shape ("input": [C, H, W] in --arch FILE, or --image-shape C,H,W)`,
+        `${fileName}: the data has ${o.inputDim} input columns${dataLabel}, which is not ${c0} channels (as '${convs[0].name}' takes) of a square image; declare the image shape ("input": [C, H, W] in the architecture file, --arch FILE)`,
       );
     input = [c0, side, side];
     inputFrom = 'square';
@@ -321,11 +324,19 @@ export function inferConvChain(tensors: readonly TensorInfo[], fileName: string,
   const rest = tensors.filter((t) => !convNames.has(t.name));
   let ignored = rest.map((t) => t.name);
   if (rest.some((t) => WEIGHT.test(t.name) && t.shape.length === 2)) {
-    const dense = inferLayerChain(rest, fileName, {
-      inputDim: size3(shape),
-      inputLabel: `the flattened output of conv layer '${convs[convs.length - 1].name}', ${shape.join('x')}`,
-      fileOrder: o.fileOrder,
-    });
+    let dense: LayerChain;
+    try {
+      dense = inferLayerChain(rest, fileName, {
+        inputDim: size3(shape),
+        inputLabel: `the flattened output of conv layer '${convs[convs.length - 1].name}', ${shape.join('x')}`,
+        fileOrder: o.fileOrder,
+      });
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      throw new InputError(
+        `${e.message.replace('the data has', 'the conv layers give')}; a state_dict does not record stride, padding or pooling (assumed here: ${describeSettings(arch)}): declare them with --stride, --padding, --pool or --arch FILE`,
+      );
+    }
     ignored = [...dense.ignored];
     dense.layers.forEach((d) => {
       layers.push({
@@ -376,6 +387,12 @@ export async function loadMatchingConvWeights(file: WeightFile, chain: ConvChain
   return out;
 }
 
+function describeSettings(a: ConvArch): string {
+  const d = a.defaults;
+  const more = Object.keys(a.perLayer).length ? ', with per-layer settings' : '';
+  return `stride ${d.stride}, padding ${d.padding}, ${d.pool ? `${d.pool.kind}:${d.pool.size} pooling` : 'no pooling'}${more}`;
+}
+
 /** One line per layer for logs: `conv 0.weight [8,3,3,3] s1 p1 max:2 -> 8x16x16`. */
 export function describeConvChain(chain: ConvChain): string {
   return chain.layers
@@ -385,4 +402,64 @@ export function describeConvChain(chain: ConvChain): string {
         : `${l.name} [${l.storedShape.join('x')}]`,
     )
     .join(' -> ');
+}
+
+/** Multiply-adds of the patch-AGOPs: per row, the forward pass and, per output, the backward pass and the Grams. */
+export function convNfaMacs(layers: readonly Omit<NetLayer, 'W' | 'b'>[], rows: number): number {
+  let forward = 0,
+    backward = 0;
+  for (const l of layers) {
+    const conv = l.k * positions(l) * patchDim(l);
+    forward += conv;
+    backward += conv + (l.k * l.k * positions(l)) / 2;
+  }
+  const outputs = size3(layers[layers.length - 1].nextShape);
+  return rows * (forward + outputs * backward);
+}
+
+/**
+ * Refuses, before anything is allocated, a layer whose (c kh kw)^2 matrices are over MAX_PATCH_DIM^2, and
+ * on the CPU (`backend` 'cpu') an estimated run over MAX_CPU_CONV_NFA_MACS.
+ */
+export function checkConvNfaBudget(chain: Pick<ConvChain, 'layers'>, rows: number, backend: string): void {
+  for (const l of chain.layers)
+    if (patchDim(l) > MAX_PATCH_DIM)
+      throw new InputError(
+        `layer '${l.name}': its ${l.kind === 'conv' ? 'patches have' : 'input has'} ${patchDim(l)} entries, over the limit of ${MAX_PATCH_DIM} (its W^T W and patch-AGOP are that square); ${l.kind === 'conv' ? 'choose a narrower layer' : 'declare pooling before the flatten (--pool, --arch)'}`,
+      );
+  const macs = convNfaMacs(chain.layers, rows);
+  if (backend === 'cpu' && macs > MAX_CPU_CONV_NFA_MACS)
+    throw new InputError(
+      `the conv network's patch-AGOPs on ${rows} rows need ~${macs.toExponential(1)} multiply-adds, ~${Math.round(macs / CONV_CPU_MACS)} s on the CPU (limit ${MAX_CPU_CONV_NFA_MACS.toExponential(1)}); use --backend webgpu or auto, or fewer rows`,
+    );
+}
+
+/** What reading a conv network needs besides the weights: the data's columns, the declarations, the init file. */
+export interface ReadConvOptions extends ConvChainOptions {
+  activation: Activation;
+  /** 'cpu' checks the CPU work budget too. */
+  backend: string;
+  /** Initial weights (networkView of the file): the NFMs are then of W - W0. */
+  init?: WeightFile;
+}
+
+/** The conv network of `weights` (a networkView) that takes the data's images, budget-checked, loaded, with --init's weights. */
+export async function readConvNetwork(
+  weights: WeightFile,
+  fileName: string,
+  o: ReadConvOptions,
+): Promise<{ net: ConvNet; chain: ConvChain; initWeights?: Float64Array[] }> {
+  const chain = inferConvChain(weights.tensors, fileName, o);
+  checkConvNfaBudget(chain, o.rows ?? 0, o.backend);
+  const net = await loadConvNet(weights, chain, o.activation);
+  return { net, chain, ...(o.init ? { initWeights: await loadMatchingConvWeights(o.init, chain) } : {}) };
+}
+
+/** One line for logs: the image shape, where it came from, and the layers. */
+export function describeConvNetwork(chain: ConvChain): string {
+  const from =
+    chain.inputFrom === 'square'
+      ? `square, ${chain.input[0]} channels as the first conv layer takes`
+      : `from the ${chain.inputFrom === 'arch' ? 'architecture file' : 'dataset'}`;
+  return `conv network on ${chain.input.join('x')} images (${from}), layers (${chain.orderedBy} order): ${describeConvChain(chain)}`;
 }

@@ -219,7 +219,8 @@ export function mseGradients(net: Mlp, X: Mat, Y: Mat): LossAndGrads {
       }
     }
     gradW[l] = gW;
-    gradB[l] = gB;
+    // A layer without a bias has no bias parameters, so no gradient for them.
+    gradB[l] = layer.b ? gB : new Float64Array(0);
     if (l > 0) {
       const z = trace.pre[l - 1];
       const prev = new Float64Array(B * n);

@@ -7,13 +7,15 @@ import { InputError, throwIfCancelled, type CancelToken } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
 import { permutation, rng } from '../random';
 import { writeSafetensors } from '../weights/safetensors';
-import { isActivation, type Activation } from './activation';
+import { ACTIVATIONS, isActivation, type Activation } from './activation';
 import {
   CpuNfaBackend,
   freshOptimizerState,
   meanSquaredErrorOf,
+  OPTIMIZERS,
   type NfaBackend,
   type Optimizer,
+  type OptimizerSpec,
   type OptimizerState,
   type TrainSession,
 } from './backend';
@@ -33,11 +35,17 @@ export interface TrainOptions {
   lr: number;
   /** SGD momentum (ignored by Adam). */
   momentum: number;
+  /** AdamW's decoupled weight decay (ignored by SGD and Adam); docs/science.md §4 uses 1.0. */
+  weightDecay: number;
+  /** Biases in every layer (true, nn.Linear's default) or none (the grokking networks). */
+  bias: boolean;
   batch: number;
   epochs: number;
   seed: number;
   /** NFA correlations each epoch over at most this many training rows (seeded subsample). 0 turns them off. */
   nfaRows: number;
+  /** NFA correlations of the first this many layers only (0 = every layer). */
+  nfaLayers: number;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
@@ -47,10 +55,13 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   optimizer: 'adam',
   lr: 1e-3,
   momentum: 0,
+  weightDecay: 1,
+  bias: true,
   batch: 32,
   epochs: 50,
   seed: 0,
   nfaRows: 500,
+  nfaLayers: 0,
 };
 
 export interface EpochRecord {
@@ -60,6 +71,8 @@ export interface EpochRecord {
   loss: number;
   /** Per layer (input to output), NFM_l vs the network AGOP at layer l's input. */
   nfa: { name: string; correlation: NfaCorrelations }[];
+  /** With TrainHooks.heldOut: MSE on the held-out rows; accuracies (argmax of the outputs against argmax of one-hot targets) when there are several outputs. */
+  test?: { loss: number; accuracy: number | null; trainAccuracy: number | null };
 }
 
 export interface TrainResult {
@@ -95,6 +108,8 @@ export interface TrainHooks {
   backend?: NfaBackend;
   /** Continue from (and keep up to date) this progress; see TrainProgress. */
   progress?: TrainProgress;
+  /** Rows evaluated (never trained on) after every epoch: EpochRecord.test. */
+  heldOut?: { X: Mat; Y: Mat };
 }
 
 /**
@@ -111,24 +126,39 @@ export function validateTrainOptions(o: TrainOptions): void {
   const posInt = (v: number) => Number.isInteger(v) && v > 0;
   if (!posInt(o.width)) throw bad('width', 'a positive integer', o.width);
   if (!(Number.isInteger(o.depth) && o.depth >= 0 && o.depth <= 64)) throw bad('depth', 'an integer 0..64', o.depth);
-  if (!isActivation(o.activation)) throw bad('activation', 'relu, gelu, tanh, sigmoid or identity', o.activation);
-  if (o.optimizer !== 'sgd' && o.optimizer !== 'adam') throw bad('optimizer', "'sgd' or 'adam'", o.optimizer);
+  if (!isActivation(o.activation)) throw bad('activation', `one of ${ACTIVATIONS.join(', ')}`, o.activation);
+  if (!OPTIMIZERS.includes(o.optimizer)) throw bad('optimizer', OPTIMIZERS.join(', '), o.optimizer);
   if (!(o.lr > 0 && Number.isFinite(o.lr))) throw bad('lr', 'a positive number', o.lr);
   if (!(o.momentum >= 0 && o.momentum < 1)) throw bad('momentum', 'a number in [0, 1)', o.momentum);
+  // lr wd >= 1 would flip or zero every weight at each step.
+  if (!(o.weightDecay >= 0 && o.lr * o.weightDecay < 1))
+    throw bad('weightDecay', 'a number >= 0 with lr x weightDecay < 1', o.weightDecay);
+  if (typeof o.bias !== 'boolean') throw bad('bias', 'true or false', o.bias);
   if (!posInt(o.batch)) throw bad('batch', 'a positive integer', o.batch);
   if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw bad('epochs', 'an integer >= 0', o.epochs);
   if (!(Number.isInteger(o.nfaRows) && o.nfaRows >= 0)) throw bad('nfaRows', 'an integer >= 0', o.nfaRows);
+  if (!(Number.isInteger(o.nfaLayers) && o.nfaLayers >= 0)) throw bad('nfaLayers', 'an integer >= 0', o.nfaLayers);
 }
 
-/** PyTorch nn.Linear's default initialisation: W and b uniform in +-1/sqrt(fan_in). Layer names as nn.Sequential. */
-export function initMlp(dims: readonly number[], activation: Activation, seed: number): Mlp {
+/**
+ * PyTorch nn.Linear's default initialisation: W and b uniform in +-1/sqrt(fan_in) (with bias: false,
+ * nn.Linear(bias=False): no b). Layer names as nn.Sequential.
+ */
+export function initMlp(dims: readonly number[], activation: Activation, seed: number, bias = true): Mlp {
   const r = rng(seed);
   const layers: DenseLayer[] = [];
   for (let l = 0; l + 1 < dims.length; l++) {
     const bound = 1 / Math.sqrt(dims[l]);
     const W = Float64Array.from({ length: dims[l + 1] * dims[l] }, () => (2 * r() - 1) * bound);
-    const b = Float64Array.from({ length: dims[l + 1] }, () => (2 * r() - 1) * bound);
-    layers.push({ name: `${2 * l}.weight`, biasName: `${2 * l}.bias`, outDim: dims[l + 1], inDim: dims[l], W, b });
+    const b = bias ? Float64Array.from({ length: dims[l + 1] }, () => (2 * r() - 1) * bound) : null;
+    layers.push({
+      name: `${2 * l}.weight`,
+      biasName: bias ? `${2 * l}.bias` : null,
+      outDim: dims[l + 1],
+      inDim: dims[l],
+      W,
+      b,
+    });
   }
   return { layers, activation };
 }
@@ -148,9 +178,20 @@ export async function trainMlp(
   if (X.rows !== Y.rows) throw new Error(`trainMlp: ${X.rows} input rows but ${Y.rows} target rows`);
   if (X.rows === 0) throw new InputError('training data has no rows');
   const dims = [X.cols, ...new Array<number>(o.depth).fill(o.width), Y.cols];
-  const initialNet = initMlp(dims, o.activation, o.seed);
+  const initialNet = initMlp(dims, o.activation, o.seed, o.bias);
   const initial = initialNet.layers.map((l) => Float64Array.from(l.W));
-  const optimizer = { kind: o.optimizer, lr: o.lr, momentum: o.momentum, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+  const optimizer: OptimizerSpec = {
+    kind: o.optimizer,
+    lr: o.lr,
+    momentum: o.momentum,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: o.weightDecay,
+  };
+  const heldOut = hooks.heldOut;
+  if (heldOut && (heldOut.X.cols !== X.cols || heldOut.Y.cols !== Y.cols || heldOut.X.rows !== heldOut.Y.rows))
+    throw new Error('trainMlp: held-out rows do not match the training columns');
   const nfaX =
     o.nfaRows > 0
       ? X.rows <= o.nfaRows
@@ -185,9 +226,20 @@ export async function trainMlp(
     }
     const loss = await session.loss();
     const nfa = nfaX
-      ? (await computeNfa(ckpt.net, nfaX, backend)).layers.map((l) => ({ name: l.name, correlation: l.correlation }))
+      ? (await computeNfa(ckpt.net, nfaX, backend, { layers: o.nfaLayers || undefined })).layers.map((l) => ({
+          name: l.name,
+          correlation: l.correlation,
+        }))
       : [];
-    return { epoch, loss, nfa };
+    if (!heldOut) return { epoch, loss, nfa };
+    const testOut = await backend.forward(ckpt.net, heldOut.X);
+    const classes = Y.cols > 1;
+    const test = {
+      loss: squaredError(testOut, heldOut.Y),
+      accuracy: classes && heldOut.X.rows ? argmaxAccuracy(testOut, heldOut.Y) : null,
+      trainAccuracy: classes ? argmaxAccuracy(await backend.forward(ckpt.net, X), Y) : null,
+    };
+    return { epoch, loss, nfa, test };
   };
 
   try {
@@ -240,4 +292,27 @@ export function trainingTargets(y: Float64Array, classes: number | null): Mat {
     if (c >= 0) Y.data[i * classes + c] = 1;
   });
   return Y;
+}
+
+/** Mean over all entries of (out - Y)^2 (torch.nn.MSELoss). */
+function squaredError(out: Mat, Y: Mat): number {
+  let sum = 0;
+  for (let i = 0; i < out.data.length; i++) sum += (out.data[i] - Y.data[i]) ** 2;
+  return out.data.length ? sum / out.data.length : NaN;
+}
+
+/** Share of rows whose largest output is at the largest target (one-hot targets: the class). */
+export function argmaxAccuracy(out: Mat, Y: Mat): number {
+  const c = out.cols;
+  let hits = 0;
+  for (let r = 0; r < out.rows; r++) {
+    let best = 0,
+      want = 0;
+    for (let k = 1; k < c; k++) {
+      if (out.data[r * c + k] > out.data[r * c + best]) best = k;
+      if (Y.data[r * c + k] > Y.data[r * c + want]) want = k;
+    }
+    if (best === want) hits++;
+  }
+  return out.rows ? hits / out.rows : NaN;
 }

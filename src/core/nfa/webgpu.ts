@@ -8,12 +8,12 @@ import { GpuContext, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, roundUp, type GpuOp 
 import { mlpForward, mlpJacobian } from './kernels/programs';
 import { transposeProduct } from '../gpu/programs';
 import { mat, type Mat } from '../mat';
-import type { Activation } from './activation';
+import { ACTIVATION_WGSL_CODE } from './activation';
 import type { NfaBackend, TrainProblem, TrainSession } from './backend';
+import type { ConvNet } from './convnet';
+import { ConvGpu } from './convWebgpu';
 import type { Mlp } from './network';
 import { WebGpuTrainSession } from './webgpuTrain';
-
-const ACTIVATION_CODE: Record<Activation, number> = { relu: 0, gelu: 1, tanh: 2, sigmoid: 3, identity: 4 };
 
 export interface WebGpuNfaOptions {
   /** Largest single device buffer for per-batch activations or Jacobians (bytes). Default 32 MiB. */
@@ -80,12 +80,12 @@ export class WebGpuNfaBackend implements NfaBackend {
     );
   }
 
-  async convForward(): Promise<Mat> {
-    throw new BackendError('webgpu', 'conv networks are not on WebGPU yet');
+  async convForward(net: ConvNet, X: Mat): Promise<Mat> {
+    return this.run('conv forward', (op) => new ConvGpu(this.ctx, this.maxBatchBytes).forward(op, net, X));
   }
 
-  async outputGradGrams(): Promise<Float64Array[]> {
-    throw new BackendError('webgpu', 'conv networks are not on WebGPU yet');
+  async outputGradGrams(net: ConvNet, X: Mat): Promise<Float64Array[]> {
+    return this.run('conv patch-AGOP', (op) => new ConvGpu(this.ctx, this.maxBatchBytes).outputGradGrams(op, net, X));
   }
 
   async forward(net: Mlp, X: Mat): Promise<Mat> {
@@ -139,7 +139,7 @@ export class WebGpuNfaBackend implements NfaBackend {
             n = net.layers[l].inDim;
           const mPad = layers[l].outPad,
             nPad = layers[l].inPad;
-          const act = ACTIVATION_CODE[net.activation];
+          const act = ACTIVATION_WGSL_CODE[net.activation];
           const gram = this.ctx.buffer(
             op,
             nPad * nPad * 4,
@@ -171,7 +171,7 @@ export class WebGpuNfaBackend implements NfaBackend {
             this.jacobianStep(
               op,
               pass,
-              { ACTIVATION: ACTIVATION_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 },
+              { ACTIVATION: ACTIVATION_WGSL_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 },
               mPad,
               1,
               mPad,
@@ -336,7 +336,7 @@ export class WebGpuNfaBackend implements NfaBackend {
         { rows, inPad4: inPad / 4, outDim: layer.outDim, outPad4: outPad / 4, xStride: stride },
         [h, layers[l].W, layers[l].b, z, a],
         [gx, gy],
-        { ACTIVATION: ACTIVATION_CODE[net.activation] },
+        { ACTIVATION: ACTIVATION_WGSL_CODE[net.activation] },
       );
       pre.push(z);
       h = a;

@@ -27,11 +27,13 @@ import {
   mlpOptimizerStep,
   mlpWeightGrad,
 } from './kernels/programs';
-import type { Activation } from './activation';
+import { ACTIVATION_WGSL_CODE } from './activation';
 import {
   checkProblem,
   cloneMlp,
+  decayFactor,
   freshOptimizerState,
+  hasBias,
   parameterTensors,
   type OptimizerState,
   type TrainProblem,
@@ -39,8 +41,6 @@ import {
 } from './backend';
 import type { LossAndGrads } from './mlp';
 import type { Mlp } from './network';
-
-const ACTIVATION_CODE: Record<Activation, number> = { relu: 0, gelu: 1, tanh: 2, sigmoid: 3, identity: 4 };
 
 /** Rows per forward chunk of the epoch loss, at most (each chunk's activations are one buffer per layer). */
 const LOSS_CHUNK_ROWS = 4096;
@@ -105,6 +105,8 @@ export class WebGpuTrainSession implements TrainSession {
   private readonly layers: LayerLayout[];
   private readonly count: number;
   private readonly net: Mlp;
+  /** False: the network has no biases; their slots stay zero (their gradients are never written). */
+  private readonly bias: boolean;
   private readonly X: GPUBuffer;
   private readonly Y: GPUBuffer;
   private readonly order: GPUBuffer;
@@ -127,6 +129,7 @@ export class WebGpuTrainSession implements TrainSession {
     this.n = X.rows;
     this.c = Y.cols;
     this.net = cloneMlp(net);
+    this.bias = hasBias(net);
     const align = Math.max(4, ctx.device.limits.minStorageBufferOffsetAlignment / 4);
     let at = 0;
     this.layers = net.layers.map((l) => {
@@ -168,7 +171,7 @@ export class WebGpuTrainSession implements TrainSession {
         b = tensors[2 * l + 1];
       for (let o = 0; o < L.outDim; o++)
         for (let k = 0; k < L.inDim; k++) out[L.wOff + o * L.inPad + k] = W[o * L.inDim + k];
-      for (let o = 0; o < L.outDim; o++) out[L.bOff + o] = b[o];
+      for (let o = 0; o < b.length; o++) out[L.bOff + o] = b[o];
     });
     return out;
   }
@@ -178,7 +181,7 @@ export class WebGpuTrainSession implements TrainSession {
       const W = new Float64Array(L.outDim * L.inDim);
       for (let o = 0; o < L.outDim; o++)
         for (let k = 0; k < L.inDim; k++) W[o * L.inDim + k] = v[L.wOff + o * L.inPad + k];
-      return [W, v.slice(L.bOff, L.bOff + L.outDim)];
+      return [W, this.bias ? v.slice(L.bOff, L.bOff + L.outDim) : new Float64Array(0)];
     });
   }
 
@@ -204,7 +207,7 @@ export class WebGpuTrainSession implements TrainSession {
   /** Forward of B batch rows (Xb -> Z, A per layer), then the MSE delta and row losses at lossOffset. */
   private forwardSpecs(bb: BatchBuffers, B: number, lossOffset: number): DispatchSpec[] {
     const specs: DispatchSpec[] = [];
-    const act = ACTIVATION_CODE[this.net.activation];
+    const act = ACTIVATION_WGSL_CODE[this.net.activation];
     this.layers.forEach((L, l) => {
       const [gx, gy, stride] = this.grid(Math.ceil(B / 4) * (L.outPad / 4));
       specs.push(
@@ -232,7 +235,7 @@ export class WebGpuTrainSession implements TrainSession {
   /** Back-propagation of the deltas through every layer into the flat gradient vector. */
   private backwardSpecs(bb: BatchBuffers, B: number): DispatchSpec[] {
     const specs: DispatchSpec[] = [];
-    const act = ACTIVATION_CODE[this.net.activation];
+    const act = ACTIVATION_WGSL_CODE[this.net.activation];
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const L = this.layers[l];
       const H = l === 0 ? bb.Xb : bb.A[l - 1];
@@ -243,6 +246,7 @@ export class WebGpuTrainSession implements TrainSession {
           { rows: B, outPad4: L.outPad / 4, inPad4: L.inPad / 4, xStride: stride },
           [bb.delta[l], H, this.wRange(this.grads, l), this.bRange(this.grads, l)],
           [gx, gy],
+          { HAS_BIAS: this.bias ? 1 : 0 },
         ),
       );
       if (l === 0) break;
@@ -255,7 +259,7 @@ export class WebGpuTrainSession implements TrainSession {
           { jRows: B, c: 1, mPad4: L.outPad / 4, nPad4: L.inPad / 4, xStride: stride },
           [bb.delta[l], bb.delta[l], this.wRange(this.params, l), G],
           [gx, gy],
-          { ACTIVATION: ACTIVATION_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 },
+          { ACTIVATION: ACTIVATION_WGSL_CODE.identity, SHARED_NEXT: 0, MASK_ONLY: 0 },
         ),
       );
       // delta_{l-1} = G_l * act'(Z_{l-1}) (W bound, unread).
@@ -398,10 +402,11 @@ export class WebGpuTrainSession implements TrainSession {
             c2: 1 - o.beta2 ** t,
             oneMinusBeta1: 1 - o.beta1,
             oneMinusBeta2: 1 - o.beta2,
+            decay: decayFactor(o),
           },
           [this.params, this.grads, this.m1, this.m2],
           [gx, gy],
-          { OPTIMIZER: o.kind === 'adam' ? 1 : 0 },
+          { OPTIMIZER: o.kind === 'sgd' ? 0 : 1 },
         );
       }
       pass.end();
@@ -470,7 +475,7 @@ export class WebGpuTrainSession implements TrainSession {
       const tensors = this.unflat(w);
       const net: Mlp = {
         ...this.net,
-        layers: this.net.layers.map((l, i) => ({ ...l, W: tensors[2 * i], b: tensors[2 * i + 1] })),
+        layers: this.net.layers.map((l, i) => ({ ...l, W: tensors[2 * i], b: this.bias ? tensors[2 * i + 1] : null })),
       };
       return { net, state: { m1: this.unflat(m1), m2: this.unflat(m2), step: this.step } };
     });

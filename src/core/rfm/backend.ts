@@ -1,5 +1,6 @@
 import type { Mat } from '../mat';
 import type { BackendName } from '../errors';
+import type { SolveInfo, SolverLimits, SolverName } from './solvers';
 
 /**
  * Compute backends. The RFM orchestrator (src/core/rfm/fit.ts) transforms points with R (R^T R = M)
@@ -13,7 +14,15 @@ export interface KernelSpec {
 }
 
 export type SolveResult =
-  | { readonly ok: true; readonly alpha: Mat; readonly seconds: { kernel: number; solve: number } }
+  | {
+      readonly ok: true;
+      readonly alpha: Mat;
+      readonly seconds: { kernel: number; solve: number };
+      /** Which solver ran, its iterations and the relative residual it reached (absent: direct). */
+      readonly info?: SolveInfo;
+      /** K alpha when the solver has it (an iterative solve stops short of Y - reg alpha). */
+      readonly fitted?: Mat;
+    }
   /** K + reg I was not positive definite; the orchestrator retries with more ridge (xRFM rule). */
   | { readonly ok: false; readonly maxAbsRowSum: number; readonly seconds: { kernel: number; solve: number } };
 
@@ -27,12 +36,16 @@ export interface GradMoments {
 export interface SolveHints {
   /** False for intermediate RFM rounds (alpha used only for the AGOP); true or absent otherwise. */
   final?: boolean;
+  /** The solver to use (fitRfm resolves `auto` with the backend's solverLimits). Absent: direct. */
+  solver?: SolverName;
 }
 
 export interface Backend {
   readonly name: BackendName;
   /** Human-readable device: "cpu float64" or "webgpu mesa/llvmpipe". */
   readonly device: string;
+  /** What `--solver auto` weighs for this backend (solvers.ts autoSolver); absent: always direct. */
+  readonly solverLimits?: SolverLimits;
   /**
    * Solve (K(X, X) + reg I) alpha = Y. `hints.final = false` says the solution only feeds the next
    * AGOP (an intermediate RFM round), so an iterative solver may stop at its looser, stated tolerance.

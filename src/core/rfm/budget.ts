@@ -4,6 +4,7 @@
 // core/limits.ts; fitRfm refuses a CPU fit over them with the largest n that fits and the ways out.
 import { InputError, option } from '../errors';
 import { CPU_FLOPS, formatBytes, MAX_CPU_FIT_SECONDS, MAX_CPU_KERNEL_BYTES } from '../limits';
+import type { SolverName } from './solvers';
 
 export interface RfmShape {
   /** Training rows (after a validation split). */
@@ -17,6 +18,22 @@ export interface RfmShape {
   iters: number;
   agopSamples: number;
   diag: boolean;
+  /** The solver (resolved); absent = direct. */
+  solver?: SolverName;
+}
+
+/**
+ * Assumed work of the iterative solvers per round, for the estimate only (measured on the benchmark
+ * fits: 40-90 CG iterations per round with the warm start; EigenPro epochs vary more).
+ */
+const CG_ITERATIONS = 100;
+const EIGENPRO_EPOCHS = 20;
+
+/** Bytes the CPU holds for K: the full float64 matrix (direct), its packed triangle (CG) or none (EigenPro). */
+function cpuKernelBytes(s: RfmShape): number {
+  if (s.solver === 'cg') return ((s.n * (s.n + 1)) / 2) * 8;
+  if (s.solver === 'eigenpro') return Math.min(s.n, 2000) ** 2 * 8 * 2;
+  return s.n * s.n * 8;
 }
 
 export interface RfmEstimate {
@@ -38,8 +55,15 @@ const WEBGPU_DIRECT_N = 1000;
 function roundFlops(s: RfmShape, cpuSolve: boolean): number {
   const { n, d, classes: c, nTest, diag } = s;
   const m = Math.min(n, s.agopSamples);
-  const kernel = (n * n * (3 * d + 10)) / 2;
-  const solve = cpuSolve ? n ** 3 / 3 + 2 * n * n * c : 0;
+  let kernel = (n * n * (3 * d + 10)) / 2;
+  let solve = cpuSolve ? n ** 3 / 3 + 2 * n * n * c : 0;
+  if (s.solver === 'cg') solve = CG_ITERATIONS * (2 * n * n * c + 4 * n * 256 * c);
+  if (s.solver === 'eigenpro') {
+    // Every epoch recomputes K(B, X) for all batches, plus K(S, B); an entry's exp and sqrt count as
+    // ~30 operations here (one CPU kernel evaluation took ~20 ns at d = 20, measured).
+    kernel = 0;
+    solve = EIGENPRO_EPOCHS * (n * n + n * Math.min(n, 2000)) * (3 * d + 40 + 2 * c);
+  }
   const predict = nTest * n * (3 * d + 10 + c);
   const agop = m * n * (3 * d + 10 + 2 * c * d) + m * c * (diag ? d : d * d);
   return kernel + solve + predict + agop;
@@ -52,14 +76,14 @@ export function estimateRfm(s: RfmShape, backend: 'cpu' | 'webgpu'): RfmEstimate
   const points = 3 * n * d * 8 + s.nTest * d * 8 * 2 + (s.diag ? 2 * d * 8 : 3 * d * d * 8);
   if (backend === 'cpu') {
     const flops = rounds * roundFlops(s, true);
-    return { backend, hostBytes: n * n * 8 + points, deviceBytes: 0, flops, seconds: flops / CPU_FLOPS };
+    return { backend, hostBytes: cpuKernelBytes(s) + points, deviceBytes: 0, flops, seconds: flops / CPU_FLOPS };
   }
-  const direct = n <= WEBGPU_DIRECT_N;
+  const direct = s.solver ? s.solver === 'direct' : n <= WEBGPU_DIRECT_N;
   const kBytes = n * n * 4;
   return {
     backend,
     hostBytes: points + (direct ? n * n * 8 : n * 256 * 8 * 2),
-    deviceBytes: (kBytes <= WEBGPU_DEVICE_BYTES ? kBytes : 0) + n * d * 4 * 2,
+    deviceBytes: (kBytes <= WEBGPU_DEVICE_BYTES && s.solver !== 'eigenpro' ? kBytes : 0) + n * d * 4 * 2,
     flops: rounds * roundFlops(s, direct),
     seconds: null,
   };
@@ -67,7 +91,7 @@ export function estimateRfm(s: RfmShape, backend: 'cpu' | 'webgpu'): RfmEstimate
 
 function fits(s: RfmShape): boolean {
   const e = estimateRfm(s, 'cpu');
-  return s.n * s.n * 8 <= MAX_CPU_KERNEL_BYTES && (e.seconds ?? 0) <= MAX_CPU_FIT_SECONDS;
+  return cpuKernelBytes(s) <= MAX_CPU_KERNEL_BYTES && (e.seconds ?? 0) <= MAX_CPU_FIT_SECONDS;
 }
 
 /** The largest number of training rows a CPU fit of this shape may have (the held-out part scaled along). */
@@ -100,14 +124,17 @@ export function describeEstimate(s: RfmShape, e: RfmEstimate): string {
 export function checkRfmBudget(s: RfmShape, backend: 'cpu' | 'webgpu', source: string): RfmEstimate {
   const e = estimateRfm(s, backend);
   if (backend !== 'cpu' || fits(s)) return e;
-  const kernelBytes = s.n * s.n * 8;
+  const kernelBytes = cpuKernelBytes(s);
   const over =
     kernelBytes > MAX_CPU_KERNEL_BYTES
-      ? `its ${s.n} x ${s.n} float64 kernel matrix needs ${formatBytes(kernelBytes)}, over the CPU limit of ${formatBytes(MAX_CPU_KERNEL_BYTES)}`
+      ? `its ${s.n} x ${s.n} float64 kernel matrix${s.solver === 'cg' ? ' (its packed lower triangle)' : ''} needs ${formatBytes(kernelBytes)}, over the CPU limit of ${formatBytes(MAX_CPU_KERNEL_BYTES)}`
       : `it would take about ${round(e.seconds!)} s (estimate), over the CPU limit of ${MAX_CPU_FIT_SECONDS} s`;
   const agopHeavy = s.agopSamples > 1000 && Math.min(s.n, s.agopSamples) * s.d * s.d > s.n ** 3 / 3;
   const ways = [
     `run on WebGPU (${option('backend')} webgpu or auto, where a GPU is available)`,
+    ...(kernelBytes > MAX_CPU_KERNEL_BYTES && s.solver !== 'eigenpro'
+      ? [`use ${option('solver')} eigenpro (O(n) memory, never forms K)`]
+      : []),
     `subsample the training rows to at most ${largestCpuRows(s)}`,
     ...(agopHeavy ? [`lower ${option('agopSamples')}`] : []),
     ...(s.iters > 1 ? [`use fewer ${option('iters')}`] : []),

@@ -17,6 +17,7 @@ import {
 } from './feature-matrix';
 import { parseRfmOptions } from './options';
 import { solveWithRidgeRetry } from './solve';
+import { resolveSolver } from './solvers';
 import {
   DEFAULT_RFM_OPTIONS,
   type FeatureMatrix,
@@ -182,7 +183,9 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
   const classification = train.task === 'classification';
   const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
   // Memory and time from n, d, classes and the backend, before the kernel matrix is allocated.
+  const solver = resolveSolver(opts.solver, n, ctx.backend.solverLimits);
   const shape = {
+    solver,
     n,
     d,
     classes: nClasses,
@@ -212,16 +215,20 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     const R = transformOf(M);
     const Xt = applyTransform(Xs, R);
     // Only the last round's alpha is the model (with early stopping, any round may be).
-    const hints = { final: opts.earlyStop || t === opts.iters };
-    const { alpha, reg, seconds } = await solveWithRidgeRetry((r) => backend.solve(Xt, kernel, Y, r, hints), opts.reg);
-    const phases = { kernel: seconds.kernel, solve: seconds.solve, predict: 0, agop: 0 };
+    const hints = { final: opts.earlyStop || t === opts.iters, solver };
+    const sol = await solveWithRidgeRetry((r) => backend.solve(Xt, kernel, Y, r, hints), opts.reg);
+    const { alpha, reg } = sol;
+    const phases = { kernel: sol.seconds.kernel, solve: sol.seconds.solve, predict: 0, agop: 0 };
     throwIfCancelled(ctx.cancel);
-    // Training predictions for free: (K + reg I) alpha = Y gives K alpha = Y - reg alpha.
-    const trainPred = mat(
-      n,
-      Y.cols,
-      Y.data.map((v, i) => v - reg * alpha.data[i]),
-    );
+    // Training predictions for free: (K + reg I) alpha = Y gives K alpha = Y - reg alpha (an
+    // iterative solver that stopped short of that hands K alpha over instead).
+    const trainPred =
+      sol.fitted ??
+      mat(
+        n,
+        Y.cols,
+        Y.data.map((v, i) => v - reg * alpha.data[i]),
+      );
     const trainEval = evaluate(trainPred, train.y, train.task);
     let testEval: { metric: number; mse: number } | null = null;
     if (test && Ts) {
@@ -247,6 +254,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       seconds: 0,
       phases,
       regUsed: reg,
+      solve: sol.info ?? { solver: 'direct', iterations: 0, relResidual: 0 },
     };
     const stop = opts.earlyStop && best !== null && muchWorse(rec, best.rec, classification);
     if (!opts.earlyStop || best === null || better(rec, best.rec, classification)) best = { rec, M, alpha };
@@ -303,6 +311,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     options: opts,
     heldOut,
     ...(selection ? { selection } : {}),
+    solver,
     seconds: now() - started,
     model,
   };

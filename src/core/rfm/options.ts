@@ -4,6 +4,7 @@
 import { InputError } from '../errors';
 import type { Task } from '../data/dataset';
 import { DEFAULT_RFM_OPTIONS, type RfmOptions } from './types';
+import { SOLVER_CHOICES } from './solvers';
 
 type Spec =
   | { kind: 'choice'; values: readonly (string | number)[] }
@@ -26,6 +27,7 @@ export const RFM_OPTION_SPECS: { readonly [K in keyof RfmOptions]: Spec } = {
   earlyStop: { kind: 'boolean' },
   agopSamples: { kind: 'number', want: 'a positive integer', ok: (v) => Number.isInteger(v) && v > 0 },
   seed: { kind: 'number', want: 'an integer', ok: Number.isInteger },
+  solver: { kind: 'choice', values: SOLVER_CHOICES },
 };
 
 const TASK: Spec = { kind: 'choice', values: ['classification', 'regression'] };

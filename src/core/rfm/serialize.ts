@@ -14,6 +14,7 @@ import type {
   RfmOptions,
   TreeSummary,
 } from './types';
+import { SOLVER_CHOICES, type SolverName } from './solvers';
 
 /**
  * One iteration in the JSON report. test_* are the held-out (validation) metrics: a seeded validation
@@ -31,6 +32,10 @@ export interface IterationReport {
   seconds: number;
   phases: PhaseSeconds;
   reg_used: number;
+  /** This round's solve: the solver, CG iterations or EigenPro epochs (0 direct), the relative residual reached. */
+  solver?: SolverName;
+  solver_iterations?: number;
+  rel_residual?: number;
 }
 
 export interface FinalReport {
@@ -58,6 +63,8 @@ export interface FitReport {
   backend: BackendName;
   device: string;
   fallback?: string;
+  /** The solver used (options.solver resolved: direct, cg or eigenpro); absent in reports written before solvers. */
+  solver?: SolverName;
   options: RfmOptions;
   iterations: IterationReport[];
   best_iter: number;
@@ -110,6 +117,8 @@ export const RfmOptionsSchema: z.ZodType<RfmOptions> = z.looseObject({
   earlyStop: z.boolean(),
   agopSamples: z.number(),
   seed: z.number(),
+  // Reports written before solvers have none: they solved directly, but 'auto' is the option's default.
+  solver: z.enum(SOLVER_CHOICES).default('auto'),
 });
 
 export const FinalReportSchema: z.ZodType<FinalReport, unknown> = z.looseObject({
@@ -134,6 +143,7 @@ export const FitReportSchema: z.ZodType<FitReport, unknown> = z
     backend: z.enum(['webgpu', 'cpu']),
     device: z.string(),
     fallback: z.string().optional(),
+    solver: z.enum(['direct', 'cg', 'eigenpro']).optional(),
     options: RfmOptionsSchema,
     iterations: z.array(
       z.looseObject({
@@ -147,6 +157,9 @@ export const FitReportSchema: z.ZodType<FitReport, unknown> = z
         seconds: z.number(),
         phases: z.looseObject({ kernel: z.number(), solve: z.number(), predict: z.number(), agop: z.number() }),
         reg_used: reported,
+        solver: z.enum(['direct', 'cg', 'eigenpro']).optional(),
+        solver_iterations: z.number().optional(),
+        rel_residual: reported.optional(),
       }),
     ),
     best_iter: z.number().int().min(0),
@@ -216,6 +229,7 @@ export function fitResultToJson(r: FitResult): FitReport {
     backend: r.backend,
     device: r.device,
     ...(r.fallback ? { fallback: r.fallback } : {}),
+    solver: r.solver,
     options: r.options,
     iterations: r.iterations.map((it) => ({
       iter: it.iter,
@@ -227,6 +241,9 @@ export function fitResultToJson(r: FitResult): FitReport {
       seconds: it.seconds,
       phases: it.phases,
       reg_used: it.regUsed,
+      ...(it.solve
+        ? { solver: it.solve.solver, solver_iterations: it.solve.iterations, rel_residual: it.solve.relResidual }
+        : {}),
     })),
     best_iter: r.bestIter,
     final: finalReport(r.final),
@@ -517,6 +534,9 @@ export function iterationFromReport(it: IterationReport): SavedIteration {
     seconds: it.seconds,
     phases: it.phases,
     regUsed: it.reg_used,
+    ...(it.solver
+      ? { solve: { solver: it.solver, iterations: it.solver_iterations ?? 0, relResidual: it.rel_residual ?? NaN } }
+      : {}),
   };
 }
 
@@ -578,6 +598,7 @@ export function leafFitFromJson(text: string, fileName: string): { leaf: number;
     featureNames: r.feature_names,
     backend: r.backend,
     device: r.device,
+    solver: r.solver ?? 'direct',
     ...(r.fallback ? { fallback: r.fallback } : {}),
     iterations: r.iterations.map((it, k) => ({ ...iterationFromReport(it), trainMse: train_mse[k] })),
     bestIter: r.best_iter,

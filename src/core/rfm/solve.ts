@@ -5,6 +5,7 @@ import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
 import { InputError, option } from '../errors';
 import { mat, type Mat } from '../mat';
 import type { SolveResult } from './backend';
+import type { SolveInfo } from './solvers';
 
 const now = () => performance.now() / 1000;
 
@@ -42,7 +43,14 @@ export function solveKernelSystem(a: Float64Array, n: number, Y: Mat, reg: numbe
 export async function solveWithRidgeRetry(
   solve: (reg: number) => Promise<SolveResult>,
   reg0: number,
-): Promise<{ alpha: Mat; reg: number; seconds: { kernel: number; solve: number } }> {
+): Promise<{
+  alpha: Mat;
+  reg: number;
+  seconds: { kernel: number; solve: number };
+  /** What an iterative solver reports (iterations, residual), and K alpha when it stopped short of Y - reg alpha. */
+  info?: SolveInfo;
+  fitted?: Mat;
+}> {
   let reg = reg0;
   let sol = await solve(reg);
   const seconds = { ...sol.seconds };
@@ -56,5 +64,5 @@ export async function solveWithRidgeRetry(
         `the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger ${option('reg')}`,
       );
   }
-  return { alpha: sol.alpha, reg, seconds };
+  return { alpha: sol.alpha, reg, seconds, info: sol.info, fitted: sol.fitted };
 }

@@ -416,6 +416,8 @@ export async function assembleTree(
       featureNames: train.featureNames,
       backend: first.backend,
       device: first.device,
+      // Each leaf resolves --solver for its own size; the first leaf's stands for the tree.
+      solver: first.solver,
       iterations: [],
       bestIter: 0,
       final: { trainMetric: trainPooled.metric, testMetric: test?.metric ?? null, testMse: test?.mse ?? null },

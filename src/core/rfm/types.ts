@@ -2,6 +2,7 @@ import type { BackendName } from '../errors';
 import type { KernelName } from './backend';
 import type { Mat } from '../mat';
 import type { Task } from '../data/dataset';
+import type { SolveInfo, SolverChoice, SolverName } from './solvers';
 
 /** RFM options (docs/science.md §1). Names mirror the CLI flags in camelCase. */
 export interface RfmOptions {
@@ -19,6 +20,8 @@ export interface RfmOptions {
   /** AGOP over at most this many training points (seeded subsample beyond). */
   agopSamples: number;
   seed: number;
+  /** How (K + reg I) alpha = Y is solved (docs/science.md §9, rfm/solvers.ts): auto, direct, cg or eigenpro. */
+  solver: SolverChoice;
 }
 
 /** Paper defaults (L = 10, reg = 1e-3, T = 3), standardisation on. */
@@ -35,6 +38,7 @@ export const DEFAULT_RFM_OPTIONS: RfmOptions = {
   earlyStop: false,
   agopSamples: 20000,
   seed: 0,
+  solver: 'auto',
 };
 
 /**
@@ -83,6 +87,8 @@ export interface IterationRecord {
   phases: PhaseSeconds;
   /** Ridge actually used (reg plus any jitter added after a failed Cholesky). */
   regUsed: number;
+  /** The solve of this round: solver, iterations and residual (absent when a backend does not say). */
+  solve?: SolveInfo;
 }
 
 /** The metrics of the returned model (its iteration's). */
@@ -137,6 +143,8 @@ export interface FitResult {
   heldOut?: HeldOut;
   /** With early stopping: the rows the iteration was chosen on. */
   selection?: Selection;
+  /** The solver the fit used (options.solver resolved for n and the backend). */
+  solver: SolverName;
   seconds: number;
   /** Why the backend changed mid-fit (e.g. WebGPU device lost -> CPU), if it did; set by the caller that moved it. */
   fallback?: string;

@@ -15,7 +15,14 @@ import {
   roundUp,
   type GpuOp as Op,
 } from '../gpu/context';
-import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './webgpuSolve';
+import {
+  DEFAULT_ITERATIVE_OPTIONS,
+  IterativeSolver,
+  type IterativeOptions,
+  type KernelOps,
+  type SolveStats,
+  type SolverLimits,
+} from './solvers';
 
 /*
  * WebGPU backend over any GPUDevice (navigator.gpu in a browser or webview, Dawn in Node).
@@ -24,7 +31,8 @@ import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './we
  * whose rounding would show in the result (solve scalars and vectors, small factorizations, sums
  * across tiles) is float64 on the host.
  *
- * Solve: n <= directSolveMaxN is the CPU backend's float64 solve (kernel matrix and Cholesky on the
+ * Solve (the solver fitRfm resolved, rfm/solvers.ts; without one, by size): direct is the CPU
+ * backend's float64 solve (kernel matrix and Cholesky on the
  * host). There the n^3/6 factorization dominates and n^2 d kernel flops are cheap; a kernel matrix
  * rounded to f32 was measured to move Gaussian-kernel test MSE by 1.3e-3 relative (wine, L = 5)
  * even with an exact float64 factorization of it. Larger n keeps K on the device in row tiles and
@@ -32,42 +40,21 @@ import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './we
  * on the host while the device builds K), f64 vectors on the host, one batched GPU product per
  * iteration, to a relative residual of cgTolerance (cgIntermediateTolerance for intermediate RFM
  * rounds; or the best residual reached before f32 rounding stalls it). When K does not fit
- * maxDeviceBytes, each CG product recomputes its kernel tiles instead.
+ * maxDeviceBytes, each CG product recomputes its kernel tiles instead. CG and EigenPro are the
+ * shared host orchestration of rfm/solvers.ts over this backend's kernel blocks and kernel-block x
+ * vector products (kernelMatrix.wgsl + kernelTimesCols.wgsl); EigenPro recomputes every block
+ * (O(n) device memory).
  *
  * Gradients (AGOP): for d <= 32 one kernel computes the gradient weights and sums them in the same
  * pass (gradFused.wgsl); larger d writes a weight tile first (kernelMatrix.wgsl, gradAccumulate.wgsl).
  */
 
-export interface WebGpuBackendOptions {
-  /** Device memory the backend may hold at once (bytes); K is recomputed per CG product beyond. Default 3 GiB. */
+/** Device options, plus the shared iterative solvers' settings (solvers.ts IterativeOptions: CG and EigenPro tolerances, Nyström rank). */
+export interface WebGpuBackendOptions extends Partial<IterativeOptions> {
+  /** Device memory the backend may hold at once (bytes); K is recomputed per CG product beyond, and `auto` picks EigenPro. Default 3 GiB. */
   maxDeviceBytes?: number;
-  /** Largest n solved directly in float64 on the host (CPU backend). Default 1000: measured on lavapipe, 4 solves of a fit took 0.82 s direct vs 0.87 s CG at n = 1000, 2.83 s vs 1.05 s at n = 1500. */
+  /** Largest n solved directly in float64 on the host (CPU backend) by `auto`. Default 1000: measured on lavapipe, 4 solves of a fit took 0.82 s direct vs 0.87 s CG at n = 1000, 2.83 s vs 1.05 s at n = 1500. */
   directSolveMaxN?: number;
-  /**
-   * CG stops when every column's |y - (K + reg I) alpha| / |y| is at most this. Default 1e-5: about
-   * the floor f32 products allow (with 1e-6, three of four n = 8000 solves stalled at 2e-6..1e-5
-   * anyway); the n = 8000 benchmark fit's test MSE stayed within 2e-4..6e-4 relative of float64
-   * (1e-4 moved it by 1.6e-3).
-   */
-  cgTolerance?: number;
-  /**
-   * The same for intermediate RFM rounds, whose alpha only feeds the next AGOP (SolveHints.final =
-   * false). Default 1e-4: measured on the n = 4000 benchmark fit against the float64 CPU fit, M moved
-   * by 1.6e-4 relative Frobenius with 1e-4 (1.1e-5 with 1e-5, 1.3e-3 with 1e-3) while those rounds
-   * took 67 CG iterations instead of 89.
-   */
-  cgIntermediateTolerance?: number;
-  cgMaxIters?: number;
-  /**
-   * Largest number of Nyström landmarks. A solve uses min(this, n / 32 rounded up to 8, at least 64):
-   * the host factorization costs n s^2 + s^3 while a K product costs n^2, so small problems want a
-   * smaller rank. Measured (4 solves of the benchmark fit, loaded machine): n = 2000, rank 64 vs 256:
-   * 1.0 s vs 1.8 s (109 vs 77 CG iterations); n = 4000, 128 vs 256: 2.9 s vs 3.4 s; n = 8000, 256 vs
-   * 192: 13.4 s vs 17.0 s (124 vs 150 iterations). Default 256; at n = 8000 and tolerance 1e-5 CG took
-   * 217 iterations at rank 128, 154 at 256, 112 at 512, 80 at 1024, but the float64 factorization
-   * (n s^2 + s^3) grows faster than the products it saves beyond 256.
-   */
-  nystromRank?: number;
   /** Rows of one query tile in predict / gradMoments (capped further by the binding limit). Default 2048. */
   queryTileRows?: number;
   /** Caps the storage-binding size used for tiling below the device's limit (tests emulate small devices with it). */
@@ -78,40 +65,21 @@ export interface WebGpuBackendOptions {
 
 export type { AdapterDescription } from '../gpu/context';
 
-/** How one solve went (path taken, CG iterations and residual, host-side seconds). */
-export interface SolveStats {
-  path: 'direct' | 'cg';
-  iterations: number;
-  relResidual: number;
-  /** CG only: the relative residual it was asked for (looser for intermediate RFM rounds). */
-  tolerance?: number;
-  /** Kernel matrix on the device; for CG also the preconditioner, factored on the host meanwhile. */
-  kernelSeconds: number;
-  solveSeconds: number;
-  /** CG only: seconds of the solve in K products (device, with transfers) and in preconditioner applications (host). */
-  productSeconds?: number;
-  preconditionerSeconds?: number;
-}
+/** How one solve went (solvers.ts). */
+export type { SolveStats } from './solvers';
 
 type KernelVariant = 0 | 1 | 2 | 3;
-
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now()) / 1000;
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly device: string;
-  /** One entry per solve, oldest first (benchmarks and tests read it). */
-  readonly solveLog: SolveStats[] = [];
+  /** What `auto` weighs: direct up to directSolveMaxN, CG while the f32 K fits maxDeviceBytes, EigenPro beyond. */
+  readonly solverLimits: SolverLimits;
   private disposed = false;
-  private readonly opts: Required<WebGpuBackendOptions>;
+  private readonly opts: Required<Omit<WebGpuBackendOptions, keyof IterativeOptions>>;
   private readonly maxBinding: number;
   private readonly host = new CpuBackend();
-  /**
-   * Last CG solution, the starting point of the next solve of the same size: consecutive RFM rounds
-   * solve with nearly similar M (measured at n = 4000: 285 CG iterations over a 4-round fit without
-   * it, 209 with it and the stall rule at 10). Only a starting point: the stopping rule is unchanged.
-   */
-  private previousAlpha: Float64Array | null = null;
+  private readonly iterative: IterativeSolver;
 
   /** `release` gives the context back (a lease's release(), or disposing a context of its own). */
   constructor(
@@ -124,15 +92,25 @@ export class WebGpuBackend implements Backend {
     this.opts = {
       maxDeviceBytes: options.maxDeviceBytes ?? 3 * 1024 ** 3,
       directSolveMaxN: options.directSolveMaxN ?? 1000,
-      cgTolerance: options.cgTolerance ?? 1e-5,
-      cgIntermediateTolerance: options.cgIntermediateTolerance ?? 1e-4,
-      cgMaxIters: options.cgMaxIters ?? 2000,
-      nystromRank: options.nystromRank ?? 256,
       queryTileRows: options.queryTileRows ?? 2048,
       maxPredictError: options.maxPredictError ?? 1e-5,
       maxBindingBytes: options.maxBindingBytes ?? Infinity,
     };
     this.maxBinding = Math.min(this.ctx.maxBinding, this.opts.maxBindingBytes);
+    const iterative: Partial<IterativeOptions> = {};
+    for (const key of Object.keys(DEFAULT_ITERATIVE_OPTIONS) as (keyof IterativeOptions)[])
+      if (options[key] !== undefined) iterative[key] = options[key];
+    this.iterative = new IterativeSolver({ ...DEFAULT_ITERATIVE_OPTIONS, ...iterative });
+    this.solverLimits = {
+      directMaxN: this.opts.directSolveMaxN,
+      // K is stored as f32 rows of ld = n rounded up to 8.
+      cgMaxN: Math.floor(Math.sqrt(this.opts.maxDeviceBytes / 4)) - 8,
+    };
+  }
+
+  /** One entry per solve, oldest first (benchmarks and tests read it). */
+  get solveLog(): SolveStats[] {
+    return this.iterative.log;
   }
 
   /** Requests a core adapter, then a compatibility-mode one, and a device with the adapter's own limits. */
@@ -167,84 +145,56 @@ export class WebGpuBackend implements Backend {
 
   async solve(X: Mat, kernel: KernelSpec, Y: Mat, reg: number, hints?: SolveHints): Promise<SolveResult> {
     if (Y.rows !== X.rows) throw new InputError(`solve: ${X.rows} points but ${Y.rows} target rows`);
-    return this.exclusive('solve', async (op) => {
-      const n = X.rows;
-      if (n <= this.opts.directSolveMaxN) {
-        const r = await this.host.solve(X, kernel, Y, reg);
-        this.solveLog.push({
-          path: 'direct',
-          iterations: 0,
-          relResidual: 0,
-          kernelSeconds: r.seconds.kernel,
-          solveSeconds: r.seconds.solve,
-        });
-        return r;
-      }
-      const t0 = now();
-      const pts = this.uploadPointsT(op, X, 'train points (transposed)');
-      const variant = kernelVariant(kernel, false);
-      const ld = pts.ld;
-      // The small K(X, S) for the preconditioner first; then the full K is built on the device while
-      // the host factors the preconditioner (float64, single-threaded): the two overlap.
-      const s = Math.min(this.opts.nystromRank, n, Math.max(64, roundUp(Math.ceil(n / 32), 8)));
-      const landmarks = landmarkIndices(n, s);
-      const landmarkPts = this.uploadPointsT(op, rowsOf(X, landmarks), 'Nyström landmarks (transposed)');
-      const kNS = await this.kernelMatrixHost(op, pts, landmarkPts, variant, kernel.bandwidth);
-      const storeK = n * ld * 4 <= this.opts.maxDeviceBytes;
-      const tiles = storeK ? this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth) : null;
-      const precond = nystromPreconditioner(kNS, n, landmarks, reg);
-      if (tiles) await this.sync();
-      const tK = now();
-      const time = { products: 0, preconditioner: 0 };
-      const kTimes = async (p: Float64Array, c: number): Promise<Float64Array> => {
-        const t = now();
-        const out = await (tiles
-          ? this.storedKTimes(op, tiles, n, ld, p, c)
-          : this.recomputedKTimes(op, pts, pts, variant, kernel.bandwidth, p, c));
-        time.products += now() - t;
+    // Without a solver named (a caller other than fitRfm), the size rule this backend always had.
+    const solver = hints?.solver ?? (X.rows <= this.opts.directSolveMaxN ? 'direct' : 'cg');
+    if (solver === 'direct') {
+      const r = await this.host.directSolve(X, kernel, Y, reg);
+      this.iterative.logDirect(r.seconds);
+      return r;
+    }
+    return this.exclusive('solve', (op) => this.iterative.solve(solver, this.kernelOps(op, X, kernel), Y, reg, hints));
+  }
+
+  /**
+   * Kernel blocks and products on the device for the shared iterative solvers (solvers.ts). The
+   * points go up once; prepare() (CG) keeps K on the device in row tiles when it fits maxDeviceBytes,
+   * otherwise every product recomputes its tiles (EigenPro always does: O(n) device memory).
+   */
+  private kernelOps(op: Op, X: Mat, kernel: KernelSpec): KernelOps {
+    const n = X.rows;
+    const variant = kernelVariant(kernel, false);
+    const pts = this.uploadPointsT(op, X, 'train points (transposed)');
+    let tiles: { r0: number; rows: number; buf: GPUBuffer }[] | null = null;
+    const subset = (idx: Int32Array | null, label: string): PointsT =>
+      idx ? this.uploadPointsT(op, rowsOf(X, idx), label) : pts;
+    const done = (p: PointsT): void => {
+      if (p !== pts) this.release(op, p.buf);
+    };
+    return {
+      n,
+      block: async (a, b) => {
+        const pa = subset(a, 'kernel block rows (transposed)'),
+          pb = subset(b, 'kernel block columns (transposed)');
+        const out = await this.kernelMatrixHost(op, pa, pb, variant, kernel.bandwidth);
+        done(pa);
+        done(pb);
         return out;
-      };
-      const timedPrecond = precond && {
-        apply: (v: Float64Array, c: number): Float64Array => {
-          const t = now();
-          const out = precond.apply(v, c);
-          time.preconditioner += now() - t;
-          return out;
-        },
-      };
-      const tol = hints?.final === false ? this.opts.cgIntermediateTolerance : this.opts.cgTolerance;
-      const cg = await conjugateGradients({
-        n,
-        c: Y.cols,
-        y: Y.data,
-        reg,
-        kTimes,
-        precond: timedPrecond,
-        x0: this.previousAlpha?.length === n * Y.cols ? this.previousAlpha : undefined,
-        tol,
-        maxIters: this.opts.cgMaxIters,
-      });
-      const tS = now();
-      this.solveLog.push({
-        path: 'cg',
-        iterations: cg.iterations,
-        relResidual: cg.relResidual,
-        tolerance: tol,
-        kernelSeconds: tK - t0,
-        solveSeconds: tS - tK,
-        productSeconds: time.products,
-        preconditionerSeconds: time.preconditioner,
-      });
-      if (!cg.ok) {
-        const ones = new Float64Array(n).fill(1);
-        const rowSums = await kTimes(ones, 1);
-        let maxAbsRowSum = 0;
-        for (const v of rowSums) maxAbsRowSum = Math.max(maxAbsRowSum, Math.abs(v));
-        return { ok: false, maxAbsRowSum, seconds: { kernel: tK - t0, solve: now() - tK } };
-      }
-      this.previousAlpha = cg.alpha;
-      return { ok: true, alpha: mat(n, Y.cols, cg.alpha), seconds: { kernel: tK - t0, solve: tS - tK } };
-    });
+      },
+      times: async (a, b, p, c) => {
+        if (!a && !b && tiles) return this.storedKTimes(op, tiles, n, pts.ld, p, c);
+        const pa = subset(a, 'batch rows (transposed)'),
+          pb = subset(b, 'batch columns (transposed)');
+        const out = await this.recomputedKTimes(op, pa, pb, variant, kernel.bandwidth, p, c);
+        done(pa);
+        done(pb);
+        return out;
+      },
+      prepare: async () => {
+        if (tiles || n * pts.ld * 4 > this.opts.maxDeviceBytes) return;
+        tiles = this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth);
+        await this.sync();
+      },
+    };
   }
 
   async predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat> {

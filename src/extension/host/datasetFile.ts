@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { open } from 'node:fs/promises';
 import { CancelledError, InputError } from '../../core/errors';
 import { checkDatasetFileSize, DATASET_EXTENSIONS } from '../../core/data/index';
 
@@ -78,4 +79,22 @@ export function loaderName(uri: vscode.Uri): string {
   const lower = uri.path.toLowerCase();
   const known = [...DATASET_EXTENSIONS, '.txt'].some((e) => lower.endsWith(e));
   return known ? name : `${name} as .csv`;
+}
+
+/**
+ * The first `bytes` of a file and whether that is the whole file, without reading the rest: a small file
+ * through workspace.fs, a larger local one by a ranged read; null for a larger remote one (no ranged read).
+ */
+export async function readHead(uri: vscode.Uri, bytes: number): Promise<{ head: Uint8Array; whole: boolean } | null> {
+  const stat = await vscode.workspace.fs.stat(uri);
+  if (stat.size <= bytes) return { head: await vscode.workspace.fs.readFile(uri), whole: true };
+  if (uri.scheme !== 'file') return null;
+  const handle = await open(uri.fsPath, 'r');
+  try {
+    const head = new Uint8Array(bytes);
+    const { bytesRead } = await handle.read(head, 0, bytes, 0);
+    return { head: head.subarray(0, bytesRead), whole: false };
+  } finally {
+    await handle.close();
+  }
 }

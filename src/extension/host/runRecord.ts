@@ -16,6 +16,8 @@ export interface RunMeta {
   task: Task;
   backend: string;
   device: string;
+  /** The solver the fit used (direct, cg, eigenpro); absent in records written before solvers. */
+  solver?: string;
   /** 'panel' (webview) or 'host' (extension host). */
   where: 'panel' | 'host';
   backendReason: string;
@@ -52,6 +54,7 @@ export const RunMetaSchema: z.ZodType<RunMeta, unknown> = z.looseObject({
   task: z.enum(['classification', 'regression']),
   backend: z.string(),
   device: z.string(),
+  solver: z.string().optional(),
   where: z.enum(['panel', 'host']),
   backendReason: z.string(),
   final: FinalReportSchema,

@@ -61,12 +61,12 @@ export function createPanel(
   extensionUri: vscode.Uri,
   viewType: string,
   title: string,
-  options: { column?: vscode.ViewColumn; findWidget?: boolean } = {},
+  options: { column?: vscode.ViewColumn; findWidget?: boolean; preserveFocus?: boolean } = {},
 ): vscode.WebviewPanel {
   const panel = vscode.window.createWebviewPanel(
     viewType,
     title,
-    { viewColumn: options.column ?? vscode.ViewColumn.Beside, preserveFocus: true },
+    { viewColumn: options.column ?? vscode.ViewColumn.Beside, preserveFocus: options.preserveFocus ?? true },
     { ...webviewOptions(extensionUri), retainContextWhenHidden: true, enableFindWidget: options.findWidget ?? false },
   );
   panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');

@@ -5,6 +5,8 @@
 import * as vscode from 'vscode';
 import { describePlacement, runPlaced, type BackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
+import { checkModularOptions, DEFAULT_MODULAR_OPTIONS, MODULAR_SYMBOL, modularTask } from '../../core/data/modular';
+import type { Mat } from '../../core/mat';
 import { inspectDataset, loadDataset } from '../host/datasets';
 import { CancelledError, InputError } from '../../core/errors';
 import { hostNfaBackend, hostPlan } from '../../core/node';
@@ -68,11 +70,17 @@ export interface LabTrainResult {
 }
 
 export const DEFAULT_LAB_SETTINGS: NfaLabSettings = {
+  task: 'dataset',
+  op: DEFAULT_MODULAR_OPTIONS.op,
+  p: DEFAULT_MODULAR_OPTIONS.p,
+  trainFrac: DEFAULT_MODULAR_OPTIONS.trainFrac,
   width: DEFAULT_TRAIN_OPTIONS.width,
   depth: DEFAULT_TRAIN_OPTIONS.depth,
   activation: DEFAULT_TRAIN_OPTIONS.activation,
   optimizer: DEFAULT_TRAIN_OPTIONS.optimizer,
   lr: DEFAULT_TRAIN_OPTIONS.lr,
+  weightDecay: DEFAULT_TRAIN_OPTIONS.weightDecay,
+  bias: DEFAULT_TRAIN_OPTIONS.bias,
   batch: DEFAULT_TRAIN_OPTIONS.batch,
   epochs: 30,
   seed: 0,
@@ -95,6 +103,34 @@ export function labEpochOf(rec: EpochRecord): NfaLabEpoch {
       pearsonSqrt: l.correlation.pearson.sqrt_agop,
       pearson: l.correlation.pearson.agop,
     })),
+    ...(rec.test
+      ? { trainAccuracy: rec.test.trainAccuracy, testAccuracy: rec.test.accuracy, testLoss: rec.test.loss }
+      : {}),
+  };
+}
+
+/** The modular task of the settings as the lab trains on it: its training pairs as a Dataset, its test pairs held out. */
+export function modularLabData(s: Pick<NfaLabSettings, 'op' | 'p' | 'trainFrac' | 'seed'>): {
+  dataset: Dataset;
+  heldOut: { X: Mat; Y: Mat };
+  label: string;
+} {
+  const o = { op: s.op, p: s.p, trainFrac: s.trainFrac, seed: s.seed };
+  checkModularOptions(o, 'training lab');
+  const t = modularTask(o);
+  const label = `(a ${MODULAR_SYMBOL[s.op]} b) mod ${s.p}`;
+  return {
+    dataset: {
+      source: label,
+      X: t.train.X,
+      featureNames: t.featureNames,
+      y: Float64Array.from(t.train.label),
+      targetName: label,
+      task: 'classification',
+      classes: Array.from({ length: s.p }, (_, i) => String(i)),
+    },
+    heldOut: { X: t.test.X, Y: t.test.Y },
+    label: `${label}, ${t.train.X.rows} training pairs, ${t.test.X.rows} held out (seed ${s.seed})`,
   };
 }
 
@@ -109,8 +145,15 @@ export class TrainingLab {
   private epochs: NfaLabEpoch[] = [];
   private total = 0;
   private message = '';
+  /** `uri` is the dataset file, null for the modular task (generated from the settings). */
   trained:
-    | { result: TrainResult; dataset: Dataset; uri: vscode.Uri; settings: NfaLabSettings; file: vscode.Uri | null }
+    | {
+        result: TrainResult;
+        dataset: Dataset;
+        uri: vscode.Uri | null;
+        settings: NfaLabSettings;
+        file: vscode.Uri | null;
+      }
     | undefined;
 
   /**
@@ -124,11 +167,13 @@ export class TrainingLab {
 
   async open(dataArg: vscode.Uri | string | undefined, args: LabArgs = {}): Promise<LabTrainResult | undefined> {
     const { target, train, nfaRows, backend, ...settings } = args;
-    this.settings = { ...this.settings, ...settings };
+    // A dataset given to the command is the task unless the arguments say otherwise.
+    this.settings = { ...this.settings, ...(dataArg !== undefined ? { task: 'dataset' as const } : {}), ...settings };
     if (nfaRows !== undefined) this.nfaRows = nfaRows;
     if (backend !== undefined) this.backendChoice = backend;
     this.show();
-    if (dataArg !== undefined || !this.dataset) {
+    // The modular task needs no file: it is generated from the settings when training starts.
+    if (dataArg !== undefined || (!this.dataset && this.settings.task !== 'modular')) {
       const ok = await this.chooseDataset(dataArg === undefined ? undefined : toUri(dataArg), target);
       if (!ok && dataArg !== undefined) return undefined;
     } else {
@@ -235,12 +280,14 @@ export class TrainingLab {
         );
       }
     }
-    if (state.trained && this.dataset) {
+    const modular = this.settings.task === 'modular' ? this.modularOrProblem(problems) : undefined;
+    const data = modular ? { uri: null, data: modular.dataset } : this.dataset;
+    if (state.trained && data) {
       const file = vscode.Uri.parse(state.trained);
       try {
         const opened = await openWeightsUri(file);
         try {
-          const chain = inferLayerChain(opened.file.tensors, displayPath(file), { inputDim: this.dataset.data.X.cols });
+          const chain = inferLayerChain(opened.file.tensors, displayPath(file), { inputDim: data.data.X.cols });
           const activation = isActivation(this.settings.activation) ? this.settings.activation : 'relu';
           const net = await loadMlp(opened.file, chain, activation);
           // Where it was trained is in the kept file's metadata (see keep()).
@@ -252,7 +299,7 @@ export class TrainingLab {
             backend: meta.backend === 'webgpu' ? 'webgpu' : 'cpu',
             device: meta.device ?? 'unknown',
           };
-          this.trained = { result, dataset: this.dataset.data, uri: this.dataset.uri, settings: this.settings, file };
+          this.trained = { result, dataset: data.data, uri: data.uri, settings: this.settings, file };
         } finally {
           await opened.close();
         }
@@ -326,19 +373,43 @@ export class TrainingLab {
     return true;
   }
 
-  async train(s: NfaLabSettings): Promise<LabTrainResult> {
-    if (!this.dataset) throw new InputError('training lab: choose a dataset first');
+  /** The modular task of the current settings, or undefined with the reason added to `problems`. */
+  private modularOrProblem(problems: string[]): ReturnType<typeof modularLabData> | undefined {
+    try {
+      return modularLabData(this.settings);
+    } catch (e) {
+      problems.push(`the modular task cannot be made again (${e instanceof Error ? e.message : String(e)})`);
+      return undefined;
+    }
+  }
+
+  async train(given: Partial<NfaLabSettings>): Promise<LabTrainResult> {
+    const s: NfaLabSettings = { ...DEFAULT_LAB_SETTINGS, ...given };
     if (this.cancel) throw new InputError('training lab: a network is already training (cancel it first)');
     if (!isActivation(s.activation)) throw new InputError(`training lab: unknown activation '${s.activation}'`);
+    const modular = s.task === 'modular' ? modularLabData(s) : undefined;
+    if (!modular && !this.dataset) throw new InputError('training lab: choose a dataset first');
     const options: TrainOptions = {
       ...DEFAULT_TRAIN_OPTIONS,
-      ...s,
+      width: s.width,
+      depth: s.depth,
       activation: s.activation as Activation,
+      optimizer: s.optimizer,
+      lr: s.lr,
+      weightDecay: s.weightDecay,
+      bias: s.bias,
+      batch: s.batch,
+      epochs: s.epochs,
+      seed: s.seed,
       nfaRows: Math.max(1, this.nfaRows),
+      // The modular task compares the first layer's NFM with AGOP^1/2 (the wide hidden layer's would cost a
+      // width x width eigendecomposition every epoch).
+      nfaLayers: modular ? 1 : 0,
     };
     validateTrainOptions(options);
     this.settings = { ...s };
-    const { data, uri } = this.dataset;
+    const { data, uri } = modular ? { data: modular.dataset, uri: null } : this.dataset!;
+    const dataName = modular ? modular.label : displayPath(uri!);
     const Y = trainingTargets(data.y, data.task === 'classification' ? (data.classes?.length ?? 0) : null);
     const choice = this.ctx.backend(this.backendChoice, "training lab: 'backend'");
     const plan = hostPlan('nfaTrain', choice);
@@ -362,7 +433,7 @@ export class TrainingLab {
       const { value: result } = await vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,
-          title: `Feature Lens: training an MLP on ${baseName(uri)}`,
+          title: `Feature Lens: training an MLP on ${uri ? baseName(uri) : data.targetName}`,
           cancellable: true,
         },
         (progress, token) => {
@@ -381,9 +452,10 @@ export class TrainingLab {
                 };
                 this.post({ type: 'backend', ...info });
                 this.ctx.log.info(
-                  `training lab: ${displayPath(uri)} → ${data.targetName}, ${JSON.stringify(options)}, on ${why}${history.length ? ` from epoch ${history.length}` : ''}`,
+                  `training lab: ${dataName} → ${data.targetName}, ${JSON.stringify(options)}, on ${why}${history.length ? ` from epoch ${history.length}` : ''}`,
                 );
                 return await trainMlp(data.X, Y, options, {
+                  heldOut: modular?.heldOut,
                   cancel,
                   backend,
                   progress: progressed,
@@ -502,14 +574,14 @@ export class TrainingLab {
   async inspect(showPanel = true): Promise<NfaReport> {
     const t = this.requireTrained();
     const net = t.result.net;
-    const title = `NFA: lab MLP on ${baseName(t.uri)}`;
+    const title = `NFA: lab MLP on ${t.uri ? baseName(t.uri) : t.dataset.targetName}`;
     const weightsLabel = `training lab (${t.settings.depth}x${t.settings.width} ${t.settings.activation}, ${t.settings.optimizer})`;
     const rfm = defaultRfmFit();
     return this.nfa.computeAndShow(
       {
         title,
         weightsLabel,
-        dataLabel: displayPath(t.uri),
+        dataLabel: t.uri ? displayPath(t.uri) : t.dataset.source,
         dataset: t.dataset,
         X: t.dataset.X,
         net,
@@ -518,24 +590,26 @@ export class TrainingLab {
         rfm,
         focus: null,
         // After a reload the view is computed again from the network the lab kept in storage.
-        revive: t.file
-          ? {
-              title,
-              weightsLabel,
-              weights: t.file.toString(),
-              data: t.uri.toString(),
-              target: t.dataset.targetName,
-              activation: net.activation,
-              layers: net.layers.map((l) => l.name),
-              init: null,
-              standardize: false,
-              rfm: 'fit',
-              rfmIters: rfm.iters,
-              rfmBandwidth: rfm.bandwidth,
-              rfmRows: rfm.rows,
-              focus: null,
-            }
-          : undefined,
+        // The modular task is no file: its view is not revived.
+        revive:
+          t.file && t.uri
+            ? {
+                title,
+                weightsLabel,
+                weights: t.file.toString(),
+                data: t.uri.toString(),
+                target: t.dataset.targetName,
+                activation: net.activation,
+                layers: net.layers.map((l) => l.name),
+                init: null,
+                standardize: false,
+                rfm: 'fit',
+                rfmIters: rfm.iters,
+                rfmBandwidth: rfm.bandwidth,
+                rfmRows: rfm.rows,
+                focus: null,
+              }
+            : undefined,
       },
       showPanel,
     );
@@ -546,7 +620,11 @@ export class TrainingLab {
     const t = this.requireTrained();
     let uri = target;
     if (!uri) {
-      const base = vscode.Uri.joinPath(t.uri, '..', `${baseName(t.uri).replace(/\.[^.]+$/, '')}-mlp.safetensors`);
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const s = t.settings;
+      const base = t.uri
+        ? vscode.Uri.joinPath(t.uri, '..', `${baseName(t.uri).replace(/\.[^.]+$/, '')}-mlp.safetensors`)
+        : folder && vscode.Uri.joinPath(folder, `modular-${s.op}-p${s.p}-mlp.safetensors`);
       uri = await vscode.window.showSaveDialog({
         defaultUri: base,
         filters: { Safetensors: ['safetensors'] },
@@ -568,9 +646,12 @@ export class TrainingLab {
     const s = t.settings;
     const bytes = mlpToSafetensors(t.result.net, 'F32', {
       source: 'feature-lens training lab',
-      dataset: displayPath(t.uri),
+      dataset: t.uri ? displayPath(t.uri) : t.dataset.source,
       target: t.dataset.targetName,
       activation: s.activation,
+      bias: String(s.bias),
+      ...(s.optimizer === 'adamw' ? { weight_decay: String(s.weightDecay) } : {}),
+      ...(s.task === 'modular' ? { modular: `${s.op} p=${s.p} train_frac=${s.trainFrac}` } : {}),
       width: String(s.width),
       depth: String(s.depth),
       optimizer: s.optimizer,

@@ -9,6 +9,17 @@ import { CancelledError, InputError } from '../../core/errors';
 import { type Mat } from '../../core/mat';
 import { ACTIVATIONS, isActivation, type Activation } from '../../core/nfa/activation';
 import {
+  DEFAULT_CONV,
+  describeConvNetwork,
+  hasConvLayers,
+  parseConvArch,
+  parsePool,
+  readConvNetwork,
+  type ConvArch,
+  type ConvNet,
+  type Shape3,
+} from '../../core/nfa/convnet';
+import {
   inferLayerChain,
   loadMatchingWeights,
   loadMlp,
@@ -30,10 +41,12 @@ import { hostNfaStudy } from '../../core/node';
 import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf } from '../../protocol/wire';
-import type { NfaPanelState, NfaView } from '../../protocol/nfa';
-import { NfaPanelStateSchema, parseState } from '../../protocol/viewState';
-import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
-import { pickDatasetFile, pickTargetColumn } from '../host/prompts';
+import type { NfaForm, NfaFormChoices, NfaFormDataset, NfaPanelState, NfaView } from '../../protocol/nfa';
+import { NfaFormChoicesSchema, NfaPanelStateSchema, parseState } from '../../protocol/viewState';
+import { columnsFromHead, HEAD_BYTES } from '../../core/data/peek';
+import { baseName, displayPath, exists, loaderName, readDatasetFile, readHead, toUri } from '../host/datasetFile';
+import { datasetFilter, pickDatasetFile } from '../host/prompts';
+import { reportError } from '../host/commands';
 import type { Ctx } from '../ctx';
 import { openWeightsUri } from '../host/weightsFile';
 import type { NfaPanel, NfaPanels } from './panel';
@@ -58,6 +71,15 @@ export interface NfaArgs {
   rfmRows?: number;
   /** Layer shown first in the view. */
   focus?: string;
+  /**
+   * Conv networks (4-D weights): the architecture a state_dict does not record, as the CLI's --arch
+   * file (a path or URI) or its parsed JSON; `stride`, `padding`, `pool` ('max:2', 'avg:3', 'none')
+   * for every conv layer as the CLI's flags (the file's settings take precedence).
+   */
+  arch?: vscode.Uri | string | Record<string, unknown>;
+  stride?: number;
+  padding?: number;
+  pool?: string;
   /** Open the view (default true). */
   panel?: boolean;
   /** Where the network AGOPs run; default the `featureLens.backend` setting. */
@@ -78,7 +100,7 @@ export interface NfaJob {
   dataset: Dataset;
   /** The network's inputs: dataset.X, standardised when asked. */
   X: Mat;
-  net: Mlp;
+  net: Mlp | ConvNet;
   chain: Pick<LayerChain, 'orderedBy' | 'ignored'>;
   initWeights?: Float64Array[];
   standardized: boolean;
@@ -111,118 +133,216 @@ export class NfaService {
     void this.ctx.memory.update(NfaService.REMEMBERED, [state, ...kept].slice(0, 20));
   }
 
+  /** The form's choices per weights file URI (at most FORMS_KEPT files, the latest first). */
+  private static readonly FORMS = 'featureLens.nfa.forms';
+  private static readonly FORMS_KEPT = 50;
+
+  private rememberForm(weights: vscode.Uri, choices: NfaFormChoices): void {
+    const all = this.ctx.memory.get<unknown>(NfaService.FORMS);
+    const kept = Array.isArray(all) ? all.filter((e) => Array.isArray(e) && e[0] !== weights.toString()) : [];
+    void this.ctx.memory.update(
+      NfaService.FORMS,
+      [[weights.toString(), choices], ...kept].slice(0, NfaService.FORMS_KEPT),
+    );
+  }
+
+  /** The remembered choices for this weights file, if they still parse (an older version's or damaged entry is ignored). */
+  recallForm(weights: vscode.Uri): NfaFormChoices | null {
+    const all = this.ctx.memory.get<unknown>(NfaService.FORMS);
+    const entry = Array.isArray(all)
+      ? (all.find((e) => Array.isArray(e) && e[0] === weights.toString()) as unknown[] | undefined)
+      : undefined;
+    return (entry && parseState(NfaFormChoicesSchema, entry[1])) ?? null;
+  }
+
+  /**
+   * The NFA command in one step: the view opens with a form (data filtered to the network's input
+   * width, target, activation, layers, initial weights, standardise, RFM comparison), filled with the
+   * choices last used for this weights file. Each Compute draws into the same view.
+   */
+  private async runForm(weightsUri: vscode.Uri, given: NfaArgs): Promise<NfaReport | undefined> {
+    const weightsName = displayPath(weightsUri);
+    const opened = await openWeightsUri(weightsUri);
+    let form: NfaForm;
+    try {
+      const weights = networkView(opened.file);
+      const chain = inferLayerChain(weights.tensors, weightsName, {
+        layers: given.layers?.map((n) => networkTensorName(opened.file, n)),
+        fileOrder: weights.savedOrder,
+      });
+      const inputDim = chain.layers[0].inDim;
+      const { datasets, otherWidths } = await this.datasetsOfWidth(inputDim);
+      const runs = (await this.ctx.store.list())
+        .filter((m) => m.dataset.cols === inputDim)
+        .map((m) => ({
+          id: m.runId,
+          label: `Saved run: ${m.dataset.name} → ${m.target} (${new Date(m.createdAt).toLocaleString()})`,
+        }));
+      const remembered = this.recallForm(weightsUri);
+      const str = (u: vscode.Uri | string | undefined) => (u === undefined ? undefined : toUri(u).toString());
+      form = {
+        weights: weightsName,
+        inputDim,
+        layerOrder: chain.orderedBy,
+        ignored: [...chain.ignored],
+        layers: chain.layers.map((l) => ({ name: l.name, shape: [l.outDim, l.inDim], bias: l.biasName })),
+        activations: [...ACTIVATIONS],
+        datasets,
+        otherWidths,
+        runs,
+        choices:
+          remembered || given.data !== undefined
+            ? {
+                data: str(given.data) ?? remembered?.data ?? '',
+                target: given.target === undefined ? (remembered?.target ?? '') : String(given.target),
+                activation: given.activation ?? remembered?.activation ?? 'relu',
+                layers: given.layers ?? remembered?.layers ?? chain.layers.map((l) => l.name),
+                init: str(given.init) ?? remembered?.init ?? null,
+                standardize: given.standardize ?? remembered?.standardize ?? false,
+                rfm: given.rfm ?? remembered?.rfm ?? 'fit',
+              }
+            : null,
+      };
+    } finally {
+      await opened.close();
+    }
+    const panel = this.panels.open(given.title ?? `NFA: ${baseName(weightsUri)}`, true);
+    this.ctx.log.info(
+      `nfa: form for ${weightsName} (input width ${form.inputDim}; ${form.datasets.length} datasets offered, ${form.otherWidths} of other widths left out)`,
+    );
+    return new Promise<NfaReport | undefined>((resolve) => {
+      let first = true;
+      panel.onDidDispose(() => {
+        if (first) resolve(undefined);
+        first = false;
+      });
+      panel.onForm = async (m) => {
+        switch (m.type) {
+          case 'columns': {
+            const uri = vscode.Uri.parse(m.data);
+            try {
+              const info = await inspectDataset(await readDatasetFile(uri), loaderName(uri));
+              panel.post({
+                type: 'columns',
+                data: m.data,
+                columns: info.columns.map((c) => c.name),
+                suggested: info.suggestedTarget,
+                error: null,
+              });
+            } catch (e) {
+              const error = e instanceof Error ? e.message : String(e);
+              panel.post({ type: 'columns', data: m.data, columns: [], suggested: '', error });
+            }
+            break;
+          }
+          case 'browse': {
+            const files = await vscode.window.showOpenDialog({
+              canSelectMany: false,
+              openLabel: m.what === 'data' ? 'Use Dataset' : 'Initial Weights',
+              filters:
+                m.what === 'data'
+                  ? { Datasets: datasetFilter() }
+                  : { Weights: ['safetensors', 'pt', 'pth', 'npz', 'npy'] },
+            });
+            const f = files?.[0];
+            if (f)
+              panel.post({
+                type: 'picked',
+                what: m.what,
+                uri: f.toString(),
+                label: displayPath(f),
+                columns: m.what === 'data' ? await headColumns(f) : null,
+              });
+            break;
+          }
+          case 'compute': {
+            this.rememberForm(weightsUri, m.choices);
+            const args: NfaArgs = {
+              ...given,
+              data: vscode.Uri.parse(m.choices.data),
+              target: m.choices.target,
+              activation: m.choices.activation as Activation,
+              layers: m.choices.layers,
+              init: m.choices.init === null ? undefined : vscode.Uri.parse(m.choices.init),
+              standardize: m.choices.standardize,
+              rfm: m.choices.rfm,
+              title: given.title ?? `NFA: ${baseName(weightsUri)} on ${baseName(vscode.Uri.parse(m.choices.data))}`,
+            };
+            try {
+              const report = await this.run(weightsUri, args, panel);
+              if (first) resolve(report);
+              first = false;
+            } catch (e) {
+              // The form stays: the message shows in the view, and the user changes a choice and computes again.
+              panel.post({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
+              reportError('nfa', this.ctx.log, e);
+            }
+            break;
+          }
+        }
+      };
+      panel.post({ type: 'form', form });
+    });
+  }
+
+  /**
+   * Workspace dataset files whose width fits `inputDim` (columns - 1: one is the target), counted from
+   * each file's first bytes; files whose first bytes do not tell follow; the others are only counted.
+   */
+  private async datasetsOfWidth(inputDim: number): Promise<{ datasets: NfaFormDataset[]; otherWidths: number }> {
+    const glob = `**/*.{${datasetFilter().join(',')}}`;
+    const found = await vscode.workspace.findFiles(glob, '**/{node_modules,.git}/**', 500);
+    const fits: NfaFormDataset[] = [],
+      unknown: NfaFormDataset[] = [];
+    let otherWidths = 0;
+    for (const uri of found.sort((a, b) => a.path.localeCompare(b.path))) {
+      const columns = await headColumns(uri);
+      const entry = { uri: uri.toString(), label: displayPath(uri), columns };
+      if (columns === null) unknown.push(entry);
+      else if (columns - 1 === inputDim) fits.push(entry);
+      else otherWidths++;
+    }
+    return { datasets: [...fits, ...unknown], otherWidths };
+  }
+
   private recall(title: string): NfaPanelState | undefined {
     return this.ctx.memory.get<NfaPanelState[]>(NfaService.REMEMBERED)?.find((s) => s.title === title);
   }
 
-  /** featureLens.computeNfa: undefined when the user backed out of a prompt. `into`: draw in this view (a revived one). */
+  /**
+   * featureLens.computeNfa: without `data` and `target` the view opens with its form (everything in one
+   * step) and this resolves once the form's first computation is shown, or to undefined when the view is
+   * closed first. `into`: draw in this view (a revived one, or the form's).
+   */
   async run(weightsUri: vscode.Uri, given: NfaArgs = {}, into?: NfaPanel): Promise<NfaReport | undefined> {
+    if (into === undefined && (given.data === undefined || given.target === undefined))
+      return this.runForm(weightsUri, given);
     const args: NfaArgs = { ...given };
-    const interactive = args.target === undefined;
     const weightsName = displayPath(weightsUri);
     const opened = await openWeightsUri(weightsUri);
     let job: NfaJob;
     try {
-      const dataUri = args.data !== undefined ? toUri(args.data) : await pickDataset(weightsName);
-      if (!dataUri) return undefined;
-      let bytes = await readDatasetFile(dataUri);
-      if (args.target === undefined) {
-        const info = await inspectDataset(bytes, loaderName(dataUri));
-        bytes = info.bytes;
-        const picked = await pickTargetColumn(
-          info,
-          `NFA of ${baseName(weightsUri)}: target column of ${displayPath(dataUri)}`,
-          'The other columns are the network inputs, fed as stored',
-        );
-        if (picked === undefined) return undefined;
-        args.target = picked;
-      }
+      if (args.data === undefined || args.target === undefined)
+        throw new InputError('featureLens.computeNfa: data and target are required');
+      const dataUri = toUri(args.data);
+      const bytes = await readDatasetFile(dataUri);
       const target = typeof args.target === 'string' && /^\d+$/.test(args.target) ? Number(args.target) : args.target;
       const { dataset } = await loadDataset(bytes, loaderName(dataUri), { target });
       const dataName = displayPath(dataUri);
       const inputLabel = `${dataName}: ${dataset.featureNames.join(', ')} besides the target '${dataset.targetName}'`;
       const weights = networkView(opened.file);
+      if (hasConvLayers(weights.tensors)) {
+        // The weights are read into memory by now: the file stays open only until this returns.
+        const conv = await convJob(weightsUri, weights, dataUri, dataset, args);
+        return conv && this.computeAndShow(conv, into ?? args.panel !== false);
+      }
       const givenLayers = args.layers?.map((n) => networkTensorName(opened.file, n));
-      let chain = inferLayerChain(weights.tensors, weightsName, {
+      const chain = inferLayerChain(weights.tensors, weightsName, {
         layers: givenLayers,
         inputDim: dataset.X.cols,
         inputLabel,
         fileOrder: weights.savedOrder,
       });
-
-      if (interactive) {
-        const act = await vscode.window.showQuickPick(
-          ACTIVATIONS.map((a) => ({ label: a, description: a === 'relu' ? 'default' : undefined })),
-          {
-            title: `NFA of ${baseName(weightsUri)}: activation between the dense layers`,
-            placeHolder: 'Confirm the activation the network was trained with',
-            ignoreFocusOut: true,
-          },
-        );
-        if (!act) return undefined;
-        args.activation = act.label as Activation;
-        const items = chain.layers.map((l) => ({
-          label: l.name,
-          description: `[${l.outDim}, ${l.inDim}]${l.biasName ? ` + ${l.biasName}` : ''}`,
-          picked: true,
-        }));
-        const chosen = await vscode.window.showQuickPick(items, {
-          title: `NFA of ${baseName(weightsUri)}: dense layers (${chain.orderedBy} order)${chain.ignored.length ? `; not in the chain: ${chain.ignored.join(', ')}` : ''}`,
-          canPickMany: true,
-          ignoreFocusOut: true,
-        });
-        if (!chosen || !chosen.length) return undefined;
-        if (chosen.length !== chain.layers.length) {
-          const keep = new Set(chosen.map((c) => c.label));
-          chain = inferLayerChain(weights.tensors, weightsName, {
-            layers: chain.layers.filter((l) => keep.has(l.name)).map((l) => l.name),
-            inputDim: dataset.X.cols,
-            inputLabel,
-          });
-        }
-        const init = await vscode.window.showQuickPick(
-          [
-            { label: 'No initial weights', detail: 'NFM_l = W_l^T W_l', pick: false },
-            {
-              label: '$(folder-opened) Initial checkpoint…',
-              detail: 'NFM_l = (W_l - W0_l)^T (W_l - W0_l)',
-              pick: true,
-            },
-          ],
-          { title: `NFA of ${baseName(weightsUri)}: subtract initial weights?`, ignoreFocusOut: true },
-        );
-        if (!init) return undefined;
-        if (init.pick) {
-          const f = await vscode.window.showOpenDialog({
-            canSelectMany: false,
-            openLabel: 'Initial Weights',
-            filters: { Weights: ['safetensors', 'pt', 'pth', 'npz', 'npy'] },
-          });
-          if (!f?.length) return undefined;
-          args.init = f[0];
-        }
-        if (args.rfm === undefined) {
-          const runs = (await this.ctx.store.list()).filter((m) => m.dataset.cols === dataset.X.cols);
-          const rfmPick = await vscode.window.showQuickPick(
-            [
-              {
-                label: 'Fit an RFM on the same rows',
-                detail: 'compare its M with NFM of the first layer',
-                value: 'fit',
-              },
-              ...runs.map((m) => ({
-                label: `Saved run: ${m.dataset.name} → ${m.target}`,
-                detail: `${m.runId} · ${new Date(m.createdAt).toLocaleString()}`,
-                value: m.runId,
-              })),
-              { label: 'No RFM comparison', value: 'none' },
-            ],
-            { title: `NFA of ${baseName(weightsUri)}: RFM to compare with`, ignoreFocusOut: true },
-          );
-          if (!rfmPick) return undefined;
-          args.rfm = rfmPick.value;
-        }
-      }
       const activation = args.activation ?? 'relu';
       if (!isActivation(activation))
         throw new InputError(
@@ -327,6 +447,10 @@ export class NfaService {
           rfmBandwidth: state.rfmBandwidth,
           rfmRows: state.rfmRows,
           focus: state.focus ?? undefined,
+          ...(state.arch && typeof state.arch === 'object' ? { arch: state.arch as Record<string, unknown> } : {}),
+          ...(typeof state.stride === 'number' ? { stride: state.stride } : {}),
+          ...(typeof state.padding === 'number' ? { padding: state.padding } : {}),
+          ...(typeof state.pool === 'string' ? { pool: state.pool } : {}),
           title: state.title,
           weightsLabel: typeof state.weightsLabel === 'string' ? state.weightsLabel : undefined,
         },
@@ -464,6 +588,116 @@ function rfmChoice(args: NfaArgs): NfaJob['rfm'] {
   };
 }
 
+/** Reads a conv-network args.arch: a file (path or URI) holding the JSON, or the JSON itself. */
+async function convArchOf(args: NfaArgs): Promise<{ arch: ConvArch; json: Record<string, unknown> | undefined }> {
+  const where = 'featureLens.computeNfa';
+  const num = (x: unknown, name: string, min: number) => {
+    if (x === undefined) return undefined;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < min)
+      throw new InputError(`${where}: '${name}' must be an integer >= ${min}, got ${JSON.stringify(x)}`);
+    return x;
+  };
+  const base = {
+    stride: num(args.stride, 'stride', 1) ?? DEFAULT_CONV.stride,
+    padding: num(args.padding, 'padding', 0) ?? DEFAULT_CONV.padding,
+    pool: args.pool !== undefined ? parsePool(String(args.pool), `${where}: 'pool'`) : DEFAULT_CONV.pool,
+  };
+  if (args.arch === undefined) return { arch: { defaults: base, perLayer: {} }, json: undefined };
+  if (typeof args.arch === 'object' && !(args.arch instanceof vscode.Uri))
+    return { arch: parseConvArch(args.arch, `${where}: 'arch'`, base), json: args.arch };
+  const uri = toUri(args.arch);
+  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(`${displayPath(uri)}: not valid JSON (${(e as Error).message})`);
+  }
+  return { arch: parseConvArch(json, displayPath(uri), base), json };
+}
+
+/**
+ * The job for a conv network (docs/science.md §6): the chain from the weights and the declared architecture,
+ * the activation and initial weights from the NFA form (or the command's arguments); no RFM comparison (a conv layer's NFM is
+ * over patches). Undefined when the user backed out.
+ */
+async function convJob(
+  weightsUri: vscode.Uri,
+  weights: ReturnType<typeof networkView>,
+  dataUri: vscode.Uri,
+  dataset: Dataset,
+  args: NfaArgs,
+): Promise<NfaJob | undefined> {
+  const weightsName = displayPath(weightsUri);
+  const dataName = displayPath(dataUri);
+  const { arch, json } = await convArchOf(args);
+  const activation = args.activation ?? 'relu';
+  if (!isActivation(activation))
+    throw new InputError(
+      `featureLens.computeNfa: 'activation' must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`,
+    );
+  const init = args.init !== undefined ? await openWeightsUri(toUri(args.init)) : null;
+  let read;
+  try {
+    read = await readConvNetwork(weights, weightsName, {
+      inputDim: dataset.X.cols,
+      rows: dataset.X.rows,
+      imageShape: (dataset as Dataset & { imageShape?: Shape3 }).imageShape,
+      arch,
+      inputLabel: `${dataName}: ${dataset.X.cols} columns besides the target '${dataset.targetName}'`,
+      fileOrder: weights.savedOrder,
+      activation,
+      backend: args.backend ?? 'auto',
+      init: init ? networkView(init.file) : undefined,
+    });
+  } finally {
+    await init?.close();
+  }
+  const X = args.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
+  const title = args.title ?? `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`;
+  const focus = args.focus ?? null;
+  return {
+    title,
+    weightsLabel: args.weightsLabel ?? weightsName,
+    dataLabel: `${dataName} (${describeConvNetwork(read.chain)})`,
+    dataset,
+    X,
+    net: read.net,
+    chain: { orderedBy: read.chain.orderedBy, ignored: read.chain.ignored },
+    initWeights: read.initWeights,
+    standardized: !!args.standardize,
+    rfm: { kind: 'none' },
+    focus,
+    backend: args.backend,
+    revive: {
+      title,
+      ...(args.weightsLabel ? { weightsLabel: args.weightsLabel } : {}),
+      weights: weightsUri.toString(),
+      data: dataUri.toString(),
+      target: args.target!,
+      activation,
+      layers: read.chain.layers.map((l) => l.name),
+      init: args.init === undefined ? null : toUri(args.init).toString(),
+      standardize: !!args.standardize,
+      focus,
+      rfm: 'none',
+      ...(json ? { arch: json } : {}),
+      ...(args.stride !== undefined ? { stride: args.stride } : {}),
+      ...(args.padding !== undefined ? { padding: args.padding } : {}),
+      ...(args.pool !== undefined ? { pool: args.pool } : {}),
+    },
+  };
+}
+
+/** Names of a conv layer's patch entries: channel and offset in the filter, `c0[1,2]`. */
+function patchNames(filter: readonly [number, number, number]): string[] {
+  const [c, kh, kw] = filter;
+  const out: string[] = [];
+  for (let ch = 0; ch < c; ch++)
+    for (let u = 0; u < kh; u++) for (let v = 0; v < kw; v++) out.push(`c${ch}[${u},${v}]`);
+  return out;
+}
+
 export function nfaViewOf(job: NfaJob, study: NfaStudy, report: NfaReport): NfaView {
   const { nfa: result, rfm } = study;
   return {
@@ -478,7 +712,12 @@ export function nfaViewOf(job: NfaJob, study: NfaStudy, report: NfaReport): NfaV
     layers: result.layers.map((l, i) => ({
       name: l.name,
       shape: l.shape,
-      inputNames: i === 0 ? job.dataset.featureNames : Array.from({ length: l.shape[1] }, (_, k) => `h${i}.${k}`),
+      ...(l.conv ? { kind: l.kind, filter: l.conv.filter } : l.kind === 'conv' ? {} : { kind: l.kind }),
+      inputNames: l.conv
+        ? patchNames(l.conv.filter)
+        : i === 0
+          ? job.dataset.featureNames
+          : Array.from({ length: l.shape[1] }, (_, k) => `h${i}.${k}`),
       nfm: bufferOf(l.nfm),
       agop: bufferOf(l.agop),
       sqrtAgop: bufferOf(l.sqrtAgop),
@@ -507,4 +746,14 @@ export function pickDataset(forWhat: string): Promise<vscode.Uri | undefined> {
     placeHolder: 'The rows the network is evaluated on',
     openLabel: 'Use Dataset',
   });
+}
+
+/** Columns of a dataset file from its first bytes (core/data/peek.ts), or null when they do not tell. */
+async function headColumns(uri: vscode.Uri): Promise<number | null> {
+  try {
+    const read = await readHead(uri, HEAD_BYTES);
+    return read && columnsFromHead(read.head, loaderName(uri), read.whole);
+  } catch {
+    return null;
+  }
 }

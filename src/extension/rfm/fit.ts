@@ -171,6 +171,7 @@ export class FitService {
       task: train.task,
       backend: result.backend,
       device: result.device,
+      solver: result.solver,
       where,
       backendReason: reason,
       final: json.final,

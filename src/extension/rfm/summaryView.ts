@@ -47,7 +47,7 @@ export class SummaryView implements vscode.WebviewViewProvider {
 <dl>
 <dt>Result</dt><dd>${esc(metricLabel(last))}</dd>
 <dt>Data</dt><dd>${last.dataset.rows} × ${last.dataset.cols}, ${esc(last.task)}</dd>
-<dt>Backend</dt><dd>${esc(last.backend)} (${esc(last.device)}), ${last.where === 'panel' ? 'panel' : 'extension host'}</dd>
+<dt>Backend</dt><dd>${esc(last.backend)} (${esc(last.device)}), ${last.where === 'panel' ? 'panel' : 'extension host'}</dd>${last.solver ? `<dt>Solver</dt><dd>${esc(last.solver)}</dd>` : ''}
 <dt>Time</dt><dd>${last.seconds.toFixed(2)} s · ${esc(new Date(last.createdAt).toLocaleString())}</dd>
 </dl>
 <p><a href="command:featureLens.showRun?${arg}">Open run</a> · <a href="command:featureLens.exportRun?${arg}">Export…</a></p>`;

@@ -1,6 +1,5 @@
 // What the RFM panel draws (RunView), made from a fit starting, a fit the host computed, or a saved run.
 import type { Dataset } from '../../core/data/dataset';
-import type { ImageShape } from '../../core/data/image-shape';
 import { finalFromReport, iterationFromReport, matrixFromReport, treeFromReport } from '../../core/rfm/serialize';
 import type { FitResult } from '../../core/rfm/types';
 import type { RunView } from '../../protocol/rfm';
@@ -28,7 +27,7 @@ export function initialView(name: string, createdAt: Date, train: Dataset): RunV
     seconds: null,
     topK: topK(),
     // Dataset.imageShape (a 3-/4-D array) when the loader set it; the page detects pixel names itself.
-    imageShape: (train as Dataset & { readonly imageShape?: ImageShape }).imageShape ?? null,
+    imageShape: train.imageShape ?? null,
   };
 }
 

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadDataset } from '../../../src/core/data/index';
 import { trainingTargets, trainMlp } from '../../../src/core/nfa/train';
+import { modularTask } from '../../../src/core/data/modular';
 import type { FeatureLensApi } from '../../../src/extension/extension';
 import type { LabTrainResult } from '../../../src/extension/nfa/lab';
 import type { NfaCorrelations } from '../../../src/core/nfa/correlation';
@@ -297,6 +298,103 @@ suite('Weights and the Neural Feature Ansatz', () => {
     await vscode.commands.executeCommand('featureLens.deleteRun', fit.runId, { confirm: false });
   });
 
+  test('computeNfa without data opens one form in a full-width tab: widths filtered, choices remembered per weights file', async () => {
+    const config = vscode.workspace.getConfiguration('featureLens');
+    await config.update('backend', 'cpu', vscode.ConfigurationTarget.Global);
+    // A dataset of another width (8 columns: 7 inputs) must not be offered for a network taking 5 inputs.
+    const wide = ws('wide.csv');
+    await vscode.workspace.fs.writeFile(wide, new TextEncoder().encode('a,b,c,d,e,f,g,y\n1,2,3,4,5,6,7,8\n'));
+    const api = ext().exports.nfa;
+    const weights = ws('mlp.safetensors');
+    const data = ws('nfa_data.csv');
+    try {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const groupsBefore = vscode.window.tabGroups.all.length;
+      const before = api.panels.latest;
+      const running = vscode.commands.executeCommand<NfaReport | undefined>('featureLens.computeNfa', weights);
+      const formPanel = async () => {
+        for (const t0 = Date.now(); Date.now() - t0 < 60_000;) {
+          const p = api.panels.latest;
+          if (p && p !== before && p.form && !p.isDisposed) return p;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('no NFA form within 60 s');
+      };
+      const panel = await formPanel();
+      const form = panel.form!;
+      assert.equal(form.inputDim, 5);
+      const offered = form.datasets.map((d) => d.uri);
+      assert.ok(offered.includes(data.toString()), `nfa_data.csv offered: ${offered.join(', ')}`);
+      assert.ok(!offered.includes(wide.toString()), 'the 7-input file is left out');
+      assert.ok(form.otherWidths >= 1, `other widths counted: ${form.otherWidths}`);
+      assert.equal(form.datasets.find((d) => d.uri === data.toString())?.columns, 6);
+      assert.deepEqual(
+        form.layers.map((l) => l.name),
+        ['0.weight', '2.weight', '4.weight'],
+      );
+      assert.ok(form.activations.includes('quadratic'));
+      // Its own tab in the active group (full width), not a half-width group beside. The workbench reports
+      // a new panel's tab to the extension host a moment after it is created.
+      const nfaTabGroups = () =>
+        vscode.window.tabGroups.all.flatMap((g) =>
+          g.tabs
+            .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('featureLens.nfa'))
+            .map(() => g),
+        );
+      for (const t0 = Date.now(); !nfaTabGroups().length && Date.now() - t0 < 15_000;)
+        await new Promise((r) => setTimeout(r, 100));
+      const nfaTabs = nfaTabGroups();
+      assert.equal(nfaTabs.length, 1, 'one NFA tab');
+      assert.equal(vscode.window.tabGroups.all.length, Math.max(1, groupsBefore), 'no extra editor group');
+      assert.equal(nfaTabs[0].viewColumn, vscode.window.tabGroups.activeTabGroup.viewColumn, 'in the active group');
+
+      // What the page sends: the columns of the chosen file, then Compute.
+      await panel.onForm!({ type: 'columns', data: data.toString() });
+      assert.equal(panel.columns?.error, null);
+      assert.ok(panel.columns?.columns.includes('y'), `columns ${panel.columns?.columns}`);
+      const choices = {
+        data: data.toString(),
+        target: 'y',
+        activation: 'tanh',
+        layers: ['0.weight', '2.weight', '4.weight'],
+        init: null,
+        standardize: true,
+        rfm: 'none',
+      };
+      await panel.onForm!({ type: 'compute', choices });
+      const report = await running;
+      assert.ok(report, 'the command resolves to the first computation');
+      assert.equal(report.standardize, true);
+      assert.equal(report.activation, 'tanh');
+      assert.equal(report.rfm, null);
+      assert.ok(panel.shown, 'drawn in the form view');
+      const direct = await vscode.commands.executeCommand<NfaReport>('featureLens.computeNfa', weights, {
+        data,
+        target: 'y',
+        activation: 'tanh',
+        standardize: true,
+        rfm: 'none',
+        panel: false,
+      });
+      assert.deepEqual(
+        report.layers.map((l) => l.correlation),
+        direct.layers.map((l) => l.correlation),
+      );
+      assert.deepEqual(api.nfa.recallForm(weights), choices);
+      panel.panel.dispose();
+
+      // The next time the form starts from those choices; closing it resolves the command to undefined.
+      const again = vscode.commands.executeCommand<NfaReport | undefined>('featureLens.computeNfa', weights);
+      const second = await formPanel();
+      assert.deepEqual(second.form?.choices, choices);
+      second.panel.dispose();
+      assert.equal(await again, undefined);
+    } finally {
+      await config.update('backend', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace.fs.delete(wide);
+    }
+  });
+
   test('training in the lab can be cancelled while it runs (the host keeps serving commands)', async () => {
     const data = ws('nfa_data.csv');
     // On the CPU: the backend that could starve the host. (Under auto the host's WebGPU start-up, seconds
@@ -322,6 +420,50 @@ suite('Weights and the Neural Feature Ansatz', () => {
     const r = await running;
     assert.ok(r && r.cancelled, 'training ended as cancelled');
     assert.ok(r.epochs >= 1 && r.epochs < 100000, `epochs before cancel: ${r.epochs}`);
+  });
+
+  test('the lab trains the grokking network on a modular task like the core trainer (no dataset file)', async () => {
+    const settings = {
+      task: 'modular' as const,
+      op: 'add' as const,
+      p: 7,
+      trainFrac: 0.8,
+      width: 16,
+      depth: 1,
+      activation: 'quadratic',
+      optimizer: 'adamw' as const,
+      lr: 1e-3,
+      weightDecay: 1,
+      bias: false,
+      batch: 32,
+      epochs: 4,
+      seed: 2,
+    };
+    const { value, errors } = await capturing(() =>
+      vscode.commands.executeCommand<LabTrainResult>('featureLens.openTrainingLab', undefined, {
+        ...settings,
+        train: true,
+        backend: 'cpu',
+      }),
+    );
+    assert.deepEqual(errors, []);
+    assert.ok(value && !value.cancelled);
+    const t = modularTask({ op: 'add', p: 7, trainFrac: 0.8, seed: 2 });
+    const ref = await trainMlp(
+      t.train.X,
+      t.train.Y,
+      { ...settings, activation: 'quadratic', momentum: 0, nfaRows: 500, nfaLayers: 1 },
+      { heldOut: { X: t.test.X, Y: t.test.Y } },
+    );
+    assert.deepEqual(
+      value.history.map((h) => [h.loss, h.test?.accuracy, h.nfa[0].correlation.pearson.sqrt_agop]),
+      ref.history.map((h) => [h.loss, h.test?.accuracy, h.nfa[0].correlation.pearson.sqrt_agop]),
+    );
+    assert.equal(value.history[0].nfa.length, 1, 'the first layer only');
+    assert.ok(
+      ext().exports.nfa.lab.trained?.result.net.layers.every((l) => l.b === null),
+      'no biases',
+    );
   });
 
   test('hostile and malformed files give an error message, not a crash', async () => {
@@ -393,6 +535,8 @@ suite('Weights and the Neural Feature Ansatz', () => {
       width: 12,
       depth: 1,
       activation: 'relu',
+      // The lab keeps its settings between commands: the grokking test before left biases off.
+      bias: true,
       optimizer: 'adam' as const,
       lr: 0.01,
       batch: 8,

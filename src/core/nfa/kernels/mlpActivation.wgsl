@@ -1,6 +1,7 @@
 // Pointwise activations of the NFA MLP kernels and their derivatives, prepended to mlpForward.wgsl and
 // mlpJacobian.wgsl (WGSL has no includes). ACTIVATION selects one at pipeline creation:
-// 0 relu, 1 gelu (exact erf form, as torch's default), 2 tanh, 3 sigmoid, 4 identity.
+// 0 relu, 1 gelu (exact erf form, as torch's default), 2 tanh, 3 sigmoid, 4 identity, 5 quadratic (z^2)
+// (codes: activation.ts ACTIVATION_WGSL_CODE).
 // No buffers, no workgroup strategy: functions only. ReLU'(0) = 0 as in PyTorch's autograd.
 
 override ACTIVATION: u32 = 0u;
@@ -22,6 +23,7 @@ fn act(z: f32) -> f32 {
     case 1u: { return 0.5 * z * (1.0 + erfApprox(z * 0.7071067811865476)); }
     case 2u: { return tanh(clamp(z, -20.0, 20.0)); }
     case 3u: { return 1.0 / (1.0 + exp(-z)); }
+    case 5u: { return z * z; }
     default: { return z; }
   }
 }
@@ -32,6 +34,7 @@ fn actDerivative(z: f32) -> f32 {
     case 1u: { return 0.5 * (1.0 + erfApprox(z * 0.7071067811865476)) + z * INV_SQRT_2PI * exp(-0.5 * z * z); }
     case 2u: { let t = tanh(clamp(z, -20.0, 20.0)); return 1.0 - t * t; }
     case 3u: { let s = 1.0 / (1.0 + exp(-z)); return s * (1.0 - s); }
+    case 5u: { return 2.0 * z; }
     default: { return 1.0; }
   }
 }

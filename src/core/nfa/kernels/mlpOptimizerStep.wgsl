@@ -2,7 +2,9 @@
 // aligned ranges; the gaps and pads have zero gradients and stay zero), same formulas as the CPU
 // reference (nfa/backend.ts optimizerUpdate):
 //   OPTIMIZER 0 (SGD):  m1 = momentum m1 + g;  w -= lr m1
-//   OPTIMIZER 1 (Adam): m1 = b1 m1 + (1 - b1) g;  m2 = b2 m2 + (1 - b2) g^2;  w -= lr (m1 / c1) / (sqrt(m2 / c2) + eps)
+//   OPTIMIZER 1 (Adam, AdamW): m1 = b1 m1 + (1 - b1) g;  m2 = b2 m2 + (1 - b2) g^2;
+//                              w = decay w - lr (m1 / c1) / (sqrt(m2 / c2) + eps)
+// with decay = 1 - lr wd for AdamW's decoupled weight decay, 1 for Adam (formed in float64 on the host).
 // with the bias corrections c1 = 1 - b1^t, c2 = 1 - b2^t and 1 - b1, 1 - b2 computed in float64 on the host
 // (1 - 0.999 formed in f32 would be 1.3e-5 off).
 // Layout: params, grads, m1, m2 count4 vec4s each. Workgroups: 64 invocations, one vec4 each,
@@ -22,7 +24,7 @@ struct Params {
   c2: f32,
   oneMinusBeta1: f32,
   oneMinusBeta2: f32,
-  _p0: u32,
+  decay: f32,
 }
 
 override OPTIMIZER: u32 = 0u;
@@ -50,5 +52,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let b = p.beta2 * m2[i] + p.oneMinusBeta2 * gi * gi;
   m1[i] = a;
   m2[i] = b;
-  w[i] -= (p.lr * (a / p.c1)) / (sqrt(b / p.c2) + p.eps);
+  w[i] = p.decay * w[i] - (p.lr * (a / p.c1)) / (sqrt(b / p.c2) + p.eps);
 }

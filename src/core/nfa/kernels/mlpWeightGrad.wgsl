@@ -3,6 +3,7 @@
 // (delta = dLoss/dZ of the layer, from mlpMseDelta.wgsl or mlpJacobian.wgsl's MASK_ONLY step).
 // transposeProduct.wgsl forms the same gW, but the bias sums would need a second pass and a ones
 // column; here the invocations of the first input block add them in the same row loop.
+// HAS_BIAS = 0 (a network without biases): gB is never written, so it keeps its zeros.
 // Layout: delta rows x outPad, H rows x inPad, gW outPad x inPad, gB outPad, row-major f32 read as vec4,
 // pads zero (so padded entries of gW and gB are 0 and padded weights never move). gW and gB are
 // usually ranges of the session's flat gradient buffer.
@@ -18,6 +19,8 @@ struct Params {
   inPad4: u32,
   xStride: u32,
 }
+
+override HAS_BIAS: u32 = 1u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> delta: array<vec4f>;
@@ -50,7 +53,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var e = 0u; e < 4u; e++) {
     gW[(kq * 4u + e) * p.inPad4 + jq] = acc[e];
   }
-  if (jq == 0u) {
+  if (jq == 0u && HAS_BIAS == 1u) {
     gB[kq] = bsum;
   }
 }

@@ -7,6 +7,11 @@ import mlpJacobianWgsl from './mlpJacobian.wgsl';
 import mlpMseDeltaWgsl from './mlpMseDelta.wgsl';
 import mlpOptimizerStepWgsl from './mlpOptimizerStep.wgsl';
 import mlpWeightGradWgsl from './mlpWeightGrad.wgsl';
+import convActPoolWgsl from './convActPool.wgsl';
+import convActPoolBackwardWgsl from './convActPoolBackward.wgsl';
+import convBackwardInputWgsl from './convBackwardInput.wgsl';
+import convForwardWgsl from './convForward.wgsl';
+import convGramWgsl from './convGram.wgsl';
 import { program } from '../../gpu/program';
 
 export const mlpForward = program('mlpForward', mlpActivationWgsl + '\n' + mlpForwardWgsl, [
@@ -64,5 +69,48 @@ export const mlpOptimizerStep = program('mlpOptimizerStep', mlpOptimizerStepWgsl
   ['c2', 'f32'],
   ['oneMinusBeta1', 'f32'],
   ['oneMinusBeta2', 'f32'],
+  ['decay', 'f32'],
+]);
+
+/** The layer geometry every conv-network kernel shares (one Params struct, see convForward.wgsl). */
+const CONV_FIELDS = [
+  ['images', 'u32'],
+  ['outputs', 'u32'],
+  ['c', 'u32'],
+  ['h', 'u32'],
+  ['w', 'u32'],
+  ['k', 'u32'],
+  ['ho', 'u32'],
+  ['wo', 'u32'],
+  ['kh', 'u32'],
+  ['kw', 'u32'],
+  ['stride', 'u32'],
+  ['padding', 'u32'],
+  ['ph', 'u32'],
+  ['pw', 'u32'],
+  ['poolSize', 'u32'],
+  ['poolStride', 'u32'],
+  ['xStride', 'u32'],
+  ['applyAct', 'u32'],
+  ['poolKind', 'u32'],
+  ['_p0', 'u32'],
+] as const;
+
+export const convForward = program('convForward', convForwardWgsl, CONV_FIELDS);
+export const convActPool = program('convActPool', mlpActivationWgsl + '\n' + convActPoolWgsl, CONV_FIELDS);
+export const convActPoolBackward = program(
+  'convActPoolBackward',
+  mlpActivationWgsl + '\n' + convActPoolBackwardWgsl,
+  CONV_FIELDS,
+);
+export const convBackwardInput = program('convBackwardInput', convBackwardInputWgsl, CONV_FIELDS);
+export const convGram = program('convGram', convGramWgsl, [
+  ['rows', 'u32'],
+  ['k', 'u32'],
+  ['positions', 'u32'],
+  ['segments', 'u32'],
+  ['perSegment', 'u32'],
+  ['xStride', 'u32'],
+  ['blocks', 'u32'],
   ['_p0', 'u32'],
 ]);

@@ -2,9 +2,8 @@
 // images, checked on hand-built matrices and on an RFM fitted to 300 of sklearn's 8 x 8 digits.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { detectImageShape, matrixImages, parseImageShape } from '../../src/core/data/image-shape';
+import { detectImageShape, matrixImages } from '../../src/core/data/images';
 import { readDatasetFile } from '../../src/core/data/node';
-import { InputError } from '../../src/core/errors';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitRfm } from '../../src/core/rfm/fit';
 
@@ -55,22 +54,10 @@ test('anonymous numbered columns are an image only from 8 x 8 up; iris is never 
   assert.equal(detectImageShape(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']), null);
 });
 
-test('a declared shape (--image-shape, Dataset.imageShape) wins when it fits the feature count', () => {
+test('a declared shape (Dataset.imageShape, --image-shape) wins when it fits the feature count', () => {
   const names = [...Array(48).keys()].map((i) => `f${i}`);
   assert.deepEqual(detectImageShape(names, [3, 4, 4]), { shape: [3, 4, 4], source: 'declared' });
   assert.equal(detectImageShape(names, [3, 4, 5]), null); // 60 pixels for 48 features: ignored
-  assert.deepEqual(parseImageShape('8x8', 64), [1, 8, 8]);
-  assert.deepEqual(parseImageShape('3, 32, 32', 3072), [3, 32, 32]);
-  assert.deepEqual(parseImageShape('1×28×28', 784), [1, 28, 28]);
-  assert.throws(
-    () => parseImageShape('8x9', 64),
-    (e: unknown) => {
-      assert.ok(e instanceof InputError);
-      assert.match(e.message, /--image-shape 8x9: 1 x 8 x 9 = 72 pixels, but the data has 64 features/);
-      return true;
-    },
-  );
-  assert.throws(() => parseImageShape('eight', 64), /expected H x W or C x H x W/);
 });
 
 test('matrixImages: diag(M) unsigned, then the top eigenvectors signed with their largest loading positive', () => {

@@ -1,0 +1,78 @@
+// Patch-AGOPs of a conv network (docs/science.md §6), WebGPU (Dawn; lavapipe on machines without a GPU) vs
+// the CPU float64 oracle. Network: conv(3->16, 3, pad 1) relu maxpool 2, conv(16->32, 3, pad 1) relu
+// maxpool 2, conv(32->32, 3, pad 1) relu maxpool 2, flatten, linear(512->10), on N random 32x32x3 images.
+// WebGPU runs all N rows; the CPU runs --cpu-rows of them (it is ~linear in rows) and the JSON gives its
+// measured seconds and the extrapolation to N, plus the relative error of WebGPU on the CPU's rows.
+// Usage: node --import tsx --import ./test/register-wgsl.mjs bench/conv-nfa.mjs [--n 1000] [--cpu-rows 100]
+import { performance } from 'node:perf_hooks';
+import { mat } from '../src/core/mat.ts';
+import { CpuNfaBackend } from '../src/core/nfa/backend.ts';
+import { convPatchAgops } from '../src/core/nfa/compute.ts';
+import { convNfaMacs, size3 } from '../src/core/nfa/convnet.ts';
+import { randomConvNet, randomImages } from '../test/unit/conv-nets.ts';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? dflt : Number(process.argv[i + 1]);
+};
+const n = arg('--n', 1000),
+  cpuRows = Math.min(n, arg('--cpu-rows', 100));
+const input = [3, 32, 32];
+const net = randomConvNet(
+  [
+    [16, 3, 3, 3],
+    [32, 16, 3, 3],
+    [32, 32, 3, 3],
+    [10, 512],
+  ],
+  input,
+  { padding: 1, pool: 'max:2' },
+  'relu',
+  0,
+);
+const X = randomImages(n, size3(input), 1);
+const sec = async (f) => {
+  const t0 = performance.now();
+  const v = await f();
+  return [(performance.now() - t0) / 1000, v];
+};
+const relErr = (a, b) => {
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+};
+
+// Imported dynamically: a static import of this .ts module from .mjs makes its own import('webgpu') unresolvable.
+const { hostNfaBackend } = await import('../src/core/node.ts');
+const gpu = await hostNfaBackend('host-gpu');
+const sub = mat(cpuRows, X.cols, X.data.subarray(0, cpuRows * X.cols));
+const [gpuFirst] = await sec(() => convPatchAgops(net, mat(2, X.cols, X.data.subarray(0, 2 * X.cols)), gpu));
+const [gpuSeconds] = await sec(() => convPatchAgops(net, X, gpu));
+const [, gpuSub] = await sec(() => convPatchAgops(net, sub, gpu));
+const [cpuSeconds, cpuSub] = await sec(() => convPatchAgops(net, sub, new CpuNfaBackend()));
+gpu.dispose();
+
+console.log(
+  JSON.stringify(
+    {
+      network: net.layers.map((l) => `${l.kind} ${l.name} [${l.k}x${l.c}x${l.kh}x${l.kw}] -> ${l.nextShape.join('x')}`),
+      rows: n,
+      multiply_adds: convNfaMacs(net.layers, n),
+      device: gpu.device,
+      webgpu_first_call_seconds: +gpuFirst.toFixed(3),
+      webgpu_seconds: +gpuSeconds.toFixed(3),
+      cpu_rows: cpuRows,
+      cpu_seconds: +cpuSeconds.toFixed(3),
+      cpu_seconds_extrapolated_to_rows: +((cpuSeconds * n) / cpuRows).toFixed(1),
+      cpu_multiply_adds_per_second: +(convNfaMacs(net.layers, cpuRows) / cpuSeconds).toExponential(2),
+      speedup: +((cpuSeconds * n) / cpuRows / gpuSeconds).toFixed(1),
+      webgpu_rel_error_per_layer: gpuSub.map((g, l) => +relErr(g, cpuSub[l]).toExponential(2)),
+    },
+    null,
+    1,
+  ),
+);

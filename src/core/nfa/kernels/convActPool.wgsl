@@ -1,0 +1,61 @@
+// Activation then pooling after a conv-network layer (mlpActivation.wgsl is prepended; ACTIVATION picks
+// the function):  R = act(Z) (Z itself when applyAct = 0, the network's last layer), then
+//   Aout[n, o, i, j] = max or mean of R[n, o, i*poolStride + u, j*poolStride + v] over u, v < poolSize
+// (PyTorch MaxPool2d / AvgPool2d, padding 0, floor mode). poolKind 0 (none) is poolSize = poolStride = 1.
+// Layout (row-major f32): Z images x k x ho x wo, Aout images x k x ph x pw.
+// Workgroups: 64 invocations, one output element each (flattened (x, y) grid).
+
+struct Params {
+  images: u32,
+  outputs: u32,
+  c: u32,
+  h: u32,
+  w: u32,
+  k: u32,
+  ho: u32,
+  wo: u32,
+  kh: u32,
+  kw: u32,
+  stride: u32,
+  padding: u32,
+  ph: u32,
+  pw: u32,
+  poolSize: u32,
+  poolStride: u32,
+  xStride: u32,
+  applyAct: u32,
+  poolKind: u32,
+  _p0: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> Z: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Aout: array<f32>;
+
+fn rOf(z: f32) -> f32 {
+  return select(z, act(z), p.applyAct == 1u);
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let t = gid.x + gid.y * p.xStride;
+  let per = p.k * p.ph * p.pw;
+  if (t >= p.images * per) {
+    return;
+  }
+  let n = t / per;
+  let o = (t % per) / (p.ph * p.pw);
+  let i = (t % (p.ph * p.pw)) / p.pw;
+  let j = t % p.pw;
+  let base = (n * p.k + o) * p.ho * p.wo;
+  var best = -3.4e38;
+  var sum = 0.0;
+  for (var u = 0u; u < p.poolSize; u++) {
+    for (var v = 0u; v < p.poolSize; v++) {
+      let r = rOf(Z[base + (i * p.poolStride + u) * p.wo + j * p.poolStride + v]);
+      best = max(best, r);
+      sum += r;
+    }
+  }
+  Aout[t] = select(sum / f32(p.poolSize * p.poolSize), best, p.poolKind == 1u);
+}

@@ -1,4 +1,4 @@
-// Patch-AGOPs of a conv network (SCIENCE.md §6), WebGPU (Dawn; lavapipe on machines without a GPU) vs
+// Patch-AGOPs of a conv network (docs/science.md §6), WebGPU (Dawn; lavapipe on machines without a GPU) vs
 // the CPU float64 oracle. Network: conv(3->16, 3, pad 1) relu maxpool 2, conv(16->32, 3, pad 1) relu
 // maxpool 2, conv(32->32, 3, pad 1) relu maxpool 2, flatten, linear(512->10), on N random 32x32x3 images.
 // WebGPU runs all N rows; the CPU runs --cpu-rows of them (it is ~linear in rows) and the JSON gives its

@@ -1,4 +1,4 @@
-// Grokking benchmark: `feature-lens grok` (SCIENCE.md §4 defaults: add mod p = 61, r = 0.5, Gaussian
+// Grokking benchmark: `feature-lens grok` (docs/science.md §4 defaults: add mod p = 61, r = 0.5, Gaussian
 // L = 2.5, 30 AGOP iterations: n_train = 1860, d = 122, 61 outputs) on the float64 CPU and on WebGPU
 // (Dawn; the AGOP's Gram sums on the device), each in its own process through the CLI from the
 // sources. Prints JSON: wall seconds of the process, the run's own seconds and per-iteration mean,

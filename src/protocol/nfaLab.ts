@@ -4,7 +4,7 @@ import type { LabBackendInfo } from './catapult';
 export interface NfaLabSettings {
   /** 'dataset': the chosen file; 'modular': x = [onehot(a), onehot(b)] -> onehot((a op b) mod p), generated. */
   task: 'dataset' | 'modular';
-  /** The modular task (SCIENCE.md section 4): operation, prime modulus, fraction of pairs that trains. */
+  /** The modular task (docs/science.md §4): operation, prime modulus, fraction of pairs that trains. */
   op: 'add' | 'sub' | 'mul' | 'div';
   p: number;
   trainFrac: number;

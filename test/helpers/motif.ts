@@ -1,4 +1,4 @@
-// A synthetic image task where a local motif decides the label (after SCIENCE.md §6's "star" anchor):
+// A synthetic image task where a local motif decides the label (after docs/science.md §6's "star" anchor):
 // grey images of Gaussian noise, each with one small motif at a random place; class 1 has a plus (+),
 // class 0 a cross (x). Both motifs have the same number of lit pixels and the same brightness, so only
 // their local shape tells the classes apart.

@@ -90,7 +90,6 @@ test('CSV of 600,000 rows on --backend cpu: the kernel-matrix budget refuses it 
   for (let i = 0; i < 600_000; i++) lines.push(`${(i % 997) / 997},${(i % 89) / 89},${i % 2}`);
   const path = join(dir, 'rows600k.csv');
   writeFileSync(path, lines.join('\n'));
-  // All rows train (no validation split), so the refusal names the file's row count.
   // One fit (--no-tree): --solver auto picks EigenPro (K does not fit), which the time estimate refuses at once.
   refused(
     cli(['fit', path, '--backend', 'cpu', '--no-tree', '--quiet', '--val-fraction', '0'], 512),
@@ -98,6 +97,7 @@ test('CSV of 600,000 rows on --backend cpu: the kernel-matrix budget refuses it 
     20,
     700,
   );
+  // All rows train (no validation split), so the refusal names the file's row count.
   const r = cli(
     ['fit', path, '--backend', 'cpu', '--no-tree', '--solver', 'direct', '--quiet', '--val-fraction', '0'],
     512,
@@ -115,7 +115,6 @@ test('20,000 rows on --backend cpu are refused at once (not minutes of silence)'
   for (let i = 0; i < 20_000; i++) lines.push(`${(i % 97) / 97},${(i % 89) / 89},${(i % 13) / 13},${i % 3}`);
   const path = join(dir, 'rows20k.csv');
   writeFileSync(path, lines.join('\n'));
-  // All rows train (no validation split), so the refusal names the file's row count.
   refused(
     cli(['fit', path, '--backend', 'cpu', '--no-tree', '--val-fraction', '0']),
     /20000 training rows \(d = 3\) on the CPU is refused: it would take about \d+ s \(estimate\).*at most \d+/,
@@ -137,8 +136,8 @@ test('20,000 rows on --backend cpu planned as an xRFM tree (fit --plan): the def
   const path = join(dir, 'rows20k-tree.csv');
   writeFileSync(path, lines.join('\n'));
   const plan = join(dir, 'plan20k');
-  // All rows train (no validation split), so the leaf's training rows are the leaf's rows.
-  const r = cli(['fit', path, '--backend', 'cpu', '--val-fraction', '0', '--split-samples', '200', '--plan', plan]);
+  // All of a leaf's rows train (no validation split), so the leaf is the largest fit the CPU holds.
+  const r = cli(['fit', path, '--backend', 'cpu', '--split-samples', '200', '--plan', plan, '--val-fraction', '0']);
   assert.equal(r.status, 0, r.stderr);
   const manifest = JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8'));
   const leafSize: number = manifest.tree.leaf_size;

@@ -1,4 +1,4 @@
-// ConvRFM (SCIENCE.md §6): the aligned-patch kernel and the patch-AGOP against their definitions, the
+// ConvRFM (docs/science.md §6): the aligned-patch kernel and the patch-AGOP against their definitions, the
 // patch grid, the budget, and the fit learning a local motif.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

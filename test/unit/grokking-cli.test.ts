@@ -1,4 +1,4 @@
-// `feature-lens grok` end to end: the grokking transition (SCIENCE.md §4) at a small prime through the
+// `feature-lens grok` end to end: the grokking transition (docs/science.md §4) at a small prime through the
 // CLI's JSON report, its fields, and the refusals of bad flags (exit code 1).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Grokking progress measures and tasks (SCIENCE.md §4): circulant deviation on exactly structured and
+// Grokking progress measures and tasks (docs/science.md §4): circulant deviation on exactly structured and
 // random blocks, the discrete-log reordering, and the modular tasks themselves.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

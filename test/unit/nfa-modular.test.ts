@@ -1,4 +1,4 @@
-// The training lab's grokking side (SCIENCE.md section 4, network side): the modular-arithmetic task,
+// The training lab's grokking side (docs/science.md §4, network side): the modular-arithmetic task,
 // AdamW's decoupled weight decay, networks without biases, and a quadratic network on x + y mod 11 that
 // generalises and whose first-layer NFM correlates with AGOP^(1/2).
 import assert from 'node:assert/strict';
@@ -154,7 +154,7 @@ test('grokking network: quadratic, no bias, AdamW (lr 1e-3, wd 1), batch 32, MSE
   const X = t.train.X;
   const before = (await computeNfa(init, X, new CpuNfaBackend(), { layers: 1 })).layers[0].correlation;
   const after = (await computeNfa(r.net, X, new CpuNfaBackend(), { layers: 1 })).layers[0].correlation;
-  // SCIENCE.md section 4: corr(W1^T W1, AGOP^1/2) > 0.92 after grokking. On one-hot inputs both
+  // docs/science.md §4: corr(W1^T W1, AGOP^1/2) > 0.92 after grokking. On one-hot inputs both
   // matrices are diagonal-heavy, so the off-diagonal Pearson is the one that moves with training.
   tc.diagnostic(
     `test accuracy ${end.accuracy}; pearson ${before.pearson.sqrt_agop.toFixed(4)} -> ${after.pearson.sqrt_agop.toFixed(4)}; off-diagonal ${before.pearson_offdiag.sqrt_agop.toFixed(4)} -> ${after.pearson_offdiag.sqrt_agop.toFixed(4)}`,

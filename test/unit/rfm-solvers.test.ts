@@ -1,5 +1,5 @@
 // The iterative solvers (src/core/rfm/solvers.ts) against the direct float64 solve: Nyström-
-// preconditioned CG and EigenPro 2 on the CPU backend, on SCIENCE.md §5's T2 case and on the iris,
+// preconditioned CG and EigenPro 2 on the CPU backend, on docs/science.md §5's T2 case and on the iris,
 // wine and breast_cancer fixtures; the auto rule; the top-eigenpair routine EigenPro relies on; the
 // CLI's --solver flag and report.
 import { test } from 'node:test';
@@ -52,7 +52,7 @@ function relResidual(K: Float64Array, n: number, reg: number, Y: Mat, alpha: Mat
   return worst;
 }
 
-test('T2 (SCIENCE.md §5): CG and EigenPro reach their residual tolerance, and alpha is within |r| / lambda_min of the reference', async () => {
+test('T2 (docs/science.md §5): CG and EigenPro reach their residual tolerance, and alpha is within |r| / lambda_min of the reference', async () => {
   const n = 8,
     d = 3;
   const X = mat(

@@ -58,7 +58,7 @@ const form = el('div', { class: 'form' });
 const model = el('select', { id: 'model' });
 model.append(
   el('option', { value: 'relu' }, 'two-layer ReLU network'),
-  el('option', { value: 'linear' }, 'linear toy model (docs/science.md §3)'),
+  el('option', { value: 'linear' }, 'linear toy model (exact two-layer recursion)'),
 );
 const num = (id: string, label: string, value: number, step = '1', min = '0') => {
   const input = el('input', { id, type: 'number', value: String(value), step, min });

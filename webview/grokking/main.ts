@@ -1,4 +1,4 @@
-// The Grokking Lab (SCIENCE.md §4): the form, live charts of train/test accuracy and the two progress
+// The Grokking Lab (docs/science.md §4): the form, live charts of train/test accuracy and the two progress
 // measures (circulant deviation, AGOP alignment) per iteration, M_t as a heatmap with an iteration
 // slider and the discrete-log reordering for mul/div and, when the host places a run here, the run
 // itself (core/rfm/grokking on this page's WebGPU or thread, yielding between steps so Stop works).

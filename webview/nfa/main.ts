@@ -96,7 +96,7 @@ const eigWrap = el('div', { class: 'chartwrap' });
 const eigCanvas = el('canvas', { id: 'eigen-chart', role: 'img', 'aria-label': 'Top eigenvector loadings' });
 eigWrap.append(eigCanvas);
 eig.body.append(eigTable, eigWrap);
-// Conv layers (SCIENCE.md §6): the top eigenvectors of W^T W and of the patch-AGOP as c x kh x kw filters.
+// Conv layers (docs/science.md §6): the top eigenvectors of W^T W and of the patch-AGOP as c x kh x kw filters.
 const filters = card('filters', 'Top eigenvectors as filters', true);
 filters.body.className = '';
 filters.card.hidden = true;

@@ -1,4 +1,4 @@
-// feature-lens convrfm: a ConvRFM (SCIENCE.md §6) on an image dataset; per-iteration metrics and the
+// feature-lens convrfm: a ConvRFM (docs/science.md §6) on an image dataset; per-iteration metrics and the
 // patch feature matrix M, as a table or as JSON.
 import { basename } from 'node:path';
 import { parseBackendChoice } from '../../core/compute';

@@ -95,7 +95,7 @@ export const SPEC = {
     solver: {
       type: 'string',
       arg: 'S',
-      help: "how (K + reg I) alpha = Y is solved: direct (float64 Cholesky), cg (Nystrom-preconditioned conjugate gradients over a stored K), eigenpro (EigenPro 2 preconditioned SGD, O(n) memory, never forms K); auto = direct for n <= 1000, cg while K fits the backend's memory budget, eigenpro beyond",
+      help: "how (K + reg I) alpha = Y is solved: direct = float64 Cholesky; cg = Nystrom-preconditioned conjugate gradients over a stored K; eigenpro = EigenPro 2 preconditioned SGD, O(n) memory, never forms K; auto = direct for n <= 1000, cg while K fits the backend's memory budget, eigenpro beyond (docs/science.md §9)",
       default: 'auto',
     },
     json: {
@@ -188,7 +188,7 @@ export function report(r: FitResult, top = 10, o: { verbose?: boolean } = {}): s
   const sel = r.selection;
   const t = r.tree && r.tree.leaves > 1 ? r.tree : undefined;
   const lines = [
-    `RFM fit, ${r.task}: ${r.nTrain} training rows, d = ${r.d}, on ${backendPhrase(r)}, solver ${r.solver}`,
+    `RFM fit, ${r.task}: ${r.nTrain} training rows, d = ${r.d}, on ${backendPhrase(r)}${r.solver && r.solver !== 'direct' ? `, solver ${r.solver}` : ''}`,
     verbose ? `device: ${r.device}` : '',
     heldOutPhrase(r),
     sel

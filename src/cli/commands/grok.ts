@@ -1,4 +1,4 @@
-// feature-lens grok: RFM groks modular arithmetic (SCIENCE.md §4): a per-iteration table of train/test
+// feature-lens grok: RFM groks modular arithmetic (docs/science.md §4): a per-iteration table of train/test
 // accuracy, test MSE and the progress measures (circulant deviation, AGOP alignment), and the JSON report.
 import { InputError } from '../../core/errors';
 import { PlacementUnavailable, describePlacement, parseBackendChoice, runPlaced } from '../../core/compute';

@@ -1,4 +1,4 @@
-// Modular arithmetic tasks (SCIENCE.md section 4, the grokking experiments): every pair (a, b) of
+// Modular arithmetic tasks (docs/science.md §4, the grokking experiments): every pair (a, b) of
 // residues mod a prime p, encoded x = [onehot(a), onehot(b)] in R^{2p}, labelled onehot((a o b) mod p)
 // in R^p for o in {+, -, x, /} (/ over b != 0: p(p - 1) pairs); a seeded random fraction of the pairs
 // trains, the rest tests. Pure: shared by the grokking RFM and the training lab's networks.

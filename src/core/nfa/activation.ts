@@ -1,5 +1,5 @@
 // Pointwise activations and their derivatives. GELU is the exact (erf) form, as torch's default;
-// quadratic is sigma(z) = z^2, the grokking networks' activation (SCIENCE.md section 4).
+// quadratic is sigma(z) = z^2, the grokking networks' activation (docs/science.md §4).
 export type Activation = 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'identity' | 'quadratic';
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'gelu', 'tanh', 'sigmoid', 'identity', 'quadratic'];
 

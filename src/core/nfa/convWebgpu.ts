@@ -1,4 +1,4 @@
-// Conv networks of the NFA on a GPUDevice (SCIENCE.md §6): batched forward (convForward, convActPool) and,
+// Conv networks of the NFA on a GPUDevice (docs/science.md §6): batched forward (convForward, convActPool) and,
 // for the patch-AGOP, the gradients of every network output back through the layers (convActPoolBackward,
 // convBackwardInput) with the k x k Grams of the gradients at each layer's convolution output summed on
 // the device in segments (convGram). Images are batched so no per-batch buffer exceeds maxBatchBytes; the

@@ -35,7 +35,7 @@ export interface TrainOptions {
   lr: number;
   /** SGD momentum (ignored by Adam). */
   momentum: number;
-  /** AdamW's decoupled weight decay (ignored by SGD and Adam); SCIENCE.md section 4 uses 1.0. */
+  /** AdamW's decoupled weight decay (ignored by SGD and Adam); docs/science.md §4 uses 1.0. */
   weightDecay: number;
   /** Biases in every layer (true, nn.Linear's default) or none (the grokking networks). */
   bias: boolean;

@@ -1,4 +1,4 @@
-// ConvRFM's compute (SCIENCE.md §6). The aligned-patch kernel K(x, z) = (1/P) Σ_p κ(|x_p - z_p|_M) is a
+// ConvRFM's compute (docs/science.md §6). The aligned-patch kernel K(x, z) = (1/P) Σ_p κ(|x_p - z_p|_M) is a
 // mean over positions of the RFM kernel on that position's patches, so the patch gradients at p are the
 // RFM predictor's gradients on position p's patches with alpha / P: they come from the RFM backend
 // (`rfm.gradMoments`, CPU or WebGPU) position by position. Only the kernel matrix, summed over positions,

@@ -1,4 +1,4 @@
-// ConvRFM (SCIENCE.md §6; it lives in core/rfm because it is the RFM loop on patches): a kernel machine on aligned patches whose patch metric M (D x D, D = C·q·q) is
+// ConvRFM (docs/science.md §6; it lives in core/rfm because it is the RFM loop on patches): a kernel machine on aligned patches whose patch metric M (D x D, D = C·q·q) is
 // learned by the patch-AGOP. M_0 = I; for t = 0..T-1 fit alpha with the patch kernel of M_t, record
 // metrics, M_{t+1} = patch-AGOP of the predictor (optionally ^1/2, normalised by its largest entry); then
 // fit once more with M_T. The solve, the ridge retry, the AGOP's change of coordinates and M's update are

@@ -1,4 +1,4 @@
-// Aligned patches of images (SCIENCE.md §6): every image of shape (C, H, W) is cut into the same grid of
+// Aligned patches of images (docs/science.md §6): every image of shape (C, H, W) is cut into the same grid of
 // C x q x q patches (stride s, no padding); patch p of image i is the vector x_{i,p} of D = C·q·q values
 // in (channel, row, column) order, the order of a Conv2d filter flattened by PyTorch.
 import { InputError } from '../errors';

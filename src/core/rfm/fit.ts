@@ -309,9 +309,9 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     M: fullMatrix(chosen.M),
     importance: diagonal(chosen.M),
     options: opts,
-    solver,
     heldOut,
     ...(selection ? { selection } : {}),
+    solver,
     seconds: now() - started,
     model,
   };

@@ -1,5 +1,5 @@
 // RFM steps for indicator inputs: rows that are sums of a few standard basis vectors (one-hot codes
-// such as the grokking tasks' [onehot(a), onehot(b)], SCIENCE.md §4). For such rows every Mahalanobis
+// such as the grokking tasks' [onehot(a), onehot(b)], docs/science.md §4). For such rows every Mahalanobis
 // inner product x^T M z is a sum of a handful of entries of M, so kernel matrices cost O(n^2) instead
 // of O(n^2 d) and the AGOP is taken in input coordinates: for the kernels here grad_z k(x, z) =
 // w(x, z) M (x - s z) (s = 1 for Gaussian/Laplace, 0 for quadratic), so with
@@ -93,7 +93,7 @@ export interface JitterSolve {
 }
 
 /**
- * alpha = K^{-1} Y with ridge 0 (interpolation, SCIENCE.md §4): K + jitter I with the smallest jitter of
+ * alpha = K^{-1} Y with ridge 0 (interpolation, docs/science.md §4): K + jitter I with the smallest jitter of
  * 0, 1e-12 s, 1e-11 s, ..., 1e-2 s (s = mean diagonal of K) for which Cholesky succeeds.
  */
 export function solveSmallestJitter(K: Float64Array, n: number, Y: Mat): JitterSolve {
@@ -175,7 +175,7 @@ export class CpuGramSums implements GramSums {
 /**
  * Gradient moments in input coordinates (see the header): outer = sum_z sum_c h h^T, sum = sum_z h_c
  * (c x d), over the rows of Z against centres X with coefficients alpha (X.n x c). Gaussian and
- * Laplace drop terms with |z - x_i|_M < 1e-10 (SCIENCE.md §1). The h of `block` rows at a time are
+ * Laplace drop terms with |z - x_i|_M < 1e-10 (docs/science.md §1). The h of `block` rows at a time are
  * laid out as the columns of a d x (block c) matrix and handed to `gram`.
  */
 export async function indicatorGradMoments(

@@ -1,5 +1,5 @@
 /**
- * The iterative solvers of (K + reg I) alpha = Y, one implementation for every backend (SCIENCE.md §9).
+ * The iterative solvers of (K + reg I) alpha = Y, one implementation for every backend (docs/science.md §9).
  * A backend supplies kernel blocks and kernel-block x vector products (KernelOps); everything else —
  * the Nyström preconditioner, conjugate gradients, EigenPro's preconditioned SGD, tolerances, warm
  * starts, the log — is here and runs in float64 on the host.
@@ -101,7 +101,7 @@ export interface IterativeOptions {
   eigenproIntermediateTolerance: number;
   /** Passes over the data at most. Default 200. */
   eigenproMaxEpochs: number;
-  /** Nyström subsample s (SCIENCE.md §9: 2000). Default 2000 (K_s is s^2 float64: 32 MB). */
+  /** Nyström subsample s (docs/science.md §9: 2000). Default 2000 (K_s is s^2 float64: 32 MB). */
   eigenproSubsample: number;
   /** Top-q eigensystem of K_s / s flattened by the preconditioner. Default 160. */
   eigenproTopQ: number;
@@ -237,7 +237,7 @@ export class IterativeSolver {
   }
 
   /**
-   * EigenPro 2 (SCIENCE.md §9, Ma & Belkin 2019) on (K + reg I) alpha = Y. With the top-q eigensystem
+   * EigenPro 2 (docs/science.md §9, Ma & Belkin 2019) on (K + reg I) alpha = Y. With the top-q eigensystem
    * (lambda_i, e_i) of K_s / s on s evenly spread rows S, each step on a batch B of m rows is
    *   r_B = (K alpha)_B + reg alpha_B - y_B;  alpha_B -= (eta / m) r_B;
    *   alpha_S += eta / (m s) E diag((1 - (lambda_q / lambda_i)^0.95) / lambda_i) E^T A(S, B) r_B

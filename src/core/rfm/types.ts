@@ -20,7 +20,7 @@ export interface RfmOptions {
   /** AGOP over at most this many training points (seeded subsample beyond). */
   agopSamples: number;
   seed: number;
-  /** How (K + reg I) alpha = Y is solved (SCIENCE.md §9, rfm/solvers.ts): auto, direct, cg or eigenpro. */
+  /** How (K + reg I) alpha = Y is solved (docs/science.md §9, rfm/solvers.ts): auto, direct, cg or eigenpro. */
   solver: SolverChoice;
 }
 
@@ -139,12 +139,12 @@ export interface FitResult {
   /** diag(M) per feature. */
   importance: Float64Array;
   options: RfmOptions;
-  /** The solver the fit used (options.solver resolved for n and the backend). */
-  solver: SolverName;
   /** Where the reported held-out (validation) metric comes from. */
   heldOut?: HeldOut;
   /** With early stopping: the rows the iteration was chosen on. */
   selection?: Selection;
+  /** The solver the fit used (options.solver resolved for n and the backend). */
+  solver: SolverName;
   seconds: number;
   /** Why the backend changed mid-fit (e.g. WebGPU device lost -> CPU), if it did; set by the caller that moved it. */
   fallback?: string;

@@ -44,7 +44,7 @@ function errorOfFailure(f: GrokFailure): Error {
 }
 
 /**
- * The Grokking Lab panel (SCIENCE.md §4): the form and charts live in the page; each run is placed
+ * The Grokking Lab panel (docs/science.md §4): the form and charts live in the page; each run is placed
  * here over the 'grokking' placements and computed by the page (its WebGPU or thread) or by the host
  * (which streams the iterations), one at a time; Stop cancels it wherever it runs.
  */

@@ -124,7 +124,12 @@ export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefi
       choices: [d.normalize, d.normalize === 'max' ? 'none' : 'max'].map((p) => ({ label: p, value: p })),
     },
     { key: 'standardize', title: 'Standardise features?', kind: 'pick', choices: yesNo(d.standardize) },
-    { key: 'earlyStop', title: 'Early stopping on the validation metric?', kind: 'pick', choices: yesNo(d.earlyStop) },
+    {
+      key: 'earlyStop',
+      title: 'Early stopping (the round chosen on 20% of the training rows set aside, not the validation rows)?',
+      kind: 'pick',
+      choices: yesNo(d.earlyStop),
+    },
     { key: 'agopSamples', title: 'AGOP over at most this many training points', kind: 'number' },
     {
       key: 'impute',

@@ -648,7 +648,7 @@ async function convArchOf(args: NfaArgs): Promise<{ arch: ConvArch; json: Record
 }
 
 /**
- * The job for a conv network (SCIENCE.md §6): the chain from the weights and the declared architecture,
+ * The job for a conv network (docs/science.md §6): the chain from the weights and the declared architecture,
  * the activation and initial weights from the NFA form (or the command's arguments); no RFM comparison (a conv layer's NFM is
  * over patches). Undefined when the user backed out.
  */

@@ -1,4 +1,4 @@
-// In a real VS Code: the Grokking Lab (SCIENCE.md §4) runs a small task through its command, wherever
+// In a real VS Code: the Grokking Lab (docs/science.md §4) runs a small task through its command, wherever
 // the placement puts it, and the run groks: test accuracy near chance first, then >= 0.9, train 1.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';

@@ -1,5 +1,5 @@
 // Back through pooling and the activation of a conv-network layer (mlpActivation.wgsl is prepended), for
-// the per-output gradients of the patch-AGOP (SCIENCE.md §6). Virtual image q = n * outputs + o carries
+// the per-output gradients of the patch-AGOP (docs/science.md §6). Virtual image q = n * outputs + o carries
 // the gradient of network output o on image n:
 //   Gz[q, c, y, x] = act'(Z[n, c, y, x]) * sum over pool windows (i, j) containing (y, x) of
 //                    Ga[q, c, i, j] / poolSize^2                 (avg)

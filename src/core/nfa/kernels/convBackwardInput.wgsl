@@ -1,5 +1,5 @@
 // Back through a conv-network layer's convolution to its input (the transposed convolution), for the
-// per-output gradients of the patch-AGOP (SCIENCE.md §6); q runs over images * outputs virtual images:
+// per-output gradients of the patch-AGOP (docs/science.md §6); q runs over images * outputs virtual images:
 //   Ga[q, c, y, x] = sum over o, u, v with y + padding - u = i*stride, x + padding - v = j*stride,
 //                    0 <= i < ho, 0 <= j < wo  of  W[o, c, u, v] Gz[q, o, i, j]
 // Layout (row-major f32): Gz (images * outputs) x k x ho x wo; Wt the weights transposed to

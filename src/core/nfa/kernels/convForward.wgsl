@@ -1,4 +1,4 @@
-// Forward convolution of one conv-network layer on a batch of images (SCIENCE.md §6; PyTorch Conv2d,
+// Forward convolution of one conv-network layer on a batch of images (docs/science.md §6; PyTorch Conv2d,
 // zero padding, no dilation or groups):
 //   Z[n, o, i, j] = bias[o] + sum_{c, u, v} W[o, c, u, v] A[n, c, i*stride + u - padding, j*stride + v - padding]
 // A dense layer after a flatten is the case kh = h, kw = w (and 1 x 1 after another dense layer).

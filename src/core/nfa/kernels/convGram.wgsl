@@ -1,4 +1,4 @@
-// Partial Grams of the output gradients at a conv-network layer (SCIENCE.md §6): with G (rows x k x P),
+// Partial Grams of the output gradients at a conv-network layer (docs/science.md §6): with G (rows x k x P),
 // rows = images * outputs virtual images and P positions,
 //   Partial[s, a, b] = sum over virtual images q of segment s and positions pos of G[q, a, pos] G[q, b, pos]
 // for a <= b at block granularity (blocks of 4 x 4 (a, b) with the b-block >= the a-block; the others are

@@ -1,4 +1,4 @@
-// The progress measures of SCIENCE.md §4: circulant deviation of the bottom-left block of M and the
+// The progress measures of docs/science.md §4: circulant deviation of the bottom-left block of M and the
 // AGOP alignment (Frobenius cosine) between feature matrices.
 import { discreteLogOrder, type ModOp } from './tasks';
 
@@ -43,7 +43,7 @@ export function blockCirculantDeviation(A: ArrayLike<number>, m: number, hankel:
   return total / fro;
 }
 
-/** The circulant deviation of M for the task (SCIENCE.md §4). */
+/** The circulant deviation of M for the task (docs/science.md §4). */
 export function circulantDeviation(M: ArrayLike<number>, p: number, op: ModOp): number {
   const { A, m } = crossBlock(M, p, op);
   return blockCirculantDeviation(A, m, op === 'sub' || op === 'div');

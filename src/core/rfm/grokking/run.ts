@@ -1,4 +1,4 @@
-// Grokking modular arithmetic with RFM (SCIENCE.md §4): the RFM loop on the modular tasks with ridge 0
+// Grokking modular arithmetic with RFM (docs/science.md §4): the RFM loop on the modular tasks with ridge 0
 // (smallest jitter that factorises), AGOP power 1/2, centred gradients, and per iteration the
 // accuracies, test MSE and the two progress measures. Built on core/rfm: its indicator-input kernels
 // and AGOP (rfm/indicator.ts), agopFromMoments and nextFeatureMatrix, its metrics.
@@ -31,7 +31,7 @@ export interface GrokOptions {
   seed: number;
 }
 
-/** SCIENCE.md §4 defaults: +, p = 61, r = 0.5, Gaussian with L = 2.5, 30 iterations, M = G^{1/2}, centred. */
+/** docs/science.md §4 defaults: +, p = 61, r = 0.5, Gaussian with L = 2.5, 30 iterations, M = G^{1/2}, centred. */
 export const DEFAULT_GROK_OPTIONS: GrokOptions = {
   op: 'add',
   p: 61,

@@ -36,7 +36,7 @@ export function generator(p: number): number {
 
 /**
  * The discrete-logarithm order of 0..p-1: [0, g^0, g^1, ..., g^{p-2}] for the generator g. Under it
- * x becomes + of exponents, so x and / blocks become circulant / Hankel (SCIENCE.md §4).
+ * x becomes + of exponents, so x and / blocks become circulant / Hankel (docs/science.md §4).
  */
 export function discreteLogOrder(p: number): Int32Array {
   const g = generator(p);

@@ -241,7 +241,7 @@ test("Dawn's known informational lines are dropped from stderr, any other line k
   const r = cli('fit', 'test/fixtures/iris.csv', '--backend', 'webgpu', '--iters', '1');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
-  assert.match(r.stdout, /on WebGPU \(f32\), solver \w+\n/);
+  assert.match(r.stdout, /on WebGPU \(f32\)\n/);
 });
 
 test('a way out names the option as each front end spells it: --impute in the CLI, never "(impute: true)"', async () => {

@@ -1,5 +1,8 @@
 // Builds the three bundles: extension host (cjs, node), webview (browser) and CLI (node, executable).
 import * as esbuild from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -103,6 +106,8 @@ const all = [
     outfile: 'dist/cli.js',
     platform: 'node',
     format: 'cjs',
+    // `feature-lens --version`.
+    define: { __FEATURE_LENS_VERSION__: JSON.stringify(pkg.version) },
     target: 'node20',
     external: ['webgpu'],
     banner: { js: '#!/usr/bin/env node' },

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference RFM fit in PyTorch (SCIENCE.md section 1), timed per phase, for bench/backends.mjs.
+"""Reference RFM fit in PyTorch (docs/science.md §1), timed per phase, for bench/backends.mjs.
 
 Reads float64 little-endian files written by the benchmark: train X (n x d), train y (n), test X,
 test y; fits M_0 = I, T rounds of (solve, AGOP), a final solve, then reports seconds per phase and

@@ -54,9 +54,23 @@ export function makeWorkspace(dir) {
   return dir;
 }
 
+/**
+ * Temporary folders of this run (code-server and Chromium profiles, workspaces: ~75 MB a run), removed
+ * when the run passes; kept when it fails, since the messages point into them (server.log).
+ */
+const temporaries = [];
+function temporary(dir) {
+  temporaries.push(dir);
+  return dir;
+}
+
+export function removeTemporaries() {
+  for (const dir of temporaries.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** Starts code-server with a private profile; resolves once /healthz answers. */
 export async function startServer({ port, folder, vsix, env = {}, settings = {} }) {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-e2e-'));
+  const profile = temporary(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-e2e-')));
   const xdg = {
     XDG_CONFIG_HOME: `${profile}/xdg`,
     XDG_DATA_HOME: `${profile}/xdg`,
@@ -118,7 +132,7 @@ function stopServer(child) {
 
 export async function launchBrowser(webgpu) {
   const { chromium } = await import(path.join(E2E, 'node_modules/playwright-core/index.mjs'));
-  const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-chrome-'));
+  const udd = temporary(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-chrome-')));
   const args = [
     '--headless=new',
     '--no-sandbox',
@@ -147,8 +161,8 @@ export async function launchBrowser(webgpu) {
 async function runHost() {
   const t0 = Date.now();
   const port = await freePort();
-  const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-ws-host-')));
-  const resultFile = path.join(folder, '..', `fl-host-result-${port}.txt`);
+  const folder = makeWorkspace(temporary(fs.mkdtempSync(path.join(os.tmpdir(), 'fl-ws-host-'))));
+  const resultFile = temporary(path.join(folder, '..', `fl-host-result-${port}.txt`));
   fs.rmSync(resultFile, { force: true });
   // The extension host inherits the server's environment, not this script's.
   const server = await startServer({ port, folder, env: { FEATURE_LENS_RESULT_FILE: resultFile } });
@@ -195,7 +209,9 @@ async function runUi() {
   const modes = (process.env.FEATURE_LENS_UI_MODES ?? 'webgpu,no-webgpu,a11y').split(',');
   for (const webgpu of [true, false].filter((g) => modes.includes(g ? 'webgpu' : 'no-webgpu'))) {
     const port = await freePort();
-    const folder = makeWorkspace(fs.mkdtempSync(path.join(os.tmpdir(), `fl-ws-ui-${webgpu ? 'gpu' : 'nogpu'}-`)));
+    const folder = makeWorkspace(
+      temporary(fs.mkdtempSync(path.join(os.tmpdir(), `fl-ws-ui-${webgpu ? 'gpu' : 'nogpu'}-`))),
+    );
     // The run without WebGPU also uses a dark theme, so the screenshots show the panel in both.
     const server = await startServer({
       port,
@@ -293,5 +309,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   if (what === 'host' || what === 'all') ok = (await runHost()) && ok;
   if (what === 'ui' || what === 'all') ok = (await runUi()) && ok;
   console.log(ok ? 'e2e: PASS' : 'e2e: FAIL');
+  if (!ok) console.log(`e2e: profiles kept for inspection: ${temporaries.join(' ')}`);
+  else if (process.env.FEATURE_LENS_KEEP_PROFILES !== '1') removeTemporaries();
   process.exit(ok ? 0 : 1);
 }

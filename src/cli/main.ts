@@ -1,6 +1,6 @@
 // feature-lens: command-line entry over src/core. Each sub-command lives in src/cli/commands/<name>.ts
 // and exports `run(args): Promise<number>` (the exit code).
-import { BackendError, InputError } from '../core/errors';
+import { BackendError, cliOption, InputError } from '../core/errors';
 import * as fit from './commands/fit';
 import * as nfa from './commands/nfa';
 import * as predict from './commands/predict';
@@ -10,36 +10,63 @@ import * as fitLeaf from './commands/fit-leaf';
 import * as merge from './commands/merge';
 import * as convrfm from './commands/convrfm';
 import * as grok from './commands/grok';
+import { isFilteredChild, runWithFilteredStderr } from './stderrFilter';
 
-type Command = { summary: string; run: (args: string[]) => Promise<number> };
+/** package.json's version, baked in by esbuild.mjs (`define`); absent when run from the sources. */
+declare const __FEATURE_LENS_VERSION__: string | undefined;
+const VERSION = typeof __FEATURE_LENS_VERSION__ === 'string' ? __FEATURE_LENS_VERSION__ : 'unknown (not built)';
+
+/** `gpu`: may open a WebGPU device, so its standard error is filtered of Dawn's noise (stderrFilter.ts). */
+type Command = { summary: string; run: (args: string[]) => Promise<number>; gpu?: boolean };
 
 const commands: Record<string, Command> = {
-  fit: { summary: 'fit a Recursive Feature Machine on a dataset (CSV/TSV, .npy/.npz, Parquet)', run: fit.run },
+  fit: {
+    summary: 'fit a Recursive Feature Machine on a dataset (CSV/TSV, .npy/.npz, Parquet)',
+    run: fit.run,
+    gpu: true,
+  },
   'fit-leaf': {
     summary: 'fit one leaf of an xRFM tree planned with fit --tree --plan DIR (a Slurm array task)',
     run: fitLeaf.run,
+    gpu: true,
   },
   merge: { summary: 'assemble the model and report of a planned xRFM tree from its fitted leaves', run: merge.run },
-  predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run },
-  nfa: { summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset', run: nfa.run },
+  predict: { summary: 'apply a saved RFM model (fit --save-model) to new rows', run: predict.run, gpu: true },
+  nfa: {
+    summary: 'Neural Feature Ansatz: layer NFMs vs the network AGOP (and an RFM M) on a dataset',
+    run: nfa.run,
+    gpu: true,
+  },
   spikes: { summary: 'find loss spikes in a training log (CSV, JSONL, TensorBoard) or run folder', run: spikes.run },
   catapult: {
     summary: 'train the catapult toy model or a ReLU net at eta = f / lambda_0: phase, NTK, AGOP',
     run: catapult.run,
+    gpu: true,
   },
   convrfm: {
     summary: 'fit a ConvRFM (aligned-patch kernel, patch-AGOP) on images (.npz, or pixels + --image-shape)',
     run: convrfm.run,
+    gpu: true,
   },
   grok: {
     summary: 'RFM groks modular arithmetic: accuracy, circulant deviation, AGOP alignment per iteration',
     run: grok.run,
+    gpu: true,
   },
 };
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: feature-lens <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nfeature-lens <command> --help for a command's options.`;
+  return `usage: feature-lens <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nfeature-lens <command> --help for a command's options; feature-lens --version for the version.`;
+}
+
+/** Runs that never open a WebGPU device (so Dawn never writes): --backend cpu, the catapult toy model. */
+function cpuOnly(args: string[]): boolean {
+  const at = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+  };
+  return at('--backend') === 'cpu' || at('--model') === 'linear';
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -48,11 +75,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`feature-lens ${VERSION}\n`);
+    return 0;
+  }
   const cmd = commands[name];
   if (!cmd) {
     process.stderr.write(`feature-lens: unknown command '${name}'\n${usage()}\n`);
     return 2;
   }
+  if (cmd.gpu && !isFilteredChild() && !cpuOnly(rest) && !rest.some((a) => /^(-h|--help|--verbose)$/.test(a)))
+    return runWithFilteredStderr(argv);
   try {
     return await cmd.run(rest);
   } catch (e) {
@@ -90,7 +123,8 @@ const FILE_ERRNO = new Set([
 ]);
 
 function userMessage(e: unknown): string | undefined {
-  if (e instanceof InputError || e instanceof BackendError) return e.message;
+  if (e instanceof InputError) return e.phrased(cliOption);
+  if (e instanceof BackendError) return e.message;
   const err = e as NodeJS.ErrnoException | undefined;
   if (!(err instanceof Error) || !err.code || !FILE_ERRNO.has(err.code)) return undefined;
   const what = err.path ? `${err.path}: ` : '';

@@ -31,8 +31,9 @@ export const PLACEMENTS: Readonly<Record<ComputeFeature, readonly Placement[]>> 
   nfa: ['host-gpu', 'host-cpu'],
   nfaTrain: ['host-gpu', 'host-cpu'],
   catapult: ['page-gpu', 'host-gpu', 'page-cpu', 'host-cpu'],
-  // The patch kernel on the host; its per-position patch gradients go through the RFM backend there.
-  convrfm: ['host-cpu'],
+  // On the host (the CLI, the extension's command): the patch kernel matrix and, per position, the RFM
+  // backend's patch gradients.
+  convrfm: ['host-gpu', 'host-cpu'],
   grokking: ['page-gpu', 'host-gpu', 'page-cpu', 'host-cpu'],
 };
 

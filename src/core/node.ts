@@ -9,6 +9,7 @@ import { planPlacements, yielding, type BackendChoice, type ComputeFeature } fro
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
 import { CpuConvRfmBackend, type ConvRfmBackend } from './rfm/conv-backend';
+import { WebGpuConvRfmBackend } from './rfm/conv-webgpu';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
@@ -63,6 +64,20 @@ export async function hostGpu(): Promise<GPU> {
   return d.gpu;
 }
 
+/**
+ * Lines Dawn writes to the process's standard error (fd 2, from C++, not through Node) when it opens an
+ * adapter whose driver reports huge limits, e.g. lavapipe: "Warning: maxDynamicUniformBuffersPerPipelineLayout
+ * artificially reduced from 1000000 to 16 ...". They are informational (the device works as WebGPU
+ * specifies) and come on every run; a process that owns its stderr drops them with isDawnNoise (the CLI
+ * runs its work in a child whose stderr it filters: src/cli/stderrFilter.ts). Any other line is kept.
+ */
+const DAWN_NOISE = [
+  /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/,
+];
+
+/** Whether a line of standard error is one of Dawn's known informational lines (DAWN_NOISE). */
+export const isDawnNoise = (line: string): boolean => DAWN_NOISE.some((re) => re.test(line.trimEnd()));
+
 let lease: GpuLease | undefined;
 
 const LAVAPIPE_HINT = 'on Linux without a GPU, install a Vulkan driver such as lavapipe: scripts/install-lavapipe.sh';
@@ -115,12 +130,12 @@ export async function hostNfaBackend(
   return onHostGpu((l) => WebGpuNfaBackend.leased(l, options));
 }
 
-/** ConvRFM's backend of a host placement (the CPU float64 one; its per-position gradients yield like RFM's). */
+/** ConvRFM's backend of a host placement: the leased Dawn device, or the float64 CPU backend (yielding). */
 export async function hostConvRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<ConvRfmBackend> {
   // Yields before each step (a kernel matrix, a position's gradients) so a cancel gets in.
   if (placement === 'host-cpu')
     return yielding<ConvRfmBackend>(new CpuConvRfmBackend(await hostRfmBackend('host-cpu')), yieldToEventLoop);
-  throw new BackendError('webgpu', 'ConvRFM has no WebGPU backend yet');
+  return onHostGpu((l) => WebGpuConvRfmBackend.leased(l));
 }
 
 /** The catapult lab's backend of a host placement. Dispose it when done (gives the device back). */

@@ -1,6 +1,6 @@
 // Messages between the extension host and the ConvRFM view: per-iteration metrics as they come, then the
 // fit once (M as a D x D float64 buffer; the page draws diag(M) and its top eigenvectors as C x q x q
-// filters with core/data/image-shape matrixImages).
+// filters with core/data/images matrixImages).
 import type { ConvRfmIteration, ConvRfmResult } from '../core/rfm/conv-fit';
 import { bufferOf } from './wire';
 

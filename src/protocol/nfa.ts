@@ -1,4 +1,5 @@
 // Messages between the extension host and the NFA view: per layer NFM_l, AGOP_l, AGOP_l^(1/2) as inDim x inDim float64 buffers.
+import type { ImageShape } from '../core/data/images';
 import type { EigenAlignment, NfaCorrelations } from '../core/nfa/correlation';
 
 export interface WireNfaLayer {
@@ -45,6 +46,8 @@ export interface NfaView {
   backend: string;
   device: string;
   backendNote: string | null;
+  /** C, H, W of the first layer's inputs when the dataset declared them an image (Dataset.imageShape). */
+  imageShape?: ImageShape | null;
 }
 
 /**

@@ -15,7 +15,9 @@ export function cli(args: string[]): { status: number | null; stdout: string; st
       join(root, 'src', 'cli', 'main.ts'),
       ...args,
     ],
-    { cwd: root, encoding: 'utf8' },
+    // The work runs in this process itself, not in a child with filtered stderr (src/cli/stderrFilter.ts,
+    // tested in cli-conventions.test.ts): one tsx start per run instead of two.
+    { cwd: root, encoding: 'utf8', env: { ...process.env, FEATURE_LENS_STDERR_FILTERED: '1' } },
   );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

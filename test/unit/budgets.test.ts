@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync, ftruncat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { InputError } from '../../src/core/errors';
+import { cliOption, InputError } from '../../src/core/errors';
 import { loadDataset } from '../../src/core/data/index';
 import {
   MAX_CELLS,
@@ -55,7 +55,8 @@ function cli(args: string[], heapMb = 256): Run {
       join(root, 'src', 'cli', 'main.ts'),
       ...args,
     ],
-    { cwd: root, encoding: 'utf8', timeout: 60_000 },
+    // The work in this process itself (not a child with filtered stderr): its peak RSS is what is measured.
+    { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, FEATURE_LENS_STDERR_FILTERED: '1' } },
   );
   const rss = /maxrss_kb (\d+)/.exec(r.stderr);
   return {
@@ -89,14 +90,18 @@ test('CSV of 600,000 rows on --backend cpu: the kernel-matrix budget refuses it 
   for (let i = 0; i < 600_000; i++) lines.push(`${(i % 997) / 997},${(i % 89) / 89},${i % 2}`);
   const path = join(dir, 'rows600k.csv');
   writeFileSync(path, lines.join('\n'));
+  // All rows train (no validation split), so the refusal names the file's row count.
   // One fit (--no-tree): --solver auto picks EigenPro (K does not fit), which the time estimate refuses at once.
   refused(
-    cli(['fit', path, '--backend', 'cpu', '--no-tree', '--quiet'], 512),
+    cli(['fit', path, '--backend', 'cpu', '--no-tree', '--quiet', '--val-fraction', '0'], 512),
     /rows600k\.csv: an RFM fit of 600000 training rows \(d = 2\) on the CPU is refused: it would take about \d+ s \(estimate\), over the CPU limit of 600 s; run on WebGPU .*subsample the training rows to at most \d+/,
     20,
     700,
   );
-  const r = cli(['fit', path, '--backend', 'cpu', '--no-tree', '--solver', 'direct', '--quiet'], 512);
+  const r = cli(
+    ['fit', path, '--backend', 'cpu', '--no-tree', '--solver', 'direct', '--quiet', '--val-fraction', '0'],
+    512,
+  );
   refused(
     r,
     /rows600k\.csv: an RFM fit of 600000 training rows \(d = 2\) on the CPU is refused: its 600000 x 600000 float64 kernel matrix needs 2\.62 TiB, over the CPU limit of 1\.00 GiB; run on WebGPU .*subsample the training rows to at most \d+/,
@@ -110,13 +115,14 @@ test('20,000 rows on --backend cpu are refused at once (not minutes of silence)'
   for (let i = 0; i < 20_000; i++) lines.push(`${(i % 97) / 97},${(i % 89) / 89},${(i % 13) / 13},${i % 3}`);
   const path = join(dir, 'rows20k.csv');
   writeFileSync(path, lines.join('\n'));
+  // All rows train (no validation split), so the refusal names the file's row count.
   refused(
-    cli(['fit', path, '--backend', 'cpu', '--no-tree']),
+    cli(['fit', path, '--backend', 'cpu', '--no-tree', '--val-fraction', '0']),
     /20000 training rows \(d = 3\) on the CPU is refused: it would take about \d+ s \(estimate\).*at most \d+/,
     10,
     300,
   );
-  const r = cli(['fit', path, '--backend', 'cpu', '--no-tree', '--solver', 'direct']);
+  const r = cli(['fit', path, '--backend', 'cpu', '--no-tree', '--solver', 'direct', '--val-fraction', '0']);
   refused(
     r,
     /20000 training rows \(d = 3\) on the CPU is refused: .*kernel matrix needs 2\.98 GiB.*at most \d+/,
@@ -131,7 +137,8 @@ test('20,000 rows on --backend cpu planned as an xRFM tree (fit --plan): the def
   const path = join(dir, 'rows20k-tree.csv');
   writeFileSync(path, lines.join('\n'));
   const plan = join(dir, 'plan20k');
-  const r = cli(['fit', path, '--backend', 'cpu', '--split-samples', '200', '--plan', plan]);
+  // All rows train (no validation split), so the leaf's training rows are the leaf's rows.
+  const r = cli(['fit', path, '--backend', 'cpu', '--val-fraction', '0', '--split-samples', '200', '--plan', plan]);
   assert.equal(r.status, 0, r.stderr);
   const manifest = JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8'));
   const leafSize: number = manifest.tree.leaf_size;
@@ -158,7 +165,7 @@ test('the RFM estimate: the largest n is under the limits and the refusal names 
     () => checkRfmBudget({ ...shape, n: n + 1 }, 'cpu', 'x.csv'),
     (e: Error) => {
       assert.ok(e instanceof InputError);
-      assert.match(e.message, new RegExp(`x\\.csv: .*--backend webgpu.*at most ${n}\\b`));
+      assert.match(e.phrased(cliOption), new RegExp(`x\\.csv: .*--backend webgpu.*at most ${n}\\b`));
       return true;
     },
   );
@@ -401,7 +408,7 @@ test('spikes: a single NaN/Inf point is a problem and still a spike', () => {
       '\n',
     ),
   );
-  const r = cli(['spikes', log]);
+  const r = cli(['spikes', log, '--json', '-']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /nan\.csv: step 60: loss is NaN \(a non-finite loss; counted as a spike\)/);
   const report = JSON.parse(r.stdout);

@@ -86,7 +86,7 @@ for (const seed of [0, 1, 2]) {
   });
 }
 
-test('SGD batch sweep: smaller batches give more catapults (SCIENCE.md §3)', async () => {
+test('SGD batch sweep: smaller batches give more catapults (docs/science.md §3)', async () => {
   const pts = await batchSweep(
     [16, 64],
     [0, 1, 2],

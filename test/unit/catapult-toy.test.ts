@@ -35,7 +35,7 @@ function assertMatchesRecursion(factor: number, seed: number) {
 }
 
 for (const seed of [0, 1, 2, 3]) {
-  test(`SCIENCE.md toy phases, m = 1000, y = 0, seed ${seed}`, () => {
+  test(`docs/science.md §5 toy phases, m = 1000, y = 0, seed ${seed}`, () => {
     // 1.5 / lambda_0: the loss decreases monotonically (|1 - eta lambda| = .5)
     const lazy = assertMatchesRecursion(1.5, seed);
     for (const L of [lazy.run.losses, lazy.rec.losses]) {

@@ -75,7 +75,7 @@ test('fit --test --json writes the documented report, equal to the library fit o
   // The saved model predicts the test file with the same accuracy.
   const pr = cli('predict', model, testPath, '--out', join(dir, 'pred.csv'));
   assert.equal(pr.status, 0, pr.stderr);
-  const acc = Number(/accuracy ([\d.]+)/.exec(pr.stderr)?.[1]);
+  const acc = Number(/accuracy ([\d.]+)/.exec(pr.stdout)?.[1]);
   assert.ok(Math.abs(acc - ref.final.testMetric!) < 1e-4, pr.stderr);
   assert.equal(readFileSync(join(dir, 'pred.csv'), 'utf8').trim().split('\n').length, testDs.X.rows + 1);
 });

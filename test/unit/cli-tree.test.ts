@@ -87,7 +87,8 @@ test('predict with a saved tree equals the in-process tree predictions, hard and
     const model = join(dir, `model-t${temperature}.json`);
     const f = cli(['fit', trainPath, ...FIT, ...TREE, '--temperature', temperature, '--save-model', model]);
     assert.equal(f.status, 0, f.stderr);
-    const p = cli(['predict', model, probe, '--backend', 'cpu']);
+    // --out -: the predictions CSV on stdout (the table and metrics then go to stderr).
+    const p = cli(['predict', model, probe, '--backend', 'cpu', '--out', '-']);
     assert.equal(p.status, 0, p.stderr);
     const got = p.stdout
       .trim()

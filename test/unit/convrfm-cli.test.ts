@@ -8,6 +8,8 @@ import { cli } from '../helpers/cli';
 import { motifImages } from '../helpers/motif';
 import { npzOf } from '../helpers/npy';
 
+/** The CLI on the CPU (the WebGPU placement is tested in test/gpu). */
+const convrfm = (args: string[]) => cli(['convrfm', ...args, '--backend', 'cpu']);
 const dir = mkdtempSync(join(tmpdir(), 'convrfm-cli-'));
 const data = motifImages(60, 6, 4, 0.3, 1, 2);
 const npz = join(dir, 'motif.npz');
@@ -23,7 +25,7 @@ writeFileSync(
 );
 
 test('convrfm --json -: the report fields, one iteration per fit, M of (C·q·q)²', () => {
-  const r = cli(['convrfm', npz, '--target', 'y', '--patch', '2', '--iters', '2', '--json', '-', '--quiet']);
+  const r = convrfm([npz, '--target', 'y', '--patch', '2', '--iters', '2', '--json', '-', '--quiet']);
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.equal(j.task, 'classification');
@@ -53,19 +55,8 @@ test('convrfm --json -: the report fields, one iteration per fit, M of (C·q·q)
 });
 
 test('convrfm on a CSV with --image-shape gives the same fit as the .npz; the table by default', () => {
-  const a = cli(['convrfm', npz, '--target', 'y', '--iters', '1', '--json', join(dir, 'a.json'), '--quiet']);
-  const b = cli([
-    'convrfm',
-    csv,
-    '--target',
-    'label',
-    '--image-shape',
-    '6,6',
-    '--iters',
-    '1',
-    '--json',
-    join(dir, 'b.json'),
-  ]);
+  const a = convrfm([npz, '--target', 'y', '--iters', '1', '--json', join(dir, 'a.json'), '--quiet']);
+  const b = convrfm([csv, '--target', 'label', '--image-shape', '6,6', '--iters', '1', '--json', join(dir, 'b.json')]);
   assert.equal(a.status, 0, a.stderr);
   assert.equal(b.status, 0, b.stderr);
   const ja = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
@@ -95,11 +86,11 @@ test('convrfm exit codes: 1 with a message naming the file or flag, 0 for --help
     [[join(dir, 'none.npz')], /none\.npz: no such file/],
   ];
   for (const [args, message] of cases) {
-    const r = cli(['convrfm', ...args, '--iters', '0']);
+    const r = convrfm([...args, '--iters', '0']);
     assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }
-  const help = cli(['convrfm', '--help']);
+  const help = convrfm(['--help']);
   assert.equal(help.status, 0);
   for (const flag of [
     '--patch',

@@ -6,6 +6,7 @@ import { CpuConvRfmBackend, patchKernelMatrix } from '../../src/core/rfm/conv-ba
 import { fitConvRfm, patchAgop, parseConvRfmOptions } from '../../src/core/rfm/conv-fit';
 import { patchGeometry, transformedPatches } from '../../src/core/rfm/conv-patches';
 import { convRfmResultToJson } from '../../src/core/rfm/conv-report';
+import { toConvRfmView } from '../../src/protocol/convrfm';
 import { InputError } from '../../src/core/errors';
 import { mat, type Mat } from '../../src/core/mat';
 import { normal, rng } from '../../src/core/random';
@@ -247,6 +248,15 @@ describe('fitConvRfm', () => {
     assert.equal(j.final.test_metric, j.iterations[1].test_metric);
     assert.equal(j.M.length, 4);
     assert.ok(j.M.every((row) => row.length === 4));
+    // The view's message carries the same numbers (M as a float64 buffer).
+    const v = toConvRfmView(r, { title: 't', data: 'd', report: JSON.stringify(j) });
+    assert.deepEqual(Array.from(new Float64Array(v.M)), j.M.flat());
+    assert.deepEqual(
+      v.iterations.map((it) => it.testMetric),
+      j.iterations.map((it) => it.test_metric),
+    );
+    assert.deepEqual(v.imageShape, [1, 6, 6]);
+    assert.equal(v.patchDim, 4);
   });
 
   it('refuses data without an image shape, and a fit over the CPU budget before allocating patches', async () => {

@@ -162,7 +162,8 @@ describe('missing values', () => {
       'row 3',
       "column 'a'",
       "'NA'",
-      '--impute',
+      // Neutral in core; the CLI says --impute, the extension names its choice (cli-conventions.test.ts).
+      'use the impute option',
     );
     const noA = text('b,c,target\nx,10,0\n,20,1\nx,30,1\n');
     await rejectsWith(() => loadDataset(noA, 'blank.csv'), 'blank.csv', 'row 3', "column 'b'", 'missing value');

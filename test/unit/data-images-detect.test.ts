@@ -6,6 +6,8 @@ import { detectImageShape, matrixImages } from '../../src/core/data/images';
 import { readDatasetFile } from '../../src/core/data/node';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitRfm } from '../../src/core/rfm/fit';
+import { fitConvRfm } from '../../src/core/rfm/conv-fit';
+import { CpuConvRfmBackend } from '../../src/core/rfm/conv-backend';
 
 const grid = (h: number, w: number, name: (r: number, c: number) => string) =>
   [...Array(h * w).keys()].map((i) => name(Math.floor(i / w), i % w));
@@ -111,4 +113,13 @@ test('digits (300 rows, px_r_c): an 8 x 8 image, and the RFM gives the always-bl
   const ring = [...Array(64).keys()].filter((j) => [0, 7].includes(j % 8) || [0, 7].includes(Math.floor(j / 8)));
   const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
   assert.ok(mean(centre) > 2 * mean(ring.map((j) => diag.data[j])));
+});
+
+test('ConvRFM reads a table with px_r_c columns as images without a declared shape (digits: 1 x 8 x 8)', async () => {
+  const { dataset } = await readDatasetFile('test/fixtures/digits.csv', { target: 'digit' });
+  assert.equal(dataset.imageShape, undefined, 'nothing declared');
+  const r = await fitConvRfm(dataset, { iters: 1, patch: 3 }, { backend: new CpuConvRfmBackend() });
+  assert.deepEqual(r.imageShape, [1, 8, 8]);
+  // 3 x 3 patches at stride 1 over 8 x 8: a 9 x 9 patch feature matrix.
+  assert.equal(r.M.length, 81);
 });

@@ -118,7 +118,7 @@ test('nfa CLI: clear errors for bad flags, mismatched data and hostile files', a
   await fails([f('mlp.pt'), f('nfa_data.csv')], /--target: required/);
   await fails(
     [f('mlp.pt'), f('nfa_data.csv'), '--target', 'y', '--activation', 'swish'],
-    /--activation: expected relu, gelu, tanh, sigmoid or identity, got 'swish'/,
+    /--activation: expected one of relu, gelu, tanh, sigmoid, identity, quadratic, got 'swish'/,
   );
   await fails([f('mlp.pt'), f('nfa_data.csv'), '--target', 'nope'], /no target column named 'nope'/);
   await fails(

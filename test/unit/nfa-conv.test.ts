@@ -1,4 +1,4 @@
-// Conv networks in the NFA (SCIENCE.md §6): the patch-AGOP against central finite differences through
+// Conv networks in the NFA (docs/science.md §6): the patch-AGOP against central finite differences through
 // the layer's convolution at each position, and forward outputs and correlations against PyTorch
 // (test/fixtures/weights/make_conv.py: autograd on unfolded patches, independent of our code).
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The training lab: the ansatz appears on a synthetic low-rank task (SCIENCE.md §2: trained MLPs > 0.9,
+// The training lab: the ansatz appears on a synthetic low-rank task (docs/science.md §2: trained MLPs > 0.9,
 // much lower at initialisation), weights round-trip through .safetensors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

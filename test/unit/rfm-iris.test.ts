@@ -1,4 +1,4 @@
-// SCIENCE.md §5: the iris AGOP after round 0, loaded through the real CSV loader.
+// docs/science.md §5: the iris AGOP after round 0, loaded through the real CSV loader.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readDatasetFile } from '../../src/core/data/node';

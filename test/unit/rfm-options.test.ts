@@ -76,3 +76,12 @@ test('fitRfm rejects a bad option before any work', async () => {
     /^InputError: option bandwidth: expected a positive number, got -1$/,
   );
 });
+
+test('one validation default: the setting featureLens.valFraction declares the core default the CLI uses', async () => {
+  const { DEFAULT_VAL_FRACTION } = await import('../../src/core/rfm/types');
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+  const props = pkg.contributes.configuration.properties ?? pkg.contributes.configuration[0].properties;
+  assert.equal(props['featureLens.valFraction'].default, DEFAULT_VAL_FRACTION);
+  assert.ok(DEFAULT_VAL_FRACTION > 0 && DEFAULT_VAL_FRACTION < 1);
+});

@@ -1,4 +1,4 @@
-// SCIENCE.md §5 reference cases and invariants, on the CPU float64 backend.
+// docs/science.md §5 reference cases and invariants, on the CPU float64 backend.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CpuBackend } from '../../src/core/rfm/cpu';
@@ -142,8 +142,10 @@ test('invariants: M symmetric PSD; the diag option equals the diagonal of the fu
 test('a fit learns the relevant coordinates and early stopping returns the best iteration', async () => {
   const ds = synthetic(300, 6, 11);
   const res = await fitRfm(ds, { iters: 3, earlyStop: true }, { backend: cpu, valFraction: 0.25 });
-  assert.equal(res.nTrain + res.nTest, 300);
-  const best = res.iterations.reduce((a, b) => ((b.testMse ?? 0) < (a.testMse ?? 0) ? b : a));
+  // 75 validation rows; the iteration is chosen on an inner split of the other 225 (45 rows).
+  assert.equal(res.nTrain + res.nTest + res.selection!.rows, 300);
+  assert.equal(res.selection!.rows, 45);
+  const best = res.iterations.reduce((a, b) => (b.selectMse! < a.selectMse! ? b : a));
   assert.equal(res.bestIter, best.iter);
   assert.equal(res.final.testMse, best.testMse);
   // y depends on x0, x1, x2 only: after a round of feature learning they carry the largest weights.

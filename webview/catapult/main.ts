@@ -1,4 +1,4 @@
-// The catapult lab (catapults: Lewkowycz et al. 2020; Zhu et al. 2024): the form, the charts (loss with catapults, lambda_max against
+// The catapult lab (docs/science.md §3): the form, the charts (loss with catapults, lambda_max against
 // 2/eta, AGOP alignment, the lr- and batch-size sweeps) and, when the host places a run here, the
 // training itself (core/catapult runLab on this page's WebGPU or thread, yielding between steps so the
 // charts update live and Stop works). Runs the host computes arrive as steps and an outcome to draw.
@@ -58,7 +58,7 @@ const form = el('div', { class: 'form' });
 const model = el('select', { id: 'model' });
 model.append(
   el('option', { value: 'relu' }, 'two-layer ReLU network'),
-  el('option', { value: 'linear' }, 'linear toy model (exact two-layer recursion)'),
+  el('option', { value: 'linear' }, 'linear toy model (docs/science.md §3)'),
 );
 const num = (id: string, label: string, value: number, step = '1', min = '0') => {
   const input = el('input', { id, type: 'number', value: String(value), step, min });

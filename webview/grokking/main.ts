@@ -105,7 +105,15 @@ for (const c of CARDS) {
 }
 const mCard = el('section', { class: 'card', id: 'card-m' });
 const mControls = el('div', { class: 'controls' });
-const slider = el('input', { id: 'iter-slider', type: 'range', min: '0', max: '0', value: '0', step: '1' });
+const slider = el('input', {
+  id: 'iter-slider',
+  type: 'range',
+  min: '0',
+  max: '0',
+  value: '0',
+  step: '1',
+  'aria-label': 'Iteration of M shown',
+});
 const sliderLabel = el('span', { id: 'iter-label', class: 'status' }, 'iteration –');
 const reorderLabel = el('label', { for: 'reorder' }, ' discrete-log order (× ÷) ');
 const reorder = el('input', { id: 'reorder', type: 'checkbox' });

@@ -256,7 +256,7 @@ function drawFilters(layer: WireNfaLayer): void {
 /** diag and top eigenvectors of NFM, AGOP (and M) as images, for a first layer whose inputs are an image. */
 function drawImages(layer: WireNfaLayer): void {
   // A conv layer's inputs are patches: its filters card shows them.
-  const det = layerIndex === 0 && !layer.filter ? detectImageShape(layer.inputNames) : null;
+  const det = layerIndex === 0 && !layer.filter ? detectImageShape(layer.inputNames, view?.imageShape) : null;
   images.card.hidden = !det;
   if (!det) {
     images.body.replaceChildren();

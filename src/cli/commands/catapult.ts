@@ -1,5 +1,5 @@
 // feature-lens catapult: train the catapult toy model or a two-layer ReLU network at eta = f / lambda_0
-// and report the loss, the top NTK eigenvalue and the phase (SCIENCE.md §3).
+// and report the loss, the top NTK eigenvalue and the phase (docs/science.md §3).
 import { InputError } from '../../core/errors';
 import {
   CpuCatapultBackend,
@@ -17,26 +17,107 @@ import {
 import { hostCatapultBackend, hostPlan } from '../../core/node';
 import { PlacementUnavailable, parseBackendChoice, runPlaced, type Placement } from '../../core/compute';
 import { readDatasetFile } from '../../core/data/node';
-import { numberFlag, parseCli, table } from '../io';
+import { numberFlag, parseCommand, table, type CommandSpec } from '../io';
 import { OUTPUT_RULES, planOutputs, type Output } from '../output';
 import { MAX_CATAPULT_STEPS, MAX_CATAPULT_WIDTH, MAX_CATAPULT_WORK } from '../../core/limits';
 
-const USAGE = `usage: feature-lens catapult --model linear|relu [--width m] [--lr-factor f] [--steps T] [--batch B] [--seed S] [--json OUT] [--force]
-       relu only: [--n N] [--d D] [--every K] [--data FILE --target COL [--positive-class I]]
-                  [--backend auto|webgpu|cpu]  (auto, the default: WebGPU when there is an adapter, else
-                  the CPU; webgpu: f32 on the device; cpu: the float64 reference)
-       sweeps:    [--sweep-lr x1,x2,...]  (eta in units of 2/lambda_0: the phase picture)
-                  [--sweep-batch b1,b2,... [--seeds K]]  (relu: catapults per run)
-  trains with eta = f / lambda_0 (lambda_0: top NTK eigenvalue at initialisation) and writes
-  {lambda0, lr, losses, lambdas, phase}; phase (lazy | catapult | divergent) is read from the losses.
-  defaults: linear --width ${DEFAULT_LINEAR_TOY.width} --lr-factor ${DEFAULT_LINEAR_TOY.lrFactor} --steps ${DEFAULT_LINEAR_TOY.steps} (y = 0, one input |x| = 1)
-            relu   --width ${DEFAULT_RELU_LAB.width} --lr-factor ${DEFAULT_RELU_LAB.lrFactor} --steps ${DEFAULT_RELU_LAB.steps} --batch ${DEFAULT_RELU_LAB.batch} --n ${DEFAULT_RELU_LAB.n} --d ${DEFAULT_RELU_LAB.d} --every ${DEFAULT_RELU_LAB.every}
-            (relu task: x ~ N(0, I/d), y = d x0 x1, AGOP alignment against its known AGOP;
-             --data trains on your table instead: rows scaled to mean norm 1, target standardised,
-             classification as +1 for class index I (default 0) vs -1; no target AGOP, so no alignment)
-  --json OUT  write the report as JSON (--json -: the JSON on standard output, the summary on stderr)
-  --force     replace an existing OUT
-${OUTPUT_RULES}`;
+const relu = (what: string) => `${what} (--model relu only)`;
+
+export const SPEC = {
+  name: 'catapult',
+  summary:
+    'Trains the catapult toy model or a two-layer ReLU network at eta = f / lambda_0 (lambda_0: the top NTK eigenvalue at initialisation; docs/science.md §3) and reports the loss, lambda and the phase (lazy | catapult | divergent, read from the losses).',
+  synopsis: '--model linear|relu [options]',
+  args: [],
+  options: {
+    model: {
+      type: 'string',
+      arg: 'M',
+      help: 'linear: the toy model (y = 0, one input |x| = 1, an exact recursion); relu: a two-layer ReLU network on x ~ N(0, I/d), y = d x0 x1',
+      default: 'required',
+    },
+    width: {
+      type: 'string',
+      arg: 'm',
+      help: 'hidden width',
+      default: `${DEFAULT_LINEAR_TOY.width} (linear), ${DEFAULT_RELU_LAB.width} (relu)`,
+    },
+    'lr-factor': {
+      type: 'string',
+      arg: 'f',
+      help: 'eta = f / lambda_0 (2 is the edge of stability)',
+      default: `${DEFAULT_LINEAR_TOY.lrFactor} (linear), ${DEFAULT_RELU_LAB.lrFactor} (relu)`,
+    },
+    steps: {
+      type: 'string',
+      arg: 'T',
+      help: 'training steps',
+      default: `${DEFAULT_LINEAR_TOY.steps} (linear), ${DEFAULT_RELU_LAB.steps} (relu)`,
+    },
+    seed: { type: 'string', arg: 'S', help: 'seed of the initialisation and data', default: '0' },
+    batch: { type: 'string', arg: 'B', help: relu('minibatch size'), default: String(DEFAULT_RELU_LAB.batch) },
+    n: {
+      type: 'string',
+      arg: 'N',
+      help: relu('training rows of the synthetic task'),
+      default: String(DEFAULT_RELU_LAB.n),
+    },
+    d: {
+      type: 'string',
+      arg: 'D',
+      help: relu('input dimension of the synthetic task'),
+      default: String(DEFAULT_RELU_LAB.d),
+    },
+    every: {
+      type: 'string',
+      arg: 'K',
+      help: relu('measure lambda and the AGOP alignment every K steps'),
+      default: String(DEFAULT_RELU_LAB.every),
+    },
+    data: {
+      type: 'string',
+      arg: 'FILE',
+      help: relu(
+        'train on your table instead: rows scaled to mean norm 1, target standardised, classification as +1 for class --positive-class vs -1; no known AGOP, so no alignment',
+      ),
+      default: 'the synthetic task',
+    },
+    target: { type: 'string', arg: 'COL', help: 'the target column of --data', default: "--data's inferred target" },
+    'positive-class': {
+      type: 'string',
+      arg: 'I',
+      help: 'with a classification --data: the class index taken as +1',
+      default: '0',
+    },
+    'sweep-lr': {
+      type: 'string',
+      arg: 'x1,x2,...',
+      help: 'sweep eta in units of 2/lambda_0 (the phase picture)',
+      default: 'no sweep',
+    },
+    'sweep-batch': {
+      type: 'string',
+      arg: 'b1,b2,...',
+      help: relu('sweep the batch size, counting catapults per run'),
+      default: 'no sweep',
+    },
+    seeds: { type: 'string', arg: 'K', help: 'runs per point of a sweep (seeds S, S+1, ...)', default: '3' },
+    backend: {
+      type: 'string',
+      arg: 'B',
+      help: relu('auto (WebGPU when an adapter exists, else the CPU), webgpu (f32) or cpu (the float64 reference)'),
+      default: 'auto',
+    },
+    json: {
+      type: 'string',
+      arg: 'OUT',
+      help: 'write the report as JSON {lambda0, lr, losses, lambdas, phase, ...} (- for standard output)',
+      default: 'not written',
+    },
+    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+  },
+  notes: OUTPUT_RULES,
+} as const satisfies CommandSpec;
 
 /** JSON has no Infinity/NaN: a diverged loss is written as null. */
 const clean = (xs: number[]) => xs.map((v) => (Number.isFinite(v) ? v : null));
@@ -53,38 +134,14 @@ function list(
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const { values: f, positionals } = parseCli(
-    args,
-    {
-      model: { type: 'string' },
-      width: { type: 'string' },
-      'lr-factor': { type: 'string' },
-      steps: { type: 'string' },
-      batch: { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'string' },
-      force: { type: 'boolean' },
-      n: { type: 'string' },
-      d: { type: 'string' },
-      every: { type: 'string' },
-      data: { type: 'string' },
-      target: { type: 'string' },
-      'positive-class': { type: 'string' },
-      'sweep-lr': { type: 'string' },
-      'sweep-batch': { type: 'string' },
-      seeds: { type: 'string' },
-      backend: { type: 'string' },
-    },
-    USAGE,
-  );
-  if (positionals.length) throw new InputError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
+  const parsed = parseCommand(args, SPEC);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
+  if (positionals.length)
+    throw new InputError(`unexpected argument '${positionals[0]}'; see feature-lens catapult --help`);
   const model = f.model;
   if (model !== 'linear' && model !== 'relu')
-    throw new InputError(`--model: expected linear or relu, got '${model ?? ''}'\n${USAGE}`);
+    throw new InputError(`--model: expected linear or relu, got '${model ?? ''}'; see feature-lens catapult --help`);
   const int = (v: number) => Number.isInteger(v);
   const width = numberFlag(
     'width',

@@ -36,7 +36,7 @@ const USAGE = `usage: feature-lens convrfm DATA --target y [options]
   --val-fraction F     held-out fraction when no --test (default 0.2)
   --test FILE          held-out images, read like DATA
   --seed S             split and subsample seed (default ${D.seed})
-  --backend auto|cpu|webgpu   where to compute (default auto; ConvRFM runs on the CPU for now)
+  --backend auto|cpu|webgpu   where to compute (default auto: WebGPU, else the CPU)
   --json OUT           write the report {task, n_train, n_test, patch, iterations, final, M, ...} (- = stdout)
   --force              replace an existing output file
   --quiet              no table, no notes
@@ -95,8 +95,7 @@ export async function run(args: string[]): Promise<number> {
     : parseValFraction(f['val-fraction'] ?? '0.2', '--val-fraction', { text: true });
   if (valFraction === 0) throw new InputError('--val-fraction: expected a number > 0 and < 1 (or give --test), got 0');
   const task = f.task === undefined ? undefined : parseTask(f.task, '--task', { text: true });
-  const imageShape =
-    f['image-shape'] === undefined ? undefined : parseImageShape(f['image-shape'], '--image-shape');
+  const imageShape = f['image-shape'] === undefined ? undefined : parseImageShape(f['image-shape'], '--image-shape');
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
   const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
 

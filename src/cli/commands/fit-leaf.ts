@@ -6,34 +6,38 @@ import { readDatasetFile } from '../../core/data/node';
 import type { DatasetSchema } from '../../core/data/index';
 import { leafFitToJson } from '../../core/rfm/serialize';
 import { fitLeaf } from '../../core/rfm/tree';
-import { parseCli } from '../io';
+import { parseCommand, type CommandSpec } from '../io';
 import { runRfmOnHost } from '../placement';
 import { leafFitFile, readLeaf, readPlan } from '../treePlan';
 
-const USAGE = `usage: feature-lens fit-leaf DIR [--leaf I] [--backend auto|cpu|webgpu] [--quiet]
-  Fits leaf I of the xRFM tree planned in DIR (feature-lens fit --tree --plan DIR) and writes
-  DIR/leaves/leaf-I.fit.json; when every leaf is fitted, feature-lens merge DIR assembles the model.
-  --leaf I     the leaf, 0..leaves-1 (default: $SLURM_ARRAY_TASK_ID, as in DIR/submit.sbatch)
-  --backend    where the leaf is fitted (default: the plan's --backend)
-  --quiet      no progress on stderr`;
+export const SPEC = {
+  name: 'fit-leaf',
+  summary:
+    'Fits leaf I of the xRFM tree planned in DIR (feature-lens fit --tree --plan DIR) and writes DIR/leaves/leaf-I.fit.json; when every leaf is fitted, feature-lens merge DIR assembles the model.',
+  args: [['DIR', 'the plan folder']],
+  options: {
+    leaf: {
+      type: 'string',
+      arg: 'I',
+      help: 'the leaf, 0..leaves-1',
+      default: '$SLURM_ARRAY_TASK_ID, as in DIR/submit.sbatch',
+    },
+    backend: {
+      type: 'string',
+      arg: 'B',
+      help: 'where the leaf is fitted: auto, webgpu or cpu',
+      default: "the plan's --backend",
+    },
+    quiet: { type: 'boolean', help: 'no progress on stderr', default: 'off' },
+  },
+} as const satisfies CommandSpec;
 
 export async function run(args: string[]): Promise<number> {
-  const { values: f, positionals } = parseCli(
-    args,
-    {
-      leaf: { type: 'string' },
-      backend: { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    USAGE,
-  );
-  if (f.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
+  const parsed = parseCommand(args, SPEC);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
   if (positionals.length !== 1)
-    throw new InputError(`expected one plan folder DIR, got ${positionals.length}\n${USAGE}`);
+    throw new InputError(`expected one plan folder DIR, got ${positionals.length}; see feature-lens fit-leaf --help`);
   const dir = positionals[0];
   const plan = await readPlan(dir);
   const L = plan.leaves.length;

@@ -8,7 +8,8 @@ import { ANNOUNCE_FIT_SECONDS, CPU_FLOPS, MAX_LEAF_ROWS } from '../../core/limit
 import { parseRfmOptions, parseTask, parseValFraction } from '../../core/rfm/options';
 import { parseSolverChoice } from '../../core/rfm/solvers';
 import { fitResultToJson, modelToJson } from '../../core/rfm/serialize';
-import { DEFAULT_RFM_OPTIONS, type FitResult } from '../../core/rfm/types';
+import { DEFAULT_RFM_OPTIONS, DEFAULT_VAL_FRACTION, EARLY_STOP_FRACTION, type FitResult } from '../../core/rfm/types';
+import { isTargetLikeName, targetLooksLikeFeature } from '../../core/data/table';
 import {
   DEFAULT_SPLIT_SAMPLES,
   defaultLeafSize,
@@ -18,67 +19,134 @@ import {
   type TreeOptions,
 } from '../../core/rfm/tree';
 import { preparePlanDir, SCRIPT_FILE, writePlan } from '../treePlan';
-import { fmt, numberFlag, parseCli, table } from '../io';
+import { fmt, numberFlag, parseCommand, table, type CommandSpec } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { runRfmOnHost } from '../placement';
 
-const USAGE = `usage: feature-lens fit TRAIN [--test TEST | --val-fraction F --seed S] --target COL
-  [--task classification|regression] [--kernel laplace|gaussian] [--bandwidth L] [--reg R] [--iters T]
-  [--diag] [--center-grads] [--agop-power 1|0.5] [--normalize max|none] [--no-standardize] [--early-stop]
-  [--agop-samples N] [--impute] [--backend auto|cpu|webgpu] [--solver auto|direct|cg|eigenpro] [--json OUT] [--save-model OUT] [--force] [--top K] [--quiet]
-  [--tree | --no-tree] [--leaf-size N] [--split-samples N] [--temperature T] [--plan DIR]
-  --solver  how (K + reg I) alpha = Y is solved (default auto): direct = float64 Cholesky; cg =
-            Nystrom-preconditioned conjugate gradients over a stored K; eigenpro = EigenPro 2
-            preconditioned SGD, O(n) memory, never forms K; auto = direct for n <= 1000, cg while K
-            fits the backend's memory budget, eigenpro beyond
-  --force  replace an existing output file (with --plan: a previous plan in DIR)
-  xRFM tree (SCIENCE.md §9): rows are split at the median along the top eigenvector of a one-shot RFM
-  until a leaf has at most --leaf-size rows; each leaf is its own RFM with its own validation split.
-  --tree             fit a tree even when one fit would hold the data (default: a tree only when the
-                     training rows exceed the largest leaf the device holds, ${MAX_LEAF_ROWS} rows or fewer)
-  --no-tree          always one fit (refused over the CPU limits, as before trees)
-  --leaf-size N      largest leaf, in rows (default: that largest leaf); implies --tree
-  --split-samples N  rows of each node's subsample for its split RFM (default ${DEFAULT_SPLIT_SAMPLES})
-  --temperature T    soft routing at prediction: each split mixes its children with a sigmoid of
-                     (projection - threshold) / (T x the node's projection spread); 0 = hard routing (default)
-  --plan DIR         write the partition to a new folder DIR instead of fitting the leaves: plan.json, one
-                     .npy shard per leaf and ${SCRIPT_FILE} (a Slurm array job); then feature-lens fit-leaf DIR
-                     --leaf I per leaf (sbatch DIR/${SCRIPT_FILE}) and feature-lens merge DIR
-${OUTPUT_RULES}`;
+const D = DEFAULT_RFM_OPTIONS;
 
-const FLAGS = {
-  test: { type: 'string' },
-  'val-fraction': { type: 'string' },
-  seed: { type: 'string' },
-  target: { type: 'string' },
-  task: { type: 'string' },
-  kernel: { type: 'string' },
-  bandwidth: { type: 'string' },
-  reg: { type: 'string' },
-  iters: { type: 'string' },
-  diag: { type: 'boolean' },
-  'center-grads': { type: 'boolean' },
-  'agop-power': { type: 'string' },
-  normalize: { type: 'string' },
-  'no-standardize': { type: 'boolean' },
-  'early-stop': { type: 'boolean' },
-  'agop-samples': { type: 'string' },
-  impute: { type: 'boolean' },
-  backend: { type: 'string' },
-  solver: { type: 'string' },
-  json: { type: 'string' },
-  'save-model': { type: 'string' },
-  force: { type: 'boolean' },
-  top: { type: 'string' },
-  quiet: { type: 'boolean' },
-  tree: { type: 'boolean' },
-  'no-tree': { type: 'boolean' },
-  'leaf-size': { type: 'string' },
-  'split-samples': { type: 'string' },
-  temperature: { type: 'string' },
-  plan: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const SPEC = {
+  name: 'fit',
+  summary:
+    'Fits a Recursive Feature Machine (docs/science.md §1) and reports a held-out (validation) metric: a seeded split of TRAIN, or --test.',
+  args: [['TRAIN', 'the training data: .csv, .tsv, .npy, .npz or .parquet']],
+  options: {
+    target: {
+      type: 'string',
+      arg: 'COL',
+      help: 'the target column: a name or a 0-based index. Required for a plain .npy array (it has no column names)',
+      default: 'a column named target/label/y/class/species/diagnosis, else the last column',
+    },
+    task: {
+      type: 'string',
+      arg: 'T',
+      help: 'classification or regression',
+      default: 'classification for text labels or a few distinct integers, else regression',
+    },
+    test: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'held-out rows in a file of their own (same columns as TRAIN); reported as the validation metric',
+      default: 'none: a validation split of TRAIN',
+    },
+    'val-fraction': {
+      type: 'string',
+      arg: 'F',
+      help: 'fraction of TRAIN held out (seeded by --seed) for the validation metric when there is no --test; 0 holds out nothing and reports training metrics only',
+      default: String(DEFAULT_VAL_FRACTION),
+    },
+    seed: {
+      type: 'string',
+      arg: 'S',
+      help: 'seed of the validation split, the early-stopping split and the AGOP subsample',
+      default: String(D.seed),
+    },
+    kernel: { type: 'string', arg: 'K', help: 'laplace or gaussian', default: D.kernel },
+    bandwidth: { type: 'string', arg: 'L', help: 'kernel bandwidth (> 0)', default: String(D.bandwidth) },
+    reg: { type: 'string', arg: 'R', help: 'ridge added to the kernel matrix (>= 0)', default: String(D.reg) },
+    iters: { type: 'string', arg: 'T', help: 'feature-learning rounds (0..100)', default: String(D.iters) },
+    diag: { type: 'boolean', help: 'learn only the diagonal of M', default: 'off: the full M' },
+    'center-grads': { type: 'boolean', help: 'centre the gradients before the AGOP', default: 'off' },
+    'agop-power': { type: 'string', arg: 'P', help: 'M = AGOP^P with P 1 or 0.5', default: String(D.agopPower) },
+    normalize: { type: 'string', arg: 'N', help: 'max (divide M by its largest entry) or none', default: D.normalize },
+    'no-standardize': { type: 'boolean', help: 'use the columns as stored', default: 'off: columns standardised' },
+    'early-stop': {
+      type: 'boolean',
+      help: `stop when the criterion worsens by more than 10% and keep the best round; the round is chosen on ${EARLY_STOP_FRACTION * 100}% of the training rows set aside, never on the validation rows`,
+      default: 'off',
+    },
+    'agop-samples': {
+      type: 'string',
+      arg: 'N',
+      help: 'AGOP over at most N training rows (seeded subsample)',
+      default: String(D.agopSamples),
+    },
+    impute: {
+      type: 'boolean',
+      help: 'fill missing feature values (column mean) instead of refusing the file',
+      default: 'off',
+    },
+    backend: {
+      type: 'string',
+      arg: 'B',
+      help: 'auto (WebGPU when an adapter exists, else the CPU), webgpu (f32) or cpu (float64)',
+      default: 'auto',
+    },
+    solver: {
+      type: 'string',
+      arg: 'S',
+      help: "how (K + reg I) alpha = Y is solved: direct (float64 Cholesky), cg (Nystrom-preconditioned conjugate gradients over a stored K), eigenpro (EigenPro 2 preconditioned SGD, O(n) memory, never forms K); auto = direct for n <= 1000, cg while K fits the backend's memory budget, eigenpro beyond",
+      default: 'auto',
+    },
+    json: {
+      type: 'string',
+      arg: 'OUT',
+      help: 'write the JSON report there (- for standard output)',
+      default: 'not written',
+    },
+    'save-model': {
+      type: 'string',
+      arg: 'OUT',
+      help: 'write the model for feature-lens predict',
+      default: 'not written',
+    },
+    force: { type: 'boolean', help: 'replace an existing output file', default: 'off' },
+    top: { type: 'string', arg: 'K', help: 'features listed by diag(M)', default: '10' },
+    quiet: { type: 'boolean', help: 'print nothing but errors and warnings', default: 'off' },
+    verbose: { type: 'boolean', help: 'also print the device details and each phase', default: 'off' },
+    tree: {
+      type: 'boolean',
+      help: 'fit an xRFM tree (docs/science.md §9: rows split at the median along the top eigenvector of a one-shot RFM until a leaf has at most --leaf-size rows; each leaf its own RFM with its own validation split) even when one fit would hold the data',
+      default: `a tree only when the training rows exceed the largest leaf the device holds (${MAX_LEAF_ROWS} rows or fewer)`,
+    },
+    'no-tree': { type: 'boolean', help: 'always one fit (refused over the CPU limits)', default: 'off' },
+    'leaf-size': {
+      type: 'string',
+      arg: 'N',
+      help: 'largest leaf, in rows; implies --tree',
+      default: 'the largest leaf the device holds',
+    },
+    'split-samples': {
+      type: 'string',
+      arg: 'N',
+      help: "rows of each node's subsample for its split RFM",
+      default: String(DEFAULT_SPLIT_SAMPLES),
+    },
+    temperature: {
+      type: 'string',
+      arg: 'T',
+      help: "soft routing at prediction: each split mixes its children with a sigmoid of (projection - threshold) / (T x the node's projection spread); 0 = hard routing",
+      default: '0',
+    },
+    plan: {
+      type: 'string',
+      arg: 'DIR',
+      help: `write the partition to a new folder DIR instead of fitting the leaves: plan.json, one .npy shard per leaf and ${SCRIPT_FILE} (a Slurm array job); then feature-lens fit-leaf DIR --leaf I per leaf (sbatch DIR/${SCRIPT_FILE}) and feature-lens merge DIR. With --force, a previous plan in DIR is replaced`,
+      default: 'none: the leaves are fitted here',
+    },
+  },
+  notes: OUTPUT_RULES,
+} as const satisfies CommandSpec;
 
 /** The flag that sets each RFM option (messages name the flag the user typed). */
 const OPTION_FLAGS: Record<string, string> = {
@@ -97,17 +165,52 @@ const OPTION_FLAGS: Record<string, string> = {
 };
 export const flagOf = (key: string) => `--${OPTION_FLAGS[key] ?? key}`;
 
-export function report(r: FitResult, top = 10): string {
+/** The backend as one short phrase; the device's full name goes with --verbose. */
+export function backendPhrase(r: Pick<FitResult, 'backend' | 'device'>): string {
+  return r.backend === 'cpu' ? 'CPU (float64)' : 'WebGPU (f32)';
+}
+
+function heldOutPhrase(r: FitResult): string {
+  const h = r.heldOut;
+  if (!h && r.tree && r.final.testMetric !== null)
+    return 'validation: each leaf holds out its own rows (or the --test rows are routed to the leaves); pooled below';
+  if (!h || h.kind === 'none') return 'no rows held out: the metrics below are training metrics';
+  return h.kind === 'split'
+    ? `validation: ${h.rows} rows held out of TRAIN (${h.fraction * 100}%, seed ${h.seed})`
+    : `validation: the ${h.rows} rows of ${basename(h.source)}`;
+}
+
+export function report(r: FitResult, top = 10, o: { verbose?: boolean } = {}): string {
   const cls = r.task === 'classification';
-  const metric = cls ? 'acc' : 'r2';
+  const metric = cls ? 'acc' : 'R2';
+  const verbose = !!o.verbose;
+  const val = (r.heldOut ? r.heldOut.kind !== 'none' : !!r.tree) && r.final.testMetric !== null;
+  const sel = r.selection;
   const t = r.tree && r.tree.leaves > 1 ? r.tree : undefined;
   const lines = [
-    `Feature Lens RFM fit: ${r.task}, ${r.nTrain} train / ${r.nTest} test rows, d = ${r.d}, backend ${r.device}, solver ${r.solver}`,
+    `RFM fit, ${r.task}: ${r.nTrain} training rows, d = ${r.d}, on ${backendPhrase(r)}, solver ${r.solver}`,
+    verbose ? `device: ${r.device}` : '',
+    heldOutPhrase(r),
+    sel
+      ? sel.on === 'inner split'
+        ? `early stopping: the round is chosen on ${sel.rows} rows set aside from the training rows (not the validation rows)`
+        : `early stopping: too few rows to set some aside; the round is chosen on the ${sel.on === 'held-out' ? 'validation' : 'training'} rows, so that metric is optimistic`
+      : '',
     r.fallback ? `note: ${r.fallback}` : '',
     t
       ? `xRFM tree: ${t.leaves} leaves, depth ${t.depth}, ${t.temperature > 0 ? `soft routing (temperature ${t.temperature})` : 'hard routing'}\n` +
         table(
-          ['leaf', 'rows', 'depth', 'best iter', `train ${metric}`, `val ${metric}`, 'val mse', 's', 'top features'],
+          [
+            'leaf',
+            'rows',
+            'depth',
+            'best iter',
+            `train ${metric}`,
+            `validation ${metric}`,
+            'validation mse',
+            's',
+            'top features',
+          ],
           t.leafFits.map((f, l) => [
             l,
             f.size,
@@ -124,20 +227,27 @@ export function report(r: FitResult, top = 10): string {
           ]),
         )
       : table(
-          ['iter', `train ${metric}`, `test ${metric}`, 'test mse', 'kernel s', 'solve s', 'agop s', 'total s'],
+          [
+            'iter',
+            `train ${metric}`,
+            ...(val ? [`validation ${metric}`, 'validation mse'] : []),
+            ...(sel?.on === 'inner split' ? [`early-stop ${metric}`] : []),
+            ...(verbose ? ['kernel s', 'solve s', 'agop s'] : []),
+            'seconds',
+          ],
           r.iterations.map((it) => [
             it.iter,
             fmt(it.trainMetric),
-            fmt(it.testMetric),
-            fmt(it.testMse, 5),
-            it.phases.kernel.toFixed(3),
-            it.phases.solve.toFixed(3),
-            it.phases.agop.toFixed(3),
+            ...(val ? [fmt(it.testMetric), fmt(it.testMse, 5)] : []),
+            ...(sel?.on === 'inner split' ? [fmt(it.selectMetric ?? null)] : []),
+            ...(verbose ? [it.phases.kernel.toFixed(3), it.phases.solve.toFixed(3), it.phases.agop.toFixed(3)] : []),
             it.seconds.toFixed(3),
           ]),
         ),
     '',
-    `final${t ? ' (pooled over the leaves)' : ` (iteration ${r.bestIter})`}: test ${metric} ${fmt(r.final.testMetric)}, test mse ${fmt(r.final.testMse, 5)}, train ${metric} ${fmt(r.final.trainMetric)}; ${r.seconds.toFixed(2)} s`,
+    val
+      ? `final${t ? ' (pooled over the leaves)' : ` (iteration ${r.bestIter})`}: validation ${metric} ${fmt(r.final.testMetric)}, validation mse ${fmt(r.final.testMse, 5)}, train ${metric} ${fmt(r.final.trainMetric)}; ${r.seconds.toFixed(2)} s`
+      : `final (iteration ${r.bestIter}): train ${metric} ${fmt(r.final.trainMetric)} (no held-out rows; pass --val-fraction or --test); ${r.seconds.toFixed(2)} s`,
     '',
     `top features by diag(M):`,
     table(
@@ -148,16 +258,48 @@ export function report(r: FitResult, top = 10): string {
         .map(([v, j], k) => [k + 1, r.featureNames[j], v.toPrecision(4)]),
     ),
   ];
-  return lines.filter((l, i) => l !== '' || i > 1).join('\n') + '\n';
+  return (
+    lines
+      .filter((l) => l !== '')
+      .join('\n')
+      .replace('\n\nfinal', '\nfinal') + '\n'
+  );
+}
+
+/** Warnings about a finished fit that a reader of the numbers must see (written to stderr). */
+export function fitWarnings(r: FitResult): string[] {
+  const out: string[] = [];
+  const v = r.final.testMetric;
+  if (r.task === 'regression' && v !== null && v < 0)
+    out.push(
+      `validation R2 is ${fmt(v)} (< 0): the model predicts the held-out rows worse than their mean does; check the target, --bandwidth and --reg`,
+    );
+  return out;
+}
+
+/** What the fit took as its target and task, and how it knew (printed before the fit). */
+export function targetLine(
+  ds: { source: string; targetName: string; task: string; classes?: string[]; featureNames: string[] },
+  given: { target: boolean; task: boolean },
+): { line: string; warning?: string } {
+  const how = given.target
+    ? 'given'
+    : isTargetLikeName(ds.targetName)
+      ? 'inferred from its name; --target to choose another'
+      : 'inferred: the last column; --target to choose another';
+  const task = `${ds.task} (${ds.classes ? `${ds.classes.length} classes; ` : ''}${given.task ? 'given' : 'inferred; --task to choose'})`;
+  const warning = targetLooksLikeFeature(ds.targetName, ds.featureNames)
+    ? `the target '${ds.targetName}' is named like the features (${ds.featureNames.slice(0, 3).join(', ')}, ...): is it a feature? Pass --target with the target column`
+    : undefined;
+  return { line: `target '${ds.targetName}' (${how}), task ${task}`, ...(warning ? { warning } : {}) };
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values: f, positionals } = parseCli(args, FLAGS, USAGE);
-  if (f.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (positionals.length !== 1) throw new InputError(`expected one TRAIN file, got ${positionals.length}\n${USAGE}`);
+  const parsed = parseCommand(args, SPEC);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
+  if (positionals.length !== 1)
+    throw new InputError(`expected one TRAIN file, got ${positionals.length}; see feature-lens fit --help`);
   if (f.test && f['val-fraction']) throw new InputError('give either --test or --val-fraction, not both');
   const task = f.task === undefined ? undefined : parseTask(f.task, '--task', { text: true });
   const options = parseRfmOptions(
@@ -181,22 +323,35 @@ export async function run(args: string[]): Promise<number> {
     { text: true },
   );
   const valFraction =
-    f['val-fraction'] === undefined ? undefined : parseValFraction(f['val-fraction'], '--val-fraction', { text: true });
+    f['val-fraction'] === undefined
+      ? DEFAULT_VAL_FRACTION
+      : parseValFraction(f['val-fraction'], '--val-fraction', { text: true });
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
   const top = numberFlag('top', f.top, (v) => Number.isInteger(v) && v > 0, 'a positive integer') ?? 10;
   const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
+  const trainPath = positionals[0];
+  // A plain .npy is a matrix without column names: nothing says which column is the target, and taking
+  // the last one would silently regress a feature on the others.
+  if (target === undefined && /\.npy$/i.test(trainPath))
+    throw new InputError(
+      `${trainPath}: a .npy array has no column names, so no column is known to be the target; pass --target INDEX (0-based column of the array), or save the features and the target together as an .npz with arrays X and y`,
+    );
 
   if (f.plan !== undefined && (f.json !== undefined || f['save-model'] !== undefined))
     throw new InputError('--plan writes a plan, not a fit: give --json and --save-model to feature-lens merge DIR');
   // Outputs are checked before the fit: a bad path must not cost the whole run.
   const outputs = await planOutputs(
     { '--json': f.json, '--save-model': f['save-model'] },
-    { force: !!f.force, inputs: [positionals[0], f.test] },
+    { force: !!f.force, inputs: [trainPath, f.test] },
   );
   // With an output on standard output, the human-readable report goes to stderr.
   const say = outputs['--json']?.stdout || outputs['--save-model']?.stdout ? process.stderr : process.stdout;
+  const warn = (line: string) => process.stderr.write(`warning: ${line}\n`);
 
-  const { dataset: train, schema } = await readDatasetFile(positionals[0], { target, task, impute: f.impute });
+  const { dataset: train, schema } = await readDatasetFile(trainPath, { target, task, impute: f.impute });
+  const chosen = targetLine(train, { target: target !== undefined, task: task !== undefined });
+  if (!f.quiet) say.write(chosen.line + '\n');
+  if (chosen.warning) warn(chosen.warning);
   const test = f.test ? (await readDatasetFile(f.test, { target, task, impute: f.impute }, schema)).dataset : undefined;
   const note = f.quiet ? undefined : (line: string) => process.stderr.write(`note: ${line}\n`);
   const leafFlag = numberFlag('leaf-size', f['leaf-size'], (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2');
@@ -238,9 +393,10 @@ export async function run(args: string[]): Promise<number> {
             )
               note(line);
           },
-          onIteration: f.quiet
-            ? undefined
-            : (it) => process.stderr.write(`  iteration ${it.iter} done in ${it.seconds.toFixed(2)} s\n`),
+          onIteration:
+            f.quiet || !f.verbose
+              ? undefined
+              : (it) => process.stderr.write(`  iteration ${it.iter} done in ${it.seconds.toFixed(2)} s\n`),
         }),
       };
     const tree: TreeOptions = { leafSize, splitSamples, temperature };
@@ -297,9 +453,10 @@ export async function run(args: string[]): Promise<number> {
   }
   const fitted = out.fit!;
   const result: FitResult = fallback ? { ...fitted, fallback } : fitted;
-  if (!f.quiet) say.write(report(result, top));
+  if (!f.quiet) say.write(report(result, top, { verbose: f.verbose }));
+  for (const w of fitWarnings(result)) warn(w);
   await outputs['--json']?.write(
-    JSON.stringify({ train: basename(positionals[0]), ...fitResultToJson(result) }, null, 1) + '\n',
+    JSON.stringify({ train: basename(trainPath), ...fitResultToJson(result) }, null, 1) + '\n',
   );
   await outputs['--save-model']?.write(modelToJson(out.tree ?? result.model, { schema }));
   return 0;

@@ -8,43 +8,48 @@ import { fitResultToJson, leafFitFromJson, modelToJson } from '../../core/rfm/se
 import { assembleTree } from '../../core/rfm/tree';
 import type { FitResult } from '../../core/rfm/types';
 import type { Backend } from '../../core/rfm/backend';
-import { numberFlag, parseCli } from '../io';
+import { numberFlag, parseCommand, type CommandSpec } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { runRfmOnHost } from '../placement';
 import { leafFitFile, planPartition, readLeafTargets, readPlan } from '../treePlan';
 import { report } from './fit';
 
-const USAGE = `usage: feature-lens merge DIR [--json OUT] [--save-model OUT] [--force] [--backend auto|cpu|webgpu] [--top K] [--quiet]
-  Assembles the xRFM tree planned in DIR (feature-lens fit --tree --plan DIR) from its fitted leaves
-  (feature-lens fit-leaf DIR --leaf I): the same report and model as feature-lens fit --tree with the
-  same data, options and seed.
-  --json OUT        the JSON report (default: DIR/report.json)
-  --save-model OUT  the model for feature-lens predict (default: DIR/model.json)
-  --force           replace an existing OUT (DIR/report.json and DIR/model.json are ours and replaced)
-  --backend         where the test file (if the plan has one) is predicted (default auto)
-  --top K           features listed (default 10)
-${OUTPUT_RULES}`;
+export const SPEC = {
+  name: 'merge',
+  summary:
+    'Assembles the xRFM tree planned in DIR (feature-lens fit --tree --plan DIR) from its fitted leaves (feature-lens fit-leaf DIR --leaf I): the same report and model as feature-lens fit --tree with the same data, options and seed.',
+  args: [['DIR', 'the plan folder']],
+  options: {
+    json: { type: 'string', arg: 'OUT', help: 'the JSON report (- for standard output)', default: 'DIR/report.json' },
+    'save-model': {
+      type: 'string',
+      arg: 'OUT',
+      help: 'the model for feature-lens predict',
+      default: 'DIR/model.json',
+    },
+    force: {
+      type: 'boolean',
+      help: 'replace an existing OUT (DIR/report.json and DIR/model.json are ours and always replaced)',
+      default: 'off',
+    },
+    backend: {
+      type: 'string',
+      arg: 'B',
+      help: 'where the test file (if the plan has one) is predicted: auto, webgpu or cpu',
+      default: 'auto',
+    },
+    top: { type: 'string', arg: 'K', help: 'features listed by diag(M)', default: '10' },
+    quiet: { type: 'boolean', help: 'no report on standard output', default: 'off' },
+  },
+  notes: OUTPUT_RULES,
+} as const satisfies CommandSpec;
 
 export async function run(args: string[]): Promise<number> {
-  const { values: f, positionals } = parseCli(
-    args,
-    {
-      json: { type: 'string' },
-      'save-model': { type: 'string' },
-      force: { type: 'boolean' },
-      backend: { type: 'string' },
-      top: { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    USAGE,
-  );
-  if (f.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
+  const parsed = parseCommand(args, SPEC);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
   if (positionals.length !== 1)
-    throw new InputError(`expected one plan folder DIR, got ${positionals.length}\n${USAGE}`);
+    throw new InputError(`expected one plan folder DIR, got ${positionals.length}; see feature-lens merge --help`);
   const dir = positionals[0];
   const top = numberFlag('top', f.top, (v) => Number.isInteger(v) && v > 0, 'a positive integer') ?? 10;
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');

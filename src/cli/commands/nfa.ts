@@ -1,5 +1,5 @@
 // feature-lens nfa WEIGHTS DATA --target COL: the Neural Feature Ansatz for a trained dense network
-// (SCIENCE.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
+// (docs/science.md §2): per layer, NFM_l against the network AGOP at layer l's input, plus an RFM fitted on
 // the same rows against NFM_1.
 import { parseBackendChoice } from '../../core/compute';
 import type { Dataset } from '../../core/data/dataset';
@@ -36,47 +36,109 @@ import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { openWeights, type WeightFile } from '../../core/weights';
 import { fileByteSource } from '../../core/weights/node';
 import { readFile } from 'node:fs/promises';
-import { fmt, numberFlag, parseCli, requireInputFile, table } from '../io';
+import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 
-const USAGE = `usage: feature-lens nfa WEIGHTS DATA --target COL [options]
-
-WEIGHTS  .safetensors, PyTorch .pt/.pth (a state_dict, or a checkpoint dict holding one), .npz or .npy
-         of a dense network, or of a conv network (4-D '*.weight' tensors are Conv2d layers, then a
-         flatten and the 2-D dense layers; see --arch)
-DATA     dataset (.csv, .tsv, .npy, .npz, .parquet); every column but the target is a network input,
-         fed as stored (categorical columns one-hot encoded by the loader); for a conv network each
-         row is an image flattened C,H,W (shape from the loader, --arch "input", or C from the first
-         conv layer and a square H = W)
-
-options:
-  --target COL        target column (used by the RFM comparison)
-  --activation NAME   relu (default), gelu, tanh, sigmoid, identity, quadratic
-  --layers A,B,...    dense layers, input to output: weight tensors or module names (fc1 = fc1.weight)
-  --init FILE         initial weights: NFM_l = (W_l - W0_l)^T (W_l - W0_l)
-  --arch FILE         conv networks: JSON of what a state_dict does not record, e.g. {"input": [3, 32, 32],
-                      "padding": 1, "layers": {"conv1": {"stride": 2, "pool": "max:2"}}, "order": [...]}
-                      (top-level stride/padding/pool apply to every conv layer, "layers" per layer)
-  --stride N          conv networks: stride of every conv layer (default 1, PyTorch's)
-  --padding N         conv networks: zero padding of every conv layer (default 0)
-  --pool P            conv networks: pooling after every conv layer's activation: max:K, avg:K, max:K:S
-                      (size K, stride S, default K) or none (default)
-  --image-shape C,H,W conv networks: the image shape of a table's pixel columns (an .npz whose X is
-                      (N, C, H, W) or (N, H, W) carries its own)
-  --channels-last     conv networks: pixels are stored (H, W, C) (as for convrfm)
-  --standardize       standardise the input columns (training mean/std) before the network
-  --no-rfm            skip the RFM comparison
-  --rfm-iters N       RFM iterations (default ${DEFAULT_RFM_OPTIONS.iters})
-  --rfm-bandwidth L   RFM Laplace bandwidth (default ${DEFAULT_RFM_OPTIONS.bandwidth})
-  --backend B         network AGOPs and the RFM fit on auto (default: WebGPU when an adapter exists,
-                      else the CPU; a device failure continues on the CPU), webgpu (f32 on the device)
-                      or cpu (float64)
-  --rfm-rows N        fit the RFM on at most N rows (seeded subsample; default ${DEFAULT_RFM_ROWS}): its solve is O(n^3)
-  --matrices          include NFM, AGOP and AGOP^1/2 in the JSON (conv layers: W^T W and the
-                      patch-AGOP, (C q q) x (C q q))
-  --json OUT          write the report as JSON
-  --force             replace an existing OUT
-${OUTPUT_RULES}`;
+export const SPEC = {
+  name: 'nfa',
+  summary:
+    'The Neural Feature Ansatz (docs/science.md §2, §6 for conv layers) for a trained dense or conv network: per layer, the NFM against the network AGOP at its input, and an RFM fitted on the same rows against NFM_1.',
+  synopsis: 'WEIGHTS DATA --target COL [options]',
+  args: [
+    [
+      'WEIGHTS',
+      ".safetensors, PyTorch .pt/.pth (a state_dict, or a checkpoint dict holding one), .npz or .npy of a dense network, or of a conv network (4-D '*.weight' tensors are Conv2d layers, then a flatten and the 2-D dense layers; see --arch)",
+    ],
+    [
+      'DATA',
+      'dataset (.csv, .tsv, .npy, .npz, .parquet); every column but the target is a network input, fed as stored (categorical columns one-hot encoded); for a conv network each row is an image flattened C,H,W (shape from the loader, --arch "input", or C from the first conv layer and a square H = W)',
+    ],
+  ],
+  options: {
+    target: {
+      type: 'string',
+      arg: 'COL',
+      help: 'the target column of DATA (used by the RFM comparison)',
+      default: 'required',
+    },
+    activation: { type: 'string', arg: 'NAME', help: ACTIVATIONS.join(', '), default: 'relu' },
+    layers: {
+      type: 'string',
+      arg: 'A,B,...',
+      help: 'dense layers, input to output: weight tensors or module names (fc1 = fc1.weight)',
+      default: 'inferred from the tensor shapes',
+    },
+    init: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'initial weights: NFM_l = (W_l - W0_l)^T (W_l - W0_l)',
+      default: 'none: NFM_l = W_l^T W_l',
+    },
+    arch: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'conv networks: JSON of what a state_dict does not record, e.g. {"input": [3, 32, 32], "padding": 1, "layers": {"conv1": {"stride": 2, "pool": "max:2"}}, "order": [...]} (top-level stride/padding/pool apply to every conv layer, "layers" per layer)',
+      default: "PyTorch's defaults",
+    },
+    stride: { type: 'string', arg: 'N', help: 'conv networks: stride of every conv layer', default: "1 (PyTorch's)" },
+    padding: { type: 'string', arg: 'N', help: 'conv networks: zero padding of every conv layer', default: '0' },
+    pool: {
+      type: 'string',
+      arg: 'P',
+      help: "conv networks: pooling after every conv layer's activation: max:K, avg:K, max:K:S (size K, stride S, default K) or none",
+      default: 'none',
+    },
+    'image-shape': {
+      type: 'string',
+      arg: 'C,H,W',
+      help: "conv networks: the image shape of a table's pixel columns (an .npz whose X is (N, C, H, W) or (N, H, W) carries its own)",
+      default: 'from the loader, --arch "input", or square',
+    },
+    'channels-last': {
+      type: 'boolean',
+      help: 'conv networks: pixels are stored (H, W, C) (as for convrfm)',
+      default: 'off: (C, H, W)',
+    },
+    standardize: {
+      type: 'boolean',
+      help: 'standardise the input columns (mean/std of DATA) before the network',
+      default: 'off: fed as stored',
+    },
+    'no-rfm': { type: 'boolean', help: 'skip the RFM comparison', default: 'off' },
+    'rfm-iters': { type: 'string', arg: 'N', help: 'RFM iterations', default: String(DEFAULT_RFM_OPTIONS.iters) },
+    'rfm-bandwidth': {
+      type: 'string',
+      arg: 'L',
+      help: 'RFM Laplace bandwidth',
+      default: String(DEFAULT_RFM_OPTIONS.bandwidth),
+    },
+    'rfm-rows': {
+      type: 'string',
+      arg: 'N',
+      help: 'fit the RFM on at most N rows (seeded subsample): its solve is O(n^3)',
+      default: String(DEFAULT_RFM_ROWS),
+    },
+    backend: {
+      type: 'string',
+      arg: 'B',
+      help: 'auto (WebGPU when an adapter exists, else the CPU; a device failure continues on the CPU), webgpu (f32) or cpu (float64)',
+      default: 'auto',
+    },
+    matrices: {
+      type: 'boolean',
+      help: 'include NFM, AGOP and AGOP^1/2 in the JSON (conv layers: W^T W and the patch-AGOP, (C q q) x (C q q))',
+      default: 'off',
+    },
+    json: {
+      type: 'string',
+      arg: 'OUT',
+      help: 'write the report as JSON (- for standard output)',
+      default: 'not written',
+    },
+    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+  },
+  notes: OUTPUT_RULES,
+} as const satisfies CommandSpec;
 
 async function openWeightFile(path: string): Promise<{ file: WeightFile; close: () => Promise<void> }> {
   await requireInputFile(path, 'a weights file (.safetensors, .pt/.pth, .npz, .npy)');
@@ -95,50 +157,24 @@ async function openWeightFile(path: string): Promise<{ file: WeightFile; close: 
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const { values: v, positionals } = parseCli(
-    args,
-    {
-      target: { type: 'string' },
-      activation: { type: 'string', default: 'relu' },
-      layers: { type: 'string' },
-      init: { type: 'string' },
-      arch: { type: 'string' },
-      stride: { type: 'string' },
-      padding: { type: 'string' },
-      pool: { type: 'string' },
-      'image-shape': { type: 'string' },
-      'channels-last': { type: 'boolean', default: false },
-      standardize: { type: 'boolean', default: false },
-      'no-rfm': { type: 'boolean', default: false },
-      'rfm-iters': { type: 'string' },
-      'rfm-bandwidth': { type: 'string' },
-      'rfm-rows': { type: 'string' },
-      backend: { type: 'string', default: 'auto' },
-      matrices: { type: 'boolean', default: false },
-      json: { type: 'string' },
-      force: { type: 'boolean', default: false },
-    },
-    USAGE,
-  );
+  const parsed = parseCommand(args, SPEC);
+  if (!parsed) return 0;
+  const { values: v, positionals } = parsed;
   if (positionals.length !== 2)
-    throw new InputError(`expected WEIGHTS and DATA, got ${positionals.length} positional argument(s)\n${USAGE}`);
+    throw new InputError(
+      `expected WEIGHTS and DATA, got ${positionals.length} positional argument(s); see feature-lens nfa --help`,
+    );
   const [weightsPath, dataPath] = positionals;
-  if (!v.target) throw new InputError(`--target: required (the target column of ${dataPath})\n${USAGE}`);
+  if (!v.target)
+    throw new InputError(`--target: required (the target column of ${dataPath}); see feature-lens nfa --help`);
   const outputs = await planOutputs(
     { '--json': v.json as string | undefined },
-    {
-      force: v.force as boolean,
-      inputs: [weightsPath, dataPath, v.init as string | undefined, v.arch as string | undefined],
-    },
+    { force: !!v.force, inputs: [weightsPath, dataPath, v.init as string | undefined, v.arch as string | undefined] },
   );
   // With --json -, the table goes to stderr so standard output is the JSON alone.
   const say = outputs['--json']?.stdout ? process.stderr : process.stdout;
-  const choice = parseBackendChoice(v.backend, '--backend');
-  const activation = v.activation as string;
+  const choice = parseBackendChoice(v.backend ?? 'auto', '--backend');
+  const activation = v.activation ?? 'relu';
   if (!isActivation(activation))
     throw new InputError(`--activation: expected one of ${ACTIVATIONS.join(', ')}, got '${activation}'`);
   const rfmIters =
@@ -213,11 +249,11 @@ export async function run(args: string[]): Promise<number> {
         data: dataPath,
         target: v.target as string,
         activation,
-        standardize: v.standardize as boolean,
+        standardize: !!v.standardize,
         layer_order: chain.orderedBy,
         ignored: chain.ignored,
       },
-      { matrices: v.matrices as boolean },
+      { matrices: !!v.matrices },
     );
     await outputs['--json']?.write(JSON.stringify(report, null, 1) + '\n');
   }

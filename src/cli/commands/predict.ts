@@ -6,14 +6,47 @@ import { InputError } from '../../core/errors';
 import { argmaxRows, evaluate } from '../../core/rfm/metrics';
 import { modelFromJson } from '../../core/rfm/serialize';
 import { modelHead, predictModel } from '../../core/rfm/tree';
-import { fmt, parseCli, requireInputFile } from '../io';
-import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
+import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
+import { OUTPUT_RULES, planOutputs } from '../output';
 import { runRfmOnHost } from '../placement';
 
-const USAGE =
-  'usage: feature-lens predict MODEL DATA [--out PREDICTIONS.csv] [--force] [--backend auto|cpu|webgpu]   (MODEL from `feature-lens fit --save-model`)\n' +
-  '  --out   write the predictions CSV there (default: standard output); --force replaces an existing file\n' +
-  OUTPUT_RULES;
+export const SPEC = {
+  name: 'predict',
+  summary:
+    'Applies a saved RFM model to new rows: a table of predictions on standard output (class scores to 4 decimals); --out for a CSV and --json for JSON, both at full precision. With the target column present, prints the accuracy or R2 too.',
+  args: [
+    ['MODEL', 'a model JSON from feature-lens fit --save-model'],
+    ['DATA', 'the rows to predict, with the training columns (the target column is optional)'],
+  ],
+  options: {
+    out: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'write the predictions as CSV there (- for standard output)',
+      default: 'not written',
+    },
+    json: {
+      type: 'string',
+      arg: 'OUT',
+      help: 'write the predictions and metrics as JSON there (- for standard output)',
+      default: 'not written',
+    },
+    force: { type: 'boolean', help: 'replace an existing output file', default: 'off' },
+    backend: {
+      type: 'string',
+      arg: 'B',
+      help: 'auto (WebGPU when an adapter exists, else the CPU), webgpu (f32) or cpu (float64)',
+      default: 'auto',
+    },
+    rows: {
+      type: 'string',
+      arg: 'N',
+      help: 'rows shown in the table (all rows go to --out and --json)',
+      default: '20',
+    },
+  },
+  notes: OUTPUT_RULES,
+} as const satisfies CommandSpec;
 
 function csvCell(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -41,25 +74,22 @@ async function readModelText(path: string): Promise<string> {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values: f, positionals } = parseCli(
-    args,
-    {
-      out: { type: 'string' },
-      force: { type: 'boolean' },
-      backend: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    USAGE,
-  );
-  if (f.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
+  const parsed = parseCommand(args, SPEC);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
   if (positionals.length !== 2)
-    throw new InputError(`expected MODEL and DATA, got ${positionals.length} arguments\n${USAGE}`);
+    throw new InputError(
+      `expected MODEL and DATA, got ${positionals.length} arguments; see feature-lens predict --help`,
+    );
   const [modelPath, dataPath] = positionals;
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
-  const outputs = await planOutputs({ '--out': f.out }, { force: !!f.force, inputs: [modelPath, dataPath] });
+  const shown = numberFlag('rows', f.rows, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0') ?? 20;
+  const outputs = await planOutputs(
+    { '--out': f.out, '--json': f.json },
+    { force: !!f.force, inputs: [modelPath, dataPath] },
+  );
+  // With an output on standard output, the table and metrics go to stderr.
+  const say = outputs['--out']?.stdout || outputs['--json']?.stdout ? process.stderr : process.stdout;
   const { model: saved, extra } = modelFromJson(await readModelText(modelPath), modelPath);
   const model = modelHead(saved);
   const schema = extra.schema as DatasetSchema | undefined;
@@ -69,24 +99,47 @@ export async function run(args: string[]): Promise<number> {
   const { dataset } = await readDatasetFile(dataPath, { target: model.targetName, targetOptional: true }, schema);
   const note = (line: string) => process.stderr.write(`note: ${line}\n`);
   const { value: pred } = await runRfmOnHost(choice, note, (backend) => predictModel(saved, dataset.X, backend));
-  const header =
-    model.task === 'classification'
-      ? ['row', 'prediction', ...(model.classes ?? []).map((c) => `score_${c}`)]
-      : ['row', 'prediction'];
-  const labels = model.task === 'classification' ? argmaxRows(pred) : null;
-  const lines = [header.map(csvCell).join(',')];
-  for (let i = 0; i < pred.rows; i++) {
+  const cls = model.task === 'classification';
+  const classes = model.classes ?? [];
+  const labels = cls ? argmaxRows(pred) : null;
+  const rows = Array.from({ length: pred.rows }, (_, i) => {
     const scores = Array.from(pred.data.subarray(i * pred.cols, (i + 1) * pred.cols));
-    const p = labels ? (model.classes?.[labels[i]] ?? String(labels[i])) : String(scores[0]);
-    lines.push([String(i + 1), csvCell(p), ...(labels ? scores.map(String) : [])].join(','));
+    const label = labels ? (classes[labels[i]] ?? String(labels[i])) : undefined;
+    return { row: i + 1, scores, prediction: label ?? scores[0] };
+  });
+  const evaluation =
+    dataset.y.length === pred.rows && dataset.hasTarget !== false ? evaluate(pred, dataset.y, model.task) : undefined;
+
+  if (outputs['--out']) {
+    const header = cls ? ['row', 'prediction', ...classes.map((c) => `score_${c}`)] : ['row', 'prediction'];
+    const lines = [header.map(csvCell).join(',')];
+    for (const r of rows)
+      lines.push([String(r.row), csvCell(String(r.prediction)), ...(cls ? r.scores.map(String) : [])].join(','));
+    await outputs['--out'].write(lines.join('\n') + '\n');
   }
-  const csv = lines.join('\n') + '\n';
-  await (outputs['--out']?.write ?? writeStdout)(csv);
-  if (dataset.y.length === pred.rows && dataset.hasTarget !== false) {
-    const e = evaluate(pred, dataset.y, model.task);
-    process.stderr.write(
-      `${model.task === 'classification' ? 'accuracy' : 'R^2'} ${fmt(e.metric)}, mse ${fmt(e.mse, 5)} on ${pred.rows} rows\n`,
+  await outputs['--json']?.write(
+    JSON.stringify({
+      model: modelPath,
+      data: dataPath,
+      task: model.task,
+      ...(cls ? { classes } : {}),
+      predictions: rows.map((r) => ({ row: r.row, prediction: r.prediction, ...(cls ? { scores: r.scores } : {}) })),
+      ...(evaluation ? { metric: evaluation.metric, mse: evaluation.mse } : {}),
+    }) + '\n',
+  );
+  const head = cls ? ['row', 'prediction', ...classes.map((c) => `score ${c}`)] : ['row', 'prediction'];
+  const body = rows
+    .slice(0, shown)
+    .map((r) => [
+      r.row,
+      cls ? String(r.prediction) : fmt(r.prediction as number),
+      ...(cls ? r.scores.map((v) => fmt(v)) : []),
+    ]);
+  if (shown > 0) say.write(table(head, body) + '\n');
+  if (rows.length > shown) say.write(`... ${rows.length - shown} more rows (--rows N, or --out/--json for all)\n`);
+  if (evaluation)
+    say.write(
+      `${cls ? 'accuracy' : 'R^2'} ${fmt(evaluation.metric)}, mse ${fmt(evaluation.mse, 5)} on ${pred.rows} rows\n`,
     );
-  }
   return 0;
 }

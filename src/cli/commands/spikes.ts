@@ -12,21 +12,67 @@ import {
   type LogContents,
 } from '../../core/logs/index';
 import { detectSpikes, DEFAULT_SPIKE_PARAMS, seriesProblems, type SpikeParams } from '../../core/logs/spikes';
-import { numberFlag, parseCli, requireInputFile, table } from '../io';
-import { OUTPUT_RULES, planOutputs, writeStdout } from '../output';
+import { numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
+import { OUTPUT_RULES, planOutputs } from '../output';
+import { findRunLog, RUN_FOLDER_DEPTH, type FolderAccess } from '../../core/logs/runFolder';
 
-const USAGE = `usage: feature-lens spikes LOG [--column NAME] [--json OUT] [--force]
-       [--window N] [--threshold K] [--min-ratio R] [--min-points N] [--merge-gap N]
-  LOG            metrics.csv (Lightning or any CSV with a header), *.jsonl, events.out.tfevents.*,
-                 or a run folder holding them (all its event files are read as one log)
-  --column NAME  the loss column/key/tag (default: the single most loss-like one)
-  --json OUT     write {column, n_points, spikes: [{start, peak, end, height_ratio, width}]} to OUT
-                 (positions in the log's step units: its step column, else the row index);
-                 without --json (or with --json -) the JSON goes to standard output
-  --force        overwrite OUT if it exists
-  detector (defaults): --window ${DEFAULT_SPIKE_PARAMS.window} --threshold ${DEFAULT_SPIKE_PARAMS.threshold} (robust sd) --min-ratio ${DEFAULT_SPIKE_PARAMS.minHeightRatio}
-                       --min-points ${DEFAULT_SPIKE_PARAMS.minPoints} --merge-gap ${DEFAULT_SPIKE_PARAMS.mergeGap}
-${OUTPUT_RULES}`;
+export const SPEC = {
+  name: 'spikes',
+  summary:
+    "Finds loss spikes in a training log: a table on standard output, --json for the machine-readable report. Positions are in the log's step units (its step column, else the row index).",
+  args: [
+    [
+      'LOG',
+      'metrics.csv (Lightning or any CSV with a header), *.jsonl, events.out.tfevents.*, or a run folder: its own log (all its event files read as one), else the most recently written run below it (lightning_logs/ -> version_N), as the extension follows it',
+    ],
+  ],
+  options: {
+    column: {
+      type: 'string',
+      arg: 'NAME',
+      help: 'the loss column, key or tag',
+      default: 'the single most loss-like one',
+    },
+    json: {
+      type: 'string',
+      arg: 'OUT',
+      help: 'write {column, n_points, spikes: [{start, peak, end, height_ratio, width, ...}]} there (- for standard output)',
+      default: 'not written',
+    },
+    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+    window: {
+      type: 'string',
+      arg: 'N',
+      help: 'trailing window of the robust baseline (>= 3)',
+      default: String(DEFAULT_SPIKE_PARAMS.window),
+    },
+    threshold: {
+      type: 'string',
+      arg: 'K',
+      help: 'a spike starts K robust standard deviations above the baseline',
+      default: String(DEFAULT_SPIKE_PARAMS.threshold),
+    },
+    'min-ratio': {
+      type: 'string',
+      arg: 'R',
+      help: 'minimum peak / baseline ratio (>= 1)',
+      default: String(DEFAULT_SPIKE_PARAMS.minHeightRatio),
+    },
+    'min-points': {
+      type: 'string',
+      arg: 'N',
+      help: 'minimum points above the threshold',
+      default: String(DEFAULT_SPIKE_PARAMS.minPoints),
+    },
+    'merge-gap': {
+      type: 'string',
+      arg: 'N',
+      help: 'spikes closer than N points are merged',
+      default: String(DEFAULT_SPIKE_PARAMS.mergeGap),
+    },
+  },
+  notes: OUTPUT_RULES,
+} as const satisfies CommandSpec;
 
 /** JSON has no Infinity: a spike into NaN/Inf gets height_ratio null (non_finite_peak; diverged if it never came back). */
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
@@ -43,66 +89,64 @@ async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
+/** The CLI's view of the file system for the shared run-folder rule (core/logs/runFolder.ts). */
+const nodeFolders: FolderAccess<string> = {
+  list: async (dir) =>
+    (await readdir(dir, { withFileTypes: true })).map((e) => ({
+      name: e.name,
+      file: e.isFile(),
+      dir: e.isDirectory(),
+    })),
+  child: (dir, name) => join(dir, name),
+  mtime: async (file) => (await stat(file).catch(() => undefined))?.mtimeMs ?? 0,
+};
+
 /**
- * A log file, or a run folder: its TensorBoard event files in name order (a resumed run writes a new
- * file whose name carries a later timestamp) merged into one log, else its metrics.csv, else its one
- * .csv/.jsonl file.
+ * A log file, or a run folder (core/logs/runFolder.ts: its own log, else the newest run below it). All
+ * the event files of the chosen folder are merged in name order into one log (a resumed run writes a new
+ * file whose name carries a later timestamp).
  */
-async function readLogPath(path: string): Promise<LogContents> {
+async function readLogPath(path: string): Promise<{ log: LogContents; file: string; note?: string }> {
   const info = await stat(path).catch(() => undefined);
-  if (!info?.isDirectory()) return readLog(await readBytes(path), path);
-  const names = (await readdir(path)).sort();
-  const events = names.filter((n) => logKindOf(n) === 'tfevents');
-  if (events.length > 0) {
-    const sizes = await Promise.all(
-      events.map(async (n) => (await stat(join(path, n)).catch(() => undefined))?.size ?? 0),
+  if (!info?.isDirectory()) return { log: readLog(await readBytes(path), path), file: path };
+  const found = await findRunLog(nodeFolders, path, logKindOf);
+  if (!found.log)
+    throw new InputError(
+      found.several
+        ? `${path}: several .csv/.jsonl files and no metrics.csv or TensorBoard event files; give the log file itself`
+        : `${path}: no TensorBoard event files, metrics.csv or .csv/.jsonl log in this folder or the run folders below it (${RUN_FOLDER_DEPTH} levels)`,
     );
-    checkLogSize(
-      sizes.reduce((a, b) => a + b, 0),
-      `${path} (its ${events.length} event file${events.length === 1 ? '' : 's'} together)`,
-    );
-    const parts = await Promise.all(events.map(async (n) => readLog(await readBytes(join(path, n)), join(path, n))));
-    const tags: string[] = [];
-    for (const p of parts) for (const t of p.tags) if (!tags.includes(t)) tags.push(t);
-    return {
+  const { dir, files } = found.log;
+  const note = found.inSubfolder ? `the most recently written run: ${dir}` : undefined;
+  if (found.log.kind !== 'tfevents')
+    return { log: readLog(await readBytes(join(dir, files[0])), join(dir, files[0])), file: join(dir, files[0]), note };
+  const sizes = await Promise.all(files.map(async (n) => (await stat(join(dir, n)).catch(() => undefined))?.size ?? 0));
+  checkLogSize(
+    sizes.reduce((a, b) => a + b, 0),
+    `${dir} (its ${files.length} event file${files.length === 1 ? '' : 's'} together)`,
+  );
+  const parts = await Promise.all(files.map(async (n) => readLog(await readBytes(join(dir, n)), join(dir, n))));
+  const tags: string[] = [];
+  for (const p of parts) for (const t of p.tags) if (!tags.includes(t)) tags.push(t);
+  return {
+    file: dir,
+    note,
+    log: {
       kind: 'tfevents',
       tags,
       stepSource: 'event step',
       points: mergeEventFiles(parts.map((p) => p.points)),
-      problems: parts.flatMap((p, k) => p.problems.map((q) => ({ ...q, message: `${events[k]}: ${q.message}` }))),
-    };
-  }
-  const single = names.includes('metrics.csv')
-    ? ['metrics.csv']
-    : names.filter((n) => logKindOf(n) === 'csv' || logKindOf(n) === 'jsonl');
-  if (single.length !== 1) {
-    throw new InputError(
-      `${path}: expected TensorBoard event files, a metrics.csv, or exactly one .csv/.jsonl log in the folder; found ${single.length ? single.join(', ') : 'none'}`,
-    );
-  }
-  return readLog(await readBytes(join(path, single[0])), join(path, single[0]));
+      problems: parts.flatMap((p, k) => p.problems.map((q) => ({ ...q, message: `${files[k]}: ${q.message}` }))),
+    },
+  };
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const { values: f, positionals } = parseCli(
-    args,
-    {
-      column: { type: 'string' },
-      json: { type: 'string' },
-      force: { type: 'boolean' },
-      window: { type: 'string' },
-      threshold: { type: 'string' },
-      'min-ratio': { type: 'string' },
-      'min-points': { type: 'string' },
-      'merge-gap': { type: 'string' },
-    },
-    USAGE,
-  );
-  if (positionals.length !== 1) throw new InputError(`expected one LOG file, got ${positionals.length}\n${USAGE}`);
+  const parsed = parseCommand(args, SPEC);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
+  if (positionals.length !== 1)
+    throw new InputError(`expected one LOG file or folder, got ${positionals.length}; see feature-lens spikes --help`);
   const file = positionals[0];
   const int = (v: number) => Number.isInteger(v);
   const params: Partial<SpikeParams> = {};
@@ -122,8 +166,11 @@ export async function run(args: string[]): Promise<number> {
 
   const outputs = await planOutputs({ '--json': f.json }, { force: !!f.force, inputs: [file] });
   const out = outputs['--json'];
+  // With --json -, the table goes to stderr so standard output is the JSON alone.
+  const say = out?.stdout ? process.stderr : process.stdout;
 
-  const read = await readLogPath(file);
+  const { log: read, note } = await readLogPath(file);
+  if (note) process.stderr.write(`note: ${file}: ${note}\n`);
   const choice = chooseLossColumn(read.tags, f.column, file);
   const series0 = choice.kind === 'ambiguous' ? undefined : seriesOf(read.points, choice.column);
   // NaN/Inf points and values <= 0 are reported with the reader's problems (and still detected).
@@ -162,17 +209,12 @@ export async function run(args: string[]): Promise<number> {
       baseline: s.baseline,
     })),
   };
-  const text = JSON.stringify(report, null, 1) + '\n';
-  if (!out || out.stdout) {
-    await writeStdout(text);
-    return 0;
-  }
-  await out.write(text);
-  process.stdout.write(
+  await out?.write(JSON.stringify(report, null, 1) + '\n');
+  say.write(
     `${file}: column '${choice.column}' (${series.values.length} points, steps from ${log.stepSource}): ${spikes.length} spike(s)\n`,
   );
   if (spikes.length) {
-    process.stdout.write(
+    say.write(
       table(
         ['start', 'peak', 'end', 'height', 'width', 'recovered'],
         spikes.map((s) => [
@@ -186,6 +228,6 @@ export async function run(args: string[]): Promise<number> {
       ) + '\n',
     );
   }
-  process.stdout.write(`wrote ${out.path}\n`);
+  if (out && !out.stdout) say.write(`wrote ${out.path}\n`);
   return 0;
 }

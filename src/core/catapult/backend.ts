@@ -4,7 +4,7 @@ import type { Mat } from '../mat';
  * Compute for the catapult lab's two-layer ReLU network f(x) = a^T relu(W x) / sqrt(m)
  * (NTK parametrisation; W is m x d row-major, a has m entries) trained on the mean squared loss
  * L = (1 / 2n) sum_i (f(x_i) - y_i)^2. The NTK is normalised like the loss, K = J J^T / n, so GD is
- * stable below eta = 2 / lambda_max(K) (SCIENCE.md §3).
+ * stable below eta = 2 / lambda_max(K) (docs/science.md §3).
  *
  * A session owns the data and the weights, so a device backend uploads them once and keeps them
  * resident; only residuals, NTK-vector products and the d x d AGOP come back. The CPU float64

@@ -2,7 +2,7 @@ import { normal, rng } from '../random';
 import { classifyPhase, type Phase } from './phase';
 
 /**
- * The two-layer linear toy model of SCIENCE.md §3: f = v^T u x / sqrt(m) with u, v in R^m and one
+ * The two-layer linear toy model of docs/science.md §3: f = v^T u x / sqrt(m) with u, v in R^m and one
  * input x with |x| = 1 (so x = 1), loss (f - y)^2 / 2, NTK lambda = (|u|^2 + |v|^2) / m.
  */
 
@@ -12,7 +12,7 @@ export interface ToyState {
 }
 
 /**
- * The exact scalar recursion of one GD step (SCIENCE.md §3):
+ * The exact scalar recursion of one GD step (docs/science.md §3):
  * e' = e (1 - eta lambda + eta^2 e f / m), lambda' = lambda + (eta e / m)(eta e lambda - 4 f).
  */
 export function toyStep(s: ToyState, y: number, eta: number, m: number): ToyState {

@@ -1,5 +1,5 @@
 /**
- * Phases of training at a given learning rate (SCIENCE.md §3): lazy (loss falls, the NTK barely
+ * Phases of training at a given learning rate (docs/science.md §3): lazy (loss falls, the NTK barely
  * moves), catapult (loss rises sharply, the top NTK eigenvalue drops below 2/eta, loss falls), or
  * divergent. Decided from the loss trajectory alone, never from the learning-rate factor.
  */

@@ -15,7 +15,7 @@ export interface LrSweepPoint {
   /** Last measured top NTK eigenvalue against 2 / eta: a catapult ends below the edge. */
   readonly finalLambda: number;
   readonly edge: number;
-  /** Linear toy only: the phase of the exact scalar recursion from the same initial state (SCIENCE.md §3). */
+  /** Linear toy only: the phase of the exact scalar recursion from the same initial state (docs/science.md §3). */
   readonly recursionPhase?: Phase;
 }
 
@@ -69,7 +69,7 @@ export interface BatchSweepPoint {
   readonly batch: number;
   readonly seed: number;
   readonly phase: Phase;
-  /** Rise-and-return episodes of the full-batch loss (SCIENCE.md §3: smaller batches, more catapults). */
+  /** Rise-and-return episodes of the full-batch loss (docs/science.md §3: smaller batches, more catapults). */
   readonly catapults: number;
   readonly finalAlignment: number | null;
   readonly testLoss: number | null;

@@ -46,7 +46,7 @@ export function lowRankTask(n: number, d: number, seed: number, nTest = 0): LabT
   return { X: train.X, y: train.y, targetAgop: G, Xtest: test?.X, ytest: test?.y };
 }
 
-/** cos(A, B) = <A, B>_F / (|A|_F |B|_F) (SCIENCE.md §3). */
+/** cos(A, B) = <A, B>_F / (|A|_F |B|_F) (docs/science.md §3). */
 export function frobeniusCosine(A: Float64Array, B: Float64Array): number {
   let ab = 0,
     aa = 0,

@@ -1,7 +1,7 @@
 // The part every loader shares: a table of raw columns (from CSV, Parquet or a numpy matrix) becomes a
 // Dataset. Column kinds, missing values, one-hot encoding, the target, the task and the training schema
 // are decided here once, so every file format behaves the same.
-import { InputError } from '../errors';
+import { InputError, option } from '../errors';
 import { MAX_CELLS, MAX_FEATURES } from '../limits';
 import { mat } from '../mat';
 import type { Dataset, Task } from './dataset';
@@ -99,8 +99,7 @@ export function isMissingText(cell: string): boolean {
   return MISSING_TOKENS.has(cell.trim().toLowerCase());
 }
 
-export const IMPUTE_HINT =
-  'use --impute (impute: true) to fill missing features with the column mean or most frequent value';
+export const IMPUTE_HINT = `use ${option('impute')} to fill missing features with the column mean or most frequent value`;
 
 function quote(s: string): string {
   return JSON.stringify(s.length > 40 ? s.slice(0, 37) + '...' : s).replace(/^"|"$/g, "'");
@@ -263,6 +262,22 @@ function kindOf(table: TableSource, col: RawColumn, role: 'feature' | 'target'):
 
 export function suggestTarget(names: readonly string[]): string {
   return names.find((n) => TARGET_NAMES.test(n.trim())) ?? names[names.length - 1];
+}
+
+/** Whether a column is named as a target is (y, label, class, target, ...); else the default target is merely the last column. */
+export const isTargetLikeName = (name: string): boolean => TARGET_NAMES.test(name.trim());
+
+/**
+ * A target named like the features, as numbered columns are (x9 among x0..x8, col9 among col0..col8,
+ * px_27_27 among px_*): most likely a feature taken as the target because the file does not say which
+ * column is the target.
+ */
+export function targetLooksLikeFeature(target: string, features: readonly string[]): boolean {
+  if (isTargetLikeName(target) || features.length === 0) return false;
+  const stem = (n: string) => n.trim().toLowerCase().replace(/\d+/g, '#');
+  if (!/\d/.test(target)) return false;
+  const t = stem(target);
+  return features.filter((f) => stem(f) === t).length >= Math.max(1, features.length / 2);
 }
 
 /** Strings are labels; otherwise a few distinct integers are labels too (e.g. 0/1/2), anything else is regression. */

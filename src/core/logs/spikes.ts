@@ -1,5 +1,5 @@
 /**
- * Loss-spike detection (the spikes SCIENCE.md §3 explains as catapults).
+ * Loss-spike detection (the spikes docs/science.md §3 explains as catapults).
  *
  * Works on log(loss), where a spike is a multiplicative jump and training noise is roughly
  * scale-free. Each point is compared with the median of the last `baselinePoints` points that are

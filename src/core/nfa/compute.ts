@@ -1,4 +1,4 @@
-// The NFA orchestrator (SCIENCE.md §2): per dense layer l, NFM_l = W_l^T W_l (or of W_l - W_l^init), the
+// The NFA orchestrator (docs/science.md §2): per dense layer l, NFM_l = W_l^T W_l (or of W_l - W_l^init), the
 // network AGOP at the input of layer l averaged over the rows, AGOP^(1/2), and their correlations.
 // Heavy work (forward + Jacobians) runs on an NfaBackend in row chunks; everything else is here, once.
 import { throwIfCancelled, type CancelToken } from '../errors';
@@ -26,7 +26,7 @@ export interface NfaOptions {
 export interface LayerNfa {
   /** Weight tensor name, e.g. `0.weight`. */
   name: string;
-  /** 'conv': a Conv2d layer of a conv network (SCIENCE.md §6), its AGOP the patch-AGOP. */
+  /** 'conv': a Conv2d layer of a conv network (docs/science.md §6), its AGOP the patch-AGOP. */
   kind: 'conv' | 'dense';
   /** [outDim, inDim] as stored; a conv layer's [k, c kh kw] (its filters flattened). */
   shape: [number, number];
@@ -103,7 +103,7 @@ export async function networkAgops(
 }
 
 /**
- * Conv network: per layer, the patch-AGOP averaged over rows and positions (SCIENCE.md §6; a dense layer
+ * Conv network: per layer, the patch-AGOP averaged over rows and positions (docs/science.md §6; a dense layer
  * has one position, so its entry is the dense AGOP at its input). The backend returns the k x k Grams H_l
  * of the output gradients at each layer's convolution; W_l^T H_l W_l is formed here in float64.
  */

@@ -1,4 +1,4 @@
-// Float64 conv-network kernels on the CPU (the oracle of the conv NFA, SCIENCE.md §6): forward pass and
+// Float64 conv-network kernels on the CPU (the oracle of the conv NFA, docs/science.md §6): forward pass and
 // the per-layer patch-AGOP sums. For layer l with weights W_l (k x c kh kw) and z_l its convolution output,
 // the gradient of output f_o with respect to the patch x_p through the convolution at p alone is
 // W_l^T g_{o,p}, g_{o,p} = d f_o / d z_l[:, p] (k values). So

@@ -1,4 +1,4 @@
-// A convolutional network read from a state_dict (SCIENCE.md §6): 4-D `*.weight` tensors [k, c, kh, kw]
+// A convolutional network read from a state_dict (docs/science.md §6): 4-D `*.weight` tensors [k, c, kh, kw]
 // are Conv2d layers, 2-D ones the dense head after a flatten. A state_dict records neither stride, padding
 // nor pooling: PyTorch's defaults (stride 1, padding 0, no pooling) are assumed unless flags or an
 // architecture JSON (ConvArchSchema) declare them. Forward convention, per conv layer l:

@@ -1,4 +1,4 @@
-// Matrix correlations used by the NFA references (SCIENCE.md §2): cosine = <A, B>_F / (|A|_F |B|_F);
+// Matrix correlations used by the NFA references (docs/science.md §2): cosine = <A, B>_F / (|A|_F |B|_F);
 // Pearson = cosine after subtracting each matrix's mean entry; both optionally over off-diagonal
 // entries only (then the mean is that of the off-diagonal entries).
 import { eighSym } from '../linalg/eigh';

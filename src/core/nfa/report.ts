@@ -27,7 +27,7 @@ export interface RfmCorrelationJson {
 
 export interface NfaReportLayer {
   name: string;
-  /** 'conv' for a Conv2d layer (the AGOP is the patch-AGOP, SCIENCE.md §6), else 'dense'. */
+  /** 'conv' for a Conv2d layer (the AGOP is the patch-AGOP, docs/science.md §6), else 'dense'. */
   kind: 'conv' | 'dense';
   /** [out, in]; a conv layer's [k, c kh kw] (the matrices are (c kh kw)^2). */
   shape: [number, number];

@@ -1,4 +1,4 @@
-// The NFA study (SCIENCE.md §2): a network's NFM_l against its AGOP_l per layer (computeNfa), then the
+// The NFA study (docs/science.md §2): a network's NFM_l against its AGOP_l per layer (computeNfa), then the
 // first layer's NFM against an RFM's feature matrix M — an RFM fitted on the same rows, or a given M.
 // The CLI's `nfa` and the extension's NFA view both run this; where each part computes is planned by
 // core/compute.ts (features 'nfa' and 'rfm'), the caller only says how a placement computes (the RFM

@@ -5,7 +5,7 @@ import type { SolveInfo, SolverLimits, SolverName } from './solvers';
 /**
  * Compute backends. The RFM orchestrator (src/core/rfm/fit.ts) transforms points with R (R^T R = M)
  * before calling a backend, so every kernel here is a function of the plain Euclidean distance
- * between rows: Laplace exp(-r / L) or Gaussian exp(-r^2 / (2 L^2)) (SCIENCE.md §1).
+ * between rows: Laplace exp(-r / L) or Gaussian exp(-r^2 / (2 L^2)) (docs/science.md §1).
  */
 export type KernelName = 'laplace' | 'gaussian';
 export interface KernelSpec {
@@ -55,7 +55,7 @@ export interface Backend {
   predict(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat): Promise<Mat>;
   /**
    * Moments of the predictor's input gradients g_c(z) = grad_z sum_i alpha_ic k(z, x_i) over the rows
-   * z of Z. Terms with |z - x_i| < 1e-10 are dropped (SCIENCE.md §1). Never holds all gradients at once.
+   * z of Z. Terms with |z - x_i| < 1e-10 are dropped (docs/science.md §1). Never holds all gradients at once.
    */
   gradMoments(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, diagOnly: boolean): Promise<GradMoments>;
   /** Frees device resources. The backend is unusable afterwards. */

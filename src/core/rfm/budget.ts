@@ -2,7 +2,7 @@
 // n x n float64 kernel matrix and factors it (n^3/3 per round); WebGPU keeps K on the device when it fits
 // maxDeviceBytes and recomputes its tiles per CG product otherwise (rfm/webgpu.ts). The limits are in
 // core/limits.ts; fitRfm refuses a CPU fit over them with the largest n that fits and the ways out.
-import { InputError } from '../errors';
+import { InputError, option } from '../errors';
 import { CPU_FLOPS, formatBytes, MAX_CPU_FIT_SECONDS, MAX_CPU_KERNEL_BYTES } from '../limits';
 import type { SolverName } from './solvers';
 
@@ -131,13 +131,13 @@ export function checkRfmBudget(s: RfmShape, backend: 'cpu' | 'webgpu', source: s
       : `it would take about ${round(e.seconds!)} s (estimate), over the CPU limit of ${MAX_CPU_FIT_SECONDS} s`;
   const agopHeavy = s.agopSamples > 1000 && Math.min(s.n, s.agopSamples) * s.d * s.d > s.n ** 3 / 3;
   const ways = [
-    'run on WebGPU (--backend webgpu or auto, where a GPU is available)',
+    `run on WebGPU (${option('backend')} webgpu or auto, where a GPU is available)`,
     ...(kernelBytes > MAX_CPU_KERNEL_BYTES && s.solver !== 'eigenpro'
-      ? ['use --solver eigenpro (O(n) memory, never forms K)']
+      ? [`use ${option('solver')} eigenpro (O(n) memory, never forms K)`]
       : []),
     `subsample the training rows to at most ${largestCpuRows(s)}`,
-    ...(agopHeavy ? ['lower --agop-samples'] : []),
-    ...(s.iters > 1 ? ['use fewer --iters'] : []),
+    ...(agopHeavy ? [`lower ${option('agopSamples')}`] : []),
+    ...(s.iters > 1 ? [`use fewer ${option('iters')}`] : []),
   ];
   throw new InputError(
     `${source}: an RFM fit of ${s.n} training rows (d = ${s.d}) on the CPU is refused: ${over}; ${ways.join(', or ')}`,

@@ -4,7 +4,7 @@
 // fit once more with M_T. The solve, the ridge retry, the AGOP's change of coordinates and M's update are
 // core/rfm's.
 import type { Dataset } from '../data/dataset';
-import type { ImageShape } from '../data/images';
+import { detectImageShape, type ImageShape } from '../data/images';
 import { splitDataset } from '../data/split';
 import { InputError, throwIfCancelled, type BackendName, type CancelToken } from '../errors';
 import { CPU_FLOPS, formatBytes, MAX_CPU_FIT_SECONDS, MAX_CPU_KERNEL_BYTES, MAX_PATCH_VALUES } from '../limits';
@@ -232,10 +232,11 @@ export async function fitConvRfm(
 ): Promise<ConvRfmResult> {
   const opts = parseConvRfmOptions(options, 'option');
   const started = now();
-  const imageShape = data.imageShape ?? ctx.imageShape;
+  // A plain table whose columns are named as pixels (px_<row>_<col>, pixel0..) is an image by itself.
+  const imageShape = data.imageShape ?? ctx.imageShape ?? detectImageShape(data.featureNames)?.shape;
   if (!imageShape)
     throw new InputError(
-      `${data.source}: has no image shape; expected images ((N, C, H, W) arrays in an .npz, or a table read with --image-shape C,H,W)`,
+      `${data.source}: has no image shape; expected images ((N, C, H, W) arrays in an .npz, a table read with --image-shape C,H,W, or pixel columns named px_<row>_<col>)`,
     );
   if (imageShape[0] * imageShape[1] * imageShape[2] !== data.X.cols)
     throw new InputError(

@@ -2,7 +2,7 @@ import type { Backend, KernelSpec } from './backend';
 import { checkRfmBudget, describeEstimate, type RfmEstimate } from './budget';
 import type { Dataset } from '../data/dataset';
 import { splitDataset } from '../data/split';
-import { InputError, throwIfCancelled, type CancelToken } from '../errors';
+import { InputError, option, throwIfCancelled, type CancelToken } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
 import { permutation } from '../random';
 import { evaluate, targetMatrix } from './metrics';
@@ -21,10 +21,13 @@ import { resolveSolver } from './solvers';
 import {
   DEFAULT_RFM_OPTIONS,
   type FeatureMatrix,
+  EARLY_STOP_FRACTION,
   type FitResult,
+  type HeldOut,
   type IterationRecord,
   type RfmModel,
   type RfmOptions,
+  type Selection,
 } from './types';
 
 export interface FitContext {
@@ -94,7 +97,7 @@ export function checkClasses(train: Dataset): void {
   if (train.y.every((v) => v === first)) {
     const name = train.classes?.[first] ?? String(first);
     throw new InputError(
-      `${train.source}: the target '${train.targetName}' has one class ('${name}') in all ${train.y.length} training rows; expected at least two classes to classify (choose another --target, or --task regression for a numeric target)`,
+      `${train.source}: the target '${train.targetName}' has one class ('${name}') in all ${train.y.length} training rows; expected at least two classes to classify (choose another ${option('target')}, or ${option('task')} regression for a numeric target)`,
     );
   }
 }
@@ -112,45 +115,71 @@ export async function predictRfm(model: RfmModel, Z: Mat, backend: Backend): Pro
   );
 }
 
-/** Better-than for the early-stopping/selection criterion: accuracy (ties: MSE) or validation MSE. */
-function better(a: IterationRecord, b: IterationRecord, classification: boolean): boolean {
-  const am = a.testMse ?? a.trainMse,
-    bm = b.testMse ?? b.trainMse;
-  if (classification && a.testMetric !== null && b.testMetric !== null && a.testMetric !== b.testMetric)
-    return a.testMetric > b.testMetric;
-  return am < bm;
+/** The criterion early stopping reads: the inner split's (when there is one), else the held-out, else the training one. */
+function criterion(r: IterationRecord): { metric: number | null; mse: number } {
+  if (r.selectMse !== undefined) return { metric: r.selectMetric ?? null, mse: r.selectMse };
+  return r.testMse !== null ? { metric: r.testMetric, mse: r.testMse } : { metric: null, mse: r.trainMse };
 }
 
-/** xRFM's rule: stop once the validation criterion is more than 10% worse than the best so far. */
-function muchWorse(cur: IterationRecord, best: IterationRecord, classification: boolean): boolean {
-  if (classification && cur.testMetric !== null && best.testMetric !== null)
-    return cur.testMetric < 0.9 * best.testMetric;
-  return (cur.testMse ?? cur.trainMse) > 1.1 * (best.testMse ?? best.trainMse);
+/** Better-than for the early-stopping/selection criterion: accuracy (ties: MSE) or MSE. */
+function better(a: IterationRecord, b: IterationRecord, classification: boolean): boolean {
+  const ca = criterion(a),
+    cb = criterion(b);
+  if (classification && ca.metric !== null && cb.metric !== null && ca.metric !== cb.metric)
+    return ca.metric > cb.metric;
+  return ca.mse < cb.mse;
 }
+
+/** xRFM's rule: stop once the criterion is more than 10% worse than the best so far. */
+function muchWorse(cur: IterationRecord, best: IterationRecord, classification: boolean): boolean {
+  const c = criterion(cur),
+    b = criterion(best);
+  if (classification && c.metric !== null && b.metric !== null) return c.metric < 0.9 * b.metric;
+  return c.mse > 1.1 * b.mse;
+}
+
+/** Rows below which early stopping does not split the training rows again (it chooses on the held-out rows). */
+const MIN_ROWS_FOR_INNER_SPLIT = 20;
 
 /**
- * Fits a Recursive Feature Machine (SCIENCE.md §1): M_0 = I; for t = 0..T-1 fit the kernel predictor with
- * M_t, record metrics, set M_{t+1} from the AGOP; then fit once more with M_T. With earlyStop, stops when
- * the held-out criterion worsens by more than 10% and returns the best iteration (xRFM). Every heavy step
+ * Fits a Recursive Feature Machine (docs/science.md §1): M_0 = I; for t = 0..T-1 fit the kernel predictor with
+ * M_t, record metrics, set M_{t+1} from the AGOP; then fit once more with M_T. With earlyStop, a seeded
+ * EARLY_STOP_FRACTION of the training rows is set aside (an inner split), the fit stops when the criterion
+ * on it worsens by more than 10% and returns its best iteration (xRFM); the reported validation metric is
+ * measured on the other held-out rows, which the choice never saw. Every heavy step
  * runs on ctx.backend; this function is the only RFM loop, whatever the device. Where it runs and what
  * happens when that device fails (a BackendError) is the caller's (core/compute.ts runPlaced).
  */
 export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx: FitContext): Promise<FitResult> {
   const opts = parseRfmOptions(options, 'option', DEFAULT_RFM_OPTIONS);
   const started = now();
+  // A one-class file is refused as such (before a split could make it look like a smaller problem).
+  if (!ctx.allowOneClass) checkClasses(trainIn);
   let train = trainIn;
   let test = ctx.test;
+  let heldOut: HeldOut = test ? { kind: 'file', source: test.source, rows: test.X.rows } : { kind: 'none' };
   if (!test && ctx.valFraction !== undefined && ctx.valFraction > 0) {
     const s = splitDataset(train, ctx.valFraction, opts.seed);
     train = s.train;
     test = s.held;
+    heldOut = { kind: 'split', fraction: ctx.valFraction, seed: opts.seed, rows: test.X.rows };
+  }
+  let select: Dataset | undefined;
+  let selection: Selection | undefined;
+  if (opts.earlyStop) {
+    if (train.X.rows >= MIN_ROWS_FOR_INNER_SPLIT) {
+      const s = splitDataset(train, EARLY_STOP_FRACTION, opts.seed + 2);
+      train = s.train;
+      select = { ...s.held, source: `${trainIn.source} (early-stopping split)` };
+      selection = { on: 'inner split', rows: select.X.rows };
+    } else selection = test ? { on: 'held-out', rows: test.X.rows } : { on: 'train', rows: train.X.rows };
   }
   const n = train.X.rows,
     d = train.X.cols;
   if (n < 2) throw new InputError(`${train.source}: need at least 2 training rows, got ${n}`);
   if (test && test.X.cols !== d)
     throw new InputError(`${test.source}: expected ${d} feature columns like the training data, got ${test.X.cols}`);
-  if (!ctx.allowOneClass) checkClasses(train);
+  if (!ctx.allowOneClass) checkClasses({ ...train, source: trainIn.source });
   const classification = train.task === 'classification';
   const nClasses = classification ? (train.classes?.length ?? Math.max(...train.y) + 1) : 1;
   // Memory and time from n, d, classes and the backend, before the kernel matrix is allocated.
@@ -160,17 +189,18 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     n,
     d,
     classes: nClasses,
-    nTest: test ? test.X.rows : 0,
+    nTest: (test ? test.X.rows : 0) + (select ? select.X.rows : 0),
     iters: opts.iters,
     agopSamples: opts.agopSamples,
     diag: opts.diag,
   };
-  const estimate = checkRfmBudget(shape, ctx.backend.name, train.source);
+  const estimate = checkRfmBudget(shape, ctx.backend.name, trainIn.source);
   ctx.onEstimate?.(estimate, describeEstimate(shape, estimate));
   const Y = targetMatrix(train.y, train.task, nClasses);
   const scaler = opts.standardize ? standardizer(train.X) : null;
   const Xs = standardize(train.X, scaler);
   const Ts = test ? standardize(test.X, scaler) : null;
+  const Ss = select ? standardize(select.X, scaler) : null;
   const kernel: KernelSpec = { name: opts.kernel, bandwidth: opts.bandwidth };
   const agopIdx = n > opts.agopSamples ? permutation(n, opts.seed + 1).subarray(0, opts.agopSamples) : null;
 
@@ -207,12 +237,20 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       phases.predict = now() - tp;
       testEval = evaluate(pred, test.y, test.task);
     }
+    let selectEval: { metric: number; mse: number } | null = null;
+    if (select && Ss) {
+      const tp = now();
+      const pred = await backend.predict(applyTransform(Ss, R), Xt, kernel, alpha);
+      phases.predict += now() - tp;
+      selectEval = evaluate(pred, select.y, select.task);
+    }
     const rec: IterationRecord = {
       iter: t,
       trainMetric: trainEval.metric,
       trainMse: trainEval.mse,
       testMetric: testEval?.metric ?? null,
       testMse: testEval?.mse ?? null,
+      ...(selectEval ? { selectMetric: selectEval.metric, selectMse: selectEval.mse } : {}),
       seconds: 0,
       phases,
       regUsed: reg,
@@ -228,7 +266,9 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       const G = agopFromMoments(moments, R, Z.rows, opts.diag, opts.centerGrads, d);
       M = nextFeatureMatrix(G, opts);
       if (!M.data.every(Number.isFinite))
-        throw new InputError('the AGOP has non-finite entries; try a larger --bandwidth or --reg');
+        throw new InputError(
+          `the AGOP has non-finite entries; try a larger ${option('bandwidth')} or ${option('reg')}`,
+        );
       phases.agop = now() - ta;
     }
     rec.seconds = now() - t0;
@@ -270,6 +310,8 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     importance: diagonal(chosen.M),
     options: opts,
     solver,
+    heldOut,
+    ...(selection ? { selection } : {}),
     seconds: now() - started,
     model,
   };

@@ -1,6 +1,6 @@
 import type { KernelSpec } from './backend';
 
-/** Below this distance a training point is treated as the query itself: its gradient term is dropped (SCIENCE.md §1). */
+/** Below this distance a training point is treated as the query itself: its gradient term is dropped (docs/science.md §1). */
 export const DIST_EPS = 1e-10;
 
 /** k(r) for Euclidean distance r between transformed points. */

@@ -13,7 +13,7 @@ type Spec =
 
 const positive: Spec = { kind: 'number', want: 'a positive number', ok: (v) => v > 0 };
 
-/** What each option accepts (SCIENCE.md §1 for their meaning). */
+/** What each option accepts (docs/science.md §1 for their meaning). */
 export const RFM_OPTION_SPECS: { readonly [K in keyof RfmOptions]: Spec } = {
   kernel: { kind: 'choice', values: ['laplace', 'gaussian'] },
   bandwidth: positive,

@@ -16,12 +16,19 @@ import type {
 } from './types';
 import { SOLVER_CHOICES, type SolverName } from './solvers';
 
-/** One iteration in the JSON report (the in-memory train MSE is not part of it). */
+/**
+ * One iteration in the JSON report. test_* are the held-out (validation) metrics: a seeded validation
+ * split, or the test file when one is given. select_* are early stopping's inner split (when it has one).
+ */
 export interface IterationReport {
   iter: number;
   train_metric: number;
+  /** Absent in reports written before it was added (read back as null). */
+  train_mse?: number;
   test_metric: number | null;
   test_mse: number | null;
+  select_metric?: number;
+  select_mse?: number;
   seconds: number;
   phases: PhaseSeconds;
   reg_used: number;
@@ -35,7 +42,16 @@ export interface FinalReport {
   train_metric: number;
   test_metric: number | null;
   test_mse: number | null;
+  /** The same numbers as test_* under the name the panel and the CLI use (added; test_* kept for readers of old reports). */
+  validation_metric?: number | null;
+  validation_mse?: number | null;
 }
+
+/** Where the held-out metric comes from (snake_case of HeldOut). */
+export type HeldOutReport =
+  | { kind: 'split'; fraction: number; seed: number; rows: number }
+  | { kind: 'file'; source: string; rows: number }
+  | { kind: 'none' };
 
 /** The documented JSON report of a fit (CLI `--json`, extension run files): everything but the model. */
 export interface FitReport {
@@ -57,6 +73,9 @@ export interface FitReport {
   M: number[][];
   importance: number[];
   seconds: number;
+  held_out?: HeldOutReport;
+  /** With early stopping: the rows the iteration was chosen on. */
+  early_stop?: { selected_on: 'inner split' | 'held-out' | 'train'; rows: number };
   /** An xRFM tree fit (core/rfm/tree.ts): its leaves, depth and leaf sizes, and each leaf's fit. */
   tree?: TreeReport;
 }
@@ -106,6 +125,8 @@ export const FinalReportSchema: z.ZodType<FinalReport, unknown> = z.looseObject(
   train_metric: reported,
   test_metric: reportedOrNull,
   test_mse: reportedOrNull,
+  validation_metric: reportedOrNull.optional(),
+  validation_mse: reportedOrNull.optional(),
 });
 
 /**
@@ -128,8 +149,11 @@ export const FitReportSchema: z.ZodType<FitReport, unknown> = z
       z.looseObject({
         iter: z.number().int().min(0),
         train_metric: reported,
+        train_mse: reported.optional(),
         test_metric: reportedOrNull,
         test_mse: reportedOrNull,
+        select_metric: reported.optional(),
+        select_mse: reported.optional(),
         seconds: z.number(),
         phases: z.looseObject({ kernel: z.number(), solve: z.number(), predict: z.number(), agop: z.number() }),
         reg_used: reported,
@@ -143,6 +167,16 @@ export const FitReportSchema: z.ZodType<FitReport, unknown> = z
     M: z.array(z.array(reported)),
     importance: z.array(reported),
     seconds: z.number(),
+    held_out: z
+      .union([
+        z.looseObject({ kind: z.literal('split'), fraction: z.number(), seed: z.number(), rows: z.number() }),
+        z.looseObject({ kind: z.literal('file'), source: z.string(), rows: z.number() }),
+        z.looseObject({ kind: z.literal('none') }),
+      ])
+      .optional(),
+    early_stop: z
+      .looseObject({ selected_on: z.enum(['inner split', 'held-out', 'train']), rows: z.number() })
+      .optional(),
     tree: z
       .looseObject({
         leaves: z.number().int().min(1),
@@ -174,7 +208,13 @@ export const FitReportSchema: z.ZodType<FitReport, unknown> = z
   });
 
 export function finalReport(f: FinalMetrics): FinalReport {
-  return { train_metric: f.trainMetric, test_metric: f.testMetric, test_mse: f.testMse };
+  return {
+    train_metric: f.trainMetric,
+    test_metric: f.testMetric,
+    test_mse: f.testMse,
+    validation_metric: f.testMetric,
+    validation_mse: f.testMse,
+  };
 }
 
 /** The report's keys in the order they have always been written (files are compared byte for byte). */
@@ -194,8 +234,10 @@ export function fitResultToJson(r: FitResult): FitReport {
     iterations: r.iterations.map((it) => ({
       iter: it.iter,
       train_metric: it.trainMetric,
+      train_mse: it.trainMse,
       test_metric: it.testMetric,
       test_mse: it.testMse,
+      ...(it.selectMse !== undefined ? { select_metric: it.selectMetric, select_mse: it.selectMse } : {}),
       seconds: it.seconds,
       phases: it.phases,
       reg_used: it.regUsed,
@@ -208,6 +250,8 @@ export function fitResultToJson(r: FitResult): FitReport {
     M: Array.from({ length: d }, (_, i) => Array.from(r.M.subarray(i * d, (i + 1) * d))),
     importance: Array.from(r.importance),
     seconds: r.seconds,
+    ...(r.heldOut ? { held_out: r.heldOut } : {}),
+    ...(r.selection ? { early_stop: { selected_on: r.selection.on, rows: r.selection.rows } } : {}),
     ...(r.tree ? { tree: treeReport(r.tree) } : {}),
   };
 }
@@ -476,16 +520,17 @@ export function finalFromReport(f: FinalReport): FinalMetrics {
   return { trainMetric: f.train_metric, testMetric: f.test_metric, testMse: f.test_mse };
 }
 
-/** An iteration read back from a report: its train MSE was not written, so it is null. */
+/** An iteration read back from a report: reports written before train_mse was added read back null. */
 export type SavedIteration = Omit<IterationRecord, 'trainMse'> & { trainMse: number | null };
 
 export function iterationFromReport(it: IterationReport): SavedIteration {
   return {
     iter: it.iter,
     trainMetric: it.train_metric,
-    trainMse: null,
+    trainMse: it.train_mse ?? null,
     testMetric: it.test_metric,
     testMse: it.test_mse,
+    ...(it.select_mse !== undefined ? { selectMetric: it.select_metric, selectMse: it.select_mse } : {}),
     seconds: it.seconds,
     phases: it.phases,
     regUsed: it.reg_used,

@@ -2,7 +2,7 @@
 // memory, and xRFM's retry with more ridge when the factorisation fails. Shared by the RFM CPU backend,
 // fitRfm and every kernel machine whose kernel matrix is built elsewhere (ConvRFM's patch kernel).
 import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
-import { InputError } from '../errors';
+import { InputError, option } from '../errors';
 import { mat, type Mat } from '../mat';
 import type { SolveResult } from './backend';
 import type { SolveInfo } from './solvers';
@@ -61,7 +61,7 @@ export async function solveWithRidgeRetry(
     seconds.solve += sol.seconds.solve;
     if (!sol.ok)
       throw new InputError(
-        `the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger --reg`,
+        `the kernel system is not positive definite even with ridge ${reg.toPrecision(3)}; try a larger ${option('reg')}`,
       );
   }
   return { alpha: sol.alpha, reg, seconds, info: sol.info, fitted: sol.fitted };

@@ -1,4 +1,4 @@
-// xRFM trees (SCIENCE.md §9): a binary partition of the training rows by median splits along the top
+// xRFM trees (docs/science.md §9): a binary partition of the training rows by median splits along the top
 // eigenvector of a one-shot RFM's feature matrix (fitted on a subsample of the node), down to a maximum
 // leaf size; one RFM per leaf (the shared fitRfm, with its own validation split and early stopping);
 // prediction routes each row to its leaf (hard) or mixes the leaves with routing probabilities (soft,

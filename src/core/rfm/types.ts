@@ -4,7 +4,7 @@ import type { Mat } from '../mat';
 import type { Task } from '../data/dataset';
 import type { SolveInfo, SolverChoice, SolverName } from './solvers';
 
-/** RFM options (SCIENCE.md §1). Names mirror the CLI flags in camelCase. */
+/** RFM options (docs/science.md §1). Names mirror the CLI flags in camelCase. */
 export interface RfmOptions {
   kernel: KernelName;
   bandwidth: number;
@@ -41,6 +41,31 @@ export const DEFAULT_RFM_OPTIONS: RfmOptions = {
   solver: 'auto',
 };
 
+/**
+ * The fraction of the rows held out (seeded by options.seed) to report a validation metric when no test
+ * file is given: the one default of the CLI's --val-fraction and the extension's featureLens.valFraction.
+ */
+export const DEFAULT_VAL_FRACTION = 0.2;
+
+/**
+ * With early stopping, the fraction of the training rows set aside (an inner split) to choose the
+ * iteration, so the reported validation metric is measured on rows the choice never saw.
+ */
+export const EARLY_STOP_FRACTION = 0.2;
+
+/** Where the reported held-out metric comes from. */
+export type HeldOut =
+  | { kind: 'split'; fraction: number; seed: number; rows: number }
+  | { kind: 'file'; source: string; rows: number }
+  | { kind: 'none' };
+
+/** Where early stopping chose its iteration (absent without early stopping). */
+export interface Selection {
+  /** 'inner split': EARLY_STOP_FRACTION of the training rows; 'held-out' / 'train': too few rows to split. */
+  on: 'inner split' | 'held-out' | 'train';
+  rows: number;
+}
+
 export interface PhaseSeconds {
   kernel: number;
   solve: number;
@@ -55,6 +80,9 @@ export interface IterationRecord {
   trainMse: number;
   testMetric: number | null;
   testMse: number | null;
+  /** With early stopping on an inner split: its metric and MSE (what the choice of iteration saw). */
+  selectMetric?: number;
+  selectMse?: number;
   seconds: number;
   phases: PhaseSeconds;
   /** Ridge actually used (reg plus any jitter added after a failed Cholesky). */
@@ -113,6 +141,10 @@ export interface FitResult {
   options: RfmOptions;
   /** The solver the fit used (options.solver resolved for n and the backend). */
   solver: SolverName;
+  /** Where the reported held-out (validation) metric comes from. */
+  heldOut?: HeldOut;
+  /** With early stopping: the rows the iteration was chosen on. */
+  selection?: Selection;
   seconds: number;
   /** Why the backend changed mid-fit (e.g. WebGPU device lost -> CPU), if it did; set by the caller that moved it. */
   fallback?: string;

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Task } from '../../core/data/dataset';
 import { parseRfmOptions, parseValFraction, RFM_OPTION_SPECS } from '../../core/rfm/options';
-import type { RfmOptions } from '../../core/rfm/types';
+import { DEFAULT_VAL_FRACTION, type RfmOptions } from '../../core/rfm/types';
 import type { BackendChoice } from '../../core/compute';
 
 /** The built-in dataset extensions; `featureLens.datasetExtensions` adds to them. */
@@ -49,7 +49,7 @@ export function settingsBackend(): BackendChoice {
 }
 
 export function settingsValFraction(): number {
-  return vscode.workspace.getConfiguration('featureLens').get<number>('valFraction', 0.2);
+  return vscode.workspace.getConfiguration('featureLens').get<number>('valFraction', DEFAULT_VAL_FRACTION);
 }
 
 const WHERE = 'featureLens.fitRfm option';

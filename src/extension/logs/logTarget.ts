@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
 import { logKindOf, type LogKind } from '../../core/logs/index';
+import { findRunLog, type FolderAccess } from '../../core/logs/runFolder';
 
 /** The one file a live view follows, and how to read it. */
 export interface LogTarget {
@@ -27,44 +28,17 @@ async function statOf(uri: vscode.Uri): Promise<vscode.FileStat | undefined> {
   }
 }
 
-/** A folder's own log: its newest event file (names carry the start time), else metrics.csv, else its one .csv/.jsonl. */
-async function logInFolder(
-  dir: vscode.Uri,
-): Promise<{ file: vscode.Uri; kind: LogKind; mtime: number; note: string } | 'several' | undefined> {
-  const entries = await Promise.resolve(vscode.workspace.fs.readDirectory(dir)).catch(
-    () => [] as [string, vscode.FileType][],
-  );
-  const files = entries
-    .filter(([, t]) => (t & vscode.FileType.File) !== 0)
-    .map(([n]) => n)
-    .sort();
-  const events = files.filter((n) => logKindOf(n) === 'tfevents');
-  let pick: string | undefined,
-    note = '';
-  if (events.length) {
-    pick = events[events.length - 1];
-    note =
-      events.length > 1
-        ? `the newest of ${events.length} event files (a resumed run writes a new one; earlier files are not shown)`
-        : 'its event file';
-  } else if (files.includes('metrics.csv')) {
-    pick = 'metrics.csv';
-    note = 'its metrics.csv';
-  } else {
-    const logs = files.filter((n) => {
-      const k = followKindOf(n);
-      return k === 'csv' || k === 'jsonl';
-    });
-    if (logs.length > 1) return 'several';
-    if (logs.length === 1) {
-      pick = logs[0];
-      note = `its only log file`;
-    }
-  }
-  if (!pick) return undefined;
-  const file = vscode.Uri.joinPath(dir, pick);
-  return { file, kind: followKindOf(pick)!, mtime: (await statOf(file))?.mtime ?? 0, note };
-}
+/** The extension's view of the workspace file system for the shared run-folder rule (core/logs/runFolder.ts). */
+const workspaceFolders: FolderAccess<vscode.Uri> = {
+  list: async (dir) =>
+    (await vscode.workspace.fs.readDirectory(dir)).map(([name, t]) => ({
+      name,
+      file: (t & vscode.FileType.File) !== 0,
+      dir: (t & vscode.FileType.Directory) !== 0,
+    })),
+  child: (dir, name) => vscode.Uri.joinPath(dir, name),
+  mtime: async (file) => (await statOf(file))?.mtime ?? 0,
+};
 
 /**
  * What to follow for a file or folder. A folder without a log of its own (runs/, lightning_logs/)
@@ -92,40 +66,22 @@ export async function resolveLogTarget(uri: vscode.Uri): Promise<LogTarget> {
     // A file that does not exist yet is watched until training creates it.
     return { file: uri, kind, requested: uri, note: info ? undefined : 'waiting for the file to be created' };
   }
-  let best: { file: vscode.Uri; kind: LogKind; mtime: number; note: string } | undefined;
-  let several = false;
-  const visit = async (dir: vscode.Uri, depth: number) => {
-    const own = await logInFolder(dir);
-    if (own === 'several') {
-      if (depth === 0) several = true;
-    } else if (own) {
-      if (!best || own.mtime > best.mtime) best = own;
-      return;
-    }
-    if (depth >= 3) return;
-    const entries = await Promise.resolve(vscode.workspace.fs.readDirectory(dir)).catch(
-      () => [] as [string, vscode.FileType][],
-    );
-    for (const [n, t] of entries) {
-      if ((t & vscode.FileType.Directory) !== 0 && !n.startsWith('.') && n !== 'node_modules')
-        await visit(vscode.Uri.joinPath(dir, n), depth + 1);
-    }
-  };
-  await visit(uri, 0);
+  const found = await findRunLog(workspaceFolders, uri, followKindOf);
   const rel = vscode.workspace.asRelativePath(uri, false);
-  if (!best) {
+  if (!found.log) {
     throw new InputError(
-      several
+      found.several
         ? `${rel}: several .csv/.jsonl files and no metrics.csv or event files; right-click the log file itself`
         : `${rel}: no TensorBoard event files, metrics.csv or .csv/.jsonl log in this folder or the run folders below it`,
     );
   }
-  const found = best as { file: vscode.Uri; kind: LogKind; note: string };
-  const inSub = found.file.path !== vscode.Uri.joinPath(uri, base(found.file)).path;
+  const file = vscode.Uri.joinPath(found.log.dir, found.log.newest);
   return {
-    file: found.file,
-    kind: found.kind,
+    file,
+    kind: found.log.kind,
     requested: uri,
-    note: inSub ? `the most recently written run: ${vscode.workspace.asRelativePath(found.file, false)}` : found.note,
+    note: found.inSubfolder
+      ? `the most recently written run: ${vscode.workspace.asRelativePath(file, false)}`
+      : found.log.note,
   };
 }

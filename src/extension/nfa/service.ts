@@ -766,6 +766,7 @@ export function nfaViewOf(job: NfaJob, study: NfaStudy, report: NfaReport): NfaV
       correlation: rfm.correlation,
     },
     focus: job.focus,
+    imageShape: job.dataset.imageShape ?? null,
     report: JSON.stringify(report, null, 1),
     backend: result.backend,
     device: result.device,

@@ -1,6 +1,5 @@
 // What the RFM panel draws (RunView), made from a fit starting, a fit the host computed, or a saved run.
 import type { Dataset } from '../../core/data/dataset';
-import type { ImageShape } from '../../core/data/images';
 import { finalFromReport, iterationFromReport, matrixFromReport, treeFromReport } from '../../core/rfm/serialize';
 import type { FitResult } from '../../core/rfm/types';
 import type { RunView } from '../../protocol/rfm';

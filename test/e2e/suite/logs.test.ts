@@ -1,5 +1,5 @@
 // In a real VS Code: the live loss-spike view follows a growing CSV log, the Python CodeLens,
-// and the catapult lab's phases for the linear toy (SCIENCE.md §3).
+// and the catapult lab's phases for the linear toy (docs/science.md §3).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -258,7 +258,7 @@ suite('Loss spikes and the catapult lab', () => {
     }
   });
 
-  test('Catapult Lab: the linear toy at 1.5, 3 and 5 x 1/lambda0 is lazy, catapult, divergent (SCIENCE.md §3)', async () => {
+  test('Catapult Lab: the linear toy at 1.5, 3 and 5 x 1/lambda0 is lazy, catapult, divergent (docs/science.md §3)', async () => {
     const phases: string[] = [];
     for (const lrFactor of [1.5, 3, 5]) {
       const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', {
@@ -330,7 +330,7 @@ suite('Loss spikes and the catapult lab', () => {
     }
   });
 
-  test('Catapult Lab lr sweep of the linear toy: lazy below 2/lambda0, catapult to about 4/lambda0, divergent beyond (SCIENCE.md §3)', async () => {
+  test('Catapult Lab lr sweep of the linear toy: lazy below 2/lambda0, catapult to about 4/lambda0, divergent beyond (docs/science.md §3)', async () => {
     const r = await vscode.commands.executeCommand<LabResult>('featureLens.openCatapultLab', {
       model: 'linear',
       width: 1000,
@@ -340,7 +340,7 @@ suite('Loss spikes and the catapult lab', () => {
     });
     assert.ok(r && r.type === 'labSweepDone', JSON.stringify(r));
     assert.equal(r.rows.length, 12);
-    // x = eta / (2 / lambda0); the edges 1 and ~2 themselves are left out (SCIENCE.md: "~4/lambda").
+    // x = eta / (2 / lambda0); the edges 1 and ~2 themselves are left out (docs/science.md §3: "about 4/lambda_max").
     for (const row of r.rows) {
       if (row.x < 1) assert.equal(row.phase, 'lazy', `x=${row.x}`);
       else if (row.x > 1 && row.x < 1.9) assert.equal(row.phase, 'catapult', `x=${row.x}`);

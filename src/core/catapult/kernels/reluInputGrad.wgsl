@@ -1,4 +1,4 @@
-// Catapult lab: input gradients of the two-layer ReLU network for the AGOP (SCIENCE.md §3):
+// Catapult lab: input gradients of the two-layer ReLU network for the AGOP (docs/science.md §3):
 //   G[i, :] = sum_j a_j [Z[i, j] > 0] W_j / sqrt(m)
 // then transposeProduct.wgsl forms G^T G (the caller divides by n).
 // Layout: Z n x m, a m, W m x dPad (vec4), G n x dPad (vec4, zero padded because W is).

@@ -1,4 +1,4 @@
-// One step of back-propagating the stacked per-row input Jacobians of the NFA network (SCIENCE.md §2):
+// One step of back-propagating the stacked per-row input Jacobians of the NFA network (docs/science.md §2):
 //   J_l[r*c + o, j] = sum_k J_{l+1}[r*c + o, k] act'(Z_l[r, k]) W_l[k, j]
 // (mlpActivation.wgsl is prepended). With SHARED_NEXT = 1 the next Jacobian is the same for every row
 // (the last layer's weights, c x m) and is indexed by o alone, so it is never replicated.

@@ -1,5 +1,5 @@
 // Training lab: the MSE loss at the network output and its gradient with respect to the output
-// (torch.nn.MSELoss, mean over rows and outputs; SCIENCE.md §2 lab):
+// (torch.nn.MSELoss, mean over rows and outputs; docs/science.md §2 lab):
 //   delta[r, o] = scale (Z[r, o] - Y[r, o]),  scale = 2 / (B c),
 //   rowLoss[lossOffset + r] = sum_o (Z[r, o] - Y[r, o])^2.
 // The caller sums rowLoss in float64 (the epoch loss over all rows) or ignores it (a training step).

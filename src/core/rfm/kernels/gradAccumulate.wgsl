@@ -1,4 +1,4 @@
-// Input gradients of the predictor for a tile of query points z (SCIENCE.md §1):
+// Input gradients of the predictor for a tile of query points z (docs/science.md §1):
 //   G[z, c, j] = sum_i W[z, i] alpha[i, c] (x_ij - z_j)
 // with W the gradient weights from kernelMatrix.wgsl (KERNEL 2/3: k/(L r) or k/L^2, 0 at r < 1e-10).
 // The difference x_ij - z_j is formed per term rather than as sum W alpha x - z sum W alpha: near

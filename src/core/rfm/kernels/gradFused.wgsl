@@ -1,5 +1,5 @@
 // Input gradients of the predictor for a tile of query points z, with the gradient weights computed
-// on the fly (SCIENCE.md §1):
+// on the fly (docs/science.md §1):
 //   G[z, c, :] = sum_i w(|x_i - z|) alpha[i, c] (x_i - z),
 //   w = k/(L r) (Laplace, KERNEL 2) or k/L^2 (Gaussian, KERNEL 3), 0 at r < 1e-10.
 // The fused form of kernelMatrix.wgsl (KERNEL 2/3) + gradAccumulate.wgsl for d <= 32: the

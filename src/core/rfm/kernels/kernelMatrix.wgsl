@@ -1,6 +1,6 @@
 // Kernel matrix tile: out[i, j] = k(|a_i - b_j|) for a_i the rows of a tile of A and b_j all rows of B,
 // both already transformed by R (R^T R = M) on the CPU, so the distance is plain Euclidean
-// (SCIENCE.md §1). Differences of f32 coordinates are squared and summed directly, never as
+// (docs/science.md §1). Differences of f32 coordinates are squared and summed directly, never as
 // |a|^2 + |b|^2 - 2 a.b, which loses ~7e-4 in K on the diagonal.
 //
 // Layout: points are stored transposed and zero-padded, AT = d x ldA and BT = d x ldB (ld multiples
@@ -13,7 +13,7 @@
 // ~30x slower). x dispatches column blocks (64 per workgroup), y dispatches row blocks.
 //
 // KERNEL: 0 Laplace exp(-r/L); 1 Gaussian exp(-r^2/(2L^2)); 2 and 3 are the gradient weights
-// k/(L r) (Laplace) and k/L^2 (Gaussian) with terms at r < 1e-10 set to 0 (SCIENCE.md §1).
+// k/(L r) (Laplace) and k/L^2 (Gaussian) with terms at r < 1e-10 set to 0 (docs/science.md §1).
 // Limits: rowsA * ldOut * 4 bytes must fit maxStorageBufferBindingSize; the caller tiles rows.
 
 struct Params {

@@ -3,6 +3,7 @@ import gradAccumulateWgsl from './gradAccumulate.wgsl';
 import gradFusedWgsl from './gradFused.wgsl';
 import kernelMatrixWgsl from './kernelMatrix.wgsl';
 import kernelTimesColsWgsl from './kernelTimesCols.wgsl';
+import patchKernelWgsl from './patchKernel.wgsl';
 import { program } from '../../gpu/program';
 
 export const kernelMatrix = program('kernelMatrix', kernelMatrixWgsl, [
@@ -43,4 +44,16 @@ export const gradAccumulate = program('gradAccumulate', gradAccumulateWgsl, [
   ['xStride', 'u32'],
   ['_p1', 'u32'],
   ['_p2', 'u32'],
+]);
+
+/** ConvRFM's aligned-patch kernel matrix (conv-webgpu.ts). */
+export const patchKernel = program('patchKernel', patchKernelWgsl, [
+  ['nA', 'u32'],
+  ['nB', 'u32'],
+  ['k', 'u32'],
+  ['P', 'u32'],
+  ['invL', 'f32'],
+  ['aRow0', 'u32'],
+  ['rows', 'u32'],
+  ['_pad', 'u32'],
 ]);

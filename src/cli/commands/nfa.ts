@@ -92,7 +92,7 @@ export const SPEC = {
       type: 'string',
       arg: 'C,H,W',
       help: "conv networks: the image shape of a table's pixel columns (an .npz whose X is (N, C, H, W) or (N, H, W) carries its own)",
-      default: 'from the data, else inferred',
+      default: 'from the loader, --arch "input", or square',
     },
     'channels-last': {
       type: 'boolean',

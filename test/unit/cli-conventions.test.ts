@@ -37,6 +37,7 @@ const SPECS: CommandSpec[] = [
   fitLeaf.SPEC,
   merge.SPEC,
   grok.SPEC,
+  convrfm.SPEC,
 ];
 
 test('--help of every command lists every option it accepts, with its meaning and default', () => {

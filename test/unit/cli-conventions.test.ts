@@ -16,6 +16,8 @@ import * as spikes from '../../src/cli/commands/spikes';
 import * as catapult from '../../src/cli/commands/catapult';
 import * as fitLeaf from '../../src/cli/commands/fit-leaf';
 import * as merge from '../../src/cli/commands/merge';
+import * as grok from '../../src/cli/commands/grok';
+import * as convrfm from '../../src/cli/commands/convrfm';
 import { noiseFilter } from '../../src/cli/stderrFilter';
 import { cliOption, InputError, option, phraseOptions } from '../../src/core/errors';
 import { readDatasetFile } from '../../src/core/data/node';
@@ -26,7 +28,17 @@ import { targetLooksLikeFeature } from '../../src/core/data/table';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8' });
 const dir = mkdtempSync(join(tmpdir(), 'fl-conv-'));
-const SPECS: CommandSpec[] = [fit.SPEC, predict.SPEC, nfa.SPEC, spikes.SPEC, catapult.SPEC, fitLeaf.SPEC, merge.SPEC];
+const SPECS: CommandSpec[] = [
+  fit.SPEC,
+  predict.SPEC,
+  nfa.SPEC,
+  spikes.SPEC,
+  catapult.SPEC,
+  fitLeaf.SPEC,
+  merge.SPEC,
+  grok.SPEC,
+  convrfm.SPEC,
+];
 
 test('--help of every command lists every option it accepts, with its meaning and default', () => {
   for (const spec of SPECS) {

@@ -81,7 +81,7 @@ test('grok refuses bad flags with exit code 1 and a message naming the flag', ()
     [['--iters', '2.5'], /--iters: expected an integer 0\.\.200/],
     [['--agop-power', '2'], /--agop-power: expected 0.5 or 1/],
     [['--backend', 'tpu'], /--backend: expected auto, cpu or webgpu/],
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /unknown option '--bogus'; see feature-lens grok --help/],
     [['--p', '5', '--json', existing], /exists/],
   ] as const) {
     const r = cli(['grok', ...args]);

@@ -11,69 +11,104 @@ import { ANNOUNCE_FIT_SECONDS } from '../../core/limits';
 import { eighSym } from '../../core/linalg/eigh';
 import { hostConvRfmBackend } from '../../core/node';
 import { parseTask, parseValFraction } from '../../core/rfm/options';
-import { fmt, parseCli, table } from '../io';
+import { DEFAULT_VAL_FRACTION } from '../../core/rfm/types';
+import { fmt, parseCommand, table, type CommandSpec } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { runOnHost } from '../placement';
 
 const D = DEFAULT_CONVRFM_OPTIONS;
-const USAGE = `usage: feature-lens convrfm DATA --target y [options]
-  DATA                 images: an .npz with X of shape (N, C, H, W), (N, H, W) or (N, H, W, C) and labels
-                       (the array named by --target), or a table (CSV, .npy, Parquet) of pixels and a
-                       label column read with --image-shape
-  --target COL         the label array (.npz) or column (default: y, label, target..., else the last)
-  --image-shape C,H,W  declare the image shape of a table's pixel columns (also H,W for one channel)
-  --channels-last      pixels are stored (H, W, C); default: (C, H, W), except a 4-D array whose last
-                       axis is 1, 3 or 4 and axis 1 is not, which is read channels-last
-  --task classification|regression   override the inferred task
-  --patch Q            patch side: patches are C x Q x Q (default ${D.patch})
-  --stride S           step between patch positions (default ${D.stride}); no padding
-  --kernel laplace|gaussian   patch kernel on |x_p - z_p|_M (default ${D.kernel})
-  --bandwidth L        kernel bandwidth (default ${D.bandwidth}); pixels are scaled by one mean and std
-  --reg R              ridge (default ${D.reg}); a failed Cholesky retries with more (xRFM)
-  --iters T            patch-AGOP updates of M (default ${D.iters}; T + 1 fits)
-  --agop-power 1|0.5   M = patch-AGOP^power, divided by its largest entry (default ${D.agopPower})
-  --agop-samples N     patch-AGOP over at most N training images (default ${D.agopSamples})
-  --val-fraction F     held-out fraction when no --test (default 0.2)
-  --test FILE          held-out images, read like DATA
-  --seed S             split and subsample seed (default ${D.seed})
-  --backend auto|cpu|webgpu   where to compute (default auto: WebGPU, else the CPU)
-  --json OUT           write the report {task, n_train, n_test, patch, iterations, final, M, ...} (- = stdout)
-  --force              replace an existing output file
-  --quiet              no table, no notes
-${OUTPUT_RULES}`;
-
-const FLAGS = {
-  target: { type: 'string' },
-  'image-shape': { type: 'string' },
-  'channels-last': { type: 'boolean' },
-  task: { type: 'string' },
-  patch: { type: 'string' },
-  stride: { type: 'string' },
-  kernel: { type: 'string' },
-  bandwidth: { type: 'string' },
-  reg: { type: 'string' },
-  iters: { type: 'string' },
-  'agop-power': { type: 'string' },
-  'agop-samples': { type: 'string' },
-  'val-fraction': { type: 'string' },
-  test: { type: 'string' },
-  seed: { type: 'string' },
-  backend: { type: 'string' },
-  json: { type: 'string' },
-  force: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const SPEC = {
+  name: 'convrfm',
+  summary:
+    'Fits a ConvRFM (docs/science.md §6: an aligned-patch kernel, M from the patch-AGOP) on an image dataset and reports a held-out (validation) metric per iteration and the patch feature matrix M.',
+  synopsis: 'DATA --target y [options]',
+  args: [
+    [
+      'DATA',
+      'images: an .npz with X of shape (N, C, H, W), (N, H, W) or (N, H, W, C) and labels (the array named by --target), or a table (CSV, .npy, Parquet) of pixels and a label column read with --image-shape',
+    ],
+  ],
+  options: {
+    target: {
+      type: 'string',
+      arg: 'COL',
+      help: 'the label array (.npz) or column',
+      default: 'y, label, target..., else the last',
+    },
+    'image-shape': {
+      type: 'string',
+      arg: 'C,H,W',
+      help: "the image shape of a table's pixel columns (also H,W for one channel)",
+      default: 'from the file',
+    },
+    'channels-last': {
+      type: 'boolean',
+      help: 'pixels are stored (H, W, C)',
+      default: '(C, H, W), except a 4-D array whose last axis is 1, 3 or 4 and axis 1 is not, read channels-last',
+    },
+    task: { type: 'string', arg: 'T', help: 'classification or regression', default: 'inferred from the labels' },
+    patch: { type: 'string', arg: 'Q', help: 'patch side: patches are C x Q x Q', default: String(D.patch) },
+    stride: { type: 'string', arg: 'S', help: 'step between patch positions (no padding)', default: String(D.stride) },
+    kernel: { type: 'string', arg: 'K', help: 'laplace or gaussian, on |x_p - z_p|_M', default: String(D.kernel) },
+    bandwidth: {
+      type: 'string',
+      arg: 'L',
+      help: 'kernel bandwidth; pixels are scaled by one mean and std',
+      default: String(D.bandwidth),
+    },
+    reg: {
+      type: 'string',
+      arg: 'R',
+      help: 'ridge; a failed Cholesky retries with more (xRFM)',
+      default: String(D.reg),
+    },
+    iters: { type: 'string', arg: 'T', help: 'patch-AGOP updates of M (T + 1 fits)', default: String(D.iters) },
+    'agop-power': {
+      type: 'string',
+      arg: 'P',
+      help: 'M = patch-AGOP^P (1 or 0.5), divided by its largest entry',
+      default: String(D.agopPower),
+    },
+    'agop-samples': {
+      type: 'string',
+      arg: 'N',
+      help: 'patch-AGOP over at most N training images',
+      default: String(D.agopSamples),
+    },
+    'val-fraction': {
+      type: 'string',
+      arg: 'F',
+      help: 'held-out fraction when there is no --test',
+      default: String(DEFAULT_VAL_FRACTION),
+    },
+    test: { type: 'string', arg: 'FILE', help: 'held-out images, read like DATA', default: 'none: a validation split' },
+    seed: { type: 'string', arg: 'S', help: 'split and subsample seed', default: String(D.seed) },
+    backend: {
+      type: 'string',
+      arg: 'B',
+      help: 'auto (WebGPU when an adapter exists, else the CPU), webgpu (f32) or cpu (float64)',
+      default: 'auto',
+    },
+    json: {
+      type: 'string',
+      arg: 'OUT',
+      help: 'write the report {task, n_train, n_test, patch, iterations, final, M, ...} (- for standard output)',
+      default: 'not written',
+    },
+    force: { type: 'boolean', help: 'replace an existing output file', default: 'off' },
+    quiet: { type: 'boolean', help: 'no table, no notes', default: 'off' },
+  },
+  notes: OUTPUT_RULES,
+} as const satisfies CommandSpec;
 
 const FLAG_OF: Record<string, string> = { agopPower: 'agop-power', agopSamples: 'agop-samples' };
 
 export async function run(args: string[]): Promise<number> {
-  const { values: f, positionals } = parseCli(args, FLAGS, USAGE);
-  if (f.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (positionals.length !== 1) throw new InputError(`expected one DATA file, got ${positionals.length}\n${USAGE}`);
+  const parsed = parseCommand(args, SPEC);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
+  if (positionals.length !== 1)
+    throw new InputError(`expected one DATA file, got ${positionals.length}; see feature-lens convrfm --help`);
   if (f.test && f['val-fraction']) throw new InputError('give either --test or --val-fraction, not both');
   const options = parseConvRfmOptions(
     {
@@ -92,7 +127,7 @@ export async function run(args: string[]): Promise<number> {
   );
   const valFraction = f.test
     ? undefined
-    : parseValFraction(f['val-fraction'] ?? '0.2', '--val-fraction', { text: true });
+    : parseValFraction(f['val-fraction'] ?? String(DEFAULT_VAL_FRACTION), '--val-fraction', { text: true });
   if (valFraction === 0) throw new InputError('--val-fraction: expected a number > 0 and < 1 (or give --test), got 0');
   const task = f.task === undefined ? undefined : parseTask(f.task, '--task', { text: true });
   const imageShape = f['image-shape'] === undefined ? undefined : parseImageShape(f['image-shape'], '--image-shape');

@@ -12,57 +12,78 @@ import {
 } from '../../core/rfm/grokking/run';
 import { grokResultToJson } from '../../core/rfm/grokking/serialize';
 import { MAX_GROK_P } from '../../core/rfm/grokking/tasks';
-import { fmt, parseCli, table } from '../io';
+import { fmt, parseCommand, table, type CommandSpec } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 
-const USAGE = `usage: feature-lens grok [--op add|sub|mul|div] [--p P] [--train-frac R] [--kernel gaussian|laplace|quadratic]
-                        [--bandwidth L] [--iters T] [--agop-power 0.5|1] [--no-center-grads] [--seed S]
-                        [--backend auto|webgpu|cpu] [--json OUT] [--force]
-  RFM on (a o b) mod p with x = [onehot(a), onehot(b)]: ridge 0 (the smallest jitter that factorises,
-  reported), M <- AGOP^power with centred gradients; per iteration train/test accuracy, test MSE,
-  circulant deviation of M's bottom-left block (discrete-log order for mul/div), AGOP alignment with
-  the final M and with the previous iteration, trace of M.
-  --op          the operation (default ${D.op}; div over b != 0)
-  --p           a prime 3..${MAX_GROK_P} (default ${D.p})
-  --train-frac  the seeded fraction of all pairs that trains, the rest tests (default ${D.trainFrac})
-  --kernel      gaussian exp(-|x-z|_M^2 / (2 L^2)), laplace exp(-|x-z|_M / L), or quadratic (x^T M z)^2 (default ${D.kernel})
-  --bandwidth   L of the gaussian and laplace kernels (default ${D.bandwidth})
-  --iters       AGOP updates; iterations 0..T are reported, 0 with M = I (default ${D.iters}, at most ${MAX_GROK_ITERS})
-  --agop-power  M = AGOP^power (default ${D.agopPower}: the symmetric square root)
-  --no-center-grads  use the raw per-sample gradients (default: centred over the samples)
-  --seed        seed of the train/test split (default ${D.seed})
-  --backend     auto (default: WebGPU when there is an adapter, else the CPU), webgpu or cpu (float64)
-  --json OUT    write {op, p, train_frac, kernel, n_train, n_test, backend, iterations: [...], M}
-                (--json -: the JSON on standard output, the table on stderr)
-  --force       replace an existing OUT
-${OUTPUT_RULES}`;
+export const SPEC = {
+  name: 'grok',
+  summary:
+    "RFM on (a o b) mod p with x = [onehot(a), onehot(b)] (docs/science.md §4): ridge 0 (the smallest jitter that factorises, reported), M <- AGOP^power with centred gradients; per iteration train/test accuracy, test MSE, circulant deviation of M's bottom-left block (discrete-log order for mul/div), AGOP alignment with the final M and with the previous iteration, trace of M.",
+  synopsis: '[options]',
+  args: [],
+  options: {
+    op: { type: 'string', arg: 'OP', help: 'add, sub, mul or div (div over b != 0)', default: String(D.op) },
+    p: { type: 'string', arg: 'P', help: `a prime 3..${MAX_GROK_P}`, default: String(D.p) },
+    'train-frac': {
+      type: 'string',
+      arg: 'R',
+      help: 'the seeded fraction of all pairs that trains, the rest tests',
+      default: String(D.trainFrac),
+    },
+    kernel: {
+      type: 'string',
+      arg: 'K',
+      help: 'gaussian exp(-|x-z|_M^2 / (2 L^2)), laplace exp(-|x-z|_M / L), or quadratic (x^T M z)^2',
+      default: String(D.kernel),
+    },
+    bandwidth: {
+      type: 'string',
+      arg: 'L',
+      help: 'L of the gaussian and laplace kernels',
+      default: String(D.bandwidth),
+    },
+    iters: {
+      type: 'string',
+      arg: 'T',
+      help: `AGOP updates; iterations 0..T are reported, 0 with M = I (at most ${MAX_GROK_ITERS})`,
+      default: String(D.iters),
+    },
+    'agop-power': {
+      type: 'string',
+      arg: 'P',
+      help: 'M = AGOP^power (0.5: the symmetric square root, or 1)',
+      default: String(D.agopPower),
+    },
+    'no-center-grads': {
+      type: 'boolean',
+      help: 'use the raw per-sample gradients',
+      default: 'off: centred over the samples',
+    },
+    seed: { type: 'string', arg: 'S', help: 'seed of the train/test split', default: String(D.seed) },
+    backend: {
+      type: 'string',
+      arg: 'B',
+      help: 'auto (WebGPU when there is an adapter, else the CPU), webgpu or cpu (float64)',
+      default: 'auto',
+    },
+    json: {
+      type: 'string',
+      arg: 'OUT',
+      help: 'write {op, p, train_frac, kernel, n_train, n_test, backend, iterations: [...], M} (- for standard output, the table then on stderr)',
+      default: 'not written',
+    },
+    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+  },
+  notes: OUTPUT_RULES,
+} as const satisfies CommandSpec;
 
 const HOST = 'this process';
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const { values: f, positionals } = parseCli(
-    args,
-    {
-      op: { type: 'string' },
-      p: { type: 'string' },
-      'train-frac': { type: 'string' },
-      kernel: { type: 'string' },
-      bandwidth: { type: 'string' },
-      iters: { type: 'string' },
-      'agop-power': { type: 'string' },
-      'no-center-grads': { type: 'boolean' },
-      seed: { type: 'string' },
-      backend: { type: 'string' },
-      json: { type: 'string' },
-      force: { type: 'boolean' },
-    },
-    USAGE,
-  );
-  if (positionals.length) throw new InputError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
+  const parsed = parseCommand(args, SPEC);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
+  if (positionals.length) throw new InputError(`unexpected argument '${positionals[0]}'; see feature-lens grok --help`);
   const flag: Record<string, string> = {
     trainFrac: 'train-frac',
     agopPower: 'agop-power',

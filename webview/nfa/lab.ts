@@ -82,7 +82,7 @@ const fields = {
 };
 const grokPreset = el('button', { id: 'grokking-preset', class: 'secondary' }, 'Grokking network preset');
 grokPreset.title =
-  'Quadratic activation σ(z) = z², no biases, AdamW (lr 1e-3, weight decay 1), batch 32 (SCIENCE.md §4)';
+  'Quadratic activation σ(z) = z², no biases, AdamW (lr 1e-3, weight decay 1), batch 32 (docs/science.md §4)';
 form.append(grokPreset);
 /** Modular fields only for the modular task; weight decay only for AdamW. */
 function showRelevant(): void {

@@ -84,7 +84,7 @@ function addMetaRow(m: WireMetadataEntry): void {
 function addRow(t: WireTensorInfo): void {
   const tr = el('tr', { 'data-name': t.name });
   const nameCell = el('td', { class: 'name' });
-  // 2-D weights are dense layers, 4-D `*.weight` ones Conv2d layers (SCIENCE.md §6): both open the NFA view.
+  // 2-D weights are dense layers, 4-D `*.weight` ones Conv2d layers (docs/science.md §6): both open the NFA view.
   const layer = t.shape.length === 2 || (t.shape.length === 4 && /weight$/.test(t.name));
   if (layer && (modelScope === null || t.name.startsWith(`${modelScope}.`))) {
     const a = el('a', { href: '#', title: 'Open the NFA view for this layer' }, t.name);

@@ -1,4 +1,4 @@
-// The modular-arithmetic tasks of SCIENCE.md §4 as the grokking RFM reads them: core/data/modular.ts
+// The modular-arithmetic tasks of docs/science.md §4 as the grokking RFM reads them: core/data/modular.ts
 // makes the pairs and the seeded split (the same task the training lab's networks train on); here
 // each split becomes indicator rows [a, p + b] in R^{2p}, and the discrete-log order of Z_p^* that
 // turns x and / into + and - of exponents.

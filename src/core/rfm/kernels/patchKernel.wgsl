@@ -1,4 +1,4 @@
-// Aligned-patch kernel matrix (ConvRFM, SCIENCE.md §6): out[r, j] = (1/P) Σ_p κ(|a_{p,i} - b_{p,j}|),
+// Aligned-patch kernel matrix (ConvRFM, docs/science.md §6): out[r, j] = (1/P) Σ_p κ(|a_{p,i} - b_{p,j}|),
 // i = aRow0 + r, for patches already transformed by R (RᵀR = M) on the CPU, so each distance is plain
 // Euclidean. Differences are squared and summed directly (never |a|² + |b|² - 2a·b).
 //

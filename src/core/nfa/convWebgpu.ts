@@ -7,18 +7,9 @@
 import { BackendError } from '../errors';
 import { USAGE_COPY_SRC, USAGE_STORAGE, grid1d, type GpuContext, type GpuOp } from '../gpu/context';
 import { mat, type Mat } from '../mat';
-import type { Activation } from './activation';
+import { ACTIVATION_WGSL_CODE as ACTIVATION_CODE } from './activation';
 import { positions, size3, type ConvNet, type NetLayer } from './convnet';
 import { convActPool, convActPoolBackward, convBackwardInput, convForward, convGram } from './kernels/programs';
-
-const ACTIVATION_CODE: Record<Activation, number> = {
-  relu: 0,
-  gelu: 1,
-  tanh: 2,
-  sigmoid: 3,
-  identity: 4,
-  quadratic: 5,
-};
 
 interface Uploaded {
   /** c x kh x kw x ceil(k/4) vec4s (convForward.wgsl). */

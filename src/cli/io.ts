@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { InputError } from '../core/errors';
 
 /**
@@ -121,21 +121,6 @@ function parseProblem(e: NodeJS.ErrnoException, all: Record<string, OptionSpec>)
         : `${opt}: expected a value (${spec?.arg ?? 'VALUE'}); a value starting with - is written ${opt}=-VALUE`;
     default:
       return e.message;
-  }
-}
-
-type CliOptions = ParseArgsConfig['options'];
-// Spelled out so the declaration names only exported node:util types (its ParsedResults is internal).
-type ParsedCli<T extends CliOptions> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
->;
-
-/** node:util parseArgs with our error style (unknown flags and missing values become InputErrors). */
-export function parseCli<T extends CliOptions>(args: string[], options: T, usage: string): ParsedCli<T> {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new InputError(`${(e as Error).message}\n${usage}`);
   }
 }
 

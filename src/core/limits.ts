@@ -35,6 +35,11 @@ export const MAX_CPU_FIT_SECONDS = 600;
  * within the CPU fit limits above. Larger data is split into more leaves.
  */
 export const MAX_LEAF_ROWS = 20_000;
+/**
+ * An xRFM tree fitted on one machine's CPU (its leaves in sequence, each within the one-fit limits) is
+ * refused when its estimate is over this; `fit --plan` runs the leaves as cluster jobs instead.
+ */
+export const MAX_CPU_TREE_SECONDS = 6 * MAX_CPU_FIT_SECONDS;
 /** Estimated fits longer than this print the estimate before they start. */
 export const ANNOUNCE_FIT_SECONDS = 10;
 

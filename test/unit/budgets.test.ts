@@ -13,12 +13,19 @@ import { loadDataset } from '../../src/core/data/index';
 import {
   MAX_CELLS,
   MAX_COLUMNS,
+  MAX_CPU_TREE_SECONDS,
   MAX_FEATURES,
   MAX_LOG_BYTES,
   MAX_ROWS,
   MAX_TEXT_DATASET_BYTES,
 } from '../../src/core/limits';
-import { checkRfmBudget, estimateRfm, largestCpuRows } from '../../src/core/rfm/budget';
+import {
+  checkCpuTreeBudget,
+  checkRfmBudget,
+  estimateCpuTree,
+  estimateRfm,
+  largestCpuRows,
+} from '../../src/core/rfm/budget';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitRfm, standardizer } from '../../src/core/rfm/fit';
 import { mat } from '../../src/core/mat';
@@ -452,4 +459,41 @@ test('TensorBoard: one bogus record length with a valid CRC does not hide the la
       `a problem at byte ${offsets[k]}: ${JSON.stringify(log.problems)}`,
     );
   }
+});
+
+test('a one-machine CPU tree is estimated leaf by leaf and refused over its limit, naming the cluster way out', () => {
+  const shape = { d: 4, classes: 2, iters: 3, agopSamples: 20_000, diag: false, heldOut: 0.2 };
+  const leafSize = 10_000;
+  // 600,000 rows: 64 leaves of 9375 rows, each one fit within the one-fit limits, together far over.
+  const big = estimateCpuTree({ ...shape, rows: 600_000 }, leafSize);
+  assert.equal(big.leaves, 64);
+  assert.equal(big.leafRows, 9375);
+  const leafFit = estimateRfm({ ...shape, n: 9375 - 1875, nTest: 1875 }, 'cpu').seconds!;
+  assert.ok(Math.abs(big.seconds - 64 * leafFit) < 1e-6 * big.seconds);
+  assert.ok(big.seconds > MAX_CPU_TREE_SECONDS);
+  assert.throws(
+    () => checkCpuTreeBudget({ ...shape, rows: 600_000 }, leafSize, 'rows.csv'),
+    (e: Error) =>
+      e instanceof InputError &&
+      /^rows\.csv: an xRFM tree of 600000 rows on the CPU is refused: 64 leaves of about 9375 rows would take about \d+ s \(estimate\), over the CPU limit of 3600 s; .*the plan option DIR .*subsample the rows to at most \d+$/.test(
+        e.message,
+      ),
+  );
+  // The largest row count it names is one the limit allows.
+  const named = Number(
+    /at most (\d+)$/.exec(
+      (() => {
+        try {
+          checkCpuTreeBudget({ ...shape, rows: 600_000 }, leafSize, 'rows.csv');
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return '';
+      })(),
+    )![1],
+  );
+  assert.ok(estimateCpuTree({ ...shape, rows: named }, leafSize).seconds <= MAX_CPU_TREE_SECONDS);
+  assert.ok(estimateCpuTree({ ...shape, rows: named + 1 }, leafSize).seconds > MAX_CPU_TREE_SECONDS);
+  // 20,000 rows: two leaves, allowed.
+  checkCpuTreeBudget({ ...shape, rows: 20_000 }, leafSize, 'rows.csv');
 });

@@ -3,7 +3,7 @@
 // maxDeviceBytes and recomputes its tiles per CG product otherwise (rfm/webgpu.ts). The limits are in
 // core/limits.ts; fitRfm refuses a CPU fit over them with the largest n that fits and the ways out.
 import { InputError, option } from '../errors';
-import { CPU_FLOPS, formatBytes, MAX_CPU_FIT_SECONDS, MAX_CPU_KERNEL_BYTES } from '../limits';
+import { CPU_FLOPS, formatBytes, MAX_CPU_FIT_SECONDS, MAX_CPU_KERNEL_BYTES, MAX_CPU_TREE_SECONDS } from '../limits';
 import type { SolverName } from './solvers';
 
 export interface RfmShape {
@@ -141,5 +141,45 @@ export function checkRfmBudget(s: RfmShape, backend: 'cpu' | 'webgpu', source: s
   ];
   throw new InputError(
     `${source}: an RFM fit of ${s.n} training rows (d = ${s.d}) on the CPU is refused: ${over}; ${ways.join(', or ')}`,
+  );
+}
+
+/**
+ * An xRFM tree on the CPU: median splits until a node holds at most `leafSize` rows make 2^depth leaves
+ * of n / 2^depth rows each; each leaf is one fit (its rows split into training and held-out as
+ * `heldOut` says), fitted in sequence. Returns the leaves and the estimated seconds of all of them.
+ */
+export function estimateCpuTree(
+  s: Omit<RfmShape, 'n' | 'nTest'> & { rows: number; heldOut: number },
+  leafSize: number,
+): { leaves: number; leafRows: number; seconds: number } {
+  const depth = Math.max(0, Math.ceil(Math.log2(s.rows / Math.max(1, leafSize))));
+  const leaves = 2 ** depth;
+  const leafRows = Math.ceil(s.rows / leaves);
+  const nTest = Math.round(leafRows * s.heldOut);
+  const leaf = estimateRfm({ ...s, n: leafRows - nTest, nTest }, 'cpu');
+  return { leaves, leafRows, seconds: leaves * (leaf.seconds ?? 0) };
+}
+
+/**
+ * Refuses a one-machine CPU tree whose leaves together are estimated over MAX_CPU_TREE_SECONDS, before
+ * any split is fitted, naming the ways out (WebGPU, the leaves as cluster jobs, fewer rows).
+ */
+export function checkCpuTreeBudget(
+  s: Omit<RfmShape, 'n' | 'nTest'> & { rows: number; heldOut: number },
+  leafSize: number,
+  source: string,
+): void {
+  const e = estimateCpuTree(s, leafSize);
+  if (e.seconds <= MAX_CPU_TREE_SECONDS) return;
+  let lo = 1;
+  let hi = s.rows;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (estimateCpuTree({ ...s, rows: mid }, leafSize).seconds <= MAX_CPU_TREE_SECONDS) lo = mid;
+    else hi = mid;
+  }
+  throw new InputError(
+    `${source}: an xRFM tree of ${s.rows} rows on the CPU is refused: ${e.leaves} leaves of about ${e.leafRows} rows would take about ${round(e.seconds)} s (estimate), over the CPU limit of ${MAX_CPU_TREE_SECONDS} s; run on WebGPU (${option('backend')} webgpu or auto, where a GPU is available), or write the leaves as cluster jobs with ${option('plan')} DIR (each leaf is one fit within the limits), or subsample the rows to at most ${lo}`,
   );
 }

@@ -9,7 +9,7 @@ import type { Dataset } from '../data/dataset';
 import { splitDataset } from '../data/split';
 import { InputError, throwIfCancelled, type BackendName, type CancelToken } from '../errors';
 import { MAX_LEAF_ROWS } from '../limits';
-import { largestCpuRows, type RfmShape } from './budget';
+import { checkCpuTreeBudget, largestCpuRows, type RfmShape } from './budget';
 import { eighSym } from '../linalg/eigh';
 import { mat, takeRows, type Mat } from '../mat';
 import { permutation } from '../random';
@@ -448,6 +448,22 @@ export async function fitTree(
   if (train.task === 'classification' && !train.classes) {
     const k = train.y.reduce((a, v) => Math.max(a, v), 0) + 1;
     train = { ...train, classes: Array.from({ length: k }, (_, i) => String(i)) };
+  }
+  if (ctx.backend.name === 'cpu') {
+    const opts = { ...DEFAULT_RFM_OPTIONS, ...options };
+    checkCpuTreeBudget(
+      {
+        rows: train.X.rows,
+        heldOut: ctx.test ? 0 : (ctx.valFraction ?? 0),
+        d: train.X.cols,
+        classes: train.task === 'classification' ? (train.classes?.length ?? 2) : 1,
+        iters: opts.iters,
+        agopSamples: opts.agopSamples,
+        diag: opts.diag,
+      },
+      tree.leafSize,
+      train.source,
+    );
   }
   const partition = await partitionTree(train, options, tree, ctx);
   const L = partition.leafRows.length;

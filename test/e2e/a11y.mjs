@@ -247,6 +247,8 @@ export async function a11yScenario({ ctx, url, theme, results, log }) {
   await answer(page, 'Dataset for', 'nfa_data.csv');
   await answer(page, 'target column', 'y');
   const trainLab = await viewWith(page, 'body[data-entry="lab"] #train', 60000);
+  // The dataset message fills the form with its settings: wait for it before changing them or training.
+  await trainLab.locator('#dataset', { hasText: 'nfa_data.csv → y' }).waitFor({ timeout: 30000 });
   await trainLab.locator('#epochs').fill('10');
   await trainLab.locator('#width').fill('16');
   await trainLab.locator('#train').click();

@@ -261,10 +261,10 @@ function drawHeader(): void {
       ].join(' · ')
     : '';
   if (view.backend) setBackend(view.backend, view.device ?? '', view.backendReason ?? '');
-  // The solver of the returned round (rfm/solvers.ts), when the fit reported one.
+  // An iterative solver of the returned round (rfm/solvers.ts), as the CLI names it; the direct solve goes unsaid.
   const solve = (view.iterations[view.bestIter] ?? view.iterations[view.iterations.length - 1])?.solve;
-  if (view.backend && solve)
-    backendLine.textContent += ` · solver ${solve.solver}${solve.solver === 'direct' ? '' : ` (${solve.iterations} ${solve.solver === 'cg' ? 'iterations' : 'epochs'}, residual ${solve.relResidual.toExponential(1)})`}`;
+  if (view.backend && solve && solve.solver !== 'direct')
+    backendLine.textContent += ` · solver ${solve.solver} (${solve.iterations} ${solve.solver === 'cg' ? 'iterations' : 'epochs'}, residual ${solve.relResidual.toExponential(1)})`;
   const d = view.featureNames.length;
   kInput.max = String(Math.max(2, d));
   if (!kInput.dataset.touched) kInput.value = String(Math.min(d, view.topK));

@@ -64,8 +64,25 @@ export async function nfaScenario({ ctx, results, log }) {
   // The view lays out without horizontal scrolling at 1000 px (charts get a moment to follow the width).
   await view.evaluate(() => (globalThis.document.documentElement.style.width = '1000px'));
   await sleep(800);
-  const overflow = await view.evaluate(() => globalThis.document.documentElement.scrollWidth - 1000);
-  assert.ok(overflow <= 0, `NFA view at 1000 px scrolls horizontally by ${overflow} px`);
+  // The content's extent, not documentElement.scrollWidth: that is never below the frame's own width,
+  // which is the window's (wider than 1000 px here).
+  const overflow = await view.evaluate(() => {
+    const d = globalThis.document;
+    const right = Math.max(...[...d.querySelectorAll('body *')].map((e) => e.getBoundingClientRect().right));
+    return Math.max(Math.ceil(right) - 1000, d.body.scrollWidth - d.body.clientWidth);
+  });
+  // On failure, the narrowest elements that reach past 1000 px say what does not wrap.
+  const wide = await view.evaluate(() =>
+    [...globalThis.document.querySelectorAll('body, body *')]
+      .map((e) => ({ e, r: e.getBoundingClientRect() }))
+      .filter(({ r }) => r.right > 1001)
+      .sort((a, b) => a.r.width - b.r.width)
+      .slice(0, 6)
+      .map(
+        ({ e, r }) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}.${e.className} (${Math.round(r.width)} px)`,
+      ),
+  );
+  assert.ok(overflow <= 0, `NFA view at 1000 px scrolls horizontally by ${overflow} px: ${wide.join(', ')}`);
   await view.evaluate(() => (globalThis.document.documentElement.style.width = ''));
   const selected = (await view.locator('#layers button[aria-selected="true"]').textContent()) ?? '';
   assert.match(selected, /^2\.weight/, 'the clicked layer is shown first');

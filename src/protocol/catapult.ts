@@ -2,6 +2,7 @@
 // computes (core/compute.ts, table 'catapult'): on the page's GPU or thread (labRun, answered with
 // labOutcome or labFailed) or on the host, which then streams the steps and the outcome for the page
 // to draw.
+import type { PageFailure } from './failure';
 import type { BatchSweepPoint, LabSettings as CoreLabSettings, LabOutcome, LabSweep } from '../core/catapult/index';
 import type { BackendChoice, Placement } from '../core/compute';
 import { bufferOf, type WireDataset } from './wire';
@@ -66,10 +67,7 @@ export interface WireLabStep {
 }
 
 /** Why a page could not finish a run: each kind is raised again on the host as its error class. */
-export interface LabFailure {
-  kind: 'unavailable' | 'backend' | 'cancelled' | 'error';
-  message: string;
-}
+export type LabFailure = PageFailure;
 
 export type LabHostToWebview =
   | { type: 'labInit'; settings: LabSettings }

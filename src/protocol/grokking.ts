@@ -2,6 +2,7 @@
 // computes (core/compute.ts, table 'grokking'): on the page's GPU or thread (grokRun, answered with
 // grokDone or grokFailed; the page draws its own iterations) or on the host, which then streams each
 // iteration (grokIteration) and the final alignments for the page to draw.
+import type { PageFailure } from './failure';
 import type { BackendChoice, Placement } from '../core/compute';
 import type { GrokIteration, GrokOptions } from '../core/rfm/grokking/run';
 import { bufferOf } from './wire';
@@ -34,10 +35,7 @@ export interface GrokRunInfo {
   reason: string;
 }
 
-export interface GrokFailure {
-  kind: 'unavailable' | 'backend' | 'cancelled' | 'error';
-  message: string;
-}
+export type GrokFailure = PageFailure;
 
 export type GrokHostToWebview =
   /** `trainCommand`: the command that trains a network on the task, when the extension has one. */

@@ -7,9 +7,9 @@ import { CpuCatapultBackend, runLab, type CatapultBackend, type ReluSession } fr
 import { PlacementUnavailable } from '../../src/core/compute';
 import { BackendError, CancelledError } from '../../src/core/errors';
 import { toWireLabOutcome, type LabSettings } from '../../src/protocol/catapult';
+import { errorOfFailure } from '../../src/protocol/failure';
 import {
   LINEAR_TOY_NOTE,
-  errorOfFailure,
   labPlan,
   runLabPlaced,
   type LabSurfaces,

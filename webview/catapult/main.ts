@@ -2,6 +2,7 @@
 // 2/eta, AGOP alignment, the lr- and batch-size sweeps) and, when the host places a run here, the
 // training itself (core/catapult runLab on this page's WebGPU or thread, yielding between steps so the
 // charts update live and Stop works). Runs the host computes arrive as steps and an outcome to draw.
+import { failureOf } from '../../src/protocol/failure';
 import type { ChartDataset } from 'chart.js';
 import {
   CpuCatapultBackend,
@@ -14,13 +15,10 @@ import {
   type LabTask,
 } from '../../src/core/catapult/index';
 import { WebGpuCatapultBackend } from '../../src/core/catapult/webgpu';
-import { PlacementUnavailable } from '../../src/core/compute';
-import { BackendError, CancelledError } from '../../src/core/errors';
 import { fromWireDataset } from '../../src/protocol/wire';
 import {
   toWireLabOutcome,
   toWireLabStep,
-  type LabFailure,
   type LabHostToWebview,
   type LabRunInfo,
   type LabSettings,
@@ -401,14 +399,6 @@ async function runHere(
   } finally {
     backend.dispose();
   }
-}
-
-function failureOf(e: unknown): LabFailure {
-  const message = e instanceof Error ? e.message : String(e);
-  if (e instanceof CancelledError) return { kind: 'cancelled', message };
-  if (e instanceof PlacementUnavailable) return { kind: 'unavailable', message };
-  if (e instanceof BackendError) return { kind: 'backend', message };
-  return { kind: 'error', message };
 }
 
 async function onHostMessage(m: LabHostToWebview, reply: Reply<LabWebviewToHost> | undefined): Promise<void> {

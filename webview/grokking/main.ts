@@ -2,9 +2,8 @@
 // measures (circulant deviation, AGOP alignment) per iteration, M_t as a heatmap with an iteration
 // slider and the discrete-log reordering for mul/div and, when the host places a run here, the run
 // itself (core/rfm/grokking on this page's WebGPU or thread, yielding between steps so Stop works).
+import { failureOf } from '../../src/protocol/failure';
 import type { ChartDataset } from 'chart.js';
-import { PlacementUnavailable } from '../../src/core/compute';
-import { BackendError, CancelledError } from '../../src/core/errors';
 import { CpuGramSums, type GramSums } from '../../src/core/rfm/indicator';
 import { WebGpuGramSums } from '../../src/core/rfm/indicatorWebgpu';
 import { reorderForView } from '../../src/core/rfm/grokking/measures';
@@ -14,7 +13,6 @@ import type { Reply } from '../../src/protocol/channel';
 import { unhandled } from '../../src/protocol/channel';
 import {
   toWireGrokIteration,
-  type GrokFailure,
   type GrokHostToWebview,
   type GrokSettings,
   type GrokWebviewToHost,
@@ -323,14 +321,6 @@ async function runHere(
   } finally {
     gram.dispose();
   }
-}
-
-function failureOf(e: unknown): GrokFailure {
-  const message = e instanceof Error ? e.message : String(e);
-  if (e instanceof CancelledError) return { kind: 'cancelled', message };
-  if (e instanceof PlacementUnavailable) return { kind: 'unavailable', message };
-  if (e instanceof BackendError) return { kind: 'backend', message };
-  return { kind: 'error', message };
 }
 
 async function onHostMessage(m: GrokHostToWebview, reply: Reply<GrokWebviewToHost> | undefined): Promise<void> {

@@ -18,7 +18,8 @@ import { displayPath, loaderName, readDatasetFile } from '../host/datasetFile';
 import { pickDatasetFile } from '../host/prompts';
 import { viewPage } from '../host/viewHtml';
 import { WebviewHost, createPanel } from '../host/webviewHost';
-import { errorOfFailure, hostGpuSurface, runLabPlaced, type PagePlacement, type PlacedLabRun } from './placeRun';
+import { errorOfFailure } from '../../protocol/failure';
+import { hostGpuSurface, runLabPlaced, type PagePlacement, type PlacedLabRun } from './placeRun';
 import { unhandled } from '../../protocol/channel';
 
 export const LAB_VIEW_TYPE = 'featureLens.catapultLab';

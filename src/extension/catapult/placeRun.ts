@@ -10,12 +10,11 @@ import {
   type BackendChoice,
   type Placement,
 } from '../../core/compute';
-import { BackendError, CancelledError, type CancelToken } from '../../core/errors';
+import type { CancelToken } from '../../core/errors';
 import { hostCatapultBackend, yieldToEventLoop } from '../../core/node';
 import {
   toWireLabOutcome,
   type LabRunInfo,
-  type LabFailure,
   type LabSettings,
   type LabWebviewToHost,
   type WireLabOutcome,
@@ -122,18 +121,4 @@ export async function runLabPlaced(
       backendNote: linear ? LINEAR_TOY_NOTE : placed.placement === plan[0] ? null : placed.reason,
     },
   };
-}
-
-/** A page's failure raised again as the error class the placement policy acts on. */
-export function errorOfFailure(f: LabFailure): Error {
-  switch (f.kind) {
-    case 'unavailable':
-      return new PlacementUnavailable(f.message);
-    case 'backend':
-      return new BackendError('webgpu', f.message.replace(/^webgpu backend: /, ''));
-    case 'cancelled':
-      return new CancelledError();
-    case 'error':
-      return new Error(f.message);
-  }
 }

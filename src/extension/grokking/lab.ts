@@ -1,12 +1,12 @@
+import { errorOfFailure } from '../../protocol/failure';
 import * as vscode from 'vscode';
 import { PlacementUnavailable, describePlacement, planPlacements, runPlaced } from '../../core/compute';
-import { BackendError, CancelledError, InputError } from '../../core/errors';
+import { CancelledError, InputError } from '../../core/errors';
 import { hostGramSums, yieldToEventLoop } from '../../core/node';
 import { DEFAULT_GROK_OPTIONS, parseGrokOptions, runGrokking } from '../../core/rfm/grokking/run';
 import { unhandled } from '../../protocol/channel';
 import {
   toWireGrokIteration,
-  type GrokFailure,
   type GrokHostToWebview,
   type GrokRunInfo,
   type GrokSettings,
@@ -28,19 +28,6 @@ export interface GrokLabResult extends GrokRunInfo {
   circulantDeviation: (number | null)[];
   agopAlignment: number[];
   seconds: number;
-}
-
-function errorOfFailure(f: GrokFailure): Error {
-  switch (f.kind) {
-    case 'unavailable':
-      return new PlacementUnavailable(f.message);
-    case 'backend':
-      return new BackendError('webgpu', f.message.replace(/^webgpu backend: /, ''));
-    case 'cancelled':
-      return new CancelledError();
-    case 'error':
-      return new Error(f.message);
-  }
 }
 
 /**

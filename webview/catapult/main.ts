@@ -29,7 +29,7 @@ import {
 import { unhandled } from '../../src/protocol/channel';
 import type { Reply } from '../../src/protocol/channel';
 import { ChartSet, baseOptions, seriesColor, themedAxis, type ChartConfiguration } from '../shared/charts';
-import { el } from '../shared/dom';
+import { chartCard, el } from '../shared/dom';
 import { pageGpuLease } from '../shared/gpu';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { connect } from '../shared/vscodeApi';
@@ -114,11 +114,7 @@ const CARDS = [
 const grid = el('main', { class: 'grid' });
 const canvases = new Map<string, HTMLCanvasElement>();
 for (const c of CARDS) {
-  const card = el('section', { class: 'card', id: `card-${c.id}` });
-  const wrap = el('div', { class: 'chartwrap' });
-  const canvas = el('canvas', { id: c.id, role: 'img', 'aria-label': c.title });
-  wrap.append(canvas);
-  card.append(el('h3', {}, c.title), wrap);
+  const { card, canvas } = chartCard(c.id, c.title);
   grid.append(card);
   canvases.set(c.id, canvas);
 }

@@ -19,7 +19,7 @@ import {
   type WireGrokIteration,
 } from '../../src/protocol/grokking';
 import { ChartSet, baseOptions, seriesColor, themedAxis, type ChartConfiguration } from '../shared/charts';
-import { el } from '../shared/dom';
+import { chartCard, el } from '../shared/dom';
 import { pageGpuLease, yieldToPage } from '../shared/gpu';
 import { Heatmap } from '../shared/heatmap';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
@@ -93,11 +93,7 @@ const CARDS = [
 const grid = el('main', { class: 'grid' });
 const canvases = new Map<string, HTMLCanvasElement>();
 for (const c of CARDS) {
-  const card = el('section', { class: 'card', id: `card-${c.id}` });
-  const wrap = el('div', { class: 'chartwrap' });
-  const canvas = el('canvas', { id: c.id, role: 'img', 'aria-label': c.title });
-  wrap.append(canvas);
-  card.append(el('h3', {}, c.title), wrap);
+  const { card, canvas } = chartCard(c.id, c.title);
   grid.append(card);
   canvases.set(c.id, canvas);
 }

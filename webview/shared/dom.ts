@@ -9,3 +9,13 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   if (text !== undefined) e.textContent = text;
   return e;
 }
+
+/** A titled card holding one chart: section#card-<id>, its canvas#<id> named by the title for screen readers. */
+export function chartCard(id: string, title: string): { card: HTMLElement; canvas: HTMLCanvasElement } {
+  const card = el('section', { class: 'card', id: `card-${id}` });
+  const wrap = el('div', { class: 'chartwrap' });
+  const canvas = el('canvas', { id, role: 'img', 'aria-label': title });
+  wrap.append(canvas);
+  card.append(el('h3', {}, title), wrap);
+  return { card, canvas };
+}

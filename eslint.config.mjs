@@ -12,7 +12,7 @@ import tseslint from 'typescript-eslint';
 
 /** Folders inside each layer that every feature may use; every other folder there is a feature. */
 const SHARED = {
-  'src/core': ['gpu', 'data', 'weights', 'logs', 'linalg'],
+  'src/core': ['gpu', 'data', 'weights', 'logs', 'linalg', 'collapse'],
   'src/extension': ['host'],
   webview: ['shared'],
 };

@@ -19,7 +19,7 @@ export function parseBackendChoice(value: unknown, where: string): BackendChoice
 export type Placement = 'page-gpu' | 'host-gpu' | 'page-cpu' | 'host-cpu';
 
 /** The features that compute; each declares its placements in PLACEMENTS. */
-export type ComputeFeature = 'rfm' | 'nfa' | 'nfaTrain' | 'catapult' | 'convrfm' | 'grokking';
+export type ComputeFeature = 'rfm' | 'nfa' | 'nfaTrain' | 'catapult' | 'convrfm' | 'grokking' | 'deepRfm';
 
 /**
  * Preferred order per feature. Pages come first where the feature has a page that can compute (their
@@ -35,6 +35,8 @@ export const PLACEMENTS: Readonly<Record<ComputeFeature, readonly Placement[]>> 
   // backend's patch gradients.
   convrfm: ['host-gpu', 'host-cpu'],
   grokking: ['page-gpu', 'host-gpu', 'page-cpu', 'host-cpu'],
+  // Deep RFM (rfm/deep.ts): each layer's kernel solve and AGOP on the host's RFM backend.
+  deepRfm: ['host-gpu', 'host-cpu'],
 };
 
 export const isGpu = (p: Placement): boolean => p === 'page-gpu' || p === 'host-gpu';

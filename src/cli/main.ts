@@ -11,6 +11,7 @@ import * as merge from './commands/merge';
 import * as convrfm from './commands/convrfm';
 import * as grok from './commands/grok';
 import * as collapse from './commands/collapse';
+import * as deepRfm from './commands/deep-rfm';
 import { isFilteredChild, runWithFilteredStderr } from './stderrFilter';
 
 /** package.json's version, baked in by esbuild.mjs (`define`); absent when run from the sources. */
@@ -57,6 +58,11 @@ const commands: Record<string, Command> = {
   collapse: {
     summary: 'neural collapse per layer of a trained network: NC1, NC2 on the data and on --test',
     run: collapse.run,
+    gpu: true,
+  },
+  'deep-rfm': {
+    summary: 'Deep RFM: neural collapse (NC1, NC2) per layer of AGOP-projected random features, or the control',
+    run: deepRfm.run,
     gpu: true,
   },
 };

@@ -12,6 +12,7 @@ import * as convrfm from './commands/convrfm';
 import * as grok from './commands/grok';
 import * as complete from './commands/complete';
 import * as sparseRegress from './commands/sparse-regress';
+import * as collapse from './commands/collapse';
 import { isFilteredChild, runWithFilteredStderr } from './stderrFilter';
 
 /** package.json's version, baked in by esbuild.mjs (`define`); absent when run from the sources. */
@@ -63,6 +64,11 @@ const commands: Record<string, Command> = {
   'sparse-regress': {
     summary: 'lin-RFM sparse linear regression (diagonal M = diag(coef²)^alpha): support, coefficients, R²',
     run: sparseRegress.run,
+  },
+  collapse: {
+    summary: 'neural collapse per layer of a trained network: NC1, NC2 on the data and on --test',
+    run: collapse.run,
+    gpu: true,
   },
 };
 

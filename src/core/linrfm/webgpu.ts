@@ -267,7 +267,7 @@ export class WebGpuLinRfmBackend implements LinRfmBackend {
     this.release();
   }
 
-  /** out (cols x cols, padded) = Aᵀ A over `rows` rows of A (rows x cols, cols a multiple of 4). */
+  /** out (cols x cols, padded) = Aᵀ A over `rows` rows of A (rows x cols, cols a multiple of 4); symmetric, so half is computed. */
   private product(
     op: GpuOp,
     pass: GPUComputePassEncoder,
@@ -284,7 +284,7 @@ export class WebGpuLinRfmBackend implements LinRfmBackend {
       { rows, aPad4: cols / 4, bPad4: cols / 4 },
       [A, A, out],
       [Math.ceil(blocks / 64), 1],
-      { DIAG_ONLY: 0 },
+      { DIAG_ONLY: 0, SYMMETRIC: 1 },
     );
   }
 

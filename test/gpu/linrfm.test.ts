@@ -4,7 +4,7 @@
 // entries) and the storage-scratch path for longer rows (several batches).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hostGpu } from '../../src/core/node';
+import { hostGpu, hostLinRfmBackend } from '../../src/core/node';
 import { CpuLinRfmBackend } from '../../src/core/linrfm/cpu';
 import { RIDGE_SHARED_MAX, WebGpuLinRfmBackend } from '../../src/core/linrfm/webgpu';
 import { ridgePredict } from '../../src/core/linrfm/kernels/programs';
@@ -90,6 +90,16 @@ describe('lin-RFM WebGPU steps vs CPU float64', () => {
     gpu = await WebGpuLinRfmBackend.create(g, { keepAlive: g, scratchBudget: (3 * 4 * (100 * 101)) / 2 });
   });
   after(() => gpu?.dispose());
+
+  it("the host's GPU placement is this backend on the leased device", async () => {
+    const b = await hostLinRfmBackend('host-gpu');
+    try {
+      assert.ok(b instanceof WebGpuLinRfmBackend);
+      assert.match(b.device, /^webgpu \S+\/\S+/);
+    } finally {
+      b.dispose();
+    }
+  });
 
   it('the host splits rows where the kernel does (K_SHARED)', () => {
     assert.ok(ridgePredict.code.includes(`const K_SHARED: u32 = ${RIDGE_SHARED_MAX}u;`));

@@ -7,7 +7,7 @@
 // cpu_seconds (the process's CPU time over the run, all threads, lavapipe's included): less
 // load-dependent than wall time on a shared machine; loadavg (1, 5, 15 min) before and after says how
 // shared it was. Usage:
-//   node --import tsx --import ./test/register-wgsl.mjs bench/linrfm.mjs [--m 1000 --d 1000 --rank 5
+//   npm run bench:linrfm -- [--m 1000 --d 1000 --rank 5
 //     --rate 0.05 --alpha 0.5 --max-iters 3000 --backends cpu,webgpu]
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';

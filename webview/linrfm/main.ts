@@ -29,7 +29,7 @@ interface Kept {
   info: LinRfmInfo;
   mask: KeptPicture;
   curve: WireLinRfmIteration[];
-  spectra: { iter: number; values: number[] }[];
+  spectra: { label: string; values: number[] }[];
   final: (Omit<LinRfmFinal, 'completed' | 'singularValues'> & { completed: KeptPicture }) | null;
   stopped: { message: string; cancelled: boolean } | null;
   restored?: boolean;
@@ -137,7 +137,7 @@ function drawCharts(): void {
     'spectrum',
     spectra.map((s, k) =>
       line(
-        `iteration ${s.iter}`,
+        s.label,
         s.values.map((v, i) => ({ x: i + 1, y: positive(v) })),
         k + 2,
         k < spectra.length - 1,
@@ -224,7 +224,10 @@ function onMessage(m: LinRfmHostToWebview): void {
       if (!kept) return;
       kept.curve.push(...m.iterations);
       if (m.spectrum) {
-        kept.spectra.push({ iter: m.spectrum.iter, values: Array.from(new Float64Array(m.spectrum.values)) });
+        kept.spectra.push({
+          label: `iteration ${m.spectrum.iter}`,
+          values: Array.from(new Float64Array(m.spectrum.values)),
+        });
         if (kept.spectra.length > SPECTRA) kept.spectra.splice(0, kept.spectra.length - SPECTRA);
       }
       showProgress();
@@ -234,7 +237,7 @@ function onMessage(m: LinRfmHostToWebview): void {
       if (!kept) return;
       const { completed, singularValues, ...rest } = m.final;
       kept.final = { ...rest, completed: fromPicture(completed) };
-      kept.spectra.push({ iter: m.final.iterations, values: Array.from(new Float64Array(singularValues)) });
+      kept.spectra.push({ label: 'completed matrix', values: Array.from(new Float64Array(singularValues)) });
       kept.spectra = kept.spectra.slice(-SPECTRA);
       setBusy(false);
       showVerdict();

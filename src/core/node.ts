@@ -5,7 +5,7 @@
 import { cpus } from 'node:os';
 import { BackendError } from './errors';
 import type { Backend } from './rfm/backend';
-import { planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
+import { PlacementUnavailable, planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
 import { CpuConvRfmBackend, type ConvRfmBackend } from './rfm/conv-backend';
@@ -21,6 +21,8 @@ import { CpuBackend } from './rfm/cpu';
 import { cpuWorkerFile, ThreadedCpuBackend } from './rfm/node';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
 import { CpuGramSums, type GramSums } from './rfm/indicator';
+import type { LinRfmBackend } from './linrfm/backend';
+import { CpuLinRfmBackend } from './linrfm/cpu';
 import { WebGpuGramSums } from './rfm/indicatorWebgpu';
 
 let dawn: Promise<{ gpu: GPU } | { reason: string }> | undefined;
@@ -159,6 +161,16 @@ export async function hostCatapultBackend(
 export async function hostGramSums(placement: 'host-gpu' | 'host-cpu'): Promise<GramSums> {
   if (placement === 'host-cpu') return new CpuGramSums();
   return onHostGpu((l) => WebGpuGramSums.leased(l));
+}
+
+/**
+ * lin-RFM's matrix-completion backend of a host placement (yielding between iterations on the CPU).
+ * The WebGPU backend (linrfm/webgpu.ts) is not there yet: 'host-gpu' is unavailable and runPlaced moves on.
+ */
+export async function hostLinRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<LinRfmBackend> {
+  if (placement === 'host-cpu')
+    return Promise.resolve(yielding<LinRfmBackend>(new CpuLinRfmBackend(), yieldToEventLoop));
+  return Promise.reject(new PlacementUnavailable('the WebGPU lin-RFM backend is not built yet'));
 }
 
 /**

@@ -48,8 +48,6 @@ export interface CompleteMatrixResult extends LinRfmInfo {
   reason: string;
   device: string;
   seconds: number;
-  /** The core's JSON report, as `feature-lens complete --json` writes it. */
-  report: Record<string, unknown>;
 }
 
 export interface LinRfmApi {
@@ -184,7 +182,6 @@ async function run(
       reason: placed.reason,
       device: o.device,
       seconds: o.seconds,
-      report: o.report,
     };
   } catch (e) {
     const cancelled = e instanceof CancelledError || abort.signal.aborted;

@@ -68,11 +68,24 @@ async function writeNpy(name: string, values: Float64Array, rows: number, cols: 
   return uri;
 }
 
-/** The panel's numbers against the CLI's report of the same completion. */
-function assertSameAsCli(r: CompleteMatrixResult, report: Record<string, unknown>): void {
+/**
+ * The panel's numbers: consistent with the command's result and its own curve, then equal to the CLI's
+ * report of the same completion (run after the panel checks, so those speak first).
+ */
+function assertSameAsCli(r: CompleteMatrixResult, cli: () => Record<string, unknown>): void {
   const panel = ext().exports.linrfm.latest;
   assert.ok(panel?.final && panel.info, 'the panel was given the final state');
   const f = panel.final;
+  // The curve the panel drew holds every iteration, and the command resolves to the same numbers.
+  assert.equal(panel.curve.length, f.iterations);
+  assert.deepEqual(
+    panel.curve.map((it) => it.iter),
+    Array.from({ length: f.iterations }, (_, k) => k + 1),
+  );
+  assert.equal(r.converged, f.converged);
+  assert.equal(r.iterations, f.iterations);
+  assert.equal(r.observedMse, f.observedMse);
+  const report = cli();
   assert.equal(panel.info.rows, report.rows);
   assert.equal(panel.info.cols, report.cols);
   assert.equal(panel.info.observed, report.observed);
@@ -83,15 +96,8 @@ function assertSameAsCli(r: CompleteMatrixResult, report: Record<string, unknown
   const sv = new Float64Array(f.singularValues);
   const cliSv = report.singular_values as number[];
   assert.equal(sv.length, cliSv.length);
-  for (let i = 0; i < sv.length; i++) assert.ok(close(sv[i], cliSv[i], 1e-8) || Math.abs(sv[i] - cliSv[i]) < 1e-9);
-  // The curve the panel drew holds every iteration, and the command resolves to the same numbers.
-  assert.equal(panel.curve.length, f.iterations);
-  assert.deepEqual(
-    panel.curve.map((it) => it.iter),
-    Array.from({ length: f.iterations }, (_, k) => k + 1),
-  );
-  assert.equal(r.converged, f.converged);
-  assert.equal(r.iterations, f.iterations);
+  for (let i = 0; i < sv.length; i++)
+    assert.ok(close(sv[i], cliSv[i], 1e-8) || Math.abs(sv[i] - cliSv[i]) < 1e-9, `σ${i}: ${sv[i]} vs ${cliSv[i]}`);
 }
 
 suite('lin-RFM: Complete Matrix', () => {
@@ -112,7 +118,6 @@ suite('lin-RFM: Complete Matrix', () => {
     assert.equal(r.converged, true, `validation error ${r.validationError}`);
     assert.ok(r.validationError !== null && r.validationError < 1e-3);
     assert.equal(r.rankEstimate, 3);
-    assertSameAsCli(r, cliComplete(input.fsPath, 0.5, 3000));
     const panel = ext().exports.linrfm.latest!;
     assert.equal(panel.final!.completed.rowStep, 1, 'a 60 x 40 matrix is shown whole');
     assert.ok(panel.spectra > 0, 'spectra were streamed while it ran');
@@ -141,6 +146,7 @@ suite('lin-RFM: Complete Matrix', () => {
     const onInput = await vscode.commands.executeCommand('featureLens.saveCompletedMatrix', input, { overwrite: true });
     assert.equal(onInput, undefined);
     assert.equal(fs.statSync(input.fsPath).size, size, 'the input matrix is untouched');
+    assertSameAsCli(r, () => cliComplete(input.fsPath, 0.5, 3000));
   });
 
   test('α = 1 on examples/lowrank.csv (empty cells missing) converges in fewer iterations, as the CLI reports', async () => {
@@ -152,12 +158,12 @@ suite('lin-RFM: Complete Matrix', () => {
     });
     assert.ok(r);
     assert.equal(r.converged, true);
-    assertSameAsCli(r, cliComplete(input.fsPath, 1, 3000));
     const target = ws('lowrank-completed.csv');
     await vscode.commands.executeCommand('featureLens.saveCompletedMatrix', target);
     const rows = fs.readFileSync(target.fsPath, 'utf8').trim().split(/\r?\n/);
     assert.equal(rows.length, 60);
     assert.ok(rows.every((l) => l.split(',').length === 40 && l.split(',').every((c) => Number.isFinite(Number(c)))));
+    assertSameAsCli(r, () => cliComplete(input.fsPath, 1, 3000));
   });
 
   test('below the sample-complexity threshold the panel says NOT converged, as the CLI does', async () => {
@@ -171,7 +177,7 @@ suite('lin-RFM: Complete Matrix', () => {
     assert.ok(r);
     assert.equal(r.converged, false);
     assert.equal(ext().exports.linrfm.latest!.final!.converged, false);
-    assertSameAsCli(r, cliComplete(input.fsPath, 0.5, 400));
+    assertSameAsCli(r, () => cliComplete(input.fsPath, 0.5, 400));
   });
 
   test('Cancel stops a long completion: the command resolves undefined and the panel says cancelled', async () => {

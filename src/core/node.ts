@@ -13,6 +13,7 @@ import { WebGpuConvRfmBackend } from './rfm/conv-webgpu';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
+import type { CollapseCompute } from './nfa/collapse';
 import type { NfaStudyCompute } from './nfa/study';
 import { WebGpuNfaBackend, type WebGpuNfaOptions } from './nfa/webgpu';
 import { fullMatrix } from './rfm/feature-matrix';
@@ -210,6 +211,14 @@ export function hostNfaStudy(
       }
     },
   };
+}
+
+/** The neural-collapse study's compute in this process: the forward pass on hostNfaBackend. */
+export function hostCollapseCompute(
+  choice: BackendChoice,
+  more: Pick<CollapseCompute, 'host' | 'onFallback'> = {},
+): CollapseCompute {
+  return { choice, ...more, backend: (p) => hostNfaBackend(p) };
 }
 
 /** Host placements of `feature` for `choice` (the CLI and the host side of the extension). */

@@ -102,6 +102,14 @@ const all = [
   },
   {
     ...common,
+    entryPoints: ['webview/linrfm/main.ts'],
+    outfile: 'dist/linrfm.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
     platform: 'node',

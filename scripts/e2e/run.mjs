@@ -268,6 +268,7 @@ async function runA11y(vsix) {
     // Image-shaped data for the panel's images, and a training log for the spike view.
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/digits.csv'), path.join(folder, 'digits.csv'));
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/logs/metrics.csv'), path.join(folder, 'metrics.csv'));
+    fs.copyFileSync(path.join(ROOT, 'examples/lowrank.npy'), path.join(folder, 'lowrank.npy'));
     const server = await startServer({ port, folder, vsix, settings: themeSettings(theme) });
     const ctx = await launchBrowser(false);
     try {

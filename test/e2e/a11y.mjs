@@ -159,8 +159,8 @@ async function answer(page, title, typed) {
 
 /**
  * Opens every view in the theme the server was started with, scans each in the state that colours it
- * most, and returns the reports; the caller asserts. `workspace` holds digits.csv, metrics.csv and
- * weights/ (mlp.safetensors, nfa_data.csv).
+ * most, and returns the reports; the caller asserts. `workspace` holds digits.csv, metrics.csv,
+ * lowrank.npy and weights/ (mlp.safetensors, nfa_data.csv).
  */
 export async function a11yScenario({ ctx, url, theme, results, log }) {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
@@ -261,6 +261,18 @@ export async function a11yScenario({ ctx, url, theme, results, log }) {
   // 12: not yet run there).
   await palette(page, 'Feature Lens: Open Grokking Lab');
   await scan(await viewWith(page, 'body[data-entry="grokking"] #run', 60000), 'grokking');
+
+  // lin-RFM on the bundled low-rank example from the explorer, its three prompts at their defaults, once
+  // the verdict is drawn (mask, completed matrix, spectra, curves).
+  await page.keyboard.press('Control+Shift+E');
+  await sleep(500);
+  await explorerAction(page, 'lowrank.npy', 'Complete Matrix (lin-RFM)');
+  await answer(page, 'Complete Matrix (1/3)');
+  await answer(page, 'Complete Matrix (2/3)');
+  await answer(page, 'Complete Matrix (3/3)');
+  const linrfm = await viewWith(page, 'body[data-entry="linrfm"][data-state="finished"] #verdict', 180000);
+  await linrfm.locator('canvas#completed[data-ready="1"]').waitFor({ timeout: 30000 });
+  await scan(linrfm, 'linrfm');
 
   const file = path.join(results, `a11y-${slug}.json`);
   fs.writeFileSync(file, JSON.stringify({ theme, tags: TAGS, reports }, null, 2) + '\n');

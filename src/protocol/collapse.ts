@@ -10,15 +10,13 @@ export interface WireNc {
   nc2: number;
 }
 
-/** One layer's collapse on one set of rows, with its class means projected to 2-D (K x 2 float64). */
-export interface WireNcSet extends WireNc {
-  means2d: ArrayBuffer;
-}
-
-export interface WireCollapseLayer extends WireNcSet {
-  /** 'input' for the data itself, else the dense layer whose post-activation features these are. */
+/** One layer on the training rows, with its class means on their top-2 principal directions (K x 2 float64). */
+export interface WireCollapseLayer extends WireNc {
+  /** 'input' for the data itself, else the layer whose post-activation features these are. */
   name: string;
-  test: WireNcSet | null;
+  means2d: ArrayBuffer;
+  /** The same layer on the held-out rows (over the classes they contain). */
+  test: WireNc | null;
 }
 
 /** The NFA view's Neural Collapse tab: the input, then each hidden layer's post-activation features. */
@@ -103,7 +101,14 @@ export type CollapseHostToWebview =
 
 export type CollapseWebviewToHost = { type: 'copy'; text: string; what: string };
 
-/** K x 2 row-major means as a wire buffer. */
-export function wireNcSet(m: WireNc & { means2d: Float64Array }): WireNcSet {
-  return { nc1: m.nc1, nc1Classic: m.nc1Classic, nc2: m.nc2, means2d: bufferOf(m.means2d) };
+export const wireNc = (m: WireNc): WireNc => ({ nc1: m.nc1, nc1Classic: m.nc1Classic, nc2: m.nc2 });
+
+/** A layer for the wire: its K x 2 means as a buffer. */
+export function wireCollapseLayer(
+  name: string,
+  train: WireNc,
+  means2d: Float64Array,
+  test: WireNc | null,
+): WireCollapseLayer {
+  return { name, ...wireNc(train), means2d: bufferOf(means2d), test: test && wireNc(test) };
 }

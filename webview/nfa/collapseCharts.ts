@@ -55,20 +55,13 @@ export function ncLines(
     .map((s) => ({ label: s.label, values: s.values!.map((v) => v[key]), dashed: s.dashed, colour: s.colour }));
 }
 
-/** Class means on their top-2 principal directions: one point per class, held-out means as triangles. */
-export function meansChart(
-  theme: Theme,
-  classes: string[],
-  train: Float64Array,
-  test: Float64Array | null,
-): ChartConfiguration {
-  const point = (m: Float64Array, k: number) => ({ x: m[2 * k], y: m[2 * k + 1] });
+/** Class means (K x 2) on their top-2 principal directions: one point per class. */
+export function meansChart(theme: Theme, classes: string[], means: Float64Array): ChartConfiguration {
   const datasets = classes.map((c, k) => ({
     label: c,
-    data: [point(train, k), ...(test ? [point(test, k)] : [])],
+    data: [{ x: means[2 * k], y: means[2 * k + 1] }],
     backgroundColor: seriesColor(theme, k),
     borderColor: seriesColor(theme, k),
-    pointStyle: test ? ['circle', 'triangle'] : 'circle',
     pointRadius: 6,
   }));
   const options = baseOptions(theme, 'principal direction 1', 'principal direction 2') as Record<string, unknown>;

@@ -39,12 +39,9 @@ export function createCollapseTab(theme: () => Theme, copy: (text: string) => vo
     sliderLabel.textContent = `Layer: ${l.name}`;
     slider.setAttribute('aria-valuetext', l.name);
     const heading = means.card.querySelector('h3')!;
-    heading.textContent = `Class means of ${l.name} on their top-2 principal directions${l.test ? ' (● train, ▲ held-out)' : ''}`;
+    heading.textContent = `Class means of ${l.name} (training rows) on their top-2 principal directions`;
     means.canvas.setAttribute('aria-label', heading.textContent);
-    charts.set(
-      'means',
-      meansChart(theme(), shown.classes, new Float64Array(l.means2d), l.test ? new Float64Array(l.test.means2d) : null),
-    );
+    charts.set('means', meansChart(theme(), shown.classes, new Float64Array(l.means2d)));
   };
   slider.addEventListener('input', drawMeans);
   copyJson.addEventListener('click', () => shown && copy(shown.report));

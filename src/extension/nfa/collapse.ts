@@ -14,8 +14,8 @@ import type {
   CollapseView,
   CollapseWebviewToHost,
   DeepRfmView,
-  WireNc,
 } from '../../protocol/collapse';
+import { wireNc } from '../../protocol/collapse';
 import { CollapsePanelStateSchema, parseState } from '../../protocol/viewState';
 import type { Ctx } from '../ctx';
 import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
@@ -27,6 +27,7 @@ import {
   classLabels,
   DEEP_RFM_DEFAULTS,
   deepRfmCurve,
+  heldOutLabels,
   networkCollapse,
   type LabelledRows,
   type Nc,
@@ -99,8 +100,6 @@ export interface DeepRfmReports {
   agop: unknown;
   control: unknown;
 }
-
-const toWire = (n: Nc): WireNc => ({ nc1: n.nc1, nc1Classic: n.nc1Classic, nc2: n.nc2 });
 
 function intArg(x: unknown, where: string, min: number, max: number): number | undefined {
   if (x === undefined) return undefined;
@@ -187,7 +186,7 @@ export class CollapseViews {
     const choice = this.ctx.backend(args.backend, `${where} backend`);
     const target = await this.target(uri, args.target, 'Run Deep RFM: target');
     if (target === undefined) return undefined;
-    const { dataset, rows, classes } = await this.labelled(uri, target, where);
+    const { dataset, classes } = await this.labelled(uri, target, where);
     const title = args.title ?? `Deep RFM: ${baseName(uri)}`;
     const panel = into ?? (args.panel === false ? undefined : this.open(title));
     const state: CollapsePanelState = { kind: 'deepRfm', title, data: uri.toString(), target, ...settings };
@@ -209,25 +208,23 @@ export class CollapseViews {
     const result = await this.withProgress(title, panel, async (step, signal) => {
       const curve = async (agop: boolean) => {
         const key = agop ? 'withAgop' : 'withoutAgop';
-        return deepRfmCurve(
-          rows,
-          classes.length,
+        view[key] = [];
+        const c = await deepRfmCurve(
+          dataset,
           { ...settings, agop },
           this.progressOf(
             choice,
             signal,
-            (done, of) =>
-              step(`${agop ? 'with AGOP' : 'control (no AGOP)'}: layer ${done} of ${of}`, 100 / total, {
-                ...view,
-                [key]: [],
-              }),
+            (done, of, nc) => {
+              // A run restarted on another placement starts again at layer 0.
+              view[key] = [...view[key].slice(0, done - 1), wireNc(nc)];
+              step(`${agop ? 'with AGOP' : 'control (no AGOP)'}: layer ${done} of ${of}`, 100 / total, { ...view });
+            },
             'deep-rfm',
           ),
-        ).then((c) => {
-          view[key] = c.layers.map(toWire);
-          step(`${agop ? 'with AGOP' : 'control'}: done`, 0, { ...view });
-          return c;
-        });
+        );
+        view[key] = c.layers.map(wireNc);
+        return c;
       };
       const agop = await curve(true);
       const control = await curve(false);
@@ -271,10 +268,16 @@ export class CollapseViews {
     if (target === undefined) return undefined;
     const train = await this.labelled(dataUri, target, where);
     const testUri = args.test === undefined ? null : toUri(args.test);
-    const test = testUri ? await this.labelled(testUri, target, where) : null;
-    if (test && test.rows.X.cols !== train.rows.X.cols)
+    const testData = testUri
+      ? (await loadDataset(await readDatasetFile(testUri), loaderName(testUri), { target })).dataset
+      : null;
+    const test = testData && {
+      X: testData.X,
+      labels: heldOutLabels(train.classes, testData, `${where}: ${displayPath(testUri!)}`),
+    };
+    if (test && test.X.cols !== train.rows.X.cols)
       throw new InputError(
-        `${where}: ${displayPath(testUri!)} has ${test.rows.X.cols} input columns, ${displayPath(dataUri)} has ${train.rows.X.cols}`,
+        `${where}: ${displayPath(testUri!)} has ${test.X.cols} input columns, ${displayPath(dataUri)} has ${train.rows.X.cols}`,
       );
     const title = args.title ?? `Collapse over ${ordered.length} checkpoints: ${baseName(dataUri)}`;
     const panel = into ?? (args.panel === false ? undefined : this.open(title));
@@ -323,9 +326,9 @@ export class CollapseViews {
         }
         const c = await networkCollapse(
           net,
+          train.classes,
           train.rows,
-          test?.rows ?? null,
-          train.classes.length,
+          test,
           this.progressOf(choice, signal, undefined, 'collapse'),
         );
         // The input is the same for every checkpoint: the lines are the hidden layers.

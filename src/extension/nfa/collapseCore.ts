@@ -5,6 +5,8 @@
 import { InputError } from '../../core/errors';
 import type { Mat } from '../../core/mat';
 import type { Mlp } from '../../core/nfa/network';
+import type { ConvNet } from '../../core/nfa/convnet';
+import type { Dataset } from '../../core/data/dataset';
 import type { BackendChoice } from '../../core/compute';
 
 /** NC1, classic NC1, NC2 of one set of rows (SCIENCE.md §7). */
@@ -14,16 +16,13 @@ export interface Nc {
   nc2: number;
 }
 
-export interface NcWithMeans extends Nc {
-  /** The class means projected on their top-2 principal directions, K x 2 row-major. */
-  means2d: Float64Array;
-}
-
 /** 'input' (the data itself), then each hidden layer's post-activation features. */
 export interface CollapseLayer {
   name: string;
-  train: NcWithMeans;
-  test: NcWithMeans | null;
+  train: Nc;
+  /** The training rows' class means on their top-2 principal directions, K x 2 row-major. */
+  means2d: Float64Array;
+  test: Nc | null;
 }
 
 export interface NetworkCollapse {
@@ -35,15 +34,15 @@ export interface NetworkCollapse {
 
 export interface LabelledRows {
   X: Mat;
-  /** Class indices 0..K-1. */
+  /** Class indices 0..K-1 of the training rows' classes; -1: a held-out class the training rows lack. */
   labels: Int32Array;
 }
 
 export interface Progress {
   choice: BackendChoice;
   signal: AbortSignal;
-  /** A layer finished: `done` of `total`. */
-  onLayer?: (done: number, total: number) => void;
+  /** A layer finished: `done` of `total`, with its numbers on the training rows. */
+  onLayer?: (done: number, total: number, nc: Nc) => void;
   onFallback?: (line: string) => void;
 }
 
@@ -59,19 +58,36 @@ export function classLabels(
   return { labels: Int32Array.from(d.y), classes: d.classes };
 }
 
+/**
+ * Held-out labels as indices into the training rows' classes (a class named the same is the same class);
+ * -1 for a class the training rows lack (the core measures the held-out rows over the classes present).
+ */
+export function heldOutLabels(
+  trainClasses: readonly string[],
+  d: { task: string; y: Float64Array; classes?: string[]; targetName: string },
+  where: string,
+): Int32Array {
+  if (d.task !== 'classification' || !d.classes)
+    throw new InputError(
+      `${where}: the held-out target '${d.targetName}' is numeric; it must hold the same class labels as the training data`,
+    );
+  const index = d.classes.map((c) => trainClasses.indexOf(c));
+  return Int32Array.from(d.y, (v) => index[v] ?? -1);
+}
+
 const pending = (what: string): never => {
   throw new Error(`${what}: the neural-collapse core is not part of this build yet`);
 };
 
 /** Per-layer NC of `net` on `train` (and `test`): core/nfa/collapse.ts collapseStudy. */
 export async function networkCollapse(
-  net: Mlp,
+  net: Mlp | ConvNet,
+  classes: readonly string[],
   train: LabelledRows,
   test: LabelledRows | null,
-  K: number,
   progress: Progress,
 ): Promise<NetworkCollapse> {
-  void [net, train, test, K, progress];
+  void [net, classes, train, test, progress];
   return pending('collapse');
 }
 
@@ -92,14 +108,13 @@ export interface DeepRfmCurve {
   device: string;
 }
 
-/** Deep RFM on `rows`: core/rfm/deep.ts deepRfm. */
+/** Deep RFM on a classification dataset: core/rfm/deep.ts deepRfm. */
 export async function deepRfmCurve(
-  rows: LabelledRows,
-  K: number,
+  data: Dataset,
   settings: DeepRfmSettings,
   progress: Progress,
 ): Promise<DeepRfmCurve> {
-  void [rows, K, settings, progress];
+  void [data, settings, progress];
   return pending('deep-rfm');
 }
 

@@ -12,7 +12,6 @@ import {
   DEFAULT_CONV,
   describeConvNetwork,
   hasConvLayers,
-  isConvNet,
   parseConvArch,
   parsePool,
   readConvNetwork,
@@ -40,8 +39,8 @@ import {
   type RfmFitPlan,
 } from '../../core/nfa/study';
 import { hostNfaStudy } from '../../core/node';
-import { wireNcSet, type WireCollapse } from '../../protocol/collapse';
-import { classLabels, networkCollapse } from './collapseCore';
+import { wireCollapseLayer, type WireCollapse } from '../../protocol/collapse';
+import { classLabels, heldOutLabels, networkCollapse } from './collapseCore';
 import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf } from '../../protocol/wire';
@@ -840,7 +839,6 @@ async function nfaCollapse(
   signal: AbortSignal,
   onLayer: (done: number, total: number) => void,
 ): Promise<NfaCollapseOutcome> {
-  if (isConvNet(job.net)) return { collapse: null, note: 'conv networks are not studied for collapse yet' };
   let train;
   try {
     train = classLabels(job.dataset, job.dataLabel);
@@ -848,22 +846,18 @@ async function nfaCollapse(
     return { collapse: null, note: (e as Error).message };
   }
   try {
-    const test = job.test ? classLabels(job.test.dataset, job.test.label) : null;
-    const c = await networkCollapse(
-      job.net,
-      { X: job.X, labels: train.labels },
-      test && job.test ? { X: job.test.dataset.X, labels: test.labels } : null,
-      train.classes.length,
-      { choice, signal, onLayer },
-    );
+    const test = job.test
+      ? { X: job.test.dataset.X, labels: heldOutLabels(train.classes, job.test.dataset, job.test.label) }
+      : null;
+    const c = await networkCollapse(job.net, train.classes, { X: job.X, labels: train.labels }, test, {
+      choice,
+      signal,
+      onLayer,
+    });
     return {
       collapse: {
         classes: train.classes,
-        layers: c.layers.map((l) => ({
-          name: l.name,
-          ...wireNcSet(l.train),
-          test: l.test && wireNcSet(l.test),
-        })),
+        layers: c.layers.map((l) => wireCollapseLayer(l.name, l.train, l.means2d, l.test)),
         heldOut: job.test?.label ?? null,
         report: JSON.stringify(c.report, null, 1),
         device: c.device,
@@ -892,18 +886,6 @@ async function heldOutRows(
     throw new InputError(
       `${label}: ${dataset.X.cols} input columns besides the target '${dataset.targetName}'; the training data has ${train.X.cols}. Choose a held-out file with the same columns.`,
     );
-  // Class indices follow the training file's class names, so a class means the same in both.
-  const classes = train.classes ?? [];
-  const y = dataset.classes
-    ? Float64Array.from(dataset.y, (v) => {
-        const k = classes.indexOf(dataset.classes![v]);
-        if (k < 0)
-          throw new InputError(
-            `${label}: class '${dataset.classes![v]}' does not occur in the training data (${classes.join(', ')})`,
-          );
-        return k;
-      })
-    : dataset.y;
   const X = stdz ? standardize(dataset.X, stdz) : dataset.X;
-  return { label, dataset: { ...dataset, X, y, classes: dataset.classes ? classes : dataset.classes } };
+  return { label, dataset: { ...dataset, X } };
 }

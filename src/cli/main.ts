@@ -10,6 +10,7 @@ import * as fitLeaf from './commands/fit-leaf';
 import * as merge from './commands/merge';
 import * as convrfm from './commands/convrfm';
 import * as grok from './commands/grok';
+import * as collapse from './commands/collapse';
 import { isFilteredChild, runWithFilteredStderr } from './stderrFilter';
 
 /** package.json's version, baked in by esbuild.mjs (`define`); absent when run from the sources. */
@@ -51,6 +52,11 @@ const commands: Record<string, Command> = {
   grok: {
     summary: 'RFM groks modular arithmetic: accuracy, circulant deviation, AGOP alignment per iteration',
     run: grok.run,
+    gpu: true,
+  },
+  collapse: {
+    summary: 'neural collapse per layer of a trained network: NC1, NC2 on the data and on --test',
+    run: collapse.run,
     gpu: true,
   },
 };

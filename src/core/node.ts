@@ -5,7 +5,7 @@
 import { cpus } from 'node:os';
 import { BackendError } from './errors';
 import type { Backend } from './rfm/backend';
-import { planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
+import { PlacementUnavailable, planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
 import { CpuConvRfmBackend, type ConvRfmBackend } from './rfm/conv-backend';
@@ -13,6 +13,7 @@ import { WebGpuConvRfmBackend } from './rfm/conv-webgpu';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
+import type { CollapseCompute } from './nfa/collapse';
 import type { NfaStudyCompute } from './nfa/study';
 import { WebGpuNfaBackend, type WebGpuNfaOptions } from './nfa/webgpu';
 import { fullMatrix } from './rfm/feature-matrix';
@@ -21,6 +22,8 @@ import { CpuBackend } from './rfm/cpu';
 import { cpuWorkerFile, ThreadedCpuBackend } from './rfm/node';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
 import { CpuGramSums, type GramSums } from './rfm/indicator';
+import type { LinRfmBackend } from './linrfm/backend';
+import { CpuLinRfmBackend } from './linrfm/cpu';
 import { WebGpuGramSums } from './rfm/indicatorWebgpu';
 
 let dawn: Promise<{ gpu: GPU } | { reason: string }> | undefined;
@@ -162,6 +165,16 @@ export async function hostGramSums(placement: 'host-gpu' | 'host-cpu'): Promise<
 }
 
 /**
+ * lin-RFM's matrix-completion backend of a host placement (yielding between iterations on the CPU).
+ * The WebGPU backend (linrfm/webgpu.ts) is not there yet: 'host-gpu' is unavailable and runPlaced moves on.
+ */
+export async function hostLinRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<LinRfmBackend> {
+  if (placement === 'host-cpu')
+    return Promise.resolve(yielding<LinRfmBackend>(new CpuLinRfmBackend(), yieldToEventLoop));
+  return Promise.reject(new PlacementUnavailable('the WebGPU lin-RFM backend is not built yet'));
+}
+
+/**
  * The NFA study's compute in this process (the CLI, the extension host): the network on hostNfaBackend,
  * the comparison RFM fitted by fitRfm on hostRfmBackend. Here because core/nfa does not import core/rfm.
  */
@@ -198,6 +211,14 @@ export function hostNfaStudy(
       }
     },
   };
+}
+
+/** The neural-collapse study's compute in this process: the forward pass on hostNfaBackend. */
+export function hostCollapseCompute(
+  choice: BackendChoice,
+  more: Pick<CollapseCompute, 'host' | 'onFallback'> = {},
+): CollapseCompute {
+  return { choice, ...more, backend: (p) => hostNfaBackend(p) };
 }
 
 /** Host placements of `feature` for `choice` (the CLI and the host side of the extension). */

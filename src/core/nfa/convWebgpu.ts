@@ -110,13 +110,14 @@ export class ConvGpu {
     X: Mat,
     r0: number,
     rows: number,
-  ): { z: GPUBuffer[]; out: GPUBuffer } {
+  ): { z: GPUBuffer[]; outs: GPUBuffer[]; out: GPUBuffer } {
     let a = this.ctx.upload(
       op,
       Float32Array.from(X.data.subarray(r0 * X.cols, (r0 + rows) * X.cols)),
       'images (batch)',
     );
     const z: GPUBuffer[] = [];
+    const outs: GPUBuffer[] = [];
     const L = net.layers.length;
     net.layers.forEach((l, i) => {
       const zi = this.ctx.buffer(op, rows * size3(l.outShape) * 4, USAGE_STORAGE | USAGE_COPY_SRC, `Z of ${l.name}`);
@@ -134,6 +135,7 @@ export class ConvGpu {
       const act = i < L - 1;
       if (!act && !l.pool) {
         a = zi;
+        outs.push(a);
         return;
       }
       const next = this.ctx.buffer(
@@ -147,8 +149,35 @@ export class ConvGpu {
         ACTIVATION: ACTIVATION_CODE[net.activation],
       });
       a = next;
+      outs.push(a);
     });
-    return { z, out: a };
+    return { z, outs, out: a };
+  }
+
+  /** Each hidden layer's output (after the activation and its pooling), rows x its flattened size, as NfaBackend.convFeatures. */
+  async features(op: GpuOp, net: ConvNet, X: Mat): Promise<Float64Array[]> {
+    const hidden = net.layers.slice(0, -1);
+    if (!hidden.length) return [];
+    const up = this.upload(op, net);
+    const keep = new Set(up.flatMap((u) => (u.Wt ? [u.W, u.b, u.Wt] : [u.W, u.b])));
+    const sizes = hidden.map((l) => size3(l.nextShape));
+    const out = sizes.map((s) => new Float64Array(X.rows * s));
+    const batch = this.batchImages(net, 1);
+    for (let r0 = 0; r0 < X.rows; r0 += batch) {
+      const rows = Math.min(batch, X.rows - r0);
+      const enc = this.ctx.device.createCommandEncoder({ label: 'conv features batch' });
+      const pass = enc.beginComputePass({ label: 'conv features batch' });
+      const f = this.encodeForward(op, pass, net, up, X, r0, rows);
+      pass.end();
+      const back = await this.ctx.readBack(
+        op,
+        enc,
+        sizes.map((s, l) => [f.outs[l], 0, rows * s] as [GPUBuffer, number, number]),
+      );
+      back.forEach((y, l) => out[l].set(y, r0 * sizes[l]));
+      this.ctx.release(op, ...op.buffers.filter((b) => !keep.has(b)));
+    }
+    return out;
   }
 
   async forward(op: GpuOp, net: ConvNet, X: Mat): Promise<Mat> {

@@ -330,6 +330,14 @@ export class CollapseViews {
           train.rows,
           test,
           this.progressOf(choice, signal, undefined, 'collapse'),
+          {
+            weights: name,
+            data: view.data,
+            test: view.heldOut,
+            target: view.target,
+            activation,
+            standardize: false,
+          },
         );
         // The input is the same for every checkpoint: the lines are the hidden layers.
         const hidden = c.layers.filter((l) => l.name !== 'input');

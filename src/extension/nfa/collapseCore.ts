@@ -8,6 +8,8 @@ import type { Mlp } from '../../core/nfa/network';
 import type { ConvNet } from '../../core/nfa/convnet';
 import type { Dataset } from '../../core/data/dataset';
 import type { BackendChoice } from '../../core/compute';
+import { collapseReport, collapseStudy } from '../../core/nfa/collapse';
+import { hostCollapseCompute } from '../../core/node';
 
 /** NC1, classic NC1, NC2 of one set of rows (SCIENCE.md §7). */
 export interface Nc {
@@ -86,9 +88,26 @@ export async function networkCollapse(
   train: LabelledRows,
   test: LabelledRows | null,
   progress: Progress,
+  /** Fields the report starts with (weights, data, test, target, activation, standardize), as the CLI writes them. */
+  meta: Record<string, unknown> = {},
 ): Promise<NetworkCollapse> {
-  void [net, classes, train, test, progress];
-  return pending('collapse');
+  const result = await collapseStudy(
+    { net, classes, train, test },
+    hostCollapseCompute(progress.choice, {
+      onFallback: (from, e, next) =>
+        progress.onFallback?.(`${from} failed (${e.message})${next ? `; trying ${next}` : ''}`),
+    }),
+    { signal: progress.signal, onLayer: (l, i, total) => progress.onLayer?.(i + 1, total, l.train) },
+  );
+  const layers: CollapseLayer[] = [
+    { name: 'input', train: result.input.train, means2d: result.input.means2d, test: result.input.test },
+    ...result.layers.map((l) => ({ name: l.name, train: l.train, means2d: l.means2d, test: l.test })),
+  ];
+  return {
+    layers,
+    report: collapseReport(result, meta),
+    device: `${result.backend} (${result.device})${result.note ? `; ${result.note}` : ''}`,
+  };
 }
 
 export interface DeepRfmSettings {

@@ -849,11 +849,21 @@ async function nfaCollapse(
     const test = job.test
       ? { X: job.test.dataset.X, labels: heldOutLabels(train.classes, job.test.dataset, job.test.label) }
       : null;
-    const c = await networkCollapse(job.net, train.classes, { X: job.X, labels: train.labels }, test, {
-      choice,
-      signal,
-      onLayer,
-    });
+    const c = await networkCollapse(
+      job.net,
+      train.classes,
+      { X: job.X, labels: train.labels },
+      test,
+      { choice, signal, onLayer },
+      {
+        weights: job.weightsLabel,
+        data: job.dataLabel,
+        test: job.test?.label ?? null,
+        target: job.dataset.targetName,
+        activation: job.net.activation,
+        standardize: job.standardized,
+      },
+    );
     return {
       collapse: {
         classes: train.classes,

@@ -19,15 +19,7 @@ export function parseBackendChoice(value: unknown, where: string): BackendChoice
 export type Placement = 'page-gpu' | 'host-gpu' | 'page-cpu' | 'host-cpu';
 
 /** The features that compute; each declares its placements in PLACEMENTS. */
-export type ComputeFeature =
-  | 'rfm'
-  | 'nfa'
-  | 'nfaTrain'
-  | 'catapult'
-  | 'convrfm'
-  | 'grokking'
-  | 'collapse'
-  | 'linrfm';
+export type ComputeFeature = 'rfm' | 'nfa' | 'nfaTrain' | 'catapult' | 'convrfm' | 'grokking' | 'collapse' | 'linrfm';
 
 /**
  * Preferred order per feature. Pages come first where the feature has a page that can compute (their

@@ -117,7 +117,7 @@ const collapseTab = createCollapseTab(
   () => theme,
   (text) => host.post({ type: 'copy', what: 'neural-collapse report (JSON)', text }),
 );
-collapseTab.element.hidden = true;
+collapseTab.element.style.display = 'none';
 let showCollapse = false;
 function selectView(collapse: boolean): void {
   showCollapse = collapse;
@@ -125,10 +125,13 @@ function selectView(collapse: boolean): void {
   collapseTabButton.setAttribute('aria-selected', String(collapse));
   nfaTab.className = collapse ? 'secondary' : '';
   collapseTabButton.className = collapse ? '' : 'secondary';
+  // style.display: these have a display of their own in the stylesheet, which the hidden attribute loses to.
+  const display = (e: HTMLElement, on: boolean) => (e.style.display = on ? '' : 'none');
   grid.hidden = collapse || view === null;
-  tabs.hidden = collapse;
-  controls.hidden = collapse;
-  collapseTab.element.hidden = !collapse || view === null;
+  display(grid, !collapse);
+  display(tabs, !collapse);
+  display(controls, !collapse);
+  display(collapseTab.element, collapse && view !== null);
   if (collapse) collapseTab.draw();
   else render();
 }

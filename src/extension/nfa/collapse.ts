@@ -204,7 +204,7 @@ export class CollapseViews {
       report: '',
       device: '',
     };
-    const total = 2 * settings.depth;
+    const total = 2 * (settings.depth + 1);
     const result = await this.withProgress(title, panel, async (step, signal) => {
       const curve = async (agop: boolean) => {
         const key = agop ? 'withAgop' : 'withoutAgop';

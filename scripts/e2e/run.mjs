@@ -269,6 +269,10 @@ async function runA11y(vsix) {
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/digits.csv'), path.join(folder, 'digits.csv'));
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/logs/metrics.csv'), path.join(folder, 'metrics.csv'));
     fs.copyFileSync(path.join(ROOT, 'examples/lowrank.npy'), path.join(folder, 'lowrank.npy'));
+    // A classifier and its train/held-out rows for the Neural Collapse tab and Deep RFM.
+    fs.mkdirSync(path.join(folder, 'collapse'));
+    for (const f of ['collapse_net.pt', 'collapse_train.csv', 'collapse_test.csv'])
+      fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(folder, 'collapse', f));
     const server = await startServer({ port, folder, vsix, settings: themeSettings(theme) });
     const ctx = await launchBrowser(false);
     try {

@@ -257,6 +257,34 @@ export async function a11yScenario({ ctx, url, theme, results, log }) {
   await trainLab.locator('#inspect').click();
   await scan(await viewWith(page, 'body[data-entry="nfa"][data-ready="1"]', 120000), 'nfa');
 
+  // The NFA view of a classifier with held-out rows: its Neural Collapse tab (curves, class means, table).
+  await page.keyboard.press('Control+Shift+E');
+  await sleep(500);
+  const collapseRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^collapse$/ }).first();
+  if ((await collapseRow.getAttribute('aria-expanded')) !== 'true') await collapseRow.click();
+  await sleep(500);
+  await explorerAction(page, 'collapse_net.pt', /^Neural Feature Ansatz of Weights/);
+  const ncForm = await viewWith(page, 'body[data-entry="nfa"] #nfa-data option[value$="collapse_train.csv"]', 60000);
+  await ncForm
+    .locator('#nfa-data')
+    .selectOption(await ncForm.locator('#nfa-data option[value$="collapse_train.csv"]').getAttribute('value'));
+  await ncForm.locator('#nfa-target:not([disabled]) option[value="y"]').waitFor({ state: 'attached', timeout: 30000 });
+  await ncForm.locator('#nfa-target').selectOption('y');
+  await ncForm
+    .locator('#nfa-test')
+    .selectOption(await ncForm.locator('#nfa-test option[value$="collapse_test.csv"]').getAttribute('value'));
+  await ncForm.locator('#nfa-compute').click();
+  const ncView = await viewWith(
+    page,
+    'body[data-entry="nfa"][data-ready="1"] #title:has-text("collapse_net.pt")',
+    120000,
+  );
+  await ncView.locator('#tab-collapse').click();
+  await ncView.locator('#collapse-means[data-ready="1"]').waitFor({ timeout: 30000 });
+  assert.equal(await ncView.locator('#collapse-table tbody tr').count(), 4, 'the input and three hidden layers');
+  assert.ok(!(await ncView.locator('#card-nfm').isVisible()), 'the NFA maps are not shown under the collapse tab');
+  await scan(ncView, 'nfa-collapse');
+
   // Grokking lab, as it opens (this and the NFA form above were added after the last e2e run of issue
   // 12: not yet run there).
   await palette(page, 'Feature Lens: Open Grokking Lab');

@@ -1,7 +1,7 @@
 import type { Backend, GradMoments, KernelSpec, SolveHints, SolveResult } from './backend';
 import { mat, type Mat } from '../mat';
 import { solveKernelSystem } from './solve';
-import { gradientWeight, kernelOfDistance } from './kernel';
+import { gradientWeight, gradientWeightOfValue, kernelOfDistance } from './kernel';
 import { MAX_CPU_KERNEL_BYTES } from '../limits';
 import {
   DEFAULT_ITERATIVE_OPTIONS,
@@ -35,12 +35,29 @@ export const CPU_SOLVER_LIMITS: SolverLimits = {
   cgMaxN: Math.floor((Math.sqrt(1 + MAX_CPU_KERNEL_BYTES) - 1) / 2),
 };
 
+/** The kernel blocks and products of a CPU iterative solve, and the packed lower triangle of K(X, X) once a CG solve stored it. */
+export interface CpuSolveOps extends KernelOps {
+  storedK(): Float64Array | null;
+}
+
+/**
+ * Largest per-thread gradient-sum buffer (n x c x d float64) of the AGOP over a stored K; beyond it
+ * the AGOP recomputes its distances as before.
+ */
+const MAX_GRAD_SUM_BYTES = 256 * 1024 ** 2;
+
 /** The float64 reference backend: every GPU kernel is tested against it. */
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly device = 'cpu float64';
   readonly solverLimits = CPU_SOLVER_LIMITS;
   private readonly iterative: IterativeSolver;
+  /**
+   * The packed K(X, X) of the last CG solve, kept for the AGOP that follows it on the same points
+   * (fitRfm's gradMoments(Xt, Xt, ...) when n <= agopSamples): its weights are functions of K's
+   * entries, so no distance is computed twice. Dropped by the next solve, that AGOP, or dispose().
+   */
+  private stored: { X: Mat; kernel: KernelSpec; K: Float64Array } | null = null;
 
   constructor(options: Partial<IterativeOptions> = {}) {
     this.iterative = new IterativeSolver({ ...DEFAULT_ITERATIVE_OPTIONS, ...options });
@@ -53,14 +70,14 @@ export class CpuBackend implements Backend {
 
   async solve(X: Mat, kernel: KernelSpec, Y: Mat, reg: number, hints?: SolveHints): Promise<SolveResult> {
     const solver = hints?.solver ?? 'direct';
-    if (solver !== 'direct')
-      return this.iterative.solve(
-        solver,
-        this.kernelOps(X, kernel, solver === 'cg' && cpuPackedKernelBytes(X.rows) <= MAX_CPU_KERNEL_BYTES),
-        Y,
-        reg,
-        hints,
-      );
+    this.stored = null;
+    if (solver !== 'direct') {
+      const ops = this.kernelOps(X, kernel, solver === 'cg' && cpuPackedKernelBytes(X.rows) <= MAX_CPU_KERNEL_BYTES);
+      const r = await this.iterative.solve(solver, ops, Y, reg, hints);
+      const K = ops.storedK();
+      if (K) this.stored = { X, kernel, K };
+      return r;
+    }
     const r = await this.directSolve(X, kernel, Y, reg);
     this.iterative.logDirect(r.seconds);
     return r;
@@ -88,6 +105,28 @@ export class CpuBackend implements Backend {
   }
 
   async gradMoments(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, diagOnly: boolean): Promise<GradMoments> {
+    const st = this.stored;
+    this.stored = null;
+    if (
+      st &&
+      Z === X &&
+      st.X === X &&
+      st.kernel.name === kernel.name &&
+      st.kernel.bandwidth === kernel.bandwidth &&
+      X.rows * alpha.cols * X.cols * 8 <= MAX_GRAD_SUM_BYTES
+    )
+      return this.gradMomentsStored(st.K, X, kernel, alpha, diagOnly);
+    return this.gradMomentsComputed(Z, X, kernel, alpha, diagOnly);
+  }
+
+  /** Gradient moments computing every distance (the oracle's loop). */
+  protected async gradMomentsComputed(
+    Z: Mat,
+    X: Mat,
+    kernel: KernelSpec,
+    alpha: Mat,
+    diagOnly: boolean,
+  ): Promise<GradMoments> {
     const d = X.cols;
     const outer = new Float64Array(diagOnly ? d : d * d);
     const sum = new Float64Array(alpha.cols * d);
@@ -95,12 +134,31 @@ export class CpuBackend implements Backend {
     return { outer, sum: mat(alpha.cols, d, sum) };
   }
 
+  /** Gradient moments over Z = X from the stored packed K(X, X) (gradSumsPackedRows, then momentsFromGradSums). */
+  protected async gradMomentsStored(
+    K: Float64Array,
+    X: Mat,
+    kernel: KernelSpec,
+    alpha: Mat,
+    diagOnly: boolean,
+  ): Promise<GradMoments> {
+    const n = X.rows,
+      d = X.cols,
+      c = alpha.cols;
+    const G = new Float64Array(n * c * d),
+      S = new Float64Array(n * c);
+    gradSumsPackedRows(K, X, kernel, alpha, 0, n, G, S);
+    return momentsFromGradSums(X, c, G, S, diagOnly);
+  }
+
   /** The kernel blocks and products of an iterative solve (a multi-threaded backend supplies its own). */
-  protected kernelOps(X: Mat, kernel: KernelSpec, store: boolean): KernelOps {
+  protected kernelOps(X: Mat, kernel: KernelSpec, store: boolean): CpuSolveOps {
     return new CpuKernelOps(X, kernel, store);
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.stored = null;
+  }
 }
 
 /**
@@ -195,6 +253,96 @@ export function gradMomentsRows(
   }
 }
 
+/**
+ * The AGOP's gradient sums over Z = X from the packed lower triangle of K(X, X), for its rows
+ * [i0, i1): g_c(x_r) = sum_i w_ri alpha_ic (x_i - x_r) = G[r, c] - S[r, c] x_r with
+ * G[r, c] = sum_i w_ri alpha_ic x_i and S[r, c] = sum_i w_ri alpha_ic, w = gradientWeightOfValue(K).
+ * Each entry K_ij (i > j) adds to both rows i and j (G is n x c x d, S n x c; two threads on disjoint
+ * row ranges need separate G and S). Per entry one logarithm and 2 c (d + 1) multiply-adds, against
+ * the recomputing AGOP's two distances (3 d flops each), two exponentials and 2 c d multiply-adds.
+ */
+export function gradSumsPackedRows(
+  K: Float64Array,
+  X: Mat,
+  kernel: KernelSpec,
+  alpha: Mat,
+  i0: number,
+  i1: number,
+  G: Float64Array,
+  S: Float64Array,
+): void {
+  const d = X.cols,
+    c = alpha.cols,
+    x = X.data,
+    al = alpha.data;
+  const w = gradientWeightOfValue(kernel);
+  // Tiles of B x B entries, so the rows of x and G that a tile touches stay in the L1 cache instead
+  // of streaming all of G and x once per row. Within a row, contributions arrive in ascending i as
+  // in gradMomentsRows (the Gaussian sums are bit-identical to it, measured).
+  const B = 32;
+  for (let ib = i0; ib < i1; ib += B) {
+    const ie = Math.min(i1, ib + B);
+    for (let jb = 0; jb < ie - 1; jb += B) {
+      const je = Math.min(jb + B, ie - 1);
+      for (let i = Math.max(ib, jb + 1); i < ie; i++) {
+        const row = (i * (i + 1)) / 2;
+        const xi = i * d;
+        const jEnd = Math.min(je, i);
+        for (let j = jb; j < jEnd; j++) {
+          const wij = w(K[row + j]);
+          if (wij === 0) continue;
+          const xj = j * d;
+          for (let col = 0; col < c; col++) {
+            const ai = wij * al[i * c + col],
+              aj = wij * al[j * c + col];
+            S[i * c + col] += aj;
+            S[j * c + col] += ai;
+            const gi = (i * c + col) * d,
+              gj = (j * c + col) * d;
+            for (let k = 0; k < d; k++) {
+              G[gi + k] += aj * x[xj + k];
+              G[gj + k] += ai * x[xi + k];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The gradient moments (outer: d x d, or d when diagOnly; sum: c x d) from the sums of gradSumsPackedRows. */
+export function momentsFromGradSums(
+  X: Mat,
+  c: number,
+  G: Float64Array,
+  S: Float64Array,
+  diagOnly: boolean,
+): GradMoments {
+  const n = X.rows,
+    d = X.cols,
+    x = X.data;
+  const outer = new Float64Array(diagOnly ? d : d * d);
+  const sum = new Float64Array(c * d);
+  const g = new Float64Array(d);
+  for (let r = 0; r < n; r++)
+    for (let col = 0; col < c; col++) {
+      const go = (r * c + col) * d,
+        s = S[r * c + col];
+      for (let k = 0; k < d; k++) {
+        g[k] = G[go + k] - s * x[r * d + k];
+        sum[col * d + k] += g[k];
+      }
+      if (diagOnly) for (let k = 0; k < d; k++) outer[k] += g[k] * g[k];
+      else
+        for (let a = 0; a < d; a++) {
+          const ga = g[a];
+          if (ga === 0) continue;
+          for (let b = 0; b < d; b++) outer[a * d + b] += ga * g[b];
+        }
+    }
+  return { outer, sum: mat(c, d, sum) };
+}
+
 /** Rows [i0, i1) of the packed lower triangle of K(X, X) (row i starts at i (i + 1) / 2). */
 export function packedKernelRows(X: Mat, kernel: KernelSpec, i0: number, i1: number, K: Float64Array): void {
   const d = X.cols,
@@ -213,7 +361,7 @@ export function packedKernelRows(X: Mat, kernel: KernelSpec, i0: number, i1: num
  * products read each entry once for both of its places (half the memory traffic of a full K: the
  * product is bound by it); otherwise every product recomputes its kernel entries (O(n) memory).
  */
-export class CpuKernelOps implements KernelOps {
+export class CpuKernelOps implements CpuSolveOps {
   readonly n: number;
   private packed: Float64Array | null = null;
   private readonly k: (r: number) => number;
@@ -232,6 +380,10 @@ export class CpuKernelOps implements KernelOps {
     const K = new Float64Array((this.n * (this.n + 1)) / 2);
     packedKernelRows(this.X, this.kernel, 0, this.n, K);
     this.packed = K;
+  }
+
+  storedK(): Float64Array | null {
+    return this.packed;
   }
 
   async block(a: Int32Array | null, b: Int32Array): Promise<Float64Array> {

@@ -335,7 +335,7 @@ export class ConvGpu {
   ): { buf: GPUBuffer; count: number } {
     const P = positions(l),
       k = l.k;
-    const blocks = Math.ceil(k / 4);
+    const blocks = Math.ceil(k / 8);
     // Enough (segment, block) invocations to fill the device; a segment is a run of virtual images.
     const segments = Math.max(1, Math.min(V, Math.ceil(4096 / (blocks * blocks))));
     const perSegment = Math.ceil(V / segments);

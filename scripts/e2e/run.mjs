@@ -42,7 +42,8 @@ export function makeWorkspace(dir) {
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a dataset\n');
   // A network and the data it was trained on (weights editor, NFA view and lab).
   fs.mkdirSync(path.join(dir, 'weights'), { recursive: true });
-  for (const f of ['mlp.safetensors', 'nfa_data.csv'])
+  // conv_images.npz: 40 labelled 2 x 8 x 8 images (the ConvRFM view).
+  for (const f of ['mlp.safetensors', 'nfa_data.csv', 'conv_images.npz'])
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(dir, 'weights', f));
   // An extension the user declared as a dataset type (featureLens.datasetExtensions), read as CSV.
   fs.copyFileSync(path.join(ROOT, 'test/fixtures/iris.csv'), path.join(dir, 'flowers.data'));

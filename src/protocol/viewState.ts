@@ -3,6 +3,7 @@
 // The types stay in the view's protocol file; these schemas live apart so the pages' bundles do not take zod.
 import { z } from 'zod';
 import type { CollapsePanelState } from './collapse';
+import type { ConvRfmPanelState } from './convrfm';
 import type { LogsPanelState } from './logs';
 import type { NfaFormChoices, NfaPanelState } from './nfa';
 import type { NfaLabEpoch, NfaLabPanelState, NfaLabSettings } from './nfaLab';
@@ -95,6 +96,13 @@ export const NfaLabPanelStateSchema: z.ZodType<RevivedNfaLabState> = z.looseObje
   total: z.number().int().min(0).default(0),
   trained: z.string().nullable().default(null),
   message: z.string().default(''),
+});
+
+/** The ConvRFM view: its image file and the options it was fitted with (checked again by the fit). */
+export const ConvRfmPanelStateSchema: z.ZodType<ConvRfmPanelState> = z.looseObject({
+  title: z.string(),
+  data: z.string().min(1),
+  args: z.record(z.string(), z.unknown()),
 });
 
 export const LogsPanelStateSchema: z.ZodType<LogsPanelState> = z.looseObject({

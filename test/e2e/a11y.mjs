@@ -160,7 +160,7 @@ async function answer(page, title, typed) {
 /**
  * Opens every view in the theme the server was started with, scans each in the state that colours it
  * most, and returns the reports; the caller asserts. `workspace` holds digits.csv, metrics.csv,
- * lowrank.npy and weights/ (mlp.safetensors, nfa_data.csv).
+ * lowrank.npy and weights/ (mlp.safetensors, nfa_data.csv, conv_images.npz).
  */
 export async function a11yScenario({ ctx, url, theme, results, log }) {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
@@ -301,6 +301,14 @@ export async function a11yScenario({ ctx, url, theme, results, log }) {
   const linrfm = await viewWith(page, 'body[data-entry="linrfm"][data-state="finished"] #verdict', 180000);
   await linrfm.locator('canvas#completed[data-ready="1"]').waitFor({ timeout: 30000 });
   await scan(linrfm, 'linrfm');
+
+  // ConvRFM on an image .npz from the explorer: metrics table, M's eigenvectors as filters, M's heatmap.
+  await page.keyboard.press('Control+Shift+E');
+  await sleep(500);
+  await explorerAction(page, 'conv_images.npz', 'Fit ConvRFM on Images');
+  const convrfm = await viewWith(page, 'body[data-entry="convrfm"] #status:has-text("Final")', 180000);
+  await convrfm.locator('#filters canvas.image-tile[role="img"]').first().waitFor({ timeout: 30000 });
+  await scan(convrfm, 'convrfm');
 
   const file = path.join(results, `a11y-${slug}.json`);
   fs.writeFileSync(file, JSON.stringify({ theme, tags: TAGS, reports }, null, 2) + '\n');

@@ -5,7 +5,18 @@
 import { cpus } from 'node:os';
 import { BackendError } from './errors';
 import type { Backend } from './rfm/backend';
-import { planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
+import {
+  PlacementUnavailable,
+  planPlacements,
+  runPlaced,
+  yielding,
+  type BackendChoice,
+  type ComputeFeature,
+  type Placed,
+  type Placement,
+} from './compute';
+import type { Dataset } from './data/dataset';
+import { deepRfm, type DeepRfmContext, type DeepRfmOptions, type DeepRfmResult } from './rfm/deep';
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
 import { CpuConvRfmBackend, type ConvRfmBackend } from './rfm/conv-backend';
@@ -22,6 +33,9 @@ import { CpuBackend } from './rfm/cpu';
 import { cpuWorkerFile, ThreadedCpuBackend } from './rfm/node';
 import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
 import { CpuGramSums, type GramSums } from './rfm/indicator';
+import type { LinRfmBackend } from './linrfm/backend';
+import { CpuLinRfmBackend } from './linrfm/cpu';
+import { WebGpuLinRfmBackend } from './linrfm/webgpu';
 import { WebGpuGramSums } from './rfm/indicatorWebgpu';
 
 let dawn: Promise<{ gpu: GPU } | { reason: string }> | undefined;
@@ -163,6 +177,15 @@ export async function hostGramSums(placement: 'host-gpu' | 'host-cpu'): Promise<
 }
 
 /**
+ * lin-RFM's matrix-completion backend of a host placement: the leased Dawn device (linrfm/webgpu.ts), or
+ * the float64 CPU backend yielding between iterations. Dispose it when done (gives the device back).
+ */
+export async function hostLinRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<LinRfmBackend> {
+  if (placement === 'host-cpu') return yielding<LinRfmBackend>(new CpuLinRfmBackend(), yieldToEventLoop);
+  return onHostGpu((l) => WebGpuLinRfmBackend.leased(l));
+}
+
+/**
  * The NFA study's compute in this process (the CLI, the extension host): the network on hostNfaBackend,
  * the comparison RFM fitted by fitRfm on hostRfmBackend. Here because core/nfa does not import core/rfm.
  */
@@ -212,4 +235,34 @@ export function hostCollapseCompute(
 /** Host placements of `feature` for `choice` (the CLI and the host side of the extension). */
 export function hostPlan(feature: ComputeFeature, choice: BackendChoice): ('host-gpu' | 'host-cpu')[] {
   return planPlacements(feature, choice, { page: false }) as ('host-gpu' | 'host-cpu')[];
+}
+
+/**
+ * Deep RFM (rfm/deep.ts) in this process (the extension host, the CLI) on the first 'deepRfm' placement
+ * that runs: WebGPU's RFM backend, else the CPU's. A device failing mid-run starts the run again on the
+ * next placement (onLayer then hears layer 0 again; onFallback says why).
+ */
+export async function hostDeepRfm(
+  data: Dataset,
+  options: Partial<DeepRfmOptions>,
+  run: Omit<DeepRfmContext, 'backend'> & {
+    choice: BackendChoice;
+    /** How the host is named in the placement line: 'the extension host' (default), 'this process'. */
+    host?: string;
+    onFallback?: (from: Placement, error: Error, next: Placement | undefined) => void;
+  },
+): Promise<Placed<DeepRfmResult>> {
+  const { choice, host, onFallback, ...ctx } = run;
+  return runPlaced(
+    hostPlan('deepRfm', choice),
+    async (p) => {
+      const backend = await hostRfmBackend(p as 'host-gpu' | 'host-cpu');
+      try {
+        return await deepRfm(data, options, { ...ctx, backend });
+      } finally {
+        backend.dispose();
+      }
+    },
+    { host, onFallback },
+  );
 }

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../../src/core/data/index';
+import { parseMatrix } from '../../src/core/data/matrix';
+import { encodeNpy } from '../../src/core/data/npy';
 import { InputError } from '../../src/core/errors';
 import { readLog } from '../../src/core/logs/index';
 import { bytesSource, numel, openWeights } from '../../src/core/weights/index';
@@ -38,6 +40,13 @@ async function readDataset(bytes: Uint8Array, fileName: string): Promise<void> {
     const [c, h, w] = ds.imageShape;
     check(c * h * w === ds.X.cols, 'imageShape C·H·W is the column count');
   }
+}
+
+async function readMatrix(bytes: Uint8Array, fileName: string): Promise<void> {
+  const m = parseMatrix(bytes, fileName);
+  check(m.data.length === m.rows * m.cols && m.rows > 0 && m.cols > 0, 'data length is rows x cols, both > 0');
+  for (const v of m.data) check(Number.isNaN(v) || Number.isFinite(v), 'entries are finite or NaN (missing)');
+  return Promise.resolve();
 }
 
 async function readWeights(bytes: Uint8Array, fileName: string): Promise<void> {
@@ -90,6 +99,21 @@ export const READERS: Reader[] = [
       ];
     },
     read: readDataset,
+  },
+  {
+    name: 'matrix',
+    area: 'data',
+    // lin-RFM's matrix files (core/data/matrix.ts), built here: dense CSV with gaps, long format, .npy with NaN.
+    inputs: async () => {
+      const te = new TextEncoder();
+      const npy = Float64Array.from({ length: 12 }, (_, i) => (i % 5 === 0 ? NaN : i / 3));
+      return Promise.resolve<[string, Uint8Array][]>([
+        ['gaps.csv', te.encode('a,b,c\n1,,3.5\n4,5,NaN\n,8,9\n')],
+        ['long.csv', te.encode('row,col,value\n0,0,1.5\n2,1,-2\n1,3,4\n')],
+        ['gaps.npy', encodeNpy(npy, [3, 4])],
+      ]);
+    },
+    read: readMatrix,
   },
   { name: 'safetensors', area: 'weights', inputs: files('weights/mlp.safetensors'), read: readWeights },
   {

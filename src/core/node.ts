@@ -6,7 +6,6 @@ import { cpus } from 'node:os';
 import { BackendError } from './errors';
 import type { Backend } from './rfm/backend';
 import {
-  PlacementUnavailable,
   planPlacements,
   runPlaced,
   yielding,

@@ -135,7 +135,8 @@ export function estimateDeepRfm(
         { n, d: dl, classes, nTest: 0, iters: 0, agopSamples: n, diag: false, solver },
         backend.name,
       );
-      flops += e.flops + 12 * dl ** 3 + 2 * o.width * dl * dl;
+      // + M_l^{1/2} (eigendecomposition ~12 d^3), the AGOP back from the moments with R = I (2 d^3), W_l M_l^{1/2}.
+      flops += e.flops + 14 * dl ** 3 + 2 * o.width * dl * dl;
       stepBytes = e.hostBytes;
     }
     flops += 2 * n * dl * o.width;

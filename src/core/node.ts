@@ -6,7 +6,6 @@ import { cpus } from 'node:os';
 import { BackendError } from './errors';
 import type { Backend } from './rfm/backend';
 import {
-  PlacementUnavailable,
   planPlacements,
   runPlaced,
   yielding,
@@ -35,6 +34,7 @@ import { WebGpuBackend, type WebGpuBackendOptions } from './rfm/webgpu';
 import { CpuGramSums, type GramSums } from './rfm/indicator';
 import type { LinRfmBackend } from './linrfm/backend';
 import { CpuLinRfmBackend } from './linrfm/cpu';
+import { WebGpuLinRfmBackend } from './linrfm/webgpu';
 import { WebGpuGramSums } from './rfm/indicatorWebgpu';
 
 let dawn: Promise<{ gpu: GPU } | { reason: string }> | undefined;
@@ -176,13 +176,12 @@ export async function hostGramSums(placement: 'host-gpu' | 'host-cpu'): Promise<
 }
 
 /**
- * lin-RFM's matrix-completion backend of a host placement (yielding between iterations on the CPU).
- * The WebGPU backend (linrfm/webgpu.ts) is not there yet: 'host-gpu' is unavailable and runPlaced moves on.
+ * lin-RFM's matrix-completion backend of a host placement: the leased Dawn device (linrfm/webgpu.ts), or
+ * the float64 CPU backend yielding between iterations. Dispose it when done (gives the device back).
  */
 export async function hostLinRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<LinRfmBackend> {
-  if (placement === 'host-cpu')
-    return Promise.resolve(yielding<LinRfmBackend>(new CpuLinRfmBackend(), yieldToEventLoop));
-  return Promise.reject(new PlacementUnavailable('the WebGPU lin-RFM backend is not built yet'));
+  if (placement === 'host-cpu') return yielding<LinRfmBackend>(new CpuLinRfmBackend(), yieldToEventLoop);
+  return onHostGpu((l) => WebGpuLinRfmBackend.leased(l));
 }
 
 /**

@@ -8,10 +8,11 @@ import { test } from 'node:test';
 import * as catapult from '../../src/core/catapult/kernels/programs';
 import * as shared from '../../src/core/gpu/programs';
 import { packParams, program, wgslStructFields, type GpuProgram } from '../../src/core/gpu/program';
+import * as linrfm from '../../src/core/linrfm/kernels/programs';
 import * as nfa from '../../src/core/nfa/kernels/programs';
 import * as rfm from '../../src/core/rfm/kernels/programs';
 
-const programs: GpuProgram[] = [rfm, nfa, catapult, shared].flatMap((m) => Object.values(m) as GpuProgram[]);
+const programs: GpuProgram[] = [rfm, nfa, catapult, linrfm, shared].flatMap((m) => Object.values(m) as GpuProgram[]);
 
 test('each program declares its WGSL Params struct exactly', () => {
   assert.ok(programs.length >= 16);

@@ -5,6 +5,8 @@
 // Layout: A rows x aPad, B rows x bPad row-major (aPad, bPad multiples of 4, zero padded);
 // out aPad x bPad row-major. Workgroups: one invocation per 4 x 4 block of out, looping over all
 // rows with no workgroup memory. DIAG_ONLY = 1 computes only the diagonal blocks (diag AGOP).
+// SYMMETRIC = 1 (A = B, so out is symmetric; lin-RFM's WᵀW and G·G): only blocks with aq <= bq
+// compute, each writing its block and the transposed one (half the arithmetic).
 // Precision: blocks of 128 rows summed in f32, blocks added with Kahan compensation; the caller
 // adds the per-tile results in float64.
 
@@ -16,6 +18,7 @@ struct Params {
 }
 
 override DIAG_ONLY: u32 = 0u;
+override SYMMETRIC: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<vec4f>;
@@ -30,6 +33,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     return;
   }
   if (DIAG_ONLY == 1u && aq != bq) {
+    return;
+  }
+  if (SYMMETRIC == 1u && aq > bq) {
     return;
   }
   var sum: array<vec4f, 4>;
@@ -65,5 +71,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   for (var k = 0u; k < 4u; k++) {
     outAB[(aq * 4u + k) * p.bPad4 + bq] = sum[k];
+  }
+  if (SYMMETRIC == 1u && aq != bq) {
+    for (var k = 0u; k < 4u; k++) {
+      outAB[(bq * 4u + k) * p.bPad4 + aq] = vec4f(sum[0][k], sum[1][k], sum[2][k], sum[3][k]);
+    }
   }
 }

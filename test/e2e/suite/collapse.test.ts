@@ -159,6 +159,35 @@ suite('Neural collapse', () => {
     assert.match(panel.shown?.collapseNote ?? '', /class labels/);
   });
 
+  test('a revived NFA view computes its Neural Collapse tab again, held-out rows included', async () => {
+    const first = api().nfa.panels.latest!;
+    const panel = vscode.window.createWebviewPanel('featureLens.nfa', 'restored', vscode.ViewColumn.Active, {});
+    await api().nfa.serializers.nfa.deserializeWebviewPanel(panel, {
+      title: 'NFA: revived collapse',
+      weights: ws('collapse_net.pt').toString(),
+      data: ws('collapse_train.csv').toString(),
+      target: 'y',
+      activation: 'relu',
+      layers: ['0.weight', '2.weight', '4.weight', '6.weight'],
+      init: null,
+      standardize: false,
+      rfm: 'none',
+      focus: null,
+      test: ws('collapse_test.csv').toString(),
+    });
+    const view = api().nfa.panels.latest!;
+    assert.notEqual(view, first);
+    await view.settled;
+    const c = view.shown?.collapse;
+    assert.ok(c, view.failure ?? view.shown?.collapseNote ?? 'no collapse tab');
+    assert.equal(c.heldOut?.endsWith('collapse_test.csv'), true);
+    assert.ok(
+      c.layers.every((l) => l.test !== null),
+      'every layer has held-out numbers',
+    );
+    panel.dispose();
+  });
+
   test('collapse over checkpoints: NC1 per layer in natural name order equals the CLI on each file', async () => {
     // Three checkpoints of one training run (1, 4 and 12 epochs), named so that name order is not natural order.
     const bytes = await vscode.workspace.fs.readFile(ws('collapse_train.csv'));

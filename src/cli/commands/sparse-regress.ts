@@ -32,7 +32,7 @@ export const SPEC = {
     threshold: {
       type: 'string',
       arg: 'T',
-      help: 'support: |coef_j| x sd_j above T x the largest such value',
+      help: 'support candidates: |coef_j| x sd_j above T x the largest; how many of them (largest first) are kept is chosen by the extended BIC, then refitted by least squares',
       default: String(D.supportThreshold),
     },
     'val-fraction': {

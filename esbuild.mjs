@@ -75,6 +75,15 @@ const all = [
     format: 'iife',
     target: 'es2022',
   },
+  // The collapse view (Deep RFM, collapse over checkpoints).
+  {
+    ...common,
+    entryPoints: ['webview/nfa/collapse.ts'],
+    outfile: 'dist/collapse.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
   // The loss-spike view and the catapult lab: their own pages, so the RFM panel's bundle stays as it is.
   {
     ...common,
@@ -96,6 +105,14 @@ const all = [
     ...common,
     entryPoints: ['webview/grokking/main.ts'],
     outfile: 'dist/grokking.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
+    entryPoints: ['webview/linrfm/main.ts'],
+    outfile: 'dist/linrfm.js',
     platform: 'browser',
     format: 'iife',
     target: 'es2022',

@@ -9,6 +9,8 @@
 // solve (difference, square, add; exp not counted); solve "cholesky-equivalent" n^3 / 3 per solve whatever the method,
 // and for CG also the flops it actually executed (2 n^2 per column, hi/lo split counted, per iteration).
 // The CPU row is the host's CPU backend (worker threads on every core, CG beyond n = 1000).
+// peak_rss_mb is each process's peak resident memory (the reference's too); memory_bound_mb the
+// budget check's estimate of the fit's host + device bytes (rfm/budget.ts), stated before it runs.
 // Usage: npm run bench:backends [-- --sizes 2000,4000 --cpu-max-n 4000 --repeat 3 --webgpu-direct --rank 256 --no-reference]
 // WebGPU's kernel phase also holds the Nyström factorization, which runs on the host while the device
 // builds K (so its kernel GFLOP/s understates the kernel-matrix shader alone).
@@ -46,7 +48,8 @@ async function one(backendName, n, directMax, rank) {
   const train = syntheticTask(n, D, 1),
     test = syntheticTask(N_TEST, D, 2);
   const cpu0 = process.cpuUsage();
-  const r = await fitRfm(train, { iters: ITERS }, { backend, test });
+  let estimate = null;
+  const r = await fitRfm(train, { iters: ITERS }, { backend, test, onEstimate: (e) => (estimate = e) });
   const cpu = process.cpuUsage(cpu0);
   const sum = (k) => r.iterations.reduce((s, it) => s + it.phases[k], 0);
   const solves = r.iterations.length;
@@ -73,6 +76,11 @@ async function one(backendName, n, directMax, rank) {
     solver: r.solver,
     test_r2: r.final.testMetric,
     test_mse: r.final.testMse,
+    // Peak resident memory of this fit's process (lavapipe's "device" memory is host memory in the
+    // same process, so it is included), and the bound the fit's budget check states beforehand
+    // (rfm/budget.ts: host bytes, plus device bytes on WebGPU).
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    memory_bound_mb: estimate && Math.round((estimate.hostBytes + estimate.deviceBytes) / 1024 ** 2),
   };
   if (backend.solveLog) {
     const log = backend.solveLog;

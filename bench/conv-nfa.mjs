@@ -3,7 +3,10 @@
 // maxpool 2, conv(32->32, 3, pad 1) relu maxpool 2, flatten, linear(512->10), on N random 32x32x3 images.
 // WebGPU runs all N rows; the CPU runs --cpu-rows of them (it is ~linear in rows) and the JSON gives its
 // measured seconds and the extrapolation to N, plus the relative error of WebGPU on the CPU's rows.
-// Usage: node --import tsx --import ./test/register-wgsl.mjs bench/conv-nfa.mjs [--n 1000] [--cpu-rows 100]
+// --profile R adds webgpu_profile: R rows again with every kernel step its own submit, awaited
+// (queue.onSubmittedWorkDone), its wall and process CPU seconds summed per step name (lavapipe runs in
+// this process, so CPU seconds are the work whatever the machine's load; slower than the batched run).
+// Usage: node --import tsx --import ./test/register-wgsl.mjs bench/conv-nfa.mjs [--n 1000] [--cpu-rows 100] [--profile 0]
 import { performance } from 'node:perf_hooks';
 import { mat } from '../src/core/mat.ts';
 import { CpuNfaBackend } from '../src/core/nfa/backend.ts';
@@ -16,7 +19,8 @@ const arg = (name, dflt) => {
   return i < 0 ? dflt : Number(process.argv[i + 1]);
 };
 const n = arg('--n', 1000),
-  cpuRows = Math.min(n, arg('--cpu-rows', 100));
+  cpuRows = Math.min(n, arg('--cpu-rows', 100)),
+  profileRows = Math.min(n, arg('--profile', 0));
 const input = [3, 32, 32];
 const net = randomConvNet(
   [
@@ -55,6 +59,27 @@ const [gpuSeconds] = await sec(() => convPatchAgops(net, X, gpu));
 const [, gpuSub] = await sec(() => convPatchAgops(net, sub, gpu));
 const [cpuSeconds, cpuSub] = await sec(() => convPatchAgops(net, sub, new CpuNfaBackend()));
 gpu.dispose();
+let profile;
+if (profileRows > 0) {
+  const { hostGpu } = await import('../src/core/node.ts');
+  const { GpuContext } = await import('../src/core/gpu/context.ts');
+  const { ConvGpu } = await import('../src/core/nfa/convWebgpu.ts');
+  const g = await hostGpu();
+  const ctx = await GpuContext.open(g, 'conv-nfa profile', g);
+  const rows = mat(profileRows, X.cols, X.data.subarray(0, profileRows * X.cols));
+  const cpuClock = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const wall = { seconds: new Map() },
+    cpu = { seconds: new Map(), clock: cpuClock };
+  for (const p of [wall, cpu])
+    await ctx.run('profile', (op) => new ConvGpu(ctx, 32 * 1024 ** 2, p).outputGradGrams(op, net, rows));
+  ctx.dispose();
+  profile = Object.fromEntries(
+    [...wall.seconds].map(([k, v]) => [k, { wall: +v.toFixed(3), cpu: +cpu.seconds.get(k).toFixed(3) }]),
+  );
+}
 
 console.log(
   JSON.stringify(
@@ -71,6 +96,7 @@ console.log(
       cpu_multiply_adds_per_second: +(convNfaMacs(net.layers, cpuRows) / cpuSeconds).toExponential(2),
       speedup: +((cpuSeconds * n) / cpuRows / gpuSeconds).toFixed(1),
       webgpu_rel_error_per_layer: gpuSub.map((g, l) => +relErr(g, cpuSub[l]).toExponential(2)),
+      ...(profile ? { webgpu_profile_rows: profileRows, webgpu_profile_seconds: profile } : {}),
     },
     null,
     1,

@@ -9,6 +9,7 @@ kernel, L = 10, reg = 1e-3, T = 3, M = AGOP / max(AGOP).
 usage: reference_rfm.py DIR n d n_test [--dtype float32|float64] [--threads N]
 """
 import json
+import resource
 import sys
 import time
 
@@ -93,6 +94,7 @@ def main():
         "cpu_seconds": cpu_total,
         "phases": phases,
         "test_mse": test_mse,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }))
 
 

@@ -42,7 +42,8 @@ export function makeWorkspace(dir) {
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a dataset\n');
   // A network and the data it was trained on (weights editor, NFA view and lab).
   fs.mkdirSync(path.join(dir, 'weights'), { recursive: true });
-  for (const f of ['mlp.safetensors', 'nfa_data.csv'])
+  // conv_images.npz: 40 labelled 2 x 8 x 8 images (the ConvRFM view).
+  for (const f of ['mlp.safetensors', 'nfa_data.csv', 'conv_images.npz'])
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(dir, 'weights', f));
   // An extension the user declared as a dataset type (featureLens.datasetExtensions), read as CSV.
   fs.copyFileSync(path.join(ROOT, 'test/fixtures/iris.csv'), path.join(dir, 'flowers.data'));
@@ -268,6 +269,11 @@ async function runA11y(vsix) {
     // Image-shaped data for the panel's images, and a training log for the spike view.
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/digits.csv'), path.join(folder, 'digits.csv'));
     fs.copyFileSync(path.join(ROOT, 'test/fixtures/logs/metrics.csv'), path.join(folder, 'metrics.csv'));
+    fs.copyFileSync(path.join(ROOT, 'examples/lowrank.npy'), path.join(folder, 'lowrank.npy'));
+    // A classifier and its train/held-out rows for the Neural Collapse tab and Deep RFM.
+    fs.mkdirSync(path.join(folder, 'collapse'));
+    for (const f of ['collapse_net.pt', 'collapse_train.csv', 'collapse_test.csv'])
+      fs.copyFileSync(path.join(ROOT, 'test/fixtures/weights', f), path.join(folder, 'collapse', f));
     const server = await startServer({ port, folder, vsix, settings: themeSettings(theme) });
     const ctx = await launchBrowser(false);
     try {

@@ -10,6 +10,10 @@ import * as fitLeaf from './commands/fit-leaf';
 import * as merge from './commands/merge';
 import * as convrfm from './commands/convrfm';
 import * as grok from './commands/grok';
+import * as complete from './commands/complete';
+import * as sparseRegress from './commands/sparse-regress';
+import * as collapse from './commands/collapse';
+import * as deepRfm from './commands/deep-rfm';
 import { isFilteredChild, runWithFilteredStderr } from './stderrFilter';
 
 /** package.json's version, baked in by esbuild.mjs (`define`); absent when run from the sources. */
@@ -51,6 +55,25 @@ const commands: Record<string, Command> = {
   grok: {
     summary: 'RFM groks modular arithmetic: accuracy, circulant deviation, AGOP alignment per iteration',
     run: grok.run,
+    gpu: true,
+  },
+  complete: {
+    summary: 'lin-RFM matrix completion of a matrix with missing entries (.npy NaN, CSV gaps, long row,col,value)',
+    run: complete.run,
+    gpu: true,
+  },
+  'sparse-regress': {
+    summary: 'lin-RFM sparse linear regression (diagonal M = diag(coef²)^alpha): support, coefficients, R²',
+    run: sparseRegress.run,
+  },
+  collapse: {
+    summary: 'neural collapse per layer of a trained network: NC1, NC2 on the data and on --test',
+    run: collapse.run,
+    gpu: true,
+  },
+  'deep-rfm': {
+    summary: 'Deep RFM: neural collapse (NC1, NC2) per layer of AGOP-projected random features, or the control',
+    run: deepRfm.run,
     gpu: true,
   },
 };

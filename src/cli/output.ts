@@ -25,6 +25,29 @@ export const OUTPUT_RULES = `outputs (--json, --save-model, --out): - (or /dev/s
   folders, devices and FIFOs are never written or replaced, nor any input of the command. The folder
   must exist and be writable; this is checked before any work starts.`;
 
+/**
+ * The options of a command with a JSON report and a backend choice (the convention for new commands):
+ * --backend, --json OUT (its help names the report's fields), --force, --quiet.
+ */
+export function reportOptions(jsonReport: string) {
+  return {
+    backend: {
+      type: 'string',
+      arg: 'B',
+      help: 'auto (WebGPU when an adapter exists, else the CPU), webgpu (f32 kernels) or cpu (float64)',
+      default: 'auto',
+    },
+    json: {
+      type: 'string',
+      arg: 'OUT',
+      help: `write the report ${jsonReport} (- for standard output)`,
+      default: 'not written',
+    },
+    force: { type: 'boolean', help: 'replace an existing output file', default: 'off' },
+    quiet: { type: 'boolean', help: 'no table, no notes', default: 'off' },
+  } as const;
+}
+
 export const isStdoutPath = (path: string) => path === '-' || path === '/dev/stdout';
 
 const errnoOf = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;

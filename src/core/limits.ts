@@ -97,3 +97,7 @@ export function checkTableSize(what: string, rows: number, columns: number, way 
 export const MAX_GROK_P = 127;
 /** grok: AGOP iterations. */
 export const MAX_GROK_ITERS = 200;
+
+/** Deep RFM (rfm/deep.ts): layers, and the random features' width (M_l is width x width, like MAX_FEATURES). */
+export const MAX_DEEP_RFM_DEPTH = 64;
+export const MAX_DEEP_RFM_WIDTH = MAX_FEATURES;

@@ -5,7 +5,17 @@
 import { cpus } from 'node:os';
 import { BackendError } from './errors';
 import type { Backend } from './rfm/backend';
-import { planPlacements, yielding, type BackendChoice, type ComputeFeature } from './compute';
+import {
+  planPlacements,
+  runPlaced,
+  yielding,
+  type BackendChoice,
+  type ComputeFeature,
+  type Placed,
+  type Placement,
+} from './compute';
+import type { Dataset } from './data/dataset';
+import { deepRfm, type DeepRfmContext, type DeepRfmOptions, type DeepRfmResult } from './rfm/deep';
 import { GpuLease } from './gpu/lease';
 import { CpuCatapultBackend } from './catapult/cpu';
 import { CpuConvRfmBackend, type ConvRfmBackend } from './rfm/conv-backend';
@@ -13,6 +23,7 @@ import { WebGpuConvRfmBackend } from './rfm/conv-webgpu';
 import type { CatapultBackend } from './catapult/backend';
 import { WebGpuCatapultBackend } from './catapult/webgpu';
 import { CpuNfaBackend, yieldingNfaBackend, type NfaBackend } from './nfa/backend';
+import type { CollapseCompute } from './nfa/collapse';
 import type { NfaStudyCompute } from './nfa/study';
 import { WebGpuNfaBackend, type WebGpuNfaOptions } from './nfa/webgpu';
 import { fullMatrix } from './rfm/feature-matrix';
@@ -212,7 +223,45 @@ export function hostNfaStudy(
   };
 }
 
+/** The neural-collapse study's compute in this process: the forward pass on hostNfaBackend. */
+export function hostCollapseCompute(
+  choice: BackendChoice,
+  more: Pick<CollapseCompute, 'host' | 'onFallback'> = {},
+): CollapseCompute {
+  return { choice, ...more, backend: (p) => hostNfaBackend(p) };
+}
+
 /** Host placements of `feature` for `choice` (the CLI and the host side of the extension). */
 export function hostPlan(feature: ComputeFeature, choice: BackendChoice): ('host-gpu' | 'host-cpu')[] {
   return planPlacements(feature, choice, { page: false }) as ('host-gpu' | 'host-cpu')[];
+}
+
+/**
+ * Deep RFM (rfm/deep.ts) in this process (the extension host, the CLI) on the first 'deepRfm' placement
+ * that runs: WebGPU's RFM backend, else the CPU's. A device failing mid-run starts the run again on the
+ * next placement (onLayer then hears layer 0 again; onFallback says why).
+ */
+export async function hostDeepRfm(
+  data: Dataset,
+  options: Partial<DeepRfmOptions>,
+  run: Omit<DeepRfmContext, 'backend'> & {
+    choice: BackendChoice;
+    /** How the host is named in the placement line: 'the extension host' (default), 'this process'. */
+    host?: string;
+    onFallback?: (from: Placement, error: Error, next: Placement | undefined) => void;
+  },
+): Promise<Placed<DeepRfmResult>> {
+  const { choice, host, onFallback, ...ctx } = run;
+  return runPlaced(
+    hostPlan('deepRfm', choice),
+    async (p) => {
+      const backend = await hostRfmBackend(p as 'host-gpu' | 'host-cpu');
+      try {
+        return await deepRfm(data, options, { ...ctx, backend });
+      } finally {
+        backend.dispose();
+      }
+    },
+    { host, onFallback },
+  );
 }

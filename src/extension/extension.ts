@@ -9,6 +9,7 @@ import * as catapult from './catapult/index';
 import * as grokking from './grokking/index';
 import * as codelens from './codelens/codelens';
 import * as convrfm from './convrfm/index';
+import * as linrfm from './linrfm/index';
 
 /** What the extension hands to other extensions and to its tests. */
 export interface FeatureLensApi extends RfmApi {
@@ -17,6 +18,8 @@ export interface FeatureLensApi extends RfmApi {
   nfa: nfa.NfaApi;
   /** The ConvRFM command's last view. */
   convrfm: convrfm.ConvRfmApi;
+  /** The lin-RFM command's last view. */
+  linrfm: linrfm.LinRfmApi;
 }
 
 export function activate(context: vscode.ExtensionContext): FeatureLensApi {
@@ -30,8 +33,9 @@ export function activate(context: vscode.ExtensionContext): FeatureLensApi {
   const convrfmApi = convrfm.register(ctx);
   grokking.register(ctx);
   codelens.register(ctx);
+  const linrfmApi = linrfm.register(ctx);
   log.info(`Feature Lens activated; runs under ${store.dir.toString()}`);
-  return { store, ...rfm, nfa: nfaApi, convrfm: convrfmApi };
+  return { store, ...rfm, nfa: nfaApi, convrfm: convrfmApi, linrfm: linrfmApi };
 }
 
 export function deactivate(): void {}

@@ -34,7 +34,20 @@ export interface ConvRfmView {
   device: string;
 }
 
+/**
+ * What a ConvRFM view keeps across window reloads (its webview state): the image file and the command's
+ * options, so the revived view fits again (the fit is seeded, so it shows the same numbers).
+ */
+export interface ConvRfmPanelState {
+  title: string;
+  /** The image file's URI. */
+  data: string;
+  /** featureLens.fitConvRfm's options as given (ConvRfmArgs, without `panel`). */
+  args: Record<string, unknown>;
+}
+
 export type ConvRfmHostToWebview =
+  | { type: 'persist'; state: ConvRfmPanelState }
   | { type: 'progress'; message: string; iterations: WireConvRfmIteration[] }
   | { type: 'show'; view: ConvRfmView }
   | { type: 'failed'; message: string };

@@ -1,5 +1,6 @@
 // Messages between the extension host and the NFA view: per layer NFM_l, AGOP_l, AGOP_l^(1/2) as inDim x inDim float64 buffers.
 import type { ImageShape } from '../core/data/images';
+import type { WireCollapse } from './collapse';
 import type { EigenAlignment, NfaCorrelations } from '../core/nfa/correlation';
 
 export interface WireNfaLayer {
@@ -48,6 +49,12 @@ export interface NfaView {
   backendNote: string | null;
   /** C, H, W of the first layer's inputs when the dataset declared them an image (Dataset.imageShape). */
   imageShape?: ImageShape | null;
+  /**
+   * The Neural Collapse tab: NC1/NC2 per layer (train and held-out) and the class means in 2-D; null
+   * with `collapseNote` saying why when not computed (a numeric target, a conv network).
+   */
+  collapse?: WireCollapse | null;
+  collapseNote?: string | null;
 }
 
 /**
@@ -77,6 +84,8 @@ export interface NfaPanelState {
   stride?: number;
   padding?: number;
   pool?: string;
+  /** Held-out dataset URI for the Neural Collapse tab. */
+  test?: string | null;
 }
 
 /** The NFA form's choices: everything the command asks, in one step (remembered per weights file). */
@@ -92,6 +101,8 @@ export interface NfaFormChoices {
   standardize: boolean;
   /** 'fit', 'none' or a saved run's id. */
   rfm: string;
+  /** Held-out dataset URI for the Neural Collapse tab (optional). */
+  test?: string | null;
 }
 
 export interface NfaFormDataset {
@@ -127,7 +138,7 @@ export type NfaHostToWebview =
   /** The target columns of a dataset the form chose (or why it cannot be read). */
   | { type: 'columns'; data: string; columns: string[]; suggested: string; error: string | null }
   /** A file chosen through the open dialog for the form. */
-  | { type: 'picked'; what: 'data' | 'init'; uri: string; label: string; columns: number | null }
+  | { type: 'picked'; what: 'data' | 'init' | 'test'; uri: string; label: string; columns: number | null }
   | { type: 'show'; view: NfaView }
   | { type: 'progress'; message: string }
   | { type: 'failed'; message: string }
@@ -140,5 +151,5 @@ export type NfaWebviewToHost =
   /** The form's dataset changed: list its columns for the target. */
   | { type: 'columns'; data: string }
   /** Open a file dialog for the dataset or the initial weights. */
-  | { type: 'browse'; what: 'data' | 'init' }
+  | { type: 'browse'; what: 'data' | 'init' | 'test' }
   | { type: 'compute'; choices: NfaFormChoices };

@@ -2,6 +2,8 @@
 // VS Code hands back may come from an older version or be damaged, and is used only after it parses.
 // The types stay in the view's protocol file; these schemas live apart so the pages' bundles do not take zod.
 import { z } from 'zod';
+import type { CollapsePanelState } from './collapse';
+import type { ConvRfmPanelState } from './convrfm';
 import type { LogsPanelState } from './logs';
 import type { NfaFormChoices, NfaPanelState } from './nfa';
 import type { NfaLabEpoch, NfaLabPanelState, NfaLabSettings } from './nfaLab';
@@ -39,6 +41,8 @@ export const NfaPanelStateSchema: z.ZodType<NfaPanelState> = z.looseObject({
   stride: z.number().int().min(1).optional(),
   padding: z.number().int().min(0).optional(),
   pool: z.string().optional(),
+  // The Neural Collapse tab's held-out rows (absent before the tab existed: none).
+  test: z.string().nullable().optional(),
 });
 
 /** The NFA form's choices remembered for a weights file (workspace state). */
@@ -50,6 +54,7 @@ export const NfaFormChoicesSchema: z.ZodType<NfaFormChoices> = z.looseObject({
   init: z.string().nullable(),
   standardize: z.boolean(),
   rfm: z.string().min(1),
+  test: z.string().nullable().optional(),
 });
 
 /** Settings a lab saved: each may be missing (the lab fills it from its defaults). */
@@ -93,9 +98,31 @@ export const NfaLabPanelStateSchema: z.ZodType<RevivedNfaLabState> = z.looseObje
   message: z.string().default(''),
 });
 
+/** The ConvRFM view: its image file and the options it was fitted with (checked again by the fit). */
+export const ConvRfmPanelStateSchema: z.ZodType<ConvRfmPanelState> = z.looseObject({
+  title: z.string(),
+  data: z.string().min(1),
+  args: z.record(z.string(), z.unknown()),
+});
+
 export const LogsPanelStateSchema: z.ZodType<LogsPanelState> = z.looseObject({
   requested: z.string().min(1),
   column: z.string().nullable(),
+});
+
+/** A collapse view (Deep RFM, or collapse over checkpoints): its inputs as URIs. */
+export const CollapsePanelStateSchema: z.ZodType<CollapsePanelState> = z.looseObject({
+  kind: z.enum(['deepRfm', 'checkpoints']),
+  title: z.string(),
+  data: z.string().min(1),
+  target,
+  depth: z.number().int().min(1).optional(),
+  width: z.number().int().min(1).optional(),
+  bandwidth: finite.positive().optional(),
+  seed: z.number().int().min(0).optional(),
+  weights: z.array(z.string().min(1)).optional(),
+  activation: z.string().optional(),
+  test: z.string().nullable().optional(),
 });
 
 /** The state if it matches its schema, else undefined (the view then starts as if it had none). */

@@ -159,8 +159,8 @@ async function answer(page, title, typed) {
 
 /**
  * Opens every view in the theme the server was started with, scans each in the state that colours it
- * most, and returns the reports; the caller asserts. `workspace` holds digits.csv, metrics.csv and
- * weights/ (mlp.safetensors, nfa_data.csv).
+ * most, and returns the reports; the caller asserts. `workspace` holds digits.csv, metrics.csv,
+ * lowrank.npy and weights/ (mlp.safetensors, nfa_data.csv, conv_images.npz).
  */
 export async function a11yScenario({ ctx, url, theme, results, log }) {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
@@ -257,10 +257,58 @@ export async function a11yScenario({ ctx, url, theme, results, log }) {
   await trainLab.locator('#inspect').click();
   await scan(await viewWith(page, 'body[data-entry="nfa"][data-ready="1"]', 120000), 'nfa');
 
+  // The NFA view of a classifier with held-out rows: its Neural Collapse tab (curves, class means, table).
+  await page.keyboard.press('Control+Shift+E');
+  await sleep(500);
+  const collapseRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^collapse$/ }).first();
+  if ((await collapseRow.getAttribute('aria-expanded')) !== 'true') await collapseRow.click();
+  await sleep(500);
+  await explorerAction(page, 'collapse_net.pt', /^Neural Feature Ansatz of Weights/);
+  const ncForm = await viewWith(page, 'body[data-entry="nfa"] #nfa-data option[value$="collapse_train.csv"]', 60000);
+  await ncForm
+    .locator('#nfa-data')
+    .selectOption(await ncForm.locator('#nfa-data option[value$="collapse_train.csv"]').getAttribute('value'));
+  await ncForm.locator('#nfa-target:not([disabled]) option[value="y"]').waitFor({ state: 'attached', timeout: 30000 });
+  await ncForm.locator('#nfa-target').selectOption('y');
+  await ncForm
+    .locator('#nfa-test')
+    .selectOption(await ncForm.locator('#nfa-test option[value$="collapse_test.csv"]').getAttribute('value'));
+  await ncForm.locator('#nfa-compute').click();
+  const ncView = await viewWith(
+    page,
+    'body[data-entry="nfa"][data-ready="1"] #title:has-text("collapse_net.pt")',
+    120000,
+  );
+  await ncView.locator('#tab-collapse').click();
+  await ncView.locator('#collapse-means[data-ready="1"]').waitFor({ timeout: 30000 });
+  assert.equal(await ncView.locator('#collapse-table tbody tr').count(), 4, 'the input and three hidden layers');
+  assert.ok(!(await ncView.locator('#card-nfm').isVisible()), 'the NFA maps are not shown under the collapse tab');
+  await scan(ncView, 'nfa-collapse');
+
   // Grokking lab, as it opens (this and the NFA form above were added after the last e2e run of issue
   // 12: not yet run there).
   await palette(page, 'Feature Lens: Open Grokking Lab');
   await scan(await viewWith(page, 'body[data-entry="grokking"] #run', 60000), 'grokking');
+
+  // lin-RFM on the bundled low-rank example from the explorer, its three prompts at their defaults, once
+  // the verdict is drawn (mask, completed matrix, spectra, curves).
+  await page.keyboard.press('Control+Shift+E');
+  await sleep(500);
+  await explorerAction(page, 'lowrank.npy', 'Complete Matrix (lin-RFM)');
+  await answer(page, 'Complete Matrix (1/3)');
+  await answer(page, 'Complete Matrix (2/3)');
+  await answer(page, 'Complete Matrix (3/3)');
+  const linrfm = await viewWith(page, 'body[data-entry="linrfm"][data-state="finished"] #verdict', 180000);
+  await linrfm.locator('canvas#completed[data-ready="1"]').waitFor({ timeout: 30000 });
+  await scan(linrfm, 'linrfm');
+
+  // ConvRFM on an image .npz from the explorer: metrics table, M's eigenvectors as filters, M's heatmap.
+  await page.keyboard.press('Control+Shift+E');
+  await sleep(500);
+  await explorerAction(page, 'conv_images.npz', 'Fit ConvRFM on Images');
+  const convrfm = await viewWith(page, 'body[data-entry="convrfm"] #status:has-text("Final")', 180000);
+  await convrfm.locator('#filters canvas.image-tile[role="img"]').first().waitFor({ timeout: 30000 });
+  await scan(convrfm, 'convrfm');
 
   const file = path.join(results, `a11y-${slug}.json`);
   fs.writeFileSync(file, JSON.stringify({ theme, tags: TAGS, reports }, null, 2) + '\n');

@@ -45,6 +45,19 @@ const VARIANTS: { what: string; shapes: number[][]; input: [number, number, numb
     input: [2, 11, 9],
     arch: { padding: 1, layers: { '0': { pool: { kind: 'avg', size: 3, stride: 2 } } } },
   },
+  {
+    // Two channel blocks of 16 (k = 20 out of layer 1, c = 20 into layer 2), rows 19 and 10 wide (tiles of 8
+    // with a partial last one), a strided layer that is back-propagated through, and a 5-wide one.
+    what: 'stride 2 and max pool inside the network, 20 channels, partial position tiles',
+    shapes: [
+      [4, 3, 3, 3],
+      [20, 4, 3, 3],
+      [5, 20, 3, 3],
+      [3, 15],
+    ],
+    input: [3, 12, 19],
+    arch: { padding: 1, layers: { '1': { stride: 2, pool: 'max:2' }, '2': { padding: 0 } } },
+  },
 ];
 
 describe('WebGPU conv NFA vs CPU float64', () => {

@@ -18,6 +18,7 @@ import * as fitLeaf from '../../src/cli/commands/fit-leaf';
 import * as merge from '../../src/cli/commands/merge';
 import * as grok from '../../src/cli/commands/grok';
 import * as convrfm from '../../src/cli/commands/convrfm';
+import * as collapse from '../../src/cli/commands/collapse';
 import { noiseFilter } from '../../src/cli/stderrFilter';
 import { cliOption, InputError, option, phraseOptions } from '../../src/core/errors';
 import { readDatasetFile } from '../../src/core/data/node';
@@ -38,6 +39,7 @@ const SPECS: CommandSpec[] = [
   merge.SPEC,
   grok.SPEC,
   convrfm.SPEC,
+  collapse.SPEC,
 ];
 
 test('--help of every command lists every option it accepts, with its meaning and default', () => {

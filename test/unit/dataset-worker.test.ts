@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { inspectDataset, loadDataset } from '../../src/core/data/index';
+import { parseMatrix } from '../../src/core/data/matrix';
 import { datasetWorker } from '../../src/core/data/node';
 import { CancelledError, InputError } from '../../src/core/errors';
 import { FIXTURES } from './data-helpers';
@@ -63,6 +64,23 @@ describe('dataset worker thread', () => {
       assert.ok(e instanceof InputError, String(e));
       assert.match(e.message, /ragged\.csv/);
       assert.match(e.message, /row 3 has 1 field; expected 2/);
+      return true;
+    });
+  });
+
+  it('a matrix with gaps (lin-RFM) parses as core/data/matrix.ts does in-thread, .npy and .csv', async () => {
+    for (const name of ['lowrank.npy', 'lowrank.csv']) {
+      const bytes = new Uint8Array(await readFile(join(import.meta.dirname, '../../examples', name)));
+      const here = parseMatrix(bytes.slice(), name);
+      const there = await worker.matrix(bytes, name);
+      assert.equal(bytes.byteLength, 0, 'the bytes were handed over, not copied');
+      assert.deepEqual([there.rows, there.cols, there.format], [here.rows, here.cols, here.format]);
+      assert.ok(there.data instanceof Float64Array);
+      assert.deepEqual(there.data, here.data);
+    }
+    await assert.rejects(worker.matrix(new TextEncoder().encode('1,2\n3\n'), 'ragged.csv'), (e: Error) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.match(e.message, /ragged\.csv/);
       return true;
     });
   });

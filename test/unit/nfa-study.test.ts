@@ -52,6 +52,8 @@ function failingMidRun(): NfaBackend {
     },
     createTrainSession: (p) => cpu.createTrainSession(p),
     convForward: (n, X) => cpu.convForward(n, X),
+    features: (n, X) => cpu.features(n, X),
+    convFeatures: (n, X) => cpu.convFeatures(n, X),
     outputGradGrams: (n, X) => cpu.outputGradGrams(n, X),
     dispose: () => {},
   };

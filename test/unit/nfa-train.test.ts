@@ -95,6 +95,8 @@ function failingAt(epochSteps: number, failures: { count: number }): NfaBackend 
     forward: (n, X) => cpu.forward(n, X),
     agopSums: (n, X) => cpu.agopSums(n, X),
     convForward: (n, X) => cpu.convForward(n, X),
+    features: (n, X) => cpu.features(n, X),
+    convFeatures: (n, X) => cpu.convFeatures(n, X),
     outputGradGrams: (n, X) => cpu.outputGradGrams(n, X),
     dispose: () => {},
     async createTrainSession(p) {

@@ -8,6 +8,7 @@ import { fitRfm } from '../../src/core/rfm/fit';
 import { fitResultToJson, FitReportSchema } from '../../src/core/rfm/serialize';
 import { RunMetaSchema, RunRecordSchema, type RunRecord } from '../../src/extension/host/runRecord';
 import {
+  ConvRfmPanelStateSchema,
   LogsPanelStateSchema,
   NfaLabPanelStateSchema,
   NfaPanelStateSchema,
@@ -29,6 +30,11 @@ const nfa = {
   rfm: 'fit',
   focus: null,
 };
+const convrfm = {
+  title: 'ConvRFM: images.npz',
+  data: 'file:///w/images.npz',
+  args: { target: 'y', patch: 3, iters: 2, seed: 0 },
+};
 const lab = {
   data: 'file:///w/data.csv',
   target: 'y',
@@ -47,6 +53,7 @@ describe('revived view states', () => {
     assert.deepEqual(parseState(RfmPanelStateSchema, { runId: null }), { runId: null });
     assert.deepEqual(parseState(NfaPanelStateSchema, nfa), nfa);
     assert.deepEqual(parseState(NfaLabPanelStateSchema, lab), lab);
+    assert.deepEqual(parseState(ConvRfmPanelStateSchema, convrfm), convrfm);
     assert.deepEqual(parseState(LogsPanelStateSchema, { requested: 'file:///r/metrics.csv', column: null }), {
       requested: 'file:///r/metrics.csv',
       column: null,
@@ -76,6 +83,8 @@ describe('revived view states', () => {
     ['lab: unknown optimizer', NfaLabPanelStateSchema, { ...lab, settings: { optimizer: 'lbfgs' } }, /optimizer/],
     ['lab: epochs not a list', NfaLabPanelStateSchema, { ...lab, epochs: 'many' }, /epochs/],
     ['lab: no settings', NfaLabPanelStateSchema, { ...lab, settings: undefined }, /settings/],
+    ['convrfm: no file', ConvRfmPanelStateSchema, { ...convrfm, data: '' }, /data/],
+    ['convrfm: options not an object', ConvRfmPanelStateSchema, { ...convrfm, args: 'patch 3' }, /args/],
     ['logs: empty path', LogsPanelStateSchema, { requested: '', column: null }, /requested/],
     ['logs: column a number', LogsPanelStateSchema, { requested: 'file:///a.csv', column: 3 }, /column/],
   ];

@@ -4,6 +4,7 @@ import { matrixImages } from '../../src/core/data/images';
 import { unhandled } from '../../src/protocol/channel';
 import type {
   ConvRfmHostToWebview,
+  ConvRfmPanelState,
   ConvRfmView,
   ConvRfmWebviewToHost,
   WireConvRfmIteration,
@@ -86,6 +87,10 @@ function show(v: ConvRfmView): void {
 
 function onMessage(m: ConvRfmHostToWebview): void {
   switch (m.type) {
+    case 'persist':
+      // Kept by VS Code with the tab: a reload fits the same file with the same options again.
+      host.setState(m.state);
+      break;
     case 'progress':
       status.textContent = m.message;
       drawMetrics(m.iterations, view?.task ?? 'classification');
@@ -111,4 +116,4 @@ onThemeChange(() => {
   heatmap.draw();
 });
 
-const host = connect<ConvRfmWebviewToHost, ConvRfmHostToWebview>(onMessage);
+const host = connect<ConvRfmWebviewToHost, ConvRfmHostToWebview, ConvRfmPanelState>(onMessage);

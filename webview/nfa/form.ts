@@ -38,6 +38,8 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
   const browseInit = el('button', { id: 'nfa-browse-init', class: 'secondary', type: 'button' }, 'Browse…');
   const standardizeBox = el('input', { id: 'nfa-standardize', type: 'checkbox' });
   const rfm = el('select', { id: 'nfa-rfm' });
+  const test = el('select', { id: 'nfa-test', 'aria-label': 'Held-out dataset' });
+  const browseTest = el('button', { id: 'nfa-browse-test', class: 'secondary', type: 'button' }, 'Browse…');
   const compute = el('button', { id: 'nfa-compute', type: 'button' }, 'Compute');
   const actions = el('div', { class: 'controls' });
   actions.append(compute);
@@ -50,12 +52,15 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
   dataRow.append(data, browseData);
   const initRow = el('div', { class: 'row' });
   initRow.append(init, browseInit);
+  const testRow = el('div', { class: 'row' });
+  testRow.append(test, browseTest);
   body.append(
     field('Dataset (the rows the network is evaluated on)', dataRow, dataNote),
     field('Target column (the other columns are the inputs)', target, targetNote),
     field('Activation between the dense layers', activation),
     field('RFM to compare with NFM of the first layer', rfm),
     field('Initial weights (NFM = (W − W₀)ᵀ(W − W₀))', initRow),
+    field('Held-out dataset for the Neural Collapse tab (optional, same columns)', testRow),
     standardizeField,
   );
   const layersWrap = el('div', { class: 'field wide' });
@@ -97,6 +102,7 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
   layers.addEventListener('change', update);
   browseData.addEventListener('click', () => post({ type: 'browse', what: 'data' }));
   browseInit.addEventListener('click', () => post({ type: 'browse', what: 'init' }));
+  browseTest.addEventListener('click', () => post({ type: 'browse', what: 'test' }));
   compute.addEventListener('click', () => {
     if (!form || compute.disabled) return;
     const choices: NfaFormChoices = {
@@ -107,6 +113,7 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
       init: init.value || null,
       standardize: standardizeBox.checked,
       rfm: rfm.value,
+      test: test.value || null,
     };
     post({ type: 'compute', choices });
   });
@@ -154,6 +161,12 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
         init.append(option(c.init, c.init.replace(/^.*\//, '')));
         init.value = c.init;
       }
+      test.textContent = '';
+      test.append(option('', 'None'));
+      for (const d of f.datasets) test.append(option(d.uri, d.label));
+      if (c?.test && ![...test.options].some((o) => o.value === c.test))
+        test.append(option(c.test, c.test.replace(/^.*\//, '')));
+      test.value = c?.test ?? '';
       standardizeBox.checked = c?.standardize ?? false;
       rfm.textContent = '';
       rfm.append(option('fit', 'Fit an RFM on the same rows'), option('none', 'No RFM comparison'));
@@ -181,6 +194,11 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
       update();
     },
     picked(m) {
+      if (m.what === 'test') {
+        if (![...test.options].some((o) => o.value === m.uri)) test.append(option(m.uri, m.label));
+        test.value = m.uri;
+        return;
+      }
       if (m.what === 'init') {
         if (![...init.options].some((o) => o.value === m.uri)) init.append(option(m.uri, m.label));
         init.value = m.uri;
@@ -195,7 +213,7 @@ export function createForm(post: (m: NfaWebviewToHost) => void): NfaFormView {
     computed() {
       details.open = false;
       const layersShown = selectedLayers().length;
-      summary.textContent = `Settings: ${data.selectedOptions[0]?.textContent ?? ''} → ${target.value} · ${activation.value} · ${layersShown} layer${layersShown > 1 ? 's' : ''}${init.value ? ' · minus initial weights' : ''}${standardizeBox.checked ? ' · standardised' : ''} (open to change and compute again)`;
+      summary.textContent = `Settings: ${data.selectedOptions[0]?.textContent ?? ''} → ${target.value} · ${activation.value} · ${layersShown} layer${layersShown > 1 ? 's' : ''}${init.value ? ' · minus initial weights' : ''}${standardizeBox.checked ? ' · standardised' : ''}${test.value ? ' · held-out data' : ''} (open to change and compute again)`;
     },
   };
 }

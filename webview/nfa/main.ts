@@ -12,6 +12,7 @@ import { connect } from '../shared/vscodeApi';
 import { block, CORRELATION_COLUMNS, correlationRows, correlationTsv, maxAbs, topByDiagonal } from './numbers';
 import { unhandled } from '../../src/protocol/channel';
 import { createForm } from './form';
+import { createCollapseTab } from './collapseTab';
 
 let theme: Theme = readTheme();
 let view: NfaView | null = null;
@@ -53,7 +54,17 @@ controls.append(
   copyJson,
   copyTsv,
 );
-header.append(title, info, status, tabs, controls);
+// The view's two tabs: the NFA (matrices per layer) and Neural Collapse (NC1/NC2 per layer).
+const viewTabs = el('div', { class: 'tabs', id: 'view-tabs', role: 'tablist', 'aria-label': 'View' });
+const nfaTab = el('button', { role: 'tab', id: 'tab-nfa', 'aria-selected': 'true' }, 'Neural Feature Ansatz');
+const collapseTabButton = el(
+  'button',
+  { role: 'tab', id: 'tab-collapse', 'aria-selected': 'false', class: 'secondary', 'aria-controls': 'collapse' },
+  'Neural Collapse',
+);
+viewTabs.append(nfaTab, collapseTabButton);
+viewTabs.hidden = true;
+header.append(title, info, status, viewTabs, tabs, controls);
 
 const grid = el('main', { class: 'grid' });
 function card(id: string, heading: string, wide = false): { card: HTMLElement; body: HTMLElement; h: HTMLElement } {
@@ -102,7 +113,31 @@ filters.body.className = '';
 filters.card.hidden = true;
 const form = createForm((m) => host.post(m));
 form.element.hidden = true;
-app.append(header, form.element, grid);
+const collapseTab = createCollapseTab(
+  () => theme,
+  (text) => host.post({ type: 'copy', what: 'neural-collapse report (JSON)', text }),
+);
+collapseTab.element.style.display = 'none';
+let showCollapse = false;
+function selectView(collapse: boolean): void {
+  showCollapse = collapse;
+  nfaTab.setAttribute('aria-selected', String(!collapse));
+  collapseTabButton.setAttribute('aria-selected', String(collapse));
+  nfaTab.className = collapse ? 'secondary' : '';
+  collapseTabButton.className = collapse ? '' : 'secondary';
+  // style.display: these have a display of their own in the stylesheet, which the hidden attribute loses to.
+  const display = (e: HTMLElement, on: boolean) => (e.style.display = on ? '' : 'none');
+  grid.hidden = collapse || view === null;
+  display(grid, !collapse);
+  display(tabs, !collapse);
+  display(controls, !collapse);
+  display(collapseTab.element, collapse && view !== null);
+  if (collapse) collapseTab.draw();
+  else render();
+}
+nfaTab.addEventListener('click', () => selectView(false));
+collapseTabButton.addEventListener('click', () => selectView(true));
+app.append(header, form.element, grid, collapseTab.element);
 const charts = new ChartSet<'eigen'>(() => eigCanvas);
 
 const f64 = (b: ArrayBuffer) => new Float64Array(b);
@@ -305,7 +340,8 @@ copyTsv.addEventListener(
 );
 onThemeChange(() => {
   theme = readTheme();
-  render();
+  if (showCollapse) collapseTab.draw();
+  else render();
 });
 window.addEventListener('resize', () => {
   nfmMap.map.draw();
@@ -319,7 +355,7 @@ function onMessage(m: NfaHostToWebview): void {
       form.set(m.form);
       form.element.hidden = false;
       // Results appear below once computed.
-      grid.hidden = view === null;
+      grid.hidden = view === null || showCollapse;
       status.textContent = view ? '' : 'Choose the data and Compute.';
       status.className = 'status';
       break;
@@ -340,7 +376,9 @@ function onMessage(m: NfaHostToWebview): void {
       status.textContent = '';
       const f = view.focus ? view.layers.findIndex((l) => l.name === view!.focus) : -1;
       layerIndex = f >= 0 ? f : 0;
-      render();
+      viewTabs.hidden = false;
+      collapseTab.set(view.collapse ?? null, view.collapseNote ?? null);
+      selectView(showCollapse);
       break;
     }
     case 'progress':

@@ -140,7 +140,7 @@ export const SPEC = {
   notes: OUTPUT_RULES,
 } as const satisfies CommandSpec;
 
-async function openWeightFile(path: string): Promise<{ file: WeightFile; close: () => Promise<void> }> {
+export async function openWeightFile(path: string): Promise<{ file: WeightFile; close: () => Promise<void> }> {
   await requireInputFile(path, 'a weights file (.safetensors, .pt/.pth, .npz, .npy)');
   let src;
   try {
@@ -195,18 +195,7 @@ export async function run(args: string[]): Promise<number> {
     numberFlag('rfm-bandwidth', v['rfm-bandwidth'] as string | undefined, (x) => x > 0, 'a positive number') ??
     DEFAULT_RFM_OPTIONS.bandwidth;
 
-  const convBase = {
-    stride:
-      numberFlag('stride', v.stride as string | undefined, (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1') ??
-      DEFAULT_CONV.stride,
-    padding:
-      numberFlag('padding', v.padding as string | undefined, (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0') ??
-      DEFAULT_CONV.padding,
-    pool: v.pool !== undefined ? parsePool(v.pool as string, '--pool') : DEFAULT_CONV.pool,
-  };
-  const arch = v.arch
-    ? parseConvArch(await readJsonFile(v.arch as string), v.arch as string, convBase)
-    : { defaults: convBase, perLayer: {} };
+  const arch = await convArchFlags(v);
 
   const target = /^\d+$/.test(v.target as string) ? Number(v.target) : (v.target as string);
   const imageShape =
@@ -288,6 +277,27 @@ export async function run(args: string[]): Promise<number> {
   return 0;
 }
 
+/** The conv architecture from --arch FILE and the --stride/--padding/--pool defaults (nfa and collapse). */
+export async function convArchFlags(v: {
+  arch?: string | boolean;
+  stride?: string | boolean;
+  padding?: string | boolean;
+  pool?: string | boolean;
+}): Promise<ConvArch> {
+  const convBase = {
+    stride:
+      numberFlag('stride', v.stride as string | undefined, (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1') ??
+      DEFAULT_CONV.stride,
+    padding:
+      numberFlag('padding', v.padding as string | undefined, (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0') ??
+      DEFAULT_CONV.padding,
+    pool: v.pool !== undefined ? parsePool(v.pool as string, '--pool') : DEFAULT_CONV.pool,
+  };
+  return v.arch
+    ? parseConvArch(await readJsonFile(v.arch as string), v.arch as string, convBase)
+    : { defaults: convBase, perLayer: {} };
+}
+
 async function readJsonFile(path: string): Promise<unknown> {
   await requireInputFile(path, 'an architecture JSON file');
   const text = await readFile(path, 'utf8');
@@ -298,8 +308,11 @@ async function readJsonFile(path: string): Promise<unknown> {
   }
 }
 
-/** The dense or conv chain of WEIGHTS that takes DATA's inputs, loaded (the file is closed again), and --init's matching weights. */
-async function readNetwork(
+/**
+ * The dense or conv chain of WEIGHTS that takes DATA's inputs, loaded (the file is closed again), and --init's
+ * matching weights. Notes on standard error start with `o.who` (default `nfa`; `collapse` reads networks too).
+ */
+export async function readNetwork(
   weightsPath: string,
   dataset: Dataset,
   o: {
@@ -309,14 +322,16 @@ async function readNetwork(
     inputLabel: string;
     arch: ConvArch;
     backend: string;
+    who?: string;
   },
 ): Promise<{ net: Mlp | ConvNet; chain: Pick<LayerChain, 'orderedBy' | 'ignored'>; initWeights?: Float64Array[] }> {
+  const who = o.who ?? 'nfa';
   const { file, close } = await openWeightFile(weightsPath);
   try {
     const weights = networkView(file);
     if (file.modelScope)
       process.stderr.write(
-        `nfa: the network is the checkpoint's '${file.modelScope}' (${file.tensors.length - weights.tensors.length} other tensors, ${file.metadata.length} other entries)\n`,
+        `${who}: the network is the checkpoint's '${file.modelScope}' (${file.tensors.length - weights.tensors.length} other tensors, ${file.metadata.length} other entries)\n`,
       );
     if (hasConvLayers(weights.tensors)) {
       if (o.layers)
@@ -336,13 +351,13 @@ async function readNetwork(
           backend: o.backend,
           init: init ? networkView(init.file) : undefined,
         });
-        process.stderr.write(`nfa: ${describeConvNetwork(r.chain)}\n`);
+        process.stderr.write(`${who}: ${describeConvNetwork(r.chain)}\n`);
         if (r.chain.ignored.length)
-          process.stderr.write(`nfa: not part of the network, ignored: ${r.chain.ignored.join(', ')}\n`);
+          process.stderr.write(`${who}: not part of the network, ignored: ${r.chain.ignored.join(', ')}\n`);
         const skipped = suspiciousIgnored(r.chain, weights.tensors);
         if (skipped.length)
           process.stderr.write(
-            `nfa: warning: ${skipped.join(', ')} look like layers of the network (norm layers or an unmatched bias); they are skipped, so the numbers are for the conv and dense layers alone\n`,
+            `${who}: warning: ${skipped.join(', ')} look like layers of the network (norm layers or an unmatched bias); they are skipped, so the numbers are for the conv and dense layers alone\n`,
           );
         return r;
       } finally {
@@ -359,14 +374,14 @@ async function readNetwork(
       fileOrder: weights.savedOrder,
     });
     process.stderr.write(
-      `nfa: layers (${chain.orderedBy} order): ${chain.layers.map((l) => `${l.name} [${l.outDim}x${l.inDim}]`).join(' -> ')}\n`,
+      `${who}: layers (${chain.orderedBy} order): ${chain.layers.map((l) => `${l.name} [${l.outDim}x${l.inDim}]`).join(' -> ')}\n`,
     );
     if (chain.ignored.length)
-      process.stderr.write(`nfa: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
+      process.stderr.write(`${who}: not part of the dense chain, ignored: ${chain.ignored.join(', ')}\n`);
     const skipped = suspiciousIgnored(chain, weights.tensors);
     if (skipped.length) {
       process.stderr.write(
-        `nfa: warning: ${skipped.join(', ')} look like layers of the network (norm, embedding, convolution or an unmatched bias); they are skipped, so the numbers are for the dense chain alone\n`,
+        `${who}: warning: ${skipped.join(', ')} look like layers of the network (norm, embedding, convolution or an unmatched bias); they are skipped, so the numbers are for the dense chain alone\n`,
       );
     }
     const net = await loadMlp(weights, chain, o.activation);

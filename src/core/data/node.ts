@@ -4,13 +4,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { CancelledError, InputError } from '../errors';
 import type { Dataset } from './dataset';
+import { parseMatrix, type LoadedMatrix, type MatrixLoadOptions } from './matrix';
 import { checkDatasetFileSize, inspectDataset, loadDataset, type DatasetSchema, type LoadOptions } from './index';
 
-export async function readDatasetFile(
-  path: string,
-  options: LoadOptions = {},
-  schema?: DatasetSchema,
-): Promise<{ dataset: Dataset; schema: DatasetSchema }> {
+/** Stat + size check + read: the bytes of a dataset-like file, or an InputError naming it. */
+async function readChecked(path: string): Promise<Uint8Array> {
   let size: number;
   try {
     const info = await stat(path);
@@ -25,7 +23,20 @@ export async function readDatasetFile(
   }
   checkDatasetFileSize(size, path);
   const buf = await readFile(path);
-  return loadDataset(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, options, schema);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** A matrix with missing entries (matrix.ts: .npy, dense CSV, long row,col,value) from disk. */
+export async function readMatrixFile(path: string, options: MatrixLoadOptions = {}): Promise<LoadedMatrix> {
+  return parseMatrix(await readChecked(path), path, options);
+}
+
+export async function readDatasetFile(
+  path: string,
+  options: LoadOptions = {},
+  schema?: DatasetSchema,
+): Promise<{ dataset: Dataset; schema: DatasetSchema }> {
+  return loadDataset(await readChecked(path), path, options, schema);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -38,7 +49,8 @@ export async function readDatasetFile(
 /** A job for the dataset worker. */
 type DatasetJob =
   | { kind: 'load'; bytes: Uint8Array; fileName: string; options: LoadOptions; schema?: DatasetSchema }
-  | { kind: 'inspect'; bytes: Uint8Array; fileName: string };
+  | { kind: 'inspect'; bytes: Uint8Array; fileName: string }
+  | { kind: 'matrix'; bytes: Uint8Array; fileName: string; options: MatrixLoadOptions };
 
 /** A loaded file, with the SHA-256 of its bytes (hashed in the worker too: run records keep it). */
 export type LoadedFile = { dataset: Dataset; schema: DatasetSchema; sha256: string };
@@ -46,7 +58,8 @@ export type LoadedFile = { dataset: Dataset; schema: DatasetSchema; sha256: stri
 export type InspectedFile = Awaited<ReturnType<typeof inspectDataset>> & { bytes: Uint8Array };
 
 type DatasetReply =
-  { ok: true; result: LoadedFile | InspectedFile } | { ok: false; error: { input: boolean; message: string } };
+  | { ok: true; result: LoadedFile | InspectedFile | LoadedMatrix }
+  | { ok: false; error: { input: boolean; message: string } };
 
 /** Heap of a dataset worker: the tables it builds are typed arrays (outside the heap) plus column text. */
 const WORKER_HEAP_MB = 2048;
@@ -56,16 +69,21 @@ export function serveDatasetJobs(): void {
   const port = parentPort;
   if (isMainThread || !port) throw new Error('serveDatasetJobs: not in a worker thread');
   port.once('message', (job: DatasetJob) => {
-    const work: Promise<[LoadedFile | InspectedFile, ArrayBuffer[]]> =
-      job.kind === 'load'
-        ? loadDataset(job.bytes, job.fileName, job.options, job.schema).then((r) => [
-            { ...r, sha256: createHash('sha256').update(job.bytes).digest('hex') },
-            [r.dataset.X.data.buffer, r.dataset.y.buffer] as ArrayBuffer[],
-          ])
-        : inspectDataset(job.bytes, job.fileName).then((r) => [
-            { ...r, bytes: job.bytes },
-            [job.bytes.buffer] as ArrayBuffer[],
-          ]);
+    const work: Promise<[LoadedFile | InspectedFile | LoadedMatrix, ArrayBuffer[]]> =
+      job.kind === 'matrix'
+        ? Promise.resolve().then(() => {
+            const m = parseMatrix(job.bytes, job.fileName, job.options);
+            return [m, [m.data.buffer as ArrayBuffer]];
+          })
+        : job.kind === 'load'
+          ? loadDataset(job.bytes, job.fileName, job.options, job.schema).then((r) => [
+              { ...r, sha256: createHash('sha256').update(job.bytes).digest('hex') },
+              [r.dataset.X.data.buffer, r.dataset.y.buffer] as ArrayBuffer[],
+            ])
+          : inspectDataset(job.bytes, job.fileName).then((r) => [
+              { ...r, bytes: job.bytes },
+              [job.bytes.buffer] as ArrayBuffer[],
+            ]);
     work.then(
       ([result, buffers]) => port.postMessage({ ok: true, result } satisfies DatasetReply, [...new Set(buffers)]),
       (e: unknown) => {
@@ -118,7 +136,7 @@ function runDatasetJob<T>(script: string, job: DatasetJob, signal?: AbortSignal)
 }
 
 /**
- * loadDataset and inspectDataset on a worker thread started from `script` (a bundle that calls
+ * loadDataset, inspectDataset and parseMatrix on a worker thread started from `script` (a bundle that calls
  * serveDatasetJobs). The bytes are handed over to the worker, not copied: the caller must not use them
  * afterwards (inspect hands them back as `bytes`).
  */
@@ -135,6 +153,15 @@ export function datasetWorker(script: string) {
     },
     inspect(bytes: Uint8Array, fileName: string, signal?: AbortSignal): Promise<InspectedFile> {
       return runDatasetJob(script, { kind: 'inspect', bytes, fileName }, signal);
+    },
+    /** core/data/matrix.ts parseMatrix: a matrix with missing entries (lin-RFM). */
+    matrix(
+      bytes: Uint8Array,
+      fileName: string,
+      options: MatrixLoadOptions = {},
+      signal?: AbortSignal,
+    ): Promise<LoadedMatrix> {
+      return runDatasetJob(script, { kind: 'matrix', bytes, fileName, options }, signal);
     },
   };
 }

@@ -141,7 +141,7 @@ export class GpuContext {
     prog: GpuProgram<F>,
     values: ParamValues<F>,
     buffers: Binding[],
-    groups: [number, number],
+    groups: [number, number] | [number, number, number],
     constants: Record<string, number> = {},
   ): void {
     this.dispatch(op, pass, prog, constants, packParams(prog, values), buffers, groups);
@@ -155,7 +155,7 @@ export class GpuContext {
     constants: Record<string, number>,
     params: ArrayBuffer,
     buffers: Binding[],
-    groups: [number, number],
+    groups: [number, number] | [number, number, number],
   ): void {
     const pipeline = this.pipeline(prog, constants);
     const uniform = this.uniform(op, params, `${prog.name} params`);
@@ -168,7 +168,7 @@ export class GpuContext {
         entries: [uniform, ...buffers].map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
       }),
     );
-    pass.dispatchWorkgroups(groups[0], groups[1]);
+    pass.dispatchWorkgroups(groups[0], groups[1], groups[2] ?? 1);
   }
 
   /** Throws a BackendError when a single binding of `bytes` would exceed the device limit. */

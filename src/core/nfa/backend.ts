@@ -4,7 +4,7 @@
 import { yielding } from '../compute';
 import type { BackendName } from '../errors';
 import { mat, takeRows, type Mat } from '../mat';
-import { convForwardCpu, outputGradGramsCpu } from './convCpu';
+import { convFeaturesCpu, convForwardCpu, outputGradGramsCpu } from './convCpu';
 import type { ConvNet } from './convnet';
 import { agopSumsCpu, forwardTrace, mseGradients, type LossAndGrads } from './mlp';
 import type { Mlp } from './network';
@@ -76,6 +76,13 @@ export interface NfaBackend {
    * of layer l); inDim_l x inDim_l row-major, symmetric. Sums, not means, so chunks add up.
    */
   agopSums(net: Mlp, X: Mat): Promise<Float64Array[]>;
+  /**
+   * Each hidden layer's activation act(W_l h + b_l) at the rows of X (layers 0..L-2; X.rows x outDim_l each,
+   * row-major): the features neural collapse is measured on (collapse.ts).
+   */
+  features(net: Mlp, X: Mat): Promise<Float64Array[]>;
+  /** Conv network: each hidden layer's output after its activation and pooling, flattened C,H,W (X.rows x size each). */
+  convFeatures(net: ConvNet, X: Mat): Promise<Float64Array[]>;
   /** Conv network outputs at the rows of X (X.rows x the last layer's flattened output). */
   convForward(net: ConvNet, X: Mat): Promise<Mat>;
   /**
@@ -94,6 +101,12 @@ export class CpuNfaBackend implements NfaBackend {
   readonly device = 'cpu float64';
   async forward(net: Mlp, X: Mat): Promise<Mat> {
     return forwardTrace(net, X).out;
+  }
+  async features(net: Mlp, X: Mat): Promise<Float64Array[]> {
+    return forwardTrace(net, X).inputs.slice(1);
+  }
+  async convFeatures(net: ConvNet, X: Mat): Promise<Float64Array[]> {
+    return convFeaturesCpu(net, X);
   }
   async agopSums(net: Mlp, X: Mat): Promise<Float64Array[]> {
     return agopSumsCpu(net, X);
@@ -121,6 +134,8 @@ export function yieldingNfaBackend(inner: NfaBackend, yieldNow: () => Promise<vo
     device: inner.device,
     forward: (net, X) => y.forward(net, X),
     agopSums: (net, X) => y.agopSums(net, X),
+    features: (net, X) => y.features(net, X),
+    convFeatures: (net, X) => y.convFeatures(net, X),
     convForward: (net, X) => y.convForward(net, X),
     outputGradGrams: (net, X) => y.outputGradGrams(net, X),
     createTrainSession: async (problem) => yielding(await y.createTrainSession(problem), yieldNow),

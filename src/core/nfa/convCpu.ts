@@ -124,13 +124,16 @@ interface ImageTrace {
   z: Float64Array[];
   /** r[l]: act(z[l]) (z[l] itself for the last layer), the pool's input. */
   r: Float64Array[];
+  /** a[l]: layer l's output, the next layer's input (r[l] pooled when the layer pools). */
+  a: Float64Array[];
   out: Float64Array;
 }
 
 function traceImage(net: ConvNet, x: Float64Array): ImageTrace {
   const L = net.layers.length;
   const z: Float64Array[] = [],
-    r: Float64Array[] = [];
+    r: Float64Array[] = [],
+    outs: Float64Array[] = [];
   let a = x;
   for (let l = 0; l < L; l++) {
     const layer = net.layers[l];
@@ -143,8 +146,9 @@ function traceImage(net: ConvNet, x: Float64Array): ImageTrace {
     z.push(zl);
     r.push(rl);
     a = layer.pool ? poolForward(layer, rl) : rl;
+    outs.push(a);
   }
-  return { z, r, out: a };
+  return { z, r, a: outs, out: a };
 }
 
 function checkInput(net: ConvNet, X: Mat): void {
@@ -160,6 +164,18 @@ export function convForwardCpu(net: ConvNet, X: Mat): Mat {
   for (let n = 0; n < X.rows; n++)
     out.set(traceImage(net, X.data.subarray(n * X.cols, (n + 1) * X.cols)).out, n * outDim);
   return mat(X.rows, outDim, out);
+}
+
+/** Each hidden layer's output (after the activation and its pooling; rows x its flattened C,H,W size). */
+export function convFeaturesCpu(net: ConvNet, X: Mat): Float64Array[] {
+  checkInput(net, X);
+  const hidden = net.layers.slice(0, -1);
+  const out = hidden.map((l) => new Float64Array(X.rows * size3(l.nextShape)));
+  for (let n = 0; n < X.rows; n++) {
+    const t = traceImage(net, X.data.subarray(n * X.cols, (n + 1) * X.cols));
+    hidden.forEach((l, i) => out[i].set(t.a[i], n * t.a[i].length));
+  }
+  return out;
 }
 
 /**

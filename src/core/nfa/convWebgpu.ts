@@ -9,35 +9,50 @@ import { USAGE_COPY_SRC, USAGE_STORAGE, grid1d, type GpuContext, type GpuOp } fr
 import { mat, type Mat } from '../mat';
 import { ACTIVATION_WGSL_CODE as ACTIVATION_CODE } from './activation';
 import { positions, size3, type ConvNet, type NetLayer } from './convnet';
-import { convActPool, convActPoolBackward, convBackwardInput, convForward, convGram } from './kernels/programs';
+import {
+  convActPool,
+  convActPoolBackward,
+  convBackwardInput,
+  convForward,
+  convGram,
+  convRouteBackward,
+} from './kernels/programs';
 
 interface Uploaded {
-  /** c x kh x kw x ceil(k/4) vec4s (convForward.wgsl). */
+  /** c x kh x kw x k16 floats (convForward.wgsl). */
   W: GPUBuffer;
   b: GPUBuffer;
-  /** kh x kw x k x ceil(c/4) vec4s (convBackwardInput.wgsl); null for the first layer (never back-propagated through). */
+  /** kh x kw x k x c16 floats (convBackwardInput.wgsl); null for the first layer (never back-propagated through). */
   Wt: GPUBuffer | null;
 }
 
-/** W (k x c x kh x kw) as c x kh x kw x k4 vec4s, output channels zero-padded to a multiple of 4. */
+/** Channels per invocation of convForward / convBackwardInput (one workgroup_id.z block each). */
+const BLOCK = 16;
+const blocks = (n: number): number => Math.ceil(n / BLOCK);
+
+/** Positions per invocation (the PX override of convForward / convBackwardInput) along a row of `width`. */
+function tileWidth(l: NetLayer, width: number): number {
+  return l.outShape[1] === 1 && l.outShape[2] === 1 ? 1 : Math.min(8, width);
+}
+
+/** W (k x c x kh x kw) as c x kh x kw x k16, output channels zero-padded to a multiple of 16. */
 function forwardWeights(l: NetLayer): Float32Array {
-  const k4 = Math.ceil(l.k / 4);
+  const k16 = blocks(l.k) * BLOCK;
   const taps = l.c * l.kh * l.kw;
-  const out = new Float32Array(taps * k4 * 4);
-  for (let o = 0; o < l.k; o++)
-    for (let t = 0; t < taps; t++) out[(t * k4 + (o >> 2)) * 4 + (o & 3)] = l.W[o * taps + t];
+  const out = new Float32Array(taps * k16);
+  for (let o = 0; o < l.k; o++) for (let t = 0; t < taps; t++) out[t * k16 + o] = l.W[o * taps + t];
   return out;
 }
 
-/** W (k x c x kh x kw) as kh x kw x k x c4 vec4s, channels zero-padded to a multiple of 4. */
+/** W (k x c x kh x kw) as kh x kw x k x c16, channels zero-padded to a multiple of 16. */
 function transposedWeights(l: NetLayer): Float32Array {
-  const c4 = Math.ceil(l.c / 4);
-  const out = new Float32Array(l.kh * l.kw * l.k * c4 * 4);
+  const c16 = blocks(l.c) * BLOCK;
+  const out = new Float32Array(l.kh * l.kw * l.k * c16);
   for (let o = 0; o < l.k; o++)
     for (let c = 0; c < l.c; c++)
       for (let u = 0; u < l.kh; u++)
         for (let v = 0; v < l.kw; v++)
-          out[(((u * l.kw + v) * l.k + o) * c4 + (c >> 2)) * 4 + (c & 3)] = l.W[((o * l.c + c) * l.kh + u) * l.kw + v];
+          out[((u * l.kw + v) * l.k + o) * c16 + c] = l.W[((o * l.c + c) * l.kh + u) * l.kw + v];
   return out;
 }
 
@@ -65,11 +80,57 @@ function geometry(l: NetLayer, images: number, outputs: number, applyAct: boolea
   };
 }
 
+/** Seconds per kernel step (benchmarks), by `clock` (default: wall time; a bench may pass process CPU time). */
+export interface ConvProfile {
+  seconds: Map<string, number>;
+  clock?: () => number;
+}
+
+/**
+ * Where one batch's dispatches go: a single compute pass submitted with the read-back, or, when profiling,
+ * one submit per named step awaited with onSubmittedWorkDone so its wall time lands under the step's name.
+ */
+class Steps {
+  private readonly enc: GPUCommandEncoder;
+  private readonly pass: GPUComputePassEncoder;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly profile: ConvProfile | undefined,
+    label: string,
+  ) {
+    this.enc = device.createCommandEncoder({ label });
+    this.pass = this.enc.beginComputePass({ label });
+  }
+
+  async step(name: string, encode: (pass: GPUComputePassEncoder) => void): Promise<void> {
+    if (!this.profile) return encode(this.pass);
+    const enc = this.device.createCommandEncoder({ label: name });
+    const pass = enc.beginComputePass({ label: name });
+    encode(pass);
+    pass.end();
+    const clock = this.profile.clock ?? (() => performance.now() / 1000);
+    const t0 = clock();
+    this.device.queue.submit([enc.finish()]);
+    await this.device.queue.onSubmittedWorkDone();
+    const { seconds } = this.profile;
+    seconds.set(name, (seconds.get(name) ?? 0) + clock() - t0);
+  }
+
+  /** Ends the pass; the encoder then takes the read-back copies. */
+  finish(): GPUCommandEncoder {
+    this.pass.end();
+    return this.enc;
+  }
+}
+
 /** The conv-network passes on one GpuContext; each public method runs inside the caller's ctx.run op. */
 export class ConvGpu {
+  /** `profile` (benchmarks): seconds per kernel step, summed over batches; each step is then its own submit. */
   constructor(
     private readonly ctx: GpuContext,
     private readonly maxBatchBytes: number,
+    private readonly profile?: ConvProfile,
   ) {}
 
   private grid(invocations: number): [number, number, number] {
@@ -102,39 +163,47 @@ export class ConvGpu {
   }
 
   /** Encodes the forward pass of `rows` images at row r0; returns each layer's Z and the last layer's output. */
-  private encodeForward(
+  private async encodeForward(
     op: GpuOp,
-    pass: GPUComputePassEncoder,
+    steps: Steps,
     net: ConvNet,
     up: Uploaded[],
     X: Mat,
     r0: number,
     rows: number,
-  ): { z: GPUBuffer[]; out: GPUBuffer } {
+  ): Promise<{ z: GPUBuffer[]; arg: (GPUBuffer | null)[]; outs: GPUBuffer[]; out: GPUBuffer }> {
     let a = this.ctx.upload(
       op,
       Float32Array.from(X.data.subarray(r0 * X.cols, (r0 + rows) * X.cols)),
       'images (batch)',
     );
     const z: GPUBuffer[] = [];
+    const outs: GPUBuffer[] = [];
+    const arg: (GPUBuffer | null)[] = [];
     const L = net.layers.length;
-    net.layers.forEach((l, i) => {
+    for (const [i, l] of net.layers.entries()) {
       const zi = this.ctx.buffer(op, rows * size3(l.outShape) * 4, USAGE_STORAGE | USAGE_COPY_SRC, `Z of ${l.name}`);
-      // 4 output channels per invocation.
-      const [gx, gy, xs] = this.grid(rows * Math.ceil(l.k / 4) * positions(l));
-      this.ctx.dispatchProgram(
-        op,
-        pass,
-        convForward,
-        geometry(l, rows, 1, false, xs),
-        [a, up[i].W, up[i].b, zi],
-        [gx, gy],
+      // 16 output channels by px positions per invocation, a channel block per workgroup_id.z.
+      const px = tileWidth(l, l.outShape[2]);
+      const [gx, gy, xs] = this.grid(rows * l.outShape[1] * Math.ceil(l.outShape[2] / px));
+      await steps.step(`forward ${l.name}`, (pass) =>
+        this.ctx.dispatchProgram(
+          op,
+          pass,
+          convForward,
+          geometry(l, rows, 1, false, xs),
+          [a, up[i].W, up[i].b, zi],
+          [gx, gy, blocks(l.k)],
+          { PX: px },
+        ),
       );
       z.push(zi);
       const act = i < L - 1;
       if (!act && !l.pool) {
         a = zi;
-        return;
+        outs.push(a);
+        arg.push(null);
+        continue;
       }
       const next = this.ctx.buffer(
         op,
@@ -142,13 +211,42 @@ export class ConvGpu {
         USAGE_STORAGE | USAGE_COPY_SRC,
         `output of ${l.name}`,
       );
+      const argmax = this.ctx.buffer(op, rows * size3(l.nextShape) * 4, USAGE_STORAGE, `pool argmax of ${l.name}`);
+      arg.push(argmax);
       const [hx, hy, ys] = this.grid(rows * size3(l.nextShape));
-      this.ctx.dispatchProgram(op, pass, convActPool, geometry(l, rows, 1, act, ys), [zi, next], [hx, hy], {
-        ACTIVATION: ACTIVATION_CODE[net.activation],
-      });
+      await steps.step(`activation/pool ${l.name}`, (pass) =>
+        this.ctx.dispatchProgram(op, pass, convActPool, geometry(l, rows, 1, act, ys), [zi, next, argmax], [hx, hy], {
+          ACTIVATION: ACTIVATION_CODE[net.activation],
+        }),
+      );
       a = next;
-    });
-    return { z, out: a };
+      outs.push(a);
+    }
+    return { z, arg, outs, out: a };
+  }
+
+  /** Each hidden layer's output (after the activation and its pooling), rows x its flattened size, as NfaBackend.convFeatures. */
+  async features(op: GpuOp, net: ConvNet, X: Mat): Promise<Float64Array[]> {
+    const hidden = net.layers.slice(0, -1);
+    if (!hidden.length) return [];
+    const up = this.upload(op, net);
+    const keep = new Set(up.flatMap((u) => (u.Wt ? [u.W, u.b, u.Wt] : [u.W, u.b])));
+    const sizes = hidden.map((l) => size3(l.nextShape));
+    const out = sizes.map((s) => new Float64Array(X.rows * s));
+    const batch = this.batchImages(net, 1);
+    for (let r0 = 0; r0 < X.rows; r0 += batch) {
+      const rows = Math.min(batch, X.rows - r0);
+      const steps = new Steps(this.ctx.device, this.profile, 'conv features batch');
+      const f = await this.encodeForward(op, steps, net, up, X, r0, rows);
+      const back = await this.ctx.readBack(
+        op,
+        steps.finish(),
+        sizes.map((s, l) => [f.outs[l], 0, rows * s] as [GPUBuffer, number, number]),
+      );
+      back.forEach((y, l) => out[l].set(y, r0 * sizes[l]));
+      this.ctx.release(op, ...op.buffers.filter((b) => !keep.has(b)));
+    }
+    return out;
   }
 
   async forward(op: GpuOp, net: ConvNet, X: Mat): Promise<Mat> {
@@ -159,11 +257,9 @@ export class ConvGpu {
     const batch = this.batchImages(net, 1);
     for (let r0 = 0; r0 < X.rows; r0 += batch) {
       const rows = Math.min(batch, X.rows - r0);
-      const enc = this.ctx.device.createCommandEncoder({ label: 'conv forward batch' });
-      const pass = enc.beginComputePass({ label: 'conv forward batch' });
-      const f = this.encodeForward(op, pass, net, up, X, r0, rows);
-      pass.end();
-      const [y] = await this.ctx.readBack(op, enc, [[f.out, 0, rows * outDim]]);
+      const steps = new Steps(this.ctx.device, this.profile, 'conv forward batch');
+      const f = await this.encodeForward(op, steps, net, up, X, r0, rows);
+      const [y] = await this.ctx.readBack(op, steps.finish(), [[f.out, 0, rows * outDim]]);
       out.set(y, r0 * outDim);
       this.ctx.release(op, ...op.buffers.filter((b) => !keep.has(b)));
     }
@@ -182,9 +278,8 @@ export class ConvGpu {
     for (let r0 = 0; r0 < X.rows; r0 += batch) {
       const rows = Math.min(batch, X.rows - r0);
       const V = rows * O;
-      const enc = this.ctx.device.createCommandEncoder({ label: 'conv patch-AGOP batch' });
-      const pass = enc.beginComputePass({ label: 'conv patch-AGOP batch' });
-      const { z } = this.encodeForward(op, pass, net, up, X, r0, rows);
+      const steps = new Steps(this.ctx.device, this.profile, 'conv patch-AGOP batch');
+      const { z, arg } = await this.encodeForward(op, steps, net, up, X, r0, rows);
       // Virtual image q = n * O + o starts with the unit gradient of output o.
       const seed = new Float32Array(V * O);
       for (let q = 0; q < V; q++) seed[q * O + (q % O)] = 1;
@@ -193,17 +288,25 @@ export class ConvGpu {
       for (let l = L - 1; l >= 0; l--) {
         const layer = net.layers[l];
         const gz = this.ctx.buffer(op, V * size3(layer.outShape) * 4, USAGE_STORAGE, `gradient at Z of ${layer.name}`);
-        const [gx, gy, xs] = this.grid(V * size3(layer.outShape));
-        this.ctx.dispatchProgram(
-          op,
-          pass,
-          convActPoolBackward,
-          geometry(layer, rows, O, l < L - 1, xs),
-          [z[l], ga, gz],
-          [gx, gy],
-          { ACTIVATION: act },
+        const gaNow = ga;
+        // Windows that do not overlap route each pooled cell's gradient alone (convRouteBackward, which
+        // needs the pool's argmax: the last layer without activation or pool has none, and needs none).
+        const overlap = layer.pool !== null && layer.pool.stride < layer.pool.size;
+        const [gx, gy, xs] = this.grid(V * (overlap ? size3(layer.outShape) : size3(layer.nextShape)));
+        await steps.step(`pool/activation backward ${layer.name}`, (pass) =>
+          this.ctx.dispatchProgram(
+            op,
+            pass,
+            overlap ? convActPoolBackward : convRouteBackward,
+            geometry(layer, rows, O, l < L - 1, xs),
+            overlap ? [z[l], gaNow, gz] : [z[l], arg[l] ?? z[l], gaNow, gz],
+            [gx, gy],
+            { ACTIVATION: act },
+          ),
         );
-        partials.push({ l, ...this.encodeGram(op, pass, gz, V, layer) });
+        let gram!: { buf: GPUBuffer; count: number };
+        await steps.step(`gram ${layer.name}`, (pass) => (gram = this.encodeGram(op, pass, gz, V, layer)));
+        partials.push({ l, ...gram });
         if (l > 0) {
           const gin = this.ctx.buffer(
             op,
@@ -211,22 +314,25 @@ export class ConvGpu {
             USAGE_STORAGE,
             `gradient at the input of ${layer.name}`,
           );
-          const [bx, by, bs] = this.grid(V * Math.ceil(layer.inShape[0] / 4) * layer.inShape[1] * layer.inShape[2]);
-          this.ctx.dispatchProgram(
-            op,
-            pass,
-            convBackwardInput,
-            geometry(layer, rows, O, false, bs),
-            [gz, up[l].Wt!, gin],
-            [bx, by],
+          const px = tileWidth(layer, layer.inShape[2]);
+          const [bx, by, bs] = this.grid(V * layer.inShape[1] * Math.ceil(layer.inShape[2] / px));
+          await steps.step(`backward input ${layer.name}`, (pass) =>
+            this.ctx.dispatchProgram(
+              op,
+              pass,
+              convBackwardInput,
+              geometry(layer, rows, O, false, bs),
+              [gz, up[l].Wt!, gin],
+              [bx, by, blocks(layer.inShape[0])],
+              { PX: px },
+            ),
           );
           ga = gin;
         }
       }
-      pass.end();
       const back = await this.ctx.readBack(
         op,
-        enc,
+        steps.finish(),
         partials.map((p) => [p.buf, 0, p.count] as [GPUBuffer, number, number]),
       );
       partials.forEach((p, i) => {
@@ -256,7 +362,7 @@ export class ConvGpu {
   ): { buf: GPUBuffer; count: number } {
     const P = positions(l),
       k = l.k;
-    const blocks = Math.ceil(k / 4);
+    const blocks = Math.ceil(k / 8);
     // Enough (segment, block) invocations to fill the device; a segment is a run of virtual images.
     const segments = Math.max(1, Math.min(V, Math.ceil(4096 / (blocks * blocks))));
     const perSegment = Math.ceil(V / segments);

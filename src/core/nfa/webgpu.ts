@@ -110,6 +110,40 @@ export class WebGpuNfaBackend implements NfaBackend {
     });
   }
 
+  async features(net: Mlp, X: Mat): Promise<Float64Array[]> {
+    checkInput(net, X);
+    const hidden = net.layers.slice(0, -1);
+    if (!hidden.length) return [];
+    return this.run('nfa features', async (op) => {
+      const layers = this.uploadLayers(op, net);
+      const out = hidden.map((l) => new Float64Array(X.rows * l.outDim));
+      const batch = this.batchRows(net, 1);
+      for (let r0 = 0; r0 < X.rows; r0 += batch) {
+        const rows = Math.min(batch, X.rows - r0);
+        const enc = this.ctx.device.createCommandEncoder({ label: 'nfa features batch' });
+        const pass = enc.beginComputePass({ label: 'nfa features batch' });
+        const { post } = this.encodeForward(op, pass, net, layers, X, r0, rows);
+        pass.end();
+        const back = await this.ctx.readBack(
+          op,
+          enc,
+          hidden.map((_, l) => [post[l], 0, rows * layers[l].outPad] as [GPUBuffer, number, number]),
+        );
+        hidden.forEach((layer, l) => {
+          const m = layer.outDim,
+            mPad = layers[l].outPad;
+          for (let r = 0; r < rows; r++) for (let k = 0; k < m; k++) out[l][(r0 + r) * m + k] = back[l][r * mPad + k];
+        });
+        this.ctx.release(op, ...this.batchBuffers(op, layers));
+      }
+      return out;
+    });
+  }
+
+  async convFeatures(net: ConvNet, X: Mat): Promise<Float64Array[]> {
+    return this.run('conv features', (op) => new ConvGpu(this.ctx, this.maxBatchBytes).features(op, net, X));
+  }
+
   async agopSums(net: Mlp, X: Mat): Promise<Float64Array[]> {
     checkInput(net, X);
     const L = net.layers.length;
@@ -300,7 +334,7 @@ export class WebGpuNfaBackend implements NfaBackend {
     return op.buffers.filter((b) => !keep.has(b));
   }
 
-  /** Encodes the forward pass of rows r0..r0+rows; returns each layer's pre-activation buffer. */
+  /** Encodes the forward pass of rows r0..r0+rows; returns each layer's pre-activation and activation buffers. */
   private encodeForward(
     op: GpuOp,
     pass: GPUComputePassEncoder,
@@ -309,13 +343,14 @@ export class WebGpuNfaBackend implements NfaBackend {
     X: Mat,
     r0: number,
     rows: number,
-  ): { pre: GPUBuffer[] } {
+  ): { pre: GPUBuffer[]; post: GPUBuffer[] } {
     const d = X.cols,
       dPad = layers[0].inPad;
     const x = new Float32Array(rows * dPad);
     for (let r = 0; r < rows; r++) for (let k = 0; k < d; k++) x[r * dPad + k] = X.data[(r0 + r) * d + k];
     let h = this.ctx.upload(op, x, 'network inputs (batch)');
     const pre: GPUBuffer[] = [];
+    const post: GPUBuffer[] = [];
     net.layers.forEach((layer, l) => {
       const { inPad, outPad } = layers[l];
       const z = this.ctx.buffer(
@@ -324,7 +359,12 @@ export class WebGpuNfaBackend implements NfaBackend {
         USAGE_STORAGE | USAGE_COPY_SRC,
         `pre-activation of ${layer.name} (batch)`,
       );
-      const a = this.ctx.buffer(op, rows * outPad * 4, USAGE_STORAGE, `activation of ${layer.name} (batch)`);
+      const a = this.ctx.buffer(
+        op,
+        rows * outPad * 4,
+        USAGE_STORAGE | USAGE_COPY_SRC,
+        `activation of ${layer.name} (batch)`,
+      );
       const [gx, gy, stride] = grid1d(
         Math.ceil(rows / 4) * (outPad / 4),
         this.ctx.device.limits.maxComputeWorkgroupsPerDimension,
@@ -339,9 +379,10 @@ export class WebGpuNfaBackend implements NfaBackend {
         { ACTIVATION: ACTIVATION_WGSL_CODE[net.activation] },
       );
       pre.push(z);
+      post.push(a);
       h = a;
     });
-    return { pre };
+    return { pre, post };
   }
 }
 

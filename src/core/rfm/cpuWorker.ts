@@ -5,7 +5,7 @@
  * error's message). Bundled as dist/rfmWorker.js (esbuild.mjs); under tsx this file runs directly.
  */
 import { parentPort } from 'node:worker_threads';
-import { gradMomentsRows, packedKernelRows, packedTimesRows, predictRows } from './cpu';
+import { gradMomentsRows, gradSumsPackedRows, packedKernelRows, packedTimesRows, predictRows } from './cpu';
 import type { KernelSpec } from './backend';
 import type { Mat } from '../mat';
 
@@ -25,6 +25,17 @@ export type CpuTask =
       sum: Float64Array;
     }
   | { op: 'packedKernel'; X: Mat; kernel: KernelSpec; r0: number; r1: number; K: Float64Array }
+  | {
+      op: 'packedGrad';
+      K: Float64Array;
+      X: Mat;
+      kernel: KernelSpec;
+      alpha: Mat;
+      r0: number;
+      r1: number;
+      G: Float64Array;
+      S: Float64Array;
+    }
   | { op: 'packedTimes'; K: Float64Array; p: Float64Array; c: number; r0: number; r1: number; out: Float64Array };
 
 parentPort?.on('message', (t: CpuTask) => {
@@ -38,6 +49,9 @@ parentPort?.on('message', (t: CpuTask) => {
         break;
       case 'packedKernel':
         packedKernelRows(t.X, t.kernel, t.r0, t.r1, t.K);
+        break;
+      case 'packedGrad':
+        gradSumsPackedRows(t.K, t.X, t.kernel, t.alpha, t.r0, t.r1, t.G, t.S);
         break;
       case 'packedTimes':
         packedTimesRows(t.K, t.p, t.c, t.r0, t.r1, t.out);

@@ -138,6 +138,24 @@ function muchWorse(cur: IterationRecord, best: IterationRecord, classification: 
   return c.mse > 1.1 * b.mse;
 }
 
+/**
+ * The AGOP of the kernel predictor `alpha` fitted on the transformed rows Xt (R^T R = M), over the rows Z
+ * of Xt (all of them or a subsample), in input coordinates: one RFM round's feature update (fitRfm) and
+ * one Deep RFM layer's M_l (rfm/deep.ts, with R = I). The gradients are taken on the backend.
+ */
+export async function predictorAgop(
+  backend: Backend,
+  Z: Mat,
+  Xt: Mat,
+  kernel: KernelSpec,
+  alpha: Mat,
+  R: Mat,
+  opts: Pick<RfmOptions, 'diag' | 'centerGrads'>,
+): Promise<FeatureMatrix> {
+  const moments = await backend.gradMoments(Z, Xt, kernel, alpha, opts.diag);
+  return agopFromMoments(moments, R, Z.rows, opts.diag, opts.centerGrads, R.cols);
+}
+
 /** Rows below which early stopping does not split the training rows again (it chooses on the held-out rows). */
 const MIN_ROWS_FOR_INNER_SPLIT = 20;
 
@@ -262,8 +280,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
       throwIfCancelled(ctx.cancel);
       const ta = now();
       const Z = agopIdx ? takeRows(Xt, agopIdx) : Xt;
-      const moments = await backend.gradMoments(Z, Xt, kernel, alpha, opts.diag);
-      const G = agopFromMoments(moments, R, Z.rows, opts.diag, opts.centerGrads, d);
+      const G = await predictorAgop(backend, Z, Xt, kernel, alpha, R, opts);
       M = nextFeatureMatrix(G, opts);
       if (!M.data.every(Number.isFinite))
         throw new InputError(

@@ -22,3 +22,22 @@ export function gradientWeight(kernel: KernelSpec): (r: number) => number {
     inv = 1 / (L * L);
   return (r) => (r < DIST_EPS ? 0 : Math.exp(-r * r * s) * inv);
 }
+
+/**
+ * gradientWeight as a function of the kernel value k = k(r) instead of r (r = -L ln k for Laplace,
+ * r^2 = -2 L^2 ln k for Gaussian): the AGOP reuses a stored kernel matrix instead of recomputing
+ * distances. k = 1 (r = 0, the diagonal) and k = 0 (underflow) give 0, as gradientWeight does.
+ */
+export function gradientWeightOfValue(kernel: KernelSpec): (k: number) => number {
+  const L = kernel.bandwidth;
+  if (kernel.name === 'laplace') {
+    const inv = 1 / L;
+    return (k) => {
+      const r = -L * Math.log(k);
+      return r < DIST_EPS || !(r < Infinity) ? 0 : (k * inv) / r;
+    };
+  }
+  const inv = 1 / (L * L),
+    twoL2 = 2 * L * L;
+  return (k) => (-twoL2 * Math.log(k) < DIST_EPS * DIST_EPS || k === 0 ? 0 : k * inv);
+}

@@ -13,8 +13,8 @@ import { Worker } from 'node:worker_threads';
 import { BackendError } from '../errors';
 import { mat, type Mat } from '../mat';
 import type { GradMoments, KernelSpec } from './backend';
-import { CpuBackend, CpuKernelOps } from './cpu';
-import type { IterativeOptions, KernelOps } from './solvers';
+import { CpuBackend, CpuKernelOps, momentsFromGradSums, type CpuSolveOps } from './cpu';
+import type { IterativeOptions } from './solvers';
 import type { CpuTask } from './cpuWorker';
 
 /** A Float64Array on shared memory (workers see it without a copy). */
@@ -134,8 +134,14 @@ export class ThreadedCpuBackend extends CpuBackend {
     return mat(Z.rows, alpha.cols, Float64Array.from(out));
   }
 
-  override async gradMoments(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, diagOnly: boolean): Promise<GradMoments> {
-    if (this.threads < 2 || Z.rows * X.rows < 1e5) return super.gradMoments(Z, X, kernel, alpha, diagOnly);
+  protected override async gradMomentsComputed(
+    Z: Mat,
+    X: Mat,
+    kernel: KernelSpec,
+    alpha: Mat,
+    diagOnly: boolean,
+  ): Promise<GradMoments> {
+    if (this.threads < 2 || Z.rows * X.rows < 1e5) return super.gradMomentsComputed(Z, X, kernel, alpha, diagOnly);
     const d = X.cols,
       c = alpha.cols;
     const [z, x, a] = [sharedMat(Z), sharedMat(X), sharedMat(alpha)];
@@ -155,7 +161,31 @@ export class ThreadedCpuBackend extends CpuBackend {
     return { outer, sum: mat(c, d, sum) };
   }
 
-  protected override kernelOps(X: Mat, kernel: KernelSpec, store: boolean): KernelOps {
+  protected override async gradMomentsStored(
+    K: Float64Array,
+    X: Mat,
+    kernel: KernelSpec,
+    alpha: Mat,
+    diagOnly: boolean,
+  ): Promise<GradMoments> {
+    if (this.threads < 2 || !(K.buffer instanceof SharedArrayBuffer))
+      return super.gradMomentsStored(K, X, kernel, alpha, diagOnly);
+    const n = X.rows,
+      d = X.cols,
+      c = alpha.cols;
+    const [x, a] = [sharedMat(X), sharedMat(alpha)];
+    const parts = rowSplits(n, this.threads, 1).map(([r0, r1]) => ({ r0, r1, G: shared(n * c * d), S: shared(n * c) }));
+    await this.pool.run(parts.map((p) => ({ op: 'packedGrad', K, X: x, kernel, alpha: a, ...p })));
+    const G = Float64Array.from(parts[0].G),
+      S = Float64Array.from(parts[0].S);
+    for (const p of parts.slice(1)) {
+      for (let i = 0; i < G.length; i++) G[i] += p.G[i];
+      for (let i = 0; i < S.length; i++) S[i] += p.S[i];
+    }
+    return momentsFromGradSums(X, c, G, S, diagOnly);
+  }
+
+  protected override kernelOps(X: Mat, kernel: KernelSpec, store: boolean): CpuSolveOps {
     if (!store || this.threads < 2) return super.kernelOps(X, kernel, store);
     // CG over a stored K: built and multiplied on the workers; blocks (the preconditioner's K(X, S)) on this thread.
     const single = new CpuKernelOps(X, kernel, false);
@@ -166,6 +196,7 @@ export class ThreadedCpuBackend extends CpuBackend {
       threads = this.threads;
     return {
       n,
+      storedK: () => K,
       block: (a, b) => single.block(a, b),
       prepare: async () => {
         if (K) return;

@@ -66,3 +66,33 @@ export async function solveWithRidgeRetry(
   }
   return { alpha: sol.alpha, reg, seconds, info: sol.info, fitted: sol.fitted };
 }
+
+/** The ridge ladder's first rung and its last, as multiples of trace(K)/n (solveWithRidgeLadder). */
+export const RIDGE_LADDER_FIRST = 1e-10;
+export const RIDGE_LADDER_LAST = 1;
+
+/**
+ * A solve asked at a ridge the user did not choose to raise (Deep RFM's ridge 0, docs/science.md §7)
+ * that must not fail: tries reg0, and when K + reg0 I does not factor, the smallest of
+ * RIDGE_LADDER_FIRST, x10, ..., RIDGE_LADDER_LAST times `scale` (trace(K)/n: 1 for the Laplace and
+ * Gaussian kernels, whose diagonal is k(0) = 1) that does. Returns alpha and the ridge used.
+ */
+export async function solveWithRidgeLadder(
+  solve: (reg: number) => Promise<SolveResult>,
+  reg0: number,
+  scale: number,
+): Promise<{ alpha: Mat; reg: number; seconds: { kernel: number; solve: number }; info?: SolveInfo; fitted?: Mat }> {
+  const seconds = { kernel: 0, solve: 0 };
+  let reg = reg0;
+  for (let rung = RIDGE_LADDER_FIRST; ; rung *= 10) {
+    const sol = await solve(reg);
+    seconds.kernel += sol.seconds.kernel;
+    seconds.solve += sol.seconds.solve;
+    if (sol.ok) return { alpha: sol.alpha, reg, seconds, info: sol.info, fitted: sol.fitted };
+    if (rung > RIDGE_LADDER_LAST * 1.0001)
+      throw new InputError(
+        `the kernel system is not positive definite even with ridge ${reg.toPrecision(3)} (duplicate rows?); remove duplicate rows or try a larger ${option('bandwidth')}`,
+      );
+    reg = reg0 + rung * scale;
+  }
+}

@@ -2,6 +2,7 @@
 // palette with a picker). Loads the images, fits on the host placement (core/compute.ts) under a
 // cancellable progress notification and shows the per-iteration metrics and M's eigenvectors as
 // C x q x q filters in a panel. Resolves to the CLI's JSON report (tests and other extensions read it).
+// A panel brought back after a window reload fits again from the file and options its state names.
 import * as vscode from 'vscode';
 import { runPlaced } from '../../core/compute';
 import { parseImageShape } from '../../core/data/images';
@@ -16,12 +17,14 @@ import {
   toConvRfmView,
   toWireIteration,
   type ConvRfmHostToWebview,
+  type ConvRfmPanelState,
   type ConvRfmView,
   type ConvRfmWebviewToHost,
   type WireConvRfmIteration,
 } from '../../protocol/convrfm';
+import { ConvRfmPanelStateSchema, parseState } from '../../protocol/viewState';
 import type { Ctx } from '../ctx';
-import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
+import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { pickDatasetFile } from '../host/prompts';
 import { createPanel, WebviewHost } from '../host/webviewHost';
 
@@ -53,6 +56,9 @@ export class ConvRfmPanel extends WebviewHost<ConvRfmHostToWebview, ConvRfmWebvi
   /** What the page was last given to draw, or why it could not (tests read these). */
   shown: ConvRfmView | null = null;
   failure: string | null = null;
+  /** Resolves once the page was given the fit or the reason there is none (tests await it). */
+  readonly settled: Promise<void>;
+  private settle!: () => void;
 
   constructor(panel: vscode.WebviewPanel, ctx: Ctx) {
     super(panel, {
@@ -71,25 +77,51 @@ export class ConvRfmPanel extends WebviewHost<ConvRfmHostToWebview, ConvRfmWebvi
         }
       },
     });
+    this.settled = new Promise((resolve) => (this.settle = resolve));
   }
 
   override post(m: ConvRfmHostToWebview): void {
     if (m.type === 'show') [this.shown, this.failure] = [m.view, null];
     else if (m.type === 'failed') this.failure = m.message;
     super.post(m);
+    if (m.type === 'show' || m.type === 'failed') this.settle();
   }
 }
 
 export interface ConvRfmApi {
-  /** The last panel opened (tests). */
+  /** The last panel opened or revived (tests). */
   readonly latest: ConvRfmPanel | undefined;
+  /**
+   * The serializer registered for the view (tests call it as VS Code does after a reload). It resolves
+   * before the fit, as VS Code needs: await `latest.settled` for the page's numbers.
+   */
+  readonly serializer: vscode.WebviewPanelSerializer<ConvRfmPanelState> & {
+    deserializeWebviewPanel(panel: vscode.WebviewPanel, state: ConvRfmPanelState | undefined): Promise<void>;
+  };
 }
 
+/**
+ * The workspace state also keeps each view's inputs by title: the page's own state reaches the workbench's
+ * storage only when it next saves, the tab and its title are restored more reliably (as the NFA view does).
+ */
+const REMEMBERED = 'featureLens.convrfm.views';
+
+function remember(ctx: Ctx, state: ConvRfmPanelState): void {
+  const kept = (ctx.memory.get<ConvRfmPanelState[]>(REMEMBERED) ?? []).filter((s) => s.title !== state.title);
+  void ctx.memory.update(REMEMBERED, [state, ...kept].slice(0, 20));
+}
+
+function recall(ctx: Ctx, title: string): ConvRfmPanelState | undefined {
+  return ctx.memory.get<ConvRfmPanelState[]>(REMEMBERED)?.find((s) => s.title === title);
+}
+
+/** Fits and shows the result in a new panel, in `into` (a revived one), or nowhere (args.panel false). */
 async function fit(
   ctx: Ctx,
   uri: vscode.Uri,
   args: ConvRfmArgs,
   api: { latest?: ConvRfmPanel },
+  into?: ConvRfmPanel,
 ): Promise<ConvRfmReport> {
   const options = parseConvRfmOptions(args as Record<string, unknown>, WHERE);
   const valFraction = parseValFraction(args.valFraction ?? 0.2, `${WHERE} valFraction`);
@@ -106,8 +138,17 @@ async function fit(
   });
   const title = `ConvRFM: ${baseName(uri)}`;
   const panel =
-    args.panel === false ? undefined : new ConvRfmPanel(createPanel(ctx.extensionUri, CONVRFM_VIEW_TYPE, title), ctx);
-  if (panel) api.latest = panel;
+    into ??
+    (args.panel === false ? undefined : new ConvRfmPanel(createPanel(ctx.extensionUri, CONVRFM_VIEW_TYPE, title), ctx));
+  if (panel) {
+    api.latest = panel;
+    panel.panel.title = title;
+    // Saved before fitting, so a reload while it runs still brings the view back.
+    const { panel: _shown, ...options } = args;
+    const state: ConvRfmPanelState = { title, data: uri.toString(), args: { ...options } };
+    panel.post({ type: 'persist', state });
+    remember(ctx, state);
+  }
   const iterations: WireConvRfmIteration[] = [];
   try {
     const placed = await vscode.window.withProgress(
@@ -160,8 +201,58 @@ async function fit(
   }
 }
 
+/**
+ * A view restored after a window reload: fits again from the file and options of its state (or, when the
+ * page's state never reached the workbench, of the one remembered under its tab title). A missing file or
+ * state, or a fit that now fails, is said in the view instead of leaving it blank.
+ */
+async function revive(
+  ctx: Ctx,
+  webviewPanel: vscode.WebviewPanel,
+  state: unknown,
+  api: { latest?: ConvRfmPanel },
+): Promise<ConvRfmReport | undefined> {
+  const panel = new ConvRfmPanel(webviewPanel, ctx);
+  api.latest = panel;
+  const saved =
+    parseState(ConvRfmPanelStateSchema, state) ?? parseState(ConvRfmPanelStateSchema, recall(ctx, webviewPanel.title));
+  if (!saved) {
+    ctx.log.warn('convrfm: a view came back after a reload without its inputs');
+    panel.post({
+      type: 'failed',
+      message:
+        'This ConvRFM view cannot be shown again: its inputs were not saved before the window closed. Run "Fit ConvRFM" on the image file again.',
+    });
+    return undefined;
+  }
+  webviewPanel.title = saved.title;
+  const uri = vscode.Uri.parse(saved.data);
+  if (!(await exists(uri))) {
+    ctx.log.warn(`convrfm: cannot revive '${saved.title}': ${displayPath(uri)} missing`);
+    panel.post({
+      type: 'failed',
+      message: `This ConvRFM view cannot be fitted again: ${displayPath(uri)} is no longer there (moved or deleted).`,
+    });
+    return undefined;
+  }
+  try {
+    return await fit(ctx, uri, saved.args as ConvRfmArgs, api, panel);
+  } catch (e) {
+    // fit has told the page why.
+    ctx.log.warn(`convrfm: cannot revive '${saved.title}': ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+}
+
 export function register(ctx: Ctx): ConvRfmApi {
   const api: { latest?: ConvRfmPanel } = {};
+  // VS Code mounts a revived page only once deserializeWebviewPanel has resolved: the fit is not awaited.
+  const serializer: ConvRfmApi['serializer'] = {
+    deserializeWebviewPanel: async (panel, state) => {
+      void revive(ctx, panel, state, api);
+    },
+  };
+  ctx.subscribe(vscode.window.registerWebviewPanelSerializer(CONVRFM_VIEW_TYPE, serializer));
   ctx.commands({
     'featureLens.fitConvRfm': async (arg?: unknown, args?: ConvRfmArgs | unknown[]) => {
       const uri =
@@ -183,5 +274,6 @@ export function register(ctx: Ctx): ConvRfmApi {
     get latest() {
       return api.latest;
     },
+    serializer,
   };
 }

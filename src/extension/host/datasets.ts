@@ -9,3 +9,4 @@ const worker = datasetWorker(join(__dirname, 'dataset-worker.js'));
 
 export const loadDataset = worker.load;
 export const inspectDataset = worker.inspect;
+export const loadMatrixFile = worker.matrix;

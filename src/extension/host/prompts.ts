@@ -153,24 +153,13 @@ export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefi
   for (const [i, step] of steps.entries()) {
     const title = `Advanced options (${i + 1}/${steps.length + 1}): ${step.title}`;
     if (step.kind === 'pick') {
-      const item = await vscode.window.showQuickPick(
-        step.choices.map((c) => ({ ...c, label: String(c.label) })),
-        { title, ignoreFocusOut: true },
-      );
+      const item = await askChoice(title, step.choices);
       if (!item) return undefined;
       (out as Record<string, unknown>)[step.key] = item.value;
     } else {
-      const text = await vscode.window.showInputBox({
-        title,
-        value: String(defaults[step.key]),
-        ignoreFocusOut: true,
-        validateInput: (s) => {
-          const want = rfmOptionProblem(step.key, s);
-          return want && `expected ${want}`;
-        },
-      });
-      if (text === undefined) return undefined;
-      (out as Record<string, unknown>)[step.key] = Number(text);
+      const value = await askNumber(title, String(defaults[step.key]), (s) => rfmOptionProblem(step.key, s));
+      if (value === undefined) return undefined;
+      (out as Record<string, unknown>)[step.key] = value;
     }
   }
   const test = await vscode.window.showQuickPick(
@@ -191,6 +180,38 @@ export async function askAdvanced(suggestedTask: Task): Promise<FitArgs | undefi
     out.test = files[0];
   }
   return out;
+}
+
+/** One choice of an option walk; undefined when the user escapes. */
+export async function askChoice<T>(
+  title: string,
+  choices: { label: string; value: T; detail?: string }[],
+): Promise<{ label: string; value: T } | undefined> {
+  return vscode.window.showQuickPick(
+    choices.map((c) => ({ ...c, label: String(c.label) })),
+    { title, ignoreFocusOut: true },
+  );
+}
+
+/**
+ * One number of an option walk, checked as it is typed by the option's own parser (`problem` says what
+ * it expects instead, or undefined when the text is fine); undefined when the user escapes.
+ */
+export async function askNumber(
+  title: string,
+  value: string,
+  problem: (text: string) => string | undefined,
+): Promise<number | undefined> {
+  const text = await vscode.window.showInputBox({
+    title,
+    value,
+    ignoreFocusOut: true,
+    validateInput: (s) => {
+      const want = problem(s);
+      return want && `expected ${want}`;
+    },
+  });
+  return text === undefined ? undefined : Number(text);
 }
 
 export function datasetFilter(): string[] {

@@ -5,7 +5,9 @@ import type { NfaLabPanelState } from '../../protocol/nfaLab';
 import type { NfaPanelState } from '../../protocol/nfa';
 import type { Ctx } from '../ctx';
 import { toUri } from '../host/datasetFile';
+import { pickDatasetFile } from '../host/prompts';
 import { weightsUriOf } from '../host/weightsFile';
+import { CollapseViews, COLLAPSE_VIEW_TYPE, selectedWeights, type CheckpointsArgs, type DeepRfmArgs } from './collapse';
 import { LAB_VIEW_TYPE, TrainingLab, type LabArgs } from './lab';
 import { NFA_VIEW_TYPE, NfaPanels } from './panel';
 import { NfaService, type NfaArgs } from './service';
@@ -14,6 +16,8 @@ export interface NfaApi {
   nfa: NfaService;
   lab: TrainingLab;
   panels: NfaPanels;
+  /** The Deep RFM and checkpoint collapse views. */
+  collapse: CollapseViews;
   /**
    * The serializers registered for the NFA view and the lab (tests call them as VS Code does after a
    * reload). They resolve before the page is drawn: await `panels.latest.settled` / `lab.restoring`.
@@ -24,6 +28,9 @@ export interface NfaApi {
     };
     lab: vscode.WebviewPanelSerializer<NfaLabPanelState> & {
       deserializeWebviewPanel(panel: vscode.WebviewPanel, state: NfaLabPanelState | undefined): Promise<void>;
+    };
+    collapse: vscode.WebviewPanelSerializer<unknown> & {
+      deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void>;
     };
   };
 }
@@ -36,6 +43,7 @@ export function register(ctx: Ctx): NfaApi {
   const panels = new NfaPanels(ctx);
   const nfa = new NfaService(panels, ctx);
   const lab = new TrainingLab(ctx, nfa);
+  const collapse = new CollapseViews(ctx);
   // VS Code mounts a revived page only once deserializeWebviewPanel has resolved, so the work that
   // talks to the page must not be awaited here; views and the lab are computed again from their files.
   const serializers: NfaApi['serializers'] = {
@@ -51,10 +59,16 @@ export function register(ctx: Ctx): NfaApi {
     lab: {
       deserializeWebviewPanel: async (panel, state) => lab.revive(panel, state),
     },
+    collapse: {
+      deserializeWebviewPanel: async (panel, state) => {
+        void collapse.revive(panel, state);
+      },
+    },
   };
   ctx.subscribe(
     vscode.window.registerWebviewPanelSerializer(NFA_VIEW_TYPE, serializers.nfa),
     vscode.window.registerWebviewPanelSerializer(LAB_VIEW_TYPE, serializers.lab),
+    vscode.window.registerWebviewPanelSerializer(COLLAPSE_VIEW_TYPE, serializers.collapse),
   );
   ctx.commands({
     'featureLens.computeNfa': async (arg?: unknown, args?: NfaArgs | unknown[]) => {
@@ -69,8 +83,34 @@ export function register(ctx: Ctx): NfaApi {
       return stopped;
     },
     'featureLens.inspectTrainedNetwork': (opts?: { panel?: boolean }) => lab.inspect(opts?.panel !== false),
+    // From the explorer: (clicked, all selected); from a test or script: (uri, options).
+    'featureLens.runDeepRfm': async (arg?: unknown, args?: DeepRfmArgs | unknown[]) => {
+      const uri =
+        arg instanceof vscode.Uri || typeof arg === 'string'
+          ? toUri(arg)
+          : await pickDatasetFile({
+              title: 'Run Deep RFM',
+              placeHolder: 'Dataset with a class label column',
+              openLabel: 'Run Deep RFM',
+            });
+      return uri ? collapse.deepRfm(uri, options(args)) : undefined;
+    },
+    'featureLens.collapseOverCheckpoints': async (arg?: unknown, selection?: unknown, args?: CheckpointsArgs) => {
+      let files = selectedWeights(arg, selection);
+      if (!files.length) {
+        files =
+          (await vscode.window.showOpenDialog({
+            canSelectMany: true,
+            openLabel: 'Use Checkpoints',
+            filters: { Weights: ['safetensors', 'pt', 'pth', 'npz', 'npy'] },
+          })) ?? [];
+        if (!files.length) return undefined;
+      }
+      const opts = args ?? (selection && !Array.isArray(selection) ? (selection as CheckpointsArgs) : {});
+      return collapse.checkpoints(files, opts);
+    },
     'featureLens.saveTrainedWeights': (target?: vscode.Uri | string, opts?: { overwrite?: boolean }) =>
       lab.save(target === undefined ? undefined : toUri(target), opts?.overwrite),
   });
-  return { nfa, lab, panels, serializers };
+  return { nfa, lab, panels, collapse, serializers };
 }

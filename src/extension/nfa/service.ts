@@ -39,6 +39,8 @@ import {
   type RfmFitPlan,
 } from '../../core/nfa/study';
 import { hostNfaStudy } from '../../core/node';
+import { wireCollapseLayer, type WireCollapse } from '../../protocol/collapse';
+import { classLabels, heldOutLabels, networkCollapse } from './collapseCore';
 import { standardize, standardizer } from '../../core/rfm/fit';
 import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { bufferOf } from '../../protocol/wire';
@@ -89,6 +91,8 @@ export interface NfaArgs {
   title?: string;
   /** How the view and report name the weights (default their path). */
   weightsLabel?: string;
+  /** Held-out rows for the Neural Collapse tab (same columns as `data`). */
+  test?: vscode.Uri | string;
 }
 
 export type { NfaReport } from '../../core/nfa/report';
@@ -112,6 +116,8 @@ export interface NfaJob {
   backend?: BackendChoice;
   /** The view's inputs as files, kept as its webview state so a window reload computes it again. */
   revive?: NfaPanelState;
+  /** Held-out rows for the Neural Collapse tab, as the user knows the file. */
+  test?: { label: string; dataset: Dataset };
 }
 
 export class NfaService {
@@ -205,6 +211,7 @@ export class NfaService {
                 init: str(given.init) ?? remembered?.init ?? null,
                 standardize: given.standardize ?? remembered?.standardize ?? false,
                 rfm: given.rfm ?? remembered?.rfm ?? 'fit',
+                test: str(given.test) ?? remembered?.test ?? null,
               }
             : null,
       };
@@ -243,9 +250,9 @@ export class NfaService {
           case 'browse': {
             const files = await vscode.window.showOpenDialog({
               canSelectMany: false,
-              openLabel: m.what === 'data' ? 'Use Dataset' : 'Initial Weights',
+              openLabel: m.what === 'data' ? 'Use Dataset' : m.what === 'test' ? 'Held-out Dataset' : 'Initial Weights',
               filters:
-                m.what === 'data'
+                m.what !== 'init'
                   ? { Datasets: datasetFilter() }
                   : { Weights: ['safetensors', 'pt', 'pth', 'npz', 'npy'] },
             });
@@ -256,7 +263,7 @@ export class NfaService {
                 what: m.what,
                 uri: f.toString(),
                 label: displayPath(f),
-                columns: m.what === 'data' ? await headColumns(f) : null,
+                columns: m.what !== 'init' ? await headColumns(f) : null,
               });
             break;
           }
@@ -272,6 +279,7 @@ export class NfaService {
               init: m.choices.init === null ? undefined : vscode.Uri.parse(m.choices.init),
               standardize: m.choices.standardize,
               rfm: m.choices.rfm,
+              test: m.choices.test ? vscode.Uri.parse(m.choices.test) : undefined,
               title: given.title ?? `NFA: ${baseName(weightsUri)} on ${baseName(vscode.Uri.parse(m.choices.data))}`,
             };
             try {
@@ -370,7 +378,9 @@ export class NfaService {
           await init.close();
         }
       }
-      const X = args.standardize ? standardize(dataset.X, standardizer(dataset.X)) : dataset.X;
+      const stdz = args.standardize ? standardizer(dataset.X) : null;
+      const X = stdz ? standardize(dataset.X, stdz) : dataset.X;
+      const test = args.test === undefined ? undefined : await heldOutRows(toUri(args.test), target, dataset, stdz);
       const title = args.title ?? `NFA: ${baseName(weightsUri)} on ${baseName(dataUri)}`;
       const focus = args.focus === undefined ? null : networkTensorName(opened.file, args.focus);
       const rfm = rfmChoice(args);
@@ -387,6 +397,7 @@ export class NfaService {
         rfm,
         focus,
         backend: args.backend,
+        test,
         revive: {
           title,
           ...(args.weightsLabel ? { weightsLabel: args.weightsLabel } : {}),
@@ -401,6 +412,7 @@ export class NfaService {
           ...(rfm.kind === 'fit'
             ? { rfm: 'fit', rfmIters: rfm.iters, rfmBandwidth: rfm.bandwidth, rfmRows: rfm.rows }
             : { rfm: rfm.kind === 'run' ? rfm.runId : 'none' }),
+          test: args.test === undefined ? null : toUri(args.test).toString(),
         },
       };
     } finally {
@@ -428,6 +440,7 @@ export class NfaService {
     }
     webviewPanel.title = state.title;
     const files = [state.weights, state.data, ...(state.init ? [state.init] : [])].map((u) => vscode.Uri.parse(u));
+    if (state.test) files.push(vscode.Uri.parse(state.test));
     const missing: vscode.Uri[] = [];
     for (const f of files) if (!(await exists(f))) missing.push(f);
     if (missing.length) {
@@ -458,6 +471,7 @@ export class NfaService {
           ...(typeof state.stride === 'number' ? { stride: state.stride } : {}),
           ...(typeof state.padding === 'number' ? { padding: state.padding } : {}),
           ...(typeof state.pool === 'string' ? { pool: state.pool } : {}),
+          ...(state.test ? { test: files[files.length - 1] } : {}),
           title: state.title,
           weightsLabel: typeof state.weightsLabel === 'string' ? state.weightsLabel : undefined,
         },
@@ -489,6 +503,7 @@ export class NfaService {
       }
     }
     const started = Date.now();
+    let collapse: NfaCollapseOutcome = { collapse: null, note: null };
     const study = await vscode.window
       .withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Feature Lens: ${job.title}`, cancellable: true },
@@ -496,7 +511,7 @@ export class NfaService {
           const cancel = { cancelled: false };
           token.onCancellationRequested(() => (cancel.cancelled = true));
           let last = 0;
-          return runNfaStudy(
+          const study = await runNfaStudy(
             { net: job.net, dataset: job.dataset, X: job.X, initWeights: job.initWeights, rfm },
             hostNfaStudy(choice, {
               onFallback: (part, from, e, next) =>
@@ -514,6 +529,15 @@ export class NfaService {
               onRfm: () => progress.report({ message: 'RFM on the same rows…' }),
             },
           );
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          collapse = await nfaCollapse(job, choice, abort.signal, (done, total) => {
+            const message = `neural collapse: layer ${done} of ${total}`;
+            progress.report({ message });
+            if (panel) panel.post({ type: 'progress', message });
+          });
+          if (collapse.note) this.ctx.log.info(`nfa: no Neural Collapse tab (${collapse.note})`);
+          return study;
         },
       )
       .then(undefined, (e: unknown) => {
@@ -534,7 +558,11 @@ export class NfaService {
       layer_order: job.chain.orderedBy,
       ignored: job.chain.ignored,
     });
-    if (panel) panel.post({ type: 'show', view: nfaViewOf(job, study, report) });
+    if (panel)
+      panel.post({
+        type: 'show',
+        view: { ...nfaViewOf(job, study, report), collapse: collapse.collapse, collapseNote: collapse.note },
+      });
     const { nfa } = study;
     this.ctx.log.info(
       `nfa: on ${nfa.backend} (${nfa.device})${study.rfm?.origin.kind === 'fit' ? `, RFM on ${study.rfm.origin.device}` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s${study.note ? `; ${study.note}` : ''}`,
@@ -793,4 +821,81 @@ async function headColumns(uri: vscode.Uri): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/** The Neural Collapse tab of a view, or why it has none. */
+interface NfaCollapseOutcome {
+  collapse: WireCollapse | null;
+  note: string | null;
+}
+
+/**
+ * NC1/NC2 per layer of the job's network on its rows (and the held-out rows): a dense network on class
+ * labels only. A failure other than a cancel leaves the NFA view as it is and says why in the tab.
+ */
+async function nfaCollapse(
+  job: NfaJob,
+  choice: BackendChoice,
+  signal: AbortSignal,
+  onLayer: (done: number, total: number) => void,
+): Promise<NfaCollapseOutcome> {
+  let train;
+  try {
+    train = classLabels(job.dataset, job.dataLabel);
+  } catch (e) {
+    return { collapse: null, note: (e as Error).message };
+  }
+  try {
+    const test = job.test
+      ? { X: job.test.dataset.X, labels: heldOutLabels(train.classes, job.test.dataset, job.test.label) }
+      : null;
+    const c = await networkCollapse(
+      job.net,
+      train.classes,
+      { X: job.X, labels: train.labels },
+      test,
+      { choice, signal, onLayer },
+      {
+        weights: job.weightsLabel,
+        data: job.dataLabel,
+        test: job.test?.label ?? null,
+        target: job.dataset.targetName,
+        activation: job.net.activation,
+        standardize: job.standardized,
+      },
+    );
+    return {
+      collapse: {
+        classes: train.classes,
+        layers: c.layers.map((l) => wireCollapseLayer(l.name, l.train, l.means2d, l.test)),
+        heldOut: job.test?.label ?? null,
+        report: JSON.stringify(c.report, null, 1),
+        device: c.device,
+      },
+      note: null,
+    };
+  } catch (e) {
+    if (e instanceof CancelledError || signal.aborted) throw e instanceof CancelledError ? e : new CancelledError();
+    return { collapse: null, note: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * Held-out rows for the Neural Collapse tab: the same target and input columns as the training data,
+ * standardised with the training rows' means and scales when those are.
+ */
+async function heldOutRows(
+  uri: vscode.Uri,
+  target: string | number,
+  train: Dataset,
+  stdz: ReturnType<typeof standardizer> | null,
+): Promise<{ label: string; dataset: Dataset }> {
+  const label = displayPath(uri);
+  const { dataset } = await loadDataset(await readDatasetFile(uri), loaderName(uri), { target });
+  if (dataset.X.cols !== train.X.cols)
+    throw new InputError(
+      `${label}: ${dataset.X.cols} input columns besides the target '${dataset.targetName}'; the training data has ${train.X.cols}. Choose a held-out file with the same columns.`,
+    );
+  const X = stdz ? standardize(dataset.X, stdz) : dataset.X;
+  return { label, dataset: { ...dataset, X } };
 }

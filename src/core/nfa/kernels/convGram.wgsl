@@ -1,13 +1,14 @@
 // Partial Grams of the output gradients at a conv-network layer (docs/science.md §6): with G (rows x k x P),
 // rows = images * outputs virtual images and P positions,
 //   Partial[s, a, b] = sum over virtual images q of segment s and positions pos of G[q, a, pos] G[q, b, pos]
-// for a <= b at block granularity (blocks of 4 x 4 (a, b) with the b-block >= the a-block; the others are
+// for a <= b at block granularity (blocks of 8 x 8 (a, b) with the b-block >= the a-block; the others are
 // left as written at creation, zero): the float64 host adds the segments and mirrors the upper triangle
 // (H = sum g g^T; the patch-AGOP is W^T H W). Segment s holds virtual images s*perSegment ... .
 // Layout (row-major f32): G rows x k x P, Partial segments x k x k.
-// Workgroups: 64 invocations, each a 4 x 4 register block of (a, b) for one segment, reading G along
-// positions (contiguous) with no divisions in the loop; flattened (x, y) grid. The segments give the
-// parallelism a k x k matrix alone lacks.
+// Workgroups: 64 invocations, each an 8 x 8 register block of (a, b) for one segment, reading G along
+// positions (contiguous) with no divisions in the loop: 16 loads feed 64 multiply-adds (on lavapipe each
+// load costs a scalar load per SIMD lane, see convBackwardInput.wgsl); flattened (x, y) grid. The segments
+// give the parallelism a k x k matrix alone lacks.
 
 struct Params {
   rows: u32,
@@ -37,35 +38,37 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (bbk < ab) {
     return;
   }
-  let a0 = ab * 4u;
-  let b0 = bbk * 4u;
+  let a0 = ab * 8u;
+  let b0 = bbk * 8u;
   let last = p.k - 1u;
-  let ra = vec4u(min(a0, last), min(a0 + 1u, last), min(a0 + 2u, last), min(a0 + 3u, last)) * p.positions;
-  let rb = vec4u(min(b0, last), min(b0 + 1u, last), min(b0 + 2u, last), min(b0 + 3u, last)) * p.positions;
-  var acc: array<vec4f, 4>;
-  for (var i = 0u; i < 4u; i++) {
-    acc[i] = vec4f(0.0);
+  var ra: array<u32, 8>;
+  var rb: array<u32, 8>;
+  for (var i = 0u; i < 8u; i++) {
+    ra[i] = min(a0 + i, last) * p.positions;
+    rb[i] = min(b0 + i, last) * p.positions;
   }
+  var acc: array<array<vec4f, 2>, 8>;
   let qEnd = min(p.rows, (s + 1u) * p.perSegment);
   for (var q = s * p.perSegment; q < qEnd; q++) {
     let base = q * p.k * p.positions;
     for (var pos = 0u; pos < p.positions; pos++) {
       let o = base + pos;
-      let ga = vec4f(G[o + ra.x], G[o + ra.y], G[o + ra.z], G[o + ra.w]);
-      let gb = vec4f(G[o + rb.x], G[o + rb.y], G[o + rb.z], G[o + rb.w]);
-      acc[0] += ga.x * gb;
-      acc[1] += ga.y * gb;
-      acc[2] += ga.z * gb;
-      acc[3] += ga.w * gb;
+      let gb0 = vec4f(G[o + rb[0]], G[o + rb[1]], G[o + rb[2]], G[o + rb[3]]);
+      let gb1 = vec4f(G[o + rb[4]], G[o + rb[5]], G[o + rb[6]], G[o + rb[7]]);
+      for (var i = 0u; i < 8u; i++) {
+        let ga = G[o + ra[i]];
+        acc[i][0] += ga * gb0;
+        acc[i][1] += ga * gb1;
+      }
     }
   }
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < 8u; i++) {
     let a = a0 + i;
     if (a < p.k) {
       let row = (s * p.k + a) * p.k;
-      for (var j = 0u; j < 4u; j++) {
+      for (var j = 0u; j < 8u; j++) {
         if (b0 + j < p.k) {
-          Partial[row + b0 + j] = acc[i][j];
+          Partial[row + b0 + j] = acc[i][j / 4u][j % 4u];
         }
       }
     }

@@ -12,6 +12,7 @@ import convActPoolBackwardWgsl from './convActPoolBackward.wgsl';
 import convBackwardInputWgsl from './convBackwardInput.wgsl';
 import convForwardWgsl from './convForward.wgsl';
 import convGramWgsl from './convGram.wgsl';
+import convRouteBackwardWgsl from './convRouteBackward.wgsl';
 import { program } from '../../gpu/program';
 
 export const mlpForward = program('mlpForward', mlpActivationWgsl + '\n' + mlpForwardWgsl, [
@@ -101,6 +102,11 @@ export const convActPool = program('convActPool', mlpActivationWgsl + '\n' + con
 export const convActPoolBackward = program(
   'convActPoolBackward',
   mlpActivationWgsl + '\n' + convActPoolBackwardWgsl,
+  CONV_FIELDS,
+);
+export const convRouteBackward = program(
+  'convRouteBackward',
+  mlpActivationWgsl + '\n' + convRouteBackwardWgsl,
   CONV_FIELDS,
 );
 export const convBackwardInput = program('convBackwardInput', convBackwardInputWgsl, CONV_FIELDS);

@@ -1,4 +1,4 @@
-// lin-RFM sparse linear regression (SCIENCE.md §8): the linear kernel K(x, z) = xᵀ P z with a diagonal
+// lin-RFM sparse linear regression (docs/science.md §8): the linear kernel K(x, z) = xᵀ P z with a diagonal
 // feature matrix M = diag(β²)^α, P = MᵀM = diag(|β|^{4α}) — ℓ_p IRLS with p = 2 − 4α (α = ½: ~ℓ₀/log,
 // α = ¼: ℓ₁). Columns are standardised and y centred first (an intercept is fitted); β is reported in
 // the data's units, refitted by least squares on the support the iterations found (debiased).

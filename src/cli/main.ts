@@ -10,6 +10,8 @@ import * as fitLeaf from './commands/fit-leaf';
 import * as merge from './commands/merge';
 import * as convrfm from './commands/convrfm';
 import * as grok from './commands/grok';
+import * as complete from './commands/complete';
+import * as sparseRegress from './commands/sparse-regress';
 import * as collapse from './commands/collapse';
 import { isFilteredChild, runWithFilteredStderr } from './stderrFilter';
 
@@ -53,6 +55,15 @@ const commands: Record<string, Command> = {
     summary: 'RFM groks modular arithmetic: accuracy, circulant deviation, AGOP alignment per iteration',
     run: grok.run,
     gpu: true,
+  },
+  complete: {
+    summary: 'lin-RFM matrix completion of a matrix with missing entries (.npy NaN, CSV gaps, long row,col,value)',
+    run: complete.run,
+    gpu: true,
+  },
+  'sparse-regress': {
+    summary: 'lin-RFM sparse linear regression (diagonal M = diag(coef²)^alpha): support, coefficients, R²',
+    run: sparseRegress.run,
   },
   collapse: {
     summary: 'neural collapse per layer of a trained network: NC1, NC2 on the data and on --test',

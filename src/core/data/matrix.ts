@@ -117,3 +117,11 @@ function longMatrix(table: Table, file: string): LoadedMatrix {
   }
   return { rows, cols, data, format: 'long' };
 }
+
+/** A dense matrix as CSV text (a header row when `names` are given); numbers round-trip exactly. */
+export function matrixToCsv(data: Float64Array, rows: number, cols: number, names?: readonly string[]): string {
+  const lines: string[] = [];
+  if (names) lines.push(names.map((n) => (/[",\n]/.test(n) ? `"${n.replace(/"/g, '""')}"` : n)).join(','));
+  for (let i = 0; i < rows; i++) lines.push(Array.from(data.subarray(i * cols, (i + 1) * cols), String).join(','));
+  return lines.join('\n') + '\n';
+}

@@ -4,14 +4,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { CancelledError, InputError } from '../errors';
 import type { Dataset } from './dataset';
+import { parseMatrix, type LoadedMatrix, type MatrixLoadOptions } from './matrix';
 import { checkDatasetFileSize, inspectDataset, loadDataset, type DatasetSchema, type LoadOptions } from './index';
 import { parseMatrix, type LoadedMatrix, type MatrixLoadOptions } from './matrix';
 
-export async function readDatasetFile(
-  path: string,
-  options: LoadOptions = {},
-  schema?: DatasetSchema,
-): Promise<{ dataset: Dataset; schema: DatasetSchema }> {
+/** Stat + size check + read: the bytes of a dataset-like file, or an InputError naming it. */
+async function readChecked(path: string): Promise<Uint8Array> {
   let size: number;
   try {
     const info = await stat(path);
@@ -26,7 +24,20 @@ export async function readDatasetFile(
   }
   checkDatasetFileSize(size, path);
   const buf = await readFile(path);
-  return loadDataset(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, options, schema);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** A matrix with missing entries (matrix.ts: .npy, dense CSV, long row,col,value) from disk. */
+export async function readMatrixFile(path: string, options: MatrixLoadOptions = {}): Promise<LoadedMatrix> {
+  return parseMatrix(await readChecked(path), path, options);
+}
+
+export async function readDatasetFile(
+  path: string,
+  options: LoadOptions = {},
+  schema?: DatasetSchema,
+): Promise<{ dataset: Dataset; schema: DatasetSchema }> {
+  return loadDataset(await readChecked(path), path, options, schema);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import { CancelledError, InputError } from '../errors';
 import type { Dataset } from './dataset';
 import { parseMatrix, type LoadedMatrix, type MatrixLoadOptions } from './matrix';
 import { checkDatasetFileSize, inspectDataset, loadDataset, type DatasetSchema, type LoadOptions } from './index';
-import { parseMatrix, type LoadedMatrix, type MatrixLoadOptions } from './matrix';
 
 /** Stat + size check + read: the bytes of a dataset-like file, or an InputError naming it. */
 async function readChecked(path: string): Promise<Uint8Array> {

@@ -59,7 +59,7 @@ const spectrumCard = chartCard('spectrum', `Singular values of the iterate, the 
 function heatmapCard(id: string, heading: string) {
   const card = el('section', { class: 'card', id: `card-${id}` });
   const note = el('p', { class: 'hint', id: `${id}-note` }, '');
-  const wrap = el('div', { class: 'chartwrap', style: 'position: relative; height: auto' });
+  const wrap = el('div', { class: 'heatwrap' });
   const canvas = el('canvas', { id, role: 'img', 'aria-label': heading });
   const tip = el('div', { class: 'tip' });
   tip.hidden = true;

@@ -1,6 +1,6 @@
 // Deep RFM (docs/science.md §7), CPU float64 vs WebGPU (Dawn; lavapipe on machines without a GPU): one
 // whole run on a seeded Gaussian mixture with the backends the CLI uses (core/node.ts hostRfmBackend:
-// the threaded CPU backend, the leased device). Prints JSON: shape, seconds per backend, NC1 first/last.
+// the threaded CPU backend, the leased device). Prints JSON: shape, wall and process-CPU seconds per backend, NC1 first/last.
 // Usage: node --import tsx --import ./test/register-wgsl.mjs bench/deep-rfm.mjs [--n 500] [--depth 8] [--width 512] [--classes 10] [--d 20]
 import { performance } from 'node:perf_hooks';
 import { deepRfm } from '../src/core/rfm/deep.ts';
@@ -18,7 +18,7 @@ const n = arg('--n', 500),
 const data = gaussianMixture(K, d, Math.ceil(n / K), 7);
 // Imported dynamically: a static import of this .ts module from .mjs makes its own import('webgpu') unresolvable.
 const { hostRfmBackend, hostGpuLease } = await import('../src/core/node.ts');
-const out = { n: data.X.rows, d, classes: K, depth, width, seconds: {}, nc1: {}, device: {} };
+const out = { n: data.X.rows, d, classes: K, depth, width, seconds: {}, cpu_seconds: {}, nc1: {}, device: {} };
 for (const placement of ['host-cpu', 'host-gpu']) {
   const name = placement === 'host-cpu' ? 'cpu' : 'webgpu';
   let backend;
@@ -31,8 +31,13 @@ for (const placement of ['host-cpu', 'host-gpu']) {
   }
   try {
     const t = performance.now();
+    const u = process.cpuUsage();
     const r = await deepRfm(data, { depth, width }, { backend });
     out.seconds[name] = +((performance.now() - t) / 1000).toFixed(2);
+    // Process CPU time (all threads: the CPU backend's workers, lavapipe's driver threads): the
+    // wall time above grows with the machine's load, this much less.
+    const used = process.cpuUsage(u);
+    out.cpu_seconds[name] = +((used.user + used.system) / 1e6).toFixed(2);
     out.nc1[name] = { first: r.layers[0].nc1, last: r.layers[depth].nc1 };
     out.device[name] = r.device;
   } finally {

@@ -17,6 +17,8 @@ export interface WireLinRfmIteration {
   iter: number;
   observedMse: number;
   validationError: number | null;
+  /** An iteration of the refit on every observed entry after convergence (no validation error then). */
+  refit: boolean;
 }
 
 /** Singular values of the matrix at iteration `iter`, largest first (float64). */
@@ -50,9 +52,16 @@ export interface LinRfmInfo {
   settings: LinRfmSettings;
 }
 
+/** Why the iterations stopped: the validation error reached the tolerance, stopped improving, or the budget ran out. */
+export type LinRfmStopReason = 'tolerance' | 'stalled' | 'max-iters';
+
 export interface LinRfmFinal {
   converged: boolean;
+  stopReason: LinRfmStopReason;
+  /** Iterations until the stop (the validation-decided run). */
   iterations: number;
+  /** Iterations of the refit on every observed entry that followed a converged run (0: none). */
+  refitIterations: number;
   observedMse: number;
   validationError: number | null;
   rankEstimate: number;

@@ -300,6 +300,9 @@ export async function a11yScenario({ ctx, url, theme, results, log }) {
   await answer(page, 'Complete Matrix (3/3)');
   const linrfm = await viewWith(page, 'body[data-entry="linrfm"][data-state="finished"] #verdict', 180000);
   await linrfm.locator('canvas#completed[data-ready="1"]').waitFor({ timeout: 30000 });
+  assert.match((await linrfm.locator('#verdict').textContent()) ?? '', /^Converged after \d+ iterations/);
+  await linrfm.locator('#card-completed').scrollIntoViewIfNeeded();
+  await sleep(300);
   await scan(linrfm, 'linrfm');
 
   // ConvRFM on an image .npz from the explorer: metrics table, M's eigenvectors as filters, M's heatmap.

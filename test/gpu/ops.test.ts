@@ -218,6 +218,28 @@ describe('WebGPU ops vs CPU float64', () => {
     }
   });
 
+  it('the stored K built from its upper half (one tile, mirrored) equals recomputed tiles bit for bit: same CG solution', async () => {
+    // Same solver settings; `lean` recomputes every product's tiles with the general kernel-matrix
+    // shader, so any difference in the stored K would change alpha.
+    const opts = { directSolveMaxN: 0, nystromRank: 64 };
+    const stored = await gpuBackend(opts);
+    const lean = await gpuBackend({ ...opts, maxDeviceBytes: 1 });
+    try {
+      for (const kernel of kernels)
+        for (const n of [203, 1000]) {
+          const X = randomMat(n, 6, 80 + n, 1.5);
+          const Y = randomMat(n, 2, 81 + n);
+          const a = await stored.solve(X, kernel, Y, 1e-3, { solver: 'cg' });
+          const b = await lean.solve(X, kernel, Y, 1e-3, { solver: 'cg' });
+          assert.ok(a.ok && b.ok);
+          assert.deepEqual(Array.from(a.alpha.data), Array.from(b.alpha.data), `${kernel.name} n = ${n}`);
+        }
+    } finally {
+      stored.dispose();
+      lean.dispose();
+    }
+  });
+
   it('a problem beyond the binding limit fails with a BackendError naming the largest n', async () => {
     const tiny = await gpuBackend({ maxBindingBytes: 16 * 1024, directSolveMaxN: 0 });
     try {

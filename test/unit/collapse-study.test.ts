@@ -196,6 +196,18 @@ test('held-out rows missing a class and with unseen labels: metrics over the cla
     cpuOnly,
   );
   assert.ok(r2.layers[0].test!.nc1 !== r.layers[0].test!.nc1, 'the two unseen rows are left out');
+  await assert.rejects(
+    collapseStudy(
+      {
+        net,
+        classes: train.classes!,
+        train: { X: train.X, labels: labels(train) },
+        test: { X, labels: new Int32Array(lab.length) },
+      },
+      cpuOnly,
+    ),
+    (e) => e instanceof InputError && /held-out rows hold 1 of the 4 classes/.test(e.message),
+  );
 });
 
 test('abort before and between layers throws CancelledError; K < 2 is an InputError', async () => {

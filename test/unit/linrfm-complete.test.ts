@@ -71,6 +71,16 @@ for (const alpha of [0.5, 1]) {
   });
 }
 
+test('α = 0.75 (P = G^1.5 by eigendecomposition each iteration): 60 x 50 rank 2 at 40% is recovered', async () => {
+  const { truth, matrix } = lowRank(60, 50, 2, 0.4, 3);
+  const res = await completeMatrix(matrix, { alpha: 0.75 }, { backend: new CpuLinRfmBackend() });
+  assert.equal(res.converged, true);
+  assert.equal(res.alpha, 0.75);
+  const heldOut = heldOutError(res.completed, truth, matrix);
+  assert.ok(heldOut < 1e-3, `held-out ${heldOut}`);
+  assert.equal(res.rankEstimate, 2);
+});
+
 test('below the degrees of freedom r(m + d − r) α = ½ is reported as not converged', async () => {
   // 40 x 40 rank 8: r(m + d − r) = 576 degrees of freedom, 20% observed = ~320 entries.
   const { matrix } = lowRank(40, 40, 8, 0.2, 3);

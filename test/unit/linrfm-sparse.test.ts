@@ -40,6 +40,15 @@ test('α = ½ recovers the support with fewer rows than columns (dual solve)', (
   assert.ok(r.testR2 > 0.999, `test R² ${r.testR2}`);
 });
 
+test('with noise (σ = 0.5) the support is still the planted one; coefficients within the noise', () => {
+  const { X, y, beta } = planted(300, 60, [2, 20, 41, 59], 0.5, 12);
+  for (const alpha of [0.5, 0.25]) {
+    const r = sparseRegression({ X, y }, undefined, { alpha });
+    assert.deepEqual(r.support, [2, 20, 41, 59]);
+    for (const j of r.support) assert.ok(Math.abs(r.coef[j] - beta[j]) < 0.15, `coef ${j}: ${r.coef[j]} vs ${beta[j]}`);
+  }
+});
+
 test('linearR2: 1 for an exact fit, 0 for the mean', () => {
   const X = mat(3, 1, Float64Array.from([1, 2, 3]));
   const y = Float64Array.from([3, 5, 7]);

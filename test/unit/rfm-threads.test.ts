@@ -76,3 +76,47 @@ test('ThreadedCpuBackend equals CpuBackend: predict, gradMoments, CG solve (2 th
     two.dispose();
   }
 });
+
+test('AGOP over the packed K a CG solve kept (agopNext) equals the recomputing oracle; without agopNext nothing is kept', async () => {
+  const r = rng(21);
+  const n = 500,
+    d = 5;
+  const X = mat(
+    n,
+    d,
+    Float64Array.from({ length: n * d }, () => r() * 2 - 1),
+  );
+  const oracle = new CpuBackend();
+  for (const kernel of [
+    { name: 'laplace' as const, bandwidth: 2 },
+    { name: 'gaussian' as const, bandwidth: 1.5 },
+  ])
+    for (const c of [1, 3])
+      for (const diagOnly of [false, true]) {
+        const Y = mat(
+          n,
+          c,
+          Float64Array.from({ length: n * c }, () => r()),
+        );
+        for (const backend of [new CpuBackend(), new ThreadedCpuBackend(new CpuPool(2))]) {
+          try {
+            const sol = await backend.solve(X, kernel, Y, 1e-3, { solver: 'cg', agopNext: true });
+            assert.ok(sol.ok);
+            const got = await backend.gradMoments(X, X, kernel, sol.alpha, diagOnly);
+            const want = await oracle.gradMoments(X, X, kernel, sol.alpha, diagOnly);
+            const what = `${kernel.name} c = ${c} diag ${diagOnly} ${backend.constructor.name}`;
+            assert.ok(rel(got.outer, want.outer) < 1e-12, `${what}: outer ${rel(got.outer, want.outer)}`);
+            assert.ok(rel(got.sum.data, want.sum.data) < 1e-12, `${what}: sum ${rel(got.sum.data, want.sum.data)}`);
+          } finally {
+            backend.dispose();
+          }
+        }
+        // Without the hint the single-thread backend runs the oracle's own loop: bit-identical.
+        const plain = new CpuBackend();
+        const sol = await plain.solve(X, kernel, Y, 1e-3, { solver: 'cg' });
+        assert.ok(sol.ok);
+        const got = await plain.gradMoments(X, X, kernel, sol.alpha, diagOnly);
+        const want = await oracle.gradMoments(X, X, kernel, sol.alpha, diagOnly);
+        assert.deepEqual(Array.from(got.outer), Array.from(want.outer));
+      }
+});

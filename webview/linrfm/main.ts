@@ -59,7 +59,7 @@ const spectrumCard = chartCard('spectrum', `Singular values of the iterate, the 
 function heatmapCard(id: string, heading: string) {
   const card = el('section', { class: 'card', id: `card-${id}` });
   const note = el('p', { class: 'hint', id: `${id}-note` }, '');
-  const wrap = el('div', { class: 'chartwrap', style: 'position: relative; height: auto' });
+  const wrap = el('div', { class: 'heatwrap' });
   const canvas = el('canvas', { id, role: 'img', 'aria-label': heading });
   const tip = el('div', { class: 'tip' });
   tip.hidden = true;
@@ -115,10 +115,12 @@ function setChart(id: 'curve' | 'spectrum', datasets: ChartDataset[], x: string,
 function drawCharts(): void {
   if (!kept) return;
   const c = kept.curve;
+  const run = c.filter((it) => !it.refit);
+  const refit = c.filter((it) => it.refit);
   const curve = [
     line(
       'observed MSE (fitted entries)',
-      c.map((it) => ({ x: it.iter, y: positive(it.observedMse) })),
+      run.map((it) => ({ x: it.iter, y: positive(it.observedMse) })),
       0,
     ),
   ];
@@ -129,6 +131,14 @@ function drawCharts(): void {
         c.map((it) => ({ x: it.iter, y: positive(it.validationError) })),
         1,
         true,
+      ),
+    );
+  if (refit.length)
+    curve.push(
+      line(
+        'observed MSE, refit on every observed entry',
+        refit.map((it) => ({ x: it.iter, y: positive(it.observedMse) })),
+        6,
       ),
     );
   setChart('curve', curve, 'iteration', 'error');
@@ -181,7 +191,9 @@ function describeInfo(i: LinRfmInfo): string {
 function showProgress(): void {
   const last = kept?.curve[kept.curve.length - 1];
   if (!last) return;
-  status.textContent = `Iteration ${last.iter}: observed MSE ${exp(last.observedMse)}, validation error ${exp(last.validationError)}`;
+  status.textContent = last.refit
+    ? `Converged; refitting on every observed entry, iteration ${last.iter}: observed MSE ${exp(last.observedMse)}`
+    : `Iteration ${last.iter}: observed MSE ${exp(last.observedMse)}, validation error ${exp(last.validationError)}`;
 }
 
 function showVerdict(): void {
@@ -189,9 +201,18 @@ function showVerdict(): void {
   if (kept?.final) {
     const f = kept.final;
     const where = `${f.seconds.toFixed(2)} s on ${f.reason} (${f.device})`;
+    const refit = f.refitIterations
+      ? `, then refitted on every observed entry for ${f.refitIterations} iterations`
+      : '';
+    const why =
+      f.stopReason === 'stalled'
+        ? 'the validation error stopped improving'
+        : f.stopReason === 'max-iters'
+          ? 'the iteration budget ran out'
+          : 'the validation error reached the tolerance';
     verdict.textContent = f.converged
-      ? `Converged after ${f.iterations} iterations: validation error ${exp(f.validationError)}, observed MSE ${exp(f.observedMse)}, rank estimate ${f.rankEstimate}; ${where}.`
-      : `NOT converged after ${f.iterations} iterations: validation error ${exp(f.validationError)}, observed MSE ${exp(f.observedMse)}. The completed matrix is the best iterate, not a recovery (too few entries observed for this rank, or more iterations needed); ${where}.`;
+      ? `Converged after ${f.iterations} iterations (validation error ${exp(f.validationError)})${refit}: observed MSE ${exp(f.observedMse)}, rank estimate ${f.rankEstimate}; ${where}.`
+      : `NOT converged after ${f.iterations} iterations (${why}): validation error ${exp(f.validationError)}, observed MSE ${exp(f.observedMse)}. The completed matrix is the best iterate, not a recovery (too few entries observed for this rank, or more iterations needed); ${where}.`;
     if (!f.converged) verdict.classList.add('error');
     status.textContent = kept.restored
       ? 'Restored view: run Complete Matrix again to save the completed matrix.'

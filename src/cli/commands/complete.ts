@@ -1,4 +1,4 @@
-// feature-lens complete: lin-RFM matrix completion (SCIENCE.md §8) of a matrix file with missing entries;
+// feature-lens complete: lin-RFM matrix completion (docs/science.md §8) of a matrix file with missing entries;
 // a summary on stdout, the completed matrix (--out) and the JSON report (--json).
 import { parseBackendChoice } from '../../core/compute';
 import { matrixToCsv } from '../../core/data/matrix';
@@ -15,7 +15,7 @@ import { runOnHost } from '../placement';
 export const SPEC = {
   name: 'complete',
   summary:
-    'lin-RFM matrix completion (SCIENCE.md §8): each row is a ridge regression over its observed columns with P = MᵀM, observed entries are put back, M <- (WᵀW/m)^alpha (no SVD for alpha 0.5 or 1). Convergence is decided on a seeded 5% of the observed entries held back for validation; the returned matrix is the best-validation iterate with every observed entry put back.',
+    'lin-RFM matrix completion (docs/science.md §8): each row is a ridge regression over its observed columns with P = MᵀM, observed entries are put back, M <- (WᵀW/m)^alpha (no SVD for alpha 0.5 or 1). Convergence is decided on a seeded 5% of the observed entries held back for validation; the returned matrix is the best-validation iterate with every observed entry put back.',
   args: [
     [
       'MATRIX',

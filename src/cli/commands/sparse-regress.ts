@@ -1,4 +1,4 @@
-// feature-lens sparse-regress: lin-RFM sparse linear regression (SCIENCE.md §8, diagonal M = diag(β²)^alpha):
+// feature-lens sparse-regress: lin-RFM sparse linear regression (docs/science.md §8, diagonal M = diag(β²)^alpha):
 // the support and coefficients on stdout, the JSON report with --json.
 import { readDatasetFile } from '../../core/data/node';
 import { splitDataset } from '../../core/data/split';
@@ -12,7 +12,7 @@ import { OUTPUT_RULES, planOutputs } from '../output';
 export const SPEC = {
   name: 'sparse-regress',
   summary:
-    'lin-RFM sparse linear regression (SCIENCE.md §8): iteratively reweighted ridge with the diagonal feature matrix M = diag(coef²)^alpha (l_p IRLS, p = 2 - 4 alpha) on standardised columns, with an intercept. Fitted on a seeded split; test_r2 on the held-out rows.',
+    'lin-RFM sparse linear regression (docs/science.md §8): iteratively reweighted ridge with the diagonal feature matrix M = diag(coef²)^alpha (l_p IRLS, p = 2 - 4 alpha) on standardised columns, with an intercept. Fitted on a seeded split; test_r2 on the held-out rows.',
   args: [['DATA', 'a dataset (CSV/TSV, .npy/.npz, Parquet) with a numeric target column']],
   options: {
     target: {
@@ -32,7 +32,7 @@ export const SPEC = {
     threshold: {
       type: 'string',
       arg: 'T',
-      help: 'support: |coef_j| x sd_j above T x the largest such value',
+      help: 'support candidates: |coef_j| x sd_j above T x the largest; how many of them (largest first) are kept is chosen by the extended BIC, then refitted by least squares',
       default: String(D.supportThreshold),
     },
     'val-fraction': {

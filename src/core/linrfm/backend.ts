@@ -1,7 +1,7 @@
 import type { BackendName } from '../errors';
 
 /**
- * lin-RFM matrix completion backends (docs: /work/shared/SCIENCE.md §8). The orchestrator
+ * lin-RFM matrix completion backends (docs: /work/shared/docs/science.md §8). The orchestrator
  * (complete.ts, completeMatrix) owns the schedule (λ, stopping rule, validation split, α); a backend
  * owns the m x d matrix and runs ONE iteration at a time on its device, so the matrix never crosses
  * back per iteration: only a few scalars (LinRfmStep) do, and on request the d x d Gram matrix

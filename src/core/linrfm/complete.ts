@@ -1,4 +1,4 @@
-// lin-RFM matrix completion (SCIENCE.md §8): the one orchestrator. It owns the schedule (validation split,
+// lin-RFM matrix completion (docs/science.md §8): the one orchestrator. It owns the schedule (validation split,
 // λ, α, stopping rule, spectrum); a LinRfmBackend (backend.ts) runs each iteration on its device.
 import { CancelledError, InputError } from '../errors';
 import { eighSym, powFromEigen } from '../linalg/eigh';
@@ -225,7 +225,7 @@ async function nextP(backend: LinRfmBackend, alpha: number, d: number): Promise<
 }
 
 /**
- * Completes `matrix` (NaN = missing) by lin-RFM (SCIENCE.md §8). Convergence is decided on a held-back
+ * Completes `matrix` (NaN = missing) by lin-RFM (docs/science.md §8). Convergence is decided on a held-back
  * validation subset of the observed entries, never on the fitted ones. The run stops when the validation
  * error falls below `tol` (converged), after `patience` consecutive non-improving iterations (stalled), or at
  * `maxIters`. A converged run is then refitted (option `refit`): as many iterations again (at least 100), from the

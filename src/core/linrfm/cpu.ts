@@ -1,4 +1,4 @@
-// The float64 CPU oracle of lin-RFM matrix completion (SCIENCE.md §8): one LinRfmBackend iteration in
+// The float64 CPU oracle of lin-RFM matrix completion (docs/science.md §8): one LinRfmBackend iteration in
 // plain loops. The WebGPU backend is tested against it.
 import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
 import type { LinRfmBackend, LinRfmPRule, LinRfmProblem, LinRfmStep } from './backend';

@@ -154,6 +154,10 @@ function metricsOnPresent(
   const seen = new Int32Array(K);
   for (const c of rows.labels) if (c >= 0 && c < K) seen[c]++;
   const present = [...seen.keys()].filter((c) => seen[c] > 0);
+  if (present.length < 2)
+    throw new InputError(
+      `neural collapse: the held-out rows hold ${present.length} of the ${K} classes; their metrics need at least 2. Give held-out rows of several classes, or none`,
+    );
   if (present.length === K && !rows.labels.some((c) => c < 0 || c >= K))
     return { metrics: collapseMetrics(H, rows.X.rows, d, rows.labels, K), present };
   const remap = new Int32Array(K).fill(-1);

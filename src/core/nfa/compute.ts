@@ -115,7 +115,10 @@ export async function convPatchAgops(
 ): Promise<Float64Array[]> {
   const outDim = size3(net.layers[net.layers.length - 1].nextShape);
   const widest = Math.max(...net.layers.map((l) => size3(l.outShape)));
-  const chunk = Math.max(1, options.chunkRows ?? Math.floor(8_000_000 / (outDim * widest)));
+  // Rows per backend call (progress and cancellation between calls): a WebGPU call splits its rows in
+  // device batches itself and reuses their buffers from one batch to the next, so it takes 8 times more.
+  const entries = backend.name === 'webgpu' ? 64_000_000 : 8_000_000;
+  const chunk = Math.max(1, options.chunkRows ?? Math.floor(entries / (outDim * widest)));
   const totals = net.layers.map((l) => new Float64Array(l.k * l.k));
   for (let start = 0; start < X.rows; start += chunk) {
     throwIfCancelled(options.cancel);

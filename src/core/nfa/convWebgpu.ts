@@ -5,7 +5,7 @@
 // float64 host adds the segments and batches. The patch-AGOP itself, W^T H W, is formed on the host
 // (compute.ts), so device arithmetic (f32) touches only the gradients.
 import { BackendError } from '../errors';
-import { USAGE_COPY_SRC, USAGE_STORAGE, grid1d, type GpuContext, type GpuOp } from '../gpu/context';
+import { USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, type GpuContext, type GpuOp } from '../gpu/context';
 import { mat, type Mat } from '../mat';
 import { ACTIVATION_WGSL_CODE as ACTIVATION_CODE } from './activation';
 import { positions, size3, type ConvNet, type NetLayer } from './convnet';
@@ -92,7 +92,7 @@ export interface ConvProfile {
  */
 class Steps {
   private readonly enc: GPUCommandEncoder;
-  private readonly pass: GPUComputePassEncoder;
+  private pass: GPUComputePassEncoder;
 
   constructor(
     private readonly device: GPUDevice,
@@ -109,6 +109,24 @@ class Steps {
     const pass = enc.beginComputePass({ label: name });
     encode(pass);
     pass.end();
+    await this.timed(name, enc);
+  }
+
+  /** Zeroes the first `bytes` of buf (outside a compute pass: the batch's pass is ended and begun again). */
+  async clear(name: string, buf: GPUBuffer, bytes: number): Promise<void> {
+    if (!this.profile) {
+      this.pass.end();
+      this.enc.clearBuffer(buf, 0, bytes);
+      this.pass = this.enc.beginComputePass({ label: 'conv batch (continued)' });
+      return;
+    }
+    const enc = this.device.createCommandEncoder({ label: name });
+    enc.clearBuffer(buf, 0, bytes);
+    await this.timed(name, enc);
+  }
+
+  private async timed(name: string, enc: GPUCommandEncoder): Promise<void> {
+    if (!this.profile) return;
     const clock = this.profile.clock ?? (() => performance.now() / 1000);
     const t0 = clock();
     this.device.queue.submit([enc.finish()]);
@@ -132,6 +150,26 @@ export class ConvGpu {
     private readonly maxBatchBytes: number,
     private readonly profile?: ConvProfile,
   ) {}
+
+  /**
+   * Batch buffers by label, made for the first (largest) batch and reused by the next ones: a fresh
+   * buffer is zeroed and paged in by the driver on first use, which on lavapipe cost as much as a kernel.
+   */
+  private readonly pool = new Map<string, GPUBuffer>();
+
+  private reuse(op: GpuOp, bytes: number, usage: number, label: string): GPUBuffer {
+    const b = this.pool.get(label);
+    if (b && b.size >= bytes) return b;
+    const made = this.ctx.buffer(op, bytes, usage, label);
+    this.pool.set(label, made);
+    return made;
+  }
+
+  /** Releases the batch's buffers but the uploaded weights and the reusable ones. */
+  private endBatch(op: GpuOp, keep: Set<GPUBuffer>): void {
+    const pooled = new Set(this.pool.values());
+    this.ctx.release(op, ...op.buffers.filter((b) => !keep.has(b) && !pooled.has(b)));
+  }
 
   private grid(invocations: number): [number, number, number] {
     return grid1d(invocations, this.ctx.device.limits.maxComputeWorkgroupsPerDimension);
@@ -172,17 +210,15 @@ export class ConvGpu {
     r0: number,
     rows: number,
   ): Promise<{ z: GPUBuffer[]; arg: (GPUBuffer | null)[]; outs: GPUBuffer[]; out: GPUBuffer }> {
-    let a = this.ctx.upload(
-      op,
-      Float32Array.from(X.data.subarray(r0 * X.cols, (r0 + rows) * X.cols)),
-      'images (batch)',
-    );
+    const pixels = Float32Array.from(X.data.subarray(r0 * X.cols, (r0 + rows) * X.cols));
+    let a = this.reuse(op, pixels.byteLength, USAGE_STORAGE | USAGE_COPY_DST, 'images (batch)');
+    this.ctx.device.queue.writeBuffer(a, 0, pixels.buffer, pixels.byteOffset, pixels.byteLength);
     const z: GPUBuffer[] = [];
     const outs: GPUBuffer[] = [];
     const arg: (GPUBuffer | null)[] = [];
     const L = net.layers.length;
     for (const [i, l] of net.layers.entries()) {
-      const zi = this.ctx.buffer(op, rows * size3(l.outShape) * 4, USAGE_STORAGE | USAGE_COPY_SRC, `Z of ${l.name}`);
+      const zi = this.reuse(op, rows * size3(l.outShape) * 4, USAGE_STORAGE | USAGE_COPY_SRC, `Z of ${l.name}`);
       // 16 output channels by px positions per invocation, a channel block per workgroup_id.z.
       const px = tileWidth(l, l.outShape[2]);
       const [gx, gy, xs] = this.grid(rows * l.outShape[1] * Math.ceil(l.outShape[2] / px));
@@ -205,13 +241,8 @@ export class ConvGpu {
         arg.push(null);
         continue;
       }
-      const next = this.ctx.buffer(
-        op,
-        rows * size3(l.nextShape) * 4,
-        USAGE_STORAGE | USAGE_COPY_SRC,
-        `output of ${l.name}`,
-      );
-      const argmax = this.ctx.buffer(op, rows * size3(l.nextShape) * 4, USAGE_STORAGE, `pool argmax of ${l.name}`);
+      const next = this.reuse(op, rows * size3(l.nextShape) * 4, USAGE_STORAGE | USAGE_COPY_SRC, `output of ${l.name}`);
+      const argmax = this.reuse(op, rows * size3(l.nextShape) * 4, USAGE_STORAGE, `pool argmax of ${l.name}`);
       arg.push(argmax);
       const [hx, hy, ys] = this.grid(rows * size3(l.nextShape));
       await steps.step(`activation/pool ${l.name}`, (pass) =>
@@ -244,7 +275,7 @@ export class ConvGpu {
         sizes.map((s, l) => [f.outs[l], 0, rows * s] as [GPUBuffer, number, number]),
       );
       back.forEach((y, l) => out[l].set(y, r0 * sizes[l]));
-      this.ctx.release(op, ...op.buffers.filter((b) => !keep.has(b)));
+      this.endBatch(op, keep);
     }
     return out;
   }
@@ -261,7 +292,7 @@ export class ConvGpu {
       const f = await this.encodeForward(op, steps, net, up, X, r0, rows);
       const [y] = await this.ctx.readBack(op, steps.finish(), [[f.out, 0, rows * outDim]]);
       out.set(y, r0 * outDim);
-      this.ctx.release(op, ...op.buffers.filter((b) => !keep.has(b)));
+      this.endBatch(op, keep);
     }
     return mat(X.rows, outDim, out);
   }
@@ -283,15 +314,19 @@ export class ConvGpu {
       // Virtual image q = n * O + o starts with the unit gradient of output o.
       const seed = new Float32Array(V * O);
       for (let q = 0; q < V; q++) seed[q * O + (q % O)] = 1;
-      let ga = this.ctx.upload(op, seed, 'output gradients (batch)');
+      let ga = this.reuse(op, seed.byteLength, USAGE_STORAGE | USAGE_COPY_DST, 'output gradients (batch)');
+      this.ctx.device.queue.writeBuffer(ga, 0, seed.buffer, seed.byteOffset, seed.byteLength);
       const partials: { l: number; buf: GPUBuffer; count: number }[] = [];
       for (let l = L - 1; l >= 0; l--) {
         const layer = net.layers[l];
-        const gz = this.ctx.buffer(op, V * size3(layer.outShape) * 4, USAGE_STORAGE, `gradient at Z of ${layer.name}`);
+        const gzBytes = V * size3(layer.outShape) * 4;
+        const gz = this.reuse(op, gzBytes, USAGE_STORAGE | USAGE_COPY_DST, `gradient at Z of ${layer.name}`);
         const gaNow = ga;
         // Windows that do not overlap route each pooled cell's gradient alone (convRouteBackward, which
         // needs the pool's argmax: the last layer without activation or pool has none, and needs none).
+        // It writes only the cells a window sends to: the others must read 0, whatever the last batch left.
         const overlap = layer.pool !== null && layer.pool.stride < layer.pool.size;
+        if (!overlap && layer.pool) await steps.clear(`clear ${layer.name}`, gz, gzBytes);
         const [gx, gy, xs] = this.grid(V * (overlap ? size3(layer.outShape) : size3(layer.nextShape)));
         await steps.step(`pool/activation backward ${layer.name}`, (pass) =>
           this.ctx.dispatchProgram(
@@ -308,7 +343,7 @@ export class ConvGpu {
         await steps.step(`gram ${layer.name}`, (pass) => (gram = this.encodeGram(op, pass, gz, V, layer)));
         partials.push({ l, ...gram });
         if (l > 0) {
-          const gin = this.ctx.buffer(
+          const gin = this.reuse(
             op,
             V * size3(layer.inShape) * 4,
             USAGE_STORAGE,
@@ -341,7 +376,7 @@ export class ConvGpu {
         const part = back[i];
         for (let s = 0; s < part.length; s += kk) for (let j = 0; j < kk; j++) h[j] += part[s + j];
       });
-      this.ctx.release(op, ...op.buffers.filter((b) => !keep.has(b)));
+      this.endBatch(op, keep);
     }
     // convGram writes the upper triangle (by blocks): mirror it.
     net.layers.forEach((l, i) => {
@@ -367,7 +402,8 @@ export class ConvGpu {
     const segments = Math.max(1, Math.min(V, Math.ceil(4096 / (blocks * blocks))));
     const perSegment = Math.ceil(V / segments);
     const count = segments * k * k;
-    const buf = this.ctx.buffer(op, count * 4, USAGE_STORAGE | USAGE_COPY_SRC, `partial Grams of ${l.name}`);
+    // Reused: the lower blocks are never written, so they stay 0 from creation.
+    const buf = this.reuse(op, count * 4, USAGE_STORAGE | USAGE_COPY_SRC, `partial Grams of ${l.name}`);
     const [gx, gy, xs] = this.grid(segments * blocks * blocks);
     this.ctx.dispatchProgram(
       op,

@@ -38,6 +38,11 @@ export interface SolveHints {
   final?: boolean;
   /** The solver to use (fitRfm resolves `auto` with the backend's solverLimits). Absent: direct. */
   solver?: SolverName;
+  /**
+   * True when the AGOP on these same points follows this solve (fitRfm's rounds before the last):
+   * a backend may keep what the solve built for it (the CPU keeps its packed K). Absent: nothing kept.
+   */
+  agopNext?: boolean;
 }
 
 export interface Backend {

@@ -42,9 +42,11 @@ export interface CpuSolveOps extends KernelOps {
 
 /**
  * Largest per-thread gradient-sum buffer (n x c x d float64) of the AGOP over a stored K; beyond it
- * the AGOP recomputes its distances as before.
+ * the AGOP recomputes its distances as before. Small next to the packed K it reuses (which the
+ * budget counts), so the fit's peak memory stays what rfm/budget.ts states (32 MB: d = 20 and one
+ * output up to n = 200,000; 10 classes up to n = 20,000).
  */
-const MAX_GRAD_SUM_BYTES = 256 * 1024 ** 2;
+const MAX_GRAD_SUM_BYTES = 32 * 1024 ** 2;
 
 /** The float64 reference backend: every GPU kernel is tested against it. */
 export class CpuBackend implements Backend {
@@ -53,9 +55,10 @@ export class CpuBackend implements Backend {
   readonly solverLimits = CPU_SOLVER_LIMITS;
   private readonly iterative: IterativeSolver;
   /**
-   * The packed K(X, X) of the last CG solve, kept for the AGOP that follows it on the same points
-   * (fitRfm's gradMoments(Xt, Xt, ...) when n <= agopSamples): its weights are functions of K's
-   * entries, so no distance is computed twice. Dropped by the next solve, that AGOP, or dispose().
+   * The packed K(X, X) of the last CG solve, kept when the AGOP on the same points follows it
+   * (SolveHints.agopNext; fitRfm's gradMoments(Xt, Xt, ...) when n <= agopSamples): its weights are
+   * functions of K's entries, so no distance is computed twice. Dropped by the next solve, that
+   * AGOP, or dispose().
    */
   private stored: { X: Mat; kernel: KernelSpec; K: Float64Array } | null = null;
 
@@ -74,7 +77,7 @@ export class CpuBackend implements Backend {
     if (solver !== 'direct') {
       const ops = this.kernelOps(X, kernel, solver === 'cg' && cpuPackedKernelBytes(X.rows) <= MAX_CPU_KERNEL_BYTES);
       const r = await this.iterative.solve(solver, ops, Y, reg, hints);
-      const K = ops.storedK();
+      const K = hints?.agopNext ? ops.storedK() : null;
       if (K) this.stored = { X, kernel, K };
       return r;
     }

@@ -233,7 +233,7 @@ export async function fitRfm(trainIn: Dataset, options: Partial<RfmOptions>, ctx
     const R = transformOf(M);
     const Xt = applyTransform(Xs, R);
     // Only the last round's alpha is the model (with early stopping, any round may be).
-    const hints = { final: opts.earlyStop || t === opts.iters, solver };
+    const hints = { final: opts.earlyStop || t === opts.iters, solver, agopNext: t < opts.iters };
     const sol = await solveWithRidgeRetry((r) => backend.solve(Xt, kernel, Y, r, hints), opts.reg);
     const { alpha, reg } = sol;
     const phases = { kernel: sol.seconds.kernel, solve: sol.seconds.solve, predict: 0, agop: 0 };

@@ -356,10 +356,12 @@ export class WebGpuBackend implements Backend {
     const tiles: { r0: number; rows: number; buf: GPUBuffer }[] = [];
     const enc = this.ctx.device.createCommandEncoder({ label: 'kernel matrix' });
     const pass = enc.beginComputePass({ label: 'kernel matrix' });
+    // One tile holds all of K: its upper half is computed and mirrored (kernelMatrix.wgsl SYMMETRIC).
+    const symmetric = pts.n <= tileRows;
     for (let r0 = 0; r0 < pts.n; r0 += tileRows) {
       const rows = Math.min(tileRows, pts.n - r0);
       const buf = this.buffer(op, rows * pts.ld * 4, USAGE_STORAGE, `kernel rows ${r0}..${r0 + rows}`);
-      this.encodeKernelMatrix(op, pass, pts, r0, rows, pts, buf, variant, bandwidth);
+      this.encodeKernelMatrix(op, pass, pts, r0, rows, pts, buf, variant, bandwidth, symmetric);
       tiles.push({ r0, rows, buf });
     }
     pass.end();
@@ -447,6 +449,7 @@ export class WebGpuBackend implements Backend {
     out: GPUBuffer,
     variant: KernelVariant,
     bandwidth: number,
+    symmetric = false,
   ): void {
     this.ctx.dispatchProgram(
       op,
@@ -464,7 +467,7 @@ export class WebGpuBackend implements Backend {
       },
       [a.buf, b.buf, out],
       [Math.ceil(b.ld / 8 / 64), Math.ceil(rows / 8)],
-      { KERNEL: variant },
+      { KERNEL: variant, SYMMETRIC: symmetric ? 1 : 0 },
     );
   }
 

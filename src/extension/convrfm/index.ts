@@ -22,10 +22,11 @@ import {
   type ConvRfmWebviewToHost,
   type WireConvRfmIteration,
 } from '../../protocol/convrfm';
-import { ConvRfmPanelStateSchema, parseState } from '../../protocol/viewState';
+import { ConvRfmPanelStateSchema } from '../../protocol/viewState';
 import type { Ctx } from '../ctx';
 import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { pickDatasetFile } from '../host/prompts';
+import { RememberedViews } from '../host/viewMemory';
 import { createPanel, WebviewHost } from '../host/webviewHost';
 
 export const CONVRFM_VIEW_TYPE = 'featureLens.convrfm';
@@ -100,20 +101,8 @@ export interface ConvRfmApi {
   };
 }
 
-/**
- * The workspace state also keeps each view's inputs by title: the page's own state reaches the workbench's
- * storage only when it next saves, the tab and its title are restored more reliably (as the NFA view does).
- */
-const REMEMBERED = 'featureLens.convrfm.views';
-
-function remember(ctx: Ctx, state: ConvRfmPanelState): void {
-  const kept = (ctx.memory.get<ConvRfmPanelState[]>(REMEMBERED) ?? []).filter((s) => s.title !== state.title);
-  void ctx.memory.update(REMEMBERED, [state, ...kept].slice(0, 20));
-}
-
-function recall(ctx: Ctx, title: string): ConvRfmPanelState | undefined {
-  return ctx.memory.get<ConvRfmPanelState[]>(REMEMBERED)?.find((s) => s.title === title);
-}
+/** Each view's inputs by tab title in the workspace state (see host/viewMemory.ts). */
+const views = (ctx: Ctx) => new RememberedViews<ConvRfmPanelState>(ctx.memory, 'featureLens.convrfm.views');
 
 /** Fits and shows the result in a new panel, in `into` (a revived one), or nowhere (args.panel false). */
 async function fit(
@@ -147,7 +136,7 @@ async function fit(
     const { panel: _shown, ...options } = args;
     const state: ConvRfmPanelState = { title, data: uri.toString(), args: { ...options } };
     panel.post({ type: 'persist', state });
-    remember(ctx, state);
+    views(ctx).remember(state);
   }
   const iterations: WireConvRfmIteration[] = [];
   try {
@@ -214,17 +203,13 @@ async function revive(
 ): Promise<ConvRfmReport | undefined> {
   const panel = new ConvRfmPanel(webviewPanel, ctx);
   api.latest = panel;
-  const saved =
-    parseState(ConvRfmPanelStateSchema, state) ?? parseState(ConvRfmPanelStateSchema, recall(ctx, webviewPanel.title));
-  if (!saved) {
-    ctx.log.warn('convrfm: a view came back after a reload without its inputs');
-    panel.post({
-      type: 'failed',
-      message:
-        'This ConvRFM view cannot be shown again: its inputs were not saved before the window closed. Run "Fit ConvRFM" on the image file again.',
-    });
-    return undefined;
-  }
+  const saved = views(ctx).revived(ConvRfmPanelStateSchema, state, webviewPanel.title, {
+    view: 'ConvRFM',
+    rerun: '"Fit ConvRFM on Images…" on the image file',
+    log: ctx.log,
+    lost: (message) => panel.post({ type: 'failed', message }),
+  });
+  if (!saved) return undefined;
   webviewPanel.title = saved.title;
   const uri = vscode.Uri.parse(saved.data);
   if (!(await exists(uri))) {

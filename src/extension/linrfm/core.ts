@@ -2,9 +2,11 @@
 // loader (on the dataset worker) and the matrix writers: the panel and the command see only the shapes
 // below, so a change of the core's signatures costs an edit here.
 import { type BackendChoice, type Placement } from '../../core/compute';
+import { matrixToCsv } from '../../core/data/matrix';
 import { encodeNpy } from '../../core/data/npy';
 import { InputError } from '../../core/errors';
 import { COMPLETE_DEFAULTS, completeMatrix } from '../../core/linrfm/complete';
+import { completionToJson } from '../../core/linrfm/serialize';
 import { hostLinRfmBackend, hostPlan } from '../../core/node';
 import { loadMatrixFile } from '../host/datasets';
 
@@ -33,6 +35,7 @@ export interface CompletionStep {
   iter: number;
   observedMse: number;
   validationError: number | null;
+  refit: boolean;
   /** Singular values of the iterate, when the core computed them this iteration. */
   singularValues?: Float64Array;
 }
@@ -40,13 +43,17 @@ export interface CompletionStep {
 export interface CompletionOutcome {
   completed: Float64Array;
   converged: boolean;
+  stopReason: 'tolerance' | 'stalled' | 'max-iters';
   iterations: number;
+  refitIterations: number;
   observedMse: number;
   validationError: number | null;
   rankEstimate: number;
   singularValues: Float64Array;
   seconds: number;
   device: string;
+  /** The core's JSON report, as `feature-lens complete --json` writes it (snake_case). */
+  report: Record<string, unknown>;
 }
 
 const KEYS = ['alpha', 'reg', 'maxIters'] as const;
@@ -109,6 +116,7 @@ export async function complete(
             iter: p.iteration,
             observedMse: p.observedMse,
             validationError: p.validationError,
+            refit: !!p.refit,
             ...(p.singularValues ? { singularValues: p.singularValues } : {}),
           }),
       },
@@ -116,23 +124,23 @@ export async function complete(
     return {
       completed: r.completed,
       converged: r.converged,
+      stopReason: r.stopReason,
       iterations: r.iterations,
+      refitIterations: r.refitIterations,
       observedMse: r.observedMse,
       validationError: r.validationError,
       rankEstimate: r.rankEstimate,
       singularValues: r.singularValues,
       seconds: r.seconds,
       device: r.device,
+      report: completionToJson(r, { reg: settings.reg, seed: COMPLETE_DEFAULTS.seed, backend: backend.name }),
     };
   } finally {
     backend.dispose();
   }
 }
 
-/** The completed matrix as file bytes: .npy (float64, rows x cols) or .csv (no header, full precision). */
+/** The completed matrix as file bytes: .npy (float64, rows x cols) or .csv (no header, numbers exact). */
 export function matrixFileBytes(values: Float64Array, rows: number, cols: number, format: 'npy' | 'csv'): Uint8Array {
-  if (format === 'npy') return encodeNpy(values, [rows, cols]);
-  const lines: string[] = [];
-  for (let i = 0; i < rows; i++) lines.push(Array.from(values.subarray(i * cols, (i + 1) * cols), String).join(','));
-  return new TextEncoder().encode(lines.join('\n') + '\n');
+  return format === 'npy' ? encodeNpy(values, [rows, cols]) : new TextEncoder().encode(matrixToCsv(values, rows, cols));
 }

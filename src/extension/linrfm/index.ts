@@ -13,6 +13,7 @@ import {
   toWireSpectrum,
   type LinRfmFinal,
   type LinRfmInfo,
+  type LinRfmStopReason,
   type WireLinRfmIteration,
   type WireSpectrum,
 } from '../../protocol/linrfm';
@@ -40,7 +41,9 @@ export interface CompleteMatrixArgs extends Partial<CompletionSettings> {
 /** What a completion resolves to (the command's result). */
 export interface CompleteMatrixResult extends LinRfmInfo {
   converged: boolean;
+  stopReason: LinRfmStopReason;
   iterations: number;
+  refitIterations: number;
   observedMse: number;
   validationError: number | null;
   rankEstimate: number;
@@ -48,6 +51,8 @@ export interface CompleteMatrixResult extends LinRfmInfo {
   reason: string;
   device: string;
   seconds: number;
+  /** The core's JSON report, as `feature-lens complete --json` writes it. */
+  report: Record<string, unknown>;
 }
 
 export interface LinRfmApi {
@@ -116,7 +121,7 @@ async function run(
           if (latest) {
             const v = latest.validationError;
             progress.report({
-              message: `iteration ${latest.iter} of at most ${settings.maxIters}: observed MSE ${latest.observedMse.toExponential(2)}${v === null ? '' : `, validation ${v.toExponential(2)}`}`,
+              message: `${latest.refit ? 'refit on every observed entry, ' : ''}iteration ${latest.iter} of at most ${settings.maxIters}: observed MSE ${latest.observedMse.toExponential(2)}${v === null ? '' : `, validation ${v.toExponential(2)}`}`,
               increment: (100 * (latest.iter - reported)) / settings.maxIters,
             });
             reported = latest.iter;
@@ -138,6 +143,7 @@ async function run(
                   iter: s.iter,
                   observedMse: s.observedMse,
                   validationError: finiteOrNull(s.validationError),
+                  refit: s.refit,
                 });
                 if (s.singularValues) spectrum = toWireSpectrum(s.iter, s.singularValues);
                 if (Date.now() - last >= FLUSH_MS || s.singularValues) flush();
@@ -156,7 +162,9 @@ async function run(
     const o = placed.value;
     const final: LinRfmFinal = {
       converged: o.converged,
+      stopReason: o.stopReason,
       iterations: o.iterations,
+      refitIterations: o.refitIterations,
       observedMse: o.observedMse,
       validationError: finiteOrNull(o.validationError),
       rankEstimate: o.rankEstimate,
@@ -169,12 +177,14 @@ async function run(
     panel.completed = { values: o.completed, rows: matrix.rows, cols: matrix.cols, source: uri };
     panel.post({ type: 'finished', final });
     ctx.log.info(
-      `linrfm: ${file}: ${o.converged ? 'converged' : 'NOT converged'} after ${o.iterations} iterations (observed MSE ${o.observedMse}, validation ${o.validationError ?? '-'}, rank estimate ${o.rankEstimate}) in ${o.seconds.toFixed(2)} s on ${placed.reason}`,
+      `linrfm: ${file}: ${o.converged ? 'converged' : 'NOT converged'} after ${o.iterations} iterations (${o.stopReason}; refit ${o.refitIterations}; observed MSE ${o.observedMse}, validation ${o.validationError ?? '-'}, rank estimate ${o.rankEstimate}) in ${o.seconds.toFixed(2)} s on ${placed.reason}`,
     );
     return {
       ...info,
       converged: o.converged,
+      stopReason: o.stopReason,
       iterations: o.iterations,
+      refitIterations: o.refitIterations,
       observedMse: o.observedMse,
       validationError: final.validationError,
       rankEstimate: o.rankEstimate,
@@ -182,6 +192,7 @@ async function run(
       reason: placed.reason,
       device: o.device,
       seconds: o.seconds,
+      report: o.report,
     };
   } catch (e) {
     const cancelled = e instanceof CancelledError || abort.signal.aborted;

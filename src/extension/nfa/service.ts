@@ -51,6 +51,7 @@ import { baseName, displayPath, exists, loaderName, readDatasetFile, readHead, t
 import { datasetFilter, pickDatasetFile } from '../host/prompts';
 import { reportError } from '../host/commands';
 import type { Ctx } from '../ctx';
+import { RememberedViews } from '../host/viewMemory';
 import { openWeightsUri } from '../host/weightsFile';
 import type { NfaPanel, NfaPanels } from './panel';
 
@@ -126,18 +127,9 @@ export class NfaService {
     private readonly ctx: Ctx,
   ) {}
 
-  /**
-   * The workspace state also keeps each view's inputs by title: the page's own state reaches the
-   * workbench's storage only when it next saves (it may not before a reload or a closing browser tab);
-   * the tab and its title are restored more reliably.
-   */
-  private static readonly REMEMBERED = 'featureLens.nfa.views';
-
-  private remember(state: NfaPanelState): void {
-    const kept = (this.ctx.memory.get<NfaPanelState[]>(NfaService.REMEMBERED) ?? []).filter(
-      (s) => s.title !== state.title,
-    );
-    void this.ctx.memory.update(NfaService.REMEMBERED, [state, ...kept].slice(0, 20));
+  /** Each view's inputs by tab title in the workspace state (see host/viewMemory.ts). */
+  private get views(): RememberedViews<NfaPanelState> {
+    return new RememberedViews(this.ctx.memory, 'featureLens.nfa.views');
   }
 
   /** The form's choices per weights file URI (at most FORMS_KEPT files, the latest first). */
@@ -319,10 +311,6 @@ export class NfaService {
     return { datasets: [...fits, ...unknown], otherWidths };
   }
 
-  private recall(title: string): NfaPanelState | undefined {
-    return this.ctx.memory.get<NfaPanelState[]>(NfaService.REMEMBERED)?.find((s) => s.title === title);
-  }
-
   /**
    * featureLens.computeNfa: without `data` and `target` the view opens with its form (everything in one
    * step) and this resolves once the form's first computation is shown, or to undefined when the view is
@@ -428,16 +416,13 @@ export class NfaService {
    */
   async revive(webviewPanel: vscode.WebviewPanel, state: NfaPanelState | undefined): Promise<NfaReport | undefined> {
     const panel = this.panels.adopt(webviewPanel);
-    state = parseState(NfaPanelStateSchema, state) ?? parseState(NfaPanelStateSchema, this.recall(webviewPanel.title));
-    if (!state) {
-      this.ctx.log.warn('nfa: a view came back after a reload without its inputs');
-      panel.post({
-        type: 'failed',
-        message:
-          'This NFA view cannot be shown again: its inputs were not saved before the window closed. Run "Neural Feature Ansatz of Weights…" on the weights file again.',
-      });
-      return undefined;
-    }
+    state = this.views.revived(NfaPanelStateSchema, state, webviewPanel.title, {
+      view: 'NFA',
+      rerun: '"Neural Feature Ansatz of Weights…" on the weights file',
+      log: this.ctx.log,
+      lost: (message) => panel.post({ type: 'failed', message }),
+    });
+    if (!state) return undefined;
     webviewPanel.title = state.title;
     const files = [state.weights, state.data, ...(state.init ? [state.init] : [])].map((u) => vscode.Uri.parse(u));
     if (state.test) files.push(vscode.Uri.parse(state.test));
@@ -499,7 +484,7 @@ export class NfaService {
       // Saved before computing, so a reload while the AGOPs run still brings the view back.
       if (job.revive) {
         panel.post({ type: 'persist', state: job.revive });
-        this.remember(job.revive);
+        this.views.remember(job.revive);
       }
     }
     const started = Date.now();

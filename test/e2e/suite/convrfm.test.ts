@@ -3,59 +3,34 @@
 // the view comes back after a window reload (its registered serializer, called as VS Code does) by
 // fitting the same file again; a revived view whose file is gone, or that has no state, says why.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FeatureLensApi } from '../../../src/extension/extension';
 import type { ConvRfmReport } from '../../../src/core/rfm/conv-report';
 import type { ConvRfmView } from '../../../src/protocol/convrfm';
+import { cliJson, ext, workspaceFile } from './extensionApi';
 
-const EXT_ID = 'feature-lens.feature-lens';
 const FIXTURE = 'conv_images.npz';
 /** The options of both runs: the CPU placement, so the panel and the CLI compute in float64 alike. */
 const OPTIONS = { target: 'y', patch: 3, iters: 2, seed: 3, backend: 'cpu' } as const;
 
-function ext(): vscode.Extension<FeatureLensApi> {
-  const e = vscode.extensions.getExtension<FeatureLensApi>(EXT_ID);
-  assert.ok(e, `${EXT_ID} is installed`);
-  return e;
-}
+const ws = (name: string): vscode.Uri => workspaceFile('convrfm-fixtures', name);
 
-function ws(name: string): vscode.Uri {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the e2e driver opens a workspace folder');
-  return vscode.Uri.joinPath(folder.uri, 'convrfm-fixtures', name);
-}
-
-function cliConvRfm(data: vscode.Uri): ConvRfmReport {
-  const out = path.join(os.tmpdir(), `fl-convrfm-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-  const r = spawnSync(
-    process.execPath,
-    [
-      path.join(ext().extensionPath, 'dist', 'cli.js'),
-      'convrfm',
-      data.fsPath,
-      '--target',
-      OPTIONS.target,
-      '--patch',
-      String(OPTIONS.patch),
-      '--iters',
-      String(OPTIONS.iters),
-      '--seed',
-      String(OPTIONS.seed),
-      '--backend',
-      OPTIONS.backend,
-      '--json',
-      out,
-      '--quiet',
-    ],
-    { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(fs.readFileSync(out, 'utf8'));
-}
+const cliConvRfm = (data: vscode.Uri): ConvRfmReport =>
+  cliJson<ConvRfmReport>([
+    'convrfm',
+    data.fsPath,
+    '--target',
+    OPTIONS.target,
+    '--patch',
+    String(OPTIONS.patch),
+    '--iters',
+    String(OPTIONS.iters),
+    '--seed',
+    String(OPTIONS.seed),
+    '--backend',
+    OPTIONS.backend,
+    '--quiet',
+  ]);
 
 const close = (a: number | null, b: number | null, what: string, tol = 1e-9) => {
   if (a === null || b === null) return assert.equal(a, b, what);

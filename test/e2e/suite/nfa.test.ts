@@ -1,23 +1,19 @@
 // Weights and the NFA in a real VS Code: the weights editor command, the NFA command against the CLI
 // and PyTorch, hostile files, and the training lab. Fixtures are copied into the test workspace first.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadDataset } from '../../../src/core/data/index';
 import { trainingTargets, trainMlp } from '../../../src/core/nfa/train';
 import { modularTask } from '../../../src/core/data/modular';
-import type { FeatureLensApi } from '../../../src/extension/extension';
 import type { LabTrainResult } from '../../../src/extension/nfa/lab';
 import type { NfaCorrelations } from '../../../src/core/nfa/correlation';
 import type { NfaReport } from '../../../src/core/nfa/report';
 import type { InspectWeightsResult } from '../../../src/extension/weights';
 import type { NfaLabPanelState } from '../../../src/protocol/nfaLab';
 import type { NfaPanelState } from '../../../src/protocol/nfa';
+import { cliJson, ext, workspaceFile } from './extensionApi';
 
-const EXT_ID = 'feature-lens.feature-lens';
 const FIXTURES = [
   'mlp.pt',
   'mlp.safetensors',
@@ -32,17 +28,7 @@ const FIXTURES = [
   'evil_nested_checkpoint.pt',
 ];
 
-function ext(): vscode.Extension<FeatureLensApi> {
-  const e = vscode.extensions.getExtension<FeatureLensApi>(EXT_ID);
-  assert.ok(e, `${EXT_ID} is installed`);
-  return e;
-}
-
-function ws(name: string): vscode.Uri {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the e2e driver opens a workspace folder');
-  return vscode.Uri.joinPath(folder.uri, 'nfa-fixtures', name);
-}
+const ws = (name: string): vscode.Uri => workspaceFile('nfa-fixtures', name);
 
 async function capturing<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: string[] }> {
   const errors: string[] = [];
@@ -60,24 +46,7 @@ async function capturing<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: 
 }
 
 function cliNfa(weights: vscode.Uri, data: vscode.Uri, extra: string[] = []): NfaReport {
-  const out = path.join(os.tmpdir(), `fl-nfa-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-  const r = spawnSync(
-    process.execPath,
-    [
-      path.join(ext().extensionPath, 'dist', 'cli.js'),
-      'nfa',
-      weights.fsPath,
-      data.fsPath,
-      '--target',
-      'y',
-      '--json',
-      out,
-      ...extra,
-    ],
-    { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(fs.readFileSync(out, 'utf8'));
+  return cliJson<NfaReport>(['nfa', weights.fsPath, data.fsPath, '--target', 'y', ...extra]);
 }
 
 /** The PyTorch reference (test/fixtures/weights/make_weights.py writes expected.json). */

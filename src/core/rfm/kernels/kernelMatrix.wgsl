@@ -14,6 +14,10 @@
 //
 // KERNEL: 0 Laplace exp(-r/L); 1 Gaussian exp(-r^2/(2L^2)); 2 and 3 are the gradient weights
 // k/(L r) (Laplace) and k/L^2 (Gaussian) with terms at r < 1e-10 set to 0 (docs/science.md §1).
+// SYMMETRIC = 1 (K(X, X) in one tile: A = B, aCol4 = 0, rowsA = rowsB): only blocks on or above the
+// diagonal are computed, and each block above it is also written transposed into its mirror, so half
+// the distances and exponentials are evaluated. The mirrored values equal what the mirror block would
+// compute ((a - b)^2 = (b - a)^2 summed in the same order), so K is bit-identical either way.
 // Limits: rowsA * ldOut * 4 bytes must fit maxStorageBufferBindingSize; the caller tiles rows.
 
 struct Params {
@@ -28,6 +32,7 @@ struct Params {
 }
 
 override KERNEL: u32 = 0u;
+override SYMMETRIC: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> AT: array<vec4f>;
@@ -54,7 +59,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let iBlock = gid.y;
   let i0 = iBlock * 8u;
   let j0 = jBlock * 8u;
-  if (i0 >= p.rowsA || j0 >= p.ldOut) {
+  if (i0 >= p.rowsA || j0 >= p.ldOut || (SYMMETRIC == 1u && j0 < i0)) {
     return;
   }
   var accLo: array<vec4f, 8>;
@@ -88,8 +93,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       for (var jj = 0u; jj < 4u; jj++) {
         let jLo = j0 + jj;
         let jHi = j0 + 4u + jj;
-        outK[base + jj] = select(0.0, kernelValue(accLo[ii][jj]), jLo < p.rowsB);
-        outK[base + 4u + jj] = select(0.0, kernelValue(accHi[ii][jj]), jHi < p.rowsB);
+        let vLo = select(0.0, kernelValue(accLo[ii][jj]), jLo < p.rowsB);
+        let vHi = select(0.0, kernelValue(accHi[ii][jj]), jHi < p.rowsB);
+        outK[base + jj] = vLo;
+        outK[base + 4u + jj] = vHi;
+        if (SYMMETRIC == 1u && j0 > i0) {
+          if (jLo < p.rowsA) {
+            outK[jLo * p.ldOut + i] = vLo;
+          }
+          if (jHi < p.rowsA) {
+            outK[jHi * p.ldOut + i] = vHi;
+          }
+        }
       }
     }
   }

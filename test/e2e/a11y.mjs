@@ -285,6 +285,13 @@ export async function a11yScenario({ ctx, url, theme, results, log }) {
   assert.ok(!(await ncView.locator('#card-nfm').isVisible()), 'the NFA maps are not shown under the collapse tab');
   await scan(ncView, 'nfa-collapse');
 
+  // Run Deep RFM on the same rows (explorer menu, then the label column): both curves in the collapse view.
+  await explorerAction(page, 'collapse_train.csv', /^Run Deep RFM/);
+  await answer(page, 'Run Deep RFM: target', 'y');
+  const deep = await viewWith(page, 'body[data-entry="collapse"][data-ready="1"]', 240000);
+  assert.equal(await deep.locator('#nc-table tbody tr').count(), 9, 'the input and 8 layers');
+  await scan(deep, 'deep-rfm');
+
   // Grokking lab, as it opens (this and the NFA form above were added after the last e2e run of issue
   // 12: not yet run there).
   await palette(page, 'Feature Lens: Open Grokking Lab');

@@ -25,7 +25,7 @@ import { createPanel, WebviewHost } from '../host/webviewHost';
 import { openWeightsUri, WEIGHT_EXTENSIONS } from '../host/weightsFile';
 import {
   classLabels,
-  DEEP_RFM_DEFAULTS,
+  deepRfmSettings,
   deepRfmCurve,
   heldOutLabels,
   networkCollapse,
@@ -101,13 +101,6 @@ export interface DeepRfmReports {
   control: unknown;
 }
 
-function intArg(x: unknown, where: string, min: number, max: number): number | undefined {
-  if (x === undefined) return undefined;
-  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max)
-    throw new InputError(`${where}: expected an integer ${min}..${max}, got ${JSON.stringify(x)}`);
-  return x;
-}
-
 export class CollapseViews {
   /** The last view opened (tests). */
   latest: CollapsePanel | undefined;
@@ -175,14 +168,10 @@ export class CollapseViews {
   /** *Run Deep RFM*: both curves (with the AGOP step and the random-features control) in one chart. */
   async deepRfm(uri: vscode.Uri, args: DeepRfmArgs = {}, into?: CollapsePanel): Promise<DeepRfmReports | undefined> {
     const where = 'featureLens.runDeepRfm';
-    const settings = {
-      depth: intArg(args.depth, `${where} depth`, 1, 64) ?? DEEP_RFM_DEFAULTS.depth,
-      width: intArg(args.width, `${where} width`, 1, 8192) ?? DEEP_RFM_DEFAULTS.width,
-      bandwidth: args.bandwidth ?? DEEP_RFM_DEFAULTS.bandwidth,
-      seed: intArg(args.seed, `${where} seed`, 0, 2 ** 31 - 1) ?? DEEP_RFM_DEFAULTS.seed,
-    };
-    if (typeof settings.bandwidth !== 'number' || !(settings.bandwidth > 0) || !Number.isFinite(settings.bandwidth))
-      throw new InputError(`${where} bandwidth: expected a positive number, got ${JSON.stringify(args.bandwidth)}`);
+    const settings = deepRfmSettings(
+      { depth: args.depth, width: args.width, bandwidth: args.bandwidth, seed: args.seed },
+      where,
+    );
     const choice = this.ctx.backend(args.backend, `${where} backend`);
     const target = await this.target(uri, args.target, 'Run Deep RFM: target');
     if (target === undefined) return undefined;

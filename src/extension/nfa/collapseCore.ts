@@ -9,7 +9,8 @@ import type { ConvNet } from '../../core/nfa/convnet';
 import type { Dataset } from '../../core/data/dataset';
 import type { BackendChoice } from '../../core/compute';
 import { collapseReport, collapseStudy } from '../../core/nfa/collapse';
-import { hostCollapseCompute } from '../../core/node';
+import { hostCollapseCompute, hostDeepRfm } from '../../core/node';
+import { deepRfmToJson, parseDeepRfmOptions } from '../../core/rfm/deep';
 
 /** NC1, classic NC1, NC2 of one set of rows (SCIENCE.md §7). */
 export interface Nc {
@@ -77,10 +78,6 @@ export function heldOutLabels(
   return Int32Array.from(d.y, (v) => index[v] ?? -1);
 }
 
-const pending = (what: string): never => {
-  throw new Error(`${what}: the neural-collapse core is not part of this build yet`);
-};
-
 /** Per-layer NC of `net` on `train` (and `test`): core/nfa/collapse.ts collapseStudy. */
 export async function networkCollapse(
   net: Mlp | ConvNet,
@@ -133,9 +130,27 @@ export async function deepRfmCurve(
   settings: DeepRfmSettings,
   progress: Progress,
 ): Promise<DeepRfmCurve> {
-  void [data, settings, progress];
-  return pending('deep-rfm');
+  const placed = await hostDeepRfm(data, settings, {
+    choice: progress.choice,
+    signal: progress.signal,
+    onLayer: (l) => progress.onLayer?.(l.layer + 1, settings.depth + 1, l),
+    onFallback: (from, e, next) =>
+      progress.onFallback?.(`${from} failed (${e.message})${next ? `; trying ${next}` : ''}`),
+  });
+  const r = placed.value;
+  return {
+    layers: r.layers.map((l) => ({ nc1: l.nc1, nc1Classic: l.nc1Classic, nc2: l.nc2 })),
+    report: deepRfmToJson(r),
+    device: `${r.backend} (${r.device}), ${placed.reason}`,
+  };
 }
 
-/** The CLI's defaults for `deep-rfm` (SCIENCE.md §7: width 512, L = 2, 8 layers). */
-export const DEEP_RFM_DEFAULTS = { depth: 8, width: 512, bandwidth: 2, seed: 0 } as const;
+/** The command's Deep RFM settings, checked as the CLI checks its flags (defaults: the CLI's). */
+export function deepRfmSettings(
+  raw: Partial<Omit<DeepRfmSettings, 'agop'>>,
+  where: string,
+): Omit<DeepRfmSettings, 'agop'> {
+  const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const { depth, width, bandwidth, seed } = parseDeepRfmOptions(given, (k) => `${where} ${k}`);
+  return { depth, width, bandwidth, seed };
+}

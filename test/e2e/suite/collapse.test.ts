@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { loadDataset } from '../../../src/core/data/index';
 import { mlpToSafetensors, trainingTargets, trainMlp } from '../../../src/core/nfa/train';
 import type { FeatureLensApi } from '../../../src/extension/extension';
-import type { CheckpointsView, WireNc } from '../../../src/protocol/collapse';
+import type { CheckpointsView, DeepRfmView, WireNc } from '../../../src/protocol/collapse';
 
 const EXT_ID = 'feature-lens.feature-lens';
 const FIXTURES = ['collapse_net.pt', 'collapse_train.csv', 'collapse_test.csv', 'collapse_expected.json'];
@@ -53,6 +53,11 @@ interface CollapseJson {
   classes: string[];
   input: JsonLayer;
   layers: JsonLayer[];
+}
+
+interface DeepRfmJson {
+  agop: boolean;
+  layers: (JsonNc & { layer: number })[];
 }
 
 const close = (a: number, b: number | null, tol: number, what: string) =>
@@ -268,5 +273,55 @@ suite('Neural collapse', () => {
       row.forEach((v, j) => close(v, before.nc1[i][j], 1e-4, `checkpoint ${i} layer ${j}`)),
     );
     panel.dispose();
+  });
+
+  test('Run Deep RFM: both curves equal the CLI with and without --no-agop, and only the AGOP step collapses', async () => {
+    const settings = { depth: 4, width: 64, bandwidth: 2, seed: 1 };
+    const reports = await vscode.commands.executeCommand<{ agop: DeepRfmJson; control: DeepRfmJson }>(
+      'featureLens.runDeepRfm',
+      ws('collapse_train.csv'),
+      { target: 'y', ...settings, backend: 'cpu' },
+    );
+    const panel = api().nfa.collapse.latest;
+    assert.ok(panel?.shown, panel?.failure ?? 'no view');
+    const v = panel.shown as DeepRfmView;
+    assert.equal(v.kind, 'deepRfm');
+    assert.equal(panel.progress.length, 2 * (settings.depth + 1), 'one progress step per layer of each curve');
+    const flags = (agop: boolean) => [
+      ws('collapse_train.csv').fsPath,
+      '--target',
+      'y',
+      '--depth',
+      String(settings.depth),
+      '--width',
+      String(settings.width),
+      '--bandwidth',
+      String(settings.bandwidth),
+      '--seed',
+      String(settings.seed),
+      '--backend',
+      'cpu',
+      ...(agop ? [] : ['--no-agop']),
+    ];
+    for (const [agop, curve, report] of [
+      [true, v.withAgop, reports?.agop],
+      [false, v.withoutAgop, reports?.control],
+    ] as const) {
+      const want = cli('deep-rfm', flags(agop)) as unknown as DeepRfmJson;
+      assert.equal(want.agop, agop);
+      assert.equal(report?.agop, agop, 'the command resolves to the same report');
+      assert.equal(curve.length, settings.depth + 1, 'layer 0 (the input) and one per layer');
+      want.layers.forEach((l, i) => {
+        assert.equal(l.layer, i);
+        sameNc(curve[i], l, 1e-9, `${agop ? 'agop' : 'control'} layer ${i}`);
+        close(report!.layers[i].nc1 ?? NaN, l.nc1, 1e-12, `report layer ${i}`);
+      });
+    }
+    // Layer 0 is the input for both; the AGOP step collapses further than random features alone.
+    close(v.withAgop[0].nc1, v.withoutAgop[0].nc1, 1e-12, 'same input');
+    assert.ok(
+      v.withAgop[settings.depth].nc1 < v.withoutAgop[settings.depth].nc1,
+      `NC1 at the last layer: ${v.withAgop[settings.depth].nc1} with AGOP, ${v.withoutAgop[settings.depth].nc1} without`,
+    );
   });
 });

@@ -226,10 +226,19 @@ export class GpuContext {
     op.buffers.push(...keep);
   }
 
-  /** Submits enc plus copies of the given ranges (f32 element offsets/counts) and returns them as float64. */
-  async readBack(op: GpuOp, enc: GPUCommandEncoder, ranges: [GPUBuffer, number, number][]): Promise<Float64Array[]> {
+  /**
+   * Submits enc plus copies of the given ranges (f32 element offsets/counts) and returns them as
+   * float64. `reuse` (a MAP_READ | COPY_DST buffer of the op, large enough) is mapped instead of a
+   * fresh staging buffer and kept: loops that read back every step (CG) skip a buffer per step.
+   */
+  async readBack(
+    op: GpuOp,
+    enc: GPUCommandEncoder,
+    ranges: [GPUBuffer, number, number][],
+    reuse?: GPUBuffer,
+  ): Promise<Float64Array[]> {
     const total = ranges.reduce((s, r) => s + r[2], 0);
-    const staging = this.buffer(op, total * 4, USAGE_MAP_READ | USAGE_COPY_DST, 'readback');
+    const staging = reuse ?? this.buffer(op, total * 4, USAGE_MAP_READ | USAGE_COPY_DST, 'readback');
     let at = 0;
     for (const [buf, offset, count] of ranges) {
       enc.copyBufferToBuffer(buf, offset * 4, staging, at * 4, count * 4);
@@ -243,7 +252,7 @@ export class GpuContext {
     }
     const f = new Float32Array(staging.getMappedRange().slice(0, total * 4));
     staging.unmap();
-    this.release(op, staging);
+    if (!reuse) this.release(op, staging);
     const out: Float64Array[] = [];
     at = 0;
     for (const [, , count] of ranges) {

@@ -10,6 +10,7 @@ import {
   GpuContext,
   USAGE_COPY_DST,
   USAGE_COPY_SRC,
+  USAGE_MAP_READ,
   USAGE_STORAGE,
   grid1d,
   roundUp,
@@ -165,6 +166,8 @@ export class WebGpuBackend implements Backend {
     const variant = kernelVariant(kernel, false);
     const pts = this.uploadPointsT(op, X, 'train points (transposed)');
     let tiles: { r0: number; rows: number; buf: GPUBuffer }[] | null = null;
+    // The stored-K product's buffers, kept across CG iterations (one set per column count).
+    let scratch: ProductScratch | null = null;
     const subset = (idx: Int32Array | null, label: string): PointsT =>
       idx ? this.uploadPointsT(op, rowsOf(X, idx), label) : pts;
     const done = (p: PointsT): void => {
@@ -181,7 +184,13 @@ export class WebGpuBackend implements Backend {
         return out;
       },
       times: async (a, b, p, c) => {
-        if (!a && !b && tiles) return this.storedKTimes(op, tiles, n, pts.ld, p, c);
+        if (!a && !b && tiles) {
+          if (scratch?.c !== c) {
+            if (scratch) this.release(op, scratch.pt, scratch.out, scratch.staging);
+            scratch = this.productScratch(op, n, pts.ld, c);
+          }
+          return this.storedKTimes(op, tiles, n, pts.ld, p, c, scratch);
+        }
         const pa = subset(a, 'batch rows (transposed)'),
           pb = subset(b, 'batch columns (transposed)');
         const out = await this.recomputedKTimes(op, pa, pb, variant, kernel.bandwidth, p, c);
@@ -369,9 +378,21 @@ export class WebGpuBackend implements Backend {
     return tiles;
   }
 
+  /** Buffers of one stored-K product shape: P^T (upload), K P (output) and its staging copy. */
+  private productScratch(op: Op, n: number, ld: number, c: number): ProductScratch {
+    const cPad = roundUp(c, 4);
+    return {
+      c,
+      pt: this.buffer(op, cPad * ld * 4, USAGE_STORAGE | USAGE_COPY_DST, 'CG direction (transposed)'),
+      out: this.buffer(op, n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'K times direction'),
+      staging: this.buffer(op, n * cPad * 4, USAGE_MAP_READ | USAGE_COPY_DST, 'K times direction (readback)'),
+    };
+  }
+
   /**
    * K P with K held on the device (P rounded to f32 like K; splitting P into f32 hi + lo parts was
-   * measured to change neither CG iteration counts nor fitted values, at twice the work).
+   * measured to change neither CG iteration counts nor fitted values, at twice the work). The
+   * buffers are the solve's (scratch): CG calls this every iteration.
    */
   private async storedKTimes(
     op: Op,
@@ -380,10 +401,10 @@ export class WebGpuBackend implements Backend {
     ld: number,
     p: Float64Array,
     c: number,
+    scratch: ProductScratch,
   ): Promise<Float64Array> {
     const { pt, cPad } = columnsT(p, n, c, ld);
-    const ptBuf = this.upload(op, pt, 'CG direction (transposed)');
-    const outBuf = this.buffer(op, n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'K times direction');
+    this.ctx.device.queue.writeBuffer(scratch.pt, 0, pt.buffer, pt.byteOffset, pt.byteLength);
     const enc = this.ctx.device.createCommandEncoder({ label: 'K times P' });
     const pass = enc.beginComputePass({ label: 'K times P' });
     for (const t of tiles) {
@@ -392,14 +413,15 @@ export class WebGpuBackend implements Backend {
         pass,
         kernelTimesCols,
         { rows: t.rows, ld4: ld / 4, cPad4: cPad / 4 },
-        [t.buf, ptBuf, { buffer: outBuf, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }],
+        [t.buf, scratch.pt, { buffer: scratch.out, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }],
         [Math.ceil(t.rows / 4 / 64), cPad / 4],
         { COLUMNS: c === 1 ? 1 : 4 },
       );
     }
     pass.end();
-    const [out] = await this.readBack(op, enc, [[outBuf, 0, n * cPad]]);
-    this.release(op, ptBuf, outBuf);
+    const [out] = await this.ctx.readBack(op, enc, [[scratch.out, 0, n * cPad]], scratch.staging);
+    // Frees this product's uniforms (the scratch buffers stay for the next iteration).
+    this.release(op);
     return dropPadding(out, n, c, cPad);
   }
 
@@ -541,6 +563,13 @@ export class WebGpuBackend implements Backend {
     if (this.disposed) return Promise.reject(new BackendError('webgpu', `${name}: backend already disposed`));
     return this.ctx.run(name, body);
   }
+}
+
+interface ProductScratch {
+  c: number;
+  pt: GPUBuffer;
+  out: GPUBuffer;
+  staging: GPUBuffer;
 }
 
 interface PointsT {

@@ -57,7 +57,7 @@ export const SPEC = {
     backend: {
       type: 'string',
       arg: 'B',
-      help: 'auto (WebGPU when there is an adapter and a lin-RFM WebGPU backend, else the CPU), webgpu or cpu (float64)',
+      help: 'auto (WebGPU when there is an adapter, else the CPU), webgpu or cpu (float64)',
       default: 'auto',
     },
     out: {

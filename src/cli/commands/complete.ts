@@ -119,7 +119,7 @@ export async function run(args: string[]): Promise<number> {
         onProgress: (p) => {
           if (p.iteration % 100 === 0)
             process.stderr.write(
-              `  iteration ${p.iteration}: observed mse ${p.observedMse.toExponential(3)}, validation error ${p.validationError.toExponential(3)}\n`,
+              `  iteration ${p.iteration}: observed mse ${p.observedMse.toExponential(3)}, ${p.refit ? 'refit on every observed entry' : `validation error ${p.validationError.toExponential(3)}`}\n`,
             );
         },
       });

@@ -81,6 +81,13 @@ export class WebGpuBackend implements Backend {
   private readonly maxBinding: number;
   private readonly host = new CpuBackend();
   private readonly iterative: IterativeSolver;
+  /**
+   * The stored K's tile buffers, kept from one solve to the next of the same fit (SolveHints.agopNext)
+   * and overwritten there: allocating (and zero-filling) them per solve cost lavapipe about as much as
+   * computing K (measured at n = 8000: K build 360 ms of process CPU into kept buffers, 610-680 ms
+   * into new ones; n = 4000: 70-190 vs 150-270 ms). Freed after a fit's last solve and on dispose.
+   */
+  private keptK: { n: number; ld: number; tiles: KTile[] } | null = null;
 
   /** `release` gives the context back (a lease's release(), or disposing a context of its own). */
   constructor(
@@ -139,6 +146,7 @@ export class WebGpuBackend implements Backend {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.dropKeptK();
     this.giveBack();
   }
 
@@ -153,7 +161,21 @@ export class WebGpuBackend implements Backend {
       this.iterative.logDirect(r.seconds);
       return r;
     }
-    return this.exclusive('solve', (op) => this.iterative.solve(solver, this.kernelOps(op, X, kernel), Y, reg, hints));
+    // Another solve of the same size follows (the fit's next round): its K reuses this one's buffers.
+    const keep = hints?.agopNext === true;
+    try {
+      return await this.exclusive('solve', (op) =>
+        this.iterative.solve(solver, this.kernelOps(op, X, kernel, keep), Y, reg, hints),
+      );
+    } finally {
+      if (!keep) this.dropKeptK();
+    }
+  }
+
+  private dropKeptK(): void {
+    if (!this.keptK) return;
+    this.ctx.destroyPersistent(...this.keptK.tiles.map((t) => t.buf));
+    this.keptK = null;
   }
 
   /**
@@ -161,11 +183,11 @@ export class WebGpuBackend implements Backend {
    * points go up once; prepare() (CG) keeps K on the device in row tiles when it fits maxDeviceBytes,
    * otherwise every product recomputes its tiles (EigenPro always does: O(n) device memory).
    */
-  private kernelOps(op: Op, X: Mat, kernel: KernelSpec): KernelOps {
+  private kernelOps(op: Op, X: Mat, kernel: KernelSpec, keep = false): KernelOps {
     const n = X.rows;
     const variant = kernelVariant(kernel, false);
     const pts = this.uploadPointsT(op, X, 'train points (transposed)');
-    let tiles: { r0: number; rows: number; buf: GPUBuffer }[] | null = null;
+    let tiles: KTile[] | null = null;
     // The stored-K product's buffers, kept across CG iterations (one set per column count).
     let scratch: ProductScratch | null = null;
     const subset = (idx: Int32Array | null, label: string): PointsT =>
@@ -200,7 +222,7 @@ export class WebGpuBackend implements Backend {
       },
       prepare: async () => {
         if (tiles || n * pts.ld * 4 > this.opts.maxDeviceBytes) return;
-        tiles = this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth);
+        tiles = this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth, keep);
         await this.sync();
       },
     };
@@ -354,27 +376,33 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  /** K(X, X) kept on the device in row tiles that each fit one binding. */
-  private kernelTilesOnDevice(
-    op: Op,
-    pts: PointsT,
-    variant: KernelVariant,
-    bandwidth: number,
-  ): { r0: number; rows: number; buf: GPUBuffer }[] {
+  /**
+   * K(X, X) kept on the device in row tiles that each fit one binding: into the previous solve's
+   * buffers when they have this shape (keptK), else into new ones, kept for the next solve when
+   * `keep` (persistent) or the op's.
+   */
+  private kernelTilesOnDevice(op: Op, pts: PointsT, variant: KernelVariant, bandwidth: number, keep = false): KTile[] {
     const tileRows = this.rowsPerBinding(pts.ld);
-    const tiles: { r0: number; rows: number; buf: GPUBuffer }[] = [];
+    const kept = this.keptK?.n === pts.n && this.keptK.ld === pts.ld ? this.keptK.tiles : null;
+    if (!kept && keep) this.dropKeptK();
+    const tiles: KTile[] = [];
     const enc = this.ctx.device.createCommandEncoder({ label: 'kernel matrix' });
     const pass = enc.beginComputePass({ label: 'kernel matrix' });
     // One tile holds all of K: its upper half is computed and mirrored (kernelMatrix.wgsl SYMMETRIC).
     const symmetric = pts.n <= tileRows;
     for (let r0 = 0; r0 < pts.n; r0 += tileRows) {
       const rows = Math.min(tileRows, pts.n - r0);
-      const buf = this.buffer(op, rows * pts.ld * 4, USAGE_STORAGE, `kernel rows ${r0}..${r0 + rows}`);
+      const bytes = rows * pts.ld * 4,
+        label = `kernel rows ${r0}..${r0 + rows}`;
+      const buf =
+        kept?.[tiles.length].buf ??
+        (keep ? this.ctx.persistent(bytes, USAGE_STORAGE, label) : this.buffer(op, bytes, USAGE_STORAGE, label));
       this.encodeKernelMatrix(op, pass, pts, r0, rows, pts, buf, variant, bandwidth, symmetric);
       tiles.push({ r0, rows, buf });
     }
     pass.end();
     this.ctx.device.queue.submit([enc.finish()]);
+    if (keep && !kept) this.keptK = { n: pts.n, ld: pts.ld, tiles };
     return tiles;
   }
 
@@ -396,7 +424,7 @@ export class WebGpuBackend implements Backend {
    */
   private async storedKTimes(
     op: Op,
-    tiles: { r0: number; rows: number; buf: GPUBuffer }[],
+    tiles: KTile[],
     n: number,
     ld: number,
     p: Float64Array,
@@ -563,6 +591,12 @@ export class WebGpuBackend implements Backend {
     if (this.disposed) return Promise.reject(new BackendError('webgpu', `${name}: backend already disposed`));
     return this.ctx.run(name, body);
   }
+}
+
+interface KTile {
+  r0: number;
+  rows: number;
+  buf: GPUBuffer;
 }
 
 interface ProductScratch {

@@ -177,10 +177,11 @@ export async function hostGramSums(placement: 'host-gpu' | 'host-cpu'): Promise<
 
 /**
  * lin-RFM's matrix-completion backend of a host placement: the leased Dawn device (linrfm/webgpu.ts), or
- * the float64 CPU backend yielding between iterations. Dispose it when done (gives the device back).
+ * the float64 CPU backend handing the event loop back every ~10 ms. Dispose it when done (gives the device back).
  */
 export async function hostLinRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<LinRfmBackend> {
-  if (placement === 'host-cpu') return yielding<LinRfmBackend>(new CpuLinRfmBackend(), yieldToEventLoop);
+  if (placement === 'host-cpu')
+    return yielding<LinRfmBackend>(new CpuLinRfmBackend({ yieldNow: yieldToEventLoop }), yieldToEventLoop);
   return onHostGpu((l) => WebGpuLinRfmBackend.leased(l));
 }
 

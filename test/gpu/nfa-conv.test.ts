@@ -1,6 +1,7 @@
-// The conv-network NFA on WebGPU (convForward, convActPool, convActPoolBackward, convBackwardInput,
-// convGram kernels) against the CPU float64 oracle: outputs, the output-gradient Grams per layer for
-// every activation and stride/padding/pooling variant, row batching, and the correlations of computeNfa.
+// The conv-network NFA on WebGPU (convForward, convActPool, convRouteBackward, convActPoolBackward,
+// convBackwardInput, convGram kernels) against the CPU float64 oracle: outputs, the output-gradient Grams per
+// layer for every activation and stride/padding/pooling variant (overlapping windows and not, channel
+// blocks and partial position tiles), row batching with reused buffers, and the correlations of computeNfa.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hostGpu } from '../../src/core/node';

@@ -57,7 +57,7 @@ export const SPEC = {
     backend: {
       type: 'string',
       arg: 'B',
-      help: 'auto (WebGPU when there is an adapter and a lin-RFM WebGPU backend, else the CPU), webgpu or cpu (float64)',
+      help: 'auto (WebGPU when there is an adapter, else the CPU), webgpu or cpu (float64)',
       default: 'auto',
     },
     out: {
@@ -119,7 +119,7 @@ export async function run(args: string[]): Promise<number> {
         onProgress: (p) => {
           if (p.iteration % 100 === 0)
             process.stderr.write(
-              `  iteration ${p.iteration}: observed mse ${p.observedMse.toExponential(3)}, validation error ${p.validationError.toExponential(3)}\n`,
+              `  iteration ${p.iteration}: observed mse ${p.observedMse.toExponential(3)}, ${p.refit ? 'refit on every observed entry' : `validation error ${p.validationError.toExponential(3)}`}\n`,
             );
         },
       });

@@ -1,9 +1,12 @@
-// Conv networks of the NFA on a GPUDevice (docs/science.md §6): batched forward (convForward, convActPool) and,
-// for the patch-AGOP, the gradients of every network output back through the layers (convActPoolBackward,
-// convBackwardInput) with the k x k Grams of the gradients at each layer's convolution output summed on
-// the device in segments (convGram). Images are batched so no per-batch buffer exceeds maxBatchBytes; the
-// float64 host adds the segments and batches. The patch-AGOP itself, W^T H W, is formed on the host
-// (compute.ts), so device arithmetic (f32) touches only the gradients.
+// Conv networks of the NFA on a GPUDevice (docs/science.md §6): batched forward (convForward, convActPool, which
+// also records each max-pool window's argmax) and, for the patch-AGOP, the gradients of every network output
+// back through the layers (convRouteBackward through the recorded argmax when pool windows do not overlap,
+// convActPoolBackward when they do; convBackwardInput) with the k x k Grams of the gradients at each layer's
+// convolution output summed on the device in segments (convGram). Images are batched so no per-batch buffer
+// exceeds maxBatchBytes, and the batch buffers are reused from batch to batch; the float64 host adds the
+// segments and batches. The patch-AGOP itself, W^T H W, is formed on the host (compute.ts), so device
+// arithmetic (f32) touches only the gradients. The convolutions are register-tiled for lavapipe, where
+// loads rather than multiply-adds set the speed (see kernels/convBackwardInput.wgsl).
 import { BackendError } from '../errors';
 import { USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, type GpuContext, type GpuOp } from '../gpu/context';
 import { mat, type Mat } from '../mat';

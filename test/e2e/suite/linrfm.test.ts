@@ -183,6 +183,25 @@ suite('lin-RFM: Complete Matrix', () => {
     assertSameAsCli(r, () => cliComplete(input.fsPath, 1, 3000));
   });
 
+  test('with backend auto it runs where the placement puts it (WebGPU in the host when there is an adapter) and says so', async () => {
+    const r = await vscode.commands.executeCommand<CompleteMatrixResult>(
+      'featureLens.completeMatrix',
+      example('lowrank.npy'),
+      { alpha: 1, backend: 'auto' },
+    );
+    assert.ok(r);
+    assert.ok(['host-gpu', 'host-cpu'].includes(r.placement), r.placement);
+    console.log(
+      `      ran on ${r.reason} (${r.device}): ${r.iterations} + ${r.refitIterations} iterations in ${r.seconds.toFixed(2)} s`,
+    );
+    assert.equal(r.converged, true, `${r.reason}: validation error ${r.validationError}`);
+    assert.equal(r.rankEstimate, 3);
+    const f = ext().exports.linrfm.latest!.final!;
+    assert.equal(f.reason, r.reason);
+    assert.equal(f.device, r.device);
+    assert.ok(r.reason.length > 0 && r.device.length > 0);
+  });
+
   test('below the sample-complexity threshold the panel says NOT converged, as the CLI does', async () => {
     // 60 x 40 of rank 3 has 291 degrees of freedom; 6% observed is ~144 entries.
     const input = await writeNpy('too-few.npy', lowRank(60, 40, 3, 0.06, 5), 60, 40);

@@ -233,8 +233,8 @@ export function hostCollapseCompute(
 }
 
 /** Host placements of `feature` for `choice` (the CLI and the host side of the extension). */
-export function hostPlan(feature: ComputeFeature, choice: BackendChoice): ('host-gpu' | 'host-cpu')[] {
-  return planPlacements(feature, choice, { page: false }) as ('host-gpu' | 'host-cpu')[];
+export function hostPlan(feature: ComputeFeature, choice: BackendChoice, work?: number): ('host-gpu' | 'host-cpu')[] {
+  return planPlacements(feature, choice, { page: false }, work) as ('host-gpu' | 'host-cpu')[];
 }
 
 /**

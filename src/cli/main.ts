@@ -79,7 +79,8 @@ const commands: Record<string, Command> = {
 };
 
 function usage(): string {
-  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return `usage: feature-lens <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nfeature-lens <command> --help for a command's options; feature-lens --version for the version.`;
 }
 

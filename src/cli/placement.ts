@@ -25,11 +25,12 @@ export async function runOnHost<B extends { name: string; device: string; dispos
   note: ((line: string) => void) | undefined,
   make: (placement: 'host-gpu' | 'host-cpu') => Promise<B>,
   work: (backend: B) => Promise<T>,
+  size?: number,
 ): Promise<{ value: T; fallback?: string }> {
   let failedMidRun: Error | undefined;
   let fallback: string | undefined;
   const placed = await runPlaced(
-    hostPlan(feature, choice),
+    hostPlan(feature, choice, size),
     async (p, why) => {
       // The process's GPU lease: released here, freed when the process exits.
       const backend = await make(p as 'host-gpu' | 'host-cpu');

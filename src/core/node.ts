@@ -177,10 +177,11 @@ export async function hostGramSums(placement: 'host-gpu' | 'host-cpu'): Promise<
 
 /**
  * lin-RFM's matrix-completion backend of a host placement: the leased Dawn device (linrfm/webgpu.ts), or
- * the float64 CPU backend yielding between iterations. Dispose it when done (gives the device back).
+ * the float64 CPU backend handing the event loop back every ~10 ms. Dispose it when done (gives the device back).
  */
 export async function hostLinRfmBackend(placement: 'host-gpu' | 'host-cpu'): Promise<LinRfmBackend> {
-  if (placement === 'host-cpu') return yielding<LinRfmBackend>(new CpuLinRfmBackend(), yieldToEventLoop);
+  if (placement === 'host-cpu')
+    return yielding<LinRfmBackend>(new CpuLinRfmBackend({ yieldNow: yieldToEventLoop }), yieldToEventLoop);
   return onHostGpu((l) => WebGpuLinRfmBackend.leased(l));
 }
 
@@ -232,8 +233,8 @@ export function hostCollapseCompute(
 }
 
 /** Host placements of `feature` for `choice` (the CLI and the host side of the extension). */
-export function hostPlan(feature: ComputeFeature, choice: BackendChoice): ('host-gpu' | 'host-cpu')[] {
-  return planPlacements(feature, choice, { page: false }) as ('host-gpu' | 'host-cpu')[];
+export function hostPlan(feature: ComputeFeature, choice: BackendChoice, work?: number): ('host-gpu' | 'host-cpu')[] {
+  return planPlacements(feature, choice, { page: false }, work) as ('host-gpu' | 'host-cpu')[];
 }
 
 /**

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  CPU_FIRST_BELOW,
   parseBackendChoice,
   planPlacements,
   PlacementUnavailable,
@@ -18,6 +19,16 @@ test('plans: auto keeps the table order, webgpu only GPU placements, cpu only CP
   assert.deepEqual(planPlacements('rfm', 'cpu', { page: true }), ['page-cpu', 'host-cpu']);
   assert.deepEqual(planPlacements('catapult', 'auto', { page: true, host: false }), ['page-gpu', 'page-cpu']);
   assert.deepEqual(planPlacements('nfa', 'auto', { page: true }), ['host-gpu', 'host-cpu']);
+});
+
+test("auto tries the CPU first on work below the feature's CPU_FIRST_BELOW; an explicit choice is kept", () => {
+  const below = CPU_FIRST_BELOW.linrfm!;
+  assert.deepEqual(planPlacements('linrfm', 'auto', { page: false }, 100 * 100 * 100), ['host-cpu', 'host-gpu']);
+  assert.deepEqual(planPlacements('linrfm', 'auto', { page: false }, below), ['host-gpu', 'host-cpu']);
+  assert.deepEqual(planPlacements('linrfm', 'auto', { page: false }), ['host-gpu', 'host-cpu']);
+  assert.deepEqual(planPlacements('linrfm', 'webgpu', { page: false }, 1), ['host-gpu']);
+  // Features without a threshold keep their table order whatever the work.
+  assert.deepEqual(planPlacements('rfm', 'auto', { page: true }, 1), ['page-gpu', 'host-gpu', 'page-cpu', 'host-cpu']);
 });
 
 test('parseBackendChoice names the field and what was expected', () => {

@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { completeMatrix, rankEstimate, splitObserved, type PartialMatrix } from '../../src/core/linrfm/complete';
+import {
+  completeMatrix,
+  FULL_SPECTRUM_COLS,
+  frobenius2FromGram,
+  rankEstimate,
+  singularValuesFromGram,
+  SPECTRUM_TOP,
+  splitObserved,
+  type PartialMatrix,
+} from '../../src/core/linrfm/complete';
+import { eighSym } from '../../src/core/linalg/eigh';
 import { CpuLinRfmBackend, gramOverRows, ridgeSolveRow } from '../../src/core/linrfm/cpu';
 import { heldOutError, lowRank } from './linrfm-helpers';
 
@@ -95,6 +105,50 @@ test('rankEstimate counts singular values above sqrt(min(10e, 0.25))·‖Ŷ‖_F
   assert.equal(rankEstimate(Float64Array.from([10, 5, 1e-3, 1e-4]), 1e-13), 4);
   assert.equal(rankEstimate(Float64Array.from([10, 5, 1e-3, 1e-4]), 0.5), 1); // capped at 0.5·‖·‖_F ≈ 5.6
   assert.equal(rankEstimate(Float64Array.from([0, 0]), 1e-4), 0);
+});
+
+test('past FULL_SPECTRUM_COLS columns the spectrum is its top SPECTRUM_TOP values, equal to the full one there', () => {
+  // Rank 4 plus small noise, 160 x 150: the full eigendecomposition is the reference.
+  const m = 160;
+  const d = FULL_SPECTRUM_COLS + 22;
+  const { truth } = lowRank(m, d, 4, 0.5, 3);
+  const W = Float64Array.from(truth, (v, i) => v + 1e-3 * Math.sin(7 * i));
+  const G = gramOverRows(W, m, d);
+  const top = singularValuesFromGram(G, d, m);
+  const full = Float64Array.from(eighSym(G, d).values, (v) => Math.sqrt(Math.max(v, 0) * m));
+  assert.equal(top.length, SPECTRUM_TOP);
+  for (let j = 0; j < 4; j++) assert.ok(Math.abs(top[j] - full[j]) <= 1e-9 * full[0], `σ${j}: ${top[j]} vs ${full[j]}`);
+  // ‖W‖_F² from the trace equals Σσ² over the whole spectrum, so the rank estimate is the full one's.
+  const fro2 = frobenius2FromGram(G, d, m);
+  assert.ok(Math.abs(fro2 - full.reduce((a, v) => a + v * v, 0)) < 1e-9 * fro2);
+  assert.equal(rankEstimate(top, 1e-6, fro2), rankEstimate(full, 1e-6));
+  assert.equal(rankEstimate(top, 1e-6, fro2), 4);
+});
+
+test('the paced CPU backend gives the same completion and hands the event loop back within an iteration', async () => {
+  const { matrix } = lowRank(300, 200, 3, 0.3, 5);
+  const problem = splitObserved(matrix, 0.05, 1);
+  let yields = 0;
+  const paced = new CpuLinRfmBackend({
+    sliceMs: 1,
+    yieldNow: () => new Promise((r) => setImmediate(() => (yields++, r()))),
+  });
+  const plain = new CpuLinRfmBackend();
+  const identity = new Float64Array(200 * 200);
+  for (let j = 0; j < 200; j++) identity[j * 200 + j] = 1;
+  for (const b of [paced, plain]) {
+    await b.setProblem(problem);
+    await b.setP(identity);
+  }
+  for (let it = 0; it < 2; it++) {
+    const before = yields;
+    const [a, b] = [await paced.iterate(0.05), await plain.iterate(0.05)];
+    assert.deepEqual(a, b);
+    assert.ok(yields > before, 'no yield inside the iteration');
+    await paced.updateP('gramSquared');
+    await plain.updateP('gramSquared');
+  }
+  assert.deepEqual(await paced.readCompleted('current'), await plain.readCompleted('current'));
 });
 
 test('a cancelled run throws CancelledError', async () => {

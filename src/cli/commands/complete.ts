@@ -124,6 +124,7 @@ export async function run(args: string[]): Promise<number> {
         },
       });
     },
+    matrix.rows * matrix.cols * matrix.cols,
   );
   const top = Array.from(r.singularValues.subarray(0, 8), (s) => s.toPrecision(4)).join(', ');
   say.write(

@@ -2,6 +2,7 @@
 // λ, α, stopping rule, spectrum); a LinRfmBackend (backend.ts) runs each iteration on its device.
 import { CancelledError, InputError } from '../errors';
 import { eighSym, powFromEigen } from '../linalg/eigh';
+import { topEigenpairs } from '../linalg/topEigen';
 import { MAX_FEATURES } from '../limits';
 import { permutation } from '../random';
 import type { LinRfmBackend, LinRfmProblem, ObservedCsr } from './backend';
@@ -99,7 +100,7 @@ export interface CompleteResult {
    * every observed entry put back.
    */
   completed: Float64Array;
-  /** Singular values of `completed`, descending. */
+  /** Singular values of `completed`, descending: all of them up to FULL_SPECTRUM_COLS columns, else the largest SPECTRUM_TOP. */
   singularValues: Float64Array;
   rankEstimate: number;
   /** Per iteration: observedMse and validationError. */
@@ -171,10 +172,26 @@ export function splitObserved(matrix: PartialMatrix, fraction: number, seed: num
   return { rows: m, cols: d, train: csrOf(m, d, train, data), validation: csrOf(m, d, val, data) };
 }
 
-/** Singular values (descending) from the eigenvalues of a Gram matrix G = WᵀW/m: σ = sqrt(m·λ). */
+/** Columns up to which the whole spectrum is computed; above, only the largest SPECTRUM_TOP values. */
+export const FULL_SPECTRUM_COLS = 128;
+export const SPECTRUM_TOP = 64;
+
+/**
+ * Singular values (descending) from the eigenvalues of a Gram matrix G = WᵀW/m: σ = sqrt(m·λ). All d of
+ * them up to FULL_SPECTRUM_COLS columns; beyond, the largest SPECTRUM_TOP by randomized subspace
+ * iteration (linalg/topEigen.ts): a full d x d eigendecomposition took 23 s at d = 1000 on this machine,
+ * held the extension host that long, and a completed low-rank matrix needs only its top.
+ */
 export function singularValuesFromGram(G: Float64Array, d: number, m: number): Float64Array {
-  const { values } = eighSym(G, d);
+  const { values } = d <= FULL_SPECTRUM_COLS ? eighSym(G, d) : topEigenpairs(G, d, SPECTRUM_TOP);
   return Float64Array.from(values, (v) => Math.sqrt(Math.max(v, 0) * m));
+}
+
+/** ‖W‖_F² = m·tr(G) for G = WᵀW/m: the whole spectrum's Σσ², also when only its top was computed. */
+export function frobenius2FromGram(G: Float64Array, d: number, m: number): number {
+  let t = 0;
+  for (let j = 0; j < d; j++) t += G[j * d + j];
+  return t * m;
 }
 
 /**
@@ -182,11 +199,14 @@ export function singularValuesFromGram(G: Float64Array, d: number, m: number): F
  * validation error (floored at 1e-12). A completion with relative error e' is Ŷ = Y + E with
  * ‖E‖₂ ≤ ‖E‖_F ≈ sqrt(e')·‖Y‖_F, so (Weyl) the directions Y lacks stay below that level. The factor 10
  * allows for the small validation subset underestimating the held-out error (measured up to ~6x, README);
- * the cap keeps the leading directions of an unconverged run.
+ * the cap keeps the leading directions of an unconverged run. `fro2` = Σσ² over the whole spectrum
+ * (frobenius2FromGram when `singularValues` holds only the top).
  */
-export function rankEstimate(singularValues: Float64Array, relativeError: number): number {
-  let fro2 = 0;
-  for (const s of singularValues) fro2 += s * s;
+export function rankEstimate(
+  singularValues: Float64Array,
+  relativeError: number,
+  fro2 = singularValues.reduce((a, v) => a + v * v, 0),
+): number {
   if (!(fro2 > 0)) return 0;
   const e = Number.isFinite(relativeError) ? relativeError : 1;
   const level = Math.sqrt(Math.min(Math.max(10 * e, 1e-12), 0.25) * fro2);
@@ -354,7 +374,8 @@ export async function completeMatrix(
   for (const part of [split.train, split.validation])
     for (let i = 0; i < m; i++)
       for (let t = part.rowPtr[i]; t < part.rowPtr[i + 1]; t++) completed[i * d + part.colIdx[t]] = part.values[t];
-  const singularValues = singularValuesFromGram(gramOverRows(completed, m, d), d, m);
+  const completedGram = gramOverRows(completed, m, d);
+  const singularValues = singularValuesFromGram(completedGram, d, m);
   return {
     rows: m,
     cols: d,
@@ -370,7 +391,7 @@ export async function completeMatrix(
     validationError: best,
     completed,
     singularValues,
-    rankEstimate: rankEstimate(singularValues, best),
+    rankEstimate: rankEstimate(singularValues, best, frobenius2FromGram(completedGram, d, m)),
     history,
     seconds: now() - t0,
     device: backend.device,

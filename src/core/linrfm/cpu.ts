@@ -1,6 +1,7 @@
 // The float64 CPU oracle of lin-RFM matrix completion (docs/science.md §8): one LinRfmBackend iteration in
 // plain loops. The WebGPU backend is tested against it.
 import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
+import { Pacer, type PaceOptions } from '../pacer';
 import type { LinRfmBackend, LinRfmPRule, LinRfmProblem, LinRfmStep } from './backend';
 
 /**
@@ -35,18 +36,19 @@ export function ridgeSolveRow(
   return sol;
 }
 
-/** G = WᵀW / m (d x d, symmetric, row-major) of an m x d row-major W. */
-export function gramOverRows(W: Float64Array, m: number, d: number): Float64Array {
-  const G = new Float64Array(d * d);
-  for (let i = 0; i < m; i++) {
-    const r = i * d;
-    for (let j = 0; j < d; j++) {
-      const wj = W[r + j];
-      if (wj === 0) continue;
-      const gj = j * d;
-      for (let k = j; k < d; k++) G[gj + k] += wj * W[r + k];
-    }
+/** Adds row i of the m x d row-major W to the upper triangle of the running sum WᵀW. */
+function addRowToGram(G: Float64Array, W: Float64Array, d: number, i: number): void {
+  const r = i * d;
+  for (let j = 0; j < d; j++) {
+    const wj = W[r + j];
+    if (wj === 0) continue;
+    const gj = j * d;
+    for (let k = j; k < d; k++) G[gj + k] += wj * W[r + k];
   }
+}
+
+/** Scales the upper triangle by 1/m and mirrors it. */
+function finishGram(G: Float64Array, m: number, d: number): Float64Array {
   const inv = m > 0 ? 1 / m : 0;
   for (let j = 0; j < d; j++)
     for (let k = j; k < d; k++) {
@@ -57,23 +59,43 @@ export function gramOverRows(W: Float64Array, m: number, d: number): Float64Arra
   return G;
 }
 
+/** G = WᵀW / m (d x d, symmetric, row-major) of an m x d row-major W. */
+export function gramOverRows(W: Float64Array, m: number, d: number): Float64Array {
+  const G = new Float64Array(d * d);
+  for (let i = 0; i < m; i++) addRowToGram(G, W, d, i);
+  return finishGram(G, m, d);
+}
+
+/** Row i of A·A for a symmetric d x d A, written to row and column i from the diagonal on. */
+function symSquareRow(A: Float64Array, d: number, i: number, out: Float64Array): void {
+  for (let j = i; j < d; j++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += A[i * d + k] * A[j * d + k];
+    out[i * d + j] = s;
+    out[j * d + i] = s;
+  }
+}
+
 /** A·A for a symmetric d x d A (the result is symmetric). */
 export function symSquare(A: Float64Array, d: number): Float64Array {
   const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++)
-    for (let j = i; j < d; j++) {
-      let s = 0;
-      for (let k = 0; k < d; k++) s += A[i * d + k] * A[j * d + k];
-      out[i * d + j] = s;
-      out[j * d + i] = s;
-    }
+  for (let i = 0; i < d; i++) symSquareRow(A, d, i, out);
   return out;
 }
 
-/** The float64 CPU backend: exactly the layout and steps of backend.ts, one row after the other. */
+/**
+ * The float64 CPU backend: exactly the layout and steps of backend.ts, one row after the other. With
+ * `pace`, a long iteration hands the event loop back every few milliseconds (the extension host runs it:
+ * one iteration of a 1000 x 1000 matrix is seconds of work); without, it runs straight through.
+ */
 export class CpuLinRfmBackend implements LinRfmBackend {
   readonly name = 'cpu' as const;
   readonly device = 'cpu float64';
+  constructor(private readonly pace?: PaceOptions) {}
+  /** A fresh pacer per call (or none): yields about every sliceMs of work, checked once per row. */
+  private pacer(): Pacer | null {
+    return this.pace ? new Pacer({ ...this.pace, clockEvery: 1 }) : null;
+  }
   private problem?: LinRfmProblem;
   private P: Float64Array = new Float64Array(0);
   private W = new Float64Array(0);
@@ -110,7 +132,9 @@ export class CpuLinRfmBackend implements LinRfmBackend {
     const sys = new Float64Array(maxK * maxK);
     let trainSse = 0;
     W.fill(0);
+    const pacer = this.pacer();
     for (let i = 0; i < m; i++) {
+      await pacer?.tick();
       const lo = train.rowPtr[i];
       const hi = train.rowPtr[i + 1];
       if (hi === lo) continue;
@@ -135,14 +159,28 @@ export class CpuLinRfmBackend implements LinRfmBackend {
         const e = W[i * d + validation.colIdx[t]] - validation.values[t];
         validationSse += e * e;
       }
-    this.G = gramOverRows(W, m, d);
-    return Promise.resolve({ trainSse, validationSse });
+    const G = new Float64Array(d * d);
+    for (let i = 0; i < m; i++) {
+      await pacer?.tick();
+      addRowToGram(G, W, d, i);
+    }
+    this.G = finishGram(G, m, d);
+    return { trainSse, validationSse };
   }
 
   async updateP(rule: LinRfmPRule): Promise<void> {
     const { cols: d } = this.need();
-    this.P = rule === 'gram' ? Float64Array.from(this.G) : symSquare(this.G, d);
-    return Promise.resolve();
+    if (rule === 'gram') {
+      this.P = Float64Array.from(this.G);
+      return;
+    }
+    const P = new Float64Array(d * d);
+    const pacer = this.pacer();
+    for (let i = 0; i < d; i++) {
+      await pacer?.tick();
+      symSquareRow(this.G, d, i, P);
+    }
+    this.P = P;
   }
 
   async readGram(): Promise<Float64Array> {

@@ -82,8 +82,8 @@ export function settingProblem(key: 'reg' | 'maxIters', text: string): string | 
 }
 
 /** The host placements a completion tries, in order (core/compute.ts 'linrfm'). */
-export function completionPlan(choice: BackendChoice): Placement[] {
-  return hostPlan('linrfm', choice);
+export function completionPlan(choice: BackendChoice, rows: number, cols: number): Placement[] {
+  return hostPlan('linrfm', choice, rows * cols * cols);
 }
 
 /** Parses a matrix file's bytes on the dataset worker (never on the extension host's thread). */

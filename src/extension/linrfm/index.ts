@@ -130,7 +130,7 @@ async function run(
           [pending, spectrum, last] = [[], null, Date.now()];
         };
         return runPlaced(
-          completionPlan(choice),
+          completionPlan(choice, matrix.rows, matrix.cols),
           async (placement) => {
             // A placement that failed part-way starts over: the page's curve with it.
             panel.post({ type: 'start', info, mask });

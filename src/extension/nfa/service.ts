@@ -183,6 +183,7 @@ export class NfaService {
         }));
       const remembered = this.recallForm(weightsUri);
       const str = (u: vscode.Uri | string | undefined) => (u === undefined ? undefined : toUri(u).toString());
+      const heldOut = str(given.test) ?? remembered?.test;
       form = {
         weights: weightsName,
         inputDim,
@@ -203,7 +204,8 @@ export class NfaService {
                 init: str(given.init) ?? remembered?.init ?? null,
                 standardize: given.standardize ?? remembered?.standardize ?? false,
                 rfm: given.rfm ?? remembered?.rfm ?? 'fit',
-                test: str(given.test) ?? remembered?.test ?? null,
+                // Only when there is one: choices without a held-out file stay as they were before it existed.
+                ...(heldOut ? { test: heldOut } : {}),
               }
             : null,
       };

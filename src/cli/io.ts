@@ -137,6 +137,13 @@ export function numberFlag(
   return v;
 }
 
+/** The command's one positional argument, or an InputError saying what was expected (`what`, e.g. "DATA file"). */
+export function onePositional(positionals: readonly string[], what: string, command: string): string {
+  if (positionals.length !== 1)
+    throw new InputError(`expected one ${what}, got ${positionals.length}; see feature-lens ${command} --help`);
+  return positionals[0];
+}
+
 /**
  * Checks that an input the CLI reads itself is not a folder, FIFO or device (reading /dev/zero or a
  * pipe would never end): an InputError naming it. A path that cannot be stat'ed is left to the reader,

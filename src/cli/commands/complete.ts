@@ -8,7 +8,7 @@ import { InputError } from '../../core/errors';
 import { COMPLETE_DEFAULTS as D, completeMatrix } from '../../core/linrfm/complete';
 import { completionToJson } from '../../core/linrfm/serialize';
 import { hostLinRfmBackend } from '../../core/node';
-import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
+import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec, onePositional } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { runOnHost } from '../placement';
 
@@ -81,9 +81,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new InputError(`expected one MATRIX file, got ${positionals.length}; see feature-lens complete --help`);
-  const path = positionals[0];
+  const path = onePositional(positionals, 'MATRIX file', 'complete');
   const positive = (v: number) => v > 0;
   const int = (v: number) => Number.isInteger(v) && v >= 1;
   const options = {

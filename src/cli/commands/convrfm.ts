@@ -12,7 +12,7 @@ import { eighSym } from '../../core/linalg/eigh';
 import { hostConvRfmBackend } from '../../core/node';
 import { parseTask, parseValFraction } from '../../core/rfm/options';
 import { DEFAULT_VAL_FRACTION } from '../../core/rfm/types';
-import { fmt, parseCommand, table, type CommandSpec } from '../io';
+import { fmt, parseCommand, table, type CommandSpec, onePositional } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { runOnHost } from '../placement';
 
@@ -107,8 +107,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new InputError(`expected one DATA file, got ${positionals.length}; see feature-lens convrfm --help`);
+  onePositional(positionals, 'DATA file', 'convrfm');
   if (f.test && f['val-fraction']) throw new InputError('give either --test or --val-fraction, not both');
   const options = parseConvRfmOptions(
     {

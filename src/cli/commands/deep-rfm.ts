@@ -3,12 +3,11 @@
 import { basename } from 'node:path';
 import { parseBackendChoice } from '../../core/compute';
 import { readDatasetFile } from '../../core/data/node';
-import { InputError } from '../../core/errors';
 import { ANNOUNCE_FIT_SECONDS } from '../../core/limits';
 import { hostRfmBackend } from '../../core/node';
 import { DEFAULT_DEEP_RFM_OPTIONS, deepRfm, deepRfmToJson, type DeepRfmResult } from '../../core/rfm/deep';
 import { parseTask } from '../../core/rfm/options';
-import { numberFlag, parseCommand, table, type CommandSpec } from '../io';
+import { numberFlag, parseCommand, table, type CommandSpec, onePositional } from '../io';
 import { OUTPUT_RULES, planOutputs, reportOptions } from '../output';
 import { runOnHost } from '../placement';
 
@@ -59,8 +58,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new InputError(`expected one DATA file, got ${positionals.length}; see feature-lens deep-rfm --help`);
+  onePositional(positionals, 'DATA file', 'deep-rfm');
   const options = {
     depth: numberFlag('depth', f.depth, (v) => integer(v) && v >= 1, 'an integer >= 1'),
     width: numberFlag('width', f.width, (v) => integer(v) && v >= 1, 'an integer >= 1'),

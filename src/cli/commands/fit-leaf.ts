@@ -6,7 +6,7 @@ import { readDatasetFile } from '../../core/data/node';
 import type { DatasetSchema } from '../../core/data/index';
 import { leafFitToJson } from '../../core/rfm/serialize';
 import { fitLeaf } from '../../core/rfm/tree';
-import { parseCommand, type CommandSpec } from '../io';
+import { parseCommand, type CommandSpec, onePositional } from '../io';
 import { runRfmOnHost } from '../placement';
 import { leafFitFile, readLeaf, readPlan } from '../treePlan';
 
@@ -36,9 +36,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new InputError(`expected one plan folder DIR, got ${positionals.length}; see feature-lens fit-leaf --help`);
-  const dir = positionals[0];
+  const dir = onePositional(positionals, 'plan folder DIR', 'fit-leaf');
   const plan = await readPlan(dir);
   const L = plan.leaves.length;
   const raw = f.leaf ?? process.env.SLURM_ARRAY_TASK_ID;

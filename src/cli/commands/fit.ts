@@ -19,7 +19,7 @@ import {
   type TreeOptions,
 } from '../../core/rfm/tree';
 import { preparePlanDir, SCRIPT_FILE, writePlan } from '../treePlan';
-import { fmt, numberFlag, parseCommand, table, type CommandSpec } from '../io';
+import { fmt, numberFlag, parseCommand, table, type CommandSpec, onePositional } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { runRfmOnHost } from '../placement';
 
@@ -298,8 +298,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new InputError(`expected one TRAIN file, got ${positionals.length}; see feature-lens fit --help`);
+  onePositional(positionals, 'TRAIN file', 'fit');
   if (f.test && f['val-fraction']) throw new InputError('give either --test or --val-fraction, not both');
   const task = f.task === undefined ? undefined : parseTask(f.task, '--task', { text: true });
   const options = parseRfmOptions(

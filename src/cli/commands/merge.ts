@@ -8,7 +8,7 @@ import { fitResultToJson, leafFitFromJson, modelToJson } from '../../core/rfm/se
 import { assembleTree } from '../../core/rfm/tree';
 import type { FitResult } from '../../core/rfm/types';
 import type { Backend } from '../../core/rfm/backend';
-import { numberFlag, parseCommand, type CommandSpec } from '../io';
+import { numberFlag, parseCommand, type CommandSpec, onePositional } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { runRfmOnHost } from '../placement';
 import { leafFitFile, planPartition, readLeafTargets, readPlan } from '../treePlan';
@@ -48,9 +48,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new InputError(`expected one plan folder DIR, got ${positionals.length}; see feature-lens merge --help`);
-  const dir = positionals[0];
+  const dir = onePositional(positionals, 'plan folder DIR', 'merge');
   const top = numberFlag('top', f.top, (v) => Number.isInteger(v) && v > 0, 'a positive integer') ?? 10;
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
   const plan = await readPlan(dir);

@@ -6,7 +6,7 @@ import { InputError } from '../../core/errors';
 import { SPARSE_DEFAULTS as D, sparseRegression } from '../../core/linrfm/sparse';
 import { sparseToJson } from '../../core/linrfm/serialize';
 import { DEFAULT_VAL_FRACTION } from '../../core/rfm/types';
-import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
+import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec, onePositional } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 
 export const SPEC = {
@@ -57,9 +57,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new InputError(`expected one DATA file, got ${positionals.length}; see feature-lens sparse-regress --help`);
-  const path = positionals[0];
+  const path = onePositional(positionals, 'DATA file', 'sparse-regress');
   const positive = (v: number) => v > 0;
   const options = {
     alpha: numberFlag('alpha', f.alpha, positive, 'a positive number such as 0.5 or 0.25'),

@@ -12,7 +12,7 @@ import {
   type LogContents,
 } from '../../core/logs/index';
 import { detectSpikes, DEFAULT_SPIKE_PARAMS, seriesProblems, type SpikeParams } from '../../core/logs/spikes';
-import { numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
+import { numberFlag, parseCommand, requireInputFile, table, type CommandSpec, onePositional } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { findRunLog, RUN_FOLDER_DEPTH, type FolderAccess } from '../../core/logs/runFolder';
 
@@ -145,9 +145,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new InputError(`expected one LOG file or folder, got ${positionals.length}; see feature-lens spikes --help`);
-  const file = positionals[0];
+  const file = onePositional(positionals, 'LOG file or folder', 'spikes');
   const int = (v: number) => Number.isInteger(v);
   const params: Partial<SpikeParams> = {};
   const w = numberFlag('window', f.window, (v) => int(v) && v >= 3, 'an integer >= 3');

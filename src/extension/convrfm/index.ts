@@ -24,10 +24,10 @@ import {
 } from '../../protocol/convrfm';
 import { ConvRfmPanelStateSchema } from '../../protocol/viewState';
 import type { Ctx } from '../ctx';
-import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
-import { pickDatasetFile } from '../host/prompts';
+import { baseName, displayPath, exists, loaderName, readDatasetFile } from '../host/datasetFile';
+import { datasetUriOf } from '../host/prompts';
 import { RememberedViews } from '../host/viewMemory';
-import { createPanel, WebviewHost } from '../host/webviewHost';
+import { createPanel, WebviewHost, copyFromPage } from '../host/webviewHost';
 
 export const CONVRFM_VIEW_TYPE = 'featureLens.convrfm';
 
@@ -70,8 +70,7 @@ export class ConvRfmPanel extends WebviewHost<ConvRfmHostToWebview, ConvRfmWebvi
       onMessage: async (m) => {
         switch (m.type) {
           case 'copy':
-            await vscode.env.clipboard.writeText(m.text);
-            void vscode.window.showInformationMessage(`Feature Lens: ${m.what} copied.`);
+            await copyFromPage(m, ctx.log, 'convrfm view');
             break;
           default:
             unhandled(m.type);
@@ -240,16 +239,11 @@ export function register(ctx: Ctx): ConvRfmApi {
   ctx.subscribe(vscode.window.registerWebviewPanelSerializer(CONVRFM_VIEW_TYPE, serializer));
   ctx.commands({
     'featureLens.fitConvRfm': async (arg?: unknown, args?: ConvRfmArgs | unknown[]) => {
-      const uri =
-        arg instanceof vscode.Uri
-          ? arg
-          : typeof arg === 'string'
-            ? toUri(arg)
-            : await pickDatasetFile({
-                title: 'Fit ConvRFM on Images',
-                placeHolder: 'Images: .npz with X (N, C, H, W) and y, or pixels + a label column',
-                openLabel: 'Fit ConvRFM',
-              });
+      const uri = await datasetUriOf(arg, {
+        title: 'Fit ConvRFM on Images',
+        placeHolder: 'Images: .npz with X (N, C, H, W) and y, or pixels + a label column',
+        openLabel: 'Fit ConvRFM',
+      });
       if (!uri) return undefined;
       // From the explorer the second argument is the list of selected uris, not options.
       return fit(ctx, uri, Array.isArray(args) ? {} : (args ?? {}), api);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Task } from '../../core/data/dataset';
 import { DATASET_EXTENSIONS } from '../../core/data/index';
+import { toUri } from './datasetFile';
 import type { FitArgs } from './options';
 import { datasetExtensions, settingsBackend, settingsRfmOptions, settingsValFraction } from './options';
 import { rfmOptionProblem } from '../../core/rfm/options';
@@ -253,6 +254,12 @@ export async function pickDatasetFile(prompt: DatasetPrompt = FIT_PROMPT): Promi
     filters: { Datasets: datasetFilter() },
   });
   return files?.[0];
+}
+
+/** The file a command was given (a Uri, or a path from a script or test), else one picked with `prompt`. */
+export async function datasetUriOf(arg: unknown, prompt: DatasetPrompt): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri || typeof arg === 'string') return toUri(arg);
+  return pickDatasetFile(prompt);
 }
 
 /** The target column, the proposed one first; undefined when the user backs out. */

@@ -31,6 +31,17 @@ export interface WebviewHostOptions<Out, In> {
 }
 
 /** Resources a Feature Lens page may load: the bundles and the stylesheets. */
+/** A page's "copy" request (a table or report as text): to the clipboard, said in a notification and the log. */
+export async function copyFromPage(
+  m: { text: string; what: string },
+  log: vscode.LogOutputChannel,
+  label: string,
+): Promise<void> {
+  await vscode.env.clipboard.writeText(m.text);
+  void vscode.window.showInformationMessage(`Feature Lens: ${m.what} copied.`);
+  log.info(`${label}: copied ${m.what} (${m.text.length} characters)`);
+}
+
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {
     enableScripts: true,

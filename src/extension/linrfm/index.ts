@@ -19,7 +19,7 @@ import {
 } from '../../protocol/linrfm';
 import type { Ctx } from '../ctx';
 import { baseName, displayPath, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
-import { askChoice, askNumber, pickDatasetFile } from '../host/prompts';
+import { askChoice, askNumber, datasetUriOf } from '../host/prompts';
 import { checkOutputTarget, writeOutputFile } from '../host/safeWrite';
 import {
   complete,
@@ -257,16 +257,11 @@ export function register(ctx: Ctx): LinRfmApi {
   const api: { latest?: LinRfmPanel } = {};
   ctx.commands({
     'featureLens.completeMatrix': async (arg?: unknown, args?: CompleteMatrixArgs | unknown[]) => {
-      const uri =
-        arg instanceof vscode.Uri
-          ? arg
-          : typeof arg === 'string'
-            ? toUri(arg)
-            : await pickDatasetFile({
-                title: 'Complete Matrix (lin-RFM)',
-                placeHolder: 'A matrix: .npy (NaN = missing), .csv (empty or NaN = missing) or row,col,value',
-                openLabel: 'Complete Matrix',
-              });
+      const uri = await datasetUriOf(arg, {
+        title: 'Complete Matrix (lin-RFM)',
+        placeHolder: 'A matrix: .npy (NaN = missing), .csv (empty or NaN = missing) or row,col,value',
+        openLabel: 'Complete Matrix',
+      });
       if (!uri) return undefined;
       // From the explorer the second argument is the list of selected uris, not options: ask then.
       const given = Array.isArray(args) ? undefined : args;

@@ -21,7 +21,7 @@ import type { Ctx } from '../ctx';
 import { baseName, displayPath, exists, loaderName, readDatasetFile, toUri } from '../host/datasetFile';
 import { inspectDataset, loadDataset } from '../host/datasets';
 import { pickDatasetFile, pickTargetColumn } from '../host/prompts';
-import { createPanel, WebviewHost } from '../host/webviewHost';
+import { createPanel, WebviewHost, copyFromPage } from '../host/webviewHost';
 import { openWeightsUri, WEIGHT_EXTENSIONS } from '../host/weightsFile';
 import {
   classLabels,
@@ -52,8 +52,7 @@ export class CollapsePanel extends WebviewHost<CollapseHostToWebview, CollapseWe
       onMessage: async (m) => {
         switch (m.type) {
           case 'copy':
-            await vscode.env.clipboard.writeText(m.text);
-            void vscode.window.showInformationMessage(`Feature Lens: ${m.what} copied.`);
+            await copyFromPage(m, ctx.log, 'collapse view');
             break;
           default:
             unhandled(m.type);

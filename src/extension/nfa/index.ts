@@ -5,7 +5,7 @@ import type { NfaLabPanelState } from '../../protocol/nfaLab';
 import type { NfaPanelState } from '../../protocol/nfa';
 import type { Ctx } from '../ctx';
 import { toUri } from '../host/datasetFile';
-import { pickDatasetFile } from '../host/prompts';
+import { datasetUriOf } from '../host/prompts';
 import { weightsUriOf } from '../host/weightsFile';
 import { CollapseViews, COLLAPSE_VIEW_TYPE, selectedWeights, type CheckpointsArgs, type DeepRfmArgs } from './collapse';
 import { LAB_VIEW_TYPE, TrainingLab, type LabArgs } from './lab';
@@ -85,14 +85,11 @@ export function register(ctx: Ctx): NfaApi {
     'featureLens.inspectTrainedNetwork': (opts?: { panel?: boolean }) => lab.inspect(opts?.panel !== false),
     // From the explorer: (clicked, all selected); from a test or script: (uri, options).
     'featureLens.runDeepRfm': async (arg?: unknown, args?: DeepRfmArgs | unknown[]) => {
-      const uri =
-        arg instanceof vscode.Uri || typeof arg === 'string'
-          ? toUri(arg)
-          : await pickDatasetFile({
-              title: 'Run Deep RFM',
-              placeHolder: 'Dataset with a class label column',
-              openLabel: 'Run Deep RFM',
-            });
+      const uri = await datasetUriOf(arg, {
+        title: 'Run Deep RFM',
+        placeHolder: 'Dataset with a class label column',
+        openLabel: 'Run Deep RFM',
+      });
       return uri ? collapse.deepRfm(uri, options(args)) : undefined;
     },
     'featureLens.collapseOverCheckpoints': async (arg?: unknown, selection?: unknown, args?: CheckpointsArgs) => {

@@ -6,7 +6,7 @@ import type { NfaForm, NfaHostToWebview, NfaView, NfaWebviewToHost } from '../..
 /** The form's messages (answered by NfaService while the view has a form). */
 export type NfaFormMessage = Exclude<NfaWebviewToHost, { type: 'copy' }>;
 import type { Ctx } from '../ctx';
-import { createPanel, WebviewHost } from '../host/webviewHost';
+import { createPanel, WebviewHost, copyFromPage } from '../host/webviewHost';
 import { unhandled } from '../../protocol/channel';
 
 export const NFA_VIEW_TYPE = 'featureLens.nfa';
@@ -33,9 +33,7 @@ export class NfaPanel extends WebviewHost<NfaHostToWebview, NfaWebviewToHost> {
       onMessage: async (m) => {
         switch (m.type) {
           case 'copy':
-            await vscode.env.clipboard.writeText(m.text);
-            void vscode.window.showInformationMessage(`Feature Lens: ${m.what} copied.`);
-            ctx.log.info(`nfa view: copied ${m.what} (${m.text.length} characters)`);
+            await copyFromPage(m, ctx.log, 'nfa view');
             break;
           case 'columns':
           case 'browse':

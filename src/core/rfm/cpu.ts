@@ -170,6 +170,45 @@ export class CpuBackend implements Backend {
  * (rfm/node.ts, rfm/cpuWorker.ts) on its share of the rows.
  */
 
+/**
+ * The distances of two rows of A (at offsets a, b) to two rows of B (at u, v), d columns, into
+ * out = [|A_a - B_u|, |A_a - B_v|, |A_b - B_u|, |A_b - B_v|]: each coordinate load feeds two distances,
+ * and each sum runs in dist()'s order, so the results are bit-identical to four dist() calls.
+ */
+function dist2x2(
+  A: Float64Array,
+  a: number,
+  b: number,
+  B: Float64Array,
+  u: number,
+  v: number,
+  d: number,
+  out: Float64Array,
+): void {
+  let s00 = 0,
+    s01 = 0,
+    s10 = 0,
+    s11 = 0;
+  for (let q = 0; q < d; q++) {
+    const pa = A[a + q],
+      pb = A[b + q],
+      pu = B[u + q],
+      pv = B[v + q];
+    const t00 = pa - pu,
+      t01 = pa - pv,
+      t10 = pb - pu,
+      t11 = pb - pv;
+    s00 += t00 * t00;
+    s01 += t01 * t01;
+    s10 += t10 * t10;
+    s11 += t11 * t11;
+  }
+  out[0] = Math.sqrt(s00);
+  out[1] = Math.sqrt(s01);
+  out[2] = Math.sqrt(s10);
+  out[3] = Math.sqrt(s11);
+}
+
 /** out[r] = sum_i k(|z_r - x_i|) alpha_i for r in [r0, r1) (out is Z.rows x c). */
 export function predictRows(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, r0: number, r1: number, out: Float64Array) {
   const n = X.rows,
@@ -179,6 +218,7 @@ export function predictRows(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, r0: 
     z = Z.data,
     al = alpha.data;
   const k = kernelOfDistance(kernel);
+  const pair = new Float64Array(4);
   let r = r0;
   if (c === 1) {
     // Two query rows against two centres per step (each coordinate load feeds two distances); the
@@ -192,28 +232,11 @@ export function predictRows(Z: Mat, X: Mat, kernel: KernelSpec, alpha: Mat, r0: 
       for (; i + 1 < n; i += 2) {
         const xu = i * d,
           xv = xu + d;
-        let s00 = 0,
-          s01 = 0,
-          s10 = 0,
-          s11 = 0;
-        for (let q = 0; q < d; q++) {
-          const a = z[za + q],
-            b = z[zb + q],
-            u = x[xu + q],
-            v = x[xv + q];
-          const t00 = a - u,
-            t01 = a - v,
-            t10 = b - u,
-            t11 = b - v;
-          s00 += t00 * t00;
-          s01 += t01 * t01;
-          s10 += t10 * t10;
-          s11 += t11 * t11;
-        }
-        acc0 += k(Math.sqrt(s00)) * al[i];
-        acc0 += k(Math.sqrt(s01)) * al[i + 1];
-        acc1 += k(Math.sqrt(s10)) * al[i];
-        acc1 += k(Math.sqrt(s11)) * al[i + 1];
+        dist2x2(z, za, zb, x, xu, xv, d, pair);
+        acc0 += k(pair[0]) * al[i];
+        acc0 += k(pair[1]) * al[i + 1];
+        acc1 += k(pair[2]) * al[i];
+        acc1 += k(pair[3]) * al[i + 1];
       }
       for (; i < n; i++) {
         acc0 += k(dist(z, za, x, i * d, d)) * al[i];
@@ -395,6 +418,7 @@ export function packedKernelRows(X: Mat, kernel: KernelSpec, i0: number, i1: num
   const d = X.cols,
     x = X.data,
     k = kernelOfDistance(kernel);
+  const pair = new Float64Array(4);
   // Rows in pairs against columns in pairs: each coordinate load feeds two distances (1.5-2x
   // fewer loads per entry); every distance is summed in the same order as dist(), so K is
   // bit-identical to the one-entry loop.
@@ -408,28 +432,11 @@ export function packedKernelRows(X: Mat, kernel: KernelSpec, i0: number, i1: num
     for (; j + 1 < i; j += 2) {
       const xu = j * d,
         xv = xu + d;
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0;
-      for (let q = 0; q < d; q++) {
-        const a = x[xa + q],
-          b = x[xb + q],
-          u = x[xu + q],
-          v = x[xv + q];
-        const t00 = a - u,
-          t01 = a - v,
-          t10 = b - u,
-          t11 = b - v;
-        s00 += t00 * t00;
-        s01 += t01 * t01;
-        s10 += t10 * t10;
-        s11 += t11 * t11;
-      }
-      K[ra + j] = k(Math.sqrt(s00));
-      K[ra + j + 1] = k(Math.sqrt(s01));
-      K[rb + j] = k(Math.sqrt(s10));
-      K[rb + j + 1] = k(Math.sqrt(s11));
+      dist2x2(x, xa, xb, x, xu, xv, d, pair);
+      K[ra + j] = k(pair[0]);
+      K[ra + j + 1] = k(pair[1]);
+      K[rb + j] = k(pair[2]);
+      K[rb + j + 1] = k(pair[3]);
     }
     for (; j < i; j++) {
       K[ra + j] = k(dist(x, xa, x, j * d, d));

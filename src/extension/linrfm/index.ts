@@ -13,7 +13,6 @@ import {
   toWireSpectrum,
   type LinRfmFinal,
   type LinRfmInfo,
-  type LinRfmStopReason,
   type WireLinRfmIteration,
   type WireSpectrum,
 } from '../../protocol/linrfm';
@@ -39,18 +38,8 @@ export interface CompleteMatrixArgs extends Partial<CompletionSettings> {
 }
 
 /** What a completion resolves to (the command's result). */
-export interface CompleteMatrixResult extends LinRfmInfo {
-  converged: boolean;
-  stopReason: LinRfmStopReason;
-  iterations: number;
-  refitIterations: number;
-  observedMse: number;
-  validationError: number | null;
-  rankEstimate: number;
+export interface CompleteMatrixResult extends LinRfmInfo, Omit<LinRfmFinal, 'completed' | 'singularValues'> {
   placement: Placement;
-  reason: string;
-  device: string;
-  seconds: number;
   /** The core's JSON report, as `feature-lens complete --json` writes it. */
   report: Record<string, unknown>;
 }

@@ -8,6 +8,7 @@
 // are the one dense step (N c d^2); `GramSums` lets a device take them (the CPU float64 one is the oracle).
 import { InputError } from '../errors';
 import type { GradMoments, KernelName } from './backend';
+import { dot2x2 } from '../linalg/blocks';
 import { choleskyInPlace, choleskySolveInPlace } from '../linalg/cholesky';
 import { gradientWeight, kernelOfDistance } from './kernel';
 import { mat, type Mat } from '../mat';
@@ -139,6 +140,7 @@ export class CpuGramSums implements GramSums {
       out[a * d + b] += v;
       if (a !== b) out[b * d + a] += v;
     };
+    const sums = new Float64Array(4);
     for (let a = 0; a < d; a += 2) {
       const a1 = Math.min(a + 1, d - 1),
         ra = a * cols,
@@ -147,25 +149,12 @@ export class CpuGramSums implements GramSums {
         const b1 = Math.min(b + 1, d - 1),
           rb = b * cols,
           rb1 = b1 * cols;
-        let s00 = 0,
-          s01 = 0,
-          s10 = 0,
-          s11 = 0;
-        for (let k = 0; k < cols; k++) {
-          const x0 = G[ra + k],
-            x1 = G[ra1 + k],
-            y0 = G[rb + k],
-            y1 = G[rb1 + k];
-          s00 += x0 * y0;
-          s01 += x0 * y1;
-          s10 += x1 * y0;
-          s11 += x1 * y1;
-        }
+        dot2x2(G, ra, ra1, G, rb, rb1, cols, sums);
         // Odd d: the last pair repeats row d - 1; count each (a, b) once, upper triangle only.
-        add(a, b, s00);
-        if (b1 !== b) add(a, b1, s01);
-        if (a1 !== a && b >= a1) add(a1, b, s10);
-        if (a1 !== a && b1 !== b) add(a1, b1, s11);
+        add(a, b, sums[0]);
+        if (b1 !== b) add(a, b1, sums[1]);
+        if (a1 !== a && b >= a1) add(a1, b, sums[2]);
+        if (a1 !== a && b1 !== b) add(a1, b1, sums[3]);
       }
     }
   }

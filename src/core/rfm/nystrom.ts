@@ -4,6 +4,7 @@
  * every CG scalar and vector update) run here in float64.
  */
 import { choleskyInPlace } from '../linalg/cholesky';
+import { dot2x2 } from '../linalg/blocks';
 import { eighSym } from '../linalg/eigh';
 
 /** s evenly spread landmark indices out of n (deterministic, so GPU and repeated fits agree). */
@@ -146,6 +147,7 @@ function gram(kNS: Float32Array | Float64Array, n: number, s: number): Float64Ar
   const chunk = Math.max(1, Math.min(n, Math.floor(32768 / sEven)));
   // The padding column (odd s) stays zero.
   const cols = new Float64Array(sEven * chunk);
+  const sums = new Float64Array(4);
   for (let i0 = 0; i0 < n; i0 += chunk) {
     const rows = Math.min(chunk, n - i0);
     for (let i = 0; i < rows; i++) {
@@ -158,24 +160,11 @@ function gram(kNS: Float32Array | Float64Array, n: number, s: number): Float64Ar
       for (let b = 0; b <= a; b += 2) {
         const cb0 = b * chunk,
           cb1 = cb0 + chunk;
-        let h00 = 0,
-          h01 = 0,
-          h10 = 0,
-          h11 = 0;
-        for (let i = 0; i < rows; i++) {
-          const x0 = cols[ca0 + i],
-            x1 = cols[ca1 + i],
-            y0 = cols[cb0 + i],
-            y1 = cols[cb1 + i];
-          h00 += x0 * y0;
-          h01 += x0 * y1;
-          h10 += x1 * y0;
-          h11 += x1 * y1;
-        }
-        h[a * sEven + b] += h00;
-        h[a * sEven + b + 1] += h01;
-        h[(a + 1) * sEven + b] += h10;
-        h[(a + 1) * sEven + b + 1] += h11;
+        dot2x2(cols, ca0, ca1, cols, cb0, cb1, rows, sums);
+        h[a * sEven + b] += sums[0];
+        h[a * sEven + b + 1] += sums[1];
+        h[(a + 1) * sEven + b] += sums[2];
+        h[(a + 1) * sEven + b + 1] += sums[3];
       }
     }
   }

@@ -55,6 +55,20 @@ interface CollapseJson {
   layers: JsonLayer[];
 }
 
+/** The CLI's `collapse WEIGHTS collapse_train.csv --target y --test collapse_test.csv --backend cpu` report on workspace files. */
+function collapseCli(weights: string): CollapseJson {
+  return cli('collapse', [
+    ws(weights).fsPath,
+    ws('collapse_train.csv').fsPath,
+    '--target',
+    'y',
+    '--test',
+    ws('collapse_test.csv').fsPath,
+    '--backend',
+    'cpu',
+  ]) as unknown as CollapseJson;
+}
+
 interface DeepRfmJson {
   agop: boolean;
   layers: (JsonNc & { layer: number })[];
@@ -104,16 +118,7 @@ suite('Neural collapse', () => {
     await panel.settled;
     const c = panel.shown?.collapse;
     assert.ok(c, `the view has a Neural Collapse tab (${panel.shown?.collapseNote})`);
-    const want = cli('collapse', [
-      ws('collapse_net.pt').fsPath,
-      ws('collapse_train.csv').fsPath,
-      '--target',
-      'y',
-      '--test',
-      ws('collapse_test.csv').fsPath,
-      '--backend',
-      'cpu',
-    ]) as unknown as CollapseJson;
+    const want = collapseCli('collapse_net.pt');
     assert.deepEqual(c.classes, want.classes);
     const layers = [want.input, ...want.layers];
     assert.deepEqual(
@@ -229,16 +234,7 @@ suite('Neural collapse', () => {
     );
     assert.equal(panel.progress.length, 3, 'one progress step per checkpoint');
     for (const [i, name] of v.checkpoints.entries()) {
-      const want = cli('collapse', [
-        ws(path.basename(name)).fsPath,
-        ws('collapse_train.csv').fsPath,
-        '--target',
-        'y',
-        '--test',
-        ws('collapse_test.csv').fsPath,
-        '--backend',
-        'cpu',
-      ]) as unknown as CollapseJson;
+      const want = collapseCli(path.basename(name));
       assert.deepEqual(
         v.layers,
         want.layers.map((l) => l.name),

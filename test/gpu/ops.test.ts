@@ -5,7 +5,8 @@ import { BackendError } from '../../src/core/errors';
 import type { KernelSpec } from '../../src/core/rfm/backend';
 import { CpuBackend } from '../../src/core/rfm/cpu';
 import { runPlaced } from '../../src/core/compute';
-import { hostPlan, hostRfmBackend } from '../../src/core/node';
+import { hostGpu, hostPlan, hostRfmBackend } from '../../src/core/node';
+import { GpuContext, requestGpuDevice } from '../../src/core/gpu/context';
 import { WebGpuBackend } from '../../src/core/rfm/webgpu';
 import { standardize, standardizer } from '../../src/core/rfm/fit';
 import { mat, type Mat } from '../../src/core/mat';
@@ -222,7 +223,7 @@ describe('WebGPU ops vs CPU float64', () => {
     // Same solver settings; `lean` recomputes every product's tiles with the general kernel-matrix
     // shader, so any difference in the stored K would change alpha.
     const opts = { directSolveMaxN: 0, nystromRank: 64 };
-    const stored = await gpuBackend(opts);
+    const stored = await gpuBackend({ ...opts, symmetricProduct: false });
     const lean = await gpuBackend({ ...opts, maxDeviceBytes: 1 });
     try {
       for (const kernel of kernels)
@@ -237,6 +238,61 @@ describe('WebGPU ops vs CPU float64', () => {
     } finally {
       stored.dispose();
       lean.dispose();
+    }
+  });
+
+  it('the symmetric CG product (half of K read, subgroup column sums) equals float64 K P and the full product, in one tile and several', async () => {
+    const kernel = kernels[0];
+    // n = 1300 under 2.5 MiB bindings: 256-row bands in tiles of 512, 512 and 276 rows.
+    const cases = [
+      { n: 203, maxBindingBytes: Infinity },
+      { n: 1000, maxBindingBytes: Infinity },
+      { n: 1300, maxBindingBytes: 600 * 1304 * 4 },
+    ];
+    for (const { n, maxBindingBytes } of cases) {
+      const sym = await gpuBackend({ maxBindingBytes });
+      const full = await gpuBackend({ maxBindingBytes, symmetricProduct: false });
+      try {
+        const X = randomMat(n, 7, 90 + n, 1.5);
+        for (const c of [1, 3, 5]) {
+          const P = randomMat(n, c, 91 + n + c);
+          const exact = (await cpu.predict(X, X, kernel, P)).data;
+          const a = await sym.storedKernelTimes(X, kernel, P);
+          const b = await full.storedKernelTimes(X, kernel, P);
+          // lavapipe has subgroups; a device without them runs the full product under both names.
+          assert.equal(a.symmetric, sym.hasSubgroups, `n = ${n}, c = ${c}`);
+          assert.equal(b.symmetric, false);
+          assert.ok(relErr(a.out, exact) < 2e-6, `symmetric vs float64 n = ${n}, c = ${c}: ${relErr(a.out, exact)}`);
+          assert.ok(relErr(a.out, b.out) < 2e-6, `symmetric vs full n = ${n}, c = ${c}: ${relErr(a.out, b.out)}`);
+        }
+      } finally {
+        sym.dispose();
+        full.dispose();
+      }
+    }
+  });
+
+  it('subgroups smaller than the adapter stated: the symmetric product flags it and CG goes on with the full K', async () => {
+    // A device whose subgroups are narrower than its stated minimum (lavapipe runs 8 and says 16):
+    // the column-partial slots would collide, so the shader raises its flag and the backend rebuilds K.
+    const { device } = await requestGpuDevice(await hostGpu(), 'narrow subgroups');
+    const ctx = new GpuContext(device, undefined, { vendor: 'test', architecture: 'narrow', subgroupMinSize: 16 });
+    const narrow = new WebGpuBackend(ctx, {}, () => ctx.dispose());
+    try {
+      const X = randomMat(700, 5, 95, 1.5);
+      const P = randomMat(700, 2, 96);
+      const first = await narrow.storedKernelTimes(X, kernels[0], P);
+      assert.equal(first.symmetric, false);
+      assert.ok(relErr(first.out, (await cpu.predict(X, X, kernels[0], P)).data) < 2e-6);
+      const Y = randomMat(700, 1, 97);
+      const [a, b] = await Promise.all([
+        narrow.solve(X, kernels[0], Y, 1e-3, { solver: 'cg' }),
+        cpu.solve(X, kernels[0], Y, 1e-3),
+      ]);
+      assert.ok(a.ok && b.ok);
+      assert.ok(relErr(a.alpha.data, b.alpha.data) < 1e-3, `alpha ${relErr(a.alpha.data, b.alpha.data)}`);
+    } finally {
+      narrow.dispose();
     }
   });
 

@@ -16,6 +16,8 @@ export interface AdapterDescription {
   vendor: string;
   architecture: string;
   description?: string;
+  /** Set when the device was created with the `subgroups` feature: the smallest subgroup size it may use. */
+  subgroupMinSize?: number;
 }
 
 export const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
@@ -44,14 +46,26 @@ export async function requestGpuDevice(
   ] as const;
   const requiredLimits: Record<string, number> = {};
   for (const key of wanted) requiredLimits[key] = adapter.limits[key];
+  // Subgroup operations (the symmetric CG product, rfm/kernels/kernelTimesColsSym.wgsl) where the
+  // adapter has them and says how small a subgroup can be.
+  const subgroupMinSize = adapter.features.has('subgroups') ? (adapter.info?.subgroupMinSize ?? 0) : 0;
+  const requiredFeatures: GPUFeatureName[] = subgroupMinSize >= 1 ? ['subgroups'] : [];
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ label, requiredLimits });
+    device = await adapter.requestDevice({ label, requiredLimits, requiredFeatures });
   } catch (e) {
     throw new BackendError('webgpu', `requestDevice failed: ${(e as Error).message}`, e);
   }
   const info = adapter.info ?? ({ vendor: '', architecture: '', description: '' } as GPUAdapterInfo);
-  return { device, adapter: { vendor: info.vendor, architecture: info.architecture, description: info.description } };
+  return {
+    device,
+    adapter: {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      description: info.description,
+      ...(device.features.has('subgroups') && subgroupMinSize >= 1 ? { subgroupMinSize } : {}),
+    },
+  };
 }
 
 /** Buffers of one op: all destroyed when the op ends, whatever happened. */
@@ -77,12 +91,16 @@ export class GpuContext {
   /** "webgpu vendor/architecture (description)", as backends report it. */
   readonly name: string;
 
+  /** The smallest subgroup size when the device has the `subgroups` feature, else null. */
+  readonly subgroupMinSize: number | null;
+
   constructor(
     readonly device: GPUDevice,
     private readonly keepAlive?: unknown,
     readonly adapter: AdapterDescription = { vendor: '', architecture: '' },
   ) {
     this.name = deviceName(adapter);
+    this.subgroupMinSize = adapter.subgroupMinSize ?? null;
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     void device.lost.then((info) => {
       if (!this.disposed) this.lostMessage = `device lost (${info.reason}): ${info.message}`;

@@ -79,7 +79,9 @@ export function estimateRfm(s: RfmShape, backend: 'cpu' | 'webgpu'): RfmEstimate
     return { backend, hostBytes: cpuKernelBytes(s) + points, deviceBytes: 0, flops, seconds: flops / CPU_FLOPS };
   }
   const direct = s.solver ? s.solver === 'direct' : n <= WEBGPU_DIRECT_N;
-  const kBytes = n * n * 4;
+  // K, plus the symmetric CG product's column partials: K / 32 per right-hand-side column block
+  // with subgroups of 8 (rfm/webgpu.ts symmetricPlan), bounded here by that.
+  const kBytes = n * n * 4 * (1 + (s.classes === 1 ? 1 : Math.ceil(s.classes / 4) * 4) / 32);
   return {
     backend,
     hostBytes: points + (direct ? n * n * 8 : n * 256 * 8 * 2),

@@ -3,7 +3,14 @@ import type { Backend, GradMoments, KernelSpec, SolveHints, SolveResult } from '
 import { InputError } from '../errors';
 import { mat, type Mat } from '../mat';
 import { CpuBackend } from './cpu';
-import { gradAccumulate, gradFused, kernelMatrix, kernelTimesCols } from './kernels/programs';
+import {
+  gradAccumulate,
+  gradFused,
+  kernelMatrix,
+  kernelTimesCols,
+  kernelTimesColsSym,
+  kernelTimesColsSymReduce,
+} from './kernels/programs';
 import { transposeProduct } from '../gpu/programs';
 import type { GpuLease } from '../gpu/lease';
 import {
@@ -62,6 +69,11 @@ export interface WebGpuBackendOptions extends Partial<IterativeOptions> {
   maxBindingBytes?: number;
   /** Predictions whose estimated f32 error (1e-7 x the largest column norm |alpha|_2) exceeds this run in float64 on the host. Default 1e-5. */
   maxPredictError?: number;
+  /**
+   * CG products with the stored K read about half of it (kernelTimesColsSym.wgsl) when the device has
+   * subgroups. Default true; false multiplies with the full K (tests compare the two).
+   */
+  symmetricProduct?: boolean;
 }
 
 export type { AdapterDescription } from '../gpu/context';
@@ -87,7 +99,9 @@ export class WebGpuBackend implements Backend {
    * computing K (measured at n = 8000: K build 360 ms of process CPU into kept buffers, 610-680 ms
    * into new ones; n = 4000: 70-190 vs 150-270 ms). Freed after a fit's last solve and on dispose.
    */
-  private keptK: { n: number; ld: number; tiles: KTile[] } | null = null;
+  private keptK: { n: number; ld: number; sym: boolean; tiles: KTile[] } | null = null;
+  /** Set when the device's subgroups turned out not to be consecutive invocations: full products from then on. */
+  private symmetricBroken = false;
 
   /** `release` gives the context back (a lease's release(), or disposing a context of its own). */
   constructor(
@@ -103,6 +117,7 @@ export class WebGpuBackend implements Backend {
       queryTileRows: options.queryTileRows ?? 2048,
       maxPredictError: options.maxPredictError ?? 1e-5,
       maxBindingBytes: options.maxBindingBytes ?? Infinity,
+      symmetricProduct: options.symmetricProduct ?? true,
     };
     this.maxBinding = Math.min(this.ctx.maxBinding, this.opts.maxBindingBytes);
     const iterative: Partial<IterativeOptions> = {};
@@ -137,6 +152,11 @@ export class WebGpuBackend implements Backend {
     return this.ctx.device;
   }
 
+  /** Whether the device has subgroups (the symmetric CG product needs them). */
+  get hasSubgroups(): boolean {
+    return this.ctx.subgroupMinSize !== null;
+  }
+
   /** Buffers currently allocated by this backend (0 between operations). */
   get liveBuffers(): number {
     return this.ctx.liveBuffers;
@@ -165,11 +185,25 @@ export class WebGpuBackend implements Backend {
     const keep = hints?.agopNext === true;
     try {
       return await this.exclusive('solve', (op) =>
-        this.iterative.solve(solver, this.kernelOps(op, X, kernel, keep), Y, reg, hints),
+        this.iterative.solve(solver, this.kernelOps(op, X, kernel, Y.cols, keep), Y, reg, hints),
       );
     } finally {
       if (!keep) this.dropKeptK();
     }
+  }
+
+  /**
+   * K(X, X) P through the CG solve's stored-K product (the symmetric one where the device allows it),
+   * with `symmetric` saying which ran: tests compare it with float64 and with the full product.
+   */
+  async storedKernelTimes(X: Mat, kernel: KernelSpec, P: Mat): Promise<{ out: Float64Array; symmetric: boolean }> {
+    return this.exclusive('storedKernelTimes', async (op) => {
+      const symmetric = this.symmetricPlan(X.rows, roundUp(X.rows, 8), P.cols) !== null;
+      const ops = this.kernelOps(op, X, kernel, P.cols);
+      await ops.prepare?.();
+      const out = await ops.times(null, null, P.data, P.cols);
+      return { out, symmetric: symmetric && !this.symmetricBroken };
+    });
   }
 
   private dropKeptK(): void {
@@ -183,11 +217,13 @@ export class WebGpuBackend implements Backend {
    * points go up once; prepare() (CG) keeps K on the device in row tiles when it fits maxDeviceBytes,
    * otherwise every product recomputes its tiles (EigenPro always does: O(n) device memory).
    */
-  private kernelOps(op: Op, X: Mat, kernel: KernelSpec, keep = false): KernelOps {
+  private kernelOps(op: Op, X: Mat, kernel: KernelSpec, c: number, keep = false): KernelOps {
     const n = X.rows;
     const variant = kernelVariant(kernel, false);
     const pts = this.uploadPointsT(op, X, 'train points (transposed)');
     let tiles: KTile[] | null = null;
+    // The stored K's products read half of it (kernelTimesColsSym.wgsl), and K is built to match.
+    let sym = this.symmetricPlan(n, pts.ld, c);
     // The stored-K product's buffers, kept across CG iterations (one set per column count).
     let scratch: ProductScratch | null = null;
     const subset = (idx: Int32Array | null, label: string): PointsT =>
@@ -207,11 +243,20 @@ export class WebGpuBackend implements Backend {
       },
       times: async (a, b, p, c) => {
         if (!a && !b && tiles) {
-          if (scratch?.c !== c) {
-            if (scratch) this.release(op, scratch.pt, scratch.out, scratch.staging);
-            scratch = this.productScratch(op, n, pts.ld, c);
+          if (scratch?.c !== c || scratch.sym !== (sym !== null)) {
+            if (scratch) this.releaseScratch(op, scratch);
+            scratch = this.productScratch(op, n, pts.ld, c, sym);
           }
-          return this.storedKTimes(op, tiles, n, pts.ld, p, c, scratch);
+          const out = await this.storedKTimes(op, tiles, n, pts.ld, p, c, scratch);
+          if (out) return out;
+          // Subgroups of non-consecutive invocations: from now on the full K and full products.
+          this.symmetricBroken = true;
+          sym = null;
+          this.dropKeptK();
+          tiles = this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth, keep, null);
+          this.releaseScratch(op, scratch);
+          scratch = this.productScratch(op, n, pts.ld, c, null);
+          return (await this.storedKTimes(op, tiles, n, pts.ld, p, c, scratch))!;
         }
         const pa = subset(a, 'batch rows (transposed)'),
           pb = subset(b, 'batch columns (transposed)');
@@ -221,8 +266,8 @@ export class WebGpuBackend implements Backend {
         return out;
       },
       prepare: async () => {
-        if (tiles || n * pts.ld * 4 > this.opts.maxDeviceBytes) return;
-        tiles = this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth, keep);
+        if (tiles || n * pts.ld * 4 + (sym?.bytes ?? 0) > this.opts.maxDeviceBytes) return;
+        tiles = this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth, keep, sym);
         await this.sync();
       },
     };
@@ -381,15 +426,24 @@ export class WebGpuBackend implements Backend {
    * buffers when they have this shape (keptK), else into new ones, kept for the next solve when
    * `keep` (persistent) or the op's.
    */
-  private kernelTilesOnDevice(op: Op, pts: PointsT, variant: KernelVariant, bandwidth: number, keep = false): KTile[] {
-    const tileRows = this.rowsPerBinding(pts.ld);
-    const kept = this.keptK?.n === pts.n && this.keptK.ld === pts.ld ? this.keptK.tiles : null;
+  private kernelTilesOnDevice(
+    op: Op,
+    pts: PointsT,
+    variant: KernelVariant,
+    bandwidth: number,
+    keep: boolean,
+    sym: SymmetricPlan | null,
+  ): KTile[] {
+    const tileRows = sym ? sym.tileRows : this.rowsPerBinding(pts.ld);
+    const kept =
+      this.keptK?.n === pts.n && this.keptK.ld === pts.ld && this.keptK.sym === (sym !== null) ? this.keptK.tiles : null;
     if (!kept && keep) this.dropKeptK();
     const tiles: KTile[] = [];
     const enc = this.ctx.device.createCommandEncoder({ label: 'kernel matrix' });
     const pass = enc.beginComputePass({ label: 'kernel matrix' });
-    // One tile holds all of K: its upper half is computed and mirrored (kernelMatrix.wgsl SYMMETRIC).
-    const symmetric = pts.n <= tileRows;
+    // For the symmetric product only the bands it reads (kernelMatrix.wgsl SYMMETRIC = 2); else, when
+    // one tile holds all of K, its upper half computed and mirrored (SYMMETRIC = 1).
+    const mode = sym ? 2 : pts.n <= tileRows ? 1 : 0;
     for (let r0 = 0; r0 < pts.n; r0 += tileRows) {
       const rows = Math.min(tileRows, pts.n - r0);
       const bytes = rows * pts.ld * 4,
@@ -397,30 +451,57 @@ export class WebGpuBackend implements Backend {
       const buf =
         kept?.[tiles.length].buf ??
         (keep ? this.ctx.persistent(bytes, USAGE_STORAGE, label) : this.buffer(op, bytes, USAGE_STORAGE, label));
-      this.encodeKernelMatrix(op, pass, pts, r0, rows, pts, buf, variant, bandwidth, symmetric);
+      this.encodeKernelMatrix(op, pass, pts, r0, rows, pts, buf, variant, bandwidth, mode);
       tiles.push({ r0, rows, buf });
     }
     pass.end();
     this.ctx.device.queue.submit([enc.finish()]);
-    if (keep && !kept) this.keptK = { n: pts.n, ld: pts.ld, tiles };
+    if (keep && !kept) this.keptK = { n: pts.n, ld: pts.ld, sym: sym !== null, tiles };
     return tiles;
   }
 
-  /** Buffers of one stored-K product shape: P^T (upload), K P (output) and its staging copy. */
-  private productScratch(op: Op, n: number, ld: number, c: number): ProductScratch {
+  /**
+   * Whether the stored K's CG products can read half of it (kernelTimesColsSym.wgsl), and with what:
+   * the device has subgroups (of at least 4 invocations), 256-row tiles fit a binding, and the column
+   * partials (bands x 64 / subgroup minimum x columns x ld f32; 1/32 of K for one column on lavapipe)
+   * fit a binding and, with K, the memory budget. Null: the full K and the full product.
+   */
+  private symmetricPlan(n: number, ld: number, c: number): SymmetricPlan | null {
+    const min = this.ctx.subgroupMinSize;
+    if (!this.opts.symmetricProduct || this.symmetricBroken || min === null || min < 4 || min > 64) return null;
+    const tileRows = Math.floor(this.rowsPerBinding(ld) / SYM_BAND) * SYM_BAND;
+    const slots = 64 / min;
+    const cc = c === 1 ? 1 : roundUp(c, 4);
+    const bytes = Math.ceil(n / SYM_BAND) * slots * cc * ld * 4;
+    if (tileRows < SYM_BAND || bytes > this.maxBinding || !Number.isInteger(slots)) return null;
+    return { tileRows, slots, bytes };
+  }
+
+  /** Buffers of one stored-K product shape: P^T (upload), K P (output) and its staging copy; the symmetric product's column partials and flag. */
+  private productScratch(op: Op, n: number, ld: number, c: number, sym: SymmetricPlan | null): ProductScratch {
     const cPad = roundUp(c, 4);
     return {
       c,
+      sym: sym !== null,
+      slots: sym?.slots ?? 0,
       pt: this.buffer(op, cPad * ld * 4, USAGE_STORAGE | USAGE_COPY_DST, 'CG direction (transposed)'),
       out: this.buffer(op, n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'K times direction'),
-      staging: this.buffer(op, n * cPad * 4, USAGE_MAP_READ | USAGE_COPY_DST, 'K times direction (readback)'),
+      staging: this.buffer(op, (n * cPad + 4) * 4, USAGE_MAP_READ | USAGE_COPY_DST, 'K times direction (readback)'),
+      partials: sym ? this.buffer(op, sym.bytes, USAGE_STORAGE, 'symmetric product column partials') : null,
+      flag: sym ? this.buffer(op, 16, USAGE_STORAGE | USAGE_COPY_SRC, 'subgroup layout flag') : null,
     };
+  }
+
+  private releaseScratch(op: Op, s: ProductScratch): void {
+    this.release(op, s.pt, s.out, s.staging, ...(s.partials && s.flag ? [s.partials, s.flag] : []));
   }
 
   /**
    * K P with K held on the device (P rounded to f32 like K; splitting P into f32 hi + lo parts was
    * measured to change neither CG iteration counts nor fitted values, at twice the work). The
-   * buffers are the solve's (scratch): CG calls this every iteration.
+   * buffers are the solve's (scratch): CG calls this every iteration. With scratch.sym, the
+   * symmetric product over the band-built K (null when the device's subgroups are not consecutive
+   * invocations: the caller rebuilds K in full and multiplies again).
    */
   private async storedKTimes(
     op: Op,
@@ -430,11 +511,46 @@ export class WebGpuBackend implements Backend {
     p: Float64Array,
     c: number,
     scratch: ProductScratch,
-  ): Promise<Float64Array> {
+  ): Promise<Float64Array | null> {
     const { pt, cPad } = columnsT(p, n, c, ld);
     this.ctx.device.queue.writeBuffer(scratch.pt, 0, pt.buffer, pt.byteOffset, pt.byteLength);
     const enc = this.ctx.device.createCommandEncoder({ label: 'K times P' });
     const pass = enc.beginComputePass({ label: 'K times P' });
+    if (scratch.partials && scratch.flag) {
+      const columns = c === 1 ? 1 : 4;
+      for (const t of tiles)
+        this.ctx.dispatchProgram(
+          op,
+          pass,
+          kernelTimesColsSym,
+          { rows: t.rows, n, ld4: ld / 4, cPad4: cPad / 4, r0: t.r0 },
+          [t.buf, scratch.pt, scratch.out, scratch.partials, scratch.flag],
+          [Math.ceil(t.rows / SYM_BAND), cPad / 4],
+          { COLUMNS: columns, SUBGROUP_MIN: 64 / scratch.slots },
+        );
+      this.ctx.dispatchProgram(
+        op,
+        pass,
+        kernelTimesColsSymReduce,
+        { n, ld4: ld / 4, cPad4: cPad / 4, slots: scratch.slots },
+        [scratch.partials, scratch.out],
+        [Math.ceil(n / 4 / 64), cPad / 4],
+        { COLUMNS: columns },
+      );
+      pass.end();
+      const [out, flag] = await this.ctx.readBack(
+        op,
+        enc,
+        [
+          [scratch.out, 0, n * cPad],
+          [scratch.flag, 0, 1],
+        ],
+        scratch.staging,
+      );
+      this.release(op);
+      // The flag is a u32 read as f32: any set bit is nonzero.
+      return flag[0] !== 0 ? null : dropPadding(out, n, c, cPad);
+    }
     for (const t of tiles) {
       this.ctx.dispatchProgram(
         op,
@@ -499,7 +615,8 @@ export class WebGpuBackend implements Backend {
     out: GPUBuffer,
     variant: KernelVariant,
     bandwidth: number,
-    symmetric = false,
+    /** kernelMatrix.wgsl SYMMETRIC: 0 every entry, 1 upper half mirrored (one tile), 2 the symmetric product's bands. */
+    symmetric: 0 | 1 | 2 = 0,
   ): void {
     this.ctx.dispatchProgram(
       op,
@@ -517,7 +634,7 @@ export class WebGpuBackend implements Backend {
       },
       [a.buf, b.buf, out],
       [Math.ceil(b.ld / 8 / 64), Math.ceil(rows / 8)],
-      { KERNEL: variant, SYMMETRIC: symmetric ? 1 : 0 },
+      { KERNEL: variant, SYMMETRIC: symmetric, BAND: SYM_BAND },
     );
   }
 
@@ -601,9 +718,25 @@ interface KTile {
 
 interface ProductScratch {
   c: number;
+  sym: boolean;
+  /** Column-partial slots per band (symmetric product). */
+  slots: number;
   pt: GPUBuffer;
   out: GPUBuffer;
   staging: GPUBuffer;
+  partials: GPUBuffer | null;
+  flag: GPUBuffer | null;
+}
+
+/** Rows per band of the symmetric product: 64 invocations x 4 rows (kernelTimesColsSym.wgsl). */
+const SYM_BAND = 256;
+
+interface SymmetricPlan {
+  /** Rows per K tile: a multiple of SYM_BAND. */
+  tileRows: number;
+  slots: number;
+  /** Bytes of the column partials. */
+  bytes: number;
 }
 
 interface PointsT {

@@ -18,6 +18,10 @@
 // diagonal are computed, and each block above it is also written transposed into its mirror, so half
 // the distances and exponentials are evaluated. The mirrored values equal what the mirror block would
 // compute ((a - b)^2 = (b - a)^2 summed in the same order), so K is bit-identical either way.
+// SYMMETRIC = 2 (K(X, X) for the symmetric product, kernelTimesColsSym.wgsl; A = B, any row tile):
+// only what that product reads is computed, each row i from the start of its BAND-row block
+// (columns j >= floor(i / BAND) * BAND, i the global row aCol4 * 4 + local row); the rest of the
+// tile is left as it was. About half the distances and exponentials, and no mirrored writes.
 // Limits: rowsA * ldOut * 4 bytes must fit maxStorageBufferBindingSize; the caller tiles rows.
 
 struct Params {
@@ -33,6 +37,7 @@ struct Params {
 
 override KERNEL: u32 = 0u;
 override SYMMETRIC: u32 = 0u;
+override BAND: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> AT: array<vec4f>;
@@ -60,6 +65,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let i0 = iBlock * 8u;
   let j0 = jBlock * 8u;
   if (i0 >= p.rowsA || j0 >= p.ldOut || (SYMMETRIC == 1u && j0 < i0)) {
+    return;
+  }
+  // BAND is a multiple of 8, so the 8 rows of this block share one band start.
+  if (SYMMETRIC == 2u && j0 < ((p.aCol4 * 4u + i0) / BAND) * BAND) {
     return;
   }
   var accLo: array<vec4f, 8>;

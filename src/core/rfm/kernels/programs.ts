@@ -3,6 +3,8 @@ import gradAccumulateWgsl from './gradAccumulate.wgsl';
 import gradFusedWgsl from './gradFused.wgsl';
 import kernelMatrixWgsl from './kernelMatrix.wgsl';
 import kernelTimesColsWgsl from './kernelTimesCols.wgsl';
+import kernelTimesColsSymWgsl from './kernelTimesColsSym.wgsl';
+import kernelTimesColsSymReduceWgsl from './kernelTimesColsSymReduce.wgsl';
 import patchKernelWgsl from './patchKernel.wgsl';
 import { program } from '../../gpu/program';
 
@@ -22,6 +24,24 @@ export const kernelTimesCols = program('kernelTimesCols', kernelTimesColsWgsl, [
   ['ld4', 'u32'],
   ['cPad4', 'u32'],
   ['_pad', 'u32'],
+]);
+
+export const kernelTimesColsSym = program('kernelTimesColsSym', kernelTimesColsSymWgsl, [
+  ['rows', 'u32'],
+  ['n', 'u32'],
+  ['ld4', 'u32'],
+  ['cPad4', 'u32'],
+  ['r0', 'u32'],
+  ['_p0', 'u32'],
+  ['_p1', 'u32'],
+  ['_p2', 'u32'],
+]);
+
+export const kernelTimesColsSymReduce = program('kernelTimesColsSymReduce', kernelTimesColsSymReduceWgsl, [
+  ['n', 'u32'],
+  ['ld4', 'u32'],
+  ['cPad4', 'u32'],
+  ['slots', 'u32'],
 ]);
 
 export const gradFused = program('gradFused', gradFusedWgsl, [

@@ -10,7 +10,7 @@ import { CpuBackend } from '../../src/core/rfm/cpu';
 import { fitRfm } from '../../src/core/rfm/fit';
 import { eighSym } from '../../src/core/linalg/eigh';
 import { topEigenpairs } from '../../src/core/linalg/topEigen';
-import { resolveSolver, type SolverName } from '../../src/core/rfm/solvers';
+import { DEFAULT_ITERATIVE_OPTIONS, resolveSolver, type SolverName } from '../../src/core/rfm/solvers';
 import { kernelOfDistance } from '../../src/core/rfm/kernel';
 import { mat, type Mat } from '../../src/core/mat';
 import { rng } from '../../src/core/random';
@@ -94,7 +94,7 @@ async function fixture(file: string, target: string): Promise<Dataset> {
 /**
  * Tolerances of a whole fit (T = 1: a solve with M = I, the AGOP, a solve with M_1) against the
  * direct fit, on the same held-out rows: relative difference of the test predictions' MSE and of M
- * (Frobenius). CG stops at a relative residual of 1e-4 (intermediate) / 1e-5 (final), EigenPro at
+ * (Frobenius). CG stops at a relative residual of 1e-4 (intermediate) / 5e-5 (final), EigenPro at
  * 1e-2 / 1e-3 (its estimate; the true residual is reported). Measured (seed 3): CG moved the test
  * MSE by at most 5e-5 and M by 1.6e-4 relative; EigenPro by 1.5e-3 and 1.6e-2 (breast_cancer).
  */
@@ -126,7 +126,8 @@ for (const [file, target] of [
       }
       // The final round's solve reached its stated tolerance (the true residual for EigenPro).
       const last = r.iterations[r.iterations.length - 1].solve!;
-      assert.ok(last.relResidual <= (solver === 'cg' ? 1e-5 : 2e-3), `${solver}: residual ${last.relResidual}`);
+      const stated = solver === 'cg' ? DEFAULT_ITERATIVE_OPTIONS.cgTolerance : 2e-3;
+      assert.ok(last.relResidual <= stated, `${solver}: residual ${last.relResidual} over ${stated}`);
       const tol = FIT_TOLERANCE[solver];
       const dMse = Math.abs(r.final.testMse! - direct.final.testMse!) / direct.final.testMse!;
       const dM = diffNorm(r.M, direct.M) / norm(direct.M);

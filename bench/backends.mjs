@@ -11,7 +11,11 @@
 // The CPU row is the host's CPU backend (worker threads on every core, CG beyond n = 1000).
 // peak_rss_mb is each process's peak resident memory (the reference's too); memory_bound_mb the
 // budget check's estimate of the fit's host + device bytes (rfm/budget.ts), stated before it runs.
-// Usage: npm run bench:backends [-- --sizes 2000,4000 --cpu-max-n 4000 --repeat 3 --webgpu-direct --rank 256 --no-reference]
+// Every process first runs an untimed warm-up fit on the first 500 training rows (one round, the
+// same solver; the reference likewise), so that neither side's timed fit pays for one-off set-up:
+// torch's thread pool and allocator, and here the JIT, the shader pipelines' compilation (~75 ms on
+// lavapipe, measured) and the worker threads. --warmup 0 measures cold processes.
+// Usage: npm run bench:backends [-- --sizes 2000,4000 --cpu-max-n 4000 --repeat 3 --webgpu-direct --rank 256 --no-reference --warmup 500]
 // WebGPU's kernel phase also holds the Nyström factorization, which runs on the host while the device
 // builds K (so its kernel GFLOP/s understates the kernel-matrix shader alone).
 // (CG_TOL=1e-5 in the environment overrides the WebGPU CG tolerance.)
@@ -30,6 +34,9 @@ const D = 20,
   N_TEST = 1000,
   ITERS = 3;
 
+/** Rows of the untimed warm-up fit each process runs first (both sides; --warmup 0: none). */
+const WARMUP = Number(arg('--warmup', '500'));
+
 async function one(backendName, n, directMax, rank) {
   const { fitRfm } = await import('../src/core/rfm/fit.ts');
   let backend;
@@ -47,6 +54,18 @@ async function one(backendName, n, directMax, rank) {
   }
   const train = syntheticTask(n, D, 1),
     test = syntheticTask(N_TEST, D, 2);
+  let warmupSeconds = 0;
+  if (WARMUP > 0) {
+    // Untimed warm-up: the first WARMUP rows, one round, through the same solver the timed fit uses
+    // (the JIT, the shader pipelines, lavapipe's and the workers' threads), as the reference does.
+    const rows = Math.min(WARMUP, n);
+    const sub = { ...train, X: { rows, cols: D, data: train.X.data.slice(0, rows * D) }, y: train.y.slice(0, rows) };
+    const solver = backend.solverLimits && n > backend.solverLimits.directMaxN ? 'cg' : 'direct';
+    const w0 = performance.now();
+    await fitRfm(sub, { iters: 1, solver }, { backend });
+    warmupSeconds = (performance.now() - w0) / 1000;
+    backend.solveLog?.splice(0);
+  }
   const cpu0 = process.cpuUsage();
   let estimate = null;
   const r = await fitRfm(train, { iters: ITERS }, { backend, test, onEstimate: (e) => (estimate = e) });
@@ -68,6 +87,7 @@ async function one(backendName, n, directMax, rank) {
     solves,
     seconds,
     cpu_seconds: (cpu.user + cpu.system) / 1e6,
+    warmup_seconds: warmupSeconds,
     gflops: {
       kernel: (solves * 3 * n * n * D) / seconds.kernel / 1e9,
       solve_cholesky_equivalent: (solves * n ** 3) / 3 / seconds.solve / 1e9,
@@ -115,7 +135,7 @@ function reference(n) {
     write('test_x.f64', test.X.data);
     write('test_y.f64', test.y);
     const script = fileURLToPath(new URL('./reference_rfm.py', import.meta.url));
-    const p = spawnSync('/usr/bin/python3', [script, dir, String(n), String(D), String(N_TEST), '--threads', '2'], {
+    const p = spawnSync('/usr/bin/python3', [script, dir, String(n), String(D), String(N_TEST), '--threads', '2', '--warmup', String(WARMUP)], {
       encoding: 'utf8',
     });
     if (p.status !== 0) return { error: p.stderr.slice(-2000) };

@@ -22,6 +22,7 @@ import {
   grid1d,
   roundUp,
   type GpuOp as Op,
+  type PreparedDispatch,
 } from '../gpu/context';
 import {
   DEFAULT_ITERATIVE_OPTIONS,
@@ -516,57 +517,61 @@ export class WebGpuBackend implements Backend {
     this.ctx.device.queue.writeBuffer(scratch.pt, 0, pt.buffer, pt.byteOffset, pt.byteLength);
     const enc = this.ctx.device.createCommandEncoder({ label: 'K times P' });
     const pass = enc.beginComputePass({ label: 'K times P' });
+    // The same dispatches every iteration: made once per solve (scratch).
+    scratch.dispatches ??= this.productDispatches(op, tiles, n, ld, c, scratch);
+    for (const d of scratch.dispatches) this.ctx.encodePrepared(pass, d);
+    pass.end();
+    const ranges: [GPUBuffer, number, number][] = [[scratch.out, 0, n * cPad]];
+    if (scratch.flag) ranges.push([scratch.flag, 0, 1]);
+    const [out, flag] = await this.ctx.readBack(op, enc, ranges, scratch.staging);
+    // The flag is a u32 read as f32: any set bit is nonzero.
+    return flag && flag[0] !== 0 ? null : dropPadding(out, n, c, cPad);
+  }
+
+  /** The stored-K product's dispatches: symmetric (per tile, then the reduction) or full (per tile). */
+  private productDispatches(
+    op: Op,
+    tiles: KTile[],
+    n: number,
+    ld: number,
+    c: number,
+    scratch: ProductScratch,
+  ): PreparedDispatch[] {
+    const cPad = roundUp(c, 4);
+    const columns = c === 1 ? 1 : 4;
     if (scratch.partials && scratch.flag) {
-      const columns = c === 1 ? 1 : 4;
-      for (const t of tiles)
-        this.ctx.dispatchProgram(
+      const { partials, flag } = scratch;
+      return [
+        ...tiles.map((t) =>
+          this.ctx.prepareProgram(
+            op,
+            kernelTimesColsSym,
+            { rows: t.rows, n, ld4: ld / 4, cPad4: cPad / 4, r0: t.r0 },
+            [t.buf, scratch.pt, scratch.out, partials, flag],
+            [Math.ceil(t.rows / SYM_BAND), cPad / 4],
+            { COLUMNS: columns, SUBGROUP_MIN: 64 / scratch.slots },
+          ),
+        ),
+        this.ctx.prepareProgram(
           op,
-          pass,
-          kernelTimesColsSym,
-          { rows: t.rows, n, ld4: ld / 4, cPad4: cPad / 4, r0: t.r0 },
-          [t.buf, scratch.pt, scratch.out, scratch.partials, scratch.flag],
-          [Math.ceil(t.rows / SYM_BAND), cPad / 4],
-          { COLUMNS: columns, SUBGROUP_MIN: 64 / scratch.slots },
-        );
-      this.ctx.dispatchProgram(
-        op,
-        pass,
-        kernelTimesColsSymReduce,
-        { n, ld4: ld / 4, cPad4: cPad / 4, slots: scratch.slots },
-        [scratch.partials, scratch.out],
-        [Math.ceil(n / 4 / 64), cPad / 4],
-        { COLUMNS: columns },
-      );
-      pass.end();
-      const [out, flag] = await this.ctx.readBack(
-        op,
-        enc,
-        [
-          [scratch.out, 0, n * cPad],
-          [scratch.flag, 0, 1],
-        ],
-        scratch.staging,
-      );
-      this.release(op);
-      // The flag is a u32 read as f32: any set bit is nonzero.
-      return flag[0] !== 0 ? null : dropPadding(out, n, c, cPad);
+          kernelTimesColsSymReduce,
+          { n, ld4: ld / 4, cPad4: cPad / 4, slots: scratch.slots },
+          [partials, scratch.out],
+          [Math.ceil(n / 4 / 64), cPad / 4],
+          { COLUMNS: columns },
+        ),
+      ];
     }
-    for (const t of tiles) {
-      this.ctx.dispatchProgram(
+    return tiles.map((t) =>
+      this.ctx.prepareProgram(
         op,
-        pass,
         kernelTimesCols,
         { rows: t.rows, ld4: ld / 4, cPad4: cPad / 4 },
         [t.buf, scratch.pt, { buffer: scratch.out, offset: t.r0 * cPad * 4, size: t.rows * cPad * 4 }],
         [Math.ceil(t.rows / 4 / 64), cPad / 4],
-        { COLUMNS: c === 1 ? 1 : 4 },
-      );
-    }
-    pass.end();
-    const [out] = await this.ctx.readBack(op, enc, [[scratch.out, 0, n * cPad]], scratch.staging);
-    // Frees this product's uniforms (the scratch buffers stay for the next iteration).
-    this.release(op);
-    return dropPadding(out, n, c, cPad);
+        { COLUMNS: columns },
+      ),
+    );
   }
 
   /** K(A, B) P computed tile by tile without keeping K (predict, and CG when K exceeds the memory budget). */
@@ -718,6 +723,8 @@ interface KTile {
 
 interface ProductScratch {
   c: number;
+  /** The product's dispatches, made at its first use. */
+  dispatches?: PreparedDispatch[];
   sym: boolean;
   /** Column-partial slots per band (symmetric product). */
   slots: number;

@@ -48,7 +48,9 @@ import {
  * runs conjugate gradients with a Nyström preconditioner (rank up to nystromRank, factored in float64
  * on the host while the device builds K), f64 vectors on the host, one batched GPU product per
  * iteration, to a relative residual of cgTolerance (cgIntermediateTolerance for intermediate RFM
- * rounds; or the best residual reached before f32 rounding stalls it). When K does not fit
+ * rounds; or the best residual reached before f32 rounding stalls it). With subgroups, that product
+ * reads about half of the symmetric K (kernelTimesColsSym.wgsl) and only that half is built; without
+ * them, all of K and kernelTimesCols.wgsl. When K does not fit
  * maxDeviceBytes, each CG product recomputes its kernel tiles instead. CG and EigenPro are the
  * shared host orchestration of rfm/solvers.ts over this backend's kernel blocks and kernel-block x
  * vector products (kernelMatrix.wgsl + kernelTimesCols.wgsl); EigenPro recomputes every block

@@ -1,6 +1,6 @@
 // out = K P for a row tile of a kernel matrix: out[i, c] = sum_j K[i, j] P[j, c].
-// Used by the conjugate-gradient solve (K stored once per solve, multiplied every iteration) and by
-// predict (K(Z, X) alpha).
+// Used by predict (K(Z, X) alpha), by CG products over recomputed tiles, and by the CG solve over
+// the stored K on devices without subgroups (with them: kernelTimesColsSym.wgsl, half of K read).
 //
 // Layout: K is rows x ld row-major (ld multiple of 8, zero padding columns), PT = P transposed,
 // cPad x ld (cPad multiple of 4, zero padding), out is rows x cPad row-major.

@@ -11,10 +11,12 @@
 // The CPU row is the host's CPU backend (worker threads on every core, CG beyond n = 1000).
 // peak_rss_mb is each process's peak resident memory (the reference's too); memory_bound_mb the
 // budget check's estimate of the fit's host + device bytes (rfm/budget.ts), stated before it runs.
-// Every process first runs an untimed warm-up fit on the first 500 training rows (one round, the
-// same solver; the reference likewise), so that neither side's timed fit pays for one-off set-up:
-// torch's thread pool and allocator, and here the JIT, the shader pipelines' compilation (~75 ms on
-// lavapipe, measured) and the worker threads. --warmup 0 measures cold processes.
+// By default each fit runs in a fresh process, cold, as a one-off `feature-lens fit` or a one-off
+// run of the reference script would (the protocol of issue 13's table). --warmup ROWS first runs an
+// untimed warm-up fit on the first ROWS training rows (one round, the same solver; the reference
+// likewise), so that neither side's timed fit pays one-off set-up: torch's thread pool and
+// allocator, and here the JIT, the shader pipelines' compilation (~75 ms on lavapipe, measured) and
+// the worker threads. That is the steady state of a session that fits again.
 // Usage: npm run bench:backends [-- --sizes 2000,4000 --cpu-max-n 4000 --repeat 3 --webgpu-direct --rank 256 --no-reference --warmup 500]
 // WebGPU's kernel phase also holds the Nyström factorization, which runs on the host while the device
 // builds K (so its kernel GFLOP/s understates the kernel-matrix shader alone).
@@ -34,8 +36,8 @@ const D = 20,
   N_TEST = 1000,
   ITERS = 3;
 
-/** Rows of the untimed warm-up fit each process runs first (both sides; --warmup 0: none). */
-const WARMUP = Number(arg('--warmup', '500'));
+/** Rows of the untimed warm-up fit each process runs first (both sides); default 0, cold processes. */
+const WARMUP = Number(arg('--warmup', '0'));
 
 async function one(backendName, n, directMax, rank) {
   const { fitRfm } = await import('../src/core/rfm/fit.ts');

@@ -174,7 +174,7 @@ if (process.argv.includes('--one')) {
   const run = (backend, n, extra = []) => {
     const p = spawnSync(
       process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), '--one', backend, '--n', String(n), ...extra],
+      [...process.execArgv, fileURLToPath(import.meta.url), '--one', backend, '--n', String(n), '--warmup', String(WARMUP), ...extra],
       { encoding: 'utf8', maxBuffer: 1 << 26 },
     );
     if (p.status !== 0) return { backend, n, error: p.stderr.slice(-2000) };

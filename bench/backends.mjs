@@ -137,9 +137,13 @@ function reference(n) {
     write('test_x.f64', test.X.data);
     write('test_y.f64', test.y);
     const script = fileURLToPath(new URL('./reference_rfm.py', import.meta.url));
-    const p = spawnSync('/usr/bin/python3', [script, dir, String(n), String(D), String(N_TEST), '--threads', '2', '--warmup', String(WARMUP)], {
-      encoding: 'utf8',
-    });
+    const p = spawnSync(
+      '/usr/bin/python3',
+      [script, dir, String(n), String(D), String(N_TEST), '--threads', '2', '--warmup', String(WARMUP)],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (p.status !== 0) return { error: p.stderr.slice(-2000) };
     const r = JSON.parse(p.stdout);
     r.n = n;
@@ -174,7 +178,17 @@ if (process.argv.includes('--one')) {
   const run = (backend, n, extra = []) => {
     const p = spawnSync(
       process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), '--one', backend, '--n', String(n), '--warmup', String(WARMUP), ...extra],
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        '--one',
+        backend,
+        '--n',
+        String(n),
+        '--warmup',
+        String(WARMUP),
+        ...extra,
+      ],
       { encoding: 'utf8', maxBuffer: 1 << 26 },
     );
     if (p.status !== 0) return { backend, n, error: p.stderr.slice(-2000) };

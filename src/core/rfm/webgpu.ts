@@ -439,7 +439,9 @@ export class WebGpuBackend implements Backend {
   ): KTile[] {
     const tileRows = sym ? sym.tileRows : this.rowsPerBinding(pts.ld);
     const kept =
-      this.keptK?.n === pts.n && this.keptK.ld === pts.ld && this.keptK.sym === (sym !== null) ? this.keptK.tiles : null;
+      this.keptK?.n === pts.n && this.keptK.ld === pts.ld && this.keptK.sym === (sym !== null)
+        ? this.keptK.tiles
+        : null;
     if (!kept && keep) this.dropKeptK();
     const tiles: KTile[] = [];
     const enc = this.ctx.device.createCommandEncoder({ label: 'kernel matrix' });

@@ -467,17 +467,16 @@ export class WebGpuBackend implements Backend {
 
   /**
    * Whether the stored K's CG products can read half of it (kernelTimesColsSym.wgsl), and with what:
-   * the device has subgroups (of at least 4 invocations), 256-row tiles fit a binding, and the column
-   * partials (bands x 64 / subgroup minimum x columns x ld f32; 1/32 of K for one column on lavapipe)
-   * fit a binding and, with K, the memory budget. Null: the full K and the full product.
+   * the device has subgroups of at least 8 invocations (lanes 0-7 hold a block's 8 partials), 256-row
+   * tiles fit a binding, and the column partials for up to c columns (partialBytes) fit a binding
+   * and, with K, the memory budget. Null: the full K and the full product.
    */
   private symmetricPlan(n: number, ld: number, c: number): SymmetricPlan | null {
     const min = this.ctx.subgroupMinSize;
-    if (!this.opts.symmetricProduct || this.symmetricBroken || min === null || min < 4 || min > 64) return null;
+    if (!this.opts.symmetricProduct || this.symmetricBroken || min === null || min < 8 || min > 64) return null;
     const tileRows = Math.floor(this.rowsPerBinding(ld) / SYM_BAND) * SYM_BAND;
     const slots = 64 / min;
-    const cc = c === 1 ? 1 : roundUp(c, 4);
-    const bytes = Math.ceil(n / SYM_BAND) * slots * cc * ld * 4;
+    const bytes = partialBytes(n, ld, c, slots);
     if (tileRows < SYM_BAND || bytes > this.maxBinding || !Number.isInteger(slots)) return null;
     return { tileRows, slots, bytes };
   }
@@ -492,7 +491,10 @@ export class WebGpuBackend implements Backend {
       pt: this.buffer(op, cPad * ld * 4, USAGE_STORAGE | USAGE_COPY_DST, 'CG direction (transposed)'),
       out: this.buffer(op, n * cPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'K times direction'),
       staging: this.buffer(op, (n * cPad + 4) * 4, USAGE_MAP_READ | USAGE_COPY_DST, 'K times direction (readback)'),
-      partials: sym ? this.buffer(op, sym.bytes, USAGE_STORAGE, 'symmetric product column partials') : null,
+      // Sized for this c (at most the c the plan was made for).
+      partials: sym
+        ? this.buffer(op, partialBytes(n, ld, c, sym.slots), USAGE_STORAGE, 'symmetric product column partials')
+        : null,
       flag: sym ? this.buffer(op, 16, USAGE_STORAGE | USAGE_COPY_SRC, 'subgroup layout flag') : null,
     };
   }
@@ -742,11 +744,19 @@ interface ProductScratch {
 /** Rows per band of the symmetric product: 64 invocations x 4 rows (kernelTimesColsSym.wgsl). */
 const SYM_BAND = 256;
 
+/**
+ * Bytes of the symmetric product's column partials: bands x slots x columns (1 for one column, else
+ * c rounded up to 4) x ld f32; 1/32 of K for one column with subgroups of 8 (lavapipe).
+ */
+function partialBytes(n: number, ld: number, c: number, slots: number): number {
+  return Math.ceil(n / SYM_BAND) * slots * (c === 1 ? 1 : roundUp(c, 4)) * ld * 4;
+}
+
 interface SymmetricPlan {
   /** Rows per K tile: a multiple of SYM_BAND. */
   tileRows: number;
   slots: number;
-  /** Bytes of the column partials. */
+  /** Bytes of the column partials for the plan's column count. */
   bytes: number;
 }
 

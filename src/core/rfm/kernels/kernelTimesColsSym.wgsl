@@ -19,8 +19,9 @@
 // half its time; on a GPU it halves the bytes of K read per product.
 // A subgroup's slot is its first invocation index / SUBGROUP_MIN: that needs subgroups of
 // consecutive, aligned invocation indices (every driver we know) of at least SUBGROUP_MIN (the
-// adapter's stated minimum); otherwise `flag` is set to 1 and the caller discards the result and
-// multiplies with the full K instead.
+// adapter's stated minimum, which the host requires to be 8 or more: lanes 0-7 hold a block's 8
+// partials); otherwise `flag` is set to 1 and the caller discards the result and multiplies with the
+// full K instead.
 // Precision: row sums as kernelTimesCols.wgsl (blocks of 8 vec4 steps, Kahan-compensated across
 // blocks); column partials sum at most 4 x the subgroup size terms, and the reduction is compensated.
 

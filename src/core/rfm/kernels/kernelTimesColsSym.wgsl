@@ -12,11 +12,12 @@
 // Workgroups: 64 invocations own 256 consecutive rows (one band), 4 each. Over the band's own 256
 // columns an invocation sums its rows one-sidedly (row sums only). Beyond them every loaded K[i, j]
 // is used twice: for out[i] (row sums kept in registers) and, as K[j, i] by symmetry, for out[j]:
-// each invocation's K[i, j] P[i] terms are summed across the subgroup (subgroupAdd) and one lane
-// stores the subgroup's partial for those 4 columns into C. kernelTimesColsSymReduce.wgsl then adds
-// the partials of every band above a row's band to the row sums written here. On lavapipe the
-// extra multiply-adds and subgroup sums cost ~5% of a full product (measured), so this takes about
-// half its time; on a GPU it halves the bytes of K read per product.
+// each invocation's K[i, j] P[i] terms are summed across the subgroup (subgroupAdd); over a block
+// of 8 steps lane t keeps step t's sum, and the lanes store them into C together.
+// kernelTimesColsSymReduce.wgsl then adds the partials of every band above a row's band to the row
+// sums written here. On lavapipe this reads ~55% of K and takes 65-80% of a full product's time at
+// n = 4000 (the column sums and their stores are not free there, measured); on a GPU it halves the
+// bytes of K read per product.
 // A subgroup's slot is its first invocation index / SUBGROUP_MIN: that needs subgroups of
 // consecutive, aligned invocation indices (every driver we know) of at least SUBGROUP_MIN (the
 // adapter's stated minimum, which the host requires to be 8 or more: lanes 0-7 hold a block's 8

@@ -276,6 +276,7 @@ describe('WebGPU ops vs CPU float64', () => {
     // A device whose subgroups are narrower than its stated minimum (lavapipe runs 8 and says 16):
     // the column-partial slots would collide, so the shader raises its flag and the backend rebuilds K.
     const { device } = await requestGpuDevice(await hostGpu(), 'narrow subgroups');
+    assert.ok(device.features.has('subgroups'), 'the adapter has subgroups (lavapipe, the CI adapter, does)');
     const ctx = new GpuContext(device, undefined, { vendor: 'test', architecture: 'narrow', subgroupMinSize: 16 });
     const narrow = new WebGpuBackend(ctx, {}, () => ctx.dispose());
     try {

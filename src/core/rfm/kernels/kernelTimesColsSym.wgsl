@@ -15,7 +15,7 @@
 // each invocation's K[i, j] P[i] terms are summed across the subgroup (subgroupAdd); over a block
 // of 8 steps lane t keeps step t's sum, and the lanes store them into C together.
 // kernelTimesColsSymReduce.wgsl then adds the partials of every band above a row's band to the row
-// sums written here. On lavapipe this reads ~55% of K and takes 65-80% of a full product's time at
+// sums written here. On lavapipe this reads ~55% of K and takes 65-85% of a full product's time at
 // n = 4000 (the column sums and their stores are not free there, measured); on a GPU it halves the
 // bytes of K read per product.
 // A subgroup's slot is its first invocation index / SUBGROUP_MIN: that needs subgroups of

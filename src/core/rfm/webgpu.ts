@@ -474,7 +474,8 @@ export class WebGpuBackend implements Backend {
   private symmetricPlan(n: number, ld: number, c: number): SymmetricPlan | null {
     const min = this.ctx.subgroupMinSize;
     if (!this.opts.symmetricProduct || this.symmetricBroken || min === null || min < 8 || min > 64) return null;
-    const tileRows = Math.floor(this.rowsPerBinding(ld) / SYM_BAND) * SYM_BAND;
+    // (Not rowsPerBinding: a size no tile fits is refused where K is built, not here.)
+    const tileRows = Math.floor(this.maxBinding / (ld * 4) / SYM_BAND) * SYM_BAND;
     const slots = 64 / min;
     const bytes = partialBytes(n, ld, c, slots);
     if (tileRows < SYM_BAND || bytes > this.maxBinding || !Number.isInteger(slots)) return null;

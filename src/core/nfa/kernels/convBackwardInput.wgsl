@@ -14,32 +14,8 @@
 // reads a clamped index and is masked to 0. Flattened (x, y) grid over (q, y, x-tile), xStride a row.
 // PX (override, 1..8): positions per invocation.
 
-struct Params {
-  images: u32,
-  outputs: u32,
-  c: u32,
-  h: u32,
-  w: u32,
-  k: u32,
-  ho: u32,
-  wo: u32,
-  kh: u32,
-  kw: u32,
-  stride: u32,
-  padding: u32,
-  ph: u32,
-  pw: u32,
-  poolSize: u32,
-  poolStride: u32,
-  xStride: u32,
-  applyAct: u32,
-  poolKind: u32,
-  _p0: u32,
-}
-
 override PX: u32 = 8u;
 
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Gz: array<f32>;
 @group(0) @binding(2) var<storage, read> Wt: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> Ga: array<f32>;

@@ -12,30 +12,6 @@
 // x k x ph x pw (f32), Gz (images * outputs) x k x ho x wo (f32, zero on entry).
 // Workgroups: 64 invocations, one pooled cell each (flattened (x, y) grid).
 
-struct Params {
-  images: u32,
-  outputs: u32,
-  c: u32,
-  h: u32,
-  w: u32,
-  k: u32,
-  ho: u32,
-  wo: u32,
-  kh: u32,
-  kw: u32,
-  stride: u32,
-  padding: u32,
-  ph: u32,
-  pw: u32,
-  poolSize: u32,
-  poolStride: u32,
-  xStride: u32,
-  applyAct: u32,
-  poolKind: u32,
-  _p0: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Z: array<f32>;
 @group(0) @binding(2) var<storage, read> Arg: array<u32>;
 @group(0) @binding(3) var<storage, read> Ga: array<f32>;

@@ -10,10 +10,11 @@ import mlpWeightGradWgsl from './mlpWeightGrad.wgsl';
 import convActPoolWgsl from './convActPool.wgsl';
 import convActPoolBackwardWgsl from './convActPoolBackward.wgsl';
 import convBackwardInputWgsl from './convBackwardInput.wgsl';
+import convParamsWgsl from './convParams.wgsl';
 import convForwardWgsl from './convForward.wgsl';
 import convGramWgsl from './convGram.wgsl';
 import convRouteBackwardWgsl from './convRouteBackward.wgsl';
-import { program } from '../../gpu/program';
+import { program, type GpuProgram } from '../../gpu/program';
 
 export const mlpForward = program('mlpForward', mlpActivationWgsl + '\n' + mlpForwardWgsl, [
   ['rows', 'u32'],
@@ -73,7 +74,7 @@ export const mlpOptimizerStep = program('mlpOptimizerStep', mlpOptimizerStepWgsl
   ['decay', 'f32'],
 ]);
 
-/** The layer geometry every conv-network kernel shares (one Params struct, see convForward.wgsl). */
+/** The layer geometry every conv-network kernel shares: the struct Params of convParams.wgsl. */
 const CONV_FIELDS = [
   ['images', 'u32'],
   ['outputs', 'u32'],
@@ -97,19 +98,15 @@ const CONV_FIELDS = [
   ['_p0', 'u32'],
 ] as const;
 
-export const convForward = program('convForward', convForwardWgsl, CONV_FIELDS);
-export const convActPool = program('convActPool', mlpActivationWgsl + '\n' + convActPoolWgsl, CONV_FIELDS);
-export const convActPoolBackward = program(
-  'convActPoolBackward',
-  mlpActivationWgsl + '\n' + convActPoolBackwardWgsl,
-  CONV_FIELDS,
-);
-export const convRouteBackward = program(
-  'convRouteBackward',
-  mlpActivationWgsl + '\n' + convRouteBackwardWgsl,
-  CONV_FIELDS,
-);
-export const convBackwardInput = program('convBackwardInput', convBackwardInputWgsl, CONV_FIELDS);
+/** A conv-network kernel: convParams.wgsl (its uniform), then the activations where it applies one, then its body. */
+const conv = (name: string, body: string, activation = false): GpuProgram<(typeof CONV_FIELDS)[number][0]> =>
+  program(name, [convParamsWgsl, ...(activation ? [mlpActivationWgsl] : []), body].join('\n'), CONV_FIELDS);
+
+export const convForward = conv('convForward', convForwardWgsl);
+export const convActPool = conv('convActPool', convActPoolWgsl, true);
+export const convActPoolBackward = conv('convActPoolBackward', convActPoolBackwardWgsl, true);
+export const convRouteBackward = conv('convRouteBackward', convRouteBackwardWgsl, true);
+export const convBackwardInput = conv('convBackwardInput', convBackwardInputWgsl);
 export const convGram = program('convGram', convGramWgsl, [
   ['rows', 'u32'],
   ['k', 'u32'],

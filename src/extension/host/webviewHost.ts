@@ -30,7 +30,6 @@ export interface WebviewHostOptions<Out, In> {
   attempts?: number;
 }
 
-/** Resources a Feature Lens page may load: the bundles and the stylesheets. */
 /** A page's "copy" request (a table or report as text): to the clipboard, said in a notification and the log. */
 export async function copyFromPage(
   m: { text: string; what: string },
@@ -42,6 +41,7 @@ export async function copyFromPage(
   log.info(`${label}: copied ${m.what} (${m.text.length} characters)`);
 }
 
+/** Resources a Feature Lens page may load: the bundles and the stylesheets. */
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {
     enableScripts: true,

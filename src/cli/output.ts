@@ -25,6 +25,14 @@ export const OUTPUT_RULES = `outputs (--json, --save-model, --out): - (or /dev/s
   folders, devices and FIFOs are never written or replaced, nor any input of the command. The folder
   must exist and be writable; this is checked before any work starts.`;
 
+/** --json OUT (with the command's own help, naming what it writes) and --force, as most commands declare them. */
+export function jsonOutputOptions(help: string) {
+  return {
+    json: { type: 'string', arg: 'OUT', help, default: 'not written' },
+    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+  } as const;
+}
+
 /**
  * The options of a command with a JSON report and a backend choice (the convention for new commands):
  * --backend, --json OUT (its help names the report's fields), --force, --quiet.

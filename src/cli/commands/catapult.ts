@@ -18,7 +18,7 @@ import { hostCatapultBackend, hostPlan } from '../../core/node';
 import { PlacementUnavailable, parseBackendChoice, runPlaced, type Placement } from '../../core/compute';
 import { readDatasetFile } from '../../core/data/node';
 import { numberFlag, parseCommand, table, type CommandSpec } from '../io';
-import { OUTPUT_RULES, planOutputs, type Output } from '../output';
+import { jsonOutputOptions, OUTPUT_RULES, planOutputs, type Output } from '../output';
 import { MAX_CATAPULT_STEPS, MAX_CATAPULT_WIDTH, MAX_CATAPULT_WORK } from '../../core/limits';
 
 const relu = (what: string) => `${what} (--model relu only)`;
@@ -108,13 +108,7 @@ export const SPEC = {
       help: relu('auto (WebGPU when an adapter exists, else the CPU), webgpu (f32) or cpu (the float64 reference)'),
       default: 'auto',
     },
-    json: {
-      type: 'string',
-      arg: 'OUT',
-      help: 'write the report as JSON {lambda0, lr, losses, lambdas, phase, ...} (- for standard output)',
-      default: 'not written',
-    },
-    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+    ...jsonOutputOptions('write the report as JSON {lambda0, lr, losses, lambdas, phase, ...} (- for standard output)'),
   },
   notes: OUTPUT_RULES,
 } as const satisfies CommandSpec;

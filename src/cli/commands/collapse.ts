@@ -10,7 +10,7 @@ import { ACTIVATIONS, isActivation } from '../../core/nfa/activation';
 import { hostCollapseCompute } from '../../core/node';
 import { standardize, standardizer } from '../../core/rfm/fit';
 import { parseCommand, table, type CommandSpec } from '../io';
-import { OUTPUT_RULES, planOutputs } from '../output';
+import { jsonOutputOptions, OUTPUT_RULES, planOutputs } from '../output';
 import { convArchFlags, readNetwork, SPEC as NFA_SPEC } from './nfa';
 
 const nfaOption = NFA_SPEC.options;
@@ -59,13 +59,7 @@ export const SPEC = {
       help: 'auto (WebGPU when an adapter exists, else the CPU; a device failure continues on the CPU), webgpu (f32 forward pass) or cpu (float64); the metrics are float64 either way',
       default: 'auto',
     },
-    json: {
-      type: 'string',
-      arg: 'OUT',
-      help: 'write the report as JSON (- for standard output)',
-      default: 'not written',
-    },
-    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+    ...jsonOutputOptions('write the report as JSON (- for standard output)'),
   },
   notes: OUTPUT_RULES,
 } as const satisfies CommandSpec;

@@ -13,7 +13,7 @@ import {
 import { grokResultToJson } from '../../core/rfm/grokking/serialize';
 import { MAX_GROK_P } from '../../core/rfm/grokking/tasks';
 import { fmt, parseCommand, table, type CommandSpec } from '../io';
-import { OUTPUT_RULES, planOutputs } from '../output';
+import { jsonOutputOptions, OUTPUT_RULES, planOutputs } from '../output';
 
 export const SPEC = {
   name: 'grok',
@@ -66,13 +66,9 @@ export const SPEC = {
       help: 'auto (WebGPU when there is an adapter, else the CPU), webgpu or cpu (float64)',
       default: 'auto',
     },
-    json: {
-      type: 'string',
-      arg: 'OUT',
-      help: 'write {op, p, train_frac, kernel, n_train, n_test, backend, iterations: [...], M} (- for standard output, the table then on stderr)',
-      default: 'not written',
-    },
-    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+    ...jsonOutputOptions(
+      'write {op, p, train_frac, kernel, n_train, n_test, backend, iterations: [...], M} (- for standard output, the table then on stderr)',
+    ),
   },
   notes: OUTPUT_RULES,
 } as const satisfies CommandSpec;

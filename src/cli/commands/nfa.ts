@@ -37,7 +37,7 @@ import { openWeights, type WeightFile } from '../../core/weights';
 import { fileByteSource } from '../../core/weights/node';
 import { readFile } from 'node:fs/promises';
 import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
-import { OUTPUT_RULES, planOutputs } from '../output';
+import { jsonOutputOptions, OUTPUT_RULES, planOutputs } from '../output';
 
 export const SPEC = {
   name: 'nfa',
@@ -129,13 +129,7 @@ export const SPEC = {
       help: 'include NFM, AGOP and AGOP^1/2 in the JSON (conv layers: W^T W and the patch-AGOP, (C q q) x (C q q))',
       default: 'off',
     },
-    json: {
-      type: 'string',
-      arg: 'OUT',
-      help: 'write the report as JSON (- for standard output)',
-      default: 'not written',
-    },
-    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+    ...jsonOutputOptions('write the report as JSON (- for standard output)'),
   },
   notes: OUTPUT_RULES,
 } as const satisfies CommandSpec;

@@ -7,7 +7,7 @@ import { SPARSE_DEFAULTS as D, sparseRegression } from '../../core/linrfm/sparse
 import { sparseToJson } from '../../core/linrfm/serialize';
 import { DEFAULT_VAL_FRACTION } from '../../core/rfm/types';
 import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec, onePositional } from '../io';
-import { OUTPUT_RULES, planOutputs } from '../output';
+import { jsonOutputOptions, OUTPUT_RULES, planOutputs } from '../output';
 
 export const SPEC = {
   name: 'sparse-regress',
@@ -42,13 +42,9 @@ export const SPEC = {
       default: String(DEFAULT_VAL_FRACTION),
     },
     seed: { type: 'string', arg: 'S', help: 'seed of the split', default: '0' },
-    json: {
-      type: 'string',
-      arg: 'OUT',
-      help: 'write {coef, support, iterations, train_r2, test_r2, intercept, ...} (- for standard output, the table then on stderr)',
-      default: 'not written',
-    },
-    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+    ...jsonOutputOptions(
+      'write {coef, support, iterations, train_r2, test_r2, intercept, ...} (- for standard output, the table then on stderr)',
+    ),
   },
   notes: OUTPUT_RULES,
 } as const satisfies CommandSpec;

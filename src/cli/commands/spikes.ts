@@ -13,7 +13,7 @@ import {
 } from '../../core/logs/index';
 import { detectSpikes, DEFAULT_SPIKE_PARAMS, seriesProblems, type SpikeParams } from '../../core/logs/spikes';
 import { numberFlag, parseCommand, requireInputFile, table, type CommandSpec, onePositional } from '../io';
-import { OUTPUT_RULES, planOutputs } from '../output';
+import { jsonOutputOptions, OUTPUT_RULES, planOutputs } from '../output';
 import { findRunLog, RUN_FOLDER_DEPTH, type FolderAccess } from '../../core/logs/runFolder';
 
 export const SPEC = {
@@ -33,13 +33,9 @@ export const SPEC = {
       help: 'the loss column, key or tag',
       default: 'the single most loss-like one',
     },
-    json: {
-      type: 'string',
-      arg: 'OUT',
-      help: 'write {column, n_points, spikes: [{start, peak, end, height_ratio, width, ...}]} there (- for standard output)',
-      default: 'not written',
-    },
-    force: { type: 'boolean', help: 'replace an existing OUT', default: 'off' },
+    ...jsonOutputOptions(
+      'write {column, n_points, spikes: [{start, peak, end, height_ratio, width, ...}]} there (- for standard output)',
+    ),
     window: {
       type: 'string',
       arg: 'N',

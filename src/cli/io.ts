@@ -144,6 +144,15 @@ export function onePositional(positionals: readonly string[], what: string, comm
   return positionals[0];
 }
 
+/** The two positional arguments of a command (`what` names them, e.g. 'WEIGHTS and DATA'), or an InputError. */
+export function twoPositionals(positionals: readonly string[], what: string, command: string): [string, string] {
+  if (positionals.length !== 2)
+    throw new InputError(
+      `expected ${what}, got ${positionals.length} positional argument(s); see feature-lens ${command} --help`,
+    );
+  return [positionals[0], positionals[1]];
+}
+
 /**
  * Checks that an input the CLI reads itself is not a folder, FIFO or device (reading /dev/zero or a
  * pipe would never end): an InputError naming it. A path that cannot be stat'ed is left to the reader,

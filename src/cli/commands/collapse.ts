@@ -9,7 +9,7 @@ import { InputError } from '../../core/errors';
 import { ACTIVATIONS, isActivation } from '../../core/nfa/activation';
 import { hostCollapseCompute } from '../../core/node';
 import { standardize, standardizer } from '../../core/rfm/fit';
-import { parseCommand, table, type CommandSpec } from '../io';
+import { parseCommand, table, twoPositionals, type CommandSpec } from '../io';
 import { jsonOutputOptions, OUTPUT_RULES, planOutputs } from '../output';
 import { convArchFlags, readNetwork, SPEC as NFA_SPEC } from './nfa';
 
@@ -77,11 +77,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: v, positionals } = parsed;
-  if (positionals.length !== 2)
-    throw new InputError(
-      `expected WEIGHTS and DATA, got ${positionals.length} positional argument(s); see feature-lens collapse --help`,
-    );
-  const [weightsPath, dataPath] = positionals;
+  const [weightsPath, dataPath] = twoPositionals(positionals, 'WEIGHTS and DATA', 'collapse');
   if (!v.target)
     throw new InputError(
       `--target: required (the class label column of ${dataPath}); see feature-lens collapse --help`,

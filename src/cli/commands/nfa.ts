@@ -36,7 +36,7 @@ import { DEFAULT_RFM_OPTIONS } from '../../core/rfm/types';
 import { openWeights, type WeightFile } from '../../core/weights';
 import { fileByteSource } from '../../core/weights/node';
 import { readFile } from 'node:fs/promises';
-import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
+import { fmt, numberFlag, parseCommand, requireInputFile, table, twoPositionals, type CommandSpec } from '../io';
 import { jsonOutputOptions, OUTPUT_RULES, planOutputs } from '../output';
 
 export const SPEC = {
@@ -154,11 +154,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: v, positionals } = parsed;
-  if (positionals.length !== 2)
-    throw new InputError(
-      `expected WEIGHTS and DATA, got ${positionals.length} positional argument(s); see feature-lens nfa --help`,
-    );
-  const [weightsPath, dataPath] = positionals;
+  const [weightsPath, dataPath] = twoPositionals(positionals, 'WEIGHTS and DATA', 'nfa');
   if (!v.target)
     throw new InputError(`--target: required (the target column of ${dataPath}); see feature-lens nfa --help`);
   const outputs = await planOutputs(

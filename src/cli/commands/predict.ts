@@ -6,7 +6,7 @@ import { InputError } from '../../core/errors';
 import { argmaxRows, evaluate } from '../../core/rfm/metrics';
 import { modelFromJson } from '../../core/rfm/serialize';
 import { modelHead, predictModel } from '../../core/rfm/tree';
-import { fmt, numberFlag, parseCommand, requireInputFile, table, type CommandSpec } from '../io';
+import { fmt, numberFlag, parseCommand, requireInputFile, table, twoPositionals, type CommandSpec } from '../io';
 import { OUTPUT_RULES, planOutputs } from '../output';
 import { runRfmOnHost } from '../placement';
 
@@ -80,11 +80,7 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand(args, SPEC);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 2)
-    throw new InputError(
-      `expected MODEL and DATA, got ${positionals.length} arguments; see feature-lens predict --help`,
-    );
-  const [modelPath, dataPath] = positionals;
+  const [modelPath, dataPath] = twoPositionals(positionals, 'MODEL and DATA', 'predict');
   const choice = parseBackendChoice(f.backend ?? 'auto', '--backend');
   const shown = numberFlag('rows', f.rows, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0') ?? 20;
   const outputs = await planOutputs(

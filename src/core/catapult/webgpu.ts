@@ -6,7 +6,7 @@ import { BackendError } from '../errors';
 import type { GpuLease } from '../gpu/lease';
 import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, roundUp, type GpuOp } from '../gpu/context';
 import { reluForward, reluInputGrad, reluNtkApply, reluUpdate, reluWeightGrad } from './kernels/programs';
-import { transposeProduct } from '../gpu/programs';
+import { encodeTransposeProduct } from '../gpu/programs';
 import type { CatapultBackend, ReluProblem, ReluSession } from './backend';
 
 export class WebGpuCatapultBackend implements CatapultBackend {
@@ -214,16 +214,7 @@ class WebGpuReluSession implements ReluSession {
         [this.Z, this.a, this.W, G],
         [Math.ceil((n * dPad) / 4 / 64), 1],
       );
-      const blocks = (dPad / 4) ** 2;
-      this.ctx.dispatchProgram(
-        op,
-        pass,
-        transposeProduct,
-        { rows: n, aPad4: dPad / 4, bPad4: dPad / 4 },
-        [G, G, gram],
-        [Math.ceil(blocks / 64), 1],
-        { DIAG_ONLY: 0 },
-      );
+      encodeTransposeProduct(this.ctx, op, pass, [G, G, gram], n, dPad, dPad, 'input-gradient Gram');
       pass.end();
       const [g] = await this.ctx.readBack(op, enc, [[gram, 0, dPad * dPad]]);
       const out = new Float64Array(d * d);

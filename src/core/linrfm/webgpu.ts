@@ -18,8 +18,8 @@
 // BackendError, i.e. the CPU placement: k up to ~8000 with a 128 MiB binding).
 import { BackendError } from '../errors';
 import type { GpuLease } from '../gpu/lease';
-import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, roundUp, type GpuOp } from '../gpu/context';
-import { transposeProduct } from '../gpu/programs';
+import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, roundUp } from '../gpu/context';
+import { encodeTransposeProduct } from '../gpu/programs';
 import { heldOutError, ridgePredict } from './kernels/programs';
 import type { LinRfmBackend, LinRfmPRule, LinRfmProblem, LinRfmStep, ObservedCsr } from './backend';
 
@@ -197,7 +197,7 @@ export class WebGpuLinRfmBackend implements LinRfmBackend {
       for (let at = 0; at < p.large; at += p.slotsPerBatch)
         ridge(p.small + at, Math.min(p.slotsPerBatch, p.large - at), 1, p.slotFloats);
       ctx.dispatchProgram(op, pass, heldOutError, { count: p.validationCount }, [p.W, p.validation, p.sse], [1, 1]);
-      this.product(op, pass, p.W, p.m, p.dPad, p.G);
+      encodeTransposeProduct(this.ctx, op, pass, [p.W, p.W, p.G], p.m, p.dPad, p.dPad, 'WᵀW', { symmetric: true });
       pass.end();
       const [res, sse] = await ctx.readBack(op, enc, [
         [p.fitRes, 0, p.m],
@@ -226,7 +226,7 @@ export class WebGpuLinRfmBackend implements LinRfmBackend {
       } else {
         // G is symmetric, so GᵀG = G².
         const pass = enc.beginComputePass();
-        this.product(op, pass, p.G, p.dPad, p.dPad, p.P);
+        encodeTransposeProduct(this.ctx, op, pass, [p.G, p.G, p.P], p.dPad, p.dPad, p.dPad, 'G·G', { symmetric: true });
         pass.end();
         p.pScale = 1 / (p.m * p.m);
       }
@@ -265,27 +265,6 @@ export class WebGpuLinRfmBackend implements LinRfmBackend {
     this.disposed = true;
     this.freeProblem();
     this.release();
-  }
-
-  /** out (cols x cols, padded) = Aᵀ A over `rows` rows of A (rows x cols, cols a multiple of 4); symmetric, so half is computed. */
-  private product(
-    op: GpuOp,
-    pass: GPUComputePassEncoder,
-    A: GPUBuffer,
-    rows: number,
-    cols: number,
-    out: GPUBuffer,
-  ): void {
-    const blocks = (cols / 4) * (cols / 4);
-    this.ctx.dispatchProgram(
-      op,
-      pass,
-      transposeProduct,
-      { rows, aPad4: cols / 4, bPad4: cols / 4 },
-      [A, A, out],
-      [Math.ceil(blocks / 64), 1],
-      { DIAG_ONLY: 0, SYMMETRIC: 1 },
-    );
   }
 
   private read(name: string, buf: GPUBuffer, rows: number, ld: number): Promise<Float64Array> {

@@ -6,7 +6,7 @@ import { BackendError } from '../errors';
 import type { GpuLease } from '../gpu/lease';
 import { GpuContext, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, roundUp, type GpuOp } from '../gpu/context';
 import { mlpForward, mlpJacobian } from './kernels/programs';
-import { transposeProduct } from '../gpu/programs';
+import { encodeTransposeProduct } from '../gpu/programs';
 import { mat, type Mat } from '../mat';
 import { ACTIVATION_WGSL_CODE } from './activation';
 import type { NfaBackend, TrainProblem, TrainSession } from './backend';
@@ -200,7 +200,16 @@ export class WebGpuNfaBackend implements NfaBackend {
               [next, pre[0], layers[0].W, V],
             );
             const H = this.ctx.buffer(op, mPad * mPad * 4, USAGE_STORAGE, 'V^T V at layer 0 (batch)');
-            this.gramInto(op, pass, V, V, rows * c, mPad, mPad, H, net.layers[0].name);
+            encodeTransposeProduct(
+              this.ctx,
+              op,
+              pass,
+              [V, V, H],
+              rows * c,
+              mPad,
+              mPad,
+              `layer '${net.layers[0].name}'`,
+            );
             const HW = this.ctx.buffer(op, mPad * nPad * 4, USAGE_STORAGE, 'V^T V W at layer 0 (batch)');
             this.jacobianStep(
               op,
@@ -212,7 +221,16 @@ export class WebGpuNfaBackend implements NfaBackend {
               nPad,
               [H, H, layers[0].W, HW],
             );
-            this.gramInto(op, pass, layers[0].W, HW, mPad, nPad, nPad, gram, net.layers[0].name);
+            encodeTransposeProduct(
+              this.ctx,
+              op,
+              pass,
+              [layers[0].W, HW, gram],
+              mPad,
+              nPad,
+              nPad,
+              `layer '${net.layers[0].name}'`,
+            );
             break;
           }
           const J = this.ctx.buffer(op, rows * c * nPad * 4, USAGE_STORAGE, `jacobian at layer ${l} input (batch)`);
@@ -222,7 +240,16 @@ export class WebGpuNfaBackend implements NfaBackend {
             layers[l].W,
             J,
           ]);
-          this.gramInto(op, pass, J, J, rows * c, nPad, nPad, gram, net.layers[l].name);
+          encodeTransposeProduct(
+            this.ctx,
+            op,
+            pass,
+            [J, J, gram],
+            rows * c,
+            nPad,
+            nPad,
+            `layer '${net.layers[l].name}'`,
+          );
           next = J;
           shared = 0;
         }
@@ -268,32 +295,6 @@ export class WebGpuNfaBackend implements NfaBackend {
       buffers,
       [gx, gy],
       constants,
-    );
-  }
-
-  /** out (aPad x bPad) = A^T B over `rows` rows: transposeProduct.wgsl. */
-  private gramInto(
-    op: GpuOp,
-    pass: GPUComputePassEncoder,
-    A: GPUBuffer,
-    B: GPUBuffer,
-    rows: number,
-    aPad: number,
-    bPad: number,
-    out: GPUBuffer,
-    layerName: string,
-  ): void {
-    const blocks = (aPad / 4) * (bPad / 4);
-    if (Math.ceil(blocks / 64) > this.ctx.device.limits.maxComputeWorkgroupsPerDimension)
-      throw new BackendError('webgpu', `layer '${layerName}': ${aPad} x ${bPad} Gram blocks exceed one dispatch`);
-    this.ctx.dispatchProgram(
-      op,
-      pass,
-      transposeProduct,
-      { rows, aPad4: aPad / 4, bPad4: bPad / 4 },
-      [A, B, out],
-      [Math.ceil(blocks / 64), 1],
-      { DIAG_ONLY: 0 },
     );
   }
 

@@ -4,7 +4,7 @@
 // are added in float64 on the host.
 import type { GpuLease } from '../gpu/lease';
 import { USAGE_COPY_SRC, USAGE_STORAGE, roundUp, type GpuContext } from '../gpu/context';
-import { transposeProduct } from '../gpu/programs';
+import { encodeTransposeProduct } from '../gpu/programs';
 import type { GramSums } from './indicator';
 
 export class WebGpuGramSums implements GramSums {
@@ -38,16 +38,7 @@ export class WebGpuGramSums implements GramSums {
       const outBuf = this.ctx.buffer(op, dPad * dPad * 4, USAGE_STORAGE | USAGE_COPY_SRC, 'gram');
       const enc = this.ctx.device.createCommandEncoder({ label: 'indicator AGOP Gram' });
       const pass = enc.beginComputePass({ label: 'indicator AGOP Gram' });
-      const blocks = (dPad / 4) * (dPad / 4);
-      this.ctx.dispatchProgram(
-        op,
-        pass,
-        transposeProduct,
-        { rows: cols, aPad4: dPad / 4, bPad4: dPad / 4 },
-        [A, A, outBuf],
-        [Math.ceil(blocks / 64), 1],
-        { DIAG_ONLY: 0 },
-      );
+      encodeTransposeProduct(this.ctx, op, pass, [A, A, outBuf], cols, dPad, dPad, 'indicator AGOP Gram');
       pass.end();
       const [o] = await this.ctx.readBack(op, enc, [[outBuf, 0, dPad * dPad]]);
       return o;

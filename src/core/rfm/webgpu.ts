@@ -11,7 +11,7 @@ import {
   kernelTimesColsSym,
   kernelTimesColsSymReduce,
 } from './kernels/programs';
-import { transposeProduct } from '../gpu/programs';
+import { encodeTransposeProduct } from '../gpu/programs';
 import type { GpuLease } from '../gpu/lease';
 import {
   GpuContext,
@@ -362,24 +362,28 @@ export class WebGpuBackend implements Backend {
             { KERNEL: variant, DPAD4: dPad / 4 },
           );
         }
-        const blocks = (dPad / 4) * (dPad / 4);
-        this.ctx.dispatchProgram(
+        encodeTransposeProduct(
+          this.ctx,
           op,
           pass,
-          transposeProduct,
-          { rows: rows * c, aPad4: dPad / 4, bPad4: dPad / 4 },
           [gTile, gTile, outerBuf],
-          [Math.ceil(blocks / 64), 1],
-          { DIAG_ONLY: diagOnly ? 1 : 0 },
+          rows * c,
+          dPad,
+          dPad,
+          'gradient outer products',
+          {
+            diagOnly,
+          },
         );
-        this.ctx.dispatchProgram(
+        encodeTransposeProduct(
+          this.ctx,
           op,
           pass,
-          transposeProduct,
-          { rows: rows * c, aPad4: cPad / 4, bPad4: dPad / 4 },
           [indicatorBuf, gTile, sumBuf],
-          [Math.ceil(((cPad / 4) * (dPad / 4)) / 64), 1],
-          { DIAG_ONLY: 0 },
+          rows * c,
+          cPad,
+          dPad,
+          'gradient sums',
         );
         pass.end();
         const [o, s] = await this.readBack(op, enc, [

@@ -201,11 +201,10 @@ export class WebGpuBackend implements Backend {
    */
   async storedKernelTimes(X: Mat, kernel: KernelSpec, P: Mat): Promise<{ out: Float64Array; symmetric: boolean }> {
     return this.exclusive('storedKernelTimes', async (op) => {
-      const symmetric = this.symmetricPlan(X.rows, roundUp(X.rows, 8), P.cols) !== null;
       const ops = this.kernelOps(op, X, kernel, P.cols);
       await ops.prepare?.();
       const out = await ops.times(null, null, P.data, P.cols);
-      return { out, symmetric: symmetric && !this.symmetricBroken };
+      return { out, symmetric: ops.symmetric };
     });
   }
 
@@ -220,7 +219,13 @@ export class WebGpuBackend implements Backend {
    * points go up once; prepare() (CG) keeps K on the device in row tiles when it fits maxDeviceBytes,
    * otherwise every product recomputes its tiles (EigenPro always does: O(n) device memory).
    */
-  private kernelOps(op: Op, X: Mat, kernel: KernelSpec, c: number, keep = false): KernelOps {
+  private kernelOps(
+    op: Op,
+    X: Mat,
+    kernel: KernelSpec,
+    c: number,
+    keep = false,
+  ): KernelOps & { readonly symmetric: boolean } {
     const n = X.rows;
     const variant = kernelVariant(kernel, false);
     const pts = this.uploadPointsT(op, X, 'train points (transposed)');
@@ -236,6 +241,10 @@ export class WebGpuBackend implements Backend {
     };
     return {
       n,
+      /** Whether the stored K's products read half of it (false after a subgroup-layout fallback). */
+      get symmetric() {
+        return sym !== null;
+      },
       block: async (a, b) => {
         const pa = subset(a, 'kernel block rows (transposed)'),
           pb = subset(b, 'kernel block columns (transposed)');

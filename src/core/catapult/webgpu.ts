@@ -6,7 +6,7 @@ import { BackendError } from '../errors';
 import type { GpuLease } from '../gpu/lease';
 import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, roundUp, type GpuOp } from '../gpu/context';
 import { reluForward, reluInputGrad, reluNtkApply, reluUpdate, reluWeightGrad } from './kernels/programs';
-import { encodeTransposeProduct } from '../gpu/programs';
+import { encodeTransposeProduct } from '../gpu/encodeTransposeProduct';
 import type { CatapultBackend, ReluProblem, ReluSession } from './backend';
 
 export class WebGpuCatapultBackend implements CatapultBackend {

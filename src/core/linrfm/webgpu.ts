@@ -19,7 +19,7 @@
 import { BackendError } from '../errors';
 import type { GpuLease } from '../gpu/lease';
 import { GpuContext, USAGE_COPY_DST, USAGE_COPY_SRC, USAGE_STORAGE, roundUp } from '../gpu/context';
-import { encodeTransposeProduct } from '../gpu/programs';
+import { encodeTransposeProduct } from '../gpu/encodeTransposeProduct';
 import { heldOutError, ridgePredict } from './kernels/programs';
 import type { LinRfmBackend, LinRfmPRule, LinRfmProblem, LinRfmStep, ObservedCsr } from './backend';
 

@@ -6,7 +6,7 @@ import { BackendError } from '../errors';
 import type { GpuLease } from '../gpu/lease';
 import { GpuContext, USAGE_COPY_SRC, USAGE_STORAGE, grid1d, roundUp, type GpuOp } from '../gpu/context';
 import { mlpForward, mlpJacobian } from './kernels/programs';
-import { encodeTransposeProduct } from '../gpu/programs';
+import { encodeTransposeProduct } from '../gpu/encodeTransposeProduct';
 import { mat, type Mat } from '../mat';
 import { ACTIVATION_WGSL_CODE } from './activation';
 import type { NfaBackend, TrainProblem, TrainSession } from './backend';

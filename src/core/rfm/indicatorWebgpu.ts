@@ -4,7 +4,7 @@
 // are added in float64 on the host.
 import type { GpuLease } from '../gpu/lease';
 import { USAGE_COPY_SRC, USAGE_STORAGE, roundUp, type GpuContext } from '../gpu/context';
-import { encodeTransposeProduct } from '../gpu/programs';
+import { encodeTransposeProduct } from '../gpu/encodeTransposeProduct';
 import type { GramSums } from './indicator';
 
 export class WebGpuGramSums implements GramSums {

@@ -11,7 +11,7 @@ import {
   kernelTimesColsSym,
   kernelTimesColsSymReduce,
 } from './kernels/programs';
-import { encodeTransposeProduct } from '../gpu/programs';
+import { encodeTransposeProduct } from '../gpu/encodeTransposeProduct';
 import type { GpuLease } from '../gpu/lease';
 import {
   GpuContext,

@@ -54,6 +54,26 @@ export const CPU_FIRST_BELOW: Partial<Record<ComputeFeature, number>> = { linrfm
 
 export const isGpu = (p: Placement): boolean => p === 'page-gpu' || p === 'host-gpu';
 
+/**
+ * Whether a WebGPU adapter is the CPU emulating a GPU (Mesa's lavapipe / llvmpipe, SwiftShader, WARP):
+ * it says so (isFallbackAdapter) or its names do. Inside a GPU placement on such an adapter, work bound
+ * by memory bandwidth runs faster as native SIMD on the same cores than through the emulated device
+ * (the RFM CG product: rfm/webgpu.ts hostProducts), while compute-bound kernels stay on it.
+ */
+export function cpuEmulatedAdapter(a: {
+  vendor: string;
+  architecture: string;
+  description?: string;
+  fallback?: boolean;
+}): boolean {
+  return (
+    a.fallback === true ||
+    /llvmpipe|lavapipe|swiftshader|software|microsoft basic render/i.test(
+      `${a.vendor} ${a.architecture} ${a.description ?? ''}`,
+    )
+  );
+}
+
 /** Short names for the one-line report of what ran and why. */
 export function describePlacement(p: Placement, page = 'panel', host = 'the extension host'): string {
   switch (p) {

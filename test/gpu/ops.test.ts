@@ -204,7 +204,7 @@ describe('WebGPU ops vs CPU float64', () => {
   });
 
   it('recomputes kernel tiles per CG product when K exceeds the memory budget', async () => {
-    const lean = await gpuBackend({ maxDeviceBytes: 1, directSolveMaxN: 0 });
+    const lean = await gpuBackend({ maxDeviceBytes: 1, directSolveMaxN: 0, hostProducts: false });
     try {
       const X = randomMat(250, 6, 71, 1.5);
       const Y = randomMat(250, 1, 72);
@@ -223,8 +223,8 @@ describe('WebGPU ops vs CPU float64', () => {
     // Same solver settings; `lean` recomputes every product's tiles with the general kernel-matrix
     // shader, so any difference in the stored K would change alpha.
     const opts = { directSolveMaxN: 0, nystromRank: 64 };
-    const stored = await gpuBackend({ ...opts, symmetricProduct: false });
-    const lean = await gpuBackend({ ...opts, maxDeviceBytes: 1 });
+    const stored = await gpuBackend({ ...opts, symmetricProduct: false, hostProducts: false });
+    const lean = await gpuBackend({ ...opts, maxDeviceBytes: 1, hostProducts: false });
     try {
       for (const kernel of kernels)
         for (const n of [203, 1000]) {
@@ -250,8 +250,8 @@ describe('WebGPU ops vs CPU float64', () => {
       { n: 1300, maxBindingBytes: 600 * 1304 * 4 },
     ];
     for (const { n, maxBindingBytes } of cases) {
-      const sym = await gpuBackend({ maxBindingBytes });
-      const full = await gpuBackend({ maxBindingBytes, symmetricProduct: false });
+      const sym = await gpuBackend({ maxBindingBytes, hostProducts: false });
+      const full = await gpuBackend({ maxBindingBytes, symmetricProduct: false, hostProducts: false });
       try {
         const X = randomMat(n, 7, 90 + n, 1.5);
         for (const c of [1, 3, 5]) {
@@ -269,6 +269,64 @@ describe('WebGPU ops vs CPU float64', () => {
         sym.dispose();
         full.dispose();
       }
+    }
+  });
+
+  it('host CG products (K built in bands on the device, read back, multiplied by WebAssembly SIMD) equal float64 K P and the device product, in one tile and several', async () => {
+    const kernel = kernels[0];
+    // n = 1300 under 2.5 MiB bindings: 256-row bands read back in tiles of 512, 512 and 276 rows.
+    for (const { n, maxBindingBytes } of [
+      { n: 203, maxBindingBytes: Infinity },
+      { n: 1300, maxBindingBytes: 600 * 1304 * 4 },
+    ]) {
+      // The default on lavapipe (a CPU-emulated adapter) is the host product.
+      const host = await gpuBackend({ maxBindingBytes });
+      const device = await gpuBackend({ maxBindingBytes, hostProducts: false });
+      try {
+        const X = randomMat(n, 7, 190 + n, 1.5);
+        for (const c of [1, 3]) {
+          const P = randomMat(n, c, 191 + n + c);
+          const exact = (await cpu.predict(X, X, kernel, P)).data;
+          const a = await host.storedKernelTimes(X, kernel, P);
+          const b = await device.storedKernelTimes(X, kernel, P);
+          assert.equal(a.onHost, true, `n = ${n}: lavapipe is a CPU-emulated adapter`);
+          assert.equal(b.onHost, false);
+          // Only K's f32 rounding differs from float64 (the host accumulates in float64).
+          assert.ok(relErr(a.out, exact) < 1e-6, `host vs float64 n = ${n}, c = ${c}: ${relErr(a.out, exact)}`);
+          assert.ok(relErr(a.out, b.out) < 2e-6, `host vs device n = ${n}, c = ${c}: ${relErr(a.out, b.out)}`);
+        }
+        assert.equal(host.liveBuffers, 0);
+      } finally {
+        host.dispose();
+        device.dispose();
+      }
+    }
+  });
+
+  it("host CG products across a fit's rounds (kept buffers) solve like the float64 CPU, and a refused size falls back to the device", async () => {
+    const host = await gpuBackend({ hostProducts: true, directSolveMaxN: 0 });
+    const noRoom = await gpuBackend({ hostProducts: true, maxHostBytes: 1, directSolveMaxN: 0 });
+    try {
+      const kernel = kernels[0];
+      for (const [i, n] of [700, 700, 700].entries()) {
+        // Rounds of one fit: the first two keep K's buffers for the next (agopNext), the last frees them.
+        const X = randomMat(n, 5, 300 + i, 1.5 + i * 0.1);
+        const Y = randomMat(n, 1, 310 + i);
+        const hints = { solver: 'cg' as const, agopNext: i < 2, final: i === 2 };
+        const [a, b] = await Promise.all([host.solve(X, kernel, Y, 1e-3, hints), cpu.solve(X, kernel, Y, 1e-3)]);
+        assert.ok(a.ok && b.ok);
+        const [fa, fb] = await Promise.all([cpu.predict(X, X, kernel, a.alpha), cpu.predict(X, X, kernel, b.alpha)]);
+        assert.ok(relErr(fa.data, fb.data) < 1e-4, `round ${i}: fitted ${relErr(fa.data, fb.data)}`);
+      }
+      assert.equal(host.liveBuffers, 0);
+      const X = randomMat(300, 5, 320, 1.5);
+      const P = randomMat(300, 1, 321);
+      const r = await noRoom.storedKernelTimes(X, kernel, P);
+      assert.equal(r.onHost, false);
+      assert.ok(relErr(r.out, (await cpu.predict(X, X, kernel, P)).data) < 2e-6);
+    } finally {
+      host.dispose();
+      noRoom.dispose();
     }
   });
 

@@ -18,6 +18,8 @@ export interface AdapterDescription {
   description?: string;
   /** Set when the device was created with the `subgroups` feature: the smallest subgroup size it may use. */
   subgroupMinSize?: number;
+  /** The adapter says it is a fallback (software) adapter (GPUAdapterInfo.isFallbackAdapter). */
+  fallback?: boolean;
 }
 
 export const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
@@ -63,6 +65,7 @@ export async function requestGpuDevice(
       vendor: info.vendor,
       architecture: info.architecture,
       description: info.description,
+      ...((info as { isFallbackAdapter?: boolean }).isFallbackAdapter ? { fallback: true } : {}),
       ...(device.features.has('subgroups') && subgroupMinSize >= 1 ? { subgroupMinSize } : {}),
     },
   };
@@ -319,6 +322,32 @@ export class GpuContext {
       at += count;
     }
     return out;
+  }
+
+  /**
+   * Submits enc plus a copy of src's first `bytes` into `staging` (a MAP_READ | COPY_DST buffer at
+   * least that large), maps it and hands `use` the float32 view before unmapping: large read-backs
+   * (a kernel matrix) copied once, straight to where they go, without float64 copies.
+   */
+  async readWith(
+    enc: GPUCommandEncoder,
+    src: GPUBuffer,
+    bytes: number,
+    staging: GPUBuffer,
+    use: (data: Float32Array) => void,
+  ): Promise<void> {
+    enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(MAP_MODE_READ, 0, bytes);
+    } catch (e) {
+      throw this.failure('reading results back', e);
+    }
+    try {
+      use(new Float32Array(staging.getMappedRange(0, bytes)));
+    } finally {
+      staging.unmap();
+    }
   }
 
   private failure(what: string, cause: unknown): BackendError {

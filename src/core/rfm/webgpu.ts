@@ -13,6 +13,8 @@ import {
 } from './kernels/programs';
 import { encodeTransposeProduct } from '../gpu/encodeTransposeProduct';
 import type { GpuLease } from '../gpu/lease';
+import { cpuEmulatedAdapter } from '../compute';
+import { HostSymmetricMatrix, hostSymvAvailable, hostSymvBytes } from '../linalg/hostSymv';
 import {
   GpuContext,
   USAGE_COPY_DST,
@@ -77,6 +79,19 @@ export interface WebGpuBackendOptions extends Partial<IterativeOptions> {
    * subgroups. Default true; false multiplies with the full K (tests compare the two).
    */
   symmetricProduct?: boolean;
+  /**
+   * Where the CG products with the stored K run. true: K is built on the device (only the half the
+   * product reads), read back once per solve into WebAssembly memory and multiplied on the host's SIMD
+   * lanes (linalg/hostSymv.ts); false: on the device. Default: true when the adapter is the CPU
+   * emulating a GPU (compute.ts cpuEmulatedAdapter: lavapipe, SwiftShader) and this runtime has
+   * WebAssembly SIMD, else false. On lavapipe the device product reads K at 3.5-4.5 GB/s through
+   * per-lane gathers; the host loop reads it at 10-13 GB/s on the same cores (measured: n = 2000,
+   * 2.4 ms vs 0.6 ms per product; n = 4000, 7.3 ms vs 3.1 ms). On a hardware GPU the device product
+   * is far faster than any host loop.
+   */
+  hostProducts?: boolean;
+  /** Host memory the host products' copy of K may take (bytes); the device product beyond. Default 3 GiB. */
+  maxHostBytes?: number;
 }
 
 export type { AdapterDescription } from '../gpu/context';
@@ -103,6 +118,12 @@ export class WebGpuBackend implements Backend {
    * into new ones; n = 4000: 70-190 vs 150-270 ms). Freed after a fit's last solve and on dispose.
    */
   private keptK: { n: number; ld: number; sym: boolean; tiles: KTile[] } | null = null;
+  /**
+   * The host products' K and the device tile and staging buffers that fill it, kept from one solve to
+   * the next of the same fit like keptK (all overwritten where read).
+   */
+  private keptHostK: { n: number; ld: number; host: HostSymmetricMatrix; tile: GPUBuffer; staging: GPUBuffer } | null =
+    null;
   /** Set when the device's subgroups turned out not to be consecutive invocations: full products from then on. */
   private symmetricBroken = false;
 
@@ -121,6 +142,8 @@ export class WebGpuBackend implements Backend {
       maxPredictError: options.maxPredictError ?? 1e-5,
       maxBindingBytes: options.maxBindingBytes ?? Infinity,
       symmetricProduct: options.symmetricProduct ?? true,
+      hostProducts: options.hostProducts ?? (cpuEmulatedAdapter(ctx.adapter) && hostSymvAvailable()),
+      maxHostBytes: options.maxHostBytes ?? 3 * 1024 ** 3,
     };
     this.maxBinding = Math.min(this.ctx.maxBinding, this.opts.maxBindingBytes);
     const iterative: Partial<IterativeOptions> = {};
@@ -196,22 +219,28 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * K(X, X) P through the CG solve's stored-K product (the symmetric one where the device allows it),
-   * with `symmetric` saying which ran: tests compare it with float64 and with the full product.
+   * K(X, X) P through the CG solve's stored-K product (the host's with hostProducts, else the device's
+   * symmetric one where the device allows it), with `onHost` and `symmetric` saying which ran: tests
+   * compare it with float64 and with the full product.
    */
-  async storedKernelTimes(X: Mat, kernel: KernelSpec, P: Mat): Promise<{ out: Float64Array; symmetric: boolean }> {
+  async storedKernelTimes(
+    X: Mat,
+    kernel: KernelSpec,
+    P: Mat,
+  ): Promise<{ out: Float64Array; symmetric: boolean; onHost: boolean }> {
     return this.exclusive('storedKernelTimes', async (op) => {
       const ops = this.kernelOps(op, X, kernel, P.cols);
       await ops.prepare?.();
       const out = await ops.times(null, null, P.data, P.cols);
-      return { out, symmetric: ops.symmetric };
+      return { out, symmetric: ops.symmetric, onHost: ops.onHost };
     });
   }
 
   private dropKeptK(): void {
-    if (!this.keptK) return;
-    this.ctx.destroyPersistent(...this.keptK.tiles.map((t) => t.buf));
+    if (this.keptK) this.ctx.destroyPersistent(...this.keptK.tiles.map((t) => t.buf));
     this.keptK = null;
+    if (this.keptHostK) this.ctx.destroyPersistent(this.keptHostK.tile, this.keptHostK.staging);
+    this.keptHostK = null;
   }
 
   /**
@@ -225,11 +254,13 @@ export class WebGpuBackend implements Backend {
     kernel: KernelSpec,
     c: number,
     keep = false,
-  ): KernelOps & { readonly symmetric: boolean } {
+  ): KernelOps & { readonly symmetric: boolean; readonly onHost: boolean } {
     const n = X.rows;
     const variant = kernelVariant(kernel, false);
     const pts = this.uploadPointsT(op, X, 'train points (transposed)');
     let tiles: KTile[] | null = null;
+    // The stored K in host memory, multiplied there (hostProducts).
+    let hostK: HostSymmetricMatrix | null = null;
     // The stored K's products read half of it (kernelTimesColsSym.wgsl), and K is built to match.
     let sym = this.symmetricPlan(n, pts.ld, c);
     // The stored-K product's buffers, kept across CG iterations (one set per column count).
@@ -241,9 +272,13 @@ export class WebGpuBackend implements Backend {
     };
     return {
       n,
-      /** Whether the stored K's products read half of it (false after a subgroup-layout fallback). */
+      /** Whether the device's stored-K products read half of it (false after a subgroup-layout fallback, and on the host). */
       get symmetric() {
-        return sym !== null;
+        return hostK === null && sym !== null;
+      },
+      /** Whether the stored K's products run on the host (hostProducts). */
+      get onHost() {
+        return hostK !== null;
       },
       block: async (a, b) => {
         const pa = subset(a, 'kernel block rows (transposed)'),
@@ -254,6 +289,7 @@ export class WebGpuBackend implements Backend {
         return out;
       },
       times: async (a, b, p, c) => {
+        if (!a && !b && hostK) return hostK.times(p, c);
         if (!a && !b && tiles) {
           if (scratch?.c !== c || scratch.sym !== (sym !== null)) {
             if (scratch) this.releaseScratch(op, scratch);
@@ -278,7 +314,12 @@ export class WebGpuBackend implements Backend {
         return out;
       },
       prepare: async () => {
-        if (tiles || n * pts.ld * 4 + (sym?.bytes ?? 0) > this.opts.maxDeviceBytes) return;
+        if (tiles || hostK) return;
+        if (this.opts.hostProducts && hostSymvBytes(n) <= this.opts.maxHostBytes) {
+          hostK = await this.kernelOnHost(op, pts, variant, kernel.bandwidth, keep);
+          if (hostK) return;
+        }
+        if (n * pts.ld * 4 + (sym?.bytes ?? 0) > this.opts.maxDeviceBytes) return;
         tiles = this.kernelTilesOnDevice(op, pts, variant, kernel.bandwidth, keep, sym);
         await this.sync();
       },
@@ -442,6 +483,55 @@ export class WebGpuBackend implements Backend {
    * buffers when they have this shape (keptK), else into new ones, kept for the next solve when
    * `keep` (persistent) or the op's.
    */
+  /**
+   * K(X, X) built on the device band by band (kernelMatrix.wgsl SYMMETRIC = 2: each row from the start
+   * of its 256-row band, which covers the host product's reads from its 4-row group on) and read back
+   * into host memory for the host products (hostProducts). One device tile of at most 32 MiB and its
+   * staging buffer are reused across tiles (and, with keep, across the fit's solves, with the host
+   * matrix). Null when this runtime cannot hold it (no WebAssembly SIMD, or past wasm32's 4 GiB).
+   */
+  private async kernelOnHost(
+    op: Op,
+    pts: PointsT,
+    variant: KernelVariant,
+    bandwidth: number,
+    keep: boolean,
+  ): Promise<HostSymmetricMatrix | null> {
+    const { n, ld } = pts;
+    const byBinding = Math.floor(this.maxBinding / (ld * 4) / SYM_BAND) * SYM_BAND;
+    const tileRows = Math.min(byBinding, Math.max(SYM_BAND, Math.floor(TILE_BYTES / (ld * 4) / SYM_BAND) * SYM_BAND));
+    if (tileRows < SYM_BAND) return null;
+    const rowsMax = Math.min(tileRows, n);
+    const kept = this.keptHostK?.n === n && this.keptHostK.ld === ld ? this.keptHostK : null;
+    if (!kept) this.dropKeptK();
+    const host = kept?.host ?? HostSymmetricMatrix.create(n);
+    if (!host) return null;
+    const bytes = rowsMax * ld * 4;
+    const make = (usage: number, label: string): GPUBuffer =>
+      keep ? this.ctx.persistent(bytes, usage, label) : this.buffer(op, bytes, usage, label);
+    const tile = kept?.tile ?? make(USAGE_STORAGE | USAGE_COPY_SRC, 'kernel rows (for the host)');
+    const staging = kept?.staging ?? make(USAGE_MAP_READ | USAGE_COPY_DST, 'kernel rows (read-back)');
+    if (keep && !kept) this.keptHostK = { n, ld, host, tile, staging };
+    const hld = host.ld;
+    for (let r0 = 0; r0 < n; r0 += tileRows) {
+      const rows = Math.min(tileRows, n - r0);
+      const enc = this.ctx.device.createCommandEncoder({ label: 'kernel matrix (for the host)' });
+      const pass = enc.beginComputePass({ label: 'kernel matrix (for the host)' });
+      this.encodeKernelMatrix(op, pass, pts, r0, rows, pts, tile, variant, bandwidth, 2);
+      pass.end();
+      const dst = host.rows(r0, rows);
+      await this.ctx.readWith(enc, tile, rows * ld * 4, staging, (k) => {
+        // Row i from its band's start (all the product reads); columns n..hld are the device's zeros.
+        for (let i = 0; i < rows; i++) {
+          const from = Math.floor((r0 + i) / SYM_BAND) * SYM_BAND;
+          dst.set(k.subarray(i * ld + from, i * ld + hld), i * hld + from);
+        }
+      });
+    }
+    if (!keep) this.release(op, tile, staging);
+    return host;
+  }
+
   private kernelTilesOnDevice(
     op: Op,
     pts: PointsT,
@@ -757,6 +847,8 @@ interface ProductScratch {
 
 /** Rows per band of the symmetric product: 64 invocations x 4 rows (kernelTimesColsSym.wgsl). */
 const SYM_BAND = 256;
+/** Largest device tile of K built for the host products (kernelOnHost). */
+const TILE_BYTES = 32 * 1024 ** 2;
 
 /**
  * Bytes of the symmetric product's column partials: bands x slots x columns (1 for one column, else

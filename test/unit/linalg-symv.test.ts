@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { HostSymmetricMatrix, hostSymvAvailable, hostSymvBytes } from '../../src/core/linalg/hostSymv';
+import { symvWasmBase64 } from '../../src/core/linalg/wasm/symvWasm';
+import { rng } from '../../src/core/random';
+
+/** A random symmetric f32 K of order n written into m (lower part of each row's first block too), and it in float64. */
+function fill(m: HostSymmetricMatrix, seed: number, leftJunk = 0): Float64Array {
+  const { n, ld } = m;
+  const r = rng(seed);
+  const K = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) K[i * n + j] = K[j * n + i] = Math.fround(r() * 2 - 1);
+  const rows = m.rows(0, n);
+  for (let i = 0; i < n; i++) {
+    const start = Math.floor(i / 4) * 4;
+    for (let j = 0; j < n; j++) rows[i * ld + j] = j < start && leftJunk ? leftJunk : K[i * n + j];
+  }
+  return K;
+}
+
+test('the host SIMD product K P equals the float64 product for n around the 4-row groups and c = 1, 3', () => {
+  assert.ok(hostSymvAvailable(), 'Node 20 has WebAssembly SIMD');
+  for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 33, 130]) {
+    for (const c of [1, 3]) {
+      const m = HostSymmetricMatrix.create(n)!;
+      // Values left of each row's diagonal block are never read: junk there must not show.
+      const K = fill(m, n * 10 + c, 1e30);
+      const r = rng(n + c);
+      const P = Float64Array.from({ length: n * c }, () => r() - 0.5);
+      const got = m.times(P, c);
+      for (let i = 0; i < n; i++)
+        for (let col = 0; col < c; col++) {
+          let want = 0,
+            scale = 0;
+          for (let j = 0; j < n; j++) {
+            want += K[i * n + j] * P[j * c + col];
+            scale += Math.abs(K[i * n + j] * P[j * c + col]);
+          }
+          const err = Math.abs(got[i * c + col] - want);
+          assert.ok(err <= 1e-14 * Math.max(1, scale), `n=${n} c=${c} (${i},${col}): ${got[i * c + col]} vs ${want}`);
+        }
+      // A second product on the same matrix starts from zero (out is cleared, p rewritten).
+      assert.deepEqual(m.times(P, c), got);
+    }
+  }
+});
+
+test('the host SIMD product is linear in P (property, random orders and columns)', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 3 }), fc.integer(), (n, c, seed) => {
+      const m = HostSymmetricMatrix.create(n)!;
+      fill(m, seed);
+      const r = rng(seed ^ 0x5bd1e995);
+      const P = Float64Array.from({ length: n * c }, () => r() - 0.5);
+      const Q = Float64Array.from({ length: n * c }, () => r() - 0.5);
+      const sum = m.times(
+        Float64Array.from(P, (v, i) => v + 2 * Q[i]),
+        c,
+      );
+      const kp = m.times(P, c),
+        kq = m.times(Q, c);
+      return sum.every((v, i) => Math.abs(v - (kp[i] + 2 * kq[i])) < 1e-12 * n);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('the host product refuses what wasm32 cannot address and bad shapes, with the sizes named', () => {
+  assert.equal(HostSymmetricMatrix.create(40000), null); // 6.4 GB of f32 K
+  assert.ok(hostSymvBytes(32000) <= 4 * 1024 ** 3);
+  assert.equal(HostSymmetricMatrix.create(0), null);
+  const m = HostSymmetricMatrix.create(5)!;
+  assert.throws(() => m.times(new Float64Array(4), 1), /4 values for 5 x 1/);
+  assert.throws(() => m.rows(3, 3), /rows 3\.\.6 of 5/);
+});
+
+test('symvWasm.ts is the assembly of symv.wat (npm run build:wasm after editing the .wat)', async () => {
+  const { assemble, moduleText } = await import('../../scripts/build-wasm.mjs');
+  const wat = fileURLToPath(new URL('../../src/core/linalg/wasm/symv.wat', import.meta.url));
+  const bytes: Uint8Array = await assemble(wat);
+  assert.equal(Buffer.from(bytes).toString('base64'), symvWasmBase64);
+  const committed = readFileSync(
+    fileURLToPath(new URL('../../src/core/linalg/wasm/symvWasm.ts', import.meta.url)),
+    'utf8',
+  );
+  assert.equal(committed, moduleText('symv', bytes));
+});

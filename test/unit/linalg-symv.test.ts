@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { HostSymmetricMatrix, hostSymvAvailable, hostSymvBytes } from '../../src/core/linalg/hostSymv';
@@ -77,14 +78,17 @@ test('the host product refuses what wasm32 cannot address and bad shapes, with t
   assert.throws(() => m.rows(3, 3), /rows 3\.\.6 of 5/);
 });
 
-test('symvWasm.ts is the assembly of symv.wat (npm run build:wasm after editing the .wat)', async () => {
+test('every committed wasm module is the assembly of its .wat source (npm run build:wasm after editing one)', async () => {
   const { assemble, moduleText } = await import('../../scripts/build-wasm.mjs');
-  const wat = fileURLToPath(new URL('../../src/core/linalg/wasm/symv.wat', import.meta.url));
-  const bytes: Uint8Array = await assemble(wat);
-  assert.equal(Buffer.from(bytes).toString('base64'), symvWasmBase64);
-  const committed = readFileSync(
-    fileURLToPath(new URL('../../src/core/linalg/wasm/symvWasm.ts', import.meta.url)),
-    'utf8',
-  );
-  assert.equal(committed, moduleText('symv', bytes));
+  const dir = fileURLToPath(new URL('../../src/core/linalg/wasm/', import.meta.url));
+  const sources = readdirSync(dir).filter((f) => f.endsWith('.wat'));
+  assert.deepEqual(sources.sort(), ['lowrank.wat', 'symv.wat']);
+  for (const file of sources) {
+    const name = file.slice(0, -4);
+    const committed = readFileSync(join(dir, `${name}Wasm.ts`), 'utf8');
+    assert.equal(committed, moduleText(name, await assemble(join(dir, file))), `${name}Wasm.ts`);
+  }
+  assert.ok(committed64(readFileSync(join(dir, 'symvWasm.ts'), 'utf8')) === symvWasmBase64);
 });
+
+const committed64 = (text: string): string => (text.match(/'([^']*)'/g) ?? []).map((q) => q.slice(1, -1)).join('');

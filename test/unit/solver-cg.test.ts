@@ -121,3 +121,33 @@ test('preconditioned CG reaches the Cholesky solution of the CPU backend, in few
     `preconditioned ${withP.iterations} vs plain ${plain.iterations} iterations`,
   );
 });
+
+test('the preconditioner on SIMD lanes (linalg/hostLowRank.ts) equals its JavaScript form, f32 and f64 kernel columns, c = 1 and 3', () => {
+  for (const [n, s] of [
+    [90, 7],
+    [203, 16],
+    [1, 1],
+    [61, 61],
+  ]) {
+    const { K } = problem(n, 4, 30 + n);
+    const idx = landmarkIndices(n, s);
+    for (const cols of [columns(K, n, idx), Float32Array.from(columns(K, n, idx))]) {
+      const simd = nystromPreconditioner(cols, n, idx, reg);
+      const js = nystromPreconditioner(cols, n, idx, reg, { simd: false });
+      assert.ok(simd && js, `n = ${n}, s = ${s}`);
+      assert.notEqual(simd.constructor, js.constructor, 'two implementations');
+      const r = rng(40 + n);
+      for (const c of [1, 3]) {
+        const v = Float64Array.from({ length: n * c }, () => r() - 0.5);
+        const a = simd.apply(v, c),
+          b = js.apply(v, c);
+        const scale = Math.max(...b.map(Math.abs));
+        a.forEach((x, i) =>
+          assert.ok(Math.abs(x - b[i]) <= 1e-12 * scale, `n = ${n}, s = ${s}, c = ${c}, [${i}]: ${x} vs ${b[i]}`),
+        );
+        // v is not overwritten.
+        assert.deepEqual(simd.apply(v, c), a);
+      }
+    }
+  }
+});

@@ -6,31 +6,13 @@
  * n = 4000, 7.3 ms on lavapipe against 3.1 ms here). Browser-safe: WebAssembly only, no Node API.
  */
 import { symvWasmBase64 } from './wasm/symvWasm';
+import { instantiate, wasmModule } from './wasm/load';
 
 const PAGE = 65536;
 /** wasm32 memory: 4 GiB addresses, of which K, p and out must fit (4 GiB - 64 KiB keeps offsets below 2^32). */
 export const HOST_SYMV_MAX_BYTES = 65535 * PAGE;
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function decodeBase64(s: string): Uint8Array {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** The compiled module, or null where WebAssembly SIMD is unavailable (the caller keeps its own product). */
-function symvModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  try {
-    const bytes = decodeBase64(symvWasmBase64);
-    compiled = typeof WebAssembly !== 'undefined' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  } catch {
-    compiled = null;
-  }
-  return compiled;
-}
+const symvModule = (): WebAssembly.Module | null => wasmModule('symv', symvWasmBase64);
 
 /** Whether this runtime can run the host product (WebAssembly with SIMD). */
 export function hostSymvAvailable(): boolean {
@@ -56,11 +38,10 @@ export class HostSymmetricMatrix {
     module: WebAssembly.Module,
   ) {
     this.ld = Math.ceil(n / 4) * 4;
-    const bytes = hostSymvBytes(n);
     // Fresh memory is zero: rows n..ld-1 and the padding columns stay finite (zero).
-    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    this.symv4 = instance.exports.symv4 as HostSymmetricMatrix['symv4'];
+    const { memory, exports } = instantiate(module, hostSymvBytes(n));
+    this.memory = memory;
+    this.symv4 = exports.symv4 as HostSymmetricMatrix['symv4'];
     this.pOffset = this.ld * this.ld * 4;
     this.outOffset = this.pOffset + this.ld * 8;
   }

@@ -6,6 +6,7 @@
 import { choleskyInPlace } from '../linalg/cholesky';
 import { dot2x2 } from '../linalg/blocks';
 import { eighSym } from '../linalg/eigh';
+import { HostLowRank } from '../linalg/hostLowRank';
 
 /** s evenly spread landmark indices out of n (deterministic, so GPU and repeated fits agree). */
 export function landmarkIndices(n: number, s: number): Int32Array {
@@ -36,6 +37,8 @@ export function nystromPreconditioner(
   n: number,
   landmarks: Int32Array,
   mu: number,
+  /** simd: false keeps the low-rank step in JavaScript (tests compare the two). */
+  options: { simd?: boolean } = {},
 ): Preconditioner | null {
   const s = landmarks.length;
   // k(0) = 1 for both kernels, so nu is relative to the diagonal of K.
@@ -69,6 +72,22 @@ export function nystromPreconditioner(
   upperTSolveColumnsC(l, s, w, r);
   const scale = new Float64Array(r);
   for (let k = 0; k < r; k++) scale[k] = (lambdaR + muP) / (values[k] + muP) - 1;
+  const simd = options.simd === false ? null : HostLowRank.create(kNS, n, s, w, r, scale);
+  return simd ?? lowRankApplyJs(kNS, n, s, w, r, scale);
+}
+
+/**
+ * out = v + K_nS W diag(scale) W^T K_Sn v in JavaScript: where WebAssembly SIMD is unavailable
+ * (linalg/hostLowRank.ts is the same step on SIMD lanes), and its test oracle.
+ */
+function lowRankApplyJs(
+  kNS: Float32Array | Float64Array,
+  n: number,
+  s: number,
+  w: Float64Array,
+  r: number,
+  scale: Float64Array,
+): Preconditioner {
   return {
     apply(v: Float64Array, c: number): Float64Array {
       // One column at a time with contiguous inner loops (CG calls this every iteration; the

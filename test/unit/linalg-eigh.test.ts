@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eighSym, JACOBI_MAX_DIM, signedEigenpairs, symPow } from '../../src/core/linalg/eigh';
 import { eighTridiagonal } from '../../src/core/linalg/eigh-tridiagonal';
+import { denseKernels } from '../../src/core/linalg/denseKernels';
 import { rng } from '../../src/core/random';
 
 type Eig = { values: Float64Array; vectors: Float64Array };
@@ -64,6 +65,7 @@ test('d = 80 (Householder + QL path): eigenvalues equal numpy.linalg.eigvalsh', 
 test('Householder + QL agrees with Jacobi on full-rank, rank-deficient, diagonal, zero and tiny matrices', () => {
   const cases: [string, Float64Array, number][] = [
     ['full 40', randomSymmetric(40, 1), 40],
+    ['full 65 (odd, padded)', randomSymmetric(65, 4), 65],
     ['rank 3 of 30', randomSymmetric(30, 2, 3), 30],
     ['diagonal', Float64Array.from({ length: 25 }, (_, i) => (i % 6 === 0 ? i / 6 + 1 : 0)), 5],
     ['repeated', Float64Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? 2 : 0)), 4],
@@ -74,6 +76,10 @@ test('Householder + QL agrees with Jacobi on full-rank, rank-deficient, diagonal
   for (const [label, A, d] of cases) {
     const t = eighTridiagonal(A, d);
     checkDecomposition(A, d, t, 1e-13, `QL ${label}`);
+    // The same algorithm with its loops in JavaScript (where WebAssembly SIMD is missing).
+    const js = eighTridiagonal(A, d, denseKernels(d, false));
+    checkDecomposition(A, d, js, 1e-13, `QL (JavaScript loops) ${label}`);
+    for (let k = 0; k < d; k++) assert.ok(Math.abs(t.values[k] - js.values[k]) <= 1e-13 * (1 + Math.abs(js.values[k])));
     const j = eighSym(A, d);
     for (let k = 0; k < d; k++)
       assert.ok(

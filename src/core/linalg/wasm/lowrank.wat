@@ -14,7 +14,7 @@
 ;; step) into q, which stays in L1 (s4 <= 512: 4 KiB), so C is read once from memory per pass;
 ;; C u is one dot product per row with two f64x2 accumulators. W is small (s x r) and takes the same
 ;; two loops. Two passes over C per application: the step is bound by reading C (n s 8 bytes twice).
-;; Source of lowrankWasm.ts (scripts/build-wasm.mjs assembles it; test/unit/linalg-symv.test.ts checks both agree).
+;; Source of lowrankWasm.ts (scripts/build-wasm.mjs assembles it; test/unit/linalg-wasm.test.ts checks both agree).
 (module
   (import "env" "memory" (memory 1))
 

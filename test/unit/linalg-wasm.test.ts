@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { HostSymmetricMatrix, hostSymvAvailable, hostSymvBytes } from '../../src/core/linalg/hostSymv';
 import { symvWasmBase64 } from '../../src/core/linalg/wasm/symvWasm';
+import { gramSimd } from '../../src/core/linalg/denseKernels';
 import { rng } from '../../src/core/random';
 
 /** A random symmetric f32 K of order n written into m (lower part of each row's first block too), and it in float64. */
@@ -82,7 +83,7 @@ test('every committed wasm module is the assembly of its .wat source (npm run bu
   const { assemble, moduleText } = await import('../../scripts/build-wasm.mjs');
   const dir = fileURLToPath(new URL('../../src/core/linalg/wasm/', import.meta.url));
   const sources = readdirSync(dir).filter((f) => f.endsWith('.wat'));
-  assert.deepEqual(sources.sort(), ['lowrank.wat', 'symv.wat']);
+  assert.deepEqual(sources.sort(), ['dense.wat', 'lowrank.wat', 'symv.wat']);
   for (const file of sources) {
     const name = file.slice(0, -4);
     const committed = readFileSync(join(dir, `${name}Wasm.ts`), 'utf8');
@@ -92,3 +93,24 @@ test('every committed wasm module is the assembly of its .wat source (npm run bu
 });
 
 const committed64 = (text: string): string => (text.match(/'([^']*)'/g) ?? []).map((q) => q.slice(1, -1)).join('');
+
+test('the SIMD Gram matrix C^T C equals the float64 sums for row counts around its 4-row steps and odd widths, f32 and f64 C', () => {
+  for (const n of [1, 2, 3, 4, 5, 9, 130])
+    for (const s of [1, 2, 3, 5, 8, 13]) {
+      const r = rng(n * 31 + s);
+      const C64 = Float64Array.from({ length: n * s }, () => r() - 0.5);
+      for (const C of [C64, Float32Array.from(C64)]) {
+        const h = gramSimd(C, n, s)!;
+        assert.equal(h.length, s * s);
+        for (let a = 0; a < s; a++)
+          for (let b = 0; b < s; b++) {
+            let want = 0;
+            for (let i = 0; i < n; i++) want += C[i * s + a] * C[i * s + b];
+            assert.ok(
+              Math.abs(h[a * s + b] - want) <= 1e-14 * n,
+              `n = ${n}, s = ${s}, (${a}, ${b}): ${h[a * s + b]} vs ${want}`,
+            );
+          }
+      }
+    }
+});

@@ -1,0 +1,130 @@
+/**
+ * The O(d^3) loops of the symmetric eigensolver (eigh-tridiagonal.ts) over its working arrays, on
+ * WebAssembly SIMD (wasm/dense.wat) where the runtime has it, else in JavaScript: one algorithm, two
+ * places its inner loops run. Arrays are row-major with stride ld (d rounded up to 2), zero-padded.
+ */
+import { denseWasmBase64 } from './wasm/denseWasm';
+import { instantiate, wasmModule } from './wasm/load';
+
+export interface DenseKernels {
+  readonly ld: number;
+  /** The matrix being reduced (d x ld), Q^T (d x ld) and three ld-long vectors. */
+  readonly A: Float64Array;
+  readonly Qt: Float64Array;
+  readonly v: Float64Array;
+  readonly p: Float64Array;
+  readonly w: Float64Array;
+  /** p[i] = beta sum_{j >= j0} A[i, j] v[j] for rows i0..d-1 (v zero below j0 and past d). */
+  rowsTimes(i0: number, d: number, j0: number, beta: number): void;
+  /** A[i, j] -= v[i] w[j] + w[i] v[j] for i, j in k..d-1 (v, w zero outside k..d-1). */
+  symRank2(k: number, d: number): void;
+  /** Qt[j, :] -= beta v[j] (sum_m v[m] Qt[m, :]) for rows j0..d-1 (uses p). */
+  reflectRows(j0: number, d: number, beta: number): void;
+  /** Rows i and i + 1 of Qt: c x_i - s x_{i+1} into i, s x_i + c x_{i+1} into i + 1. */
+  rotateRows(i: number, c: number, s: number): void;
+}
+
+/** Kernels for order d: WebAssembly when available (simd !== false), else JavaScript. */
+export function denseKernels(d: number, simd = true): DenseKernels {
+  const ld = d + (d % 2);
+  const module = simd ? wasmModule('dense', denseWasmBase64) : null;
+  return module ? wasmKernels(module, d, ld) : jsKernels(d, ld);
+}
+
+function wasmKernels(module: WebAssembly.Module, d: number, ld: number): DenseKernels {
+  const mat = d * ld * 8,
+    vec = ld * 8;
+  const at = { A: 0, Qt: mat, v: 2 * mat, p: 2 * mat + vec, w: 2 * mat + 2 * vec };
+  const { memory, exports } = instantiate(module, 2 * mat + 3 * vec);
+  const f = (off: number, len: number): Float64Array => new Float64Array(memory.buffer, off, len);
+  const rowsTimes = exports.rowsTimes as (...a: number[]) => void;
+  const symRank2 = exports.symRank2 as (...a: number[]) => void;
+  const reflectRows = exports.reflectRows as (...a: number[]) => void;
+  const rotate = exports.rotateRows as (...a: number[]) => void;
+  return {
+    ld,
+    A: f(at.A, d * ld),
+    Qt: f(at.Qt, d * ld),
+    v: f(at.v, ld),
+    p: f(at.p, ld),
+    w: f(at.w, ld),
+    rowsTimes: (i0, dd, j0, beta) => rowsTimes(at.A, ld, i0, dd, j0, at.v, at.p, beta),
+    symRank2: (k, dd) => symRank2(at.A, ld, k, dd, at.v, at.w),
+    reflectRows: (j0, dd, beta) => reflectRows(at.Qt, ld, j0, dd, at.v, beta, at.p),
+    rotateRows: (i, c, s) => rotate(at.Qt + i * ld * 8, at.Qt + (i + 1) * ld * 8, ld, c, s),
+  };
+}
+
+function jsKernels(d: number, ld: number): DenseKernels {
+  const A = new Float64Array(d * ld),
+    Qt = new Float64Array(d * ld),
+    v = new Float64Array(ld),
+    p = new Float64Array(ld),
+    w = new Float64Array(ld);
+  return {
+    ld,
+    A,
+    Qt,
+    v,
+    p,
+    w,
+    rowsTimes(i0, dd, j0, beta) {
+      for (let i = i0; i < dd; i++) {
+        let s = 0;
+        for (let j = j0; j < dd; j++) s += A[i * ld + j] * v[j];
+        p[i] = beta * s;
+      }
+    },
+    symRank2(k, dd) {
+      for (let i = k; i < dd; i++) {
+        const vi = v[i],
+          wi = w[i];
+        for (let j = k; j < dd; j++) A[i * ld + j] -= vi * w[j] + wi * v[j];
+      }
+    },
+    reflectRows(j0, dd, beta) {
+      p.fill(0);
+      for (let j = j0; j < dd; j++) {
+        const vj = v[j],
+          row = j * ld;
+        for (let r = 0; r < ld; r++) p[r] += vj * Qt[row + r];
+      }
+      for (let j = j0; j < dd; j++) {
+        const f = beta * v[j],
+          row = j * ld;
+        for (let r = 0; r < ld; r++) Qt[row + r] -= f * p[r];
+      }
+    },
+    rotateRows(i, c, s) {
+      const ri = i * ld,
+        ri1 = ri + ld;
+      for (let k = 0; k < ld; k++) {
+        const zi = Qt[ri + k],
+          zi1 = Qt[ri1 + k];
+        Qt[ri1 + k] = s * zi + c * zi1;
+        Qt[ri + k] = c * zi - s * zi1;
+      }
+    },
+  };
+}
+
+/**
+ * H = C^T C (s x s, full symmetric, float64) for C (n x s, row-major) on WebAssembly SIMD
+ * (wasm/dense.wat gramUpper), or null where it is unavailable (the caller's JavaScript loop then).
+ * Measured on the n = 4000 benchmark fit (s = 128): 30-40 ms per Nyström factorization in
+ * JavaScript even when warm.
+ */
+export function gramSimd(C: Float32Array | Float64Array, n: number, s: number): Float64Array | null {
+  const module = wasmModule('dense', denseWasmBase64);
+  if (!module) return null;
+  const s4 = Math.ceil(s / 4) * 4;
+  const hAt = n * s4 * 8;
+  const { memory, exports } = instantiate(module, hAt + s4 * s4 * 8);
+  const c = new Float64Array(memory.buffer, 0, n * s4);
+  for (let i = 0; i < n; i++) for (let a = 0; a < s; a++) c[i * s4 + a] = C[i * s + a];
+  (exports.gramUpper as (...a: number[]) => void)(0, n, s4, hAt);
+  const h = new Float64Array(memory.buffer, hAt, s4 * s4);
+  const out = new Float64Array(s * s);
+  for (let a = 0; a < s; a++) for (let b = a; b < s; b++) out[a * s + b] = out[b * s + a] = h[a * s4 + b];
+  return out;
+}

@@ -8,6 +8,7 @@ import { hostGpu } from '../../src/core/node';
 import { WebGpuBackend } from '../../src/core/rfm/webgpu';
 import { WebGpuNfaBackend } from '../../src/core/nfa/webgpu';
 import { randomMat } from './helpers';
+import { kernelMatrix } from '../../src/core/rfm/kernels/programs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lease = (idleMs = 50) =>
@@ -37,6 +38,30 @@ describe('GpuLease', () => {
     c.dispose();
     await assert.rejects(b.predict(X, X, kernel, alpha), BackendError);
     l.dispose();
+  });
+
+  it('pipelines warmed in the background are the ones later dispatches use (no second compile)', async () => {
+    const l = lease(10_000);
+    const ctx = await l.acquire();
+    try {
+      const constants = { KERNEL: 1, SYMMETRIC: 2, BAND: 256 };
+      await ctx.warmPipelines([[kernelMatrix, constants]]);
+      let syncCreates = 0;
+      const device = ctx.device as GPUDevice & { createComputePipeline: GPUDevice['createComputePipeline'] };
+      const create = device.createComputePipeline.bind(device);
+      device.createComputePipeline = (desc) => {
+        syncCreates++;
+        return create(desc);
+      };
+      // Same constants in another key order: the cached pipeline.
+      ctx.pipeline(kernelMatrix, { BAND: 256, SYMMETRIC: 2, KERNEL: 1 });
+      assert.equal(syncCreates, 0);
+      ctx.pipeline(kernelMatrix, { BAND: 256, SYMMETRIC: 0, KERNEL: 1 });
+      assert.equal(syncCreates, 1, 'one not warmed is compiled on first use');
+    } finally {
+      l.release();
+      l.dispose();
+    }
   });
 
   it('frees the device after the idle period and makes a new one when asked again', async () => {

@@ -71,6 +71,12 @@ export async function requestGpuDevice(
   };
 }
 
+/** A pipeline's cache key: the program's name and its override constants in key order. */
+function pipelineKey(prog: GpuProgram, constants: Record<string, number>): string {
+  const sorted = Object.fromEntries(Object.entries(constants).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return `${prog.name}|${JSON.stringify(sorted)}`;
+}
+
 /** Buffers of one op: all destroyed when the op ends, whatever happened. */
 export interface GpuOp {
   buffers: GPUBuffer[];
@@ -91,6 +97,8 @@ export interface PreparedDispatch {
  */
 export class GpuContext {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Keys of pipelines being compiled by warmPipelines. */
+  private readonly warming = new Set<string>();
   /** Uniforms of prepared dispatches: release(op) leaves them (the op's end frees them). */
   private readonly keptUniforms = new WeakSet<GPUBuffer>();
   private readonly modules = new Map<string, GPUShaderModule>();
@@ -145,23 +153,51 @@ export class GpuContext {
 
   /** The program's pipeline for these override constants, cached by program name and constants (in key order). */
   pipeline(prog: GpuProgram, constants: Record<string, number> = {}): GPUComputePipeline {
-    const sorted = Object.fromEntries(Object.entries(constants).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    const key = `${prog.name}|${JSON.stringify(sorted)}`;
+    const key = pipelineKey(prog, constants);
     let p = this.pipelines.get(key);
     if (!p) {
-      let module = this.modules.get(prog.name);
-      if (!module) {
-        module = this.device.createShaderModule({ label: `${prog.name}.wgsl`, code: prog.code });
-        this.modules.set(prog.name, module);
-      }
-      p = this.device.createComputePipeline({
-        label: key,
-        layout: 'auto',
-        compute: { module, entryPoint: 'main', constants },
-      });
+      p = this.device.createComputePipeline(this.pipelineDescriptor(prog, constants, key));
       this.pipelines.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * Starts compiling pipelines an op will need soon (createComputePipelineAsync: off the calling
+   * thread where the implementation can), so that pipeline() finds them made. One that is not done
+   * by then is made by pipeline() as before; a failure here is left to pipeline() to report.
+   * Resolves when these are compiled (callers need not wait; tests do).
+   */
+  warmPipelines(list: [GpuProgram, Record<string, number>][]): Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const [prog, constants] of list) {
+      const key = pipelineKey(prog, constants);
+      if (this.pipelines.has(key) || this.warming.has(key)) continue;
+      this.warming.add(key);
+      pending.push(
+        this.device
+          .createComputePipelineAsync(this.pipelineDescriptor(prog, constants, key))
+          .then((p) => {
+            if (!this.pipelines.has(key)) this.pipelines.set(key, p);
+          })
+          .catch(() => {})
+          .finally(() => this.warming.delete(key)),
+      );
+    }
+    return Promise.all(pending).then(() => {});
+  }
+
+  private pipelineDescriptor(
+    prog: GpuProgram,
+    constants: Record<string, number>,
+    key: string,
+  ): GPUComputePipelineDescriptor {
+    let module = this.modules.get(prog.name);
+    if (!module) {
+      module = this.device.createShaderModule({ label: `${prog.name}.wgsl`, code: prog.code });
+      this.modules.set(prog.name, module);
+    }
+    return { label: key, layout: 'auto', compute: { module, entryPoint: 'main', constants } };
   }
 
   /** Dispatches a declared program: its Params packed from named values (see program.ts), then `buffers`. */

@@ -20,7 +20,7 @@ export interface PageOptions {
 
 /**
  * Every Feature Lens webview page: a strict CSP (no inline or remote scripts, only the bundle carrying
- * this page's nonce), resources through asWebviewUri from dist/ and media/.
+ * this page's nonce, and WebAssembly), resources through asWebviewUri from dist/ and media/.
  */
 export function webviewPage(webview: vscode.Webview, extensionUri: vscode.Uri, o: PageOptions): string {
   const n = nonce();
@@ -30,7 +30,10 @@ export function webviewPage(webview: vscode.Webview, extensionUri: vscode.Uri, o
     `img-src ${webview.cspSource} data: blob:`,
     `style-src ${webview.cspSource}`,
     `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${n}'`,
+    // 'wasm-unsafe-eval' lets the page compile the core's WebAssembly SIMD kernels (core/linalg/wasm:
+    // the eigensolver's and preconditioner's loops, CG products on a software adapter); it allows no
+    // JavaScript eval. Without it they fall back to their JavaScript loops.
+    `script-src 'nonce-${n}' 'wasm-unsafe-eval'`,
   ].join('; ');
   const esc = (o.title ?? 'Feature Lens').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const links = (o.css ?? ['panel.css']).map((f) => `<link rel="stylesheet" href="${media(f)}">`).join('\n');

@@ -54,7 +54,8 @@ import {
  * iteration, to a relative residual of cgTolerance (cgIntermediateTolerance for intermediate RFM
  * rounds; or the best residual reached before f32 rounding stalls it). With subgroups, that product
  * reads about half of the symmetric K (kernelTimesColsSym.wgsl) and only that half is built; without
- * them, all of K and kernelTimesCols.wgsl. When K does not fit
+ * them, all of K and kernelTimesCols.wgsl. On a CPU-emulated adapter (hostProducts) that half is
+ * read back once per solve and the products run on the host's SIMD lanes (linalg/hostSymv.ts). When K does not fit
  * maxDeviceBytes, each CG product recomputes its kernel tiles instead. CG and EigenPro are the
  * shared host orchestration of rfm/solvers.ts over this backend's kernel blocks and kernel-block x
  * vector products (kernelMatrix.wgsl + kernelTimesCols.wgsl); EigenPro recomputes every block

@@ -151,3 +151,37 @@ test('the preconditioner on SIMD lanes (linalg/hostLowRank.ts) equals its JavaSc
     }
   }
 });
+
+test('CG with its vector steps in WebAssembly equals them in JavaScript: same iterations, alpha to 1e-12, c = 1 and 3, warm start', async () => {
+  const n = 301;
+  const { K } = problem(n, 5, 4);
+  const idx = landmarkIndices(n, 32);
+  const precond = nystromPreconditioner(columns(K, n, idx), n, idx, reg);
+  for (const c of [1, 3]) {
+    const r = rng(50 + c);
+    const y = Float64Array.from({ length: n * c }, () => r() - 0.5);
+    const x0 = Float64Array.from({ length: n * c }, () => 0.01 * (r() - 0.5));
+    const kTimes = async (p: Float64Array, cols: number) => {
+      const out = new Float64Array(n * cols);
+      for (let col = 0; col < cols; col++) {
+        const v = times(
+          K,
+          n,
+          Float64Array.from({ length: n }, (_, i) => p[i * cols + col]),
+        );
+        v.forEach((x, i) => (out[i * cols + col] = x));
+      }
+      return out;
+    };
+    const args = { n, c, y, reg, kTimes, precond, tol: 1e-9, maxIters: 500, x0 };
+    const wasm = await conjugateGradients(args);
+    const js = await conjugateGradients({ ...args, simd: false });
+    assert.ok(wasm.ok && js.ok);
+    assert.equal(wasm.iterations, js.iterations, `c = ${c}`);
+    assert.ok(wasm.relResidual <= 1e-9 && js.relResidual <= 1e-9);
+    const scale = Math.max(...js.alpha.map(Math.abs));
+    wasm.alpha.forEach((v, i) =>
+      assert.ok(Math.abs(v - js.alpha[i]) <= 1e-12 * scale, `c = ${c} [${i}]: ${v} vs ${js.alpha[i]}`),
+    );
+  }
+});

@@ -128,3 +128,78 @@ export function gramSimd(C: Float32Array | Float64Array, n: number, s: number): 
   for (let a = 0; a < s; a++) for (let b = a; b < s; b++) out[a * s + b] = out[b * s + a] = h[a * s4 + b];
   return out;
 }
+
+/** A vector of conjugate gradients' state (cgVectors). */
+export type CgVector = 'x' | 'r' | 'p' | 'z' | 'q';
+
+/**
+ * Conjugate gradients' five n x c vectors (x the iterate, r the residual, p the direction, z the
+ * preconditioned residual, q = A p; columns interleaved) and the steps over them, per column: on
+ * WebAssembly (wasm/dense.wat) where available, else JavaScript (simd = false too).
+ */
+export interface CgVectors {
+  readonly x: Float64Array;
+  readonly r: Float64Array;
+  readonly p: Float64Array;
+  readonly z: Float64Array;
+  readonly q: Float64Array;
+  /** sum_i a[i, col] b[i, col] */
+  dot(a: CgVector, b: CgVector, col: number): number;
+  /** x += step p; r -= step q (column col) */
+  step(col: number, step: number): void;
+  /** p = z + beta p (column col) */
+  xpby(col: number, beta: number): void;
+  /** q += reg p (all columns) */
+  addScaledP(reg: number): void;
+}
+
+export function cgVectors(n: number, c: number, simd = true): CgVectors {
+  const len = n * c;
+  const module = simd ? wasmModule('dense', denseWasmBase64) : null;
+  const names: CgVector[] = ['x', 'r', 'p', 'z', 'q'];
+  if (module) {
+    const bytes = Math.ceil((len * 8) / 16) * 16;
+    const { memory, exports } = instantiate(module, names.length * bytes);
+    const at = Object.fromEntries(names.map((k, i) => [k, i * bytes])) as Record<CgVector, number>;
+    const view = (k: CgVector) => new Float64Array(memory.buffer, at[k], len);
+    const dot = exports.dot as (...a: number[]) => number;
+    const step = exports.cgStep as (...a: number[]) => void;
+    const xpby = exports.xpby as (...a: number[]) => void;
+    const addScaled = exports.addScaled as (...a: number[]) => void;
+    const stride = c * 8;
+    return {
+      x: view('x'),
+      r: view('r'),
+      p: view('p'),
+      z: view('z'),
+      q: view('q'),
+      dot: (a, b, col) => dot(at[a] + col * 8, at[b] + col * 8, n, stride),
+      step: (col, s) => step(at.x + col * 8, at.p + col * 8, at.r + col * 8, at.q + col * 8, n, stride, s),
+      xpby: (col, beta) => xpby(at.p + col * 8, at.z + col * 8, n, stride, beta),
+      addScaledP: (reg) => addScaled(at.q, at.p, len, reg),
+    };
+  }
+  const v = Object.fromEntries(names.map((k) => [k, new Float64Array(len)])) as Record<CgVector, Float64Array>;
+  return {
+    ...v,
+    dot(a, b, col) {
+      const u = v[a],
+        w = v[b];
+      let s = 0;
+      for (let i = col; i < len; i += c) s += u[i] * w[i];
+      return s;
+    },
+    step(col, s) {
+      for (let i = col; i < len; i += c) {
+        v.x[i] += s * v.p[i];
+        v.r[i] -= s * v.q[i];
+      }
+    },
+    xpby(col, beta) {
+      for (let i = col; i < len; i += c) v.p[i] = v.z[i] + beta * v.p[i];
+    },
+    addScaledP(reg) {
+      for (let i = 0; i < len; i++) v.q[i] += reg * v.p[i];
+    },
+  };
+}

@@ -72,6 +72,13 @@ export class HostSymmetricMatrix {
     if (P.length !== n * c) throw new RangeError(`times: ${P.length} values for ${n} x ${c}`);
     const p = new Float64Array(this.memory.buffer, this.pOffset, ld);
     const out = new Float64Array(this.memory.buffer, this.outOffset, ld);
+    if (c === 1) {
+      // Copies, not loops: in a fresh process a JavaScript loop boxes every float until the JIT warms up.
+      p.set(P);
+      out.fill(0);
+      this.symv4(0, this.pOffset, this.outOffset, ld, 0, ld / 4);
+      return out.slice(0, n);
+    }
     const result = new Float64Array(n * c);
     for (let col = 0; col < c; col++) {
       for (let i = 0; i < n; i++) p[i] = P[i * c + col];

@@ -120,8 +120,7 @@ export function gramSimd(C: Float32Array | Float64Array, n: number, s: number): 
   const s4 = Math.ceil(s / 4) * 4;
   const hAt = n * s4 * 8;
   const { memory, exports } = instantiate(module, hAt + s4 * s4 * 8);
-  const c = new Float64Array(memory.buffer, 0, n * s4);
-  for (let i = 0; i < n; i++) for (let a = 0; a < s; a++) c[i * s4 + a] = C[i * s + a];
+  copyRows(C, n, s, new Float64Array(memory.buffer, 0, n * s4), s4);
   (exports.gramUpper as (...a: number[]) => void)(0, n, s4, hAt);
   const h = new Float64Array(memory.buffer, hAt, s4 * s4);
   const out = new Float64Array(s * s);
@@ -202,4 +201,24 @@ export function cgVectors(n: number, c: number, simd = true): CgVectors {
       for (let i = 0; i < len; i++) v.q[i] += reg * v.p[i];
     },
   };
+}
+
+/**
+ * dst (rows x dstCols, row-major) gets src (rows x cols) in its first columns, by native typed-array
+ * copies (float32 widened on the way): in a fresh process an element loop boxes every float until
+ * the JIT warms up.
+ */
+export function copyRows(
+  src: Float32Array | Float64Array,
+  rows: number,
+  cols: number,
+  dst: Float64Array,
+  dstCols: number,
+  dstOffset = 0,
+): void {
+  if (cols === dstCols) {
+    dst.set(src.subarray(0, rows * cols), dstOffset);
+    return;
+  }
+  for (let i = 0; i < rows; i++) dst.set(src.subarray(i * cols, (i + 1) * cols), dstOffset + i * dstCols);
 }

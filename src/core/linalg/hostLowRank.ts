@@ -7,6 +7,7 @@
  */
 import { lowrankWasmBase64 } from './wasm/lowrankWasm';
 import { instantiate, wasmModule } from './wasm/load';
+import { copyRows } from './denseKernels';
 
 const up4 = (v: number): number => Math.ceil(v / 4) * 4;
 
@@ -38,8 +39,8 @@ export class HostLowRank {
     }
     const { memory, exports } = instantiate(module, off);
     const f = new Float64Array(memory.buffer);
-    for (let i = 0; i < n; i++) for (let a = 0; a < s; a++) f[at.c / 8 + i * s4 + a] = C[i * s + a];
-    for (let a = 0; a < s; a++) for (let k = 0; k < r; k++) f[at.w / 8 + a * r4 + k] = W[a * r + k];
+    copyRows(C, n, s, f, s4, at.c / 8);
+    copyRows(W, s, r, f, r4, at.w / 8);
     f.set(scale.subarray(0, r), at.scale / 8);
     this.memory = memory;
     this.run = exports.lowRankApply as HostLowRank['run'];

@@ -26,6 +26,7 @@ import {
   grid1d,
   roundUp,
   type GpuOp as Op,
+  type Pace,
   type PreparedDispatch,
 } from '../gpu/context';
 import {
@@ -465,10 +466,15 @@ export class WebGpuBackend implements Backend {
           'gradient sums',
         );
         pass.end();
-        const [o, s] = await this.readBack(op, enc, [
-          [outerBuf, 0, dPad * dPad],
-          [sumBuf, 0, cPad * dPad],
-        ]);
+        const [o, s] = await this.readBack(
+          op,
+          enc,
+          [
+            [outerBuf, 0, dPad * dPad],
+            [sumBuf, 0, cPad * dPad],
+          ],
+          { kind: 'gradient moments', work: rows * n * c * dPad },
+        );
         for (let a = 0; a < d; a++)
           for (let b = 0; b < d; b++) if (!diagOnly || a === b) outer[a * d + b] += o[a * dPad + b];
         for (let cc = 0; cc < c; cc++) for (let j = 0; j < d; j++) sum[cc * d + j] += s[cc * dPad + j];
@@ -549,13 +555,20 @@ export class WebGpuBackend implements Backend {
       this.encodeKernelMatrix(op, pass, pts, r0, rows, pts, tile, variant, bandwidth, 2);
       pass.end();
       const dst = host.rows(r0, rows);
-      await this.ctx.readWith(enc, tile, rows * ld * 4, staging, (k) => {
-        // Row i from its band's start (all the product reads); columns n..hld are the device's zeros.
-        for (let i = 0; i < rows; i++) {
-          const from = Math.floor((r0 + i) / SYM_BAND) * SYM_BAND;
-          dst.set(k.subarray(i * ld + from, i * ld + hld), i * hld + from);
-        }
-      });
+      await this.ctx.readWith(
+        enc,
+        tile,
+        rows * ld * 4,
+        staging,
+        (k) => {
+          // Row i from its band's start (all the product reads); columns n..hld are the device's zeros.
+          for (let i = 0; i < rows; i++) {
+            const from = Math.floor((r0 + i) / SYM_BAND) * SYM_BAND;
+            dst.set(k.subarray(i * ld + from, i * ld + hld), i * hld + from);
+          }
+        },
+        { kind: 'kernel band', work: rows * (n - r0) * pts.d },
+      );
     }
     if (!keep) this.release(op, tile, staging);
     return host;
@@ -744,7 +757,10 @@ export class WebGpuBackend implements Backend {
       );
     }
     pass.end();
-    const [out] = await this.readBack(op, enc, [[outBuf, 0, a.n * cPad]]);
+    const [out] = await this.readBack(op, enc, [[outBuf, 0, a.n * cPad]], {
+      kind: 'kernel times coefficients',
+      work: a.n * b.n * (a.d + c),
+    });
     this.release(op, ptBuf, kTile, outBuf);
     return dropPadding(out, a.n, c, cPad);
   }
@@ -840,8 +856,13 @@ export class WebGpuBackend implements Backend {
     this.ctx.release(op, ...bufs);
   }
 
-  private readBack(op: Op, enc: GPUCommandEncoder, ranges: [GPUBuffer, number, number][]): Promise<Float64Array[]> {
-    return this.ctx.readBack(op, enc, ranges);
+  private readBack(
+    op: Op,
+    enc: GPUCommandEncoder,
+    ranges: [GPUBuffer, number, number][],
+    pace?: Pace,
+  ): Promise<Float64Array[]> {
+    return this.ctx.readBack(op, enc, ranges, undefined, pace);
   }
 
   private async sync(): Promise<void> {

@@ -72,7 +72,7 @@ export async function requestGpuDevice(
   };
 }
 
-/** A read-back's kind of work (one pace is kept per kind) and its size in any unit proportional to its time. */
+/** A read-back's kind of work and its size (mapWhenDone paces exact repeats of both). */
 export interface Pace {
   kind: string;
   work: number;
@@ -106,7 +106,7 @@ export class GpuContext {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** Keys of pipelines being compiled by warmPipelines. */
   private readonly warming = new Set<string>();
-  /** Milliseconds per unit of work of each paced kind of read-back, as last measured (mapWhenDone). */
+  /** The shortest time (ms) a read-back of each kind and size took (mapWhenDone). */
   private readonly paces = new Map<string, number>();
   /** Whether read-backs sleep before mapping (a CPU-emulated adapter: see mapWhenDone). */
   readonly paceSleeps: boolean;
@@ -405,18 +405,21 @@ export class GpuContext {
    * the event loop (setImmediate) until the GPU finishes; on an adapter that is the CPU emulating a
    * GPU that poll takes a core from the emulated device (measured on lavapipe, 2 cores: a 1000 x 2000
    * predict took 15.7 ms of wall and 27 ms of CPU waited on at once, 12.4 ms and 17 ms after
-   * sleeping first). So with a pace (a kind of work and its size), on such an adapter, it first
-   * sleeps 3/4 of the time that kind took per unit last time, then maps.
+   * sleeping first). So on such an adapter a read-back of the same kind and size as one before (a
+   * fit's next round, the next CG iteration) first sleeps half the shortest time that one took, then
+   * maps. Only exact repeats: time per unit of work is far from linear (fixed costs dominate small
+   * jobs, and the first of a kind pays one-off costs), and predicting across sizes overslept
+   * (a 500-row warm-up fit paced the 2000-row fit's read-backs: 0.95 s instead of 0.52 s, measured).
    */
   private async mapWhenDone(staging: GPUBuffer, pace: Pace | undefined, bytes?: number): Promise<void> {
     const t0 = performance.now();
-    const perUnit = pace && this.paceSleeps ? this.paces.get(pace.kind) : undefined;
-    if (pace && perUnit !== undefined) {
-      const ms = 0.75 * perUnit * pace.work;
-      if (ms >= 2) await new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 2000)));
-    }
+    const key = pace && this.paceSleeps ? `${pace.kind}|${pace.work}` : null;
+    const seen = key === null ? undefined : this.paces.get(key);
+    if (seen !== undefined && seen >= 4) await new Promise<void>((resolve) => setTimeout(resolve, seen / 2));
     await (bytes === undefined ? staging.mapAsync(MAP_MODE_READ) : staging.mapAsync(MAP_MODE_READ, 0, bytes));
-    if (pace && pace.work > 0) this.paces.set(pace.kind, (performance.now() - t0) / pace.work);
+    if (key === null) return;
+    if (this.paces.size >= 256 && seen === undefined) this.paces.clear();
+    this.paces.set(key, Math.min(seen ?? Infinity, performance.now() - t0));
   }
 
   private failure(what: string, cause: unknown): BackendError {

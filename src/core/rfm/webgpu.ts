@@ -514,11 +514,6 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * K(X, X) kept on the device in row tiles that each fit one binding: into the previous solve's
-   * buffers when they have this shape (keptK), else into new ones, kept for the next solve when
-   * `keep` (persistent) or the op's.
-   */
-  /**
    * K(X, X) built on the device band by band (kernelMatrix.wgsl SYMMETRIC = 2: each row from the start
    * of its 256-row band, which covers the host product's reads from its 4-row group on) and read back
    * into host memory for the host products (hostProducts). One device tile of at most 32 MiB and its
@@ -574,6 +569,11 @@ export class WebGpuBackend implements Backend {
     return host;
   }
 
+  /**
+   * K(X, X) kept on the device in row tiles that each fit one binding: into the previous solve's
+   * buffers when they have this shape (keptK), else into new ones, kept for the next solve when
+   * `keep` (persistent) or the op's.
+   */
   private kernelTilesOnDevice(
     op: Op,
     pts: PointsT,

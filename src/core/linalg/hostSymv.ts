@@ -47,13 +47,20 @@ export class HostSymmetricMatrix {
   }
 
   /**
-   * A zeroed matrix of order n, or null when this runtime has no WebAssembly SIMD or n needs more than
-   * wasm32's 4 GiB (hostSymvBytes); allocation failures (a RangeError from WebAssembly.Memory) propagate.
+   * A zeroed matrix of order n, or null when this runtime has no WebAssembly SIMD, n needs more than
+   * wasm32's 4 GiB (hostSymvBytes) or the memory cannot be had (WebAssembly.Memory's RangeError): the
+   * caller keeps its own product then.
    */
   static create(n: number): HostSymmetricMatrix | null {
     if (!Number.isInteger(n) || n < 1 || hostSymvBytes(n) > HOST_SYMV_MAX_BYTES) return null;
     const module = symvModule();
-    return module ? new HostSymmetricMatrix(n, module) : null;
+    if (!module) return null;
+    try {
+      return new HostSymmetricMatrix(n, module);
+    } catch (e) {
+      if (e instanceof RangeError) return null;
+      throw e;
+    }
   }
 
   /**

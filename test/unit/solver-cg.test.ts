@@ -45,7 +45,7 @@ const columns = (K: Float64Array, n: number, idx: Int32Array): Float64Array => {
   return out;
 };
 
-test('Nyström preconditioner with every point a landmark: P^-1 (K + reg I) is a multiple of I', () => {
+test('Nyström preconditioner with every point a landmark: P^-1 (K + reg I) is a multiple of I', async () => {
   const n = 48;
   const { K } = problem(n, 3, 1);
   const idx = landmarkIndices(n, n);
@@ -53,7 +53,7 @@ test('Nyström preconditioner with every point a landmark: P^-1 (K + reg I) is a
     Array.from(idx),
     Array.from({ length: n }, (_, i) => i),
   );
-  const P = nystromPreconditioner(columns(K, n, idx), n, idx, reg);
+  const P = await nystromPreconditioner(columns(K, n, idx), n, idx, reg);
   assert.ok(P);
   const r = rng(7);
   const ratios: number[] = [];
@@ -73,12 +73,12 @@ test('Nyström preconditioner with every point a landmark: P^-1 (K + reg I) is a
   );
 });
 
-test('Nyström preconditioner with few landmarks is symmetric and positive definite', () => {
+test('Nyström preconditioner with few landmarks is symmetric and positive definite', async () => {
   const n = 90;
   const { K } = problem(n, 4, 2);
   for (const s of [7, 16]) {
     const idx = landmarkIndices(n, s);
-    const P = nystromPreconditioner(columns(K, n, idx), n, idx, reg);
+    const P = await nystromPreconditioner(columns(K, n, idx), n, idx, reg);
     assert.ok(P, `s = ${s}`);
     const r = rng(11 + s);
     for (let trial = 0; trial < 5; trial++) {
@@ -99,7 +99,7 @@ test('preconditioned CG reaches the Cholesky solution of the CPU backend, in few
   assert.ok(direct.ok);
   const kTimes = async (p: Float64Array) => times(K, n, p);
   const idx = landmarkIndices(n, 64);
-  const precond = nystromPreconditioner(columns(K, n, idx), n, idx, reg);
+  const precond = await nystromPreconditioner(columns(K, n, idx), n, idx, reg);
   const withP = await conjugateGradients({ n, c: 1, y, reg, kTimes, precond, tol: 1e-10, maxIters: 2000 });
   const plain = await conjugateGradients({ n, c: 1, y, reg, kTimes, precond: null, tol: 1e-10, maxIters: 2000 });
   for (const [label, out] of [
@@ -122,7 +122,7 @@ test('preconditioned CG reaches the Cholesky solution of the CPU backend, in few
   );
 });
 
-test('the preconditioner on SIMD lanes (linalg/hostLowRank.ts) equals its JavaScript form, f32 and f64 kernel columns, c = 1 and 3', () => {
+test('the preconditioner on SIMD lanes (linalg/hostLowRank.ts) equals its JavaScript form, f32 and f64 kernel columns, c = 1 and 3', async () => {
   for (const [n, s] of [
     [90, 7],
     [203, 16],
@@ -132,8 +132,8 @@ test('the preconditioner on SIMD lanes (linalg/hostLowRank.ts) equals its JavaSc
     const { K } = problem(n, 4, 30 + n);
     const idx = landmarkIndices(n, s);
     for (const cols of [columns(K, n, idx), Float32Array.from(columns(K, n, idx))]) {
-      const simd = nystromPreconditioner(cols, n, idx, reg);
-      const js = nystromPreconditioner(cols, n, idx, reg, { simd: false });
+      const simd = await nystromPreconditioner(cols, n, idx, reg);
+      const js = await nystromPreconditioner(cols, n, idx, reg, { simd: false });
       assert.ok(simd && js, `n = ${n}, s = ${s}`);
       assert.notEqual(simd.constructor, js.constructor, 'two implementations');
       const r = rng(40 + n);
@@ -156,7 +156,7 @@ test('CG with its vector steps in WebAssembly equals them in JavaScript: same it
   const n = 301;
   const { K } = problem(n, 5, 4);
   const idx = landmarkIndices(n, 32);
-  const precond = nystromPreconditioner(columns(K, n, idx), n, idx, reg);
+  const precond = await nystromPreconditioner(columns(K, n, idx), n, idx, reg);
   for (const c of [1, 3]) {
     const r = rng(50 + c);
     const y = Float64Array.from({ length: n * c }, () => r() - 0.5);

@@ -7,6 +7,7 @@
  */
 import { symvWasmBase64 } from './wasm/symvWasm';
 import { instantiate, wasmModule } from './wasm/load';
+import type { Pacer } from '../pacer';
 
 const PAGE = 65536;
 /** wasm32 memory: 4 GiB addresses, of which K, p and out must fit (4 GiB - 64 KiB keeps offsets below 2^32). */
@@ -73,25 +74,40 @@ export class HostSymmetricMatrix {
     return new Float32Array(this.memory.buffer, r0 * this.ld * 4, rows * this.ld);
   }
 
-  /** K P for P (n x c, row-major, float64) -> n x c float64, one column at a time. */
-  times(P: Float64Array, c: number): Float64Array {
+  /**
+   * K P for P (n x c, row-major, float64) -> n x c float64, one column at a time. With a pacer the
+   * rows go in chunks of about 4M entries (~1.5 ms) and the event loop gets a turn whenever the pacer
+   * says (an extension host or a page runs this on its main thread: at n = 20,000 one product reads
+   * 800 MB, ~75 ms).
+   */
+  async times(P: Float64Array, c: number, pacer?: Pacer): Promise<Float64Array> {
     const { n, ld } = this;
     if (P.length !== n * c) throw new RangeError(`times: ${P.length} values for ${n} x ${c}`);
-    const p = new Float64Array(this.memory.buffer, this.pOffset, ld);
-    const out = new Float64Array(this.memory.buffer, this.outOffset, ld);
+    const groups = ld / 4;
+    const chunk = Math.max(1, Math.floor(2 ** 21 / ld));
+    const column = async (): Promise<void> => {
+      new Float64Array(this.memory.buffer, this.outOffset, ld).fill(0);
+      for (let g = 0; g < groups; g += chunk) {
+        this.symv4(0, this.pOffset, this.outOffset, ld, g, Math.min(groups, g + chunk));
+        if (pacer?.due()) await pacer.pause();
+      }
+    };
+    // Views made after each await: nothing here grows the memory, but they are cheap.
+    const p = (): Float64Array => new Float64Array(this.memory.buffer, this.pOffset, ld);
+    const out = (): Float64Array => new Float64Array(this.memory.buffer, this.outOffset, n);
     if (c === 1) {
       // Copies, not loops: in a fresh process a JavaScript loop boxes every float until the JIT warms up.
-      p.set(P);
-      out.fill(0);
-      this.symv4(0, this.pOffset, this.outOffset, ld, 0, ld / 4);
-      return out.slice(0, n);
+      p().set(P);
+      await column();
+      return out().slice();
     }
     const result = new Float64Array(n * c);
     for (let col = 0; col < c; col++) {
-      for (let i = 0; i < n; i++) p[i] = P[i * c + col];
-      out.fill(0);
-      this.symv4(0, this.pOffset, this.outOffset, ld, 0, ld / 4);
-      for (let i = 0; i < n; i++) result[i * c + col] = out[i];
+      const pv = p();
+      for (let i = 0; i < n; i++) pv[i] = P[i * c + col];
+      await column();
+      const o = out();
+      for (let i = 0; i < n; i++) result[i * c + col] = o[i];
     }
     return result;
   }

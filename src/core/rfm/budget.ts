@@ -81,7 +81,7 @@ export function estimateRfm(s: RfmShape, backend: 'cpu' | 'webgpu'): RfmEstimate
   const direct = s.solver ? s.solver === 'direct' : n <= WEBGPU_DIRECT_N;
   // K, plus the symmetric CG product's column partials: K / 32 per right-hand-side column block
   // with subgroups of 8 (rfm/webgpu.ts symmetricPlan), bounded here by that. On a CPU-emulated adapter
-  // (rfm/webgpu.ts hostProducts) K sits in host memory instead, with a 32 MiB device tile: the same
+  // (rfm/webgpu.ts hostProducts) K sits in host memory instead, with an 8 MiB device tile: the same
   // total, which is what the budget weighs.
   const kBytes = n * n * 4 * (1 + (s.classes === 1 ? 1 : Math.ceil(s.classes / 4) * 4) / 32);
   return {

@@ -6,6 +6,7 @@
 import { choleskyInPlace } from '../linalg/cholesky';
 import { dot2x2 } from '../linalg/blocks';
 import { eighSym } from '../linalg/eigh';
+import type { Pacer } from '../pacer';
 import { HostLowRank } from '../linalg/hostLowRank';
 import { cgVectors, gramSimd } from '../linalg/denseKernels';
 
@@ -33,19 +34,27 @@ export interface Preconditioner {
  * L well conditioned when landmarks nearly coincide. Every step is float64.
  * Returns null when a factorization fails (CG then runs unpreconditioned).
  */
-export function nystromPreconditioner(
+export async function nystromPreconditioner(
   kNS: Float32Array | Float64Array,
   n: number,
   landmarks: Int32Array,
   mu: number,
-  /** simd: false keeps the Gram matrix and the low-rank step in JavaScript (tests compare the two). */
-  options: { simd?: boolean } = {},
-): Preconditioner | null {
+  /**
+   * simd: false keeps the Gram matrix and the low-rank step in JavaScript (tests compare the two).
+   * pacer: the event loop gets turns within the Gram matrix and between the steps (an extension host
+   * or a page factors on its main thread: 88 ms in one stretch at n = 4000 before, measured).
+   */
+  options: { simd?: boolean; pacer?: Pacer } = {},
+): Promise<Preconditioner | null> {
   const s = landmarks.length;
+  const tick = async (): Promise<void> => {
+    if (options.pacer?.due()) await options.pacer.pause();
+  };
   // k(0) = 1 for both kernels, so nu is relative to the diagonal of K.
   const nu = 1e-5;
   const muP = Math.max(mu, 1e-6);
-  const h = gram(kNS, n, s, options.simd !== false);
+  const h = (options.simd !== false && (await gramSimd(kNS, n, s, options.pacer))) || gramJs(kNS, n, s);
+  await tick();
   const l = new Float64Array(s * s);
   for (let a = 0; a < s; a++) {
     const ra = landmarks[a] * s;
@@ -53,15 +62,19 @@ export function nystromPreconditioner(
     l[a * s + a] += nu;
   }
   if (!choleskyInPlace(l, s)) return null;
+  await tick();
   // G = L^-1 H L^-T: solve L Y = H (columns), then L G^T = Y^T.
   lowerSolveColumns(l, s, h);
+  await tick();
   transposeInPlace(h, s);
   lowerSolveColumns(l, s, h);
+  await tick();
   // Symmetric eigendecomposition G = V S^2 V^T, so K_nys = U S^2 U^T with U = B V S^-1 orthonormal.
   const g = h;
   for (let a = 0; a < s; a++)
     for (let b = 0; b < a; b++) g[a * s + b] = g[b * s + a] = 0.5 * (g[a * s + b] + g[b * s + a]);
   const { values, vectors } = eighSym(g, s);
+  await tick();
   // Directions with tiny S are left out: dividing by S there would amplify rounding in U.
   let r = 0;
   while (r < s && values[r] > 1e-7 * values[0]) r++;
@@ -161,9 +174,7 @@ function lowRankApplyJs(
  * are computed in 2 x 2 blocks so each load feeds two multiply-adds (1.6x faster than single
  * entries at n = 8000, s = 256, measured).
  */
-function gram(kNS: Float32Array | Float64Array, n: number, s: number, simd = true): Float64Array {
-  const fast = simd ? gramSimd(kNS, n, s) : null;
-  if (fast) return fast;
+function gramJs(kNS: Float32Array | Float64Array, n: number, s: number): Float64Array {
   const sEven = s + (s % 2);
   const h = new Float64Array(sEven * sEven);
   const chunk = Math.max(1, Math.min(n, Math.floor(32768 / sEven)));

@@ -14,6 +14,7 @@ import type { Mat } from '../mat';
 import { mat } from '../mat';
 import { permutation } from '../random';
 import { topEigenpairs } from '../linalg/topEigen';
+import type { Pacer } from '../pacer';
 import type { SolveHints, SolveResult } from './backend';
 import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './nystrom';
 
@@ -64,6 +65,8 @@ export interface KernelOps {
   block(a: Int32Array | null, b: Int32Array): Promise<Float32Array | Float64Array>;
   /** K(X_a, X_b) P for P (b.length x c, row-major) -> a.length x c (null: all n rows). */
   times(a: Int32Array | null, b: Int32Array | null, p: Float64Array, c: number): Promise<Float64Array>;
+  /** Where the caller's event loop gets turns during the host's long steps (the Nyström factorization). */
+  readonly pacer?: Pacer;
   /**
    * Called by CG once the preconditioner's block is read: a backend that stores K starts building it
    * (the device works while the host factors the preconditioner); resolves when K is ready.
@@ -184,7 +187,7 @@ export class IterativeSolver {
     const landmarks = landmarkIndices(n, s);
     const kNS = await ops.block(null, landmarks);
     const ready = ops.prepare?.();
-    const precond = nystromPreconditioner(kNS, n, landmarks, reg);
+    const precond = await nystromPreconditioner(kNS, n, landmarks, reg, { pacer: ops.pacer });
     await ready;
     const tK = now();
     const time = { products: 0, preconditioner: 0 };
@@ -192,6 +195,8 @@ export class IterativeSolver {
       const t = now();
       const out = await ops.times(null, null, p, cols);
       time.products += now() - t;
+      // Products that finish without a macrotask (on the host) would hold the event loop for the whole solve.
+      if (ops.pacer?.due()) await ops.pacer.pause();
       return out;
     };
     const timedPrecond = precond && {

@@ -17,6 +17,7 @@ import type { GpuProgram } from '../gpu/program';
 import type { GpuLease } from '../gpu/lease';
 import { cpuEmulatedAdapter } from '../compute';
 import { HostSymmetricMatrix, hostSymvAvailable, hostSymvBytes } from '../linalg/hostSymv';
+import { Pacer } from '../pacer';
 import {
   GpuContext,
   USAGE_COPY_DST,
@@ -289,8 +290,11 @@ export class WebGpuBackend implements Backend {
     const variant = kernelVariant(kernel, false);
     const pts = this.uploadPointsT(op, X, 'train points (transposed)');
     let tiles: KTile[] | null = null;
-    // The stored K in host memory, multiplied there (hostProducts).
+    // The stored K in host memory, multiplied there (hostProducts), and the event loop's turns in
+    // between (at most every 40 ms: a turn costs a timer's ~1 ms): with the products on the host
+    // nothing else in a CG solve waits for a macrotask.
     let hostK: HostSymmetricMatrix | null = null;
+    const pacer = new Pacer({ clockEvery: 1, sliceMs: 40 });
     // The stored K's products read half of it (kernelTimesColsSym.wgsl), and K is built to match.
     let sym = this.symmetricPlan(n, pts.ld, c);
     // The stored-K product's buffers, kept across CG iterations (one set per column count).
@@ -302,6 +306,7 @@ export class WebGpuBackend implements Backend {
     };
     return {
       n,
+      pacer,
       /** Whether the device's stored-K products read half of it (false after a subgroup-layout fallback, and on the host). */
       get symmetric() {
         return hostK === null && sym !== null;
@@ -319,7 +324,7 @@ export class WebGpuBackend implements Backend {
         return out;
       },
       times: async (a, b, p, c) => {
-        if (!a && !b && hostK) return hostK.times(p, c);
+        if (!a && !b && hostK) return hostK.times(p, c, pacer);
         if (!a && !b && tiles) {
           if (scratch?.c !== c || scratch.sym !== (sym !== null)) {
             if (scratch) this.releaseScratch(op, scratch);
@@ -516,7 +521,7 @@ export class WebGpuBackend implements Backend {
   /**
    * K(X, X) built on the device band by band (kernelMatrix.wgsl SYMMETRIC = 2: each row from the start
    * of its 256-row band, which covers the host product's reads from its 4-row group on) and read back
-   * into host memory for the host products (hostProducts). One device tile of at most 32 MiB and its
+   * into host memory for the host products (hostProducts). One device tile of at most 8 MiB and its
    * staging buffer are reused across tiles (and, with keep, across the fit's solves, with the host
    * matrix). Null when this runtime cannot hold it (no WebAssembly SIMD, or past wasm32's 4 GiB).
    */
@@ -897,8 +902,12 @@ interface ProductScratch {
 
 /** Rows per band of the symmetric product: 64 invocations x 4 rows (kernelTimesColsSym.wgsl). */
 const SYM_BAND = 256;
-/** Largest device tile of K built for the host products (kernelOnHost). */
-const TILE_BYTES = 32 * 1024 ** 2;
+/**
+ * Largest device tile of K built for the host products (kernelOnHost): each tile's copy into host
+ * memory is one synchronous stretch between two waits on the device (8 MiB: a few ms; 4, 8 and 32 MiB
+ * fitted equally fast at n = 2000, measured).
+ */
+const TILE_BYTES = 8 * 1024 ** 2;
 
 /**
  * Bytes of the symmetric product's column partials: bands x slots x columns (1 for one column, else

@@ -9,24 +9,17 @@
 (module
   (import "env" "memory" (memory 1))
 
-  ;; H = C^T C, upper part: H[a, b] for b >= a rounded down to even, a < s4, over the n rows of
-  ;; C (n x s4, columns past s zero). H is s4 x s4 and is overwritten (entries left of each row's
-  ;; start are zero). Rows of C go four at a time, so each H pair is loaded and stored once per four
-  ;; rows (H stays in L1/L2: 32 KiB at s = 64, 128 KiB at s = 128); C is read once.
-  (func (export "gramUpper") (param $c i32) (param $n i32) (param $s4 i32) (param $h i32)
+  ;; H += C^T C over rows i0..n-1, upper part: H[a, b] for b >= a rounded down to even, a < s4, for
+  ;; C (n x s4, columns past s zero) and H s4 x s4 (zero it first; entries left of each row's start
+  ;; are left alone). Rows of C go four at a time, so each H pair is loaded and stored once per four
+  ;; rows (H stays in L1/L2: 32 KiB at s = 64, 128 KiB at s = 128); C is read once. A caller may run
+  ;; the rows in ranges (n the range's end) to hand the event loop back in between.
+  (func (export "gramUpper") (param $c i32) (param $n i32) (param $s4 i32) (param $h i32) (param $i0 i32)
     (local $i i32) (local $a i32) (local $rowb i32) (local $hb i32) (local $hend i32)
     (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $start i32)
     (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $acc v128)
     (local.set $rowb (i32.shl (local.get $s4) (i32.const 3)))
-    ;; H = 0
-    (local.set $hb (local.get $h))
-    (local.set $hend (i32.add (local.get $h) (i32.mul (local.get $s4) (local.get $rowb))))
-    (block $z (loop $zero
-      (br_if $z (i32.ge_u (local.get $hb) (local.get $hend)))
-      (v128.store (local.get $hb) (v128.const i64x2 0 0))
-      (local.set $hb (i32.add (local.get $hb) (i32.const 16)))
-      (br $zero)))
-    (local.set $i (i32.const 0))
+    (local.set $i (local.get $i0))
     (block $rowsDone (loop $rows
       (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $n)))
       ;; rows i..i+3 of C (a row past n repeats row i with weight 0: its x is zeroed below)

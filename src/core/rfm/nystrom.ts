@@ -168,7 +168,8 @@ function lowRankApplyJs(
 }
 
 /**
- * H = K_Sn K_nS (s x s, full symmetric) from the row-major n x s K_nS, in float64. Rows are taken in
+ * H = K_Sn K_nS (s x s, full symmetric) from the row-major n x s K_nS, in float64, in JavaScript
+ * (where WebAssembly is missing; linalg/denseKernels.ts gramSimd is the same on SIMD lanes). Rows are taken in
  * chunks transposed into a column-major scratch so every entry is a contiguous dot product and the
  * chunk stays in cache (the rank-1-update order ran at ~0.2 GFLOP/s, measured at s = 512); entries
  * are computed in 2 x 2 blocks so each load feeds two multiply-adds (1.6x faster than single

@@ -333,8 +333,8 @@ describe('WebGPU ops vs CPU float64', () => {
   it('a CG solve with host products hands the event loop back: no stretch of 250 ms', async () => {
     // With the products on the host nothing in CG waits for a macrotask but the pacer's turns (in the
     // products, CG's loop and the Nyström factorization); without them this n = 6000 solve held the
-    // loop for 330 ms at a time (measured). What remains, 110-130 ms, is the factorization's first
-    // step while lavapipe's 8 threads build K on the same 2 cores.
+    // loop for 330 ms at a time (measured). What remains, 100-160 ms, is ~45 ms of factorization steps
+    // slowed by lavapipe's 8 threads building K on the same 2 cores, then Dawn's wait for the first K tile.
     const host = await gpuBackend({ hostProducts: true, directSolveMaxN: 0 });
     try {
       const X = randomMat(6000, 8, 401, 1.5);

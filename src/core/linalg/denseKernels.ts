@@ -7,6 +7,8 @@ import { denseWasmBase64 } from './wasm/denseWasm';
 import { instantiate, wasmModule } from './wasm/load';
 import type { Pacer } from '../pacer';
 
+const denseModule = (): WebAssembly.Module | null => wasmModule('dense', denseWasmBase64);
+
 export interface DenseKernels {
   readonly ld: number;
   /** The matrix being reduced (d x ld), Q^T (d x ld) and three ld-long vectors. */
@@ -28,7 +30,7 @@ export interface DenseKernels {
 /** Kernels for order d: WebAssembly when available (simd !== false), else JavaScript. */
 export function denseKernels(d: number, simd = true): DenseKernels {
   const ld = d + (d % 2);
-  const module = simd ? wasmModule('dense', denseWasmBase64) : null;
+  const module = simd ? denseModule() : null;
   return module ? wasmKernels(module, d, ld) : jsKernels(d, ld);
 }
 
@@ -122,7 +124,7 @@ export async function gramSimd(
   s: number,
   pacer?: Pacer,
 ): Promise<Float64Array | null> {
-  const module = wasmModule('dense', denseWasmBase64);
+  const module = denseModule();
   if (!module) return null;
   const s4 = Math.ceil(s / 4) * 4;
   const hAt = n * s4 * 8;
@@ -132,7 +134,7 @@ export async function gramSimd(
   const step = Math.max(4, Math.floor(2 ** 25 / (s4 * s4) / 4) * 4);
   for (let i0 = 0; i0 < n; i0 += step) {
     gramUpper(0, Math.min(n, i0 + step), s4, hAt, i0);
-    if (pacer?.due()) await pacer.pause();
+    await pacer?.tick();
   }
   const h = new Float64Array(memory.buffer, hAt, s4 * s4);
   const out = new Float64Array(s * s);
@@ -166,7 +168,7 @@ export interface CgVectors {
 
 export function cgVectors(n: number, c: number, simd = true): CgVectors {
   const len = n * c;
-  const module = simd ? wasmModule('dense', denseWasmBase64) : null;
+  const module = simd ? denseModule() : null;
   const names: CgVector[] = ['x', 'r', 'p', 'z', 'q'];
   if (module) {
     const bytes = Math.ceil((len * 8) / 16) * 16;

@@ -89,7 +89,7 @@ export class HostSymmetricMatrix {
       new Float64Array(this.memory.buffer, this.outOffset, ld).fill(0);
       for (let g = 0; g < groups; g += chunk) {
         this.symv4(0, this.pOffset, this.outOffset, ld, g, Math.min(groups, g + chunk));
-        if (pacer?.due()) await pacer.pause();
+        await pacer?.tick();
       }
     };
     // Views made after each await: nothing here grows the memory, but they are cheap.

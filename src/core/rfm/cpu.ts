@@ -1,6 +1,5 @@
 import type { Backend, GradMoments, KernelSpec, SolveHints, SolveResult } from './backend';
 import { mat, type Mat } from '../mat';
-import { Pacer } from '../pacer';
 import { solveKernelSystem } from './solve';
 import { gradientWeight, gradientWeightOfValue, kernelOfDistance } from './kernel';
 import { MAX_CPU_KERNEL_BYTES } from '../limits';
@@ -462,11 +461,6 @@ export function packedKernelRows(X: Mat, kernel: KernelSpec, i0: number, i1: num
  */
 export class CpuKernelOps implements CpuSolveOps {
   readonly n: number;
-  /**
-   * The event loop's turns in a solve over these ops (solvers.ts: the factorization, CG's products):
-   * at most every 40 ms, since a turn costs a timer's ~1 ms in Node (4 ms on a page).
-   */
-  readonly pacer = new Pacer({ clockEvery: 1, sliceMs: 40 });
   private packed: Float64Array | null = null;
   private readonly k: (r: number) => number;
 

@@ -196,7 +196,6 @@ export class ThreadedCpuBackend extends CpuBackend {
       threads = this.threads;
     return {
       n,
-      pacer: single.pacer,
       storedK: () => K,
       block: (a, b) => single.block(a, b),
       prepare: async () => {

@@ -47,9 +47,7 @@ export async function nystromPreconditioner(
   options: { simd?: boolean; pacer?: Pacer } = {},
 ): Promise<Preconditioner | null> {
   const s = landmarks.length;
-  const tick = async (): Promise<void> => {
-    if (options.pacer?.due()) await options.pacer.pause();
-  };
+  const tick = async (): Promise<void> => options.pacer?.tick();
   // k(0) = 1 for both kernels, so nu is relative to the diagonal of K.
   const nu = 1e-5;
   const muP = Math.max(mu, 1e-6);

@@ -14,7 +14,7 @@ import type { Mat } from '../mat';
 import { mat } from '../mat';
 import { permutation } from '../random';
 import { topEigenpairs } from '../linalg/topEigen';
-import type { Pacer } from '../pacer';
+import { Pacer } from '../pacer';
 import type { SolveHints, SolveResult } from './backend';
 import { conjugateGradients, landmarkIndices, nystromPreconditioner } from './nystrom';
 
@@ -63,10 +63,11 @@ export interface KernelOps {
   readonly n: number;
   /** K(X_a, X_b), row-major a.length x b.length (a = null: all n rows). */
   block(a: Int32Array | null, b: Int32Array): Promise<Float32Array | Float64Array>;
-  /** K(X_a, X_b) P for P (b.length x c, row-major) -> a.length x c (null: all n rows). */
-  times(a: Int32Array | null, b: Int32Array | null, p: Float64Array, c: number): Promise<Float64Array>;
-  /** Where the caller's event loop gets turns during the host's long steps (the Nyström factorization). */
-  readonly pacer?: Pacer;
+  /**
+   * K(X_a, X_b) P for P (b.length x c, row-major) -> a.length x c (null: all n rows). A product that
+   * runs on this thread gives the event loop the pacer's turns within it.
+   */
+  times(a: Int32Array | null, b: Int32Array | null, p: Float64Array, c: number, pacer?: Pacer): Promise<Float64Array>;
   /**
    * Called by CG once the preconditioner's block is read: a backend that stores K starts building it
    * (the device works while the host factors the preconditioner); resolves when K is ready.
@@ -185,18 +186,22 @@ export class IterativeSolver {
     const t0 = now();
     const s = Math.min(o.nystromRank, n, Math.max(64, Math.ceil(Math.ceil(n / 32) / 8) * 8));
     const landmarks = landmarkIndices(n, s);
+    // The event loop's turns during the host's steps (the factorization, products on this thread), at
+    // most every 40 ms: a turn costs a timer's ~1 ms in Node (4 ms on a page). With the products on
+    // the host nothing else in a CG solve waits for a macrotask.
+    const pacer = new Pacer({ clockEvery: 1, sliceMs: 40 });
     const kNS = await ops.block(null, landmarks);
     const ready = ops.prepare?.();
-    const precond = await nystromPreconditioner(kNS, n, landmarks, reg, { pacer: ops.pacer });
+    const precond = await nystromPreconditioner(kNS, n, landmarks, reg, { pacer });
     await ready;
     const tK = now();
     const time = { products: 0, preconditioner: 0 };
     const kTimes = async (p: Float64Array, cols: number): Promise<Float64Array> => {
       const t = now();
-      const out = await ops.times(null, null, p, cols);
+      const out = await ops.times(null, null, p, cols, pacer);
       time.products += now() - t;
       // Products that finish without a macrotask (on the host) would hold the event loop for the whole solve.
-      if (ops.pacer?.due()) await ops.pacer.pause();
+      await pacer.tick();
       return out;
     };
     const timedPrecond = precond && {

@@ -17,7 +17,6 @@ import type { GpuProgram } from '../gpu/program';
 import type { GpuLease } from '../gpu/lease';
 import { cpuEmulatedAdapter } from '../compute';
 import { HostSymmetricMatrix, hostSymvAvailable, hostSymvBytes } from '../linalg/hostSymv';
-import { Pacer } from '../pacer';
 import {
   GpuContext,
   USAGE_COPY_DST,
@@ -290,11 +289,8 @@ export class WebGpuBackend implements Backend {
     const variant = kernelVariant(kernel, false);
     const pts = this.uploadPointsT(op, X, 'train points (transposed)');
     let tiles: KTile[] | null = null;
-    // The stored K in host memory, multiplied there (hostProducts), and the event loop's turns in
-    // between (at most every 40 ms: a turn costs a timer's ~1 ms): with the products on the host
-    // nothing else in a CG solve waits for a macrotask.
+    // The stored K in host memory, multiplied there (hostProducts).
     let hostK: HostSymmetricMatrix | null = null;
-    const pacer = new Pacer({ clockEvery: 1, sliceMs: 40 });
     // The stored K's products read half of it (kernelTimesColsSym.wgsl), and K is built to match.
     let sym = this.symmetricPlan(n, pts.ld, c);
     // The stored-K product's buffers, kept across CG iterations (one set per column count).
@@ -306,7 +302,6 @@ export class WebGpuBackend implements Backend {
     };
     return {
       n,
-      pacer,
       /** Whether the device's stored-K products read half of it (false after a subgroup-layout fallback, and on the host). */
       get symmetric() {
         return hostK === null && sym !== null;
@@ -323,7 +318,7 @@ export class WebGpuBackend implements Backend {
         done(pb);
         return out;
       },
-      times: async (a, b, p, c) => {
+      times: async (a, b, p, c, pacer) => {
         if (!a && !b && hostK) return hostK.times(p, c, pacer);
         if (!a && !b && tiles) {
           if (scratch?.c !== c || scratch.sym !== (sym !== null)) {

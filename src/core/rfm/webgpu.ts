@@ -232,20 +232,15 @@ export class WebGpuBackend implements Backend {
   private warmFitPipelines(d: number, kernel: KernelSpec, c: number): void {
     const variant = kernelVariant(kernel, false);
     const dPad = roundUp(d, 4);
-    this.ctx.warmPipelines([
+    const list: [GpuProgram, Record<string, number>][] = [
       // (Not the plain kernel matrix: the solve's first dispatch, the preconditioner's block, needs it at once.)
       [kernelMatrix, { KERNEL: variant, SYMMETRIC: 2, BAND: SYM_BAND }],
       [kernelTimesCols, { COLUMNS: c === 1 ? 1 : 4 }],
-      ...(dPad / 4 <= 8
-        ? [
-            [gradFused, { KERNEL: kernelVariant(kernel, true), DPAD4: dPad / 4 }] as [
-              GpuProgram,
-              Record<string, number>,
-            ],
-          ]
-        : []),
       [transposeProduct, { DIAG_ONLY: 0 }],
-    ]);
+    ];
+    // gradMoments's fused kernel for d <= 32 (beyond, kernelMatrix and gradAccumulate).
+    if (dPad / 4 <= 8) list.push([gradFused, { KERNEL: kernelVariant(kernel, true), DPAD4: dPad / 4 }]);
+    void this.ctx.warmPipelines(list);
   }
 
   /**
